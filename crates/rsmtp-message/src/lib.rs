@@ -1,0 +1,1 @@
+//! rsmtp-message

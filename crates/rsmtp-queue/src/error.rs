@@ -1,0 +1,103 @@
+//! The queue's error type. Every variant names the file or directory involved and
+//! keeps the underlying cause, so a message such as "cannot create queue entry
+//! /var/spool/rsmtp/tmp/new-…: No space left on device" tells the user what to fix;
+//! `exit_code` maps each variant to the sysexits code the binaries exit with.
+
+use std::io;
+use std::path::PathBuf;
+
+/// What went wrong in the queue.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// A queue directory or a new entry could not be created (EX_CANTCREAT).
+    #[error("cannot create {path}: {source}")]
+    Create {
+        /// The directory or file that could not be created.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// Reading, writing, syncing, renaming or locking an existing file failed (EX_IOERR).
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done ("read", "rename", "sync", …).
+        action: &'static str,
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// Reading the message supplied by the caller (usually stdin) failed.
+    #[error("cannot read the message to queue: {source}")]
+    Input {
+        /// The reader's error.
+        source: io::Error,
+    },
+    /// An entry's envelope file exists but cannot be parsed.
+    #[error("damaged queue entry {path}: {reason}")]
+    Corrupt {
+        /// The envelope file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The envelope cannot be stored (a time before 1970).
+    #[error("cannot queue this message: {field} {reason}")]
+    InvalidMeta {
+        /// The envelope field.
+        field: &'static str,
+        /// Why it cannot be stored.
+        reason: String,
+    },
+    /// A queue id given by the user is not a well-formed id.
+    #[error("invalid queue id {id:?}: expected letters, digits and '-'")]
+    InvalidId {
+        /// The text given.
+        id: String,
+    },
+    /// No entry with this id is in the queue (or among failed entries).
+    #[error("no queue entry {id}")]
+    NoSuchEntry {
+        /// The id asked for.
+        id: String,
+    },
+    /// The entry is locked by a process delivering it right now.
+    #[error("queue entry {id} is being delivered by another process")]
+    Busy {
+        /// The locked entry.
+        id: String,
+    },
+}
+
+impl QueueError {
+    /// The sysexits code for this error: 73 (EX_CANTCREAT) when nothing could be
+    /// created, 74 (EX_IOERR) for I/O on existing files and damaged entries,
+    /// 75 (EX_TEMPFAIL) when an entry is locked by another process, 65 (EX_DATAERR)
+    /// for an envelope that cannot be stored, 66 (EX_NOINPUT) for an unknown id and
+    /// 64 (EX_USAGE) for a malformed id.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            QueueError::Create { .. } => 73,
+            QueueError::Io { .. } | QueueError::Input { .. } | QueueError::Corrupt { .. } => 74,
+            QueueError::Busy { .. } => 75,
+            QueueError::InvalidMeta { .. } => 65,
+            QueueError::NoSuchEntry { .. } => 66,
+            QueueError::InvalidId { .. } => 64,
+        }
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        QueueError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn create(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        QueueError::Create {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,695 @@
+//! The command line, stage one: what was typed, parsed exactly like sendmail and msmtp
+//! parse it (cronie's `-FCronDaemon -i -odi -oem -oi -t -f root`, busybox's `-ti`,
+//! mdadm's `-fraid@host`, PHP's `-t -i`, msmtp's long options).
+//!
+//! `-h` and `-V` are sendmail's (hop count, envelope id), so clap's own help and version
+//! flags are disabled and `--help`/`--version` are defined by hand. Every error maps to
+//! exit 64 with a one-line hint, as cron and PHP only look at the code.
+//!
+//! Long options that mirror msmtprc commands (`--tls-starttls=off`) are listed once in
+//! [`ACCOUNT_OPTIONS`]; the resolved values are handed to the config crate as
+//! `(command, value)` pairs so a file line and a flag go through the same setter.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser};
+
+/// A long option that sets an account command, and how its argument behaves.
+pub struct AccountOption {
+    /// `--tls-starttls`
+    pub long: &'static str,
+    /// The msmtprc command it sets (`tls_starttls`).
+    pub command: &'static str,
+    /// `Some(v)`: the argument is optional and `v` is what a bare `--opt` means.
+    pub bare: Option<&'static str>,
+    pub help: &'static str,
+}
+
+const fn opt(long: &'static str, command: &'static str, help: &'static str) -> AccountOption {
+    AccountOption {
+        long,
+        command,
+        bare: None,
+        help,
+    }
+}
+
+const fn flag(
+    long: &'static str,
+    command: &'static str,
+    bare: &'static str,
+    help: &'static str,
+) -> AccountOption {
+    AccountOption {
+        long,
+        command,
+        bare: Some(bare),
+        help,
+    }
+}
+
+/// msmtp's long options that change the account (`--host` is handled apart: it means
+/// "use only command-line settings").
+pub const ACCOUNT_OPTIONS: &[AccountOption] = &[
+    opt("port", "port", "set port number"),
+    opt(
+        "source-ip",
+        "source_ip",
+        "set/unset source ip address to bind the socket to",
+    ),
+    opt("proxy-host", "proxy_host", "set/unset SOCKS proxy host"),
+    opt("proxy-port", "proxy_port", "set/unset SOCKS proxy port"),
+    opt("socket", "socket", "set/unset local socket to connect to"),
+    opt(
+        "timeout",
+        "timeout",
+        "set network timeout in seconds, or off",
+    ),
+    opt("connect-timeout", "timeout", "old name of --timeout"),
+    opt("protocol", "protocol", "use the given sub protocol (smtp)"),
+    opt("domain", "domain", "set the argument of the EHLO command"),
+    flag(
+        "auth",
+        "auth",
+        "on",
+        "enable/disable authentication and optionally choose the method",
+    ),
+    opt("user", "user", "set/unset user name for authentication"),
+    opt(
+        "passwordeval",
+        "passwordeval",
+        "evaluate password for authentication",
+    ),
+    flag("tls", "tls", "on", "enable/disable TLS encryption"),
+    flag(
+        "tls-starttls",
+        "tls_starttls",
+        "on",
+        "enable/disable STARTTLS for TLS",
+    ),
+    opt(
+        "tls-trust-file",
+        "tls_trust_file",
+        "set/unset trust file for TLS",
+    ),
+    opt(
+        "tls-crl-file",
+        "tls_crl_file",
+        "set/unset revocation file for TLS",
+    ),
+    opt(
+        "tls-fingerprint",
+        "tls_fingerprint",
+        "set/unset trusted certificate fingerprint",
+    ),
+    opt(
+        "tls-key-file",
+        "tls_key_file",
+        "set/unset private key file for TLS",
+    ),
+    opt(
+        "tls-cert-file",
+        "tls_cert_file",
+        "set/unset private cert file for TLS",
+    ),
+    flag(
+        "tls-certcheck",
+        "tls_certcheck",
+        "on",
+        "enable/disable server certificate checks",
+    ),
+    flag(
+        "tls-force-sslv3",
+        "tls_force_sslv3",
+        "on",
+        "obsolete; rejected",
+    ),
+    opt(
+        "tls-min-dh-prime-bits",
+        "tls_min_dh_prime_bits",
+        "set/unset minimum bit size of DH prime",
+    ),
+    opt(
+        "tls-priorities",
+        "tls_priorities",
+        "set/unset TLS priorities",
+    ),
+    opt(
+        "tls-host-override",
+        "tls_host_override",
+        "set/unset override for TLS host verification",
+    ),
+    flag(
+        "auto-from",
+        "auto_from",
+        "on",
+        "enable/disable automatic envelope-from addresses",
+    ),
+    opt(
+        "maildomain",
+        "maildomain",
+        "set the domain for automatic envelope from addresses",
+    ),
+    opt(
+        "logfile-time-format",
+        "logfile_time_format",
+        "set/unset log file time format for strftime()",
+    ),
+    flag(
+        "syslog",
+        "syslog",
+        "on",
+        "enable/disable/configure syslog logging",
+    ),
+    opt("aliases", "aliases", "set/unset aliases file"),
+    flag(
+        "set-from-header",
+        "set_from_header",
+        "on",
+        "set From header handling (auto|on|off)",
+    ),
+    flag(
+        "add-missing-from-header",
+        "add_missing_from_header",
+        "on",
+        "old name of --set-from-header",
+    ),
+    flag(
+        "set-date-header",
+        "set_date_header",
+        "auto",
+        "set Date header handling (auto|off)",
+    ),
+    flag(
+        "add-missing-date-header",
+        "add_missing_date_header",
+        "on",
+        "old name of --set-date-header",
+    ),
+    flag(
+        "set-msgid-header",
+        "set_msgid_header",
+        "auto",
+        "set Message-ID header handling (auto|off)",
+    ),
+    flag(
+        "set-to-header",
+        "set_to_header",
+        "on",
+        "set To header handling",
+    ),
+    flag(
+        "remove-bcc-headers",
+        "remove_bcc_headers",
+        "on",
+        "enable/disable removal of Bcc headers",
+    ),
+    flag(
+        "undisclosed-recipients",
+        "undisclosed_recipients",
+        "on",
+        "replace To/Cc/Bcc with To: undisclosed-recipients:;",
+    ),
+    flag(
+        "keepbcc",
+        "keepbcc",
+        "on",
+        "old inverse of --remove-bcc-headers",
+    ),
+    flag(
+        "queue",
+        "queue",
+        "fallback",
+        "rsmtp: queue mode (off|fallback|always)",
+    ),
+    opt("queue-dir", "queue_dir", "rsmtp: queue directory"),
+    opt(
+        "queue-expire",
+        "queue_expire",
+        "rsmtp: give up on a queued message after this long",
+    ),
+    opt(
+        "queue-notify",
+        "queue_notify",
+        "rsmtp: who gets the failure notice for an expired message",
+    ),
+];
+
+/// The options with a short sendmail/msmtp form and the modes.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rsmtp",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    override_usage = "rsmtp [option...] [--] recipient...\n       rsmtp [option...] -t [--] [recipient...]",
+    about = "A sendmail-compatible SMTP client that reads msmtp configuration files"
+)]
+pub struct RawArgs {
+    /// Print help and exit.
+    #[arg(long)]
+    pub help: bool,
+    /// Print version and exit.
+    #[arg(long)]
+    pub version: bool,
+    /// Print the configuration (password shown as *) and exit without sending.
+    #[arg(short = 'P', long)]
+    pub pretend: bool,
+    /// Print the SMTP dialogue (secrets redacted); -d0.1 prints the version.
+    #[arg(short = 'd', long = "debug", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub debug: Option<String>,
+    /// Same as -d (sendmail's verbose flag).
+    #[arg(short = 'v', action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Print information about the server (capabilities, certificate) and exit.
+    #[arg(short = 'S', long)]
+    pub serverinfo: bool,
+    /// Use this file instead of the user configuration file.
+    #[arg(short = 'C', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Use this account instead of "default".
+    #[arg(short = 'a', long = "account", value_name = "ID")]
+    pub account: Option<String>,
+    /// Use only command-line settings with this server; ignore the configuration files.
+    #[arg(long, value_name = "HOSTNAME")]
+    pub host: Option<String>,
+    /// Envelope sender address (also selects the account whose `from` matches).
+    #[arg(short = 'f', long = "from", value_name = "ADDRESS")]
+    pub from: Option<String>,
+    /// Same as -f (sendmail's obsolete spelling, used by mailx -r).
+    #[arg(short = 'r', value_name = "ADDRESS")]
+    pub from_r: Option<String>,
+    /// Full name for an added From header.
+    #[arg(short = 'F', value_name = "NAME")]
+    pub full_name: Option<String>,
+    /// DSN conditions: off, or a list of never, failure, delay, success.
+    #[arg(short = 'N', long = "dsn-notify", value_name = "COND")]
+    pub dsn_notify: Option<String>,
+    /// DSN amount: off, headers or full.
+    #[arg(short = 'R', long = "dsn-return", value_name = "RET")]
+    pub dsn_return: Option<String>,
+    /// Log file (- for stdout); empty to unset.
+    #[arg(short = 'X', long = "logfile", value_name = "FILE")]
+    pub logfile: Option<String>,
+    /// Read additional recipients from To, Cc and Bcc.
+    #[arg(short = 't', long = "read-recipients")]
+    pub read_recipients: bool,
+    /// Take the envelope sender from the From header.
+    #[arg(long)]
+    pub read_envelope_from: bool,
+    /// Deliver queued messages now (sendmail -q; -q with a value such as 15m is accepted).
+    #[arg(short = 'q', long = "flush", num_args = 0..=1, require_equals = false, default_missing_value = "", value_name = "INTERVAL")]
+    pub flush: Option<String>,
+    /// Operation mode: -bm sends (default), -bp lists the queue, -bi does nothing.
+    #[arg(short = 'b', value_name = "MODE")]
+    pub mode: Option<String>,
+    /// List the queue (same as -bp and mailq).
+    #[arg(long = "queue-list")]
+    pub queue_list: bool,
+    /// Delete one queued message.
+    #[arg(long = "queue-delete", value_name = "ID")]
+    pub queue_delete: Vec<String>,
+    /// Deliver one queued message now, ignoring its retry time.
+    #[arg(long = "queue-retry", value_name = "ID")]
+    pub queue_retry: Vec<String>,
+    /// Remove every message in the failed area of the queue.
+    #[arg(long = "queue-purge-failed")]
+    pub queue_purge_failed: bool,
+    /// Internal: deliver one queued entry in the background (used by `queue always`).
+    #[arg(long = "deliver-queued", hide = true, value_name = "ID")]
+    pub deliver_queued: Option<String>,
+
+    // Accepted and ignored, as msmtp and sendmail callers pass them.
+    #[arg(short = 'i', hide = true, action = ArgAction::Count)]
+    pub ignore_dots: u8,
+    #[arg(short = 'o', hide = true, action = ArgAction::Append)]
+    pub sendmail_option: Vec<String>,
+    #[arg(short = 'O', hide = true, action = ArgAction::Append)]
+    pub sendmail_long_option: Vec<String>,
+    #[arg(short = 'B', hide = true)]
+    pub body_type: Option<String>,
+    #[arg(short = 'A', hide = true)]
+    pub submission_mode: Option<String>,
+    #[arg(short = 'h', hide = true)]
+    pub hop_count: Option<String>,
+    #[arg(short = 'L', hide = true)]
+    pub syslog_tag: Option<String>,
+    #[arg(short = 'V', hide = true)]
+    pub envelope_id: Option<String>,
+    #[arg(short = 'G', hide = true, action = ArgAction::Count)]
+    pub gateway: u8,
+    #[arg(short = 'm', hide = true, action = ArgAction::Count)]
+    pub me_too: u8,
+    #[arg(short = 'n', hide = true, action = ArgAction::Count)]
+    pub no_alias: u8,
+    #[arg(short = 'U', hide = true, action = ArgAction::Count)]
+    pub initial_submission: u8,
+
+    /// Recipients.
+    #[arg(value_name = "RECIPIENT", trailing_var_arg = false)]
+    pub recipients: Vec<String>,
+}
+
+/// The whole command line as clap sees it (derive part + [`ACCOUNT_OPTIONS`]).
+pub fn command() -> clap::Command {
+    let mut cmd = RawArgs::augment_args(clap::Command::new("rsmtp"))
+        .disable_help_flag(true)
+        .disable_version_flag(true);
+    for o in ACCOUNT_OPTIONS {
+        let mut arg = Arg::new(o.long)
+            .long(o.long)
+            .value_name("VALUE")
+            .help(o.help)
+            .action(ArgAction::Set)
+            .require_equals(o.bare.is_some())
+            .allow_hyphen_values(false);
+        if let Some(bare) = o.bare {
+            arg = arg.num_args(0..=1).default_missing_value(bare);
+        }
+        if o.long == "connect-timeout"
+            || o.long == "keepbcc"
+            || o.long.starts_with("add-missing")
+            || o.long == "tls-force-sslv3"
+        {
+            arg = arg.hide(true);
+        }
+        cmd = cmd.arg(arg);
+    }
+    cmd
+}
+
+/// What the user asked for, before any file is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Send,
+    Pretend,
+    ServerInfo,
+    Help,
+    Version,
+    QueueList,
+    QueueFlush,
+    QueueDelete(Vec<String>),
+    QueueRetry(Vec<String>),
+    QueuePurgeFailed,
+    DeliverQueued(String),
+    /// `newaliases` / `-bi`: nothing to do (there is no aliases database).
+    NoOp,
+}
+
+/// Stage two: the checked command line.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub mode: Mode,
+    pub debug: bool,
+    pub config_file: Option<PathBuf>,
+    pub account: Option<String>,
+    /// `--host`: use only command-line settings.
+    pub host: Option<String>,
+    pub envelope_from: Option<String>,
+    pub full_name: Option<String>,
+    pub read_recipients: bool,
+    pub read_envelope_from: bool,
+    /// `(msmtprc command, value)` in the order of the table; applied on top of the account.
+    pub overrides: Vec<(String, String)>,
+    pub recipients: Vec<String>,
+}
+
+/// A command line that cannot be used; always exit 64.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The program name decides the personality, like sendmail's multi-call links.
+pub fn personality(argv0: &std::ffi::OsStr) -> &'static str {
+    let name = std::path::Path::new(argv0)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("rsmtp");
+    match name {
+        "mailq" => "mailq",
+        "newaliases" => "newaliases",
+        _ => "sendmail",
+    }
+}
+
+/// Parse argv (argv[0] included).
+pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
+    let argv0 = args.first().cloned().unwrap_or_else(|| "rsmtp".into());
+    match personality(&argv0) {
+        "newaliases" => return Ok(Invocation::empty(Mode::NoOp)),
+        "mailq" => {
+            let mut inv = Invocation::empty(Mode::QueueList);
+            // mailq accepts -C/-a/-v like sendmail -bp; parse them for the queue location.
+            if let Ok(m) = command().try_get_matches_from(&args) {
+                if let Ok(raw) = RawArgs::from_arg_matches(&m) {
+                    inv.config_file = raw.file;
+                    inv.account = raw.account;
+                }
+            }
+            return Ok(inv);
+        }
+        _ => {}
+    }
+    // sendmail's only documented debug argument, `-d0.1`, prints the version; clap
+    // cannot glue an optional value to a short flag, so spell it out first.
+    let args: Vec<OsString> = args
+        .into_iter()
+        .map(|a| {
+            if a == "-d0.1" {
+                OsString::from("--debug=0.1")
+            } else {
+                a
+            }
+        })
+        .collect();
+    let matches = command()
+        .try_get_matches_from(&args)
+        .map_err(|e| UsageError(clap_error_line(&e)))?;
+    let raw = RawArgs::from_arg_matches(&matches).map_err(|e| UsageError(clap_error_line(&e)))?;
+    resolve(raw, &matches)
+}
+
+/// One line from a clap error: msmtp prints `msmtp: unrecognized option '--foo'`.
+fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid command line")
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string();
+    first
+}
+
+impl Invocation {
+    fn empty(mode: Mode) -> Invocation {
+        Invocation {
+            mode,
+            debug: false,
+            config_file: None,
+            account: None,
+            host: None,
+            envelope_from: None,
+            full_name: None,
+            read_recipients: false,
+            read_envelope_from: false,
+            overrides: Vec::new(),
+            recipients: Vec::new(),
+        }
+    }
+}
+
+fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError> {
+    if raw.account.is_some() && raw.host.is_some() {
+        return Err(UsageError("cannot use both --host and --account".into()));
+    }
+    if raw.from.is_some() && raw.read_envelope_from {
+        return Err(UsageError(
+            "cannot use both --from and --read-envelope-from".into(),
+        ));
+    }
+    let debug_version = raw.debug.as_deref() == Some("0.1");
+    let mut mode = Mode::Send;
+    if let Some(b) = raw.mode.as_deref() {
+        mode = match b {
+            "m" => Mode::Send,
+            "p" => Mode::QueueList,
+            "i" => Mode::NoOp,
+            other => return Err(UsageError(format!("unsupported operation mode b{other}"))),
+        };
+    }
+    if raw.queue_list {
+        mode = Mode::QueueList;
+    }
+    if raw.flush.is_some() {
+        mode = Mode::QueueFlush;
+    }
+    if !raw.queue_delete.is_empty() {
+        mode = Mode::QueueDelete(raw.queue_delete.clone());
+    }
+    if !raw.queue_retry.is_empty() {
+        mode = Mode::QueueRetry(raw.queue_retry.clone());
+    }
+    if raw.queue_purge_failed {
+        mode = Mode::QueuePurgeFailed;
+    }
+    if let Some(id) = &raw.deliver_queued {
+        mode = Mode::DeliverQueued(id.clone());
+    }
+    if raw.serverinfo {
+        mode = Mode::ServerInfo;
+    }
+    if raw.pretend {
+        mode = Mode::Pretend;
+    }
+    if raw.version || debug_version {
+        mode = Mode::Version;
+    }
+    if raw.help {
+        mode = Mode::Help;
+    }
+
+    let mut overrides = Vec::new();
+    for o in ACCOUNT_OPTIONS {
+        if let Some(v) = matches.get_one::<String>(o.long) {
+            overrides.push((o.command.to_string(), v.clone()));
+        }
+    }
+    for (command, value) in [
+        ("dsn_notify", &raw.dsn_notify),
+        ("dsn_return", &raw.dsn_return),
+        ("logfile", &raw.logfile),
+    ] {
+        if let Some(v) = value {
+            overrides.push((command.to_string(), v.clone()));
+        }
+    }
+    if let Some(name) = &raw.full_name {
+        overrides.push(("from_full_name".to_string(), name.clone()));
+    }
+
+    Ok(Invocation {
+        mode,
+        debug: raw.debug.is_some() || raw.verbose > 0,
+        config_file: raw.file,
+        account: raw.account,
+        host: raw.host,
+        envelope_from: raw.from.or(raw.from_r),
+        full_name: raw.full_name,
+        read_recipients: raw.read_recipients,
+        read_envelope_from: raw.read_envelope_from,
+        overrides,
+        recipients: raw.recipients,
+    })
+}
+
+/// `--help` text.
+pub fn help() -> String {
+    command()
+        .override_usage("rsmtp [option...] [--] recipient...\n       rsmtp [option...] -t [--] [recipient...]")
+        .about("Read a mail from standard input and transmit it to an SMTP server, like msmtp/sendmail.")
+        .after_help(
+            "Accepted but ignored: -A, -B, -bm, -G, -h, -i, -L, -m, -n, -O, -o, -U, -V\n\
+             Queue: -q/--flush delivers queued mail, -bp/--queue-list (or mailq) lists it.",
+        )
+        .render_help()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_line(line: &str) -> Result<Invocation, UsageError> {
+        parse(line.split_whitespace().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn cronie_arguments() {
+        let inv = parse_line("sendmail -FCronDaemon -i -odi -oem -oi -t -f root").unwrap();
+        assert_eq!(inv.mode, Mode::Send);
+        assert!(inv.read_recipients);
+        assert_eq!(inv.envelope_from.as_deref(), Some("root"));
+        assert_eq!(inv.full_name.as_deref(), Some("CronDaemon"));
+        assert!(inv.recipients.is_empty());
+    }
+
+    #[test]
+    fn debian_cron_systemd_cron_anacron_atd() {
+        let inv = parse_line("sendmail -FCronDaemon -i -B8BITMIME -oem root").unwrap();
+        assert_eq!(inv.recipients, vec!["root"]);
+        let inv = parse_line("sendmail -i -B 8BITMIME user").unwrap();
+        assert_eq!(inv.recipients, vec!["user"]);
+        let inv = parse_line("sendmail -FAnacron -odi root").unwrap();
+        assert_eq!(inv.recipients, vec!["root"]);
+        let inv = parse_line("sendmail -i alice").unwrap();
+        assert_eq!(inv.recipients, vec!["alice"]);
+    }
+
+    #[test]
+    fn busybox_mdadm_snail_php() {
+        let inv = parse_line("sendmail -ti").unwrap();
+        assert!(inv.read_recipients);
+        let inv = parse_line("sendmail -t -fraid@host").unwrap();
+        assert_eq!(inv.envelope_from.as_deref(), Some("raid@host"));
+        let inv = parse_line("sendmail -i -- rcpt@example.org").unwrap();
+        assert_eq!(inv.recipients, vec!["rcpt@example.org"]);
+        let inv = parse_line("sendmail -t -i").unwrap();
+        assert!(inv.read_recipients);
+    }
+
+    #[test]
+    fn long_options_become_overrides() {
+        let inv = parse_line("rsmtp --tls-starttls=off --port=465 --auth --tls x@y.z").unwrap();
+        assert!(inv
+            .overrides
+            .contains(&("tls_starttls".into(), "off".into())));
+        assert!(inv.overrides.contains(&("port".into(), "465".into())));
+        assert!(inv.overrides.contains(&("auth".into(), "on".into())));
+        assert!(inv.overrides.contains(&("tls".into(), "on".into())));
+        assert_eq!(inv.recipients, vec!["x@y.z"]);
+    }
+
+    #[test]
+    fn sendmail_h_and_v_are_not_help_and_version() {
+        let inv = parse_line("sendmail -h 5 -V envid x@y.z").unwrap();
+        assert_eq!(inv.mode, Mode::Send);
+        assert_eq!(inv.recipients, vec!["x@y.z"]);
+        assert_eq!(parse_line("rsmtp --help").unwrap().mode, Mode::Help);
+        assert_eq!(parse_line("rsmtp --version").unwrap().mode, Mode::Version);
+    }
+
+    #[test]
+    fn unknown_options_are_usage_errors_with_one_line() {
+        let err = parse_line("rsmtp --foo x@y.z").unwrap_err();
+        assert!(err.0.contains("--foo"), "{}", err.0);
+        assert!(!err.0.contains('\n'));
+        assert!(parse_line("rsmtp -Z").is_err());
+        assert!(parse_line("rsmtp -bs").is_err());
+    }
+
+    #[test]
+    fn queue_modes_and_personalities() {
+        assert_eq!(parse_line("sendmail -bp").unwrap().mode, Mode::QueueList);
+        assert_eq!(parse_line("sendmail -q").unwrap().mode, Mode::QueueFlush);
+        assert_eq!(parse_line("sendmail -q15m").unwrap().mode, Mode::QueueFlush);
+        assert_eq!(parse_line("rsmtp --flush").unwrap().mode, Mode::QueueFlush);
+        assert_eq!(parse_line("/usr/bin/mailq").unwrap().mode, Mode::QueueList);
+        assert_eq!(parse_line("newaliases").unwrap().mode, Mode::NoOp);
+        assert_eq!(parse_line("sendmail -bi").unwrap().mode, Mode::NoOp);
+    }
+
+    #[test]
+    fn host_and_account_conflict() {
+        assert!(parse_line("rsmtp --host=x -a y z@z.z").is_err());
+    }
+
+    #[test]
+    fn debug_flags() {
+        assert!(parse_line("rsmtp -d x@y.z").unwrap().debug);
+        assert!(parse_line("rsmtp -v x@y.z").unwrap().debug);
+        assert!(parse_line("rsmtp --debug x@y.z").unwrap().debug);
+        assert_eq!(parse_line("rsmtp -d0.1").unwrap().mode, Mode::Version);
+    }
+}

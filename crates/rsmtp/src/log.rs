@@ -1,0 +1,268 @@
+//! The msmtp log line, field for field, to a logfile, stdout (`logfile -`) or syslog.
+//!
+//! Scripts grep these lines (`exitcode=EX_OK`, `exitcode=EX_TEMPFAIL`) and
+//! `backup-alert stats` parses them, so the format follows msmtp 1.8's
+//! `msmtp_get_log_info()`: single quotes inside values become `?`, control characters
+//! become `?`, multi-line server replies are joined with a literal `\n`.
+//! A log that cannot be written is a warning for the caller, never a failed send.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use crate::exit::ExitCode;
+
+/// What one delivery attempt looked like.
+#[derive(Debug, Clone, Default)]
+pub struct LogRecord {
+    pub host: String,
+    pub tls: bool,
+    pub auth: bool,
+    /// Only written when `auth` is on, as msmtp does.
+    pub user: Option<String>,
+    pub from: String,
+    pub recipients: Vec<String>,
+    /// Written only on success.
+    pub mailsize: Option<u64>,
+    /// The server reply that ended the attempt: status and lines (code included).
+    pub smtp_reply: Option<(u16, Vec<String>)>,
+    pub errormsg: Option<String>,
+    pub exit: Option<ExitCode>,
+}
+
+/// msmtp's `sanitize_string` plus its quote hiding: control characters and `'` → `?`.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() || c == '\'' { '?' } else { c })
+        .collect()
+}
+
+impl LogRecord {
+    /// The line without a time stamp (what syslog gets).
+    pub fn line(&self) -> String {
+        let exit = self.exit.unwrap_or(ExitCode::Software);
+        let mut line = format!(
+            "host={} tls={} auth={} ",
+            self.host,
+            on_off(self.tls),
+            on_off(self.auth)
+        );
+        if self.auth {
+            if let Some(user) = &self.user {
+                line.push_str(&format!("user={user} "));
+            }
+        }
+        line.push_str(&format!(
+            "from={} recipients={} ",
+            self.from,
+            self.recipients.join(",")
+        ));
+        if exit == ExitCode::Ok {
+            line.push_str(&format!("mailsize={} ", self.mailsize.unwrap_or(0)));
+        }
+        if let Some((status, lines)) = &self.smtp_reply {
+            let msg: Vec<String> = lines.iter().map(|l| sanitize(l)).collect();
+            line.push_str(&format!(
+                "smtpstatus={status} smtpmsg='{}' ",
+                msg.join("\\n")
+            ));
+        }
+        if exit != ExitCode::Ok {
+            if let Some(err) = self.errormsg.as_deref().filter(|e| !e.is_empty()) {
+                line.push_str(&format!("errormsg='{}' ", sanitize(err)));
+            }
+        }
+        line.push_str("exitcode=");
+        line.push_str(exit.name());
+        line
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// Where log lines go, from the account's `logfile`, `logfile_time_format` and `syslog`.
+#[derive(Debug, Clone, Default)]
+pub struct LogTarget {
+    pub logfile: Option<String>,
+    pub time_format: Option<String>,
+    /// The syslog facility name (`LOG_MAIL`, `LOG_USER`, `LOG_LOCAL0` …).
+    pub syslog_facility: Option<String>,
+}
+
+impl LogTarget {
+    /// Write the record everywhere it is configured; returns the warnings to show.
+    pub fn write(&self, record: &LogRecord) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let line = record.line();
+        if let Some(logfile) = &self.logfile {
+            if let Err(e) = write_logfile(logfile, self.time_format.as_deref(), &line) {
+                warnings.push(format!("cannot log to {logfile}: {e}"));
+                warnings.push(format!("log info was: {line}"));
+            }
+        }
+        if let Some(facility) = &self.syslog_facility {
+            let error = record.exit != Some(ExitCode::Ok);
+            if let Err(e) = write_syslog(facility, error, &line) {
+                warnings.push(format!("cannot log to syslog: {e}"));
+            }
+        }
+        warnings
+    }
+}
+
+fn timestamp(format: Option<&str>) -> Result<String, String> {
+    use std::fmt::Write as _;
+    match format {
+        Some("none") => Ok(String::new()),
+        fmt => {
+            let mut out = String::new();
+            let now = chrono::Local::now();
+            write!(out, "{}", now.format(fmt.unwrap_or("%b %d %H:%M:%S")))
+                .map_err(|_| "invalid logfile_time_format".to_string())?;
+            Ok(out)
+        }
+    }
+}
+
+fn write_logfile(logfile: &str, time_format: Option<&str>, line: &str) -> Result<(), String> {
+    let stamp = timestamp(time_format)?;
+    let mut text = String::with_capacity(stamp.len() + line.len() + 2);
+    if !stamp.is_empty() {
+        text.push_str(&stamp);
+        text.push(' ');
+    }
+    text.push_str(line);
+    text.push('\n');
+    if logfile == "-" {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .map_err(|_| "output error".to_string());
+    }
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(Path::new(logfile))
+        .map_err(|e| format!("cannot open: {e}"))?;
+    // One append per line, under an exclusive lock like msmtp, so concurrent
+    // senders (PHP workers, a queue flush) never interleave lines.
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| format!("cannot lock: {e}"))?;
+    file.write_all(text.as_bytes())
+        .map_err(|_| "output error".to_string())
+}
+
+/// The numeric facility for syslog(3) names as msmtp accepts them.
+fn facility_code(name: &str) -> u8 {
+    match name.trim_start_matches("LOG_") {
+        "MAIL" => 2,
+        "USER" => 1,
+        n if n.starts_with("LOCAL") => 16 + n[5..].parse::<u8>().unwrap_or(7).min(7),
+        _ => 1,
+    }
+}
+
+/// Send one RFC 3164 datagram to the local syslog socket, as openlog/syslog would.
+fn write_syslog(facility: &str, error: bool, line: &str) -> std::io::Result<()> {
+    let severity = if error { 3 } else { 6 };
+    let pri = u16::from(facility_code(facility)) * 8 + severity;
+    let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
+    let msg = format!("<{pri}>{stamp} rsmtp[{}]: {line}", std::process::id());
+    let sock = std::os::unix::net::UnixDatagram::unbound()?;
+    sock.send_to(msg.as_bytes(), "/dev/log").map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> LogRecord {
+        LogRecord {
+            host: "smtp.example.org".into(),
+            tls: true,
+            auth: true,
+            user: Some("alice".into()),
+            from: "alice@example.org".into(),
+            recipients: vec!["bob@example.net".into(), "carol@example.net".into()],
+            ..LogRecord::default()
+        }
+    }
+
+    #[test]
+    fn success_line_matches_msmtp_fields() {
+        let mut r = record();
+        r.mailsize = Some(312);
+        r.exit = Some(ExitCode::Ok);
+        assert_eq!(
+            r.line(),
+            "host=smtp.example.org tls=on auth=on user=alice from=alice@example.org \
+             recipients=bob@example.net,carol@example.net mailsize=312 exitcode=EX_OK"
+        );
+    }
+
+    #[test]
+    fn failure_line_hides_quotes_and_joins_reply_lines() {
+        let mut r = record();
+        r.auth = false;
+        r.smtp_reply = Some((
+            451,
+            vec!["451-4.3.0 it's busy".into(), "451 4.3.0 try later".into()],
+        ));
+        r.errormsg = Some("the server didn't accept the mail".into());
+        r.exit = Some(ExitCode::TempFail);
+        assert_eq!(
+            r.line(),
+            "host=smtp.example.org tls=on auth=off from=alice@example.org \
+             recipients=bob@example.net,carol@example.net smtpstatus=451 \
+             smtpmsg='451-4.3.0 it?s busy\\n451 4.3.0 try later' \
+             errormsg='the server didn?t accept the mail' exitcode=EX_TEMPFAIL"
+        );
+    }
+
+    #[test]
+    fn unwritable_logfile_is_a_warning_not_an_error() {
+        let target = LogTarget {
+            logfile: Some("/nonexistent-dir/rsmtp.log".into()),
+            ..LogTarget::default()
+        };
+        let mut r = record();
+        r.exit = Some(ExitCode::Ok);
+        let warnings = target.write(&r);
+        assert_eq!(warnings.len(), 2);
+        assert!(warnings[0].starts_with("cannot log to /nonexistent-dir/rsmtp.log: cannot open"));
+    }
+
+    #[test]
+    fn logfile_gets_time_stamp_and_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let target = LogTarget {
+            logfile: Some(path.to_string_lossy().into_owned()),
+            time_format: Some("%Y".into()),
+            ..LogTarget::default()
+        };
+        let mut r = record();
+        r.exit = Some(ExitCode::Ok);
+        assert!(target.write(&r).is_empty());
+        assert!(target.write(&r).is_empty());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let year = chrono::Local::now().format("%Y").to_string();
+        assert!(lines[0].starts_with(&format!("{year} host=")));
+    }
+
+    #[test]
+    fn facility_names() {
+        assert_eq!(facility_code("LOG_MAIL"), 2);
+        assert_eq!(facility_code("LOG_LOCAL3"), 19);
+        assert_eq!(facility_code("LOG_USER"), 1);
+    }
+}
