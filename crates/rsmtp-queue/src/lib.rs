@@ -1,1 +1,84 @@
-//! rsmtp-queue
+//! rsmtp-queue: the durable mail spool.
+//!
+//! msmtp gives up when the relay is down; rsmtp keeps the message here and sends
+//! it later. This crate does no networking and reads no configuration: delivery
+//! is a function supplied by the caller (the `rsmtp` crate passes one that runs
+//! the SMTP session for the account named in the entry).
+//!
+//! # Use
+//!
+//! ```no_run
+//! use rsmtp_queue::{DeliveryResult, EntryMeta, FlushOptions, Mailq, Queue};
+//! # fn main() -> Result<(), rsmtp_queue::QueueError> {
+//! let queue = Queue::open(std::path::Path::new("/tmp/q"))?;
+//! let meta = EntryMeta::new("default", "alice@example.org", vec!["bob@example.org".into()]);
+//! let id = queue.enqueue(&meta, &mut &b"Subject: hi\r\n\r\nbody\r\n"[..])?;
+//! print!("{}", Mailq(&queue.list()?));
+//! let report = queue.flush(&FlushOptions::default(), &mut |meta, message| {
+//!     // run the SMTP session, streaming `message`
+//!     # let _ = (meta, message);
+//!     DeliveryResult::Delivered
+//! })?;
+//! for failed in report.failed.iter().chain(&report.expired) {
+//!     let _notice: Vec<u8> = queue.failure_notice(failed)?; // mail it to the sender
+//! }
+//! # let _ = id; Ok(()) }
+//! ```
+//!
+//! API: [`Queue::open`], [`Queue::default_dir`], [`Queue::enqueue`],
+//! [`Queue::list`] with [`Mailq`] for `mailq` output, [`Queue::flush`] with
+//! [`FlushOptions`] and [`DeliveryResult`] returning a [`FlushReport`],
+//! [`Queue::remove`], [`Queue::purge_failed`], [`Queue::retry_now`],
+//! [`Queue::failure_notice`] / [`failure_notice`]; errors are [`QueueError`] with
+//! [`QueueError::exit_code`] giving the sysexits code.
+//!
+//! # Layout and durability
+//!
+//! Each entry is a directory `queue/<id>/` holding `message` (the bytes exactly
+//! as submitted) and `envelope` (an [`EntryMeta`] in a small `key: value` text
+//! format). An entry is built in `tmp/new-<id>/`: message written and fsynced,
+//! envelope written and fsynced, the directory fsynced, then the directory is
+//! renamed into `queue/` and `queue/` is fsynced before `enqueue` returns `Ok`.
+//!
+//! * Before the rename nothing is visible in `queue/`; a crash leaves only a
+//!   `tmp/new-…` directory, removed by a later open or flush once it is an hour
+//!   old and not locked by a live writer.
+//! * `rename(2)` is atomic, so readers see either no entry or the whole directory,
+//!   whose contents were already on disk; after the fsync of `queue/` the name
+//!   itself survives a power cut, so an `Ok` from `enqueue` means the message is kept.
+//! * Envelope updates write `envelope.new`, fsync, rename over `envelope`, fsync the
+//!   entry: readers see the old or the new envelope, never a mix.
+//! * Moving to `failed/` is one rename of the entry directory (then both parents are
+//!   fsynced); removal is a rename into `tmp/del-…` (fsynced) before unlinking.
+//!
+//! # Locking and the one duplicate that remains possible
+//!
+//! A flush holds `lock` (non-blocking `flock`) so overlapping cron runs do not
+//! both work; each entry is additionally `flock`ed on its message file while it
+//! is delivered or changed, and re-checked after locking, so two flushers (threads
+//! or processes, with or without the queue lock) never send the same entry.
+//!
+//! If a flusher is killed during delivery, the kernel drops its locks and the
+//! entry stays queued: it is sent again by the next flush. The message is sent
+//! twice only when the kill (or power cut) falls after the server's final `250`
+//! and before the removal's rename reached the disk — an inherent window of
+//! store-and-forward mail (RFC 5321 §6.1 accepts duplicates over loss).
+
+mod entry;
+mod error;
+mod flush;
+mod id;
+mod listing;
+mod lock;
+mod notice;
+mod store;
+
+pub use entry::{retry_delay, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};
+pub use error::QueueError;
+pub use flush::{Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, DEFAULT_EXPIRE_AFTER};
+pub use id::EntryId;
+pub use listing::{EntrySummary, Mailq};
+pub use notice::{failure_notice, notice_recipient};
+#[doc(hidden)]
+pub use store::Step;
+pub use store::{Queue, STALE_TMP_AGE};

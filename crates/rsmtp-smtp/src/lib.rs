@@ -1,1 +1,64 @@
-//! rsmtp-smtp
+//! One SMTP session for rsmtp: connect, (STARTTLS or implicit) TLS, AUTH,
+//! pipelined envelope, streamed body, QUIT — with a redacted protocol trace and
+//! errors that know their sysexits code.
+//!
+//! The crate never reads configuration files: the caller resolves an account
+//! into a plain [`SessionSettings`] and an [`Envelope`], and hands over the
+//! message as final CRLF bytes (not dot-stuffed; this crate dot-stuffs while
+//! streaming, RFC 5321 §4.5.2).
+//!
+//! ```no_run
+//! use rsmtp_smtp::{send, Envelope, NoTrace, SessionSettings, TlsMode};
+//!
+//! let mut settings = SessionSettings::new("mail.example.org", 587);
+//! settings.tls = TlsMode::StartTls;
+//! let envelope = Envelope::new("me@example.org", vec!["you@example.org".into()]);
+//! let mut message: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
+//! match send(&settings, &envelope, &mut message, &mut NoTrace) {
+//!     Ok(delivered) => eprintln!("sent: {}", delivered.final_reply),
+//!     Err(e) => eprintln!("rsmtp: {e} (exit {})", e.exit_code()),
+//! }
+//! ```
+//!
+//! Public API:
+//! - [`send`]`(&SessionSettings, &Envelope, &mut dyn Read, &mut dyn Trace) -> Result<Delivered, SmtpError>`
+//! - [`server_info`]`(&SessionSettings, &mut dyn Trace) -> Result<ServerInfo, SmtpError>`
+//!   (`-S/--serverinfo`; its `Display` prints like msmtp's).
+//! - [`Trace`]: every line sent and received, AUTH payloads already redacted.
+//! - [`SmtpError`]: [`SmtpError::kind`], [`SmtpError::exit_code`] (sysexits,
+//!   following msmtp, with any 4xx → 75), [`SmtpError::is_transient`] (the queue
+//!   keeps the message), [`SmtpError::smtp_status`] (for the log line).
+//!
+//! Why our own socket loop and not lettre's transport: see ARCHITECTURE.md —
+//! lettre supplies the vocabulary (command wire forms, MAIL/RCPT parameters),
+//! this crate owns the I/O (pipelining, streaming, TCP_NODELAY, certificate
+//! errors that say which check failed, and a trace that never shows a secret).
+
+#![forbid(unsafe_code)]
+
+mod auth;
+mod body;
+mod capabilities;
+mod certinfo;
+mod conn;
+mod error;
+mod info;
+mod reply;
+mod session;
+mod settings;
+mod tls;
+mod trace;
+mod wire;
+
+pub use auth::Mechanism;
+pub use capabilities::Capabilities;
+pub use certinfo::CertInfo;
+pub use error::{sysexits, ErrorKind, SmtpError, Stage};
+pub use info::{ServerInfo, TlsInfo};
+pub use reply::Reply;
+pub use session::{send, server_info};
+pub use settings::{
+    Auth, Credentials, Delivered, Envelope, Fingerprint, Secret, SessionSettings, TlsMode, Trust,
+    Verify, DEFAULT_GREETING_WAIT, SYSTEM_TRUST_FILE,
+};
+pub use trace::{NoTrace, Trace};

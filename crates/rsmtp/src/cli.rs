@@ -692,4 +692,36 @@ mod tests {
         assert!(parse_line("rsmtp --debug x@y.z").unwrap().debug);
         assert_eq!(parse_line("rsmtp -d0.1").unwrap().mode, Mode::Version);
     }
+
+    /// Every flag clap knows must be documented in man/rsmtp.1 (roff escapes `-` as `\-`).
+    #[test]
+    fn every_flag_is_in_the_man_page() {
+        let man =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../man/rsmtp.1"))
+                .expect("man/rsmtp.1")
+                .replace("\\-", "-");
+        let mut missing = Vec::new();
+        for arg in command().get_arguments() {
+            if let Some(long) = arg.get_long() {
+                if long != "deliver-queued" && !man.contains(&format!("--{long}")) {
+                    missing.push(format!("--{long}"));
+                }
+            }
+            if let Some(short) = arg.get_short() {
+                // `-X` on its own, not inside `--xyz` or `-Xfoo`.
+                let documented = man.match_indices(&format!("-{short}")).any(|(i, m)| {
+                    let before = man[..i].chars().next_back();
+                    let after = man[i + m.len()..].chars().next();
+                    before != Some('-') && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+                });
+                if !documented {
+                    missing.push(format!("-{short}"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "flags missing from man/rsmtp.1: {missing:?}"
+        );
+    }
 }

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Benchmark rsmtp against msmtp in the same run, against a loopback smtp-sink.
+
+Runs the two alternately (so machine noise hits both alike) and reports, for each
+message size, the median wall time of each, the ratio rsmtp/msmtp, and the peak RSS of
+each (from wait4's rusage). Ratios are what matter; absolute times depend on the machine.
+
+    python3 benches/compare.py [--runs N] [--rsmtp target/release/rsmtp]
+
+Needs: msmtp, postfix's smtp-sink (/usr/sbin/smtp-sink).
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sink(port):
+    args = ["/usr/sbin/smtp-sink", "-c", f"127.0.0.1:{port}", "1000"]
+    if os.geteuid() == 0:
+        args[1:1] = ["-u", "nobody"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit("smtp-sink did not start")
+
+
+def run_once(argv, message_path):
+    with open(message_path, "rb") as stdin:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        _, status, rusage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"{argv[0]} failed with {code}: {err}")
+    return elapsed, rusage.ru_maxrss  # KiB on Linux
+
+
+def make_message(path, size):
+    with open(path, "wb") as f:
+        f.write(b"From: bench@example.org\nTo: sink@example.org\nSubject: bench\n\n")
+        line = b"x" * 76 + b"\n"
+        written = 0
+        while written < size:
+            f.write(line)
+            written += len(line)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--rsmtp", default=os.path.join(os.path.dirname(__file__), "..",
+                                                    "target", "release", "rsmtp"))
+    ap.add_argument("--msmtp", default=shutil.which("msmtp") or "/usr/bin/msmtp")
+    args = ap.parse_args()
+    if not os.path.exists(args.rsmtp):
+        sys.exit(f"{args.rsmtp} not found: run `cargo build --release` first")
+
+    port = free_port()
+    sink = start_sink(port)
+    tmp = tempfile.mkdtemp(prefix="rsmtp-bench-")
+    try:
+        rc = os.path.join(tmp, "msmtprc")
+        with open(rc, "w") as f:
+            f.write(f"account default\nhost 127.0.0.1\nport {port}\nauth off\ntls off\n"
+                    f"from bench@example.org\n")
+        os.chmod(rc, 0o600)
+        env_note = "RSMTP_SYSCONFIG=/nonexistent"
+        os.environ["RSMTP_SYSCONFIG"] = "/nonexistent"
+        results = []
+        for label, size in (("small (1 KB)", 1_000), ("13 MB", 13_000_000)):
+            msg = os.path.join(tmp, f"msg-{size}")
+            make_message(msg, size)
+            times = {"rsmtp": [], "msmtp": []}
+            rss = {"rsmtp": [], "msmtp": []}
+            cmds = {
+                "rsmtp": [args.rsmtp, "-C", rc, "sink@example.org"],
+                "msmtp": [args.msmtp, "-C", rc, "sink@example.org"],
+            }
+            runs = args.runs if size < 1_000_000 else max(5, args.runs // 3)
+            for i in range(runs + 1):
+                order = ("rsmtp", "msmtp") if i % 2 == 0 else ("msmtp", "rsmtp")
+                for name in order:
+                    t, r = run_once(cmds[name], msg)
+                    if i > 0:  # the first round warms caches
+                        times[name].append(t)
+                        rss[name].append(r)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            results.append((label, med, {k: max(v) for k, v in rss.items()}, runs))
+        print(f"# rsmtp vs msmtp against smtp-sink on loopback ({env_note})")
+        print(f"{'message':<14}{'runs':>5}{'rsmtp ms':>11}{'msmtp ms':>11}{'ratio':>8}"
+              f"{'rsmtp RSS':>12}{'msmtp RSS':>12}")
+        for label, med, peak, runs in results:
+            ratio = med["rsmtp"] / med["msmtp"]
+            print(f"{label:<14}{runs:>5}{med['rsmtp'] * 1000:>11.2f}"
+                  f"{med['msmtp'] * 1000:>11.2f}{ratio:>8.3f}"
+                  f"{peak['rsmtp'] / 1024:>9.1f}MiB{peak['msmtp'] / 1024:>9.1f}MiB")
+    finally:
+        sink.kill()
+        sink.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,611 @@
+//! Alert composition: an [`Alert`] (status, subject, facts, log tails) becomes the bytes of
+//! a MIME message — a plain-text part with an HTML alternative, the status mark in an
+//! RFC 2047-encoded subject, Date and Message-ID — built with lettre's `Message` builder.
+//!
+//! Nothing a caller passes can add a header: subjects and fact values are folded to one
+//! line before lettre sees them, extra headers (`mail -a`) with a line break are refused,
+//! and [`check_header_block`] verifies the finished header block as a last line of defence.
+
+use std::fmt::Write as _;
+use std::time::SystemTime;
+
+use chrono::{DateTime, Local};
+use lettre::message::header::{self, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+use crate::error::Error;
+
+/// What happened, as the subject mark and the colour of the HTML heading show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Status {
+    Success,
+    Failure,
+    Warning,
+    Rotation,
+    Restore,
+    Info,
+}
+
+impl Status {
+    /// The mark the subject starts with (the seeds' ✅ ❌ ⚠️ 🔄, plus restore and info).
+    pub fn mark(self) -> &'static str {
+        match self {
+            Status::Success => "\u{2705}",           // ✅
+            Status::Failure => "\u{274c}",           // ❌
+            Status::Warning => "\u{26a0}\u{fe0f}",   // ⚠️
+            Status::Rotation => "\u{1f504}",         // 🔄
+            Status::Restore => "\u{267b}\u{fe0f}",   // ♻️
+            Status::Info => "\u{2139}\u{fe0f}",      // ℹ️
+        }
+    }
+
+    /// The lower-case name used on the command line and in the state file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::Failure => "failure",
+            Status::Warning => "warning",
+            Status::Rotation => "rotation",
+            Status::Restore => "restore",
+            Status::Info => "info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Success,
+            Status::Failure,
+            Status::Warning,
+            Status::Rotation,
+            Status::Restore,
+            Status::Info,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
+    /// Failure and warning are problems: a success after one of them is a recovery.
+    pub fn is_problem(self) -> bool {
+        matches!(self, Status::Failure | Status::Warning)
+    }
+
+    fn colour(self) -> &'static str {
+        match self {
+            Status::Success | Status::Restore => "#1a7f37",
+            Status::Failure => "#cf222e",
+            Status::Warning => "#9a6700",
+            Status::Rotation | Status::Info => "#0969da",
+        }
+    }
+}
+
+/// A titled block of verbatim text: a log tail, a command's stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub title: String,
+    pub text: String,
+}
+
+/// Everything an alert says, before it becomes MIME.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub status: Status,
+    pub subject: String,
+    pub host: String,
+    pub date: DateTime<Local>,
+    /// Free text from the caller (`--body`, stdin), or what run/check have to say.
+    pub message: String,
+    /// `Label: value` lines shown under the message (command, exit status, log path…).
+    pub facts: Vec<(String, String)>,
+    pub sections: Vec<Section>,
+    /// Flood-control or recovery note, e.g. "(repeated 4 times since …)".
+    pub note: Option<String>,
+}
+
+impl Alert {
+    pub fn new(status: Status, subject: impl Into<String>, host: impl Into<String>) -> Self {
+        Alert {
+            status,
+            subject: subject.into(),
+            host: host.into(),
+            date: Local::now(),
+            message: String::new(),
+            facts: Vec::new(),
+            sections: Vec::new(),
+            note: None,
+        }
+    }
+
+    pub fn fact(&mut self, label: &str, value: impl Into<String>) {
+        self.facts.push((label.to_string(), value.into()));
+    }
+
+    /// The subject line: `<mark> [<host>] <subject>`, folded to one line.
+    pub fn subject_line(&self) -> String {
+        one_line(&format!(
+            "{} [{}] {}",
+            self.status.mark(),
+            self.host,
+            self.subject
+        ))
+    }
+}
+
+/// Sender and visible recipients of a message.
+#[derive(Debug, Clone, Default)]
+pub struct Addresses {
+    /// `None`: no From header; rsmtp adds the account's `from`, as msmtp does.
+    pub from: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+}
+
+/// A file to attach (`mail -A FILE`).
+#[derive(Debug, Clone)]
+pub struct FileAttachment {
+    pub filename: String,
+    pub content: Vec<u8>,
+}
+
+/// Fold a value to one header-safe line: every run of CR/LF (and other control characters)
+/// becomes a single space, so a subject built from `$(command output)` stays one header.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_control() {
+            pending_space = true;
+            continue;
+        }
+        if pending_space && !out.is_empty() && !out.ends_with(' ') && c != ' ' {
+            out.push(' ');
+        }
+        pending_space = false;
+        out.push(c);
+    }
+    out.trim().to_string()
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Parse an address (`a@b`, `Name <a@b>`); lettre refuses anything with a line break.
+pub fn parse_mailbox(s: &str) -> Result<Mailbox, Error> {
+    s.trim()
+        .parse::<Mailbox>()
+        .map_err(|e| Error::Usage(format!("invalid address `{}`: {e}", one_line(s))))
+}
+
+/// Parse `Name: value` (`mail -a`). A line break anywhere is refused: it is how headers
+/// are injected, and no legitimate caller needs one.
+pub fn parse_extra_header(s: &str) -> Result<HeaderValue, Error> {
+    if s.contains(['\r', '\n']) {
+        return Err(Error::Usage(format!(
+            "header `{}` contains a line break",
+            one_line(s)
+        )));
+    }
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| Error::Usage(format!("header `{s}` is not `Name: value`")))?;
+    let name = name.trim();
+    let reserved = [
+        "content-type",
+        "content-transfer-encoding",
+        "mime-version",
+        "bcc",
+    ];
+    if reserved.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(Error::Usage(format!(
+            "header `{name}` cannot be set with -a (backup-alert writes it)"
+        )));
+    }
+    let hname = HeaderName::new_from_ascii(name.to_string())
+        .map_err(|_| Error::Usage(format!("invalid header name `{name}`")))?;
+    Ok(HeaderValue::new(hname, value.trim().to_string()))
+}
+
+/// The plain-text body of an alert.
+pub fn plain_body(alert: &Alert) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {}", alert.status.mark(), one_line(&alert.subject));
+    out.push('\n');
+    if !alert.message.trim().is_empty() {
+        out.push_str(alert.message.trim_end());
+        out.push_str("\n\n");
+    }
+    let mut facts: Vec<(&str, String)> = vec![
+        ("Host", alert.host.clone()),
+        ("Date", alert.date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string()),
+        ("Status", alert.status.as_str().to_string()),
+    ];
+    facts.extend(alert.facts.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    let width = facts.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    for (k, v) in &facts {
+        let _ = writeln!(out, "{k:<width$} : {v}");
+    }
+    if let Some(note) = &alert.note {
+        let _ = writeln!(out, "\n{note}");
+    }
+    for section in &alert.sections {
+        let _ = writeln!(out, "\n--- {} ---", section.title);
+        if section.text.is_empty() {
+            out.push_str("(empty)\n");
+        } else {
+            out.push_str(&section.text);
+            out.push('\n');
+        }
+    }
+    let _ = write!(out, "\n-- \nbackup-alert {}\n", env!("CARGO_PKG_VERSION"));
+    out
+}
+
+/// The HTML alternative: the same content, every caller-supplied string escaped.
+pub fn html_body(alert: &Alert) -> String {
+    let e = escape_html;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
+         <body style=\"font-family:sans-serif\">\n<h2 style=\"color:{}\">{} {}</h2>\n",
+        e(&alert.subject_line()),
+        alert.status.colour(),
+        alert.status.mark(),
+        e(&one_line(&alert.subject)),
+    );
+    if !alert.message.trim().is_empty() {
+        let _ = writeln!(
+            out,
+            "<p style=\"white-space:pre-wrap\">{}</p>",
+            e(alert.message.trim_end())
+        );
+    }
+    out.push_str("<table>\n");
+    let date = alert.date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string();
+    let base = [
+        ("Host", alert.host.as_str()),
+        ("Date", date.as_str()),
+        ("Status", alert.status.as_str()),
+    ];
+    let extra = alert.facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    for (k, v) in base.into_iter().chain(extra) {
+        let _ = writeln!(
+            out,
+            "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+            e(k),
+            e(v)
+        );
+    }
+    out.push_str("</table>\n");
+    if let Some(note) = &alert.note {
+        let _ = writeln!(out, "<p><em>{}</em></p>", e(note));
+    }
+    for section in &alert.sections {
+        let _ = writeln!(
+            out,
+            "<h3>{}</h3>\n<pre style=\"background:#f6f8fa;padding:8px\">{}</pre>",
+            e(&section.title),
+            e(&section.text)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<hr><small>backup-alert {}</small>\n</body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    out
+}
+
+/// The finished message of an alert: multipart/alternative (text/plain, text/html).
+pub fn compose_alert(alert: &Alert, addresses: &Addresses) -> Result<Vec<u8>, Error> {
+    let date: SystemTime = alert.date.into();
+    let builder = headers(addresses, &alert.subject_line(), date, &[])?;
+    let message = builder
+        .multipart(MultiPart::alternative_plain_html(
+            plain_body(alert),
+            html_body(alert),
+        ))
+        .map_err(|e| Error::Compose(format!("cannot build the message: {e}")))?;
+    finish(message, addresses)
+}
+
+/// A plain message as `mail -s` sends it: the body as given, attachments making it
+/// multipart/mixed, extra headers from `-a`.
+pub fn compose_plain(
+    subject: &str,
+    body: Vec<u8>,
+    addresses: &Addresses,
+    extra_headers: &[HeaderValue],
+    attachments: &[FileAttachment],
+) -> Result<Vec<u8>, Error> {
+    let builder = headers(addresses, &one_line(subject), SystemTime::now(), extra_headers)?;
+    let text = match String::from_utf8(body) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    let built = if attachments.is_empty() {
+        builder.singlepart(SinglePart::plain(text))
+    } else {
+        let mut mixed = MultiPart::mixed().singlepart(SinglePart::plain(text));
+        for a in attachments {
+            let ctype = guess_content_type(&a.filename);
+            mixed = mixed
+                .singlepart(Attachment::new(a.filename.clone()).body(a.content.clone(), ctype));
+        }
+        builder.multipart(mixed)
+    };
+    let message = built.map_err(|e| Error::Compose(format!("cannot build the message: {e}")))?;
+    finish(message, addresses)
+}
+
+/// Placeholder sender lettre insists on when we leave From to rsmtp; removed again.
+const PLACEHOLDER_FROM: &str = "backup-alert@localhost.invalid";
+
+fn headers(
+    addresses: &Addresses,
+    subject: &str,
+    date: SystemTime,
+    extra_headers: &[HeaderValue],
+) -> Result<lettre::message::MessageBuilder, Error> {
+    let from = match &addresses.from {
+        Some(f) => f.clone(),
+        None => parse_mailbox(PLACEHOLDER_FROM)?,
+    };
+    let mut b = Message::builder()
+        .from(from)
+        .subject(one_line(subject))
+        .date(date)
+        .message_id(None)
+        .user_agent(format!("backup-alert/{}", env!("CARGO_PKG_VERSION")));
+    for m in &addresses.to {
+        b = b.to(m.clone());
+    }
+    for m in &addresses.cc {
+        b = b.cc(m.clone());
+    }
+    if addresses.to.is_empty() && addresses.cc.is_empty() {
+        // lettre needs a visible recipient to build a message; Bcc-only mail is refused.
+        return Err(Error::Usage(
+            "at least one To or Cc recipient is needed".into(),
+        ));
+    }
+    for h in extra_headers {
+        b = b.raw_header(h.clone());
+    }
+    Ok(b)
+}
+
+fn finish(mut message: Message, addresses: &Addresses) -> Result<Vec<u8>, Error> {
+    if addresses.from.is_none() {
+        message.headers_mut().remove::<header::From>();
+    }
+    let bytes = message.formatted();
+    check_header_block(&bytes)?;
+    Ok(bytes)
+}
+
+/// Last line of defence against header injection: every line of the header block must
+/// be a `Name: value` line or a folded continuation, and no header a caller could smuggle
+/// in (Bcc, a second From/To/Subject) may appear.
+pub fn check_header_block(message: &[u8]) -> Result<(), Error> {
+    let end = find(message, b"\r\n\r\n").unwrap_or(message.len());
+    let block = &message[..end];
+    let mut seen_once = std::collections::HashMap::new();
+    for line in block.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() || line[0] == b' ' || line[0] == b'\t' {
+            continue;
+        }
+        if line.contains(&b'\r') {
+            return Err(Error::Compose("bare CR in the header block".into()));
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or_else(|| Error::Compose("malformed header line".into()))?;
+        let name = String::from_utf8_lossy(&line[..colon]).to_ascii_lowercase();
+        if name == "bcc" {
+            return Err(Error::Compose("a Bcc header reached the message".into()));
+        }
+        if ["from", "to", "cc", "subject", "date", "message-id", "sender"].contains(&name.as_str())
+        {
+            let n = seen_once.entry(name.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                return Err(Error::Compose(format!("duplicate {name} header")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn guess_content_type(filename: &str) -> ContentType {
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mime = match ext.as_str() {
+        "txt" | "log" | "conf" | "sh" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "html" | "htm" => "text/html; charset=utf-8",
+        "json" => "application/json",
+        "pdf" => "application/pdf",
+        "gz" | "tgz" => "application/gzip",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    };
+    ContentType::parse(mime).unwrap_or(ContentType::TEXT_PLAIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs() -> Addresses {
+        Addresses {
+            from: Some(parse_mailbox("Backups <backup@example.com>").unwrap()),
+            to: vec![parse_mailbox("admin@example.com").unwrap()],
+            cc: vec![],
+        }
+    }
+
+    fn header_block(msg: &[u8]) -> String {
+        let s = String::from_utf8_lossy(msg);
+        s.split("\r\n\r\n").next().unwrap().to_string()
+    }
+
+    fn sample() -> Alert {
+        let mut a = Alert::new(Status::Failure, "Backup Échoué", "serv-core");
+        a.message = "borg create failed".into();
+        a.fact("Log", "/backup/logs/x.log");
+        a.sections.push(Section {
+            title: "last 2 lines of /backup/logs/x.log".into(),
+            text: "<error> & \"quoted\"\nConnection refused".into(),
+        });
+        a
+    }
+
+    #[test]
+    fn status_marks_match_the_seeds() {
+        assert_eq!(Status::Success.mark(), "✅");
+        assert_eq!(Status::Failure.mark(), "❌");
+        assert_eq!(Status::Warning.mark(), "⚠️");
+        assert_eq!(Status::Rotation.mark(), "🔄");
+        assert_eq!(Status::parse("restore"), Some(Status::Restore));
+        assert_eq!(Status::parse("nope"), None);
+    }
+
+    #[test]
+    fn subject_is_rfc2047_encoded() {
+        let msg = compose_alert(&sample(), &addrs()).unwrap();
+        let head = header_block(&msg);
+        let subject = head
+            .lines()
+            .find(|l| l.starts_with("Subject:"))
+            .expect("subject");
+        assert!(subject.contains("=?utf-8?b?"), "{subject}");
+        assert!(head.is_ascii(), "header block must be 7-bit: {head}");
+        assert!(head.contains("Message-ID: <"));
+        assert!(head.contains("Date: "));
+        assert!(head.contains("MIME-Version: 1.0"));
+        assert!(head.contains("multipart/alternative"));
+    }
+
+    #[test]
+    fn subject_line_has_mark_and_host() {
+        let a = sample();
+        assert_eq!(a.subject_line(), "❌ [serv-core] Backup Échoué");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let mut a = sample();
+        a.subject = "<script>alert(1)</script>".into();
+        a.host = "h&<".into();
+        let html = html_body(&a);
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("&lt;error&gt; &amp; &quot;quoted&quot;"));
+        assert!(html.contains("h&amp;&lt;"));
+        assert_eq!(escape_html("a'b"), "a&#39;b");
+    }
+
+    #[test]
+    fn plain_body_has_host_date_status_and_tail() {
+        let body = plain_body(&sample());
+        assert!(body.contains("Host   : serv-core"), "{body}");
+        assert!(body.contains("Status : failure"));
+        assert!(body.contains("Log    : /backup/logs/x.log"));
+        assert!(body.contains("--- last 2 lines of /backup/logs/x.log ---\n<error>"));
+        assert!(body.contains("borg create failed"));
+    }
+
+    #[test]
+    fn subject_injection_stays_one_header() {
+        let mut a = sample();
+        a.subject = "ok\r\nBcc: victim@evil.example\r\nX-Evil: 1".into();
+        let msg = compose_alert(&a, &addrs()).unwrap();
+        let head = header_block(&msg);
+        for line in head.lines() {
+            assert!(!line.starts_with("Bcc:"), "{head}");
+            assert!(!line.starts_with("X-Evil:"), "{head}");
+        }
+        // bare LF and CR too
+        a.subject = "a\nTo: x@evil.example\rCc: y@evil.example".into();
+        let head = header_block(&compose_alert(&a, &addrs()).unwrap());
+        assert_eq!(head.lines().filter(|l| l.starts_with("To:")).count(), 1);
+        assert!(!head.lines().any(|l| l.starts_with("Cc:")));
+    }
+
+    #[test]
+    fn one_line_folds_breaks() {
+        assert_eq!(one_line("a\r\nb\n\nc\rd\te"), "a b c d e");
+        assert_eq!(one_line("  x  "), "x");
+        assert_eq!(one_line("x \r\n y"), "x y");
+    }
+
+    #[test]
+    fn extra_headers_with_line_breaks_are_refused() {
+        assert!(parse_extra_header("X-Tag: a\r\nBcc: evil@x").is_err());
+        assert!(parse_extra_header("X-Tag: a\nBcc: evil@x").is_err());
+        assert!(parse_extra_header("no colon").is_err());
+        assert!(parse_extra_header("Bad Name: v").is_err());
+        assert!(parse_extra_header("Bcc: hidden@x").is_err());
+        let h = parse_extra_header("X-Backup-Job: nightly").unwrap();
+        let msg = compose_plain("s", b"body\n".to_vec(), &addrs(), &[h], &[]).unwrap();
+        assert!(header_block(&msg).contains("X-Backup-Job: nightly"));
+    }
+
+    #[test]
+    fn addresses_with_line_breaks_are_refused() {
+        assert!(parse_mailbox("a@b.example\r\nBcc: c@d.example").is_err());
+        assert!(parse_mailbox("not an address").is_err());
+    }
+
+    #[test]
+    fn without_from_the_header_is_left_to_rsmtp() {
+        let mut a = addrs();
+        a.from = None;
+        let msg = compose_alert(&sample(), &a).unwrap();
+        let head = header_block(&msg);
+        assert!(!head.lines().any(|l| l.starts_with("From:")), "{head}");
+        assert!(!String::from_utf8_lossy(&msg).contains(PLACEHOLDER_FROM));
+    }
+
+    #[test]
+    fn attachments_make_multipart_mixed() {
+        let att = FileAttachment {
+            filename: "report.txt".into(),
+            content: b"hello report".to_vec(),
+        };
+        let msg = compose_plain("s", b"body".to_vec(), &addrs(), &[], &[att]).unwrap();
+        let s = String::from_utf8_lossy(&msg);
+        assert!(s.contains("multipart/mixed"));
+        assert!(s.contains("filename=\"report.txt\""));
+    }
+
+    #[test]
+    fn header_block_checker_catches_smuggled_headers() {
+        assert!(check_header_block(b"From: a@b\r\nBcc: x@y\r\n\r\nbody").is_err());
+        assert!(check_header_block(b"To: a@b\r\nTo: x@y\r\n\r\nbody").is_err());
+        assert!(check_header_block(b"Subject: a\r\n b\r\n\r\nBcc: in body is fine").is_ok());
+    }
+}

@@ -1,0 +1,401 @@
+//! Flood control: the same alert (host + name + status) repeated within the window is
+//! counted instead of sent, and the next one sent after the window says how many were held
+//! ("repeated 4 times since …"). A recovery — success after a failure or warning for the
+//! same name — is always sent at once, and ends the incident: the next failure is news.
+//!
+//! The state is one small text file (`alerts.state`) in the state directory
+//! (`/var/lib/backup-alert` for root, else `$XDG_STATE_HOME/backup-alert` or
+//! `~/.local/state/backup-alert`), locked with flock(2) for the whole decide–send–record
+//! sequence so concurrent cron jobs cannot both send or lose a count. When the state cannot
+//! be used at all the alert is sent anyway: flood control must never swallow an alert.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{flock, FlockOperation};
+
+use crate::compose::Status;
+
+/// Records untouched for this long are forgotten (keeps the file small).
+const FORGET_AFTER_SECS: i64 = 90 * 86_400;
+
+/// What to do with an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send it. `held` is how many identical alerts were held since `held_since`.
+    Send {
+        recovery: bool,
+        held: u64,
+        held_since: Option<i64>,
+    },
+    /// Hold it: an identical alert went out less than a window ago.
+    Hold { held: u64, last_sent: i64 },
+}
+
+/// Sent-time and held count of one (host, name, status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Record {
+    host: String,
+    name: String,
+    status: Status,
+    last_sent: i64,
+    held: u64,
+    held_since: i64,
+}
+
+/// The last status seen for one (host, name), for recovery detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Last {
+    host: String,
+    name: String,
+    status: Status,
+    at: i64,
+}
+
+/// The whole state file in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FloodState {
+    records: Vec<Record>,
+    last: Vec<Last>,
+}
+
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+impl FloodState {
+    /// Parse the state file; unreadable lines are dropped (the worst case is one extra mail).
+    pub fn parse(text: &str) -> Self {
+        let mut st = FloodState::default();
+        for line in text.lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            match f.as_slice() {
+                ["sent", host, name, status, last_sent, held, held_since] => {
+                    let (Some(status), Ok(last_sent), Ok(held), Ok(held_since)) = (
+                        Status::parse(status),
+                        last_sent.parse(),
+                        held.parse(),
+                        held_since.parse(),
+                    ) else {
+                        continue;
+                    };
+                    st.records.push(Record {
+                        host: host.to_string(),
+                        name: name.to_string(),
+                        status,
+                        last_sent,
+                        held,
+                        held_since,
+                    });
+                }
+                ["last", host, name, status, at] => {
+                    let (Some(status), Ok(at)) = (Status::parse(status), at.parse()) else {
+                        continue;
+                    };
+                    st.last.push(Last {
+                        host: host.to_string(),
+                        name: name.to_string(),
+                        status,
+                        at,
+                    });
+                }
+                _ => {}
+            }
+        }
+        st
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::from("# backup-alert flood-control state; safe to delete\n");
+        for r in &self.records {
+            out.push_str(&format!(
+                "sent\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                r.host,
+                r.name,
+                r.status.as_str(),
+                r.last_sent,
+                r.held,
+                r.held_since
+            ));
+        }
+        for l in &self.last {
+            out.push_str(&format!(
+                "last\t{}\t{}\t{}\t{}\n",
+                l.host,
+                l.name,
+                l.status.as_str(),
+                l.at
+            ));
+        }
+        out
+    }
+
+    /// The previous status recorded for (host, name).
+    pub fn last_status(&self, host: &str, name: &str) -> Option<Status> {
+        let (host, name) = (clean(host), clean(name));
+        self.last
+            .iter()
+            .find(|l| l.host == host && l.name == name)
+            .map(|l| l.status)
+    }
+
+    /// Is `status` for (host, name) a recovery from a failure or warning?
+    pub fn is_recovery(&self, host: &str, name: &str, status: Status) -> bool {
+        status == Status::Success
+            && self
+                .last_status(host, name)
+                .is_some_and(|s| s.is_problem())
+    }
+
+    /// Decide whether to send. `window_secs == 0` disables holding.
+    pub fn decide(&self, host: &str, name: &str, status: Status, now: i64, window_secs: i64) -> Verdict {
+        let recovery = self.is_recovery(host, name, status);
+        let (h, n) = (clean(host), clean(name));
+        let rec = self
+            .records
+            .iter()
+            .find(|r| r.host == h && r.name == n && r.status == status);
+        match rec {
+            Some(r) if !recovery && window_secs > 0 && now - r.last_sent < window_secs => {
+                Verdict::Hold {
+                    held: r.held + 1,
+                    last_sent: r.last_sent,
+                }
+            }
+            Some(r) => Verdict::Send {
+                recovery,
+                held: r.held,
+                held_since: (r.held > 0).then_some(r.held_since),
+            },
+            None => Verdict::Send {
+                recovery,
+                held: 0,
+                held_since: None,
+            },
+        }
+    }
+
+    /// Record the outcome: a held alert is counted; a sent one resets its count;
+    /// `sent == false` (delivery failed) leaves the send time alone so the next try goes out.
+    pub fn record(&mut self, host: &str, name: &str, status: Status, now: i64, verdict: &Verdict, sent: bool) {
+        let (h, n) = (clean(host), clean(name));
+        match verdict {
+            Verdict::Hold { .. } => {
+                if let Some(r) = self
+                    .records
+                    .iter_mut()
+                    .find(|r| r.host == h && r.name == n && r.status == status)
+                {
+                    if r.held == 0 {
+                        r.held_since = now;
+                    }
+                    r.held += 1;
+                }
+            }
+            Verdict::Send { recovery, .. } => {
+                if *recovery {
+                    // The incident is over: the next failure or warning is sent at once.
+                    self.records
+                        .retain(|r| !(r.host == h && r.name == n && r.status.is_problem()));
+                }
+                if sent {
+                    self.records
+                        .retain(|r| !(r.host == h && r.name == n && r.status == status));
+                    self.records.push(Record {
+                        host: h.clone(),
+                        name: n.clone(),
+                        status,
+                        last_sent: now,
+                        held: 0,
+                        held_since: 0,
+                    });
+                }
+            }
+        }
+        self.last.retain(|l| !(l.host == h && l.name == n));
+        self.last.push(Last {
+            host: h,
+            name: n,
+            status,
+            at: now,
+        });
+        self.records
+            .retain(|r| r.held > 0 || now - r.last_sent < FORGET_AFTER_SECS);
+        self.last.retain(|l| now - l.at < FORGET_AFTER_SECS);
+    }
+}
+
+/// The note a sent alert carries about held repeats, or `None`.
+pub fn repeat_note(verdict: &Verdict) -> Option<String> {
+    match verdict {
+        Verdict::Send {
+            held,
+            held_since: Some(since),
+            ..
+        } if *held > 0 => {
+            let when = chrono::DateTime::from_timestamp(*since, 0)
+                .map(|t| {
+                    t.with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M:%S %z")
+                        .to_string()
+                })
+                .unwrap_or_else(|| since.to_string());
+            let times = if *held == 1 { "time" } else { "times" };
+            Some(format!("(repeated {held} {times} since {when})"))
+        }
+        _ => None,
+    }
+}
+
+/// The default state directory.
+pub fn default_state_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("BACKUP_ALERT_STATE_DIR").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if rustix::process::geteuid().is_root() {
+        return Some(PathBuf::from("/var/lib/backup-alert"));
+    }
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(x).join("backup-alert"));
+    }
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".local/state/backup-alert"))
+}
+
+/// The state file, open and exclusively locked until dropped.
+pub struct StateFile {
+    file: File,
+}
+
+impl StateFile {
+    /// Open (creating the directory and file) and take the lock; blocks while another
+    /// backup-alert holds it.
+    pub fn open_locked(dir: &Path) -> io::Result<StateFile> {
+        std::fs::create_dir_all(dir)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join("alerts.state"))?;
+        flock(&file, FlockOperation::LockExclusive)?;
+        Ok(StateFile { file })
+    }
+
+    pub fn read(&mut self) -> io::Result<FloodState> {
+        let mut text = String::new();
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.read_to_string(&mut text)?;
+        Ok(FloodState::parse(&text))
+    }
+
+    pub fn write(&mut self, state: &FloodState) -> io::Result<()> {
+        let text = state.render();
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.set_len(0)?;
+        self.file.write_all(text.as_bytes())?;
+        self.file.sync_data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3600;
+
+    fn step(st: &mut FloodState, name: &str, status: Status, now: i64) -> Verdict {
+        let v = st.decide("host", name, status, now, H);
+        st.record("host", name, status, now, &v, matches!(v, Verdict::Send { .. }));
+        v
+    }
+
+    #[test]
+    fn repeats_within_the_window_are_held_and_counted() {
+        let mut st = FloodState::default();
+        let first = step(&mut st, "nightly", Status::Failure, 0);
+        assert!(matches!(first, Verdict::Send { held: 0, recovery: false, .. }));
+        assert!(matches!(step(&mut st, "nightly", Status::Failure, 600), Verdict::Hold { held: 1, .. }));
+        assert!(matches!(step(&mut st, "nightly", Status::Failure, 1200), Verdict::Hold { held: 2, .. }));
+        // after the window: sent, saying how many were held and since when
+        let v = step(&mut st, "nightly", Status::Failure, H + 1);
+        assert_eq!(
+            v,
+            Verdict::Send { recovery: false, held: 2, held_since: Some(600) }
+        );
+        assert!(repeat_note(&v).unwrap().starts_with("(repeated 2 times since "));
+        // count reset after sending
+        assert!(matches!(step(&mut st, "nightly", Status::Failure, 2 * H + 2), Verdict::Send { held: 0, .. }));
+    }
+
+    #[test]
+    fn recovery_is_always_sent_and_ends_the_incident() {
+        let mut st = FloodState::default();
+        step(&mut st, "job", Status::Failure, 0);
+        let v = step(&mut st, "job", Status::Success, 10);
+        assert!(matches!(v, Verdict::Send { recovery: true, .. }));
+        // a new failure right after the recovery is news: sent, not held
+        assert!(matches!(step(&mut st, "job", Status::Failure, 20), Verdict::Send { .. }));
+        // a success after a held success within the window is not a recovery
+        let mut ok = FloodState::default();
+        step(&mut ok, "job", Status::Success, 0);
+        assert!(matches!(step(&mut ok, "job", Status::Success, 10), Verdict::Hold { .. }));
+    }
+
+    #[test]
+    fn names_hosts_and_statuses_are_separate() {
+        let mut st = FloodState::default();
+        step(&mut st, "a", Status::Failure, 0);
+        assert!(matches!(step(&mut st, "b", Status::Failure, 1), Verdict::Send { .. }));
+        assert!(matches!(step(&mut st, "a", Status::Warning, 2), Verdict::Send { .. }));
+        let v = st.decide("other-host", "a", Status::Failure, 3, H);
+        assert!(matches!(v, Verdict::Send { .. }));
+    }
+
+    #[test]
+    fn zero_window_never_holds() {
+        let mut st = FloodState::default();
+        for t in 0..5 {
+            let v = st.decide("h", "n", Status::Failure, t, 0);
+            assert!(matches!(v, Verdict::Send { .. }));
+            st.record("h", "n", Status::Failure, t, &v, true);
+        }
+    }
+
+    #[test]
+    fn failed_delivery_is_retried_next_time() {
+        let mut st = FloodState::default();
+        let v = st.decide("h", "n", Status::Failure, 0, H);
+        st.record("h", "n", Status::Failure, 0, &v, false);
+        assert!(matches!(st.decide("h", "n", Status::Failure, 5, H), Verdict::Send { .. }));
+    }
+
+    #[test]
+    fn state_round_trips_and_survives_garbage() {
+        let mut st = FloodState::default();
+        step(&mut st, "tab\tname\nx", Status::Failure, 100);
+        step(&mut st, "tab\tname\nx", Status::Failure, 200);
+        let text = st.render();
+        assert_eq!(FloodState::parse(&text), st);
+        let noisy = format!("garbage\nsent\tx\n{text}last\th\tn\tnope\t1\n");
+        assert_eq!(FloodState::parse(&noisy), st);
+    }
+
+    #[test]
+    fn state_file_locks_and_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut f = StateFile::open_locked(dir.path()).unwrap();
+            let mut st = f.read().unwrap();
+            step(&mut st, "n", Status::Failure, 0);
+            f.write(&st).unwrap();
+        }
+        let mut f = StateFile::open_locked(dir.path()).unwrap();
+        let st = f.read().unwrap();
+        assert_eq!(st.last_status("host", "n"), Some(Status::Failure));
+    }
+}

@@ -1,0 +1,239 @@
+//! The last lines of a log file or of a command's output, with a hard bound on memory.
+//!
+//! A backup log can be gigabytes and a chatty command can print forever, yet the alert
+//! only shows the end. Files are read from a seek near their end (never the whole file);
+//! streams go through [`TailBuffer`], which keeps at most twice the byte limit while
+//! reading. Both cut to whole lines and say when something was left out.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// How much of the end to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TailLimits {
+    pub lines: usize,
+    pub bytes: usize,
+}
+
+impl TailLimits {
+    /// 100 lines or 64 KiB, whichever is smaller: what the run command keeps per stream.
+    pub const OUTPUT: TailLimits = TailLimits {
+        lines: 100,
+        bytes: 64 * 1024,
+    };
+
+    pub fn lines(lines: usize) -> Self {
+        TailLimits {
+            lines,
+            bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The kept end of a file or stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tail {
+    /// The kept lines (invalid UTF-8 replaced), without a trailing newline.
+    pub text: String,
+    /// Number of lines in `text`.
+    pub lines: usize,
+    /// Something before `text` was left out.
+    pub truncated: bool,
+    /// Total size of the file or stream.
+    pub total_bytes: u64,
+}
+
+impl Tail {
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// The last `limits.lines` lines of a file, reading at most `limits.bytes` from its end.
+pub fn tail_file(path: &Path, limits: TailLimits) -> io::Result<Tail> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(limits.bytes as u64);
+    file.seek(SeekFrom::Start(start))?;
+    let mut window = Vec::with_capacity((len - start) as usize);
+    file.take(limits.bytes as u64).read_to_end(&mut window)?;
+    let mut tail = last_lines(&window, start > 0, limits);
+    tail.total_bytes = len;
+    Ok(tail)
+}
+
+/// Collects a stream chunk by chunk and keeps only its end.
+#[derive(Debug)]
+pub struct TailBuffer {
+    limits: TailLimits,
+    buf: Vec<u8>,
+    dropped: bool,
+    total: u64,
+}
+
+impl TailBuffer {
+    pub fn new(limits: TailLimits) -> Self {
+        TailBuffer {
+            limits,
+            buf: Vec::new(),
+            dropped: false,
+            total: 0,
+        }
+    }
+
+    /// Append a chunk; memory stays below twice the byte limit plus one chunk.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.total += chunk.len() as u64;
+        self.buf.extend_from_slice(chunk);
+        if self.buf.len() > 2 * self.limits.bytes {
+            let cut = self.buf.len() - self.limits.bytes;
+            self.buf.drain(..cut);
+            self.dropped = true;
+        }
+    }
+
+    /// The kept end as it stands now.
+    pub fn tail(&self) -> Tail {
+        let start = self.buf.len().saturating_sub(self.limits.bytes);
+        let mut tail = last_lines(&self.buf[start..], self.dropped || start > 0, self.limits);
+        tail.total_bytes = self.total;
+        tail
+    }
+}
+
+/// Cut `window` (the end of something bigger when `mid_line_start`) to its last whole lines.
+fn last_lines(window: &[u8], mid_line_start: bool, limits: TailLimits) -> Tail {
+    let mut truncated = mid_line_start;
+    let mut body = window;
+    if mid_line_start {
+        // The first line was probably cut by the seek; drop it unless it is all we have.
+        if let Some(nl) = body.iter().position(|&b| b == b'\n') {
+            if nl + 1 < body.len() {
+                body = &body[nl + 1..];
+            }
+        }
+    }
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    if body.is_empty() {
+        return Tail {
+            truncated,
+            ..Tail::default()
+        };
+    }
+    let mut start = 0;
+    let mut seen = 0;
+    for (i, &b) in body.iter().enumerate().rev() {
+        if b == b'\n' {
+            seen += 1;
+            if seen == limits.lines {
+                start = i + 1;
+                truncated = true;
+                break;
+            }
+        }
+    }
+    if limits.lines == 0 {
+        return Tail {
+            truncated: true,
+            ..Tail::default()
+        };
+    }
+    let kept = &body[start..];
+    let text = String::from_utf8_lossy(kept).replace("\r\n", "\n");
+    let lines = text.lines().count();
+    Tail {
+        text,
+        lines,
+        truncated,
+        total_bytes: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn numbered(n: usize) -> String {
+        (1..=n).map(|i| format!("line {i}\n")).collect()
+    }
+
+    #[test]
+    fn keeps_the_last_lines_of_a_file() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(numbered(500).as_bytes()).unwrap();
+        let t = tail_file(f.path(), TailLimits::lines(3)).unwrap();
+        assert_eq!(t.text, "line 498\nline 499\nline 500");
+        assert_eq!(t.lines, 3);
+        assert!(t.truncated);
+        assert_eq!(t.total_bytes, numbered(500).len() as u64);
+    }
+
+    #[test]
+    fn short_file_is_whole_and_not_truncated() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(b"only\nlines\n").unwrap();
+        let t = tail_file(f.path(), TailLimits::lines(50)).unwrap();
+        assert_eq!(t.text, "only\nlines");
+        assert!(!t.truncated);
+    }
+
+    #[test]
+    fn reads_only_a_bounded_window_from_the_end() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(numbered(100_000).as_bytes()).unwrap();
+        let limits = TailLimits {
+            lines: 1_000_000,
+            bytes: 100,
+        };
+        let t = tail_file(f.path(), limits).unwrap();
+        assert!(t.text.len() <= 100);
+        assert!(t.text.ends_with("line 100000"));
+        // the partial first line of the window is dropped
+        assert!(t.text.starts_with("line "), "{:?}", t.text);
+        assert!(t.truncated);
+    }
+
+    #[test]
+    fn empty_file_and_missing_newline() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        assert_eq!(tail_file(f.path(), TailLimits::lines(5)).unwrap().text, "");
+        let mut g = tempfile::NamedTempFile::new().unwrap();
+        g.write_all(b"a\nb\nc").unwrap();
+        assert_eq!(tail_file(g.path(), TailLimits::lines(2)).unwrap().text, "b\nc");
+    }
+
+    #[test]
+    fn stream_buffer_stays_bounded() {
+        let limits = TailLimits {
+            lines: 5,
+            bytes: 1024,
+        };
+        let mut b = TailBuffer::new(limits);
+        for i in 0..100_000 {
+            b.push(format!("out {i}\n").as_bytes());
+            assert!(b.buf.len() <= 2 * 1024 + 16);
+        }
+        let t = b.tail();
+        assert_eq!(t.text, "out 99995\nout 99996\nout 99997\nout 99998\nout 99999");
+        assert!(t.truncated);
+        assert!(t.total_bytes > 500_000);
+    }
+
+    #[test]
+    fn invalid_utf8_and_crlf_are_made_readable() {
+        let mut b = TailBuffer::new(TailLimits::lines(10));
+        b.push(b"ok\r\nbad \xff byte\r\n");
+        assert_eq!(b.tail().text, "ok\nbad \u{fffd} byte");
+    }
+
+    #[test]
+    fn one_huge_line_is_kept_cut() {
+        let mut b = TailBuffer::new(TailLimits { lines: 3, bytes: 10 });
+        b.push(&[b'x'; 100]);
+        let t = b.tail();
+        assert_eq!(t.text, "x".repeat(10));
+        assert!(t.truncated);
+    }
+}

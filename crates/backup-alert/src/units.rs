@@ -1,0 +1,148 @@
+//! Durations (`26h`, `90m`, `1h30m`, `2d`) and sizes (`1M`, `500K`, `2GiB`) as people type
+//! them on a cron line, and durations written back for a human.
+//!
+//! Sizes use binary multiples (1K = 1024 bytes), as `du -h` and `find -size` do.
+
+use std::time::Duration;
+
+/// Parse a duration: one or more `<number><unit>` groups, units `s m h d w`; a bare number
+/// is seconds. `1h30m` is ninety minutes.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: u64 = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(format!("invalid duration `{text}` (use e.g. 30s, 90m, 26h, 2d)")),
+        };
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| format!("invalid duration `{text}`: a number must precede `{c}`"))?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration `{text}` is too large"))?;
+    }
+    if !digits.is_empty() {
+        return Err(format!(
+            "invalid duration `{text}`: the last number has no unit (s, m, h, d, w)"
+        ));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// Parse a size: a number with an optional `K`, `M`, `G` or `T` suffix (binary multiples),
+/// optionally followed by `B` or `iB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let s = text.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, suffix) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size `{text}` (use e.g. 500K, 1M, 2G)"))?;
+    let suffix = suffix.trim().to_ascii_lowercase();
+    let shift = match suffix.as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("invalid size `{text}` (use e.g. 500K, 1M, 2G)")),
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("size `{text}` is too large"))
+}
+
+/// A duration for a human: `850ms`, `12.3s`, `4m 05s`, `2h 03m`, `3d 04h`.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs < 1 {
+        format!("{}ms", d.as_millis())
+    } else if secs < 60 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if secs < 3600 {
+        format!("{}m {:02}s", secs / 60, secs % 60)
+    } else if secs < 86_400 {
+        format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60)
+    } else {
+        format!("{}d {:02}h", secs / 86_400, (secs % 86_400) / 3600)
+    }
+}
+
+/// A size for a human, in binary multiples: `512 B`, `1.5 KiB`, `3.0 MiB`.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_people_type() {
+        assert_eq!(parse_duration("26h"), Ok(Duration::from_secs(26 * 3600)));
+        assert_eq!(parse_duration("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("1w"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration(" 10s "), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2H"), Ok(Duration::from_secs(7200)));
+    }
+
+    #[test]
+    fn bad_durations_are_refused() {
+        for bad in ["", "h", "1x", "1h30", "-5m", "1.5h", "99999999999999999999w"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn sizes_are_binary() {
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("500K"), Ok(500 * 1024));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("10"), Ok(10));
+        assert_eq!(parse_size("1mb"), Ok(1 << 20));
+        assert!(parse_size("1Q").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("-1M").is_err());
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(format_duration(Duration::from_millis(850)), "850ms");
+        assert_eq!(format_duration(Duration::from_millis(12_340)), "12.3s");
+        assert_eq!(format_duration(Duration::from_secs(245)), "4m 05s");
+        assert_eq!(format_duration(Duration::from_secs(7380)), "2h 03m");
+        assert_eq!(format_size(512), "512 B");
+        assert_eq!(format_size(1536), "1.5 KiB");
+        assert_eq!(format_size(3 << 20), "3.0 MiB");
+    }
+}

@@ -1,0 +1,241 @@
+//! Where a setting came from ([`Source`]) and everything that can go wrong while
+//! reading msmtprc files ([`ConfigError`]), each error mapped to the sysexits code
+//! msmtp uses for it so the binaries can exit the way cron, PHP and scripts expect.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// `EX_IOERR`: a file named with `-C` cannot be read, an `eval` command fails.
+pub const EX_IOERR: i32 = 74;
+/// `EX_CONFIG`: anything wrong with the configuration itself.
+pub const EX_CONFIG: i32 = 78;
+
+/// Where a setting comes from: a configuration file or the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// A configuration file (as named when it was opened).
+    File(PathBuf),
+    /// A command-line option such as `--host=…`.
+    CommandLine,
+}
+
+/// The file and line (or the command line) a value was set on, so that every
+/// error can point at the line to fix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// File or command line.
+    pub origin: Origin,
+    /// 1-based line number; 0 for the command line.
+    pub line: usize,
+}
+
+impl Source {
+    /// A line of a configuration file.
+    pub fn file(path: impl Into<PathBuf>, line: usize) -> Self {
+        Source {
+            origin: Origin::File(path.into()),
+            line,
+        }
+    }
+
+    /// A command-line option.
+    pub fn command_line() -> Self {
+        Source {
+            origin: Origin::CommandLine,
+            line: 0,
+        }
+    }
+
+    /// The file, if the value came from one.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.origin {
+            Origin::File(p) => Some(p),
+            Origin::CommandLine => None,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.origin {
+            Origin::File(p) => write!(f, "{}:{}", p.display(), self.line),
+            Origin::CommandLine => f.write_str("command line"),
+        }
+    }
+}
+
+/// Why a configuration file with secrets was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsecureReason {
+    /// Owned by another user.
+    NotOwned {
+        /// The file's owner.
+        owner: u32,
+        /// The user running rsmtp.
+        uid: u32,
+    },
+    /// Group or other permission bits (or the user execute bit) are set.
+    Permissions {
+        /// The file's permission bits.
+        mode: u32,
+    },
+}
+
+/// Everything that can go wrong while reading or resolving the configuration.
+///
+/// `Display` is a complete message for the user (file and line first, as a
+/// compiler would print it); no variant ever contains a password or the output
+/// of `passwordeval`/`eval`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A line msmtp itself would refuse: unknown command, invalid argument, …
+    #[error("{at}: {message}")]
+    Syntax {
+        /// Where.
+        at: Source,
+        /// What is wrong, in msmtp's words where it has them.
+        message: String,
+    },
+    /// A valid msmtp setting that rsmtp cannot honour.
+    #[error("{at}: {what} is not supported by rsmtp{hint}")]
+    Unsupported {
+        /// Where it was set.
+        at: Source,
+        /// The setting, e.g. `auth ntlm`.
+        what: String,
+        /// Advice, starting with "; " (may be empty).
+        hint: String,
+    },
+    /// A configuration file could not be read.
+    #[error("{}: {error}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        error: io::Error,
+    },
+    /// The permission rule: a user file containing `password` must be private.
+    #[error("{}", insecure_message(path, reason))]
+    Insecure {
+        /// The file.
+        path: PathBuf,
+        /// Owner or mode problem.
+        reason: InsecureReason,
+    },
+    /// `-a NAME` (or the implicit `default`) does not exist.
+    #[error("account {name} not found{}", not_found_suffix(files))]
+    AccountNotFound {
+        /// The account asked for.
+        name: String,
+        /// The configuration files that were read.
+        files: Vec<PathBuf>,
+    },
+    /// The selected account is incomplete or inconsistent (msmtp's `check_account`).
+    #[error("{}{message}", account_prefix(account, file.as_deref()))]
+    InvalidAccount {
+        /// Account name (empty for an account built from the command line).
+        account: String,
+        /// File it was defined in.
+        file: Option<PathBuf>,
+        /// What is wrong.
+        message: String,
+    },
+    /// An `eval` command could not be run or printed nothing.
+    #[error("{at}: cannot evaluate '{command}': {reason}")]
+    Eval {
+        /// The `eval` line.
+        at: Source,
+        /// The command.
+        command: String,
+        /// Why.
+        reason: String,
+    },
+    /// A `passwordeval` command could not be run or printed nothing.
+    #[error("{at}: passwordeval '{command}' failed: {reason}")]
+    PasswordEval {
+        /// The `passwordeval` line.
+        at: Source,
+        /// The command (not the password).
+        command: String,
+        /// Why.
+        reason: String,
+    },
+    /// A `%M` substitution needs /etc/mailname, which is missing or empty.
+    #[error("{at}: cannot substitute %M: {}: {reason}", path.display())]
+    Mailname {
+        /// The `from` or `domain` line.
+        at: Source,
+        /// The mailname file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    /// The sysexits code msmtp exits with for this error: 74 (`EX_IOERR`) when a
+    /// file named with `-C` cannot be read or an `eval` fails, 78 (`EX_CONFIG`)
+    /// for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ConfigError::Read { .. } | ConfigError::Eval { .. } => EX_IOERR,
+            _ => EX_CONFIG,
+        }
+    }
+
+    /// The file and line the error points at, when there is one.
+    pub fn source_location(&self) -> Option<&Source> {
+        match self {
+            ConfigError::Syntax { at, .. }
+            | ConfigError::Unsupported { at, .. }
+            | ConfigError::Eval { at, .. }
+            | ConfigError::PasswordEval { at, .. }
+            | ConfigError::Mailname { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn syntax(at: &Source, message: impl Into<String>) -> Self {
+        ConfigError::Syntax {
+            at: at.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+fn insecure_message(path: &Path, reason: &InsecureReason) -> String {
+    let p = path.display();
+    match reason {
+        InsecureReason::NotOwned { owner, uid } => format!(
+            "{p}: contains secrets and therefore must be owned by you \
+             (it is owned by uid {owner}, you are uid {uid}); \
+             fix with: chown $(id -un) {p} && chmod 600 {p}"
+        ),
+        InsecureReason::Permissions { mode } => format!(
+            "{p}: contains secrets and therefore must have no more than user \
+             read/write permissions (mode is {:04o}); fix with: chmod 600 {p}",
+            mode & 0o7777
+        ),
+    }
+}
+
+fn not_found_suffix(files: &[PathBuf]) -> String {
+    match files {
+        [] => ": no configuration file available".to_string(),
+        [one] => format!(" in {}", one.display()),
+        [first, rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|p| p.display().to_string()).collect();
+            format!(" in {} and {}", first.display(), rest.join(" and "))
+        }
+    }
+}
+
+fn account_prefix(account: &str, file: Option<&Path>) -> String {
+    match file {
+        Some(f) if !account.is_empty() => format!("account {account} from {}: ", f.display()),
+        _ => String::new(),
+    }
+}

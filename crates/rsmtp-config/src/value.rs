@@ -1,0 +1,529 @@
+//! The typed values of account settings (auth method, fingerprint, syslog
+//! facility, …) and the small parsers msmtp uses for numbers and durations.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// rsmtp's default network timeout when the configuration says nothing.
+/// msmtp's default is "off" (wait forever, which hangs cron jobs); rsmtp waits
+/// at most this long for any network operation unless `timeout off` is given.
+pub const DEFAULT_TIMEOUT_SECS: u32 = 60;
+
+/// Default lifetime of a queued message (`queue_expire`): five days.
+pub const DEFAULT_QUEUE_EXPIRE: Duration = Duration::from_secs(5 * 24 * 3600);
+
+/// `timeout (off|seconds)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    /// `timeout off`: no timeout (the operating system's).
+    Off,
+    /// A timeout in seconds (> 0).
+    Seconds(u32),
+}
+
+impl Timeout {
+    /// The timeout as a `Duration`, `None` for off.
+    pub fn duration(self) -> Option<Duration> {
+        match self {
+            Timeout::Off => None,
+            Timeout::Seconds(s) => Some(Duration::from_secs(u64::from(s))),
+        }
+    }
+}
+
+impl Default for Timeout {
+    fn default() -> Self {
+        Timeout::Seconds(DEFAULT_TIMEOUT_SECS)
+    }
+}
+
+/// `protocol (smtp|lmtp)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// SMTP (the default).
+    #[default]
+    Smtp,
+    /// LMTP (accepted by the parser, refused by rsmtp at resolve time).
+    Lmtp,
+}
+
+/// An authentication method named with `auth METHOD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// `plain`
+    Plain,
+    /// `login`
+    Login,
+    /// `cram-md5`
+    CramMd5,
+    /// `xoauth2`
+    XOAuth2,
+    /// `oauthbearer`
+    OAuthBearer,
+    /// `scram-sha-1` (not supported by rsmtp)
+    ScramSha1,
+    /// `scram-sha-256` (not supported by rsmtp)
+    ScramSha256,
+    /// `scram-sha-1-plus` (msmtp ≥ 1.8.26; not supported by rsmtp)
+    ScramSha1Plus,
+    /// `scram-sha-256-plus` (msmtp ≥ 1.8.26; not supported by rsmtp)
+    ScramSha256Plus,
+    /// `gssapi` (not supported by rsmtp)
+    Gssapi,
+    /// `external` (not supported by rsmtp)
+    External,
+    /// `digest-md5` (not supported by rsmtp)
+    DigestMd5,
+    /// `ntlm` (not supported by rsmtp)
+    Ntlm,
+}
+
+impl AuthMethod {
+    const ALL: [AuthMethod; 13] = [
+        AuthMethod::Plain,
+        AuthMethod::Login,
+        AuthMethod::CramMd5,
+        AuthMethod::XOAuth2,
+        AuthMethod::OAuthBearer,
+        AuthMethod::ScramSha1,
+        AuthMethod::ScramSha256,
+        AuthMethod::ScramSha1Plus,
+        AuthMethod::ScramSha256Plus,
+        AuthMethod::Gssapi,
+        AuthMethod::External,
+        AuthMethod::DigestMd5,
+        AuthMethod::Ntlm,
+    ];
+
+    /// The msmtprc spelling (lower case, as msmtp requires).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            AuthMethod::Plain => "plain",
+            AuthMethod::Login => "login",
+            AuthMethod::CramMd5 => "cram-md5",
+            AuthMethod::XOAuth2 => "xoauth2",
+            AuthMethod::OAuthBearer => "oauthbearer",
+            AuthMethod::ScramSha1 => "scram-sha-1",
+            AuthMethod::ScramSha256 => "scram-sha-256",
+            AuthMethod::ScramSha1Plus => "scram-sha-1-plus",
+            AuthMethod::ScramSha256Plus => "scram-sha-256-plus",
+            AuthMethod::Gssapi => "gssapi",
+            AuthMethod::External => "external",
+            AuthMethod::DigestMd5 => "digest-md5",
+            AuthMethod::Ntlm => "ntlm",
+        }
+    }
+
+    /// The SASL mechanism name as sent in `AUTH` (upper case).
+    pub fn sasl_name(self) -> String {
+        self.keyword().to_ascii_uppercase()
+    }
+
+    /// Parse the msmtprc spelling; msmtp accepts lower case only.
+    pub fn parse(s: &str) -> Option<Self> {
+        AuthMethod::ALL.into_iter().find(|m| m.keyword() == s)
+    }
+
+    /// Whether rsmtp implements this method.
+    pub fn is_supported(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::Plain
+                | AuthMethod::Login
+                | AuthMethod::CramMd5
+                | AuthMethod::XOAuth2
+                | AuthMethod::OAuthBearer
+        )
+    }
+}
+
+/// `auth [(on|off|method)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// No authentication (the default).
+    #[default]
+    Off,
+    /// `auth on` / `auth`: choose the best method the server offers.
+    Auto,
+    /// A fixed method.
+    Method(AuthMethod),
+}
+
+impl Auth {
+    /// Whether authentication is wanted at all.
+    pub fn is_on(self) -> bool {
+        !matches!(self, Auth::Off)
+    }
+}
+
+/// `tls_trust_file (system|file)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustFile {
+    /// The operating system's CA bundle (msmtp's default).
+    System,
+    /// A PEM file of trusted CAs.
+    File(PathBuf),
+}
+
+impl fmt::Display for TrustFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrustFile::System => f.write_str("system"),
+            TrustFile::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// `tls_fingerprint`: the server certificate's digest, as bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fingerprint {
+    /// SHA-256 (the recommended form).
+    Sha256([u8; 32]),
+    /// SHA-1 (legacy).
+    Sha1([u8; 20]),
+    /// MD5 (legacy).
+    Md5([u8; 16]),
+}
+
+impl Fingerprint {
+    /// Parse msmtp's format: hex byte pairs separated by `:` or a space, any
+    /// case; the length decides the digest (32, 20 or 16 bytes).
+    pub fn parse(s: &str) -> Option<Self> {
+        fn bytes<const N: usize>(s: &str) -> Option<[u8; N]> {
+            let b = s.as_bytes();
+            if b.len() != 3 * N - 1 {
+                return None;
+            }
+            let mut out = [0u8; N];
+            for (i, o) in out.iter_mut().enumerate() {
+                let hi = (b[3 * i] as char).to_digit(16)?;
+                let lo = (b[3 * i + 1] as char).to_digit(16)?;
+                if i < N - 1 && b[3 * i + 2] != b':' && b[3 * i + 2] != b' ' {
+                    return None;
+                }
+                *o = u8::try_from(hi * 16 + lo).ok()?;
+            }
+            Some(out)
+        }
+        match s.len() {
+            95 => bytes::<32>(s).map(Fingerprint::Sha256),
+            59 => bytes::<20>(s).map(Fingerprint::Sha1),
+            47 => bytes::<16>(s).map(Fingerprint::Md5),
+            _ => None,
+        }
+    }
+
+    /// The digest bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Fingerprint::Sha256(b) => b,
+            Fingerprint::Sha1(b) => b,
+            Fingerprint::Md5(b) => b,
+        }
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    /// `AB:CD:…`, as msmtp prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.as_bytes().iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `dsn_return (off|headers|full)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DsnReturn {
+    /// `headers`: RET=HDRS.
+    Headers,
+    /// `full`: RET=FULL.
+    Full,
+}
+
+impl DsnReturn {
+    /// The ESMTP `RET=` value.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DsnReturn::Headers => "HDRS",
+            DsnReturn::Full => "FULL",
+        }
+    }
+}
+
+/// `set_from_header`, `set_date_header`, `set_msgid_header`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderPolicy {
+    /// Add the header when the mail has none (the default).
+    #[default]
+    Auto,
+    /// Always set it, replacing an existing one (`set_from_header on` only).
+    On,
+    /// Never add it.
+    Off,
+}
+
+impl fmt::Display for HeaderPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HeaderPolicy::Auto => "auto",
+            HeaderPolicy::On => "on",
+            HeaderPolicy::Off => "off",
+        })
+    }
+}
+
+/// `set_to_header (on|off|undisclosed_recipients)` (msmtp ≥ 1.8.29), and the
+/// older `undisclosed_recipients (on|off)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SetToHeader {
+    /// Leave To/Cc alone (the default).
+    #[default]
+    Off,
+    /// Replace To with the envelope recipients.
+    On,
+    /// Remove To/Cc/Bcc and add `To: undisclosed-recipients:;`.
+    UndisclosedRecipients,
+}
+
+/// `logfile (file|-)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFile {
+    /// `logfile -`: standard output.
+    Stdout,
+    /// A file, appended to.
+    File(PathBuf),
+}
+
+impl fmt::Display for LogFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogFile::Stdout => f.write_str("-"),
+            LogFile::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// `syslog (on|off|facility)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogFacility {
+    /// `LOG_USER` (what `syslog on` means).
+    User,
+    /// `LOG_MAIL`.
+    Mail,
+    /// `LOG_LOCAL0` … `LOG_LOCAL7`.
+    Local(u8),
+}
+
+impl SyslogFacility {
+    /// Parse `LOG_USER`, `LOG_MAIL`, `LOG_LOCAL0`…`LOG_LOCAL7` (exact case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "LOG_USER" => Some(SyslogFacility::User),
+            "LOG_MAIL" => Some(SyslogFacility::Mail),
+            _ => {
+                let n = s.strip_prefix("LOG_LOCAL")?;
+                match n.as_bytes() {
+                    [d @ b'0'..=b'7'] => Some(SyslogFacility::Local(d - b'0')),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The syslog(3) facility code (`LOG_USER` = 8, …).
+    pub fn code(self) -> i32 {
+        match self {
+            SyslogFacility::User => 1 << 3,
+            SyslogFacility::Mail => 2 << 3,
+            SyslogFacility::Local(n) => (16 + i32::from(n)) << 3,
+        }
+    }
+}
+
+impl fmt::Display for SyslogFacility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SyslogFacility::User => f.write_str("LOG_USER"),
+            SyslogFacility::Mail => f.write_str("LOG_MAIL"),
+            SyslogFacility::Local(n) => write!(f, "LOG_LOCAL{n}"),
+        }
+    }
+}
+
+/// rsmtp's `queue (off|fallback|always)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueMode {
+    /// Deliver now or fail, like msmtp (the default).
+    #[default]
+    Off,
+    /// Deliver now; on a temporary failure keep the message in the queue.
+    Fallback,
+    /// Always queue; a later `rsmtp --flush` (or the next send) delivers.
+    Always,
+}
+
+impl fmt::Display for QueueMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            QueueMode::Off => "off",
+            QueueMode::Fallback => "fallback",
+            QueueMode::Always => "always",
+        })
+    }
+}
+
+/// msmtp's `get_pos_int()`: `strtol(s, &end, 0)` — decimal, `0x` hex or
+/// leading-`0` octal, optional sign — that must be > 0, fit an `int` and have
+/// no trailing characters.
+pub(crate) fn parse_pos_int(s: &str) -> Option<u32> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'+') => (false, &t[1..]),
+        Some(b'-') => (true, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        (16, h)
+    } else if t.len() > 1 && t.starts_with('0') {
+        (8, &t[1..])
+    } else {
+        (10, t)
+    };
+    if digits.is_empty() || neg {
+        return None;
+    }
+    let v = u64::from_str_radix(digits, radix).ok()?;
+    if v == 0 || v > i32::MAX as u64 {
+        return None;
+    }
+    u32::try_from(v).ok()
+}
+
+/// A duration for `queue_expire`: a number of seconds, or a number followed by
+/// `s`, `m`, `h`, `d` or `w` (`30m`, `12h`, `5d`). Must be > 0.
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return None,
+    };
+    let secs = n.checked_mul(mult)?;
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// Format a duration the way `queue_expire` accepts it back.
+pub(crate) fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    for (unit, len) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
+        if s % len == 0 {
+            return format!("{}{unit}", s / len);
+        }
+    }
+    format!("{s}s")
+}
+
+/// msmtp's `check_dsn_notify_arg()`: `never`, or a comma-separated list of
+/// `failure`, `delay`, `success` (no spaces). Returns the upper-cased value.
+pub(crate) fn parse_dsn_notify(s: &str) -> Option<String> {
+    if s != "never" {
+        let parts: Vec<&str> = s.split(',').collect();
+        let mut seen = Vec::new();
+        for p in &parts {
+            if !matches!(*p, "failure" | "delay" | "success") || seen.contains(p) {
+                return None;
+            }
+            seen.push(p);
+        }
+    }
+    Some(s.to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pos_int_follows_strtol_base_0() {
+        assert_eq!(parse_pos_int("587"), Some(587));
+        assert_eq!(parse_pos_int("0x10"), Some(16));
+        assert_eq!(parse_pos_int("010"), Some(8));
+        assert_eq!(parse_pos_int("+5"), Some(5));
+        assert_eq!(parse_pos_int("0"), None);
+        assert_eq!(parse_pos_int("-1"), None);
+        assert_eq!(parse_pos_int("5s"), None);
+        assert_eq!(parse_pos_int(""), None);
+        assert_eq!(parse_pos_int("09"), None);
+        assert_eq!(parse_pos_int("99999999999"), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("12h"), Some(Duration::from_secs(43200)));
+        assert_eq!(parse_duration("5d"), Some(Duration::from_secs(432_000)));
+        assert_eq!(parse_duration("3600"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1w"), Some(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("0"), None);
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("d"), None);
+        assert_eq!(format_duration(Duration::from_secs(432_000)), "5d");
+        assert_eq!(format_duration(Duration::from_secs(90)), "90s");
+    }
+
+    #[test]
+    fn fingerprints_parse_like_msmtp() {
+        let sha1 = "ab:CD:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01";
+        let fp = Fingerprint::parse(sha1).expect("sha1");
+        assert!(matches!(fp, Fingerprint::Sha1(_)));
+        assert_eq!(fp.to_string(), sha1.to_ascii_uppercase());
+        let md5 = "ab cd ef 01 23 45 67 89 ab cd ef 01 23 45 67 89";
+        assert!(matches!(Fingerprint::parse(md5), Some(Fingerprint::Md5(_))));
+        let sha256 = ["00"; 32].join(":");
+        assert_eq!(Fingerprint::parse(&sha256), Some(Fingerprint::Sha256([0; 32])));
+        assert_eq!(Fingerprint::parse("ab:cd"), None);
+        assert_eq!(Fingerprint::parse(&sha1.replace(':', "-")), None);
+        assert_eq!(Fingerprint::parse(&sha1.replacen('a', "g", 1)), None);
+    }
+
+    #[test]
+    fn dsn_notify_rules() {
+        assert_eq!(parse_dsn_notify("never").as_deref(), Some("NEVER"));
+        assert_eq!(parse_dsn_notify("failure,delay").as_deref(), Some("FAILURE,DELAY"));
+        assert_eq!(parse_dsn_notify("failure,,"), None);
+        assert_eq!(parse_dsn_notify("failure, delay"), None);
+        assert_eq!(parse_dsn_notify("failure,failure"), None);
+        assert_eq!(parse_dsn_notify("bogus"), None);
+    }
+
+    #[test]
+    fn syslog_facilities() {
+        assert_eq!(SyslogFacility::parse("LOG_MAIL"), Some(SyslogFacility::Mail));
+        assert_eq!(SyslogFacility::parse("LOG_LOCAL7"), Some(SyslogFacility::Local(7)));
+        assert_eq!(SyslogFacility::parse("LOG_LOCAL8"), None);
+        assert_eq!(SyslogFacility::parse("log_mail"), None);
+        assert_eq!(SyslogFacility::Local(3).to_string(), "LOG_LOCAL3");
+    }
+
+    #[test]
+    fn auth_methods() {
+        assert_eq!(AuthMethod::parse("cram-md5"), Some(AuthMethod::CramMd5));
+        assert_eq!(AuthMethod::parse("PLAIN"), None);
+        assert!(AuthMethod::Plain.is_supported());
+        assert!(!AuthMethod::Ntlm.is_supported());
+        assert_eq!(AuthMethod::ScramSha1.sasl_name(), "SCRAM-SHA-1");
+    }
+}

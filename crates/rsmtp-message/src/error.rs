@@ -1,0 +1,145 @@
+//! The one error type of this crate, with the sysexits code msmtp uses for each case.
+//!
+//! The binaries map errors to exit codes in one place; cron, PHP and the queue act on
+//! that code, so every variant says which `sysexits.h` value it stands for.
+
+use std::io;
+use std::path::PathBuf;
+
+/// `EX_USAGE`: command line usage error (msmtp: "no recipients found").
+pub const EX_USAGE: i32 = 64;
+/// `EX_DATAERR`: the input data was incorrect.
+pub const EX_DATAERR: i32 = 65;
+/// `EX_IOERR`: an error while reading the input or writing the spool file.
+pub const EX_IOERR: i32 = 74;
+/// `EX_CONFIG`: configuration error (msmtp uses it for every aliases file problem).
+pub const EX_CONFIG: i32 = 78;
+
+/// Everything that can go wrong between stdin and the SMTP session.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// Reading the message from the input failed.
+    #[error("input error while reading the mail: {0}")]
+    Input(#[source] io::Error),
+
+    /// The temporary spool file could not be created, written or reopened.
+    #[error("cannot write the mail to a temporary file in {}: {source}", dir.display())]
+    Spool {
+        /// The directory the spool file lives (or was to live) in.
+        dir: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The header block (everything before the first blank line) exceeds the limit.
+    #[error("header block too large: more than {limit} bytes before the first blank line")]
+    HeaderTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// A NUL byte occurs in the header block.
+    #[error("NUL byte in the mail header (line {line})")]
+    NulInHeader {
+        /// 1-based line number in the input.
+        line: usize,
+    },
+
+    /// A header value supplied by the caller (full name, date, domain…) cannot be
+    /// written safely; CR or LF would let it inject further header fields.
+    #[error("invalid value for the {name} header: {reason}")]
+    InvalidHeaderValue {
+        /// The header field the value was meant for.
+        name: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+
+    /// An address does not have the syntax of a mailbox or a local name.
+    #[error("invalid address '{address}': {reason}")]
+    InvalidAddress {
+        /// The address, with control characters escaped.
+        address: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// An address in a To/Cc/Bcc header (read with `-t`) is invalid.
+    #[error("invalid address '{address}' in the {header} header: {reason}")]
+    InvalidHeaderAddress {
+        /// The header field name as written in the mail.
+        header: String,
+        /// The address, with control characters escaped.
+        address: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// No recipient on the command line nor (with `-t`) in the headers.
+    #[error("no recipients found")]
+    NoRecipients,
+
+    /// The aliases file could not be read.
+    #[error("{}: {source}", path.display())]
+    AliasesRead {
+        /// The aliases file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A syntax error in the aliases file.
+    #[error("{}line {line}: {reason}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
+    AliasesSyntax {
+        /// The aliases file, when it was read from one.
+        path: Option<PathBuf>,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with the line.
+        reason: String,
+    },
+
+    /// Alias expansion went deeper than msmtp allows (a loop such as `a: b` / `b: a`).
+    #[error("too many redirects when expanding alias {alias}")]
+    AliasLoop {
+        /// The recipient whose expansion looped.
+        alias: String,
+    },
+}
+
+impl MessageError {
+    /// The `sysexits.h` code msmtp exits with for this error.
+    ///
+    /// msmtp returns `EX_IOERR` for input and temporary-file failures, `EX_USAGE`
+    /// for "no recipients found" and `EX_CONFIG` for every aliases problem. msmtp
+    /// has no NUL, size or header-injection checks; those are data errors.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            MessageError::Input(_) | MessageError::Spool { .. } => EX_IOERR,
+            MessageError::HeaderTooLarge { .. }
+            | MessageError::NulInHeader { .. }
+            | MessageError::InvalidHeaderValue { .. }
+            | MessageError::InvalidAddress { .. }
+            | MessageError::InvalidHeaderAddress { .. } => EX_DATAERR,
+            MessageError::NoRecipients => EX_USAGE,
+            MessageError::AliasesRead { .. }
+            | MessageError::AliasesSyntax { .. }
+            | MessageError::AliasLoop { .. } => EX_CONFIG,
+        }
+    }
+}
+
+/// Escapes control characters so an error message never spans lines or hides bytes.
+pub(crate) fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,389 @@
+//! The envelope stored beside each queued message, and its on-disk text format.
+//!
+//! The format is line based so an administrator can read it with `cat`:
+//!
+//! ```text
+//! rsmtp-queue-envelope 1
+//! account: work
+//! config-file: /home/alice/.msmtprc
+//! envelope-from: alice@example.org
+//! recipient: bob@example.org
+//! submitted: 1763741571.123456789
+//! attempts: 2
+//! next-attempt: 1763741811.000000000
+//! last-error: 421 4.7.0 Try again later
+//! end
+//! ```
+//!
+//! Values are stored byte for byte except `%`, control characters (CR and LF among
+//! them) and DEL, which are written as `%XX`; a value therefore never spans lines,
+//! whatever the server or the user put in it. The final `end` line makes a
+//! truncated file detectable even though the file is only ever replaced by rename.
+//! Unknown keys are ignored so a newer rsmtp can add fields.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::QueueError;
+
+const MAGIC: &[u8] = b"rsmtp-queue-envelope 1";
+const END: &[u8] = b"end";
+
+/// The first retry comes this long after a failed attempt …
+pub const BACKOFF_BASE: Duration = Duration::from_secs(60);
+/// … and the delay doubles per attempt up to this.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(3600);
+
+/// Everything needed to deliver a queued message later, without the original
+/// command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryMeta {
+    /// The msmtprc account name, resolved again at flush time.
+    pub account: String,
+    /// The `-C` file given at submission, if any, so the account is re-read from it.
+    pub config_file: Option<PathBuf>,
+    /// The SMTP envelope sender (`MAIL FROM`); empty for a null sender.
+    pub envelope_from: String,
+    /// The SMTP envelope recipients (`RCPT TO`).
+    pub recipients: Vec<String>,
+    /// DSN `NOTIFY=` parameter, as configured.
+    pub dsn_notify: Option<String>,
+    /// DSN `RET=` parameter, as configured.
+    pub dsn_return: Option<String>,
+    /// When the message was accepted into the queue.
+    pub submitted: SystemTime,
+    /// Failed delivery attempts so far.
+    pub attempts: u32,
+    /// The last attempt's error (a server reply or a connection error).
+    pub last_error: Option<String>,
+    /// Not to be retried before this time (unless a flush is forced).
+    pub next_attempt: SystemTime,
+    /// Where to send a failure notice instead of the envelope sender.
+    pub notify: Option<String>,
+}
+
+impl EntryMeta {
+    /// An envelope submitted now, due at once, never attempted.
+    pub fn new(account: &str, envelope_from: &str, recipients: Vec<String>) -> EntryMeta {
+        let now = SystemTime::now();
+        EntryMeta {
+            account: account.to_owned(),
+            config_file: None,
+            envelope_from: envelope_from.to_owned(),
+            recipients,
+            dsn_notify: None,
+            dsn_return: None,
+            submitted: now,
+            attempts: 0,
+            last_error: None,
+            next_attempt: now,
+            notify: None,
+        }
+    }
+
+    /// Records a temporary failure at `now`: one more attempt, the error kept, and
+    /// the next attempt pushed back by [`retry_delay`] with ±20 % jitter (so many
+    /// entries queued during one outage do not all hit the relay at the same second).
+    pub fn record_temp_failure(&mut self, error: &str, now: SystemTime) {
+        self.attempts = self.attempts.saturating_add(1);
+        self.last_error = Some(error.to_owned());
+        let delay = retry_delay(self.attempts).mul_f64(0.8 + 0.4 * fastrand::f64());
+        self.next_attempt = now + delay;
+    }
+
+    /// The serialised form (see the module documentation).
+    pub fn encode(&self) -> Result<Vec<u8>, QueueError> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(MAGIC);
+        out.push(b'\n');
+        field(&mut out, "account", self.account.as_bytes());
+        if let Some(path) = &self.config_file {
+            field(&mut out, "config-file", path.as_os_str().as_bytes());
+        }
+        field(&mut out, "envelope-from", self.envelope_from.as_bytes());
+        for rcpt in &self.recipients {
+            field(&mut out, "recipient", rcpt.as_bytes());
+        }
+        if let Some(v) = &self.dsn_notify {
+            field(&mut out, "dsn-notify", v.as_bytes());
+        }
+        if let Some(v) = &self.dsn_return {
+            field(&mut out, "dsn-return", v.as_bytes());
+        }
+        field(&mut out, "submitted", encode_time("submitted", self.submitted)?.as_bytes());
+        field(&mut out, "attempts", self.attempts.to_string().as_bytes());
+        field(
+            &mut out,
+            "next-attempt",
+            encode_time("next-attempt", self.next_attempt)?.as_bytes(),
+        );
+        if let Some(v) = &self.last_error {
+            field(&mut out, "last-error", v.as_bytes());
+        }
+        if let Some(v) = &self.notify {
+            field(&mut out, "notify", v.as_bytes());
+        }
+        out.extend_from_slice(END);
+        out.push(b'\n');
+        Ok(out)
+    }
+
+    /// Parses the serialised form; the error says what is wrong (the caller adds
+    /// the path).
+    pub fn decode(bytes: &[u8]) -> Result<EntryMeta, String> {
+        let body = bytes
+            .strip_suffix(b"\n")
+            .ok_or("truncated (no final newline)")?;
+        let mut lines = body.split(|&b| b == b'\n');
+        if lines.next() != Some(MAGIC) {
+            return Err("not an rsmtp queue envelope (bad first line)".into());
+        }
+        let mut fields = Fields::default();
+        let mut ended = false;
+        for line in lines {
+            if ended {
+                return Err("data after the end line".into());
+            }
+            if line == END {
+                ended = true;
+                continue;
+            }
+            let at = line
+                .windows(2)
+                .position(|w| w == b": ")
+                .ok_or_else(|| format!("line without \"key: value\": {}", show(line)))?;
+            let (key, value) = (&line[..at], unescape(&line[at + 2..])?);
+            fields.set(key, value)?;
+        }
+        if !ended {
+            return Err("truncated (no end line)".into());
+        }
+        fields.finish()
+    }
+}
+
+/// The delay before the next attempt after `attempts` failures, before jitter:
+/// 1 min, 2, 4, 8, 16, 32 min, then 1 h.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(16);
+    BACKOFF_BASE
+        .saturating_mul(1u32 << doublings)
+        .min(BACKOFF_MAX)
+}
+
+fn field(out: &mut Vec<u8>, key: &str, value: &[u8]) {
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b": ");
+    for &b in value {
+        if b == b'%' || b < 0x20 || b == 0x7f {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
+    out.push(b'\n');
+}
+
+fn unescape(value: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        if value[i] == b'%' {
+            let hex = value
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad %-escape in {}", show(value)))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(value[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn show(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let short: String = text.chars().take(60).collect();
+    format!("{short:?}")
+}
+
+fn encode_time(field: &'static str, t: SystemTime) -> Result<String, QueueError> {
+    let d = t
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| QueueError::InvalidMeta {
+            field,
+            reason: "is before 1970".into(),
+        })?;
+    Ok(format!("{}.{:09}", d.as_secs(), d.subsec_nanos()))
+}
+
+fn decode_time(key: &str, text: &str) -> Result<SystemTime, String> {
+    let bad = || format!("{key}: not a timestamp: {text:?}");
+    let (secs, nanos) = text.split_once('.').unwrap_or((text, "0"));
+    let secs: u64 = secs.parse().map_err(|_| bad())?;
+    let nanos: u32 = nanos.parse().map_err(|_| bad())?;
+    if nanos >= 1_000_000_000 {
+        return Err(bad());
+    }
+    UNIX_EPOCH
+        .checked_add(Duration::new(secs, nanos))
+        .ok_or_else(bad)
+}
+
+/// Fields collected while parsing, checked for presence at the end.
+#[derive(Default)]
+struct Fields {
+    account: Option<String>,
+    config_file: Option<PathBuf>,
+    envelope_from: Option<String>,
+    recipients: Vec<String>,
+    dsn_notify: Option<String>,
+    dsn_return: Option<String>,
+    submitted: Option<SystemTime>,
+    attempts: Option<u32>,
+    last_error: Option<String>,
+    next_attempt: Option<SystemTime>,
+    notify: Option<String>,
+}
+
+impl Fields {
+    fn set(&mut self, key: &[u8], value: Vec<u8>) -> Result<(), String> {
+        let key_text = String::from_utf8_lossy(key).into_owned();
+        if key == b"config-file" {
+            return once(&key_text, &mut self.config_file, OsString::from_vec(value).into());
+        }
+        let text = String::from_utf8(value).map_err(|_| format!("{key_text}: not UTF-8"))?;
+        match key {
+            b"account" => once(&key_text, &mut self.account, text),
+            b"envelope-from" => once(&key_text, &mut self.envelope_from, text),
+            b"recipient" => {
+                self.recipients.push(text);
+                Ok(())
+            }
+            b"dsn-notify" => once(&key_text, &mut self.dsn_notify, text),
+            b"dsn-return" => once(&key_text, &mut self.dsn_return, text),
+            b"last-error" => once(&key_text, &mut self.last_error, text),
+            b"notify" => once(&key_text, &mut self.notify, text),
+            b"attempts" => {
+                let n = text
+                    .parse()
+                    .map_err(|_| format!("attempts: not a number: {text:?}"))?;
+                once(&key_text, &mut self.attempts, n)
+            }
+            b"submitted" => once(&key_text, &mut self.submitted, decode_time(&key_text, &text)?),
+            b"next-attempt" => {
+                once(&key_text, &mut self.next_attempt, decode_time(&key_text, &text)?)
+            }
+            _ => Ok(()), // written by a newer version: keep going
+        }
+    }
+
+    fn finish(self) -> Result<EntryMeta, String> {
+        let missing = |key: &str| format!("missing {key}");
+        Ok(EntryMeta {
+            account: self.account.ok_or_else(|| missing("account"))?,
+            config_file: self.config_file,
+            envelope_from: self.envelope_from.ok_or_else(|| missing("envelope-from"))?,
+            recipients: self.recipients,
+            dsn_notify: self.dsn_notify,
+            dsn_return: self.dsn_return,
+            submitted: self.submitted.ok_or_else(|| missing("submitted"))?,
+            attempts: self.attempts.ok_or_else(|| missing("attempts"))?,
+            last_error: self.last_error,
+            next_attempt: self.next_attempt.ok_or_else(|| missing("next-attempt"))?,
+            notify: self.notify,
+        })
+    }
+}
+
+fn once<T>(key: &str, slot: &mut Option<T>, value: T) -> Result<(), String> {
+    if slot.is_some() {
+        return Err(format!("{key} given twice"));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> EntryMeta {
+        EntryMeta {
+            account: "wörk: %20 \"quoted\"".into(),
+            config_file: Some(PathBuf::from(OsString::from_vec(
+                b"/home/a/odd\n\xffname %".to_vec(),
+            ))),
+            envelope_from: "".into(),
+            recipients: vec![
+                "bob@example.org".into(),
+                "evil\r\nRCPT TO:<x@y>".into(),
+                " spaced ".into(),
+            ],
+            dsn_notify: Some("FAILURE,DELAY".into()),
+            dsn_return: Some("HDRS".into()),
+            submitted: UNIX_EPOCH + Duration::new(1_763_741_571, 123_456_789),
+            attempts: 3,
+            last_error: Some("421 4.7.0 Try again\r\n\tlater\x7f\x00".into()),
+            next_attempt: UNIX_EPOCH + Duration::from_secs(1_763_745_171),
+            notify: Some("root".into()),
+        }
+    }
+
+    #[test]
+    fn round_trips_any_characters_without_spanning_lines() {
+        let meta = sample();
+        let bytes = meta.encode().unwrap();
+        let lines = bytes.split(|&b| b == b'\n').count();
+        // magic + account + config + from + 3 rcpt + 2 dsn + submitted + attempts
+        // + next + last-error + notify + end, then the empty piece after the final newline
+        assert_eq!(lines, 16, "{}", String::from_utf8_lossy(&bytes));
+        assert!(!bytes.contains(&b'\r'));
+        assert_eq!(EntryMeta::decode(&bytes).unwrap(), meta);
+        let minimal = EntryMeta::new("default", "a@b", vec![]);
+        assert_eq!(EntryMeta::decode(&minimal.encode().unwrap()).unwrap(), minimal);
+    }
+
+    #[test]
+    fn rejects_truncated_or_damaged_envelopes() {
+        let bytes = sample().encode().unwrap();
+        for cut in 0..bytes.len() {
+            assert!(EntryMeta::decode(&bytes[..cut]).is_err(), "accepted a cut at {cut}");
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        for damaged in [
+            text.replace("attempts: 3", "attempts: x"),
+            text.replace("attempts: 3", "attempts: 3\nattempts: 4"),
+            text.replace("account: ", "account:"),
+            text.replace("%0D", "%0"),
+            text.replace("rsmtp-queue-envelope 1", "rsmtp-queue-envelope 2"),
+            text.replace("next-attempt: 1763745171", "next-attempt: -1"),
+            format!("{text}extra\n"),
+        ] {
+            assert!(EntryMeta::decode(damaged.as_bytes()).is_err(), "{damaged}");
+        }
+        let unknown = text.replace("end\n", "priority: high\nend\n");
+        assert_eq!(EntryMeta::decode(unknown.as_bytes()).unwrap(), sample());
+    }
+
+    #[test]
+    fn backoff_doubles_from_a_minute_to_an_hour_with_jitter() {
+        let secs: Vec<u64> = (1..=9).map(|n| retry_delay(n).as_secs()).collect();
+        assert_eq!(secs, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(retry_delay(u32::MAX), BACKOFF_MAX);
+        let now = SystemTime::now();
+        let mut meta = EntryMeta::new("a", "b@c", vec![]);
+        for _ in 0..50 {
+            meta.attempts = 1;
+            meta.record_temp_failure("451 busy", now);
+            let delay = meta.next_attempt.duration_since(now).unwrap().as_secs_f64();
+            assert!((96.0..=144.0).contains(&delay), "{delay}");
+            assert_eq!(meta.attempts, 2);
+        }
+    }
+}

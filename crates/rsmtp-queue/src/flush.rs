@@ -1,0 +1,261 @@
+//! Flushing: one pass over the queue that offers each due entry to the caller's
+//! delivery function and acts on its verdict — remove when delivered, back off
+//! on a temporary failure, move to `failed/` on a permanent failure or when the
+//! message has been queued longer than `expire_after`.
+//!
+//! Expiry is decided after a failed attempt, never instead of one (as Postfix
+//! does): a message whose relay comes back after six days is delivered, not
+//! bounced.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use crate::lock::{EntryLockResult, FlushLock};
+use crate::store::{Area, Step, LOCK, MESSAGE};
+use crate::{EntryId, EntryMeta, Queue, QueueError};
+
+/// Messages are given up after this long in the queue by default (like sendmail's
+/// and Postfix's 5 days).
+pub const DEFAULT_EXPIRE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);
+
+/// What the delivery function reports for one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryResult {
+    /// The server accepted the message for every recipient: remove it.
+    Delivered,
+    /// Try again later (4xx reply, connection refused, timeout); the text is kept
+    /// as the entry's last error.
+    TempFail(String),
+    /// Never going to work (5xx reply): move to `failed/` so a notice can be sent.
+    PermFail(String),
+}
+
+/// How to flush.
+#[derive(Debug, Clone)]
+pub struct FlushOptions {
+    /// Attempt every entry now, ignoring its backoff.
+    pub force: bool,
+    /// Only this entry. The queue-wide lock is not taken (the entry lock still
+    /// keeps two flushers from sending it twice).
+    pub only: Option<EntryId>,
+    /// A message still failing temporarily after this long in the queue is moved
+    /// to `failed/` and reported as expired.
+    pub expire_after: Duration,
+}
+
+impl Default for FlushOptions {
+    fn default() -> FlushOptions {
+        FlushOptions {
+            force: false,
+            only: None,
+            expire_after: DEFAULT_EXPIRE_AFTER,
+        }
+    }
+}
+
+/// An entry that was moved to `failed/` during a flush. The caller should send a
+/// failure notice for it (see [`Queue::failure_notice`]).
+#[derive(Debug, Clone)]
+pub struct FailedEntry {
+    /// The entry's id (still valid for `remove` and `retry_now`).
+    pub id: EntryId,
+    /// Its envelope, with `last_error` set to `reason`.
+    pub meta: EntryMeta,
+    /// Why it failed.
+    pub reason: String,
+    /// The entry's directory under `failed/`.
+    pub path: PathBuf,
+}
+
+impl FailedEntry {
+    /// The message file under `failed/`.
+    pub fn message_path(&self) -> PathBuf {
+        self.path.join(MESSAGE)
+    }
+}
+
+/// An entry that failed temporarily and stays queued.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    /// The entry's id.
+    pub id: EntryId,
+    /// The error from this attempt.
+    pub error: String,
+    /// Failed attempts so far, this one included.
+    pub attempts: u32,
+    /// When it will be tried again.
+    pub next_attempt: SystemTime,
+}
+
+/// What a flush did.
+#[derive(Debug, Default)]
+pub struct FlushReport {
+    /// Another flusher held the queue lock, so this one did nothing.
+    pub lock_busy: bool,
+    /// Delivered and removed.
+    pub delivered: Vec<EntryId>,
+    /// Failed temporarily, kept with a later `next_attempt`.
+    pub deferred: Vec<Deferred>,
+    /// Failed permanently, moved to `failed/`.
+    pub failed: Vec<FailedEntry>,
+    /// Queued longer than `expire_after` and failed again, moved to `failed/`.
+    pub expired: Vec<FailedEntry>,
+    /// Not due yet (backoff), not attempted.
+    pub not_due: Vec<EntryId>,
+    /// Locked by another flusher at that moment, skipped.
+    pub busy: Vec<EntryId>,
+    /// Entries that could not be handled (damaged envelope, I/O error); the flush
+    /// went on with the others.
+    pub errors: Vec<(EntryId, QueueError)>,
+}
+
+impl FlushReport {
+    /// True when nothing failed: no errors, and no entry failed or expired.
+    pub fn all_ok(&self) -> bool {
+        !self.lock_busy && self.errors.is_empty() && self.failed.is_empty() && self.expired.is_empty()
+    }
+}
+
+/// What happened to one entry.
+enum Outcome {
+    Delivered,
+    Deferred(Deferred),
+    Failed(FailedEntry),
+    Expired(FailedEntry),
+    NotDue,
+    Busy,
+    Gone,
+}
+
+impl Queue {
+    /// Offers each due entry (oldest first) to `deliver` and acts on the result.
+    ///
+    /// Without `only`, takes the queue lock first; if another flusher holds it,
+    /// returns at once with `lock_busy` set. Each entry is locked while it is
+    /// handled, so concurrent flushers never deliver the same message at the same
+    /// time. `deliver` gets the envelope and the message bytes, read from the start.
+    pub fn flush(
+        &self,
+        opts: &FlushOptions,
+        deliver: &mut dyn FnMut(&EntryMeta, &mut dyn Read) -> DeliveryResult,
+    ) -> Result<FlushReport, QueueError> {
+        let mut report = FlushReport::default();
+        self.sweep_tmp();
+        let (_queue_lock, ids) = match &opts.only {
+            Some(id) => {
+                if !self.entry_dir(Area::Queued, id).is_dir() {
+                    return Err(QueueError::NoSuchEntry { id: id.to_string() });
+                }
+                (None, vec![id.clone()])
+            }
+            None => match FlushLock::try_acquire(&self.root.join(LOCK))? {
+                Some(lock) => (Some(lock), self.ids(Area::Queued)?),
+                None => {
+                    report.lock_busy = true;
+                    return Ok(report);
+                }
+            },
+        };
+        for id in ids {
+            match self.flush_entry(&id, opts, deliver) {
+                Ok(Outcome::Delivered) => report.delivered.push(id),
+                Ok(Outcome::Deferred(d)) => report.deferred.push(d),
+                Ok(Outcome::Failed(f)) => report.failed.push(f),
+                Ok(Outcome::Expired(f)) => report.expired.push(f),
+                Ok(Outcome::NotDue) => report.not_due.push(id),
+                Ok(Outcome::Busy) => report.busy.push(id),
+                Ok(Outcome::Gone) => {}
+                Err(e) => report.errors.push((id, e)),
+            }
+        }
+        Ok(report)
+    }
+
+    fn flush_entry(
+        &self,
+        id: &EntryId,
+        opts: &FlushOptions,
+        deliver: &mut dyn FnMut(&EntryMeta, &mut dyn Read) -> DeliveryResult,
+    ) -> Result<Outcome, QueueError> {
+        let mut lock = match self.lock_entry(Area::Queued, id)? {
+            EntryLockResult::Locked(lock) => lock,
+            EntryLockResult::Busy => return Ok(Outcome::Busy),
+            EntryLockResult::Gone => return Ok(Outcome::Gone),
+        };
+        let dir = self.entry_dir(Area::Queued, id);
+        // Read under the lock: another flusher may have just rewritten it.
+        let mut meta = self.read_meta(&dir)?;
+        let now = SystemTime::now();
+        if !opts.force && meta.next_attempt > now {
+            return Ok(Outcome::NotDue);
+        }
+        lock.message
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| QueueError::io("read", &lock.message_path, e))?;
+        self.step(Step::BeforeDelivery);
+        let result = deliver(&meta, &mut lock.message);
+        let now = SystemTime::now();
+        match result {
+            DeliveryResult::Delivered => {
+                self.step(Step::Delivered);
+                self.discard(Area::Queued, id)?;
+                Ok(Outcome::Delivered)
+            }
+            DeliveryResult::TempFail(error) => {
+                meta.record_temp_failure(&error, now);
+                let age = now.duration_since(meta.submitted).unwrap_or_default();
+                if age >= opts.expire_after {
+                    let reason = format!(
+                        "gave up after {} in the queue ({} attempts); last error: {error}",
+                        describe_age(age),
+                        meta.attempts
+                    );
+                    self.fail_entry(id, meta, reason).map(Outcome::Expired)
+                } else {
+                    self.write_meta(&dir, &meta)?;
+                    Ok(Outcome::Deferred(Deferred {
+                        id: id.clone(),
+                        error,
+                        attempts: meta.attempts,
+                        next_attempt: meta.next_attempt,
+                    }))
+                }
+            }
+            DeliveryResult::PermFail(reason) => {
+                meta.attempts = meta.attempts.saturating_add(1);
+                self.fail_entry(id, meta, reason).map(Outcome::Failed)
+            }
+        }
+    }
+
+    /// Records `reason` in the envelope, then moves the entry to `failed/`. In that
+    /// order: a crash in between leaves it queued, to be retried and failed again,
+    /// rather than failed without its reason.
+    fn fail_entry(&self, id: &EntryId, mut meta: EntryMeta, reason: String) -> Result<FailedEntry, QueueError> {
+        meta.last_error = Some(reason.clone());
+        self.write_meta(&self.entry_dir(Area::Queued, id), &meta)?;
+        let path = self.move_entry(id, Area::Queued, Area::Failed)?;
+        Ok(FailedEntry {
+            id: id.clone(),
+            meta,
+            reason,
+            path,
+        })
+    }
+}
+
+/// "5 days", "3 hours", "12 minutes".
+pub(crate) fn describe_age(age: Duration) -> String {
+    let secs = age.as_secs();
+    let (n, unit) = if secs >= 2 * 86400 {
+        (secs / 86400, "days")
+    } else if secs >= 2 * 3600 {
+        (secs / 3600, "hours")
+    } else if secs >= 120 {
+        (secs / 60, "minutes")
+    } else {
+        (secs, "seconds")
+    };
+    format!("{n} {unit}")
+}

@@ -1,0 +1,205 @@
+//! Listing the queue (`rsmtp -bp`, `mailq`): one [`EntrySummary`] per entry,
+//! queued or failed, and a sendmail/Postfix-style table of them.
+
+use std::fmt;
+use std::fs;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Local};
+
+use crate::store::{Area, MESSAGE};
+use crate::{EntryId, Queue, QueueError};
+
+/// One entry as `mailq` shows it.
+#[derive(Debug, Clone)]
+pub struct EntrySummary {
+    /// The entry's id.
+    pub id: EntryId,
+    /// In `failed/` (failed permanently or expired; not retried).
+    pub failed: bool,
+    /// The message size in bytes.
+    pub size: u64,
+    /// When it was queued (the directory's time when the envelope is damaged).
+    pub submitted: SystemTime,
+    /// How long it has been in the queue.
+    pub age: Duration,
+    /// The envelope sender; empty for a null sender.
+    pub sender: String,
+    /// The envelope recipients.
+    pub recipients: Vec<String>,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+    /// When it will be tried again.
+    pub next_attempt: SystemTime,
+    /// Why the envelope could not be read, if it could not.
+    pub damaged: Option<String>,
+}
+
+impl Queue {
+    /// Every entry, queued ones first then failed ones, oldest first in each.
+    /// Entries that disappear while listing (delivered meanwhile) are left out;
+    /// damaged ones are listed with `damaged` set.
+    pub fn list(&self) -> Result<Vec<EntrySummary>, QueueError> {
+        let now = SystemTime::now();
+        let mut out = Vec::new();
+        for area in [Area::Queued, Area::Failed] {
+            for id in self.ids(area)? {
+                let dir = self.entry_dir(area, &id);
+                let Ok(dir_meta) = fs::metadata(&dir) else {
+                    continue; // gone meanwhile
+                };
+                let size = fs::metadata(dir.join(MESSAGE)).map(|m| m.len()).unwrap_or(0);
+                let mut summary = EntrySummary {
+                    id,
+                    failed: area == Area::Failed,
+                    size,
+                    submitted: dir_meta.modified().unwrap_or(now),
+                    age: Duration::ZERO,
+                    sender: String::new(),
+                    recipients: Vec::new(),
+                    attempts: 0,
+                    last_error: None,
+                    next_attempt: now,
+                    damaged: None,
+                };
+                match self.read_meta(&dir) {
+                    Ok(meta) => {
+                        summary.submitted = meta.submitted;
+                        summary.sender = meta.envelope_from;
+                        summary.recipients = meta.recipients;
+                        summary.attempts = meta.attempts;
+                        summary.last_error = meta.last_error;
+                        summary.next_attempt = meta.next_attempt;
+                    }
+                    Err(_) if !dir.is_dir() => continue, // moved meanwhile
+                    Err(e) => summary.damaged = Some(e.to_string()),
+                }
+                summary.age = now.duration_since(summary.submitted).unwrap_or_default();
+                out.push(summary);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Formats a listing like sendmail's and Postfix's `mailq`:
+///
+/// ```text
+/// -Queue ID------------------------- --Size-- ----Arrival Time---- -Sender/Recipient-------
+/// 1763741571-123456-4242-0a1b2c3d        1234 Sat Nov 21 16:12:51  alice@example.org
+///       (attempt 2, next Sat Nov 21 16:40:12: 421 4.7.0 Try again later)
+///                                                                  bob@example.org
+///
+/// -- 2 Kbytes in 1 Request.
+/// ```
+///
+/// A `!` after the id marks a failed entry. An empty queue prints
+/// `Mail queue is empty`.
+#[derive(Debug, Clone, Copy)]
+pub struct Mailq<'a>(pub &'a [EntrySummary]);
+
+const ID_WIDTH: usize = 34;
+const RCPT_INDENT: usize = ID_WIDTH + 1 + 8 + 1 + 20 + 2;
+
+impl fmt::Display for Mailq<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return writeln!(f, "Mail queue is empty");
+        }
+        writeln!(
+            f,
+            "{:-<ID_WIDTH$} --Size-- ----Arrival Time---- -Sender/Recipient-------",
+            "-Queue ID"
+        )?;
+        let mut total = 0u64;
+        for e in self.0 {
+            total += e.size;
+            let mark = if e.failed { "!" } else { "" };
+            let sender = if e.sender.is_empty() { "MAILER-DAEMON" } else { &e.sender };
+            writeln!(
+                f,
+                "{:<ID_WIDTH$} {:>8} {:<20}  {}",
+                format!("{}{mark}", e.id),
+                e.size,
+                local(e.submitted, "%a %b %e %H:%M:%S"),
+                one_line(sender)
+            )?;
+            if let Some(problem) = &e.damaged {
+                writeln!(f, "      (damaged: {})", one_line(problem))?;
+            } else if e.failed {
+                let reason = e.last_error.as_deref().unwrap_or("failed");
+                writeln!(f, "      (failed: {})", one_line(reason))?;
+            } else if let Some(error) = &e.last_error {
+                writeln!(
+                    f,
+                    "      (attempt {}, next {}: {})",
+                    e.attempts,
+                    local(e.next_attempt, "%a %b %e %H:%M:%S"),
+                    one_line(error)
+                )?;
+            }
+            for rcpt in &e.recipients {
+                writeln!(f, "{:RCPT_INDENT$}{}", "", one_line(rcpt))?;
+            }
+            writeln!(f)?;
+        }
+        let n = self.0.len();
+        writeln!(
+            f,
+            "-- {} Kbytes in {n} Request{}.",
+            total.div_ceil(1024),
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+fn local(t: SystemTime, format: &str) -> String {
+    DateTime::<Local>::from(t).format(format).to_string()
+}
+
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, failed: bool) -> EntrySummary {
+        EntrySummary {
+            id: EntryId::parse(id).unwrap(),
+            failed,
+            size: 1500,
+            submitted: SystemTime::now(),
+            age: Duration::ZERO,
+            sender: "alice@example.org".into(),
+            recipients: vec!["bob@example.org".into(), "carol@example.net".into()],
+            attempts: 2,
+            last_error: Some("421 4.7.0 Try\r\nagain".into()),
+            next_attempt: SystemTime::now(),
+            damaged: None,
+        }
+    }
+
+    #[test]
+    fn empty_queue_says_so() {
+        assert_eq!(Mailq(&[]).to_string(), "Mail queue is empty\n");
+    }
+
+    #[test]
+    fn table_shows_sender_recipients_errors_and_total() {
+        let entries = [summary("1-a", false), summary("2-b", true)];
+        let text = Mailq(&entries).to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("-Queue ID---"), "{text}");
+        assert!(lines[1].starts_with("1-a ") && lines[1].ends_with("  alice@example.org"), "{text}");
+        assert!(lines[2].starts_with("      (attempt 2, next ") && lines[2].ends_with(": 421 4.7.0 Try  again)"), "{text}");
+        assert_eq!(lines[3].trim_start(), "bob@example.org");
+        assert_eq!(lines[3].len() - "bob@example.org".len(), RCPT_INDENT);
+        assert!(text.contains("2-b!"), "{text}");
+        assert!(text.contains("      (failed: 421 4.7.0 Try  again)"), "{text}");
+        assert!(text.ends_with("-- 3 Kbytes in 2 Requests.\n"), "{text}");
+    }
+}

@@ -1,0 +1,454 @@
+//! The spool on disk: opening the queue, the durable enqueue, and the few
+//! primitive moves everything else is built from (rewrite an envelope, move an
+//! entry to `failed/`, discard an entry, sweep `tmp/`).
+//!
+//! ```text
+//! <dir>/lock                      flush lock (see `lock`)
+//! <dir>/tmp/new-<id>/             an entry being written (invisible)
+//! <dir>/tmp/del-<id>/             an entry being deleted (invisible)
+//! <dir>/queue/<id>/message        the message bytes, exactly as submitted
+//! <dir>/queue/<id>/envelope       the `EntryMeta` text (see `entry`)
+//! <dir>/failed/<id>/…             entries that failed permanently or expired
+//! ```
+//!
+//! An entry is a directory so that one `rename(2)` of the directory publishes the
+//! message and its envelope together, and one rename moves both to `failed/` or
+//! out of sight for deletion. Nothing under `queue/` or `failed/` is ever written
+//! in place except by whole-file replacement of the envelope (write
+//! `envelope.new`, fsync, rename over `envelope`).
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::lock::{try_lock, EntryLock, EntryLockResult};
+use crate::{EntryId, EntryMeta, QueueError};
+
+pub(crate) const TMP: &str = "tmp";
+pub(crate) const QUEUE: &str = "queue";
+pub(crate) const FAILED: &str = "failed";
+pub(crate) const LOCK: &str = "lock";
+pub(crate) const MESSAGE: &str = "message";
+pub(crate) const ENVELOPE: &str = "envelope";
+const ENVELOPE_NEW: &str = "envelope.new";
+const NEW_PREFIX: &str = "new-";
+const DEL_PREFIX: &str = "del-";
+/// An unfinished entry in `tmp/` that nobody holds locked and that has not been
+/// touched for this long was left by a writer that died.
+pub const STALE_TMP_AGE: Duration = Duration::from_secs(3600);
+/// Envelopes are small; refuse to read a runaway file into memory.
+const MAX_ENVELOPE: u64 = 1 << 20;
+
+/// Points in the writer and the flusher where a test may stop the process to
+/// simulate a crash. Not part of the supported API.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Enqueue: `tmp/new-<id>/` created and locked.
+    EntryCreated,
+    /// Enqueue: part of the message written (called once, after the first chunk).
+    MessagePartlyWritten,
+    /// Enqueue: message written and fsynced.
+    MessageSynced,
+    /// Enqueue: envelope written and fsynced.
+    EnvelopeSynced,
+    /// Enqueue: entry directory fsynced, not yet renamed.
+    EntrySynced,
+    /// Enqueue: renamed into `queue/`, directory not yet fsynced.
+    Published,
+    /// Enqueue: `queue/` fsynced, `enqueue` about to return `Ok`.
+    Durable,
+    /// Flush: entry locked, about to call the delivery callback.
+    BeforeDelivery,
+    /// Flush: the callback said `Delivered`, the entry is not yet removed.
+    Delivered,
+    /// Flush: new envelope written to `envelope.new`, not yet renamed.
+    EnvelopeRewriting,
+    /// Flush: entry moved to `tmp/del-…` and `queue/` fsynced, files not yet unlinked.
+    Discarded,
+}
+
+impl Step {
+    /// A stable name for the step (used by the crash tests).
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::EntryCreated => "entry-created",
+            Step::MessagePartlyWritten => "message-partly-written",
+            Step::MessageSynced => "message-synced",
+            Step::EnvelopeSynced => "envelope-synced",
+            Step::EntrySynced => "entry-synced",
+            Step::Published => "published",
+            Step::Durable => "durable",
+            Step::BeforeDelivery => "before-delivery",
+            Step::Delivered => "delivered",
+            Step::EnvelopeRewriting => "envelope-rewriting",
+            Step::Discarded => "discarded",
+        }
+    }
+}
+
+/// The durable mail queue in one directory.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub(crate) root: PathBuf,
+    pub(crate) tmp: PathBuf,
+    pub(crate) queue: PathBuf,
+    pub(crate) failed: PathBuf,
+    step_hook: Option<fn(Step)>,
+}
+
+/// Which part of the queue an entry is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Area {
+    Queued,
+    Failed,
+}
+
+impl Queue {
+    /// Opens the queue in `dir`, creating `dir`, `tmp/`, `queue/` and `failed/` with
+    /// mode 0700 if they are missing, and sweeps entries abandoned in `tmp/`.
+    pub fn open(dir: &Path) -> Result<Queue, QueueError> {
+        let queue = Queue {
+            root: dir.to_owned(),
+            tmp: dir.join(TMP),
+            queue: dir.join(QUEUE),
+            failed: dir.join(FAILED),
+            step_hook: None,
+        };
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| QueueError::create(dir, e))?;
+        for sub in [&queue.tmp, &queue.queue, &queue.failed] {
+            match DirBuilder::new().mode(0o700).create(sub) {
+                Ok(()) => sync_dir(dir)?,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && sub.is_dir() => {}
+                Err(e) => return Err(QueueError::create(sub, e)),
+            }
+        }
+        queue.sweep_tmp();
+        Ok(queue)
+    }
+
+    /// The default queue directory: `/var/spool/rsmtp` for root; otherwise
+    /// `$XDG_STATE_HOME/rsmtp/queue` (when set to an absolute path), else
+    /// `~/.local/state/rsmtp/queue`. `None` when a non-root user has no home.
+    pub fn default_dir(uid: u32, home: Option<&Path>, xdg_state: Option<&Path>) -> Option<PathBuf> {
+        if uid == 0 {
+            return Some(PathBuf::from("/var/spool/rsmtp"));
+        }
+        if let Some(state) = xdg_state.filter(|p| p.is_absolute()) {
+            return Some(state.join("rsmtp").join("queue"));
+        }
+        home.filter(|p| p.is_absolute())
+            .map(|h| h.join(".local").join("state").join("rsmtp").join("queue"))
+    }
+
+    /// The directory this queue lives in.
+    pub fn dir(&self) -> &Path {
+        &self.root
+    }
+
+    #[doc(hidden)]
+    /// Installs a function called at each [`Step`]; for crash tests only.
+    pub fn set_step_hook(&mut self, hook: fn(Step)) {
+        self.step_hook = Some(hook);
+    }
+
+    pub(crate) fn step(&self, step: Step) {
+        if let Some(hook) = self.step_hook {
+            hook(step);
+        }
+    }
+
+    /// Stores a message durably and returns its id.
+    ///
+    /// The message is copied from `message` as is (no line-ending changes). When
+    /// this returns `Ok`, the entry is complete and on stable storage: a crash or a
+    /// power cut after that point cannot lose it. If it returns `Err` (or the
+    /// process dies before it returns), nothing is visible in the queue.
+    pub fn enqueue(&self, meta: &EntryMeta, message: &mut dyn Read) -> Result<EntryId, QueueError> {
+        let envelope = meta.encode()?;
+        let id = EntryId::generate();
+        let work = self.tmp.join(format!("{NEW_PREFIX}{id}"));
+        DirBuilder::new()
+            .mode(0o700)
+            .create(&work)
+            .map_err(|e| QueueError::create(&work, e))?;
+        let result = self.write_entry(&work, &id, &envelope, message);
+        if result.is_err() {
+            // Best effort: a leftover is swept later anyway.
+            let _ = fs::remove_dir_all(&work);
+        }
+        result.map(|()| id)
+    }
+
+    fn write_entry(
+        &self,
+        work: &Path,
+        id: &EntryId,
+        envelope: &[u8],
+        message: &mut dyn Read,
+    ) -> Result<(), QueueError> {
+        // Held until we return: tells the tmp sweeper this entry is still being written.
+        let work_lock = File::open(work).map_err(|e| QueueError::io("open", work, e))?;
+        try_lock(&work_lock).map_err(|e| QueueError::io("lock", work, e))?;
+        self.step(Step::EntryCreated);
+
+        let message_path = work.join(MESSAGE);
+        let mut file = create_new(&message_path)?;
+        copy_message(message, &mut file, &message_path, || {
+            self.step(Step::MessagePartlyWritten)
+        })?;
+        file.sync_all()
+            .map_err(|e| QueueError::io("sync", &message_path, e))?;
+        drop(file);
+        self.step(Step::MessageSynced);
+
+        let envelope_path = work.join(ENVELOPE);
+        let mut file = create_new(&envelope_path)?;
+        file.write_all(envelope)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| QueueError::io("write", &envelope_path, e))?;
+        drop(file);
+        self.step(Step::EnvelopeSynced);
+
+        sync_dir(work)?;
+        self.step(Step::EntrySynced);
+        let target = self.queue.join(id.as_str());
+        fs::rename(work, &target).map_err(|e| QueueError::io("rename", work, e))?;
+        self.step(Step::Published);
+        sync_dir(&self.queue)?;
+        self.step(Step::Durable);
+        Ok(())
+    }
+
+    /// The directory of entry `id` in `area`.
+    pub(crate) fn entry_dir(&self, area: Area, id: &EntryId) -> PathBuf {
+        match area {
+            Area::Queued => self.queue.join(id.as_str()),
+            Area::Failed => self.failed.join(id.as_str()),
+        }
+    }
+
+    /// Finds which area holds `id`.
+    pub(crate) fn locate(&self, id: &EntryId) -> Result<Area, QueueError> {
+        for area in [Area::Queued, Area::Failed] {
+            if self.entry_dir(area, id).is_dir() {
+                return Ok(area);
+            }
+        }
+        Err(QueueError::NoSuchEntry { id: id.to_string() })
+    }
+
+    /// Ids of the entries in `area`, oldest first; other names are ignored.
+    pub(crate) fn ids(&self, area: Area) -> Result<Vec<EntryId>, QueueError> {
+        let dir = match area {
+            Area::Queued => &self.queue,
+            Area::Failed => &self.failed,
+        };
+        let mut ids = Vec::new();
+        for item in fs::read_dir(dir).map_err(|e| QueueError::io("read directory", dir, e))? {
+            let item = item.map_err(|e| QueueError::io("read directory", dir, e))?;
+            if let Some(id) = item.file_name().to_str().and_then(|n| EntryId::parse(n).ok()) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Locks entry `id` in `area`.
+    pub(crate) fn lock_entry(&self, area: Area, id: &EntryId) -> Result<EntryLockResult, QueueError> {
+        EntryLock::try_acquire(&self.entry_dir(area, id).join(MESSAGE))
+    }
+
+    /// Reads and parses an entry's envelope.
+    pub(crate) fn read_meta(&self, entry_dir: &Path) -> Result<EntryMeta, QueueError> {
+        let path = entry_dir.join(ENVELOPE);
+        let mut bytes = Vec::new();
+        File::open(&path)
+            .and_then(|f| f.take(MAX_ENVELOPE).read_to_end(&mut bytes))
+            .map_err(|e| QueueError::io("read", &path, e))?;
+        EntryMeta::decode(&bytes).map_err(|reason| QueueError::Corrupt { path, reason })
+    }
+
+    /// Replaces an entry's envelope atomically and durably. The caller holds the
+    /// entry lock.
+    pub(crate) fn write_meta(&self, entry_dir: &Path, meta: &EntryMeta) -> Result<(), QueueError> {
+        let bytes = meta.encode()?;
+        let new = entry_dir.join(ENVELOPE_NEW);
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&new)
+            .map_err(|e| QueueError::io("create", &new, e))?;
+        file.write_all(&bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| QueueError::io("write", &new, e))?;
+        drop(file);
+        self.step(Step::EnvelopeRewriting);
+        let path = entry_dir.join(ENVELOPE);
+        fs::rename(&new, &path).map_err(|e| QueueError::io("rename", &new, e))?;
+        sync_dir(entry_dir)
+    }
+
+    /// Moves entry `id` between `queue/` and `failed/` in one rename. The caller
+    /// holds the entry lock.
+    pub(crate) fn move_entry(&self, id: &EntryId, from: Area, to: Area) -> Result<PathBuf, QueueError> {
+        let (src, dst) = (self.entry_dir(from, id), self.entry_dir(to, id));
+        fs::rename(&src, &dst).map_err(|e| QueueError::io("rename", &src, e))?;
+        sync_dir(dst.parent().unwrap_or(&self.root))?;
+        sync_dir(src.parent().unwrap_or(&self.root))?;
+        Ok(dst)
+    }
+
+    /// Takes entry `id` out of `area` for good. The rename into `tmp/del-…` is the
+    /// moment it disappears; the files are unlinked afterwards (a crash in between
+    /// leaves a `del-` directory the next sweep removes). The caller holds the
+    /// entry lock, or the entry has no message file to lock.
+    pub(crate) fn discard(&self, area: Area, id: &EntryId) -> Result<(), QueueError> {
+        let src = self.entry_dir(area, id);
+        let trash = self.tmp.join(format!("{DEL_PREFIX}{id}"));
+        fs::rename(&src, &trash).map_err(|e| QueueError::io("rename", &src, e))?;
+        sync_dir(src.parent().unwrap_or(&self.root))?;
+        self.step(Step::Discarded);
+        // Invisible already; a failure here only leaves garbage for the sweep.
+        let _ = fs::remove_dir_all(&trash);
+        Ok(())
+    }
+
+    /// Removes directories abandoned in `tmp/`: every `del-` one (deletions that
+    /// were interrupted) and `new-` ones older than [`STALE_TMP_AGE`] that no
+    /// writer holds locked. Best effort: errors are ignored, the next sweep retries.
+    pub(crate) fn sweep_tmp(&self) {
+        let Ok(items) = fs::read_dir(&self.tmp) else {
+            return;
+        };
+        for item in items.flatten() {
+            let name = item.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let path = item.path();
+            if name.starts_with(DEL_PREFIX) {
+                let _ = fs::remove_dir_all(&path);
+            } else if name.starts_with(NEW_PREFIX) && is_abandoned(&path) {
+                let _ = fs::remove_dir_all(&path);
+            }
+        }
+    }
+
+    /// Removes entry `id`, queued or failed. Fails with `Busy` while it is being
+    /// delivered.
+    pub fn remove(&self, id: &EntryId) -> Result<(), QueueError> {
+        let area = self.locate(id)?;
+        match self.lock_entry(area, id)? {
+            EntryLockResult::Locked(_lock) => self.discard(area, id),
+            EntryLockResult::Busy => Err(QueueError::Busy { id: id.to_string() }),
+            EntryLockResult::Gone if self.entry_dir(area, id).is_dir() => {
+                // A damaged entry without a message file: nothing to lock.
+                self.discard(area, id)
+            }
+            EntryLockResult::Gone => Err(QueueError::NoSuchEntry { id: id.to_string() }),
+        }
+    }
+
+    /// Removes every entry in `failed/` and returns how many were removed
+    /// (entries locked by someone else are left alone).
+    pub fn purge_failed(&self) -> Result<usize, QueueError> {
+        let mut removed = 0;
+        for id in self.ids(Area::Failed)? {
+            if let EntryLockResult::Locked(_lock) = self.lock_entry(Area::Failed, &id)? {
+                self.discard(Area::Failed, &id)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Makes entry `id` due now. A failed entry is put back into the queue for one
+    /// more attempt (its age is unchanged, so if that attempt fails temporarily and
+    /// the message is past its expiry, it fails again at once).
+    pub fn retry_now(&self, id: &EntryId) -> Result<(), QueueError> {
+        let area = self.locate(id)?;
+        let _lock = match self.lock_entry(area, id)? {
+            EntryLockResult::Locked(lock) => lock,
+            EntryLockResult::Busy => return Err(QueueError::Busy { id: id.to_string() }),
+            EntryLockResult::Gone => return Err(QueueError::NoSuchEntry { id: id.to_string() }),
+        };
+        let dir = self.entry_dir(area, id);
+        let mut meta = self.read_meta(&dir)?;
+        meta.next_attempt = SystemTime::now();
+        self.write_meta(&dir, &meta)?;
+        if area == Area::Failed {
+            self.move_entry(id, Area::Failed, Area::Queued)?;
+        }
+        Ok(())
+    }
+}
+
+fn create_new(path: &Path) -> Result<File, QueueError> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| QueueError::create(path, e))
+}
+
+/// Copies the caller's message into the spool file, telling apart the caller's
+/// read errors from our write errors.
+fn copy_message(
+    input: &mut dyn Read,
+    out: &mut File,
+    path: &Path,
+    mut after_first_chunk: impl FnMut(),
+) -> Result<(), QueueError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut first = true;
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(QueueError::Input { source: e }),
+        };
+        out.write_all(&buf[..n])
+            .map_err(|e| QueueError::io("write", path, e))?;
+        if first {
+            first = false;
+            after_first_chunk();
+        }
+    }
+}
+
+/// fsync on a directory: makes the names created, renamed or removed in it durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), QueueError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| QueueError::io("sync", dir, e))
+}
+
+/// A `tmp/new-…` directory whose writer is gone: not locked and not modified
+/// (neither the directory nor its message file) for [`STALE_TMP_AGE`].
+fn is_abandoned(path: &Path) -> bool {
+    let Ok(dir) = File::open(path) else {
+        return false;
+    };
+    if !matches!(try_lock(&dir), Ok(true)) {
+        return false;
+    }
+    let newest = [path.to_owned(), path.join(MESSAGE)]
+        .iter()
+        .filter_map(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max();
+    match newest.map(|t| t.elapsed()) {
+        Some(Ok(age)) => age >= STALE_TMP_AGE,
+        Some(Err(_)) => false, // modified in the future: leave it
+        None => true,
+    }
+}

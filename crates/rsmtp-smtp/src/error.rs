@@ -1,0 +1,326 @@
+//! Session errors, classified the way callers act on them: a sysexits code
+//! for cron, PHP and scripts ([`SmtpError::exit_code`], following msmtp), a
+//! transient/permanent verdict for the queue ([`SmtpError::is_transient`]),
+//! and the server reply for the log line ([`SmtpError::smtp_status`]).
+//!
+//! rsmtp's one deliberate departure from msmtp: every 4xx reply (RFC 5321
+//! §4.2.1 "transient negative completion"), 421 included, exits 75
+//! EX_TEMPFAIL, as sysexits means it. Error text never contains a secret: it
+//! is built from server replies and our own words, never from what we sent.
+
+use std::fmt;
+
+use crate::reply::Reply;
+
+/// The sysexits(3) codes this crate returns.
+pub mod sysexits {
+    pub const EX_DATAERR: u8 = 65;
+    pub const EX_NOINPUT: u8 = 66;
+    pub const EX_NOHOST: u8 = 68;
+    pub const EX_UNAVAILABLE: u8 = 69;
+    pub const EX_IOERR: u8 = 74;
+    pub const EX_TEMPFAIL: u8 = 75;
+    pub const EX_PROTOCOL: u8 = 76;
+    pub const EX_NOPERM: u8 = 77;
+}
+use sysexits::*;
+
+/// Where in the session a server reply refused us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The initial 220 (RFC 5321 §4.3.1).
+    Greeting,
+    Ehlo,
+    Helo,
+    /// The STARTTLS command (RFC 3207 §4).
+    StartTls,
+    /// AUTH (RFC 4954 §4).
+    Auth,
+    Mail,
+    Rcpt,
+    Data,
+    /// The reply after the end-of-data dot.
+    Body,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Greeting => "greeting",
+            Stage::Ehlo => "EHLO",
+            Stage::Helo => "HELO",
+            Stage::StartTls => "STARTTLS",
+            Stage::Auth => "AUTH",
+            Stage::Mail => "MAIL FROM",
+            Stage::Rcpt => "RCPT TO",
+            Stage::Data => "DATA",
+            Stage::Body => "end of data",
+        })
+    }
+}
+
+/// What went wrong, in terms a caller can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The host name does not resolve.
+    HostNotFound,
+    /// TCP connect failed (refused, unreachable).
+    Connect,
+    /// No answer within the configured timeout.
+    Timeout,
+    /// The connection broke (reset, closed by the server) mid-session.
+    Io,
+    /// TLS handshake or record-layer failure that is not about the certificate.
+    Tls,
+    /// The server certificate failed verification (chain, name, dates,
+    /// fingerprint); the message says which check.
+    CertificateRejected,
+    /// STARTTLS was required but the server does not offer it.
+    StartTlsUnavailable,
+    /// Plain SMTP spoken to an implicit-TLS port, or the reverse.
+    PortTlsMismatch,
+    /// The server broke the protocol (invalid or oversized reply, unexpected code).
+    Protocol,
+    /// The server refused our credentials (RFC 4954 §6, 535 and friends).
+    AuthFailed,
+    /// No usable AUTH method, or credentials missing.
+    AuthUnavailable,
+    /// A requested extension (DSN) is not offered.
+    ExtensionUnavailable,
+    /// A reply refused a step of the session.
+    Rejected { stage: Stage, reply: Reply },
+    /// One or more recipients were refused; the message was not sent to anyone.
+    RecipientsRefused(Vec<(String, Reply)>),
+    /// The message is larger than the server's SIZE limit (RFC 1870 §4).
+    TooLarge { size: u64, limit: u64 },
+    /// An address cannot be put on the wire (control characters, `<`, `>`).
+    InvalidAddress,
+    /// A local file (trust file, CRL, client certificate or key) is missing or invalid.
+    LocalFile,
+    /// Reading the message from the caller's reader failed.
+    Input,
+}
+
+/// An SMTP session error. Its `Display` is a sentence for the user, naming
+/// the server's reply and refused recipients where there are some.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SmtpError {
+    kind: ErrorKind,
+    message: String,
+    reply: Option<Reply>,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl SmtpError {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> SmtpError {
+        let reply = match &kind {
+            ErrorKind::Rejected { reply, .. } => Some(reply.clone()),
+            ErrorKind::RecipientsRefused(refused) => refused.first().map(|(_, r)| r.clone()),
+            _ => None,
+        };
+        SmtpError {
+            kind,
+            message: message.into(),
+            reply,
+            source: None,
+        }
+    }
+
+    /// A step refused by `reply`: `what` says what was refused.
+    pub(crate) fn rejected(stage: Stage, what: impl fmt::Display, reply: Reply) -> SmtpError {
+        let message = format!("{what}: {reply}");
+        SmtpError::new(ErrorKind::Rejected { stage, reply }, message)
+    }
+
+    /// Attaches the server reply that caused this error.
+    pub(crate) fn with_reply(mut self, reply: Reply) -> SmtpError {
+        self.reply = Some(reply);
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> SmtpError {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The server reply behind this error, if any (`smtpstatus=`/`smtpmsg=`).
+    pub fn reply(&self) -> Option<&Reply> {
+        self.reply.as_ref()
+    }
+
+    /// `(code, text)` of the last server reply that caused the error.
+    pub fn smtp_status(&self) -> Option<(u16, String)> {
+        self.reply.as_ref().map(|r| (r.code(), r.text()))
+    }
+
+    /// The sysexits code for this error (see the crate docs for the table).
+    pub fn exit_code(&self) -> u8 {
+        let refused = matches!(self.kind, ErrorKind::RecipientsRefused(_));
+        if !refused && self.reply.as_ref().is_some_and(Reply::is_transient) {
+            return EX_TEMPFAIL;
+        }
+        match &self.kind {
+            ErrorKind::HostNotFound => EX_NOHOST,
+            ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io => EX_TEMPFAIL,
+            ErrorKind::Tls | ErrorKind::PortTlsMismatch | ErrorKind::Protocol => EX_PROTOCOL,
+            ErrorKind::CertificateRejected
+            | ErrorKind::StartTlsUnavailable
+            | ErrorKind::AuthUnavailable
+            | ErrorKind::ExtensionUnavailable => EX_UNAVAILABLE,
+            ErrorKind::AuthFailed => EX_NOPERM,
+            ErrorKind::Rejected { stage, reply } => {
+                if reply.is_transient() {
+                    EX_TEMPFAIL
+                } else {
+                    match stage {
+                        Stage::Greeting => EX_UNAVAILABLE,
+                        Stage::Ehlo | Stage::Helo | Stage::StartTls => EX_PROTOCOL,
+                        Stage::Auth => EX_NOPERM,
+                        Stage::Mail | Stage::Rcpt | Stage::Data | Stage::Body => EX_DATAERR,
+                    }
+                }
+            }
+            ErrorKind::RecipientsRefused(refused) => {
+                if refused.iter().all(|(_, r)| r.is_transient()) {
+                    EX_TEMPFAIL
+                } else {
+                    EX_DATAERR
+                }
+            }
+            ErrorKind::TooLarge { .. } | ErrorKind::InvalidAddress => EX_DATAERR,
+            ErrorKind::LocalFile => EX_NOINPUT,
+            ErrorKind::Input => EX_IOERR,
+        }
+    }
+
+    /// True when trying again later may succeed: the network (connect,
+    /// timeout, broken connection) or a 4xx reply. Permanent refusals,
+    /// authentication failures and certificate problems are never transient.
+    pub fn is_transient(&self) -> bool {
+        match &self.kind {
+            ErrorKind::HostNotFound | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io => {
+                true
+            }
+            ErrorKind::Rejected { reply, .. } => reply.is_transient(),
+            ErrorKind::RecipientsRefused(refused) => refused.iter().all(|(_, r)| r.is_transient()),
+            _ => self.reply.as_ref().is_some_and(Reply::is_transient),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(code: u16) -> Reply {
+        Reply::new(code, vec!["text".into()])
+    }
+
+    fn rejected(stage: Stage, code: u16) -> SmtpError {
+        SmtpError::rejected(stage, "refused", reply(code))
+    }
+
+    #[test]
+    fn any_4xx_is_tempfail_and_transient() {
+        for stage in [
+            Stage::Greeting,
+            Stage::Ehlo,
+            Stage::StartTls,
+            Stage::Auth,
+            Stage::Mail,
+            Stage::Rcpt,
+            Stage::Data,
+            Stage::Body,
+        ] {
+            for code in [421, 450, 451, 452, 454] {
+                let e = rejected(stage, code);
+                assert_eq!(e.exit_code(), EX_TEMPFAIL, "{stage} {code}");
+                assert!(e.is_transient(), "{stage} {code}");
+            }
+        }
+    }
+
+    #[test]
+    fn permanent_replies() {
+        for stage in [Stage::Mail, Stage::Rcpt, Stage::Data, Stage::Body] {
+            let e = rejected(stage, 550);
+            assert_eq!(e.exit_code(), EX_DATAERR);
+            assert!(!e.is_transient());
+        }
+        assert_eq!(rejected(Stage::Greeting, 554).exit_code(), EX_UNAVAILABLE);
+        assert_eq!(rejected(Stage::Ehlo, 502).exit_code(), EX_PROTOCOL);
+        assert_eq!(rejected(Stage::StartTls, 502).exit_code(), EX_PROTOCOL);
+    }
+
+    #[test]
+    fn kinds_without_reply() {
+        let cases = [
+            (ErrorKind::HostNotFound, EX_NOHOST, true),
+            (ErrorKind::Connect, EX_TEMPFAIL, true),
+            (ErrorKind::Timeout, EX_TEMPFAIL, true),
+            (ErrorKind::Io, EX_TEMPFAIL, true),
+            (ErrorKind::Tls, EX_PROTOCOL, false),
+            (ErrorKind::CertificateRejected, EX_UNAVAILABLE, false),
+            (ErrorKind::StartTlsUnavailable, EX_UNAVAILABLE, false),
+            (ErrorKind::PortTlsMismatch, EX_PROTOCOL, false),
+            (ErrorKind::Protocol, EX_PROTOCOL, false),
+            (ErrorKind::AuthFailed, EX_NOPERM, false),
+            (ErrorKind::AuthUnavailable, EX_UNAVAILABLE, false),
+            (ErrorKind::ExtensionUnavailable, EX_UNAVAILABLE, false),
+            (ErrorKind::TooLarge { size: 2, limit: 1 }, EX_DATAERR, false),
+            (ErrorKind::InvalidAddress, EX_DATAERR, false),
+            (ErrorKind::LocalFile, EX_NOINPUT, false),
+            (ErrorKind::Input, EX_IOERR, false),
+        ];
+        for (kind, code, transient) in cases {
+            let e = SmtpError::new(kind.clone(), "x");
+            assert_eq!(e.exit_code(), code, "{kind:?}");
+            assert_eq!(e.is_transient(), transient, "{kind:?}");
+            assert_eq!(e.smtp_status(), None);
+        }
+    }
+
+    #[test]
+    fn auth_failure_with_reply() {
+        let e = SmtpError::new(ErrorKind::AuthFailed, "authentication failed").with_reply(reply(535));
+        assert_eq!(e.exit_code(), EX_NOPERM);
+        assert!(!e.is_transient());
+        assert_eq!(e.smtp_status(), Some((535, "text".into())));
+        let e = SmtpError::new(ErrorKind::AuthFailed, "authentication failed").with_reply(reply(454));
+        assert_eq!(e.exit_code(), EX_TEMPFAIL);
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn recipients_refused() {
+        let all_temp = ErrorKind::RecipientsRefused(vec![("a@x".into(), reply(450))]);
+        let e = SmtpError::new(all_temp, "recipient a@x refused");
+        assert_eq!(e.exit_code(), EX_TEMPFAIL);
+        assert!(e.is_transient());
+        assert_eq!(e.smtp_status(), Some((450, "text".into())));
+        let mixed = ErrorKind::RecipientsRefused(vec![
+            ("a@x".into(), reply(450)),
+            ("b@x".into(), reply(550)),
+        ]);
+        let e = SmtpError::new(mixed, "refused");
+        assert_eq!(e.exit_code(), EX_DATAERR);
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn display_is_the_message() {
+        let e = rejected(Stage::Mail, 553);
+        assert_eq!(e.to_string(), "refused: 553 text");
+        assert_eq!(e.smtp_status(), Some((553, "text".into())));
+    }
+}

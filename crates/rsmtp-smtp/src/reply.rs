@@ -1,0 +1,268 @@
+//! Server replies (RFC 5321 §4.2): a three-digit code and one or more text
+//! lines, `250-…` continued, `250 …` last. Parsing is line by line so that the
+//! connection can bound what it buffers: a reply line longer than
+//! [`MAX_LINE`] or a reply larger than [`MAX_REPLY`] is a protocol error, never
+//! a memory blow-up.
+//!
+//! We parse ourselves rather than with lettre's `Response::from_str` because
+//! that parser needs the whole reply up front and rejects the bare `250\r\n`
+//! that RFC 5321 §4.2 allows; [`Reply::to_response`] converts for callers that
+//! want lettre's type.
+
+use std::fmt;
+use std::str::FromStr;
+
+use lettre::transport::smtp::response::Response;
+
+/// Longest reply line accepted, CRLF included. RFC 5321 §4.5.3.1.5 says 512;
+/// real servers send longer text, so allow eight times that.
+pub const MAX_LINE: usize = 4096;
+/// Largest reply accepted (all lines together).
+pub const MAX_REPLY: usize = 64 * 1024;
+
+/// One complete server reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    code: u16,
+    lines: Vec<String>,
+}
+
+impl Reply {
+    /// A reply from its parts (for tests and for callers building log lines).
+    pub fn new(code: u16, lines: Vec<String>) -> Reply {
+        Reply { code, lines }
+    }
+
+    /// The three-digit reply code.
+    pub fn code(&self) -> u16 {
+        self.code
+    }
+
+    /// The text of each line, without code and separator.
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
+    /// All text lines joined by a space (msmtp's `smtpmsg=`).
+    pub fn text(&self) -> String {
+        self.lines.join(" ")
+    }
+
+    /// 2yz: positive completion.
+    pub fn is_positive(&self) -> bool {
+        (200..300).contains(&self.code)
+    }
+
+    /// 4yz: transient negative completion (RFC 5321 §4.2.1).
+    pub fn is_transient(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+
+    /// 5yz: permanent negative completion.
+    pub fn is_permanent(&self) -> bool {
+        (500..600).contains(&self.code)
+    }
+
+    /// The same reply as lettre's [`Response`], if lettre's parser accepts it.
+    pub fn to_response(&self) -> Option<Response> {
+        let mut wire = String::new();
+        let last = self.lines.len().saturating_sub(1);
+        for (i, line) in self.lines.iter().enumerate() {
+            let sep = if i == last { ' ' } else { '-' };
+            wire.push_str(&format!("{}{sep}{line}\r\n", self.code));
+        }
+        if self.lines.is_empty() {
+            wire = format!("{} \r\n", self.code);
+        }
+        Response::from_str(&wire).ok()
+    }
+}
+
+impl fmt::Display for Reply {
+    /// `250 text of all lines` on one line, for messages and logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code)?;
+        let text = self.text();
+        if !text.is_empty() {
+            write!(f, " {text}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a byte sequence is not a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyError {
+    /// The line does not start with a valid three-digit code and ` `/`-`.
+    Invalid(String),
+    /// Continuation lines disagree about the code.
+    MixedCodes(u16, u16),
+    /// The reply exceeds [`MAX_REPLY`] bytes.
+    TooLong,
+}
+
+impl fmt::Display for ReplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplyError::Invalid(line) => write!(f, "the server sent an invalid reply: {line:?}"),
+            ReplyError::MixedCodes(a, b) => {
+                write!(f, "the server sent a multi-line reply with codes {a} and {b}")
+            }
+            ReplyError::TooLong => {
+                write!(f, "the server sent a reply longer than {MAX_REPLY} bytes")
+            }
+        }
+    }
+}
+
+/// Collects the lines of one reply.
+#[derive(Debug, Default)]
+pub(crate) struct ReplyParser {
+    code: Option<u16>,
+    lines: Vec<String>,
+    size: usize,
+}
+
+impl ReplyParser {
+    /// Feeds one line (CRLF or LF already removed). Returns the reply once the
+    /// last line (`NNN ` or bare `NNN`) has been seen.
+    pub(crate) fn push(&mut self, line: &[u8]) -> Result<Option<Reply>, ReplyError> {
+        self.size += line.len() + 2;
+        if self.size > MAX_REPLY {
+            return Err(ReplyError::TooLong);
+        }
+        let invalid = || ReplyError::Invalid(shorten(line));
+        if line.len() < 3 || !line[..3].iter().all(u8::is_ascii_digit) || !(b'2'..=b'5').contains(&line[0]) {
+            return Err(invalid());
+        }
+        let code = u16::from(line[0] - b'0') * 100
+            + u16::from(line[1] - b'0') * 10
+            + u16::from(line[2] - b'0');
+        let last = match line.get(3) {
+            None | Some(b' ') => true,
+            Some(b'-') => false,
+            Some(_) => return Err(invalid()),
+        };
+        if let Some(first) = self.code {
+            if first != code {
+                return Err(ReplyError::MixedCodes(first, code));
+            }
+        }
+        self.code = Some(code);
+        let text = line.get(4..).unwrap_or_default();
+        self.lines.push(String::from_utf8_lossy(text).into_owned());
+        if last {
+            let lines = std::mem::take(&mut self.lines);
+            *self = ReplyParser::default();
+            Ok(Some(Reply { code, lines }))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// A printable, bounded rendering of a bad line for error messages.
+fn shorten(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&line[..line.len().min(60)]).into_owned();
+    if line.len() > 60 {
+        format!("{text}…")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(lines: &[&str]) -> Result<Option<Reply>, ReplyError> {
+        let mut p = ReplyParser::default();
+        let mut out = None;
+        for l in lines {
+            out = p.push(l.as_bytes())?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn single_line() {
+        let r = parse(&["250 2.0.0 Ok: queued as 1234"]).unwrap().unwrap();
+        assert_eq!(r.code(), 250);
+        assert_eq!(r.text(), "2.0.0 Ok: queued as 1234");
+        assert!(r.is_positive());
+        assert_eq!(r.to_string(), "250 2.0.0 Ok: queued as 1234");
+    }
+
+    #[test]
+    fn multi_line_ehlo() {
+        let mut p = ReplyParser::default();
+        assert_eq!(p.push(b"250-mail.example.org").unwrap(), None);
+        assert_eq!(p.push(b"250-PIPELINING").unwrap(), None);
+        let r = p.push(b"250 SIZE 1000").unwrap().unwrap();
+        assert_eq!(r.lines(), ["mail.example.org", "PIPELINING", "SIZE 1000"]);
+        // The parser is ready for the next reply.
+        assert_eq!(p.push(b"221 bye").unwrap().unwrap().code(), 221);
+    }
+
+    #[test]
+    fn bare_code_is_a_reply() {
+        let r = parse(&["354"]).unwrap().unwrap();
+        assert_eq!(r.code(), 354);
+        assert_eq!(r.lines(), [""]);
+        assert_eq!(r.to_string(), "354");
+    }
+
+    #[test]
+    fn classes() {
+        let r = |c| Reply::new(c, vec![]);
+        assert!(r(421).is_transient() && !r(421).is_permanent());
+        assert!(r(554).is_permanent() && !r(554).is_transient());
+        assert!(!r(354).is_positive());
+    }
+
+    #[test]
+    fn invalid_lines() {
+        for bad in ["", "25", "abc def", "250x", "650 no", "2500 x", "\u{16}\u{3}\u{1}"] {
+            assert!(
+                matches!(parse(&[bad]), Err(ReplyError::Invalid(_))),
+                "{bad:?} should be invalid"
+            );
+        }
+    }
+
+    #[test]
+    fn mixed_codes_rejected() {
+        assert_eq!(parse(&["250-a", "251 b"]), Err(ReplyError::MixedCodes(250, 251)));
+    }
+
+    #[test]
+    fn huge_reply_rejected() {
+        let line = format!("250-{}", "x".repeat(1000));
+        let mut p = ReplyParser::default();
+        let mut result = Ok(None);
+        for _ in 0..100 {
+            result = p.push(line.as_bytes());
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(ReplyError::TooLong));
+    }
+
+    #[test]
+    fn non_utf8_text_is_kept_lossily() {
+        let r = parse(&["550 caf\u{e9}"]).unwrap().unwrap();
+        assert_eq!(r.text(), "caf\u{e9}");
+        let mut p = ReplyParser::default();
+        let r = p.push(b"550 bad \xff byte").unwrap().unwrap();
+        assert!(r.text().starts_with("bad "));
+    }
+
+    #[test]
+    fn converts_to_lettre_response() {
+        let r = parse(&["250-first", "250 second"]).unwrap().unwrap();
+        let resp = r.to_response().unwrap();
+        assert!(resp.has_code(250));
+        assert_eq!(resp.message().collect::<Vec<_>>(), ["first", "second"]);
+    }
+}

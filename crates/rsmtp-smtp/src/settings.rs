@@ -1,0 +1,298 @@
+//! What the caller decides before a session starts: where to connect, how to
+//! secure and authenticate the connection ([`SessionSettings`]), and what the
+//! envelope says ([`Envelope`], RFC 5321 §3.3). Plain data: the config crate
+//! fills it in, this crate never reads a file to get it.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::Mechanism;
+use crate::reply::Reply;
+
+/// The system CA bundle used by `tls_trust_file system` (Debian's path).
+pub const SYSTEM_TRUST_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// How long to wait for the greeting before suspecting that the port expects
+/// implicit TLS (a TLS server waits silently for our ClientHello). Long enough
+/// for servers that pause before greeting (sendmail's `greet_pause`, Postfix's
+/// postscreen), short enough to report a port/TLS mismatch within seconds.
+pub const DEFAULT_GREETING_WAIT: Duration = Duration::from_secs(8);
+
+/// How the connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsMode {
+    /// Plain SMTP, never TLS (`tls off`).
+    Off,
+    /// Plain connect, then STARTTLS (RFC 3207). Never falls back to plain text:
+    /// a server that does not offer STARTTLS is an error.
+    #[default]
+    StartTls,
+    /// TLS from the first byte (RFC 8314 §3.3, usually port 465).
+    Implicit,
+}
+
+/// Where trusted root certificates come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// The system bundle at this path; if the file does not exist, the
+    /// compiled-in Mozilla roots (webpki-roots) are used instead.
+    System(PathBuf),
+    /// Exactly the PEM certificates in this file (`tls_trust_file`).
+    File(PathBuf),
+    /// The compiled-in Mozilla roots.
+    WebpkiRoots,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust::System(PathBuf::from(SYSTEM_TRUST_FILE))
+    }
+}
+
+/// A pinned certificate fingerprint (`tls_fingerprint`): the hash of the
+/// server's leaf certificate (DER).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fingerprint {
+    Sha256([u8; 32]),
+    Sha1([u8; 20]),
+    Md5([u8; 16]),
+}
+
+impl Fingerprint {
+    /// Parses msmtp's `AA:BB:…` form (colons optional, any case); the length
+    /// decides the hash (32 bytes SHA-256, 20 SHA-1, 16 MD5).
+    pub fn parse(text: &str) -> Option<Fingerprint> {
+        let hex: String = text.chars().filter(|c| *c != ':').collect();
+        if hex.len() % 2 != 0 || !hex.is_ascii() {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+            .collect();
+        let bytes = bytes?;
+        match bytes.len() {
+            32 => bytes.try_into().ok().map(Fingerprint::Sha256),
+            20 => bytes.try_into().ok().map(Fingerprint::Sha1),
+            16 => bytes.try_into().ok().map(Fingerprint::Md5),
+            _ => None,
+        }
+    }
+}
+
+/// Certificate checks for TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verify {
+    /// Trusted roots for the normal webpki check.
+    pub trust: Trust,
+    /// `tls_certcheck`: `false` accepts any certificate (still encrypted, not
+    /// authenticated). Ignored when a fingerprint is pinned.
+    pub certcheck: bool,
+    /// `tls_fingerprint`: when set, only this leaf certificate is accepted and
+    /// neither the chain nor the host name is checked (msmtp's rule).
+    pub fingerprint: Option<Fingerprint>,
+    /// `tls_host_override`: verify the certificate against this name instead
+    /// of `host` (also sent as SNI).
+    pub host_override: Option<String>,
+    /// `tls_crl_file`: PEM certificate revocation lists.
+    pub crl_file: Option<PathBuf>,
+}
+
+impl Default for Verify {
+    fn default() -> Self {
+        Verify {
+            trust: Trust::default(),
+            certcheck: true,
+            fingerprint: None,
+            host_override: None,
+            crl_file: None,
+        }
+    }
+}
+
+/// Whether and how to authenticate (RFC 4954).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// No AUTH command.
+    #[default]
+    Off,
+    /// Pick the best offered method, as msmtp does: with TLS active PLAIN,
+    /// then CRAM-MD5, then LOGIN; without TLS only CRAM-MD5 (no cleartext
+    /// password over a plain connection unless the method is chosen
+    /// explicitly). XOAUTH2 / OAUTHBEARER / EXTERNAL are never picked
+    /// automatically.
+    Auto,
+    /// Exactly this method.
+    Method(Mechanism),
+}
+
+/// A password or OAuth2 token. Its `Debug` and `Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(secret: impl Into<String>) -> Secret {
+        Secret(secret.into())
+    }
+
+    /// The secret itself; only the AUTH code should need it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Secret {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_owned())
+    }
+}
+
+/// User name and password (or token, for XOAUTH2 / OAUTHBEARER).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    pub secret: Secret,
+}
+
+impl Credentials {
+    pub fn new(user: impl Into<String>, secret: impl Into<Secret>) -> Credentials {
+        Credentials {
+            user: user.into(),
+            secret: secret.into(),
+        }
+    }
+}
+
+/// Everything one session needs to know about the server and the connection.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Host name or IP address of the server.
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub verify: Verify,
+    /// Client certificate and key, PEM files (`tls_cert_file`, `tls_key_file`).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// Argument of EHLO/HELO (`domain`).
+    pub helo_domain: String,
+    /// Limit for the connect and for every read and write; `None` waits forever.
+    pub timeout: Option<Duration>,
+    /// How long to wait for the greeting before probing for a port/TLS
+    /// mismatch (see [`DEFAULT_GREETING_WAIT`]). Capped by `timeout`.
+    pub greeting_wait: Duration,
+    /// Local address to connect from (`source_ip`).
+    pub source_ip: Option<IpAddr>,
+    pub auth: Auth,
+    pub credentials: Option<Credentials>,
+}
+
+impl SessionSettings {
+    /// Settings with msmtp-like defaults: STARTTLS, certificate checks on with
+    /// the system roots, `localhost` as EHLO domain, no AUTH, no timeout.
+    pub fn new(host: impl Into<String>, port: u16) -> SessionSettings {
+        SessionSettings {
+            host: host.into(),
+            port,
+            tls: TlsMode::default(),
+            verify: Verify::default(),
+            client_cert: None,
+            helo_domain: "localhost".to_owned(),
+            timeout: None,
+            greeting_wait: DEFAULT_GREETING_WAIT,
+            source_ip: None,
+            auth: Auth::Off,
+            credentials: None,
+        }
+    }
+
+    /// The name the certificate is checked against and sent as SNI.
+    pub(crate) fn tls_name(&self) -> &str {
+        self.verify.host_override.as_deref().unwrap_or(&self.host)
+    }
+}
+
+/// The SMTP envelope (RFC 5321 §2.3.1) and the facts about the message that
+/// decide MAIL parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Envelope {
+    /// Reverse path; empty or `MAILER-DAEMON` sends the null path `<>`.
+    pub from: String,
+    pub recipients: Vec<String>,
+    /// DSN `NOTIFY=` value for every RCPT (RFC 3461 §4.1), e.g. `FAILURE,DELAY`.
+    pub dsn_notify: Option<String>,
+    /// DSN `RET=` value (`FULL` or `HDRS`, RFC 3461 §4.3).
+    pub dsn_return: Option<String>,
+    /// Message size in bytes, declared as `SIZE=` when offered (RFC 1870).
+    pub size: Option<u64>,
+    /// The message has 8-bit bytes: `BODY=8BITMIME` when offered (RFC 6152).
+    pub eight_bit: bool,
+    /// The message or an address needs SMTPUTF8 (RFC 6531). Non-ASCII
+    /// addresses set it implicitly.
+    pub smtputf8: bool,
+}
+
+impl Envelope {
+    pub fn new(from: impl Into<String>, recipients: Vec<String>) -> Envelope {
+        Envelope {
+            from: from.into(),
+            recipients,
+            ..Envelope::default()
+        }
+    }
+}
+
+/// A delivered message: the server accepted every recipient and the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// Each recipient with the server's RCPT reply.
+    pub recipients: Vec<(String, Reply)>,
+    /// The reply to the end of data (`250 2.0.0 Ok: queued as …`).
+    pub final_reply: Reply,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_debug_printed() {
+        let c = Credentials::new("alice", "hunter2");
+        let shown = format!("{c:?} {}", c.secret);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("alice"));
+        let mut s = SessionSettings::new("h", 25);
+        s.credentials = Some(c);
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn fingerprint_parse() {
+        let sha256 = ["AB"; 32].join(":");
+        assert_eq!(Fingerprint::parse(&sha256), Some(Fingerprint::Sha256([0xab; 32])));
+        assert_eq!(Fingerprint::parse(&"0a".repeat(20)), Some(Fingerprint::Sha1([0x0a; 20])));
+        assert_eq!(Fingerprint::parse(&["01"; 16].join(":")), Some(Fingerprint::Md5([1; 16])));
+        assert_eq!(Fingerprint::parse("AB:CD"), None);
+        assert_eq!(Fingerprint::parse("zz"), None);
+        assert_eq!(Fingerprint::parse("é"), None);
+    }
+}

@@ -1,0 +1,198 @@
+//! Command lines as they go on the wire (RFC 5321 §4.1), each paired with the
+//! text the trace may show. lettre's `commands` types give EHLO, STARTTLS,
+//! DATA, RSET and QUIT, and its `MailParameter`/`RcptParameter` give the ESMTP
+//! parameters (SIZE, BODY, SMTPUTF8, xtext-encoded RET/NOTIFY). MAIL and RCPT
+//! themselves are written here because lettre's take a validated `Address`,
+//! and sendmail callers legitimately use bare local names (`root`) that a
+//! smarthost qualifies.
+
+use lettre::transport::smtp::commands::{Data, Ehlo, Quit, Rset, Starttls};
+use lettre::transport::smtp::extension::{ClientId, MailParameter, RcptParameter};
+
+use crate::error::{ErrorKind, SmtpError};
+use crate::trace::REDACTED;
+
+/// One command: the exact bytes to send and the line the trace sees.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Command {
+    /// The wire form, CRLF included.
+    wire: String,
+    /// What the trace shows (no CRLF); differs from `wire` only when redacted.
+    shown: String,
+}
+
+impl std::fmt::Debug for Command {
+    /// Shows the redacted form only, so a `{:?}` can never leak a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Command").field(&self.shown).finish()
+    }
+}
+
+impl Command {
+    /// A command from its wire form (with CRLF), shown as is.
+    fn plain(wire: String) -> Command {
+        let shown = wire.trim_end_matches("\r\n").to_owned();
+        Command { wire, shown }
+    }
+
+    /// A command whose text is secret; the trace shows `shown` instead.
+    pub(crate) fn secret(line: String, shown: String) -> Command {
+        Command {
+            wire: format!("{line}\r\n"),
+            shown,
+        }
+    }
+
+    /// A secret line shown as `[redacted]`.
+    pub(crate) fn redacted(line: String) -> Command {
+        Command::secret(line, REDACTED.to_owned())
+    }
+
+    /// A public line (no CRLF) — used for AUTH verbs without payload.
+    pub(crate) fn line(line: String) -> Command {
+        Command::plain(format!("{line}\r\n"))
+    }
+
+    pub(crate) fn wire(&self) -> &[u8] {
+        self.wire.as_bytes()
+    }
+
+    pub(crate) fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// `EHLO domain` (RFC 5321 §4.1.1.1).
+    pub(crate) fn ehlo(domain: &str) -> Command {
+        Command::plain(Ehlo::new(ClientId::Domain(domain.to_owned())).to_string())
+    }
+
+    /// `HELO domain`, for servers that refuse EHLO.
+    pub(crate) fn helo(domain: &str) -> Command {
+        Command::line(format!("HELO {domain}"))
+    }
+
+    /// `STARTTLS` (RFC 3207 §4).
+    pub(crate) fn starttls() -> Command {
+        Command::plain(Starttls.to_string())
+    }
+
+    /// `DATA` (RFC 5321 §4.1.1.4).
+    pub(crate) fn data() -> Command {
+        Command::plain(Data.to_string())
+    }
+
+    pub(crate) fn rset() -> Command {
+        Command::plain(Rset.to_string())
+    }
+
+    pub(crate) fn quit() -> Command {
+        Command::plain(Quit.to_string())
+    }
+
+    /// `MAIL FROM:<from> params` (RFC 5321 §4.1.1.2). An empty sender or
+    /// `MAILER-DAEMON` sends the null reverse path, as msmtp does.
+    pub(crate) fn mail(from: &str, params: &[MailParameter]) -> Result<Command, SmtpError> {
+        let path = if from.is_empty() || from.eq_ignore_ascii_case("MAILER-DAEMON") {
+            ""
+        } else {
+            check_address(from, "envelope from")?
+        };
+        let mut line = format!("MAIL FROM:<{path}>");
+        for p in params {
+            line.push_str(&format!(" {p}"));
+        }
+        Ok(Command::line(line))
+    }
+
+    /// `RCPT TO:<to> params` (RFC 5321 §4.1.1.3).
+    pub(crate) fn rcpt(to: &str, params: &[RcptParameter]) -> Result<Command, SmtpError> {
+        let to = check_address(to, "recipient")?;
+        let mut line = format!("RCPT TO:<{to}>");
+        for p in params {
+            line.push_str(&format!(" {p}"));
+        }
+        Ok(Command::line(line))
+    }
+}
+
+/// Refuses addresses that would break the command line: empty, angle
+/// brackets, whitespace or control characters (a CR/LF would inject commands).
+fn check_address<'a>(address: &'a str, role: &str) -> Result<&'a str, SmtpError> {
+    let bad = address.is_empty()
+        || address
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>');
+    if bad {
+        return Err(SmtpError::new(
+            ErrorKind::InvalidAddress,
+            format!("invalid {role} address {address:?}"),
+        ));
+    }
+    Ok(address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lettre::transport::smtp::extension::MailBodyParameter;
+
+    #[test]
+    fn wire_forms() {
+        assert_eq!(Command::ehlo("host.example").wire(), b"EHLO host.example\r\n");
+        assert_eq!(Command::ehlo("host.example").shown(), "EHLO host.example");
+        assert_eq!(Command::helo("h").wire(), b"HELO h\r\n");
+        assert_eq!(Command::starttls().wire(), b"STARTTLS\r\n");
+        assert_eq!(Command::data().wire(), b"DATA\r\n");
+        assert_eq!(Command::quit().wire(), b"QUIT\r\n");
+        assert_eq!(Command::rset().wire(), b"RSET\r\n");
+    }
+
+    #[test]
+    fn mail_with_parameters() {
+        let params = [
+            MailParameter::Size(1234),
+            MailParameter::Body(MailBodyParameter::EightBitMime),
+            MailParameter::SmtpUtfEight,
+            MailParameter::Other {
+                keyword: "RET".into(),
+                value: Some("HDRS".into()),
+            },
+        ];
+        let c = Command::mail("a@example.org", &params).unwrap();
+        assert_eq!(
+            c.shown(),
+            "MAIL FROM:<a@example.org> SIZE=1234 BODY=8BITMIME SMTPUTF8 RET=HDRS"
+        );
+        assert_eq!(Command::mail("", &[]).unwrap().shown(), "MAIL FROM:<>");
+        assert_eq!(Command::mail("mailer-daemon", &[]).unwrap().shown(), "MAIL FROM:<>");
+        assert_eq!(Command::mail("root", &[]).unwrap().shown(), "MAIL FROM:<root>");
+    }
+
+    #[test]
+    fn rcpt_with_notify() {
+        let p = [RcptParameter::Other {
+            keyword: "NOTIFY".into(),
+            value: Some("SUCCESS,FAILURE".into()),
+        }];
+        let c = Command::rcpt("b@example.org", &p).unwrap();
+        assert_eq!(c.wire(), b"RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE\r\n");
+    }
+
+    #[test]
+    fn injection_refused() {
+        for bad in ["a@b\r\nRSET", "<a@b>", "a b@c", "", "a@b\0"] {
+            let e = Command::rcpt(bad, &[]).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::InvalidAddress, "{bad:?}");
+        }
+        assert!(Command::mail("a@b\nDATA", &[]).is_err());
+    }
+
+    #[test]
+    fn redacted_commands_hide_the_payload() {
+        let c = Command::secret("AUTH PLAIN AGFsaWNlAHNlY3JldA==".into(), "AUTH PLAIN [redacted]".into());
+        assert_eq!(c.wire(), b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+        assert_eq!(c.shown(), "AUTH PLAIN [redacted]");
+        assert!(!format!("{c:?}").contains("AGFsaWNl"));
+        assert_eq!(Command::redacted("c2VjcmV0".into()).shown(), "[redacted]");
+    }
+}

@@ -1,0 +1,221 @@
+//! The byte stream of one connection: plain TCP or rustls over it, a read buffer that
+//! hands out lines (so pipelined commands are taken one at a time, in order), and an
+//! output buffer flushed before every read — the way RFC 2920 §3.2 lets a server batch
+//! its replies to a pipelined group.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+use crate::certs::subject_of;
+
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
+    Closed,
+}
+
+/// One line as read, terminator included.
+pub(crate) struct Line {
+    pub bytes: Vec<u8>,
+    /// Number of the read that completed this line (see [`Connection::read_line`]).
+    pub read: u64,
+}
+
+impl Line {
+    /// The line without its CRLF or LF.
+    pub fn content(&self) -> &[u8] {
+        let b = self.bytes.strip_suffix(b"\n").unwrap_or(&self.bytes);
+        b.strip_suffix(b"\r").unwrap_or(b)
+    }
+
+    pub fn has_bare_lf(&self) -> bool {
+        self.bytes.ends_with(b"\n") && !self.bytes.ends_with(b"\r\n")
+    }
+}
+
+/// What the TLS handshake established.
+pub(crate) struct TlsInfo {
+    pub version: Option<String>,
+    pub sni: Option<String>,
+    pub client_subject: Option<String>,
+}
+
+pub(crate) struct Connection {
+    transport: Transport,
+    tcp: TcpStream,
+    buf: Vec<u8>,
+    start: usize,
+    out: Vec<u8>,
+    reads: u64,
+}
+
+const READ_CHUNK: usize = 16 * 1024;
+
+impl Connection {
+    pub fn new(tcp: TcpStream) -> io::Result<Connection> {
+        let handle = tcp.try_clone()?;
+        Ok(Connection {
+            transport: Transport::Plain(tcp),
+            tcp: handle,
+            buf: Vec::new(),
+            start: 0,
+            out: Vec::new(),
+            reads: 0,
+        })
+    }
+
+    /// The raw socket (for timeouts and for discarding input while hanging).
+    pub fn tcp(&self) -> &TcpStream {
+        &self.tcp
+    }
+
+    /// Queue bytes for the client.
+    pub fn queue(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Send everything queued.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let out = std::mem::take(&mut self.out);
+        match &mut self.transport {
+            Transport::Plain(s) => {
+                s.write_all(&out)?;
+                s.flush()
+            }
+            Transport::Tls(s) => {
+                s.write_all(&out)?;
+                s.flush()
+            }
+            Transport::Closed => Err(io::Error::new(io::ErrorKind::NotConnected, "closed")),
+        }
+    }
+
+    /// Write raw bytes to the socket, bypassing TLS (for the broken-handshake fault).
+    pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.flush()?;
+        self.tcp.write_all(bytes)?;
+        self.tcp.flush()
+    }
+
+    /// The next line, at most `max` bytes (a longer run without LF is returned in
+    /// `max`-byte pieces). `None` at end of stream.
+    ///
+    /// Reads only happen when no complete line is buffered, so every line handed out was
+    /// completed by the latest read: lines sharing a `read` number were pipelined.
+    pub fn read_line(&mut self, max: usize) -> io::Result<Option<Line>> {
+        loop {
+            let pending = &self.buf[self.start..];
+            let cut = pending
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|i| i + 1)
+                .filter(|&n| n <= max)
+                .or((pending.len() >= max).then_some(max));
+            if let Some(n) = cut {
+                let bytes = pending[..n].to_vec();
+                self.start += n;
+                if self.start == self.buf.len() {
+                    self.buf.clear();
+                    self.start = 0;
+                }
+                return Ok(Some(Line {
+                    bytes,
+                    read: self.reads,
+                }));
+            }
+            if self.fill()? == 0 {
+                if self.start < self.buf.len() {
+                    // A last line without LF: hand it out as is.
+                    let bytes = self.buf[self.start..].to_vec();
+                    self.buf.clear();
+                    self.start = 0;
+                    return Ok(Some(Line {
+                        bytes,
+                        read: self.reads,
+                    }));
+                }
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Flush the replies, then one read from the socket into the buffer.
+    fn fill(&mut self) -> io::Result<usize> {
+        self.flush()?;
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let mut chunk = [0u8; READ_CHUNK];
+        let n = match &mut self.transport {
+            Transport::Plain(s) => s.read(&mut chunk)?,
+            Transport::Tls(s) => match s.read(&mut chunk) {
+                // A client that closes without close_notify is common; treat as EOF.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+                other => other?,
+            },
+            Transport::Closed => 0,
+        };
+        self.reads += 1;
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    /// Drop whatever the client sent that has not been read as a line yet; returns how many bytes.
+    pub fn discard_buffered(&mut self) -> usize {
+        let n = self.buf.len() - self.start;
+        self.buf.clear();
+        self.start = 0;
+        n
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self.transport, Transport::Tls(_))
+    }
+
+    /// Run the TLS handshake as the server on the plain socket.
+    pub fn start_tls(&mut self, config: Arc<ServerConfig>) -> Result<TlsInfo, String> {
+        if let Err(e) = self.flush() {
+            return Err(format!("write before handshake failed: {e}"));
+        }
+        let Transport::Plain(mut tcp) = std::mem::replace(&mut self.transport, Transport::Closed)
+        else {
+            return Err("TLS is already active".to_string());
+        };
+        self.discard_buffered();
+        let mut conn = ServerConnection::new(config).map_err(|e| e.to_string())?;
+        while conn.is_handshaking() {
+            match conn.complete_io(&mut tcp) {
+                Ok((0, 0)) => return Err("connection closed during the TLS handshake".into()),
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        let info = TlsInfo {
+            version: conn.protocol_version().map(|v| format!("{v:?}")),
+            sni: conn.server_name().map(str::to_string),
+            client_subject: conn
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .and_then(|c| subject_of(c.as_ref())),
+        };
+        self.transport = Transport::Tls(Box::new(StreamOwned::new(conn, tcp)));
+        Ok(info)
+    }
+
+    /// Send close_notify when in TLS (best effort).
+    pub fn close(&mut self) {
+        let _ = self.flush();
+        if let Transport::Tls(s) = &mut self.transport {
+            s.conn.send_close_notify();
+            let _ = s.flush();
+        }
+        self.transport = Transport::Closed;
+    }
+}
