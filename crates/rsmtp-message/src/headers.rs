@@ -87,7 +87,12 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
 pub(crate) fn field_name(line: &[u8]) -> Option<(String, usize)> {
     let colon = line.iter().position(|&b| b == b':')?;
     let name = &line[..colon];
-    let trimmed_len = name.len() - name.iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
+    let trimmed_len = name.len()
+        - name
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
     let name = &name[..trimmed_len];
     if name.is_empty() || !name.iter().all(|&b| (33..=126).contains(&b)) {
         return None;

@@ -5,7 +5,7 @@
 //! display names with commas and RFC 2047 words. Every field of a name counts:
 //! mail-parser's `to()`/`cc()` accessors would return only the last one.
 
-use mail_parser::{Address, HeaderValue, MessageParser};
+use mail_parser::{Addr, Address, HeaderValue, MessageParser};
 
 use crate::address::check_address;
 use crate::error::{printable, MessageError};
@@ -76,21 +76,25 @@ fn addresses(value: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     for header in parsed.headers() {
         if let HeaderValue::Address(address) = &header.value {
-            match address {
-                Address::List(list) => {
-                    out.extend(list.iter().filter_map(|a| a.address.as_deref()).map(str::to_owned));
-                }
-                Address::Group(groups) => out.extend(
-                    groups
-                        .iter()
-                        .flat_map(|g| g.addresses.iter())
-                        .filter_map(|a| a.address.as_deref())
-                        .map(str::to_owned),
-                ),
-            }
+            let list: Vec<&Addr> = match address {
+                Address::List(list) => list.iter().collect(),
+                Address::Group(groups) => groups.iter().flat_map(|g| g.addresses.iter()).collect(),
+            };
+            out.extend(list.into_iter().filter_map(address_of).map(str::to_owned));
         }
     }
     out
+}
+
+/// The address of one mailbox. mail-parser reads a bare local name (`To: root`)
+/// as a display name without address; msmtp sends to it, so a single word that is
+/// a valid local name counts. A phrase such as `Undisclosed recipients` does not.
+fn address_of<'a>(addr: &'a Addr<'_>) -> Option<&'a str> {
+    match (addr.address.as_deref(), addr.name.as_deref()) {
+        (Some(address), _) => Some(address),
+        (None, Some(name)) if !name.contains('@') && check_address(name).is_ok() => Some(name),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -112,7 +116,8 @@ mod tests {
 
     #[test]
     fn names_are_case_insensitive_and_other_fields_ignored() {
-        let h = "tO: a@x.org\r\nCC: b@x.org\r\nbcc: c@x.org\r\nReply-To: r@x.org\r\nFrom: f@x.org\r\n";
+        let h =
+            "tO: a@x.org\r\nCC: b@x.org\r\nbcc: c@x.org\r\nReply-To: r@x.org\r\nFrom: f@x.org\r\n";
         assert_eq!(rcpts(h), ["a@x.org", "b@x.org", "c@x.org"]);
     }
 
@@ -142,12 +147,18 @@ mod tests {
 
     #[test]
     fn lf_only_and_unterminated_last_line() {
-        assert_eq!(rcpts("Subject: x\nTo: a@x.org,\n b@x.org"), ["a@x.org", "b@x.org"]);
+        assert_eq!(
+            rcpts("Subject: x\nTo: a@x.org,\n b@x.org"),
+            ["a@x.org", "b@x.org"]
+        );
     }
 
     #[test]
     fn local_names_are_recipients() {
-        assert_eq!(rcpts("To: root, www-data\r\n"), ["root", "www-data"]);
+        assert_eq!(
+            rcpts("To: root, www-data\r\nCc: root (Cron Daemon), <admin>\r\nBcc: Undisclosed recipients\r\n"),
+            ["root", "www-data", "root", "admin"]
+        );
     }
 
     #[test]
@@ -183,14 +194,18 @@ mod tests {
     #[test]
     fn from_address() {
         assert_eq!(
-            header_from(b"Subject: x\r\nFrom: \"Doe, J\" <j@x.org>\r\nFrom: k@x.org\r\n").as_deref(),
+            header_from(b"Subject: x\r\nFrom: \"Doe, J\" <j@x.org>\r\nFrom: k@x.org\r\n")
+                .as_deref(),
             Some("j@x.org")
         );
         assert_eq!(
             header_from(b"Resent-From: r@x.org\r\nFrom: f@x.org\r\n").as_deref(),
             Some("r@x.org")
         );
-        assert_eq!(header_from(b"From: (nobody)\r\nTo: a@x.org\r\n"), None);
+        assert_eq!(
+            header_from(b"From: (no address here)\r\nTo: a@x.org\r\n"),
+            None
+        );
         assert_eq!(header_from(b"To: a@x.org\r\n"), None);
     }
 }

@@ -214,7 +214,11 @@ fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for group in data.chunks(3) {
-        let b = [group[0], *group.get(1).unwrap_or(&0), *group.get(2).unwrap_or(&0)];
+        let b = [
+            group[0],
+            *group.get(1).unwrap_or(&0),
+            *group.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= group.len() {
@@ -350,7 +354,10 @@ mod tests {
             ..HeaderEdits::default()
         };
         assert_eq!(
-            rewrite("To: a@x.org\r\nCc: c@x.org\r\n d@x.org\r\nBcc: e@x.org\r\nSubject: x\r\n", &e),
+            rewrite(
+                "To: a@x.org\r\nCc: c@x.org\r\n d@x.org\r\nBcc: e@x.org\r\nSubject: x\r\n",
+                &e
+            ),
             "To: undisclosed-recipients:;\r\nSubject: x\r\n"
         );
         let e = HeaderEdits {
@@ -368,7 +375,9 @@ mod tests {
                 ..HeaderEdits::default()
             };
             match rewrite_header(b"Subject: s\r\n", &e) {
-                Err(err @ MessageError::InvalidHeaderValue { .. }) => assert_eq!(err.exit_code(), 65),
+                Err(err @ MessageError::InvalidHeaderValue { .. }) => {
+                    assert_eq!(err.exit_code(), 65)
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -392,11 +401,23 @@ mod tests {
     fn from_values() {
         assert_eq!(from("a@x.org", None), "a@x.org");
         assert_eq!(from("a@x.org", Some("  ")), "a@x.org");
-        assert_eq!(from("a@x.org", Some("Cron Daemon")), "Cron Daemon <a@x.org>");
-        assert_eq!(from("a@x.org", Some("Doe, John")), "\"Doe, John\" <a@x.org>");
-        assert_eq!(from("a@x.org", Some("Say \"hi\" \\o/")), "\"Say \\\"hi\\\" \\\\o/\" <a@x.org>");
+        assert_eq!(
+            from("a@x.org", Some("Cron Daemon")),
+            "Cron Daemon <a@x.org>"
+        );
+        assert_eq!(
+            from("a@x.org", Some("Doe, John")),
+            "\"Doe, John\" <a@x.org>"
+        );
+        assert_eq!(
+            from("a@x.org", Some("Say \"hi\" \\o/")),
+            "\"Say \\\"hi\\\" \\\\o/\" <a@x.org>"
+        );
         assert_eq!(from("a@x.org", Some("=?x?=")), "\"=?x?=\" <a@x.org>");
-        assert_eq!(from("a@x.org", Some("Jörg")), "=?UTF-8?B?SsO2cmc=?= <a@x.org>");
+        assert_eq!(
+            from("a@x.org", Some("Jörg")),
+            "=?UTF-8?B?SsO2cmc=?= <a@x.org>"
+        );
     }
 
     #[test]
@@ -419,7 +440,15 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
     }
@@ -427,19 +456,28 @@ mod tests {
     #[test]
     fn date_format_matches_msmtp() {
         let t = DateTime::parse_from_rfc3339("2026-11-01T07:04:05+01:00").ok();
-        assert_eq!(t.map(|t| date_header_value(&t)).as_deref(), Some("Sun, 01 Nov 2026 07:04:05 +0100"));
+        assert_eq!(
+            t.map(|t| date_header_value(&t)).as_deref(),
+            Some("Sun, 01 Nov 2026 07:04:05 +0100")
+        );
         let t = DateTime::parse_from_rfc3339("2026-03-09T23:59:59-09:30").ok();
-        assert_eq!(t.map(|t| date_header_value(&t)).as_deref(), Some("Mon, 09 Mar 2026 23:59:59 -0930"));
+        assert_eq!(
+            t.map(|t| date_header_value(&t)).as_deref(),
+            Some("Mon, 09 Mar 2026 23:59:59 -0930")
+        );
         let now = date_header_now();
         assert!(DateTime::parse_from_rfc2822(&now).is_ok(), "{now}");
     }
 
     #[test]
     fn message_ids_are_unique_and_well_formed() {
-        let ids: std::collections::HashSet<String> =
-            (0..1000).filter_map(|_| message_id("example.org").ok()).collect();
+        let ids: std::collections::HashSet<String> = (0..1000)
+            .filter_map(|_| message_id("example.org").ok())
+            .collect();
         assert_eq!(ids.len(), 1000);
-        assert!(ids.iter().all(|id| id.starts_with('<') && id.ends_with("@example.org>")));
+        assert!(ids
+            .iter()
+            .all(|id| id.starts_with('<') && id.ends_with("@example.org>")));
         assert!(message_id("").is_err());
         assert!(message_id("x.org>\r\nBcc: y").is_err());
         assert!(message_id("a b").is_err());
