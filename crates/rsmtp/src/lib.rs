@@ -1,18 +1,32 @@
 //! rsmtp as a library: turn a command line (or a [`Submission`]) plus the msmtprc files
 //! into a delivered — or durably queued — message, with msmtp's log line and exit codes.
 //!
-//! The `rsmtp` binary and `backup-alert` both go through [`submit`], so an alert uses the
-//! same config files, accounts, queue and log as any other message.
+//! The `rsmtp` binary and `backup-alert` both go through this crate, so an alert uses
+//! the same config files, accounts, queue and log as any other message.
+//!
+//! Layers: [`cli`] (what was typed) → [`account`] (msmtprc → resolved account →
+//! session settings) → [`send`] (stdin → spool → envelope → session or queue) and
+//! [`queue_cmd`] (flush, list) → [`log`] (msmtp's log line). Errors travel as
+//! [`failure::Failure`] (a message and an [`ExitCode`]); only [`run_cli`] prints them.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+pub mod account;
 pub mod cli;
 pub mod exit;
+pub mod failure;
 pub mod log;
+pub mod queue_cmd;
+pub mod send;
+pub mod ui;
 
 pub use exit::ExitCode;
+pub use failure::Failure;
+
+use cli::{Invocation, Mode};
+use ui::Ui;
 
 /// One message to send, as a caller of the delivery path describes it
 /// (the same information a sendmail command line carries).
@@ -41,19 +55,6 @@ pub enum Outcome {
     Queued { id: String },
 }
 
-/// Deliver one message read from `message` (raw, LF or CRLF lines).
-/// Warnings meant for the user (queued, log not writable) go to `warnings`.
-pub fn submit(
-    _submission: &Submission,
-    _message: &mut dyn Read,
-    _warnings: &mut dyn Write,
-) -> Result<Outcome, SubmitError> {
-    Err(SubmitError {
-        code: ExitCode::Software,
-        message: "not implemented yet".into(),
-    })
-}
-
 /// A failed submission: the text to show and the exit code to leave with.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -68,8 +69,160 @@ impl SubmitError {
     }
 }
 
+impl From<Failure> for SubmitError {
+    fn from(f: Failure) -> SubmitError {
+        let message = match &f.account {
+            Some(account) => format!("{} (could not send mail: {account})", f.message),
+            None => f.message,
+        };
+        SubmitError {
+            code: f.code,
+            message,
+        }
+    }
+}
+
+/// Deliver one message read from `message` (raw, LF or CRLF lines).
+/// Warnings meant for the user (queued, log not writable) go to `warnings`.
+pub fn submit(
+    submission: &Submission,
+    message: &mut dyn Read,
+    warnings: &mut dyn Write,
+) -> Result<Outcome, SubmitError> {
+    let mut overrides = Vec::new();
+    if let Some(name) = &submission.full_name {
+        overrides.push(("from_full_name".to_string(), name.clone()));
+    }
+    let inv = Invocation {
+        mode: Mode::Send,
+        debug: false,
+        config_file: submission.config_file.clone(),
+        account: submission.account.clone(),
+        host: None,
+        envelope_from: submission.envelope_from.clone(),
+        full_name: submission.full_name.clone(),
+        read_recipients: submission.read_recipients,
+        read_envelope_from: false,
+        overrides,
+        recipients: submission.recipients.clone(),
+    };
+    let mut sink = std::io::sink();
+    let mut ui = Ui::new(&mut sink, warnings, false);
+    Ok(send::run(&inv, message, &mut ui)?)
+}
+
 /// Run the `rsmtp` command line (sendmail mode, `-q`, `-bp`, …) with these arguments
-/// (argv[0] included: it selects `sendmail`/`mailq`/`newaliases` behaviour).
-pub fn run_cli(_args: Vec<OsString>) -> ExitCode {
-    ExitCode::Software
+/// (argv[0] included: it selects `sendmail`/`mailq`/`newaliases` behaviour), on the
+/// process's stdin, stdout and stderr.
+pub fn run_cli(args: Vec<OsString>) -> ExitCode {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    run_with(args, &mut input, &mut out, &mut err)
+}
+
+/// [`run_cli`] with explicit streams (tests, the demo).
+pub fn run_with(
+    args: Vec<OsString>,
+    input: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    let inv = match cli::parse(args) {
+        Ok(inv) => inv,
+        Err(e) => {
+            let _ = writeln!(err, "rsmtp: {e}");
+            let _ = writeln!(err, "Try 'rsmtp --help' for more information.");
+            return ExitCode::Usage;
+        }
+    };
+    let mut ui = Ui::new(out, err, inv.debug);
+    let result = match &inv.mode {
+        Mode::Help => {
+            ui.print(&cli::help());
+            Ok(ExitCode::Ok)
+        }
+        Mode::Version => {
+            ui.print(&version());
+            Ok(ExitCode::Ok)
+        }
+        Mode::NoOp => Ok(ExitCode::Ok),
+        Mode::Pretend => pretend(&inv, &mut ui),
+        Mode::ServerInfo => serverinfo(&inv, &mut ui),
+        Mode::Send => send::run(&inv, input, &mut ui).map(|_| ExitCode::Ok),
+        _ => queue_cmd::run(&inv, &mut ui),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            ui.warn(&failure.message);
+            if let Some(account) = &failure.account {
+                ui.warn(&format!("could not send mail ({account})"));
+            }
+            failure.code
+        }
+    }
+}
+
+fn version() -> String {
+    format!(
+        "rsmtp version {}\n\
+         A sendmail-compatible SMTP client reading msmtp configuration files.\n\
+         TLS: rustls (ring), TLS 1.2 minimum. Authentication: plain, login, cram-md5, \
+         xoauth2, oauthbearer.\n\
+         System configuration file: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        rsmtp_config::LoadOptions::default()
+            .system_file_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(none)".into()),
+    )
+}
+
+/// `-P/--pretend`: which files, which account, every setting (password as `*`).
+fn pretend(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
+    let config = account::load_config(inv)?;
+    if let Some(config) = &config {
+        for (file, reason) in &config.files_ignored {
+            ui.print(&format!(
+                "ignoring configuration file {}: {reason}\n",
+                file.display()
+            ));
+        }
+        for file in &config.files_read {
+            ui.print(&format!("loaded configuration file {}\n", file.display()));
+        }
+    }
+    let chosen = account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)?;
+    match &chosen.selection {
+        Some(rsmtp_config::Selection::Default) => ui.print("falling back to default account\n"),
+        Some(rsmtp_config::Selection::ByEnvelopeFrom) => {
+            ui.print("account chosen by envelope-from address\n")
+        }
+        _ => {}
+    }
+    ui.print(&chosen.account.describe_for_pretend());
+    for warning in chosen.account.warnings() {
+        ui.print(&format!("warning: {warning}\n"));
+    }
+    if inv.read_recipients {
+        ui.print("reading recipients from the command line and the mail\n");
+    } else {
+        ui.print("reading recipients from the command line\n");
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// `-S/--serverinfo`: greeting, capabilities and certificate of the server.
+fn serverinfo(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
+    let config = account::load_config(inv)?;
+    let chosen = account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)?;
+    let context = Some(chosen.describe());
+    let settings =
+        account::session_settings(&chosen.account).map_err(|f| f.with_account(context.clone()))?;
+    let info = rsmtp_smtp::server_info(&settings, &mut ui.trace())
+        .map_err(|e| Failure::from(&e).with_account(context))?;
+    ui.print(&info.to_string());
+    Ok(ExitCode::Ok)
 }

@@ -1,0 +1,190 @@
+//! From the command line and the msmtprc files to one resolved account, and from that
+//! account to the plain settings of an SMTP session.
+//!
+//! The order is msmtp's: configuration files are read first (so a typo fails before
+//! stdin is touched), the account is chosen by `-a`, else by the `-f` address, else
+//! `default`; command-line options are applied through the config crate's own setter;
+//! then the account is resolved (defaults, `%` expansion, consistency checks).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use rsmtp_config::{
+    Account, Auth, Config, LoadOptions, LogFile, ResolveOptions, Selection, TrustFile,
+};
+use rsmtp_smtp::{Credentials, Mechanism, SessionSettings, TlsMode, Trust, Verify};
+
+use crate::cli::Invocation;
+use crate::exit::ExitCode;
+use crate::failure::Failure;
+use crate::log::LogTarget;
+
+/// The configuration files, read once per run; `None` with `--host`.
+pub fn load_config(inv: &Invocation) -> Result<Option<Config>, Failure> {
+    if inv.host.is_some() {
+        return Ok(None);
+    }
+    let opts = match &inv.config_file {
+        Some(file) => LoadOptions::with_user_file(file),
+        None => LoadOptions::default(),
+    };
+    Ok(Some(Config::load(&opts)?))
+}
+
+/// The chosen account, with the command line applied and resolved.
+pub struct Chosen {
+    pub account: Account,
+    pub selection: Option<Selection>,
+}
+
+impl Chosen {
+    /// `account NAME from FILE`, as msmtp names it in errors.
+    pub fn describe(&self) -> String {
+        describe_account(&self.account)
+    }
+}
+
+pub fn describe_account(account: &Account) -> String {
+    match &account.file {
+        Some(file) => format!("account {} from {}", account.name, file.display()),
+        None if account.name.is_empty() => "command line account".to_string(),
+        None => format!("account {}", account.name),
+    }
+}
+
+/// Choose and resolve the account. `envelope_from` is `-f`/`-r` or the From header
+/// (`--read-envelope-from`); `require_from` is false for `--pretend`/`--serverinfo`.
+pub fn choose(
+    inv: &Invocation,
+    config: Option<&Config>,
+    envelope_from: Option<&str>,
+    require_from: bool,
+) -> Result<Chosen, Failure> {
+    let overrides = inv.overrides.iter().map(|(c, v)| (c.as_str(), v.as_str()));
+    let (mut account, selection) = match (config, &inv.host) {
+        (Some(config), _) => {
+            let (mut account, selection) = config.select(inv.account.as_deref(), envelope_from)?;
+            for (command, value) in overrides {
+                account.apply_override(command, value)?;
+            }
+            (account, Some(selection))
+        }
+        (None, host) => {
+            let host = host.as_deref().unwrap_or_default();
+            let account =
+                Account::from_command_line(std::iter::once(("host", host)).chain(overrides))?;
+            (account, None)
+        }
+    };
+    if let Some(from) = envelope_from {
+        account.apply_override("from", from)?;
+    }
+    let context = describe_account(&account);
+    account
+        .resolve(&ResolveOptions {
+            require_from,
+            ..ResolveOptions::default()
+        })
+        .map_err(|e| Failure::from(e).with_account(Some(context)))?;
+    Ok(Chosen { account, selection })
+}
+
+/// Where this account's log lines go.
+pub fn log_target(account: &Account) -> LogTarget {
+    LogTarget {
+        logfile: account.logfile.as_ref().map(|l| match l {
+            LogFile::Stdout => "-".to_string(),
+            LogFile::File(p) => p.display().to_string(),
+        }),
+        time_format: account.logfile_time_format.clone(),
+        syslog_facility: account.syslog.map(|f| f.to_string()),
+    }
+}
+
+/// The SMTP session settings for a resolved account (the password is looked up here:
+/// `password`, `passwordeval`, netrc).
+pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
+    let host = account
+        .host
+        .clone()
+        .ok_or_else(|| Failure::new(ExitCode::Config, "host not set"))?;
+    let mut s = SessionSettings::new(host, account.port());
+    s.tls = match (account.tls, account.tls_starttls) {
+        (false, _) => TlsMode::Off,
+        (true, true) => TlsMode::StartTls,
+        (true, false) => TlsMode::Implicit,
+    };
+    s.verify = Verify {
+        trust: match &account.tls_trust_file {
+            Some(TrustFile::System) | None => Trust::default(),
+            Some(TrustFile::File(p)) => Trust::File(p.clone()),
+        },
+        certcheck: account.tls_certcheck,
+        fingerprint: account.tls_fingerprint.as_ref().map(|f| match f {
+            rsmtp_config::Fingerprint::Sha256(b) => rsmtp_smtp::Fingerprint::Sha256(*b),
+            rsmtp_config::Fingerprint::Sha1(b) => rsmtp_smtp::Fingerprint::Sha1(*b),
+            rsmtp_config::Fingerprint::Md5(b) => rsmtp_smtp::Fingerprint::Md5(*b),
+        }),
+        host_override: account.tls_host_override.clone(),
+        crl_file: account.tls_crl_file.clone(),
+    };
+    s.client_cert = match (&account.tls_cert_file, &account.tls_key_file) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => None,
+    };
+    s.helo_domain = account.domain.clone();
+    s.timeout = account.timeout.duration();
+    if let Some(ip) = &account.source_ip {
+        let ip: IpAddr = ip.parse().map_err(|_| {
+            Failure::new(
+                ExitCode::Config,
+                format!("source_ip '{ip}' is not an IP address"),
+            )
+        })?;
+        s.source_ip = Some(ip);
+    }
+    s.auth = match account.auth {
+        Auth::Off => rsmtp_smtp::Auth::Off,
+        Auth::Auto => rsmtp_smtp::Auth::Auto,
+        Auth::Method(m) => rsmtp_smtp::Auth::Method(mechanism(m)?),
+    };
+    if account.auth.is_on() {
+        let user = account.user.clone().unwrap_or_default();
+        let password = account.password()?;
+        if let Some(secret) = password {
+            s.credentials = Some(Credentials::new(user, secret.expose()));
+        } else if account.user.is_some() {
+            return Err(Failure::new(
+                ExitCode::Config,
+                format!(
+                    "no password for user {user} on {}: set password or passwordeval \
+                     in the account, or add it to ~/.netrc",
+                    account.host.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    Ok(s)
+}
+
+fn mechanism(m: rsmtp_config::AuthMethod) -> Result<Mechanism, Failure> {
+    use rsmtp_config::AuthMethod as A;
+    Ok(match m {
+        A::Plain => Mechanism::Plain,
+        A::Login => Mechanism::Login,
+        A::CramMd5 => Mechanism::CramMd5,
+        A::XOAuth2 => Mechanism::XOAuth2,
+        A::OAuthBearer => Mechanism::OAuthBearer,
+        other => {
+            return Err(Failure::new(
+                ExitCode::Config,
+                format!("auth {} is not supported by rsmtp", other.keyword()),
+            ))
+        }
+    })
+}
+
+/// The queue directory of an account.
+pub fn queue_dir(account: &Account) -> PathBuf {
+    account.queue_dir()
+}

@@ -1,0 +1,64 @@
+//! The one place rsmtp talks to the user: warnings and errors on stderr prefixed
+//! `rsmtp: `, and the `-d` protocol trace on stdout (as msmtp prints it). Library code
+//! writes through a [`Ui`] so tests and backup-alert can capture or silence it.
+
+use std::io::Write;
+
+/// Output channels of one run.
+pub struct Ui<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub debug: bool,
+}
+
+impl<'a> Ui<'a> {
+    pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, debug: bool) -> Ui<'a> {
+        Ui { out, err, debug }
+    }
+
+    /// One `rsmtp: …` line on stderr. Output errors are ignored: a closed stderr must
+    /// never turn a sent message into a failure.
+    pub fn warn(&mut self, message: &str) {
+        for line in message.lines() {
+            let _ = writeln!(self.err, "rsmtp: {line}");
+        }
+    }
+
+    pub fn warn_all(&mut self, messages: Vec<String>) {
+        for m in messages {
+            self.warn(&m);
+        }
+    }
+
+    pub fn print(&mut self, text: &str) {
+        let _ = self.out.write_all(text.as_bytes());
+    }
+
+    /// The SMTP trace for `-d`: lines already redacted by the session.
+    pub fn trace(&mut self) -> DebugTrace<'_, 'a> {
+        DebugTrace { ui: self }
+    }
+}
+
+/// Prints the dialogue like msmtp's `--debug` (`--> ` sent, `<-- ` received).
+pub struct DebugTrace<'u, 'a> {
+    ui: &'u mut Ui<'a>,
+}
+
+impl rsmtp_smtp::Trace for DebugTrace<'_, '_> {
+    fn sent(&mut self, line: &str) {
+        if self.ui.debug {
+            let _ = writeln!(self.ui.out, "--> {line}");
+        }
+    }
+    fn received(&mut self, line: &str) {
+        if self.ui.debug {
+            let _ = writeln!(self.ui.out, "<-- {line}");
+        }
+    }
+    fn note(&mut self, note: &str) {
+        if self.ui.debug {
+            let _ = writeln!(self.ui.out, "{note}");
+        }
+    }
+}
