@@ -216,8 +216,11 @@ mod tests {
     fn canonical_from_hosts_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let hosts = dir.path().join("hosts");
-        fs::write(&hosts, "127.0.0.1 localhost\n10.0.0.5 box.example.org box # x\n")
-            .expect("write");
+        fs::write(
+            &hosts,
+            "127.0.0.1 localhost\n10.0.0.5 box.example.org box # x\n",
+        )
+        .expect("write");
         let mut c = ctx();
         c.hosts_file = hosts;
         let at = Source::file("f", 1);
@@ -231,7 +234,10 @@ mod tests {
         let mut c = ctx();
         let at = Source::file("rc", 7);
         let e = expand_patterns("root@%M", true, None, &c, &at).expect_err("missing");
-        assert!(e.to_string().starts_with("rc:7: cannot substitute %M"), "{e}");
+        assert!(
+            e.to_string().starts_with("rc:7: cannot substitute %M"),
+            "{e}"
+        );
         c.mailname_file = dir.path().join("mailname");
         fs::write(&c.mailname_file, "mail.example.org\r\nignored\n").expect("write");
         let r = expand_patterns("root@%M", true, None, &c, &at).expect("expand");

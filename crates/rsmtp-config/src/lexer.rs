@@ -87,8 +87,14 @@ mod tests {
 
     #[test]
     fn command_and_argument_are_split_on_first_blank() {
-        assert_eq!(split("host           smtp.gmail.com"), pair("host", "smtp.gmail.com"));
-        assert_eq!(split("\thost\tsmtp.example.org\t \r\n"), pair("host", "smtp.example.org"));
+        assert_eq!(
+            split("host           smtp.gmail.com"),
+            pair("host", "smtp.gmail.com")
+        );
+        assert_eq!(
+            split("\thost\tsmtp.example.org\t \r\n"),
+            pair("host", "smtp.example.org")
+        );
         assert_eq!(split("defaults"), pair("defaults", ""));
         assert_eq!(split("tls"), pair("tls", ""));
         assert_eq!(split("password a b  c"), pair("password", "a b  c"));

@@ -429,7 +429,7 @@ pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
 pub(crate) fn format_duration(d: Duration) -> String {
     let s = d.as_secs();
     for (unit, len) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
-        if s % len == 0 {
+        if (s / len) * len == s {
             return format!("{}{unit}", s / len);
         }
     }
@@ -493,7 +493,10 @@ mod tests {
         let md5 = "ab cd ef 01 23 45 67 89 ab cd ef 01 23 45 67 89";
         assert!(matches!(Fingerprint::parse(md5), Some(Fingerprint::Md5(_))));
         let sha256 = ["00"; 32].join(":");
-        assert_eq!(Fingerprint::parse(&sha256), Some(Fingerprint::Sha256([0; 32])));
+        assert_eq!(
+            Fingerprint::parse(&sha256),
+            Some(Fingerprint::Sha256([0; 32]))
+        );
         assert_eq!(Fingerprint::parse("ab:cd"), None);
         assert_eq!(Fingerprint::parse(&sha1.replace(':', "-")), None);
         assert_eq!(Fingerprint::parse(&sha1.replacen('a', "g", 1)), None);
@@ -502,7 +505,10 @@ mod tests {
     #[test]
     fn dsn_notify_rules() {
         assert_eq!(parse_dsn_notify("never").as_deref(), Some("NEVER"));
-        assert_eq!(parse_dsn_notify("failure,delay").as_deref(), Some("FAILURE,DELAY"));
+        assert_eq!(
+            parse_dsn_notify("failure,delay").as_deref(),
+            Some("FAILURE,DELAY")
+        );
         assert_eq!(parse_dsn_notify("failure,,"), None);
         assert_eq!(parse_dsn_notify("failure, delay"), None);
         assert_eq!(parse_dsn_notify("failure,failure"), None);
@@ -511,8 +517,14 @@ mod tests {
 
     #[test]
     fn syslog_facilities() {
-        assert_eq!(SyslogFacility::parse("LOG_MAIL"), Some(SyslogFacility::Mail));
-        assert_eq!(SyslogFacility::parse("LOG_LOCAL7"), Some(SyslogFacility::Local(7)));
+        assert_eq!(
+            SyslogFacility::parse("LOG_MAIL"),
+            Some(SyslogFacility::Mail)
+        );
+        assert_eq!(
+            SyslogFacility::parse("LOG_LOCAL7"),
+            Some(SyslogFacility::Local(7))
+        );
         assert_eq!(SyslogFacility::parse("LOG_LOCAL8"), None);
         assert_eq!(SyslogFacility::parse("log_mail"), None);
         assert_eq!(SyslogFacility::Local(3).to_string(), "LOG_LOCAL3");

@@ -1,0 +1,406 @@
+//! The [`Account`]: every msmtp command as a typed field with msmtp's
+//! defaults, the record of which file and line set each one, command-line
+//! overrides, and msmtp's inheritance rules (`account a : b, c`). The syntax
+//! of each command lives in `commands.rs`, completion before use in
+//! `resolve.rs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{ConfigError, Source};
+use crate::expand;
+use crate::password::Secret;
+use crate::value::{
+    Auth, DsnReturn, Fingerprint, HeaderPolicy, LogFile, Protocol, QueueMode, SetToHeader,
+    SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
+};
+
+/// Every command an account (or `defaults`) accepts, in the canonical
+/// spelling under which its [`Source`] is recorded. Legacy spellings map onto
+/// these (see [`canonical_command`]).
+pub const COMMANDS: &[&str] = &[
+    "host",
+    "port",
+    "source_ip",
+    "proxy_host",
+    "proxy_port",
+    "socket",
+    "timeout",
+    "protocol",
+    "domain",
+    "auth",
+    "user",
+    "password",
+    "passwordeval",
+    "ntlmdomain",
+    "tls",
+    "tls_starttls",
+    "tls_trust_file",
+    "tls_crl_file",
+    "tls_fingerprint",
+    "tls_key_file",
+    "tls_cert_file",
+    "tls_certcheck",
+    "tls_min_dh_prime_bits",
+    "tls_priorities",
+    "tls_host_override",
+    "from",
+    "from_full_name",
+    "allow_from_override",
+    "auto_from",
+    "maildomain",
+    "dsn_notify",
+    "dsn_return",
+    "set_from_header",
+    "set_date_header",
+    "set_msgid_header",
+    "set_to_header",
+    "remove_bcc_headers",
+    "logfile",
+    "logfile_time_format",
+    "syslog",
+    "aliases",
+    "queue",
+    "queue_dir",
+    "queue_expire",
+    "queue_notify",
+];
+
+/// Older spellings msmtp still accepts, and the command each one sets.
+const LEGACY: &[(&str, &str)] = &[
+    ("connect_timeout", "timeout"),
+    ("add_missing_from_header", "set_from_header"),
+    ("add_missing_date_header", "set_date_header"),
+    ("undisclosed_recipients", "set_to_header"),
+    ("keepbcc", "remove_bcc_headers"),
+    ("tls_nocertcheck", "tls_certcheck"),
+    ("tls_nostarttls", "tls_starttls"),
+];
+
+/// The canonical command a (possibly legacy) spelling sets, if it is known.
+pub fn canonical_command(command: &str) -> Option<&'static str> {
+    COMMANDS
+        .iter()
+        .copied()
+        .find(|c| *c == command)
+        .or_else(|| LEGACY.iter().find(|(l, _)| *l == command).map(|(_, c)| *c))
+}
+
+/// One account: the settings msmtp would use to send a mail.
+///
+/// Fields hold the value as configured; call [`Account::resolve`] after any
+/// command-line overrides to fill in msmtp's computed defaults (port 465/25,
+/// `tls_trust_file system`, proxy port 1080), expand `%` patterns and check
+/// consistency. [`Account::source_of`] tells which file and line set a command.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Account {
+    /// The account name (`account NAME`); empty for a command-line account.
+    pub name: String,
+    /// The file the account was defined in (`None`: command line).
+    pub file: Option<PathBuf>,
+    /// `host`: the SMTP server.
+    pub host: Option<String>,
+    /// `port`; `None` until resolved (see [`Account::port`]).
+    pub port: Option<u16>,
+    /// `source_ip`: local address to bind to.
+    pub source_ip: Option<String>,
+    /// `proxy_host` (SOCKS; refused by rsmtp).
+    pub proxy_host: Option<String>,
+    /// `proxy_port` (1080 when a proxy host is set).
+    pub proxy_port: Option<u16>,
+    /// `socket` (unix socket; refused by rsmtp).
+    pub socket: Option<PathBuf>,
+    /// `timeout`; rsmtp's default is 60 s (msmtp's is off).
+    pub timeout: Timeout,
+    /// `protocol` (LMTP is refused by rsmtp).
+    pub protocol: Protocol,
+    /// `domain`: the EHLO argument (default `localhost`; `%H %C %M` expanded on resolve).
+    pub domain: String,
+    /// `auth`.
+    pub auth: Auth,
+    /// `user`.
+    pub user: Option<String>,
+    /// `password` (a literal from the file or `eval`).
+    pub password: Option<Secret>,
+    /// `passwordeval`: a shell command printing the password.
+    pub passwordeval: Option<String>,
+    /// `ntlmdomain` (obsolete; only meaningful for `auth ntlm`).
+    pub ntlmdomain: Option<String>,
+    /// `tls`.
+    pub tls: bool,
+    /// `tls_starttls`: STARTTLS (true, default) or TLS from the first byte (false).
+    pub tls_starttls: bool,
+    /// `tls_trust_file`; `None` = trust no CA (empty argument).
+    pub tls_trust_file: Option<TrustFile>,
+    /// `tls_crl_file`.
+    pub tls_crl_file: Option<PathBuf>,
+    /// `tls_fingerprint`.
+    pub tls_fingerprint: Option<Fingerprint>,
+    /// `tls_key_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// `tls_cert_file`.
+    pub tls_cert_file: Option<PathBuf>,
+    /// `tls_certcheck` (also `tls_nocertcheck`).
+    pub tls_certcheck: bool,
+    /// `tls_min_dh_prime_bits` (deprecated; rustls offers no finite-field DH, so
+    /// there is nothing for it to restrict).
+    pub tls_min_dh_prime_bits: Option<u32>,
+    /// `tls_priorities` (GnuTLS syntax; refused by rsmtp).
+    pub tls_priorities: Option<String>,
+    /// `tls_host_override`: name to verify the certificate against.
+    pub tls_host_override: Option<String>,
+    /// `from`: envelope-from address, or a wildcard pattern for `-f` matching.
+    pub from: Option<String>,
+    /// `from_full_name` (msmtp ≥ 1.8.29; what `-F` sets).
+    pub from_full_name: Option<String>,
+    /// `allow_from_override`: whether `-f` replaces `from`.
+    pub allow_from_override: bool,
+    /// `auto_from` (obsolete): envelope-from becomes `user@maildomain`.
+    pub auto_from: bool,
+    /// `maildomain` (obsolete, for `auto_from`).
+    pub maildomain: Option<String>,
+    /// `dsn_notify`: the upper-cased `NOTIFY=` value (`FAILURE,DELAY`, `NEVER`).
+    pub dsn_notify: Option<String>,
+    /// `dsn_return`.
+    pub dsn_return: Option<DsnReturn>,
+    /// `set_from_header` (also `add_missing_from_header`).
+    pub set_from_header: HeaderPolicy,
+    /// `set_date_header` (auto|off; also `add_missing_date_header`).
+    pub set_date_header: HeaderPolicy,
+    /// `set_msgid_header` (auto|off).
+    pub set_msgid_header: HeaderPolicy,
+    /// `set_to_header` (also `undisclosed_recipients`).
+    pub set_to_header: SetToHeader,
+    /// `remove_bcc_headers` (also `keepbcc`, inverted).
+    pub remove_bcc_headers: bool,
+    /// `logfile` (`-` = standard output).
+    pub logfile: Option<LogFile>,
+    /// `logfile_time_format` (strftime; default `%b %d %H:%M:%S`).
+    pub logfile_time_format: Option<String>,
+    /// `syslog`.
+    pub syslog: Option<SyslogFacility>,
+    /// `aliases`: an aliases(5)-style file.
+    pub aliases: Option<PathBuf>,
+    /// rsmtp `queue (off|fallback|always)`, default off.
+    pub queue: QueueMode,
+    /// rsmtp `queue_dir`; `None` → [`Account::queue_dir`]'s default.
+    pub queue_dir: Option<PathBuf>,
+    /// rsmtp `queue_expire`: how long a queued message is retried (default 5 days).
+    pub queue_expire: Duration,
+    /// rsmtp `queue_notify`: who gets the failure notice (`None`: the envelope sender).
+    pub queue_notify: Option<String>,
+    /// Where each command was last set (canonical spelling → file:line).
+    pub(crate) sources: BTreeMap<&'static str, Source>,
+    /// Commands set explicitly in this account or inherited from a named parent
+    /// (msmtp's `mask`); values copied from `defaults` are not in it.
+    pub(crate) explicit: BTreeSet<&'static str>,
+    /// `-f` given while `allow_from_override` is off: used for `%F`.
+    pub(crate) override_from: Option<String>,
+}
+
+impl Account {
+    /// An account with msmtp's built-in defaults (and rsmtp's finite timeout).
+    pub fn new(name: impl Into<String>, file: Option<PathBuf>) -> Self {
+        Account {
+            name: name.into(),
+            file,
+            host: None,
+            port: None,
+            source_ip: None,
+            proxy_host: None,
+            proxy_port: None,
+            socket: None,
+            timeout: Timeout::default(),
+            protocol: Protocol::Smtp,
+            domain: "localhost".to_string(),
+            auth: Auth::Off,
+            user: None,
+            password: None,
+            passwordeval: None,
+            ntlmdomain: None,
+            tls: false,
+            tls_starttls: true,
+            tls_trust_file: None,
+            tls_crl_file: None,
+            tls_fingerprint: None,
+            tls_key_file: None,
+            tls_cert_file: None,
+            tls_certcheck: true,
+            tls_min_dh_prime_bits: None,
+            tls_priorities: None,
+            tls_host_override: None,
+            from: None,
+            from_full_name: None,
+            allow_from_override: true,
+            auto_from: false,
+            maildomain: None,
+            dsn_notify: None,
+            dsn_return: None,
+            set_from_header: HeaderPolicy::Auto,
+            set_date_header: HeaderPolicy::Auto,
+            set_msgid_header: HeaderPolicy::Auto,
+            set_to_header: SetToHeader::Off,
+            remove_bcc_headers: true,
+            logfile: None,
+            logfile_time_format: None,
+            syslog: None,
+            aliases: None,
+            queue: QueueMode::Off,
+            queue_dir: None,
+            queue_expire: DEFAULT_QUEUE_EXPIRE,
+            queue_notify: None,
+            sources: BTreeMap::new(),
+            explicit: BTreeSet::new(),
+            override_from: None,
+        }
+    }
+
+    /// msmtp with `--host` and no configuration: an account built only from
+    /// command-line options (config files are not read at all in that case;
+    /// `defaults` do not apply). `overrides` are `(command, value)` pairs as for
+    /// [`Account::apply_override`].
+    pub fn from_command_line<'a>(
+        overrides: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Account, ConfigError> {
+        let mut acc = Account::new("", None);
+        for (c, v) in overrides {
+            acc.apply_override(c, v)?;
+        }
+        Ok(acc)
+    }
+
+    /// Which file and line (or the command line) last set `command` (any
+    /// spelling msmtp accepts), if it was set at all.
+    pub fn source_of(&self, command: &str) -> Option<&Source> {
+        canonical_command(command).and_then(|c| self.sources.get(c))
+    }
+
+    /// Whether `command` was set in this account itself or inherited from a
+    /// named parent (not merely copied from `defaults`).
+    pub fn is_explicit(&self, command: &str) -> bool {
+        canonical_command(command).is_some_and(|c| self.explicit.contains(c))
+    }
+
+    /// The port to connect to: the configured one, else msmtp's default
+    /// (465 for `tls on` + `tls_starttls off`, otherwise 25).
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(if self.tls && !self.tls_starttls {
+            465
+        } else {
+            25
+        })
+    }
+
+    /// The queue directory: `queue_dir`, else `/var/spool/rsmtp` for root, else
+    /// `$XDG_STATE_HOME/rsmtp/queue`, else `~/.local/state/rsmtp/queue`.
+    pub fn queue_dir(&self) -> PathBuf {
+        if let Some(d) = &self.queue_dir {
+            return d.clone();
+        }
+        if rustix::process::geteuid().is_root() {
+            return PathBuf::from("/var/spool/rsmtp");
+        }
+        match std::env::var_os("XDG_STATE_HOME").map(PathBuf::from) {
+            Some(x) if x.is_absolute() => x.join("rsmtp").join("queue"),
+            _ => expand::home_dir().join(".local/state/rsmtp/queue"),
+        }
+    }
+
+    /// Apply one command-line option (`--host=h` → `("host", "h")`), through
+    /// the same setter as the configuration file, recorded as coming from the
+    /// "command line". `-` and `_` spellings are both accepted. As in msmtp,
+    /// `from` is ignored when the account has `allow_from_override off` (the
+    /// value is kept for `%F` in `from`), and `dsn_return` also accepts `hdrs`.
+    pub fn apply_override(&mut self, command: &str, value: &str) -> Result<(), ConfigError> {
+        let command = command.replace('-', "_");
+        let at = Source::command_line();
+        match command.as_str() {
+            "from" => {
+                let v = if value == "<>" { "" } else { value };
+                if !self.allow_from_override {
+                    self.override_from = Some(v.to_string());
+                    return Ok(());
+                }
+                self.set("from", v, &at)
+            }
+            "dsn_return" if value == "hdrs" => self.set("dsn_return", "headers", &at),
+            "tls_force_sslv3" => Ok(()),
+            _ => self.set(&command, value, &at),
+        }
+    }
+
+    /// A new account that starts as a copy of `defaults` (msmtp's
+    /// `account_copy(defaults)` with an empty mask).
+    pub(crate) fn from_defaults(defaults: &Account, name: &str, file: PathBuf) -> Account {
+        let mut a = defaults.clone();
+        a.name = name.to_string();
+        a.file = Some(file);
+        a.explicit.clear();
+        a
+    }
+
+    /// msmtp's `override_account()`: copy every setting `parent` set
+    /// explicitly (or itself inherited from a named parent).
+    pub(crate) fn inherit_from(&mut self, parent: &Account) {
+        for &key in &parent.explicit {
+            self.copy_setting(parent, key);
+            if let Some(s) = parent.sources.get(key) {
+                self.sources.insert(key, s.clone());
+            }
+            self.explicit.insert(key);
+        }
+    }
+
+    fn copy_setting(&mut self, p: &Account, key: &str) {
+        match key {
+            "host" => self.host.clone_from(&p.host),
+            "port" => self.port = p.port,
+            "source_ip" => self.source_ip.clone_from(&p.source_ip),
+            "proxy_host" => self.proxy_host.clone_from(&p.proxy_host),
+            "proxy_port" => self.proxy_port = p.proxy_port,
+            "socket" => self.socket.clone_from(&p.socket),
+            "timeout" => self.timeout = p.timeout,
+            "protocol" => self.protocol = p.protocol,
+            "domain" => self.domain.clone_from(&p.domain),
+            "auth" => self.auth = p.auth,
+            "user" => self.user.clone_from(&p.user),
+            "password" => self.password.clone_from(&p.password),
+            "passwordeval" => self.passwordeval.clone_from(&p.passwordeval),
+            "ntlmdomain" => self.ntlmdomain.clone_from(&p.ntlmdomain),
+            "tls" => self.tls = p.tls,
+            "tls_starttls" => self.tls_starttls = p.tls_starttls,
+            "tls_trust_file" => self.tls_trust_file.clone_from(&p.tls_trust_file),
+            "tls_crl_file" => self.tls_crl_file.clone_from(&p.tls_crl_file),
+            "tls_fingerprint" => self.tls_fingerprint = p.tls_fingerprint,
+            "tls_key_file" => self.tls_key_file.clone_from(&p.tls_key_file),
+            "tls_cert_file" => self.tls_cert_file.clone_from(&p.tls_cert_file),
+            "tls_certcheck" => self.tls_certcheck = p.tls_certcheck,
+            "tls_min_dh_prime_bits" => self.tls_min_dh_prime_bits = p.tls_min_dh_prime_bits,
+            "tls_priorities" => self.tls_priorities.clone_from(&p.tls_priorities),
+            "tls_host_override" => self.tls_host_override.clone_from(&p.tls_host_override),
+            "from" => self.from.clone_from(&p.from),
+            "from_full_name" => self.from_full_name.clone_from(&p.from_full_name),
+            "allow_from_override" => self.allow_from_override = p.allow_from_override,
+            "auto_from" => self.auto_from = p.auto_from,
+            "maildomain" => self.maildomain.clone_from(&p.maildomain),
+            "dsn_notify" => self.dsn_notify.clone_from(&p.dsn_notify),
+            "dsn_return" => self.dsn_return = p.dsn_return,
+            "set_from_header" => self.set_from_header = p.set_from_header,
+            "set_date_header" => self.set_date_header = p.set_date_header,
+            "set_msgid_header" => self.set_msgid_header = p.set_msgid_header,
+            "set_to_header" => self.set_to_header = p.set_to_header,
+            "remove_bcc_headers" => self.remove_bcc_headers = p.remove_bcc_headers,
+            "logfile" => self.logfile.clone_from(&p.logfile),
+            "logfile_time_format" => self.logfile_time_format.clone_from(&p.logfile_time_format),
+            "syslog" => self.syslog = p.syslog,
+            "aliases" => self.aliases.clone_from(&p.aliases),
+            "queue" => self.queue = p.queue,
+            "queue_dir" => self.queue_dir.clone_from(&p.queue_dir),
+            "queue_expire" => self.queue_expire = p.queue_expire,
+            "queue_notify" => self.queue_notify.clone_from(&p.queue_notify),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The README's first command: rsmtp's main job on an embedded default.
+//!
+//! Starts a loopback SMTP server (STARTTLS with a CA generated on the spot, AUTH
+//! required), writes a throw-away msmtprc for it, and pipes a message through rsmtp
+//! exactly as PHP's `sendmail_path = rsmtp -t -i` would — with `-d`, so the SMTP
+//! dialogue (password redacted) is shown. Then prints the log line and the message as
+//! the server received it. Nothing outside a temporary directory is read or written.
+//!
+//!     cargo run -p rsmtp --example demo
+
+use std::io::Write;
+use std::time::Duration;
+
+fn main() -> std::process::ExitCode {
+    let server = rsmtp_testserver::demo_server();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = dir.path().join("msmtprc");
+    let log = dir.path().join("msmtp.log");
+    let text = format!(
+        "# A throw-away msmtprc for the demo server (rsmtp reads msmtp's format unchanged)\n\
+         defaults\n\
+         auth           on\n\
+         tls            on\n\
+         tls_trust_file {ca}\n\
+         logfile        {log}\n\
+         \n\
+         account        demo\n\
+         host           127.0.0.1\n\
+         port           {port}\n\
+         from           webapp@example.org\n\
+         user           {user}\n\
+         password       {password}\n\
+         \n\
+         account default : demo\n",
+        ca = server.ca().ca_pem_path().display(),
+        log = log.display(),
+        port = server.port(),
+        user = rsmtp_testserver::DEMO_USER,
+        password = rsmtp_testserver::DEMO_PASSWORD,
+    );
+    write_private(&config, &text);
+    // Keep a real /etc/msmtprc out of the demo.
+    std::env::set_var("RSMTP_SYSCONFIG", "");
+
+    let message = "To: Alice <alice@example.net>\n\
+                   Bcc: audit@example.net\n\
+                   Subject: Your order #1042 has shipped\n\
+                   Content-Type: text/plain; charset=utf-8\n\
+                   \n\
+                   Bonjour Alice,\n\
+                   your parcel left our warehouse today. Ça arrive bientôt !\n\
+                   .a line starting with a dot survives too\n";
+
+    println!("== msmtprc ({}):\n{text}", config.display());
+    println!("== rsmtp -C {} -d -t -i   (message on stdin, as PHP's mail() sends it)", config.display());
+    let args = ["rsmtp", "-C", &config.to_string_lossy(), "-d", "-t", "-i"]
+        .iter()
+        .map(Into::into)
+        .collect();
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    let code = rsmtp::run_with(args, &mut message.as_bytes(), &mut stdout, &mut stderr);
+    println!("== exit code: {} ({})", code.code(), code.name());
+    println!(
+        "== log line ({}):\n{}",
+        log.display(),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    for m in server.wait_for_messages(1, Duration::from_secs(5)) {
+        println!(
+            "== the server received, over {}, from <{}> to {:?}:",
+            if m.tls { "TLS" } else { "plain text" },
+            m.mail_from,
+            m.recipients()
+        );
+        println!("{}", m.data_str());
+    }
+    code.into()
+}
+
+fn write_private(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .expect("write the demo msmtprc");
+    file.write_all(text.as_bytes()).expect("write the demo msmtprc");
+}
