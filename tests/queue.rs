@@ -1,0 +1,280 @@
+//! The durable queue through the built binary: nothing is lost when the relay is
+//! down, nothing is sent twice, permanent failures are never queued, expired messages
+//! produce a failure notice, and the log keeps `exitcode=EX_OK` for real deliveries.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rsmtp_testserver::{closed_port, Fault, ServerOptions, Step, TestServer};
+
+use crate::support::*;
+
+const MESSAGE: &str = "From: Backup <backup@example.org>\n\
+                       To: admin@example.net\n\
+                       Subject: nightly backup FAILED\n\
+                       \n\
+                       borg exited with status 2\n\
+                       .leading dot line\n";
+
+/// A config for a plain loopback server on `port` with the queue in `dir/queue`.
+fn queue_config(dir: &Dir, port: u16, mode: &str, extra: &str) -> PathBuf {
+    let text = plain_config(
+        port,
+        &format!(
+            "queue {mode}\nqueue_dir {}\nlogfile {}\n{extra}",
+            dir.join("queue").display(),
+            dir.join("rsmtp.log").display()
+        ),
+    );
+    dir.write("msmtprc", text)
+}
+
+/// The message files of every entry still queued (not failed).
+fn queued_messages(queue: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(queue.join("queue")) else {
+        return found;
+    };
+    for e in entries.flatten() {
+        let m = e.path().join("message");
+        if m.is_file() {
+            found.push(m);
+        }
+    }
+    found
+}
+
+fn log_lines(dir: &Dir) -> Vec<String> {
+    dir.read("rsmtp.log").lines().map(str::to_string).collect()
+}
+
+#[test]
+fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = queue_config(&dir, port, "fallback", "");
+
+    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    run.assert_code(0);
+    assert!(run.stderr().contains("queued as"), "stderr: {}", run.stderr());
+
+    let files = queued_messages(&dir.join("queue"));
+    assert_eq!(files.len(), 1, "one complete entry on disk");
+    let queued_bytes = std::fs::read(&files[0]).unwrap();
+
+    // The queued attempt is logged as a temporary failure, never as EX_OK.
+    let lines = log_lines(&dir);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("exitcode=EX_TEMPFAIL"), "{}", lines[0]);
+    assert!(!lines[0].contains("EX_OK"));
+
+    let listing = dir.rsmtp().args(["-C"]).arg(&config).arg("-bp").run();
+    listing.assert_code(0);
+    assert!(listing.stdout().contains("admin@example.net"), "{}", listing.stdout());
+    assert!(listing.stdout().contains("sender@example.org"), "{}", listing.stdout());
+
+    // The relay comes back on the same port; a flush (forced past the backoff) sends it.
+    let server = TestServer::start(ServerOptions::new().port(port));
+    let first_retry = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
+    // Not due yet: backoff after the failed attempt keeps it.
+    assert_eq!(server.messages().len(), 0, "{}", first_retry.stderr());
+    let id = files[0]
+        .parent()
+        .and_then(Path::file_name)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    dir.rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg(format!("--queue-retry={id}"))
+        .run()
+        .assert_code(0);
+    let got = server.wait_for_messages(1, Duration::from_secs(5));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data, queued_bytes, "delivered bytes equal the queued bytes");
+    assert_eq!(got[0].recipients(), vec!["admin@example.net"]);
+    assert!(got[0].data_str().contains("\r\n.leading dot line\r\n"));
+    assert!(queued_messages(&dir.join("queue")).is_empty(), "entry removed");
+
+    // A second flush sends nothing more.
+    dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run().assert_code(0);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.messages().len(), 1, "delivered exactly once");
+
+    let lines = log_lines(&dir);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].ends_with("exitcode=EX_OK"), "{}", lines[1]);
+    let empty = dir.rsmtp().args(["-C"]).arg(&config).arg("-bp").run();
+    assert!(empty.stdout().contains("Mail queue is empty"), "{}", empty.stdout());
+}
+
+#[test]
+fn permanent_failure_is_never_queued() {
+    let dir = Dir::new();
+    let server = TestServer::start(
+        ServerOptions::new().fault(Fault::reject_recipient("admin@example.net", 550, "5.1.1 No such user")),
+    );
+    let config = queue_config(&dir, server.port(), "fallback", "");
+    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    run.assert_code(65);
+    assert!(run.stderr().contains("admin@example.net"), "{}", run.stderr());
+    assert!(queued_messages(&dir.join("queue")).is_empty());
+    assert!(log_lines(&dir)[0].contains("exitcode=EX_DATAERR"));
+}
+
+#[test]
+fn queue_off_behaves_like_msmtp_and_keeps_nothing() {
+    let dir = Dir::new();
+    let config = queue_config(&dir, closed_port(), "off", "");
+    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    run.assert_code(75);
+    assert!(!dir.join("queue").exists() || queued_messages(&dir.join("queue")).is_empty());
+}
+
+#[test]
+fn queue_always_returns_at_once_and_delivers_in_the_background() {
+    let dir = Dir::new();
+    let server = TestServer::start(ServerOptions::new().fault(Fault::Delay(Step::Greeting, Duration::from_secs(2))));
+    let config = queue_config(&dir, server.port(), "always", "");
+    let started = Instant::now();
+    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    let elapsed = started.elapsed();
+    run.assert_code(0);
+    // The server greets only after 2 s: the caller must not have waited for it.
+    assert!(elapsed < Duration::from_millis(1500), "caller waited {elapsed:?}");
+    let got = server.wait_for_messages(1, Duration::from_secs(15));
+    assert_eq!(got.len(), 1, "background delivery happened");
+    // Wait for the entry to be removed after the 250.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !queued_messages(&dir.join("queue")).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(queued_messages(&dir.join("queue")).is_empty());
+    assert!(log_lines(&dir).iter().any(|l| l.ends_with("exitcode=EX_OK")));
+}
+
+#[test]
+fn fifty_concurrent_submissions_and_two_flushers_deliver_each_exactly_once() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = queue_config(&dir, port, "fallback", "");
+    std::thread::scope(|s| {
+        for i in 0..50 {
+            let dir = &dir;
+            let config = &config;
+            s.spawn(move || {
+                let msg = format!("To: admin@example.net\nSubject: message {i}\n\nbody {i}\n");
+                dir.rsmtp().args(["-C"]).arg(config).arg("-t").stdin(msg).run().assert_code(0);
+            });
+        }
+    });
+    assert_eq!(queued_messages(&dir.join("queue")).len(), 50);
+
+    let server = TestServer::start(ServerOptions::new().port(port));
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            let dir = &dir;
+            let config = &config;
+            s.spawn(move || {
+                // --queue-retry for each id would bypass the queue lock; a forced flush of
+                // everything is what an admin runs: two of them at once.
+                let ids: Vec<String> = queued_messages(&dir.join("queue"))
+                    .iter()
+                    .filter_map(|m| m.parent()?.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .collect();
+                let mut cmd = dir.rsmtp().args(["-C"]).arg(config);
+                for id in ids {
+                    cmd = cmd.arg(format!("--queue-retry={id}"));
+                }
+                cmd.run();
+            });
+        }
+    });
+    let got = server.wait_for_messages(50, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(300));
+    let got_all = server.messages();
+    assert_eq!(got.len(), 50);
+    let mut subjects: Vec<String> = got_all
+        .iter()
+        .filter_map(|m| m.header("Subject"))
+        .collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(got_all.len(), 50, "no message sent twice");
+    assert_eq!(subjects.len(), 50, "every message arrived");
+    assert!(queued_messages(&dir.join("queue")).is_empty());
+}
+
+#[test]
+fn expired_message_moves_to_failed_and_a_notice_reaches_the_sender() {
+    let dir = Dir::new();
+    // The relay keeps answering 451 for the recipient but accepts the notice.
+    let server = TestServer::start(
+        ServerOptions::new().fault(Fault::reject_recipient("admin@example.net", 451, "4.2.0 mailbox busy")),
+    );
+    let config = queue_config(&dir, server.port(), "fallback", "queue_expire 1\n");
+    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    run.assert_code(0);
+    assert_eq!(queued_messages(&dir.join("queue")).len(), 1);
+    std::thread::sleep(Duration::from_millis(1500));
+    let ids: Vec<String> = queued_messages(&dir.join("queue"))
+        .iter()
+        .filter_map(|m| m.parent()?.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let flush = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg(format!("--queue-retry={}", ids[0]))
+        .run();
+    assert_ne!(flush.code(), 0, "an expired message is a failure: {}", flush.stderr());
+    assert!(queued_messages(&dir.join("queue")).is_empty());
+    let notices: Vec<_> = server
+        .messages()
+        .into_iter()
+        .filter(|m| m.mail_from.is_empty())
+        .collect();
+    assert_eq!(notices.len(), 1, "one failure notice, from the null sender");
+    assert_eq!(notices[0].recipients(), vec!["sender@example.org"]);
+    let text = notices[0].data_str();
+    assert!(text.contains("nightly backup FAILED"), "{text}");
+    assert!(text.contains("admin@example.net"), "{text}");
+    // Still visible as failed until purged.
+    let listing = dir.rsmtp().args(["-C"]).arg(&config).arg("-bp").run();
+    assert!(listing.stdout().contains("admin@example.net"), "{}", listing.stdout());
+    dir.rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("--queue-purge-failed")
+        .run()
+        .assert_code(0);
+    let listing = dir.rsmtp().args(["-C"]).arg(&config).arg("-bp").run();
+    assert!(listing.stdout().contains("Mail queue is empty"), "{}", listing.stdout());
+}
+
+#[test]
+fn delete_removes_one_entry_and_mailq_name_lists() {
+    let dir = Dir::new();
+    let config = queue_config(&dir, closed_port(), "fallback", "");
+    dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run().assert_code(0);
+    let files = queued_messages(&dir.join("queue"));
+    let id = files[0].parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+
+    // Invoked as `mailq` it lists the queue.
+    let link = dir.join("mailq");
+    std::os::unix::fs::symlink(rsmtp_bin(), &link).unwrap();
+    let listing = dir.command(&link).args(["-C"]).arg(&config).run();
+    listing.assert_code(0);
+    assert!(listing.stdout().contains(&id), "{}", listing.stdout());
+
+    dir.rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg(format!("--queue-delete={id}"))
+        .run()
+        .assert_code(0);
+    assert!(queued_messages(&dir.join("queue")).is_empty());
+    let again = dir.rsmtp().args(["-C"]).arg(&config).arg(format!("--queue-delete={id}")).run();
+    assert_ne!(again.code(), 0);
+}
