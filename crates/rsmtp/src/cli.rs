@@ -315,6 +315,9 @@ pub struct RawArgs {
     /// Remove every message in the failed area of the queue.
     #[arg(long = "queue-purge-failed")]
     pub queue_purge_failed: bool,
+    /// Print a shell completion script (bash, zsh, fish) and exit.
+    #[arg(long = "completions", value_name = "SHELL", value_parser = ["bash", "zsh", "fish"])]
+    pub completions: Option<String>,
     /// Internal: deliver one queued entry in the background (used by `queue always`).
     #[arg(long = "deliver-queued", hide = true, value_name = "ID")]
     pub deliver_queued: Option<String>,
@@ -392,6 +395,8 @@ pub enum Mode {
     QueueRetry(Vec<String>),
     QueuePurgeFailed,
     DeliverQueued(String),
+    /// `--completions SHELL`.
+    Completions(String),
     /// `newaliases` / `-bi`: nothing to do (there is no aliases database).
     NoOp,
 }
@@ -537,6 +542,9 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
     if let Some(id) = &raw.deliver_queued {
         mode = Mode::DeliverQueued(id.clone());
     }
+    if let Some(shell) = &raw.completions {
+        mode = Mode::Completions(shell.clone());
+    }
     if raw.serverinfo {
         mode = Mode::ServerInfo;
     }
@@ -582,6 +590,19 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
         overrides,
         recipients: raw.recipients,
     })
+}
+
+/// A completion script for `shell` generated from the clap definition.
+pub fn completions(shell: &str) -> String {
+    use clap_complete::Shell;
+    let shell = match shell {
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        _ => Shell::Bash,
+    };
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command(), "rsmtp", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `--help` text.

@@ -148,6 +148,10 @@ pub fn run_with(
             Ok(ExitCode::Ok)
         }
         Mode::NoOp => Ok(ExitCode::Ok),
+        Mode::Completions(shell) => {
+            ui.print(&cli::completions(shell));
+            Ok(ExitCode::Ok)
+        }
         Mode::Pretend => pretend(&inv, &mut ui),
         Mode::ServerInfo => serverinfo(&inv, &mut ui),
         Mode::Send => send::run(&inv, input, &mut ui).map(|_| ExitCode::Ok),
