@@ -179,10 +179,9 @@ impl TestCa {
                     expired: true,
                     ..Spec::server("localhost", local_names())
                 },
-                LeafKind::WrongHost => Spec::server(
-                    "wrong-host.example",
-                    vec!["wrong-host.example".to_string()],
-                ),
+                LeafKind::WrongHost => {
+                    Spec::server("wrong-host.example", vec!["wrong-host.example".to_string()])
+                }
                 LeafKind::SelfSigned => Spec {
                     self_signed: true,
                     ..Spec::server("localhost", local_names())
@@ -250,6 +249,13 @@ impl TestCa {
     /// A self-signed client certificate the server will not accept.
     pub fn untrusted_client_cert(&self) -> &CertKey {
         &self.untrusted_client
+    }
+}
+
+impl Default for TestCa {
+    /// Same as [`TestCa::new`].
+    fn default() -> Self {
+        TestCa::new()
     }
 }
 
@@ -426,9 +432,9 @@ mod tests {
             .contains("BEGIN PRIVATE KEY"));
         let fp = leaf.sha256_fingerprint();
         assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
-        assert!(fp
-            .split(':')
-            .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())));
+        assert!(fp.split(':').all(|b| b.len() == 2
+            && b.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())));
         assert_eq!(leaf.sha1_fingerprint().len(), 20 * 3 - 1);
         assert_ne!(
             leaf.sha256_fingerprint(),
@@ -440,7 +446,13 @@ mod tests {
     fn reads_subjects() {
         let ca = TestCa::new();
         assert_eq!(ca.client_cert().subject(), "CN=rsmtp test client");
-        assert_eq!(subject_of(ca.ca_der()).unwrap(), "CN=rsmtp test CA,O=rsmtp tests");
-        assert_eq!(ca.leaf(LeafKind::WrongHost).subject(), "CN=wrong-host.example");
+        assert_eq!(
+            subject_of(ca.ca_der()).unwrap(),
+            "CN=rsmtp test CA,O=rsmtp tests"
+        );
+        assert_eq!(
+            ca.leaf(LeafKind::WrongHost).subject(),
+            "CN=wrong-host.example"
+        );
     }
 }

@@ -39,6 +39,18 @@ impl FromStr for Tls {
     }
 }
 
+/// Which TLS protocol versions the server accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsVersions {
+    /// TLS 1.2 and 1.3.
+    #[default]
+    Any,
+    /// Only TLS 1.2 (an older server).
+    Tls12Only,
+    /// Only TLS 1.3.
+    Tls13Only,
+}
+
 /// Whether the server asks the client for a certificate during the TLS handshake.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ClientCertPolicy {
@@ -49,6 +61,21 @@ pub enum ClientCertPolicy {
     Optional,
     /// Ask and require a certificate issued by the test CA; the handshake fails otherwise.
     Required,
+}
+
+impl FromStr for ClientCertPolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" | "off" => Ok(ClientCertPolicy::None),
+            "optional" => Ok(ClientCertPolicy::Optional),
+            "required" => Ok(ClientCertPolicy::Required),
+            other => Err(format!(
+                "unknown client certificate policy '{other}' (expected none, optional or required)"
+            )),
+        }
+    }
 }
 
 /// SASL mechanisms the server can implement (RFC 4954 AUTH).
@@ -264,6 +291,9 @@ impl Reply {
 
     /// The exact bytes sent on the wire.
     pub fn to_wire(&self) -> String {
+        if self.lines.is_empty() {
+            return format!("{} \r\n", self.code);
+        }
         let mut out = String::new();
         let last = self.lines.len() - 1;
         for (i, line) in self.lines.iter().enumerate() {
@@ -345,7 +375,11 @@ impl Fault {
     }
 
     /// Refuse one recipient, e.g. `Fault::reject_recipient("bad@example.org", 550, "5.1.1 No such user")`.
-    pub fn reject_recipient(address: impl Into<String>, code: u16, text: impl Into<String>) -> Self {
+    pub fn reject_recipient(
+        address: impl Into<String>,
+        code: u16,
+        text: impl Into<String>,
+    ) -> Self {
         Fault::RejectRecipient(address.into(), Reply::new(code, text))
     }
 
@@ -395,6 +429,8 @@ pub struct ServerOptions {
     pub tls: Tls,
     /// Which certificate the server presents.
     pub leaf: LeafKind,
+    /// Which TLS versions the server accepts.
+    pub tls_versions: TlsVersions,
     /// Certificates to use; `None` generates a fresh CA for this server.
     pub ca: Option<Arc<TestCa>>,
     /// Whether to ask for a client certificate.
@@ -412,6 +448,12 @@ pub struct ServerOptions {
     pub faulty_connections: Option<usize>,
     /// Read/write timeout on each connection; an idle client gets `421 4.4.2` and is closed.
     pub idle_timeout: Duration,
+    /// Hold the reply to MAIL and RCPT up to this long, to see whether the client sends
+    /// its next command without waiting (pipelining). Needed to detect pipelining
+    /// reliably for a client that writes each command separately (msmtp does); a client
+    /// that writes the whole group at once is detected without it. Costs a
+    /// non-pipelining client this delay per MAIL/RCPT. Default: off.
+    pub pipelining_window: Option<Duration>,
     /// Keep message bodies in [`ReceivedMessage`](crate::ReceivedMessage); switch off for
     /// very large messages (only the sizes are kept then).
     pub store_bodies: bool,
@@ -424,6 +466,7 @@ impl Default for ServerOptions {
             hostname: "localhost".to_string(),
             tls: Tls::None,
             leaf: LeafKind::Valid,
+            tls_versions: TlsVersions::Any,
             ca: None,
             client_certs: ClientCertPolicy::None,
             require_tls: false,
@@ -432,6 +475,7 @@ impl Default for ServerOptions {
             faults: Vec::new(),
             faulty_connections: None,
             idle_timeout: Duration::from_secs(60),
+            pipelining_window: None,
             store_bodies: true,
         }
     }
@@ -452,6 +496,12 @@ impl ServerOptions {
     /// Present this certificate instead of the valid `localhost` one.
     pub fn leaf(mut self, leaf: LeafKind) -> Self {
         self.leaf = leaf;
+        self
+    }
+
+    /// Accept only these TLS versions.
+    pub fn tls_versions(mut self, versions: TlsVersions) -> Self {
+        self.tls_versions = versions;
         self
     }
 
@@ -514,6 +564,13 @@ impl ServerOptions {
     /// Set the per-connection idle timeout.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Detect pipelining by holding MAIL/RCPT replies up to `window` (see
+    /// [`pipelining_window`](Self::pipelining_window)).
+    pub fn pipelining_window(mut self, window: Duration) -> Self {
+        self.pipelining_window = Some(window);
         self
     }
 

@@ -68,7 +68,9 @@ pub struct ReceivedMessage {
     pub auth: Option<AuthRecord>,
     /// Subject of the client certificate presented in the TLS handshake.
     pub client_cert_subject: Option<String>,
-    /// MAIL FROM, every RCPT TO and DATA arrived in one read (the client pipelined).
+    /// MAIL FROM, every RCPT TO and DATA were sent without waiting for replies (the
+    /// client pipelined). Certain when the client writes them at once; for a client that
+    /// writes each command separately, set [`ServerOptions::pipelining_window`](crate::ServerOptions::pipelining_window).
     pub pipelined: bool,
     /// The final reply code after the body; `None` if the server never answered
     /// (hang fault) or closed first.
@@ -130,13 +132,15 @@ impl ReceivedMessage {
     }
 }
 
-/// One command as received, with the number of the socket read that completed it.
+/// One command as received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Command {
     /// The line without CRLF.
     pub line: String,
-    /// Commands with the same number arrived in one read (were pipelined).
-    pub read: u64,
+    /// How many times the server had sent replies before this command arrived. Commands
+    /// with the same batch were sent without waiting for each other's replies: the client
+    /// pipelined them.
+    pub batch: u64,
 }
 
 /// One connection, as far as it got.

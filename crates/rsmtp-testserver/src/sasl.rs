@@ -41,7 +41,7 @@ pub(crate) fn plain(response: &[u8], cfg: &AuthConfig) -> Result<Verdict, String
         return Err("PLAIN response must be authzid\\0authcid\\0password".to_string());
     };
     let identity = text(authcid);
-    let authzid_ok = authzid.is_empty() || *authzid == authcid;
+    let authzid_ok = authzid.is_empty() || authzid == authcid;
     Ok(Verdict {
         success: authzid_ok && identity == cfg.user && *passwd == cfg.password.as_bytes(),
         identity,
@@ -63,11 +63,21 @@ pub(crate) fn cram_md5_challenge(hostname: &str, connection: usize) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("<{}.{}.{}@{}>", std::process::id(), connection, nanos, hostname)
+    format!(
+        "<{}.{}.{}@{}>",
+        std::process::id(),
+        connection,
+        nanos,
+        hostname
+    )
 }
 
 /// RFC 2195: `user SP lowercase-hex(HMAC-MD5(password, challenge))`.
-pub(crate) fn cram_md5(response: &[u8], challenge: &str, cfg: &AuthConfig) -> Result<Verdict, String> {
+pub(crate) fn cram_md5(
+    response: &[u8],
+    challenge: &str,
+    cfg: &AuthConfig,
+) -> Result<Verdict, String> {
     let response = text(response);
     let (user, digest) = response
         .rsplit_once(' ')
@@ -116,7 +126,11 @@ pub(crate) fn oauthbearer(response: &[u8], cfg: &AuthConfig) -> Result<Verdict, 
     let mut gs2_fields = gs2.split(',');
     match gs2_fields.next() {
         Some("n" | "y") => {}
-        _ => return Err(format!("OAUTHBEARER GS2 header '{gs2}' must start with n or y")),
+        _ => {
+            return Err(format!(
+                "OAUTHBEARER GS2 header '{gs2}' must start with n or y"
+            ))
+        }
     }
     let authzid = gs2_fields
         .next()
@@ -164,7 +178,13 @@ mod tests {
     #[test]
     fn plain_checks_authcid_and_password() {
         let ok = plain(b"\0alice\0secret", &cfg()).unwrap();
-        assert_eq!(ok, Verdict { identity: "alice".into(), success: true });
+        assert_eq!(
+            ok,
+            Verdict {
+                identity: "alice".into(),
+                success: true
+            }
+        );
         assert!(!plain(b"\0alice\0wrong", &cfg()).unwrap().success);
         assert!(!plain(b"bob\0alice\0secret", &cfg()).unwrap().success);
         assert!(plain(b"alice", &cfg()).is_err());
@@ -192,7 +212,13 @@ mod tests {
             &cfg(),
         )
         .unwrap();
-        assert_eq!(v, Verdict { identity: "alice".into(), success: true });
+        assert_eq!(
+            v,
+            Verdict {
+                identity: "alice".into(),
+                success: true
+            }
+        );
         assert!(oauthbearer(b"garbage", &cfg()).is_err());
     }
 

@@ -2,6 +2,10 @@
 //! hands out lines (so pipelined commands are taken one at a time, in order), and an
 //! output buffer flushed before every read — the way RFC 2920 §3.2 lets a server batch
 //! its replies to a pipelined group.
+//!
+//! Pipelining is detected by *batch*: the number of reply flushes before the read that
+//! completed a line. Two commands in the same batch were both sent before the server
+//! answered either, which only a pipelining client does.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -20,8 +24,8 @@ enum Transport {
 /// One line as read, terminator included.
 pub(crate) struct Line {
     pub bytes: Vec<u8>,
-    /// Number of the read that completed this line (see [`Connection::read_line`]).
-    pub read: u64,
+    /// Replies flushed before this line arrived (see the module docs).
+    pub batch: u64,
 }
 
 impl Line {
@@ -49,7 +53,13 @@ pub(crate) struct Connection {
     buf: Vec<u8>,
     start: usize,
     out: Vec<u8>,
-    reads: u64,
+    /// Non-empty flushes so far.
+    flushes: u64,
+    /// `flushes` at the latest read.
+    batch: u64,
+    /// Before the next flush, wait this long for more input first (see [`Connection::hold`]).
+    hold: Option<std::time::Duration>,
+    idle_timeout: Option<std::time::Duration>,
 }
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -58,12 +68,15 @@ impl Connection {
     pub fn new(tcp: TcpStream) -> io::Result<Connection> {
         let handle = tcp.try_clone()?;
         Ok(Connection {
+            idle_timeout: tcp.read_timeout()?,
             transport: Transport::Plain(tcp),
             tcp: handle,
             buf: Vec::new(),
             start: 0,
             out: Vec::new(),
-            reads: 0,
+            flushes: 0,
+            batch: 0,
+            hold: None,
         })
     }
 
@@ -83,6 +96,7 @@ impl Connection {
             return Ok(());
         }
         let out = std::mem::take(&mut self.out);
+        self.flushes += 1;
         match &mut self.transport {
             Transport::Plain(s) => {
                 s.write_all(&out)?;
@@ -107,7 +121,7 @@ impl Connection {
     /// `max`-byte pieces). `None` at end of stream.
     ///
     /// Reads only happen when no complete line is buffered, so every line handed out was
-    /// completed by the latest read: lines sharing a `read` number were pipelined.
+    /// completed by the latest read and carries that read's batch number.
     pub fn read_line(&mut self, max: usize) -> io::Result<Option<Line>> {
         loop {
             let pending = &self.buf[self.start..];
@@ -126,7 +140,7 @@ impl Connection {
                 }
                 return Ok(Some(Line {
                     bytes,
-                    read: self.reads,
+                    batch: self.batch,
                 }));
             }
             if self.fill()? == 0 {
@@ -137,7 +151,7 @@ impl Connection {
                     self.start = 0;
                     return Ok(Some(Line {
                         bytes,
-                        read: self.reads,
+                        batch: self.batch,
                     }));
                 }
                 return Ok(None);
@@ -145,13 +159,39 @@ impl Connection {
         }
     }
 
+    /// Before the next flush, give the client `window` to send more commands: a client
+    /// that pipelines sends them without waiting for the queued reply, so they land in the
+    /// same batch even when it writes each command separately.
+    pub fn hold(&mut self, window: std::time::Duration) {
+        self.hold = Some(window);
+    }
+
     /// Flush the replies, then one read from the socket into the buffer.
     fn fill(&mut self) -> io::Result<usize> {
-        self.flush()?;
         if self.start > 0 {
             self.buf.drain(..self.start);
             self.start = 0;
         }
+        if let Some(window) = self.hold.take().filter(|_| !self.out.is_empty()) {
+            self.tcp.set_read_timeout(Some(window))?;
+            let probe = self.read_chunk();
+            self.tcp.set_read_timeout(self.idle_timeout)?;
+            match probe {
+                Ok(n) if n > 0 => return Ok(n),
+                Ok(_) => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::TimedOut => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.flush()?;
+        self.batch = self.flushes;
+        self.read_chunk()
+    }
+
+    /// One read into the buffer.
+    fn read_chunk(&mut self) -> io::Result<usize> {
         let mut chunk = [0u8; READ_CHUNK];
         let n = match &mut self.transport {
             Transport::Plain(s) => s.read(&mut chunk)?,
@@ -162,7 +202,6 @@ impl Connection {
             },
             Transport::Closed => 0,
         };
-        self.reads += 1;
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
     }
@@ -173,10 +212,6 @@ impl Connection {
         self.buf.clear();
         self.start = 0;
         n
-    }
-
-    pub fn is_tls(&self) -> bool {
-        matches!(self.transport, Transport::Tls(_))
     }
 
     /// Run the TLS handshake as the server on the plain socket.
