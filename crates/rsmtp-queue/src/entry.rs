@@ -112,7 +112,11 @@ impl EntryMeta {
         if let Some(v) = &self.dsn_return {
             field(&mut out, "dsn-return", v.as_bytes());
         }
-        field(&mut out, "submitted", encode_time("submitted", self.submitted)?.as_bytes());
+        field(
+            &mut out,
+            "submitted",
+            encode_time("submitted", self.submitted)?.as_bytes(),
+        );
         field(&mut out, "attempts", self.attempts.to_string().as_bytes());
         field(
             &mut out,
@@ -255,7 +259,11 @@ impl Fields {
     fn set(&mut self, key: &[u8], value: Vec<u8>) -> Result<(), String> {
         let key_text = String::from_utf8_lossy(key).into_owned();
         if key == b"config-file" {
-            return once(&key_text, &mut self.config_file, OsString::from_vec(value).into());
+            return once(
+                &key_text,
+                &mut self.config_file,
+                OsString::from_vec(value).into(),
+            );
         }
         let text = String::from_utf8(value).map_err(|_| format!("{key_text}: not UTF-8"))?;
         match key {
@@ -275,10 +283,16 @@ impl Fields {
                     .map_err(|_| format!("attempts: not a number: {text:?}"))?;
                 once(&key_text, &mut self.attempts, n)
             }
-            b"submitted" => once(&key_text, &mut self.submitted, decode_time(&key_text, &text)?),
-            b"next-attempt" => {
-                once(&key_text, &mut self.next_attempt, decode_time(&key_text, &text)?)
-            }
+            b"submitted" => once(
+                &key_text,
+                &mut self.submitted,
+                decode_time(&key_text, &text)?,
+            ),
+            b"next-attempt" => once(
+                &key_text,
+                &mut self.next_attempt,
+                decode_time(&key_text, &text)?,
+            ),
             _ => Ok(()), // written by a newer version: keep going
         }
     }
@@ -346,16 +360,24 @@ mod tests {
         assert!(!bytes.contains(&b'\r'));
         assert_eq!(EntryMeta::decode(&bytes).unwrap(), meta);
         let minimal = EntryMeta::new("default", "a@b", vec![]);
-        assert_eq!(EntryMeta::decode(&minimal.encode().unwrap()).unwrap(), minimal);
+        assert_eq!(
+            EntryMeta::decode(&minimal.encode().unwrap()).unwrap(),
+            minimal
+        );
     }
 
     #[test]
     fn rejects_truncated_or_damaged_envelopes() {
         let bytes = sample().encode().unwrap();
         for cut in 0..bytes.len() {
-            assert!(EntryMeta::decode(&bytes[..cut]).is_err(), "accepted a cut at {cut}");
+            assert!(
+                EntryMeta::decode(&bytes[..cut]).is_err(),
+                "accepted a cut at {cut}"
+            );
         }
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut utf8 = sample();
+        utf8.config_file = Some(PathBuf::from("/home/a/.msmtprc"));
+        let text = String::from_utf8(utf8.encode().unwrap()).unwrap();
         for damaged in [
             text.replace("attempts: 3", "attempts: x"),
             text.replace("attempts: 3", "attempts: 3\nattempts: 4"),
@@ -368,7 +390,7 @@ mod tests {
             assert!(EntryMeta::decode(damaged.as_bytes()).is_err(), "{damaged}");
         }
         let unknown = text.replace("end\n", "priority: high\nend\n");
-        assert_eq!(EntryMeta::decode(unknown.as_bytes()).unwrap(), sample());
+        assert_eq!(EntryMeta::decode(unknown.as_bytes()).unwrap(), utf8);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::lock::{EntryLockResult, FlushLock};
 use crate::store::{Area, Step, LOCK, MESSAGE};
-use crate::{EntryId, EntryMeta, Queue, QueueError};
+use crate::{EntryId, EntryMeta, Queue, QueueError, BACKOFF_MAX};
 
 /// Messages are given up after this long in the queue by default (like sendmail's
 /// and Postfix's 5 days).
@@ -113,7 +113,10 @@ pub struct FlushReport {
 impl FlushReport {
     /// True when nothing failed: no errors, and no entry failed or expired.
     pub fn all_ok(&self) -> bool {
-        !self.lock_busy && self.errors.is_empty() && self.failed.is_empty() && self.expired.is_empty()
+        !self.lock_busy
+            && self.errors.is_empty()
+            && self.failed.is_empty()
+            && self.expired.is_empty()
     }
 }
 
@@ -187,7 +190,7 @@ impl Queue {
         // Read under the lock: another flusher may have just rewritten it.
         let mut meta = self.read_meta(&dir)?;
         let now = SystemTime::now();
-        if !opts.force && meta.next_attempt > now {
+        if !opts.force && !is_due(&meta, now) {
             return Ok(Outcome::NotDue);
         }
         lock.message
@@ -232,7 +235,12 @@ impl Queue {
     /// Records `reason` in the envelope, then moves the entry to `failed/`. In that
     /// order: a crash in between leaves it queued, to be retried and failed again,
     /// rather than failed without its reason.
-    fn fail_entry(&self, id: &EntryId, mut meta: EntryMeta, reason: String) -> Result<FailedEntry, QueueError> {
+    fn fail_entry(
+        &self,
+        id: &EntryId,
+        mut meta: EntryMeta,
+        reason: String,
+    ) -> Result<FailedEntry, QueueError> {
         meta.last_error = Some(reason.clone());
         self.write_meta(&self.entry_dir(Area::Queued, id), &meta)?;
         let path = self.move_entry(id, Area::Queued, Area::Failed)?;
@@ -242,6 +250,16 @@ impl Queue {
             reason,
             path,
         })
+    }
+}
+
+/// Due when `next_attempt` has passed — or lies further ahead than any backoff
+/// can put it, which means the clock was set back after it was computed; waiting
+/// for the old clock to come round again could hold a message for days.
+fn is_due(meta: &EntryMeta, now: SystemTime) -> bool {
+    match meta.next_attempt.duration_since(now) {
+        Err(_) => true,
+        Ok(ahead) => ahead.is_zero() || ahead > 2 * BACKOFF_MAX,
     }
 }
 

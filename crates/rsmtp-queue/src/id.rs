@@ -89,7 +89,17 @@ mod tests {
 
     #[test]
     fn user_ids_cannot_escape_the_queue() {
-        for bad in ["", "..", "../x", "a/b", "-rf", "a b", ".hidden", "x\n", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "..",
+            "../x",
+            "a/b",
+            "-rf",
+            "a b",
+            ".hidden",
+            "x\n",
+            &"a".repeat(65),
+        ] {
             assert!(EntryId::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(EntryId::parse("1763741571-123456-4242-0a1b2c3d").is_ok());

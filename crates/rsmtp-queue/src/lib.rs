@@ -75,7 +75,9 @@ mod store;
 
 pub use entry::{retry_delay, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};
 pub use error::QueueError;
-pub use flush::{Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, DEFAULT_EXPIRE_AFTER};
+pub use flush::{
+    Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, DEFAULT_EXPIRE_AFTER,
+};
 pub use id::EntryId;
 pub use listing::{EntrySummary, Mailq};
 pub use notice::{failure_notice, notice_recipient};

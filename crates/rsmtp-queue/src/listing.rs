@@ -50,7 +50,9 @@ impl Queue {
                 let Ok(dir_meta) = fs::metadata(&dir) else {
                     continue; // gone meanwhile
                 };
-                let size = fs::metadata(dir.join(MESSAGE)).map(|m| m.len()).unwrap_or(0);
+                let size = fs::metadata(dir.join(MESSAGE))
+                    .map(|m| m.len())
+                    .unwrap_or(0);
                 let mut summary = EntrySummary {
                     id,
                     failed: area == Area::Failed,
@@ -117,7 +119,11 @@ impl fmt::Display for Mailq<'_> {
         for e in self.0 {
             total += e.size;
             let mark = if e.failed { "!" } else { "" };
-            let sender = if e.sender.is_empty() { "MAILER-DAEMON" } else { &e.sender };
+            let sender = if e.sender.is_empty() {
+                "MAILER-DAEMON"
+            } else {
+                &e.sender
+            };
             writeln!(
                 f,
                 "{:<ID_WIDTH$} {:>8} {:<20}  {}",
@@ -160,7 +166,9 @@ fn local(t: SystemTime, format: &str) -> String {
 }
 
 fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -194,12 +202,22 @@ mod tests {
         let text = Mailq(&entries).to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("-Queue ID---"), "{text}");
-        assert!(lines[1].starts_with("1-a ") && lines[1].ends_with("  alice@example.org"), "{text}");
-        assert!(lines[2].starts_with("      (attempt 2, next ") && lines[2].ends_with(": 421 4.7.0 Try  again)"), "{text}");
+        assert!(
+            lines[1].starts_with("1-a ") && lines[1].ends_with("  alice@example.org"),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("      (attempt 2, next ")
+                && lines[2].ends_with(": 421 4.7.0 Try  again)"),
+            "{text}"
+        );
         assert_eq!(lines[3].trim_start(), "bob@example.org");
         assert_eq!(lines[3].len() - "bob@example.org".len(), RCPT_INDENT);
         assert!(text.contains("2-b!"), "{text}");
-        assert!(text.contains("      (failed: 421 4.7.0 Try  again)"), "{text}");
+        assert!(
+            text.contains("      (failed: 421 4.7.0 Try  again)"),
+            "{text}"
+        );
         assert!(text.ends_with("-- 3 Kbytes in 2 Requests.\n"), "{text}");
     }
 }

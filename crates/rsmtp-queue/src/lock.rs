@@ -76,12 +76,17 @@ impl EntryLock {
     /// (renaming its directory away) between our `open` and our `flock`. So after
     /// locking we check that the path still leads to the very file we locked; if
     /// it does, nobody can move it any more until we let go.
-    pub(crate) fn try_acquire(message_path: &Path) -> Result<EntryLockResult, QueueError> {
+    /// `opened` is called between the `open` and the `flock` (a test hook).
+    pub(crate) fn try_acquire(
+        message_path: &Path,
+        opened: impl FnOnce(),
+    ) -> Result<EntryLockResult, QueueError> {
         let message = match File::open(message_path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(EntryLockResult::Gone),
             Err(e) => return Err(QueueError::io("open", message_path, e)),
         };
+        opened();
         if !try_lock(&message).map_err(|e| QueueError::io("lock", message_path, e))? {
             return Ok(EntryLockResult::Busy);
         }

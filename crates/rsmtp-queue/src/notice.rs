@@ -42,8 +42,14 @@ pub fn failure_notice(
     now: SystemTime,
 ) -> Vec<u8> {
     let host = one_line(hostname);
-    let host = if host.is_empty() { "localhost".to_owned() } else { host };
-    let to = notice_recipient(meta).map(one_line).unwrap_or_else(|| "postmaster".into());
+    let host = if host.is_empty() {
+        "localhost".to_owned()
+    } else {
+        host
+    };
+    let to = notice_recipient(meta)
+        .map(one_line)
+        .unwrap_or_else(|| "postmaster".into());
     let headers = header_block(original);
     let subject = original_subject(headers).unwrap_or_else(|| "(no subject)".into());
     let date = DateTime::<Local>::from(now).to_rfc2822();
@@ -55,7 +61,9 @@ pub fn failure_notice(
         text.push_str(s);
         text.push_str("\r\n");
     };
-    line(&format!("From: Mail Delivery System <MAILER-DAEMON@{host}>"));
+    line(&format!(
+        "From: Mail Delivery System <MAILER-DAEMON@{host}>"
+    ));
     line(&format!("To: {to}"));
     line(&format!("Subject: Undelivered mail: {subject}"));
     line(&format!("Date: {date}"));
@@ -189,12 +197,29 @@ mod tests {
     #[test]
     fn notice_quotes_headers_not_body_and_goes_to_the_sender() {
         let id = EntryId::generate();
-        let notice = failure_notice(&id, &meta(), "550 5.1.1 no such user\nsecond line", ORIGINAL, "host1", SystemTime::now());
+        let notice = failure_notice(
+            &id,
+            &meta(),
+            "550 5.1.1 no such user\nsecond line",
+            ORIGINAL,
+            "host1",
+            SystemTime::now(),
+        );
         let text = String::from_utf8(notice.clone()).unwrap();
-        assert!(text.starts_with("From: Mail Delivery System <MAILER-DAEMON@host1>\r\nTo: alice@example.org\r\n"), "{text}");
-        assert!(text.contains("\r\nSubject: Undelivered mail: Nightly backup report\r\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "From: Mail Delivery System <MAILER-DAEMON@host1>\r\nTo: alice@example.org\r\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\r\nSubject: Undelivered mail: Nightly backup report\r\n"),
+            "{text}"
+        );
         assert!(text.contains("Auto-Submitted: auto-replied\r\n"));
-        assert!(text.contains("Recipient:   <bob@example.org>\r\nRecipient:   <carol@example.net>\r\n"));
+        assert!(
+            text.contains("Recipient:   <bob@example.org>\r\nRecipient:   <carol@example.net>\r\n")
+        );
         assert!(text.contains("    550 5.1.1 no such user\r\n    second line\r\n"));
         assert!(text.contains(&format!("Queue id:    {id}\r\n")));
         assert!(text.contains("\r\nSubject: Nightly\r\n backup report\r\n"));
@@ -211,11 +236,27 @@ mod tests {
         m.notify = None;
         m.envelope_from = String::new();
         assert_eq!(notice_recipient(&m), None);
-        let text = failure_notice(&EntryId::generate(), &m, "expired", b"Subject: x\r\n\r\n", "", SystemTime::now());
+        let text = failure_notice(
+            &EntryId::generate(),
+            &m,
+            "expired",
+            b"Subject: x\r\n\r\n",
+            "",
+            SystemTime::now(),
+        );
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains("To: postmaster\r\n"));
         assert!(text.contains("MAILER-DAEMON@localhost"));
-        let no_subject = failure_notice(&EntryId::generate(), &meta(), "x", b"", "h", SystemTime::now());
-        assert!(String::from_utf8(no_subject).unwrap().contains("Subject: Undelivered mail: (no subject)\r\n"));
+        let no_subject = failure_notice(
+            &EntryId::generate(),
+            &meta(),
+            "x",
+            b"",
+            "h",
+            SystemTime::now(),
+        );
+        assert!(String::from_utf8(no_subject)
+            .unwrap()
+            .contains("Subject: Undelivered mail: (no subject)\r\n"));
     }
 }

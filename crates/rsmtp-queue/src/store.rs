@@ -60,6 +60,8 @@ pub enum Step {
     Published,
     /// Enqueue: `queue/` fsynced, `enqueue` about to return `Ok`.
     Durable,
+    /// Flush, remove, retry: an entry's message file opened, not yet locked.
+    EntryOpened,
     /// Flush: entry locked, about to call the delivery callback.
     BeforeDelivery,
     /// Flush: the callback said `Delivered`, the entry is not yet removed.
@@ -81,6 +83,7 @@ impl Step {
             Step::EntrySynced => "entry-synced",
             Step::Published => "published",
             Step::Durable => "durable",
+            Step::EntryOpened => "entry-opened",
             Step::BeforeDelivery => "before-delivery",
             Step::Delivered => "delivered",
             Step::EnvelopeRewriting => "envelope-rewriting",
@@ -253,7 +256,11 @@ impl Queue {
         let mut ids = Vec::new();
         for item in fs::read_dir(dir).map_err(|e| QueueError::io("read directory", dir, e))? {
             let item = item.map_err(|e| QueueError::io("read directory", dir, e))?;
-            if let Some(id) = item.file_name().to_str().and_then(|n| EntryId::parse(n).ok()) {
+            if let Some(id) = item
+                .file_name()
+                .to_str()
+                .and_then(|n| EntryId::parse(n).ok())
+            {
                 ids.push(id);
             }
         }
@@ -262,8 +269,14 @@ impl Queue {
     }
 
     /// Locks entry `id` in `area`.
-    pub(crate) fn lock_entry(&self, area: Area, id: &EntryId) -> Result<EntryLockResult, QueueError> {
-        EntryLock::try_acquire(&self.entry_dir(area, id).join(MESSAGE))
+    pub(crate) fn lock_entry(
+        &self,
+        area: Area,
+        id: &EntryId,
+    ) -> Result<EntryLockResult, QueueError> {
+        EntryLock::try_acquire(&self.entry_dir(area, id).join(MESSAGE), || {
+            self.step(Step::EntryOpened)
+        })
     }
 
     /// Reads and parses an entry's envelope.
@@ -300,7 +313,12 @@ impl Queue {
 
     /// Moves entry `id` between `queue/` and `failed/` in one rename. The caller
     /// holds the entry lock.
-    pub(crate) fn move_entry(&self, id: &EntryId, from: Area, to: Area) -> Result<PathBuf, QueueError> {
+    pub(crate) fn move_entry(
+        &self,
+        id: &EntryId,
+        from: Area,
+        to: Area,
+    ) -> Result<PathBuf, QueueError> {
         let (src, dst) = (self.entry_dir(from, id), self.entry_dir(to, id));
         fs::rename(&src, &dst).map_err(|e| QueueError::io("rename", &src, e))?;
         sync_dir(dst.parent().unwrap_or(&self.root))?;
@@ -334,9 +352,8 @@ impl Queue {
             let name = item.file_name();
             let Some(name) = name.to_str() else { continue };
             let path = item.path();
-            if name.starts_with(DEL_PREFIX) {
-                let _ = fs::remove_dir_all(&path);
-            } else if name.starts_with(NEW_PREFIX) && is_abandoned(&path) {
+            let interrupted_delete = name.starts_with(DEL_PREFIX);
+            if interrupted_delete || (name.starts_with(NEW_PREFIX) && is_abandoned(&path)) {
                 let _ = fs::remove_dir_all(&path);
             }
         }
