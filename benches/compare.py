@@ -7,6 +7,10 @@ each (from wait4's rusage). Ratios are what matter; absolute times depend on the
 
     python3 benches/compare.py [--runs N] [--rsmtp target/release/rsmtp]
 
+The "queue always" row is the time until the caller (PHP, cron) gets its exit status
+when rsmtp only makes the message durable and delivers it from a background process,
+against msmtp sending the same message.
+
 Needs: msmtp, postfix's smtp-sink (/usr/sbin/smtp-sink).
 """
 import argparse
@@ -85,16 +89,23 @@ def main():
             f.write(f"account default\nhost 127.0.0.1\nport {port}\nauth off\ntls off\n"
                     f"from bench@example.org\n")
         os.chmod(rc, 0o600)
+        rc_always = os.path.join(tmp, "rsmtprc-always")
+        with open(rc_always, "w") as f:
+            f.write(f"account default\nhost 127.0.0.1\nport {port}\nauth off\ntls off\n"
+                    f"from bench@example.org\nqueue always\nqueue_dir {tmp}/queue\n")
+        os.chmod(rc_always, 0o600)
         env_note = "RSMTP_SYSCONFIG=/nonexistent"
         os.environ["RSMTP_SYSCONFIG"] = "/nonexistent"
         results = []
-        for label, size in (("small (1 KB)", 1_000), ("13 MB", 13_000_000)):
+        cases = (("small (1 KB)", 1_000, rc), ("13 MB", 13_000_000, rc),
+                 ("queue always", 1_000, rc_always))
+        for label, size, rsmtp_rc in cases:
             msg = os.path.join(tmp, f"msg-{size}")
             make_message(msg, size)
             times = {"rsmtp": [], "msmtp": []}
             rss = {"rsmtp": [], "msmtp": []}
             cmds = {
-                "rsmtp": [args.rsmtp, "-C", rc, "sink@example.org"],
+                "rsmtp": [args.rsmtp, "-C", rsmtp_rc, "sink@example.org"],
                 "msmtp": [args.msmtp, "-C", rc, "sink@example.org"],
             }
             runs = args.runs if size < 1_000_000 else max(5, args.runs // 3)

@@ -31,12 +31,12 @@ impl Status {
     /// The mark the subject starts with (the seeds' ✅ ❌ ⚠️ 🔄, plus restore and info).
     pub fn mark(self) -> &'static str {
         match self {
-            Status::Success => "\u{2705}",           // ✅
-            Status::Failure => "\u{274c}",           // ❌
-            Status::Warning => "\u{26a0}\u{fe0f}",   // ⚠️
-            Status::Rotation => "\u{1f504}",         // 🔄
-            Status::Restore => "\u{267b}\u{fe0f}",   // ♻️
-            Status::Info => "\u{2139}\u{fe0f}",      // ℹ️
+            Status::Success => "\u{2705}",         // ✅
+            Status::Failure => "\u{274c}",         // ❌
+            Status::Warning => "\u{26a0}\u{fe0f}", // ⚠️
+            Status::Rotation => "\u{1f504}",       // 🔄
+            Status::Restore => "\u{267b}\u{fe0f}", // ♻️
+            Status::Info => "\u{2139}\u{fe0f}",    // ℹ️
         }
     }
 
@@ -151,20 +151,11 @@ pub struct FileAttachment {
 /// Fold a value to one header-safe line: every run of CR/LF (and other control characters)
 /// becomes a single space, so a subject built from `$(command output)` stays one header.
 pub fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending_space = false;
-    for c in s.chars() {
-        if c.is_control() {
-            pending_space = true;
-            continue;
-        }
-        if pending_space && !out.is_empty() && !out.ends_with(' ') && c != ' ' {
-            out.push(' ');
-        }
-        pending_space = false;
-        out.push(c);
-    }
-    out.trim().to_string()
+    s.split(char::is_control)
+        .map(str::trim)
+        .filter(|piece| !piece.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Escape text for HTML element content and attribute values.
@@ -230,11 +221,18 @@ pub fn plain_body(alert: &Alert) -> String {
     }
     let mut facts: Vec<(&str, String)> = vec![
         ("Host", alert.host.clone()),
-        ("Date", alert.date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string()),
+        (
+            "Date",
+            alert.date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string(),
+        ),
         ("Status", alert.status.as_str().to_string()),
     ];
     facts.extend(alert.facts.iter().map(|(k, v)| (k.as_str(), v.clone())));
-    let width = facts.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = facts
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     for (k, v) in &facts {
         let _ = writeln!(out, "{k:<width$} : {v}");
     }
@@ -332,7 +330,12 @@ pub fn compose_plain(
     extra_headers: &[HeaderValue],
     attachments: &[FileAttachment],
 ) -> Result<Vec<u8>, Error> {
-    let builder = headers(addresses, &one_line(subject), SystemTime::now(), extra_headers)?;
+    let builder = headers(
+        addresses,
+        &one_line(subject),
+        SystemTime::now(),
+        extra_headers,
+    )?;
     let text = match String::from_utf8(body) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -421,7 +424,16 @@ pub fn check_header_block(message: &[u8]) -> Result<(), Error> {
         if name == "bcc" {
             return Err(Error::Compose("a Bcc header reached the message".into()));
         }
-        if ["from", "to", "cc", "subject", "date", "message-id", "sender"].contains(&name.as_str())
+        if [
+            "from",
+            "to",
+            "cc",
+            "subject",
+            "date",
+            "message-id",
+            "sender",
+        ]
+        .contains(&name.as_str())
         {
             let n = seen_once.entry(name.clone()).or_insert(0);
             *n += 1;

@@ -144,14 +144,18 @@ impl FloodState {
 
     /// Is `status` for (host, name) a recovery from a failure or warning?
     pub fn is_recovery(&self, host: &str, name: &str, status: Status) -> bool {
-        status == Status::Success
-            && self
-                .last_status(host, name)
-                .is_some_and(|s| s.is_problem())
+        status == Status::Success && self.last_status(host, name).is_some_and(|s| s.is_problem())
     }
 
     /// Decide whether to send. `window_secs == 0` disables holding.
-    pub fn decide(&self, host: &str, name: &str, status: Status, now: i64, window_secs: i64) -> Verdict {
+    pub fn decide(
+        &self,
+        host: &str,
+        name: &str,
+        status: Status,
+        now: i64,
+        window_secs: i64,
+    ) -> Verdict {
         let recovery = self.is_recovery(host, name, status);
         let (h, n) = (clean(host), clean(name));
         let rec = self
@@ -180,7 +184,15 @@ impl FloodState {
 
     /// Record the outcome: a held alert is counted; a sent one resets its count;
     /// `sent == false` (delivery failed) leaves the send time alone so the next try goes out.
-    pub fn record(&mut self, host: &str, name: &str, status: Status, now: i64, verdict: &Verdict, sent: bool) {
+    pub fn record(
+        &mut self,
+        host: &str,
+        name: &str,
+        status: Status,
+        now: i64,
+        verdict: &Verdict,
+        sent: bool,
+    ) {
         let (h, n) = (clean(host), clean(name));
         match verdict {
             Verdict::Hold { .. } => {
@@ -310,7 +322,14 @@ mod tests {
 
     fn step(st: &mut FloodState, name: &str, status: Status, now: i64) -> Verdict {
         let v = st.decide("host", name, status, now, H);
-        st.record("host", name, status, now, &v, matches!(v, Verdict::Send { .. }));
+        st.record(
+            "host",
+            name,
+            status,
+            now,
+            &v,
+            matches!(v, Verdict::Send { .. }),
+        );
         v
     }
 
@@ -318,18 +337,40 @@ mod tests {
     fn repeats_within_the_window_are_held_and_counted() {
         let mut st = FloodState::default();
         let first = step(&mut st, "nightly", Status::Failure, 0);
-        assert!(matches!(first, Verdict::Send { held: 0, recovery: false, .. }));
-        assert!(matches!(step(&mut st, "nightly", Status::Failure, 600), Verdict::Hold { held: 1, .. }));
-        assert!(matches!(step(&mut st, "nightly", Status::Failure, 1200), Verdict::Hold { held: 2, .. }));
+        assert!(matches!(
+            first,
+            Verdict::Send {
+                held: 0,
+                recovery: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            step(&mut st, "nightly", Status::Failure, 600),
+            Verdict::Hold { held: 1, .. }
+        ));
+        assert!(matches!(
+            step(&mut st, "nightly", Status::Failure, 1200),
+            Verdict::Hold { held: 2, .. }
+        ));
         // after the window: sent, saying how many were held and since when
         let v = step(&mut st, "nightly", Status::Failure, H + 1);
         assert_eq!(
             v,
-            Verdict::Send { recovery: false, held: 2, held_since: Some(600) }
+            Verdict::Send {
+                recovery: false,
+                held: 2,
+                held_since: Some(600)
+            }
         );
-        assert!(repeat_note(&v).unwrap().starts_with("(repeated 2 times since "));
+        assert!(repeat_note(&v)
+            .unwrap()
+            .starts_with("(repeated 2 times since "));
         // count reset after sending
-        assert!(matches!(step(&mut st, "nightly", Status::Failure, 2 * H + 2), Verdict::Send { held: 0, .. }));
+        assert!(matches!(
+            step(&mut st, "nightly", Status::Failure, 2 * H + 2),
+            Verdict::Send { held: 0, .. }
+        ));
     }
 
     #[test]
@@ -339,19 +380,31 @@ mod tests {
         let v = step(&mut st, "job", Status::Success, 10);
         assert!(matches!(v, Verdict::Send { recovery: true, .. }));
         // a new failure right after the recovery is news: sent, not held
-        assert!(matches!(step(&mut st, "job", Status::Failure, 20), Verdict::Send { .. }));
+        assert!(matches!(
+            step(&mut st, "job", Status::Failure, 20),
+            Verdict::Send { .. }
+        ));
         // a success after a held success within the window is not a recovery
         let mut ok = FloodState::default();
         step(&mut ok, "job", Status::Success, 0);
-        assert!(matches!(step(&mut ok, "job", Status::Success, 10), Verdict::Hold { .. }));
+        assert!(matches!(
+            step(&mut ok, "job", Status::Success, 10),
+            Verdict::Hold { .. }
+        ));
     }
 
     #[test]
     fn names_hosts_and_statuses_are_separate() {
         let mut st = FloodState::default();
         step(&mut st, "a", Status::Failure, 0);
-        assert!(matches!(step(&mut st, "b", Status::Failure, 1), Verdict::Send { .. }));
-        assert!(matches!(step(&mut st, "a", Status::Warning, 2), Verdict::Send { .. }));
+        assert!(matches!(
+            step(&mut st, "b", Status::Failure, 1),
+            Verdict::Send { .. }
+        ));
+        assert!(matches!(
+            step(&mut st, "a", Status::Warning, 2),
+            Verdict::Send { .. }
+        ));
         let v = st.decide("other-host", "a", Status::Failure, 3, H);
         assert!(matches!(v, Verdict::Send { .. }));
     }
@@ -371,7 +424,10 @@ mod tests {
         let mut st = FloodState::default();
         let v = st.decide("h", "n", Status::Failure, 0, H);
         st.record("h", "n", Status::Failure, 0, &v, false);
-        assert!(matches!(st.decide("h", "n", Status::Failure, 5, H), Verdict::Send { .. }));
+        assert!(matches!(
+            st.decide("h", "n", Status::Failure, 5, H),
+            Verdict::Send { .. }
+        ));
     }
 
     #[test]
@@ -383,6 +439,35 @@ mod tests {
         assert_eq!(FloodState::parse(&text), st);
         let noisy = format!("garbage\nsent\tx\n{text}last\th\tn\tnope\t1\n");
         assert_eq!(FloodState::parse(&noisy), st);
+    }
+
+    #[test]
+    fn concurrent_senders_send_once() {
+        // Eight cron jobs failing at the same moment: the lock lets exactly one through.
+        let dir = tempfile::tempdir().unwrap();
+        let sent: Vec<bool> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut f = StateFile::open_locked(dir.path()).unwrap();
+                        let mut st = f.read().unwrap();
+                        let v = st.decide("h", "n", Status::Failure, 1000, H);
+                        let send = matches!(v, Verdict::Send { .. });
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        st.record("h", "n", Status::Failure, 1000, &v, send);
+                        f.write(&st).unwrap();
+                        send
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(sent.iter().filter(|s| **s).count(), 1);
+        let st = StateFile::open_locked(dir.path()).unwrap().read().unwrap();
+        assert!(matches!(
+            st.decide("h", "n", Status::Failure, 1001, H),
+            Verdict::Hold { held: 8, .. }
+        ));
     }
 
     #[test]

@@ -1,1 +1,41 @@
-//! backup-alert
+//! backup-alert: mail the result of a backup — sent, run, checked or configured from a
+//! cron line — through rsmtp's delivery path (same msmtprc, queue and log).
+//!
+//! [`main`] is the whole program; `main.rs` only passes argv in and the exit status out.
+//! [`mode`] decides from argv whether this is a subcommand, a `mail -s` line or a sendmail
+//! line; the subcommands live in [`cli`] (arguments) and [`commands`] (send/run/check),
+//! with [`setup`], [`stats`] and [`mailx`] for the others. Composition is [`compose`],
+//! delivery [`deliver`], flood control [`flood`], settings [`settings`].
+
+pub mod alert;
+pub mod check;
+pub mod cli;
+pub mod commands;
+pub mod compose;
+pub mod deliver;
+pub mod error;
+pub mod flood;
+pub mod glob;
+pub mod mailx;
+pub mod mode;
+pub mod msmtprc;
+pub mod run;
+pub mod settings;
+pub mod setup;
+pub mod stats;
+pub mod tail;
+pub mod terminal;
+pub mod units;
+
+use std::ffi::OsString;
+
+pub use error::Error;
+
+/// Run backup-alert with this argv (argv[0] included) and return the exit status.
+pub fn main(args: Vec<OsString>) -> u8 {
+    match mode::detect(&args) {
+        mode::Mode::Sendmail => rsmtp::run_cli(args) as u8,
+        mode::Mode::Mail => cli::finish(mailx::main(&args[1..])),
+        mode::Mode::Commands => cli::main(args),
+    }
+}

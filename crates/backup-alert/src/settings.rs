@@ -160,12 +160,7 @@ impl Settings {
             "state_dir" => self.state_dir = path(value),
             "hostname" => self.hostname = Some(value.to_string()).filter(|v| !v.is_empty()),
             "logfile" => self.logfile = path(value),
-            _ => {
-                return Err(format!(
-                    "unknown key (known keys: {})",
-                    KEYS.join(", ")
-                ))
-            }
+            _ => return Err(format!("unknown key (known keys: {})", KEYS.join(", "))),
         }
         Ok(())
     }
@@ -204,8 +199,12 @@ mod tests {
     #[test]
     fn later_files_override_key_by_key() {
         let mut s = Settings::default();
-        s.apply_text("[default]\nto=a@x.example\naccount=sys\n", Path::new("a"), "h")
-            .unwrap();
+        s.apply_text(
+            "[default]\nto=a@x.example\naccount=sys\n",
+            Path::new("a"),
+            "h",
+        )
+        .unwrap();
         s.apply_text("[default]\nto=b@x.example\n", Path::new("b"), "h")
             .unwrap();
         assert_eq!(s.to, vec!["b@x.example"]);
@@ -216,10 +215,17 @@ mod tests {
     fn typos_are_reported_with_file_and_section() {
         let mut s = Settings::default();
         let err = s
-            .apply_text("[default]\nrecipient = a@x\n", Path::new("/etc/b.conf"), "h")
+            .apply_text(
+                "[default]\nrecipient = a@x\n",
+                Path::new("/etc/b.conf"),
+                "h",
+            )
             .unwrap_err()
             .to_string();
-        assert!(err.contains("/etc/b.conf: [default] recipient: unknown key"), "{err}");
+        assert!(
+            err.contains("/etc/b.conf: [default] recipient: unknown key"),
+            "{err}"
+        );
         let err = s
             .apply_text("[defaults]\nto = a@x\n", Path::new("f"), "h")
             .unwrap_err()

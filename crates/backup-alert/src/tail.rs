@@ -115,6 +115,7 @@ fn last_lines(window: &[u8], mid_line_start: bool, limits: TailLimits) -> Tail {
         }
     }
     let body = body.strip_suffix(b"\n").unwrap_or(body);
+    let body = body.strip_suffix(b"\r").unwrap_or(body);
     if body.is_empty() {
         return Tail {
             truncated,
@@ -201,7 +202,10 @@ mod tests {
         assert_eq!(tail_file(f.path(), TailLimits::lines(5)).unwrap().text, "");
         let mut g = tempfile::NamedTempFile::new().unwrap();
         g.write_all(b"a\nb\nc").unwrap();
-        assert_eq!(tail_file(g.path(), TailLimits::lines(2)).unwrap().text, "b\nc");
+        assert_eq!(
+            tail_file(g.path(), TailLimits::lines(2)).unwrap().text,
+            "b\nc"
+        );
     }
 
     #[test]
@@ -216,7 +220,10 @@ mod tests {
             assert!(b.buf.len() <= 2 * 1024 + 16);
         }
         let t = b.tail();
-        assert_eq!(t.text, "out 99995\nout 99996\nout 99997\nout 99998\nout 99999");
+        assert_eq!(
+            t.text,
+            "out 99995\nout 99996\nout 99997\nout 99998\nout 99999"
+        );
         assert!(t.truncated);
         assert!(t.total_bytes > 500_000);
     }
@@ -230,7 +237,10 @@ mod tests {
 
     #[test]
     fn one_huge_line_is_kept_cut() {
-        let mut b = TailBuffer::new(TailLimits { lines: 3, bytes: 10 });
+        let mut b = TailBuffer::new(TailLimits {
+            lines: 3,
+            bytes: 10,
+        });
         b.push(&[b'x'; 100]);
         let t = b.tail();
         assert_eq!(t.text, "x".repeat(10));

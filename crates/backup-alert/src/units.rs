@@ -28,7 +28,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'h' => 3600,
             'd' => 86_400,
             'w' => 604_800,
-            _ => return Err(format!("invalid duration `{text}` (use e.g. 30s, 90m, 26h, 2d)")),
+            _ => {
+                return Err(format!(
+                    "invalid duration `{text}` (use e.g. 30s, 90m, 26h, 2d)"
+                ))
+            }
         };
         let n: u64 = digits
             .parse()
@@ -118,7 +122,15 @@ mod tests {
 
     #[test]
     fn bad_durations_are_refused() {
-        for bad in ["", "h", "1x", "1h30", "-5m", "1.5h", "99999999999999999999w"] {
+        for bad in [
+            "",
+            "h",
+            "1x",
+            "1h30",
+            "-5m",
+            "1.5h",
+            "99999999999999999999w",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -124,7 +124,10 @@ mod tests {
 
     #[test]
     fn dots_inside_lines_untouched() {
-        assert_eq!(stuff_in_chunks(b"a.b\r\n x.\r\n", 1000), b"a.b\r\n x.\r\n.\r\n");
+        assert_eq!(
+            stuff_in_chunks(b"a.b\r\n x.\r\n", 1000),
+            b"a.b\r\n x.\r\n.\r\n"
+        );
     }
 
     #[test]
@@ -180,7 +183,10 @@ mod tests {
         assert!(w.0.len() >= 3, "streamed in several writes");
         assert!(w.0.iter().all(|c| c.len() <= 2 * CHUNK));
         let last = w.0.last().unwrap();
-        assert!(last.len() > 5 && last.ends_with(b"\r\n.\r\n"), "terminator with body bytes");
+        assert!(
+            last.len() > 5 && last.ends_with(b"\r\n.\r\n"),
+            "terminator with body bytes"
+        );
         let all: Vec<u8> = w.0.concat();
         let expected = stuff_in_chunks(input.as_bytes(), input.len());
         assert_eq!(all, expected);
@@ -202,7 +208,10 @@ mod tests {
             }
         }
         let mut w = Writes::default();
-        assert!(matches!(send_body(&mut Broken, &mut w), Err(BodyError::Read(_))));
+        assert!(matches!(
+            send_body(&mut Broken, &mut w),
+            Err(BodyError::Read(_))
+        ));
         assert!(w.0.is_empty(), "nothing sent, so no terminator either");
     }
 }

@@ -183,8 +183,10 @@ impl SmtpError {
                     EX_TEMPFAIL
                 } else {
                     match stage {
-                        Stage::Greeting => EX_UNAVAILABLE,
-                        Stage::Ehlo | Stage::Helo | Stage::StartTls => EX_PROTOCOL,
+                        // msmtp: "cannot get initial OK message from server".
+                        Stage::Greeting | Stage::Ehlo | Stage::Helo | Stage::StartTls => {
+                            EX_PROTOCOL
+                        }
                         Stage::Auth => EX_NOPERM,
                         Stage::Mail | Stage::Rcpt | Stage::Data | Stage::Body => EX_DATAERR,
                     }
@@ -257,7 +259,7 @@ mod tests {
             assert_eq!(e.exit_code(), EX_DATAERR);
             assert!(!e.is_transient());
         }
-        assert_eq!(rejected(Stage::Greeting, 554).exit_code(), EX_UNAVAILABLE);
+        assert_eq!(rejected(Stage::Greeting, 554).exit_code(), EX_PROTOCOL);
         assert_eq!(rejected(Stage::Ehlo, 502).exit_code(), EX_PROTOCOL);
         assert_eq!(rejected(Stage::StartTls, 502).exit_code(), EX_PROTOCOL);
     }
@@ -292,11 +294,13 @@ mod tests {
 
     #[test]
     fn auth_failure_with_reply() {
-        let e = SmtpError::new(ErrorKind::AuthFailed, "authentication failed").with_reply(reply(535));
+        let e =
+            SmtpError::new(ErrorKind::AuthFailed, "authentication failed").with_reply(reply(535));
         assert_eq!(e.exit_code(), EX_NOPERM);
         assert!(!e.is_transient());
         assert_eq!(e.smtp_status(), Some((535, "text".into())));
-        let e = SmtpError::new(ErrorKind::AuthFailed, "authentication failed").with_reply(reply(454));
+        let e =
+            SmtpError::new(ErrorKind::AuthFailed, "authentication failed").with_reply(reply(454));
         assert_eq!(e.exit_code(), EX_TEMPFAIL);
         assert!(e.is_transient());
     }

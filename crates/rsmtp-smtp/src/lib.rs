@@ -29,6 +29,21 @@
 //!   following msmtp, with any 4xx → 75), [`SmtpError::is_transient`] (the queue
 //!   keeps the message), [`SmtpError::smtp_status`] (for the log line).
 //!
+//! Exit codes ([`SmtpError::exit_code`], sysexits; checked against Debian's
+//! msmtp 1.8.23 where noted):
+//!
+//! | error | code | transient | msmtp |
+//! |---|---|---|---|
+//! | any 4xx reply, 421 included (greeting … end of data, AUTH) | 75 EX_TEMPFAIL | yes | 69 (rsmtp's deliberate change) |
+//! | cannot connect, timeout, connection lost (also mid-DATA) | 75 EX_TEMPFAIL | yes | 75 / 74 |
+//! | host name does not resolve | 68 EX_NOHOST | yes | 68 |
+//! | 5xx to MAIL, RCPT, DATA, end of data; message over SIZE; bad address | 65 EX_DATAERR | no | 65 (69 for end of data) |
+//! | 5xx greeting, EHLO+HELO, STARTTLS; TLS or protocol error; port/TLS mismatch | 76 EX_PROTOCOL | no | 76 |
+//! | certificate rejected, STARTTLS not offered, no usable AUTH method, DSN not offered | 69 EX_UNAVAILABLE | no | 69 |
+//! | AUTH refused (any 5xx) | 77 EX_NOPERM | no | 77 |
+//! | trust/CRL/client certificate/key file unreadable | 66 EX_NOINPUT | no | 66 |
+//! | reading the message failed | 74 EX_IOERR | no | — |
+//!
 //! Why our own socket loop and not lettre's transport: see ARCHITECTURE.md —
 //! lettre supplies the vocabulary (command wire forms, MAIL/RCPT parameters),
 //! this crate owns the I/O (pipelining, streaming, TCP_NODELAY, certificate

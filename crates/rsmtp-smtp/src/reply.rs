@@ -106,7 +106,10 @@ impl fmt::Display for ReplyError {
         match self {
             ReplyError::Invalid(line) => write!(f, "the server sent an invalid reply: {line:?}"),
             ReplyError::MixedCodes(a, b) => {
-                write!(f, "the server sent a multi-line reply with codes {a} and {b}")
+                write!(
+                    f,
+                    "the server sent a multi-line reply with codes {a} and {b}"
+                )
             }
             ReplyError::TooLong => {
                 write!(f, "the server sent a reply longer than {MAX_REPLY} bytes")
@@ -132,7 +135,10 @@ impl ReplyParser {
             return Err(ReplyError::TooLong);
         }
         let invalid = || ReplyError::Invalid(shorten(line));
-        if line.len() < 3 || !line[..3].iter().all(u8::is_ascii_digit) || !(b'2'..=b'5').contains(&line[0]) {
+        if line.len() < 3
+            || !line[..3].iter().all(u8::is_ascii_digit)
+            || !(b'2'..=b'5').contains(&line[0])
+        {
             return Err(invalid());
         }
         let code = u16::from(line[0] - b'0') * 100
@@ -222,7 +228,15 @@ mod tests {
 
     #[test]
     fn invalid_lines() {
-        for bad in ["", "25", "abc def", "250x", "650 no", "2500 x", "\u{16}\u{3}\u{1}"] {
+        for bad in [
+            "",
+            "25",
+            "abc def",
+            "250x",
+            "650 no",
+            "2500 x",
+            "\u{16}\u{3}\u{1}",
+        ] {
             assert!(
                 matches!(parse(&[bad]), Err(ReplyError::Invalid(_))),
                 "{bad:?} should be invalid"
@@ -232,7 +246,10 @@ mod tests {
 
     #[test]
     fn mixed_codes_rejected() {
-        assert_eq!(parse(&["250-a", "251 b"]), Err(ReplyError::MixedCodes(250, 251)));
+        assert_eq!(
+            parse(&["250-a", "251 b"]),
+            Err(ReplyError::MixedCodes(250, 251))
+        );
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl Fingerprint {
     /// decides the hash (32 bytes SHA-256, 20 SHA-1, 16 MD5).
     pub fn parse(text: &str) -> Option<Fingerprint> {
         let hex: String = text.chars().filter(|c| *c != ':').collect();
-        if hex.len() % 2 != 0 || !hex.is_ascii() {
+        if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..hex.len())
@@ -288,9 +288,18 @@ mod tests {
     #[test]
     fn fingerprint_parse() {
         let sha256 = ["AB"; 32].join(":");
-        assert_eq!(Fingerprint::parse(&sha256), Some(Fingerprint::Sha256([0xab; 32])));
-        assert_eq!(Fingerprint::parse(&"0a".repeat(20)), Some(Fingerprint::Sha1([0x0a; 20])));
-        assert_eq!(Fingerprint::parse(&["01"; 16].join(":")), Some(Fingerprint::Md5([1; 16])));
+        assert_eq!(
+            Fingerprint::parse(&sha256),
+            Some(Fingerprint::Sha256([0xab; 32]))
+        );
+        assert_eq!(
+            Fingerprint::parse(&"0a".repeat(20)),
+            Some(Fingerprint::Sha1([0x0a; 20]))
+        );
+        assert_eq!(
+            Fingerprint::parse(&["01"; 16].join(":")),
+            Some(Fingerprint::Md5([1; 16]))
+        );
         assert_eq!(Fingerprint::parse("AB:CD"), None);
         assert_eq!(Fingerprint::parse("zz"), None);
         assert_eq!(Fingerprint::parse("é"), None);

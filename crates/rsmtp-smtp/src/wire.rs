@@ -6,7 +6,7 @@
 //! and sendmail callers legitimately use bare local names (`root`) that a
 //! smarthost qualifies.
 
-use lettre::transport::smtp::commands::{Data, Ehlo, Quit, Rset, Starttls};
+use lettre::transport::smtp::commands::{Data, Ehlo, Quit, Starttls};
 use lettre::transport::smtp::extension::{ClientId, MailParameter, RcptParameter};
 
 use crate::error::{ErrorKind, SmtpError};
@@ -81,10 +81,6 @@ impl Command {
         Command::plain(Data.to_string())
     }
 
-    pub(crate) fn rset() -> Command {
-        Command::plain(Rset.to_string())
-    }
-
     pub(crate) fn quit() -> Command {
         Command::plain(Quit.to_string())
     }
@@ -138,13 +134,15 @@ mod tests {
 
     #[test]
     fn wire_forms() {
-        assert_eq!(Command::ehlo("host.example").wire(), b"EHLO host.example\r\n");
+        assert_eq!(
+            Command::ehlo("host.example").wire(),
+            b"EHLO host.example\r\n"
+        );
         assert_eq!(Command::ehlo("host.example").shown(), "EHLO host.example");
         assert_eq!(Command::helo("h").wire(), b"HELO h\r\n");
         assert_eq!(Command::starttls().wire(), b"STARTTLS\r\n");
         assert_eq!(Command::data().wire(), b"DATA\r\n");
         assert_eq!(Command::quit().wire(), b"QUIT\r\n");
-        assert_eq!(Command::rset().wire(), b"RSET\r\n");
     }
 
     #[test]
@@ -164,8 +162,14 @@ mod tests {
             "MAIL FROM:<a@example.org> SIZE=1234 BODY=8BITMIME SMTPUTF8 RET=HDRS"
         );
         assert_eq!(Command::mail("", &[]).unwrap().shown(), "MAIL FROM:<>");
-        assert_eq!(Command::mail("mailer-daemon", &[]).unwrap().shown(), "MAIL FROM:<>");
-        assert_eq!(Command::mail("root", &[]).unwrap().shown(), "MAIL FROM:<root>");
+        assert_eq!(
+            Command::mail("mailer-daemon", &[]).unwrap().shown(),
+            "MAIL FROM:<>"
+        );
+        assert_eq!(
+            Command::mail("root", &[]).unwrap().shown(),
+            "MAIL FROM:<root>"
+        );
     }
 
     #[test]
@@ -175,7 +179,10 @@ mod tests {
             value: Some("SUCCESS,FAILURE".into()),
         }];
         let c = Command::rcpt("b@example.org", &p).unwrap();
-        assert_eq!(c.wire(), b"RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE\r\n");
+        assert_eq!(
+            c.wire(),
+            b"RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE\r\n"
+        );
     }
 
     #[test]
@@ -189,7 +196,10 @@ mod tests {
 
     #[test]
     fn redacted_commands_hide_the_payload() {
-        let c = Command::secret("AUTH PLAIN AGFsaWNlAHNlY3JldA==".into(), "AUTH PLAIN [redacted]".into());
+        let c = Command::secret(
+            "AUTH PLAIN AGFsaWNlAHNlY3JldA==".into(),
+            "AUTH PLAIN [redacted]".into(),
+        );
         assert_eq!(c.wire(), b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
         assert_eq!(c.shown(), "AUTH PLAIN [redacted]");
         assert!(!format!("{c:?}").contains("AGFsaWNl"));

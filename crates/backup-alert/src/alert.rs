@@ -1,0 +1,214 @@
+//! The path every alert takes (send, run, check, setup's test): resolve sender and
+//! recipients from flags and settings, ask flood control, compose, deliver, record.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::compose::{compose_alert, parse_mailbox, Addresses, Alert, Status};
+use crate::deliver::{self, Delivered, Route};
+use crate::error::Error;
+use crate::flood::{self, FloodState, StateFile, Verdict};
+use crate::settings::Settings;
+
+/// Default flood window.
+pub const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(3600);
+
+/// Where an alert goes and through which account.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub addresses: Addresses,
+    /// Envelope recipients (To and Cc).
+    pub recipients: Vec<String>,
+    pub route: Route,
+}
+
+impl Target {
+    /// Flags first, then settings. `to` empty means "from the settings".
+    pub fn resolve(
+        to: &[String],
+        from: Option<&str>,
+        account: Option<&str>,
+        config: Option<PathBuf>,
+        settings: &Settings,
+    ) -> Result<Target, Error> {
+        let to_list: Vec<String> = if to.is_empty() {
+            settings.to.clone()
+        } else {
+            to.iter()
+                .flat_map(|t| t.split(','))
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect()
+        };
+        if to_list.is_empty() {
+            return Err(Error::Usage(
+                "no recipients: pass --to ADDRESS or set `to` in the settings file".into(),
+            ));
+        }
+        let mut addresses = Addresses::default();
+        for t in &to_list {
+            addresses.to.push(parse_mailbox(t)?);
+        }
+        let from = from.map(str::to_string).or_else(|| settings.from.clone());
+        if let Some(f) = &from {
+            addresses.from = Some(parse_mailbox(f)?);
+        }
+        let recipients = addresses.to.iter().map(|m| m.email.to_string()).collect();
+        let route = Route {
+            config_file: config.or_else(|| settings.msmtprc.clone()),
+            account: account
+                .map(str::to_string)
+                .or_else(|| settings.account.clone()),
+            envelope_from: addresses.from.as_ref().map(|m| m.email.to_string()),
+        };
+        Ok(Target {
+            addresses,
+            recipients,
+            route,
+        })
+    }
+}
+
+/// Flood-control settings for one alert.
+#[derive(Debug, Clone)]
+pub struct FloodPolicy {
+    /// Zero disables holding (recovery detection still works).
+    pub window: Duration,
+    /// `None`: no usable state directory; every alert is sent.
+    pub state_dir: Option<PathBuf>,
+}
+
+impl FloodPolicy {
+    pub fn resolve(
+        window: Option<Duration>,
+        no_flood: bool,
+        state_dir: Option<PathBuf>,
+        settings: &Settings,
+    ) -> FloodPolicy {
+        let window = if no_flood {
+            Duration::ZERO
+        } else {
+            window
+                .or(settings.flood_window)
+                .unwrap_or(DEFAULT_FLOOD_WINDOW)
+        };
+        let state_dir = state_dir
+            .or_else(|| settings.state_dir.clone())
+            .or_else(flood::default_state_dir);
+        FloodPolicy { window, state_dir }
+    }
+}
+
+/// What became of an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Delivered,
+    Queued(String),
+    /// Held by flood control: an identical alert went out less than a window ago.
+    Held {
+        held: u64,
+    },
+    /// Not a problem and the caller asked for silence (`--only-failure`, `--quiet-ok`).
+    Silent,
+}
+
+impl Sent {
+    /// A one-line description for stderr, or `None` when there is nothing to say.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            // rsmtp itself says that a message was queued, and how it will be sent.
+            Sent::Delivered | Sent::Silent | Sent::Queued(_) => None,
+            Sent::Held { held } => Some(format!(
+                "alert held by flood control ({held} repeat(s) since the last one sent)"
+            )),
+        }
+    }
+}
+
+/// Send `alert` about `name`, under flood control.
+/// `silent_unless_problem`: successes that are not recoveries are not sent.
+pub fn send_alert(
+    mut alert: Alert,
+    name: &str,
+    target: &Target,
+    policy: &FloodPolicy,
+    silent_unless_problem: bool,
+    warnings: &mut dyn Write,
+) -> Result<Sent, Error> {
+    let now = chrono::Utc::now().timestamp();
+    let host = alert.host.clone();
+    let status = alert.status;
+    let mut state_file = match &policy.state_dir {
+        Some(dir) => match StateFile::open_locked(dir) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                let _ = writeln!(
+                    warnings,
+                    "backup-alert: flood control off: cannot use {}: {e}",
+                    dir.display()
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let mut state = match state_file.as_mut().map(|f| f.read()) {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            let _ = writeln!(
+                warnings,
+                "backup-alert: flood state unreadable, starting afresh: {e}"
+            );
+            FloodState::default()
+        }
+        None => FloodState::default(),
+    };
+    let window = policy.window.as_secs() as i64;
+    let verdict = state.decide(&host, name, status, now, window);
+    let recovery = matches!(verdict, Verdict::Send { recovery: true, .. });
+
+    let result = if silent_unless_problem && !status.is_problem() && !recovery {
+        Ok(Sent::Silent)
+    } else if let Verdict::Hold { held, .. } = verdict {
+        Ok(Sent::Held { held })
+    } else {
+        if recovery {
+            let prev = state
+                .last_status(&host, name)
+                .map(Status::as_str)
+                .unwrap_or("failure");
+            alert.note = Some(format!(
+                "Recovered: the previous result for {name} was {prev}."
+            ));
+        }
+        if let Some(note) = flood::repeat_note(&verdict) {
+            alert.note = Some(match alert.note.take() {
+                Some(n) => format!("{n}\n{note}"),
+                None => format!("This alert {note}"),
+            });
+        }
+        let bytes = compose_alert(&alert, &target.addresses)?;
+        deliver::submit(&target.route, &target.recipients, &bytes, warnings).map(|d| match d {
+            Delivered::Sent => Sent::Delivered,
+            Delivered::Queued(id) => Sent::Queued(id),
+        })
+    };
+    let sent = matches!(result, Ok(Sent::Delivered | Sent::Queued(_)));
+    let record_verdict = match (&result, &verdict) {
+        // A silent success is recorded as "seen", not as a held repeat.
+        (Ok(Sent::Silent), _) => Verdict::Send {
+            recovery: false,
+            held: 0,
+            held_since: None,
+        },
+        _ => verdict,
+    };
+    state.record(&host, name, status, now, &record_verdict, sent);
+    if let Some(f) = state_file.as_mut() {
+        if let Err(e) = f.write(&state) {
+            let _ = writeln!(warnings, "backup-alert: cannot save flood state: {e}");
+        }
+    }
+    result
+}

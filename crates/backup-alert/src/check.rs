@@ -1,0 +1,212 @@
+//! `check`: is the newest backup fresh enough and big enough? — the `find -mtime -1 | wc -l`
+//! test of check-backups.sh, with the file named in the alert.
+//!
+//! `--path` is a file, a directory or a wildcard pattern ([`crate::glob`]). A directory is
+//! searched recursively for regular files (symbolic links are not followed, hidden files
+//! are included); a pattern's matches that are directories are searched the same way. The
+//! newest file by modification time is the one judged. Exit status: 0 when fresh, 1 when
+//! too old, too small or missing.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::glob;
+use crate::units::{format_duration, format_size};
+
+/// The newest matching file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub path: PathBuf,
+    pub modified: SystemTime,
+    pub size: u64,
+}
+
+/// The verdict on a backup location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    Fresh {
+        file: Found,
+        age: Duration,
+    },
+    Stale {
+        file: Found,
+        age: Duration,
+        problems: Vec<String>,
+    },
+    Missing {
+        searched: usize,
+    },
+}
+
+impl Finding {
+    pub fn is_fresh(&self) -> bool {
+        matches!(self, Finding::Fresh { .. })
+    }
+}
+
+/// What to require of the newest file.
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub max_age: Duration,
+    pub min_size: Option<u64>,
+}
+
+/// Find the newest regular file under `path` (file, directory or pattern).
+/// Returns it and how many files were looked at.
+pub fn newest(path: &str) -> (Option<Found>, usize) {
+    let roots: Vec<PathBuf> = if glob::has_wildcards(path) {
+        glob::expand(Path::new(path))
+    } else {
+        vec![PathBuf::from(path)]
+    };
+    let mut best: Option<Found> = None;
+    let mut count = 0;
+    for root in roots {
+        visit(&root, &mut best, &mut count);
+    }
+    (best, count)
+}
+
+fn visit(path: &Path, best: &mut Option<Found>, count: &mut usize) {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return;
+    };
+    let meta = if meta.file_type().is_symlink() {
+        // A link given or matched directly is followed to a file, never into a directory.
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => m,
+            _ => return,
+        }
+    } else {
+        meta
+    };
+    if meta.is_dir() {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_symlink() {
+                continue;
+            }
+            visit(&e.path(), best, count);
+        }
+    } else if meta.is_file() {
+        *count += 1;
+        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        if best.as_ref().is_none_or(|b| modified > b.modified) {
+            *best = Some(Found {
+                path: path.to_path_buf(),
+                modified,
+                size: meta.len(),
+            });
+        }
+    }
+}
+
+/// Judge the newest file against the requirement at time `now`.
+pub fn judge(found: Option<Found>, searched: usize, req: &Requirement, now: SystemTime) -> Finding {
+    let Some(file) = found else {
+        return Finding::Missing { searched };
+    };
+    let age = now.duration_since(file.modified).unwrap_or(Duration::ZERO);
+    let mut problems = Vec::new();
+    if age > req.max_age {
+        problems.push(format!(
+            "newest file is {} old (limit {})",
+            format_duration(age),
+            format_duration(req.max_age)
+        ));
+    }
+    if let Some(min) = req.min_size {
+        if file.size < min {
+            problems.push(format!(
+                "newest file is {} (minimum {})",
+                format_size(file.size),
+                format_size(min)
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Finding::Fresh { file, age }
+    } else {
+        Finding::Stale {
+            file,
+            age,
+            problems,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+
+    fn touch(path: &Path, bytes: usize, age: Duration) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, vec![b'x'; bytes]).unwrap();
+        let f = File::options().write(true).open(path).unwrap();
+        f.set_modified(SystemTime::now() - age).unwrap();
+    }
+
+    fn req(hours: u64, min: Option<u64>) -> Requirement {
+        Requirement {
+            max_age: Duration::from_secs(hours * 3600),
+            min_size: min,
+        }
+    }
+
+    #[test]
+    fn newest_in_a_directory_recursively() {
+        let d = tempfile::tempdir().unwrap();
+        touch(
+            &d.path().join("old.tar.gz"),
+            10,
+            Duration::from_secs(48 * 3600),
+        );
+        touch(
+            &d.path().join("sub/new.tar.gz"),
+            10,
+            Duration::from_secs(60),
+        );
+        let (found, n) = newest(&d.path().to_string_lossy());
+        assert_eq!(n, 2);
+        assert_eq!(found.unwrap().path, d.path().join("sub/new.tar.gz"));
+    }
+
+    #[test]
+    fn fresh_stale_small_and_missing() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("postfix-config-1.tar.gz");
+        touch(&p, 2048, Duration::from_secs(3600));
+        let pat = d.path().join("postfix-config-*.tar.gz");
+        let pat = pat.to_string_lossy();
+        let now = SystemTime::now();
+        let (f, n) = newest(&pat);
+        assert!(judge(f.clone(), n, &req(26, Some(1024)), now).is_fresh());
+        match judge(f.clone(), n, &req(26, Some(1 << 20)), now) {
+            Finding::Stale { problems, .. } => assert!(problems[0].contains("minimum 1.0 MiB")),
+            other => panic!("{other:?}"),
+        }
+        touch(&p, 2048, Duration::from_secs(30 * 3600));
+        let (f, n) = newest(&pat);
+        match judge(f, n, &req(26, None), now) {
+            Finding::Stale { problems, .. } => {
+                assert!(problems[0].contains("old (limit 1d 02h)"), "{problems:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let missing = d.path().join("nothing-*.gz");
+        let (f, n) = newest(&missing.to_string_lossy());
+        assert_eq!(
+            judge(f, n, &req(26, None), now),
+            Finding::Missing { searched: 0 }
+        );
+        let (f, n) = newest("/nonexistent/backup/dir");
+        assert_eq!(
+            judge(f, n, &req(26, None), now),
+            Finding::Missing { searched: 0 }
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! The subcommand command line (clap derive; doc comments are the help text), and the one
+//! place that prints errors: `backup-alert: <message>` on stderr, exit status from the
+//! error. A usage error is 64, as for sendmail.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::compose::Status;
+use crate::error::Error;
+use crate::settings::{self, Settings};
+
+/// Mail the result of a backup: send an alert, wrap a command, check a backup's age,
+/// configure msmtp, count sent mail. Also a drop-in for `mail -s` and for sendmail.
+#[derive(Debug, Parser)]
+#[command(name = "backup-alert", version)]
+pub struct Cli {
+    /// backup-alert settings file, instead of ~/.config/backup-alert/config
+    /// (/etc/backup-alert.conf is still read first).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send one alert.
+    Send(SendArgs),
+    /// Run a command and mail how it ended.
+    Run(RunArgs),
+    /// Mail a warning when the newest backup file is too old, too small or missing.
+    Check(CheckArgs),
+    /// Write an msmtprc for Gmail, Outlook, Yahoo or another server, and send a test alert.
+    Setup(SetupArgs),
+    /// Count sent and failed mail in an msmtp-format log.
+    Stats(StatsArgs),
+}
+
+/// Where alerts go and how repeats are held back (shared by send, run and check).
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Recipient (repeatable, or comma-separated); default: `to` from the settings.
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: Vec<String>,
+    /// Sender (From header and envelope); default: `from` from the settings, else the
+    /// msmtprc account's `from`.
+    #[arg(long, value_name = "ADDRESS")]
+    pub from: Option<String>,
+    /// msmtprc account to send through (default: `default`).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// msmtprc file, instead of ~/.msmtprc (like msmtp -C).
+    #[arg(long, value_name = "MSMTPRC")]
+    pub config: Option<PathBuf>,
+    /// Hold identical alerts repeated within this window (default 1h; 0 disables).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub flood_window: Option<Duration>,
+    /// Never hold an alert back.
+    #[arg(long)]
+    pub no_flood: bool,
+    /// Directory of the flood-control state file.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// What happened; sets the subject mark (✅ ❌ ⚠️ 🔄 ♻️ ℹ️).
+    #[arg(long, value_enum)]
+    pub status: Status,
+    /// Subject text (the mark and host name are added in front).
+    #[arg(long)]
+    pub subject: String,
+    /// Name of the job, for flood control and recovery detection (default: the subject).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Message text (default: --body-file, else stdin when it is not a terminal).
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Read the message text from FILE (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Log file to name in the alert, with its last lines.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// How many lines of --log to include (default 50; 0 for none).
+    #[arg(long, value_name = "N")]
+    pub log_lines: Option<usize>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Name of the job (default: the command line).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Subject text instead of "NAME succeeded" / "NAME failed: …".
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Mail only when the command fails (and when it recovers), like chronic.
+    #[arg(long)]
+    pub only_failure: bool,
+    /// Stop the command after this long (TERM, then KILL); exit status 124.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub timeout: Option<Duration>,
+    /// Grace period between the timeout's TERM and KILL.
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "10s")]
+    pub kill_after: Duration,
+    /// Lines of stdout and of stderr to include (each also capped at 64 KiB).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub tail_lines: usize,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// The command and its arguments (after `--`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Backup file, directory (searched recursively) or pattern with `*` and `?`.
+    #[arg(long, value_name = "DIR_OR_GLOB")]
+    pub path: String,
+    /// Maximum age of the newest file, e.g. 26h.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub max_age: Duration,
+    /// Minimum size of the newest file, e.g. 1M (binary units).
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    pub min_size: Option<u64>,
+    /// Name of the backup in the alert (default: the path).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Send nothing when the backup is fresh (a recovery is still mailed).
+    #[arg(long)]
+    pub quiet_ok: bool,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+/// Mail providers the wizard knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Provider {
+    Gmail,
+    Outlook,
+    Yahoo,
+    Other,
+}
+
+/// TLS modes of an SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No TLS (a relay on the local network only).
+    Off,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Mail provider (asked when missing and stdin is a terminal).
+    #[arg(long, value_enum)]
+    pub provider: Option<Provider>,
+    /// SMTP server (provider `other`).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// SMTP port (provider `other`; default 587, or 465 with --tls tls).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// TLS mode (provider `other`; default starttls).
+    #[arg(long, value_enum)]
+    pub tls: Option<TlsMode>,
+    /// Login name (usually the mail address).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Sender address (default: the login name).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Recipient of the alerts.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Read the password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "password_stdin")]
+    pub password_file: Option<PathBuf>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// msmtprc to write (default: /etc/msmtprc as root, else ~/.msmtprc).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing file without asking (a .bak copy is kept).
+    #[arg(long)]
+    pub force: bool,
+    /// Do not send a test alert.
+    #[arg(long)]
+    pub no_test: bool,
+    /// Account name in the msmtprc.
+    #[arg(long, value_name = "NAME", default_value = "backup")]
+    pub account: String,
+    /// CA bundle (`tls_trust_file`); default: the system bundle.
+    #[arg(long, value_name = "FILE")]
+    pub tls_trust_file: Option<PathBuf>,
+    /// `logfile` of the account (default /var/log/msmtp.log as root, else ~/.msmtp.log).
+    #[arg(long, value_name = "FILE")]
+    pub logfile: Option<PathBuf>,
+    /// Do not record the recipient in backup-alert's settings file.
+    #[arg(long)]
+    pub no_settings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// msmtp-format log (default: `logfile` of the settings, else of the msmtprc default
+    /// account, else /var/log/msmtp.log).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Only lines newer than this: a duration (24h) or a date (2026-11-20, "2026-11-20 08:00").
+    #[arg(long, value_name = "DURATION|DATE")]
+    pub since: Option<String>,
+    /// msmtprc to look for `logfile` in.
+    #[arg(long, value_name = "MSMTPRC")]
+    pub config: Option<PathBuf>,
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    crate::units::parse_duration(s)
+}
+
+fn size(s: &str) -> Result<u64, String> {
+    crate::units::parse_size(s)
+}
+
+/// What every subcommand needs: the settings and this machine's name.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub settings: Settings,
+    pub host: String,
+}
+
+impl Context {
+    pub fn load(explicit: Option<&std::path::Path>) -> Result<Context, Error> {
+        let nodename = host_name();
+        let settings = settings::load(explicit, &nodename)?;
+        let host = settings.hostname.clone().unwrap_or(nodename);
+        Ok(Context { settings, host })
+    }
+}
+
+/// This machine's host name (uname nodename).
+pub fn host_name() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Parse and run the subcommand line.
+pub fn main(args: Vec<OsString>) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
+            let _ = e.print();
+            return 0;
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            // clap's first paragraph, on one line ("…not provided: --status <STATUS>").
+            let first = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
+            let _ = writeln!(
+                std::io::stderr(),
+                "backup-alert: {first} (see backup-alert --help)"
+            );
+            return rsmtp::ExitCode::Usage as u8;
+        }
+    };
+    finish(dispatch(cli))
+}
+
+fn dispatch(cli: Cli) -> Result<u8, Error> {
+    // `setup` may be the one creating the --settings file.
+    let read_settings = match (&cli.command, &cli.settings) {
+        (Command::Setup(_), Some(p)) if !p.exists() => None,
+        (_, s) => s.as_deref(),
+    };
+    let ctx = Context::load(read_settings)?;
+    match cli.command {
+        Command::Send(a) => crate::commands::send(a, &ctx),
+        Command::Run(a) => crate::commands::run(a, &ctx),
+        Command::Check(a) => crate::commands::check(a, &ctx),
+        Command::Setup(a) => crate::setup::main(a, &ctx, cli.settings.as_deref()),
+        Command::Stats(a) => crate::stats::main(a, &ctx),
+    }
+}
+
+/// Print an error the house way and turn the result into an exit status.
+pub fn finish(result: Result<u8, Error>) -> u8 {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "backup-alert: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(args)
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_takes_the_command_after_double_dash() {
+        let c = parse(&[
+            "backup-alert",
+            "run",
+            "--name",
+            "db",
+            "--timeout",
+            "2h",
+            "--",
+            "pg_dump",
+            "-Fc",
+            "db",
+        ])
+        .unwrap();
+        let Command::Run(r) = c.command else { panic!() };
+        assert_eq!(r.command, vec!["pg_dump", "-Fc", "db"]);
+        assert_eq!(r.timeout, Some(Duration::from_secs(7200)));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        assert!(parse(&[
+            "backup-alert",
+            "send",
+            "--status",
+            "great",
+            "--subject",
+            "s"
+        ])
+        .is_err());
+        assert!(parse(&["backup-alert", "check", "--path", "/b", "--max-age", "soon"]).is_err());
+        assert!(parse(&[
+            "backup-alert",
+            "send",
+            "--status",
+            "success",
+            "--subject",
+            "s",
+            "--body",
+            "b",
+            "--body-file",
+            "f"
+        ])
+        .is_err());
+        assert!(parse(&[
+            "backup-alert",
+            "setup",
+            "--password-stdin",
+            "--password-file",
+            "f"
+        ])
+        .is_err());
+    }
+}

@@ -1,0 +1,281 @@
+//! The alerting subcommands — `send`, `run`, `check` — turned into an [`Alert`] and handed
+//! to [`send_alert`]. Each returns the exit status to leave with.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Local};
+
+use crate::alert::{send_alert, FloodPolicy, Sent, Target};
+use crate::check::{self, Finding, Requirement};
+use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
+use crate::compose::{Alert, Section, Status};
+use crate::error::Error;
+use crate::run::{self, display_command, RunSpec};
+use crate::tail::{tail_file, Tail, TailLimits};
+use crate::units::{format_duration, format_size};
+
+/// Lines of `--log` included by default.
+pub const DEFAULT_LOG_LINES: usize = 50;
+
+/// Most of a message body read from stdin or a file (10 MiB).
+const MAX_BODY: u64 = 10 << 20;
+
+fn target_and_policy(d: &DeliveryArgs, ctx: &Context) -> Result<(Target, FloodPolicy), Error> {
+    let target = Target::resolve(
+        &d.to,
+        d.from.as_deref(),
+        d.account.as_deref(),
+        d.config.clone(),
+        &ctx.settings,
+    )?;
+    let policy = FloodPolicy::resolve(
+        d.flood_window,
+        d.no_flood,
+        d.state_dir.clone(),
+        &ctx.settings,
+    );
+    Ok((target, policy))
+}
+
+/// Say what became of an alert. A held alert is only mentioned on a terminal: under cron,
+/// any output becomes a mail, which would defeat flood control.
+fn report(sent: &Sent) {
+    if matches!(sent, Sent::Held { .. }) && !std::io::stderr().is_terminal() {
+        return;
+    }
+    if let Some(text) = sent.describe() {
+        let _ = writeln!(std::io::stderr(), "backup-alert: {text}");
+    }
+}
+
+fn read_body(args: &SendArgs) -> Result<String, Error> {
+    if let Some(b) = &args.body {
+        return Ok(b.clone());
+    }
+    let mut buf = Vec::new();
+    match &args.body_file {
+        Some(p) if p.as_os_str() != "-" => {
+            let f = std::fs::File::open(p).map_err(|e| Error::no_input(p, e))?;
+            f.take(MAX_BODY)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::no_input(p, e))?;
+        }
+        Some(_) => {
+            std::io::stdin()
+                .take(MAX_BODY)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io("cannot read stdin", e))?;
+        }
+        None => {
+            let stdin = std::io::stdin();
+            if !stdin.is_terminal() {
+                stdin
+                    .take(MAX_BODY)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| Error::io("cannot read stdin", e))?;
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+fn tail_title(what: &str, t: &Tail) -> String {
+    if t.truncated {
+        format!("{what} (last {} lines; earlier output left out)", t.lines)
+    } else {
+        format!("{what} ({} lines)", t.lines)
+    }
+}
+
+/// `send`: one alert, body from a flag, a file or stdin, optionally with a log's tail.
+pub fn send(args: SendArgs, ctx: &Context) -> Result<u8, Error> {
+    let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    let mut alert = Alert::new(args.status, args.subject.clone(), ctx.host.clone());
+    alert.message = read_body(&args)?;
+    if let Some(name) = &args.name {
+        alert.fact("Name", name.clone());
+    }
+    if let Some(log) = &args.log {
+        add_log(&mut alert, log, args.log_lines.or(ctx.settings.log_lines));
+    }
+    let name = args.name.clone().unwrap_or_else(|| args.subject.clone());
+    let sent = send_alert(
+        alert,
+        &name,
+        &target,
+        &policy,
+        false,
+        &mut std::io::stderr(),
+    )?;
+    report(&sent);
+    Ok(0)
+}
+
+/// Name the log and include its last lines; an unreadable log is mentioned, never fatal:
+/// the alert matters more than its attachment.
+fn add_log(alert: &mut Alert, log: &Path, lines: Option<usize>) {
+    // A relative path means nothing to whoever reads the mail.
+    let shown = std::path::absolute(log).unwrap_or_else(|_| log.to_path_buf());
+    alert.fact("Log", shown.display().to_string());
+    let lines = lines.unwrap_or(DEFAULT_LOG_LINES);
+    if lines == 0 {
+        return;
+    }
+    match tail_file(log, TailLimits::lines(lines)) {
+        Ok(t) => alert.sections.push(Section {
+            title: tail_title(&shown.display().to_string(), &t),
+            text: t.text,
+        }),
+        Err(e) => alert.fact("Log unreadable", e.to_string()),
+    }
+}
+
+fn local(t: SystemTime) -> String {
+    DateTime::<Local>::from(t)
+        .format("%Y-%m-%d %H:%M:%S %z")
+        .to_string()
+}
+
+/// `run`: wrap a command; exit with its status whatever happens to the alert.
+pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
+    // Resolve the recipients first: a usage error must not run the backup.
+    let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    let spec = RunSpec {
+        command: args.command.clone(),
+        timeout: args.timeout,
+        kill_after: args.kill_after,
+        limits: TailLimits {
+            lines: args.tail_lines,
+            bytes: TailLimits::OUTPUT.bytes,
+        },
+    };
+    let started = SystemTime::now();
+    let report_ = run::run(&spec);
+    let command_line = display_command(&args.command);
+    let name = args.name.clone().unwrap_or_else(|| command_line.clone());
+    let outcome = report_.describe(args.timeout);
+    let (status, default_subject) = if report_.succeeded() {
+        (Status::Success, format!("{name} succeeded"))
+    } else {
+        (Status::Failure, format!("{name} FAILED: {outcome}"))
+    };
+    let mut alert = Alert::new(
+        status,
+        args.subject.clone().unwrap_or(default_subject),
+        ctx.host.clone(),
+    );
+    alert.fact("Name", name.clone());
+    alert.fact("Command", command_line);
+    alert.fact("Result", outcome);
+    alert.fact("Started", local(started));
+    alert.fact("Duration", format_duration(report_.duration));
+    if let Some(sig) = report_.forwarded {
+        alert.fact(
+            "Interrupted",
+            format!("SIG{} received and forwarded", run::signal_name(sig)),
+        );
+    }
+    for (what, t) in [("stderr", &report_.stderr), ("stdout", &report_.stdout)] {
+        if !t.is_empty() {
+            alert.sections.push(Section {
+                title: tail_title(what, t),
+                text: t.text.clone(),
+            });
+        }
+    }
+    let code = report_.exit_code();
+    match send_alert(
+        alert,
+        &name,
+        &target,
+        &policy,
+        args.only_failure,
+        &mut std::io::stderr(),
+    ) {
+        Ok(sent) => report(&sent),
+        Err(e) => {
+            // The wrapper must stay transparent: report, but keep the command's status.
+            let _ = writeln!(std::io::stderr(), "backup-alert: alert not sent: {e}");
+        }
+    }
+    Ok(code)
+}
+
+/// `check`: 0 when the newest file is fresh, 1 when stale, small or missing; a delivery
+/// failure leaves with its own code.
+pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
+    let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    let req = Requirement {
+        max_age: args.max_age,
+        min_size: args.min_size,
+    };
+    let (found, searched) = check::newest(&args.path);
+    let finding = check::judge(found, searched, &req, SystemTime::now());
+    let name = args.name.clone().unwrap_or_else(|| args.path.clone());
+    let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
+    alert.fact("Backup", name.clone());
+    alert.fact("Path", args.path.clone());
+    alert.fact("Maximum age", format_duration(args.max_age));
+    if let Some(min) = args.min_size {
+        alert.fact("Minimum size", format_size(min));
+    }
+    let summary = match &finding {
+        Finding::Fresh { file, age } => {
+            alert.subject = format!("Backup fresh: {name}");
+            alert.message = format!("The newest backup is {} old.", format_duration(*age));
+            describe_file(&mut alert, &file.path, file.modified, *age, file.size);
+            format!(
+                "fresh: {} ({} old)",
+                file.path.display(),
+                format_duration(*age)
+            )
+        }
+        Finding::Stale {
+            file,
+            age,
+            problems,
+        } => {
+            alert.status = Status::Warning;
+            let too_old = age > &args.max_age;
+            alert.subject = if too_old {
+                format!("Backup too old: {name}")
+            } else {
+                format!("Backup too small: {name}")
+            };
+            alert.message = format!("Problem: {}.", problems.join("; "));
+            describe_file(&mut alert, &file.path, file.modified, *age, file.size);
+            format!("stale: {}: {}", file.path.display(), problems.join("; "))
+        }
+        Finding::Missing { searched } => {
+            alert.status = Status::Warning;
+            alert.subject = format!("No backup found: {name}");
+            alert.message = format!(
+                "No backup file matches {} ({searched} file(s) looked at).",
+                args.path
+            );
+            format!("missing: nothing matches {}", args.path)
+        }
+    };
+    let sent = send_alert(
+        alert,
+        &name,
+        &target,
+        &policy,
+        args.quiet_ok,
+        &mut std::io::stderr(),
+    )?;
+    report(&sent);
+    if std::io::stdout().is_terminal() {
+        let _ = writeln!(std::io::stdout(), "{summary}");
+    }
+    Ok(if finding.is_fresh() { 0 } else { 1 })
+}
+
+fn describe_file(alert: &mut Alert, path: &Path, modified: SystemTime, age: Duration, size: u64) {
+    alert.fact("Newest file", path.display().to_string());
+    alert.fact("Modified", local(modified));
+    alert.fact("Age", format_duration(age));
+    alert.fact("Size", format!("{} ({size} bytes)", format_size(size)));
+}

@@ -1,0 +1,332 @@
+//! The little backup-alert needs to know about msmtprc files: which `logfile` the default
+//! account uses (for `stats`), and how to write a new file for `setup` — its text, quoted
+//! the way msmtp reads it, and the file itself, private (0600) and replaced atomically.
+//!
+//! The grammar belongs to rsmtp-config, which is asked first. The fallback scan follows
+//! `defaults`, `account NAME [: parents]` and `account default : NAME` well enough to find a
+//! `logfile`, and gives up (returns `None`) rather than guess on anything stranger.
+
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::cli::TlsMode;
+use crate::error::Error;
+use crate::settings::expand_tilde;
+
+/// The msmtprc files msmtp would read, system first: `$RSMTP_SYSCONFIG` or /etc/msmtprc,
+/// then `explicit` or the user file.
+pub fn candidate_files(explicit: Option<&Path>) -> Vec<PathBuf> {
+    let mut files = vec![std::env::var_os("RSMTP_SYSCONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/etc/msmtprc"))];
+    match explicit {
+        Some(p) => files.push(p.to_path_buf()),
+        None => {
+            if let Some(home) = std::env::var_os("HOME") {
+                let home = PathBuf::from(home);
+                let xdg = std::env::var_os("XDG_CONFIG_HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| home.join(".config"));
+                for p in [home.join(".msmtprc"), xdg.join("msmtp/config")] {
+                    if p.exists() {
+                        files.push(p);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    files
+}
+
+/// The `logfile` of `account` (or the default account) in the msmtprc files: read with
+/// rsmtp-config (the real grammar), falling back to a plain scan when rsmtp-config refuses
+/// the files (a permission problem does not matter for reading a log's name).
+pub fn default_logfile(explicit: Option<&Path>, account: Option<&str>) -> Option<PathBuf> {
+    let opts = rsmtp_config::LoadOptions {
+        user_file: explicit.map(Path::to_path_buf),
+        ..rsmtp_config::LoadOptions::default()
+    };
+    if let Ok(config) = rsmtp_config::Config::load(&opts) {
+        return match config.account(account).ok()?.logfile {
+            Some(rsmtp_config::LogFile::File(p)) => Some(p),
+            _ => None,
+        };
+    }
+    let mut text = String::new();
+    for f in candidate_files(explicit) {
+        if let Ok(t) = std::fs::read_to_string(&f) {
+            text.push_str(&t);
+            text.push('\n');
+        }
+    }
+    logfile_in(&text, account.unwrap_or("default"))
+}
+
+/// Scan msmtprc text for the `logfile` that applies to `account`.
+pub fn logfile_in(text: &str, account: &str) -> Option<PathBuf> {
+    // Each account's own logfile, its parents, and the defaults in force when it began.
+    struct Acc {
+        logfile: Option<String>,
+        parents: Vec<String>,
+        inherited: Option<String>,
+    }
+    let mut accounts: HashMap<String, Acc> = HashMap::new();
+    let mut defaults: Option<String> = None;
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (cmd, arg) = line
+            .split_once(char::is_whitespace)
+            .map(|(c, a)| (c, a.trim()))
+            .unwrap_or((line, ""));
+        let arg = unquote_arg(arg);
+        match cmd {
+            "defaults" => current = None,
+            "account" => {
+                let (name, parents) = match arg.split_once(':') {
+                    Some((n, p)) => (
+                        n.trim().to_string(),
+                        p.split(',').map(|s| s.trim().to_string()).collect(),
+                    ),
+                    None => (arg.to_string(), Vec::new()),
+                };
+                accounts.insert(
+                    name.clone(),
+                    Acc {
+                        logfile: None,
+                        parents,
+                        inherited: defaults.clone(),
+                    },
+                );
+                current = Some(name);
+            }
+            "logfile" => match &current {
+                None => defaults = Some(arg.to_string()),
+                Some(a) => {
+                    if let Some(acc) = accounts.get_mut(a) {
+                        acc.logfile = Some(arg.to_string());
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+    // Resolve: own logfile, else the last parent's, else the defaults it started with.
+    let mut name = account.to_string();
+    for _ in 0..16 {
+        let acc = accounts.get(&name)?;
+        if let Some(l) = &acc.logfile {
+            return (!l.is_empty()).then(|| expand_tilde(l));
+        }
+        match acc.parents.last() {
+            Some(p) if accounts.get(p).is_some_and(|pa| pa.logfile.is_some()) => {
+                name = p.clone();
+            }
+            Some(p) if acc.parents.len() == 1 && accounts.contains_key(p) => name = p.clone(),
+            _ => {
+                return acc
+                    .inherited
+                    .as_ref()
+                    .filter(|l| !l.is_empty())
+                    .map(|l| expand_tilde(l))
+            }
+        }
+    }
+    None
+}
+
+/// Write `value` so that msmtp reads it back unchanged. msmtp (1.8.23, checked) takes
+/// the rest of the line with surrounding blanks removed, then strips one pair of double
+/// quotes when the argument both starts and ends with one — and does nothing else: no
+/// escapes. So quotes are added only when blanks at either end or a quote pair at both
+/// ends would otherwise be lost.
+pub fn quote_arg(value: &str) -> String {
+    let needs = value.is_empty()
+        || value.starts_with(char::is_whitespace)
+        || value.ends_with(char::is_whitespace)
+        || (value.len() >= 2 && value.starts_with('"') && value.ends_with('"'));
+    if needs {
+        format!("\"{value}\"")
+    } else {
+        value.to_string()
+    }
+}
+
+/// What msmtp makes of an argument as written (the inverse of [`quote_arg`]).
+pub fn unquote_arg(written: &str) -> &str {
+    let t = written.trim();
+    if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
+        &t[1..t.len() - 1]
+    } else {
+        t
+    }
+}
+
+/// An account for [`render`].
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub host: &'a str,
+    pub port: u16,
+    pub tls: TlsMode,
+    /// Empty: no authentication.
+    pub user: &'a str,
+    pub password: &'a str,
+    pub from: &'a str,
+    pub tls_trust_file: Option<&'a Path>,
+    pub logfile: &'a Path,
+}
+
+/// A complete msmtprc with `defaults`, the account, and `account default : NAME`.
+pub fn render(a: &NewAccount<'_>, now: &str) -> String {
+    let mut s = format!(
+        "# Written by backup-alert setup on {now}.\n# Mode 0600: this file holds a password.\n\ndefaults\n"
+    );
+    let auth = if a.user.is_empty() { "off" } else { "on" };
+    s.push_str(&format!("auth           {auth}\n"));
+    match a.tls {
+        TlsMode::Off => s.push_str("tls            off\n"),
+        TlsMode::Starttls => s.push_str("tls            on\ntls_starttls   on\n"),
+        TlsMode::Tls => s.push_str("tls            on\ntls_starttls   off\n"),
+    }
+    if let Some(t) = a.tls_trust_file {
+        s.push_str(&format!(
+            "tls_trust_file {}\n",
+            quote_arg(&t.to_string_lossy())
+        ));
+    }
+    s.push_str(&format!(
+        "logfile        {}\n\n",
+        quote_arg(&a.logfile.to_string_lossy())
+    ));
+    s.push_str(&format!("account        {}\n", a.name));
+    s.push_str(&format!("host           {}\n", a.host));
+    s.push_str(&format!("port           {}\n", a.port));
+    s.push_str(&format!("from           {}\n", a.from));
+    if !a.user.is_empty() {
+        s.push_str(&format!("user           {}\n", quote_arg(a.user)));
+        s.push_str(&format!("password       {}\n", quote_arg(a.password)));
+    }
+    s.push_str(&format!("\naccount default : {}\n", a.name));
+    s
+}
+
+/// Write `text` to `path` with mode 0600: a temporary file in the same directory, synced,
+/// then renamed over the target, so readers see the old file or the new one, never half.
+/// An existing file is first copied to `<path>.bak` (mode 0600 too).
+pub fn write_private(path: &Path, text: &str) -> Result<Option<PathBuf>, Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("{} is not a file name", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        // The umask can only remove bits, but be explicit.
+        f.set_permissions(fs::Permissions::from_mode(0o600))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::cant_create(path, e));
+    }
+    let mut backup = None;
+    if path.exists() {
+        let bak = PathBuf::from(format!("{}.bak", path.display()));
+        let copied = fs::read(path).and_then(|old| {
+            let _ = fs::remove_file(&bak);
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&bak)?;
+            f.write_all(&old)?;
+            f.sync_all()
+        });
+        if let Err(e) = copied {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::cant_create(&bak, e));
+        }
+        backup = Some(bak);
+    }
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::cant_create(path, e)
+    })?;
+    Ok(backup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RC: &str = "defaults\nauth on\ntls on\nlogfile /var/log/msmtp.log\n\naccount backup\nhost smtp.gmail.com\n\naccount other\nlogfile ~/other.log\n\naccount default : backup\n";
+
+    #[test]
+    fn finds_the_logfile_of_the_default_account() {
+        assert_eq!(
+            logfile_in(RC, "default"),
+            Some(PathBuf::from("/var/log/msmtp.log"))
+        );
+        assert_eq!(
+            logfile_in(RC, "backup"),
+            Some(PathBuf::from("/var/log/msmtp.log"))
+        );
+        assert!(logfile_in(RC, "other").unwrap().ends_with("other.log"));
+        assert_eq!(logfile_in(RC, "missing"), None);
+        assert_eq!(logfile_in("account default\nhost x\n", "default"), None);
+    }
+
+    #[test]
+    fn quoting_round_trips_the_msmtp_way() {
+        assert_eq!(quote_arg("abcdefghijklmnop"), "abcdefghijklmnop");
+        assert_eq!(quote_arg("with space inside"), "with space inside");
+        assert_eq!(quote_arg(" lead"), "\" lead\"");
+        assert_eq!(quote_arg("a\"b\\c"), "a\"b\\c");
+        assert_eq!(quote_arg("\"both\""), "\"\"both\"\"");
+        for v in [
+            "x", " x ", "\"q\"", "\"open", "close\"", "a\\\"b", "#hash", "", "\"",
+        ] {
+            assert_eq!(unquote_arg(&quote_arg(v)), v, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn writes_0600_atomically_with_backup() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("msmtprc");
+        assert_eq!(write_private(&p, "one\n").unwrap(), None);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let bak = write_private(&p, "two\n").unwrap().unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "two\n");
+        assert_eq!(fs::read_to_string(&bak).unwrap(), "one\n");
+        assert_eq!(
+            fs::metadata(&bak).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // no temporary file left behind
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 2);
+    }
+}

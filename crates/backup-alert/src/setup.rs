@@ -1,0 +1,591 @@
+//! `setup`: the seeds' setup-email wizard done right. Choose Gmail, Outlook, Yahoo or
+//! another server, read the password without echo (never from argv), write an
+//! msmtprc-compatible file created with mode 0600 and renamed into place atomically,
+//! keep a `.bak` of what it replaces (and replace only after asking, or with `--force`),
+//! then send a test alert through the new file and say how it went.
+//!
+//! Interactive when stdin is a terminal and something is missing; otherwise every answer
+//! must come from flags (`--provider --user --to` and `--password-file F` or
+//! `--password-stdin`), and a missing one is a usage error.
+
+use std::fs;
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use crate::alert::{send_alert, FloodPolicy, Sent, Target};
+use crate::cli::{Context, Provider, SetupArgs, TlsMode};
+use crate::compose::{parse_mailbox, Alert, Status};
+use crate::error::Error;
+use crate::msmtprc::{write_private, NewAccount};
+use crate::terminal::{ask, ask_password, read_line, stdin_is_terminal};
+
+/// The server side of a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+}
+
+impl Provider {
+    /// Known servers; `None` for `other`.
+    pub fn server(self) -> Option<Server> {
+        let (host, port, tls) = match self {
+            Provider::Gmail => ("smtp.gmail.com", 587, TlsMode::Starttls),
+            Provider::Outlook => ("smtp.office365.com", 587, TlsMode::Starttls),
+            Provider::Yahoo => ("smtp.mail.yahoo.com", 465, TlsMode::Tls),
+            Provider::Other => return None,
+        };
+        Some(Server {
+            host: host.into(),
+            port,
+            tls,
+        })
+    }
+
+    /// How to get a password this server accepts.
+    pub fn password_help(self) -> &'static str {
+        match self {
+            Provider::Gmail => {
+                "Gmail refuses your normal password here: create an app password.\n\
+                 \x20 1. Go to https://myaccount.google.com/security\n\
+                 \x20 2. Turn on 2-Step Verification\n\
+                 \x20 3. Open \"App passwords\", create one (e.g. \"backup-alert\")\n\
+                 \x20 4. Type the 16 letters shown (spaces are ignored)\n"
+            }
+            Provider::Outlook => {
+                "Outlook/Microsoft 365: with two-step verification on, create an app password at\n\
+                 \x20 https://account.microsoft.com/security (Advanced security options).\n\
+                 \x20 Work accounts need SMTP AUTH enabled by the administrator.\n"
+            }
+            Provider::Yahoo => {
+                "Yahoo: create an app password at https://login.yahoo.com/account/security\n\
+                 \x20 (\"Generate app password\") and use it instead of your normal password.\n"
+            }
+            Provider::Other => {
+                "Use the SMTP password of the mailbox (your provider's control panel shows\n\
+                 \x20 the server name, port and whether it uses STARTTLS (587) or SSL/TLS (465)).\n"
+            }
+        }
+    }
+}
+
+/// Everything the file needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers {
+    pub provider: Provider,
+    pub server: Server,
+    pub user: String,
+    pub from: String,
+    pub password: String,
+    pub to: String,
+    pub account: String,
+    pub tls_trust_file: Option<PathBuf>,
+    pub logfile: PathBuf,
+}
+
+impl std::fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsMode::Starttls => "starttls",
+            TlsMode::Tls => "tls",
+            TlsMode::Off => "off",
+        })
+    }
+}
+
+/// The msmtprc text for the answers.
+pub fn render(a: &Answers, now: &str) -> String {
+    crate::msmtprc::render(
+        &NewAccount {
+            name: &a.account,
+            host: &a.server.host,
+            port: a.server.port,
+            tls: a.server.tls,
+            user: &a.user,
+            password: &a.password,
+            from: &a.from,
+            tls_trust_file: a.tls_trust_file.as_deref(),
+            logfile: &a.logfile,
+        },
+        now,
+    )
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Default msmtprc to write.
+pub fn default_output() -> Result<PathBuf, Error> {
+    if is_root() {
+        return Ok(PathBuf::from("/etc/msmtprc"));
+    }
+    home()
+        .map(|h| h.join(".msmtprc"))
+        .ok_or_else(|| Error::Usage("HOME is not set: pass --output FILE".into()))
+}
+
+fn default_logfile() -> PathBuf {
+    if is_root() {
+        return PathBuf::from("/var/log/msmtp.log");
+    }
+    home()
+        .map(|h| h.join(".msmtp.log"))
+        .unwrap_or_else(|| PathBuf::from("msmtp.log"))
+}
+
+fn default_trust_file() -> Option<PathBuf> {
+    let p = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
+    p.exists().then_some(p)
+}
+
+/// The dialogue: reads answers from `input`, writes prompts to `out`.
+struct Dialogue<'a> {
+    input: &'a mut dyn BufRead,
+    out: &'a mut dyn Write,
+    interactive: bool,
+}
+
+impl Dialogue<'_> {
+    fn text(
+        &mut self,
+        given: Option<String>,
+        prompt: &str,
+        flag: &str,
+        default: Option<&str>,
+    ) -> Result<String, Error> {
+        if let Some(v) = given {
+            return Ok(v);
+        }
+        if !self.interactive {
+            if let Some(d) = default {
+                return Ok(d.to_string());
+            }
+            return Err(Error::Usage(format!(
+                "setup: {flag} is required when stdin is not a terminal"
+            )));
+        }
+        loop {
+            let p = match default {
+                Some(d) => format!("{prompt} [{d}]: "),
+                None => format!("{prompt}: "),
+            };
+            let answer = ask(&p, self.input, self.out)
+                .map_err(|e| Error::io("cannot read the answer", e))?
+                .ok_or_else(|| Error::Usage("setup: input ended".into()))?;
+            let answer = answer.trim().to_string();
+            if !answer.is_empty() {
+                return Ok(answer);
+            }
+            if let Some(d) = default {
+                return Ok(d.to_string());
+            }
+        }
+    }
+
+    fn say(&mut self, text: &str) -> Result<(), Error> {
+        if self.interactive {
+            self.out
+                .write_all(text.as_bytes())
+                .and_then(|_| self.out.flush())
+                .map_err(|e| Error::io("cannot write to the terminal", e))?;
+        }
+        Ok(())
+    }
+
+    fn yes(&mut self, prompt: &str) -> Result<bool, Error> {
+        let a = ask(&format!("{prompt} [y/N]: "), self.input, self.out)
+            .map_err(|e| Error::io("cannot read the answer", e))?
+            .unwrap_or_default();
+        Ok(matches!(a.trim(), "y" | "Y" | "yes" | "o" | "oui"))
+    }
+}
+
+fn address(v: &str, what: &str) -> Result<String, Error> {
+    parse_mailbox(v)
+        .map(|m| m.email.to_string())
+        .map_err(|_| Error::Usage(format!("setup: `{v}` is not a valid {what} address")))
+}
+
+fn provider_menu(d: &mut Dialogue<'_>) -> Result<Provider, Error> {
+    d.say("Mail provider:\n  1) Gmail\n  2) Outlook / Hotmail / Microsoft 365\n  3) Yahoo\n  4) Other SMTP server\n")?;
+    loop {
+        let c = d.text(None, "Choice [1-4]", "--provider", None)?;
+        match c.as_str() {
+            "1" | "gmail" => return Ok(Provider::Gmail),
+            "2" | "outlook" => return Ok(Provider::Outlook),
+            "3" | "yahoo" => return Ok(Provider::Yahoo),
+            "4" | "other" => return Ok(Provider::Other),
+            _ => d.say("Please answer 1, 2, 3 or 4.\n")?,
+        }
+    }
+}
+
+fn tls_menu(d: &mut Dialogue<'_>) -> Result<TlsMode, Error> {
+    loop {
+        let c = d.text(
+            None,
+            "Encryption: 1) STARTTLS (587)  2) SSL/TLS (465)  3) none",
+            "--tls",
+            Some("1"),
+        )?;
+        match c.as_str() {
+            "1" | "starttls" => return Ok(TlsMode::Starttls),
+            "2" | "tls" | "ssl" => return Ok(TlsMode::Tls),
+            "3" | "off" | "none" => return Ok(TlsMode::Off),
+            _ => d.say("Please answer 1, 2 or 3.\n")?,
+        }
+    }
+}
+
+fn read_password(
+    args: &SetupArgs,
+    provider: Provider,
+    d: &mut Dialogue<'_>,
+) -> Result<String, Error> {
+    let raw = if let Some(f) = &args.password_file {
+        let text = fs::read_to_string(f).map_err(|e| Error::no_input(f, e))?;
+        text.lines().next().unwrap_or("").to_string()
+    } else if args.password_stdin {
+        read_line(d.input)
+            .map_err(|e| Error::io("cannot read the password from stdin", e))?
+            .unwrap_or_default()
+    } else if d.interactive {
+        loop {
+            let p = ask_password("Password (not shown): ", d.input, d.out)
+                .map_err(|e| Error::io("cannot read the password", e))?
+                .ok_or_else(|| Error::Usage("setup: input ended".into()))?;
+            if !p.is_empty() {
+                break p;
+            }
+        }
+    } else {
+        return Err(Error::Usage(
+            "setup: give the password with --password-file FILE or --password-stdin (never on the command line)".into(),
+        ));
+    };
+    let password = if provider == Provider::Gmail {
+        // Google shows app passwords as "abcd efgh ijkl mnop".
+        raw.split_whitespace().collect::<String>()
+    } else {
+        raw
+    };
+    if password.is_empty() {
+        return Err(Error::Usage("setup: the password is empty".into()));
+    }
+    if password.contains(['\n', '\r', '\0']) {
+        return Err(Error::Usage(
+            "setup: the password contains a line break".into(),
+        ));
+    }
+    Ok(password)
+}
+
+/// Gather the answers from flags and, when interactive, the dialogue.
+fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
+    d.say("backup-alert setup: mail alerts through your mail account\n\n")?;
+    let provider = match args.provider {
+        Some(p) => p,
+        None if d.interactive => provider_menu(d)?,
+        None => {
+            return Err(Error::Usage(
+                "setup: --provider is required when stdin is not a terminal".into(),
+            ))
+        }
+    };
+    let server = match provider.server() {
+        Some(s) if args.host.is_none() && args.port.is_none() && args.tls.is_none() => s,
+        preset => {
+            let host = d.text(
+                args.host
+                    .clone()
+                    .or(preset.as_ref().map(|s| s.host.clone())),
+                "SMTP server",
+                "--host",
+                None,
+            )?;
+            let tls = match args.tls.or(preset.as_ref().map(|s| s.tls)) {
+                Some(t) => t,
+                None if d.interactive => tls_menu(d)?,
+                None => TlsMode::Starttls,
+            };
+            let default_port = if tls == TlsMode::Tls { "465" } else { "587" };
+            let port = match args.port.or(preset.as_ref().map(|s| s.port)) {
+                Some(p) => p,
+                None => {
+                    let p = d.text(None, "Port", "--port", Some(default_port))?;
+                    p.parse()
+                        .map_err(|_| Error::Usage(format!("setup: `{p}` is not a port number")))?
+                }
+            };
+            Server { host, port, tls }
+        }
+    };
+    d.say(&format!("\n{}\n", provider.password_help()))?;
+    let user = d.text(args.user.clone(), "Login (mail address)", "--user", None)?;
+    let from = match &args.from {
+        Some(f) => address(f, "sender")?,
+        None if user.contains('@') => address(&user, "sender")?,
+        None => address(&d.text(None, "Sender address", "--from", None)?, "sender")?,
+    };
+    let password = read_password(args, provider, d)?;
+    let to = loop {
+        let t = d.text(args.to.clone(), "Send alerts to", "--to", Some(&from))?;
+        match address(&t, "recipient") {
+            Ok(a) => break a,
+            Err(e) if d.interactive && args.to.is_none() => d.say(&format!("{e}\n"))?,
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(Answers {
+        provider,
+        server,
+        user,
+        from,
+        password,
+        to,
+        account: args.account.clone(),
+        tls_trust_file: args.tls_trust_file.clone().or_else(default_trust_file),
+        logfile: args.logfile.clone().unwrap_or_else(default_logfile),
+    })
+}
+
+/// Record the recipient (and a non-default msmtprc) in a new settings file so later
+/// alerts need no `--to`. An existing file is never rewritten (its comments and layout
+/// belong to its owner): the caller prints what to add instead.
+fn save_settings(path: &Path, to: &str, msmtprc: Option<&Path>) -> Result<bool, Error> {
+    if path.exists() {
+        return Ok(false);
+    }
+    let mut text = format!(
+        "# backup-alert settings, written by `backup-alert setup`.\n[default]\nto = {to}\n"
+    );
+    if let Some(rc) = msmtprc {
+        text.push_str(&format!("msmtprc = {}\n", rc.display()));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| Error::cant_create(parent, e))?;
+    }
+    fs::write(path, text).map_err(|e| Error::cant_create(path, e))?;
+    Ok(true)
+}
+
+/// Run the wizard with the real stdin/stderr.
+pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Result<u8, Error> {
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let mut out = io::stderr();
+    let interactive = stdin_is_terminal() && !args.password_stdin;
+    let mut d = Dialogue {
+        input: &mut input,
+        out: &mut out,
+        interactive,
+    };
+    let answers = gather(&args, &mut d)?;
+    let output = match &args.output {
+        Some(o) => o.clone(),
+        None => default_output()?,
+    };
+    if output.exists() && !args.force {
+        if !interactive {
+            return Err(Error::Usage(format!(
+                "setup: {} exists; pass --force to replace it (a .bak copy is kept)",
+                output.display()
+            )));
+        }
+        if !d.yes(&format!(
+            "{} exists. Replace it (a .bak copy is kept)?",
+            output.display()
+        ))? {
+            d.say("Nothing written.\n")?;
+            return Ok(1);
+        }
+    }
+    let now = chrono::Local::now()
+        .format("%Y-%m-%d %H:%M:%S %z")
+        .to_string();
+    let backup = write_private(&output, &render(&answers, &now))?;
+    let mut report = format!("backup-alert: wrote {} (mode 0600)", output.display());
+    if let Some(b) = &backup {
+        report.push_str(&format!("; previous version kept as {}", b.display()));
+    }
+    writeln!(io::stderr(), "{report}").map_err(|e| Error::io("stderr", e))?;
+
+    if !args.no_settings {
+        let target = settings_file.map(Path::to_path_buf).or_else(|| {
+            if is_root() {
+                Some(crate::settings::system_path())
+            } else {
+                crate::settings::user_path()
+            }
+        });
+        if let Some(t) = target {
+            let default_rc = default_output().ok();
+            let rc = (default_rc.as_deref() != Some(output.as_path())).then_some(output.as_path());
+            save_settings(&t, &answers.to, rc)?;
+            let _ = writeln!(
+                io::stderr(),
+                "backup-alert: alerts will go to {} (saved in {})",
+                answers.to,
+                t.display()
+            );
+        }
+    }
+
+    if args.no_test {
+        return Ok(0);
+    }
+    let mut alert = Alert::new(Status::Success, "backup-alert configured", ctx.host.clone());
+    alert.message = format!(
+        "Mail alerts from {} work.\n\nYou will receive backup results here: successes, failures and warnings.",
+        ctx.host
+    );
+    alert.fact(
+        "Server",
+        format!(
+            "{}:{} ({})",
+            answers.server.host, answers.server.port, answers.server.tls
+        ),
+    );
+    alert.fact("Account", answers.account.clone());
+    alert.fact("Configuration", output.display().to_string());
+    let target = Target::resolve(
+        std::slice::from_ref(&answers.to),
+        Some(&answers.from),
+        Some(&answers.account),
+        Some(output.clone()),
+        &ctx.settings,
+    )?;
+    let policy = FloodPolicy {
+        window: std::time::Duration::ZERO,
+        state_dir: None,
+    };
+    match send_alert(
+        alert,
+        "backup-alert setup",
+        &target,
+        &policy,
+        false,
+        &mut io::stderr(),
+    ) {
+        Ok(Sent::Queued(id)) => {
+            let _ = writeln!(
+                io::stderr(),
+                "backup-alert: test alert queued as {id}: the server could not be reached yet"
+            );
+            Ok(0)
+        }
+        Ok(_) => {
+            let _ = writeln!(
+                io::stderr(),
+                "backup-alert: test alert sent to {}",
+                answers.to
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            let _ = writeln!(
+                io::stderr(),
+                "backup-alert: the test alert failed: {e}\nbackup-alert: check the password (an app password for Gmail/Outlook/Yahoo) and the server, then run setup again or edit {}",
+                output.display()
+            );
+            Ok(e.exit_code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers() -> Answers {
+        Answers {
+            provider: Provider::Gmail,
+            server: Provider::Gmail.server().unwrap(),
+            user: "me@gmail.com".into(),
+            from: "me@gmail.com".into(),
+            password: "abcdefghijklmnop".into(),
+            to: "admin@example.com".into(),
+            account: "backup".into(),
+            tls_trust_file: Some(PathBuf::from("/etc/ssl/certs/ca-certificates.crt")),
+            logfile: PathBuf::from("/var/log/msmtp.log"),
+        }
+    }
+
+    #[test]
+    fn providers() {
+        assert_eq!(
+            Provider::Outlook.server().unwrap().host,
+            "smtp.office365.com"
+        );
+        let y = Provider::Yahoo.server().unwrap();
+        assert_eq!((y.port, y.tls), (465, TlsMode::Tls));
+        assert!(Provider::Other.server().is_none());
+    }
+
+    #[test]
+    fn renders_an_msmtprc() {
+        let text = render(&answers(), "now");
+        assert!(
+            text.contains("tls            on\ntls_starttls   on\n"),
+            "{text}"
+        );
+        assert!(text.contains("host           smtp.gmail.com\nport           587\n"));
+        assert!(text.contains("password       abcdefghijklmnop\n"));
+        assert!(text.ends_with("account default : backup\n"));
+        let mut y = answers();
+        y.server = Provider::Yahoo.server().unwrap();
+        assert!(render(&y, "now").contains("tls_starttls   off\n"));
+    }
+
+    #[test]
+    fn non_interactive_needs_flags_and_strips_gmail_spaces() {
+        let mut input: &[u8] = b"abcd efgh ijkl mnop\n";
+        let mut out = Vec::new();
+        let mut d = Dialogue {
+            input: &mut input,
+            out: &mut out,
+            interactive: false,
+        };
+        let args = SetupArgs {
+            provider: Some(Provider::Gmail),
+            host: None,
+            port: None,
+            tls: None,
+            user: Some("me@gmail.com".into()),
+            from: None,
+            to: Some("admin@example.com".into()),
+            password_file: None,
+            password_stdin: true,
+            output: None,
+            force: false,
+            no_test: true,
+            account: "backup".into(),
+            tls_trust_file: None,
+            logfile: None,
+            no_settings: true,
+        };
+        let a = gather(&args, &mut d).unwrap();
+        assert_eq!(a.password, "abcdefghijklmnop");
+        assert_eq!(a.from, "me@gmail.com");
+        assert!(out.is_empty(), "no prompts when not interactive");
+        let mut empty: &[u8] = b"";
+        let mut d = Dialogue {
+            input: &mut empty,
+            out: &mut out,
+            interactive: false,
+        };
+        let no_pw = SetupArgs {
+            password_stdin: false,
+            ..args
+        };
+        assert!(matches!(gather(&no_pw, &mut d), Err(Error::Usage(_))));
+    }
+}

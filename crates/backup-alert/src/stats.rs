@@ -1,0 +1,375 @@
+//! `stats`: read an msmtp-format log (rsmtp writes the same lines) and count what was sent
+//! and what failed, by reason, with the last failure and its time.
+//!
+//! A line is `<time> host=H tls=on auth=on [user=U] from=F recipients=a,b [mailsize=N]
+//! [smtpstatus=NNN smtpmsg='…'] [errormsg='…'] exitcode=EX_…`. The time prefix follows the
+//! account's `logfile_time_format` (msmtp's default `%b %d %H:%M:%S`, possibly in another
+//! language), so it is kept as text and parsed only for `--since`: lines whose time cannot
+//! be read are counted when no `--since` is given and reported as skipped otherwise.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveDateTime, TimeZone};
+
+use crate::cli::{Context, StatsArgs};
+use crate::error::Error;
+use crate::units::parse_duration;
+
+/// One parsed log line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogEntry {
+    /// The time prefix as written.
+    pub time: String,
+    /// `key=value` fields in order, quotes removed.
+    pub fields: Vec<(String, String)>,
+}
+
+impl LogEntry {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn exitcode(&self) -> &str {
+        self.get("exitcode").unwrap_or("")
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.exitcode() == "EX_OK"
+    }
+
+    /// Why it failed: exit code plus the server's reply or the error message.
+    pub fn reason(&self) -> String {
+        let mut r = self.exitcode().to_string();
+        if let Some(status) = self.get("smtpstatus") {
+            r.push_str(&format!(" smtpstatus={status}"));
+            if let Some(msg) = self.get("smtpmsg") {
+                r.push_str(&format!(" '{msg}'"));
+            }
+        }
+        if let Some(msg) = self.get("errormsg") {
+            r.push_str(&format!(" errormsg='{msg}'"));
+        }
+        r
+    }
+}
+
+fn is_key(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// Parse one log line; `None` when it is not an msmtp line (no ` host=` and `exitcode=`).
+pub fn parse_line(line: &str) -> Option<LogEntry> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    let start = if line.starts_with("host=") {
+        0
+    } else {
+        line.find(" host=")? + 1
+    };
+    let time = line[..start].trim().to_string();
+    let mut rest = &line[start..];
+    let mut fields = Vec::new();
+    while !rest.is_empty() {
+        rest = rest.trim_start();
+        let eq = rest.find('=')?;
+        let key = &rest[..eq];
+        if !is_key(key) {
+            return None;
+        }
+        let after = &rest[eq + 1..];
+        let (value, remaining) = if let Some(quoted) = after.strip_prefix('\'') {
+            // The message itself may contain quotes: the value ends at a quote followed
+            // by ` key=` or the end of the line.
+            let mut end = None;
+            for (i, _) in quoted.match_indices('\'') {
+                let tail = &quoted[i + 1..];
+                if tail.is_empty() {
+                    end = Some(i);
+                    break;
+                }
+                if let Some(t) = tail.strip_prefix(' ') {
+                    if t.find('=').is_some_and(|e| is_key(&t[..e])) {
+                        end = Some(i);
+                        break;
+                    }
+                }
+            }
+            let end = end.unwrap_or(quoted.len());
+            let value = &quoted[..end];
+            let remaining = quoted.get(end + 1..).unwrap_or("");
+            (value, remaining)
+        } else {
+            let end = after.find(' ').unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        fields.push((key.to_string(), value.to_string()));
+        rest = remaining;
+    }
+    let entry = LogEntry { time, fields };
+    entry.get("exitcode")?;
+    Some(entry)
+}
+
+/// Read the time prefix: msmtp's default `%b %d %H:%M:%S` (year taken as the latest one
+/// not in the future), ISO-like `%Y-%m-%d %H:%M:%S`, or `%Y %b %d %H:%M:%S`.
+pub fn parse_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
+    let text = text.trim();
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y %b %d %H:%M:%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
+            return Local.from_local_datetime(&t).earliest();
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Local));
+    }
+    let with_year = format!("{} {text}", now.year());
+    let t = NaiveDateTime::parse_from_str(&with_year, "%Y %b %d %H:%M:%S").ok()?;
+    let t = Local.from_local_datetime(&t).earliest()?;
+    if t > now + chrono::Duration::days(1) {
+        // "Dec 31" read in January belongs to last year.
+        let t = NaiveDateTime::parse_from_str(
+            &format!("{} {text}", now.year() - 1),
+            "%Y %b %d %H:%M:%S",
+        )
+        .ok()?;
+        return Local.from_local_datetime(&t).earliest();
+    }
+    Some(t)
+}
+
+/// `--since`: a duration back from now (`24h`) or a date / date and time.
+pub fn parse_since(text: &str, now: DateTime<Local>) -> Result<DateTime<Local>, Error> {
+    if let Ok(d) = parse_duration(text) {
+        let d = chrono::Duration::from_std(d)
+            .map_err(|_| Error::Usage(format!("--since {text}: too far back")))?;
+        return Ok(now - d);
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        if let Some(t) = day
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| Local.from_local_datetime(&t).earliest())
+        {
+            return Ok(t);
+        }
+    }
+    for fmt in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text.trim(), fmt) {
+            if let Some(t) = Local.from_local_datetime(&t).earliest() {
+                return Ok(t);
+            }
+        }
+    }
+    Err(Error::Usage(format!(
+        "--since `{text}`: use a duration (24h, 7d) or a date (2026-11-20, \"2026-11-20 08:00\")"
+    )))
+}
+
+/// Counts over a log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub sent: u64,
+    pub failed: u64,
+    /// Failure reason → count.
+    pub reasons: BTreeMap<String, u64>,
+    pub last_failure: Option<LogEntry>,
+    /// Lines skipped because their time could not be read (only with --since).
+    pub undated: u64,
+}
+
+impl Summary {
+    pub fn add(&mut self, e: LogEntry) {
+        if e.is_success() {
+            self.sent += 1;
+        } else {
+            self.failed += 1;
+            *self.reasons.entry(e.reason()).or_insert(0) += 1;
+            self.last_failure = Some(e);
+        }
+    }
+
+    pub fn render(&self, source: &str) -> String {
+        let mut out = format!("{source}\nsent:   {}\nfailed: {}\n", self.sent, self.failed);
+        let mut reasons: Vec<_> = self.reasons.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (reason, n) in reasons {
+            out.push_str(&format!("  {n:>5}  {reason}\n"));
+        }
+        if let Some(f) = &self.last_failure {
+            let to = f.get("recipients").unwrap_or("?");
+            out.push_str(&format!(
+                "last failure: {} {} (recipients={to})\n",
+                if f.time.is_empty() {
+                    "(no time)"
+                } else {
+                    &f.time
+                },
+                f.reason()
+            ));
+        }
+        if self.undated > 0 {
+            out.push_str(&format!(
+                "note: {} line(s) with an unreadable time were left out\n",
+                self.undated
+            ));
+        }
+        out
+    }
+}
+
+/// Summarise log text (as lines), keeping entries at or after `since`.
+pub fn summarise<I: Iterator<Item = String>>(
+    lines: I,
+    since: Option<DateTime<Local>>,
+    now: DateTime<Local>,
+) -> Summary {
+    let mut s = Summary::default();
+    for line in lines {
+        let Some(e) = parse_line(&line) else { continue };
+        if let Some(since) = since {
+            match parse_time(&e.time, now) {
+                Some(t) if t < since => continue,
+                Some(_) => {}
+                None => {
+                    s.undated += 1;
+                    continue;
+                }
+            }
+        }
+        s.add(e);
+    }
+    s
+}
+
+/// The log to read: flag, then settings, then the msmtprc, then /var/log/msmtp.log.
+fn log_path(args: &StatsArgs, ctx: &Context) -> PathBuf {
+    if let Some(p) = &args.log {
+        return p.clone();
+    }
+    if let Some(p) = &ctx.settings.logfile {
+        return p.clone();
+    }
+    let config = args.config.clone().or_else(|| ctx.settings.msmtprc.clone());
+    crate::msmtprc::default_logfile(config.as_deref(), ctx.settings.account.as_deref())
+        .unwrap_or_else(|| PathBuf::from("/var/log/msmtp.log"))
+}
+
+pub fn main(args: StatsArgs, ctx: &Context) -> Result<u8, Error> {
+    let now = Local::now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, now))
+        .transpose()?;
+    let path = log_path(&args, ctx);
+    let file = File::open(&path).map_err(|e| Error::no_input(&path, e))?;
+    let lines = BufReader::new(file)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .map(|l| String::from_utf8_lossy(&l).into_owned());
+    let summary = summarise(lines, since, now);
+    let source = match since {
+        Some(t) => format!("{} since {}", path.display(), t.format("%Y-%m-%d %H:%M:%S")),
+        None => path.display().to_string(),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(summary.render(&source).as_bytes())
+        .map_err(|e| Error::io("cannot write to stdout", e))?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "Nov 21 16:03:07 host=smtp.gmail.com tls=on auth=on user=me@x.example from=me@x.example recipients=a@x.example,b@x.example mailsize=1234 smtpstatus=250 smtpmsg='250 2.0.0 OK  1700000000 abc.123 - gsmtp' exitcode=EX_OK";
+    const TEMP: &str = "déc. 21 18:00:15 host=smtp.gmail.com tls=on auth=on from=me@x.example recipients=me@x.example errormsg='Connection refused' exitcode=EX_TEMPFAIL";
+    const AUTH: &str = "Nov 21 17:00:00 host=smtp.gmail.com tls=on auth=on user=me from=me@x.example recipients=me@x.example smtpstatus=535 smtpmsg='535-5.7.8 Username and Password not accepted. it's a 'test'' errormsg='authentication failed (method PLAIN)' exitcode=EX_NOPERM";
+
+    #[test]
+    fn parses_msmtp_lines() {
+        let e = parse_line(OK).unwrap();
+        assert_eq!(e.time, "Nov 21 16:03:07");
+        assert_eq!(e.get("host"), Some("smtp.gmail.com"));
+        assert_eq!(e.get("recipients"), Some("a@x.example,b@x.example"));
+        assert_eq!(
+            e.get("smtpmsg"),
+            Some("250 2.0.0 OK  1700000000 abc.123 - gsmtp")
+        );
+        assert!(e.is_success());
+        let t = parse_line(TEMP).unwrap();
+        assert_eq!(t.time, "déc. 21 18:00:15");
+        assert_eq!(t.reason(), "EX_TEMPFAIL errormsg='Connection refused'");
+    }
+
+    #[test]
+    fn quotes_inside_messages() {
+        let e = parse_line(AUTH).unwrap();
+        assert_eq!(
+            e.get("smtpmsg"),
+            Some("535-5.7.8 Username and Password not accepted. it's a 'test'")
+        );
+        assert_eq!(
+            e.get("errormsg"),
+            Some("authentication failed (method PLAIN)")
+        );
+        assert_eq!(e.exitcode(), "EX_NOPERM");
+    }
+
+    #[test]
+    fn other_lines_are_ignored() {
+        assert!(parse_line("").is_none());
+        assert!(parse_line("random text host=x").is_none());
+        assert!(parse_line("Nov 21 host=x weird key=v").is_none());
+    }
+
+    #[test]
+    fn summary_counts_by_reason() {
+        let now = Local.with_ymd_and_hms(2026, 11, 21, 20, 0, 0).unwrap();
+        let lines = [OK, TEMP, AUTH, TEMP, OK, "garbage"].map(String::from);
+        let s = summarise(lines.into_iter(), None, now);
+        assert_eq!((s.sent, s.failed), (2, 3));
+        assert_eq!(s.reasons["EX_TEMPFAIL errormsg='Connection refused'"], 2);
+        assert_eq!(s.last_failure.as_ref().unwrap().time, "déc. 21 18:00:15");
+        let text = s.render("/var/log/msmtp.log");
+        assert!(text.contains("sent:   2\nfailed: 3\n"), "{text}");
+        assert!(
+            text.contains("      2  EX_TEMPFAIL errormsg='Connection refused'"),
+            "{text}"
+        );
+        assert!(
+            text.contains("last failure: déc. 21 18:00:15 EX_TEMPFAIL"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn since_filters_by_time() {
+        let now = Local.with_ymd_and_hms(2026, 11, 21, 20, 0, 0).unwrap();
+        let since = parse_since("3h", now).unwrap();
+        let lines = [OK, AUTH, TEMP].map(String::from);
+        let s = summarise(lines.into_iter(), Some(since), now);
+        // 16:03 is before 17:00; "déc." cannot be read
+        assert_eq!((s.sent, s.failed, s.undated), (0, 1, 1));
+        let day = parse_since("2026-11-21", now).unwrap();
+        assert_eq!(day.format("%H:%M").to_string(), "00:00");
+        assert!(parse_since("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn times_without_a_year() {
+        let jan = Local.with_ymd_and_hms(2027, 1, 2, 10, 0, 0).unwrap();
+        let t = parse_time("Dec 31 23:00:00", jan).unwrap();
+        assert_eq!(t.year(), 2026);
+        let t = parse_time("2026-11-21 10:00:00", jan).unwrap();
+        assert_eq!(t.day(), 21);
+    }
+}

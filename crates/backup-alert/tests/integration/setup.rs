@@ -1,0 +1,393 @@
+//! `setup`: non-interactive (flags, password on stdin) and interactive through a
+//! pseudo-terminal (python3's pty module), against a STARTTLS + AUTH test server: the
+//! file written (mode 0600, contents, .bak), the test alert received, echo off.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use rsmtp_testserver::{ServerOptions, TestServer, Tls};
+
+use crate::*;
+
+fn tls_server() -> TestServer {
+    TestServer::start(
+        ServerOptions::new()
+            .tls(Tls::StartTls)
+            .auth("alice@example.com", "s3cret pw"),
+    )
+}
+
+fn setup_cmd(env: &Env, server: &TestServer, out: &std::path::Path, extra: &[&str]) -> Command {
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "127.0.0.1",
+        "--tls",
+        "starttls",
+    ])
+    .args(["--port", &server.port().to_string()])
+    .args([
+        "--tls-trust-file",
+        server.ca().ca_pem_path().to_str().unwrap(),
+    ])
+    .args([
+        "--user",
+        "alice@example.com",
+        "--to",
+        TO,
+        "--password-stdin",
+    ])
+    .args(["--logfile", env.log.to_str().unwrap()])
+    .args(["--output", out.to_str().unwrap()])
+    .args([
+        "--settings",
+        env.home
+            .join(".config/backup-alert/config")
+            .to_str()
+            .unwrap(),
+    ])
+    .args(extra);
+    c
+}
+
+#[test]
+fn non_interactive_setup_writes_0600_and_sends_a_test() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let r = run_with_input(setup_cmd(&env, &server, &out, &[]), b"s3cret pw\n");
+    r.assert_code(0);
+    assert!(r.stderr.contains("test alert sent"), "{}", r.stderr);
+    let meta = std::fs::metadata(&out).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains(&format!("port           {}\n", server.port())),
+        "{text}"
+    );
+    assert!(text.contains("tls_starttls   on\n"));
+    assert!(text.contains("password       s3cret pw\n"));
+    assert!(text.contains("account default : backup\n"));
+    assert!(
+        !r.stderr.contains("s3cret"),
+        "password printed: {}",
+        r.stderr
+    );
+
+    let msg = one_message(&server);
+    assert!(msg.tls);
+    assert_eq!(
+        msg.auth.as_ref().map(|a| a.identity.as_str()),
+        Some("alice@example.com")
+    );
+    assert_eq!(msg.mail_from, "alice@example.com");
+    assert!(parse(&msg)
+        .subject()
+        .unwrap()
+        .ends_with("backup-alert configured"));
+
+    // the recipient was recorded for later alerts
+    let settings = std::fs::read_to_string(env.home.join(".config/backup-alert/config")).unwrap();
+    assert!(settings.contains(TO), "{settings}");
+
+    // never overwrite without --force; with it, a .bak is kept
+    let again = run_with_input(setup_cmd(&env, &server, &out, &["--no-test"]), b"other\n");
+    again.assert_code(64);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    run_with_input(
+        setup_cmd(&env, &server, &out, &["--no-test", "--force"]),
+        b"new pw\n",
+    )
+    .assert_code(0);
+    let bak = env.path("msmtprc.bak");
+    assert_eq!(std::fs::read_to_string(&bak).unwrap(), text);
+    assert_eq!(
+        std::fs::metadata(&bak).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("password       new pw\n"));
+}
+
+#[test]
+fn wrong_password_is_reported_with_the_auth_exit_code() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let r = run_with_input(setup_cmd(&env, &server, &out, &[]), b"wrong\n");
+    r.assert_code(77);
+    assert!(r.stderr.contains("the test alert failed"), "{}", r.stderr);
+    assert!(out.exists(), "the file is kept for editing");
+}
+
+#[test]
+fn non_interactive_setup_needs_its_flags() {
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "gmail",
+        "--user",
+        "me@gmail.com",
+        "--to",
+        TO,
+    ])
+    .args([
+        "--output",
+        out.to_str().unwrap(),
+        "--no-test",
+        "--no-settings",
+    ]);
+    let r = run(c);
+    r.assert_code(64);
+    assert!(r.stderr.contains("--password-file"), "{}", r.stderr);
+    assert!(!out.exists());
+}
+
+#[test]
+fn gmail_preset_from_a_password_file() {
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let pw = env.path("pw");
+    std::fs::write(&pw, "abcd efgh ijkl mnop\n").unwrap();
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "gmail",
+        "--user",
+        "me@gmail.com",
+        "--to",
+        TO,
+        "--no-test",
+        "--no-settings",
+    ])
+    .args([
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    run(c).assert_code(0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("host           smtp.gmail.com\nport           587\n"),
+        "{text}"
+    );
+    assert!(text.contains("password       abcdefghijklmnop\n"));
+}
+
+/// Drive the wizard through a pseudo-terminal: answer each prompt when it appears,
+/// and report everything the terminal showed.
+const PTY_DRIVER: &str = r#"
+import os, pty, sys, time, select, json
+answers = json.loads(sys.argv[1])
+argv = sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+seen = b""
+def read_until(needle, timeout=20):
+    global seen
+    end = time.time() + timeout
+    while needle.encode() not in seen:
+        if time.time() > end:
+            sys.stdout.write(seen.decode(errors="replace"))
+            sys.exit("timeout waiting for %r" % needle)
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                data = b""
+            if not data:
+                sys.stdout.write(seen.decode(errors="replace"))
+                sys.exit("eof waiting for %r" % needle)
+            seen += data
+for prompt, answer in answers:
+    read_until(prompt)
+    time.sleep(0.1)
+    os.write(fd, (answer + "\r").encode())
+    seen = seen.replace(prompt.encode(), b"<<" + prompt.encode() + b">>", 1)
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    seen += data
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+#[test]
+fn interactive_setup_through_a_pty() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let answers = format!(
+        r#"[["Choice [1-4]", "4"], ["SMTP server", "127.0.0.1"], ["Encryption", "1"], ["Port", "{}"], ["Login", "alice@example.com"], ["Password (not shown)", "s3cret pw"], ["Send alerts to", "{TO}"]]"#,
+        server.port()
+    );
+    let mut c = env.cmd_as(python3());
+    c.args(["-c", PTY_DRIVER, &answers, BIN, "setup"])
+        .args([
+            "--tls-trust-file",
+            server.ca().ca_pem_path().to_str().unwrap(),
+        ])
+        .args([
+            "--logfile",
+            env.log.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .arg("--no-settings");
+    let r = run(c);
+    r.assert_code(0);
+    // the typed login was echoed, the password was not
+    assert!(r.stdout.contains("alice@example.com"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("s3cret"),
+        "password echoed: {}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("SMTP password"), "{}", r.stdout);
+    assert!(r.stdout.contains("test alert sent"), "{}", r.stdout);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("password       s3cret pw\n"), "{text}");
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let msg = one_message(&server);
+    assert_eq!(
+        msg.auth.as_ref().map(|a| a.identity.as_str()),
+        Some("alice@example.com")
+    );
+}
+
+#[test]
+fn interactive_setup_asks_before_replacing() {
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    std::fs::write(&out, "# mine\n").unwrap();
+    let answers = r#"[["Login", "me@gmail.com"], ["Password (not shown)", "abcdefghijklmnop"], ["Send alerts to", "admin@example.com"], ["Replace it", "n"]]"#;
+    let mut c = env.cmd_as(python3());
+    c.args([
+        "-c",
+        PTY_DRIVER,
+        answers,
+        BIN,
+        "setup",
+        "--provider",
+        "gmail",
+        "--no-test",
+        "--no-settings",
+    ])
+    .args(["--output", out.to_str().unwrap()]);
+    let r = run(c);
+    r.assert_code(1);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "# mine\n");
+}
+
+/// The file setup writes is an msmtprc that msmtp itself (1.8.23, Debian) accepts — with
+/// a password that needs quoting — and rsmtp reads the same password from it.
+/// Skipped when /usr/bin/msmtp is absent (`.ci/run` installs it).
+#[test]
+fn msmtp_and_rsmtp_both_use_the_written_file() {
+    let msmtp = std::path::Path::new("/usr/bin/msmtp");
+    if !msmtp.exists() {
+        eprintln!("skipped: /usr/bin/msmtp not installed");
+        return;
+    }
+    let password = r#" p"w\ x #y"#; // leading blank, quote, backslash, hash
+    let server = TestServer::start(
+        ServerOptions::new()
+            .tls(Tls::StartTls)
+            .auth("alice@example.com", password),
+    );
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let r = run_with_input(
+        setup_cmd(&env, &server, &out, &["--no-settings"]),
+        format!("{password}\n").as_bytes(),
+    );
+    r.assert_code(0);
+    let first = one_message(&server);
+    assert!(first.auth.as_ref().is_some_and(|a| a.success));
+
+    let mut c = env.cmd_as(msmtp);
+    c.args(["-C", out.to_str().unwrap(), "-a", "backup", TO]);
+    run_with_input(c, b"Subject: from msmtp\n\nsame file\n").assert_code(0);
+    let msgs = server.wait_for_messages(2, WAIT);
+    assert_eq!(msgs.len(), 2, "msmtp could not send with the written file");
+    assert_eq!(
+        msgs[1].auth.as_ref().map(|a| a.identity.as_str()),
+        Some("alice@example.com")
+    );
+}
+
+/// Ctrl-C at the password prompt: the wizard dies of SIGINT, but the terminal has its
+/// echo back and nothing was written.
+const PTY_INTERRUPT: &str = r#"
+import os, pty, sys, time, select, termios
+argv = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+seen = b""
+end = time.time() + 20
+while b"Password (not shown)" not in seen:
+    if time.time() > end:
+        sys.exit("no password prompt: %r" % seen)
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        seen += os.read(fd, 4096)
+time.sleep(0.2)
+off = not (termios.tcgetattr(fd)[3] & termios.ECHO)
+os.write(fd, b"\x03")
+_, status = os.waitpid(pid, 0)
+on = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+print("echo-off-while-typing=%s echo-restored=%s signal=%s" % (off, on, os.WTERMSIG(status) if os.WIFSIGNALED(status) else None))
+"#;
+
+#[test]
+fn ctrl_c_at_the_password_prompt_restores_echo() {
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = env.cmd_as(python3());
+    c.args([
+        "-c",
+        PTY_INTERRUPT,
+        BIN,
+        "setup",
+        "--provider",
+        "gmail",
+        "--no-settings",
+    ])
+    .args([
+        "--user",
+        "me@gmail.com",
+        "--to",
+        TO,
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    let r = run(c);
+    r.assert_code(0);
+    assert!(
+        r.stdout
+            .contains("echo-off-while-typing=True echo-restored=True signal=2"),
+        "{}",
+        r.stdout
+    );
+    assert!(!out.exists());
+}

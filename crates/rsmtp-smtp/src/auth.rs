@@ -1,0 +1,521 @@
+//! SMTP AUTH (RFC 4954): choosing a mechanism the way msmtp does and running
+//! its exchange. PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login),
+//! CRAM-MD5 (RFC 2195), XOAUTH2 (Google's), OAUTHBEARER (RFC 7628) and
+//! EXTERNAL (RFC 4422 appendix A).
+//!
+//! Every line carrying a credential is built as a redacted `Command`, so the
+//! trace shows `AUTH PLAIN [redacted]` and never the payload; error messages
+//! name the method and quote only the server's reply.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+
+use crate::capabilities::Capabilities;
+use crate::error::{ErrorKind, SmtpError, Stage};
+use crate::reply::Reply;
+use crate::settings::{Auth, Credentials};
+use crate::wire::Command;
+
+/// An AUTH mechanism rsmtp can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mechanism {
+    Plain,
+    Login,
+    CramMd5,
+    XOAuth2,
+    OAuthBearer,
+    External,
+}
+
+impl Mechanism {
+    /// The SASL name as the server announces it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::Login => "LOGIN",
+            Mechanism::CramMd5 => "CRAM-MD5",
+            Mechanism::XOAuth2 => "XOAUTH2",
+            Mechanism::OAuthBearer => "OAUTHBEARER",
+            Mechanism::External => "EXTERNAL",
+        }
+    }
+
+    /// Every mechanism, for lists in help text and messages.
+    pub const ALL: [Mechanism; 6] = [
+        Mechanism::Plain,
+        Mechanism::Login,
+        Mechanism::CramMd5,
+        Mechanism::XOAuth2,
+        Mechanism::OAuthBearer,
+        Mechanism::External,
+    ];
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Mechanism {
+    type Err = String;
+
+    /// Case-insensitive SASL name (`plain`, `cram-md5`, `xoauth2`, …).
+    fn from_str(s: &str) -> Result<Mechanism, String> {
+        Mechanism::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unsupported authentication method {s:?}"))
+    }
+}
+
+/// Sends one command and returns the server's reply; the session implements
+/// it (tracing, 421 handling, timeouts).
+pub(crate) trait Exchange {
+    fn exchange(&mut self, command: &Command) -> Result<Reply, SmtpError>;
+}
+
+/// Which mechanism to run, if any (msmtp 1.8's built-in choice, see
+/// [`Auth::Auto`]).
+pub(crate) fn choose(
+    auth: Auth,
+    caps: &Capabilities,
+    tls_active: bool,
+) -> Result<Option<Mechanism>, SmtpError> {
+    let unavailable = |msg: String| Err(SmtpError::new(ErrorKind::AuthUnavailable, msg));
+    let wanted = match auth {
+        Auth::Off => return Ok(None),
+        Auth::Auto => None,
+        Auth::Method(m) => Some(m),
+    };
+    if caps.auth.is_empty() {
+        return unavailable("the server does not support authentication".into());
+    }
+    if let Some(m) = wanted {
+        if !caps.offers_auth(m.name()) {
+            return unavailable(format!(
+                "the server does not support authentication method {m}"
+            ));
+        }
+        return Ok(Some(m));
+    }
+    let order: &[Mechanism] = if tls_active {
+        &[Mechanism::Plain, Mechanism::CramMd5, Mechanism::Login]
+    } else {
+        // Without TLS only a method that keeps the password off the wire.
+        &[Mechanism::CramMd5]
+    };
+    match order.iter().find(|m| caps.offers_auth(m.name())) {
+        Some(m) => Ok(Some(*m)),
+        None if tls_active => unavailable("cannot find a usable authentication method".into()),
+        None => unavailable(
+            "cannot use a secure authentication method without TLS \
+             (choose one explicitly with 'auth plain' or enable TLS)"
+                .into(),
+        ),
+    }
+}
+
+/// Runs the AUTH exchange for `mechanism`. `host` and `port` go into
+/// OAUTHBEARER's GS2 header (RFC 7628 §3.1).
+pub(crate) fn authenticate(
+    x: &mut dyn Exchange,
+    mechanism: Mechanism,
+    credentials: Option<&Credentials>,
+    host: &str,
+    port: u16,
+) -> Result<(), SmtpError> {
+    let need = || {
+        credentials
+            .filter(|c| !c.user.is_empty())
+            .map(|c| (c.user.as_str(), c.secret.expose()))
+            .ok_or_else(|| {
+                SmtpError::new(
+                    ErrorKind::AuthUnavailable,
+                    format!("authentication method {mechanism} needs a user name and a password"),
+                )
+            })
+    };
+    let shown = format!("AUTH {mechanism} [redacted]");
+    match mechanism {
+        Mechanism::Plain => {
+            let (user, secret) = need()?;
+            let payload = B64.encode(format!("\0{user}\0{secret}"));
+            let reply = x.exchange(&Command::secret(format!("AUTH PLAIN {payload}"), shown))?;
+            finish(mechanism, reply)
+        }
+        Mechanism::Login => {
+            let (user, secret) = need()?;
+            expect_challenge(mechanism, x.exchange(&Command::line("AUTH LOGIN".into()))?)?;
+            expect_challenge(mechanism, x.exchange(&Command::redacted(B64.encode(user)))?)?;
+            finish(
+                mechanism,
+                x.exchange(&Command::redacted(B64.encode(secret)))?,
+            )
+        }
+        Mechanism::CramMd5 => {
+            let (user, secret) = need()?;
+            let reply = x.exchange(&Command::line("AUTH CRAM-MD5".into()))?;
+            let challenge = expect_challenge(mechanism, reply)?;
+            let challenge = B64.decode(challenge.trim()).map_err(|_| {
+                SmtpError::new(
+                    ErrorKind::Protocol,
+                    "the server sent an invalid CRAM-MD5 challenge",
+                )
+            })?;
+            let response = B64.encode(format!("{user} {}", cram_md5_digest(secret, &challenge)));
+            finish(mechanism, x.exchange(&Command::redacted(response))?)
+        }
+        Mechanism::XOAuth2 => {
+            let (user, secret) = need()?;
+            expect_challenge(
+                mechanism,
+                x.exchange(&Command::line("AUTH XOAUTH2".into()))?,
+            )?;
+            let payload = B64.encode(format!("user={user}\x01auth=Bearer {secret}\x01\x01"));
+            let reply = x.exchange(&Command::redacted(payload))?;
+            after_oauth_error(x, mechanism, reply, "")
+        }
+        Mechanism::OAuthBearer => {
+            let (user, secret) = need()?;
+            let payload = B64.encode(format!(
+                "n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {secret}\x01\x01"
+            ));
+            let reply = x.exchange(&Command::secret(
+                format!("AUTH OAUTHBEARER {payload}"),
+                shown,
+            ))?;
+            // RFC 7628 §3.2.3: after an error challenge the client sends %x01.
+            after_oauth_error(x, mechanism, reply, "AQ==")
+        }
+        Mechanism::External => {
+            // The identity is not secret; "=" asks for the one the TLS
+            // client certificate establishes.
+            let identity = credentials.map(|c| c.user.as_str()).unwrap_or_default();
+            let response = if identity.is_empty() {
+                "=".to_owned()
+            } else {
+                B64.encode(identity)
+            };
+            let reply = x.exchange(&Command::line(format!("AUTH EXTERNAL {response}")))?;
+            finish(mechanism, reply)
+        }
+    }
+}
+
+/// A 334 after the OAuth payload carries an error description (base64 JSON);
+/// the exchange must be finished with a dummy response before the final reply.
+fn after_oauth_error(
+    x: &mut dyn Exchange,
+    mechanism: Mechanism,
+    reply: Reply,
+    dummy: &str,
+) -> Result<(), SmtpError> {
+    if reply.code() != 334 {
+        return finish(mechanism, reply);
+    }
+    let last = x.exchange(&Command::line(dummy.to_owned()))?;
+    match finish(mechanism, last.clone()) {
+        Ok(()) => Err(failed(mechanism, last)),
+        Err(e) => Err(e),
+    }
+}
+
+/// The base64 text of a 334 challenge, or the error for any other reply.
+fn expect_challenge(mechanism: Mechanism, reply: Reply) -> Result<String, SmtpError> {
+    if reply.code() == 334 {
+        return Ok(reply.lines().first().cloned().unwrap_or_default());
+    }
+    Err(finish(mechanism, reply).err().unwrap_or_else(|| {
+        SmtpError::new(
+            ErrorKind::Protocol,
+            format!("the server ended AUTH {mechanism} before the exchange was complete"),
+        )
+    }))
+}
+
+/// Judges the final reply (RFC 4954 §6): 235 success, 4xx temporary, any
+/// 5xx (535, 534, 530, even 504) authentication failed — Debian's msmtp
+/// exits 77 for all of them.
+fn finish(mechanism: Mechanism, reply: Reply) -> Result<(), SmtpError> {
+    match reply.code() {
+        235 => Ok(()),
+        c if reply.is_transient() => Err(SmtpError::rejected(
+            Stage::Auth,
+            format!("authentication failed temporarily (method {mechanism}, code {c})"),
+            reply,
+        )),
+        _ if reply.is_permanent() => Err(failed(mechanism, reply)),
+        _ => Err(SmtpError::new(
+            ErrorKind::Protocol,
+            format!("unexpected reply to AUTH {mechanism}: {reply}"),
+        )
+        .with_reply(reply)),
+    }
+}
+
+fn failed(mechanism: Mechanism, reply: Reply) -> SmtpError {
+    SmtpError::new(
+        ErrorKind::AuthFailed,
+        format!("authentication failed (method {mechanism}): {reply}"),
+    )
+    .with_reply(reply)
+}
+
+/// HMAC-MD5 of the challenge keyed with the password, lower-case hex (RFC 2195 §2).
+fn cram_md5_digest(secret: &str, challenge: &[u8]) -> String {
+    let mut mac = match Hmac::<md5::Md5>::new_from_slice(secret.as_bytes()) {
+        Ok(mac) => mac,
+        // HMAC accepts keys of any length; this arm cannot be taken.
+        Err(_) => return String::new(),
+    };
+    mac.update(challenge);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Recorded, Trace};
+
+    /// A scripted server: replies in order, records what the trace would show
+    /// and what went on the wire.
+    struct Script {
+        replies: Vec<Reply>,
+        wire: Vec<String>,
+        trace: Recorded,
+    }
+
+    impl Script {
+        fn new(replies: &[(u16, &str)]) -> Script {
+            Script {
+                replies: replies
+                    .iter()
+                    .rev()
+                    .map(|(c, t)| Reply::new(*c, vec![t.to_string()]))
+                    .collect(),
+                wire: vec![],
+                trace: Recorded::default(),
+            }
+        }
+    }
+
+    impl Exchange for Script {
+        fn exchange(&mut self, command: &Command) -> Result<Reply, SmtpError> {
+            self.wire
+                .push(String::from_utf8_lossy(command.wire()).into_owned());
+            self.trace.sent(command.shown());
+            self.replies
+                .pop()
+                .ok_or_else(|| SmtpError::new(ErrorKind::Io, "script exhausted"))
+        }
+    }
+
+    fn creds() -> Credentials {
+        Credentials::new("alice", "s3cr3t-pw")
+    }
+
+    fn assert_no_secret(s: &Script) {
+        let shown = s.trace.0.join("\n");
+        for secret in ["s3cr3t-pw", &B64.encode("s3cr3t-pw"), &B64.encode("alice")] {
+            assert!(!shown.contains(secret), "trace leaks {secret}: {shown}");
+        }
+        let plain = B64.encode("\0alice\0s3cr3t-pw");
+        assert!(!shown.contains(&plain[..8]), "{shown}");
+    }
+
+    #[test]
+    fn plain() {
+        let mut s = Script::new(&[(235, "ok")]);
+        authenticate(&mut s, Mechanism::Plain, Some(&creds()), "h", 25).unwrap();
+        assert_eq!(
+            s.wire,
+            [format!(
+                "AUTH PLAIN {}\r\n",
+                B64.encode("\0alice\0s3cr3t-pw")
+            )]
+        );
+        assert_eq!(s.trace.0, ["--> AUTH PLAIN [redacted]"]);
+        assert_no_secret(&s);
+    }
+
+    #[test]
+    fn login() {
+        let mut s = Script::new(&[(334, "VXNlcm5hbWU6"), (334, "UGFzc3dvcmQ6"), (235, "ok")]);
+        authenticate(&mut s, Mechanism::Login, Some(&creds()), "h", 25).unwrap();
+        assert_eq!(
+            s.wire,
+            [
+                "AUTH LOGIN\r\n".to_owned(),
+                format!("{}\r\n", B64.encode("alice")),
+                format!("{}\r\n", B64.encode("s3cr3t-pw"))
+            ]
+        );
+        assert_eq!(
+            s.trace.0,
+            ["--> AUTH LOGIN", "--> [redacted]", "--> [redacted]"]
+        );
+        assert_no_secret(&s);
+    }
+
+    #[test]
+    fn cram_md5_rfc2195_example() {
+        let challenge = B64.encode("<1896.697170952@postoffice.reston.mci.net>");
+        let mut s = Script::new(&[(334, &challenge), (235, "ok")]);
+        let c = Credentials::new("tim", "tanstaaftanstaaf");
+        authenticate(&mut s, Mechanism::CramMd5, Some(&c), "h", 25).unwrap();
+        assert_eq!(
+            s.wire[1],
+            "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n"
+        );
+        assert_eq!(s.trace.0, ["--> AUTH CRAM-MD5", "--> [redacted]"]);
+    }
+
+    #[test]
+    fn cram_md5_bad_challenge_is_protocol_error() {
+        let mut s = Script::new(&[(334, "!!not base64!!")]);
+        let e = authenticate(&mut s, Mechanism::CramMd5, Some(&creds()), "h", 25).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn xoauth2_with_error_challenge() {
+        let mut s = Script::new(&[
+            (334, ""),
+            (334, "eyJzdGF0dXMiOiI0MDEifQ=="),
+            (535, "bad token"),
+        ]);
+        let e = authenticate(&mut s, Mechanism::XOAuth2, Some(&creds()), "h", 25).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::AuthFailed);
+        assert_eq!(e.exit_code(), 77);
+        assert_eq!(
+            s.wire[1],
+            format!(
+                "{}\r\n",
+                B64.encode("user=alice\x01auth=Bearer s3cr3t-pw\x01\x01")
+            )
+        );
+        assert_eq!(s.wire[2], "\r\n");
+        assert_eq!(s.trace.0, ["--> AUTH XOAUTH2", "--> [redacted]", "--> "]);
+        assert_no_secret(&s);
+        assert!(!e.to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn oauthbearer() {
+        let mut s = Script::new(&[(235, "ok")]);
+        authenticate(
+            &mut s,
+            Mechanism::OAuthBearer,
+            Some(&creds()),
+            "smtp.example",
+            587,
+        )
+        .unwrap();
+        let expected = B64
+            .encode("n,a=alice,\x01host=smtp.example\x01port=587\x01auth=Bearer s3cr3t-pw\x01\x01");
+        assert_eq!(s.wire, [format!("AUTH OAUTHBEARER {expected}\r\n")]);
+        assert_eq!(s.trace.0, ["--> AUTH OAUTHBEARER [redacted]"]);
+    }
+
+    #[test]
+    fn external() {
+        let mut s = Script::new(&[(235, "ok")]);
+        authenticate(&mut s, Mechanism::External, None, "h", 25).unwrap();
+        assert_eq!(s.wire, ["AUTH EXTERNAL =\r\n"]);
+    }
+
+    #[test]
+    fn rejected_and_temporary_failures() {
+        let mut s = Script::new(&[(535, "5.7.8 bad credentials")]);
+        let e = authenticate(&mut s, Mechanism::Plain, Some(&creds()), "h", 25).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.exit_code(), e.is_transient()),
+            (&ErrorKind::AuthFailed, 77, false)
+        );
+        assert_eq!(e.smtp_status(), Some((535, "5.7.8 bad credentials".into())));
+        assert!(!e.to_string().contains("s3cr3t"));
+
+        let mut s = Script::new(&[(454, "4.7.0 try later")]);
+        let e = authenticate(&mut s, Mechanism::Plain, Some(&creds()), "h", 25).unwrap_err();
+        assert_eq!((e.exit_code(), e.is_transient()), (75, true));
+
+        let mut s = Script::new(&[(504, "unrecognized")]);
+        let e = authenticate(&mut s, Mechanism::Login, Some(&creds()), "h", 25).unwrap_err();
+        assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::AuthFailed, 77));
+    }
+
+    #[test]
+    fn missing_credentials() {
+        let mut s = Script::new(&[]);
+        let e = authenticate(&mut s, Mechanism::Plain, None, "h", 25).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::AuthUnavailable);
+        assert!(s.wire.is_empty());
+    }
+
+    fn caps(mechs: &[&str]) -> Capabilities {
+        Capabilities {
+            auth: mechs.iter().map(|m| m.to_string()).collect(),
+            ..Capabilities::default()
+        }
+    }
+
+    #[test]
+    fn automatic_choice_follows_msmtp() {
+        let all = caps(&["LOGIN", "CRAM-MD5", "PLAIN", "XOAUTH2"]);
+        assert_eq!(
+            choose(Auth::Auto, &all, true).unwrap(),
+            Some(Mechanism::Plain)
+        );
+        assert_eq!(
+            choose(Auth::Auto, &all, false).unwrap(),
+            Some(Mechanism::CramMd5)
+        );
+        let no_plain = caps(&["LOGIN", "CRAM-MD5"]);
+        assert_eq!(
+            choose(Auth::Auto, &no_plain, true).unwrap(),
+            Some(Mechanism::CramMd5)
+        );
+        let login = caps(&["LOGIN", "XOAUTH2"]);
+        assert_eq!(
+            choose(Auth::Auto, &login, true).unwrap(),
+            Some(Mechanism::Login)
+        );
+        let e = choose(Auth::Auto, &login, false).unwrap_err();
+        assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::AuthUnavailable, 69));
+        let e = choose(Auth::Auto, &caps(&["XOAUTH2"]), true).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::AuthUnavailable);
+        assert!(choose(Auth::Auto, &caps(&[]), true).is_err());
+        assert_eq!(choose(Auth::Off, &all, true).unwrap(), None);
+    }
+
+    #[test]
+    fn explicit_choice() {
+        let c = caps(&["PLAIN", "XOAUTH2"]);
+        let xo = Auth::Method(Mechanism::XOAuth2);
+        assert_eq!(choose(xo, &c, true).unwrap(), Some(Mechanism::XOAuth2));
+        // Explicit PLAIN is allowed without TLS, as in msmtp.
+        assert_eq!(
+            choose(Auth::Method(Mechanism::Plain), &c, false).unwrap(),
+            Some(Mechanism::Plain)
+        );
+        let e = choose(Auth::Method(Mechanism::Login), &c, true).unwrap_err();
+        assert!(e.to_string().contains("LOGIN"), "{e}");
+    }
+
+    #[test]
+    fn mechanism_names() {
+        for m in Mechanism::ALL {
+            assert_eq!(m.name().to_lowercase().parse::<Mechanism>(), Ok(m));
+        }
+        assert!("ntlm".parse::<Mechanism>().is_err());
+    }
+}

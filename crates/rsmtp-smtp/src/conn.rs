@@ -1,0 +1,427 @@
+//! The socket: TCP connect (source address, timeout, TCP_NODELAY), plain or
+//! TLS transport, bounded line reading, and one write per batch of commands.
+//! I/O errors become [`SmtpError`]s here, so a timeout, a reset and a TLS
+//! alert are told apart in one place.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::{ClientConfig, ClientConnection};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::error::{ErrorKind, SmtpError};
+use crate::reply::{Reply, ReplyParser, MAX_LINE};
+use crate::settings::SessionSettings;
+use crate::tls::{self, TlsStream};
+use crate::trace::Trace;
+use crate::wire::Command;
+
+/// Plain TCP or TLS over TCP.
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+impl Transport {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+            Transport::Tls(s) => &s.sock,
+        }
+    }
+}
+
+impl Read for Transport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.read(buf),
+            Transport::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.write(buf),
+            Transport::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Transport::Plain(s) => s.flush(),
+            Transport::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// What the first read on a fresh plain connection saw.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum FirstBytes {
+    /// Bytes arrived (they are buffered).
+    Data,
+    /// Nothing within the wait.
+    Silent,
+    /// The server closed the connection.
+    Closed,
+}
+
+/// One connection to the server.
+pub(crate) struct Conn {
+    transport: Transport,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    peer: Option<SocketAddr>,
+}
+
+/// Maps an I/O error to a session error; `context` completes "timeout …" /
+/// "connection lost …" (e.g. "while waiting for the server's reply").
+pub(crate) fn io_error(e: &io::Error, context: &str) -> SmtpError {
+    if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        return SmtpError::new(ErrorKind::Tls, format!("TLS error {context}: {tls}"));
+    }
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+            SmtpError::new(ErrorKind::Timeout, format!("timeout {context}"))
+        }
+        io::ErrorKind::UnexpectedEof => SmtpError::new(
+            ErrorKind::Io,
+            format!("the server closed the connection {context}"),
+        ),
+        _ => SmtpError::new(ErrorKind::Io, format!("connection lost {context}: {e}")),
+    }
+}
+
+impl Conn {
+    /// Resolves the host and connects to the first address that answers.
+    pub(crate) fn connect(
+        settings: &SessionSettings,
+        trace: &mut dyn Trace,
+    ) -> Result<Conn, SmtpError> {
+        let (host, port) = (settings.host.as_str(), settings.port);
+        let addrs: Vec<SocketAddr> = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| {
+                SmtpError::new(
+                    ErrorKind::HostNotFound,
+                    format!("cannot locate host {host}: {e}"),
+                )
+                .with_source(e)
+            })?
+            .filter(|a| {
+                settings
+                    .source_ip
+                    .is_none_or(|ip| ip.is_ipv4() == a.is_ipv4())
+            })
+            .collect();
+        if addrs.is_empty() {
+            return Err(SmtpError::new(
+                ErrorKind::HostNotFound,
+                format!("cannot locate host {host}: no usable address"),
+            ));
+        }
+        let mut last: Option<io::Error> = None;
+        for addr in addrs {
+            trace.note(&format!("connecting to {addr}"));
+            match connect_one(addr, settings) {
+                Ok(tcp) => {
+                    tcp.set_nodelay(true)
+                        .and_then(|()| tcp.set_read_timeout(settings.timeout))
+                        .and_then(|()| tcp.set_write_timeout(settings.timeout))
+                        .map_err(|e| io_error(&e, "while setting up the socket"))?;
+                    return Ok(Conn {
+                        transport: Transport::Plain(tcp),
+                        buf: vec![0; 2 * MAX_LINE],
+                        start: 0,
+                        end: 0,
+                        peer: Some(addr),
+                    });
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.unwrap_or_else(|| io::Error::other("no address"));
+        let kind = match e.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ErrorKind::Timeout,
+            _ => ErrorKind::Connect,
+        };
+        Err(
+            SmtpError::new(kind, format!("cannot connect to {host}, port {port}: {e}"))
+                .with_source(e),
+        )
+    }
+
+    /// The address we are connected to.
+    pub(crate) fn peer(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// The TLS session, once TLS is active.
+    pub(crate) fn tls(&self) -> Option<&ClientConnection> {
+        match &self.transport {
+            Transport::Tls(s) => Some(&s.conn),
+            Transport::Plain(_) => None,
+        }
+    }
+
+    /// True if the server sent bytes we have not consumed yet.
+    pub(crate) fn has_buffered(&self) -> bool {
+        self.start < self.end
+    }
+
+    /// The unconsumed bytes (at most `n`).
+    pub(crate) fn buffered(&self, n: usize) -> &[u8] {
+        &self.buf[self.start..self.end.min(self.start + n)]
+    }
+
+    /// On a plain connection, waits up to `wait` for the first bytes.
+    pub(crate) fn wait_first_bytes(&mut self, wait: Duration) -> Result<FirstBytes, SmtpError> {
+        if self.has_buffered() {
+            return Ok(FirstBytes::Data);
+        }
+        let normal = self.transport.tcp().read_timeout().ok().flatten();
+        let set = |conn: &Conn, t| {
+            conn.transport
+                .tcp()
+                .set_read_timeout(t)
+                .map_err(|e| io_error(&e, "while setting up the socket"))
+        };
+        set(self, Some(wait.max(Duration::from_millis(1))))?;
+        let result = self.fill();
+        set(self, normal)?;
+        match result {
+            Ok(0) => Ok(FirstBytes::Closed),
+            Ok(_) => Ok(FirstBytes::Data),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                Ok(FirstBytes::Silent)
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset) => Ok(FirstBytes::Closed),
+            Err(e) => Err(io_error(&e, "while waiting for the greeting")),
+        }
+    }
+
+    /// Reads more bytes into the buffer; returns 0 at end of stream.
+    fn fill(&mut self) -> io::Result<usize> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        loop {
+            match self.transport.read(&mut self.buf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One line without its CRLF (or bare LF), at most [`MAX_LINE`] bytes.
+    fn read_line(&mut self) -> Result<Vec<u8>, SmtpError> {
+        loop {
+            let pending = &self.buf[self.start..self.end];
+            if let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+                let mut line = pending[..pos].to_vec();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                self.start += pos + 1;
+                return Ok(line);
+            }
+            if pending.len() >= MAX_LINE {
+                return Err(SmtpError::new(
+                    ErrorKind::Protocol,
+                    format!("the server sent a reply line longer than {MAX_LINE} bytes"),
+                ));
+            }
+            match self.fill() {
+                Ok(0) => {
+                    return Err(SmtpError::new(
+                        ErrorKind::Io,
+                        "the server closed the connection unexpectedly",
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) => return Err(io_error(&e, "while waiting for the server's reply")),
+            }
+        }
+    }
+
+    /// Reads one complete (possibly multi-line) reply, tracing each line.
+    pub(crate) fn read_reply(&mut self, trace: &mut dyn Trace) -> Result<Reply, SmtpError> {
+        let mut parser = ReplyParser::default();
+        loop {
+            let line = self.read_line()?;
+            trace.received(&String::from_utf8_lossy(&line));
+            match parser.push(&line) {
+                Ok(Some(reply)) => return Ok(reply),
+                Ok(None) => {}
+                Err(e) => return Err(SmtpError::new(ErrorKind::Protocol, e.to_string())),
+            }
+        }
+    }
+
+    /// Sends `commands` in one write (RFC 2920 §3.1 when more than one),
+    /// tracing each as shown (redacted).
+    pub(crate) fn send(
+        &mut self,
+        commands: &[Command],
+        trace: &mut dyn Trace,
+    ) -> Result<(), SmtpError> {
+        let mut bytes = Vec::new();
+        for c in commands {
+            trace.sent(c.shown());
+            bytes.extend_from_slice(c.wire());
+        }
+        self.write_raw(&bytes)
+    }
+
+    /// Writes bytes as they are and flushes.
+    pub(crate) fn write_raw(&mut self, bytes: &[u8]) -> Result<(), SmtpError> {
+        self.transport
+            .write_all(bytes)
+            .and_then(|()| self.transport.flush())
+            .map_err(|e| io_error(&e, "while sending to the server"))
+    }
+
+    /// The raw writer, for streaming the body.
+    pub(crate) fn writer(&mut self) -> &mut dyn Write {
+        &mut self.transport
+    }
+
+    /// Upgrades a plain connection to TLS (after `220` to STARTTLS, or at
+    /// once for implicit TLS).
+    pub(crate) fn start_tls(
+        self,
+        config: Arc<ClientConfig>,
+        settings: &SessionSettings,
+        implicit: bool,
+    ) -> Result<Conn, SmtpError> {
+        let Transport::Plain(tcp) = self.transport else {
+            return Err(SmtpError::new(ErrorKind::Protocol, "TLS is already active"));
+        };
+        let stream = tls::handshake(tcp, config, settings, implicit)?;
+        Ok(Conn {
+            transport: Transport::Tls(Box::new(stream)),
+            buf: self.buf,
+            start: 0,
+            end: 0,
+            peer: self.peer,
+        })
+    }
+
+    /// Limits the next reads to `t` (used when leaving after an error).
+    pub(crate) fn set_read_timeout(&self, t: Duration) {
+        // Best effort: failure only means we wait the normal timeout.
+        let _ = self.transport.tcp().set_read_timeout(Some(t));
+    }
+
+    /// Ends the connection: TLS close_notify if TLS is active, then TCP shutdown.
+    pub(crate) fn close(mut self) {
+        if let Transport::Tls(s) = &mut self.transport {
+            s.conn.send_close_notify();
+            // Best effort: the peer may already be gone.
+            let _ = s.conn.complete_io(&mut s.sock);
+        }
+        let _ = self.transport.tcp().shutdown(Shutdown::Both);
+    }
+}
+
+fn connect_one(addr: SocketAddr, settings: &SessionSettings) -> io::Result<TcpStream> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(ip) = settings.source_ip {
+        socket.bind(&SocketAddr::new(ip, 0).into())?;
+    }
+    match settings.timeout {
+        Some(t) => socket.connect_timeout(&addr.into(), t)?,
+        None => socket.connect(&addr.into())?,
+    }
+    Ok(socket.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{NoTrace, Recorded};
+    use std::net::TcpListener;
+    use std::thread;
+
+    /// A connection to a loopback server that writes `script` and then
+    /// keeps the socket open until the returned handle is joined.
+    fn conn_to(script: Vec<u8>) -> (Conn, thread::JoinHandle<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(&script).unwrap();
+            s.shutdown(Shutdown::Write).unwrap();
+            let mut got = Vec::new();
+            let _ = s.read_to_end(&mut got);
+            got
+        });
+        let mut settings = SessionSettings::new("127.0.0.1", port);
+        settings.timeout = Some(Duration::from_secs(5));
+        (Conn::connect(&settings, &mut NoTrace).unwrap(), server)
+    }
+
+    #[test]
+    fn reads_replies_and_traces_lines() {
+        let (mut c, server) = conn_to(b"220 hi\r\n250-a\r\n250 b\r\n".to_vec());
+        let mut t = Recorded::default();
+        assert_eq!(c.read_reply(&mut t).unwrap().code(), 220);
+        assert_eq!(c.read_reply(&mut t).unwrap().lines(), ["a", "b"]);
+        assert_eq!(t.0, ["<-- 220 hi", "<-- 250-a", "<-- 250 b"]);
+        let e = c.read_reply(&mut t).unwrap_err();
+        assert_eq!((e.kind(), e.is_transient()), (&ErrorKind::Io, true));
+        c.send(&[Command::quit()], &mut t).unwrap();
+        c.close();
+        assert_eq!(server.join().unwrap(), b"QUIT\r\n");
+    }
+
+    #[test]
+    fn huge_reply_line_is_a_protocol_error() {
+        let mut script = b"220 ".to_vec();
+        script.extend(std::iter::repeat_n(b'x', 100_000));
+        script.extend_from_slice(b"\r\n");
+        let (mut c, server) = conn_to(script);
+        let e = c.read_reply(&mut NoTrace).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Protocol);
+        assert!(e.to_string().contains("longer than"), "{e}");
+        c.close();
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn refused_connection_is_transient() {
+        let port = {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let mut settings = SessionSettings::new("127.0.0.1", port);
+        settings.timeout = Some(Duration::from_secs(5));
+        let e = Conn::connect(&settings, &mut NoTrace).err().unwrap();
+        assert_eq!(
+            (e.kind(), e.exit_code(), e.is_transient()),
+            (&ErrorKind::Connect, 75, true)
+        );
+        assert!(e.to_string().contains(&format!("port {port}")), "{e}");
+    }
+
+    #[test]
+    fn unknown_host() {
+        let settings = SessionSettings::new("no-such-host.invalid", 25);
+        let e = Conn::connect(&settings, &mut NoTrace).err().unwrap();
+        assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::HostNotFound, 68));
+    }
+}

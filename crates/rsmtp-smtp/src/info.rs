@@ -1,0 +1,176 @@
+//! `--serverinfo`: what a server says about itself — greeting, TLS session
+//! and certificate, EHLO capabilities — printed the way msmtp prints it so
+//! scripts and people reading it see the familiar layout.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use crate::capabilities::Capabilities;
+use crate::certinfo::CertInfo;
+use crate::settings::TlsMode;
+
+/// The negotiated TLS session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// e.g. `TLSv1_3`.
+    pub protocol: String,
+    /// e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher_suite: String,
+    /// The server's leaf certificate.
+    pub certificate: Option<CertInfo>,
+}
+
+/// Everything `server_info` learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    pub host: String,
+    pub port: u16,
+    pub address: Option<SocketAddr>,
+    pub tls_mode: TlsMode,
+    /// The greeting text without the code.
+    pub greeting: String,
+    pub tls: Option<TlsInfo>,
+    /// Capabilities from the last EHLO (after STARTTLS when TLS is used).
+    pub capabilities: Capabilities,
+}
+
+impl fmt::Display for ServerInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.address {
+            Some(a) => writeln!(
+                f,
+                "SMTP server at {} ([{}]), port {}:",
+                self.host,
+                a.ip(),
+                self.port
+            )?,
+            None => writeln!(f, "SMTP server at {}, port {}:", self.host, self.port)?,
+        }
+        if !self.greeting.is_empty() {
+            writeln!(f, "    {}", sanitize(&self.greeting))?;
+        }
+        if let Some(tls) = &self.tls {
+            writeln!(f, "TLS session parameters:")?;
+            writeln!(f, "    ({})-({})", tls.protocol, tls.cipher_suite)?;
+            if let Some(cert) = &tls.certificate {
+                write!(f, "{cert}")?;
+            }
+        }
+        let caps = &self.capabilities;
+        let starttls = caps.starttls || self.tls_mode == TlsMode::StartTls;
+        if caps.is_empty() && !starttls {
+            return writeln!(f, "No special capabilities.");
+        }
+        writeln!(f, "Capabilities:")?;
+        if let Some(size) = caps.size {
+            write!(f, "    SIZE {size}:\n        Maximum message size is ")?;
+            match size {
+                0 => writeln!(f, "unlimited")?,
+                s if s > 1024 * 1024 => writeln!(f, "{s} bytes = {:.2} MiB", s as f64 / 1048576.0)?,
+                s if s > 1024 => writeln!(f, "{s} bytes = {:.2} KiB", s as f64 / 1024.0)?,
+                s => writeln!(f, "{s} bytes")?,
+            }
+        }
+        if caps.pipelining {
+            writeln!(
+                f,
+                "    PIPELINING:\n        Support for command grouping for faster transmission"
+            )?;
+        }
+        if caps.smtputf8 {
+            writeln!(
+                f,
+                "    SMTPUTF8:\n        Support for Internationalized Email"
+            )?;
+        }
+        if caps.etrn {
+            writeln!(
+                f,
+                "    ETRN:\n        Support for RMQS (Remote Message Queue Starting)"
+            )?;
+        }
+        if caps.dsn {
+            writeln!(
+                f,
+                "    DSN:\n        Support for Delivery Status Notifications"
+            )?;
+        }
+        if starttls {
+            writeln!(
+                f,
+                "    STARTTLS:\n        Support for TLS encryption via the STARTTLS command"
+            )?;
+        }
+        if !caps.auth.is_empty() {
+            writeln!(f, "    AUTH:\n        Supported authentication methods:")?;
+            writeln!(f, "        {} ", caps.auth.join(" "))?;
+        }
+        if caps.starttls && self.tls.is_none() {
+            writeln!(
+                f,
+                "This server might advertise more or other capabilities when TLS is active."
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Replaces control characters so a hostile greeting cannot drive the terminal.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_server_layout() {
+        let info = ServerInfo {
+            host: "localhost".into(),
+            port: 25,
+            address: Some("127.0.0.1:25".parse().unwrap()),
+            tls_mode: TlsMode::Off,
+            greeting: "mail ESMTP \x1b[31mhi".into(),
+            tls: None,
+            capabilities: Capabilities {
+                size: Some(10 * 1024 * 1024),
+                pipelining: true,
+                starttls: true,
+                auth: vec!["PLAIN".into(), "LOGIN".into()],
+                ..Capabilities::default()
+            },
+        };
+        let text = info.to_string();
+        assert!(text.starts_with(
+            "SMTP server at localhost ([127.0.0.1]), port 25:\n    mail ESMTP ?[31mhi\n"
+        ));
+        assert!(text.contains(
+            "    SIZE 10485760:\n        Maximum message size is 10485760 bytes = 10.00 MiB\n"
+        ));
+        assert!(text.contains("    PIPELINING:\n"));
+        assert!(text.contains("        Supported authentication methods:\n        PLAIN LOGIN \n"));
+        assert!(text.ends_with(
+            "This server might advertise more or other capabilities when TLS is active.\n"
+        ));
+    }
+
+    #[test]
+    fn no_capabilities() {
+        let info = ServerInfo {
+            host: "h".into(),
+            port: 25,
+            address: None,
+            tls_mode: TlsMode::Off,
+            greeting: String::new(),
+            tls: None,
+            capabilities: Capabilities::default(),
+        };
+        assert_eq!(
+            info.to_string(),
+            "SMTP server at h, port 25:\nNo special capabilities.\n"
+        );
+    }
+}

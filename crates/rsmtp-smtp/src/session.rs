@@ -1,0 +1,698 @@
+//! One SMTP session from connect to QUIT (RFC 5321 §3): greeting, EHLO (HELO
+//! fallback), STARTTLS (RFC 3207) or implicit TLS, AUTH (RFC 4954), the
+//! envelope — pipelined when offered (RFC 2920) with SIZE (RFC 1870),
+//! BODY=8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531) and DSN (RFC 3461) — and the
+//! streamed body.
+//!
+//! Any error aborts the session: QUIT when the connection is still in step,
+//! otherwise just close it (after a timeout, a broken stream, or while the
+//! server is reading message data — closing then makes it discard the
+//! partial message, RFC 5321 §4.1.1.4). A message is reported delivered only
+//! after a 2xx reply to the end of data.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter, RcptParameter};
+use rustls::ClientConfig;
+
+use crate::auth::{self, Exchange};
+use crate::body::{self, BodyError};
+use crate::capabilities::Capabilities;
+use crate::certinfo::CertInfo;
+use crate::conn::{io_error, Conn, FirstBytes};
+use crate::error::{ErrorKind, SmtpError, Stage};
+use crate::info::{ServerInfo, TlsInfo};
+use crate::reply::Reply;
+use crate::settings::{Delivered, Envelope, SessionSettings, TlsMode};
+use crate::tls::{self, looks_like_tls};
+use crate::trace::Trace;
+use crate::wire::Command;
+
+/// At most this many commands are written before reading their replies, so
+/// that neither side's socket buffer can fill up and deadlock (msmtp uses 100).
+const PIPELINE_LIMIT: usize = 100;
+/// How long to wait for the answer to QUIT when leaving.
+const QUIT_WAIT: Duration = Duration::from_secs(2);
+/// After the silent-greeting probe, how long to wait for the server's reaction.
+const PROBE_WAIT: Duration = Duration::from_secs(3);
+
+/// Delivers one message: connect, secure, authenticate, send, QUIT.
+///
+/// `message` is the final message in CRLF form, not dot-stuffed.
+pub fn send(
+    settings: &SessionSettings,
+    envelope: &Envelope,
+    message: &mut dyn Read,
+    trace: &mut dyn Trace,
+) -> Result<Delivered, SmtpError> {
+    if envelope.recipients.is_empty() {
+        return Err(SmtpError::new(ErrorKind::InvalidAddress, "no recipients"));
+    }
+    // Refuse unusable addresses before touching the network.
+    envelope_commands(envelope, &Capabilities::default())?;
+    let mut session = Session::open(settings, trace)?;
+    let result = session
+        .establish()
+        .and_then(|()| session.authenticate())
+        .and_then(|()| session.deliver(envelope, message));
+    match result {
+        Ok(delivered) => {
+            session.quit();
+            Ok(delivered)
+        }
+        Err(e) => {
+            session.abort(&e);
+            Err(e)
+        }
+    }
+}
+
+/// Connects, reads the greeting and capabilities (after STARTTLS when
+/// configured) and the TLS certificate, then QUITs. For `-S/--serverinfo`.
+pub fn server_info(
+    settings: &SessionSettings,
+    trace: &mut dyn Trace,
+) -> Result<ServerInfo, SmtpError> {
+    let mut session = Session::open(settings, trace)?;
+    if let Err(e) = session.establish() {
+        session.abort(&e);
+        return Err(e);
+    }
+    let conn = session.conn.as_ref();
+    let tls = conn.and_then(Conn::tls).map(|c| TlsInfo {
+        protocol: c
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_else(|| "unknown".into()),
+        cipher_suite: c
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_else(|| "unknown".into()),
+        certificate: c
+            .peer_certificates()
+            .and_then(|certs| certs.first())
+            .map(|der| CertInfo::from_der(der)),
+    });
+    let info = ServerInfo {
+        host: settings.host.clone(),
+        port: settings.port,
+        address: conn.and_then(Conn::peer),
+        tls_mode: settings.tls,
+        greeting: session
+            .greeting
+            .as_ref()
+            .map(Reply::text)
+            .unwrap_or_default(),
+        tls,
+        capabilities: session.caps.clone(),
+    };
+    session.quit();
+    Ok(info)
+}
+
+struct Session<'a> {
+    settings: &'a SessionSettings,
+    trace: &'a mut dyn Trace,
+    tls_config: Option<Arc<ClientConfig>>,
+    /// `None` once the connection has been consumed (failed TLS handshake) or closed.
+    conn: Option<Conn>,
+    greeting: Option<Reply>,
+    caps: Capabilities,
+    /// The server is reading message data (after 354, before the final reply).
+    in_data: bool,
+}
+
+impl<'a> Session<'a> {
+    /// Builds the TLS configuration first (so a missing certificate file is
+    /// reported without touching the network), then connects.
+    fn open(
+        settings: &'a SessionSettings,
+        trace: &'a mut dyn Trace,
+    ) -> Result<Session<'a>, SmtpError> {
+        let tls_config = match settings.tls {
+            TlsMode::Off => None,
+            TlsMode::StartTls | TlsMode::Implicit => Some(tls::client_config(settings)?),
+        };
+        let conn = Conn::connect(settings, trace)?;
+        Ok(Session {
+            settings,
+            trace,
+            tls_config,
+            conn: Some(conn),
+            greeting: None,
+            caps: Capabilities::default(),
+            in_data: false,
+        })
+    }
+
+    fn conn(&mut self) -> Result<&mut Conn, SmtpError> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))
+    }
+
+    /// TLS (implicit), greeting, EHLO, STARTTLS and EHLO again.
+    fn establish(&mut self) -> Result<(), SmtpError> {
+        if self.settings.tls == TlsMode::Implicit {
+            self.start_tls(true)?;
+        }
+        self.read_greeting()?;
+        self.ehlo()?;
+        if self.settings.tls == TlsMode::StartTls {
+            if !self.caps.starttls {
+                return Err(SmtpError::new(
+                    ErrorKind::StartTlsUnavailable,
+                    format!(
+                        "the server {} does not support TLS via the STARTTLS command; \
+                         refusing to continue in plain text",
+                        self.settings.host
+                    ),
+                ));
+            }
+            let reply = self.command(&Command::starttls(), Stage::StartTls)?;
+            if reply.code() != 220 {
+                return Err(SmtpError::rejected(
+                    Stage::StartTls,
+                    "command STARTTLS failed",
+                    reply,
+                ));
+            }
+            // RFC 3207 §4.2 / CVE-2011-0411: anything already buffered was
+            // sent before TLS and must not be read as if it were protected.
+            if self.conn()?.has_buffered() {
+                return Err(SmtpError::new(
+                    ErrorKind::Protocol,
+                    "the server sent data after its STARTTLS reply; refusing to continue",
+                ));
+            }
+            self.start_tls(false)?;
+            self.ehlo()?;
+        }
+        Ok(())
+    }
+
+    fn start_tls(&mut self, implicit: bool) -> Result<(), SmtpError> {
+        let config = self
+            .tls_config
+            .clone()
+            .ok_or_else(|| SmtpError::new(ErrorKind::Tls, "TLS is not configured"))?;
+        let conn = self
+            .conn
+            .take()
+            .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))?;
+        let conn = conn.start_tls(config, self.settings, implicit)?;
+        if let Some(c) = conn.tls() {
+            self.trace.note(&format!(
+                "TLS established: {:?}, {:?}",
+                c.protocol_version(),
+                c.negotiated_cipher_suite().map(|s| s.suite())
+            ));
+        }
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// Reads the 220 greeting (RFC 5321 §4.3.1). On a plain connection, a
+    /// server that stays silent or answers in TLS is an implicit-TLS port.
+    fn read_greeting(&mut self) -> Result<(), SmtpError> {
+        if self.settings.tls != TlsMode::Implicit {
+            let greeting_wait = self.settings.greeting_wait;
+            let wait = self
+                .settings
+                .timeout
+                .map_or(greeting_wait, |t| t.min(greeting_wait));
+            let conn = self.conn()?;
+            match conn.wait_first_bytes(wait)? {
+                FirstBytes::Data if looks_like_tls(conn.buffered(8)) => {
+                    return Err(self.implicit_tls_port("it answered in TLS"));
+                }
+                FirstBytes::Data => {}
+                FirstBytes::Closed => {
+                    return Err(SmtpError::new(
+                        ErrorKind::Io,
+                        "the server closed the connection without sending a greeting",
+                    ));
+                }
+                FirstBytes::Silent => {
+                    if self.settings.timeout.is_some_and(|t| t <= greeting_wait) {
+                        return Err(SmtpError::new(
+                            ErrorKind::Timeout,
+                            format!("timeout: no greeting from the server within {}", secs(wait)),
+                        ));
+                    }
+                    return Err(self.probe_silent_server(wait));
+                }
+            }
+        }
+        let reply = self.read_reply(Stage::Greeting)?;
+        if reply.code() != 220 {
+            return Err(SmtpError::rejected(
+                Stage::Greeting,
+                "the server did not accept the connection",
+                reply,
+            ));
+        }
+        self.greeting = Some(reply);
+        Ok(())
+    }
+
+    /// The server said nothing for `waited`. An implicit-TLS server waits for
+    /// our ClientHello; a QUIT line makes it answer with a TLS alert (or
+    /// hang up), while a slow SMTP server would answer in SMTP. Either way
+    /// the session is over: we have no greeting.
+    fn probe_silent_server(&mut self, waited: Duration) -> SmtpError {
+        let note = format!(
+            "no greeting after {}; checking whether the server expects implicit TLS",
+            secs(waited)
+        );
+        self.trace.note(&note);
+        let port = self.settings.port;
+        let no_greeting = format!(
+            "timeout: no greeting from the server within {}",
+            secs(waited)
+        );
+        let Some(conn) = self.conn.as_mut() else {
+            return SmtpError::new(ErrorKind::Timeout, no_greeting);
+        };
+        let probe = conn.send(&[Command::quit()], self.trace);
+        let seen = match probe {
+            Ok(()) => conn.wait_first_bytes(PROBE_WAIT),
+            Err(_) => Ok(FirstBytes::Closed),
+        };
+        match seen {
+            Ok(FirstBytes::Data) if looks_like_tls(conn.buffered(8)) => {
+                self.implicit_tls_port("it waited silently and answered plain text with TLS")
+            }
+            Ok(FirstBytes::Closed) | Err(_) => {
+                self.implicit_tls_port("it waited silently and hung up on plain text")
+            }
+            Ok(FirstBytes::Silent) if port == 465 => self.implicit_tls_port("it waited silently"),
+            Ok(FirstBytes::Data | FirstBytes::Silent) => {
+                SmtpError::new(ErrorKind::Timeout, no_greeting)
+            }
+        }
+    }
+
+    /// A plain-text client on an implicit-TLS port.
+    fn implicit_tls_port(&self, evidence: &str) -> SmtpError {
+        let fix = match self.settings.tls {
+            TlsMode::Off => "set tls on and tls_starttls off",
+            _ => "set tls_starttls off",
+        };
+        SmtpError::new(
+            ErrorKind::PortTlsMismatch,
+            format!(
+                "no plain SMTP greeting from {} port {}: the server expects implicit TLS \
+                 ({evidence}); port 465 uses implicit TLS: {fix}",
+                self.settings.host, self.settings.port
+            ),
+        )
+    }
+
+    /// EHLO, or HELO if the server refuses EHLO with 5xx (RFC 5321 §4.1.4).
+    fn ehlo(&mut self) -> Result<(), SmtpError> {
+        let domain = self.settings.helo_domain.clone();
+        let reply = self.command(&Command::ehlo(&domain), Stage::Ehlo)?;
+        if reply.code() == 250 {
+            self.caps = Capabilities::from_ehlo(&reply);
+            return Ok(());
+        }
+        if !reply.is_permanent() {
+            return Err(SmtpError::rejected(
+                Stage::Ehlo,
+                "command EHLO failed",
+                reply,
+            ));
+        }
+        let reply = self.command(&Command::helo(&domain), Stage::Helo)?;
+        if reply.code() != 250 {
+            return Err(SmtpError::rejected(
+                Stage::Helo,
+                "the server accepts neither EHLO nor HELO",
+                reply,
+            ));
+        }
+        self.caps = Capabilities::helo(&reply);
+        Ok(())
+    }
+
+    fn authenticate(&mut self) -> Result<(), SmtpError> {
+        let tls_active = self.conn.as_ref().is_some_and(|c| c.tls().is_some());
+        let Some(mechanism) = auth::choose(self.settings.auth, &self.caps, tls_active)? else {
+            return Ok(());
+        };
+        let settings = self.settings;
+        auth::authenticate(
+            self,
+            mechanism,
+            settings.credentials.as_ref(),
+            settings.tls_name(),
+            settings.port,
+        )
+    }
+
+    /// MAIL, RCPT…, DATA (pipelined when offered), the body, the final reply.
+    fn deliver(
+        &mut self,
+        envelope: &Envelope,
+        message: &mut dyn Read,
+    ) -> Result<Delivered, SmtpError> {
+        let caps = self.caps.clone();
+        if let (Some(limit), Some(size)) = (caps.size, envelope.size) {
+            if limit > 0 && size > limit {
+                return Err(SmtpError::new(
+                    ErrorKind::TooLarge { size, limit },
+                    format!("the message ({size} bytes) exceeds the server's size limit of {limit} bytes"),
+                ));
+            }
+        }
+        if (envelope.dsn_notify.is_some() || envelope.dsn_return.is_some()) && !caps.dsn {
+            return Err(SmtpError::new(
+                ErrorKind::ExtensionUnavailable,
+                "the server does not support DSN",
+            ));
+        }
+        let commands = envelope_commands(envelope, &caps)?;
+        let replies = self.run_envelope(&commands, caps.pipelining)?;
+        let mut replies = replies.into_iter();
+        let mail = replies.next();
+        let rcpts: Vec<(String, Reply)> = envelope
+            .recipients
+            .iter()
+            .cloned()
+            .zip(replies.by_ref())
+            .collect();
+        let data = replies.next();
+        if data.as_ref().is_some_and(|r| r.code() == 354) {
+            self.in_data = true;
+        }
+        match mail {
+            Some(r) if r.is_positive() => {}
+            Some(r) => {
+                return Err(SmtpError::rejected(
+                    Stage::Mail,
+                    format!(
+                        "envelope from address {} not accepted by the server",
+                        envelope.from
+                    ),
+                    r,
+                ))
+            }
+            None => return Err(SmtpError::new(ErrorKind::Protocol, "no reply to MAIL FROM")),
+        }
+        let refused: Vec<(String, Reply)> = rcpts
+            .iter()
+            .filter(|(_, r)| !r.is_positive())
+            .cloned()
+            .collect();
+        if !refused.is_empty() {
+            let message = refused
+                .iter()
+                .map(|(rcpt, r)| {
+                    format!("recipient address {rcpt} not accepted by the server: {r}")
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(SmtpError::new(
+                ErrorKind::RecipientsRefused(refused),
+                message,
+            ));
+        }
+        if rcpts.len() != envelope.recipients.len() {
+            return Err(SmtpError::new(
+                ErrorKind::Protocol,
+                "missing reply to RCPT TO",
+            ));
+        }
+        match data {
+            Some(r) if r.code() == 354 => {}
+            Some(r) => {
+                return Err(SmtpError::rejected(
+                    Stage::Data,
+                    "the server does not accept mail data",
+                    r,
+                ))
+            }
+            None => return Err(SmtpError::new(ErrorKind::Protocol, "no reply to DATA")),
+        }
+        let final_reply = self.send_body(message)?;
+        Ok(Delivered {
+            recipients: rcpts,
+            final_reply,
+        })
+    }
+
+    /// Sends the envelope commands and collects their replies in order. With
+    /// pipelining, up to [`PIPELINE_LIMIT`] commands go out in one write;
+    /// without it, one at a time, stopping after a refused MAIL and never
+    /// sending DATA after a refused RCPT.
+    fn run_envelope(
+        &mut self,
+        commands: &[(Stage, Command)],
+        pipelining: bool,
+    ) -> Result<Vec<Reply>, SmtpError> {
+        let batch = if pipelining { PIPELINE_LIMIT } else { 1 };
+        let mut replies: Vec<Reply> = Vec::with_capacity(commands.len());
+        let mut start = 0;
+        while start < commands.len() {
+            let failed = replies.iter().any(|r| !r.is_positive());
+            let mail_failed = replies.first().is_some_and(|r| !r.is_positive());
+            let next_is_data = commands.get(start).is_some_and(|(s, _)| *s == Stage::Data);
+            if mail_failed || (failed && (next_is_data || pipelining)) {
+                break;
+            }
+            let end = (start + batch).min(commands.len());
+            let chunk: Vec<Command> = commands[start..end]
+                .iter()
+                .map(|(_, c)| c.clone())
+                .collect();
+            let trace = &mut *self.trace;
+            let conn = self
+                .conn
+                .as_mut()
+                .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))?;
+            conn.send(&chunk, trace)?;
+            for (stage, _) in &commands[start..end] {
+                let reply = self.read_reply(*stage)?;
+                replies.push(reply);
+            }
+            start = end;
+        }
+        Ok(replies)
+    }
+
+    /// Streams the body and reads the reply to the final dot.
+    fn send_body(&mut self, message: &mut dyn Read) -> Result<Reply, SmtpError> {
+        let conn = self.conn()?;
+        let sent = body::send_body(message, conn.writer());
+        let bytes = match sent {
+            Ok(n) => n,
+            Err(BodyError::Read(e)) => {
+                return Err(SmtpError::new(
+                    ErrorKind::Input,
+                    format!("cannot read the message: {e}"),
+                )
+                .with_source(e))
+            }
+            Err(BodyError::Write(e)) => return Err(io_error(&e, "while sending the message body")),
+        };
+        self.trace
+            .note(&format!("message body sent ({bytes} bytes)"));
+        self.trace.sent(".");
+        let reply = match self.read_reply(Stage::Body) {
+            Ok(r) => r,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::Io | ErrorKind::Timeout | ErrorKind::Tls
+                ) =>
+            {
+                return Err(SmtpError::new(
+                    e.kind().clone(),
+                    format!("{e} after the message was sent; it may not have been delivered"),
+                ))
+            }
+            Err(e) => return Err(e),
+        };
+        self.in_data = false;
+        if !reply.is_positive() {
+            return Err(SmtpError::rejected(
+                Stage::Body,
+                "the server did not accept the mail",
+                reply,
+            ));
+        }
+        Ok(reply)
+    }
+
+    /// Sends one command and reads its reply.
+    fn command(&mut self, command: &Command, stage: Stage) -> Result<Reply, SmtpError> {
+        let trace = &mut *self.trace;
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))?;
+        conn.send(std::slice::from_ref(command), trace)?;
+        self.read_reply(stage)
+    }
+
+    /// Reads a reply; a 421 (the server is closing, RFC 5321 §3.8) ends the
+    /// session at once, whatever the step.
+    fn read_reply(&mut self, stage: Stage) -> Result<Reply, SmtpError> {
+        let trace = &mut *self.trace;
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))?;
+        let reply = conn.read_reply(trace)?;
+        if reply.code() == 421 {
+            return Err(SmtpError::rejected(
+                stage,
+                format!("the server is closing the connection (at {stage})"),
+                reply,
+            ));
+        }
+        Ok(reply)
+    }
+
+    /// Ends a successful session: QUIT, wait briefly for 221, close.
+    fn quit(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            conn.set_read_timeout(QUIT_WAIT);
+            if conn.send(&[Command::quit()], self.trace).is_ok() {
+                // The message is already delivered; the 221 is a courtesy.
+                let _ = conn.read_reply(self.trace);
+            }
+            conn.close();
+        }
+    }
+
+    /// Ends a failed session: QUIT if the conversation is still in step,
+    /// otherwise just close.
+    fn abort(&mut self, e: &SmtpError) {
+        let broken = self.in_data
+            || matches!(
+                e.kind(),
+                ErrorKind::Timeout | ErrorKind::Io | ErrorKind::Tls | ErrorKind::PortTlsMismatch
+            )
+            || (e.kind() == &ErrorKind::Protocol && e.reply().is_none())
+            || e.reply().is_some_and(|r| r.code() == 421);
+        if broken {
+            if let Some(conn) = self.conn.take() {
+                conn.close();
+            }
+        } else {
+            self.quit();
+        }
+    }
+}
+
+impl Exchange for Session<'_> {
+    fn exchange(&mut self, command: &Command) -> Result<Reply, SmtpError> {
+        self.command(command, Stage::Auth)
+    }
+}
+
+/// MAIL, one RCPT per recipient, DATA — with the parameters the server offers.
+fn envelope_commands(
+    envelope: &Envelope,
+    caps: &Capabilities,
+) -> Result<Vec<(Stage, Command)>, SmtpError> {
+    let mut mail_params = Vec::new();
+    if let (Some(_), Some(size)) = (caps.size, envelope.size) {
+        mail_params.push(MailParameter::Size(
+            usize::try_from(size).unwrap_or(usize::MAX),
+        ));
+    }
+    if envelope.eight_bit && caps.eight_bit_mime {
+        mail_params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let non_ascii = !envelope.from.is_ascii() || envelope.recipients.iter().any(|r| !r.is_ascii());
+    if (envelope.smtputf8 || non_ascii) && caps.smtputf8 {
+        mail_params.push(MailParameter::SmtpUtfEight);
+    }
+    if let Some(ret) = &envelope.dsn_return {
+        mail_params.push(MailParameter::Other {
+            keyword: "RET".into(),
+            value: Some(ret.to_ascii_uppercase()),
+        });
+    }
+    let rcpt_params: Vec<RcptParameter> = envelope
+        .dsn_notify
+        .iter()
+        .map(|n| RcptParameter::Other {
+            keyword: "NOTIFY".into(),
+            value: Some(n.to_ascii_uppercase()),
+        })
+        .collect();
+    let mut commands = vec![(Stage::Mail, Command::mail(&envelope.from, &mail_params)?)];
+    for rcpt in &envelope.recipients {
+        commands.push((Stage::Rcpt, Command::rcpt(rcpt, &rcpt_params)?));
+    }
+    commands.push((Stage::Data, Command::data()));
+    Ok(commands)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps() -> Capabilities {
+        Capabilities {
+            size: Some(1000),
+            eight_bit_mime: true,
+            smtputf8: true,
+            dsn: true,
+            ..Capabilities::default()
+        }
+    }
+
+    fn shown(cmds: &[(Stage, Command)]) -> Vec<String> {
+        cmds.iter().map(|(_, c)| c.shown().to_owned()).collect()
+    }
+
+    #[test]
+    fn envelope_parameters_when_offered() {
+        let mut e = Envelope::new("a@x.org", vec!["b@y.org".into(), "c@z.org".into()]);
+        e.size = Some(500);
+        e.eight_bit = true;
+        e.dsn_notify = Some("failure,delay".into());
+        e.dsn_return = Some("hdrs".into());
+        let cmds = envelope_commands(&e, &caps()).unwrap();
+        assert_eq!(
+            shown(&cmds),
+            [
+                "MAIL FROM:<a@x.org> SIZE=500 BODY=8BITMIME RET=HDRS",
+                "RCPT TO:<b@y.org> NOTIFY=FAILURE,DELAY",
+                "RCPT TO:<c@z.org> NOTIFY=FAILURE,DELAY",
+                "DATA"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_parameters_when_not_offered() {
+        let mut e = Envelope::new("a@x.org", vec!["b@y.org".into()]);
+        e.size = Some(500);
+        e.eight_bit = true;
+        e.smtputf8 = true;
+        let cmds = envelope_commands(&e, &Capabilities::default()).unwrap();
+        assert_eq!(
+            shown(&cmds),
+            ["MAIL FROM:<a@x.org>", "RCPT TO:<b@y.org>", "DATA"]
+        );
+    }
+
+    #[test]
+    fn non_ascii_address_asks_for_smtputf8() {
+        let e = Envelope::new("jos\u{e9}@x.org", vec!["b@y.org".into()]);
+        let cmds = envelope_commands(&e, &caps()).unwrap();
+        assert_eq!(cmds[0].1.shown(), "MAIL FROM:<jos\u{e9}@x.org> SMTPUTF8");
+    }
+}

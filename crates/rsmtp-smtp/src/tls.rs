@@ -1,0 +1,492 @@
+//! TLS with rustls and the ring provider: trust roots, the three ways of
+//! checking the server certificate (webpki chain + name, a pinned leaf
+//! fingerprint, or none), client certificates, and the handshake itself with
+//! errors that say which check failed (RFC 3207 §4.1, RFC 8314 §3.3).
+//!
+//! TLS 1.2 is the minimum (rustls' safe defaults). A pinned fingerprint is a
+//! custom [`ServerCertVerifier`]: the leaf's hash is compared during the
+//! handshake, before any SMTP byte (let alone a password) is sent.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::{
+    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
+    SignatureScheme, StreamOwned,
+};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::certinfo::hex_colon;
+use crate::conn::io_error;
+use crate::error::{ErrorKind, SmtpError};
+use crate::settings::{Fingerprint, SessionSettings, Trust};
+
+/// An established TLS stream over TCP.
+pub(crate) type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+
+/// Builds the rustls client configuration for these settings.
+pub(crate) fn client_config(settings: &SessionSettings) -> Result<Arc<ClientConfig>, SmtpError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verify = &settings.verify;
+    let verifier: Arc<dyn ServerCertVerifier> = if let Some(fp) = verify.fingerprint {
+        Arc::new(PinnedVerifier {
+            fingerprint: fp,
+            provider: provider.clone(),
+        })
+    } else if !verify.certcheck {
+        Arc::new(AnyCertificate {
+            provider: provider.clone(),
+        })
+    } else {
+        let roots = Arc::new(load_roots(&verify.trust)?);
+        let mut builder = WebPkiServerVerifier::builder_with_provider(roots, provider.clone());
+        if let Some(crl_file) = &verify.crl_file {
+            let crls = CertificateRevocationListDer::pem_file_iter(crl_file)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| local_file("CRL file", crl_file, e))?;
+            builder = builder.with_crls(crls);
+        }
+        builder.build().map_err(|e| {
+            SmtpError::new(
+                ErrorKind::LocalFile,
+                format!("cannot use the trust roots: {e}"),
+            )
+        })?
+    };
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SmtpError::new(ErrorKind::Tls, format!("TLS setup failed: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let config = match &settings.client_cert {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| local_file("client certificate file", cert, e))?;
+            if chain.is_empty() {
+                return Err(SmtpError::new(
+                    ErrorKind::LocalFile,
+                    format!(
+                        "no certificate in client certificate file {}",
+                        cert.display()
+                    ),
+                ));
+            }
+            let key_der = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| local_file("client key file", key, e))?;
+            builder.with_client_auth_cert(chain, key_der).map_err(|e| {
+                SmtpError::new(
+                    ErrorKind::LocalFile,
+                    format!("cannot use client certificate {}: {e}", cert.display()),
+                )
+            })?
+        }
+    };
+    Ok(Arc::new(config))
+}
+
+/// The name checked against the certificate and sent as SNI.
+pub(crate) fn server_name(settings: &SessionSettings) -> Result<ServerName<'static>, SmtpError> {
+    let name = settings.tls_name();
+    ServerName::try_from(name.to_owned()).map_err(|_| {
+        SmtpError::new(
+            ErrorKind::Tls,
+            format!("{name:?} is not a valid host name for TLS"),
+        )
+    })
+}
+
+fn local_file(what: &str, path: &Path, e: impl fmt::Display) -> SmtpError {
+    SmtpError::new(
+        ErrorKind::LocalFile,
+        format!("cannot read {what} {}: {e}", path.display()),
+    )
+}
+
+/// Root certificates for [`Trust`].
+fn load_roots(trust: &Trust) -> Result<RootCertStore, SmtpError> {
+    let mut store = RootCertStore::empty();
+    let file = match trust {
+        Trust::WebpkiRoots => None,
+        Trust::System(path) if !path.exists() => None,
+        Trust::System(path) | Trust::File(path) => Some(path),
+    };
+    let Some(path) = file else {
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        return Ok(store);
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| local_file("trust file", path, e))?;
+    let (added, _ignored) = store.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(SmtpError::new(
+            ErrorKind::LocalFile,
+            format!("no usable certificate in trust file {}", path.display()),
+        ));
+    }
+    Ok(store)
+}
+
+/// `tls_certcheck off`: any certificate is accepted (the handshake signature
+/// is still checked, so the connection is encrypted, just not authenticated).
+#[derive(Debug)]
+struct AnyCertificate {
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// `tls_fingerprint`: only the leaf certificate with this hash is accepted;
+/// chain and name are not checked (msmtp's semantics).
+#[derive(Debug)]
+struct PinnedVerifier {
+    fingerprint: Fingerprint,
+    provider: Arc<CryptoProvider>,
+}
+
+/// The pinned fingerprint did not match; shows the server's SHA-256 so the
+/// user can compare it with what they expected.
+#[derive(Debug)]
+struct FingerprintMismatch {
+    actual_sha256: String,
+}
+
+impl fmt::Display for FingerprintMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the certificate fingerprint does not match tls_fingerprint \
+             (the server's SHA256 fingerprint is {})",
+            self.actual_sha256
+        )
+    }
+}
+
+impl std::error::Error for FingerprintMismatch {}
+
+/// Whether `der` hashes to `fingerprint`, compared in constant time.
+pub(crate) fn fingerprint_matches(fingerprint: &Fingerprint, der: &[u8]) -> bool {
+    match fingerprint {
+        Fingerprint::Sha256(want) => Sha256::digest(der).as_slice().ct_eq(want).into(),
+        Fingerprint::Sha1(want) => Sha1::digest(der).as_slice().ct_eq(want).into(),
+        Fingerprint::Md5(want) => md5::Md5::digest(der).as_slice().ct_eq(want).into(),
+    }
+}
+
+impl ServerCertVerifier for PinnedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if fingerprint_matches(&self.fingerprint, end_entity) {
+            return Ok(ServerCertVerified::assertion());
+        }
+        let mismatch = FingerprintMismatch {
+            actual_sha256: hex_colon(&Sha256::digest(end_entity.as_ref())),
+        };
+        Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+            rustls::OtherError(Arc::new(mismatch)),
+        )))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Reads through to the socket, remembering the first bytes received so a
+/// failed handshake can tell "the server speaks plain SMTP" from other errors.
+struct Sniff<'a> {
+    inner: &'a mut TcpStream,
+    first: Vec<u8>,
+}
+
+impl Read for Sniff<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.first.len() < 8 {
+            let take = n.min(8 - self.first.len());
+            self.first.extend_from_slice(&buf[..take]);
+        }
+        Ok(n)
+    }
+}
+
+impl Write for Sniff<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The first bytes of a plain SMTP greeting (`220 ` / `220-`, or a 4xx/5xx).
+pub(crate) fn looks_like_smtp(first: &[u8]) -> bool {
+    first.len() >= 4
+        && first[..3].iter().all(u8::is_ascii_digit)
+        && (first[3] == b' ' || first[3] == b'-')
+}
+
+/// The first bytes of a TLS record (handshake or alert, version 3.x).
+pub(crate) fn looks_like_tls(first: &[u8]) -> bool {
+    first.len() >= 2 && (first[0] == 0x15 || first[0] == 0x16) && first[1] == 0x03
+}
+
+/// Runs the TLS handshake on `tcp`. `implicit` says whether this is an
+/// implicit-TLS connection (then a plain SMTP greeting means a port mismatch).
+pub(crate) fn handshake(
+    mut tcp: TcpStream,
+    config: Arc<ClientConfig>,
+    settings: &SessionSettings,
+    implicit: bool,
+) -> Result<TlsStream, SmtpError> {
+    let name = server_name(settings)?;
+    let mut conn = ClientConnection::new(config, name)
+        .map_err(|e| SmtpError::new(ErrorKind::Tls, format!("TLS setup failed: {e}")))?;
+    let mut sniff = Sniff {
+        inner: &mut tcp,
+        first: Vec::new(),
+    };
+    while conn.is_handshaking() {
+        if let Err(e) = conn.complete_io(&mut sniff) {
+            return Err(handshake_error(e, &sniff.first, settings, implicit));
+        }
+    }
+    Ok(StreamOwned::new(conn, tcp))
+}
+
+/// Classifies a failed handshake.
+fn handshake_error(
+    e: io::Error,
+    first: &[u8],
+    settings: &SessionSettings,
+    implicit: bool,
+) -> SmtpError {
+    if implicit && looks_like_smtp(first) {
+        return port_mismatch_plain_server(settings, first);
+    }
+    let tls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match tls {
+        Some(rustls::Error::InvalidCertificate(ce)) => certificate_rejected(settings, ce),
+        Some(other) => SmtpError::new(ErrorKind::Tls, format!("TLS handshake failed: {other}")),
+        None => io_error(&e, "during the TLS handshake"),
+    }
+}
+
+/// Implicit TLS against a server that greets in plain text.
+pub(crate) fn port_mismatch_plain_server(settings: &SessionSettings, first: &[u8]) -> SmtpError {
+    let greeting = String::from_utf8_lossy(first);
+    SmtpError::new(
+        ErrorKind::PortTlsMismatch,
+        format!(
+            "the server at {}:{} speaks plain SMTP (it sent {:?}), not implicit TLS: \
+             set tls_starttls on / use port 587",
+            settings.host,
+            settings.port,
+            greeting.trim_end()
+        ),
+    )
+}
+
+/// A certificate failure, saying which check failed.
+fn certificate_rejected(settings: &SessionSettings, e: &CertificateError) -> SmtpError {
+    let name = settings.tls_name();
+    let why = match e {
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            format!(
+                "the certificate is not valid for the host name {name:?} \
+                 (set tls_host_override if the server uses another name)"
+            )
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            "the certificate has expired".to_owned()
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "the certificate is not valid yet".to_owned()
+        }
+        CertificateError::UnknownIssuer => "the certificate is not signed by a trusted authority \
+             (self-signed or unknown issuer; check tls_trust_file, or pin it with tls_fingerprint)"
+            .to_owned(),
+        CertificateError::Revoked => "the certificate has been revoked".to_owned(),
+        CertificateError::Other(other) => other.to_string(),
+        other => format!("{}", rustls::Error::InvalidCertificate(other.clone())),
+    };
+    let detail = match e {
+        CertificateError::Other(_) => String::new(),
+        other => format!(" ({})", rustls::Error::InvalidCertificate(other.clone())),
+    };
+    SmtpError::new(
+        ErrorKind::CertificateRejected,
+        format!("TLS certificate verification failed for {name}: {why}{detail}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert!(looks_like_smtp(b"220 mail ESMTP"));
+        assert!(looks_like_smtp(b"220-mail"));
+        assert!(looks_like_smtp(b"554 go away"));
+        assert!(!looks_like_smtp(b"\x16\x03\x03\x00"));
+        assert!(looks_like_tls(b"\x15\x03\x03\x00\x02"));
+        assert!(looks_like_tls(b"\x16\x03\x01"));
+        assert!(!looks_like_tls(b"220 "));
+    }
+
+    #[test]
+    fn fingerprint_compare() {
+        let der = b"not really a certificate";
+        let sha256: [u8; 32] = Sha256::digest(der).into();
+        let sha1: [u8; 20] = Sha1::digest(der).into();
+        let md5: [u8; 16] = md5::Md5::digest(der).into();
+        assert!(fingerprint_matches(&Fingerprint::Sha256(sha256), der));
+        assert!(fingerprint_matches(&Fingerprint::Sha1(sha1), der));
+        assert!(fingerprint_matches(&Fingerprint::Md5(md5), der));
+        assert!(!fingerprint_matches(&Fingerprint::Sha256([0; 32]), der));
+    }
+
+    #[test]
+    fn certificate_messages_name_the_check() {
+        let s = SessionSettings::new("mail.example.org", 465);
+        let e = certificate_rejected(&s, &CertificateError::NotValidForName);
+        assert_eq!(e.kind(), &ErrorKind::CertificateRejected);
+        assert_eq!(e.exit_code(), 69);
+        assert!(e
+            .to_string()
+            .contains("not valid for the host name \"mail.example.org\""));
+        let e = certificate_rejected(&s, &CertificateError::Expired);
+        assert!(e.to_string().contains("expired"), "{e}");
+        let e = certificate_rejected(&s, &CertificateError::UnknownIssuer);
+        assert!(e.to_string().contains("self-signed"), "{e}");
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn missing_trust_file_is_local_file_error() {
+        let mut s = SessionSettings::new("h", 465);
+        s.verify.trust = Trust::File("/nonexistent/ca.pem".into());
+        let e = client_config(&s).unwrap_err();
+        assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::LocalFile, 66));
+        // A missing *system* bundle falls back to the compiled-in roots.
+        s.verify.trust = Trust::System("/nonexistent/ca.pem".into());
+        assert!(client_config(&s).is_ok());
+        s.verify.trust = Trust::WebpkiRoots;
+        assert!(client_config(&s).is_ok());
+    }
+
+    #[test]
+    fn empty_trust_file_and_missing_crl_are_local_file_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let mut s = SessionSettings::new("h", 465);
+        s.verify.trust = Trust::File(empty);
+        let e = client_config(&s).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::LocalFile);
+        assert!(e.to_string().contains("no usable certificate"), "{e}");
+        s.verify.trust = Trust::WebpkiRoots;
+        s.verify.crl_file = Some(dir.path().join("missing.crl"));
+        let e = client_config(&s).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::LocalFile);
+        assert!(e.to_string().contains("CRL file"), "{e}");
+    }
+}
