@@ -54,9 +54,19 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
     let port = closed_port();
     let config = queue_config(&dir, port, "fallback", "");
 
-    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    let run = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("-t")
+        .stdin(MESSAGE)
+        .run();
     run.assert_code(0);
-    assert!(run.stderr().contains("queued as"), "stderr: {}", run.stderr());
+    assert!(
+        run.stderr().contains("queued as"),
+        "stderr: {}",
+        run.stderr()
+    );
 
     let files = queued_messages(&dir.join("queue"));
     assert_eq!(files.len(), 1, "one complete entry on disk");
@@ -70,8 +80,16 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
 
     let listing = dir.rsmtp().args(["-C"]).arg(&config).arg("-bp").run();
     listing.assert_code(0);
-    assert!(listing.stdout().contains("admin@example.net"), "{}", listing.stdout());
-    assert!(listing.stdout().contains("sender@example.org"), "{}", listing.stdout());
+    assert!(
+        listing.stdout().contains("admin@example.net"),
+        "{}",
+        listing.stdout()
+    );
+    assert!(
+        listing.stdout().contains("sender@example.org"),
+        "{}",
+        listing.stdout()
+    );
 
     // The relay comes back on the same port; a flush (forced past the backoff) sends it.
     let server = TestServer::start(ServerOptions::new().port(port));
@@ -92,13 +110,24 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
         .assert_code(0);
     let got = server.wait_for_messages(1, Duration::from_secs(5));
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].data, queued_bytes, "delivered bytes equal the queued bytes");
+    assert_eq!(
+        got[0].data, queued_bytes,
+        "delivered bytes equal the queued bytes"
+    );
     assert_eq!(got[0].recipients(), vec!["admin@example.net"]);
     assert!(got[0].data_str().contains("\r\n.leading dot line\r\n"));
-    assert!(queued_messages(&dir.join("queue")).is_empty(), "entry removed");
+    assert!(
+        queued_messages(&dir.join("queue")).is_empty(),
+        "entry removed"
+    );
 
     // A second flush sends nothing more.
-    dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run().assert_code(0);
+    dir.rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("-q")
+        .run()
+        .assert_code(0);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(server.messages().len(), 1, "delivered exactly once");
 
@@ -106,19 +135,35 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[1].ends_with("exitcode=EX_OK"), "{}", lines[1]);
     let empty = dir.rsmtp().args(["-C"]).arg(&config).arg("-bp").run();
-    assert!(empty.stdout().contains("Mail queue is empty"), "{}", empty.stdout());
+    assert!(
+        empty.stdout().contains("Mail queue is empty"),
+        "{}",
+        empty.stdout()
+    );
 }
 
 #[test]
 fn permanent_failure_is_never_queued() {
     let dir = Dir::new();
-    let server = TestServer::start(
-        ServerOptions::new().fault(Fault::reject_recipient("admin@example.net", 550, "5.1.1 No such user")),
-    );
+    let server = TestServer::start(ServerOptions::new().fault(Fault::reject_recipient(
+        "admin@example.net",
+        550,
+        "5.1.1 No such user",
+    )));
     let config = queue_config(&dir, server.port(), "fallback", "");
-    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    let run = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("-t")
+        .stdin(MESSAGE)
+        .run();
     run.assert_code(65);
-    assert!(run.stderr().contains("admin@example.net"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("admin@example.net"),
+        "{}",
+        run.stderr()
+    );
     assert!(queued_messages(&dir.join("queue")).is_empty());
     assert!(log_lines(&dir)[0].contains("exitcode=EX_DATAERR"));
 }
@@ -127,7 +172,13 @@ fn permanent_failure_is_never_queued() {
 fn queue_off_behaves_like_msmtp_and_keeps_nothing() {
     let dir = Dir::new();
     let config = queue_config(&dir, closed_port(), "off", "");
-    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    let run = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("-t")
+        .stdin(MESSAGE)
+        .run();
     run.assert_code(75);
     assert!(!dir.join("queue").exists() || queued_messages(&dir.join("queue")).is_empty());
 }
@@ -135,14 +186,25 @@ fn queue_off_behaves_like_msmtp_and_keeps_nothing() {
 #[test]
 fn queue_always_returns_at_once_and_delivers_in_the_background() {
     let dir = Dir::new();
-    let server = TestServer::start(ServerOptions::new().fault(Fault::Delay(Step::Greeting, Duration::from_secs(2))));
+    let server = TestServer::start(
+        ServerOptions::new().fault(Fault::Delay(Step::Greeting, Duration::from_secs(2))),
+    );
     let config = queue_config(&dir, server.port(), "always", "");
     let started = Instant::now();
-    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    let run = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("-t")
+        .stdin(MESSAGE)
+        .run();
     let elapsed = started.elapsed();
     run.assert_code(0);
     // The server greets only after 2 s: the caller must not have waited for it.
-    assert!(elapsed < Duration::from_millis(1500), "caller waited {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "caller waited {elapsed:?}"
+    );
     let got = server.wait_for_messages(1, Duration::from_secs(15));
     assert_eq!(got.len(), 1, "background delivery happened");
     // Wait for the entry to be removed after the 250.
@@ -151,7 +213,9 @@ fn queue_always_returns_at_once_and_delivers_in_the_background() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(queued_messages(&dir.join("queue")).is_empty());
-    assert!(log_lines(&dir).iter().any(|l| l.ends_with("exitcode=EX_OK")));
+    assert!(log_lines(&dir)
+        .iter()
+        .any(|l| l.ends_with("exitcode=EX_OK")));
 }
 
 #[test]
@@ -165,7 +229,13 @@ fn fifty_concurrent_submissions_and_two_flushers_deliver_each_exactly_once() {
             let config = &config;
             s.spawn(move || {
                 let msg = format!("To: admin@example.net\nSubject: message {i}\n\nbody {i}\n");
-                dir.rsmtp().args(["-C"]).arg(config).arg("-t").stdin(msg).run().assert_code(0);
+                dir.rsmtp()
+                    .args(["-C"])
+                    .arg(config)
+                    .arg("-t")
+                    .stdin(msg)
+                    .run()
+                    .assert_code(0);
             });
         }
     });
@@ -181,7 +251,11 @@ fn fifty_concurrent_submissions_and_two_flushers_deliver_each_exactly_once() {
                 // everything is what an admin runs: two of them at once.
                 let ids: Vec<String> = queued_messages(&dir.join("queue"))
                     .iter()
-                    .filter_map(|m| m.parent()?.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .filter_map(|m| {
+                        m.parent()?
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                    })
                     .collect();
                 let mut cmd = dir.rsmtp().args(["-C"]).arg(config);
                 for id in ids {
@@ -195,10 +269,7 @@ fn fifty_concurrent_submissions_and_two_flushers_deliver_each_exactly_once() {
     std::thread::sleep(Duration::from_millis(300));
     let got_all = server.messages();
     assert_eq!(got.len(), 50);
-    let mut subjects: Vec<String> = got_all
-        .iter()
-        .filter_map(|m| m.header("Subject"))
-        .collect();
+    let mut subjects: Vec<String> = got_all.iter().filter_map(|m| m.header("Subject")).collect();
     subjects.sort();
     subjects.dedup();
     assert_eq!(got_all.len(), 50, "no message sent twice");
@@ -210,17 +281,29 @@ fn fifty_concurrent_submissions_and_two_flushers_deliver_each_exactly_once() {
 fn expired_message_moves_to_failed_and_a_notice_reaches_the_sender() {
     let dir = Dir::new();
     // The relay keeps answering 451 for the recipient but accepts the notice.
-    let server = TestServer::start(
-        ServerOptions::new().fault(Fault::reject_recipient("admin@example.net", 451, "4.2.0 mailbox busy")),
-    );
+    let server = TestServer::start(ServerOptions::new().fault(Fault::reject_recipient(
+        "admin@example.net",
+        451,
+        "4.2.0 mailbox busy",
+    )));
     let config = queue_config(&dir, server.port(), "fallback", "queue_expire 1\n");
-    let run = dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run();
+    let run = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("-t")
+        .stdin(MESSAGE)
+        .run();
     run.assert_code(0);
     assert_eq!(queued_messages(&dir.join("queue")).len(), 1);
     std::thread::sleep(Duration::from_millis(1500));
     let ids: Vec<String> = queued_messages(&dir.join("queue"))
         .iter()
-        .filter_map(|m| m.parent()?.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter_map(|m| {
+            m.parent()?
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .collect();
     let flush = dir
         .rsmtp()
@@ -228,7 +311,12 @@ fn expired_message_moves_to_failed_and_a_notice_reaches_the_sender() {
         .arg(&config)
         .arg(format!("--queue-retry={}", ids[0]))
         .run();
-    assert_ne!(flush.code(), 0, "an expired message is a failure: {}", flush.stderr());
+    assert_ne!(
+        flush.code(),
+        0,
+        "an expired message is a failure: {}",
+        flush.stderr()
+    );
     assert!(queued_messages(&dir.join("queue")).is_empty());
     let notices: Vec<_> = server
         .messages()
@@ -242,7 +330,11 @@ fn expired_message_moves_to_failed_and_a_notice_reaches_the_sender() {
     assert!(text.contains("admin@example.net"), "{text}");
     // Still visible as failed until purged.
     let listing = dir.rsmtp().args(["-C"]).arg(&config).arg("-bp").run();
-    assert!(listing.stdout().contains("admin@example.net"), "{}", listing.stdout());
+    assert!(
+        listing.stdout().contains("admin@example.net"),
+        "{}",
+        listing.stdout()
+    );
     dir.rsmtp()
         .args(["-C"])
         .arg(&config)
@@ -250,16 +342,32 @@ fn expired_message_moves_to_failed_and_a_notice_reaches_the_sender() {
         .run()
         .assert_code(0);
     let listing = dir.rsmtp().args(["-C"]).arg(&config).arg("-bp").run();
-    assert!(listing.stdout().contains("Mail queue is empty"), "{}", listing.stdout());
+    assert!(
+        listing.stdout().contains("Mail queue is empty"),
+        "{}",
+        listing.stdout()
+    );
 }
 
 #[test]
 fn delete_removes_one_entry_and_mailq_name_lists() {
     let dir = Dir::new();
     let config = queue_config(&dir, closed_port(), "fallback", "");
-    dir.rsmtp().args(["-C"]).arg(&config).arg("-t").stdin(MESSAGE).run().assert_code(0);
+    dir.rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("-t")
+        .stdin(MESSAGE)
+        .run()
+        .assert_code(0);
     let files = queued_messages(&dir.join("queue"));
-    let id = files[0].parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    let id = files[0]
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
 
     // Invoked as `mailq` it lists the queue.
     let link = dir.join("mailq");
@@ -275,6 +383,11 @@ fn delete_removes_one_entry_and_mailq_name_lists() {
         .run()
         .assert_code(0);
     assert!(queued_messages(&dir.join("queue")).is_empty());
-    let again = dir.rsmtp().args(["-C"]).arg(&config).arg(format!("--queue-delete={id}")).run();
+    let again = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg(format!("--queue-delete={id}"))
+        .run();
     assert_ne!(again.code(), 0);
 }

@@ -12,7 +12,7 @@ for shell in bash zsh fish; do
         fish) r=rsmtp.fish b=backup-alert.fish ;;
     esac
     target/release/rsmtp --completions="$shell" > "target/completions/$r"
-    target/release/backup-alert --completions="$shell" > "target/completions/$b"
+    target/release/backup-alert completions "$shell" > "target/completions/$b"
 done
 cargo deb -p rsmtp --no-build
 cargo deb -p rsmtp --no-build --variant mta

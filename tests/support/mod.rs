@@ -23,7 +23,15 @@ pub fn bin_dir() -> &'static Path {
         // `cargo test` builds test targets, not necessarily every binary: build them.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "rsmtp", "-p", "backup-alert", "--bins"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "rsmtp",
+                "-p",
+                "backup-alert",
+                "--bins",
+            ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo build");
@@ -52,7 +60,9 @@ pub struct Dir {
 
 impl Dir {
     pub fn new() -> Dir {
-        Dir { tmp: tempfile::tempdir().expect("tempdir") }
+        Dir {
+            tmp: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -89,7 +99,10 @@ impl Dir {
             .env("RSMTP_SYSCONFIG", self.join("no-system-msmtprc"))
             .env("TZ", "UTC")
             .env_remove("RUST_BACKTRACE");
-        TestCommand { cmd, stdin: Vec::new() }
+        TestCommand {
+            cmd,
+            stdin: Vec::new(),
+        }
     }
 
     pub fn rsmtp(&self) -> TestCommand {
@@ -148,7 +161,10 @@ impl TestCommand {
         let pid = child.id();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            if rx.recv_timeout(std::time::Duration::from_secs(120)).is_err() {
+            if rx
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .is_err()
+            {
                 let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
             }
         });
@@ -191,4 +207,105 @@ pub fn plain_config(port: u16, extra: &str) -> String {
     format!(
         "defaults\nauth off\ntls off\n\naccount default\nhost 127.0.0.1\nport {port}\nfrom sender@example.org\n{extra}\n"
     )
+}
+
+/// `CI=true`: a missing external program (msmtp, aiosmtpd, smtp-sink) fails the test
+/// instead of skipping it, so CI cannot go green without running the comparison.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether an external peer is usable: `Some(path)` if `path` exists; `None` (test
+/// skipped, with a note on stderr) if not, unless [`in_ci`], where it panics.
+#[track_caller]
+pub fn require_peer(path: &str, what: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        !in_ci(),
+        "CI=true but {what} is missing ({path} not found): install it (see .ci/run)"
+    );
+    eprintln!("skipping: {what} not installed ({path} not found)");
+    None
+}
+
+/// What [`TestCommand::run_fed`] saw: the run and the child's peak resident set size.
+pub struct FedRun {
+    pub run: Run,
+    /// The largest `VmHWM` read from `/proc/<pid>/status` while the child ran, in KiB
+    /// (0 if it could never be read).
+    pub peak_rss_kib: u64,
+}
+
+impl TestCommand {
+    /// Like [`run`](Self::run), but stdin is written by `feed` on its own thread, so an
+    /// input too large to hold in memory (a 100 MB message) can be generated as it is
+    /// written. While the child runs its peak RSS is sampled from /proc.
+    pub fn run_fed<F>(mut self, feed: F) -> FedRun
+    where
+        F: FnOnce(&mut dyn Write) -> std::io::Result<()> + Send + 'static,
+    {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::Arc;
+
+        let mut child = self
+            .cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let writer = std::thread::spawn(move || {
+            let _ = feed(&mut stdin);
+            // Dropping stdin closes the pipe: the child sees end of input.
+        });
+        let pid = child.id();
+        let done = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(0));
+        let sampler = {
+            let (done, peak) = (done.clone(), peak.clone());
+            std::thread::spawn(move || {
+                let status = format!("/proc/{pid}/status");
+                while !done.load(Ordering::SeqCst) {
+                    if let Some(kib) = std::fs::read_to_string(&status)
+                        .ok()
+                        .as_deref()
+                        .and_then(vm_hwm_kib)
+                    {
+                        peak.fetch_max(kib, Ordering::SeqCst);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            })
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if rx
+                .recv_timeout(std::time::Duration::from_secs(300))
+                .is_err()
+            {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        });
+        let output = child.wait_with_output().expect("wait");
+        let _ = tx.send(());
+        done.store(true, Ordering::SeqCst);
+        let _ = sampler.join();
+        let _ = writer.join();
+        FedRun {
+            run: Run { output },
+            peak_rss_kib: peak.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// `VmHWM:    1234 kB` → 1234.
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

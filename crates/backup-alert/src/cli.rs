@@ -38,6 +38,11 @@ pub enum Command {
     Setup(SetupArgs),
     /// Count sent and failed mail in an msmtp-format log.
     Stats(StatsArgs),
+    /// Print a shell completion script (bash, zsh or fish) generated from these options.
+    Completions {
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
 }
 
 /// Where alerts go and how repeats are held back (shared by send, run and check).
@@ -295,6 +300,10 @@ pub fn main(args: Vec<OsString>) -> u8 {
 }
 
 fn dispatch(cli: Cli) -> Result<u8, Error> {
+    if let Command::Completions { shell } = &cli.command {
+        print_completions(shell);
+        return Ok(0);
+    }
     // `setup` may be the one creating the --settings file.
     let read_settings = match (&cli.command, &cli.settings) {
         (Command::Setup(_), Some(p)) if !p.exists() => None,
@@ -307,7 +316,24 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Check(a) => crate::commands::check(a, &ctx),
         Command::Setup(a) => crate::setup::main(a, &ctx, cli.settings.as_deref()),
         Command::Stats(a) => crate::stats::main(a, &ctx),
+        Command::Completions { .. } => Ok(0),
     }
+}
+
+fn print_completions(shell: &str) {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        _ => Shell::Bash,
+    };
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "backup-alert",
+        &mut std::io::stdout(),
+    );
 }
 
 /// Print an error the house way and turn the result into an exit status.
@@ -388,5 +414,39 @@ mod tests {
             "f"
         ])
         .is_err());
+    }
+
+    /// Every option of every subcommand must be in man/backup-alert.1 (roff writes `-`
+    /// as `\-`).
+    #[test]
+    fn every_flag_is_in_the_man_page() {
+        use clap::CommandFactory;
+        let man = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../man/backup-alert.1"
+        ))
+        .expect("man/backup-alert.1")
+        .replace("\\-", "-");
+        let root = Cli::command();
+        let mut missing = Vec::new();
+        let mut commands = vec![root.clone()];
+        commands.extend(root.get_subcommands().cloned());
+        for cmd in &commands {
+            let name = cmd.get_name().to_string();
+            if !man.contains(&name) {
+                missing.push(format!("subcommand {name}"));
+            }
+            for arg in cmd.get_arguments() {
+                if let Some(long) = arg.get_long() {
+                    if !["help", "version"].contains(&long) && !man.contains(&format!("--{long}")) {
+                        missing.push(format!("{name} --{long}"));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "missing from man/backup-alert.1: {missing:?}"
+        );
     }
 }

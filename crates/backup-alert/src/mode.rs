@@ -24,7 +24,15 @@ pub enum Mode {
     Sendmail,
 }
 
-const SUBCOMMANDS: &[&str] = &["send", "run", "check", "setup", "stats", "help"];
+const SUBCOMMANDS: &[&str] = &[
+    "send",
+    "run",
+    "check",
+    "setup",
+    "stats",
+    "completions",
+    "help",
+];
 
 pub fn detect(args: &[OsString]) -> Mode {
     let argv0 = args

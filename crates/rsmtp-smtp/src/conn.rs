@@ -364,8 +364,10 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let server = thread::spawn(move || {
             let (mut s, _) = listener.accept().unwrap();
-            s.write_all(&script).unwrap();
-            s.shutdown(Shutdown::Write).unwrap();
+            // The client may hang up before reading everything (the huge reply
+            // test does): a reset here is expected, not a failure.
+            let _ = s.write_all(&script);
+            let _ = s.shutdown(Shutdown::Write);
             let mut got = Vec::new();
             let _ = s.read_to_end(&mut got);
             got

@@ -188,7 +188,9 @@ impl SmtpError {
                             EX_PROTOCOL
                         }
                         Stage::Auth => EX_NOPERM,
-                        Stage::Mail | Stage::Rcpt | Stage::Data | Stage::Body => EX_DATAERR,
+                        Stage::Mail | Stage::Rcpt | Stage::Data => EX_DATAERR,
+                        // msmtp: "the server did not accept the mail" → EX_UNAVAILABLE.
+                        Stage::Body => EX_UNAVAILABLE,
                     }
                 }
             }
@@ -254,11 +256,14 @@ mod tests {
 
     #[test]
     fn permanent_replies() {
-        for stage in [Stage::Mail, Stage::Rcpt, Stage::Data, Stage::Body] {
+        for stage in [Stage::Mail, Stage::Rcpt, Stage::Data] {
             let e = rejected(stage, 550);
             assert_eq!(e.exit_code(), EX_DATAERR);
             assert!(!e.is_transient());
         }
+        let e = rejected(Stage::Body, 554);
+        assert_eq!(e.exit_code(), EX_UNAVAILABLE, "as msmtp");
+        assert!(!e.is_transient());
         assert_eq!(rejected(Stage::Greeting, 554).exit_code(), EX_PROTOCOL);
         assert_eq!(rejected(Stage::Ehlo, 502).exit_code(), EX_PROTOCOL);
         assert_eq!(rejected(Stage::StartTls, 502).exit_code(), EX_PROTOCOL);

@@ -37,7 +37,8 @@
 //! | any 4xx reply, 421 included (greeting … end of data, AUTH) | 75 EX_TEMPFAIL | yes | 69 (rsmtp's deliberate change) |
 //! | cannot connect, timeout, connection lost (also mid-DATA) | 75 EX_TEMPFAIL | yes | 75 / 74 |
 //! | host name does not resolve | 68 EX_NOHOST | yes | 68 |
-//! | 5xx to MAIL, RCPT, DATA, end of data; message over SIZE; bad address | 65 EX_DATAERR | no | 65 (69 for end of data) |
+//! | 5xx to MAIL, RCPT, DATA; message over SIZE; bad address | 65 EX_DATAERR | no | 65 |
+//! | 5xx after the body (end of data) | 69 EX_UNAVAILABLE | no | 69 |
 //! | 5xx greeting, EHLO+HELO, STARTTLS; TLS or protocol error; port/TLS mismatch | 76 EX_PROTOCOL | no | 76 |
 //! | certificate rejected, STARTTLS not offered, no usable AUTH method, DSN not offered | 69 EX_UNAVAILABLE | no | 69 |
 //! | AUTH refused (any 5xx) | 77 EX_NOPERM | no | 77 |

@@ -204,11 +204,16 @@ impl<'a> Session<'a> {
             .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))?;
         let conn = conn.start_tls(config, self.settings, implicit)?;
         if let Some(c) = conn.tls() {
-            self.trace.note(&format!(
-                "TLS established: {:?}, {:?}",
-                c.protocol_version(),
-                c.negotiated_cipher_suite().map(|s| s.suite())
-            ));
+            let version = c
+                .protocol_version()
+                .and_then(|v| v.as_str())
+                .unwrap_or("unknown version");
+            let suite = c
+                .negotiated_cipher_suite()
+                .and_then(|s| s.suite().as_str())
+                .unwrap_or("unknown cipher suite");
+            self.trace
+                .note(&format!("TLS session established: {version}, {suite}"));
         }
         self.conn = Some(conn);
         Ok(())

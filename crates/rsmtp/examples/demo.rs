@@ -52,7 +52,10 @@ fn main() -> std::process::ExitCode {
                    .a line starting with a dot survives too\n";
 
     println!("== msmtprc ({}):\n{text}", config.display());
-    println!("== rsmtp -C {} -d -t -i   (message on stdin, as PHP's mail() sends it)", config.display());
+    println!(
+        "== rsmtp -C {} -d -t -i   (message on stdin, as PHP's mail() sends it)",
+        config.display()
+    );
     let args = ["rsmtp", "-C", &config.to_string_lossy(), "-d", "-t", "-i"]
         .iter()
         .map(Into::into)
@@ -87,5 +90,6 @@ fn write_private(path: &std::path::Path, text: &str) {
         .mode(0o600)
         .open(path)
         .expect("write the demo msmtprc");
-    file.write_all(text.as_bytes()).expect("write the demo msmtprc");
+    file.write_all(text.as_bytes())
+        .expect("write the demo msmtprc");
 }

@@ -171,11 +171,38 @@ pub fn attempt(
             record.smtp_reply = e
                 .reply()
                 .map(|r| (r.code(), reply_lines(r.code(), r.lines())));
-            record.errormsg = Some(e.to_string());
+            record.errormsg = Some(log_errormsg(e));
             record.exit = Some(ExitCode::from_code(e.exit_code()));
         }
     }
     (result, record)
+}
+
+/// The error as msmtp logs it in `errormsg`: without the server's reply, which has its
+/// own `smtpstatus`/`smtpmsg` fields, and without Rust's `(os error N)` after the
+/// strerror text, so log readers (`backup-alert stats`, scripts) see msmtp's wording.
+fn log_errormsg(e: &SmtpError) -> String {
+    let mut text = e.to_string();
+    if let Some(reply) = e.reply() {
+        if let Some(stripped) = text.strip_suffix(&format!(": {reply}")) {
+            text.truncate(stripped.len());
+        }
+    }
+    strip_os_error(text)
+}
+
+/// `Connection refused (os error 111)` → `Connection refused`.
+fn strip_os_error(mut text: String) -> String {
+    if let Some(i) = text.rfind(" (os error ") {
+        let tail = &text[i + " (os error ".len()..];
+        if tail
+            .strip_suffix(')')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            text.truncate(i);
+        }
+    }
+    text
 }
 
 /// Counts what the session read, for the log's `mailsize`.
@@ -265,4 +292,24 @@ fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result
     let mut reader = prepared.message.reader()?;
     let id = queue.enqueue(&meta, &mut reader)?;
     Ok(id.as_str().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_os_error;
+
+    #[test]
+    fn os_error_suffix_is_dropped_from_errormsg() {
+        assert_eq!(
+            strip_os_error(
+                "cannot connect to h, port 25: Connection refused (os error 111)".into()
+            ),
+            "cannot connect to h, port 25: Connection refused"
+        );
+        assert_eq!(
+            strip_os_error("odd (os error x)".into()),
+            "odd (os error x)"
+        );
+        assert_eq!(strip_os_error("plain".into()), "plain");
+    }
 }
