@@ -1946,12 +1946,23 @@ fn auth_xoauth2_sends_the_password_as_the_token() {
 }
 
 #[test]
-fn auth_required_but_not_configured_reports_the_servers_530() {
+fn auth_required_but_not_configured_exits_65_with_the_servers_530() {
     let server = auth_server("pw", &[Mechanism::Plain]);
     let dir = tls_home(&server, true, "");
     let run = dir.rsmtp().arg("x@example.org").stdin(SIMPLE).run();
-    assert_ne!(run.code(), 0);
-    assert!(run.stderr().contains("530"), "{}", run.stderr());
+    // msmtp 1.8.23: "envelope from address … not accepted by the server", exit 65.
+    run.assert_code(65);
+    assert!(
+        run.stderr()
+            .contains("envelope from address sender@example.org not accepted by the server"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("530 5.7.0 Authentication required"),
+        "{}",
+        run.stderr()
+    );
     assert_nothing_delivered(&server);
 }
 
@@ -2234,4 +2245,156 @@ fn passwordeval_secret_never_appears_in_debug_output_or_log() {
             "{secret} leaked:\n{everything}"
         );
     }
+}
+
+#[test]
+fn large_job_output_whose_first_line_looks_like_a_header_is_still_delivered() {
+    // `backup-job 2>&1 | sendmail root`: the output starts "WARNING: …" (header-like),
+    // has no blank line and is larger than rsmtp's in-memory header cap. msmtp 1.8.23
+    // sends it as it is; losing the cron mail with exit 65 is not acceptable.
+    let server = plain_server();
+    let dir = home_for(&server, "");
+    let mut input = String::from("WARNING: low disk space on /backup\n");
+    let line = "copied /srv/data/some/long/path/file-name-for-the-log.dat (4096 bytes)\n";
+    while input.len() < 1_500_000 {
+        input.push_str(line);
+    }
+    input.push_str("backup finished\n");
+    let run = dir.rsmtp().arg("root@example.org").stdin(&input).run();
+    run.assert_code(0);
+    let m = only_message(&server, &run);
+    let text = m.data_str();
+    assert!(text.contains("WARNING: low disk space on /backup\r\n"));
+    assert!(text.ends_with(&format!(
+        "{}backup finished\r\n",
+        line.replace('\n', "\r\n")
+    )));
+    let lines = input.matches('\n').count();
+    assert!(
+        m.size >= input.len() + lines,
+        "{} < {}",
+        m.size,
+        input.len() + lines
+    );
+}
+
+#[test]
+fn command_line_recipients_are_address_lists_like_msmtp() {
+    // msmtp 1.8.23 sends `'Bob <b@x>, "Doe, J" <j@x>' root` to b@x, j@x and root.
+    let server = plain_server();
+    let dir = home_for(&server, "");
+    let run = dir
+        .rsmtp()
+        .args([
+            "Bob Smith <bob@example.org>, \"Doe, J\" <j@example.org>",
+            "a@example.org,b@example.org",
+            "<c@example.org>",
+            "root",
+        ])
+        .stdin(SIMPLE)
+        .run();
+    run.assert_code(0);
+    let m = only_message(&server, &run);
+    assert_eq!(
+        rcpt_addresses(&m),
+        [
+            "bob@example.org",
+            "j@example.org",
+            "a@example.org",
+            "b@example.org",
+            "c@example.org",
+            "root"
+        ]
+    );
+}
+
+#[test]
+fn a_command_line_recipient_cannot_smuggle_a_header_line() {
+    let server = plain_server();
+    let dir = home_for(&server, "");
+    let run = dir
+        .rsmtp()
+        .arg("a@example.org\r\nBcc: evil@example.net")
+        .stdin(SIMPLE)
+        .run();
+    run.assert_code(65);
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn tls_host_override_accepts_a_certificate_for_the_configured_name() {
+    let server = TestServer::start(
+        ServerOptions::new()
+            .tls(Tls::StartTls)
+            .leaf(LeafKind::WrongHost),
+    );
+    let dir = tls_home(&server, true, "tls_host_override wrong-host.example");
+    let run = dir.rsmtp().arg("x@example.org").stdin(SIMPLE).run();
+    run.assert_code(0);
+    assert!(only_message(&server, &run).tls);
+    server.wait_for_idle(Duration::from_secs(3));
+    assert_eq!(
+        server.sessions()[0].sni.as_deref(),
+        Some("wrong-host.example")
+    );
+}
+
+#[test]
+fn client_certificate_is_presented_when_configured() {
+    let server = TestServer::start(
+        ServerOptions::new()
+            .tls(Tls::StartTls)
+            .client_certs(rsmtp_testserver::ClientCertPolicy::Required),
+    );
+    let client = server.ca().client_cert();
+    let dir = tls_home(
+        &server,
+        true,
+        &format!(
+            "tls_cert_file {}\ntls_key_file {}",
+            client.cert_path().display(),
+            client.key_path().display()
+        ),
+    );
+    let run = dir.rsmtp().arg("x@example.org").stdin(SIMPLE).run();
+    run.assert_code(0);
+    let m = only_message(&server, &run);
+    assert_eq!(m.client_cert_subject.as_deref(), Some(client.subject()));
+}
+
+#[test]
+fn unsupported_socket_command_exits_78_naming_file_and_line() {
+    let dir = Dir::new();
+    let rc = dir.write(
+        "rc",
+        "account default\nhost 127.0.0.1\nfrom a@example.org\nsocket /run/smtp.sock\n",
+    );
+    let run = dir
+        .rsmtp()
+        .arg("-C")
+        .arg(&rc)
+        .arg("x@example.org")
+        .stdin(SIMPLE)
+        .run();
+    run.assert_code(78);
+    let err = run.stderr();
+    assert!(err.contains(&format!("{}:4", rc.display())), "{err}");
+    assert!(err.contains("not supported by rsmtp"), "{err}");
+}
+
+#[test]
+fn serverinfo_prints_the_capabilities_without_sending() {
+    let server = TestServer::start(ServerOptions::new().extensions(Extensions::all()));
+    let dir = home_for(&server, "");
+    let run = dir.rsmtp().arg("-S").run();
+    run.assert_code(0);
+    let out = run.stdout();
+    assert!(out.contains("PIPELINING"), "{out}");
+    assert!(out.contains("DSN"), "{out}");
+    assert!(
+        out.contains("10485760") || out.contains("10 MiB") || out.contains("10.0 MiB"),
+        "{out}"
+    );
+    server.wait_for_idle(Duration::from_secs(3));
+    assert!(!first_session_verbs(&server).contains(&"MAIL".to_string()));
 }

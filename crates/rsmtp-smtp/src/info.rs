@@ -58,7 +58,14 @@ impl fmt::Display for ServerInfo {
         }
         let caps = &self.capabilities;
         let starttls = caps.starttls || self.tls_mode == TlsMode::StartTls;
-        if caps.is_empty() && !starttls {
+        // What msmtp lists (it does not show 8BITMIME, nor do we).
+        let listed = caps.size.is_some()
+            || caps.pipelining
+            || caps.smtputf8
+            || caps.etrn
+            || caps.dsn
+            || !caps.auth.is_empty();
+        if !listed && !starttls {
             return writeln!(f, "No special capabilities.");
         }
         writeln!(f, "Capabilities:")?;

@@ -51,7 +51,7 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read) -> Result<Prepared, Failu
     let account = &chosen.account;
     let from = account.from.clone().unwrap_or_default();
 
-    let mut recipients = inv.recipients.clone();
+    let mut recipients = command_line_recipients(&inv.recipients);
     if inv.read_recipients {
         recipients.extend(header_recipients(&incoming.header)?);
     }
@@ -86,6 +86,26 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read) -> Result<Prepared, Failu
         envelope,
         message,
     })
+}
+
+/// Command-line recipients are address lists, as msmtp reads them: `sendmail 'a@x.org,
+/// Bob <b@y.org>'` sends to a@x.org and b@y.org, and `<c@z.org>` to c@z.org. An argument
+/// that is not a valid list (or could smuggle a header line in) is kept whole, so the
+/// address check names it as it was typed.
+fn command_line_recipients(args: &[String]) -> Vec<String> {
+    let mut recipients = Vec::with_capacity(args.len());
+    for arg in args {
+        let parsed = if arg.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            None
+        } else {
+            header_recipients(format!("To: {arg}\r\n").as_bytes()).ok()
+        };
+        match parsed {
+            Some(list) if !list.is_empty() => recipients.extend(list),
+            _ => recipients.push(arg.clone()),
+        }
+    }
+    recipients
 }
 
 /// The header changes msmtp makes for this account.
