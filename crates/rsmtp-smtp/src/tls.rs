@@ -40,13 +40,10 @@ pub(crate) type TlsStream = StreamOwned<ClientConnection, TcpStream>;
 pub(crate) fn client_config(settings: &SessionSettings) -> Result<Arc<ClientConfig>, SmtpError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verify = &settings.verify;
-    let verifier: Arc<dyn ServerCertVerifier> = if let Some(fp) = verify.fingerprint {
-        Arc::new(PinnedVerifier {
-            fingerprint: fp,
-            provider: provider.clone(),
-        })
-    } else if !verify.certcheck {
-        Arc::new(AnyCertificate {
+    let verifier: Arc<dyn ServerCertVerifier> = if verify.fingerprint.is_some() || !verify.certcheck
+    {
+        Arc::new(LeafVerifier {
+            fingerprint: verify.fingerprint,
             provider: provider.clone(),
         })
     } else {
@@ -141,65 +138,15 @@ fn load_roots(trust: &Trust) -> Result<RootCertStore, SmtpError> {
     Ok(store)
 }
 
-/// `tls_certcheck off`: any certificate is accepted (the handshake signature
-/// is still checked, so the connection is encrypted, just not authenticated).
+/// Checks only the leaf certificate, never the chain or the name:
+/// - `tls_fingerprint`: only the leaf with this hash is accepted (msmtp's semantics);
+/// - `tls_certcheck off` (no fingerprint): any certificate is accepted.
+///
+/// The handshake signature is verified either way, so the connection is
+/// encrypted to the holder of that certificate's key.
 #[derive(Debug)]
-struct AnyCertificate {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// `tls_fingerprint`: only the leaf certificate with this hash is accepted;
-/// chain and name are not checked (msmtp's semantics).
-#[derive(Debug)]
-struct PinnedVerifier {
-    fingerprint: Fingerprint,
+struct LeafVerifier {
+    fingerprint: Option<Fingerprint>,
     provider: Arc<CryptoProvider>,
 }
 
@@ -232,7 +179,7 @@ pub(crate) fn fingerprint_matches(fingerprint: &Fingerprint, der: &[u8]) -> bool
     }
 }
 
-impl ServerCertVerifier for PinnedVerifier {
+impl ServerCertVerifier for LeafVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -241,7 +188,11 @@ impl ServerCertVerifier for PinnedVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if fingerprint_matches(&self.fingerprint, end_entity) {
+        let accepted = match &self.fingerprint {
+            Some(fingerprint) => fingerprint_matches(fingerprint, end_entity),
+            None => true,
+        };
+        if accepted {
             return Ok(ServerCertVerified::assertion());
         }
         let mismatch = FingerprintMismatch {
