@@ -44,6 +44,18 @@ fn queued_messages(queue: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The ids of the entries still queued (their directory names).
+fn queued_ids(queue: &Path) -> Vec<String> {
+    queued_messages(queue)
+        .iter()
+        .filter_map(|m| {
+            m.parent()?
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
 fn log_lines(dir: &Dir) -> Vec<String> {
     dir.read("rsmtp.log").lines().map(str::to_string).collect()
 }
@@ -96,12 +108,7 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
     let first_retry = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
     // Not due yet: backoff after the failed attempt keeps it.
     assert_eq!(server.messages().len(), 0, "{}", first_retry.stderr());
-    let id = files[0]
-        .parent()
-        .and_then(Path::file_name)
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
+    let id = queued_ids(&dir.join("queue")).remove(0);
     dir.rsmtp()
         .args(["-C"])
         .arg(&config)
@@ -249,14 +256,7 @@ fn fifty_concurrent_submissions_and_two_flushers_deliver_each_exactly_once() {
             s.spawn(move || {
                 // --queue-retry for each id would bypass the queue lock; a forced flush of
                 // everything is what an admin runs: two of them at once.
-                let ids: Vec<String> = queued_messages(&dir.join("queue"))
-                    .iter()
-                    .filter_map(|m| {
-                        m.parent()?
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                    })
-                    .collect();
+                let ids = queued_ids(&dir.join("queue"));
                 let mut cmd = dir.rsmtp().args(["-C"]).arg(config);
                 for id in ids {
                     cmd = cmd.arg(format!("--queue-retry={id}"));
@@ -297,14 +297,7 @@ fn expired_message_moves_to_failed_and_a_notice_reaches_the_sender() {
     run.assert_code(0);
     assert_eq!(queued_messages(&dir.join("queue")).len(), 1);
     std::thread::sleep(Duration::from_millis(1500));
-    let ids: Vec<String> = queued_messages(&dir.join("queue"))
-        .iter()
-        .filter_map(|m| {
-            m.parent()?
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .collect();
+    let ids = queued_ids(&dir.join("queue"));
     let flush = dir
         .rsmtp()
         .args(["-C"])
@@ -360,14 +353,7 @@ fn delete_removes_one_entry_and_mailq_name_lists() {
         .stdin(MESSAGE)
         .run()
         .assert_code(0);
-    let files = queued_messages(&dir.join("queue"));
-    let id = files[0]
-        .parent()
-        .unwrap()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
+    let id = queued_ids(&dir.join("queue")).remove(0);
 
     // Invoked as `mailq` it lists the queue.
     let link = dir.join("mailq");
