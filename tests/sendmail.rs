@@ -2410,3 +2410,33 @@ fn serverinfo_prints_the_capabilities_without_sending() {
     server.wait_for_idle(Duration::from_secs(3));
     assert!(!first_session_verbs(&server).contains(&"MAIL".to_string()));
 }
+
+#[test]
+fn remove_bcc_headers_off_keeps_the_bcc_header() {
+    let server = plain_server();
+    let dir = home_for(&server, "remove_bcc_headers off");
+    let input = "To: a@example.org\nBcc: b@example.org\nSubject: s\n\nbody\n";
+    let run = dir.rsmtp().arg("-t").stdin(input).run();
+    run.assert_code(0);
+    let m = only_message(&server, &run);
+    assert_eq!(rcpt_addresses(&m), ["a@example.org", "b@example.org"]);
+    assert_eq!(m.header("Bcc").as_deref(), Some("b@example.org"));
+}
+
+#[test]
+fn dash_v_prints_the_dialogue_like_dash_d() {
+    let server = plain_server();
+    let dir = home_for(&server, "");
+    let run = dir
+        .rsmtp()
+        .args(["-v", "x@example.org"])
+        .stdin(SIMPLE)
+        .run();
+    run.assert_code(0);
+    assert!(
+        run.stdout().contains("--> RCPT TO:<x@example.org>"),
+        "{}",
+        run.stdout()
+    );
+    only_message(&server, &run);
+}

@@ -32,13 +32,6 @@ pub enum MessageError {
         source: io::Error,
     },
 
-    /// The header block (everything before the first blank line) exceeds the limit.
-    #[error("header block too large: more than {limit} bytes before the first blank line")]
-    HeaderTooLarge {
-        /// The limit in bytes.
-        limit: usize,
-    },
-
     /// A NUL byte occurs in the header block.
     #[error("NUL byte in the mail header (line {line})")]
     NulInHeader {
@@ -118,8 +111,7 @@ impl MessageError {
     pub fn exit_code(&self) -> i32 {
         match self {
             MessageError::Input(_) | MessageError::Spool { .. } => EX_IOERR,
-            MessageError::HeaderTooLarge { .. }
-            | MessageError::NulInHeader { .. }
+            MessageError::NulInHeader { .. }
             | MessageError::InvalidHeaderValue { .. }
             | MessageError::InvalidAddress { .. }
             | MessageError::InvalidHeaderAddress { .. } => EX_DATAERR,

@@ -154,11 +154,13 @@ impl Incoming {
 /// The header block (up to the first blank line) is kept in memory, capped at
 /// [`HEADER_LIMIT`]; the body is streamed to a temporary file in `spool_dir` (or
 /// `$TMPDIR`). Input that does not start with a header field is all body, as with
-/// sendmail; input without a blank line is all header, as with msmtp.
+/// sendmail; input without a blank line is all header, as with msmtp — up to
+/// [`HEADER_LIMIT`]: past it the block ends early and the rest is body (see
+/// `overflow_split`), so oversized input is still sent, never refused.
 ///
 /// Errors: [`MessageError::Input`] (exit 74) when reading fails,
 /// [`MessageError::Spool`] (74) when the spool file cannot be written,
-/// [`MessageError::HeaderTooLarge`] and [`MessageError::NulInHeader`] (65), both
+/// [`MessageError::NulInHeader`] (65),
 /// returned only after the input has been drained.
 pub fn read_message(
     input: &mut dyn Read,
@@ -170,6 +172,9 @@ pub fn read_message(
     let mut has_separator = false;
     let mut input_len: u64 = 0;
     let mut first_body_line: Option<Vec<u8>> = None;
+    // Lines taken back from an oversized "header" that was really text (see
+    // `overflow_split`); they go to the body first.
+    let mut spilled = Vec::new();
     let mut line = Vec::new();
     let mut line_no = 0;
 
@@ -193,10 +198,10 @@ pub fn read_message(
         }
         let ends_line = line.last() == Some(&b'\n');
         if !ends_line && n as u64 == room {
-            drain(&mut reader)?;
-            return Err(MessageError::HeaderTooLarge {
-                limit: HEADER_LIMIT,
-            });
+            // One line longer than what is left of the header room.
+            spilled = header.split_off(overflow_split(&header));
+            first_body_line = Some(std::mem::take(&mut line));
+            break;
         }
         let content: Vec<u8> = line
             .iter()
@@ -213,16 +218,18 @@ pub fn read_message(
             return Err(MessageError::NulInHeader { line: line_no });
         }
         if header.len() + content.len() + 2 > HEADER_LIMIT {
-            drain(&mut reader)?;
-            return Err(MessageError::HeaderTooLarge {
-                limit: HEADER_LIMIT,
-            });
+            spilled = header.split_off(overflow_split(&header));
+            first_body_line = Some(std::mem::take(&mut line));
+            break;
         }
         header.extend_from_slice(&content);
         header.extend_from_slice(b"\r\n");
     }
 
     let mut writer = BodyWriter::new(&mut body)?;
+    if !spilled.is_empty() {
+        writer.write_piece(&spilled)?;
+    }
     if let Some(first) = first_body_line {
         writer.write_piece(&first)?;
     }
@@ -246,6 +253,24 @@ pub fn read_message(
         body,
         input_len,
     })
+}
+
+/// Where to end a header block that outgrew [`HEADER_LIMIT`] without a blank line:
+/// before its first line that is neither a header field nor a continuation, or — if
+/// every line looks like a field — at its start, making the whole input body. This
+/// is what `job 2>&1 | sendmail root` produces when the job's first output line
+/// happens to look like a header (`WARNING: low disk`). msmtp sends such input, so
+/// rsmtp does too rather than lose the mail: the bytes go out unchanged; only Bcc
+/// removal and `-t` see fewer fields.
+fn overflow_split(header: &[u8]) -> usize {
+    let mut offset = 0;
+    for l in header.split_inclusive(|&b| b == b'\n') {
+        if !l.starts_with(b" ") && !l.starts_with(b"\t") && !crate::headers::starts_header(l) {
+            return offset;
+        }
+        offset += l.len();
+    }
+    0
 }
 
 /// Reads and discards the rest of the input, so the writer finishes normally.
@@ -475,7 +500,9 @@ mod tests {
     }
 
     #[test]
-    fn header_limit_is_enforced_after_draining() {
+    fn oversized_header_block_is_sent_as_body_never_refused() {
+        // Over the limit with every line a field: the whole input becomes body,
+        // byte for byte (CRLF), and the input is read to its end.
         let mut input = Vec::new();
         while input.len() <= HEADER_LIMIT {
             input.extend_from_slice(b"X-Filler: 0123456789012345678901234567890123456789\n");
@@ -485,22 +512,43 @@ mod tests {
             data: &input,
             given: 0,
         };
-        match read_message(&mut reader, None) {
-            Err(e @ MessageError::HeaderTooLarge { .. }) => {
-                assert_eq!(e.exit_code(), 65);
-                assert!(e.to_string().contains("header block too large"));
-            }
-            other => panic!("{other:?}"),
-        }
+        let i = match read_message(&mut reader, None) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
         assert_eq!(reader.given, input.len());
-        // One single line longer than the limit.
+        assert!(i.header.is_empty() && !i.has_separator);
+        assert_eq!(
+            i.body.len(),
+            input.len() as u64 + input.iter().filter(|&&b| b == b'\n').count() as u64
+        );
+        // One single field line longer than the limit.
         let mut input = b"X: ".to_vec();
-        input.extend(std::iter::repeat_n(b'\r', HEADER_LIMIT + 10));
         input.extend(std::iter::repeat_n(b'a', HEADER_LIMIT + 10));
-        assert!(matches!(
-            read_message(&mut &input[..], None),
-            Err(MessageError::HeaderTooLarge { .. })
-        ));
+        let i = read(&input);
+        assert!(i.header.is_empty());
+        assert_eq!(i.body.len(), input.len() as u64 + 2);
+    }
+
+    #[test]
+    fn oversized_job_output_that_starts_like_a_header_becomes_body() {
+        // `job 2>&1 | sendmail root`: first line looks like a field, no blank line,
+        // more than the header limit of plain output.
+        let mut input = b"WARNING: low disk space on /backup\n".to_vec();
+        while input.len() <= HEADER_LIMIT + 1000 {
+            input.extend_from_slice(b"sent 123 bytes  received 456 bytes\n");
+        }
+        let i = read(&input);
+        assert_eq!(i.header, b"WARNING: low disk space on /backup\r\n");
+        assert!(!i.has_separator);
+        let expected_body = input[b"WARNING: low disk space on /backup\n".len()..]
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| [l, b"\r\n"].concat())
+            .collect::<Vec<_>>()
+            .concat();
+        assert_eq!(body(&i), expected_body);
+        assert_eq!(i.input_len, input.len() as u64);
     }
 
     #[test]
