@@ -66,5 +66,5 @@ dpkg -r rsmtp-mta rsmtp
 test ! -e /usr/sbin/sendmail
 test ! -e /usr/bin/rsmtp
 test ! -e /usr/bin/backup-alert
-dpkg --purge rsmtp-mta rsmtp >/dev/null
+dpkg --purge rsmtp-mta rsmtp >/dev/null 2>&1
 echo "test-install.sh: install, PHP mail(), mail -s and removal all fine"
