@@ -1468,16 +1468,22 @@ fn garbage_tls_handshake_exits_76_without_plaintext_fallback() {
 }
 
 #[test]
-fn starttls_client_against_implicit_tls_port_fails_fast_with_a_hint() {
+fn starttls_client_against_a_silent_implicit_tls_port_times_out_with_a_hint() {
+    // On port 465 rsmtp probes a silent server after 8 s and reports the mismatch
+    // (rsmtp-smtp's tests cover that); on any other port a silent server may be a
+    // slow greeter, so rsmtp waits for the timeout and then names the likely cause.
     let server = TestServer::start(ServerOptions::new().tls(Tls::Implicit));
     let dir = tls_home(&server, true, "");
-    let cmd = dir.rsmtp().arg("x@example.org").stdin(SIMPLE);
+    let cmd = dir
+        .rsmtp()
+        .arg("--timeout=4")
+        .arg("x@example.org")
+        .stdin(SIMPLE);
     let start = Instant::now();
     let run = cmd.run();
     let elapsed = start.elapsed();
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
-    assert_ne!(run.code(), 0);
-    run.assert_code(76);
+    run.assert_code(75);
     assert!(
         run.stderr().contains("tls_starttls off"),
         "{}",

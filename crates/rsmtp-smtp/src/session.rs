@@ -224,10 +224,14 @@ impl<'a> Session<'a> {
     fn read_greeting(&mut self) -> Result<(), SmtpError> {
         if self.settings.tls != TlsMode::Implicit {
             let greeting_wait = self.settings.greeting_wait;
-            let wait = self
-                .settings
-                .timeout
-                .map_or(greeting_wait, |t| t.min(greeting_wait));
+            let probe = self.settings.probe_silent_greeting;
+            let wait = match (probe, self.settings.timeout) {
+                (true, Some(t)) => t.min(greeting_wait),
+                (true, None) => greeting_wait,
+                (false, Some(t)) => t,
+                // No timeout and no probe: wait for the greeting as long as it takes.
+                (false, None) => return self.finish_greeting(),
+            };
             let conn = self.conn()?;
             match conn.wait_first_bytes(wait)? {
                 FirstBytes::Data if looks_like_tls(conn.buffered(8)) => {
@@ -241,16 +245,26 @@ impl<'a> Session<'a> {
                     ));
                 }
                 FirstBytes::Silent => {
-                    if self.settings.timeout.is_some_and(|t| t <= greeting_wait) {
+                    if !probe || self.settings.timeout.is_some_and(|t| t <= greeting_wait) {
                         return Err(SmtpError::new(
                             ErrorKind::Timeout,
-                            format!("timeout: no greeting from the server within {}", secs(wait)),
+                            format!(
+                                "timeout: no greeting from the server within {} (if port {} \
+                                 expects implicit TLS, as 465 does, set tls_starttls off)",
+                                secs(wait),
+                                self.settings.port
+                            ),
                         ));
                     }
                     return Err(self.probe_silent_server(wait));
                 }
             }
         }
+        self.finish_greeting()
+    }
+
+    /// Reads the greeting reply itself and checks it is a 220.
+    fn finish_greeting(&mut self) -> Result<(), SmtpError> {
         let reply = self.read_reply(Stage::Greeting)?;
         if reply.code() != 220 {
             return Err(SmtpError::rejected(

@@ -200,6 +200,13 @@ pub struct SessionSettings {
     /// How long to wait for the greeting before probing for a port/TLS
     /// mismatch (see [`DEFAULT_GREETING_WAIT`]). Capped by `timeout`.
     pub greeting_wait: Duration,
+    /// Whether a server still silent after `greeting_wait` is probed (a QUIT
+    /// line) to tell an implicit-TLS port from a slow one. [`SessionSettings::new`]
+    /// turns it on for port 465 only: elsewhere a silent server may just be slow
+    /// to greet (sendmail's `greet_pause`, tarpits), and speaking before the
+    /// greeting would break the session, so the client waits for the full
+    /// timeout and then names implicit TLS as a possible cause.
+    pub probe_silent_greeting: bool,
     /// Local address to connect from (`source_ip`).
     pub source_ip: Option<IpAddr>,
     pub auth: Auth,
@@ -219,6 +226,7 @@ impl SessionSettings {
             helo_domain: "localhost".to_owned(),
             timeout: None,
             greeting_wait: DEFAULT_GREETING_WAIT,
+            probe_silent_greeting: port == 465,
             source_ip: None,
             auth: Auth::Off,
             credentials: None,

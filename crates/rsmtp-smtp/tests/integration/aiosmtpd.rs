@@ -74,6 +74,7 @@ fn settings_for(port: u16, tls: TlsMode, ca: &TestCa) -> rsmtp_smtp::SessionSett
     s.verify.trust = Trust::File(ca.ca_pem_path().to_path_buf());
     s.timeout = Some(Duration::from_secs(10));
     s.greeting_wait = Duration::from_secs(3);
+    s.probe_silent_greeting = true;
     s
 }
 

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use rsmtp_smtp::{ErrorKind, Fingerprint, TlsMode, Trust};
-use rsmtp_testserver::{ClientCertPolicy, Fault, LeafKind, ServerOptions, TestServer, Tls};
+use rsmtp_smtp::{ErrorKind, Fingerprint, SessionSettings, TlsMode, Trust};
+use rsmtp_testserver::{ClientCertPolicy, Fault, LeafKind, ServerOptions, Step, TestServer, Tls};
 
 use crate::harness::*;
 
@@ -211,6 +211,40 @@ fn starttls_client_on_implicit_tls_port_is_detected_within_seconds() {
     );
     assert_eq!((e.exit_code(), e.is_transient()), (76, false));
     assert!(took < Duration::from_secs(7), "took {took:?}");
+}
+
+#[test]
+fn slow_greeting_on_a_port_other_than_465_is_waited_for_not_probed() {
+    // sendmail's greet_pause: silence longer than greeting_wait, then a normal 220.
+    let server = TestServer::start(
+        ServerOptions::new().fault(Fault::Delay(Step::Greeting, Duration::from_secs(3))),
+    );
+    let mut s = settings(&server, TlsMode::Off);
+    s.probe_silent_greeting =
+        SessionSettings::new("localhost", server.port()).probe_silent_greeting;
+    assert!(
+        !s.probe_silent_greeting,
+        "only port 465 is probed by default"
+    );
+    let (result, trace) = deliver(&s);
+    expect_ok(result, &trace);
+    assert_eq!(server.messages().len(), 1);
+    let text = trace.text();
+    let first_sent = text.lines().find(|l| l.starts_with("--> "));
+    assert_eq!(first_sent, Some("--> EHLO client.example"), "{text}");
+    assert!(!text.contains("implicit TLS"), "no probe: {text}");
+}
+
+#[test]
+fn silent_server_on_a_port_other_than_465_times_out_with_a_hint() {
+    let server = server(Tls::Implicit, LeafKind::Valid);
+    let mut s = settings(&server, TlsMode::StartTls);
+    s.probe_silent_greeting = false;
+    s.timeout = Some(Duration::from_secs(3));
+    let (result, trace) = deliver(&s);
+    let e = expect_err(result, &trace);
+    assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::Timeout, 75), "{e}");
+    assert!(e.to_string().contains("set tls_starttls off"), "{e}");
 }
 
 #[test]
