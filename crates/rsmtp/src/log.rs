@@ -171,12 +171,22 @@ fn facility_code(name: &str) -> u8 {
 
 /// Send one RFC 3164 datagram to the local syslog socket, as openlog/syslog would.
 fn write_syslog(facility: &str, error: bool, line: &str) -> std::io::Result<()> {
+    send_syslog(Path::new("/dev/log"), facility, error, line)
+}
+
+fn send_syslog(socket: &Path, facility: &str, error: bool, line: &str) -> std::io::Result<()> {
+    let sock = std::os::unix::net::UnixDatagram::unbound()?;
+    sock.send_to(syslog_datagram(facility, error, line).as_bytes(), socket)
+        .map(|_| ())
+}
+
+/// `<PRI>Mmm dd hh:mm:ss rsmtp[PID]: LINE`, severity LOG_ERR for failures and
+/// LOG_INFO otherwise, as msmtp logs.
+fn syslog_datagram(facility: &str, error: bool, line: &str) -> String {
     let severity = if error { 3 } else { 6 };
     let pri = u16::from(facility_code(facility)) * 8 + severity;
     let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
-    let msg = format!("<{pri}>{stamp} rsmtp[{}]: {line}", std::process::id());
-    let sock = std::os::unix::net::UnixDatagram::unbound()?;
-    sock.send_to(msg.as_bytes(), "/dev/log").map(|_| ())
+    format!("<{pri}>{stamp} rsmtp[{}]: {line}", std::process::id())
 }
 
 #[cfg(test)]
@@ -257,6 +267,30 @@ mod tests {
         assert_eq!(lines.len(), 2);
         let year = chrono::Local::now().format("%Y").to_string();
         assert!(lines[0].starts_with(&format!("{year} host=")));
+    }
+
+    #[test]
+    fn syslog_datagram_reaches_the_socket_with_facility_and_severity() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let server = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        let mut r = record();
+        r.exit = Some(ExitCode::TempFail);
+        send_syslog(&path, "LOG_MAIL", true, &r.line()).unwrap();
+        let mut buf = [0u8; 2048];
+        let n = server.recv(&mut buf).unwrap();
+        let got = String::from_utf8_lossy(&buf[..n]).into_owned();
+        // LOG_MAIL (2) * 8 + LOG_ERR (3) = 19.
+        assert!(got.starts_with("<19>"), "{got}");
+        assert!(
+            got.contains(&format!(
+                " rsmtp[{}]: host=smtp.example.org ",
+                std::process::id()
+            )),
+            "{got}"
+        );
+        assert!(got.ends_with("exitcode=EX_TEMPFAIL"), "{got}");
+        assert!(syslog_datagram("LOG_USER", false, "x").starts_with("<14>"));
     }
 
     #[test]
