@@ -43,6 +43,9 @@ pub fn submit(
         full_name: None,
         recipients: recipients.to_vec(),
         read_recipients: false,
+        // An alert must not be lost because the network blipped: queue it on a
+        // temporary failure even where the msmtprc has no `queue` line.
+        queue_on_tempfail: true,
     };
     let mut reader: &[u8] = message;
     let mut collected = Vec::new();

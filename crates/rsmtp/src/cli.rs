@@ -417,6 +417,9 @@ pub struct Invocation {
     /// `(msmtprc command, value)` in the order of the table; applied on top of the account.
     pub overrides: Vec<(String, String)>,
     pub recipients: Vec<String>,
+    /// Keep the message in the queue after a temporary failure even when the
+    /// account's `queue` is off (backup-alert: an alert must outlive a network blip).
+    pub queue_on_tempfail: bool,
 }
 
 /// A command line that cannot be used; always exit 64.
@@ -501,6 +504,7 @@ impl Invocation {
             read_envelope_from: false,
             overrides: Vec::new(),
             recipients: Vec::new(),
+            queue_on_tempfail: false,
         }
     }
 }
@@ -589,6 +593,7 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
         read_envelope_from: raw.read_envelope_from,
         overrides,
         recipients: raw.recipients,
+        queue_on_tempfail: false,
     })
 }
 

@@ -44,6 +44,10 @@ pub struct Submission {
     pub recipients: Vec<String>,
     /// `-t`: also take recipients from To/Cc/Bcc.
     pub read_recipients: bool,
+    /// Keep the message in the account's queue after a temporary failure even when
+    /// the account says `queue off` (what `queue fallback` does), so it is sent by the
+    /// next `rsmtp -q` instead of being lost.
+    pub queue_on_tempfail: bool,
 }
 
 /// What happened to a submitted message.
@@ -105,6 +109,7 @@ pub fn submit(
         read_envelope_from: false,
         overrides,
         recipients: submission.recipients.clone(),
+        queue_on_tempfail: submission.queue_on_tempfail,
     };
     let mut sink = std::io::sink();
     let mut ui = Ui::new(&mut sink, warnings, false);

@@ -257,7 +257,11 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
     let account = &prepared.chosen.account;
     let context = Some(prepared.chosen.describe());
     let log = account::log_target(account);
-    if account.queue == QueueMode::Always {
+    let queue_mode = match account.queue {
+        QueueMode::Off if inv.queue_on_tempfail => QueueMode::Fallback,
+        mode => mode,
+    };
+    if queue_mode == QueueMode::Always {
         let id = enqueue(inv, &prepared, None).map_err(|f| f.with_account(context.clone()))?;
         crate::queue_cmd::spawn_background_delivery(inv, account, &id, ui);
         return Ok(Outcome::Queued { id });
@@ -272,7 +276,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             ui.warn_all(log.write(&record));
             Ok(Outcome::Delivered)
         }
-        Err(e) if e.is_transient() && account.queue == QueueMode::Fallback => {
+        Err(e) if e.is_transient() && queue_mode == QueueMode::Fallback => {
             let id = enqueue(inv, &prepared, Some(&e.to_string()))
                 .map_err(|f| f.with_account(context.clone()))?;
             if let Some(msg) = record.errormsg.as_mut() {

@@ -271,12 +271,19 @@ fn rejected_delivery_keeps_rsmtps_exit_code() {
 }
 
 #[test]
-fn unreachable_server_is_a_temporary_failure() {
+fn unreachable_server_queues_the_alert_even_without_a_queue_line() {
+    // The msmtprc says nothing about a queue (an msmtp file): an alert is still kept
+    // on a temporary failure, for the next `rsmtp -q`. (queue_dir is set only so a
+    // test run as root does not touch /var/spool/rsmtp.)
     let env = Env::bare();
     let port = rsmtp_testserver::closed_port();
+    let queue = env.path("queue");
     std::fs::write(
         &env.rc,
-        format!("account default\nhost 127.0.0.1\nport {port}\nauth off\ntls off\nfrom {FROM}\ntimeout 5\n"),
+        format!(
+            "account default\nhost 127.0.0.1\nport {port}\nauth off\ntls off\nfrom {FROM}\ntimeout 5\nqueue_dir {}\n",
+            queue.display()
+        ),
     )
     .unwrap();
     let r = run(env.sub(&[
@@ -290,7 +297,12 @@ fn unreachable_server_is_a_temporary_failure() {
         "--body",
         "b",
     ]));
-    r.assert_code(75);
+    r.assert_code(0);
+    assert!(r.stderr.contains("queued"), "{}", r.stderr);
+    let entries = std::fs::read_dir(queue.join("queue"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(entries, 1, "one alert waiting in the queue");
 }
 
 #[test]
