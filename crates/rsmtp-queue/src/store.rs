@@ -150,6 +150,13 @@ impl Queue {
             .map(|h| h.join(".local").join("state").join("rsmtp").join("queue"))
     }
 
+    /// Whether an entry with this id is in this queue, waiting or failed.
+    pub fn contains(&self, id: &EntryId) -> bool {
+        [&self.queue, &self.failed]
+            .iter()
+            .any(|area| area.join(id.as_str()).is_dir())
+    }
+
     /// The directory this queue lives in.
     pub fn dir(&self) -> &Path {
         &self.root

@@ -171,6 +171,13 @@ fn permanent_failure_moves_to_failed_and_is_never_retried() {
     assert!(failed.path.starts_with(dir.path().join("failed")));
     assert!(fs::read(failed.message_path()).unwrap() == message(2));
 
+    assert!(
+        queue.contains(&id),
+        "a failed entry is still in the queue directory"
+    );
+    let other = tempfile::tempdir().unwrap();
+    assert!(!Queue::open(other.path()).unwrap().contains(&id));
+
     let listed = queue.list().unwrap();
     assert!(listed[0].failed);
     assert!(listed[0]

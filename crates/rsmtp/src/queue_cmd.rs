@@ -40,9 +40,12 @@ fn queue_dirs(inv: &Invocation) -> Result<Vec<PathBuf>, Failure> {
         }
         Ok(None) => {}
         Err(e) if inv.account.is_some() => return Err(e),
+        // A broken configuration must not keep queued mail from being listed.
         Err(_) => {}
     }
-    dirs.insert(Account::new("", None).queue_dir());
+    if dirs.is_empty() {
+        dirs.insert(Account::new("", None).queue_dir());
+    }
     Ok(dirs.into_iter().collect())
 }
 
@@ -131,10 +134,18 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
 }
 
 /// Deliver what is due in every queue; exit 75 while messages stay queued after a
-/// temporary failure, 0 when nothing is left to do.
+/// temporary failure, 0 when nothing is left to do. With `options.only`, the entry is
+/// looked for in every queue and must be in one of them.
 fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCode, Failure> {
     let mut code = ExitCode::Ok;
+    let mut found = options.only.is_none();
     for queue in existing_queues(inv)? {
+        if let Some(id) = &options.only {
+            if !queue.contains(id) {
+                continue;
+            }
+            found = true;
+        }
         let mut options = options.clone();
         // The expiry of the default account applies to the whole queue directory.
         if let Ok(Some(config)) = account::load_config(inv) {
@@ -169,6 +180,14 @@ fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCo
         for (id, e) in &report.errors {
             ui.warn(&format!("{id}: {e}"));
             code = ExitCode::IoErr;
+        }
+    }
+    if !found {
+        if let Some(id) = &options.only {
+            return Err(Failure::new(
+                ExitCode::NoInput,
+                format!("no queued message with id {id}"),
+            ));
         }
     }
     Ok(code)
