@@ -2,10 +2,14 @@
 //! test of check-backups.sh, with the file named in the alert.
 //!
 //! `--path` is a file, a directory or a wildcard pattern ([`crate::glob`]). A directory is
-//! searched recursively for regular files (symbolic links are not followed, hidden files
-//! are included); a pattern's matches that are directories are searched the same way. The
-//! newest file by modification time is the one judged. Exit status: 0 when fresh, 1 when
-//! too old, too small or missing.
+//! searched recursively for regular files (hidden files are included; symbolic links
+//! inside it are not followed, but the path given — or a pattern's match — may itself be a
+//! link to a directory, as `/backup -> /mnt/nas/backup` often is: `find -H` semantics);
+//! a pattern's matches that are directories are searched the same way. The newest file by
+//! modification time is the one judged. A newest file dated in the future (a skewed clock
+//! on the machine that wrote it) is a problem too: it would look fresh for as long as the
+//! skew lasts while no new backup arrives. Exit status: 0 when fresh, 1 when too old, too
+//! small, dated in the future or missing.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -62,19 +66,20 @@ pub fn newest(path: &str) -> (Option<Found>, usize) {
     let mut best: Option<Found> = None;
     let mut count = 0;
     for root in roots {
-        visit(&root, &mut best, &mut count);
+        visit(&root, true, &mut best, &mut count);
     }
     (best, count)
 }
 
-fn visit(path: &Path, best: &mut Option<Found>, count: &mut usize) {
+/// `root`: the path was given or matched, so a link to a directory is followed; links
+/// met inside a directory are not (no loops, no wandering off the backup tree).
+fn visit(path: &Path, root: bool, best: &mut Option<Found>, count: &mut usize) {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return;
     };
     let meta = if meta.file_type().is_symlink() {
-        // A link given or matched directly is followed to a file, never into a directory.
         match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => m,
+            Ok(m) if m.is_file() || (root && m.is_dir()) => m,
             _ => return,
         }
     } else {
@@ -89,7 +94,7 @@ fn visit(path: &Path, best: &mut Option<Found>, count: &mut usize) {
             if ft.is_symlink() {
                 continue;
             }
-            visit(&e.path(), best, count);
+            visit(&e.path(), false, best, count);
         }
     } else if meta.is_file() {
         *count += 1;
@@ -104,6 +109,18 @@ fn visit(path: &Path, best: &mut Option<Found>, count: &mut usize) {
     }
 }
 
+/// How far in the future a modification time may lie before it counts as clock skew
+/// (a file server's clock a little ahead is normal).
+pub const FUTURE_TOLERANCE: Duration = Duration::from_secs(10 * 60);
+
+/// How far in the future `file` is dated, when that is more than [`FUTURE_TOLERANCE`].
+pub fn dated_in_future(file: &Found, now: SystemTime) -> Option<Duration> {
+    file.modified
+        .duration_since(now)
+        .ok()
+        .filter(|ahead| *ahead > FUTURE_TOLERANCE)
+}
+
 /// Judge the newest file against the requirement at time `now`.
 pub fn judge(found: Option<Found>, searched: usize, req: &Requirement, now: SystemTime) -> Finding {
     let Some(file) = found else {
@@ -111,6 +128,12 @@ pub fn judge(found: Option<Found>, searched: usize, req: &Requirement, now: Syst
     };
     let age = now.duration_since(file.modified).unwrap_or(Duration::ZERO);
     let mut problems = Vec::new();
+    if let Some(ahead) = dated_in_future(&file, now) {
+        problems.push(format!(
+            "newest file is dated {} in the future (clock skew?); its age cannot be judged",
+            format_duration(ahead)
+        ));
+    }
     if age > req.max_age {
         problems.push(format!(
             "newest file is {} old (limit {})",
@@ -173,6 +196,46 @@ mod tests {
         let (found, n) = newest(&d.path().to_string_lossy());
         assert_eq!(n, 2);
         assert_eq!(found.unwrap().path, d.path().join("sub/new.tar.gz"));
+    }
+
+    #[test]
+    fn a_file_dated_in_the_future_is_not_fresh() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("db.sql.gz");
+        std::fs::write(&p, b"x").unwrap();
+        let f = File::options().write(true).open(&p).unwrap();
+        f.set_modified(SystemTime::now() + Duration::from_secs(2 * 86_400))
+            .unwrap();
+        let (found, n) = newest(&d.path().to_string_lossy());
+        match judge(found, n, &req(26, None), SystemTime::now()) {
+            Finding::Stale { problems, .. } => {
+                assert!(problems[0].contains("in the future"), "{problems:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // a clock a little ahead is tolerated
+        f.set_modified(SystemTime::now() + Duration::from_secs(60))
+            .unwrap();
+        let (found, n) = newest(&d.path().to_string_lossy());
+        assert!(judge(found, n, &req(26, None), SystemTime::now()).is_fresh());
+    }
+
+    #[test]
+    fn a_given_link_to_a_directory_is_followed_but_links_inside_are_not() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("nas/backup");
+        touch(&real.join("db.sql.gz"), 10, Duration::from_secs(60));
+        let link = d.path().join("backup");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let (found, n) = newest(&link.to_string_lossy());
+        assert_eq!(n, 1);
+        assert_eq!(found.unwrap().path, link.join("db.sql.gz"));
+        // as a pattern's match too
+        let (found, _) = newest(&d.path().join("back*").to_string_lossy());
+        assert!(found.is_some());
+        // a link inside the tree is not followed (no loops)
+        std::os::unix::fs::symlink(d.path(), real.join("loop")).unwrap();
+        assert_eq!(newest(&link.to_string_lossy()).1, 1);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::check::{self, Finding, Requirement};
 use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
 use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
+use crate::input;
 use crate::run::{self, display_command, RunSpec};
 use crate::tail::{tail_file, Tail, TailLimits};
 use crate::units::{format_duration, format_size};
@@ -50,35 +51,26 @@ fn report(sent: &Sent) {
     }
 }
 
-fn read_body(args: &SendArgs) -> Result<String, Error> {
+/// The message of `send`: `--body`, else `--body-file`, else `stdin` unless it is a
+/// terminal. Past [`MAX_BODY`] the input is still read to its end (a job piping into us
+/// must not die of SIGPIPE) and a note at the end says how much was left out.
+fn read_body(
+    args: &SendArgs,
+    stdin: &mut dyn Read,
+    stdin_is_terminal: bool,
+) -> Result<String, Error> {
     if let Some(b) = &args.body {
         return Ok(b.clone());
     }
-    let mut buf = Vec::new();
-    match &args.body_file {
+    let head = match &args.body_file {
         Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::open(p).map_err(|e| Error::no_input(p, e))?;
-            f.take(MAX_BODY)
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::no_input(p, e))?;
+            input::read_file(f, MAX_BODY).map_err(|e| Error::no_input(p, e))?
         }
-        Some(_) => {
-            std::io::stdin()
-                .take(MAX_BODY)
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::io("cannot read stdin", e))?;
-        }
-        None => {
-            let stdin = std::io::stdin();
-            if !stdin.is_terminal() {
-                stdin
-                    .take(MAX_BODY)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| Error::io("cannot read stdin", e))?;
-            }
-        }
-    }
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+        None if stdin_is_terminal => input::Head::default(),
+        _ => input::read_stream(stdin, MAX_BODY).map_err(|e| Error::io("cannot read stdin", e))?,
+    };
+    Ok(String::from_utf8_lossy(&head.into_bytes_with_note()).into_owned())
 }
 
 fn tail_title(what: &str, t: &Tail) -> String {
@@ -93,7 +85,9 @@ fn tail_title(what: &str, t: &Tail) -> String {
 pub fn send(args: SendArgs, ctx: &Context) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
     let mut alert = Alert::new(args.status, args.subject.clone(), ctx.host.clone());
-    alert.message = read_body(&args)?;
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    alert.message = read_body(&args, &mut stdin.lock(), terminal)?;
     if let Some(name) = &args.name {
         alert.fact("Name", name.clone());
     }
@@ -238,11 +232,13 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             problems,
         } => {
             alert.status = Status::Warning;
-            let too_old = age > &args.max_age;
-            alert.subject = if too_old {
+            let too_small = args.min_size.is_some_and(|min| file.size < min);
+            alert.subject = if age > &args.max_age {
                 format!("Backup too old: {name}")
-            } else {
+            } else if too_small {
                 format!("Backup too small: {name}")
+            } else {
+                format!("Backup dated in the future: {name}")
             };
             alert.message = format!("Problem: {}.", problems.join("; "));
             describe_file(&mut alert, &file.path, file.modified, *age, file.size);
@@ -278,4 +274,62 @@ fn describe_file(alert: &mut Alert, path: &Path, modified: SystemTime, age: Dura
     alert.fact("Modified", local(modified));
     alert.fact("Age", format_duration(age));
     alert.fact("Size", format!("{} ({size} bytes)", format_size(size)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn send_args(extra: &[&str]) -> SendArgs {
+        let mut argv = vec![
+            "backup-alert",
+            "send",
+            "--status",
+            "failure",
+            "--subject",
+            "s",
+        ];
+        argv.extend_from_slice(extra);
+        match crate::cli::Cli::parse_from(argv).command {
+            crate::cli::Command::Send(a) => a,
+            _ => unreachable!("a send line"),
+        }
+    }
+
+    #[test]
+    fn oversized_stdin_is_read_to_its_end_and_the_cut_is_said() {
+        let size = MAX_BODY as usize + 5000;
+        let data = vec![b'x'; size];
+        let mut reader: &[u8] = &data;
+        let body = read_body(&send_args(&[]), &mut reader, false).unwrap();
+        // Everything consumed: the job writing into the pipe never gets SIGPIPE.
+        assert!(reader.is_empty(), "{} bytes left unread", reader.len());
+        assert!(
+            body.ends_with(
+                "x\n[backup-alert: the input was cut after 10.0 MiB; 5000 more byte(s) left out]\n"
+            ),
+            "no note about the cut"
+        );
+    }
+
+    #[test]
+    fn oversized_body_file_is_cut_with_a_note() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.as_file().set_len(MAX_BODY + 10).unwrap();
+        f.flush().unwrap();
+        let path = f.path().to_str().unwrap().to_string();
+        let body = read_body(&send_args(&["--body-file", &path]), &mut &b""[..], false).unwrap();
+        assert!(
+            body.ends_with("; 10 more byte(s) left out]\n"),
+            "no note about the cut"
+        );
+    }
+
+    #[test]
+    fn terminal_stdin_is_not_read() {
+        let mut reader: &[u8] = b"typed";
+        assert_eq!(read_body(&send_args(&[]), &mut reader, true).unwrap(), "");
+        assert_eq!(reader, b"typed");
+    }
 }

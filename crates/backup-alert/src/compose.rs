@@ -158,6 +158,23 @@ pub fn one_line(s: &str) -> String {
         .join(" ")
 }
 
+/// Longest subject put in the header, in characters; the body repeats the whole text.
+const MAX_SUBJECT_CHARS: usize = 250;
+
+/// The Subject header's text: [`one_line`], cut to [`MAX_SUBJECT_CHARS`] with `…`.
+/// lettre folds only at spaces, so an unbroken word (a path, a token from a log line)
+/// longer than 998 bytes would otherwise make a header line RFC 5322 §2.1.1 forbids,
+/// and that a relay may refuse — losing the alert.
+pub fn header_subject(s: &str) -> String {
+    let line = one_line(s);
+    if line.chars().count() <= MAX_SUBJECT_CHARS {
+        return line;
+    }
+    let mut cut: String = line.chars().take(MAX_SUBJECT_CHARS - 1).collect();
+    cut.push('\u{2026}');
+    cut
+}
+
 /// Escape text for HTML element content and attribute values.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
@@ -370,7 +387,7 @@ fn headers(
     };
     let mut b = Message::builder()
         .from(from)
-        .subject(one_line(subject))
+        .subject(header_subject(subject))
         .date(date)
         .message_id(None)
         .user_agent(format!("backup-alert/{}", env!("CARGO_PKG_VERSION")));
@@ -565,6 +582,22 @@ mod tests {
         let head = header_block(&compose_alert(&a, &addrs()).unwrap());
         assert_eq!(head.lines().filter(|l| l.starts_with("To:")).count(), 1);
         assert!(!head.lines().any(|l| l.starts_with("Cc:")));
+    }
+
+    #[test]
+    fn a_huge_subject_keeps_header_lines_legal() {
+        let mut a = sample();
+        a.subject = "x".repeat(2000);
+        let msg = compose_alert(&a, &addrs()).unwrap();
+        let head = header_block(&msg);
+        for line in head.lines() {
+            assert!(line.len() <= 998, "{} bytes: {}", line.len(), &line[..60]);
+        }
+        // the whole text is still in the body
+        assert!(plain_body(&a).contains(&a.subject));
+        let plain = compose_plain(&"y".repeat(3000), b"b".to_vec(), &addrs(), &[], &[]).unwrap();
+        assert!(header_block(&plain).lines().all(|l| l.len() <= 998));
+        assert_eq!(header_subject("short\nsubject"), "short subject");
     }
 
     #[test]

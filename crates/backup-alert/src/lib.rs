@@ -16,6 +16,7 @@ pub mod deliver;
 pub mod error;
 pub mod flood;
 pub mod glob;
+pub mod input;
 pub mod mailx;
 pub mod mode;
 pub mod msmtprc;

@@ -9,7 +9,6 @@
 //! these are arbitrary messages, not alerts.
 
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::PathBuf;
 
 use lettre::message::header::HeaderValue;
@@ -19,7 +18,8 @@ use crate::compose::{compose_plain, parse_extra_header, parse_mailbox, Addresses
 use crate::deliver::{self, Route};
 use crate::error::Error;
 
-/// Biggest body or attachment accepted (64 MiB): a mail line is not a file transfer.
+/// Most of a body kept (64 MiB; the rest is read, counted and named in a note) and the
+/// biggest attachment accepted: a mail line is not a file transfer.
 const MAX_INPUT: u64 = 64 << 20;
 
 /// A parsed `mail` command line.
@@ -144,11 +144,9 @@ pub fn main(args: &[OsString]) -> Result<u8, Error> {
     if m.to.is_empty() && m.cc.is_empty() && m.bcc.is_empty() && ctx.settings.to.is_empty() {
         return Err(no_recipients());
     }
-    let mut body = Vec::new();
-    std::io::stdin()
-        .take(MAX_INPUT)
-        .read_to_end(&mut body)
-        .map_err(|e| Error::io("cannot read the message from stdin", e))?;
+    let body = crate::input::read_stream(&mut std::io::stdin(), MAX_INPUT)
+        .map_err(|e| Error::io("cannot read the message from stdin", e))?
+        .into_bytes_with_note();
     if m.skip_empty && body.is_empty() {
         return Ok(0);
     }
@@ -200,10 +198,18 @@ pub fn build(
         .collect::<Result<_, _>>()?;
     let mut attachments = Vec::new();
     for path in &m.attachments {
-        let mut content = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_INPUT).read_to_end(&mut content))
+        let head = std::fs::File::open(path)
+            .and_then(|f| crate::input::read_file(f, MAX_INPUT))
             .map_err(|e| Error::no_input(path, e))?;
+        if head.left_out > 0 {
+            // A cut attachment is a damaged file: refuse rather than send it.
+            return Err(Error::Compose(format!(
+                "{}: attachments are limited to {}",
+                path.display(),
+                crate::units::format_size(MAX_INPUT)
+            )));
+        }
+        let content = head.bytes;
         let filename = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -310,6 +316,18 @@ mod tests {
         let text = String::from_utf8_lossy(&msg);
         assert!(!text.contains("hidden@x.example"));
         assert!(text.contains("Cc: cc@x.example"));
+    }
+
+    #[test]
+    fn an_attachment_past_the_limit_is_refused_not_cut() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        f.as_file().set_len(MAX_INPUT + 1).unwrap();
+        let path = f.path().to_str().unwrap();
+        let m = p(&["-s", "S", "-A", path, "to@x.example"]).unwrap();
+        assert!(matches!(
+            build(&m, b"b".to_vec(), &ctx()),
+            Err(Error::Compose(_))
+        ));
     }
 
     #[test]

@@ -214,8 +214,27 @@ pub fn render(a: &NewAccount<'_>, now: &str) -> String {
         s.push_str(&format!("user           {}\n", quote_arg(a.user)));
         s.push_str(&format!("password       {}\n", quote_arg(a.password)));
     }
-    s.push_str(&format!("\naccount default : {}\n", a.name));
+    // An account called `default` is the default already; msmtp refuses
+    // `account default : default` ("account default was already defined").
+    if a.name != "default" {
+        s.push_str(&format!("\naccount default : {}\n", a.name));
+    }
     s
+}
+
+/// Why msmtp would refuse `name` as an account name, or `None` when it takes it.
+/// msmtp 1.8.23 (checked): "an account name must not contain colons or commas"; an
+/// empty or blank name, or one with a control character, would not survive the line.
+pub fn account_name_problem(name: &str) -> Option<&'static str> {
+    if name.trim().is_empty() {
+        Some("is empty")
+    } else if name.contains([':', ',']) {
+        Some("contains a colon or a comma")
+    } else if name.chars().any(char::is_control) || name.trim() != name {
+        Some("has control characters or blanks at either end")
+    } else {
+        None
+    }
 }
 
 /// Write `text` to `path` with mode 0600: a temporary file in the same directory, synced,
@@ -308,6 +327,60 @@ mod tests {
         ] {
             assert_eq!(unquote_arg(&quote_arg(v)), v, "{v:?}");
         }
+    }
+
+    fn account(name: &str) -> String {
+        render(
+            &NewAccount {
+                name,
+                host: "smtp.example.com",
+                port: 587,
+                tls: TlsMode::Starttls,
+                user: "me@example.com",
+                password: "pw",
+                from: "me@example.com",
+                tls_trust_file: None,
+                logfile: Path::new("/tmp/msmtp.log"),
+            },
+            "now",
+        )
+    }
+
+    #[test]
+    fn an_account_named_default_is_not_aliased_to_itself() {
+        let text = account("default");
+        assert!(text.contains("\naccount        default\n"), "{text}");
+        assert!(!text.contains("account default :"), "{text}");
+        assert!(account("backup").ends_with("\naccount default : backup\n"));
+        // msmtp 1.8.23 accepts the file (it refused `account default : default` with 78)
+        if Path::new("/usr/bin/msmtp").exists() {
+            let d = tempfile::tempdir().unwrap();
+            let rc = d.path().join("rc");
+            write_private(&rc, &text).unwrap();
+            let out = std::process::Command::new("/usr/bin/msmtp")
+                .arg("-C")
+                .arg(&rc)
+                .arg("-P")
+                .env("HOME", d.path())
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "msmtp refused it: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    #[test]
+    fn account_names_msmtp_refuses_are_caught() {
+        assert_eq!(account_name_problem("backup"), None);
+        assert_eq!(account_name_problem("my backup"), None);
+        assert!(account_name_problem("a:b").is_some());
+        assert!(account_name_problem("a,b").is_some());
+        assert!(account_name_problem(" ").is_some());
+        assert!(account_name_problem("a\nhost evil").is_some());
     }
 
     #[test]

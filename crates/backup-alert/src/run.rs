@@ -6,7 +6,8 @@
 //! SIGINT/SIGTERM/SIGHUP/SIGQUIT reaches the whole pipeline it starts, not only a shell that
 //! would leave its children running with our pipes open. The price, also timeout(1)'s: a
 //! child in the background group cannot read the terminal, so a terminal stdin is replaced
-//! by /dev/null (any other stdin — a pipe, a file — is passed on).
+//! by /dev/null (any other stdin — a pipe, a file — is passed on). Once the command has
+//! ended, those signals have their default action again: Ctrl-C stops a hanging delivery.
 //!
 //! Exit status, as timeout(1) and the shell: the command's own; 128+N when killed by signal
 //! N; 124 when it timed out; 127 when it cannot be found; 126 when it cannot be executed.
@@ -154,11 +155,16 @@ pub fn run(spec: &RunSpec) -> RunReport {
     };
     // Register before spawning so a signal arriving in between is not lost.
     let mut registrations = Vec::new();
+    // Once the command has ended the signals mean what they always mean (Ctrl-C stops a
+    // delivery that hangs): unregistering alone would leave them ignored, because
+    // signal-hook does not put the default action back.
+    let command_ended = Arc::new(AtomicBool::new(false));
     for sig in FORWARDED {
         let flag = Arc::new(AtomicBool::new(false));
         if let Ok(id) = signal_hook::flag::register(sig, Arc::clone(&flag)) {
             registrations.push((id, sig, flag));
         }
+        let _ = signal_hook::flag::register_conditional_default(sig, Arc::clone(&command_ended));
     }
     // stdin is passed on (`dump | backup-alert run -- restore` works) unless it is a
     // terminal: in its own process group the child would be stopped by SIGTTIN.
@@ -177,7 +183,7 @@ pub fn run(spec: &RunSpec) -> RunReport {
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
-            unregister(registrations);
+            unregister(registrations, &command_ended);
             return RunReport {
                 ending: Ending::NotStarted {
                     kind: e.kind(),
@@ -193,7 +199,7 @@ pub fn run(spec: &RunSpec) -> RunReport {
     let out = collect(child.stdout.take(), spec.limits);
     let err = collect(child.stderr.take(), spec.limits);
     let (ending, forwarded) = wait(&mut child, spec, &registrations);
-    unregister(registrations);
+    unregister(registrations, &command_ended);
     let duration = started.elapsed();
     // Give the readers a moment to drain what is left. A grandchild that keeps the pipe
     // open (a daemon started by the job) must not keep us here: take what we have.
@@ -248,10 +254,12 @@ fn snapshot(buf: &Arc<Mutex<TailBuffer>>) -> Tail {
     }
 }
 
-fn unregister(regs: Vec<(signal_hook::SigId, i32, Arc<AtomicBool>)>) {
+/// Stop forwarding and give the signals their default action back.
+fn unregister(regs: Vec<(signal_hook::SigId, i32, Arc<AtomicBool>)>, command_ended: &AtomicBool) {
     for (id, _, _) in regs {
         signal_hook::low_level::unregister(id);
     }
+    command_ended.store(true, Ordering::Release);
 }
 
 fn wait(

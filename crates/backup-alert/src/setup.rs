@@ -291,6 +291,13 @@ fn read_password(
 /// Gather the answers from flags and, when interactive, the dialogue.
 fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
     d.say("backup-alert setup: mail alerts through your mail account\n\n")?;
+    // Refused before any question: msmtp would refuse the file we write (exit 78).
+    if let Some(problem) = crate::msmtprc::account_name_problem(&args.account) {
+        return Err(Error::Usage(format!(
+            "setup: the account name `{}` {problem} (msmtp would refuse it)",
+            crate::compose::one_line(&args.account)
+        )));
+    }
     let provider = match args.provider {
         Some(p) => p,
         None if d.interactive => provider_menu(d)?,
@@ -344,6 +351,13 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
             Err(e) => return Err(e),
         }
     };
+    for (what, value) in [("server name", &server.host), ("login", &user)] {
+        if value.chars().any(char::is_control) {
+            return Err(Error::Usage(format!(
+                "setup: the {what} contains a line break or control character"
+            )));
+        }
+    }
     Ok(Answers {
         provider,
         server,
@@ -587,5 +601,40 @@ mod tests {
             ..args
         };
         assert!(matches!(gather(&no_pw, &mut d), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn account_names_msmtp_refuses_are_usage_errors() {
+        for bad in ["a:b", "a,b", ""] {
+            let mut input: &[u8] = b"password\n";
+            let mut out = Vec::new();
+            let mut d = Dialogue {
+                input: &mut input,
+                out: &mut out,
+                interactive: false,
+            };
+            let args = SetupArgs {
+                provider: Some(Provider::Gmail),
+                host: None,
+                port: None,
+                tls: None,
+                user: Some("me@gmail.com".into()),
+                from: None,
+                to: Some("admin@example.com".into()),
+                password_file: None,
+                password_stdin: true,
+                output: None,
+                force: false,
+                no_test: true,
+                account: bad.into(),
+                tls_trust_file: None,
+                logfile: None,
+                no_settings: true,
+            };
+            assert!(
+                matches!(gather(&args, &mut d), Err(Error::Usage(_))),
+                "{bad:?} accepted"
+            );
+        }
     }
 }

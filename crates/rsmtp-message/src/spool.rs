@@ -93,19 +93,6 @@ impl Spool {
         self.file.reopen().map_err(|source| self.error(source))
     }
 
-    /// Moves the spool file to `dest` (same file system), for the queue to keep.
-    /// The file is then no longer deleted automatically.
-    pub fn persist(self, dest: &Path) -> Result<(), MessageError> {
-        let dir = dest.parent().map_or_else(PathBuf::new, Path::to_path_buf);
-        self.file
-            .persist(dest)
-            .map(drop)
-            .map_err(|e| MessageError::Spool {
-                dir,
-                source: e.error,
-            })
-    }
-
     fn error(&self, source: io::Error) -> MessageError {
         MessageError::Spool {
             dir: self

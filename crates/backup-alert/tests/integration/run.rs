@@ -4,6 +4,8 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use rsmtp_testserver::{Fault, ServerOptions, Step, TestServer};
+
 use crate::*;
 
 fn run_cmd(env: &Env, extra: &[&str], command: &[&str]) -> Run {
@@ -191,4 +193,41 @@ fn sigterm_is_forwarded_to_the_child() {
     let text = text_of(&msg);
     assert!(text.contains("SIGTERM received and forwarded"), "{text}");
     assert!(text.contains("waiting"));
+}
+
+/// After the command has ended, Ctrl-C stops backup-alert (here: a delivery to a relay
+/// that never answers) instead of being ignored until rsmtp's timeout.
+#[test]
+fn ctrl_c_after_the_command_is_not_ignored() {
+    use std::os::unix::process::ExitStatusExt;
+    let server = TestServer::start(ServerOptions::new().fault(Fault::Hang(Step::Greeting)));
+    let env = Env::new(&server);
+    let mut c = env.sub(&["run", "--to", TO, "--no-flood"]);
+    let done = env.path("done");
+    c.arg("--")
+        .args(["sh", "-c", &format!("touch {}", done.display())]);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().expect("spawn");
+    let deadline = Instant::now() + WAIT;
+    while !done.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(done.exists(), "the command never ran");
+    // Let backup-alert see the command end and start the delivery that hangs.
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "SIGINT was ignored for {:?}",
+        t.elapsed()
+    );
+    assert_eq!(out.status.signal(), Some(2), "{:?}", out.status);
 }
