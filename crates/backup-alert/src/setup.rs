@@ -490,11 +490,16 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
         &mut io::stderr(),
     ) {
         Ok(Sent::Queued(id)) => {
+            // Not verified: say so, and exit 75 so a provisioning script notices.
             let _ = writeln!(
                 io::stderr(),
-                "backup-alert: test alert queued as {id}: the server could not be reached yet"
+                "backup-alert: the server could not be reached, so the configuration is not \
+                 verified yet; the test alert is queued as {id}.\n\
+                 backup-alert: queued mail is sent by `rsmtp -q`: enable it with \
+                 `systemctl enable --now rsmtp-queue.timer` or the cron line \
+                 `*/5 * * * * rsmtp -q`"
             );
-            Ok(0)
+            Ok(rsmtp::ExitCode::TempFail as u8)
         }
         Ok(_) => {
             let _ = writeln!(
