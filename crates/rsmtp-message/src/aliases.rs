@@ -18,6 +18,10 @@ use crate::error::MessageError;
 
 /// msmtp's MAXDEPTH.
 const MAX_DEPTH: usize = 16;
+/// At most this many recipients from one expansion: an aliases file whose entries
+/// name each other several times (`a: b, b` … 16 levels deep) would otherwise grow
+/// exponentially in time and memory.
+const MAX_EXPANDED: usize = 10_000;
 
 /// A parsed aliases file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,7 +120,7 @@ impl Aliases {
     }
 
     fn expand_one(&self, name: &str, depth: usize, out: &mut Vec<String>) -> Result<(), ()> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || out.len() > MAX_EXPANDED {
             return Err(());
         }
         let Some(targets) = self.get(name).or_else(|| self.get("default")) else {
@@ -126,8 +130,10 @@ impl Aliases {
         for target in targets {
             if is_alias(target) {
                 self.expand_one(target, depth + 1, out)?;
-            } else {
+            } else if out.len() < MAX_EXPANDED {
                 out.push(target.clone());
+            } else {
+                return Err(());
             }
         }
         Ok(())
@@ -148,6 +154,21 @@ mod tests {
             Ok(a) => a,
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn exponential_fan_out_is_cut_off_not_followed() {
+        // l0: l1, l1 … l15: l16, l16; l16: x@y — 2^16 copies without a cap.
+        let mut text = String::new();
+        for i in 0..16 {
+            text.push_str(&format!("l{i}: l{n}, l{n}\n", n = i + 1));
+        }
+        text.push_str("l16: x@example.org\n");
+        let a = parse(&text);
+        let started = std::time::Instant::now();
+        let err = a.expand(&["l0".to_string()]).unwrap_err();
+        assert!(matches!(err, MessageError::AliasLoop { .. }), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     fn expand(a: &Aliases, r: &[&str]) -> Vec<String> {

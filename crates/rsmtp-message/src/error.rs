@@ -94,7 +94,8 @@ pub enum MessageError {
         reason: String,
     },
 
-    /// Alias expansion went deeper than msmtp allows (a loop such as `a: b` / `b: a`).
+    /// Alias expansion went deeper than msmtp allows (a loop such as `a: b` / `b: a`),
+    /// or fanned out to more than 10 000 recipients.
     #[error("too many redirects when expanding alias {alias}")]
     AliasLoop {
         /// The recipient whose expansion looped.
