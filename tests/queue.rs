@@ -377,3 +377,36 @@ fn delete_removes_one_entry_and_mailq_name_lists() {
         .run();
     assert_ne!(again.code(), 0);
 }
+
+#[test]
+fn a_relative_config_file_still_finds_the_account_when_flushed_from_elsewhere() {
+    // `rsmtp -C msmtprc` run from the config's directory, flushed later by cron
+    // (another working directory): the queued entry must name the file absolutely,
+    // or the message can never be sent and expires.
+    let dir = Dir::new();
+    let port = closed_port();
+    queue_config(&dir, port, "fallback", "");
+    let run = dir
+        .rsmtp()
+        .args(["-C", "msmtprc", "-t"])
+        .stdin(MESSAGE)
+        .run();
+    run.assert_code(0);
+    let id = queued_ids(&dir.join("queue")).remove(0);
+
+    let server = TestServer::start(ServerOptions::new().port(port));
+    let mut flush = dir
+        .rsmtp()
+        .arg(format!("--queue-dir={}", dir.join("queue").display()))
+        .arg(format!("--queue-retry={id}"));
+    flush.cmd.current_dir("/");
+    let flush = flush.run();
+    flush.assert_code(0);
+    assert_eq!(
+        server.wait_for_messages(1, Duration::from_secs(5)).len(),
+        1,
+        "{}",
+        flush.stderr()
+    );
+    assert!(queued_messages(&dir.join("queue")).is_empty());
+}

@@ -494,6 +494,21 @@ fn read_envelope_from_takes_the_from_header_address() {
 }
 
 #[test]
+fn read_envelope_from_without_a_from_header_exits_78_like_msmtp() {
+    // msmtp 1.8.23: "envelope-from address is missing", EX_CONFIG (78).
+    let server = plain_server();
+    let dir = home_for(&server, "");
+    let run = dir
+        .rsmtp()
+        .args(["--read-envelope-from", "x@example.org"])
+        .stdin(SIMPLE)
+        .run();
+    run.assert_code(78);
+    assert!(run.stderr().contains("no From header"), "{}", run.stderr());
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
 fn f_is_ignored_when_allow_from_override_is_off() {
     let server = plain_server();
     let dir = home_for(&server, "allow_from_override off");
@@ -747,6 +762,34 @@ fn unknown_option_exits_64_with_a_one_line_error_and_a_hint() {
     );
     assert_eq!(lines[1], "Try 'rsmtp --help' for more information.");
     assert_eq!(run.stdout(), "");
+}
+
+#[test]
+fn invalid_option_argument_exits_64_like_msmtp() {
+    // msmtp 1.8.23: "invalid argument 99999 for --port", exit 64 (EX_USAGE); a bad
+    // value typed on the command line is a usage error, not a configuration one.
+    let server = plain_server();
+    let dir = home_for(&server, "");
+    for args in [
+        ["--port=99999", "x@example.org"],
+        ["--timeout=abc", "x@example.org"],
+        ["--tls=maybe", "x@example.org"],
+    ] {
+        let run = dir.rsmtp().args(args).stdin(SIMPLE).run();
+        run.assert_code(64);
+        assert!(
+            run.stderr().contains("invalid argument"),
+            "{args:?}: {}",
+            run.stderr()
+        );
+    }
+    let run = dir
+        .rsmtp()
+        .args(["--host=127.0.0.1", "--timeout=abc", "x@example.org"])
+        .stdin(SIMPLE)
+        .run();
+    run.assert_code(64);
+    assert_eq!(server.connections(), 0);
 }
 
 #[test]

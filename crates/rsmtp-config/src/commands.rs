@@ -140,7 +140,7 @@ impl Account {
                         invalid(
                             arg,
                             command,
-                            "on, off, plain, login, cram-md5, xoauth2 or oauthbearer",
+                            "on, off, plain, login, cram-md5, xoauth2, oauthbearer or external",
                             at,
                         )
                     })?),

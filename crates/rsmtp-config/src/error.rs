@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 pub const EX_IOERR: i32 = 74;
 /// `EX_CONFIG`: anything wrong with the configuration itself.
 pub const EX_CONFIG: i32 = 78;
+/// `EX_USAGE`: an invalid argument to a command-line option (`--port=99999`).
+pub const EX_USAGE: i32 = 64;
 
 /// Where a setting comes from: a configuration file or the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -177,11 +179,20 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// The sysexits code msmtp exits with for this error: 74 (`EX_IOERR`) when a
-    /// file named with `-C` cannot be read or an `eval` fails, 78 (`EX_CONFIG`)
-    /// for everything else.
+    /// file named with `-C` cannot be read or an `eval` fails, 64 (`EX_USAGE`)
+    /// for an invalid argument to a command-line option (msmtp's "invalid
+    /// argument abc for --timeout"), 78 (`EX_CONFIG`) for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
             ConfigError::Read { .. } | ConfigError::Eval { .. } => EX_IOERR,
+            ConfigError::Syntax {
+                at:
+                    Source {
+                        origin: Origin::CommandLine,
+                        ..
+                    },
+                ..
+            } => EX_USAGE,
             _ => EX_CONFIG,
         }
     }

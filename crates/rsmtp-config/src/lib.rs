@@ -79,8 +79,8 @@
 //!   forever); `timeout off` restores msmtp's behaviour.
 //! - Settings msmtp accepts but rsmtp cannot honour — `socket`, `proxy_host`
 //!   (SOCKS), `protocol lmtp`, `tls_priorities`, and `auth` methods other than
-//!   `plain`, `login`, `cram-md5`, `xoauth2`, `oauthbearer` (i.e. `scram-*`,
-//!   `gssapi`, `ntlm`, `digest-md5`, `external`) — parse fine (so an unused
+//!   `plain`, `login`, `cram-md5`, `xoauth2`, `oauthbearer`, `external` (i.e.
+//!   `scram-*`, `gssapi`, `ntlm`, `digest-md5`) — parse fine (so an unused
 //!   account does not break the others) and fail with an `EX_CONFIG` error
 //!   "FILE:LINE: … is not supported by rsmtp" when the account is resolved.
 //! - `passwordeval` and `eval` commands get `/dev/null` as standard input.

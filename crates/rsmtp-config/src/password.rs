@@ -4,7 +4,7 @@
 //! (msmtp's order, minus its keyring and terminal prompt).
 
 use std::fmt;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -43,6 +43,10 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Longest first line read from an `eval`/`passwordeval` command (an OAuth2
+/// access token is a few KiB at most).
+const MAX_EVAL_LINE: usize = 64 * 1024;
+
 /// Why running an `eval`/`passwordeval` command failed (no output in it).
 #[derive(Debug)]
 pub(crate) struct EvalFailure(pub String);
@@ -63,14 +67,23 @@ pub(crate) fn run_first_line(command: &str) -> Result<String, EvalFailure> {
         .spawn()
         .map_err(|e| EvalFailure(format!("cannot run /bin/sh: {e}")))?;
     let mut line = Vec::new();
+    // Bounded: a command that prints without end (`cat /dev/zero`) must not
+    // exhaust memory. Closing the pipe makes it stop (SIGPIPE) before `wait`.
     let read = match child.stdout.take() {
-        Some(out) => BufReader::new(out).read_until(b'\n', &mut line),
+        Some(out) => {
+            BufReader::new(out.take(MAX_EVAL_LINE as u64 + 1)).read_until(b'\n', &mut line)
+        }
         None => Ok(0),
     };
     let status = child
         .wait()
         .map_err(|e| EvalFailure(format!("cannot wait for the command: {e}")))?;
     let n = read.map_err(|e| EvalFailure(format!("cannot read its output: {e}")))?;
+    if line.len() > MAX_EVAL_LINE {
+        return Err(EvalFailure(format!(
+            "its first line is longer than {MAX_EVAL_LINE} bytes"
+        )));
+    }
     if n == 0 {
         return Err(EvalFailure(if status.success() {
             "it printed nothing".to_string()
@@ -172,6 +185,21 @@ mod tests {
         );
         assert!(msg.contains("exit status: 3"), "{msg}");
         assert_eq!(e.exit_code(), 78);
+    }
+
+    #[test]
+    fn endless_output_is_refused_not_buffered() {
+        let at = Source::file("rc", 2);
+        let e = eval_password("cat /dev/zero", &at).expect_err("no line end");
+        assert!(e.to_string().contains("longer than 65536 bytes"), "{e}");
+        let p = eval_password("head -c 70000 /dev/zero | tr '\\0' x; echo", &at);
+        assert!(p.is_err());
+        let p = eval_password(
+            "head -c 4000 /dev/zero | tr '\\0' t; echo; cat /dev/zero",
+            &at,
+        )
+        .expect("a long token, then endless output");
+        assert_eq!(p.expose().len(), 4000);
     }
 
     #[test]

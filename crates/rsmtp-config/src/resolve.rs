@@ -64,7 +64,7 @@ impl Account {
                 return Err(unsupported(
                     "auth",
                     format!("auth {}", m.keyword()),
-                    "; use auth on, plain, login, cram-md5, xoauth2 or oauthbearer",
+                    "; use auth on, plain, login, cram-md5, xoauth2, oauthbearer or external",
                 ));
             }
         }

@@ -619,6 +619,8 @@ fn overrides_use_the_same_setter() {
         e.to_string(),
         "command line: invalid argument 'x' for command port (expected a port number 1-65535)"
     );
+    // msmtp: "invalid argument x for --port", exit 64 (EX_USAGE), not 78.
+    assert_eq!(e.exit_code(), 64);
     let e = a.apply_override("hots", "x").expect_err("bad");
     assert!(e.to_string().contains("unknown command 'hots'"), "{e}");
     a.apply_override("dsn_return", "hdrs")

@@ -72,7 +72,7 @@ pub enum AuthMethod {
     ScramSha256Plus,
     /// `gssapi` (not supported by rsmtp)
     Gssapi,
-    /// `external` (not supported by rsmtp)
+    /// `external` (RFC 4422: the identity of the TLS client certificate)
     External,
     /// `digest-md5` (not supported by rsmtp)
     DigestMd5,
@@ -135,6 +135,7 @@ impl AuthMethod {
                 | AuthMethod::CramMd5
                 | AuthMethod::XOAuth2
                 | AuthMethod::OAuthBearer
+                | AuthMethod::External
         )
     }
 }

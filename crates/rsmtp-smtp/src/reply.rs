@@ -63,6 +63,14 @@ impl Reply {
         (500..600).contains(&self.code)
     }
 
+    /// The reply with every secret in its text replaced by `[redacted]`.
+    pub(crate) fn redacted(mut self, secrets: &[String]) -> Reply {
+        for line in &mut self.lines {
+            *line = crate::trace::redact(line, secrets);
+        }
+        self
+    }
+
     /// The same reply as lettre's [`Response`], if lettre's parser accepts it.
     pub fn to_response(&self) -> Option<Response> {
         let mut wire = String::new();

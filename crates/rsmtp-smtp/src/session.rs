@@ -27,7 +27,7 @@ use crate::info::{ServerInfo, TlsInfo};
 use crate::reply::Reply;
 use crate::settings::{Delivered, Envelope, SessionSettings, TlsMode};
 use crate::tls::{self, looks_like_tls};
-use crate::trace::Trace;
+use crate::trace::{redact, Redacting, Trace};
 use crate::wire::Command;
 
 /// At most this many commands are written before reading their replies, so
@@ -122,6 +122,10 @@ struct Session<'a> {
     caps: Capabilities,
     /// The server is reading message data (after 354, before the final reply).
     in_data: bool,
+    /// What a server must not be quoted saying: the password (from AUTH on)
+    /// and every AUTH payload sent so far. Replies are redacted before they reach the trace,
+    /// an error message or the log line.
+    secrets: Vec<String>,
 }
 
 impl<'a> Session<'a> {
@@ -144,6 +148,7 @@ impl<'a> Session<'a> {
             greeting: None,
             caps: Capabilities::default(),
             in_data: false,
+            secrets: Vec::new(),
         })
     }
 
@@ -363,6 +368,17 @@ impl<'a> Session<'a> {
             return Ok(());
         };
         let settings = self.settings;
+        // From AUTH on, a server quoting the password is redacted too (not
+        // before: the greeting and EHLO replies must reach the capability
+        // parser intact). A very short password would redact ordinary words;
+        // the payloads that carry it are redacted whatever its length.
+        self.secrets.extend(
+            settings
+                .credentials
+                .iter()
+                .map(|c| c.secret.expose().to_owned())
+                .filter(|s| s.chars().count() >= 4),
+        );
         auth::authenticate(
             self,
             mechanism,
@@ -560,12 +576,26 @@ impl<'a> Session<'a> {
     /// Reads a reply; a 421 (the server is closing, RFC 5321 §3.8) ends the
     /// session at once, whatever the step.
     fn read_reply(&mut self, stage: Stage) -> Result<Reply, SmtpError> {
-        let trace = &mut *self.trace;
+        let secrets = &self.secrets;
+        let mut trace = Redacting {
+            inner: &mut *self.trace,
+            secrets,
+        };
         let conn = self
             .conn
             .as_mut()
             .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))?;
-        let reply = conn.read_reply(trace)?;
+        let reply = match conn.read_reply(&mut trace) {
+            Ok(reply) => reply.redacted(secrets),
+            // An invalid reply line is quoted in the error.
+            Err(e) if secrets.iter().any(|s| e.to_string().contains(s.as_str())) => {
+                return Err(SmtpError::new(
+                    e.kind().clone(),
+                    redact(&e.to_string(), secrets),
+                ))
+            }
+            Err(e) => return Err(e),
+        };
         if reply.code() == 421 {
             return Err(SmtpError::rejected(
                 stage,
@@ -580,9 +610,13 @@ impl<'a> Session<'a> {
     fn quit(&mut self) {
         if let Some(mut conn) = self.conn.take() {
             conn.set_read_timeout(QUIT_WAIT);
-            if conn.send(&[Command::quit()], self.trace).is_ok() {
+            let mut trace = Redacting {
+                inner: &mut *self.trace,
+                secrets: &self.secrets,
+            };
+            if conn.send(&[Command::quit()], &mut trace).is_ok() {
                 // The message is already delivered; the 221 is a courtesy.
-                let _ = conn.read_reply(self.trace);
+                let _ = conn.read_reply(&mut trace);
             }
             conn.close();
         }
@@ -610,6 +644,7 @@ impl<'a> Session<'a> {
 
 impl Exchange for Session<'_> {
     fn exchange(&mut self, command: &Command) -> Result<Reply, SmtpError> {
+        self.secrets.extend(command.secret_words());
         self.command(command, Stage::Auth)
     }
 }
@@ -713,5 +748,65 @@ mod tests {
         let e = Envelope::new("jos\u{e9}@x.org", vec!["b@y.org".into()]);
         let cmds = envelope_commands(&e, &caps()).unwrap();
         assert_eq!(cmds[0].1.shown(), "MAIL FROM:<jos\u{e9}@x.org> SMTPUTF8");
+    }
+
+    /// A server that quotes the refused AUTH line back (some do, in 535 or
+    /// 500 replies) must not make rsmtp print the password: not in the trace,
+    /// not in the error, not in the reply kept for the log line.
+    #[test]
+    fn server_quoting_the_auth_payload_is_redacted() {
+        use crate::auth::Mechanism;
+        use crate::settings::{Auth, Credentials};
+        use crate::trace::Recorded;
+        use std::io::{BufRead, BufReader, Write};
+        use std::net::TcpListener;
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (sock, _) = listener.accept().unwrap();
+            let mut out = sock.try_clone().unwrap();
+            let mut lines = BufReader::new(sock);
+            out.write_all(b"220 hi\r\n").unwrap();
+            let mut line = String::new();
+            while lines.read_line(&mut line).unwrap_or(0) > 0 {
+                let cmd = line.trim_end().to_owned();
+                line.clear();
+                let reply = if cmd.starts_with("EHLO") {
+                    "250-hi\r\n250 AUTH PLAIN LOGIN\r\n".to_owned()
+                } else if cmd.starts_with("QUIT") {
+                    "221 bye, hunter2-secret\r\n".to_owned()
+                } else {
+                    format!("535 5.7.8 refused: {cmd} (hunter2-secret)\r\n")
+                };
+                out.write_all(reply.as_bytes()).unwrap();
+                if cmd.starts_with("QUIT") {
+                    break;
+                }
+            }
+        });
+        let mut settings = SessionSettings::new("127.0.0.1", port);
+        settings.tls = TlsMode::Off;
+        settings.timeout = Some(Duration::from_secs(10));
+        settings.auth = Auth::Method(Mechanism::Plain);
+        settings.credentials = Some(Credentials::new("alice", "hunter2-secret"));
+        let envelope = Envelope::new("a@x.org", vec!["b@y.org".into()]);
+        let mut trace = Recorded::default();
+        let e = send(&settings, &envelope, &mut &b"hi\r\n"[..], &mut trace).unwrap_err();
+        server.join().unwrap();
+
+        let payload = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode("\0alice\0hunter2-secret")
+        };
+        let shown = format!("{}\n{e}\n{:?}", trace.0.join("\n"), e.smtp_status());
+        for secret in [payload.as_str(), "hunter2-secret"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert_eq!(e.exit_code(), 77);
+        assert!(
+            shown.contains("<-- 535 5.7.8 refused: AUTH PLAIN [redacted] ([redacted])"),
+            "{shown}"
+        );
     }
 }

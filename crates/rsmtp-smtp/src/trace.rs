@@ -43,6 +43,39 @@ impl<T: Trace + ?Sized> Trace for &mut T {
 /// What replaces a secret in the trace.
 pub(crate) const REDACTED: &str = "[redacted]";
 
+/// `text` with every occurrence of a secret replaced by [`REDACTED`]. Servers
+/// sometimes quote the line they refuse (`535 … AUTH PLAIN AGFsaWNl…`,
+/// sendmail's `500 5.5.1 Command unrecognized: "…"`), so AUTH replies are
+/// passed through this before they reach the trace, an error or the log.
+pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_owned(), |t, s| t.replace(s.as_str(), REDACTED))
+}
+
+/// Passes everything on, with secrets cut out of the received lines.
+pub(crate) struct Redacting<'a> {
+    pub(crate) inner: &'a mut dyn Trace,
+    pub(crate) secrets: &'a [String],
+}
+
+impl Trace for Redacting<'_> {
+    fn sent(&mut self, line: &str) {
+        self.inner.sent(line)
+    }
+    fn received(&mut self, line: &str) {
+        if self.secrets.is_empty() {
+            self.inner.received(line)
+        } else {
+            self.inner.received(&redact(line, self.secrets))
+        }
+    }
+    fn note(&mut self, note: &str) {
+        self.inner.note(note)
+    }
+}
+
 /// A trace that keeps the lines, for tests: `--> ` sent, `<-- ` received, `-- ` notes.
 #[cfg(test)]
 #[derive(Debug, Default)]

@@ -61,6 +61,20 @@ impl Command {
         &self.shown
     }
 
+    /// The words of a redacted command that the trace does not show (the
+    /// base64 payloads), so that a server quoting them back can be redacted.
+    pub(crate) fn secret_words(&self) -> Vec<String> {
+        let wire = self.wire.trim_end_matches("\r\n");
+        if wire == self.shown {
+            return Vec::new();
+        }
+        let shown: Vec<&str> = self.shown.split_whitespace().collect();
+        wire.split_whitespace()
+            .filter(|w| !shown.contains(w))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// `EHLO domain` (RFC 5321 §4.1.1.1).
     pub(crate) fn ehlo(domain: &str) -> Command {
         Command::plain(Ehlo::new(ClientId::Domain(domain.to_owned())).to_string())
@@ -204,5 +218,11 @@ mod tests {
         assert_eq!(c.shown(), "AUTH PLAIN [redacted]");
         assert!(!format!("{c:?}").contains("AGFsaWNl"));
         assert_eq!(Command::redacted("c2VjcmV0".into()).shown(), "[redacted]");
+        assert_eq!(c.secret_words(), ["AGFsaWNlAHNlY3JldA=="]);
+        assert_eq!(
+            Command::redacted("c2VjcmV0".into()).secret_words(),
+            ["c2VjcmV0"]
+        );
+        assert!(Command::line("AUTH LOGIN".into()).secret_words().is_empty());
     }
 }

@@ -148,7 +148,11 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
         Auth::Auto => rsmtp_smtp::Auth::Auto,
         Auth::Method(m) => rsmtp_smtp::Auth::Method(mechanism(m)?),
     };
-    if account.auth.is_on() {
+    if account.auth == Auth::Method(rsmtp_config::AuthMethod::External) {
+        // The TLS client certificate is the credential: no password to look up.
+        let user = account.user.clone().unwrap_or_default();
+        s.credentials = Some(Credentials::new(user, ""));
+    } else if account.auth.is_on() {
         let user = account.user.clone().unwrap_or_default();
         let password = account.password()?;
         if let Some(secret) = password {
@@ -175,6 +179,7 @@ fn mechanism(m: rsmtp_config::AuthMethod) -> Result<Mechanism, Failure> {
         A::CramMd5 => Mechanism::CramMd5,
         A::XOAuth2 => Mechanism::XOAuth2,
         A::OAuthBearer => Mechanism::OAuthBearer,
+        A::External => Mechanism::External,
         other => {
             return Err(Failure::new(
                 ExitCode::Config,
@@ -187,4 +192,29 @@ fn mechanism(m: rsmtp_config::AuthMethod) -> Result<Mechanism, Failure> {
 /// The queue directory of an account.
 pub fn queue_dir(account: &Account) -> PathBuf {
     account.queue_dir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(settings: &[(&str, &str)]) -> Account {
+        let mut a = Account::from_command_line(settings.iter().copied()).expect("account");
+        a.resolve(&ResolveOptions::default()).expect("resolves");
+        a
+    }
+
+    #[test]
+    fn auth_external_uses_the_client_certificate_without_a_password() {
+        let a = resolved(&[
+            ("host", "smtp.example.org"),
+            ("tls", "on"),
+            ("auth", "external"),
+            ("user", "alice"),
+            ("from", "alice@example.org"),
+        ]);
+        let s = session_settings(&a).expect("no password needed for EXTERNAL");
+        assert_eq!(s.auth, rsmtp_smtp::Auth::Method(Mechanism::External));
+        assert_eq!(s.credentials.map(|c| c.user), Some("alice".to_string()));
+    }
 }

@@ -470,9 +470,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
             }
         })
         .collect();
-    let matches = command()
-        .try_get_matches_from(&args)
-        .map_err(|e| UsageError(clap_error_line(&e)))?;
+    let matches = match command().try_get_matches_from(&args) {
+        // msmtp takes its arguments as bytes: a Latin-1 `-F "Système"` from an old
+        // script still sends. Retry with the invalid sequences replaced rather than
+        // refuse the mail (paths stay exact unless they are themselves invalid).
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            let lossy: Vec<OsString> = args
+                .iter()
+                .map(|a| OsString::from(a.to_string_lossy().into_owned()))
+                .collect();
+            command().try_get_matches_from(&lossy)
+        }
+        other => other,
+    }
+    .map_err(|e| UsageError(clap_error_line(&e)))?;
     let raw = RawArgs::from_arg_matches(&matches).map_err(|e| UsageError(clap_error_line(&e)))?;
     resolve(raw, &matches)
 }
@@ -663,6 +674,21 @@ mod tests {
         assert_eq!(inv.recipients, vec!["rcpt@example.org"]);
         let inv = parse_line("sendmail -t -i").unwrap();
         assert!(inv.read_recipients);
+    }
+
+    #[test]
+    fn a_latin1_full_name_does_not_refuse_the_mail() {
+        use std::os::unix::ffi::OsStringExt;
+        let args = vec![
+            OsString::from("sendmail"),
+            OsString::from_vec(b"-FRen\xe9 Syst\xe8me".to_vec()),
+            OsString::from("-C"),
+            OsString::from_vec(b"/etc/rc-\xe9".to_vec()),
+            OsString::from("x@example.org"),
+        ];
+        let inv = parse(args).expect("msmtp accepts non-UTF-8 arguments");
+        assert_eq!(inv.full_name.as_deref(), Some("Ren\u{fffd} Syst\u{fffd}me"));
+        assert_eq!(inv.recipients, vec!["x@example.org"]);
     }
 
     #[test]

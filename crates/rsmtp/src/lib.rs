@@ -179,7 +179,7 @@ fn version() -> String {
         "rsmtp version {}\n\
          A sendmail-compatible SMTP client reading msmtp configuration files.\n\
          TLS: rustls (ring), TLS 1.2 minimum. Authentication: plain, login, cram-md5, \
-         xoauth2, oauthbearer.\n\
+         xoauth2, oauthbearer, external.\n\
          System configuration file: {}\n",
         env!("CARGO_PKG_VERSION"),
         rsmtp_config::LoadOptions::default()

@@ -37,8 +37,9 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read) -> Result<Prepared, Failu
 
     let header_sender = if inv.read_envelope_from {
         Some(header_from(&incoming.header).ok_or_else(|| {
+            // msmtp: "envelope-from address is missing", EX_CONFIG.
             Failure::new(
-                ExitCode::DataErr,
+                ExitCode::Config,
                 "no From header found to read the envelope-from address from",
             )
         })?)
@@ -306,7 +307,12 @@ fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result
         &prepared.envelope.from,
         prepared.envelope.recipients.clone(),
     );
-    meta.config_file = inv.config_file.clone();
+    // Absolute: `rsmtp -q` may run from another directory (cron, the flush of
+    // another user's shell) and must still find the account.
+    meta.config_file = inv
+        .config_file
+        .as_ref()
+        .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()));
     meta.dsn_notify = prepared.envelope.dsn_notify.clone();
     meta.dsn_return = prepared.envelope.dsn_return.clone();
     meta.notify = account.queue_notify.clone();
