@@ -79,6 +79,16 @@ pub(crate) struct Conn {
 
 /// Maps an I/O error to a session error; `context` completes "timeout …" /
 /// "connection lost …" (e.g. "while waiting for the server's reply").
+/// The system's description of an I/O error without Rust's ` (os error N)` suffix,
+/// worded as msmtp (strerror) words it: `Connection refused`.
+pub(crate) fn describe(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
+    }
+}
+
 pub(crate) fn io_error(e: &io::Error, context: &str) -> SmtpError {
     if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return SmtpError::new(ErrorKind::Tls, format!("TLS error {context}: {tls}"));
@@ -91,7 +101,10 @@ pub(crate) fn io_error(e: &io::Error, context: &str) -> SmtpError {
             ErrorKind::Io,
             format!("the server closed the connection {context}"),
         ),
-        _ => SmtpError::new(ErrorKind::Io, format!("connection lost {context}: {e}")),
+        _ => SmtpError::new(
+            ErrorKind::Io,
+            format!("connection lost {context}: {}", describe(e)),
+        ),
     }
 }
 
@@ -148,10 +161,11 @@ impl Conn {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ErrorKind::Timeout,
             _ => ErrorKind::Connect,
         };
-        Err(
-            SmtpError::new(kind, format!("cannot connect to {host}, port {port}: {e}"))
-                .with_source(e),
+        Err(SmtpError::new(
+            kind,
+            format!("cannot connect to {host}, port {port}: {}", describe(&e)),
         )
+        .with_source(e))
     }
 
     /// The address we are connected to.
@@ -417,7 +431,11 @@ mod tests {
             (e.kind(), e.exit_code(), e.is_transient()),
             (&ErrorKind::Connect, 75, true)
         );
-        assert!(e.to_string().contains(&format!("port {port}")), "{e}");
+        // msmtp's wording: strerror, without Rust's "(os error 111)".
+        assert_eq!(
+            e.to_string(),
+            format!("cannot connect to 127.0.0.1, port {port}: Connection refused")
+        );
     }
 
     #[test]

@@ -209,21 +209,7 @@ fn log_errormsg(e: &SmtpError) -> String {
             text.truncate(stripped.len());
         }
     }
-    strip_os_error(text)
-}
-
-/// `Connection refused (os error 111)` → `Connection refused`.
-fn strip_os_error(mut text: String) -> String {
-    if let Some(i) = text.rfind(" (os error ") {
-        let tail = &text[i + " (os error ".len()..];
-        if tail
-            .strip_suffix(')')
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        {
-            text.truncate(i);
-        }
-    }
-    text
+    crate::ui::strip_os_error(text)
 }
 
 /// Counts what the session read, for the log's `mailsize`.
@@ -322,24 +308,4 @@ fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result
     let mut reader = prepared.message.reader()?;
     let id = queue.enqueue(&meta, &mut reader)?;
     Ok(id.as_str().to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_os_error;
-
-    #[test]
-    fn os_error_suffix_is_dropped_from_errormsg() {
-        assert_eq!(
-            strip_os_error(
-                "cannot connect to h, port 25: Connection refused (os error 111)".into()
-            ),
-            "cannot connect to h, port 25: Connection refused"
-        );
-        assert_eq!(
-            strip_os_error("odd (os error x)".into()),
-            "odd (os error x)"
-        );
-        assert_eq!(strip_os_error("plain".into()), "plain");
-    }
 }
