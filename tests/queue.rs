@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rsmtp_testserver::{closed_port, Fault, ServerOptions, Step, TestServer};
+use rsmtp_testserver::{closed_port, Extensions, Fault, ServerOptions, Step, TestServer};
 
 use crate::support::*;
 
@@ -104,7 +104,11 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
     );
 
     // The relay comes back on the same port; a flush (forced past the backoff) sends it.
-    let server = TestServer::start(ServerOptions::new().port(port));
+    let server = TestServer::start(
+        ServerOptions::new()
+            .port(port)
+            .extensions(Extensions::all()),
+    );
     let first_retry = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
     // Not due yet: backoff after the failed attempt keeps it.
     assert_eq!(server.messages().len(), 0, "{}", first_retry.stderr());
@@ -122,6 +126,14 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
         "delivered bytes equal the queued bytes"
     );
     assert_eq!(got[0].recipients(), vec!["admin@example.net"]);
+    // The envelope kept the size (and would keep BODY=8BITMIME) for the later session.
+    assert!(
+        got[0]
+            .mail_params
+            .contains(&format!("SIZE={}", queued_bytes.len())),
+        "{:?}",
+        got[0].mail_params
+    );
     assert!(got[0].data_str().contains("\r\n.leading dot line\r\n"));
     assert!(
         queued_messages(&dir.join("queue")).is_empty(),

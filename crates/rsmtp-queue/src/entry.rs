@@ -12,6 +12,9 @@
 //! attempts: 2
 //! next-attempt: 1763741811.000000000
 //! last-error: 421 4.7.0 Try again later
+//! size: 2417
+//! eight-bit: yes
+//! expire-after: 432000
 //! end
 //! ```
 //!
@@ -62,6 +65,13 @@ pub struct EntryMeta {
     pub next_attempt: SystemTime,
     /// Where to send a failure notice instead of the envelope sender.
     pub notify: Option<String>,
+    /// The message size in bytes, declared as `SIZE=` when the server offers it.
+    pub size: Option<u64>,
+    /// The message has 8-bit bytes: `BODY=8BITMIME` when the server offers it.
+    pub eight_bit: bool,
+    /// This entry's own expiry (the submitting account's `queue_expire`); `None`
+    /// uses the flush's `expire_after`.
+    pub expire_after: Option<Duration>,
 }
 
 impl EntryMeta {
@@ -80,6 +90,9 @@ impl EntryMeta {
             last_error: None,
             next_attempt: now,
             notify: None,
+            size: None,
+            eight_bit: false,
+            expire_after: None,
         }
     }
 
@@ -128,6 +141,15 @@ impl EntryMeta {
         }
         if let Some(v) = &self.notify {
             field(&mut out, "notify", v.as_bytes());
+        }
+        if let Some(v) = self.size {
+            field(&mut out, "size", v.to_string().as_bytes());
+        }
+        if self.eight_bit {
+            field(&mut out, "eight-bit", b"yes");
+        }
+        if let Some(v) = self.expire_after {
+            field(&mut out, "expire-after", v.as_secs().to_string().as_bytes());
         }
         out.extend_from_slice(END);
         out.push(b'\n');
@@ -253,6 +275,14 @@ struct Fields {
     last_error: Option<String>,
     next_attempt: Option<SystemTime>,
     notify: Option<String>,
+    size: Option<u64>,
+    eight_bit: Option<bool>,
+    expire_after: Option<Duration>,
+}
+
+fn number(key: &str, text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| format!("{key}: not a number: {text:?}"))
 }
 
 impl Fields {
@@ -277,6 +307,13 @@ impl Fields {
             b"dsn-return" => once(&key_text, &mut self.dsn_return, text),
             b"last-error" => once(&key_text, &mut self.last_error, text),
             b"notify" => once(&key_text, &mut self.notify, text),
+            b"size" => once(&key_text, &mut self.size, number(&key_text, &text)?),
+            b"eight-bit" => once(&key_text, &mut self.eight_bit, text == "yes"),
+            b"expire-after" => once(
+                &key_text,
+                &mut self.expire_after,
+                Duration::from_secs(number(&key_text, &text)?),
+            ),
             b"attempts" => {
                 let n = text
                     .parse()
@@ -311,6 +348,9 @@ impl Fields {
             last_error: self.last_error,
             next_attempt: self.next_attempt.ok_or_else(|| missing("next-attempt"))?,
             notify: self.notify,
+            size: self.size,
+            eight_bit: self.eight_bit.unwrap_or(false),
+            expire_after: self.expire_after,
         })
     }
 }
@@ -346,6 +386,9 @@ mod tests {
             last_error: Some("421 4.7.0 Try again\r\n\tlater\x7f\x00".into()),
             next_attempt: UNIX_EPOCH + Duration::from_secs(1_763_745_171),
             notify: Some("root".into()),
+            size: Some(2417),
+            eight_bit: true,
+            expire_after: Some(Duration::from_secs(3600)),
         }
     }
 
@@ -355,8 +398,9 @@ mod tests {
         let bytes = meta.encode().unwrap();
         let lines = bytes.split(|&b| b == b'\n').count();
         // magic + account + config + from + 3 rcpt + 2 dsn + submitted + attempts
-        // + next + last-error + notify + end, then the empty piece after the final newline
-        assert_eq!(lines, 16, "{}", String::from_utf8_lossy(&bytes));
+        // + next + last-error + notify + size + eight-bit + expire-after + end, then
+        // the empty piece after the final newline
+        assert_eq!(lines, 19, "{}", String::from_utf8_lossy(&bytes));
         assert!(!bytes.contains(&b'\r'));
         assert_eq!(EntryMeta::decode(&bytes).unwrap(), meta);
         let minimal = EntryMeta::new("default", "a@b", vec![]);

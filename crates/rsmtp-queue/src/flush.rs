@@ -208,7 +208,7 @@ impl Queue {
             DeliveryResult::TempFail(error) => {
                 meta.record_temp_failure(&error, now);
                 let age = now.duration_since(meta.submitted).unwrap_or_default();
-                if age >= opts.expire_after {
+                if age >= meta.expire_after.unwrap_or(opts.expire_after) {
                     let reason = format!(
                         "gave up after {} in the queue ({} attempts); last error: {error}",
                         describe_age(age),

@@ -214,6 +214,31 @@ fn permanent_failure_moves_to_failed_and_is_never_retried() {
 }
 
 #[test]
+fn an_entrys_own_expiry_wins_over_the_flush_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::open(dir.path()).unwrap();
+    let mut short = meta(6);
+    short.submitted = SystemTime::now() - Duration::from_secs(7200);
+    short.expire_after = Some(Duration::from_secs(3600));
+    let short_id = queue.enqueue(&short, &mut &message(6)[..]).unwrap();
+    let mut long = meta(7);
+    long.submitted = SystemTime::now() - Duration::from_secs(7200);
+    let long_id = queue.enqueue(&long, &mut &message(7)[..]).unwrap();
+    let report = queue
+        .flush(&forced(), &mut |_, _| {
+            DeliveryResult::TempFail("Connection refused".into())
+        })
+        .unwrap();
+    let expired: Vec<_> = report.expired.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(expired, vec![short_id], "1 h expiry after 2 h queued");
+    assert_eq!(report.deferred.len(), 1);
+    assert_eq!(
+        report.deferred[0].id, long_id,
+        "default 5 days still applies"
+    );
+}
+
+#[test]
 fn expired_message_fails_with_a_notice_naming_subject_and_recipients() {
     let dir = tempfile::tempdir().unwrap();
     let queue = Queue::open(dir.path()).unwrap();

@@ -146,14 +146,9 @@ fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCo
             }
             found = true;
         }
-        let mut options = options.clone();
-        // The expiry of the default account applies to the whole queue directory.
-        if let Ok(Some(config)) = account::load_config(inv) {
-            if let Ok(acc) = config.account(inv.account.as_deref()) {
-                options.expire_after = acc.queue_expire;
-            }
-        }
-        let report = queue.flush(&options, &mut |meta, message| {
+        // Each entry carries its account's queue_expire; the default covers entries
+        // written before it was recorded.
+        let report = queue.flush(options, &mut |meta, message| {
             deliver_entry(meta, message, ui)
         })?;
         if report.lock_busy {
@@ -222,7 +217,8 @@ fn deliver_entry(meta: &EntryMeta, message: &mut dyn std::io::Read, ui: &mut Ui)
         dsn_notify: meta.dsn_notify.clone(),
         dsn_return: meta.dsn_return.clone(),
         smtputf8: rsmtp_message::needs_smtputf8(&meta.recipients),
-        ..Envelope::default()
+        size: meta.size,
+        eight_bit: meta.eight_bit,
     };
     let (result, record) = attempt(&account, &settings, &envelope, message, ui);
     ui.warn_all(log_target(&account).write(&record));

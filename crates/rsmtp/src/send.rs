@@ -302,6 +302,9 @@ fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result
     meta.dsn_notify = prepared.envelope.dsn_notify.clone();
     meta.dsn_return = prepared.envelope.dsn_return.clone();
     meta.notify = account.queue_notify.clone();
+    meta.size = prepared.envelope.size;
+    meta.eight_bit = prepared.envelope.eight_bit;
+    meta.expire_after = Some(account.queue_expire);
     if let Some(error) = error {
         meta.record_temp_failure(error, std::time::SystemTime::now());
     }
