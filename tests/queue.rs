@@ -422,3 +422,34 @@ fn a_relative_config_file_still_finds_the_account_when_flushed_from_elsewhere() 
     );
     assert!(queued_messages(&dir.join("queue")).is_empty());
 }
+
+#[test]
+fn command_line_settings_are_kept_with_the_queued_message() {
+    // `--host` (no configuration file at all) and `--port` must still apply when the
+    // message is delivered later by a flush that has no such options.
+    let dir = Dir::new();
+    let port = closed_port();
+    let queue = dir.join("queue");
+    let run = dir
+        .rsmtp()
+        .arg("--host=127.0.0.1")
+        .arg(format!("--port={port}"))
+        .arg("--queue=fallback")
+        .arg(format!("--queue-dir={}", queue.display()))
+        .args(["-f", "cli@example.org", "admin@example.net"])
+        .stdin(MESSAGE)
+        .run();
+    run.assert_code(0);
+    let id = queued_ids(&queue).remove(0);
+
+    let server = TestServer::start(ServerOptions::new().port(port));
+    dir.rsmtp()
+        .arg(format!("--queue-dir={}", queue.display()))
+        .arg(format!("--queue-retry={id}"))
+        .run()
+        .assert_code(0);
+    let got = server.wait_for_messages(1, Duration::from_secs(5));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].mail_from, "cli@example.org");
+    assert!(queued_ids(&queue).is_empty());
+}

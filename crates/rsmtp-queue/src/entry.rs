@@ -15,6 +15,7 @@
 //! size: 2417
 //! eight-bit: yes
 //! expire-after: 432000
+//! override: port=2525
 //! end
 //! ```
 //!
@@ -72,6 +73,10 @@ pub struct EntryMeta {
     /// This entry's own expiry (the submitting account's `queue_expire`); `None`
     /// uses the flush's `expire_after`.
     pub expire_after: Option<Duration>,
+    /// Account settings given on the submitting command line (`--port=2525` →
+    /// `("port", "2525")`), applied again at delivery time; `host` among them with
+    /// an empty `account` means a command-line-only account (`--host`).
+    pub overrides: Vec<(String, String)>,
 }
 
 impl EntryMeta {
@@ -93,6 +98,7 @@ impl EntryMeta {
             size: None,
             eight_bit: false,
             expire_after: None,
+            overrides: Vec::new(),
         }
     }
 
@@ -150,6 +156,19 @@ impl EntryMeta {
         }
         if let Some(v) = self.expire_after {
             field(&mut out, "expire-after", v.as_secs().to_string().as_bytes());
+        }
+        for (command, value) in &self.overrides {
+            if command.is_empty() || command.contains('=') {
+                return Err(QueueError::InvalidMeta {
+                    field: "override",
+                    reason: format!("bad command name {command:?}"),
+                });
+            }
+            field(
+                &mut out,
+                "override",
+                format!("{command}={value}").as_bytes(),
+            );
         }
         out.extend_from_slice(END);
         out.push(b'\n');
@@ -278,6 +297,7 @@ struct Fields {
     size: Option<u64>,
     eight_bit: Option<bool>,
     expire_after: Option<Duration>,
+    overrides: Vec<(String, String)>,
 }
 
 fn number(key: &str, text: &str) -> Result<u64, String> {
@@ -301,6 +321,13 @@ impl Fields {
             b"envelope-from" => once(&key_text, &mut self.envelope_from, text),
             b"recipient" => {
                 self.recipients.push(text);
+                Ok(())
+            }
+            b"override" => {
+                let (command, value) = text
+                    .split_once('=')
+                    .ok_or_else(|| format!("override: no '=' in {text:?}"))?;
+                self.overrides.push((command.to_owned(), value.to_owned()));
                 Ok(())
             }
             b"dsn-notify" => once(&key_text, &mut self.dsn_notify, text),
@@ -351,6 +378,7 @@ impl Fields {
             size: self.size,
             eight_bit: self.eight_bit.unwrap_or(false),
             expire_after: self.expire_after,
+            overrides: self.overrides,
         })
     }
 }
@@ -389,6 +417,10 @@ mod tests {
             size: Some(2417),
             eight_bit: true,
             expire_after: Some(Duration::from_secs(3600)),
+            overrides: vec![
+                ("port".into(), "2525".into()),
+                ("passwordeval".into(), "pass show mail=x\n".into()),
+            ],
         }
     }
 
@@ -398,9 +430,9 @@ mod tests {
         let bytes = meta.encode().unwrap();
         let lines = bytes.split(|&b| b == b'\n').count();
         // magic + account + config + from + 3 rcpt + 2 dsn + submitted + attempts
-        // + next + last-error + notify + size + eight-bit + expire-after + end, then
-        // the empty piece after the final newline
-        assert_eq!(lines, 19, "{}", String::from_utf8_lossy(&bytes));
+        // + next + last-error + notify + size + eight-bit + expire-after + 2 overrides
+        // + end, then the empty piece after the final newline
+        assert_eq!(lines, 21, "{}", String::from_utf8_lossy(&bytes));
         assert!(!bytes.contains(&b'\r'));
         assert_eq!(EntryMeta::decode(&bytes).unwrap(), meta);
         let minimal = EntryMeta::new("default", "a@b", vec![]);

@@ -188,14 +188,26 @@ fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCo
     Ok(code)
 }
 
-/// The account an entry was submitted with, read again from the configuration.
+/// The account an entry was submitted with, read again from the configuration with
+/// the submitting command line's settings applied on top (or built from them alone
+/// for a `--host` submission).
 fn entry_account(meta: &EntryMeta) -> Result<Account, Failure> {
-    let opts = match &meta.config_file {
-        Some(file) => LoadOptions::with_user_file(file),
-        None => LoadOptions::default(),
+    let overrides = meta.overrides.iter().map(|(c, v)| (c.as_str(), v.as_str()));
+    let command_line_only =
+        meta.account.is_empty() && meta.overrides.iter().any(|(c, _)| c == "host");
+    let mut account = if command_line_only {
+        Account::from_command_line(overrides)?
+    } else {
+        let opts = match &meta.config_file {
+            Some(file) => LoadOptions::with_user_file(file),
+            None => LoadOptions::default(),
+        };
+        let mut account = Config::load(&opts)?.account(Some(&meta.account))?;
+        for (command, value) in overrides {
+            account.apply_override(command, value)?;
+        }
+        account
     };
-    let config = Config::load(&opts)?;
-    let mut account = config.account(Some(&meta.account))?;
     account.resolve(&ResolveOptions::default())?;
     Ok(account)
 }

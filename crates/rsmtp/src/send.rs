@@ -305,6 +305,13 @@ fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result
     meta.size = prepared.envelope.size;
     meta.eight_bit = prepared.envelope.eight_bit;
     meta.expire_after = Some(account.queue_expire);
+    // The command line's account settings, so `rsmtp -q` delivers the same way.
+    meta.overrides = inv
+        .host
+        .iter()
+        .map(|h| ("host".to_string(), h.clone()))
+        .chain(inv.overrides.iter().cloned())
+        .collect();
     if let Some(error) = error {
         meta.record_temp_failure(error, std::time::SystemTime::now());
     }
