@@ -3,8 +3,9 @@
 //!
 //! Delivery of a queued message re-reads the account named in its envelope from the
 //! configuration files (the `-C` file given at submission included), so a password
-//! or host changed since is honoured. Each attempt writes msmtp's log line; only a
-//! real delivery logs `exitcode=EX_OK`.
+//! or host changed since is honoured, and applies the command-line settings the
+//! submission had (`--port`, `--host`, …). Each attempt writes msmtp's log line; only
+//! a real delivery logs `exitcode=EX_OK`.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
