@@ -158,20 +158,34 @@ impl TestCommand {
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
-        let pid = child.id();
+        let watchdog = Watchdog::start(child.id(), 120);
+        let output = child.wait_with_output().expect("wait");
+        watchdog.stop();
+        let _ = writer.join();
+        Run { output }
+    }
+}
+
+/// Kills a child with SIGKILL unless stopped within `secs`, so a hang fails the test
+/// instead of stalling CI.
+struct Watchdog(std::sync::mpsc::Sender<()>);
+
+impl Watchdog {
+    fn start(pid: u32, secs: u64) -> Watchdog {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             if rx
-                .recv_timeout(std::time::Duration::from_secs(120))
+                .recv_timeout(std::time::Duration::from_secs(secs))
                 .is_err()
             {
                 let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
             }
         });
-        let output = child.wait_with_output().expect("wait");
-        let _ = tx.send(());
-        let _ = writer.join();
-        Run { output }
+        Watchdog(tx)
+    }
+
+    fn stop(self) {
+        let _ = self.0.send(());
     }
 }
 
@@ -281,17 +295,9 @@ impl TestCommand {
                 }
             })
         };
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            if rx
-                .recv_timeout(std::time::Duration::from_secs(300))
-                .is_err()
-            {
-                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            }
-        });
+        let watchdog = Watchdog::start(pid, 300);
         let output = child.wait_with_output().expect("wait");
-        let _ = tx.send(());
+        watchdog.stop();
         done.store(true, Ordering::SeqCst);
         let _ = sampler.join();
         let _ = writer.join();

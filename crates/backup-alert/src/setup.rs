@@ -564,16 +564,9 @@ mod tests {
         assert!(render(&y, "now").contains("tls_starttls   off\n"));
     }
 
-    #[test]
-    fn non_interactive_needs_flags_and_strips_gmail_spaces() {
-        let mut input: &[u8] = b"abcd efgh ijkl mnop\n";
-        let mut out = Vec::new();
-        let mut d = Dialogue {
-            input: &mut input,
-            out: &mut out,
-            interactive: false,
-        };
-        let args = SetupArgs {
+    /// Non-interactive Gmail setup flags, password on stdin, nothing written.
+    fn gmail_args(account: &str) -> SetupArgs {
+        SetupArgs {
             provider: Some(Provider::Gmail),
             host: None,
             port: None,
@@ -586,11 +579,23 @@ mod tests {
             output: None,
             force: false,
             no_test: true,
-            account: "backup".into(),
+            account: account.into(),
             tls_trust_file: None,
             logfile: None,
             no_settings: true,
+        }
+    }
+
+    #[test]
+    fn non_interactive_needs_flags_and_strips_gmail_spaces() {
+        let mut input: &[u8] = b"abcd efgh ijkl mnop\n";
+        let mut out = Vec::new();
+        let mut d = Dialogue {
+            input: &mut input,
+            out: &mut out,
+            interactive: false,
         };
+        let args = gmail_args("backup");
         let a = gather(&args, &mut d).unwrap();
         assert_eq!(a.password, "abcdefghijklmnop");
         assert_eq!(a.from, "me@gmail.com");
@@ -618,24 +623,7 @@ mod tests {
                 out: &mut out,
                 interactive: false,
             };
-            let args = SetupArgs {
-                provider: Some(Provider::Gmail),
-                host: None,
-                port: None,
-                tls: None,
-                user: Some("me@gmail.com".into()),
-                from: None,
-                to: Some("admin@example.com".into()),
-                password_file: None,
-                password_stdin: true,
-                output: None,
-                force: false,
-                no_test: true,
-                account: bad.into(),
-                tls_trust_file: None,
-                logfile: None,
-                no_settings: true,
-            };
+            let args = gmail_args(bad);
             assert!(
                 matches!(gather(&args, &mut d), Err(Error::Usage(_))),
                 "{bad:?} accepted"
