@@ -26,8 +26,9 @@ cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     if [ -n "$saved_rc" ]; then cp -p "$saved_rc" /etc/msmtprc; else rm -f /etc/msmtprc; fi
     rm -rf "$work"
+    # After a failure half way, leave no package behind either.
+    dpkg --purge rsmtp-mta rsmtp >/dev/null 2>&1 || true
     if [ "$had_postfix" = 1 ] && [ "${REINSTALL_POSTFIX:-0}" = 1 ]; then
-        dpkg -r rsmtp-mta >/dev/null 2>&1 || true
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
         postfix stop >/dev/null 2>&1 || true
     fi

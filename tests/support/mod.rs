@@ -97,6 +97,8 @@ impl Dir {
             .env("XDG_CONFIG_HOME", self.join(".config"))
             .env("XDG_STATE_HOME", self.join(".state"))
             .env("RSMTP_SYSCONFIG", self.join("no-system-msmtprc"))
+            // Never the real /var/spool/rsmtp, even when the tests run as root.
+            .env("RSMTP_QUEUE_DIR", self.join("default-queue"))
             .env("TZ", "UTC")
             .env_remove("RUST_BACKTRACE");
         TestCommand {

@@ -16,6 +16,10 @@ use crate::value::{
     SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
 };
 
+/// Environment variable naming the default queue directory (before the root / XDG
+/// defaults); an account's `queue_dir` still wins. Containers and tests use it.
+pub const QUEUE_DIR_ENV: &str = "RSMTP_QUEUE_DIR";
+
 /// Every command an account (or `defaults`) accepts, in the canonical
 /// spelling under which its [`Source`] is recorded. Legacy spellings map onto
 /// these (see [`canonical_command`]).
@@ -293,11 +297,15 @@ impl Account {
         })
     }
 
-    /// The queue directory: `queue_dir`, else `/var/spool/rsmtp` for root, else
-    /// `$XDG_STATE_HOME/rsmtp/queue`, else `~/.local/state/rsmtp/queue`.
+    /// The queue directory: `queue_dir`, else `$RSMTP_QUEUE_DIR`, else
+    /// `/var/spool/rsmtp` for root, else `$XDG_STATE_HOME/rsmtp/queue`, else
+    /// `~/.local/state/rsmtp/queue`.
     pub fn queue_dir(&self) -> PathBuf {
         if let Some(d) = &self.queue_dir {
             return d.clone();
+        }
+        if let Some(d) = std::env::var_os(QUEUE_DIR_ENV).filter(|d| !d.is_empty()) {
+            return PathBuf::from(d);
         }
         if rustix::process::geteuid().is_root() {
             return PathBuf::from("/var/spool/rsmtp");

@@ -77,6 +77,9 @@ impl Env {
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .env("XDG_STATE_HOME", self.home.join(".local/state"))
             .env("RSMTP_SYSCONFIG", "/nonexistent")
+            // Alerts queued after a temporary failure stay in the temp dir, never in
+            // the real /var/spool/rsmtp (the tests run as root in CI).
+            .env("RSMTP_QUEUE_DIR", self.dir.path().join("queue"))
             // Inside the temp dir, never a shared path: `setup` as root writes there.
             .env(
                 "BACKUP_ALERT_SYSCONFIG",
