@@ -36,9 +36,7 @@ impl Target {
             settings.to.clone()
         } else {
             to.iter()
-                .flat_map(|t| t.split(','))
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty())
+                .flat_map(|t| crate::addresses::split_addresses(t))
                 .collect()
         };
         if to_list.is_empty() {

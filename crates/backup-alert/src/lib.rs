@@ -7,6 +7,7 @@
 //! with [`setup`], [`stats`] and [`mailx`] for the others. Composition is [`compose`],
 //! delivery [`deliver`], flood control [`flood`], settings [`settings`].
 
+pub mod addresses;
 pub mod alert;
 pub mod check;
 pub mod cli;

@@ -36,12 +36,7 @@ pub struct MailArgs {
 }
 
 fn split_list(v: &str, into: &mut Vec<String>) {
-    into.extend(
-        v.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from),
-    );
+    into.extend(crate::addresses::split_addresses(v));
 }
 
 /// Parse the arguments after argv[0], getopt style.

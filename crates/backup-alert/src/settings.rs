@@ -138,14 +138,7 @@ impl Settings {
     fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let path = |v: &str| Some(expand_tilde(v));
         match key {
-            "to" => {
-                self.to = value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(String::from)
-                    .collect()
-            }
+            "to" => self.to = crate::addresses::split_addresses(value),
             "from" => self.from = Some(value.to_string()).filter(|v| !v.is_empty()),
             "account" => self.account = Some(value.to_string()).filter(|v| !v.is_empty()),
             "msmtprc" => self.msmtprc = path(value),

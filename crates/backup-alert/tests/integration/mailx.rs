@@ -47,6 +47,36 @@ fn mail_line_with_cc_bcc_header_and_attachment() {
 }
 
 #[test]
+fn a_display_name_with_a_comma_is_one_recipient() {
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.cmd();
+    c.args([
+        "-s",
+        "Backup OK",
+        "-c",
+        r#""Doe, John" <john@example.org>, ops@example.org"#,
+        TO,
+    ]);
+    run_with_input(c, b"ok\n").assert_code(0);
+    let msg = one_message(&server);
+    assert_eq!(
+        msg.recipients(),
+        vec![TO, "john@example.org", "ops@example.org"]
+    );
+    let parsed = parse(&msg);
+    let cc: Vec<_> = parsed
+        .cc()
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m.name().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(cc, vec!["Doe, John".to_string()]);
+}
+
+#[test]
 fn empty_body_with_e_sends_nothing() {
     let server = server();
     let env = Env::new(&server);
