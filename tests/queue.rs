@@ -29,6 +29,16 @@ fn queue_config(dir: &Dir, port: u16, mode: &str, extra: &str) -> PathBuf {
     dir.write("msmtprc", text)
 }
 
+/// `rsmtp -C config -t` with [`MESSAGE`] on stdin, as PHP or cron submits it.
+fn submit(dir: &Dir, config: &Path) -> Run {
+    dir.rsmtp()
+        .args(["-C"])
+        .arg(config)
+        .arg("-t")
+        .stdin(MESSAGE)
+        .run()
+}
+
 /// The message files of every entry still queued (not failed).
 fn queued_messages(queue: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -66,13 +76,7 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
     let port = closed_port();
     let config = queue_config(&dir, port, "fallback", "");
 
-    let run = dir
-        .rsmtp()
-        .args(["-C"])
-        .arg(&config)
-        .arg("-t")
-        .stdin(MESSAGE)
-        .run();
+    let run = submit(&dir, &config);
     run.assert_code(0);
     assert!(
         run.stderr().contains("queued as"),
@@ -170,13 +174,7 @@ fn permanent_failure_is_never_queued() {
         "5.1.1 No such user",
     )));
     let config = queue_config(&dir, server.port(), "fallback", "");
-    let run = dir
-        .rsmtp()
-        .args(["-C"])
-        .arg(&config)
-        .arg("-t")
-        .stdin(MESSAGE)
-        .run();
+    let run = submit(&dir, &config);
     run.assert_code(65);
     assert!(
         run.stderr().contains("admin@example.net"),
@@ -191,13 +189,7 @@ fn permanent_failure_is_never_queued() {
 fn queue_off_behaves_like_msmtp_and_keeps_nothing() {
     let dir = Dir::new();
     let config = queue_config(&dir, closed_port(), "off", "");
-    let run = dir
-        .rsmtp()
-        .args(["-C"])
-        .arg(&config)
-        .arg("-t")
-        .stdin(MESSAGE)
-        .run();
+    let run = submit(&dir, &config);
     run.assert_code(75);
     assert!(!dir.join("queue").exists() || queued_messages(&dir.join("queue")).is_empty());
 }
@@ -210,13 +202,7 @@ fn queue_always_returns_at_once_and_delivers_in_the_background() {
     );
     let config = queue_config(&dir, server.port(), "always", "");
     let started = Instant::now();
-    let run = dir
-        .rsmtp()
-        .args(["-C"])
-        .arg(&config)
-        .arg("-t")
-        .stdin(MESSAGE)
-        .run();
+    let run = submit(&dir, &config);
     let elapsed = started.elapsed();
     run.assert_code(0);
     // The server greets only after 2 s: the caller must not have waited for it.
@@ -299,13 +285,7 @@ fn expired_message_moves_to_failed_and_a_notice_reaches_the_sender() {
         "4.2.0 mailbox busy",
     )));
     let config = queue_config(&dir, server.port(), "fallback", "queue_expire 1\n");
-    let run = dir
-        .rsmtp()
-        .args(["-C"])
-        .arg(&config)
-        .arg("-t")
-        .stdin(MESSAGE)
-        .run();
+    let run = submit(&dir, &config);
     run.assert_code(0);
     assert_eq!(queued_messages(&dir.join("queue")).len(), 1);
     std::thread::sleep(Duration::from_millis(1500));
@@ -358,13 +338,7 @@ fn expired_message_moves_to_failed_and_a_notice_reaches_the_sender() {
 fn delete_removes_one_entry_and_mailq_name_lists() {
     let dir = Dir::new();
     let config = queue_config(&dir, closed_port(), "fallback", "");
-    dir.rsmtp()
-        .args(["-C"])
-        .arg(&config)
-        .arg("-t")
-        .stdin(MESSAGE)
-        .run()
-        .assert_code(0);
+    submit(&dir, &config).assert_code(0);
     let id = queued_ids(&dir.join("queue")).remove(0);
 
     // Invoked as `mailq` it lists the queue.
