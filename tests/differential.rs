@@ -1561,3 +1561,175 @@ fn real_callers_argument_sets() {
         assert_eq!(m.run.code(), 0, "{caller}\n{}", m.describe());
     }
 }
+
+/// The argument lists of PHPMailer and mutt, verbatim: a repeated option overrides the
+/// earlier one (getopt), so msmtp sends; rsmtp must too.
+#[test]
+fn repeated_options_from_phpmailer_and_mutt() {
+    let Some(msmtp) = oracle() else { return };
+    let server = plain_server();
+    let dir = Dir::new();
+    plain(&dir, server.port(), "");
+    let with_to = format!("To: ops@example.net\n{COMPLETE}");
+    let cases: &[(&str, &[&str], &str)] = &[
+        // isSendmail() on PHP's compiled-in sendmail_path (`sendmail -t -i`).
+        (
+            "PHPMailer isSendmail",
+            &["-t", "-i", "-oi", "-fpm@example.com", "-t"],
+            &with_to,
+        ),
+        // isMail() with sendmail_path = "... -t -i -f noreply@x": PHP adds its own -f.
+        (
+            "PHPMailer isMail",
+            &["-t", "-i", "-f", "noreply@example.com", "-fpm@example.com"],
+            &with_to,
+        ),
+        (
+            "mutt use_envelope_from",
+            &[
+                "-f",
+                "me@example.com",
+                "-f",
+                "mutt@example.com",
+                "--",
+                "a@example.net",
+            ],
+            COMPLETE,
+        ),
+    ];
+    for (caller, args, input) in cases {
+        let (m, r) = Case::new(&dir, Some(&server))
+            .args(args)
+            .stdin(input)
+            .run(&msmtp);
+        assert_same(&m, &r, Compare::default());
+        assert_eq!(m.run.code(), 0, "{caller}\n{}", m.describe());
+    }
+    let froms: Vec<String> = server
+        .messages()
+        .iter()
+        .map(|m| m.mail_from.clone())
+        .collect();
+    assert_eq!(
+        froms,
+        [
+            "pm@example.com",
+            "pm@example.com",
+            "pm@example.com",
+            "pm@example.com",
+            "mutt@example.com",
+            "mutt@example.com",
+        ]
+    );
+}
+
+/// A first line that starts with white space is a continuation of nothing: msmtp keeps
+/// reading header fields and finds To under `-t`.
+#[test]
+fn first_line_starting_with_white_space() {
+    let Some(msmtp) = oracle() else { return };
+    let server = plain_server();
+    let dir = Dir::new();
+    plain(&dir, server.port(), "");
+    for input in [
+        " x\nTo: bob@example.net\nSubject: s\nDate: Sat, 21 Nov 2026 10:00:00 +0000\nMessage-ID: <w@x>\n\nbody\n",
+        "\tfolded\nTo: bob@example.net\nDate: Sat, 21 Nov 2026 10:00:00 +0000\nMessage-ID: <w@x>\n\nbody\n",
+    ] {
+        let (m, r) = Case::new(&dir, Some(&server))
+            .args(&["-t"])
+            .stdin(input)
+            .run(&msmtp);
+        m.run.assert_code(0);
+        assert_same(&m, &r, Compare::default());
+        assert_eq!(r.accepted[0].recipients(), ["bob@example.net"]);
+    }
+}
+
+/// Addresses msmtp sends (exit 0), each with the RCPT rsmtp must send. Where msmtp
+/// mangles the address (a quoted local part outside angle brackets becomes
+/// `@example.org`) or keeps an obsolete source route, rsmtp sends the mailbox itself.
+#[test]
+fn quoted_local_parts_and_route_addresses() {
+    let Some(msmtp) = oracle() else { return };
+    let server = plain_server();
+    let dir = Dir::new();
+    plain(&dir, server.port(), "");
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "To: \"john doe\"@example.org",
+            &["\"john doe\"@example.org"],
+        ),
+        (
+            "To: <\"john doe\"@example.org>",
+            &["\"john doe\"@example.org"],
+        ),
+        (
+            "To: John <\"john.doe\"@example.org>",
+            &["\"john.doe\"@example.org"],
+        ),
+        ("To: <@route.example:x@example.org>", &["x@example.org"]),
+        (
+            "To: Route <@a.example,@b.example:y@example.org>",
+            &["y@example.org"],
+        ),
+        ("To: x@example.org (comment)", &["x@example.org"]),
+        (
+            "To: \"a,b\" <ab@example.org>, c@example.org",
+            &["ab@example.org", "c@example.org"],
+        ),
+        ("To: o'brien@example.org", &["o'brien@example.org"]),
+        ("To: user+tag@example.org", &["user+tag@example.org"]),
+        (
+            "To: \"quoted\\\\back\"@example.org",
+            &["\"quoted\\\\back\"@example.org"],
+        ),
+        (
+            "To: group: a@example.org, b@example.org;",
+            &["a@example.org", "b@example.org"],
+        ),
+        (
+            "To: undisclosed-recipients:;, c@example.org",
+            &["c@example.org"],
+        ),
+        ("To: a@[127.0.0.1]", &["a@[127.0.0.1]"]),
+    ];
+    for (header, expected) in cases {
+        let input = format!(
+            "{header}\nSubject: s\nDate: Sat, 21 Nov 2026 10:00:00 +0000\nMessage-ID: <q@x>\n\nbody\n"
+        );
+        let (m, r) = Case::new(&dir, Some(&server))
+            .args(&["-t"])
+            .stdin(&input)
+            .run(&msmtp);
+        assert_eq!(m.run.code(), 0, "{header}\n{}", m.describe());
+        r.run.assert_code(0);
+        assert_eq!(r.accepted.len(), 1, "{header}\n{}", r.describe());
+        assert_eq!(&r.accepted[0].recipients(), expected, "{header}");
+        assert_eq!(
+            r.accepted[0].data, m.accepted[0].data,
+            "{header}: same bytes"
+        );
+    }
+    // On the command line too, and on the wire inside the angle brackets.
+    let run = dir
+        .rsmtp()
+        .args([
+            "-C",
+            &config_path(&dir).display().to_string(),
+            "\"john doe\"@example.org",
+        ])
+        .stdin(COMPLETE)
+        .run();
+    run.assert_code(0);
+    let rcpt = server
+        .sessions()
+        .last()
+        .and_then(|s| {
+            s.commands
+                .iter()
+                .find(|c| c.line.starts_with("RCPT"))
+                .cloned()
+        })
+        .map(|c| c.line);
+    assert_eq!(rcpt.as_deref(), Some("RCPT TO:<\"john doe\"@example.org>"));
+}

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod callers;
 mod differential;
 mod queue;
 mod real_peers;

@@ -5,8 +5,6 @@
 //! relay resolves — cron and atd send to bare user names. Anything that could
 //! break an SMTP command line (blanks, control characters, angle brackets) is refused.
 
-use std::str::FromStr;
-
 use crate::error::{printable, MessageError};
 
 /// Checks that `address` can be used in `MAIL FROM` / `RCPT TO`.
@@ -28,30 +26,110 @@ pub fn needs_smtputf8<S: AsRef<str>>(addresses: &[S]) -> bool {
 }
 
 /// The check behind [`validate_address`], with the reason as plain text.
+///
+/// As permissive as the forms msmtp sends (RFC 5321 section 4.1.2 `Mailbox`, plus
+/// RFC 6531 UTF-8): a local part that is a dot-atom-like word or a quoted string
+/// (blanks allowed inside the quotes), a domain or a domain literal. Judging
+/// further (`a..b@x`, an unknown domain) is the relay's job; what is refused here is
+/// what would break or smuggle an SMTP command, or cannot be an address at all.
 pub(crate) fn check_address(address: &str) -> Result<(), String> {
     if address.is_empty() {
         return Err("empty address".into());
     }
-    if let Some(c) = address
-        .chars()
-        .find(|c| c.is_control() || c.is_whitespace())
-    {
+    if let Some(c) = address.chars().find(|c| c.is_control()) {
         return Err(format!("it contains the character {}", c.escape_default()));
     }
-    if address.contains('@') {
-        return lettre::Address::from_str(address)
-            .map(drop)
-            .map_err(|e| e.to_string());
+    match split_at_domain(address) {
+        Some((local, domain)) => {
+            check_local_part(local)?;
+            check_domain(domain)
+        }
+        None => {
+            // A local name: RFC 5322 dot-atom text (UTF-8 allowed, as in RFC 6532).
+            if let Some(c) = address.chars().find(|c| c.is_whitespace()) {
+                return Err(format!("it contains the character {}", c.escape_default()));
+            }
+            let dot_atom = address
+                .split('.')
+                .all(|atom| !atom.is_empty() && atom.chars().all(atext));
+            if dot_atom {
+                Ok(())
+            } else {
+                Err("not a mailbox (user@domain) nor a local user name".into())
+            }
+        }
     }
-    // A local name: RFC 5322 dot-atom text (UTF-8 allowed, as in RFC 6532).
-    let atext = |c: char| c.is_alphanumeric() || !c.is_ascii() || "!#$%&'*+-/=?^_`{|}~".contains(c);
-    let dot_atom = address
+}
+
+/// RFC 5322 atext, with any non-ASCII character (RFC 6532).
+fn atext(c: char) -> bool {
+    c.is_alphanumeric() || !c.is_ascii() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+}
+
+/// Splits at the last `@` outside a quoted local part.
+fn split_at_domain(address: &str) -> Option<(&str, &str)> {
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut at = None;
+    for (i, c) in address.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '@' if !quoted => at = Some(i),
+            _ => {}
+        }
+    }
+    at.map(|i| (&address[..i], &address[i + 1..]))
+}
+
+fn check_local_part(local: &str) -> Result<(), String> {
+    if local.is_empty() {
+        return Err("the part before @ is empty".into());
+    }
+    if let Some(inner) = local.strip_prefix('"') {
+        // A quoted string: ends with the only unescaped quote.
+        let mut escaped = false;
+        for (i, c) in inner.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' if i + 1 == inner.len() => return Ok(()),
+                '"' => break,
+                _ => {}
+            }
+        }
+        return Err("the quoted part before @ is not closed properly".into());
+    }
+    if let Some(c) = local.chars().find(|&c| !(atext(c) || c == '.')) {
+        return Err(format!(
+            "the character {} is not allowed before @ unless quoted",
+            c.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+fn check_domain(domain: &str) -> Result<(), String> {
+    if domain.is_empty() {
+        return Err("the domain after @ is empty".into());
+    }
+    if let Some(literal) = domain.strip_prefix('[') {
+        return match literal.strip_suffix(']') {
+            Some(inner) if !inner.contains(['[', ']', '\\']) && !inner.is_empty() => Ok(()),
+            _ => Err("malformed address literal after @".into()),
+        };
+    }
+    let label_char = |c: char| c.is_alphanumeric() || !c.is_ascii() || c == '-' || c == '_';
+    let labels_ok = domain
+        .strip_suffix('.')
+        .unwrap_or(domain)
         .split('.')
-        .all(|atom| !atom.is_empty() && atom.chars().all(atext));
-    if dot_atom {
+        .all(|l| !l.is_empty() && l.chars().all(label_char));
+    if labels_ok {
         Ok(())
     } else {
-        Err("not a mailbox (user@domain) nor a local user name".into())
+        Err(format!("'{}' is not a domain name", printable(domain)))
     }
 }
 
@@ -68,6 +146,11 @@ mod tests {
             "www-data",
             "jörg@bücher.de",
             "user@[192.0.2.1]",
+            "\"john doe\"@example.org",
+            "\"a@b\"@example.org",
+            "o'brien@example.org",
+            "a@localhost",
+            "a@example.org.",
         ] {
             assert!(validate_address(a).is_ok(), "{a}");
         }
@@ -86,7 +169,11 @@ mod tests {
             "a@",
             "@x.org",
             "a..b",
-            "a@x@y",
+            "a b@x.org",
+            "\"open@x.org",
+            "\"a\"b\"@x.org",
+            "a@x y.org",
+            "a@[1.2.3.4",
         ] {
             let e = validate_address(a);
             assert!(e.is_err(), "{a:?}");

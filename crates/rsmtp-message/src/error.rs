@@ -10,6 +10,8 @@ use std::path::PathBuf;
 pub const EX_USAGE: i32 = 64;
 /// `EX_DATAERR`: the input data was incorrect.
 pub const EX_DATAERR: i32 = 65;
+/// `EX_CANTCREAT`: no directory could take the spool file.
+pub const EX_CANTCREAT: i32 = 73;
 /// `EX_IOERR`: an error while reading the input or writing the spool file.
 pub const EX_IOERR: i32 = 74;
 /// `EX_CONFIG`: configuration error (msmtp uses it for every aliases file problem).
@@ -30,6 +32,14 @@ pub enum MessageError {
         /// What the operating system said.
         #[source]
         source: io::Error,
+    },
+
+    /// No directory among the candidates could hold the spool file (`$TMPDIR`
+    /// missing or read-only, and `/tmp` too).
+    #[error("cannot create a temporary file for the mail in {}", tried_list(tried))]
+    NoSpoolDir {
+        /// Every directory tried, with what the operating system said.
+        tried: Vec<(PathBuf, io::Error)>,
     },
 
     /// A NUL byte occurs in the header block.
@@ -112,6 +122,7 @@ impl MessageError {
     pub fn exit_code(&self) -> i32 {
         match self {
             MessageError::Input(_) | MessageError::Spool { .. } => EX_IOERR,
+            MessageError::NoSpoolDir { .. } => EX_CANTCREAT,
             MessageError::NulInHeader { .. }
             | MessageError::InvalidHeaderValue { .. }
             | MessageError::InvalidAddress { .. }
@@ -121,6 +132,24 @@ impl MessageError {
             | MessageError::AliasesSyntax { .. }
             | MessageError::AliasLoop { .. } => EX_CONFIG,
         }
+    }
+}
+
+/// `/a (No such file or directory) nor /tmp (Read-only file system)`.
+fn tried_list(tried: &[(PathBuf, io::Error)]) -> String {
+    let parts: Vec<String> = tried
+        .iter()
+        .map(|(dir, e)| format!("{} ({})", dir.display(), crate::error::strerror(e)))
+        .collect();
+    parts.join(" nor ")
+}
+
+/// The operating system's text for `e` without Rust's ` (os error N)` suffix.
+pub(crate) fn strerror(e: &io::Error) -> String {
+    let text = e.to_string();
+    match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(i)) => text[..i].to_string(),
+        _ => text,
     }
 }
 

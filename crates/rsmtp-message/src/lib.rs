@@ -34,6 +34,7 @@
 //! encoded (msmtp writes it raw, which breaks on a comma).
 
 mod address;
+mod address_list;
 mod aliases;
 mod error;
 mod headers;
@@ -43,12 +44,13 @@ mod rewrite;
 mod spool;
 
 pub use address::{needs_smtputf8, validate_address};
+pub use address_list::address_list;
 pub use aliases::Aliases;
-pub use error::{MessageError, EX_CONFIG, EX_DATAERR, EX_IOERR, EX_USAGE};
+pub use error::{MessageError, EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_IOERR, EX_USAGE};
 pub use message::Message;
 pub use recipients::{header_from, header_recipients};
 pub use rewrite::{
     date_header_now, date_header_value, from_header_value, message_id, rewrite_header, FromEdit,
     HeaderEdits, ToEdit,
 };
-pub use spool::{read_message, Incoming, Spool, HEADER_LIMIT};
+pub use spool::{read_message, read_message_into, Incoming, Spool, HEADER_LIMIT};

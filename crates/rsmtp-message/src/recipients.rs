@@ -1,11 +1,9 @@
 //! Addresses read from the header: the `-t` recipients and the `From` address.
 //!
 //! The header block is split into fields by [`crate::headers`]; each address field
-//! is parsed on its own by mail-parser, which understands groups, comments, quoted
-//! display names with commas and RFC 2047 words. Every field of a name counts:
-//! mail-parser's `to()`/`cc()` accessors would return only the last one.
-
-use mail_parser::{Addr, Address, HeaderValue, MessageParser};
+//! is read on its own by [`crate::address_list`], which understands groups, comments,
+//! quoted display names with commas, quoted local parts and source routes. Every
+//! field of a name counts.
 
 use crate::address::check_address;
 use crate::error::{printable, MessageError};
@@ -61,40 +59,7 @@ pub fn header_from(header: &[u8]) -> Option<String> {
 
 /// The addresses in one address field value (what follows the colon).
 fn addresses(value: &[u8]) -> Vec<String> {
-    // Parse the value as a lone `To:` field: the name does not change how an
-    // address list is read, and a header block of one field keeps offsets simple.
-    let mut field = Vec::with_capacity(value.len() + 8);
-    field.extend_from_slice(b"To:");
-    field.extend_from_slice(value);
-    if !field.ends_with(b"\n") {
-        field.extend_from_slice(b"\r\n");
-    }
-    field.extend_from_slice(b"\r\n");
-    let Some(parsed) = MessageParser::new().parse_headers(&field) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for header in parsed.headers() {
-        if let HeaderValue::Address(address) = &header.value {
-            let list: Vec<&Addr> = match address {
-                Address::List(list) => list.iter().collect(),
-                Address::Group(groups) => groups.iter().flat_map(|g| g.addresses.iter()).collect(),
-            };
-            out.extend(list.into_iter().filter_map(address_of).map(str::to_owned));
-        }
-    }
-    out
-}
-
-/// The address of one mailbox. mail-parser reads a bare local name (`To: root`)
-/// as a display name without address; msmtp sends to it, so a single word that is
-/// a valid local name counts. A phrase such as `Undisclosed recipients` does not.
-fn address_of<'a>(addr: &'a Addr<'_>) -> Option<&'a str> {
-    match (addr.address.as_deref(), addr.name.as_deref()) {
-        (Some(address), _) => Some(address),
-        (None, Some(name)) if !name.contains('@') && check_address(name).is_ok() => Some(name),
-        _ => None,
-    }
+    crate::address_list::address_list(&String::from_utf8_lossy(value))
 }
 
 #[cfg(test)]

@@ -58,6 +58,24 @@ impl Spool {
         })
     }
 
+    /// Creates an empty spool file in the first of `dirs` that takes one. msmtp ignores
+    /// `$TMPDIR`, so a caller whose `TMPDIR` is stale (a PHP-FPM pool, a container)
+    /// must still send: callers list their preferred place first and `/tmp` last.
+    pub fn create_in_first(dirs: &[PathBuf]) -> Result<Spool, MessageError> {
+        let mut tried = Vec::new();
+        for dir in dirs {
+            if tried.iter().any(|(d, _): &(PathBuf, _)| d == dir) {
+                continue;
+            }
+            match Spool::create(Some(dir)) {
+                Ok(spool) => return Ok(spool),
+                Err(MessageError::Spool { source, .. }) => tried.push((dir.clone(), source)),
+                Err(other) => return Err(other),
+            }
+        }
+        Err(MessageError::NoSpoolDir { tried })
+    }
+
     /// Spools bytes that are already in memory (normalising line ends like
     /// [`read_message`] does for a body). Meant for composed messages and tests.
     pub fn from_bytes(body: &[u8], dir: Option<&Path>) -> Result<Spool, MessageError> {
@@ -153,8 +171,19 @@ pub fn read_message(
     input: &mut dyn Read,
     spool_dir: Option<&Path>,
 ) -> Result<Incoming, MessageError> {
+    match Spool::create(spool_dir) {
+        Ok(body) => read_message_into(input, body),
+        Err(e) => {
+            drain(input)?;
+            Err(e)
+        }
+    }
+}
+
+/// [`read_message`] into a spool file the caller created (see
+/// [`Spool::create_in_first`]).
+pub fn read_message_into(input: &mut dyn Read, mut body: Spool) -> Result<Incoming, MessageError> {
     let mut reader = BufReader::with_capacity(CHUNK as usize, input);
-    let mut body = Spool::create(spool_dir)?;
     let mut header = Vec::new();
     let mut has_separator = false;
     let mut input_len: u64 = 0;
@@ -178,7 +207,14 @@ pub fn read_message(
         if n == 0 {
             break;
         }
-        if line_no == 1 && !starts_header(&line) && !crate::headers::is_blank(&line) {
+        // A first line that starts with white space continues a field that is not
+        // there; msmtp reads it as header, and so finds the To under `-t` after it.
+        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        if line_no == 1
+            && !starts_header(&line)
+            && !continuation
+            && !crate::headers::is_blank(&line)
+        {
             first_body_line = Some(std::mem::take(&mut line));
             has_separator = true;
             break;

@@ -274,10 +274,15 @@ pub struct RawArgs {
     #[arg(long, value_name = "HOSTNAME")]
     pub host: Option<String>,
     /// Envelope sender address (also selects the account whose `from` matches).
-    #[arg(short = 'f', long = "from", value_name = "ADDRESS")]
+    #[arg(
+        short = 'f',
+        long = "from",
+        value_name = "ADDRESS",
+        overrides_with = "from_r"
+    )]
     pub from: Option<String>,
     /// Same as -f (sendmail's obsolete spelling, used by mailx -r).
-    #[arg(short = 'r', value_name = "ADDRESS")]
+    #[arg(short = 'r', value_name = "ADDRESS", overrides_with = "from")]
     pub from_r: Option<String>,
     /// Full name for an added From header.
     #[arg(short = 'F', value_name = "NAME")]
@@ -355,9 +360,13 @@ pub struct RawArgs {
 
 /// The whole command line as clap sees it (derive part + [`ACCOUNT_OPTIONS`]).
 pub fn command() -> clap::Command {
+    // getopt semantics, as msmtp has them: a repeated option overrides the earlier one.
+    // PHPMailer's `isSendmail()` runs `sendmail -t -i -oi -fFROM -t`, mutt's
+    // `use_envelope_from` adds a second `-f`; refusing them loses the mail.
     let mut cmd = RawArgs::augment_args(clap::Command::new("rsmtp"))
         .disable_help_flag(true)
-        .disable_version_flag(true);
+        .disable_version_flag(true)
+        .args_override_self(true);
     for o in ACCOUNT_OPTIONS {
         let mut arg = Arg::new(o.long)
             .long(o.long)
@@ -730,6 +739,47 @@ mod tests {
         assert_eq!(parse_line("/usr/bin/mailq").unwrap().mode, Mode::QueueList);
         assert_eq!(parse_line("newaliases").unwrap().mode, Mode::NoOp);
         assert_eq!(parse_line("sendmail -bi").unwrap().mode, Mode::NoOp);
+    }
+
+    #[test]
+    fn a_repeated_option_is_accepted_and_the_last_one_wins() {
+        // PHPMailer isSendmail() on PHP's compiled-in sendmail_path.
+        let inv = parse_line("sendmail -t -i -oi -fpm@example.com -t").unwrap();
+        assert!(inv.read_recipients);
+        assert_eq!(inv.envelope_from.as_deref(), Some("pm@example.com"));
+        // PHPMailer isMail() with sendmail_path = "... -t -i -f noreply@x".
+        let inv = parse_line("sendmail -t -i -f noreply@x -fpm@example.com").unwrap();
+        assert_eq!(inv.envelope_from.as_deref(), Some("pm@example.com"));
+        // mutt with use_envelope_from.
+        let inv = parse_line("sendmail -f me@x -f mutt@x -- a@y").unwrap();
+        assert_eq!(inv.envelope_from.as_deref(), Some("mutt@x"));
+        assert_eq!(inv.recipients, vec!["a@y"]);
+        // -f and -r are one option.
+        let inv = parse_line("sendmail -f b@x -r a@x z@y").unwrap();
+        assert_eq!(inv.envelope_from.as_deref(), Some("a@x"));
+        let inv = parse_line("sendmail -r a@x -f b@x z@y").unwrap();
+        assert_eq!(inv.envelope_from.as_deref(), Some("b@x"));
+        let inv = parse_line(
+            "sendmail -F A -F B -C /a -C /b -a x -a y -X /l1 -X /l2 -N never -N failure \
+             -R hdrs -R full --read-envelope-from --read-envelope-from --port=1 --port=2 \
+             --tls --tls=off z@y",
+        )
+        .unwrap();
+        assert_eq!(inv.full_name.as_deref(), Some("B"));
+        assert_eq!(inv.config_file.as_deref(), Some(std::path::Path::new("/b")));
+        assert_eq!(inv.account.as_deref(), Some("y"));
+        assert!(inv.read_envelope_from);
+        let value = |c: &str| {
+            let found: Vec<_> = inv.overrides.iter().filter(|(k, _)| k == c).collect();
+            assert_eq!(found.len(), 1, "{c}: {found:?}");
+            found[0].1.clone()
+        };
+        assert_eq!(value("port"), "2");
+        assert_eq!(value("tls"), "off");
+        assert_eq!(value("logfile"), "/l2");
+        assert_eq!(value("dsn_notify"), "failure");
+        assert_eq!(value("dsn_return"), "full");
+        assert_eq!(value("from_full_name"), "B");
     }
 
     #[test]

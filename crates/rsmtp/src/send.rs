@@ -6,11 +6,13 @@
 //! half-sent mail, and memory stays flat for a 100 MB body.
 
 use std::io::Read;
+use std::path::PathBuf;
 
 use rsmtp_config::{Account, HeaderPolicy, QueueMode, SetToHeader};
 use rsmtp_message::{
-    date_header_now, from_header_value, header_from, header_recipients, message_id, needs_smtputf8,
-    read_message, validate_address, Aliases, FromEdit, HeaderEdits, Message, ToEdit,
+    address_list, date_header_now, from_header_value, header_from, header_recipients, message_id,
+    needs_smtputf8, read_message_into, validate_address, Aliases, FromEdit, HeaderEdits, Message,
+    Spool, ToEdit,
 };
 use rsmtp_queue::{EntryMeta, Queue};
 use rsmtp_smtp::{Delivered, Envelope, SmtpError};
@@ -33,7 +35,15 @@ pub struct Prepared {
 /// Read the message and build the envelope (everything before the network).
 pub fn prepare(inv: &Invocation, input: &mut dyn Read) -> Result<Prepared, Failure> {
     let config = account::load_config(inv)?;
-    let incoming = read_message(input, None)?;
+    let body = match Spool::create_in_first(&spool_dirs(inv, config.as_ref())) {
+        Ok(body) => body,
+        Err(e) => {
+            // Read the input to its end all the same: the caller must not get SIGPIPE.
+            let _ = std::io::copy(input, &mut std::io::sink());
+            return Err(e.into());
+        }
+    };
+    let incoming = read_message_into(input, body)?;
 
     let header_sender = if inv.read_envelope_from {
         Some(header_from(&incoming.header).ok_or_else(|| {
@@ -89,6 +99,41 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read) -> Result<Prepared, Failu
     })
 }
 
+/// Where the body is spooled, best first: the account's queue when it keeps one (the
+/// same file system as the entries, and a directory rsmtp owns), then `$TMPDIR`, then
+/// `/tmp`. msmtp ignores `TMPDIR`; a stale one (a PHP-FPM pool, a container) must not
+/// stop the mail.
+fn spool_dirs(inv: &Invocation, config: Option<&rsmtp_config::Config>) -> Vec<PathBuf> {
+    let mut dirs = Vec::with_capacity(3);
+    let account = config.and_then(|c| {
+        let (mut account, _) = c
+            .select(inv.account.as_deref(), inv.envelope_from.as_deref())
+            .ok()?;
+        for (command, value) in &inv.overrides {
+            let _ = account.apply_override(command, value);
+        }
+        Some(account)
+    });
+    if let Some(account) = account.filter(|a| a.queue != QueueMode::Off || inv.queue_on_tempfail) {
+        let tmp = account.queue_dir().join("tmp");
+        if is_private_dir(&tmp) {
+            dirs.push(tmp);
+        }
+    }
+    dirs.push(std::env::temp_dir());
+    dirs.push(PathBuf::from("/tmp"));
+    dirs
+}
+
+/// A real directory (not a symlink) of ours that nobody else can read or write: only
+/// there may a message body wait outside `$TMPDIR`.
+fn is_private_dir(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(dir).is_ok_and(|m| {
+        m.is_dir() && m.uid() == rustix::process::geteuid().as_raw() && m.mode() & 0o077 == 0
+    })
+}
+
 /// Command-line recipients are address lists, as msmtp reads them: `sendmail 'a@x.org,
 /// Bob <b@y.org>'` sends to a@x.org and b@y.org, and `<c@z.org>` to c@z.org. An argument
 /// that is not a valid list (or could smuggle a header line in) is kept whole, so the
@@ -97,13 +142,14 @@ fn command_line_recipients(args: &[String]) -> Vec<String> {
     let mut recipients = Vec::with_capacity(args.len());
     for arg in args {
         let parsed = if arg.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-            None
+            Vec::new()
         } else {
-            header_recipients(format!("To: {arg}\r\n").as_bytes()).ok()
+            address_list(arg)
         };
-        match parsed {
-            Some(list) if !list.is_empty() => recipients.extend(list),
-            _ => recipients.push(arg.clone()),
+        if parsed.is_empty() || parsed.iter().any(|a| validate_address(a).is_err()) {
+            recipients.push(arg.clone());
+        } else {
+            recipients.extend(parsed);
         }
     }
     recipients
