@@ -220,3 +220,191 @@ fn a_queued_message_does_not_need_tmpdir() {
         2
     );
 }
+
+/// Input rsmtp refuses before connecting still gets its log line, so
+/// `grep -c exitcode=EX_` counts every failure.
+#[test]
+fn refused_input_writes_the_log_line() {
+    let server = TestServer::start(ServerOptions::new());
+    let dir = Dir::new();
+    let log = dir.join("msmtp.log");
+    dir.write(
+        ".msmtprc",
+        plain_config(server.port(), &format!("logfile {}", log.display())),
+    );
+    let cases: &[(&[&str], &[u8], i32, &str, &str)] = &[
+        (
+            &["-t"],
+            b"Subject: s\n\nbody\n",
+            64,
+            "EX_USAGE",
+            "no recipients found",
+        ),
+        (
+            &["bad address@@x"],
+            b"Subject: s\n\nbody\n",
+            65,
+            "EX_DATAERR",
+            "bad address@@x",
+        ),
+        (
+            &["a@example.org"],
+            b"Subject: s\0x\n\nbody\n",
+            65,
+            "EX_DATAERR",
+            "NUL byte",
+        ),
+    ];
+    for (i, (args, input, code, name, text)) in cases.iter().enumerate() {
+        dir.rsmtp()
+            .args(*args)
+            .stdin(input)
+            .run()
+            .assert_code(*code);
+        let lines: Vec<String> = dir.read("msmtp.log").lines().map(String::from).collect();
+        assert_eq!(lines.len(), i + 1, "{lines:?}");
+        let line = &lines[i];
+        assert!(line.contains(&format!("exitcode={name}")), "{line}");
+        assert!(line.contains("errormsg='") && line.contains(text), "{line}");
+        assert!(line.contains("host=127.0.0.1 tls=off auth=off"), "{line}");
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+/// Runs `rsmtp args` with `/etc/resolv.conf` replaced (a private mount namespace) by
+/// one naming only `nameserver`. Needs root (CI runs as root); `None` elsewhere.
+fn rsmtp_with_resolver(dir: &Dir, nameserver: &str, args: &[&str]) -> Option<Run> {
+    if !is_root() {
+        assert!(
+            !in_ci(),
+            "CI=true but not root: the resolver tests need unshare -m"
+        );
+        eprintln!("skipping: not root (unshare -m and mount --bind need it)");
+        return None;
+    }
+    let resolv = dir.write(
+        "resolv.conf",
+        format!("nameserver {nameserver}\noptions timeout:1 attempts:1\n"),
+    );
+    let script = format!(
+        "mount --bind {} /etc/resolv.conf && exec \"$0\" \"$@\"",
+        resolv.display()
+    );
+    Some(
+        dir.command("unshare")
+            .args(["-m", "sh", "-c", &script])
+            .arg(rsmtp_bin())
+            .args(args)
+            .stdin("Subject: s\n\nbody\n")
+            .run(),
+    )
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|v| v.split_whitespace().nth(1))
+            == Some("0")
+    })
+}
+
+/// A name that does not exist (the resolver answers NXDOMAIN: a typo such as
+/// smtp.gmial.com) is permanent: exit 68 like msmtp, and not queued for days even
+/// with `queue fallback`. A resolver that does not answer is temporary: exit 75
+/// without a queue, queued with one, and the log says EX_TEMPFAIL.
+///
+/// Both use a resolver of the test's own: 127.0.0.2:53 is a small UDP server that
+/// answers every query with NXDOMAIN; 127.0.0.3:53 has nobody listening, so the
+/// query is refused at once and glibc reports "Temporary failure in name resolution".
+#[test]
+fn nxdomain_is_permanent_and_an_unanswered_resolver_temporary() {
+    let dir = Dir::new();
+    let log = dir.join("msmtp.log");
+    let queue = dir.join("queue");
+    dir.write(
+        ".msmtprc",
+        format!(
+            "defaults\nauth off\ntls off\nport 2525\nlogfile {}\n\n\
+             account default\nhost smtp.gmial.example\nfrom s@example.org\n\n\
+             account queued : default\nqueue fallback\nqueue_dir {}\n",
+            log.display(),
+            queue.display()
+        ),
+    );
+    let responder = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.2", 53))
+print("ready", flush=True)
+while True:
+    q, a = s.recvfrom(512)
+    if len(q) >= 12:
+        s.sendto(q[:2] + bytes([0x80 | (q[2] & 0x79), 0x83]) + q[4:6] + bytes(6) + q[12:], a)
+"#;
+    if !is_root() {
+        let _ = rsmtp_with_resolver(&dir, "127.0.0.3", &[]);
+        return;
+    }
+    let mut server = std::process::Command::new("python3")
+        .args(["-c", responder])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.as_mut().expect("stdout")),
+        &mut ready,
+    )
+    .expect("responder");
+    assert_eq!(ready.trim(), "ready");
+
+    for account in ["default", "queued"] {
+        let run = rsmtp_with_resolver(&dir, "127.0.0.2", &["-a", account, "a@example.org"])
+            .expect("root");
+        run.assert_code(68);
+        assert!(
+            run.stderr()
+                .contains("cannot locate host smtp.gmial.example: Name or service not known"),
+            "{}",
+            run.stderr()
+        );
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        !queue.join("queue").exists()
+            || std::fs::read_dir(queue.join("queue")).map_or(0, |d| d.count()) == 0,
+        "an unknown host must not be queued"
+    );
+
+    let run = rsmtp_with_resolver(&dir, "127.0.0.3", &["a@example.org"]).expect("root");
+    run.assert_code(75);
+    assert!(
+        run.stderr()
+            .contains("Temporary failure in name resolution"),
+        "{}",
+        run.stderr()
+    );
+    let run =
+        rsmtp_with_resolver(&dir, "127.0.0.3", &["-a", "queued", "a@example.org"]).expect("root");
+    run.assert_code(0);
+    assert!(run.stderr().contains("queued as"), "{}", run.stderr());
+    assert_eq!(
+        std::fs::read_dir(queue.join("queue"))
+            .expect("queue")
+            .count(),
+        1
+    );
+
+    let lines: Vec<String> = dir.read("msmtp.log").lines().map(String::from).collect();
+    let codes: Vec<&str> = lines
+        .iter()
+        .map(|l| l.rsplit("exitcode=").next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        codes,
+        ["EX_NOHOST", "EX_NOHOST", "EX_TEMPFAIL", "EX_TEMPFAIL"],
+        "{lines:#?}"
+    );
+}

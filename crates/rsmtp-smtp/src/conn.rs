@@ -108,6 +108,34 @@ pub(crate) fn io_error(e: &io::Error, context: &str) -> SmtpError {
     }
 }
 
+/// A failed lookup, split as msmtp's users need it: a name that does not exist is
+/// permanent (EX_NOHOST, never queued for days), a resolver that did not answer is
+/// temporary (EX_TEMPFAIL). std reports getaddrinfo's result only as
+/// `gai_strerror` text (the C locale's, as Rust never calls setlocale), so the
+/// temporary codes are recognised by it: `EAI_AGAIN` "Temporary failure in name
+/// resolution" and `EAI_FAIL` "Non-recoverable failure in name resolution" (a
+/// SERVFAIL); `EAI_NONAME`/`EAI_NODATA` and anything else mean no such host.
+fn resolve_error(host: &str, e: io::Error) -> SmtpError {
+    let text = e.to_string();
+    let detail = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text)
+        .to_string();
+    let temporary = [
+        "Temporary failure",
+        "Non-recoverable failure",
+        "System error",
+    ]
+    .iter()
+    .any(|t| detail.starts_with(t));
+    let kind = if temporary {
+        ErrorKind::ResolverUnavailable
+    } else {
+        ErrorKind::HostNotFound
+    };
+    SmtpError::new(kind, format!("cannot locate host {host}: {detail}")).with_source(e)
+}
+
 impl Conn {
     /// Resolves the host and connects to the first address that answers.
     pub(crate) fn connect(
@@ -117,13 +145,7 @@ impl Conn {
         let (host, port) = (settings.host.as_str(), settings.port);
         let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
-            .map_err(|e| {
-                SmtpError::new(
-                    ErrorKind::HostNotFound,
-                    format!("cannot locate host {host}: {e}"),
-                )
-                .with_source(e)
-            })?
+            .map_err(|e| resolve_error(host, e))?
             .filter(|a| {
                 settings
                     .source_ip

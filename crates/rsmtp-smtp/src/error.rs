@@ -63,8 +63,11 @@ impl fmt::Display for Stage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The host name does not resolve.
+    /// The host name does not exist (NXDOMAIN, no address): permanent, as a typo
+    /// such as `smtp.gmial.com` will not fix itself.
     HostNotFound,
+    /// The resolver did not answer (or failed temporarily): try again later.
+    ResolverUnavailable,
     /// TCP connect failed (refused, unreachable).
     Connect,
     /// No answer within the configured timeout.
@@ -171,7 +174,10 @@ impl SmtpError {
         }
         match &self.kind {
             ErrorKind::HostNotFound => EX_NOHOST,
-            ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io => EX_TEMPFAIL,
+            ErrorKind::ResolverUnavailable
+            | ErrorKind::Connect
+            | ErrorKind::Timeout
+            | ErrorKind::Io => EX_TEMPFAIL,
             ErrorKind::Tls | ErrorKind::PortTlsMismatch | ErrorKind::Protocol => EX_PROTOCOL,
             ErrorKind::CertificateRejected
             | ErrorKind::StartTlsUnavailable
@@ -212,9 +218,10 @@ impl SmtpError {
     /// authentication failures and certificate problems are never transient.
     pub fn is_transient(&self) -> bool {
         match &self.kind {
-            ErrorKind::HostNotFound | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io => {
-                true
-            }
+            ErrorKind::ResolverUnavailable
+            | ErrorKind::Connect
+            | ErrorKind::Timeout
+            | ErrorKind::Io => true,
             ErrorKind::Rejected { reply, .. } => reply.is_transient(),
             ErrorKind::RecipientsRefused(refused) => refused.iter().all(|(_, r)| r.is_transient()),
             _ => self.reply.as_ref().is_some_and(Reply::is_transient),
@@ -272,7 +279,8 @@ mod tests {
     #[test]
     fn kinds_without_reply() {
         let cases = [
-            (ErrorKind::HostNotFound, EX_NOHOST, true),
+            (ErrorKind::HostNotFound, EX_NOHOST, false),
+            (ErrorKind::ResolverUnavailable, EX_TEMPFAIL, true),
             (ErrorKind::Connect, EX_TEMPFAIL, true),
             (ErrorKind::Timeout, EX_TEMPFAIL, true),
             (ErrorKind::Io, EX_TEMPFAIL, true),

@@ -33,7 +33,11 @@ pub struct Prepared {
 }
 
 /// Read the message and build the envelope (everything before the network).
-pub fn prepare(inv: &Invocation, input: &mut dyn Read) -> Result<Prepared, Failure> {
+///
+/// Input refused here (no recipients, a bad address, NUL in the header) still gets
+/// its log line, with `errormsg` and the exit code, so counting `exitcode=EX_` in the
+/// log counts every failure, not only the network ones.
+pub fn prepare(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Prepared, Failure> {
     let config = account::load_config(inv)?;
     let body = match Spool::create_in_first(&spool_dirs(inv, config.as_ref())) {
         Ok(body) => body,
@@ -43,7 +47,18 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read) -> Result<Prepared, Failu
             return Err(e.into());
         }
     };
-    let incoming = read_message_into(input, body)?;
+    let incoming = match read_message_into(input, body) {
+        Ok(incoming) => incoming,
+        Err(e) => {
+            let failure = Failure::from(e);
+            if let Ok(chosen) =
+                account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)
+            {
+                log_refusal(&chosen.account, &[], &failure, ui);
+            }
+            return Err(failure);
+        }
+    };
 
     let header_sender = if inv.read_envelope_from {
         Some(header_from(&incoming.header).ok_or_else(|| {
@@ -58,45 +73,79 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read) -> Result<Prepared, Failu
     };
     let from_arg = inv.envelope_from.as_deref().or(header_sender.as_deref());
     let chosen = account::choose(inv, config.as_ref(), from_arg, true)?;
+    let mut recipients = Vec::new();
+    match envelope_and_message(inv, &chosen, incoming, &mut recipients) {
+        Ok((envelope, message)) => Ok(Prepared {
+            chosen,
+            envelope,
+            message,
+        }),
+        Err(failure) => {
+            log_refusal(&chosen.account, &recipients, &failure, ui);
+            Err(failure)
+        }
+    }
+}
+
+/// The log line for a message refused before any connection.
+fn log_refusal(account: &Account, recipients: &[String], failure: &Failure, ui: &mut Ui) {
+    let record = LogRecord {
+        host: account.host.clone().unwrap_or_default(),
+        tls: account.tls,
+        auth: account.auth.is_on(),
+        user: account.user.clone(),
+        from: account.from.clone().unwrap_or_default(),
+        recipients: recipients.to_vec(),
+        errormsg: Some(failure.message.clone()),
+        exit: Some(failure.code),
+        ..LogRecord::default()
+    };
+    ui.warn_all(account::log_target(account).write(&record));
+}
+
+/// Recipients, checks and header edits for the chosen account; `recipients` holds
+/// what was found so far when this fails (for the log line).
+fn envelope_and_message(
+    inv: &Invocation,
+    chosen: &Chosen,
+    incoming: rsmtp_message::Incoming,
+    recipients: &mut Vec<String>,
+) -> Result<(Envelope, Message), Failure> {
     let context = Some(chosen.describe());
     let account = &chosen.account;
     let from = account.from.clone().unwrap_or_default();
 
-    let mut recipients = command_line_recipients(&inv.recipients);
+    *recipients = command_line_recipients(&inv.recipients);
     if inv.read_recipients {
         recipients.extend(header_recipients(&incoming.header)?);
     }
     if let Some(path) = &account.aliases {
         let aliases =
             Aliases::load(path).map_err(|e| Failure::from(e).with_account(context.clone()))?;
-        recipients = aliases.expand(&recipients)?;
+        *recipients = aliases.expand(recipients)?;
     }
     if recipients.is_empty() {
         return Err(Failure::usage("no recipients found"));
     }
-    for r in &recipients {
+    for r in recipients.iter() {
         validate_address(r)?;
     }
     if !from.is_empty() {
         validate_address(&from).map_err(|e| Failure::from(e).with_account(context.clone()))?;
     }
 
-    let edits = header_edits(inv, account, &from, &recipients)?;
+    let edits = header_edits(inv, account, &from, recipients)?;
     let message = Message::from_incoming(incoming, &edits)?;
     let envelope = Envelope {
         from,
-        smtputf8: needs_smtputf8(&recipients),
-        recipients,
+        smtputf8: needs_smtputf8(recipients),
+        recipients: recipients.clone(),
         dsn_notify: account.dsn_notify.clone(),
         dsn_return: account.dsn_return.map(|r| r.keyword().to_string()),
         size: Some(message.len()),
         eight_bit: message.eight_bit(),
     };
-    Ok(Prepared {
-        chosen,
-        envelope,
-        message,
-    })
+    Ok((envelope, message))
 }
 
 /// Where the body is spooled, best first: the account's queue when it keeps one (the
@@ -286,7 +335,7 @@ fn reply_lines(code: u16, lines: &[String]) -> Vec<String> {
 
 /// Sendmail mode, end to end.
 pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcome, Failure> {
-    let prepared = prepare(inv, input)?;
+    let prepared = prepare(inv, input, ui)?;
     let account = &prepared.chosen.account;
     let context = Some(prepared.chosen.describe());
     let log = account::log_target(account);
@@ -315,6 +364,9 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             if let Some(msg) = record.errormsg.as_mut() {
                 msg.push_str(&format!(" (queued as {id})"));
             }
+            // A queued attempt is a temporary failure whatever its cause, as the
+            // README promises scripts that grep `exitcode=EX_TEMPFAIL`.
+            record.exit = Some(ExitCode::TempFail);
             ui.warn_all(log.write(&record));
             ui.warn(&format!("{e}"));
             ui.warn(&format!(
