@@ -232,7 +232,8 @@ fn refused_input_writes_the_log_line() {
         ".msmtprc",
         plain_config(server.port(), &format!("logfile {}", log.display())),
     );
-    let cases: &[(&[&str], &[u8], i32, &str, &str)] = &[
+    type Case<'a> = (&'a [&'a str], &'a [u8], i32, &'a str, &'a str);
+    let cases: &[Case] = &[
         (
             &["-t"],
             b"Subject: s\n\nbody\n",
@@ -406,5 +407,107 @@ while True:
         codes,
         ["EX_NOHOST", "EX_NOHOST", "EX_TEMPFAIL", "EX_TEMPFAIL"],
         "{lines:#?}"
+    );
+}
+
+/// Errors a user can act on: the program named as called, suggestions for typos in
+/// options and account names, the option named for a bad value, a clear refusal of
+/// what rsmtp does not do.
+#[test]
+fn errors_name_the_program_the_option_and_the_likely_fix() {
+    let server = TestServer::start(ServerOptions::new());
+    let dir = Dir::new();
+    dir.write(
+        ".msmtprc",
+        format!(
+            "{}\naccount gmail : default\nfrom g@example.org\n",
+            plain_config(server.port(), "")
+        ),
+    );
+    let sendmail = dir.join("sendmail");
+    std::os::unix::fs::symlink(rsmtp_bin(), &sendmail).expect("symlink");
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["-a", "gmial", "x@example.org"],
+            78,
+            "sendmail: account gmial not found in ",
+        ),
+        (
+            &["-a", "gmial", "x@example.org"],
+            78,
+            "(did you mean 'gmail'? accounts: default, gmail)",
+        ),
+        (
+            &["--hots=x", "x@example.org"],
+            64,
+            "sendmail: unexpected argument '--hots' found (did you mean '--host'?)",
+        ),
+        (
+            &["--port=99999", "x@example.org"],
+            64,
+            "invalid argument '99999' for --port",
+        ),
+        (
+            &["--configure", "a@example.org"],
+            64,
+            "option --configure is not supported by rsmtp",
+        ),
+        (&["--rmqs=x"], 64, "option --rmqs is not supported by rsmtp"),
+    ];
+    for (args, code, text) in cases {
+        let run = dir.command(&sendmail).args(*args).stdin("").run();
+        run.assert_code(*code);
+        assert!(run.stderr().contains(text), "{args:?}: {}", run.stderr());
+        assert!(
+            run.stderr().lines().all(|l| !l.starts_with("rsmtp:")),
+            "{}",
+            run.stderr()
+        );
+    }
+    // -P fails without "could not send mail".
+    let run = dir.rsmtp().args(["-P", "-a", "gmial"]).run();
+    run.assert_code(78);
+    assert!(
+        !run.stderr().contains("could not send mail"),
+        "{}",
+        run.stderr()
+    );
+}
+
+/// A system file only root may read, and rsmtp run as another user (PHP as
+/// www-data): the error says the file exists, who cannot read it and how to fix it,
+/// instead of "no configuration file available" alone.
+#[test]
+fn an_unreadable_system_file_is_named_with_the_fix() {
+    if !is_root() {
+        assert!(!in_ci(), "CI=true but not root");
+        eprintln!("skipping: needs root to run rsmtp as nobody");
+        return;
+    }
+    let dir = Dir::new();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let sys = dir.write("msmtprc", plain_config(2525, ""));
+    std::fs::set_permissions(&sys, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    let run = dir
+        .command("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(rsmtp_bin())
+        .arg("a@example.org")
+        .env("RSMTP_SYSCONFIG", &sys)
+        .env("HOME", "/nonexistent")
+        .run();
+    run.assert_code(78);
+    let text = run.stderr();
+    assert!(
+        text.contains(&format!(
+            "{} exists but user nobody cannot read it (Permission denied)",
+            sys.display()
+        )) && text.contains("chmod 640"),
+        "{text}"
     );
 }

@@ -50,6 +50,20 @@ fn port_number(arg: &str, command: &str, at: &Source) -> Result<u16, ConfigError
 
 /// The closest known command to a misspelt one, for "did you mean".
 fn suggestion(command: &str) -> Option<&'static str> {
+    let lower = command.to_ascii_lowercase().replace('-', "_");
+    let known = COMMANDS
+        .iter()
+        .chain(["account", "defaults", "eval"].iter());
+    closest(&lower, known.copied())
+}
+
+/// The candidate within two edits of `word` (and shorter than it is far), for a
+/// "did you mean". Bounded: a word much longer than every candidate is compared
+/// with none, so a 1 MB typo costs nothing.
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     fn distance(a: &str, b: &str) -> usize {
         let b: Vec<char> = b.chars().collect();
         let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -63,15 +77,20 @@ fn suggestion(command: &str) -> Option<&'static str> {
         }
         prev[b.len()]
     }
-    let lower = command.to_ascii_lowercase().replace('-', "_");
-    COMMANDS
-        .iter()
-        .chain(["account", "defaults", "eval"].iter())
-        .copied()
-        .map(|c| (distance(&lower, c), c))
+    candidates
+        .filter(|c| word.len().abs_diff(c.len()) <= 2)
+        .map(|c| (distance(word, c), c))
         .filter(|(d, c)| *d <= 2 && *d < c.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// At most 64 characters of a word from the input, for an error message.
+pub(crate) fn shown(word: &str) -> String {
+    match word.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", &word[..i]),
+        None => word.to_string(),
+    }
 }
 
 impl Account {
@@ -88,7 +107,7 @@ impl Account {
                 .unwrap_or_default();
             return Err(ConfigError::syntax(
                 at,
-                format!("unknown command '{command}'{hint}"),
+                format!("unknown command '{}'{hint}", shown(command)),
             ));
         };
         match command {

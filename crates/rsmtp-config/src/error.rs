@@ -128,12 +128,21 @@ pub enum ConfigError {
         reason: InsecureReason,
     },
     /// `-a NAME` (or the implicit `default`) does not exist.
-    #[error("account {name} not found{}", not_found_suffix(files))]
+    #[error(
+        "account {name} not found{}{}{}",
+        not_found_suffix(files),
+        known_accounts(name, known),
+        unreadable_files(unreadable)
+    )]
     AccountNotFound {
         /// The account asked for.
         name: String,
         /// The configuration files that were read.
         files: Vec<PathBuf>,
+        /// The accounts those files define, for "did you mean" and the list.
+        known: Vec<String>,
+        /// Default files that exist but this user may not read.
+        unreadable: Vec<PathBuf>,
     },
     /// The selected account is incomplete or inconsistent (msmtp's `check_account`).
     #[error("{}{message}", account_prefix(account, file.as_deref()))]
@@ -217,14 +226,19 @@ impl ConfigError {
     }
 }
 
+use crate::permissions::user_name;
+
 fn insecure_message(path: &Path, reason: &InsecureReason) -> String {
     let p = path.display();
     match reason {
-        InsecureReason::NotOwned { owner, uid } => format!(
-            "{p}: contains secrets and therefore must be owned by you \
-             (it is owned by uid {owner}, you are uid {uid}); \
-             fix with: chown $(id -un) {p} && chmod 600 {p}"
-        ),
+        InsecureReason::NotOwned { owner, uid } => {
+            let (owner, you) = (user_name(*owner), user_name(*uid));
+            format!(
+                "{p}: contains secrets and therefore must be owned by you \
+                 (it is owned by {owner}, you are {you}); \
+                 fix with: chown {you} {p} && chmod 600 {p}"
+            )
+        }
         InsecureReason::Permissions { mode } => format!(
             "{p}: contains secrets and therefore must have no more than user \
              read/write permissions (mode is {:04o}); fix with: chmod 600 {p}",
@@ -242,6 +256,33 @@ fn not_found_suffix(files: &[PathBuf]) -> String {
             format!(" in {} and {}", first.display(), rest.join(" and "))
         }
     }
+}
+
+/// `; /etc/msmtprc exists but www-data may not read it (Permission denied): …`.
+fn unreadable_files(files: &[PathBuf]) -> String {
+    let you = user_name(crate::permissions::current_uid());
+    files
+        .iter()
+        .map(|f| {
+            let f = f.display();
+            format!(
+                "; {f} exists but user {you} cannot read it (Permission denied): let {you}'s \
+                 group read it (chgrp GROUP {f} && chmod 640 {f}; the permission rule \
+                 only applies to user files) or give {you} a configuration file of its own"
+            )
+        })
+        .collect()
+}
+
+/// ` (did you mean 'gmail'? accounts: default, gmail)`.
+fn known_accounts(name: &str, known: &[String]) -> String {
+    if known.is_empty() {
+        return String::new();
+    }
+    let hint = crate::commands::closest(name, known.iter().map(String::as_str))
+        .map(|c| format!("did you mean '{c}'? "))
+        .unwrap_or_default();
+    format!(" ({hint}accounts: {})", known.join(", "))
 }
 
 fn account_prefix(account: &str, file: Option<&Path>) -> String {

@@ -115,11 +115,14 @@ pub struct Config {
     /// Default files that could not be opened and were skipped, with the reason
     /// (msmtp prints "ignoring system configuration file …" for `--pretend`).
     pub files_ignored: Vec<(PathBuf, String)>,
+    /// Those of them that exist but may not be read (a 0600 root `/etc/msmtprc` while
+    /// PHP runs as www-data): named in "account not found" with the fix.
+    pub files_unreadable: Vec<PathBuf>,
 }
 
-/// Read a default file: `Ok(Err(reason))` when it cannot be opened (msmtp
-/// skips such files), an error when it exists but cannot be read.
-fn read_optional(path: &Path) -> Result<Result<String, String>, ConfigError> {
+/// Read a default file: `Ok(Err(error))` when it is missing or may not be read
+/// (msmtp skips such files), an error when reading it fails otherwise.
+fn read_optional(path: &Path) -> Result<Result<String, io::Error>, ConfigError> {
     match fs::read(path) {
         Ok(bytes) => Ok(Ok(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e)
@@ -128,7 +131,7 @@ fn read_optional(path: &Path) -> Result<Result<String, String>, ConfigError> {
                 io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied
             ) =>
         {
-            Ok(Err(e.to_string()))
+            Ok(Err(e))
         }
         Err(error) => Err(ConfigError::Read {
             path: path.to_path_buf(),
@@ -138,6 +141,13 @@ fn read_optional(path: &Path) -> Result<Result<String, String>, ConfigError> {
 }
 
 impl Config {
+    fn ignore(&mut self, path: PathBuf, error: &io::Error) {
+        if error.kind() == io::ErrorKind::PermissionDenied {
+            self.files_unreadable.push(path.clone());
+        }
+        self.files_ignored.push((path, error.to_string()));
+    }
+
     /// Read the system and user files as msmtp does.
     ///
     /// Errors: a `-C` file that cannot be read (exit 74, like msmtp); any
@@ -152,14 +162,14 @@ impl Config {
                     system_accounts = parser::parse(&text, &sys)?.accounts;
                     config.files_read.push(sys);
                 }
-                Err(reason) => config.files_ignored.push((sys, reason)),
+                Err(error) => config.ignore(sys, &error),
             }
         }
 
         let user = opts.user_file_path();
         let text = if opts.user_file.is_some() {
             match fs::read(&user) {
-                Ok(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
+                Ok(b) => Ok::<_, io::Error>(String::from_utf8_lossy(&b).into_owned()),
                 Err(error) => return Err(ConfigError::Read { path: user, error }),
             }
         } else {
@@ -176,7 +186,7 @@ impl Config {
                 user_accounts = parsed.accounts;
                 config.files_read.push(user);
             }
-            Err(reason) => config.files_ignored.push((user, reason)),
+            Err(error) => config.ignore(user, &error),
         }
 
         system_accounts.retain(|s| !user_accounts.iter().any(|u| u.name == s.name));
@@ -193,6 +203,7 @@ impl Config {
             accounts: parser::parse(text, path)?.accounts,
             files_read: vec![path.to_path_buf()],
             files_ignored: Vec::new(),
+            files_unreadable: Vec::new(),
         })
     }
 
@@ -206,8 +217,10 @@ impl Config {
             .find(|a| a.name == name)
             .cloned()
             .ok_or_else(|| ConfigError::AccountNotFound {
-                name: name.to_string(),
+                name: crate::commands::shown(name),
                 files: self.files_read.clone(),
+                known: self.accounts.iter().map(|a| a.name.clone()).collect(),
+                unreadable: self.files_unreadable.clone(),
             })
     }
 

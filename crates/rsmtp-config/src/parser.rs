@@ -125,7 +125,12 @@ fn new_account(
                     return Err(ConfigError::syntax(at, "missing account name"));
                 }
                 let parent = accounts.iter().find(|a| a.name == id).ok_or_else(|| {
-                    ConfigError::syntax(at, format!("account {id} not (yet) defined"))
+                    let names = accounts.iter().map(|a| a.name.as_str());
+                    let hint = crate::commands::closest(&id, names)
+                        .map(|c| format!(" (did you mean '{c}'?)"))
+                        .unwrap_or_default();
+                    let id = crate::commands::shown(&id);
+                    ConfigError::syntax(at, format!("account {id} not (yet) defined{hint}"))
                 })?;
                 parents.push(parent);
             }

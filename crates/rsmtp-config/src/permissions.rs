@@ -14,6 +14,24 @@ pub fn current_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
+/// The login name of `uid` from /etc/passwd, or `uid N` when it has none (a
+/// container's arbitrary uid). Read from the file, not NSS: good enough for naming
+/// a user in an error message, which is all this is for.
+pub fn user_name(uid: u32) -> String {
+    name_in("/etc/passwd", uid).unwrap_or_else(|| format!("uid {uid}"))
+}
+
+/// `name:x:id:…` lines: the name whose third field is `id`.
+fn name_in(file: &str, id: u32) -> Option<String> {
+    let text = fs::read_to_string(file).ok()?;
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id_field = fields.nth(1)?;
+        (id_field.parse::<u32>().ok()? == id && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
 /// Check `path` for user `uid`; root (uid 0) is exempt, as in msmtp.
 pub fn check_secure(path: &Path, uid: u32) -> Result<(), ConfigError> {
     if uid == 0 {
@@ -86,6 +104,12 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.contains("must be owned by you"), "{msg}");
         assert!(msg.contains(&p.display().to_string()), "{msg}");
+    }
+
+    #[test]
+    fn users_and_groups_are_named() {
+        assert_eq!(user_name(0), "root");
+        assert_eq!(user_name(4_000_000_001), "uid 4000000001");
     }
 
     #[test]

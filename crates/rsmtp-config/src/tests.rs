@@ -698,11 +698,20 @@ fn user_accounts_replace_system_ones_and_order_is_msmtps() {
     assert_eq!(
         e.to_string(),
         format!(
-            "account zz not found in {} and {}",
+            "account zz not found in {} and {} (accounts: sysonly, shared)",
             sys.display(),
             user.display()
         )
     );
+    let e = c.account(Some("shred")).expect_err("typo");
+    assert!(
+        e.to_string()
+            .ends_with("(did you mean 'shared'? accounts: sysonly, shared)"),
+        "{e}"
+    );
+    let long = "x".repeat(1 << 20);
+    let e = c.account(Some(&long)).expect_err("huge");
+    assert!(e.to_string().len() < 300, "a 1 MB name is not echoed whole");
 }
 
 #[test]
@@ -721,6 +730,7 @@ fn missing_files() {
         accounts: Vec::new(),
         files_read: Vec::new(),
         files_ignored: Vec::new(),
+        files_unreadable: Vec::new(),
     };
     let e = c.account(None).expect_err("none");
     assert_eq!(

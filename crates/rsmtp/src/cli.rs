@@ -449,6 +449,16 @@ pub fn personality(argv0: &std::ffi::OsStr) -> &'static str {
     }
 }
 
+/// The name to start messages with: argv[0]'s file name (`sendmail`, `mailq`,
+/// `rsmtp`), or `rsmtp` when it has none.
+pub fn program_name(argv0: Option<&std::ffi::OsStr>) -> String {
+    argv0
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "rsmtp".to_string())
+}
+
 /// Parse argv (argv[0] included).
 pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
     let argv0 = args.first().cloned().unwrap_or_else(|| "rsmtp".into());
@@ -479,6 +489,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
             }
         })
         .collect();
+    if let Some(e) = unsupported_option(&args) {
+        return Err(e);
+    }
     let matches = match command().try_get_matches_from(&args) {
         // msmtp takes its arguments as bytes: a Latin-1 `-F "Système"` from an old
         // script still sends. Retry with the invalid sequences replaced rather than
@@ -498,16 +511,52 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
 }
 
 /// One line from a clap error: msmtp prints `msmtp: unrecognized option '--foo'`.
+/// clap's suggestion (`tip: a similar argument exists: '--host'`) is kept, as
+/// "(did you mean '--host'?)".
 fn clap_error_line(e: &clap::Error) -> String {
     let text = e.to_string();
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut first = lines
+        .next()
         .unwrap_or("invalid command line")
-        .trim()
         .trim_start_matches("error: ")
         .to_string();
+    let suggestion = lines
+        .filter_map(|l| l.strip_prefix("tip: "))
+        .find_map(|tip| tip.rsplit_once("exists: ").map(|(_, s)| s.to_string()));
+    if let Some(s) = suggestion {
+        first.push_str(&format!(" (did you mean {s}?)"));
+    }
     first
+}
+
+/// msmtp options rsmtp knowingly does not have: a clear refusal, not "unexpected
+/// argument".
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "--configure",
+        "write the account in ~/.msmtprc by hand (see rsmtprc(5)) or run `backup-alert setup`",
+    ),
+    (
+        "--rmqs",
+        "rsmtp has no ETRN; use `rsmtp -q` for its own queue",
+    ),
+];
+
+fn unsupported_option(args: &[OsString]) -> Option<UsageError> {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .find_map(|a| {
+            let a = a.to_str()?;
+            let name = a.split_once('=').map_or(a, |(n, _)| n);
+            UNSUPPORTED
+                .iter()
+                .find(|(o, _)| *o == name)
+                .map(|(o, hint)| {
+                    UsageError(format!("option {o} is not supported by rsmtp: {hint}"))
+                })
+        })
 }
 
 impl Invocation {
@@ -585,6 +634,7 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
     let mut overrides = Vec::new();
     for o in ACCOUNT_OPTIONS {
         if let Some(v) = matches.get_one::<String>(o.long) {
+            check_option_value(o, v)?;
             overrides.push((o.command.to_string(), v.clone()));
         }
     }
@@ -615,6 +665,23 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
         recipients: raw.recipients,
         queue_on_tempfail: false,
     })
+}
+
+/// A bad value is a usage error naming the option as typed, before any file is read
+/// (msmtp: `invalid argument 99999 for --port`), through the config crate's own
+/// setter so a flag and a file line accept the same values.
+fn check_option_value(o: &AccountOption, value: &str) -> Result<(), UsageError> {
+    match rsmtp_config::Account::from_command_line([(o.command, value)]) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let text = e.to_string();
+            let text = text.strip_prefix("command line: ").unwrap_or(&text);
+            Err(UsageError(text.replace(
+                &format!("for command {}", o.command),
+                &format!("for --{}", o.long),
+            )))
+        }
+    }
 }
 
 /// A completion script for `shell` generated from the clap definition.

@@ -134,15 +134,16 @@ pub fn run_with(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> ExitCode {
+    let program = cli::program_name(args.first().map(OsString::as_os_str));
     let inv = match cli::parse(args) {
         Ok(inv) => inv,
         Err(e) => {
-            let _ = writeln!(err, "rsmtp: {e}");
-            let _ = writeln!(err, "Try 'rsmtp --help' for more information.");
+            let _ = writeln!(err, "{program}: {e}");
+            let _ = writeln!(err, "Try '{program} --help' for more information.");
             return ExitCode::Usage;
         }
     };
-    let mut ui = Ui::new(out, err, inv.debug);
+    let mut ui = Ui::new(out, err, inv.debug).with_program(&program);
     let result = match &inv.mode {
         Mode::Help => {
             ui.print(&cli::help());
@@ -166,8 +167,14 @@ pub fn run_with(
         Ok(code) => code,
         Err(failure) => {
             ui.warn(&failure.message);
-            if let Some(account) = &failure.account {
-                ui.warn(&format!("could not send mail ({account})"));
+            // msmtp's second line names the account; only a send can "not send mail".
+            let what = match inv.mode {
+                Mode::Send => Some("could not send mail"),
+                Mode::ServerInfo => Some("could not get server information"),
+                _ => None,
+            };
+            if let (Some(what), Some(account)) = (what, &failure.account) {
+                ui.warn(&format!("{what} ({account})"));
             }
             failure.code
         }

@@ -9,11 +9,25 @@ pub struct Ui<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
     pub debug: bool,
+    /// The name messages start with: the program as it was called (`sendmail: …`
+    /// when run as /usr/sbin/sendmail, as msmtp does).
+    pub program: String,
 }
 
 impl<'a> Ui<'a> {
     pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, debug: bool) -> Ui<'a> {
-        Ui { out, err, debug }
+        Ui {
+            out,
+            err,
+            debug,
+            program: "rsmtp".to_string(),
+        }
+    }
+
+    /// Messages start with `program` (argv[0]'s file name) instead of `rsmtp`.
+    pub fn with_program(mut self, program: &str) -> Ui<'a> {
+        self.program = program.to_string();
+        self
     }
 
     /// One `rsmtp: …` line on stderr. Output errors are ignored: a closed stderr must
@@ -21,7 +35,7 @@ impl<'a> Ui<'a> {
     pub fn warn(&mut self, message: &str) {
         for line in message.lines() {
             let line = strip_os_error(line.to_string());
-            let _ = writeln!(self.err, "rsmtp: {line}");
+            let _ = writeln!(self.err, "{}: {line}", self.program);
         }
     }
 
