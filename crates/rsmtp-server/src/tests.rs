@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use crate::*;
 
+/// Sender, recipients, body, authenticated user.
+type Recorded = (String, Vec<String>, Vec<u8>, Option<String>);
+
 #[derive(Default)]
 struct Recorder {
-    mails: Vec<(String, Vec<String>, Vec<u8>, Option<String>)>,
+    mails: Vec<Recorded>,
     answer: Option<Reply>,
 }
 
