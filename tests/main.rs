@@ -8,3 +8,4 @@ mod differential;
 mod queue;
 mod real_peers;
 mod sendmail;
+mod smtpd;
