@@ -400,7 +400,7 @@ fn rsmtpd_auth_refuses_a_wrong_password_and_unauthenticated_mail() {
         &[
             "--auth=alice,echo s3cret",
             "--auth-delay=100",
-            "--command=cat > mail.txt",
+            "--command=cat > mail.txt; echo > rcpt.txt",
         ],
     );
     let out = smtplib(
@@ -452,7 +452,7 @@ fn rsmtpd_command_gets_the_quoted_sender_and_recipients_appended() {
         "",
         "",
         "o'hara@example.org",
-        &["a@example.net", "$(touch pwned)@example.net"],
+        &["a@example.net", "b@example.net"],
     );
     if out.is_empty() {
         return;
@@ -460,10 +460,29 @@ fn rsmtpd_command_gets_the_quoted_sender_and_recipients_appended() {
     assert!(out.contains("sent"), "{out}");
     assert_eq!(
         dir.read("args.txt"),
-        "o'hara@example.org\na@example.net\n$(touch pwned)@example.net\n"
+        "o'hara@example.org\na@example.net\nb@example.net\n"
+    );
+    assert!(dir.read("mail.txt").contains("Subject: from python\n"));
+
+    // Shell syntax in an address stays one literal word.
+    let (mut r, mut w) = daemon.connect();
+    w.write_all(
+        b"HELO c\r\nMAIL FROM:<$(touch${IFS}pwned)@x.org>\r\nRCPT TO:<`touch${IFS}pwned`;$HOME@x.org>\r\n\
+          DATA\r\nx\r\n.\r\nQUIT\r\n",
+    )
+    .unwrap();
+    let mut all = String::new();
+    r.read_to_string(&mut all).unwrap();
+    assert_eq!(
+        reply_codes(&all),
+        ["220", "250", "250", "250", "354", "250", "221"],
+        "{all}"
+    );
+    assert_eq!(
+        dir.read("args.txt"),
+        "$(touch${IFS}pwned)@x.org\n`touch${IFS}pwned`;$HOME@x.org\n"
     );
     assert!(!dir.join("pwned").exists());
-    assert!(dir.read("mail.txt").contains("Subject: from python\n"));
 
     // A recipient that looks like an option never reaches the command.
     let (mut r, mut w) = daemon.connect();
@@ -542,7 +561,10 @@ fn rsmtpd_survives_a_huge_line_and_a_client_that_never_finishes_data() {
 #[test]
 fn rsmtpd_serves_100_concurrent_sessions_and_refuses_beyond_the_limit() {
     let dir = Dir::new();
-    let daemon = Daemon::start(&dir, &["--max-sessions=100", "--command=cat > /dev/null"]);
+    let daemon = Daemon::start(
+        &dir,
+        &["--max-sessions=100", "--command=cat > /dev/null; true"],
+    );
     // Hold 100 sessions open at the greeting.
     let mut held: Vec<_> = (0..100)
         .map(|_| {
@@ -562,7 +584,7 @@ fn rsmtpd_serves_100_concurrent_sessions_and_refuses_beyond_the_limit() {
                 w.write_all(b"HELO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n")
                     .unwrap();
                 let mut all = String::new();
-                r.read_to_string(&mut all).unwrap();
+                r.read_to_string(&mut all).expect("replies until QUIT");
                 reply_codes(&all)
             })
         })
@@ -583,7 +605,10 @@ fn msmtp_as_client_against_rsmtpd_with_auth_and_command() {
     let dir = Dir::new();
     let daemon = Daemon::start(
         &dir,
-        &["--auth=tester,echo p4ss", "--command=cat > mail.txt"],
+        &[
+            "--auth=tester,echo p4ss",
+            "--command=cat > mail.txt; echo > rcpt.txt",
+        ],
     );
     let rc: PathBuf = dir.write(
         "msmtprc",
