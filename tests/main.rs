@@ -9,3 +9,4 @@ mod differential;
 mod queue;
 mod real_peers;
 mod sendmail;
+mod smtpd;

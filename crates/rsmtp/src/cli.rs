@@ -408,6 +408,10 @@ pub enum Mode {
     Completions(String),
     /// `newaliases` / `-bi`: nothing to do (there is no aliases database).
     NoOp,
+    /// `-bs`: an SMTP session on stdin/stdout (Symfony Mailer, Laravel).
+    SmtpSession,
+    /// Called as `rsmtpd`/`msmtpd`: the listener, with its own options (argv kept).
+    Daemon(Vec<OsString>),
 }
 
 /// Stage two: the checked command line.
@@ -445,6 +449,7 @@ pub fn personality(argv0: &std::ffi::OsStr) -> &'static str {
     match name {
         "mailq" => "mailq",
         "newaliases" => "newaliases",
+        "rsmtpd" | "msmtpd" => "rsmtpd",
         _ => "sendmail",
     }
 }
@@ -464,6 +469,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
     let argv0 = args.first().cloned().unwrap_or_else(|| "rsmtp".into());
     match personality(&argv0) {
         "newaliases" => return Ok(Invocation::empty(Mode::NoOp)),
+        "rsmtpd" => return Ok(Invocation::empty(Mode::Daemon(args))),
         "mailq" => {
             let mut inv = Invocation::empty(Mode::QueueList);
             // mailq accepts -C/-a/-v like sendmail -bp; parse them for the queue location.
@@ -594,6 +600,7 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
             "m" => Mode::Send,
             "p" => Mode::QueueList,
             "i" => Mode::NoOp,
+            "s" => Mode::SmtpSession,
             other => return Err(UsageError(format!("unsupported operation mode b{other}"))),
         };
     }
@@ -794,7 +801,12 @@ mod tests {
         assert!(err.0.contains("--foo"), "{}", err.0);
         assert!(!err.0.contains('\n'));
         assert!(parse_line("rsmtp -Z").is_err());
-        assert!(parse_line("rsmtp -bs").is_err());
+        assert!(parse_line("rsmtp -bx").is_err());
+        assert_eq!(parse_line("rsmtp -bs -i").unwrap().mode, Mode::SmtpSession);
+        assert!(matches!(
+            parse_line("/usr/sbin/msmtpd --port=2500").unwrap().mode,
+            Mode::Daemon(_)
+        ));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod failure;
 pub mod log;
 pub mod queue_cmd;
 pub mod send;
+pub mod smtpd;
 pub mod ui;
 
 pub use exit::ExitCode;
@@ -161,6 +162,7 @@ pub fn run_with(
         Mode::Pretend => pretend(&inv, &mut ui),
         Mode::ServerInfo => serverinfo(&inv, &mut ui),
         Mode::Send => send::run(&inv, input, &mut ui).map(|_| ExitCode::Ok),
+        Mode::SmtpSession | Mode::Daemon(_) => smtpd::run(&inv, input, &mut ui),
         _ => queue_cmd::run(&inv, &mut ui),
     };
     match result {

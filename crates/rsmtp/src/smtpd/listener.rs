@@ -1,0 +1,390 @@
+//! `rsmtpd` (also answering to `msmtpd`): a local SMTP listener with msmtpd's options,
+//! for applications that only speak SMTP (WordPress plugins, Grafana, Gitea, a sidecar
+//! in a container).
+//!
+//! Each connection is one `rsmtp-server` session on its own thread. What a hostile or
+//! broken client can take is bounded: `--max-sessions` threads (the next connection is
+//! told 421 and closed), `--timeout` seconds per command, `--size-limit` bytes per
+//! message (advertised with SIZE) and the session's line limits. Without `--command`
+//! the message goes through rsmtp's own delivery path with the msmtprc files of the
+//! user running the listener, the queue included; with `--command` it is piped as
+//! msmtpd pipes it. `--auth=USER,PASSWORDEVAL` requires AUTH before MAIL.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+use rsmtp_config::{eval_password, Secret, Source};
+use rsmtp_server::{Authenticator, Deliver, Limits, Mail, Reply, SessionConfig};
+
+use super::pipe::PipeDelivery;
+use super::{hostname, session_failure, SendmailDelivery};
+use crate::cli::Invocation;
+use crate::exit::ExitCode;
+use crate::failure::Failure;
+use crate::log::{LogRecord, LogTarget};
+use crate::ui::Ui;
+
+/// msmtpd's options, and rsmtp's bounds.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rsmtpd",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    about = "A minimal SMTP server that delivers mail through rsmtp (msmtpd-compatible)"
+)]
+struct DaemonArgs {
+    /// Print help and exit.
+    #[arg(long)]
+    help: bool,
+    /// Print version and exit.
+    #[arg(long)]
+    version: bool,
+    /// Serve one session on stdin/stdout (inetd, systemd socket activation).
+    #[arg(long)]
+    inetd: bool,
+    /// Listen on this IPv4 or IPv6 address.
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    interface: IpAddr,
+    /// Listen on this port.
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    port: u16,
+    /// Log each message: none, syslog (LOG_MAIL) or a file.
+    #[arg(long, value_name = "none|syslog|FILE", default_value = "none")]
+    log: String,
+    /// Pipe each message into CMD (run by /bin/sh -c; the first %F is the envelope
+    /// sender, recipients are appended). Default: deliver through rsmtp itself.
+    #[arg(long, value_name = "CMD")]
+    command: Option<String>,
+    /// Require AUTH PLAIN/LOGIN as USER; the password is the first line printed by
+    /// PASSWORDEVAL.
+    #[arg(long, value_name = "USER[,PASSWORDEVAL]")]
+    auth: Option<String>,
+    /// rsmtp: most sessions served at once; more are refused with 421.
+    #[arg(long = "max-sessions", value_name = "N", default_value_t = 100)]
+    max_sessions: usize,
+    /// rsmtp: seconds to wait for each client command or data line.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+    /// rsmtp: largest message accepted, in bytes (advertised with SIZE).
+    #[arg(long = "size-limit", value_name = "BYTES")]
+    size_limit: Option<u64>,
+    /// rsmtp: milliseconds before answering a failed AUTH.
+    #[arg(long = "auth-delay", value_name = "MS", default_value_t = 2000)]
+    auth_delay: u64,
+}
+
+/// Run the listener (or one `--inetd` session) with these arguments (argv[0] included).
+pub fn run(
+    base: &Invocation,
+    args: &[OsString],
+    input: &mut dyn Read,
+    ui: &mut Ui,
+) -> Result<ExitCode, Failure> {
+    let args = DaemonArgs::try_parse_from(args).map_err(|e| {
+        let text = e.to_string();
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        Failure::usage(format!(
+            "{}; try 'rsmtpd --help'",
+            first.trim().trim_start_matches("error: ")
+        ))
+    })?;
+    if args.help {
+        ui.print(&DaemonArgs::command().render_help().to_string());
+        return Ok(ExitCode::Ok);
+    }
+    if args.version {
+        ui.print(&format!(
+            "rsmtpd version {} (msmtpd-compatible, part of rsmtp)\n",
+            env!("CARGO_PKG_VERSION")
+        ));
+        return Ok(ExitCode::Ok);
+    }
+    let server = Arc::new(Listener::new(base, &args)?);
+    if args.inetd {
+        let mut err = std::io::stderr();
+        let mut deliver = server.deliverer(&mut err, true);
+        let result = rsmtp_server::serve(&server.config, None, input, &mut *ui.out, &mut deliver);
+        return match result {
+            Ok(_) => Ok(ExitCode::Ok),
+            Err(e) => {
+                server.log_session_error(None, &e);
+                Err(session_failure(&e))
+            }
+        };
+    }
+    let socket = TcpListener::bind((args.interface, args.port)).map_err(|e| {
+        Failure::new(
+            ExitCode::OsErr,
+            format!(
+                "cannot listen on {}: {e}",
+                SocketAddr::new(args.interface, args.port)
+            ),
+        )
+    })?;
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in socket.incoming() {
+        let Ok(stream) = stream else {
+            // EMFILE and friends: back off instead of spinning.
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        };
+        if active.load(Ordering::SeqCst) >= args.max_sessions {
+            refuse(stream, &server.config.hostname);
+            continue;
+        }
+        let slot = Slot::take(&active);
+        let server = server.clone();
+        // If the thread cannot start, the closure (and the slot) is dropped.
+        let _ = std::thread::Builder::new()
+            .name("rsmtpd-session".into())
+            .spawn(move || {
+                let _slot = slot;
+                server.serve(stream);
+            });
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// One of `--max-sessions`, given back when the session's thread ends.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(active: &Arc<AtomicUsize>) -> Slot {
+        active.fetch_add(1, Ordering::SeqCst);
+        Slot(active.clone())
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Too many sessions: say so (RFC 5321 §3.1 allows a 421 greeting) and close.
+fn refuse(mut stream: TcpStream, hostname: &str) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = write!(
+        stream,
+        "421 4.7.0 {hostname} too many connections, try again later\r\n"
+    );
+}
+
+/// What every session of this listener shares.
+struct Listener {
+    base: Invocation,
+    config: SessionConfig,
+    command: Option<String>,
+    log: LogTarget,
+    timeout: Duration,
+}
+
+impl Listener {
+    fn new(base: &Invocation, args: &DaemonArgs) -> Result<Listener, Failure> {
+        let mut limits = Limits {
+            auth_failure_delay: Duration::from_millis(args.auth_delay),
+            ..Limits::default()
+        };
+        if let Some(size) = args.size_limit {
+            limits.max_message_size = size;
+        }
+        let auth = match &args.auth {
+            Some(spec) => {
+                Some(Arc::new(ListenerAuth::from_option(spec)?) as Arc<dyn Authenticator>)
+            }
+            None => None,
+        };
+        let log = match args.log.as_str() {
+            "none" => LogTarget::default(),
+            "syslog" => LogTarget {
+                syslog_facility: Some("LOG_MAIL".into()),
+                ..LogTarget::default()
+            },
+            file => LogTarget {
+                logfile: Some(file.to_string()),
+                ..LogTarget::default()
+            },
+        };
+        Ok(Listener {
+            base: base.clone(),
+            config: SessionConfig {
+                hostname: hostname(),
+                banner: "ESMTP rsmtpd ready".into(),
+                limits,
+                auth,
+                spool_dir: None,
+            },
+            command: args.command.clone(),
+            log,
+            timeout: Duration::from_secs(args.timeout.max(1)),
+        })
+    }
+
+    /// The deliverer for one session, with the per-message log line around it.
+    fn deliverer<'a>(&'a self, warnings: &'a mut dyn Write, inetd: bool) -> Logged<'a> {
+        let inner: Box<dyn Deliver + 'a> = match &self.command {
+            Some(command) => Box::new(PipeDelivery {
+                command: command.clone(),
+                received_by: self.config.hostname.clone(),
+                quiet: inetd,
+            }),
+            None => Box::new(SendmailDelivery::new(
+                &self.base,
+                warnings,
+                Some(self.config.hostname.clone()),
+            )),
+        };
+        Logged {
+            inner,
+            log: &self.log,
+        }
+    }
+
+    fn serve(&self, stream: TcpStream) {
+        let peer = stream.peer_addr().ok();
+        let _ = stream.set_read_timeout(Some(self.timeout));
+        let _ = stream.set_write_timeout(Some(self.timeout));
+        let _ = stream.set_nodelay(true);
+        let mut err = std::io::stderr();
+        let mut deliver = self.deliverer(&mut err, false);
+        if let Err(e) = rsmtp_server::serve(&self.config, peer, &stream, &stream, &mut deliver) {
+            self.log_session_error(peer, &e);
+        }
+    }
+
+    fn log_session_error(&self, peer: Option<SocketAddr>, e: &rsmtp_server::ServerError) {
+        let record = LogRecord {
+            host: peer
+                .map(|p| p.ip().to_string())
+                .unwrap_or_else(|| "local".into()),
+            errormsg: Some(e.to_string()),
+            exit: Some(session_failure(e).code),
+            ..LogRecord::default()
+        };
+        let _ = self.log.write(&record);
+    }
+}
+
+/// Writes the listener's log line for every message: `host=` is the client.
+struct Logged<'a> {
+    inner: Box<dyn Deliver + 'a>,
+    log: &'a LogTarget,
+}
+
+impl Deliver for Logged<'_> {
+    fn check_recipient(&mut self, address: &str) -> Result<(), Reply> {
+        self.inner.check_recipient(address)
+    }
+
+    fn deliver(&mut self, mail: &mut Mail<'_>) -> Reply {
+        let reply = self.inner.deliver(mail);
+        let exit = match reply.code() {
+            200..=299 => ExitCode::Ok,
+            400..=499 => ExitCode::TempFail,
+            _ => ExitCode::DataErr,
+        };
+        let record = LogRecord {
+            host: mail
+                .client
+                .peer
+                .map(|p| p.ip().to_string())
+                .unwrap_or_else(|| "local".into()),
+            auth: mail.client.user.is_some(),
+            user: mail.client.user.clone(),
+            from: mail.envelope.from.clone(),
+            recipients: mail.envelope.recipients.clone(),
+            mailsize: Some(mail.size),
+            smtp_reply: Some((reply.code(), vec![reply.to_string()])),
+            exit: Some(exit),
+            ..LogRecord::default()
+        };
+        let _ = self.log.write(&record);
+        reply
+    }
+}
+
+/// `--auth=USER,PASSWORDEVAL`: the one user that may submit, and its password.
+struct ListenerAuth {
+    user: String,
+    password: Secret,
+}
+
+impl ListenerAuth {
+    fn from_option(spec: &str) -> Result<ListenerAuth, Failure> {
+        let (user, eval) = match spec.split_once(',') {
+            Some((user, eval)) => (user, Some(eval)),
+            None => (spec, None),
+        };
+        let eval = eval.filter(|e| !e.trim().is_empty()).ok_or_else(|| {
+            Failure::new(
+                ExitCode::Config,
+                format!(
+                    "--auth={user} needs a password command: --auth={user},PASSWORDEVAL \
+                     (rsmtpd has no keyring or prompt)"
+                ),
+            )
+        })?;
+        if user.is_empty() {
+            return Err(Failure::usage("--auth needs a user name"));
+        }
+        let password = eval_password(eval, &Source::command_line())?;
+        Ok(ListenerAuth {
+            user: user.to_string(),
+            password,
+        })
+    }
+}
+
+impl Authenticator for ListenerAuth {
+    fn authenticate(&self, user: &str, password: &[u8]) -> bool {
+        let expected = self.password.expose().as_bytes();
+        // Every byte compared whatever the first difference, so the time taken says
+        // nothing about how much of a guess was right.
+        let mut diff = u8::from(expected.len() != password.len());
+        for (i, &b) in expected.iter().enumerate() {
+            diff |= b ^ password.get(i).copied().unwrap_or(0);
+        }
+        diff == 0 && user == self.user
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_option_evaluates_the_password_and_checks_it() {
+        let auth = ListenerAuth::from_option("alice,echo s3cret").expect("eval works");
+        assert!(auth.authenticate("alice", b"s3cret"));
+        assert!(!auth.authenticate("alice", b"s3cre"));
+        assert!(!auth.authenticate("alice", b"s3cret!"));
+        assert!(!auth.authenticate("bob", b"s3cret"));
+        assert!(!format!("{:?}", auth.password).contains("s3cret"));
+        let err = ListenerAuth::from_option("alice").err().expect("no eval");
+        assert_eq!(err.code, ExitCode::Config);
+        assert!(!err.message.contains("s3cret"));
+    }
+
+    #[test]
+    fn msmtpd_options_parse() {
+        let a = DaemonArgs::try_parse_from([
+            "msmtpd",
+            "--interface=::1",
+            "--port=2500",
+            "--log=/tmp/x.log",
+            "--command=cat > mail.txt",
+            "--auth=u,echo p",
+        ])
+        .expect("msmtpd's own syntax");
+        assert_eq!(a.interface, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(a.port, 2500);
+        assert_eq!(a.command.as_deref(), Some("cat > mail.txt"));
+        let d = DaemonArgs::try_parse_from(["rsmtpd"]).unwrap();
+        assert_eq!((d.port, d.interface.to_string()), (25, "127.0.0.1".into()));
+    }
+}
