@@ -272,24 +272,21 @@ fn refused_input_writes_the_log_line() {
     assert_eq!(server.connections(), 0);
 }
 
-/// Runs `rsmtp args` with `/etc/resolv.conf` replaced (a private mount namespace) by
-/// one naming only `nameserver`. Needs root (CI runs as root); `None` elsewhere.
-fn rsmtp_with_resolver(dir: &Dir, nameserver: &str, args: &[&str]) -> Option<Run> {
+/// Runs `rsmtp args` in a private mount namespace where `file` is bind-mounted over
+/// `target` (`/etc/resolv.conf`, `/etc/hosts`). Needs root (CI runs as root); `None`
+/// elsewhere.
+fn rsmtp_with_file(dir: &Dir, file: &std::path::Path, target: &str, args: &[&str]) -> Option<Run> {
     if !is_root() {
         assert!(
             !in_ci(),
-            "CI=true but not root: the resolver tests need unshare -m"
+            "CI=true but not root: these tests need unshare -m"
         );
         eprintln!("skipping: not root (unshare -m and mount --bind need it)");
         return None;
     }
-    let resolv = dir.write(
-        "resolv.conf",
-        format!("nameserver {nameserver}\noptions timeout:1 attempts:1\n"),
-    );
     let script = format!(
-        "mount --bind {} /etc/resolv.conf && exec \"$0\" \"$@\"",
-        resolv.display()
+        "mount --bind {} {target} && exec \"$0\" \"$@\"",
+        file.display()
     );
     Some(
         dir.command("unshare")
@@ -299,6 +296,15 @@ fn rsmtp_with_resolver(dir: &Dir, nameserver: &str, args: &[&str]) -> Option<Run
             .stdin("Subject: s\n\nbody\n")
             .run(),
     )
+}
+
+/// [`rsmtp_with_file`] with a resolv.conf naming only `nameserver`.
+fn rsmtp_with_resolver(dir: &Dir, nameserver: &str, args: &[&str]) -> Option<Run> {
+    let resolv = dir.write(
+        "resolv.conf",
+        format!("nameserver {nameserver}\noptions timeout:1 attempts:1\n"),
+    );
+    rsmtp_with_file(dir, &resolv, "/etc/resolv.conf", args)
 }
 
 fn is_root() -> bool {
@@ -509,5 +515,47 @@ fn an_unreadable_system_file_is_named_with_the_fix() {
             sys.display()
         )) && text.contains("chmod 640"),
         "{text}"
+    );
+}
+
+/// A 535 from Gmail (or Outlook, Yahoo) adds the app-password hint: the account
+/// password is refused there once two-step verification is on. smtp.gmail.com is
+/// this machine's loopback test server, through a private /etc/hosts.
+#[test]
+fn a_refused_login_at_gmail_says_to_use_an_app_password() {
+    let server = TestServer::start(
+        ServerOptions::new()
+            .tls(rsmtp_testserver::Tls::StartTls)
+            .auth("alice", "right-password"),
+    );
+    let dir = Dir::new();
+    dir.write(
+        ".msmtprc",
+        format!(
+            "account default\nhost smtp.gmail.com\nport {}\ntls on\ntls_trust_file {}\n\
+             tls_host_override 127.0.0.1\nauth on\nuser alice\npassword wrong\n\
+             from alice@gmail.com\n",
+            server.port(),
+            server.ca().ca_pem_path().display()
+        ),
+    );
+    std::fs::set_permissions(
+        dir.join(".msmtprc"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let hosts = dir.write("hosts", "127.0.0.1 localhost smtp.gmail.com\n");
+    let Some(run) = rsmtp_with_file(&dir, &hosts, "/etc/hosts", &["bob@example.net"]) else {
+        return;
+    };
+    run.assert_code(77);
+    assert!(
+        run.stderr().contains("create an app password"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        !run.stderr().contains("wrong"),
+        "the password is never shown"
     );
 }

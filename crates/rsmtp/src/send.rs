@@ -377,8 +377,36 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
         }
         Err(e) => {
             ui.warn_all(log.write(&record));
-            Err(Failure::from(&e).with_account(context))
+            let mut failure = Failure::from(&e);
+            if let Some(hint) = auth_hint(&e, account) {
+                failure.message.push('\n');
+                failure.message.push_str(hint);
+            }
+            Err(failure.with_account(context))
         }
+    }
+}
+
+/// What to do about a refused login at the big providers, which refuse the account
+/// password once two-step verification is on (the README's troubleshooting table).
+fn auth_hint(e: &SmtpError, account: &Account) -> Option<&'static str> {
+    if !matches!(e.kind(), rsmtp_smtp::ErrorKind::AuthFailed) {
+        return None;
+    }
+    let host = account.host.as_deref()?.to_ascii_lowercase();
+    let is = |domains: &[&str]| {
+        domains
+            .iter()
+            .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+    };
+    if is(&["gmail.com", "googlemail.com", "google.com"]) {
+        Some("Gmail refuses the account password here: create an app password (Google account → Security → 2-Step Verification → App passwords) and use it as `password` or through `passwordeval`")
+    } else if is(&["outlook.com", "office365.com", "hotmail.com", "live.com"]) {
+        Some("Outlook/Microsoft 365: with two-step verification on, use an app password (account.microsoft.com → Security → App passwords); some tenants have SMTP AUTH disabled by the administrator")
+    } else if is(&["yahoo.com", "yahoo.co.jp", "mail.yahoo.com"]) {
+        Some("Yahoo: create an app password (login.yahoo.com/account/security → Generate app password) and use it instead of the account password")
+    } else {
+        None
     }
 }
 
