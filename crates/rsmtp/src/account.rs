@@ -89,6 +89,32 @@ pub fn choose(
     Ok(Chosen { account, selection })
 }
 
+/// Which files were read or skipped and how the account was chosen, in msmtp's
+/// words (`--pretend` and the start of `-d`).
+pub fn describe_choice(config: Option<&Config>, chosen: &Chosen) -> String {
+    let mut text = String::new();
+    if let Some(config) = config {
+        for (file, reason) in &config.files_ignored {
+            let reason = crate::ui::strip_os_error(reason.clone());
+            text.push_str(&format!(
+                "ignoring configuration file {}: {reason}\n",
+                file.display()
+            ));
+        }
+        for file in &config.files_read {
+            text.push_str(&format!("loaded configuration file {}\n", file.display()));
+        }
+    }
+    match &chosen.selection {
+        Some(Selection::Default) => text.push_str("falling back to default account\n"),
+        Some(Selection::ByEnvelopeFrom) => {
+            text.push_str("account chosen by envelope-from address\n")
+        }
+        _ => {}
+    }
+    text
+}
+
 /// Where this account's log lines go.
 pub fn log_target(account: &Account) -> LogTarget {
     LogTarget {

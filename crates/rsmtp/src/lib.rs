@@ -201,25 +201,8 @@ fn version() -> String {
 /// `-P/--pretend`: which files, which account, every setting (password as `*`).
 fn pretend(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
     let config = account::load_config(inv)?;
-    if let Some(config) = &config {
-        for (file, reason) in &config.files_ignored {
-            ui.print(&format!(
-                "ignoring configuration file {}: {reason}\n",
-                file.display()
-            ));
-        }
-        for file in &config.files_read {
-            ui.print(&format!("loaded configuration file {}\n", file.display()));
-        }
-    }
     let chosen = account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)?;
-    match &chosen.selection {
-        Some(rsmtp_config::Selection::Default) => ui.print("falling back to default account\n"),
-        Some(rsmtp_config::Selection::ByEnvelopeFrom) => {
-            ui.print("account chosen by envelope-from address\n")
-        }
-        _ => {}
-    }
+    ui.print(&account::describe_choice(config.as_ref(), &chosen));
     ui.print(&chosen.account.describe_for_pretend());
     for warning in chosen.account.warnings() {
         ui.print(&format!("warning: {warning}\n"));

@@ -73,6 +73,11 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Pr
     };
     let from_arg = inv.envelope_from.as_deref().or(header_sender.as_deref());
     let chosen = account::choose(inv, config.as_ref(), from_arg, true)?;
+    if ui.debug {
+        // msmtp's -d starts with where the settings came from.
+        ui.print(&account::describe_choice(config.as_ref(), &chosen));
+        ui.print(&format!("using {}\n", chosen.describe()));
+    }
     let mut recipients = Vec::new();
     match envelope_and_message(inv, &chosen, incoming, &mut recipients) {
         Ok((envelope, message)) => Ok(Prepared {
