@@ -71,16 +71,21 @@ mod id;
 mod listing;
 mod lock;
 mod notice;
+mod overrides;
 mod store;
+mod trust;
 
 pub use entry::{retry_delay, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};
 pub use error::QueueError;
 pub use flush::{
-    Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, DEFAULT_EXPIRE_AFTER,
+    Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, RefusedEntry, Refusal,
+    DEFAULT_EXPIRE_AFTER,
 };
 pub use id::EntryId;
 pub use listing::{EntrySummary, Mailq};
 pub use notice::{failure_notice, notice_recipient};
+pub use overrides::{check_override, RefusedSetting};
 #[doc(hidden)]
 pub use store::Step;
 pub use store::{Queue, STALE_TMP_AGE};
+pub use trust::Distrust;
