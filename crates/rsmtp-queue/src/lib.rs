@@ -78,7 +78,7 @@ mod trust;
 pub use entry::{retry_delay, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};
 pub use error::QueueError;
 pub use flush::{
-    Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, RefusedEntry, Refusal,
+    Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, Refusal, RefusedEntry,
     DEFAULT_EXPIRE_AFTER,
 };
 pub use id::EntryId;

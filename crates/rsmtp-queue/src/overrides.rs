@@ -109,7 +109,9 @@ pub fn check_override(command: &str, value: &str) -> Result<(), RefusedSetting> 
         };
     }
     match command {
-        "eval" | "passwordeval" => refuse("runs a command and is never taken from a queued message"),
+        "eval" | "passwordeval" => {
+            refuse("runs a command and is never taken from a queued message")
+        }
         "password" => refuse("is a secret and is never stored in a queued message"),
         "logfile" | "aliases" | "tls_key_file" | "tls_cert_file" | "socket" => {
             refuse("names a file and is never taken from a queued message")

@@ -95,7 +95,8 @@ impl Distrust {
                  rm {p} && mkdir -m 700 {p}"
             ),
             Distrust::WrongType { .. } => {
-                format!("remove it or choose another queue_dir, then rsmtp creates it (mode 700)")
+                "remove it or choose another queue_dir, then rsmtp creates it (mode 700)"
+                    .to_string()
             }
             Distrust::Owner { .. } => format!(
                 "check what it holds, then: chown {} {p} && chmod 700 {p}",
@@ -163,7 +164,7 @@ fn judge(stat: &rustix::fs::Stat, expected: FileType) -> Result<(), Distrust> {
             user_name: rsmtp_config::user_name_of(user),
         });
     }
-    let mode = stat.st_mode as u32;
+    let mode = stat.st_mode;
     if mode & 0o022 != 0 {
         return Err(Distrust::Writable { mode });
     }
@@ -332,7 +333,9 @@ mod tests {
         let text = d.to_string();
         assert!(text.contains("uid 65534"), "{text}");
         assert!(text.contains("not by you (root (uid 0))"), "{text}");
-        assert!(d.fix(&dir).contains(&format!("chown root {}", dir.display())));
+        assert!(d
+            .fix(&dir)
+            .contains(&format!("chown root {}", dir.display())));
         let file = tmp.path().join("rc");
         fs::write(&file, "x").expect("write");
         std::os::unix::fs::chown(&file, Some(65534), None).expect("chown");

@@ -79,11 +79,7 @@ fn open_refuses_writable_or_linked_queue_directories() {
     let queue_sub = root.join("queue");
     fs::rename(&queue_sub, tmp.path().join("elsewhere")).unwrap();
     std::os::unix::fs::symlink(tmp.path().join("elsewhere"), &queue_sub).unwrap();
-    assert_untrusted_dir(
-        Queue::open(&root).unwrap_err(),
-        &queue_sub,
-        "symbolic link",
-    );
+    assert_untrusted_dir(Queue::open(&root).unwrap_err(), &queue_sub, "symbolic link");
 }
 
 #[test]
@@ -227,7 +223,7 @@ fn an_entry_owned_by_another_user_is_refused_and_never_adopted() {
     // Moved as it was: its envelope was not rewritten (a rewritten one would be
     // root's and trusted), and putting it back is refused.
     let failed = tmp.path().join("failed").join(id.as_str());
-    let owner = rustix::fs::stat(&failed.join("envelope")).unwrap().st_uid;
+    let owner = rustix::fs::stat(failed.join("envelope")).unwrap().st_uid;
     assert_eq!(owner, 65534);
     let err = queue.retry_now(&id).unwrap_err();
     assert_eq!(err.exit_code(), 78, "{err}");
