@@ -484,6 +484,28 @@ fn plant(queue: &Path, n: u32, config: &Path, overrides: &[String]) -> String {
     id
 }
 
+/// A test server, a `queue fallback` config for it, and a private, empty queue tree.
+fn trust_setup() -> (Dir, TestServer, PathBuf, PathBuf) {
+    let dir = Dir::new();
+    let server = TestServer::start(ServerOptions::new());
+    let queue = dir.join("queue");
+    private_queue(&queue);
+    let config = queue_config(&dir, server.port(), "fallback", "");
+    (dir, server, queue, config)
+}
+
+/// Gives `paths` to nobody (uid 65534); the caller is root.
+fn give_to_nobody(paths: &[PathBuf]) {
+    for path in paths {
+        std::os::unix::fs::chown(path, Some(65534), Some(65534)).unwrap();
+    }
+}
+
+/// `rsmtp -C config -q`.
+fn flush_queue(dir: &Dir, config: &Path) -> Run {
+    dir.rsmtp().args(["-C"]).arg(config).arg("-q").run()
+}
+
 fn failed_ids(queue: &Path) -> Vec<String> {
     let mut ids: Vec<String> = std::fs::read_dir(queue.join("failed"))
         .map(|d| {
@@ -498,10 +520,7 @@ fn failed_ids(queue: &Path) -> Vec<String> {
 
 #[test]
 fn a_queue_dir_others_can_write_is_refused_with_the_chmod_hint() {
-    let dir = Dir::new();
-    let server = TestServer::start(ServerOptions::new());
-    let queue = dir.join("queue");
-    private_queue(&queue);
+    let (dir, server, queue, _) = trust_setup();
     mkdir_mode(&queue, 0o777);
     let config = queue_config(&dir, server.port(), "always", "");
 
@@ -511,14 +530,14 @@ fn a_queue_dir_others_can_write_is_refused_with_the_chmod_hint() {
     assert!(run.stderr().contains(&hint), "{}", run.stderr());
     assert!(queued_messages(&queue).is_empty(), "nothing queued in it");
 
-    let flush = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
+    let flush = flush_queue(&dir, &config);
     flush.assert_code(78);
     assert!(flush.stderr().contains(&hint), "{}", flush.stderr());
 
     // A group-writable subdirectory is refused the same way.
     mkdir_mode(&queue, 0o700);
     mkdir_mode(&queue.join("tmp"), 0o770);
-    let flush = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
+    let flush = flush_queue(&dir, &config);
     flush.assert_code(78);
     let hint = format!("chmod 700 {}", queue.join("tmp").display());
     assert!(flush.stderr().contains(&hint), "{}", flush.stderr());
@@ -530,15 +549,9 @@ fn a_queue_dir_owned_by_another_user_is_refused_naming_the_owner() {
     if !running_as_root("a queue directory owned by another user") {
         return;
     }
-    let dir = Dir::new();
-    let server = TestServer::start(ServerOptions::new());
-    let queue = dir.join("queue");
-    private_queue(&queue);
-    let config = queue_config(&dir, server.port(), "fallback", "");
+    let (dir, server, queue, config) = trust_setup();
     let id = plant(&queue, 1, &config, &[]);
-    for path in [queue.clone(), queue.join("queue")] {
-        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
-    }
+    give_to_nobody(&[queue.clone(), queue.join("queue")]);
     let flush = dir
         .rsmtp()
         .args(["-C"])
@@ -561,15 +574,12 @@ fn a_queue_dir_owned_by_another_user_is_refused_naming_the_owner() {
 
 #[test]
 fn a_linked_queue_dir_or_subdir_is_refused() {
-    let dir = Dir::new();
-    let server = TestServer::start(ServerOptions::new());
+    let (dir, server, queue, config) = trust_setup();
     let real = dir.join("real-queue");
-    private_queue(&real);
-    let config = queue_config(&dir, server.port(), "fallback", "");
+    std::fs::rename(&queue, &real).unwrap();
     plant(&real, 1, &config, &[]);
-    let queue = dir.join("queue");
     std::os::unix::fs::symlink(&real, &queue).unwrap();
-    let flush = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
+    let flush = flush_queue(&dir, &config);
     flush.assert_code(78);
     assert!(
         flush.stderr().contains("symbolic link"),
@@ -581,7 +591,7 @@ fn a_linked_queue_dir_or_subdir_is_refused() {
     private_queue(&queue);
     std::fs::remove_dir(queue.join("queue")).unwrap();
     std::os::unix::fs::symlink(real.join("queue"), queue.join("queue")).unwrap();
-    let flush = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
+    let flush = flush_queue(&dir, &config);
     flush.assert_code(78);
     let stderr = flush.stderr();
     assert!(stderr.contains("symbolic link"), "{stderr}");
@@ -594,11 +604,7 @@ fn a_linked_queue_dir_or_subdir_is_refused() {
 
 #[test]
 fn planted_entries_with_dangerous_settings_go_to_failed_and_are_never_delivered() {
-    let dir = Dir::new();
-    let server = TestServer::start(ServerOptions::new());
-    let queue = dir.join("queue");
-    private_queue(&queue);
-    let config = queue_config(&dir, server.port(), "fallback", "");
+    let (dir, server, queue, config) = trust_setup();
     let marker = dir.join("passwordeval-ran");
     let planted_log = dir.join("planted.log");
     let cases = [
@@ -622,7 +628,7 @@ fn planted_entries_with_dangerous_settings_go_to_failed_and_are_never_delivered(
         planted.push((plant(&queue, n as u32, &config, overrides), *setting));
     }
 
-    let flush = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
+    let flush = flush_queue(&dir, &config);
     flush.assert_code(78);
     let stderr = flush.stderr();
     for (id, setting) in &planted {
@@ -670,17 +676,11 @@ fn an_entry_owned_by_another_user_is_not_delivered() {
     if !running_as_root("an entry owned by another user") {
         return;
     }
-    let dir = Dir::new();
-    let server = TestServer::start(ServerOptions::new());
-    let queue = dir.join("queue");
-    private_queue(&queue);
-    let config = queue_config(&dir, server.port(), "fallback", "");
+    let (dir, server, queue, config) = trust_setup();
     let id = plant(&queue, 1, &config, &[]);
     let entry = queue.join("queue").join(&id);
-    for path in [entry.join("envelope"), entry.join("message"), entry.clone()] {
-        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
-    }
-    let flush = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
+    give_to_nobody(&[entry.join("envelope"), entry.join("message"), entry.clone()]);
+    let flush = flush_queue(&dir, &config);
     flush.assert_code(78);
     assert!(flush.stderr().contains(&id), "{}", flush.stderr());
     assert!(flush.stderr().contains("uid 65534"), "{}", flush.stderr());
@@ -694,15 +694,11 @@ fn an_entry_naming_a_config_file_of_another_user_is_not_delivered() {
     if !running_as_root("a -C file owned by another user") {
         return;
     }
-    let dir = Dir::new();
-    let server = TestServer::start(ServerOptions::new());
-    let queue = dir.join("queue");
-    private_queue(&queue);
-    let config = queue_config(&dir, server.port(), "fallback", "");
+    let (dir, server, queue, config) = trust_setup();
     let foreign = dir.write("foreign-msmtprc", dir.read("msmtprc"));
-    std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+    give_to_nobody(&[foreign.clone()]);
     let id = plant(&queue, 1, &foreign, &[]);
-    let flush = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
+    let flush = flush_queue(&dir, &config);
     flush.assert_code(78);
     let stderr = flush.stderr();
     assert!(stderr.contains(&id), "{stderr}");
