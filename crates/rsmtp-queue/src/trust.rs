@@ -118,12 +118,15 @@ impl fmt::Display for Distrust {
                 owner_name,
                 user,
                 user_name,
-            } => write!(
-                f,
-                "is owned by {}, not by you ({}) or root",
-                describe_user(*owner, owner_name.as_deref()),
-                describe_user(*user, user_name.as_deref())
-            ),
+            } => {
+                let owner = describe_user(*owner, owner_name.as_deref());
+                if *user == 0 {
+                    write!(f, "is owned by {owner}, not by you (root)")
+                } else {
+                    let you = describe_user(*user, user_name.as_deref());
+                    write!(f, "is owned by {owner}, not by you ({you}) or root")
+                }
+            }
             Distrust::Writable { mode } => write!(
                 f,
                 "can be written by group or others (mode {:04o})",
@@ -332,7 +335,7 @@ mod tests {
         let d = distrust(check_dir(&dir));
         let text = d.to_string();
         assert!(text.contains("uid 65534"), "{text}");
-        assert!(text.contains("not by you (root (uid 0))"), "{text}");
+        assert!(text.ends_with("not by you (root)"), "{text}");
         assert!(d
             .fix(&dir)
             .contains(&format!("chown root {}", dir.display())));
