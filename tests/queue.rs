@@ -696,7 +696,7 @@ fn an_entry_naming_a_config_file_of_another_user_is_not_delivered() {
     }
     let (dir, server, queue, config) = trust_setup();
     let foreign = dir.write("foreign-msmtprc", dir.read("msmtprc"));
-    give_to_nobody(&[foreign.clone()]);
+    give_to_nobody(std::slice::from_ref(&foreign));
     let id = plant(&queue, 1, &foreign, &[]);
     let flush = flush_queue(&dir, &config);
     flush.assert_code(78);
