@@ -427,3 +427,328 @@ fn command_line_settings_are_kept_with_the_queued_message() {
     assert_eq!(got[0].mail_from, "cli@example.org");
     assert!(queued_ids(&queue).is_empty());
 }
+
+// --- Trust: a queue someone else could write is never acted on (issue 10) ---
+
+/// Creates `path` with `mode` whatever the umask.
+fn mkdir_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A queue directory tree as rsmtp makes it (0700), without any entry.
+fn private_queue(queue: &Path) {
+    for sub in ["", "tmp", "queue", "failed"] {
+        mkdir_mode(&queue.join(sub), 0o700);
+    }
+}
+
+/// Root, or (outside CI) `false` with a note: giving a file away needs root, and
+/// under CI=true the tests run as root, so there the case is never skipped.
+fn running_as_root(what: &str) -> bool {
+    if rustix::process::geteuid().is_root() {
+        return true;
+    }
+    assert!(!in_ci(), "CI=true but not root: cannot test {what}");
+    eprintln!("skipping {what}: needs root");
+    false
+}
+
+/// Writes an entry by hand, as someone who can write the queue would: account
+/// `default` of `config`, the given `override: command=value` lines. Returns its id.
+fn plant(queue: &Path, n: u32, config: &Path, overrides: &[String]) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let id = format!("{now:010}-{n:06}-4242-0a1b2c3d");
+    let entry = queue.join("queue").join(&id);
+    mkdir_mode(&entry, 0o700);
+    let mut envelope = format!(
+        "rsmtp-queue-envelope 1\naccount: default\nconfig-file: {}\n\
+         envelope-from: planter@example.org\nrecipient: loot@example.net\n\
+         submitted: {now}.000000000\nattempts: 0\nnext-attempt: {now}.000000000\n",
+        config.display()
+    );
+    for o in overrides {
+        envelope.push_str(&format!("override: {o}\n"));
+    }
+    envelope.push_str("end\n");
+    for (name, text) in [("envelope", envelope.as_str()), ("message", MESSAGE)] {
+        let path = entry.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    id
+}
+
+/// A test server, a `queue fallback` config for it, and a private, empty queue tree.
+fn trust_setup() -> (Dir, TestServer, PathBuf, PathBuf) {
+    let dir = Dir::new();
+    let server = TestServer::start(ServerOptions::new());
+    let queue = dir.join("queue");
+    private_queue(&queue);
+    let config = queue_config(&dir, server.port(), "fallback", "");
+    (dir, server, queue, config)
+}
+
+/// Gives `paths` to nobody (uid 65534); the caller is root.
+fn give_to_nobody(paths: &[PathBuf]) {
+    for path in paths {
+        std::os::unix::fs::chown(path, Some(65534), Some(65534)).unwrap();
+    }
+}
+
+/// `rsmtp -C config -q`.
+fn flush_queue(dir: &Dir, config: &Path) -> Run {
+    dir.rsmtp().args(["-C"]).arg(config).arg("-q").run()
+}
+
+fn failed_ids(queue: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(queue.join("failed"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_queue_dir_others_can_write_is_refused_with_the_chmod_hint() {
+    let (dir, server, queue, _) = trust_setup();
+    mkdir_mode(&queue, 0o777);
+    let config = queue_config(&dir, server.port(), "always", "");
+
+    let run = submit(&dir, &config);
+    run.assert_code(78);
+    let hint = format!("chmod 700 {}", queue.display());
+    assert!(run.stderr().contains(&hint), "{}", run.stderr());
+    assert!(queued_messages(&queue).is_empty(), "nothing queued in it");
+
+    let flush = flush_queue(&dir, &config);
+    flush.assert_code(78);
+    assert!(flush.stderr().contains(&hint), "{}", flush.stderr());
+
+    // A group-writable subdirectory is refused the same way.
+    mkdir_mode(&queue, 0o700);
+    mkdir_mode(&queue.join("tmp"), 0o770);
+    let flush = flush_queue(&dir, &config);
+    flush.assert_code(78);
+    let hint = format!("chmod 700 {}", queue.join("tmp").display());
+    assert!(flush.stderr().contains(&hint), "{}", flush.stderr());
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn a_queue_dir_owned_by_another_user_is_refused_naming_the_owner() {
+    if !running_as_root("a queue directory owned by another user") {
+        return;
+    }
+    let (dir, server, queue, config) = trust_setup();
+    let id = plant(&queue, 1, &config, &[]);
+    give_to_nobody(&[queue.clone(), queue.join("queue")]);
+    let flush = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg(format!("--queue-retry={id}"))
+        .run();
+    flush.assert_code(78);
+    let stderr = flush.stderr();
+    assert!(stderr.contains(&queue.display().to_string()), "{stderr}");
+    assert!(stderr.contains("uid 65534"), "{stderr}");
+    if let Some(name) = rsmtp_config::user_name_of(65534) {
+        assert!(stderr.contains(&format!("owned by {name}")), "{stderr}");
+    }
+    assert!(
+        stderr.contains(&format!("chown root {}", queue.display())),
+        "{stderr}"
+    );
+    assert!(server.messages().is_empty(), "nothing delivered");
+}
+
+#[test]
+fn a_linked_queue_dir_or_subdir_is_refused() {
+    let (dir, server, queue, config) = trust_setup();
+    let real = dir.join("real-queue");
+    std::fs::rename(&queue, &real).unwrap();
+    plant(&real, 1, &config, &[]);
+    std::os::unix::fs::symlink(&real, &queue).unwrap();
+    let flush = flush_queue(&dir, &config);
+    flush.assert_code(78);
+    assert!(
+        flush.stderr().contains("symbolic link"),
+        "{}",
+        flush.stderr()
+    );
+
+    std::fs::remove_file(&queue).unwrap();
+    private_queue(&queue);
+    std::fs::remove_dir(queue.join("queue")).unwrap();
+    std::os::unix::fs::symlink(real.join("queue"), queue.join("queue")).unwrap();
+    let flush = flush_queue(&dir, &config);
+    flush.assert_code(78);
+    let stderr = flush.stderr();
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert!(
+        stderr.contains(&queue.join("queue").display().to_string()),
+        "{stderr}"
+    );
+    assert!(server.messages().is_empty(), "nothing delivered");
+}
+
+#[test]
+fn planted_entries_with_dangerous_settings_go_to_failed_and_are_never_delivered() {
+    let (dir, server, queue, config) = trust_setup();
+    let marker = dir.join("passwordeval-ran");
+    let planted_log = dir.join("planted.log");
+    let cases = [
+        (
+            "passwordeval",
+            vec![
+                "auth=on".to_string(),
+                "user=planter".to_string(),
+                format!("passwordeval=touch {}; echo pw", marker.display()),
+            ],
+        ),
+        (
+            "logfile",
+            vec![format!("logfile={}", planted_log.display())],
+        ),
+        ("tls", vec!["tls=off".to_string()]),
+        ("tls_certcheck", vec!["tls_certcheck=off".to_string()]),
+    ];
+    let mut planted = Vec::new();
+    for (n, (setting, overrides)) in cases.iter().enumerate() {
+        planted.push((plant(&queue, n as u32, &config, overrides), *setting));
+    }
+
+    let flush = flush_queue(&dir, &config);
+    flush.assert_code(78);
+    let stderr = flush.stderr();
+    for (id, setting) in &planted {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(id.as_str()))
+            .unwrap_or_else(|| panic!("no line names {id}: {stderr}"));
+        assert!(line.contains(&format!("setting {setting} ")), "{line}");
+        assert!(line.contains("not delivered"), "{line}");
+    }
+    assert!(
+        !stderr.contains("echo pw"),
+        "a setting's value is never shown"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(server.messages().is_empty(), "nothing delivered");
+    assert!(!marker.exists(), "passwordeval was run");
+    assert!(!planted_log.exists(), "the planted logfile was written");
+    assert!(queued_ids(&queue).is_empty());
+    let mut ids: Vec<String> = planted.iter().map(|(id, _)| id.clone()).collect();
+    ids.sort();
+    assert_eq!(failed_ids(&queue), ids, "all moved to failed/");
+    // The account's own log says why.
+    let refused_lines = log_lines(&dir)
+        .into_iter()
+        .filter(|l| l.contains("refused") && l.ends_with("exitcode=EX_CONFIG"))
+        .count();
+    assert_eq!(refused_lines, planted.len(), "{:?}", log_lines(&dir));
+
+    // Asking for one by id does not make it deliverable.
+    let (id, _) = &planted[0];
+    let retry = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg(format!("--queue-retry={id}"))
+        .run();
+    assert_ne!(retry.code(), 0, "{}", retry.stderr());
+    assert!(!marker.exists());
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn an_entry_owned_by_another_user_is_not_delivered() {
+    if !running_as_root("an entry owned by another user") {
+        return;
+    }
+    let (dir, server, queue, config) = trust_setup();
+    let id = plant(&queue, 1, &config, &[]);
+    let entry = queue.join("queue").join(&id);
+    give_to_nobody(&[entry.join("envelope"), entry.join("message"), entry.clone()]);
+    let flush = flush_queue(&dir, &config);
+    flush.assert_code(78);
+    assert!(flush.stderr().contains(&id), "{}", flush.stderr());
+    assert!(flush.stderr().contains("uid 65534"), "{}", flush.stderr());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(server.messages().is_empty(), "nothing delivered");
+    assert_eq!(failed_ids(&queue), vec![id]);
+}
+
+#[test]
+fn an_entry_naming_a_config_file_of_another_user_is_not_delivered() {
+    if !running_as_root("a -C file owned by another user") {
+        return;
+    }
+    let (dir, server, queue, config) = trust_setup();
+    let foreign = dir.write("foreign-msmtprc", dir.read("msmtprc"));
+    give_to_nobody(std::slice::from_ref(&foreign));
+    let id = plant(&queue, 1, &foreign, &[]);
+    let flush = flush_queue(&dir, &config);
+    flush.assert_code(78);
+    let stderr = flush.stderr();
+    assert!(stderr.contains(&id), "{stderr}");
+    assert!(stderr.contains("configuration file"), "{stderr}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(server.messages().is_empty(), "nothing delivered");
+}
+
+#[test]
+fn a_users_own_logfile_option_works_with_queue_always_but_is_not_stored() {
+    let dir = Dir::new();
+    // A slow greeting keeps the entry on disk long enough to look at it.
+    let server = TestServer::start(
+        ServerOptions::new().fault(Fault::Delay(Step::Greeting, Duration::from_secs(2))),
+    );
+    let config = queue_config(&dir, server.port(), "always", "");
+    let own_log = dir.join("own.log");
+    let run = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg(format!("--logfile={}", own_log.display()))
+        .arg("-t")
+        .stdin(MESSAGE)
+        .run();
+    run.assert_code(0);
+    assert!(
+        run.stderr().is_empty(),
+        "quiet without -d: {}",
+        run.stderr()
+    );
+    // The entry on disk does not carry the option …
+    let entries = queued_messages(&dir.join("queue"));
+    assert_eq!(entries.len(), 1);
+    for message in entries {
+        let envelope =
+            std::fs::read_to_string(message.with_file_name("envelope")).unwrap_or_default();
+        assert!(!envelope.contains("logfile"), "{envelope}");
+    }
+    // … but the background delivery had it on its command line.
+    assert_eq!(
+        server.wait_for_messages(1, Duration::from_secs(15)).len(),
+        1
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&own_log).is_ok_and(|l| l.contains("exitcode=EX_OK"))
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(&own_log).unwrap_or_default();
+    assert!(log.contains("exitcode=EX_OK"), "{log}");
+}

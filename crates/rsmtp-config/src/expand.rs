@@ -50,6 +50,12 @@ fn passwd_entry(uid: u32) -> Option<(String, String)> {
     })
 }
 
+/// The login name of `uid` from /etc/passwd, for messages that name a file's
+/// owner ("owned by nobody") rather than print a bare number.
+pub fn user_name_of(uid: u32) -> Option<String> {
+    passwd_entry(uid).map(|(name, _)| name)
+}
+
 /// msmtp's `get_username()`.
 pub fn user_name() -> String {
     for var in ["USER", "LOGNAME"] {
@@ -57,9 +63,7 @@ pub fn user_name() -> String {
             return v;
         }
     }
-    passwd_entry(rustix::process::getuid().as_raw())
-        .map(|(name, _)| name)
-        .unwrap_or_else(|| "unknown".to_string())
+    user_name_of(rustix::process::getuid().as_raw()).unwrap_or_else(|| "unknown".to_string())
 }
 
 /// msmtp's `get_hostname()`.

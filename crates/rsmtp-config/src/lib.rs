@@ -120,7 +120,7 @@ mod value;
 pub use account::{canonical_command, Account, COMMANDS};
 pub use error::{ConfigError, InsecureReason, Origin, Source, EX_CONFIG, EX_IOERR};
 pub use expand::{
-    canonical_host_name, expand_tilde, home_dir, host_name, user_name, ExpandContext,
+    canonical_host_name, expand_tilde, home_dir, host_name, user_name, user_name_of, ExpandContext,
 };
 pub use load::{Config, LoadOptions, Selection, DEFAULT_SYSTEM_FILE, SYSCONFIG_ENV};
 pub use netrc::NetrcEntry;

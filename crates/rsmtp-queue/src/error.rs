@@ -4,7 +4,9 @@
 //! `exit_code` maps each variant to the sysexits code the binaries exit with.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::trust::Distrust;
 
 /// What went wrong in the queue.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,24 @@ pub enum QueueError {
         /// The id asked for.
         id: String,
     },
+    /// The queue directory (or one of its subdirectories) could have been written
+    /// by another user, so nothing in it can be trusted (EX_CONFIG).
+    #[error("{}", untrusted_dir_message(path, problem))]
+    UntrustedDir {
+        /// The directory refused.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: Distrust,
+    },
+    /// A file of a queue entry is not the running user's (or is a link, or is
+    /// writable by others): the entry is not acted on (EX_CONFIG).
+    #[error("{path} {problem}; another user may have written it")]
+    UntrustedEntry {
+        /// The entry's directory or file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: Distrust,
+    },
     /// The entry is locked by a process delivering it right now.
     #[error("queue entry {id} is being delivered by another process")]
     Busy {
@@ -73,8 +93,9 @@ impl QueueError {
     /// The sysexits code for this error: 73 (EX_CANTCREAT) when nothing could be
     /// created, 74 (EX_IOERR) for I/O on existing files and damaged entries,
     /// 75 (EX_TEMPFAIL) when an entry is locked by another process, 65 (EX_DATAERR)
-    /// for an envelope that cannot be stored, 66 (EX_NOINPUT) for an unknown id and
-    /// 64 (EX_USAGE) for a malformed id.
+    /// for an envelope that cannot be stored, 66 (EX_NOINPUT) for an unknown id,
+    /// 64 (EX_USAGE) for a malformed id, 78 (EX_CONFIG) for a queue directory or
+    /// entry another user could have written.
     pub fn exit_code(&self) -> i32 {
         match self {
             QueueError::Create { .. } => 73,
@@ -83,6 +104,7 @@ impl QueueError {
             QueueError::InvalidMeta { .. } => 65,
             QueueError::NoSuchEntry { .. } => 66,
             QueueError::InvalidId { .. } => 64,
+            QueueError::UntrustedDir { .. } | QueueError::UntrustedEntry { .. } => 78,
         }
     }
 
@@ -100,4 +122,13 @@ impl QueueError {
             source,
         }
     }
+}
+
+fn untrusted_dir_message(path: &Path, problem: &Distrust) -> String {
+    format!(
+        "refusing queue directory {}: it {problem}, so another user could plant \
+         messages in it; fix with: {}",
+        path.display(),
+        problem.fix(path)
+    )
 }

@@ -7,13 +7,15 @@
 //! does): a message whose relay comes back after six days is delivered, not
 //! bounced.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::fmt;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::lock::{EntryLockResult, FlushLock};
 use crate::store::{Area, Step, LOCK, MESSAGE};
-use crate::{EntryId, EntryMeta, Queue, QueueError, BACKOFF_MAX};
+use crate::trust::{self, CheckError, Distrust};
+use crate::{check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_MAX};
 
 /// Messages are given up after this long in the queue by default (like sendmail's
 /// and Postfix's 5 days).
@@ -75,6 +77,52 @@ impl FailedEntry {
     }
 }
 
+/// Why an entry was moved to `failed/` without a delivery attempt (see `trust`
+/// and `overrides`). No failure notice is due: the entry's envelope is not
+/// trusted to say whom to notify, or through which account.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Its directory or one of its files is not the running user's, is a
+    /// symbolic link, or is writable by others ([`QueueError::UntrustedEntry`]).
+    Untrusted(QueueError),
+    /// The `-C` file it names is not the running user's (or root's), is writable
+    /// by others, or is not an absolute path.
+    ConfigFile {
+        /// The file named in the envelope.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: Distrust,
+    },
+    /// It carries a command-line setting a queued message may not carry.
+    Setting(RefusedSetting),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Untrusted(e) => write!(f, "{e}"),
+            Refusal::ConfigFile { path, problem } => {
+                write!(f, "its configuration file {} {problem}", path.display())
+            }
+            Refusal::Setting(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// An entry refused by a flush and moved to `failed/`, never delivered.
+#[derive(Debug)]
+pub struct RefusedEntry {
+    /// The entry's id.
+    pub id: EntryId,
+    /// Its envelope when the envelope file itself is trusted (a refused setting
+    /// or `-C` file); `None` when the entry's files are not ours.
+    pub meta: Option<EntryMeta>,
+    /// Why it was refused.
+    pub reason: Refusal,
+    /// The entry's directory under `failed/`.
+    pub path: PathBuf,
+}
+
 /// An entry that failed temporarily and stays queued.
 #[derive(Debug, Clone)]
 pub struct Deferred {
@@ -101,6 +149,9 @@ pub struct FlushReport {
     pub failed: Vec<FailedEntry>,
     /// Queued longer than `expire_after` and failed again, moved to `failed/`.
     pub expired: Vec<FailedEntry>,
+    /// Not trusted (another user's files, or a forbidden setting), moved to
+    /// `failed/` without an attempt and without a failure notice.
+    pub refused: Vec<RefusedEntry>,
     /// Not due yet (backoff), not attempted.
     pub not_due: Vec<EntryId>,
     /// Locked by another flusher at that moment, skipped.
@@ -117,6 +168,7 @@ impl FlushReport {
             && self.errors.is_empty()
             && self.failed.is_empty()
             && self.expired.is_empty()
+            && self.refused.is_empty()
     }
 }
 
@@ -126,6 +178,7 @@ enum Outcome {
     Deferred(Deferred),
     Failed(FailedEntry),
     Expired(FailedEntry),
+    Refused(RefusedEntry),
     NotDue,
     Busy,
     Gone,
@@ -166,6 +219,7 @@ impl Queue {
                 Ok(Outcome::Deferred(d)) => report.deferred.push(d),
                 Ok(Outcome::Failed(f)) => report.failed.push(f),
                 Ok(Outcome::Expired(f)) => report.expired.push(f),
+                Ok(Outcome::Refused(r)) => report.refused.push(r),
                 Ok(Outcome::NotDue) => report.not_due.push(id),
                 Ok(Outcome::Busy) => report.busy.push(id),
                 Ok(Outcome::Gone) => {}
@@ -181,14 +235,41 @@ impl Queue {
         opts: &FlushOptions,
         deliver: &mut dyn FnMut(&EntryMeta, &mut dyn Read) -> DeliveryResult,
     ) -> Result<Outcome, QueueError> {
-        let mut lock = match self.lock_entry(Area::Queued, id)? {
-            EntryLockResult::Locked(lock) => lock,
-            EntryLockResult::Busy => return Ok(Outcome::Busy),
-            EntryLockResult::Gone => return Ok(Outcome::Gone),
-        };
         let dir = self.entry_dir(Area::Queued, id);
+        match trust::check_dir(&dir) {
+            Ok(()) => {}
+            Err(CheckError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Outcome::Gone)
+            }
+            Err(e) => return self.refuse(id, None, Refusal::Untrusted(e.for_entry(&dir))),
+        }
+        let mut lock = match self.lock_entry(Area::Queued, id) {
+            Ok(EntryLockResult::Locked(lock)) => lock,
+            Ok(EntryLockResult::Busy) => return Ok(Outcome::Busy),
+            Ok(EntryLockResult::Gone) => return Ok(Outcome::Gone),
+            Err(e @ QueueError::UntrustedEntry { .. }) => {
+                return self.refuse(id, None, Refusal::Untrusted(e))
+            }
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = trust::check_open_file(&lock.message) {
+            let e = e.for_entry(&lock.message_path);
+            return self.refuse(id, None, Refusal::Untrusted(e));
+        }
         // Read under the lock: another flusher may have just rewritten it.
-        let mut meta = self.read_meta(&dir)?;
+        let mut meta = match self.read_meta(&dir) {
+            Err(e @ QueueError::UntrustedEntry { .. }) => {
+                return self.refuse(id, None, Refusal::Untrusted(e))
+            }
+            read => read?,
+        };
+        if let Some(reason) = refusal(&meta) {
+            // The envelope is ours: keep the reason in it for `mailq`. Its settings
+            // stay as they are, so a retry is refused again.
+            meta.last_error = Some(format!("refused: {reason}"));
+            self.write_meta(&dir, &meta)?;
+            return self.refuse(id, Some(meta), reason);
+        }
         let now = SystemTime::now();
         if !opts.force && !is_due(&meta, now) {
             return Ok(Outcome::NotDue);
@@ -232,6 +313,23 @@ impl Queue {
         }
     }
 
+    /// Moves a refused entry to `failed/` as it is: an envelope that is not ours
+    /// is never rewritten, since a rewritten file would be ours and trusted.
+    fn refuse(
+        &self,
+        id: &EntryId,
+        meta: Option<EntryMeta>,
+        reason: Refusal,
+    ) -> Result<Outcome, QueueError> {
+        let path = self.move_entry(id, Area::Queued, Area::Failed)?;
+        Ok(Outcome::Refused(RefusedEntry {
+            id: id.clone(),
+            meta,
+            reason,
+            path,
+        }))
+    }
+
     /// Records `reason` in the envelope, then moves the entry to `failed/`. In that
     /// order: a crash in between leaves it queued, to be retried and failed again,
     /// rather than failed without its reason.
@@ -251,6 +349,26 @@ impl Queue {
             path,
         })
     }
+}
+
+/// Why an envelope that is ours must still not be acted on: the `-C` file it
+/// names could have been written by someone else, or it carries a setting a
+/// queued message may not carry (see `overrides`). A `-C` file that cannot be
+/// examined (removed since) is not a refusal: loading the account fails
+/// temporarily, and the file may come back before the message expires.
+fn refusal(meta: &EntryMeta) -> Option<Refusal> {
+    if let Some(path) = &meta.config_file {
+        if let Err(CheckError::Distrust(problem)) = trust::check_config_file(path) {
+            return Some(Refusal::ConfigFile {
+                path: path.clone(),
+                problem,
+            });
+        }
+    }
+    meta.overrides
+        .iter()
+        .find_map(|(command, value)| check_override(command, value).err())
+        .map(Refusal::Setting)
 }
 
 /// Due when `next_attempt` has passed — or lies further ahead than any backoff

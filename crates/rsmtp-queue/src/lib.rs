@@ -51,6 +51,16 @@
 //! * Moving to `failed/` is one rename of the entry directory (then both parents are
 //!   fsynced); removal is a rename into `tmp/del-…` (fsynced) before unlinking.
 //!
+//! # Trust
+//!
+//! A flusher (often root's cron job) carries out what an entry says, so the queue
+//! is used only when nobody else could have written it: [`Queue::open`] refuses a
+//! directory tree that is a symbolic link, another user's, or group/other-writable
+//! ([`QueueError::UntrustedDir`], EX_CONFIG), and [`Queue::flush`] moves to
+//! `failed/`, undelivered, any entry whose files are not ours, whose `-C` file is
+//! not ours, or that carries a setting an entry may never carry
+//! ([`check_override`]); see [`FlushReport::refused`].
+//!
 //! # Locking and the one duplicate that remains possible
 //!
 //! A flush holds `lock` (non-blocking `flock`) so overlapping cron runs do not
@@ -71,16 +81,21 @@ mod id;
 mod listing;
 mod lock;
 mod notice;
+mod overrides;
 mod store;
+mod trust;
 
 pub use entry::{retry_delay, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};
 pub use error::QueueError;
 pub use flush::{
-    Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, DEFAULT_EXPIRE_AFTER,
+    Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, Refusal, RefusedEntry,
+    DEFAULT_EXPIRE_AFTER,
 };
 pub use id::EntryId;
 pub use listing::{EntrySummary, Mailq};
 pub use notice::{failure_notice, notice_recipient};
+pub use overrides::{check_override, RefusedSetting};
 #[doc(hidden)]
 pub use store::Step;
 pub use store::{Queue, STALE_TMP_AGE};
+pub use trust::Distrust;

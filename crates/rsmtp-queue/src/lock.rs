@@ -18,7 +18,11 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{flock, FlockOperation};
 
+use crate::trust::Distrust;
 use crate::QueueError;
+
+/// `O_NOFOLLOW`: the lock and message files are never reached through a link.
+const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
 
 /// Tries to take an exclusive lock without waiting: `Ok(false)` if someone holds it.
 pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
@@ -44,6 +48,7 @@ impl FlushLock {
             .create(true)
             .truncate(false)
             .mode(0o600)
+            .custom_flags(NOFOLLOW)
             .open(path)
             .map_err(|e| QueueError::create(path, e))?;
         let locked = try_lock(&file).map_err(|e| QueueError::io("lock", path, e))?;
@@ -81,9 +86,19 @@ impl EntryLock {
         message_path: &Path,
         opened: impl FnOnce(),
     ) -> Result<EntryLockResult, QueueError> {
-        let message = match File::open(message_path) {
+        let message = match OpenOptions::new()
+            .read(true)
+            .custom_flags(NOFOLLOW)
+            .open(message_path)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(EntryLockResult::Gone),
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Err(QueueError::UntrustedEntry {
+                    path: message_path.to_owned(),
+                    problem: Distrust::Symlink,
+                })
+            }
             Err(e) => return Err(QueueError::io("open", message_path, e)),
         };
         opened();

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::lock::{try_lock, EntryLock, EntryLockResult};
+use crate::trust;
 use crate::{EntryId, EntryMeta, QueueError};
 
 pub(crate) const TMP: &str = "tmp";
@@ -112,6 +113,11 @@ pub(crate) enum Area {
 impl Queue {
     /// Opens the queue in `dir`, creating `dir`, `tmp/`, `queue/` and `failed/` with
     /// mode 0700 if they are missing, and sweeps entries abandoned in `tmp/`.
+    ///
+    /// Fails with [`QueueError::UntrustedDir`] (EX_CONFIG) when `dir` or one of its
+    /// subdirectories is a symbolic link, is owned by another user than the one
+    /// running rsmtp (root excepted), or is writable by group or others: another
+    /// user could plant entries there (see the `trust` rule).
     pub fn open(dir: &Path) -> Result<Queue, QueueError> {
         let queue = Queue {
             root: dir.to_owned(),
@@ -125,12 +131,17 @@ impl Queue {
             .mode(0o700)
             .create(dir)
             .map_err(|e| QueueError::create(dir, e))?;
+        // Judge the directory before creating anything in it.
+        trust::check_dir(dir).map_err(|e| e.for_dir(dir))?;
         for sub in [&queue.tmp, &queue.queue, &queue.failed] {
             match DirBuilder::new().mode(0o700).create(sub) {
                 Ok(()) => sync_dir(dir)?,
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && sub.is_dir() => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(QueueError::create(sub, e)),
             }
+        }
+        for path in [dir, &queue.tmp, &queue.queue, &queue.failed] {
+            trust::check_dir(path).map_err(|e| e.for_dir(path))?;
         }
         queue.sweep_tmp();
         Ok(queue)
@@ -290,8 +301,10 @@ impl Queue {
     pub(crate) fn read_meta(&self, entry_dir: &Path) -> Result<EntryMeta, QueueError> {
         let path = entry_dir.join(ENVELOPE);
         let mut bytes = Vec::new();
-        File::open(&path)
-            .and_then(|f| f.take(MAX_ENVELOPE).read_to_end(&mut bytes))
+        trust::open_entry_file(&path)
+            .map_err(|e| e.for_entry(&path))?
+            .take(MAX_ENVELOPE)
+            .read_to_end(&mut bytes)
             .map_err(|e| QueueError::io("read", &path, e))?;
         EntryMeta::decode(&bytes).map_err(|reason| QueueError::Corrupt { path, reason })
     }
@@ -370,14 +383,18 @@ impl Queue {
     /// delivered.
     pub fn remove(&self, id: &EntryId) -> Result<(), QueueError> {
         let area = self.locate(id)?;
-        match self.lock_entry(area, id)? {
-            EntryLockResult::Locked(_lock) => self.discard(area, id),
-            EntryLockResult::Busy => Err(QueueError::Busy { id: id.to_string() }),
-            EntryLockResult::Gone if self.entry_dir(area, id).is_dir() => {
-                // A damaged entry without a message file: nothing to lock.
+        match self.lock_entry(area, id) {
+            Ok(EntryLockResult::Locked(_lock)) => self.discard(area, id),
+            Ok(EntryLockResult::Busy) => Err(QueueError::Busy { id: id.to_string() }),
+            // A damaged entry without a message file, or a planted one whose message
+            // is a link: nothing to lock, and removing it is what the admin wants.
+            Ok(EntryLockResult::Gone) | Err(QueueError::UntrustedEntry { .. })
+                if self.entry_dir(area, id).is_dir() =>
+            {
                 self.discard(area, id)
             }
-            EntryLockResult::Gone => Err(QueueError::NoSuchEntry { id: id.to_string() }),
+            Ok(EntryLockResult::Gone) => Err(QueueError::NoSuchEntry { id: id.to_string() }),
+            Err(e) => Err(e),
         }
     }
 

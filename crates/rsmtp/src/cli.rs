@@ -236,6 +236,32 @@ pub const ACCOUNT_OPTIONS: &[AccountOption] = &[
     ),
 ];
 
+/// The command line that reproduces `overrides` (as [`parse`] builds them), for a
+/// child rsmtp that must deliver with the same settings: each account command as
+/// its first long option in [`ACCOUNT_OPTIONS`], the others as their own options.
+/// `queue_dir` is left out: the caller names the queue directory itself.
+pub fn override_args(overrides: &[(String, String)]) -> Vec<String> {
+    let mut args = Vec::with_capacity(overrides.len());
+    for (command, value) in overrides {
+        let long = match command.as_str() {
+            "queue_dir" => continue,
+            "dsn_notify" => "dsn-notify",
+            "dsn_return" => "dsn-return",
+            "logfile" => "logfile",
+            "from_full_name" => {
+                args.extend(["-F".to_string(), value.clone()]);
+                continue;
+            }
+            c => match ACCOUNT_OPTIONS.iter().find(|o| o.command == c) {
+                Some(o) => o.long,
+                None => continue,
+            },
+        };
+        args.push(format!("--{long}={value}"));
+    }
+    args
+}
+
 /// The options with a short sendmail/msmtp form and the modes.
 #[derive(Debug, Parser)]
 #[command(
@@ -784,6 +810,29 @@ mod tests {
         assert!(inv.overrides.contains(&("auth".into(), "on".into())));
         assert!(inv.overrides.contains(&("tls".into(), "on".into())));
         assert_eq!(inv.recipients, vec!["x@y.z"]);
+    }
+
+    #[test]
+    fn override_args_give_a_child_the_same_settings() {
+        let inv = parse_line(
+            "rsmtp --passwordeval=pass-mail --logfile=/home/a/log --tls=off --connect-timeout=9 \
+             -N failure -R hdrs -F Cron --queue-dir=/q --port=2525 x@y.z",
+        )
+        .unwrap();
+        let mut args: Vec<OsString> = vec!["rsmtp".into(), "--deliver-queued=1".into()];
+        args.extend(
+            override_args(&inv.overrides)
+                .into_iter()
+                .map(OsString::from),
+        );
+        let child = parse(args).unwrap();
+        let without_queue_dir: Vec<_> = inv
+            .overrides
+            .iter()
+            .filter(|(c, _)| c != "queue_dir")
+            .cloned()
+            .collect();
+        assert_eq!(child.overrides, without_queue_dir);
     }
 
     #[test]

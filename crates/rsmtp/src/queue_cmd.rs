@@ -6,6 +6,20 @@
 //! or host changed since is honoured, and applies the command-line settings the
 //! submission had (`--port`, `--host`, …). Each attempt writes msmtp's log line; only
 //! a real delivery logs `exitcode=EX_OK`.
+//!
+//! Trust: an entry is a set of instructions carried out with the flusher's rights
+//! (often root's, from cron). rsmtp-queue acts only on queue directories and entries
+//! the running user (or root) owns and nobody else can write, refuses entries whose
+//! `-C` file is not ours, and never takes from an entry a setting that runs a command,
+//! names a file or weakens the server check (`passwordeval`, `logfile`, `tls off`, …;
+//! see rsmtp-queue's `overrides`). Refused entries are moved to `failed/` with a
+//! warning and, when their account can be trusted, a log line; they get no failure
+//! notice, since their envelope is not trusted to say whom to mail.
+//!
+//! `--deliver-queued` (the background delivery `queue always` starts) applies its own
+//! command line on top of the entry's settings: the submitter passes its whole command
+//! line again, so a `--passwordeval` that the entry could not keep still works for
+//! that first attempt.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -14,6 +28,7 @@ use std::process::{Command, Stdio};
 use rsmtp_config::{Account, Config, LoadOptions, ResolveOptions};
 use rsmtp_queue::{
     notice_recipient, DeliveryResult, EntryId, EntryMeta, FailedEntry, FlushOptions, Mailq, Queue,
+    Refusal, RefusedEntry,
 };
 use rsmtp_smtp::Envelope;
 
@@ -21,7 +36,8 @@ use crate::account::{self, log_target};
 use crate::cli::{Invocation, Mode};
 use crate::exit::ExitCode;
 use crate::failure::Failure;
-use crate::send::attempt;
+use crate::log::LogRecord;
+use crate::send::{attempt, log_record};
 use crate::ui::Ui;
 
 /// The queue directories this command line refers to: `--queue-dir`, else those of
@@ -149,8 +165,14 @@ fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCo
         }
         // Each entry carries its account's queue_expire; the default covers entries
         // written before it was recorded.
+        // Only the background delivery's own command line is applied on top of the
+        // entry: a plain `-q` delivers every entry with the settings it was queued with.
+        let command_line: &[(String, String)] = match inv.mode {
+            Mode::DeliverQueued(_) => &inv.overrides,
+            _ => &[],
+        };
         let report = queue.flush(options, &mut |meta, message| {
-            deliver_entry(meta, message, ui)
+            deliver_entry(meta, command_line, message, ui)
         })?;
         if report.lock_busy {
             ui.warn(&format!(
@@ -173,6 +195,10 @@ fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCo
                 code = ExitCode::Unavailable;
             }
         }
+        for refused in &report.refused {
+            report_refused(refused, ui);
+            code = ExitCode::Config;
+        }
         for (id, e) in &report.errors {
             ui.warn(&format!("{id}: {e}"));
             code = ExitCode::IoErr;
@@ -192,8 +218,12 @@ fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCo
 /// The account an entry was submitted with, read again from the configuration with
 /// the submitting command line's settings applied on top (or built from them alone
 /// for a `--host` submission).
-fn entry_account(meta: &EntryMeta) -> Result<Account, Failure> {
-    let overrides = meta.overrides.iter().map(|(c, v)| (c.as_str(), v.as_str()));
+fn entry_account(meta: &EntryMeta, command_line: &[(String, String)]) -> Result<Account, Failure> {
+    let overrides = meta
+        .overrides
+        .iter()
+        .chain(command_line)
+        .map(|(c, v)| (c.as_str(), v.as_str()));
     let command_line_only =
         meta.account.is_empty() && meta.overrides.iter().any(|(c, _)| c == "host");
     let mut account = if command_line_only {
@@ -214,8 +244,13 @@ fn entry_account(meta: &EntryMeta) -> Result<Account, Failure> {
 }
 
 /// One delivery attempt of a queued message, logged like any other.
-fn deliver_entry(meta: &EntryMeta, message: &mut dyn std::io::Read, ui: &mut Ui) -> DeliveryResult {
-    let account = match entry_account(meta) {
+fn deliver_entry(
+    meta: &EntryMeta,
+    command_line: &[(String, String)],
+    message: &mut dyn std::io::Read,
+    ui: &mut Ui,
+) -> DeliveryResult {
+    let account = match entry_account(meta, command_line) {
         Ok(a) => a,
         // The configuration may be fixed before the message expires.
         Err(f) => return DeliveryResult::TempFail(f.message),
@@ -242,6 +277,44 @@ fn deliver_entry(meta: &EntryMeta, message: &mut dyn std::io::Read, ui: &mut Ui)
     }
 }
 
+/// Say that an entry was refused: on stderr always, naming the entry and the refused
+/// setting (never its value); in the account's log when the envelope is ours and only
+/// a setting was refused, with the account read without the entry's settings (its
+/// `logfile` may be the very setting refused).
+fn report_refused(refused: &RefusedEntry, ui: &mut Ui) {
+    let text = format!(
+        "queue entry {} refused and moved to {}, not delivered: {}",
+        refused.id,
+        refused.path.display(),
+        refused.reason
+    );
+    ui.warn(&text);
+    let (Some(meta), Refusal::Setting(_)) = (&refused.meta, &refused.reason) else {
+        return;
+    };
+    if meta.account.is_empty() && meta.config_file.is_none() {
+        return; // a command-line account: no log but what the entry itself named
+    }
+    let opts = match &meta.config_file {
+        Some(file) => LoadOptions::with_user_file(file),
+        None => LoadOptions::default(),
+    };
+    let Ok(account) = Config::load(&opts).and_then(|c| c.account(Some(&meta.account))) else {
+        return;
+    };
+    let envelope = Envelope {
+        from: meta.envelope_from.clone(),
+        recipients: meta.recipients.clone(),
+        ..Envelope::default()
+    };
+    let record = LogRecord {
+        errormsg: Some(text),
+        exit: Some(ExitCode::Config),
+        ..log_record(&account, &envelope)
+    };
+    ui.warn_all(log_target(&account).write(&record));
+}
+
 /// Mail the failure notice for a message that will not be delivered, from the null
 /// sender so it can never bounce back and loop. If that fails too, the message stays
 /// in the failed area, where `rsmtp -bp` shows it: it is never silently dropped.
@@ -252,7 +325,7 @@ fn send_failure_notice(queue: &Queue, failed: &FailedEntry, ui: &mut Ui) {
     };
     let result = (|| -> Result<(), Failure> {
         let notice = queue.failure_notice(failed)?;
-        let account = entry_account(&failed.meta)?;
+        let account = entry_account(&failed.meta, &[])?;
         let settings = account::session_settings(&account)?;
         let envelope = Envelope {
             from: String::new(),
@@ -288,7 +361,8 @@ pub fn spawn_background_delivery(inv: &Invocation, account: &Account, id: &str, 
     };
     let mut cmd = Command::new(exe);
     cmd.arg(format!("--deliver-queued={id}"))
-        .arg(format!("--queue-dir={}", account.queue_dir().display()));
+        .arg(format!("--queue-dir={}", account.queue_dir().display()))
+        .args(crate::cli::override_args(&inv.overrides));
     if let Some(file) = &inv.config_file {
         cmd.arg("-C").arg(file);
     }

@@ -349,9 +349,14 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
         mode => mode,
     };
     if queue_mode == QueueMode::Always {
-        let id = enqueue(inv, &prepared, None).map_err(|f| f.with_account(context.clone()))?;
-        crate::queue_cmd::spawn_background_delivery(inv, account, &id, ui);
-        return Ok(Outcome::Queued { id });
+        let queued = enqueue(inv, &prepared, None).map_err(|f| f.with_account(context.clone()))?;
+        // The background delivery gets the whole command line, so the note matters only
+        // for a retry; stderr stays quiet (cron mails any output) unless -d asks.
+        if let Some(note) = queued.left_out_note().filter(|_| ui.debug) {
+            ui.warn(&note);
+        }
+        crate::queue_cmd::spawn_background_delivery(inv, account, &queued.id, ui);
+        return Ok(Outcome::Queued { id: queued.id });
     }
     let settings =
         account::session_settings(account).map_err(|f| f.with_account(context.clone()))?;
@@ -364,8 +369,9 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             Ok(Outcome::Delivered)
         }
         Err(e) if e.is_transient() && queue_mode == QueueMode::Fallback => {
-            let id = enqueue(inv, &prepared, Some(&e.to_string()))
+            let queued = enqueue(inv, &prepared, Some(&e.to_string()))
                 .map_err(|f| f.with_account(context.clone()))?;
+            let id = queued.id.clone();
             if let Some(msg) = record.errormsg.as_mut() {
                 msg.push_str(&format!(" (queued as {id})"));
             }
@@ -378,6 +384,9 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
                 "message queued as {id} ({}); it will be sent by `rsmtp -q`",
                 account::describe_account(account)
             ));
+            if let Some(note) = queued.left_out_note() {
+                ui.warn(&note);
+            }
             Ok(Outcome::Queued { id })
         }
         Err(e) => {
@@ -416,7 +425,7 @@ fn auth_hint(e: &SmtpError, account: &Account) -> Option<&'static str> {
 }
 
 /// Keep the prepared message in the account's queue.
-fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result<String, Failure> {
+fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result<Queued, Failure> {
     let account = &prepared.chosen.account;
     let queue = Queue::open(&account::queue_dir(account))?;
     let mut meta = EntryMeta::new(
@@ -436,17 +445,52 @@ fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result
     meta.size = prepared.envelope.size;
     meta.eight_bit = prepared.envelope.eight_bit;
     meta.expire_after = Some(account.queue_expire);
-    // The command line's account settings, so `rsmtp -q` delivers the same way.
-    meta.overrides = inv
+    // The command line's account settings, so `rsmtp -q` delivers the same way — all
+    // but those a queued message may never carry (`--passwordeval`, `--logfile`,
+    // `--tls=off`, …): the flusher refuses an entry holding one (see rsmtp-queue's
+    // `overrides`), so they are not written. The background delivery of `queue always`
+    // gets them from its command line; a later `rsmtp -q` uses the account's own.
+    let mut left_out = Vec::new();
+    meta.overrides = Vec::new();
+    let settings = inv
         .host
         .iter()
         .map(|h| ("host".to_string(), h.clone()))
-        .chain(inv.overrides.iter().cloned())
-        .collect();
+        .chain(inv.overrides.iter().cloned());
+    for (command, value) in settings {
+        match rsmtp_queue::check_override(&command, &value) {
+            Ok(()) => meta.overrides.push((command, value)),
+            Err(refused) => left_out.push(refused.command),
+        }
+    }
     if let Some(error) = error {
         meta.record_temp_failure(error, std::time::SystemTime::now());
     }
     let mut reader = prepared.message.reader()?;
     let id = queue.enqueue(&meta, &mut reader)?;
-    Ok(id.as_str().to_string())
+    Ok(Queued {
+        id: id.as_str().to_string(),
+        left_out,
+    })
+}
+
+/// A message kept in the queue, and the command-line settings its entry does not keep.
+struct Queued {
+    id: String,
+    left_out: Vec<String>,
+}
+
+impl Queued {
+    /// What the submitter should know when settings were left out of the entry.
+    fn left_out_note(&self) -> Option<String> {
+        (!self.left_out.is_empty()).then(|| {
+            format!(
+                "queued message {} does not keep --{}: a later `rsmtp -q` delivers it \
+                 with the account's own setting (a queued message never carries \
+                 commands, file names or TLS downgrades)",
+                self.id,
+                self.left_out.join(", --").replace('_', "-")
+            )
+        })
+    }
 }
