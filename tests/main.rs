@@ -5,6 +5,7 @@
 mod support;
 
 mod differential;
+mod hardening;
 mod queue;
 mod real_peers;
 mod sendmail;

@@ -43,6 +43,29 @@ pub enum Stage {
     Body,
 }
 
+impl Stage {
+    /// The reply codes that mean success at this step, where SMTP defines
+    /// exactly which: 220 greeting (RFC 5321 §4.3.1) and STARTTLS (RFC 3207
+    /// §4), 250 EHLO/HELO/MAIL/end of data, 250/251/252 RCPT (RFC 5321
+    /// §4.3.2, §3.4–3.5), 354 DATA, 235 AUTH (RFC 4954 §6; 334 continuations
+    /// are checked by the AUTH exchange itself). Any other 2xx or 3xx is not a
+    /// success but a server out of step: [`ErrorKind::Protocol`].
+    pub fn expected_codes(self) -> &'static [u16] {
+        match self {
+            Stage::Greeting | Stage::StartTls => &[220],
+            Stage::Ehlo | Stage::Helo | Stage::Mail | Stage::Body => &[250],
+            Stage::Rcpt => &[250, 251, 252],
+            Stage::Data => &[354],
+            Stage::Auth => &[235],
+        }
+    }
+
+    /// Whether `code` is a success reply at this step.
+    pub fn expects(self, code: u16) -> bool {
+        self.expected_codes().contains(&code)
+    }
+}
+
 impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -133,6 +156,38 @@ impl SmtpError {
     pub(crate) fn rejected(stage: Stage, what: impl fmt::Display, reply: Reply) -> SmtpError {
         let message = format!("{what}: {reply}");
         SmtpError::new(ErrorKind::Rejected { stage, reply }, message)
+    }
+
+    /// A reply that is neither the success code SMTP defines for `stage` nor
+    /// a 4xx/5xx refusal (`221` to MAIL FROM): the server is out of step.
+    pub(crate) fn unexpected(stage: Stage, reply: Reply) -> SmtpError {
+        let expected = stage
+            .expected_codes()
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let message = format!(
+            "protocol error: unexpected reply to {stage}: \"{reply}\" (expected {expected})"
+        );
+        SmtpError::new(ErrorKind::Protocol, message).with_reply(reply)
+    }
+
+    /// Judges the reply to `stage`: the expected success code passes, a
+    /// 4xx/5xx is a refusal described by `what`, anything else is
+    /// [`SmtpError::unexpected`].
+    pub(crate) fn check(
+        stage: Stage,
+        what: impl fmt::Display,
+        reply: Reply,
+    ) -> Result<Reply, SmtpError> {
+        if stage.expects(reply.code()) {
+            Ok(reply)
+        } else if reply.is_transient() || reply.is_permanent() {
+            Err(SmtpError::rejected(stage, what, reply))
+        } else {
+            Err(SmtpError::unexpected(stage, reply))
+        }
     }
 
     /// Attaches the server reply that caused this error.
@@ -324,6 +379,35 @@ mod tests {
         let e = SmtpError::new(mixed, "refused");
         assert_eq!(e.exit_code(), EX_DATAERR);
         assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn only_the_defined_success_code_passes() {
+        let check = |stage, code| SmtpError::check(stage, "refused", reply(code));
+        assert!(check(Stage::Mail, 250).is_ok());
+        assert!(check(Stage::Rcpt, 251).is_ok() && check(Stage::Rcpt, 252).is_ok());
+        assert!(check(Stage::Data, 354).is_ok());
+        for (stage, code) in [
+            (Stage::Mail, 221),
+            (Stage::Mail, 251),
+            (Stage::Rcpt, 220),
+            (Stage::Data, 250),
+            (Stage::Body, 354),
+            (Stage::StartTls, 250),
+            (Stage::Ehlo, 220),
+        ] {
+            let e = check(stage, code).unwrap_err();
+            assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::Protocol, 76));
+            assert!(!e.is_transient());
+            let prefix = format!("protocol error: unexpected reply to {stage}: \"{code} text\"");
+            assert!(e.to_string().starts_with(&prefix), "{e}");
+        }
+        assert!(check(Stage::Rcpt, 220)
+            .unwrap_err()
+            .to_string()
+            .ends_with("(expected 250 or 251 or 252)"));
+        let e = check(Stage::Mail, 550).unwrap_err();
+        assert_eq!(e.exit_code(), EX_DATAERR, "a refusal stays a refusal");
     }
 
     #[test]

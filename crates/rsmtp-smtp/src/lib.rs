@@ -39,7 +39,7 @@
 //! | host name does not resolve | 68 EX_NOHOST | yes | 68 |
 //! | 5xx to MAIL, RCPT, DATA; message over SIZE; bad address | 65 EX_DATAERR | no | 65 |
 //! | 5xx after the body (end of data) | 69 EX_UNAVAILABLE | no | 69 |
-//! | 5xx greeting, EHLO+HELO, STARTTLS; TLS or protocol error; port/TLS mismatch | 76 EX_PROTOCOL | no | 76 |
+//! | 5xx greeting, EHLO+HELO, STARTTLS; TLS or protocol error; port/TLS mismatch; a 2xx/3xx other than the step's success code (`221` to MAIL FROM) | 76 EX_PROTOCOL | no | 76 |
 //! | certificate rejected, STARTTLS not offered, no usable AUTH method, DSN not offered | 69 EX_UNAVAILABLE | no | 69 |
 //! | AUTH refused (any 5xx) | 77 EX_NOPERM | no | 77 |
 //! | trust/CRL/client certificate/key file unreadable | 66 EX_NOINPUT | no | 66 |

@@ -177,13 +177,7 @@ impl<'a> Session<'a> {
                 ));
             }
             let reply = self.command(&Command::starttls(), Stage::StartTls)?;
-            if reply.code() != 220 {
-                return Err(SmtpError::rejected(
-                    Stage::StartTls,
-                    "command STARTTLS failed",
-                    reply,
-                ));
-            }
+            SmtpError::check(Stage::StartTls, "command STARTTLS failed", reply)?;
             // RFC 3207 §4.2 / CVE-2011-0411: anything already buffered was
             // sent before TLS and must not be read as if it were protected.
             if self.conn()?.has_buffered() {
@@ -339,25 +333,17 @@ impl<'a> Session<'a> {
     fn ehlo(&mut self) -> Result<(), SmtpError> {
         let domain = self.settings.helo_domain.clone();
         let reply = self.command(&Command::ehlo(&domain), Stage::Ehlo)?;
-        if reply.code() == 250 {
+        if !reply.is_permanent() {
+            let reply = SmtpError::check(Stage::Ehlo, "command EHLO failed", reply)?;
             self.caps = Capabilities::from_ehlo(&reply);
             return Ok(());
         }
-        if !reply.is_permanent() {
-            return Err(SmtpError::rejected(
-                Stage::Ehlo,
-                "command EHLO failed",
-                reply,
-            ));
-        }
         let reply = self.command(&Command::helo(&domain), Stage::Helo)?;
-        if reply.code() != 250 {
-            return Err(SmtpError::rejected(
-                Stage::Helo,
-                "the server accepts neither EHLO nor HELO",
-                reply,
-            ));
-        }
+        let reply = SmtpError::check(
+            Stage::Helo,
+            "the server accepts neither EHLO nor HELO",
+            reply,
+        )?;
         self.caps = Capabilities::helo(&reply);
         Ok(())
     }
@@ -423,23 +409,23 @@ impl<'a> Session<'a> {
         if data.as_ref().is_some_and(|r| r.code() == 354) {
             self.in_data = true;
         }
-        match mail {
-            Some(r) if r.is_positive() => {}
-            Some(r) => {
-                return Err(SmtpError::rejected(
-                    Stage::Mail,
-                    format!(
-                        "envelope from address {} not accepted by the server",
-                        envelope.from
-                    ),
-                    r,
-                ))
-            }
-            None => return Err(SmtpError::new(ErrorKind::Protocol, "no reply to MAIL FROM")),
+        let Some(mail) = mail else {
+            return Err(SmtpError::new(ErrorKind::Protocol, "no reply to MAIL FROM"));
+        };
+        SmtpError::check(
+            Stage::Mail,
+            format!(
+                "envelope from address {} not accepted by the server",
+                envelope.from
+            ),
+            mail,
+        )?;
+        if let Some((_, r)) = rcpts.iter().find(|(_, r)| is_out_of_step(Stage::Rcpt, r)) {
+            return Err(SmtpError::unexpected(Stage::Rcpt, r.clone()));
         }
         let refused: Vec<(String, Reply)> = rcpts
             .iter()
-            .filter(|(_, r)| !r.is_positive())
+            .filter(|(_, r)| !Stage::Rcpt.expects(r.code()))
             .cloned()
             .collect();
         if !refused.is_empty() {
@@ -461,17 +447,10 @@ impl<'a> Session<'a> {
                 "missing reply to RCPT TO",
             ));
         }
-        match data {
-            Some(r) if r.code() == 354 => {}
-            Some(r) => {
-                return Err(SmtpError::rejected(
-                    Stage::Data,
-                    "the server does not accept mail data",
-                    r,
-                ))
-            }
-            None => return Err(SmtpError::new(ErrorKind::Protocol, "no reply to DATA")),
-        }
+        let Some(data) = data else {
+            return Err(SmtpError::new(ErrorKind::Protocol, "no reply to DATA"));
+        };
+        SmtpError::check(Stage::Data, "the server does not accept mail data", data)?;
         let final_reply = self.send_body(message)?;
         Ok(Delivered {
             recipients: rcpts,
@@ -492,8 +471,13 @@ impl<'a> Session<'a> {
         let mut replies: Vec<Reply> = Vec::with_capacity(commands.len());
         let mut start = 0;
         while start < commands.len() {
-            let failed = replies.iter().any(|r| !r.is_positive());
-            let mail_failed = replies.first().is_some_and(|r| !r.is_positive());
+            let failed = commands
+                .iter()
+                .zip(&replies)
+                .any(|((stage, _), r)| !stage.expects(r.code()));
+            let mail_failed = replies
+                .first()
+                .is_some_and(|r| !Stage::Mail.expects(r.code()));
             let next_is_data = commands.get(start).is_some_and(|(s, _)| *s == Stage::Data);
             if mail_failed || (failed && (next_is_data || pipelining)) {
                 break;
@@ -552,14 +536,7 @@ impl<'a> Session<'a> {
             Err(e) => return Err(e),
         };
         self.in_data = false;
-        if !reply.is_positive() {
-            return Err(SmtpError::rejected(
-                Stage::Body,
-                "the server did not accept the mail",
-                reply,
-            ));
-        }
-        Ok(reply)
+        SmtpError::check(Stage::Body, "the server did not accept the mail", reply)
     }
 
     /// Sends one command and reads its reply.
@@ -630,7 +607,9 @@ impl<'a> Session<'a> {
                 e.kind(),
                 ErrorKind::Timeout | ErrorKind::Io | ErrorKind::Tls | ErrorKind::PortTlsMismatch
             )
-            || (e.kind() == &ErrorKind::Protocol && e.reply().is_none())
+            // Out of step (an invalid reply, or `221` to MAIL FROM): the
+            // server's state is unknown, so QUIT might be read as anything.
+            || e.kind() == &ErrorKind::Protocol
             || e.reply().is_some_and(|r| r.code() == 421);
         if broken {
             if let Some(conn) = self.conn.take() {
@@ -687,6 +666,11 @@ fn envelope_commands(
     }
     commands.push((Stage::Data, Command::data()));
     Ok(commands)
+}
+
+/// A reply that is neither the success code for `stage` nor a 4xx/5xx refusal.
+fn is_out_of_step(stage: Stage, reply: &Reply) -> bool {
+    !stage.expects(reply.code()) && !reply.is_transient() && !reply.is_permanent()
 }
 
 fn secs(d: Duration) -> String {

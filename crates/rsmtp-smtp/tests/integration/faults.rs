@@ -285,3 +285,58 @@ fn drop_at_greeting() {
     );
     assert_eq!((e.kind(), e.is_transient()), (&ErrorKind::Io, true), "{e}");
 }
+
+/// A 2xx/3xx that is not the reply SMTP defines for the step (`221` to MAIL
+/// FROM) is a server out of step, not a success: 76, the command named and
+/// the reply quoted, and no message handed over as delivered.
+#[test]
+fn unexpected_positive_reply_is_a_protocol_error_naming_the_command() {
+    let cases = [
+        (Step::Mail, 221, "MAIL FROM"),
+        (Step::Rcpt, 220, "RCPT TO"),
+        (Step::Data, 250, "DATA"),
+        (Step::EndOfData, 221, "end of data"),
+        (Step::Ehlo, 220, "EHLO"),
+    ];
+    for (step, code, named) in cases {
+        let opts = ServerOptions::new().fault(Fault::reply(step, code, "out of step"));
+        let (e, server, trace) = fail_with(opts, TlsMode::Off);
+        assert_eq!(
+            (e.kind(), e.exit_code(), e.is_transient()),
+            (&ErrorKind::Protocol, 76, false),
+            "{step:?} {code}: {e}\n{}",
+            trace.text()
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains(named) && text.contains(&format!("\"{code} out of step\"")),
+            "{step:?}: {text}"
+        );
+        assert_eq!(e.smtp_status(), Some((code, "out of step".into())));
+        server.wait_for_idle(WAIT);
+        if step != Step::EndOfData {
+            assert!(
+                server.rejected_messages().is_empty() && server.messages().is_empty(),
+                "no body after {step:?} {code}\n{}",
+                server.transcript()
+            );
+        }
+    }
+}
+
+/// RFC 5321 §3.4/§3.5: 251 (will forward) and 252 (cannot verify, will try)
+/// accept a recipient.
+#[test]
+fn rcpt_251_and_252_accept_the_recipient() {
+    for code in [251, 252] {
+        let server = TestServer::start(ServerOptions::new().fault(Fault::reply(
+            Step::Rcpt,
+            code,
+            "2.1.5 will try",
+        )));
+        let (result, trace) = deliver(&settings(&server, TlsMode::Off));
+        let d = expect_ok(result, &trace);
+        assert_eq!(d.recipients[0].1.code(), code);
+        assert_eq!(server.wait_for_messages(1, WAIT).len(), 1);
+    }
+}

@@ -1,0 +1,42 @@
+//! The SMTP layer's defences, end to end through the `rsmtp` binary: a server
+//! out of step, a server too slow to be waited for, a body or a value that
+//! would smuggle commands, and a self-signed certificate listed in the trust
+//! file. Each test asserts what reached the server (bytes on the wire) and
+//! the exit code.
+
+use std::time::Duration;
+
+use rsmtp_testserver::{Fault, ServerOptions, Step, TestServer};
+
+use crate::support::*;
+
+const WAIT: Duration = Duration::from_secs(5);
+const SIMPLE: &str = "Subject: hello\n\nhello world\n";
+
+fn home_for(server: &TestServer, extra: &str) -> Dir {
+    let dir = Dir::new();
+    dir.write(".msmtprc", plain_config(server.port(), extra));
+    dir
+}
+
+/// `221 bye` answered to MAIL FROM used to be taken as success and the body
+/// was sent. It is a protocol error (76) naming MAIL FROM and quoting the reply.
+#[test]
+fn a_221_answered_to_mail_from_exits_76_and_sends_no_body() {
+    let server =
+        TestServer::start(ServerOptions::new().fault(Fault::reply(Step::Mail, 221, "2.0.0 Bye")));
+    let dir = home_for(&server, "");
+    let run = dir.rsmtp().arg("x@example.org").stdin(SIMPLE).run();
+    run.assert_code(76);
+    let err = run.stderr();
+    assert!(
+        err.contains("MAIL FROM") && err.contains("221 2.0.0 Bye"),
+        "{err}"
+    );
+    server.wait_for_idle(WAIT);
+    assert!(
+        server.messages().is_empty() && server.rejected_messages().is_empty(),
+        "no body may follow\n{}",
+        server.transcript()
+    );
+}
