@@ -40,3 +40,50 @@ fn a_221_answered_to_mail_from_exits_76_and_sends_no_body() {
         server.transcript()
     );
 }
+
+/// `--domain 'x\r\nRCPT TO:<evil@x.org>'` would end the EHLO line early and
+/// inject a command (msmtp 1.8.23 sends it as is). rsmtp refuses the setting
+/// (78, EX_CONFIG: it is an account setting) before connecting.
+#[test]
+fn a_domain_with_cr_lf_is_refused_and_injects_nothing() {
+    let server = TestServer::start(ServerOptions::new());
+    let dir = home_for(&server, "");
+    for domain in [
+        "x\r\nRCPT TO:<evil@x.org>",
+        "x\nRCPT TO:<evil@x.org>",
+        "x\rRCPT",
+    ] {
+        let run = dir
+            .rsmtp()
+            .arg(format!("--domain={domain}"))
+            .arg("x@example.org")
+            .stdin(SIMPLE)
+            .run();
+        run.assert_code(78);
+        assert!(run.stderr().contains("invalid domain"), "{}", run.stderr());
+    }
+    // A user name goes into AUTH: the same rule.
+    let run = dir
+        .rsmtp()
+        .args([
+            "--auth=plain",
+            "--user=alice\r\nRSET",
+            "--passwordeval=echo pw",
+        ])
+        .arg("x@example.org")
+        .stdin(SIMPLE)
+        .run();
+    run.assert_code(78);
+    assert!(run.stderr().contains("invalid user"), "{}", run.stderr());
+    server.wait_for_idle(WAIT);
+    let commands: Vec<String> = server
+        .sessions()
+        .iter()
+        .flat_map(|s| s.commands.iter().map(|c| c.line.clone()))
+        .collect();
+    assert!(
+        commands.is_empty(),
+        "nothing may reach the server: {commands:?}"
+    );
+    assert!(server.messages().is_empty());
+}

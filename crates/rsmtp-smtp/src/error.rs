@@ -22,6 +22,7 @@ pub mod sysexits {
     pub const EX_TEMPFAIL: u8 = 75;
     pub const EX_PROTOCOL: u8 = 76;
     pub const EX_NOPERM: u8 = 77;
+    pub const EX_CONFIG: u8 = 78;
 }
 use sysexits::*;
 
@@ -119,6 +120,16 @@ pub enum ErrorKind {
     TooLarge { size: u64, limit: u64 },
     /// An address cannot be put on the wire (control characters, `<`, `>`).
     InvalidAddress,
+    /// An account setting that goes on the wire (`domain`, `user`,
+    /// `dsn_notify`, `dsn_return`) holds a CR, LF or NUL, which would end the
+    /// command line early and let the rest pass for another command.
+    /// EX_CONFIG (78): this crate cannot tell an msmtprc line from its
+    /// `--domain=` mirror on the command line, and either way the fix is in
+    /// the account's settings, as for any invalid msmtprc value in msmtp.
+    /// (msmtp itself checks none of these and sends the line break.) An
+    /// envelope address stays [`ErrorKind::InvalidAddress`], 65, like a
+    /// refused address.
+    InvalidSetting,
     /// A local file (trust file, CRL, client certificate or key) is missing or invalid.
     LocalFile,
     /// Reading the message from the caller's reader failed.
@@ -259,6 +270,7 @@ impl SmtpError {
             ErrorKind::TooLarge { .. } | ErrorKind::InvalidAddress => EX_DATAERR,
             ErrorKind::LocalFile => EX_NOINPUT,
             ErrorKind::Input => EX_IOERR,
+            ErrorKind::InvalidSetting => EX_CONFIG,
         }
     }
 
@@ -343,6 +355,7 @@ mod tests {
             (ErrorKind::InvalidAddress, EX_DATAERR, false),
             (ErrorKind::LocalFile, EX_NOINPUT, false),
             (ErrorKind::Input, EX_IOERR, false),
+            (ErrorKind::InvalidSetting, EX_CONFIG, false),
         ];
         for (kind, code, transient) in cases {
             let e = SmtpError::new(kind.clone(), "x");

@@ -44,6 +44,7 @@
 //! | AUTH refused (any 5xx) | 77 EX_NOPERM | no | 77 |
 //! | trust/CRL/client certificate/key file unreadable | 66 EX_NOINPUT | no | 66 |
 //! | reading the message failed | 74 EX_IOERR | no | — |
+//! | CR, LF or NUL in `domain`, `user`, `dsn_notify`, `dsn_return` (checked before connecting) | 78 EX_CONFIG | no | — (msmtp sends them, injecting commands) |
 //!
 //! Why our own socket loop and not lettre's transport: see ARCHITECTURE.md —
 //! lettre supplies the vocabulary (command wire forms, MAIL/RCPT parameters),

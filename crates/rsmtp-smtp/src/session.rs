@@ -25,10 +25,10 @@ use crate::conn::{io_error, Conn, FirstBytes};
 use crate::error::{ErrorKind, SmtpError, Stage};
 use crate::info::{ServerInfo, TlsInfo};
 use crate::reply::Reply;
-use crate::settings::{Delivered, Envelope, SessionSettings, TlsMode};
+use crate::settings::{Auth, Delivered, Envelope, SessionSettings, TlsMode};
 use crate::tls::{self, looks_like_tls};
 use crate::trace::{redact, Redacting, Trace};
-use crate::wire::Command;
+use crate::wire::{check_setting, Command};
 
 /// At most this many commands are written before reading their replies, so
 /// that neither side's socket buffer can fill up and deadlock (msmtp uses 100).
@@ -139,6 +139,12 @@ impl<'a> Session<'a> {
             TlsMode::Off => None,
             TlsMode::StartTls | TlsMode::Implicit => Some(tls::client_config(settings)?),
         };
+        // Refuse a setting that would inject commands before connecting, so
+        // the server sees nothing at all.
+        check_setting(&settings.helo_domain, "domain")?;
+        if let (Some(c), true) = (&settings.credentials, settings.auth != Auth::Off) {
+            check_setting(&c.user, "user")?;
+        }
         let conn = Conn::connect(settings, trace)?;
         Ok(Session {
             settings,
@@ -332,13 +338,13 @@ impl<'a> Session<'a> {
     /// EHLO, or HELO if the server refuses EHLO with 5xx (RFC 5321 §4.1.4).
     fn ehlo(&mut self) -> Result<(), SmtpError> {
         let domain = self.settings.helo_domain.clone();
-        let reply = self.command(&Command::ehlo(&domain), Stage::Ehlo)?;
+        let reply = self.command(&Command::ehlo(&domain)?, Stage::Ehlo)?;
         if !reply.is_permanent() {
             let reply = SmtpError::check(Stage::Ehlo, "command EHLO failed", reply)?;
             self.caps = Capabilities::from_ehlo(&reply);
             return Ok(());
         }
-        let reply = self.command(&Command::helo(&domain), Stage::Helo)?;
+        let reply = self.command(&Command::helo(&domain)?, Stage::Helo)?;
         let reply = SmtpError::check(
             Stage::Helo,
             "the server accepts neither EHLO nor HELO",
@@ -647,13 +653,17 @@ fn envelope_commands(
         mail_params.push(MailParameter::SmtpUtfEight);
     }
     if let Some(ret) = &envelope.dsn_return {
+        let ret = check_setting(ret, "dsn_return")?;
         mail_params.push(MailParameter::Other {
             keyword: "RET".into(),
             value: Some(ret.to_ascii_uppercase()),
         });
     }
-    let rcpt_params: Vec<RcptParameter> = envelope
-        .dsn_notify
+    let notify = match &envelope.dsn_notify {
+        Some(n) => Some(check_setting(n, "dsn_notify")?),
+        None => None,
+    };
+    let rcpt_params: Vec<RcptParameter> = notify
         .iter()
         .map(|n| RcptParameter::Other {
             keyword: "NOTIFY".into(),
@@ -725,6 +735,22 @@ mod tests {
             shown(&cmds),
             ["MAIL FROM:<a@x.org>", "RCPT TO:<b@y.org>", "DATA"]
         );
+    }
+
+    #[test]
+    fn dsn_values_with_line_breaks_are_refused() {
+        let mut e = Envelope::new("a@x.org", vec!["b@y.org".into()]);
+        e.dsn_notify = Some("failure\r\nRCPT TO:<evil@x.org>".into());
+        let err = envelope_commands(&e, &caps()).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.exit_code()),
+            (&ErrorKind::InvalidSetting, 78)
+        );
+        assert!(err.to_string().contains("dsn_notify"), "{err}");
+        e.dsn_notify = None;
+        e.dsn_return = Some("hdrs\0".into());
+        let err = envelope_commands(&e, &caps()).unwrap_err();
+        assert!(err.to_string().contains("dsn_return"), "{err}");
     }
 
     #[test]
