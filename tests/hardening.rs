@@ -87,3 +87,41 @@ fn a_domain_with_cr_lf_is_refused_and_injects_nothing() {
     );
     assert!(server.messages().is_empty());
 }
+
+/// SMTP smuggling (RFC 5321 §2.3.8): a bare CR in the body went to the relay
+/// as is, so `x\r.\rMAIL FROM:<…>` could end the data early for a server that
+/// takes a bare CR as a line end. On the wire every bare CR is a CRLF and the
+/// line after it is dot-stuffed: the server receives one message whose body
+/// holds the would-be commands as text, and no bare CR at all.
+#[test]
+fn a_bare_cr_in_the_body_goes_out_as_crlf_and_the_dot_line_is_stuffed() {
+    let server = TestServer::start(ServerOptions::new());
+    let dir = home_for(&server, "");
+    let payload =
+        "Subject: smuggle\n\nx\r.\rMAIL FROM:<evil@x.org>\rRCPT TO:<victim@x.org>\rDATA\r\nend\n";
+    let run = dir.rsmtp().arg("x@example.org").stdin(payload).run();
+    run.assert_code(0);
+    let messages = server.wait_for_messages(1, WAIT);
+    assert_eq!(messages.len(), 1, "{}", server.transcript());
+    let raw = &messages[0].raw_data;
+    let want: &[u8] =
+        b"x\r\n..\r\nMAIL FROM:<evil@x.org>\r\nRCPT TO:<victim@x.org>\r\nDATA\r\nend\r\n.\r\n";
+    assert!(
+        raw.ends_with(want),
+        "raw body on the wire: {:?}",
+        String::from_utf8_lossy(raw)
+    );
+    let bare_cr = raw
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && raw.get(i + 1) != Some(&b'\n'));
+    assert!(!bare_cr, "{:?}", String::from_utf8_lossy(raw));
+    server.wait_for_idle(WAIT);
+    let mails: Vec<String> = server.sessions()[0]
+        .commands
+        .iter()
+        .map(|c| c.line.clone())
+        .filter(|l| l.starts_with("MAIL"))
+        .collect();
+    assert_eq!(mails, ["MAIL FROM:<sender@example.org>"]);
+}

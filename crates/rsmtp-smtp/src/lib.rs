@@ -5,7 +5,7 @@
 //! The crate never reads configuration files: the caller resolves an account
 //! into a plain [`SessionSettings`] and an [`Envelope`], and hands over the
 //! message as final CRLF bytes (not dot-stuffed; this crate dot-stuffs while
-//! streaming, RFC 5321 §4.5.2).
+//! streaming, RFC 5321 §4.5.2, and sends any bare CR or LF as CRLF, §2.3.8).
 //!
 //! ```no_run
 //! use rsmtp_smtp::{send, Envelope, NoTrace, SessionSettings, TlsMode};
