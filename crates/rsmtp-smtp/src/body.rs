@@ -175,30 +175,33 @@ mod tests {
         }
     }
 
-    #[test]
-    fn adds_missing_crlf() {
-        assert_eq!(stuff_in_chunks(b"no newline", 3), b"no newline\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b"cr only\r", 3), b"cr only\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b"ok\r\n", 1), b"ok\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b"", 1), b".\r\n");
-    }
+    /// (input, wire): a missing final CRLF is added; a bare CR or LF becomes
+    /// CRLF and the line after it is stuffed — the first row is the
+    /// smuggling payload (a server taking a bare CR as a line end would see
+    /// `.` alone, then a command).
+    const LINE_ENDS: [(&[u8], &[u8]); 10] = [
+        (
+            b"x\r.\rMAIL FROM:<evil@x.org>\r\n",
+            b"x\r\n..\r\nMAIL FROM:<evil@x.org>\r\n.\r\n",
+        ),
+        (b"x\n.\nQUIT\n", b"x\r\n..\r\nQUIT\r\n.\r\n"),
+        (b"a\r\rb", b"a\r\n\r\nb\r\n.\r\n"),
+        (b"a\n\rb", b"a\r\n\r\nb\r\n.\r\n"),
+        (b"\r.", b"\r\n..\r\n.\r\n"),
+        (b".\r", b"..\r\n.\r\n"),
+        (b"no newline", b"no newline\r\n.\r\n"),
+        (b"cr only\r", b"cr only\r\n.\r\n"),
+        (b"ok\r\n", b"ok\r\n.\r\n"),
+        (b"", b".\r\n"),
+    ];
 
     #[test]
-    fn bare_cr_and_lf_become_crlf_and_the_next_line_is_stuffed() {
-        // The smuggling payload: a server taking a bare CR as a line end
-        // would see `.` alone, then a command.
-        assert_eq!(
-            stuff_in_chunks(b"x\r.\rMAIL FROM:<evil@x.org>\r\n", 1000),
-            b"x\r\n..\r\nMAIL FROM:<evil@x.org>\r\n.\r\n"
-        );
-        assert_eq!(
-            stuff_in_chunks(b"x\n.\nQUIT\n", 1000),
-            b"x\r\n..\r\nQUIT\r\n.\r\n"
-        );
-        assert_eq!(stuff_in_chunks(b"a\r\rb", 1000), b"a\r\n\r\nb\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b"a\n\rb", 1000), b"a\r\n\r\nb\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b"\r.", 1000), b"\r\n..\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b".\r", 1000), b"..\r\n.\r\n");
+    fn line_ends_become_crlf_and_the_next_line_is_stuffed() {
+        for (input, wire) in LINE_ENDS {
+            for chunk in [1, 3, 1000] {
+                assert_eq!(stuff_in_chunks(input, chunk), wire, "{input:?} by {chunk}");
+            }
+        }
     }
 
     #[test]
