@@ -125,3 +125,34 @@ fn a_bare_cr_in_the_body_goes_out_as_crlf_and_the_dot_line_is_stuffed() {
         .collect();
     assert_eq!(mails, ["MAIL FROM:<sender@example.org>"]);
 }
+
+/// The account timeout bounds each whole reply, not each read: a server
+/// trickling a 60-byte reply to MAIL FROM one byte every 300 ms (18 s) is
+/// given up on after `--timeout=2` with 75 (EX_TEMPFAIL), naming MAIL FROM.
+/// rsmtp used to wait for the whole reply and exit 0.
+#[test]
+fn a_server_trickling_its_reply_is_given_up_after_the_timeout_with_75() {
+    let server = TestServer::start(
+        ServerOptions::new()
+            .fault(Fault::LongReply(Step::Mail, 56))
+            .fault(Fault::Trickle(Step::Mail, Duration::from_millis(300))),
+    );
+    let dir = home_for(&server, "");
+    let cmd = dir
+        .rsmtp()
+        .args(["--timeout=2", "x@example.org"])
+        .stdin(SIMPLE);
+    let start = std::time::Instant::now();
+    let run = cmd.run();
+    let elapsed = start.elapsed();
+    run.assert_code(75);
+    let err = run.stderr();
+    assert!(
+        err.contains("answered too slowly") && err.contains("MAIL FROM"),
+        "{err}"
+    );
+    // Expected ≈ 2 s; 4× that is still far below the 18 s of the reply.
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
+    server.wait_for_idle(WAIT);
+    assert!(server.messages().is_empty() && server.rejected_messages().is_empty());
+}

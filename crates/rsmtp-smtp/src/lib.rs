@@ -35,7 +35,7 @@
 //! | error | code | transient | msmtp |
 //! |---|---|---|---|
 //! | any 4xx reply, 421 included (greeting … end of data, AUTH) | 75 EX_TEMPFAIL | yes | 69 (rsmtp's deliberate change) |
-//! | cannot connect, timeout, connection lost (also mid-DATA) | 75 EX_TEMPFAIL | yes | 75 / 74 |
+//! | cannot connect, timeout, connection lost (also mid-DATA); a reply not complete within `timeout`; the session limit passed | 75 EX_TEMPFAIL | yes | 75 / 74 |
 //! | host name does not resolve | 68 EX_NOHOST | yes | 68 |
 //! | 5xx to MAIL, RCPT, DATA; message over SIZE; bad address | 65 EX_DATAERR | no | 65 |
 //! | 5xx after the body (end of data) | 69 EX_UNAVAILABLE | no | 69 |
@@ -76,6 +76,6 @@ pub use reply::Reply;
 pub use session::{send, server_info};
 pub use settings::{
     Auth, Credentials, Delivered, Envelope, Fingerprint, Secret, SessionSettings, TlsMode, Trust,
-    Verify, DEFAULT_GREETING_WAIT, SYSTEM_TRUST_FILE,
+    Verify, DEFAULT_GREETING_WAIT, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS, SYSTEM_TRUST_FILE,
 };
 pub use trace::{NoTrace, Trace};

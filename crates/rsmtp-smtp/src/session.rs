@@ -12,7 +12,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter, RcptParameter};
 use rustls::ClientConfig;
@@ -21,11 +21,13 @@ use crate::auth::{self, Exchange};
 use crate::body::{self, BodyError};
 use crate::capabilities::Capabilities;
 use crate::certinfo::CertInfo;
-use crate::conn::{io_error, Conn, FirstBytes};
+use crate::conn::{io_error, Conn, Expired, FirstBytes};
 use crate::error::{ErrorKind, SmtpError, Stage};
 use crate::info::{ServerInfo, TlsInfo};
 use crate::reply::Reply;
-use crate::settings::{Auth, Delivered, Envelope, SessionSettings, TlsMode};
+use crate::settings::{
+    Auth, Delivered, Envelope, SessionSettings, TlsMode, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS,
+};
 use crate::tls::{self, looks_like_tls};
 use crate::trace::{redact, Redacting, Trace};
 use crate::wire::{check_setting, Command};
@@ -52,7 +54,7 @@ pub fn send(
     }
     // Refuse unusable addresses before touching the network.
     envelope_commands(envelope, &Capabilities::default())?;
-    let mut session = Session::open(settings, trace)?;
+    let mut session = Session::open(settings, envelope.size.unwrap_or(0), trace)?;
     let result = session
         .establish()
         .and_then(|()| session.authenticate())
@@ -75,7 +77,7 @@ pub fn server_info(
     settings: &SessionSettings,
     trace: &mut dyn Trace,
 ) -> Result<ServerInfo, SmtpError> {
-    let mut session = Session::open(settings, trace)?;
+    let mut session = Session::open(settings, 0, trace)?;
     if let Err(e) = session.establish() {
         session.abort(&e);
         return Err(e);
@@ -114,6 +116,8 @@ pub fn server_info(
 
 struct Session<'a> {
     settings: &'a SessionSettings,
+    /// See [`SessionSettings::session_limit`]; for error messages.
+    session_limit: Option<Duration>,
     trace: &'a mut dyn Trace,
     tls_config: Option<Arc<ClientConfig>>,
     /// `None` once the connection has been consumed (failed TLS handshake) or closed.
@@ -130,11 +134,15 @@ struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// Builds the TLS configuration first (so a missing certificate file is
-    /// reported without touching the network), then connects.
+    /// reported without touching the network), then connects. The session
+    /// limit for a message of `size` bytes starts now.
     fn open(
         settings: &'a SessionSettings,
+        size: u64,
         trace: &'a mut dyn Trace,
     ) -> Result<Session<'a>, SmtpError> {
+        let session_limit = settings.session_limit(size);
+        let session_deadline = session_limit.map(|l| Instant::now() + l);
         let tls_config = match settings.tls {
             TlsMode::Off => None,
             TlsMode::StartTls | TlsMode::Implicit => Some(tls::client_config(settings)?),
@@ -145,9 +153,10 @@ impl<'a> Session<'a> {
         if let (Some(c), true) = (&settings.credentials, settings.auth != Auth::Off) {
             check_setting(&c.user, "user")?;
         }
-        let conn = Conn::connect(settings, trace)?;
+        let conn = Conn::connect(settings, session_deadline, trace)?;
         Ok(Session {
             settings,
+            session_limit,
             trace,
             tls_config,
             conn: Some(conn),
@@ -511,7 +520,7 @@ impl<'a> Session<'a> {
     /// Streams the body and reads the reply to the final dot.
     fn send_body(&mut self, message: &mut dyn Read) -> Result<Reply, SmtpError> {
         let conn = self.conn()?;
-        let sent = body::send_body(message, conn.writer());
+        let sent = body::send_body(message, &mut conn.writer());
         let bytes = match sent {
             Ok(n) => n,
             Err(BodyError::Read(e)) => {
@@ -577,6 +586,25 @@ impl<'a> Session<'a> {
                     redact(&e.to_string(), secrets),
                 ))
             }
+            Err(e) if e.kind() == &ErrorKind::Timeout => {
+                let why = match conn.expired() {
+                    Expired::Reply(wait) => format!(
+                        "the server answered too slowly: no complete reply to {stage} within {} \
+                         (timeout)",
+                        secs(wait)
+                    ),
+                    Expired::Session => format!(
+                        "the session took longer than its limit of {} (timeout × {SESSION_TIMEOUTS} \
+                         + the message at {} KiB/s) while waiting for the reply to {stage}",
+                        self.session_limit.map(secs).unwrap_or_default(),
+                        SESSION_MIN_THROUGHPUT / 1024
+                    ),
+                };
+                return Err(SmtpError::new(
+                    ErrorKind::Timeout,
+                    format!("timeout: {why}"),
+                ));
+            }
             Err(e) => return Err(e),
         };
         if reply.code() == 421 {
@@ -592,7 +620,7 @@ impl<'a> Session<'a> {
     /// Ends a successful session: QUIT, wait briefly for 221, close.
     fn quit(&mut self) {
         if let Some(mut conn) = self.conn.take() {
-            conn.set_read_timeout(QUIT_WAIT);
+            conn.set_reply_wait(QUIT_WAIT);
             let mut trace = Redacting {
                 inner: &mut *self.trace,
                 secrets: &self.secrets,

@@ -12,6 +12,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -29,7 +30,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::certinfo::hex_colon;
-use crate::conn::io_error;
+use crate::conn::{io_error, time_left};
 use crate::error::{ErrorKind, SmtpError};
 use crate::settings::{Fingerprint, SessionSettings, Trust};
 
@@ -239,14 +240,19 @@ impl ServerCertVerifier for LeafVerifier {
 }
 
 /// Reads through to the socket, remembering the first bytes received so a
-/// failed handshake can tell "the server speaks plain SMTP" from other errors.
+/// failed handshake can tell "the server speaks plain SMTP" from other errors,
+/// and stopping at the handshake's deadline however slowly bytes arrive.
 struct Sniff<'a> {
     inner: &'a mut TcpStream,
     first: Vec<u8>,
+    deadline: Option<Instant>,
 }
 
 impl Read for Sniff<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.deadline.is_some() {
+            self.inner.set_read_timeout(time_left(self.deadline)?)?;
+        }
         let n = self.inner.read(buf)?;
         if self.first.len() < 8 {
             let take = n.min(8 - self.first.len());
@@ -258,6 +264,9 @@ impl Read for Sniff<'_> {
 
 impl Write for Sniff<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.deadline.is_some() {
+            self.inner.set_write_timeout(time_left(self.deadline)?)?;
+        }
         self.inner.write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -279,11 +288,13 @@ pub(crate) fn looks_like_tls(first: &[u8]) -> bool {
 
 /// Runs the TLS handshake on `tcp`. `implicit` says whether this is an
 /// implicit-TLS connection (then a plain SMTP greeting means a port mismatch).
+/// The whole handshake must be done by `deadline`.
 pub(crate) fn handshake(
     mut tcp: TcpStream,
     config: Arc<ClientConfig>,
     settings: &SessionSettings,
     implicit: bool,
+    deadline: Option<Instant>,
 ) -> Result<TlsStream, SmtpError> {
     let name = server_name(settings)?;
     let mut conn = ClientConnection::new(config, name)
@@ -291,6 +302,7 @@ pub(crate) fn handshake(
     let mut sniff = Sniff {
         inner: &mut tcp,
         first: Vec::new(),
+        deadline,
     };
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut sniff) {

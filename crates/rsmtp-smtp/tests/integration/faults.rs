@@ -340,3 +340,71 @@ fn rcpt_251_and_252_accept_the_recipient() {
         assert_eq!(server.wait_for_messages(1, WAIT).len(), 1);
     }
 }
+
+/// A server that answers every reply within the timeout but takes longer
+/// than the session limit overall is cut off there: timeout 2 s → limit
+/// 2 s × 5 + a few bytes at 32 KiB/s ≈ 10 s; twelve RCPTs answered after 1 s
+/// each (no pipelining) would take 12 s.
+#[test]
+fn session_limit_stops_a_server_slow_at_every_step() {
+    let opts = ServerOptions::new()
+        .extensions(rsmtp_testserver::Extensions::none())
+        .fault(Fault::Delay(Step::Rcpt, Duration::from_secs(1)));
+    let server = TestServer::start(opts);
+    let mut s = settings(&server, TlsMode::Off);
+    s.timeout = Some(Duration::from_secs(2));
+    let recipients: Vec<String> = (0..12).map(|i| format!("r{i}@example.org")).collect();
+    let envelope = rsmtp_smtp::Envelope::new(FROM, recipients);
+    let start = Instant::now();
+    let (result, trace) = deliver_with(&s, &envelope, MESSAGE);
+    let elapsed = start.elapsed();
+    let e = expect_err(result, &trace);
+    assert_eq!(
+        (e.kind(), e.exit_code(), e.is_transient()),
+        (&ErrorKind::Timeout, 75, true),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("the session took longer than its limit")
+            && e.to_string().contains("RCPT TO"),
+        "{e}"
+    );
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
+    assert!(server.messages().is_empty());
+}
+
+/// The timeout counts for the whole reply: a server trickling a 60-byte
+/// reply one byte every 300 ms (18 s) never lets a per-read timeout of 2 s
+/// fire, but misses the 2 s reply deadline.
+#[test]
+fn trickled_reply_misses_the_reply_deadline() {
+    for step in [Step::Greeting, Step::Mail, Step::EndOfData] {
+        let opts = ServerOptions::new()
+            .fault(Fault::LongReply(step, 56))
+            .fault(Fault::Trickle(step, Duration::from_millis(300)));
+        let server = TestServer::start(opts);
+        let mut s = settings(&server, TlsMode::Off);
+        s.timeout = Some(Duration::from_secs(2));
+        s.probe_silent_greeting = false;
+        let start = Instant::now();
+        let (result, trace) = deliver(&s);
+        let elapsed = start.elapsed();
+        let e = expect_err(result, &trace);
+        assert_eq!(
+            (e.kind(), e.exit_code()),
+            (&ErrorKind::Timeout, 75),
+            "{step:?}: {e}"
+        );
+        let named = match step {
+            Step::Greeting => "greeting",
+            Step::Mail => "MAIL FROM",
+            _ => "end of data",
+        };
+        assert!(
+            e.to_string().contains("answered too slowly") && e.to_string().contains(named),
+            "{step:?}: {e}"
+        );
+        assert!(elapsed < Duration::from_secs(8), "{step:?}: {elapsed:?}");
+    }
+}
