@@ -20,7 +20,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::error::{ErrorKind, SmtpError};
 use crate::reply::{Reply, ReplyParser, MAX_LINE};
-use crate::settings::SessionSettings;
+use crate::settings::{SessionSettings, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS};
 use crate::tls::{self, TlsStream};
 use crate::trace::Trace;
 use crate::wire::Command;
@@ -92,6 +92,8 @@ struct Limits {
     reply_wait: Option<Duration>,
     /// Nothing is read or written after this.
     session_deadline: Option<Instant>,
+    /// How long the session was given (for messages).
+    session_limit: Option<Duration>,
     /// When the current read must be done (set per reply).
     read_deadline: Option<Instant>,
 }
@@ -161,12 +163,13 @@ pub(crate) fn io_error(e: &io::Error, context: &str) -> SmtpError {
 
 impl Conn {
     /// Resolves the host and connects to the first address that answers;
-    /// nothing is read or written after `session_deadline`.
+    /// nothing is read or written once `session_limit` (from now) has passed.
     pub(crate) fn connect(
         settings: &SessionSettings,
-        session_deadline: Option<Instant>,
+        session_limit: Option<Duration>,
         trace: &mut dyn Trace,
     ) -> Result<Conn, SmtpError> {
+        let session_deadline = session_limit.map(|l| Instant::now() + l);
         let (host, port) = (settings.host.as_str(), settings.port);
         let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
@@ -207,6 +210,7 @@ impl Conn {
                         limits: Limits {
                             reply_wait: settings.timeout,
                             session_deadline,
+                            session_limit,
                             read_deadline: None,
                         },
                     });
@@ -371,12 +375,33 @@ impl Conn {
         }
     }
 
+    /// The error for `e`, met while `doing` something: past the session
+    /// deadline, a sentence naming the session limit, else [`io_error`].
+    pub(crate) fn limit_error(&self, e: &io::Error, doing: &str) -> SmtpError {
+        let timed_out = matches!(
+            e.kind(),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+        );
+        if !(timed_out && self.expired() == Expired::Session) {
+            return io_error(e, &format!("while {doing}"));
+        }
+        let limit = self.limits.session_limit.unwrap_or_default();
+        SmtpError::new(
+            ErrorKind::Timeout,
+            format!(
+                "timeout: the session took longer than its limit of {} s (timeout × \
+                 {SESSION_TIMEOUTS} + the message at {} KiB/s) while {doing}",
+                limit.as_secs_f64(),
+                SESSION_MIN_THROUGHPUT / 1024
+            ),
+        )
+    }
+
     /// Writes bytes as they are and flushes.
     pub(crate) fn write_raw(&mut self, bytes: &[u8]) -> Result<(), SmtpError> {
         let mut w = self.writer();
-        w.write_all(bytes)
-            .and_then(|()| w.flush())
-            .map_err(|e| io_error(&e, "while sending to the server"))
+        let written = w.write_all(bytes).and_then(|()| w.flush());
+        written.map_err(|e| self.limit_error(&e, "sending to the server"))
     }
 
     /// The writer for commands and the body: each write waits at most the

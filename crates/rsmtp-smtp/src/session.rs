@@ -12,7 +12,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter, RcptParameter};
 use rustls::ClientConfig;
@@ -21,13 +21,11 @@ use crate::auth::{self, Exchange};
 use crate::body::{self, BodyError};
 use crate::capabilities::Capabilities;
 use crate::certinfo::CertInfo;
-use crate::conn::{io_error, Conn, Expired, FirstBytes};
+use crate::conn::{Conn, Expired, FirstBytes};
 use crate::error::{ErrorKind, SmtpError, Stage};
 use crate::info::{ServerInfo, TlsInfo};
 use crate::reply::Reply;
-use crate::settings::{
-    Auth, Delivered, Envelope, SessionSettings, TlsMode, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS,
-};
+use crate::settings::{Auth, Delivered, Envelope, SessionSettings, TlsMode};
 use crate::tls::{self, looks_like_tls};
 use crate::trace::{redact, Redacting, Trace};
 use crate::wire::{check_setting, Command};
@@ -116,8 +114,6 @@ pub fn server_info(
 
 struct Session<'a> {
     settings: &'a SessionSettings,
-    /// See [`SessionSettings::session_limit`]; for error messages.
-    session_limit: Option<Duration>,
     trace: &'a mut dyn Trace,
     tls_config: Option<Arc<ClientConfig>>,
     /// `None` once the connection has been consumed (failed TLS handshake) or closed.
@@ -142,7 +138,6 @@ impl<'a> Session<'a> {
         trace: &'a mut dyn Trace,
     ) -> Result<Session<'a>, SmtpError> {
         let session_limit = settings.session_limit(size);
-        let session_deadline = session_limit.map(|l| Instant::now() + l);
         let tls_config = match settings.tls {
             TlsMode::Off => None,
             TlsMode::StartTls | TlsMode::Implicit => Some(tls::client_config(settings)?),
@@ -153,10 +148,9 @@ impl<'a> Session<'a> {
         if let (Some(c), true) = (&settings.credentials, settings.auth != Auth::Off) {
             check_setting(&c.user, "user")?;
         }
-        let conn = Conn::connect(settings, session_deadline, trace)?;
+        let conn = Conn::connect(settings, session_limit, trace)?;
         Ok(Session {
             settings,
-            session_limit,
             trace,
             tls_config,
             conn: Some(conn),
@@ -530,7 +524,9 @@ impl<'a> Session<'a> {
                 )
                 .with_source(e))
             }
-            Err(BodyError::Write(e)) => return Err(io_error(&e, "while sending the message body")),
+            Err(BodyError::Write(e)) => {
+                return Err(self.conn()?.limit_error(&e, "sending the message body"))
+            }
         };
         self.trace
             .note(&format!("message body sent ({bytes} bytes)"));
@@ -587,23 +583,20 @@ impl<'a> Session<'a> {
                 ))
             }
             Err(e) if e.kind() == &ErrorKind::Timeout => {
-                let why = match conn.expired() {
-                    Expired::Reply(wait) => format!(
-                        "the server answered too slowly: no complete reply to {stage} within {} \
-                         (timeout)",
-                        secs(wait)
+                return Err(match conn.expired() {
+                    Expired::Reply(wait) => SmtpError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "timeout: the server answered too slowly: no complete reply to \
+                             {stage} within {} (timeout)",
+                            secs(wait)
+                        ),
                     ),
-                    Expired::Session => format!(
-                        "the session took longer than its limit of {} (timeout × {SESSION_TIMEOUTS} \
-                         + the message at {} KiB/s) while waiting for the reply to {stage}",
-                        self.session_limit.map(secs).unwrap_or_default(),
-                        SESSION_MIN_THROUGHPUT / 1024
+                    Expired::Session => conn.limit_error(
+                        &std::io::Error::from(std::io::ErrorKind::TimedOut),
+                        &format!("waiting for the reply to {stage}"),
                     ),
-                };
-                return Err(SmtpError::new(
-                    ErrorKind::Timeout,
-                    format!("timeout: {why}"),
-                ));
+                });
             }
             Err(e) => return Err(e),
         };
