@@ -156,3 +156,44 @@ fn a_server_trickling_its_reply_is_given_up_after_the_timeout_with_75() {
     server.wait_for_idle(WAIT);
     assert!(server.messages().is_empty() && server.rejected_messages().is_empty());
 }
+
+/// A self-signed server certificate with the CA flag (what `openssl req
+/// -x509` makes by default) listed in `tls_trust_file`: msmtp accepts it, and
+/// so does rsmtp (it used to exit 69 with "CaUsedAsEndEntity").
+#[test]
+fn a_self_signed_ca_flagged_certificate_in_the_trust_file_is_accepted_like_msmtp() {
+    use rsmtp_testserver::{LeafKind, Tls};
+    let server = TestServer::start(
+        ServerOptions::new()
+            .tls(Tls::StartTls)
+            .leaf(LeafKind::SelfSignedCa),
+    );
+    let leaf = server
+        .ca()
+        .leaf(LeafKind::SelfSignedCa)
+        .cert_path()
+        .display()
+        .to_string();
+    let dir = Dir::new();
+    let rc = format!(
+        "account default\nhost 127.0.0.1\nport {}\ntls on\ntls_starttls on\n\
+         tls_trust_file {leaf}\nauth off\nfrom sender@example.org\n",
+        server.port()
+    );
+    dir.write(".msmtprc", &rc);
+    let run = dir.rsmtp().arg("x@example.org").stdin(SIMPLE).run();
+    run.assert_code(0);
+    let messages = server.wait_for_messages(1, WAIT);
+    assert!(
+        messages.len() == 1 && messages[0].tls,
+        "{}",
+        server.transcript()
+    );
+
+    // The oracle: msmtp, same configuration, same verdict.
+    if let Some(msmtp) = require_peer("/usr/bin/msmtp", "msmtp") {
+        let run = dir.command(msmtp).arg("x@example.org").stdin(SIMPLE).run();
+        run.assert_code(0);
+        assert_eq!(server.wait_for_messages(2, WAIT).len(), 2);
+    }
+}
