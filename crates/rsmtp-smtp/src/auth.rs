@@ -18,7 +18,7 @@ use crate::capabilities::Capabilities;
 use crate::error::{ErrorKind, SmtpError, Stage};
 use crate::reply::Reply;
 use crate::settings::{Auth, Credentials};
-use crate::wire::Command;
+use crate::wire::{check_setting, Command};
 
 /// An AUTH mechanism rsmtp can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,6 +139,7 @@ pub(crate) fn authenticate(
                     format!("authentication method {mechanism} needs a user name and a password"),
                 )
             })
+            .and_then(|(user, secret)| Ok((check_setting(user, "user")?, secret)))
     };
     let shown = format!("AUTH {mechanism} [redacted]");
     match mechanism {
@@ -196,6 +197,7 @@ pub(crate) fn authenticate(
             // The identity is not secret; "=" asks for the one the TLS
             // client certificate establishes.
             let identity = credentials.map(|c| c.user.as_str()).unwrap_or_default();
+            let identity = check_setting(identity, "user")?;
             let response = if identity.is_empty() {
                 "=".to_owned()
             } else {
@@ -330,6 +332,23 @@ mod tests {
         }
         let plain = B64.encode("\0alice\0s3cr3t-pw");
         assert!(!shown.contains(&plain[..8]), "{shown}");
+    }
+
+    /// A NUL in the user would add a PLAIN field (RFC 4616: authzid NUL
+    /// authcid NUL passwd); CR/LF would end EXTERNAL's line. Refused before
+    /// anything is sent, whatever the mechanism.
+    #[test]
+    fn user_with_nul_or_line_break_is_refused_before_sending() {
+        for user in ["admin\0alice", "alice\r\nRSET", "alice\n"] {
+            for m in Mechanism::ALL {
+                let mut s = Script::new(&[(334, ""), (334, ""), (235, "ok")]);
+                let c = Credentials::new(user, "s3cr3t-pw");
+                let e = authenticate(&mut s, m, Some(&c), "h", 25).unwrap_err();
+                assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::InvalidSetting, 78));
+                assert!(s.wire.is_empty(), "{m}: {:?}", s.wire);
+                assert!(!e.to_string().contains("s3cr3t"), "{e}");
+            }
+        }
     }
 
     #[test]

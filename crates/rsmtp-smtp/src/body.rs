@@ -1,7 +1,8 @@
 //! The message body after DATA (RFC 5321 §4.1.1.4): streamed from the
-//! caller's reader in 64 KiB chunks, dot-stuffed on the fly (a line starting
-//! with `.` gets another, §4.5.2), a CRLF added if the message does not end
-//! with one, and the `.` CRLF terminator.
+//! caller's reader in 64 KiB chunks, every bare CR or LF made CRLF (§2.3.8),
+//! dot-stuffed on the fly (a line starting with `.` gets another, §4.5.2), a
+//! CRLF added if the message does not end with one, and the `.` CRLF
+//! terminator.
 //!
 //! The terminator always travels in the same write as the last body bytes:
 //! written on its own it would be a tiny segment, and with Nagle's algorithm
@@ -52,50 +53,84 @@ pub(crate) fn send_body(message: &mut dyn Read, out: &mut dyn Write) -> Result<u
     Ok(total)
 }
 
-/// Dot-stuffing state carried across chunk boundaries.
+/// Line-end and dot-stuffing state carried across chunk boundaries.
+///
+/// RFC 5321 §2.3.8: a client sends CR and LF only together, as the CRLF that
+/// ends a line. A bare CR or bare LF in the message becomes CRLF here, on the
+/// wire, before dot-stuffing, so the line that starts after it is stuffed
+/// too: `x\r.\r` goes out as `x\r\n..\r\n`. Without this a server that
+/// takes a bare CR (or LF) as a line end would read `\r.\r` as the end of
+/// data and the rest of the body as commands (SMTP smuggling). The spool
+/// keeps the caller's bytes; every path to a server (sendmail mode, the
+/// queue, a future listener) goes through here.
 #[derive(Debug)]
 pub(crate) struct DotStuffer {
-    /// The next byte starts a line.
+    /// The next byte starts a line (also true before the first byte).
     at_line_start: bool,
-    /// The last two bytes seen, to know whether the message ended with CRLF.
-    last_two: [u8; 2],
-    seen: bool,
+    /// The last byte was a CR, already written; its LF is still owed. A CR
+    /// at the end of one chunk and an LF at the start of the next stay one
+    /// CRLF.
+    after_cr: bool,
 }
 
 impl Default for DotStuffer {
     fn default() -> Self {
         DotStuffer {
             at_line_start: true,
-            last_two: [0, 0],
-            seen: false,
+            after_cr: false,
         }
     }
 }
 
 impl DotStuffer {
-    /// Appends `chunk` to `out`, doubling every `.` that starts a line.
+    /// Appends `chunk` to `out` with every line end made CRLF and every `.`
+    /// that starts a line doubled (§4.5.2).
     pub(crate) fn stuff(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        let mut start = 0;
-        for (i, &b) in chunk.iter().enumerate() {
-            if self.at_line_start && b == b'.' {
-                out.extend_from_slice(&chunk[start..i]);
-                out.push(b'.');
-                start = i;
+        let mut rest = chunk;
+        while let Some(&first) = rest.first() {
+            if self.after_cr {
+                self.after_cr = false;
+                out.push(b'\n');
+                self.at_line_start = true;
+                if first == b'\n' {
+                    rest = &rest[1..];
+                    continue;
+                }
             }
-            self.at_line_start = b == b'\n';
+            if self.at_line_start && first == b'.' {
+                out.push(b'.');
+            }
+            self.at_line_start = false;
+            // Copy the run up to the next line end in one piece.
+            match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
+                None => {
+                    out.extend_from_slice(rest);
+                    return;
+                }
+                Some(i) => {
+                    out.extend_from_slice(&rest[..i]);
+                    if rest[i] == b'\r' {
+                        out.push(b'\r');
+                        self.after_cr = true;
+                    } else {
+                        out.extend_from_slice(b"\r\n");
+                        self.at_line_start = true;
+                    }
+                    rest = &rest[i + 1..];
+                }
+            }
         }
-        out.extend_from_slice(&chunk[start..]);
-        match chunk {
-            [] => {}
-            [b] => self.last_two = [self.last_two[1], *b],
-            [.., a, b] => self.last_two = [*a, *b],
-        }
-        self.seen |= !chunk.is_empty();
     }
 
-    /// Appends the missing CRLF, if any, and the terminator.
+    /// Completes a trailing CR, appends the missing CRLF if any, then the
+    /// terminator.
     pub(crate) fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.seen && self.last_two != *b"\r\n" {
+        if self.after_cr {
+            self.after_cr = false;
+            out.push(b'\n');
+            self.at_line_start = true;
+        }
+        if !self.at_line_start {
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b".\r\n");
@@ -140,12 +175,119 @@ mod tests {
         }
     }
 
+    /// (input, wire): a missing final CRLF is added; a bare CR or LF becomes
+    /// CRLF and the line after it is stuffed — the first row is the
+    /// smuggling payload (a server taking a bare CR as a line end would see
+    /// `.` alone, then a command).
+    const LINE_ENDS: [(&[u8], &[u8]); 10] = [
+        (
+            b"x\r.\rMAIL FROM:<evil@x.org>\r\n",
+            b"x\r\n..\r\nMAIL FROM:<evil@x.org>\r\n.\r\n",
+        ),
+        (b"x\n.\nQUIT\n", b"x\r\n..\r\nQUIT\r\n.\r\n"),
+        (b"a\r\rb", b"a\r\n\r\nb\r\n.\r\n"),
+        (b"a\n\rb", b"a\r\n\r\nb\r\n.\r\n"),
+        (b"\r.", b"\r\n..\r\n.\r\n"),
+        (b".\r", b"..\r\n.\r\n"),
+        (b"no newline", b"no newline\r\n.\r\n"),
+        (b"cr only\r", b"cr only\r\n.\r\n"),
+        (b"ok\r\n", b"ok\r\n.\r\n"),
+        (b"", b".\r\n"),
+    ];
+
     #[test]
-    fn adds_missing_crlf() {
-        assert_eq!(stuff_in_chunks(b"no newline", 3), b"no newline\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b"cr only\r", 3), b"cr only\r\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b"ok\r\n", 1), b"ok\r\n.\r\n");
-        assert_eq!(stuff_in_chunks(b"", 1), b".\r\n");
+    fn line_ends_become_crlf_and_the_next_line_is_stuffed() {
+        for (input, wire) in LINE_ENDS {
+            for chunk in [1, 3, 1000] {
+                assert_eq!(stuff_in_chunks(input, chunk), wire, "{input:?} by {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn crlf_split_across_chunks_stays_one_crlf() {
+        let mut s = DotStuffer::default();
+        let mut out = Vec::new();
+        for chunk in [&b"a\r"[..], b"\n.b\r", b"", b"\n", b".\r", b"\r\n"] {
+            s.stuff(chunk, &mut out);
+        }
+        s.finish(&mut out);
+        assert_eq!(out, b"a\r\n..b\r\n..\r\n\r\n.\r\n");
+    }
+
+    /// The specification, over the whole input at once: split into lines at
+    /// CRLF, bare CR or bare LF; stuff; end each with CRLF.
+    fn reference(input: &[u8]) -> Vec<u8> {
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        let mut line = Vec::new();
+        let mut i = 0;
+        while i < input.len() {
+            match input[i] {
+                b'\r' => {
+                    lines.push(std::mem::take(&mut line));
+                    if input.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                }
+                b'\n' => lines.push(std::mem::take(&mut line)),
+                b => line.push(b),
+            }
+            i += 1;
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+        let mut out = Vec::new();
+        for l in lines {
+            if l.first() == Some(&b'.') {
+                out.push(b'.');
+            }
+            out.extend_from_slice(&l);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b".\r\n");
+        out
+    }
+
+    /// Seeded random inputs over the bytes that matter (`.`, CR, LF, one
+    /// other), cut into random chunks: the streamed result always equals the
+    /// reference, has no bare CR or LF, and no `.` line before the end.
+    #[test]
+    fn random_inputs_and_chunkings_match_the_reference() {
+        let mut state: u64 = 0x5eed_1234_abcd_0001;
+        let mut next = move |n: u64| {
+            // xorshift64*: enough for a test, no dependency.
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % n
+        };
+        for _ in 0..3000 {
+            let len = next(40) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|_| [b'.', b'\r', b'\n', b'x'][next(4) as usize])
+                .collect();
+            let mut s = DotStuffer::default();
+            let mut out = Vec::new();
+            let mut rest = &input[..];
+            while !rest.is_empty() {
+                let n = (next(6) as usize).min(rest.len());
+                s.stuff(&rest[..n], &mut out);
+                rest = &rest[n..];
+            }
+            s.finish(&mut out);
+            assert_eq!(out, reference(&input), "input {input:?}");
+            let body = &out[..out.len() - 3];
+            for (i, &b) in body.iter().enumerate() {
+                let cr_ok = b != b'\r' || body.get(i + 1) == Some(&b'\n');
+                let lf_ok = b != b'\n' || (i > 0 && body[i - 1] == b'\r');
+                assert!(cr_ok && lf_ok, "bare line end at {i} in {out:?}");
+            }
+            assert!(
+                !body.split(|&b| b == b'\n').any(|l| l == b".\r"),
+                "a lone dot line in {out:?}"
+            );
+        }
     }
 
     /// Records each write separately.

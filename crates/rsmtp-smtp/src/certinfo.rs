@@ -206,6 +206,35 @@ fn string_value(tag: u8, v: &[u8]) -> String {
     }
 }
 
+/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`, the form of
+/// [`CertInfo::not_before`] (proleptic Gregorian calendar, days to civil date
+/// by eras of 400 years).
+pub(crate) fn utc_text(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let rem = secs % 86_400;
+    // Shift the epoch to 0000-03-01 so that leap days end a year.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// UTCTime (0x17, `YYMMDDHHMMSSZ`) or GeneralizedTime (0x18, `YYYYMMDDHHMMSSZ`).
 fn time(tag: u8, v: &[u8]) -> String {
     let digits = |n: usize| v.len() >= n && v[..n].iter().all(u8::is_ascii_digit);
@@ -255,6 +284,14 @@ mod tests {
         let shown = info.to_string();
         assert!(shown.contains("    Subject:\n        O=Example Org,CN=mail.example.org\n"));
         assert!(shown.contains("SHA256: "));
+    }
+
+    #[test]
+    fn unix_seconds_as_utc_text() {
+        assert_eq!(utc_text(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_text(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_text(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc_text(4_102_444_799), "2099-12-31 23:59:59 UTC");
     }
 
     #[test]

@@ -2,18 +2,25 @@
 //! TLS transport, bounded line reading, and one write per batch of commands.
 //! I/O errors become [`SmtpError`]s here, so a timeout, a reset and a TLS
 //! alert are told apart in one place.
+//!
+//! Time limits are deadlines, not per-read timeouts: a server trickling one
+//! byte a second would otherwise reset a per-read timeout forever. Each reply
+//! must be complete within the account `timeout` of starting to wait for it,
+//! and everything (reads, writes, the TLS handshake) stops at the session
+//! deadline ([`SessionSettings::session_limit`]). Before every read and
+//! write the socket timeout is set to what is left.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::{ClientConfig, ClientConnection};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::error::{ErrorKind, SmtpError};
 use crate::reply::{Reply, ReplyParser, MAX_LINE};
-use crate::settings::SessionSettings;
+use crate::settings::{SessionSettings, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS};
 use crate::tls::{self, TlsStream};
 use crate::trace::Trace;
 use crate::wire::Command;
@@ -75,6 +82,52 @@ pub(crate) struct Conn {
     start: usize,
     end: usize,
     peer: Option<SocketAddr>,
+    limits: Limits,
+}
+
+/// The time limits of a connection (all `None` when `timeout` is off).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// The longest wait for one complete reply, and for one write.
+    reply_wait: Option<Duration>,
+    /// Nothing is read or written after this.
+    session_deadline: Option<Instant>,
+    /// How long the session was given (for messages).
+    session_limit: Option<Duration>,
+    /// When the current read must be done (set per reply).
+    read_deadline: Option<Instant>,
+}
+
+/// Which time limit stopped a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expired {
+    /// The reply was not complete within the account timeout.
+    Reply(Duration),
+    /// The session limit passed.
+    Session,
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// What is left until `deadline`, or a timeout error if nothing is.
+pub(crate) fn time_left(deadline: Option<Instant>) -> io::Result<Option<Duration>> {
+    match deadline {
+        None => Ok(None),
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                Err(io::Error::new(io::ErrorKind::TimedOut, "deadline passed"))
+            } else {
+                Ok(Some(left))
+            }
+        }
+    }
 }
 
 /// Maps an I/O error to a session error; `context` completes "timeout …" /
@@ -137,11 +190,14 @@ fn resolve_error(host: &str, e: io::Error) -> SmtpError {
 }
 
 impl Conn {
-    /// Resolves the host and connects to the first address that answers.
+    /// Resolves the host and connects to the first address that answers;
+    /// nothing is read or written once `session_limit` (from now) has passed.
     pub(crate) fn connect(
         settings: &SessionSettings,
+        session_limit: Option<Duration>,
         trace: &mut dyn Trace,
     ) -> Result<Conn, SmtpError> {
+        let session_deadline = session_limit.map(|l| Instant::now() + l);
         let (host, port) = (settings.host.as_str(), settings.port);
         let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
@@ -173,6 +229,12 @@ impl Conn {
                         start: 0,
                         end: 0,
                         peer: Some(addr),
+                        limits: Limits {
+                            reply_wait: settings.timeout,
+                            session_deadline,
+                            session_limit,
+                            read_deadline: None,
+                        },
                     });
                 }
                 Err(e) => last = Some(e),
@@ -218,16 +280,10 @@ impl Conn {
         if self.has_buffered() {
             return Ok(FirstBytes::Data);
         }
-        let normal = self.transport.tcp().read_timeout().ok().flatten();
-        let set = |conn: &Conn, t| {
-            conn.transport
-                .tcp()
-                .set_read_timeout(t)
-                .map_err(|e| io_error(&e, "while setting up the socket"))
-        };
-        set(self, Some(wait.max(Duration::from_millis(1))))?;
+        let wait = wait.max(Duration::from_millis(1));
+        self.limits.read_deadline =
+            earliest(Some(Instant::now() + wait), self.limits.session_deadline);
         let result = self.fill();
-        set(self, normal)?;
         match result {
             Ok(0) => Ok(FirstBytes::Closed),
             Ok(_) => Ok(FirstBytes::Data),
@@ -244,13 +300,16 @@ impl Conn {
         }
     }
 
-    /// Reads more bytes into the buffer; returns 0 at end of stream.
+    /// Reads more bytes into the buffer; returns 0 at end of stream, a
+    /// `TimedOut` error once the read deadline has passed.
     fn fill(&mut self) -> io::Result<usize> {
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
+        let left = time_left(self.limits.read_deadline)?;
+        self.transport.tcp().set_read_timeout(left)?;
         loop {
             match self.transport.read(&mut self.buf[self.end..]) {
                 Ok(n) => {
@@ -295,7 +354,13 @@ impl Conn {
     }
 
     /// Reads one complete (possibly multi-line) reply, tracing each line.
+    /// The whole reply must arrive within the reply wait (and before the
+    /// session deadline), however the server spreads its bytes.
     pub(crate) fn read_reply(&mut self, trace: &mut dyn Trace) -> Result<Reply, SmtpError> {
+        self.limits.read_deadline = earliest(
+            self.limits.reply_wait.map(|w| Instant::now() + w),
+            self.limits.session_deadline,
+        );
         let mut parser = ReplyParser::default();
         loop {
             let line = self.read_line()?;
@@ -323,17 +388,48 @@ impl Conn {
         self.write_raw(&bytes)
     }
 
-    /// Writes bytes as they are and flushes.
-    pub(crate) fn write_raw(&mut self, bytes: &[u8]) -> Result<(), SmtpError> {
-        self.transport
-            .write_all(bytes)
-            .and_then(|()| self.transport.flush())
-            .map_err(|e| io_error(&e, "while sending to the server"))
+    /// Which limit a read that timed out ran into.
+    pub(crate) fn expired(&self) -> Expired {
+        match (self.limits.session_deadline, self.limits.reply_wait) {
+            (Some(d), _) if Instant::now() >= d => Expired::Session,
+            (_, Some(wait)) => Expired::Reply(wait),
+            (Some(_), None) | (None, None) => Expired::Session,
+        }
     }
 
-    /// The raw writer, for streaming the body.
-    pub(crate) fn writer(&mut self) -> &mut dyn Write {
-        &mut self.transport
+    /// The error for `e`, met while `doing` something: past the session
+    /// deadline, a sentence naming the session limit, else [`io_error`].
+    pub(crate) fn limit_error(&self, e: &io::Error, doing: &str) -> SmtpError {
+        let timed_out = matches!(
+            e.kind(),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+        );
+        if !(timed_out && self.expired() == Expired::Session) {
+            return io_error(e, &format!("while {doing}"));
+        }
+        let limit = self.limits.session_limit.unwrap_or_default();
+        SmtpError::new(
+            ErrorKind::Timeout,
+            format!(
+                "timeout: the session took longer than its limit of {} s (timeout × \
+                 {SESSION_TIMEOUTS} + the message at {} KiB/s) while {doing}",
+                limit.as_secs_f64(),
+                SESSION_MIN_THROUGHPUT / 1024
+            ),
+        )
+    }
+
+    /// Writes bytes as they are and flushes.
+    pub(crate) fn write_raw(&mut self, bytes: &[u8]) -> Result<(), SmtpError> {
+        let mut w = self.writer();
+        let written = w.write_all(bytes).and_then(|()| w.flush());
+        written.map_err(|e| self.limit_error(&e, "sending to the server"))
+    }
+
+    /// The writer for commands and the body: each write waits at most the
+    /// reply wait, and none starts after the session deadline.
+    pub(crate) fn writer(&mut self) -> DeadlineWriter<'_> {
+        DeadlineWriter { conn: self }
     }
 
     /// Upgrades a plain connection to TLS (after `220` to STARTTLS, or at
@@ -347,20 +443,24 @@ impl Conn {
         let Transport::Plain(tcp) = self.transport else {
             return Err(SmtpError::new(ErrorKind::Protocol, "TLS is already active"));
         };
-        let stream = tls::handshake(tcp, config, settings, implicit)?;
+        let deadline = earliest(
+            self.limits.reply_wait.map(|w| Instant::now() + w),
+            self.limits.session_deadline,
+        );
+        let stream = tls::handshake(tcp, config, settings, implicit, deadline)?;
         Ok(Conn {
             transport: Transport::Tls(Box::new(stream)),
             buf: self.buf,
             start: 0,
             end: 0,
             peer: self.peer,
+            limits: self.limits,
         })
     }
 
-    /// Limits the next reads to `t` (used when leaving after an error).
-    pub(crate) fn set_read_timeout(&self, t: Duration) {
-        // Best effort: failure only means we wait the normal timeout.
-        let _ = self.transport.tcp().set_read_timeout(Some(t));
+    /// Limits the wait for the next replies to `t` (used when leaving).
+    pub(crate) fn set_reply_wait(&mut self, t: Duration) {
+        self.limits.reply_wait = Some(self.limits.reply_wait.map_or(t, |w| w.min(t)));
     }
 
     /// Ends the connection: TLS close_notify if TLS is active, then TCP shutdown.
@@ -371,6 +471,34 @@ impl Conn {
             let _ = s.conn.complete_io(&mut s.sock);
         }
         let _ = self.transport.tcp().shutdown(Shutdown::Both);
+    }
+}
+
+/// See [`Conn::writer`].
+pub(crate) struct DeadlineWriter<'a> {
+    conn: &'a mut Conn,
+}
+
+impl DeadlineWriter<'_> {
+    fn arm(&mut self) -> io::Result<()> {
+        let limits = self.conn.limits;
+        let left = time_left(limits.session_deadline)?;
+        let wait = match (left, limits.reply_wait) {
+            (Some(l), Some(w)) => Some(l.min(w)),
+            (l, w) => l.or(w),
+        };
+        self.conn.transport.tcp().set_write_timeout(wait)
+    }
+}
+
+impl Write for DeadlineWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.conn.transport.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.arm()?;
+        self.conn.transport.flush()
     }
 }
 
@@ -410,7 +538,10 @@ mod tests {
         });
         let mut settings = SessionSettings::new("127.0.0.1", port);
         settings.timeout = Some(Duration::from_secs(5));
-        (Conn::connect(&settings, &mut NoTrace).unwrap(), server)
+        (
+            Conn::connect(&settings, None, &mut NoTrace).unwrap(),
+            server,
+        )
     }
 
     #[test]
@@ -448,7 +579,7 @@ mod tests {
         };
         let mut settings = SessionSettings::new("127.0.0.1", port);
         settings.timeout = Some(Duration::from_secs(5));
-        let e = Conn::connect(&settings, &mut NoTrace).err().unwrap();
+        let e = Conn::connect(&settings, None, &mut NoTrace).err().unwrap();
         assert_eq!(
             (e.kind(), e.exit_code(), e.is_transient()),
             (&ErrorKind::Connect, 75, true)
@@ -463,7 +594,7 @@ mod tests {
     #[test]
     fn unknown_host() {
         let settings = SessionSettings::new("no-such-host.invalid", 25);
-        let e = Conn::connect(&settings, &mut NoTrace).err().unwrap();
+        let e = Conn::connect(&settings, None, &mut NoTrace).err().unwrap();
         assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::HostNotFound, 68));
     }
 }

@@ -22,6 +22,7 @@ pub mod sysexits {
     pub const EX_TEMPFAIL: u8 = 75;
     pub const EX_PROTOCOL: u8 = 76;
     pub const EX_NOPERM: u8 = 77;
+    pub const EX_CONFIG: u8 = 78;
 }
 use sysexits::*;
 
@@ -41,6 +42,29 @@ pub enum Stage {
     Data,
     /// The reply after the end-of-data dot.
     Body,
+}
+
+impl Stage {
+    /// The reply codes that mean success at this step, where SMTP defines
+    /// exactly which: 220 greeting (RFC 5321 §4.3.1) and STARTTLS (RFC 3207
+    /// §4), 250 EHLO/HELO/MAIL/end of data, 250/251/252 RCPT (RFC 5321
+    /// §4.3.2, §3.4–3.5), 354 DATA, 235 AUTH (RFC 4954 §6; 334 continuations
+    /// are checked by the AUTH exchange itself). Any other 2xx or 3xx is not a
+    /// success but a server out of step: [`ErrorKind::Protocol`].
+    pub fn expected_codes(self) -> &'static [u16] {
+        match self {
+            Stage::Greeting | Stage::StartTls => &[220],
+            Stage::Ehlo | Stage::Helo | Stage::Mail | Stage::Body => &[250],
+            Stage::Rcpt => &[250, 251, 252],
+            Stage::Data => &[354],
+            Stage::Auth => &[235],
+        }
+    }
+
+    /// Whether `code` is a success reply at this step.
+    pub fn expects(self, code: u16) -> bool {
+        self.expected_codes().contains(&code)
+    }
 }
 
 impl fmt::Display for Stage {
@@ -99,6 +123,16 @@ pub enum ErrorKind {
     TooLarge { size: u64, limit: u64 },
     /// An address cannot be put on the wire (control characters, `<`, `>`).
     InvalidAddress,
+    /// An account setting that goes on the wire (`domain`, `user`,
+    /// `dsn_notify`, `dsn_return`) holds a CR, LF or NUL, which would end the
+    /// command line early and let the rest pass for another command.
+    /// EX_CONFIG (78): this crate cannot tell an msmtprc line from its
+    /// `--domain=` mirror on the command line, and either way the fix is in
+    /// the account's settings, as for any invalid msmtprc value in msmtp.
+    /// (msmtp itself checks none of these and sends the line break.) An
+    /// envelope address stays [`ErrorKind::InvalidAddress`], 65, like a
+    /// refused address.
+    InvalidSetting,
     /// A local file (trust file, CRL, client certificate or key) is missing or invalid.
     LocalFile,
     /// Reading the message from the caller's reader failed.
@@ -136,6 +170,38 @@ impl SmtpError {
     pub(crate) fn rejected(stage: Stage, what: impl fmt::Display, reply: Reply) -> SmtpError {
         let message = format!("{what}: {reply}");
         SmtpError::new(ErrorKind::Rejected { stage, reply }, message)
+    }
+
+    /// A reply that is neither the success code SMTP defines for `stage` nor
+    /// a 4xx/5xx refusal (`221` to MAIL FROM): the server is out of step.
+    pub(crate) fn unexpected(stage: Stage, reply: Reply) -> SmtpError {
+        let expected = stage
+            .expected_codes()
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let message = format!(
+            "protocol error: unexpected reply to {stage}: \"{reply}\" (expected {expected})"
+        );
+        SmtpError::new(ErrorKind::Protocol, message).with_reply(reply)
+    }
+
+    /// Judges the reply to `stage`: the expected success code passes, a
+    /// 4xx/5xx is a refusal described by `what`, anything else is
+    /// [`SmtpError::unexpected`].
+    pub(crate) fn check(
+        stage: Stage,
+        what: impl fmt::Display,
+        reply: Reply,
+    ) -> Result<Reply, SmtpError> {
+        if stage.expects(reply.code()) {
+            Ok(reply)
+        } else if reply.is_transient() || reply.is_permanent() {
+            Err(SmtpError::rejected(stage, what, reply))
+        } else {
+            Err(SmtpError::unexpected(stage, reply))
+        }
     }
 
     /// Attaches the server reply that caused this error.
@@ -210,6 +276,7 @@ impl SmtpError {
             ErrorKind::TooLarge { .. } | ErrorKind::InvalidAddress => EX_DATAERR,
             ErrorKind::LocalFile => EX_NOINPUT,
             ErrorKind::Input => EX_IOERR,
+            ErrorKind::InvalidSetting => EX_CONFIG,
         }
     }
 
@@ -296,6 +363,7 @@ mod tests {
             (ErrorKind::InvalidAddress, EX_DATAERR, false),
             (ErrorKind::LocalFile, EX_NOINPUT, false),
             (ErrorKind::Input, EX_IOERR, false),
+            (ErrorKind::InvalidSetting, EX_CONFIG, false),
         ];
         for (kind, code, transient) in cases {
             let e = SmtpError::new(kind.clone(), "x");
@@ -332,6 +400,35 @@ mod tests {
         let e = SmtpError::new(mixed, "refused");
         assert_eq!(e.exit_code(), EX_DATAERR);
         assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn only_the_defined_success_code_passes() {
+        let check = |stage, code| SmtpError::check(stage, "refused", reply(code));
+        assert!(check(Stage::Mail, 250).is_ok());
+        assert!(check(Stage::Rcpt, 251).is_ok() && check(Stage::Rcpt, 252).is_ok());
+        assert!(check(Stage::Data, 354).is_ok());
+        for (stage, code) in [
+            (Stage::Mail, 221),
+            (Stage::Mail, 251),
+            (Stage::Rcpt, 220),
+            (Stage::Data, 250),
+            (Stage::Body, 354),
+            (Stage::StartTls, 250),
+            (Stage::Ehlo, 220),
+        ] {
+            let e = check(stage, code).unwrap_err();
+            assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::Protocol, 76));
+            assert!(!e.is_transient());
+            let prefix = format!("protocol error: unexpected reply to {stage}: \"{code} text\"");
+            assert!(e.to_string().starts_with(&prefix), "{e}");
+        }
+        assert!(check(Stage::Rcpt, 220)
+            .unwrap_err()
+            .to_string()
+            .ends_with("(expected 250 or 251 or 252)"));
+        let e = check(Stage::Mail, 550).unwrap_err();
+        assert_eq!(e.exit_code(), EX_DATAERR, "a refusal stays a refusal");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! The crate never reads configuration files: the caller resolves an account
 //! into a plain [`SessionSettings`] and an [`Envelope`], and hands over the
 //! message as final CRLF bytes (not dot-stuffed; this crate dot-stuffs while
-//! streaming, RFC 5321 §4.5.2).
+//! streaming, RFC 5321 §4.5.2, and sends any bare CR or LF as CRLF, §2.3.8).
 //!
 //! ```no_run
 //! use rsmtp_smtp::{send, Envelope, NoTrace, SessionSettings, TlsMode};
@@ -35,15 +35,16 @@
 //! | error | code | transient | msmtp |
 //! |---|---|---|---|
 //! | any 4xx reply, 421 included (greeting … end of data, AUTH) | 75 EX_TEMPFAIL | yes | 69 (rsmtp's deliberate change) |
-//! | cannot connect, timeout, connection lost (also mid-DATA) | 75 EX_TEMPFAIL | yes | 75 / 74 |
+//! | cannot connect, timeout, connection lost (also mid-DATA); a reply not complete within `timeout`; the session limit passed | 75 EX_TEMPFAIL | yes | 75 / 74 |
 //! | host name does not resolve | 68 EX_NOHOST | yes | 68 |
 //! | 5xx to MAIL, RCPT, DATA; message over SIZE; bad address | 65 EX_DATAERR | no | 65 |
 //! | 5xx after the body (end of data) | 69 EX_UNAVAILABLE | no | 69 |
-//! | 5xx greeting, EHLO+HELO, STARTTLS; TLS or protocol error; port/TLS mismatch | 76 EX_PROTOCOL | no | 76 |
+//! | 5xx greeting, EHLO+HELO, STARTTLS; TLS or protocol error; port/TLS mismatch; a 2xx/3xx other than the step's success code (`221` to MAIL FROM) | 76 EX_PROTOCOL | no | 76 |
 //! | certificate rejected, STARTTLS not offered, no usable AUTH method, DSN not offered | 69 EX_UNAVAILABLE | no | 69 |
 //! | AUTH refused (any 5xx) | 77 EX_NOPERM | no | 77 |
 //! | trust/CRL/client certificate/key file unreadable | 66 EX_NOINPUT | no | 66 |
 //! | reading the message failed | 74 EX_IOERR | no | — |
+//! | CR, LF or NUL in `domain`, `user`, `dsn_notify`, `dsn_return` (checked before connecting) | 78 EX_CONFIG | no | — (msmtp sends them, injecting commands) |
 //!
 //! Why our own socket loop and not lettre's transport: see ARCHITECTURE.md —
 //! lettre supplies the vocabulary (command wire forms, MAIL/RCPT parameters),
@@ -75,6 +76,6 @@ pub use reply::Reply;
 pub use session::{send, server_info};
 pub use settings::{
     Auth, Credentials, Delivered, Envelope, Fingerprint, Secret, SessionSettings, TlsMode, Trust,
-    Verify, DEFAULT_GREETING_WAIT, SYSTEM_TRUST_FILE,
+    Verify, DEFAULT_GREETING_WAIT, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS, SYSTEM_TRUST_FILE,
 };
 pub use trace::{NoTrace, Trace};

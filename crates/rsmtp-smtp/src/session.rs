@@ -21,14 +21,14 @@ use crate::auth::{self, Exchange};
 use crate::body::{self, BodyError};
 use crate::capabilities::Capabilities;
 use crate::certinfo::CertInfo;
-use crate::conn::{io_error, Conn, FirstBytes};
+use crate::conn::{Conn, Expired, FirstBytes};
 use crate::error::{ErrorKind, SmtpError, Stage};
 use crate::info::{ServerInfo, TlsInfo};
 use crate::reply::Reply;
-use crate::settings::{Delivered, Envelope, SessionSettings, TlsMode};
+use crate::settings::{Auth, Delivered, Envelope, SessionSettings, TlsMode};
 use crate::tls::{self, looks_like_tls};
 use crate::trace::{redact, Redacting, Trace};
-use crate::wire::Command;
+use crate::wire::{check_setting, Command};
 
 /// At most this many commands are written before reading their replies, so
 /// that neither side's socket buffer can fill up and deadlock (msmtp uses 100).
@@ -52,7 +52,7 @@ pub fn send(
     }
     // Refuse unusable addresses before touching the network.
     envelope_commands(envelope, &Capabilities::default())?;
-    let mut session = Session::open(settings, trace)?;
+    let mut session = Session::open(settings, envelope.size.unwrap_or(0), trace)?;
     let result = session
         .establish()
         .and_then(|()| session.authenticate())
@@ -75,7 +75,7 @@ pub fn server_info(
     settings: &SessionSettings,
     trace: &mut dyn Trace,
 ) -> Result<ServerInfo, SmtpError> {
-    let mut session = Session::open(settings, trace)?;
+    let mut session = Session::open(settings, 0, trace)?;
     if let Err(e) = session.establish() {
         session.abort(&e);
         return Err(e);
@@ -130,16 +130,25 @@ struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// Builds the TLS configuration first (so a missing certificate file is
-    /// reported without touching the network), then connects.
+    /// reported without touching the network), then connects. The session
+    /// limit for a message of `size` bytes starts now.
     fn open(
         settings: &'a SessionSettings,
+        size: u64,
         trace: &'a mut dyn Trace,
     ) -> Result<Session<'a>, SmtpError> {
+        let session_limit = settings.session_limit(size);
         let tls_config = match settings.tls {
             TlsMode::Off => None,
             TlsMode::StartTls | TlsMode::Implicit => Some(tls::client_config(settings)?),
         };
-        let conn = Conn::connect(settings, trace)?;
+        // Refuse a setting that would inject commands before connecting, so
+        // the server sees nothing at all.
+        check_setting(&settings.helo_domain, "domain")?;
+        if let (Some(c), true) = (&settings.credentials, settings.auth != Auth::Off) {
+            check_setting(&c.user, "user")?;
+        }
+        let conn = Conn::connect(settings, session_limit, trace)?;
         Ok(Session {
             settings,
             trace,
@@ -177,13 +186,7 @@ impl<'a> Session<'a> {
                 ));
             }
             let reply = self.command(&Command::starttls(), Stage::StartTls)?;
-            if reply.code() != 220 {
-                return Err(SmtpError::rejected(
-                    Stage::StartTls,
-                    "command STARTTLS failed",
-                    reply,
-                ));
-            }
+            SmtpError::check(Stage::StartTls, "command STARTTLS failed", reply)?;
             // RFC 3207 §4.2 / CVE-2011-0411: anything already buffered was
             // sent before TLS and must not be read as if it were protected.
             if self.conn()?.has_buffered() {
@@ -338,26 +341,18 @@ impl<'a> Session<'a> {
     /// EHLO, or HELO if the server refuses EHLO with 5xx (RFC 5321 §4.1.4).
     fn ehlo(&mut self) -> Result<(), SmtpError> {
         let domain = self.settings.helo_domain.clone();
-        let reply = self.command(&Command::ehlo(&domain), Stage::Ehlo)?;
-        if reply.code() == 250 {
+        let reply = self.command(&Command::ehlo(&domain)?, Stage::Ehlo)?;
+        if !reply.is_permanent() {
+            let reply = SmtpError::check(Stage::Ehlo, "command EHLO failed", reply)?;
             self.caps = Capabilities::from_ehlo(&reply);
             return Ok(());
         }
-        if !reply.is_permanent() {
-            return Err(SmtpError::rejected(
-                Stage::Ehlo,
-                "command EHLO failed",
-                reply,
-            ));
-        }
-        let reply = self.command(&Command::helo(&domain), Stage::Helo)?;
-        if reply.code() != 250 {
-            return Err(SmtpError::rejected(
-                Stage::Helo,
-                "the server accepts neither EHLO nor HELO",
-                reply,
-            ));
-        }
+        let reply = self.command(&Command::helo(&domain)?, Stage::Helo)?;
+        let reply = SmtpError::check(
+            Stage::Helo,
+            "the server accepts neither EHLO nor HELO",
+            reply,
+        )?;
         self.caps = Capabilities::helo(&reply);
         Ok(())
     }
@@ -423,23 +418,23 @@ impl<'a> Session<'a> {
         if data.as_ref().is_some_and(|r| r.code() == 354) {
             self.in_data = true;
         }
-        match mail {
-            Some(r) if r.is_positive() => {}
-            Some(r) => {
-                return Err(SmtpError::rejected(
-                    Stage::Mail,
-                    format!(
-                        "envelope from address {} not accepted by the server",
-                        envelope.from
-                    ),
-                    r,
-                ))
-            }
-            None => return Err(SmtpError::new(ErrorKind::Protocol, "no reply to MAIL FROM")),
+        let Some(mail) = mail else {
+            return Err(SmtpError::new(ErrorKind::Protocol, "no reply to MAIL FROM"));
+        };
+        SmtpError::check(
+            Stage::Mail,
+            format!(
+                "envelope from address {} not accepted by the server",
+                envelope.from
+            ),
+            mail,
+        )?;
+        if let Some((_, r)) = rcpts.iter().find(|(_, r)| is_out_of_step(Stage::Rcpt, r)) {
+            return Err(SmtpError::unexpected(Stage::Rcpt, r.clone()));
         }
         let refused: Vec<(String, Reply)> = rcpts
             .iter()
-            .filter(|(_, r)| !r.is_positive())
+            .filter(|(_, r)| !Stage::Rcpt.expects(r.code()))
             .cloned()
             .collect();
         if !refused.is_empty() {
@@ -461,17 +456,10 @@ impl<'a> Session<'a> {
                 "missing reply to RCPT TO",
             ));
         }
-        match data {
-            Some(r) if r.code() == 354 => {}
-            Some(r) => {
-                return Err(SmtpError::rejected(
-                    Stage::Data,
-                    "the server does not accept mail data",
-                    r,
-                ))
-            }
-            None => return Err(SmtpError::new(ErrorKind::Protocol, "no reply to DATA")),
-        }
+        let Some(data) = data else {
+            return Err(SmtpError::new(ErrorKind::Protocol, "no reply to DATA"));
+        };
+        SmtpError::check(Stage::Data, "the server does not accept mail data", data)?;
         let final_reply = self.send_body(message)?;
         Ok(Delivered {
             recipients: rcpts,
@@ -492,8 +480,13 @@ impl<'a> Session<'a> {
         let mut replies: Vec<Reply> = Vec::with_capacity(commands.len());
         let mut start = 0;
         while start < commands.len() {
-            let failed = replies.iter().any(|r| !r.is_positive());
-            let mail_failed = replies.first().is_some_and(|r| !r.is_positive());
+            let failed = commands
+                .iter()
+                .zip(&replies)
+                .any(|((stage, _), r)| !stage.expects(r.code()));
+            let mail_failed = replies
+                .first()
+                .is_some_and(|r| !Stage::Mail.expects(r.code()));
             let next_is_data = commands.get(start).is_some_and(|(s, _)| *s == Stage::Data);
             if mail_failed || (failed && (next_is_data || pipelining)) {
                 break;
@@ -521,7 +514,7 @@ impl<'a> Session<'a> {
     /// Streams the body and reads the reply to the final dot.
     fn send_body(&mut self, message: &mut dyn Read) -> Result<Reply, SmtpError> {
         let conn = self.conn()?;
-        let sent = body::send_body(message, conn.writer());
+        let sent = body::send_body(message, &mut conn.writer());
         let bytes = match sent {
             Ok(n) => n,
             Err(BodyError::Read(e)) => {
@@ -531,7 +524,9 @@ impl<'a> Session<'a> {
                 )
                 .with_source(e))
             }
-            Err(BodyError::Write(e)) => return Err(io_error(&e, "while sending the message body")),
+            Err(BodyError::Write(e)) => {
+                return Err(self.conn()?.limit_error(&e, "sending the message body"))
+            }
         };
         self.trace
             .note(&format!("message body sent ({bytes} bytes)"));
@@ -552,14 +547,7 @@ impl<'a> Session<'a> {
             Err(e) => return Err(e),
         };
         self.in_data = false;
-        if !reply.is_positive() {
-            return Err(SmtpError::rejected(
-                Stage::Body,
-                "the server did not accept the mail",
-                reply,
-            ));
-        }
-        Ok(reply)
+        SmtpError::check(Stage::Body, "the server did not accept the mail", reply)
     }
 
     /// Sends one command and reads its reply.
@@ -594,6 +582,22 @@ impl<'a> Session<'a> {
                     redact(&e.to_string(), secrets),
                 ))
             }
+            Err(e) if e.kind() == &ErrorKind::Timeout => {
+                return Err(match conn.expired() {
+                    Expired::Reply(wait) => SmtpError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "timeout: the server answered too slowly: no complete reply to \
+                             {stage} within {} (timeout)",
+                            secs(wait)
+                        ),
+                    ),
+                    Expired::Session => conn.limit_error(
+                        &std::io::Error::from(std::io::ErrorKind::TimedOut),
+                        &format!("waiting for the reply to {stage}"),
+                    ),
+                });
+            }
             Err(e) => return Err(e),
         };
         if reply.code() == 421 {
@@ -609,7 +613,7 @@ impl<'a> Session<'a> {
     /// Ends a successful session: QUIT, wait briefly for 221, close.
     fn quit(&mut self) {
         if let Some(mut conn) = self.conn.take() {
-            conn.set_read_timeout(QUIT_WAIT);
+            conn.set_reply_wait(QUIT_WAIT);
             let mut trace = Redacting {
                 inner: &mut *self.trace,
                 secrets: &self.secrets,
@@ -630,7 +634,9 @@ impl<'a> Session<'a> {
                 e.kind(),
                 ErrorKind::Timeout | ErrorKind::Io | ErrorKind::Tls | ErrorKind::PortTlsMismatch
             )
-            || (e.kind() == &ErrorKind::Protocol && e.reply().is_none())
+            // Out of step (an invalid reply, or `221` to MAIL FROM): the
+            // server's state is unknown, so QUIT might be read as anything.
+            || e.kind() == &ErrorKind::Protocol
             || e.reply().is_some_and(|r| r.code() == 421);
         if broken {
             if let Some(conn) = self.conn.take() {
@@ -668,13 +674,17 @@ fn envelope_commands(
         mail_params.push(MailParameter::SmtpUtfEight);
     }
     if let Some(ret) = &envelope.dsn_return {
+        let ret = check_setting(ret, "dsn_return")?;
         mail_params.push(MailParameter::Other {
             keyword: "RET".into(),
             value: Some(ret.to_ascii_uppercase()),
         });
     }
-    let rcpt_params: Vec<RcptParameter> = envelope
-        .dsn_notify
+    let notify = match &envelope.dsn_notify {
+        Some(n) => Some(check_setting(n, "dsn_notify")?),
+        None => None,
+    };
+    let rcpt_params: Vec<RcptParameter> = notify
         .iter()
         .map(|n| RcptParameter::Other {
             keyword: "NOTIFY".into(),
@@ -687,6 +697,11 @@ fn envelope_commands(
     }
     commands.push((Stage::Data, Command::data()));
     Ok(commands)
+}
+
+/// A reply that is neither the success code for `stage` nor a 4xx/5xx refusal.
+fn is_out_of_step(stage: Stage, reply: &Reply) -> bool {
+    !stage.expects(reply.code()) && !reply.is_transient() && !reply.is_permanent()
 }
 
 fn secs(d: Duration) -> String {
@@ -741,6 +756,22 @@ mod tests {
             shown(&cmds),
             ["MAIL FROM:<a@x.org>", "RCPT TO:<b@y.org>", "DATA"]
         );
+    }
+
+    #[test]
+    fn dsn_values_with_line_breaks_are_refused() {
+        let mut e = Envelope::new("a@x.org", vec!["b@y.org".into()]);
+        e.dsn_notify = Some("failure\r\nRCPT TO:<evil@x.org>".into());
+        let err = envelope_commands(&e, &caps()).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.exit_code()),
+            (&ErrorKind::InvalidSetting, 78)
+        );
+        assert!(err.to_string().contains("dsn_notify"), "{err}");
+        e.dsn_notify = None;
+        e.dsn_return = Some("hdrs\0".into());
+        let err = envelope_commands(&e, &caps()).unwrap_err();
+        assert!(err.to_string().contains("dsn_return"), "{err}");
     }
 
     #[test]

@@ -20,6 +20,14 @@ pub const SYSTEM_TRUST_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// postscreen), short enough to report a port/TLS mismatch within seconds.
 pub const DEFAULT_GREETING_WAIT: Duration = Duration::from_secs(8);
 
+/// The session limit allows this many account timeouts for the dialogue
+/// (greeting, EHLO, STARTTLS, EHLO, AUTH, the envelope, DATA, the final
+/// reply: about ten replies, most of them answered at once) …
+pub const SESSION_TIMEOUTS: u32 = 5;
+/// … plus the message at this throughput: 32 KiB/s (256 kbit/s) is a poor
+/// mobile or rural uplink; a real link is faster, a trickling server slower.
+pub const SESSION_MIN_THROUGHPUT: u64 = 32 * 1024;
+
 /// How the connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TlsMode {
@@ -195,7 +203,10 @@ pub struct SessionSettings {
     pub client_cert: Option<(PathBuf, PathBuf)>,
     /// Argument of EHLO/HELO (`domain`).
     pub helo_domain: String,
-    /// Limit for the connect and for every read and write; `None` waits forever.
+    /// The account `timeout`: the limit for the connect, for each complete
+    /// reply (counted from when we start waiting for it, not per read) and
+    /// for each write; it also scales the session limit
+    /// ([`SessionSettings::session_limit`]). `None` waits forever.
     pub timeout: Option<Duration>,
     /// How long to wait for the greeting before probing for a port/TLS
     /// mismatch (see [`DEFAULT_GREETING_WAIT`]). Capped by `timeout`.
@@ -231,6 +242,23 @@ impl SessionSettings {
             auth: Auth::Off,
             credentials: None,
         }
+    }
+
+    /// How long a whole session for a message of `size` bytes may take, from
+    /// connect to the final reply: `timeout` × [`SESSION_TIMEOUTS`] + `size`
+    /// at [`SESSION_MIN_THROUGHPUT`]. With the default 60 s: 5 min for
+    /// ordinary mail, 5 min 32 s for 1 MiB, 58 min for 100 MiB. A server
+    /// that answers each reply just within `timeout`, or reads the body a
+    /// byte at a time, is cut off at this limit (exit 75, queued when
+    /// queueing is on). `None` when `timeout` is off.
+    pub fn session_limit(&self, size: u64) -> Option<Duration> {
+        let timeout = self.timeout?;
+        let transfer = Duration::from_secs_f64(size as f64 / SESSION_MIN_THROUGHPUT as f64);
+        Some(
+            timeout
+                .saturating_mul(SESSION_TIMEOUTS)
+                .saturating_add(transfer),
+        )
     }
 
     /// The name the certificate is checked against and sent as SNI.
@@ -291,6 +319,21 @@ mod tests {
         let mut s = SessionSettings::new("h", 25);
         s.credentials = Some(c);
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn session_limit_scales_with_timeout_and_size() {
+        let mut s = SessionSettings::new("h", 25);
+        assert_eq!(s.session_limit(1 << 20), None, "no timeout, no limit");
+        s.timeout = Some(Duration::from_secs(60));
+        assert_eq!(s.session_limit(0), Some(Duration::from_secs(300)));
+        assert_eq!(s.session_limit(1 << 20), Some(Duration::from_secs(332)));
+        assert_eq!(
+            s.session_limit(100 << 20),
+            Some(Duration::from_secs(300 + 3200))
+        );
+        s.timeout = Some(Duration::from_secs(2));
+        assert_eq!(s.session_limit(64 * 1024), Some(Duration::from_secs(12)));
     }
 
     #[test]

@@ -12,10 +12,12 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::server::ParsedCertificate;
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
     SignatureScheme, StreamOwned,
@@ -28,8 +30,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::certinfo::hex_colon;
-use crate::conn::io_error;
+use crate::certinfo::{hex_colon, utc_text, CertInfo};
+use crate::conn::{io_error, time_left};
 use crate::error::{ErrorKind, SmtpError};
 use crate::settings::{Fingerprint, SessionSettings, Trust};
 
@@ -40,28 +42,32 @@ pub(crate) type TlsStream = StreamOwned<ClientConnection, TcpStream>;
 pub(crate) fn client_config(settings: &SessionSettings) -> Result<Arc<ClientConfig>, SmtpError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verify = &settings.verify;
-    let verifier: Arc<dyn ServerCertVerifier> = if verify.fingerprint.is_some() || !verify.certcheck
-    {
-        Arc::new(LeafVerifier {
+    let check = if verify.fingerprint.is_some() || !verify.certcheck {
+        CertCheck::Leaf {
             fingerprint: verify.fingerprint,
-            provider: provider.clone(),
-        })
+        }
     } else {
-        let roots = Arc::new(load_roots(&verify.trust)?);
-        let mut builder = WebPkiServerVerifier::builder_with_provider(roots, provider.clone());
+        let (roots, listed) = load_roots(&verify.trust)?;
+        let mut builder =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone());
         if let Some(crl_file) = &verify.crl_file {
             let crls = CertificateRevocationListDer::pem_file_iter(crl_file)
                 .and_then(|it| it.collect::<Result<Vec<_>, _>>())
                 .map_err(|e| local_file("CRL file", crl_file, e))?;
             builder = builder.with_crls(crls);
         }
-        builder.build().map_err(|e| {
+        let webpki = builder.build().map_err(|e| {
             SmtpError::new(
                 ErrorKind::LocalFile,
                 format!("cannot use the trust roots: {e}"),
             )
-        })?
+        })?;
+        CertCheck::WebPki { webpki, listed }
     };
+    let verifier = Arc::new(CertVerifier {
+        check,
+        provider: provider.clone(),
+    });
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| SmtpError::new(ErrorKind::Tls, format!("TLS setup failed: {e}")))?
@@ -113,8 +119,9 @@ fn local_file(what: &str, path: &Path, e: impl fmt::Display) -> SmtpError {
     )
 }
 
-/// Root certificates for [`Trust`].
-fn load_roots(trust: &Trust) -> Result<RootCertStore, SmtpError> {
+/// Root certificates for [`Trust`], and the certificates of an explicit
+/// `tls_trust_file` (empty for the system bundle and the compiled-in roots).
+fn load_roots(trust: &Trust) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), SmtpError> {
     let mut store = RootCertStore::empty();
     let file = match trust {
         Trust::WebpkiRoots => None,
@@ -123,30 +130,90 @@ fn load_roots(trust: &Trust) -> Result<RootCertStore, SmtpError> {
     };
     let Some(path) = file else {
         store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        return Ok(store);
+        return Ok((store, Vec::new()));
     };
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| local_file("trust file", path, e))?;
-    let (added, _ignored) = store.add_parsable_certificates(certs);
+    let (added, _ignored) = store.add_parsable_certificates(certs.iter().cloned());
     if added == 0 {
         return Err(SmtpError::new(
             ErrorKind::LocalFile,
             format!("no usable certificate in trust file {}", path.display()),
         ));
     }
-    Ok(store)
+    let listed = match trust {
+        Trust::File(_) => certs,
+        Trust::System(_) | Trust::WebpkiRoots => Vec::new(),
+    };
+    Ok((store, listed))
 }
 
-/// Checks only the leaf certificate, never the chain or the name:
-/// - `tls_fingerprint`: only the leaf with this hash is accepted (msmtp's semantics);
-/// - `tls_certcheck off` (no fingerprint): any certificate is accepted.
-///
-/// The handshake signature is verified either way, so the connection is
-/// encrypted to the holder of that certificate's key.
+/// Whether rustls reports webpki's `CaUsedAsEndEntity`: the server presented
+/// a CA certificate as its own.
+fn is_ca_used_as_end_entity(e: &CertificateError) -> bool {
+    match e {
+        CertificateError::Other(other) => matches!(
+            other.0.downcast_ref::<webpki::Error>(),
+            Some(webpki::Error::CaUsedAsEndEntity)
+        ),
+        _ => false,
+    }
+}
+
+/// Name and dates of a leaf listed in the trust file (see [`CertCheck::WebPki`]).
+fn verify_listed_leaf(
+    end_entity: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<ServerCertVerified, rustls::Error> {
+    let parsed = ParsedCertificate::try_from(end_entity)?;
+    rustls::client::verify_server_name(&parsed, server_name)?;
+    let info = CertInfo::from_der(end_entity);
+    let now = utc_text(now.as_secs());
+    if info.not_before == "unknown" || info.not_after == "unknown" {
+        return Err(CertificateError::BadEncoding.into());
+    }
+    // Same fixed-width `YYYY-MM-DD HH:MM:SS UTC` form: text order is time order.
+    if now < info.not_before {
+        return Err(CertificateError::NotValidYet.into());
+    }
+    if now > info.not_after {
+        return Err(CertificateError::Expired.into());
+    }
+    Ok(ServerCertVerified::assertion())
+}
+
+/// How the server certificate is checked.
 #[derive(Debug)]
-struct LeafVerifier {
-    fingerprint: Option<Fingerprint>,
+enum CertCheck {
+    /// Only the leaf, never the chain or the name:
+    /// - `tls_fingerprint`: only the leaf with this hash is accepted (msmtp's semantics);
+    /// - `tls_certcheck off` (no fingerprint): any certificate is accepted.
+    Leaf { fingerprint: Option<Fingerprint> },
+    /// The webpki check (chain to a trusted root, host name, dates, CRLs),
+    /// plus the rule msmtp's GnuTLS follows for a certificate listed in
+    /// `tls_trust_file` itself: a self-signed server certificate that carries
+    /// the CA flag (`openssl req -x509` sets it by default) is refused by
+    /// webpki as `CaUsedAsEndEntity` even though it is its own trust anchor.
+    /// When the leaf the server presents is byte-identical to a certificate
+    /// in the trust file, that refusal is replaced by the checks that still
+    /// mean something: the host name against its subjectAltName/CN and its
+    /// validity dates.
+    WebPki {
+        webpki: Arc<WebPkiServerVerifier>,
+        /// The certificates of `tls_trust_file` (none for the system roots).
+        listed: Vec<CertificateDer<'static>>,
+    },
+}
+
+/// The server certificate verifier for every mode ([`CertCheck`]). The
+/// handshake signature is verified the same way in all of them (as webpki
+/// does it), so the connection is encrypted to the holder of that
+/// certificate's key.
+#[derive(Debug)]
+struct CertVerifier {
+    check: CertCheck,
     provider: Arc<CryptoProvider>,
 }
 
@@ -170,6 +237,22 @@ impl fmt::Display for FingerprintMismatch {
 
 impl std::error::Error for FingerprintMismatch {}
 
+/// [`CertCheck::Leaf`]: the pinned fingerprint, or anything without one.
+fn verify_leaf(
+    fingerprint: Option<&Fingerprint>,
+    end_entity: &CertificateDer<'_>,
+) -> Result<ServerCertVerified, rustls::Error> {
+    if fingerprint.is_none_or(|f| fingerprint_matches(f, end_entity)) {
+        return Ok(ServerCertVerified::assertion());
+    }
+    let mismatch = FingerprintMismatch {
+        actual_sha256: hex_colon(&Sha256::digest(end_entity.as_ref())),
+    };
+    Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+        rustls::OtherError(Arc::new(mismatch)),
+    )))
+}
+
 /// Whether `der` hashes to `fingerprint`, compared in constant time.
 pub(crate) fn fingerprint_matches(fingerprint: &Fingerprint, der: &[u8]) -> bool {
     match fingerprint {
@@ -179,28 +262,32 @@ pub(crate) fn fingerprint_matches(fingerprint: &Fingerprint, der: &[u8]) -> bool
     }
 }
 
-impl ServerCertVerifier for LeafVerifier {
+impl ServerCertVerifier for CertVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let accepted = match &self.fingerprint {
-            Some(fingerprint) => fingerprint_matches(fingerprint, end_entity),
-            None => true,
+        let (webpki, listed) = match &self.check {
+            CertCheck::Leaf { fingerprint } => {
+                return verify_leaf(fingerprint.as_ref(), end_entity)
+            }
+            CertCheck::WebPki { webpki, listed } => (webpki, listed),
         };
-        if accepted {
-            return Ok(ServerCertVerified::assertion());
+        let verdict =
+            webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        match verdict {
+            Err(rustls::Error::InvalidCertificate(e))
+                if is_ca_used_as_end_entity(&e)
+                    && listed.iter().any(|c| c.as_ref() == end_entity.as_ref()) =>
+            {
+                verify_listed_leaf(end_entity, server_name, now)
+            }
+            other => other,
         }
-        let mismatch = FingerprintMismatch {
-            actual_sha256: hex_colon(&Sha256::digest(end_entity.as_ref())),
-        };
-        Err(rustls::Error::InvalidCertificate(CertificateError::Other(
-            rustls::OtherError(Arc::new(mismatch)),
-        )))
     }
 
     fn verify_tls12_signature(
@@ -239,14 +326,19 @@ impl ServerCertVerifier for LeafVerifier {
 }
 
 /// Reads through to the socket, remembering the first bytes received so a
-/// failed handshake can tell "the server speaks plain SMTP" from other errors.
+/// failed handshake can tell "the server speaks plain SMTP" from other errors,
+/// and stopping at the handshake's deadline however slowly bytes arrive.
 struct Sniff<'a> {
     inner: &'a mut TcpStream,
     first: Vec<u8>,
+    deadline: Option<Instant>,
 }
 
 impl Read for Sniff<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.deadline.is_some() {
+            self.inner.set_read_timeout(time_left(self.deadline)?)?;
+        }
         let n = self.inner.read(buf)?;
         if self.first.len() < 8 {
             let take = n.min(8 - self.first.len());
@@ -258,6 +350,9 @@ impl Read for Sniff<'_> {
 
 impl Write for Sniff<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.deadline.is_some() {
+            self.inner.set_write_timeout(time_left(self.deadline)?)?;
+        }
         self.inner.write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -279,11 +374,13 @@ pub(crate) fn looks_like_tls(first: &[u8]) -> bool {
 
 /// Runs the TLS handshake on `tcp`. `implicit` says whether this is an
 /// implicit-TLS connection (then a plain SMTP greeting means a port mismatch).
+/// The whole handshake must be done by `deadline`.
 pub(crate) fn handshake(
     mut tcp: TcpStream,
     config: Arc<ClientConfig>,
     settings: &SessionSettings,
     implicit: bool,
+    deadline: Option<Instant>,
 ) -> Result<TlsStream, SmtpError> {
     let name = server_name(settings)?;
     let mut conn = ClientConnection::new(config, name)
@@ -291,6 +388,7 @@ pub(crate) fn handshake(
     let mut sniff = Sniff {
         inner: &mut tcp,
         first: Vec::new(),
+        deadline,
     };
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut sniff) {
@@ -355,6 +453,12 @@ fn certificate_rejected(settings: &SessionSettings, e: &CertificateError) -> Smt
              (self-signed or unknown issuer; check tls_trust_file, or pin it with tls_fingerprint)"
             .to_owned(),
         CertificateError::Revoked => "the certificate has been revoked".to_owned(),
+        e if is_ca_used_as_end_entity(e) => "the server's certificate is a CA certificate \
+             (basic constraints CA:TRUE), which cannot identify a server by itself; if it is \
+             the server's own self-signed certificate, put exactly that certificate in \
+             tls_trust_file or pin it with tls_fingerprint, or give the server a certificate \
+             without the CA flag"
+            .to_owned(),
         CertificateError::Other(other) => other.to_string(),
         other => format!("{}", rustls::Error::InvalidCertificate(other.clone())),
     };

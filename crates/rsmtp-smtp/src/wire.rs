@@ -76,13 +76,17 @@ impl Command {
     }
 
     /// `EHLO domain` (RFC 5321 §4.1.1.1).
-    pub(crate) fn ehlo(domain: &str) -> Command {
-        Command::plain(Ehlo::new(ClientId::Domain(domain.to_owned())).to_string())
+    pub(crate) fn ehlo(domain: &str) -> Result<Command, SmtpError> {
+        let domain = check_setting(domain, "domain")?;
+        Ok(Command::plain(
+            Ehlo::new(ClientId::Domain(domain.to_owned())).to_string(),
+        ))
     }
 
     /// `HELO domain`, for servers that refuse EHLO.
-    pub(crate) fn helo(domain: &str) -> Command {
-        Command::line(format!("HELO {domain}"))
+    pub(crate) fn helo(domain: &str) -> Result<Command, SmtpError> {
+        let domain = check_setting(domain, "domain")?;
+        Ok(Command::line(format!("HELO {domain}")))
     }
 
     /// `STARTTLS` (RFC 3207 §4).
@@ -125,6 +129,24 @@ impl Command {
     }
 }
 
+/// Refuses an account setting that would break the command line it goes
+/// into: a CR or LF ends the line early (RFC 5321 §2.3.8: CR and LF travel
+/// only as the CRLF that ends a command), so `domain x\r\nRCPT TO:<…>` would
+/// inject a command; a NUL is a field separator inside AUTH PLAIN (RFC 4616).
+/// `setting` names the msmtprc command, so the user knows what to fix.
+pub(crate) fn check_setting<'a>(value: &'a str, setting: &str) -> Result<&'a str, SmtpError> {
+    if value.contains(['\r', '\n', '\0']) {
+        return Err(SmtpError::new(
+            ErrorKind::InvalidSetting,
+            format!(
+                "invalid {setting} {value:?}: it contains a line break or NUL character, \
+                 which would end the SMTP command early"
+            ),
+        ));
+    }
+    Ok(value)
+}
+
 /// Refuses addresses that would break the command line: empty, control characters
 /// (a CR/LF would inject commands), and angle brackets or whitespace outside a
 /// quoted local part (`"john doe"@example.org` is a valid RFC 5321 mailbox).
@@ -159,11 +181,14 @@ mod tests {
     #[test]
     fn wire_forms() {
         assert_eq!(
-            Command::ehlo("host.example").wire(),
+            Command::ehlo("host.example").unwrap().wire(),
             b"EHLO host.example\r\n"
         );
-        assert_eq!(Command::ehlo("host.example").shown(), "EHLO host.example");
-        assert_eq!(Command::helo("h").wire(), b"HELO h\r\n");
+        assert_eq!(
+            Command::ehlo("host.example").unwrap().shown(),
+            "EHLO host.example"
+        );
+        assert_eq!(Command::helo("h").unwrap().wire(), b"HELO h\r\n");
         assert_eq!(Command::starttls().wire(), b"STARTTLS\r\n");
         assert_eq!(Command::data().wire(), b"DATA\r\n");
         assert_eq!(Command::quit().wire(), b"QUIT\r\n");
@@ -216,6 +241,24 @@ mod tests {
             assert_eq!(e.kind(), &ErrorKind::InvalidAddress, "{bad:?}");
         }
         assert!(Command::mail("a@b\nDATA", &[]).is_err());
+    }
+
+    #[test]
+    fn line_breaks_and_nul_in_settings_refused() {
+        for bad in ["x\r\nRCPT TO:<evil@x.org>", "x\rMAIL", "x\nQUIT", "x\0y"] {
+            for e in [
+                Command::ehlo(bad).unwrap_err(),
+                Command::helo(bad).unwrap_err(),
+            ] {
+                assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::InvalidSetting, 78));
+                assert!(e.to_string().starts_with("invalid domain \""), "{e}");
+                assert!(
+                    !e.to_string().contains('\n'),
+                    "quoted, not printed raw: {e}"
+                );
+            }
+        }
+        assert!(check_setting("mail.example.org", "domain").is_ok());
     }
 
     #[test]

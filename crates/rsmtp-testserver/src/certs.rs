@@ -30,15 +30,20 @@ pub enum LeafKind {
     WrongHost,
     /// For `localhost`/`127.0.0.1`, but self-signed: not issued by the test CA.
     SelfSigned,
+    /// Self-signed for `localhost`/`127.0.0.1` and marked as a CA (basic constraints
+    /// `CA:TRUE`), as `openssl req -x509` makes one by default; webpki refuses it as a
+    /// server certificate (`CaUsedAsEndEntity`) even when it is the trust anchor.
+    SelfSignedCa,
 }
 
 impl LeafKind {
     /// All kinds.
-    pub const ALL: [LeafKind; 4] = [
+    pub const ALL: [LeafKind; 5] = [
         LeafKind::Valid,
         LeafKind::Expired,
         LeafKind::WrongHost,
         LeafKind::SelfSigned,
+        LeafKind::SelfSignedCa,
     ];
 
     fn file_stem(self) -> &'static str {
@@ -47,6 +52,7 @@ impl LeafKind {
             LeafKind::Expired => "expired",
             LeafKind::WrongHost => "wrong-host",
             LeafKind::SelfSigned => "self-signed",
+            LeafKind::SelfSignedCa => "self-signed-ca",
         }
     }
 }
@@ -106,7 +112,7 @@ impl CertKey {
 /// A test certificate authority and everything issued for the tests.
 ///
 /// Files in [`dir`](Self::dir): `ca.pem`, `localhost.pem`/`localhost-key.pem`,
-/// `expired*.pem`, `wrong-host*.pem`, `self-signed*.pem`, `client.pem`/`client-key.pem`
+/// `expired*.pem`, `wrong-host*.pem`, `self-signed*.pem`, `self-signed-ca*.pem`, `client.pem`/`client-key.pem`
 /// (issued by the CA) and `untrusted-client*.pem` (self-signed).
 #[derive(Debug)]
 pub struct TestCa {
@@ -184,6 +190,11 @@ impl TestCa {
                 }
                 LeafKind::SelfSigned => Spec {
                     self_signed: true,
+                    ..Spec::server("localhost", local_names())
+                },
+                LeafKind::SelfSignedCa => Spec {
+                    self_signed: true,
+                    ca: true,
                     ..Spec::server("localhost", local_names())
                 },
             };
@@ -270,6 +281,8 @@ struct Spec {
     client: bool,
     expired: bool,
     self_signed: bool,
+    /// Basic constraints `CA:TRUE` (and keyCertSign), like an `openssl req -x509` cert.
+    ca: bool,
 }
 
 impl Spec {
@@ -280,6 +293,7 @@ impl Spec {
             client: false,
             expired: false,
             self_signed: false,
+            ca: false,
         }
     }
 
@@ -290,6 +304,7 @@ impl Spec {
             client: true,
             expired: false,
             self_signed: false,
+            ca: false,
         }
     }
 }
@@ -301,8 +316,16 @@ fn issue(dir: &Path, stem: &str, spec: &Spec, issuer: &Issuer<'_>) -> io::Result
     params
         .distinguished_name
         .push(DnType::CommonName, spec.common_name);
-    params.is_ca = IsCa::ExplicitNoCa;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    if spec.ca {
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+        ];
+    } else {
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    }
     params.extended_key_usages = vec![if spec.client {
         ExtendedKeyUsagePurpose::ClientAuth
     } else {

@@ -36,7 +36,7 @@
 //! # What can be configured ([`ServerOptions`])
 //! - [`Tls`]: `None`, `StartTls` (RFC 3207), `Implicit` (port-465 style); [`LeafKind`]:
 //!   the valid `localhost`/`127.0.0.1` certificate, or an expired, wrong-host or
-//!   self-signed one; [`TlsVersions`]; [`ClientCertPolicy`] (the client certificate's
+//!   self-signed one (also one with the CA flag, as `openssl req -x509` makes); [`TlsVersions`]; [`ClientCertPolicy`] (the client certificate's
 //!   subject is recorded). [`TestCa`] writes every PEM into one directory:
 //!   [`TestCa::ca_pem_path`] is the client's `tls_trust_file`,
 //!   [`CertKey::sha256_fingerprint`] its `tls_fingerprint`.

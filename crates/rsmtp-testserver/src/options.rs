@@ -358,6 +358,11 @@ pub enum Fault {
     Delay(Step, Duration),
     /// Answer `step` with its usual code but a text of this many bytes on one line.
     LongReply(Step, usize),
+    /// Send the reply to `step` one byte at a time, waiting this long before each
+    /// byte: a server that is alive (a client's per-read timeout never fires) but
+    /// would take minutes over one reply. Combine with [`Fault::LongReply`] for a
+    /// long one.
+    Trickle(Step, Duration),
     /// Break the TLS handshake: in STARTTLS mode answer `220` then send bytes that are not
     /// TLS; in implicit mode send them instead of the ServerHello. Then close.
     TlsGarbage,

@@ -814,7 +814,14 @@ impl Session {
         if let Some(len) = long {
             reply = Reply::new(reply.code, "x".repeat(len));
         }
-        self.send(&reply);
+        let trickle = self.faults.iter().find_map(|f| match f {
+            Fault::Trickle(s, pause) if *s == step => Some(*pause),
+            _ => None,
+        });
+        match trickle {
+            Some(pause) => self.trickle(&reply, pause)?,
+            None => self.send(&reply),
+        }
         if reply.code == 421 {
             self.conn.flush()?;
             return Ok(None);
@@ -834,6 +841,25 @@ impl Session {
             self.log(Direction::Server, line);
         }
         self.conn.queue(wire.as_bytes());
+    }
+
+    /// Send `reply` a byte at a time, `pause` before each, until done, the client
+    /// hangs up or the server shuts down.
+    fn trickle(&mut self, reply: &Reply, pause: Duration) -> io::Result<()> {
+        self.conn.flush()?;
+        self.event(format!("fault: sending the reply one byte every {pause:?}"));
+        for line in reply.to_wire().split_terminator("\r\n") {
+            self.log(Direction::Server, line);
+        }
+        for byte in reply.to_wire().bytes() {
+            self.sleep(pause);
+            if self.shared.is_shutting_down() {
+                break;
+            }
+            self.conn.queue(&[byte]);
+            self.conn.flush()?;
+        }
+        Ok(())
     }
 
     fn send_best_effort(&mut self, reply: Reply) {

@@ -285,3 +285,127 @@ fn drop_at_greeting() {
     );
     assert_eq!((e.kind(), e.is_transient()), (&ErrorKind::Io, true), "{e}");
 }
+
+/// A 2xx/3xx that is not the reply SMTP defines for the step (`221` to MAIL
+/// FROM) is a server out of step, not a success: 76, the command named and
+/// the reply quoted, and no message handed over as delivered.
+#[test]
+fn unexpected_positive_reply_is_a_protocol_error_naming_the_command() {
+    let cases = [
+        (Step::Mail, 221, "MAIL FROM"),
+        (Step::Rcpt, 220, "RCPT TO"),
+        (Step::Data, 250, "DATA"),
+        (Step::EndOfData, 221, "end of data"),
+        (Step::Ehlo, 220, "EHLO"),
+    ];
+    for (step, code, named) in cases {
+        let opts = ServerOptions::new().fault(Fault::reply(step, code, "out of step"));
+        let (e, server, trace) = fail_with(opts, TlsMode::Off);
+        assert_eq!(
+            (e.kind(), e.exit_code(), e.is_transient()),
+            (&ErrorKind::Protocol, 76, false),
+            "{step:?} {code}: {e}\n{}",
+            trace.text()
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains(named) && text.contains(&format!("\"{code} out of step\"")),
+            "{step:?}: {text}"
+        );
+        assert_eq!(e.smtp_status(), Some((code, "out of step".into())));
+        server.wait_for_idle(WAIT);
+        if step != Step::EndOfData {
+            assert!(
+                server.rejected_messages().is_empty() && server.messages().is_empty(),
+                "no body after {step:?} {code}\n{}",
+                server.transcript()
+            );
+        }
+    }
+}
+
+/// RFC 5321 §3.4/§3.5: 251 (will forward) and 252 (cannot verify, will try)
+/// accept a recipient.
+#[test]
+fn rcpt_251_and_252_accept_the_recipient() {
+    for code in [251, 252] {
+        let server = TestServer::start(ServerOptions::new().fault(Fault::reply(
+            Step::Rcpt,
+            code,
+            "2.1.5 will try",
+        )));
+        let (result, trace) = deliver(&settings(&server, TlsMode::Off));
+        let d = expect_ok(result, &trace);
+        assert_eq!(d.recipients[0].1.code(), code);
+        assert_eq!(server.wait_for_messages(1, WAIT).len(), 1);
+    }
+}
+
+/// A server that answers every reply within the timeout but takes longer
+/// than the session limit overall is cut off there: timeout 2 s → limit
+/// 2 s × 5 = 10 s (the size is not declared here); twelve RCPTs answered
+/// after 1 s each (no pipelining) would take 12 s.
+#[test]
+fn session_limit_stops_a_server_slow_at_every_step() {
+    let opts = ServerOptions::new()
+        .extensions(rsmtp_testserver::Extensions::none())
+        .fault(Fault::Delay(Step::Rcpt, Duration::from_secs(1)));
+    let server = TestServer::start(opts);
+    let mut s = settings(&server, TlsMode::Off);
+    s.timeout = Some(Duration::from_secs(2));
+    let recipients: Vec<String> = (0..12).map(|i| format!("r{i}@example.org")).collect();
+    let envelope = rsmtp_smtp::Envelope::new(FROM, recipients);
+    let start = Instant::now();
+    let (result, trace) = deliver_with(&s, &envelope, MESSAGE);
+    let elapsed = start.elapsed();
+    let e = expect_err(result, &trace);
+    assert_eq!(
+        (e.kind(), e.exit_code(), e.is_transient()),
+        (&ErrorKind::Timeout, 75, true),
+        "{e}"
+    );
+    // The limit passes while waiting for a RCPT reply or just before
+    // sending the next RCPT: either way the message names the limit.
+    assert!(
+        e.to_string()
+            .starts_with("timeout: the session took longer than its limit of 10 s"),
+        "{e}"
+    );
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
+    assert!(server.messages().is_empty());
+}
+
+/// The timeout counts for the whole reply: a server trickling a 60-byte
+/// reply one byte every 300 ms (18 s) never lets a per-read timeout of 2 s
+/// fire, but misses the 2 s reply deadline.
+#[test]
+fn trickled_reply_misses_the_reply_deadline() {
+    for step in [Step::Greeting, Step::Mail, Step::EndOfData] {
+        let opts = ServerOptions::new()
+            .fault(Fault::LongReply(step, 56))
+            .fault(Fault::Trickle(step, Duration::from_millis(300)));
+        let server = TestServer::start(opts);
+        let mut s = settings(&server, TlsMode::Off);
+        s.timeout = Some(Duration::from_secs(2));
+        s.probe_silent_greeting = false;
+        let start = Instant::now();
+        let (result, trace) = deliver(&s);
+        let elapsed = start.elapsed();
+        let e = expect_err(result, &trace);
+        assert_eq!(
+            (e.kind(), e.exit_code()),
+            (&ErrorKind::Timeout, 75),
+            "{step:?}: {e}"
+        );
+        let named = match step {
+            Step::Greeting => "greeting",
+            Step::Mail => "MAIL FROM",
+            _ => "end of data",
+        };
+        assert!(
+            e.to_string().contains("answered too slowly") && e.to_string().contains(named),
+            "{step:?}: {e}"
+        );
+        assert!(elapsed < Duration::from_secs(8), "{step:?}: {elapsed:?}");
+    }
+}

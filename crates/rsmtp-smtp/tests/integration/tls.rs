@@ -309,3 +309,53 @@ fn implicit_tls_answered_with_garbage_is_a_tls_error() {
     let e = expect_err(result, &trace);
     assert_eq!(e.kind(), &ErrorKind::Tls, "{e}");
 }
+
+/// A self-signed certificate with the CA flag (`openssl req -x509`'s default)
+/// listed in the trust file is accepted, as msmtp accepts it; its host name
+/// and dates are still checked. Not listed, it is refused with a sentence
+/// that says what to do, not "CaUsedAsEndEntity".
+#[test]
+fn self_signed_ca_flagged_leaf_in_the_trust_file_is_accepted() {
+    for (tls, mode) in [
+        (Tls::StartTls, TlsMode::StartTls),
+        (Tls::Implicit, TlsMode::Implicit),
+    ] {
+        let server = server(tls, LeafKind::SelfSignedCa);
+        let leaf = server
+            .ca()
+            .leaf(LeafKind::SelfSignedCa)
+            .cert_path()
+            .to_path_buf();
+
+        // Listed: delivered inside TLS.
+        let mut s = settings(&server, mode);
+        s.verify.trust = Trust::File(leaf.clone());
+        let (result, trace) = deliver(&s);
+        expect_ok(result, &trace);
+        let m = &server.wait_for_messages(1, WAIT)[0];
+        assert!(m.tls, "{mode:?}");
+
+        // Listed, but the name does not match: still refused.
+        s.verify.host_override = Some("other.example".into());
+        let (result, trace) = deliver(&s);
+        let e = expect_err(result, &trace);
+        assert_eq!(e.exit_code(), 69, "{e}");
+        assert!(e.to_string().contains("not valid for the host name"), "{e}");
+
+        // Not listed (only the test CA is trusted): refused, worded for a user.
+        let (result, trace) = deliver(&settings(&server, mode));
+        let e = expect_err(result, &trace);
+        assert_eq!(
+            (e.kind(), e.exit_code()),
+            (&ErrorKind::CertificateRejected, 69),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("the server's certificate is a CA certificate")
+                && e.to_string().contains("tls_trust_file"),
+            "{e}"
+        );
+        assert_eq!(server.messages().len(), 1, "only the listed run delivered");
+    }
+}

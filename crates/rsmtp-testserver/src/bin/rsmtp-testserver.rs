@@ -31,7 +31,8 @@ struct Args {
     /// Ask for a client certificate: none, optional or required (issued by the test CA).
     #[arg(long, default_value = "none")]
     client_certs: ClientCertPolicy,
-    /// Present this server certificate: valid, expired, wrong-host or self-signed.
+    /// Present this server certificate: valid, expired, wrong-host, self-signed or
+    /// self-signed-ca (self-signed with CA:TRUE, as `openssl req -x509` makes).
     #[arg(long, default_value = "valid", value_parser = parse_leaf)]
     leaf: LeafKind,
     /// Offer AUTH for this user (with --password).
@@ -203,8 +204,10 @@ fn parse_leaf(s: &str) -> Result<LeafKind, String> {
         "expired" => Ok(LeafKind::Expired),
         "wrong-host" => Ok(LeafKind::WrongHost),
         "self-signed" => Ok(LeafKind::SelfSigned),
+        "self-signed-ca" => Ok(LeafKind::SelfSignedCa),
         other => Err(format!(
-            "unknown certificate '{other}' (expected valid, expired, wrong-host or self-signed)"
+            "unknown certificate '{other}' (expected valid, expired, wrong-host, self-signed \
+             or self-signed-ca)"
         )),
     }
 }
