@@ -14,22 +14,10 @@ pub fn current_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
-/// The login name of `uid` from /etc/passwd, or `uid N` when it has none (a
-/// container's arbitrary uid). Read from the file, not NSS: good enough for naming
-/// a user in an error message, which is all this is for.
+/// The login name of `uid`, or `uid N` when it has none (a container's arbitrary
+/// uid), for messages that name a file's owner.
 pub fn user_name(uid: u32) -> String {
-    name_in("/etc/passwd", uid).unwrap_or_else(|| format!("uid {uid}"))
-}
-
-/// `name:x:id:…` lines: the name whose third field is `id`.
-fn name_in(file: &str, id: u32) -> Option<String> {
-    let text = fs::read_to_string(file).ok()?;
-    text.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let id_field = fields.nth(1)?;
-        (id_field.parse::<u32>().ok()? == id && !name.is_empty()).then(|| name.to_string())
-    })
+    crate::expand::user_name_of(uid).unwrap_or_else(|| format!("uid {uid}"))
 }
 
 /// Check `path` for user `uid`; root (uid 0) is exempt, as in msmtp.

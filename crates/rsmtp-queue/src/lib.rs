@@ -98,4 +98,4 @@ pub use overrides::{check_override, RefusedSetting};
 #[doc(hidden)]
 pub use store::Step;
 pub use store::{Queue, STALE_TMP_AGE};
-pub use trust::Distrust;
+pub use trust::{is_trusted_dir, Distrust};

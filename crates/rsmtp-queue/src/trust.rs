@@ -216,6 +216,12 @@ impl From<rustix::io::Errno> for CheckError {
     }
 }
 
+/// Whether `path` is a directory rsmtp may keep mail in: see [`check_dir`]. The
+/// sendmail path spools a body next to the queue only when this holds.
+pub fn is_trusted_dir(path: &Path) -> bool {
+    check_dir(path).is_ok()
+}
+
 /// A directory of the queue (the queue directory itself, `tmp/`, an entry's
 /// directory), judged without following a final symbolic link.
 pub(crate) fn check_dir(path: &Path) -> Result<(), CheckError> {

@@ -170,22 +170,13 @@ fn spool_dirs(inv: &Invocation, config: Option<&rsmtp_config::Config>) -> Vec<Pa
     });
     if let Some(account) = account.filter(|a| a.queue != QueueMode::Off || inv.queue_on_tempfail) {
         let tmp = account.queue_dir().join("tmp");
-        if is_private_dir(&tmp) {
+        if rsmtp_queue::is_trusted_dir(&tmp) {
             dirs.push(tmp);
         }
     }
     dirs.push(std::env::temp_dir());
     dirs.push(PathBuf::from("/tmp"));
     dirs
-}
-
-/// A real directory (not a symlink) of ours that nobody else can read or write: only
-/// there may a message body wait outside `$TMPDIR`.
-fn is_private_dir(dir: &std::path::Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::symlink_metadata(dir).is_ok_and(|m| {
-        m.is_dir() && m.uid() == rustix::process::geteuid().as_raw() && m.mode() & 0o077 == 0
-    })
 }
 
 /// Command-line recipients are address lists, as msmtp reads them: `sendmail 'a@x.org,
