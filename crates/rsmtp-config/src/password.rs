@@ -88,7 +88,16 @@ pub(crate) fn run_first_line(command: &str) -> Result<String, EvalFailure> {
         return Err(EvalFailure(if status.success() {
             "it printed nothing".to_string()
         } else {
-            format!("it printed nothing and exited with {status}")
+            match (
+                status.code(),
+                std::os::unix::process::ExitStatusExt::signal(&status),
+            ) {
+                (Some(code), _) => format!("it printed nothing and exited with status {code}"),
+                (None, Some(signal)) => {
+                    format!("it printed nothing and was killed by signal {signal}")
+                }
+                _ => "it printed nothing and failed".to_string(),
+            }
         }));
     }
     if line.last() == Some(&b'\n') {
@@ -183,7 +192,7 @@ mod tests {
             msg.starts_with("rc:3: passwordeval 'exit 3' failed"),
             "{msg}"
         );
-        assert!(msg.contains("exit status: 3"), "{msg}");
+        assert!(msg.contains("exited with status 3"), "{msg}");
         assert_eq!(e.exit_code(), 78);
     }
 

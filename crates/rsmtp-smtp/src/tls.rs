@@ -420,15 +420,17 @@ fn handshake_error(
 
 /// Implicit TLS against a server that greets in plain text.
 pub(crate) fn port_mismatch_plain_server(settings: &SessionSettings, first: &[u8]) -> SmtpError {
+    // `first` is what the TLS probe read, often a piece of the greeting line: show
+    // its first line, marked as cut when it is.
     let greeting = String::from_utf8_lossy(first);
+    let line = greeting.lines().next().unwrap_or("").trim_end();
+    let cut = if greeting.contains('\n') { "" } else { "…" };
     SmtpError::new(
         ErrorKind::PortTlsMismatch,
         format!(
-            "the server at {}:{} speaks plain SMTP (it sent {:?}), not implicit TLS: \
-             set tls_starttls on / use port 587",
-            settings.host,
-            settings.port,
-            greeting.trim_end()
+            "the server at {}:{} speaks plain SMTP (its greeting starts \"{line}{cut}\"), \
+             not implicit TLS: set tls_starttls on / use port 587",
+            settings.host, settings.port,
         ),
     )
 }
@@ -459,12 +461,20 @@ fn certificate_rejected(settings: &SessionSettings, e: &CertificateError) -> Smt
              tls_trust_file or pin it with tls_fingerprint, or give the server a certificate \
              without the CA flag"
             .to_owned(),
+        CertificateError::BadSignature => {
+            "the certificate's signature does not verify (a damaged or forged certificate)"
+                .to_owned()
+        }
+        CertificateError::BadEncoding => "the certificate cannot be decoded".to_owned(),
         CertificateError::Other(other) => other.to_string(),
-        other => format!("{}", rustls::Error::InvalidCertificate(other.clone())),
+        other => rustls::Error::InvalidCertificate(other.clone()).to_string(),
     };
+    // rustls' own wording in parentheses, unless `why` already is that wording.
+    let rustls_text = rustls::Error::InvalidCertificate(e.clone()).to_string();
     let detail = match e {
         CertificateError::Other(_) => String::new(),
-        other => format!(" ({})", rustls::Error::InvalidCertificate(other.clone())),
+        _ if why == rustls_text => String::new(),
+        _ => format!(" ({rustls_text})"),
     };
     SmtpError::new(
         ErrorKind::CertificateRejected,
@@ -485,6 +495,27 @@ mod tests {
         assert!(looks_like_tls(b"\x15\x03\x03\x00\x02"));
         assert!(looks_like_tls(b"\x16\x03\x01"));
         assert!(!looks_like_tls(b"220 "));
+    }
+
+    #[test]
+    fn errors_say_each_thing_once() {
+        let settings = SessionSettings::new("mail.example.org", 465);
+        for e in [
+            CertificateError::BadSignature,
+            CertificateError::UnknownIssuer,
+            CertificateError::Expired,
+            CertificateError::UnhandledCriticalExtension,
+        ] {
+            let text = certificate_rejected(&settings, &e).to_string();
+            let rustls_text = rustls::Error::InvalidCertificate(e).to_string();
+            assert!(text.matches(&rustls_text).count() <= 1, "{text}");
+            let after = text.split_once(": ").map_or("", |(_, w)| w);
+            assert!(!after.is_empty() && text.matches(after).count() == 1, "{text}");
+        }
+        let text = port_mismatch_plain_server(&settings, b"220 loca").to_string();
+        assert!(text.contains("greeting starts \"220 loca…\""), "{text}");
+        let text = port_mismatch_plain_server(&settings, b"220 localhost ESMTP\r\n").to_string();
+        assert!(text.contains("greeting starts \"220 localhost ESMTP\")"), "{text}");
     }
 
     #[test]
