@@ -276,12 +276,7 @@ fn refused_input_writes_the_log_line() {
 /// `target` (`/etc/resolv.conf`, `/etc/hosts`). Needs root (CI runs as root); `None`
 /// elsewhere.
 fn rsmtp_with_file(dir: &Dir, file: &std::path::Path, target: &str, args: &[&str]) -> Option<Run> {
-    if !is_root() {
-        assert!(
-            !in_ci(),
-            "CI=true but not root: these tests need unshare -m"
-        );
-        eprintln!("skipping: not root (unshare -m and mount --bind need it)");
+    if !require(is_root(), "root (unshare -m and mount --bind need it)") {
         return None;
     }
     let script = format!(
@@ -305,15 +300,6 @@ fn rsmtp_with_resolver(dir: &Dir, nameserver: &str, args: &[&str]) -> Option<Run
         format!("nameserver {nameserver}\noptions timeout:1 attempts:1\n"),
     );
     rsmtp_with_file(dir, &resolv, "/etc/resolv.conf", args)
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("Uid:"))
-            .and_then(|v| v.split_whitespace().nth(1))
-            == Some("0")
-    })
 }
 
 /// A name that does not exist (the resolver answers NXDOMAIN: a typo such as
@@ -485,9 +471,7 @@ fn errors_name_the_program_the_option_and_the_likely_fix() {
 /// instead of "no configuration file available" alone.
 #[test]
 fn an_unreadable_system_file_is_named_with_the_fix() {
-    if !is_root() {
-        assert!(!in_ci(), "CI=true but not root");
-        eprintln!("skipping: needs root to run rsmtp as nobody");
+    if !require(is_root(), "root (to run rsmtp as nobody)") {
         return;
     }
     let dir = Dir::new();

@@ -447,12 +447,7 @@ fn private_queue(queue: &Path) {
 /// Root, or (outside CI) `false` with a note: giving a file away needs root, and
 /// under CI=true the tests run as root, so there the case is never skipped.
 fn running_as_root(what: &str) -> bool {
-    if rustix::process::geteuid().is_root() {
-        return true;
-    }
-    assert!(!in_ci(), "CI=true but not root: cannot test {what}");
-    eprintln!("skipping {what}: needs root");
-    false
+    require(is_root(), &format!("root (to test {what})"))
 }
 
 /// Writes an entry by hand, as someone who can write the queue would: account

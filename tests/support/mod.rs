@@ -225,26 +225,11 @@ pub fn plain_config(port: u16, extra: &str) -> String {
     )
 }
 
-/// `CI=true`: a missing external program (msmtp, aiosmtpd, smtp-sink) fails the test
-/// instead of skipping it, so CI cannot go green without running the comparison.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
+pub use rsmtp_testserver::peer::{require, require_peer};
 
-/// Whether an external peer is usable: `Some(path)` if `path` exists; `None` (test
-/// skipped, with a note on stderr) if not, unless [`in_ci`], where it panics.
-#[track_caller]
-pub fn require_peer(path: &str, what: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(path);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        !in_ci(),
-        "CI=true but {what} is missing ({path} not found): install it (see .ci/run)"
-    );
-    eprintln!("skipping: {what} not installed ({path} not found)");
-    None
+/// Whether the tests run as root (CI does): chown, setpriv, unshare need it.
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
 }
 
 /// What [`TestCommand::run_fed`] saw: the run and the child's peak resident set size.

@@ -2,6 +2,7 @@
 //! (`--pretend`) and through rsmtp-config must give the same account, or fail
 //! on the same line with the same exit code. Skipped when msmtp is absent.
 
+use rsmtp_testserver::peer::{require, require_peer};
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -59,8 +60,8 @@ fn msmtp_error_line(stderr: &str) -> Option<usize> {
 }
 
 fn compare(name: &str, text: &str, account: &str) {
-    if !Path::new(MSMTP).exists() {
-        eprintln!("skipping {name}: {MSMTP} not installed");
+    if require_peer(MSMTP, "msmtp").is_none() {
+        eprintln!("({name} not compared)");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -223,11 +224,10 @@ fn syntax_edge_cases_match_msmtp() {
 #[test]
 fn permission_rule_matches_msmtp() {
     const NOBODY: u32 = 65534;
-    if !Path::new(MSMTP).exists()
-        || !Path::new("/usr/bin/setpriv").exists()
-        || rsmtp_config::current_uid() != 0
+    if require_peer(MSMTP, "msmtp").is_none()
+        || require_peer("/usr/bin/setpriv", "setpriv (util-linux)").is_none()
+        || !require(rsmtp_config::current_uid() == 0, "root (CI runs as root)")
     {
-        eprintln!("skipping: needs root, setpriv and msmtp");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -294,8 +294,7 @@ fn permission_rule_matches_msmtp() {
 /// `-f ADDRESS` without `-a`: the same account is chosen.
 #[test]
 fn envelope_from_account_choice_matches_msmtp() {
-    if !Path::new(MSMTP).exists() {
-        eprintln!("skipping: {MSMTP} not installed");
+    if require_peer(MSMTP, "msmtp").is_none() {
         return;
     }
     let text = "account a\nhost ha\nfrom *@x.org\naccount b\nhost hb\nfrom Joe@Y.org\n\

@@ -510,12 +510,18 @@ mod tests {
             let rustls_text = rustls::Error::InvalidCertificate(e).to_string();
             assert!(text.matches(&rustls_text).count() <= 1, "{text}");
             let after = text.split_once(": ").map_or("", |(_, w)| w);
-            assert!(!after.is_empty() && text.matches(after).count() == 1, "{text}");
+            assert!(
+                !after.is_empty() && text.matches(after).count() == 1,
+                "{text}"
+            );
         }
         let text = port_mismatch_plain_server(&settings, b"220 loca").to_string();
         assert!(text.contains("greeting starts \"220 loca…\""), "{text}");
         let text = port_mismatch_plain_server(&settings, b"220 localhost ESMTP\r\n").to_string();
-        assert!(text.contains("greeting starts \"220 localhost ESMTP\")"), "{text}");
+        assert!(
+            text.contains("greeting starts \"220 localhost ESMTP\")"),
+            "{text}"
+        );
     }
 
     #[test]

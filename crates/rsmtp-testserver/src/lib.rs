@@ -66,6 +66,7 @@
 
 mod certs;
 mod options;
+pub mod peer;
 mod record;
 mod sasl;
 mod session;

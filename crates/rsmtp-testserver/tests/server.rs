@@ -827,12 +827,7 @@ fn body_edge_cases() {
 /// the client rsmtp is compared against.
 #[test]
 fn msmtp_interop_when_installed() {
-    if std::process::Command::new("msmtp")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("msmtp not installed: skipping");
+    if rsmtp_testserver::peer::require_peer("/usr/bin/msmtp", "msmtp").is_none() {
         return;
     }
     let cases = [

@@ -300,14 +300,12 @@ fn interactive_setup_asks_before_replacing() {
 
 /// The file setup writes is an msmtprc that msmtp itself (1.8.23, Debian) accepts — with
 /// a password that needs quoting — and rsmtp reads the same password from it.
-/// Skipped when /usr/bin/msmtp is absent (`.ci/run` installs it).
+/// Skipped when /usr/bin/msmtp is absent, except under `CI=true` (`.ci/run` installs it).
 #[test]
 fn msmtp_and_rsmtp_both_use_the_written_file() {
-    let msmtp = std::path::Path::new("/usr/bin/msmtp");
-    if !msmtp.exists() {
-        eprintln!("skipped: /usr/bin/msmtp not installed");
+    let Some(msmtp) = rsmtp_testserver::peer::require_peer("/usr/bin/msmtp", "msmtp") else {
         return;
-    }
+    };
     let password = r#" p"w\ x #y"#; // leading blank, quote, backslash, hash
     let server = TestServer::start(
         ServerOptions::new()

@@ -27,8 +27,7 @@ impl Aiosmtpd {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        if !installed {
-            eprintln!("note: python3-aiosmtpd not installed; skipping");
+        if !rsmtp_testserver::peer::require(installed, "python3-aiosmtpd") {
             return None;
         }
         let port = closed_port();
@@ -39,7 +38,7 @@ impl Aiosmtpd {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .ok()?;
+            .expect("start aiosmtpd");
         let server = Aiosmtpd { child, port };
         let deadline = Instant::now() + Duration::from_secs(15);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
