@@ -280,18 +280,10 @@ pub fn main(args: Vec<OsString>) -> u8 {
             return 0;
         }
         Err(e) => {
-            let rendered = e.render().to_string();
-            // clap's first paragraph, on one line ("…not provided: --status <STATUS>").
-            let first = rendered
-                .lines()
-                .take_while(|l| !l.trim().is_empty())
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" ");
-            let first = first.strip_prefix("error: ").unwrap_or(&first);
+            let line = rsmtp::cli::clap_error_line(&e);
             let _ = writeln!(
                 std::io::stderr(),
-                "backup-alert: {first} (see backup-alert --help)"
+                "backup-alert: {line} (see backup-alert --help)"
             );
             return rsmtp::ExitCode::Usage as u8;
         }
@@ -322,18 +314,8 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
 
 fn print_completions(shell: &str) {
     use clap::CommandFactory;
-    use clap_complete::Shell;
-    let shell = match shell {
-        "zsh" => Shell::Zsh,
-        "fish" => Shell::Fish,
-        _ => Shell::Bash,
-    };
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "backup-alert",
-        &mut std::io::stdout(),
-    );
+    let script = rsmtp::cli::completion_script(shell, &mut Cli::command(), "backup-alert");
+    let _ = std::io::stdout().write_all(script.as_bytes());
 }
 
 /// Print an error the house way and turn the result into an exit status.

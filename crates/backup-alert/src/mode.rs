@@ -3,12 +3,14 @@
 //!
 //! The rule, first match wins:
 //! 1. argv[0]'s file name is `mail` or `mailx` → mail mode; `sendmail` → sendmail mode.
-//! 2. No arguments, or the first argument is a subcommand (`send run check setup stats
-//!    help`), a long option (`--…`), `-h` or `-V` → subcommand mode.
-//! 3. Any argument before a lone `--` is `-s`, starts with `-s`, or is exactly `-c`, `-b`,
-//!    `-E` or `-A` → mail mode (`mail -s SUBJECT …`; no sendmail flag looks like these).
-//! 4. Anything else (`-t -i`, `-oi -f root`, a bare recipient) → sendmail mode: the whole
-//!    argv goes to `rsmtp::run_cli`, as PHP's `sendmail_path` or cron would call it.
+//! 2. No arguments, or the first argument is not an option (a subcommand, or a typo of
+//!    one: `sned` is an error with a suggestion, never a mail to `<sned>`), a long
+//!    option (`--…`), `-h` or `-V` → subcommand mode.
+//! 3. Any argument before a lone `--` is `-s` or starts with `-s` → mail mode
+//!    (`mail -s SUBJECT …`; no sendmail flag looks like it).
+//! 4. Anything else (`-t -i`, `-oi -f root`) → sendmail mode: the whole argv goes to
+//!    `rsmtp::run_cli`, as PHP's `sendmail_path` or cron would call it. A bare
+//!    recipient list (`sendmail root`) needs the `sendmail` name (rule 1).
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -23,16 +25,6 @@ pub enum Mode {
     /// sendmail command line, handed to rsmtp.
     Sendmail,
 }
-
-const SUBCOMMANDS: &[&str] = &[
-    "send",
-    "run",
-    "check",
-    "setup",
-    "stats",
-    "completions",
-    "help",
-];
 
 pub fn detect(args: &[OsString]) -> Mode {
     let argv0 = args
@@ -49,11 +41,7 @@ pub fn detect(args: &[OsString]) -> Mode {
         return Mode::Commands;
     };
     let first = first.to_string_lossy();
-    if SUBCOMMANDS.contains(&first.as_ref())
-        || first.starts_with("--")
-        || first == "-h"
-        || first == "-V"
-    {
+    if !first.starts_with('-') || first.starts_with("--") || first == "-h" || first == "-V" {
         return Mode::Commands;
     }
     for a in &args[1..] {
@@ -61,7 +49,7 @@ pub fn detect(args: &[OsString]) -> Mode {
         if a == "--" {
             break;
         }
-        if a.starts_with("-s") || ["-c", "-b", "-E", "-A"].contains(&a.as_ref()) {
+        if a.starts_with("-s") {
             return Mode::Mail;
         }
     }
@@ -74,6 +62,13 @@ mod tests {
 
     fn m(args: &[&str]) -> Mode {
         detect(&args.iter().map(OsString::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_word_is_a_subcommand_or_a_typo_of_one_never_a_recipient() {
+        assert_eq!(m(&["backup-alert", "sned"]), Mode::Commands);
+        assert_eq!(m(&["backup-alert", "stat"]), Mode::Commands);
+        assert_eq!(m(&["backup-alert", "root"]), Mode::Commands);
     }
 
     #[test]
@@ -103,7 +98,7 @@ mod tests {
         );
         assert_eq!(m(&["backup-alert", "-sSubject", "admin@x"]), Mode::Mail);
         assert_eq!(
-            m(&["backup-alert", "-E", "-c", "x@y", "admin@x"]),
+            m(&["backup-alert", "-E", "-c", "x@y", "-s", "S", "admin@x"]),
             Mode::Mail
         );
         assert_eq!(m(&["/usr/bin/mail", "admin@x"]), Mode::Mail);
@@ -128,7 +123,7 @@ mod tests {
             Mode::Sendmail
         );
         assert_eq!(m(&["backup-alert", "-i", "--", "-s"]), Mode::Sendmail);
-        assert_eq!(m(&["backup-alert", "root"]), Mode::Sendmail);
+        assert_eq!(m(&["/usr/sbin/sendmail", "root"]), Mode::Sendmail);
         assert_eq!(m(&["/usr/sbin/sendmail", "send"]), Mode::Sendmail);
     }
 }

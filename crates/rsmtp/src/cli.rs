@@ -543,23 +543,33 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
 }
 
 /// One line from a clap error: msmtp prints `msmtp: unrecognized option '--foo'`.
-/// clap's suggestion (`tip: a similar argument exists: '--host'`) is kept, as
+/// One line from a clap error, for rsmtp and backup-alert alike: its first paragraph
+/// joined (`required arguments were not provided: --status <STATUS>`), and clap's
+/// suggestion (`tip: a similar argument exists: '--host'`) kept as
 /// "(did you mean '--host'?)".
-fn clap_error_line(e: &clap::Error) -> String {
-    let text = e.to_string();
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let mut first = lines
+pub fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut paragraphs = text.split("\n\n");
+    let first: Vec<&str> = paragraphs
         .next()
-        .unwrap_or("invalid command line")
-        .trim_start_matches("error: ")
-        .to_string();
-    let suggestion = lines
-        .filter_map(|l| l.strip_prefix("tip: "))
-        .find_map(|tip| tip.rsplit_once("exists: ").map(|(_, s)| s.to_string()));
-    if let Some(s) = suggestion {
-        first.push_str(&format!(" (did you mean {s}?)"));
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut line = first.join(" ");
+    if line.is_empty() {
+        line = "invalid command line".to_string();
     }
-    first
+    let line = line.strip_prefix("error: ").unwrap_or(&line).to_string();
+    let suggestion = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .find_map(|tip| tip.rsplit_once("exists: ").map(|(_, s)| s.to_string()));
+    match suggestion {
+        Some(s) => format!("{line} (did you mean {s}?)"),
+        None => line,
+    }
 }
 
 /// msmtp options rsmtp knowingly does not have: a clear refusal, not "unexpected
@@ -717,17 +727,30 @@ fn check_option_value(o: &AccountOption, value: &str) -> Result<(), UsageError> 
     }
 }
 
-/// A completion script for `shell` generated from the clap definition.
+/// rsmtp's completion script for `shell` (bash, zsh, fish).
 pub fn completions(shell: &str) -> String {
+    completion_script(shell, &mut command(), "rsmtp")
+}
+
+/// A completion script for `shell` (bash, zsh or fish; anything else is bash) for
+/// `cmd`, installed as `bin` — for rsmtp and backup-alert alike.
+///
+/// clap_complete 4.6 spells a hyphenated binary's subcommand functions two ways in
+/// bash: `backup__alert__subcmd__send` where it sets `cmd`, and
+/// `backup__subcmd__alert__subcmd__send` in the `case` that offers the options, so
+/// nothing completes after a subcommand (`backup-alert send --st<TAB>`). The second
+/// spelling is rewritten to the first.
+pub fn completion_script(shell: &str, cmd: &mut clap::Command, bin: &str) -> String {
     use clap_complete::Shell;
-    let shell = match shell {
-        "zsh" => Shell::Zsh,
-        "fish" => Shell::Fish,
-        _ => Shell::Bash,
-    };
+    let shell = shell.parse::<Shell>().unwrap_or(Shell::Bash);
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command(), "rsmtp", &mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    clap_complete::generate(shell, cmd, bin, &mut out);
+    let script = String::from_utf8_lossy(&out).into_owned();
+    if shell == Shell::Bash && bin.contains('-') {
+        script.replace(&bin.replace('-', "__subcmd__"), &bin.replace('-', "__"))
+    } else {
+        script
+    }
 }
 
 /// `--help` text.

@@ -1,0 +1,81 @@
+//! The command line must not mail by accident, and its completion scripts work.
+
+use crate::*;
+
+/// A typo of a subcommand is an error with a suggestion, exit 64, naming
+/// backup-alert — never an empty mail to `<sned>`, never a silent wait on stdin.
+#[test]
+fn a_mistyped_subcommand_is_an_error_not_a_mail() {
+    let server = server();
+    let env = Env::new(&server);
+    for (typo, suggestion) in [
+        ("sned", Some("'send'")),
+        ("stat", Some("'stats'")),
+        ("root", None),
+    ] {
+        let mut c = env.cmd();
+        c.arg(typo);
+        let r = run_with_input(c, b"");
+        r.assert_code(64);
+        assert!(
+            r.stderr
+                .starts_with(&format!("backup-alert: unrecognized subcommand '{typo}'")),
+            "{}",
+            r.stderr
+        );
+        if let Some(s) = suggestion {
+            assert!(
+                r.stderr.contains(&format!("(did you mean {s}?)")),
+                "{}",
+                r.stderr
+            );
+        }
+    }
+    server.wait_for_idle(Duration::from_millis(500));
+    assert_eq!(server.connections(), 0, "nothing may be sent");
+}
+
+/// Bash completes options after a subcommand (clap_complete's hyphenated-name bug
+/// worked around); zsh and fish accept their scripts.
+#[test]
+fn completion_scripts_work_in_bash_and_parse_in_zsh_and_fish() {
+    let env = Env::bare();
+    let script = |shell: &str| {
+        let mut c = env.cmd();
+        c.args(["completions", shell]);
+        let r = run(c);
+        r.assert_code(0);
+        let path = env.path(&format!("completion.{shell}"));
+        std::fs::write(&path, &r.stdout).expect("write");
+        path
+    };
+    let bash = script("bash");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(backup-alert send --st); COMP_CWORD=2; \
+             _backup__alert backup-alert --st send; echo \"${{COMPREPLY[*]}}\"; \
+             COMP_WORDS=(backup-alert se); COMP_CWORD=1; \
+             _backup__alert backup-alert se backup-alert; echo \"${{COMPREPLY[*]}}\"",
+            bash.display()
+        ))
+        .output()
+        .expect("bash");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines, ["--status --state-dir", "send setup"], "{text}");
+    for (shell, args) in [("zsh", ["-n"]), ("fish", ["--no-execute"])] {
+        let Some(program) =
+            rsmtp_testserver::peer::require_peer(&format!("/usr/bin/{shell}"), shell)
+        else {
+            continue;
+        };
+        let path = script(shell);
+        let status = Command::new(program)
+            .args(args)
+            .arg(&path)
+            .status()
+            .expect(shell);
+        assert!(status.success(), "{shell} refuses {}", path.display());
+    }
+}
