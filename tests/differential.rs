@@ -1740,3 +1740,58 @@ fn quoted_local_parts_and_route_addresses() {
         .map(|c| c.line);
     assert_eq!(rcpt.as_deref(), Some("RCPT TO:<\"john doe\"@example.org>"));
 }
+
+/// The log time in the user's locale, byte for byte as msmtp (glibc's strftime)
+/// writes it: `déc.` in fr_FR, `12月` in ja_JP, `Dez` in de_DE. Field names and values
+/// stay as they are. Only the names are compared (`%a %A %b %B`, plus the default
+/// format's shape), so the two runs may straddle a second.
+#[test]
+fn log_time_in_the_users_locale() {
+    let Some(msmtp) = oracle() else { return };
+    let locales = [
+        "fr_FR.UTF-8",
+        "de_DE.UTF-8",
+        "es_ES.UTF-8",
+        "ja_JP.UTF-8",
+        "C",
+        "C.UTF-8",
+    ];
+    let server = plain_server();
+    let dir = Dir::new();
+    plain(&dir, server.port(), "logfile_time_format %a|%A|%b|%B|");
+    for locale in locales {
+        let installed = locale.starts_with('C')
+            || std::path::Path::new(&format!(
+                "/usr/lib/locale/{}",
+                locale.replace("UTF-8", "utf8")
+            ))
+            .exists();
+        if !require(
+            installed,
+            &format!("the {locale} locale (Debian package locales-all)"),
+        ) {
+            continue;
+        }
+        let mut lines = Vec::new();
+        for program in [&msmtp, &rsmtp_bin()] {
+            dir.command(program)
+                .args([
+                    "-C",
+                    &config_path(&dir).display().to_string(),
+                    "a@example.net",
+                ])
+                .env("LC_ALL", locale)
+                .stdin(COMPLETE)
+                .run()
+                .assert_code(0);
+            lines.push(log_lines(&dir).pop().expect("a log line"));
+        }
+        let stamp = |l: &str| l.split(" host=").next().unwrap_or("").to_string();
+        assert_eq!(stamp(&lines[0]), stamp(&lines[1]), "{locale}: {lines:#?}");
+        assert!(
+            lines[1].contains(" exitcode=EX_OK"),
+            "{locale}: {}",
+            lines[1]
+        );
+    }
+}

@@ -17,6 +17,7 @@ pub mod account;
 pub mod cli;
 pub mod exit;
 pub mod failure;
+pub mod locale;
 pub mod log;
 pub mod queue_cmd;
 pub mod send;

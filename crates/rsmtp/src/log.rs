@@ -123,8 +123,13 @@ fn timestamp(format: Option<&str>) -> Result<String, String> {
         fmt => {
             let mut out = String::new();
             let now = chrono::Local::now();
-            write!(out, "{}", now.format(fmt.unwrap_or("%b %d %H:%M:%S")))
-                .map_err(|_| "invalid logfile_time_format".to_string())?;
+            let fmt = fmt.unwrap_or("%b %d %H:%M:%S");
+            // msmtp formats the time in the user's locale (`déc. 21 16:03:07`).
+            let written = match crate::locale::time_locale() {
+                Some(locale) => write!(out, "{}", now.format_localized(fmt, locale)),
+                None => write!(out, "{}", now.format(fmt)),
+            };
+            written.map_err(|_| "invalid logfile_time_format".to_string())?;
             Ok(out)
         }
     }
