@@ -324,7 +324,7 @@ pub fn finish(result: Result<u8, Error>) -> u8 {
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "backup-alert: {e}");
-            e.exit_code()
+            e.exit_code().code()
         }
     }
 }

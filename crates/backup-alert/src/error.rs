@@ -39,16 +39,15 @@ pub enum Error {
 
 impl Error {
     /// The sysexits code to leave with.
-    pub fn exit_code(&self) -> u8 {
-        let code = match self {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
             Error::Usage(_) => ExitCode::Usage,
             Error::Config(_) => ExitCode::Config,
             Error::NoInput { .. } => ExitCode::NoInput,
             Error::Io { code, .. } => *code,
             Error::Compose(_) => ExitCode::DataErr,
             Error::Delivery(e) => e.exit_code(),
-        };
-        code as u8
+        }
     }
 
     /// An input file that could not be read.

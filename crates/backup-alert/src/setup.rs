@@ -515,7 +515,7 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
                 "backup-alert: the test alert failed: {e}\nbackup-alert: check the password (an app password for Gmail/Outlook/Yahoo) and the server, then run setup again or edit {}",
                 output.display()
             );
-            Ok(e.exit_code())
+            Ok(e.exit_code().code())
         }
     }
 }

@@ -2,16 +2,17 @@
 //! reading msmtprc files ([`ConfigError`]), each error mapped to the sysexits code
 //! msmtp uses for it so the binaries can exit the way cron, PHP and scripts expect.
 
+pub use rsmtp_core::ExitCode;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// `EX_IOERR`: a file named with `-C` cannot be read, an `eval` command fails.
-pub const EX_IOERR: i32 = 74;
+pub const EX_IOERR: ExitCode = ExitCode::IoErr;
 /// `EX_CONFIG`: anything wrong with the configuration itself.
-pub const EX_CONFIG: i32 = 78;
+pub const EX_CONFIG: ExitCode = ExitCode::Config;
 /// `EX_USAGE`: an invalid argument to a command-line option (`--port=99999`).
-pub const EX_USAGE: i32 = 64;
+pub const EX_USAGE: ExitCode = ExitCode::Usage;
 
 /// Where a setting comes from: a configuration file or the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -191,7 +192,7 @@ impl ConfigError {
     /// file named with `-C` cannot be read or an `eval` fails, 64 (`EX_USAGE`)
     /// for an invalid argument to a command-line option (msmtp's "invalid
     /// argument abc for --timeout"), 78 (`EX_CONFIG`) for everything else.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
             ConfigError::Read { .. } | ConfigError::Eval { .. } => EX_IOERR,
             ConfigError::Syntax {

@@ -3,19 +3,20 @@
 //! The binaries map errors to exit codes in one place; cron, PHP and the queue act on
 //! that code, so every variant says which `sysexits.h` value it stands for.
 
+pub use rsmtp_core::ExitCode;
 use std::io;
 use std::path::PathBuf;
 
 /// `EX_USAGE`: command line usage error (msmtp: "no recipients found").
-pub const EX_USAGE: i32 = 64;
+pub const EX_USAGE: ExitCode = ExitCode::Usage;
 /// `EX_DATAERR`: the input data was incorrect.
-pub const EX_DATAERR: i32 = 65;
+pub const EX_DATAERR: ExitCode = ExitCode::DataErr;
 /// `EX_CANTCREAT`: no directory could take the spool file.
-pub const EX_CANTCREAT: i32 = 73;
+pub const EX_CANTCREAT: ExitCode = ExitCode::CantCreate;
 /// `EX_IOERR`: an error while reading the input or writing the spool file.
-pub const EX_IOERR: i32 = 74;
+pub const EX_IOERR: ExitCode = ExitCode::IoErr;
 /// `EX_CONFIG`: configuration error (msmtp uses it for every aliases file problem).
-pub const EX_CONFIG: i32 = 78;
+pub const EX_CONFIG: ExitCode = ExitCode::Config;
 
 /// Everything that can go wrong between stdin and the SMTP session.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +120,7 @@ impl MessageError {
     /// msmtp returns `EX_IOERR` for input and temporary-file failures, `EX_USAGE`
     /// for "no recipients found" and `EX_CONFIG` for every aliases problem. msmtp
     /// has no NUL, size or header-injection checks; those are data errors.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
             MessageError::Input(_) | MessageError::Spool { .. } => EX_IOERR,
             MessageError::NoSpoolDir { .. } => EX_CANTCREAT,
@@ -139,18 +140,9 @@ impl MessageError {
 fn tried_list(tried: &[(PathBuf, io::Error)]) -> String {
     let parts: Vec<String> = tried
         .iter()
-        .map(|(dir, e)| format!("{} ({})", dir.display(), crate::error::strerror(e)))
+        .map(|(dir, e)| format!("{} ({})", dir.display(), rsmtp_core::strerror(e)))
         .collect();
     parts.join(" nor ")
-}
-
-/// The operating system's text for `e` without Rust's ` (os error N)` suffix.
-pub(crate) fn strerror(e: &io::Error) -> String {
-    let text = e.to_string();
-    match (e.raw_os_error(), text.rfind(" (os error ")) {
-        (Some(_), Some(i)) => text[..i].to_string(),
-        _ => text,
-    }
 }
 
 /// Escapes control characters so an error message never spans lines or hides bytes.

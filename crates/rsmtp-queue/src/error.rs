@@ -3,6 +3,7 @@
 //! /var/spool/rsmtp/tmp/new-…: No space left on device" tells the user what to fix;
 //! `exit_code` maps each variant to the sysexits code the binaries exit with.
 
+pub use rsmtp_core::ExitCode;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -96,15 +97,17 @@ impl QueueError {
     /// for an envelope that cannot be stored, 66 (EX_NOINPUT) for an unknown id,
     /// 64 (EX_USAGE) for a malformed id, 78 (EX_CONFIG) for a queue directory or
     /// entry another user could have written.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
-            QueueError::Create { .. } => 73,
-            QueueError::Io { .. } | QueueError::Input { .. } | QueueError::Corrupt { .. } => 74,
-            QueueError::Busy { .. } => 75,
-            QueueError::InvalidMeta { .. } => 65,
-            QueueError::NoSuchEntry { .. } => 66,
-            QueueError::InvalidId { .. } => 64,
-            QueueError::UntrustedDir { .. } | QueueError::UntrustedEntry { .. } => 78,
+            QueueError::Create { .. } => ExitCode::CantCreate,
+            QueueError::Io { .. } | QueueError::Input { .. } | QueueError::Corrupt { .. } => {
+                ExitCode::IoErr
+            }
+            QueueError::Busy { .. } => ExitCode::TempFail,
+            QueueError::InvalidMeta { .. } => ExitCode::DataErr,
+            QueueError::NoSuchEntry { .. } => ExitCode::NoInput,
+            QueueError::InvalidId { .. } => ExitCode::Usage,
+            QueueError::UntrustedDir { .. } | QueueError::UntrustedEntry { .. } => ExitCode::Config,
         }
     }
 

@@ -344,7 +344,10 @@ mod tests {
                 let mut s = Script::new(&[(334, ""), (334, ""), (235, "ok")]);
                 let c = Credentials::new(user, "s3cr3t-pw");
                 let e = authenticate(&mut s, m, Some(&c), "h", 25).unwrap_err();
-                assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::InvalidSetting, 78));
+                assert_eq!(
+                    (e.kind(), e.exit_code().code()),
+                    (&ErrorKind::InvalidSetting, 78)
+                );
                 assert!(s.wire.is_empty(), "{m}: {:?}", s.wire);
                 assert!(!e.to_string().contains("s3cr3t"), "{e}");
             }
@@ -457,7 +460,7 @@ mod tests {
         let mut s = Script::new(&[(535, "5.7.8 bad credentials")]);
         let e = authenticate(&mut s, Mechanism::Plain, Some(&creds()), "h", 25).unwrap_err();
         assert_eq!(
-            (e.kind(), e.exit_code(), e.is_transient()),
+            (e.kind(), e.exit_code().code(), e.is_transient()),
             (&ErrorKind::AuthFailed, 77, false)
         );
         assert_eq!(e.smtp_status(), Some((535, "5.7.8 bad credentials".into())));
@@ -465,11 +468,14 @@ mod tests {
 
         let mut s = Script::new(&[(454, "4.7.0 try later")]);
         let e = authenticate(&mut s, Mechanism::Plain, Some(&creds()), "h", 25).unwrap_err();
-        assert_eq!((e.exit_code(), e.is_transient()), (75, true));
+        assert_eq!((e.exit_code().code(), e.is_transient()), (75, true));
 
         let mut s = Script::new(&[(504, "unrecognized")]);
         let e = authenticate(&mut s, Mechanism::Login, Some(&creds()), "h", 25).unwrap_err();
-        assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::AuthFailed, 77));
+        assert_eq!(
+            (e.kind(), e.exit_code().code()),
+            (&ErrorKind::AuthFailed, 77)
+        );
     }
 
     #[test]
@@ -509,7 +515,10 @@ mod tests {
             Some(Mechanism::Login)
         );
         let e = choose(Auth::Auto, &login, false).unwrap_err();
-        assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::AuthUnavailable, 69));
+        assert_eq!(
+            (e.kind(), e.exit_code().code()),
+            (&ErrorKind::AuthUnavailable, 69)
+        );
         let e = choose(Auth::Auto, &caps(&["XOAUTH2"]), true).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::AuthUnavailable);
         assert!(choose(Auth::Auto, &caps(&[]), true).is_err());

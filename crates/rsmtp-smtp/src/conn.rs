@@ -130,18 +130,14 @@ pub(crate) fn time_left(deadline: Option<Instant>) -> io::Result<Option<Duration
     }
 }
 
-/// Maps an I/O error to a session error; `context` completes "timeout …" /
-/// "connection lost …" (e.g. "while waiting for the server's reply").
-/// The system's description of an I/O error without Rust's ` (os error N)` suffix,
-/// worded as msmtp (strerror) words it: `Connection refused`.
+/// The system's description of an I/O error, worded as msmtp (strerror) words it:
+/// `Connection refused`.
 pub(crate) fn describe(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) if text.ends_with(')') => text[..at].to_string(),
-        _ => text,
-    }
+    rsmtp_core::strerror(e)
 }
 
+/// Maps an I/O error to a session error; `context` completes "timeout …" /
+/// "connection lost …" (e.g. "while waiting for the server's reply").
 pub(crate) fn io_error(e: &io::Error, context: &str) -> SmtpError {
     if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return SmtpError::new(ErrorKind::Tls, format!("TLS error {context}: {tls}"));
@@ -581,7 +577,7 @@ mod tests {
         settings.timeout = Some(Duration::from_secs(5));
         let e = Conn::connect(&settings, None, &mut NoTrace).err().unwrap();
         assert_eq!(
-            (e.kind(), e.exit_code(), e.is_transient()),
+            (e.kind(), e.exit_code().code(), e.is_transient()),
             (&ErrorKind::Connect, 75, true)
         );
         // msmtp's wording: strerror, without Rust's "(os error 111)".
@@ -595,6 +591,9 @@ mod tests {
     fn unknown_host() {
         let settings = SessionSettings::new("no-such-host.invalid", 25);
         let e = Conn::connect(&settings, None, &mut NoTrace).err().unwrap();
-        assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::HostNotFound, 68));
+        assert_eq!(
+            (e.kind(), e.exit_code().code()),
+            (&ErrorKind::HostNotFound, 68)
+        );
     }
 }

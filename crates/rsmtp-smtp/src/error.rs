@@ -10,19 +10,23 @@
 
 use std::fmt;
 
+use rsmtp_core::ExitCode;
+
 use crate::reply::Reply;
 
 /// The sysexits(3) codes this crate returns.
 pub mod sysexits {
-    pub const EX_DATAERR: u8 = 65;
-    pub const EX_NOINPUT: u8 = 66;
-    pub const EX_NOHOST: u8 = 68;
-    pub const EX_UNAVAILABLE: u8 = 69;
-    pub const EX_IOERR: u8 = 74;
-    pub const EX_TEMPFAIL: u8 = 75;
-    pub const EX_PROTOCOL: u8 = 76;
-    pub const EX_NOPERM: u8 = 77;
-    pub const EX_CONFIG: u8 = 78;
+    use rsmtp_core::ExitCode;
+
+    pub const EX_DATAERR: ExitCode = ExitCode::DataErr;
+    pub const EX_NOINPUT: ExitCode = ExitCode::NoInput;
+    pub const EX_NOHOST: ExitCode = ExitCode::NoHost;
+    pub const EX_UNAVAILABLE: ExitCode = ExitCode::Unavailable;
+    pub const EX_IOERR: ExitCode = ExitCode::IoErr;
+    pub const EX_TEMPFAIL: ExitCode = ExitCode::TempFail;
+    pub const EX_PROTOCOL: ExitCode = ExitCode::Protocol;
+    pub const EX_NOPERM: ExitCode = ExitCode::NoPerm;
+    pub const EX_CONFIG: ExitCode = ExitCode::Config;
 }
 use sysexits::*;
 
@@ -233,7 +237,7 @@ impl SmtpError {
     }
 
     /// The sysexits code for this error (see the crate docs for the table).
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitCode {
         let refused = matches!(self.kind, ErrorKind::RecipientsRefused(_));
         if !refused && self.reply.as_ref().is_some_and(Reply::is_transient) {
             return EX_TEMPFAIL;
@@ -418,7 +422,7 @@ mod tests {
             (Stage::Ehlo, 220),
         ] {
             let e = check(stage, code).unwrap_err();
-            assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::Protocol, 76));
+            assert_eq!((e.kind(), e.exit_code().code()), (&ErrorKind::Protocol, 76));
             assert!(!e.is_transient());
             let prefix = format!("protocol error: unexpected reply to {stage}: \"{code} text\"");
             assert!(e.to_string().starts_with(&prefix), "{e}");

@@ -764,7 +764,7 @@ mod tests {
         e.dsn_notify = Some("failure\r\nRCPT TO:<evil@x.org>".into());
         let err = envelope_commands(&e, &caps()).unwrap_err();
         assert_eq!(
-            (err.kind(), err.exit_code()),
+            (err.kind(), err.exit_code().code()),
             (&ErrorKind::InvalidSetting, 78)
         );
         assert!(err.to_string().contains("dsn_notify"), "{err}");

@@ -557,7 +557,10 @@ mod tests {
         let mut s = SessionSettings::new("h", 465);
         s.verify.trust = Trust::File("/nonexistent/ca.pem".into());
         let e = client_config(&s).unwrap_err();
-        assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::LocalFile, 66));
+        assert_eq!(
+            (e.kind(), e.exit_code().code()),
+            (&ErrorKind::LocalFile, 66)
+        );
         // A missing *system* bundle falls back to the compiled-in roots.
         s.verify.trust = Trust::System("/nonexistent/ca.pem".into());
         assert!(client_config(&s).is_ok());

@@ -250,7 +250,10 @@ mod tests {
                 Command::ehlo(bad).unwrap_err(),
                 Command::helo(bad).unwrap_err(),
             ] {
-                assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::InvalidSetting, 78));
+                assert_eq!(
+                    (e.kind(), e.exit_code().code()),
+                    (&ErrorKind::InvalidSetting, 78)
+                );
                 assert!(e.to_string().starts_with("invalid domain \""), "{e}");
                 assert!(
                     !e.to_string().contains('\n'),

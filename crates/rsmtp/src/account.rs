@@ -95,7 +95,7 @@ pub fn describe_choice(config: Option<&Config>, chosen: &Chosen) -> String {
     let mut text = String::new();
     if let Some(config) = config {
         for (file, reason) in &config.files_ignored {
-            let reason = crate::ui::strip_os_error(reason.clone());
+            let reason = rsmtp_core::strip_os_error(reason.clone());
             text.push_str(&format!(
                 "ignoring configuration file {}: {reason}\n",
                 file.display()

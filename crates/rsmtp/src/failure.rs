@@ -34,28 +34,24 @@ impl Failure {
 
 impl From<rsmtp_config::ConfigError> for Failure {
     fn from(e: rsmtp_config::ConfigError) -> Failure {
-        Failure::new(code_of(e.exit_code()), e.to_string())
+        Failure::new(e.exit_code(), e.to_string())
     }
 }
 
 impl From<rsmtp_message::MessageError> for Failure {
     fn from(e: rsmtp_message::MessageError) -> Failure {
-        Failure::new(code_of(e.exit_code()), e.to_string())
+        Failure::new(e.exit_code(), e.to_string())
     }
 }
 
 impl From<rsmtp_queue::QueueError> for Failure {
     fn from(e: rsmtp_queue::QueueError) -> Failure {
-        Failure::new(code_of(e.exit_code()), e.to_string())
+        Failure::new(e.exit_code(), e.to_string())
     }
 }
 
 impl From<&rsmtp_smtp::SmtpError> for Failure {
     fn from(e: &rsmtp_smtp::SmtpError) -> Failure {
-        Failure::new(ExitCode::from_code(e.exit_code()), e.to_string())
+        Failure::new(e.exit_code(), e.to_string())
     }
-}
-
-fn code_of(code: i32) -> ExitCode {
-    u8::try_from(code).map_or(ExitCode::Software, ExitCode::from_code)
 }

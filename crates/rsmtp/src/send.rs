@@ -284,7 +284,7 @@ pub fn attempt(
                 .reply()
                 .map(|r| (r.code(), reply_lines(r.code(), r.lines())));
             record.errormsg = Some(log_errormsg(e));
-            record.exit = Some(ExitCode::from_code(e.exit_code()));
+            record.exit = Some(e.exit_code());
         }
     }
     (result, record)
@@ -300,7 +300,7 @@ fn log_errormsg(e: &SmtpError) -> String {
             text.truncate(stripped.len());
         }
     }
-    crate::ui::strip_os_error(text)
+    rsmtp_core::strip_os_error(text)
 }
 
 /// Counts what the session read, for the log's `mailsize`.

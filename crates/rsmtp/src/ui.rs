@@ -34,7 +34,7 @@ impl<'a> Ui<'a> {
     /// never turn a sent message into a failure.
     pub fn warn(&mut self, message: &str) {
         for line in message.lines() {
-            let line = strip_os_error(line.to_string());
+            let line = rsmtp_core::strip_os_error(line.to_string());
             let _ = writeln!(self.err, "{}: {line}", self.program);
         }
     }
@@ -75,39 +75,5 @@ impl rsmtp_smtp::Trace for DebugTrace<'_, '_> {
         if self.ui.debug {
             let _ = writeln!(self.ui.out, "{note}");
         }
-    }
-}
-
-/// `Connection refused (os error 111)` → `Connection refused`.
-pub(crate) fn strip_os_error(mut text: String) -> String {
-    if let Some(i) = text.rfind(" (os error ") {
-        let tail = &text[i + " (os error ".len()..];
-        if tail
-            .strip_suffix(')')
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        {
-            text.truncate(i);
-        }
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_os_error;
-
-    #[test]
-    fn os_error_suffix_is_dropped_from_errormsg() {
-        assert_eq!(
-            strip_os_error(
-                "cannot connect to h, port 25: Connection refused (os error 111)".into()
-            ),
-            "cannot connect to h, port 25: Connection refused"
-        );
-        assert_eq!(
-            strip_os_error("odd (os error x)".into()),
-            "odd (os error x)"
-        );
-        assert_eq!(strip_os_error("plain".into()), "plain");
     }
 }

@@ -136,7 +136,10 @@ fn automatic_choice_without_tls_avoids_cleartext() {
     let server = TestServer::start(opts);
     let (result, trace) = deliver(&with_auth(&server, TlsMode::Off, Auth::Auto, PASSWORD));
     let e = expect_err(result, &trace);
-    assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::AuthUnavailable, 69));
+    assert_eq!(
+        (e.kind(), e.exit_code().code()),
+        (&ErrorKind::AuthUnavailable, 69)
+    );
     assert!(!trace.text().contains("--> AUTH"), "no AUTH command sent");
 
     // Chosen explicitly, PLAIN without TLS is allowed (msmtp does too).
@@ -173,7 +176,7 @@ fn wrong_password_is_auth_failed() {
             "{mech}: {e}\n{}",
             trace.text()
         );
-        assert_eq!((e.exit_code(), e.is_transient()), (77, false));
+        assert_eq!((e.exit_code().code(), e.is_transient()), (77, false));
         assert!(
             e.smtp_status().is_some_and(|(c, _)| c >= 500),
             "{mech}: {:?}",
@@ -200,7 +203,7 @@ fn temporary_auth_failure_is_tempfail() {
     );
     let (result, trace) = deliver(&with_auth(&server, TlsMode::StartTls, Auth::Auto, PASSWORD));
     let e = expect_err(result, &trace);
-    assert_eq!((e.exit_code(), e.is_transient()), (75, true), "{e}");
+    assert_eq!((e.exit_code().code(), e.is_transient()), (75, true), "{e}");
     assert_eq!(e.smtp_status().map(|s| s.0), Some(454));
 }
 
@@ -215,7 +218,10 @@ fn method_not_offered() {
     );
     let (result, trace) = deliver(&s);
     let e = expect_err(result, &trace);
-    assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::AuthUnavailable, 69));
+    assert_eq!(
+        (e.kind(), e.exit_code().code()),
+        (&ErrorKind::AuthUnavailable, 69)
+    );
     assert!(e.to_string().contains("CRAM-MD5"), "{e}");
 }
 

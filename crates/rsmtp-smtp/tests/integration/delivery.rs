@@ -139,7 +139,7 @@ fn dsn_requested_but_not_offered_fails_before_mail() {
     let (result, trace) = deliver_with(&settings(&server, TlsMode::Off), &env, MESSAGE);
     let e = expect_err(result, &trace);
     assert_eq!(
-        (e.kind(), e.exit_code()),
+        (e.kind(), e.exit_code().code()),
         (&ErrorKind::ExtensionUnavailable, 69)
     );
     assert!(!trace.text().contains("MAIL FROM"));
@@ -163,7 +163,7 @@ fn message_over_size_limit_is_refused_before_mail() {
             limit: 100
         }
     );
-    assert_eq!((e.exit_code(), e.is_transient()), (65, false));
+    assert_eq!((e.exit_code().code(), e.is_transient()), (65, false));
     assert!(!trace.text().contains("MAIL FROM"), "{}", trace.text());
     assert!(trace.text().contains("--> QUIT"));
 }
@@ -185,7 +185,7 @@ fn starttls_not_offered_never_falls_back_to_plain_text() {
     let (result, trace) = deliver(&settings(&server, TlsMode::StartTls));
     let e = expect_err(result, &trace);
     assert_eq!(
-        (e.kind(), e.exit_code()),
+        (e.kind(), e.exit_code().code()),
         (&ErrorKind::StartTlsUnavailable, 69)
     );
     assert!(!e.is_transient());
@@ -243,7 +243,7 @@ fn one_refused_recipient_fails_the_whole_message() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!((e.exit_code(), e.is_transient()), (65, false));
+    assert_eq!((e.exit_code().code(), e.is_transient()), (65, false));
     assert!(e.to_string().contains("bad@example.org"), "{e}");
     assert_eq!(e.smtp_status(), Some((550, "5.1.1 No such user".into())));
     assert!(server.wait_for_idle(WAIT));
@@ -260,7 +260,7 @@ fn refused_recipient_without_pipelining_never_sends_data() {
     let (result, trace) = deliver_with(&settings(&server, TlsMode::Off), &env, MESSAGE);
     let e = expect_err(result, &trace);
     assert!(matches!(e.kind(), ErrorKind::RecipientsRefused(_)));
-    assert_eq!((e.exit_code(), e.is_transient()), (75, true));
+    assert_eq!((e.exit_code().code(), e.is_transient()), (75, true));
     server.wait_for_idle(WAIT);
     assert_eq!(
         server.sessions()[0].verbs(),
@@ -334,7 +334,7 @@ fn bad_addresses_are_refused_before_connecting() {
         let (result, trace) = deliver_with(&settings(&server, TlsMode::Off), &env, MESSAGE);
         let e = expect_err(result, &trace);
         assert_eq!(
-            (e.kind(), e.exit_code()),
+            (e.kind(), e.exit_code().code()),
             (&ErrorKind::InvalidAddress, 65),
             "{e}"
         );

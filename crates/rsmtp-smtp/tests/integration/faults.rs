@@ -25,7 +25,7 @@ fn connection_refused() {
     let (result, trace) = deliver(&s);
     let e = expect_err(result, &trace);
     assert_eq!(
-        (e.kind(), e.exit_code(), e.is_transient()),
+        (e.kind(), e.exit_code().code(), e.is_transient()),
         (&ErrorKind::Connect, 75, true)
     );
 }
@@ -38,7 +38,7 @@ fn no_greeting_is_a_timeout_not_a_hang() {
         TlsMode::Off,
     );
     assert_eq!(e.kind(), &ErrorKind::Timeout, "{e}\n{}", trace.text());
-    assert_eq!((e.exit_code(), e.is_transient()), (75, true));
+    assert_eq!((e.exit_code().code(), e.is_transient()), (75, true));
     assert!(
         start.elapsed() < Duration::from_secs(8),
         "{:?}",
@@ -75,7 +75,7 @@ fn service_closing_421_at_every_step_is_transient() {
             .fault(Fault::service_closing(step));
         let (e, server, trace) = fail_with(opts, TlsMode::StartTls);
         assert_eq!(
-            (e.exit_code(), e.is_transient()),
+            (e.exit_code().code(), e.is_transient()),
             (75, true),
             "{step:?}: {e}\n{}",
             trace.text()
@@ -106,7 +106,7 @@ fn service_closing_421_at_auth() {
     s.credentials = Some(rsmtp_smtp::Credentials::new("u", "p"));
     let (result, trace) = deliver(&s);
     let e = expect_err(result, &trace);
-    assert_eq!((e.exit_code(), e.is_transient()), (75, true), "{e}");
+    assert_eq!((e.exit_code().code(), e.is_transient()), (75, true), "{e}");
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn greeting_554_is_a_protocol_error_as_in_msmtp() {
             ..
         }
     ));
-    assert_eq!((e.exit_code(), e.is_transient()), (76, false));
+    assert_eq!((e.exit_code().code(), e.is_transient()), (76, false));
 }
 
 #[test]
@@ -143,7 +143,7 @@ fn temporary_and_permanent_replies_to_envelope_and_body() {
             let opts = ServerOptions::new().fault(Fault::reply(step, code, "scripted refusal"));
             let (e, server, trace) = fail_with(opts, TlsMode::Off);
             assert_eq!(
-                (e.exit_code(), e.is_transient()),
+                (e.exit_code().code(), e.is_transient()),
                 (exit, transient),
                 "{step:?} {code}: {e}\n{}",
                 trace.text()
@@ -187,7 +187,7 @@ fn drop_mid_data_is_transient_and_never_success() {
         let e = expect_err(result, &trace);
         assert_eq!(e.kind(), &ErrorKind::Io, "{tls:?}: {e}");
         assert_eq!(
-            (e.exit_code(), e.is_transient()),
+            (e.exit_code().code(), e.is_transient()),
             (75, true),
             "{tls:?}: {e}"
         );
@@ -202,7 +202,7 @@ fn drop_instead_of_final_reply_is_transient() {
         TlsMode::Off,
     );
     assert_eq!(
-        (e.kind(), e.exit_code(), e.is_transient()),
+        (e.kind(), e.exit_code().code(), e.is_transient()),
         (&ErrorKind::Io, 75, true)
     );
     assert!(e.to_string().contains("may not have been delivered"), "{e}");
@@ -216,7 +216,7 @@ fn hang_after_data_times_out() {
     let (result, trace) = deliver(&s);
     let e = expect_err(result, &trace);
     assert_eq!(
-        (e.kind(), e.exit_code(), e.is_transient()),
+        (e.kind(), e.exit_code().code(), e.is_transient()),
         (&ErrorKind::Timeout, 75, true)
     );
 }
@@ -227,7 +227,7 @@ fn huge_reply_line_is_a_protocol_error() {
         let opts = ServerOptions::new().fault(Fault::LongReply(step, 100_000));
         let (e, _s, trace) = fail_with(opts, TlsMode::Off);
         assert_eq!(e.kind(), &ErrorKind::Protocol, "{step:?}: {e}");
-        assert_eq!((e.exit_code(), e.is_transient()), (76, false));
+        assert_eq!((e.exit_code().code(), e.is_transient()), (76, false));
         assert!(
             trace.text().len() < 20_000,
             "the trace holds no 100 KB line"
@@ -251,7 +251,7 @@ fn starttls_advertised_but_failing() {
         ),
         "{e}"
     );
-    assert_eq!((e.exit_code(), e.is_transient()), (75, true));
+    assert_eq!((e.exit_code().code(), e.is_transient()), (75, true));
     server.wait_for_idle(WAIT);
     let verbs = server.sessions()[0].verbs();
     assert!(
@@ -265,7 +265,7 @@ fn starttls_advertised_but_failing() {
         "5.5.1 not implemented",
     ));
     let (e, _server, _t) = fail_with(opts, TlsMode::StartTls);
-    assert_eq!((e.exit_code(), e.is_transient()), (76, false), "{e}");
+    assert_eq!((e.exit_code().code(), e.is_transient()), (76, false), "{e}");
 }
 
 #[test]
@@ -302,7 +302,7 @@ fn unexpected_positive_reply_is_a_protocol_error_naming_the_command() {
         let opts = ServerOptions::new().fault(Fault::reply(step, code, "out of step"));
         let (e, server, trace) = fail_with(opts, TlsMode::Off);
         assert_eq!(
-            (e.kind(), e.exit_code(), e.is_transient()),
+            (e.kind(), e.exit_code().code(), e.is_transient()),
             (&ErrorKind::Protocol, 76, false),
             "{step:?} {code}: {e}\n{}",
             trace.text()
@@ -360,7 +360,7 @@ fn session_limit_stops_a_server_slow_at_every_step() {
     let elapsed = start.elapsed();
     let e = expect_err(result, &trace);
     assert_eq!(
-        (e.kind(), e.exit_code(), e.is_transient()),
+        (e.kind(), e.exit_code().code(), e.is_transient()),
         (&ErrorKind::Timeout, 75, true),
         "{e}"
     );
@@ -393,7 +393,7 @@ fn trickled_reply_misses_the_reply_deadline() {
         let elapsed = start.elapsed();
         let e = expect_err(result, &trace);
         assert_eq!(
-            (e.kind(), e.exit_code()),
+            (e.kind(), e.exit_code().code()),
             (&ErrorKind::Timeout, 75),
             "{step:?}: {e}"
         );

@@ -45,7 +45,7 @@ fn rejected_certificates_say_which_check_failed() {
                 &ErrorKind::CertificateRejected,
                 "{leaf:?} {mode:?}: {e}"
             );
-            assert_eq!((e.exit_code(), e.is_transient()), (69, false));
+            assert_eq!((e.exit_code().code(), e.is_transient()), (69, false));
             assert!(e.to_string().contains(why), "{leaf:?}: {e}");
             if tls == Tls::StartTls {
                 nothing_after_starttls(&server);
@@ -122,7 +122,7 @@ fn wrong_fingerprint_is_rejected_before_anything_is_sent() {
     let (result, trace) = deliver(&s);
     let e = expect_err(result, &trace);
     assert_eq!(
-        (e.kind(), e.exit_code()),
+        (e.kind(), e.exit_code().code()),
         (&ErrorKind::CertificateRejected, 69)
     );
     let actual = server.ca().leaf(LeafKind::Valid).sha256_fingerprint();
@@ -186,7 +186,10 @@ fn unreadable_client_key_is_a_local_file_error_before_connecting() {
     ));
     let (result, trace) = deliver(&s);
     let e = expect_err(result, &trace);
-    assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::LocalFile, 66));
+    assert_eq!(
+        (e.kind(), e.exit_code().code()),
+        (&ErrorKind::LocalFile, 66)
+    );
     assert!(e.to_string().contains("/nonexistent/cert.pem"), "{e}");
     assert_eq!(server.connections(), 0);
 }
@@ -209,7 +212,7 @@ fn starttls_client_on_implicit_tls_port_is_detected_within_seconds() {
             .contains("port 465 uses implicit TLS: set tls_starttls off"),
         "{e}"
     );
-    assert_eq!((e.exit_code(), e.is_transient()), (76, false));
+    assert_eq!((e.exit_code().code(), e.is_transient()), (76, false));
     assert!(took < Duration::from_secs(7), "took {took:?}");
 }
 
@@ -243,7 +246,11 @@ fn silent_server_on_a_port_other_than_465_times_out_with_a_hint() {
     s.timeout = Some(Duration::from_secs(3));
     let (result, trace) = deliver(&s);
     let e = expect_err(result, &trace);
-    assert_eq!((e.kind(), e.exit_code()), (&ErrorKind::Timeout, 75), "{e}");
+    assert_eq!(
+        (e.kind(), e.exit_code().code()),
+        (&ErrorKind::Timeout, 75),
+        "{e}"
+    );
     assert!(e.to_string().contains("set tls_starttls off"), "{e}");
 }
 
@@ -294,7 +301,7 @@ fn starttls_answered_with_garbage_is_a_tls_error() {
         matches!(e.kind(), ErrorKind::Tls | ErrorKind::Protocol),
         "{e}"
     );
-    assert_eq!((e.exit_code(), e.is_transient()), (76, false), "{e}");
+    assert_eq!((e.exit_code().code(), e.is_transient()), (76, false), "{e}");
     assert!(server.messages().is_empty());
 }
 
@@ -346,7 +353,7 @@ fn self_signed_ca_flagged_leaf_in_the_trust_file_is_accepted() {
         let (result, trace) = deliver(&settings(&server, mode));
         let e = expect_err(result, &trace);
         assert_eq!(
-            (e.kind(), e.exit_code()),
+            (e.kind(), e.exit_code().code()),
             (&ErrorKind::CertificateRejected, 69),
             "{e}"
         );

@@ -1,0 +1,11 @@
+//! The definitions every rsmtp crate shares, kept below all of them so each concept
+//! has one owner: the sysexits codes ([`ExitCode`]) every layer's `exit_code()`
+//! returns, and the operating system's error text as msmtp prints it ([`strerror`]).
+//! No dependencies: the config crate must stay free of rustls, the message crate of
+//! the network.
+
+mod exit;
+mod os_error;
+
+pub use exit::ExitCode;
+pub use os_error::{strerror, strip_os_error};

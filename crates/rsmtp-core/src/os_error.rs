@@ -1,0 +1,47 @@
+//! Operating-system errors in msmtp's words: strerror's text, without the
+//! ` (os error 111)` Rust appends (`Connection refused`, not
+//! `Connection refused (os error 111)`), on stderr and in the log's `errormsg`.
+
+use std::io;
+
+/// The text of `e` without Rust's ` (os error N)` suffix.
+pub fn strerror(e: &io::Error) -> String {
+    strip_os_error(e.to_string())
+}
+
+/// `… Connection refused (os error 111)` → `… Connection refused`, for text that
+/// already holds an error (a message built around it).
+pub fn strip_os_error(mut text: String) -> String {
+    if let Some(i) = text.rfind(" (os error ") {
+        let tail = &text[i + " (os error ".len()..];
+        if tail
+            .strip_suffix(')')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            text.truncate(i);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_error_suffix_is_dropped() {
+        assert_eq!(
+            strip_os_error(
+                "cannot connect to h, port 25: Connection refused (os error 111)".into()
+            ),
+            "cannot connect to h, port 25: Connection refused"
+        );
+        assert_eq!(
+            strip_os_error("odd (os error x)".into()),
+            "odd (os error x)"
+        );
+        assert_eq!(strip_os_error("plain".into()), "plain");
+        let e = io::Error::from_raw_os_error(2);
+        assert_eq!(strerror(&e), "No such file or directory");
+    }
+}
