@@ -177,67 +177,8 @@ impl fmt::Display for TrustFile {
     }
 }
 
-/// `tls_fingerprint`: the server certificate's digest, as bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fingerprint {
-    /// SHA-256 (the recommended form).
-    Sha256([u8; 32]),
-    /// SHA-1 (legacy).
-    Sha1([u8; 20]),
-    /// MD5 (legacy).
-    Md5([u8; 16]),
-}
-
-impl Fingerprint {
-    /// Parse msmtp's format: hex byte pairs separated by `:` or a space, any
-    /// case; the length decides the digest (32, 20 or 16 bytes).
-    pub fn parse(s: &str) -> Option<Self> {
-        fn bytes<const N: usize>(s: &str) -> Option<[u8; N]> {
-            let b = s.as_bytes();
-            if b.len() != 3 * N - 1 {
-                return None;
-            }
-            let mut out = [0u8; N];
-            for (i, o) in out.iter_mut().enumerate() {
-                let hi = (b[3 * i] as char).to_digit(16)?;
-                let lo = (b[3 * i + 1] as char).to_digit(16)?;
-                if i < N - 1 && b[3 * i + 2] != b':' && b[3 * i + 2] != b' ' {
-                    return None;
-                }
-                *o = u8::try_from(hi * 16 + lo).ok()?;
-            }
-            Some(out)
-        }
-        match s.len() {
-            95 => bytes::<32>(s).map(Fingerprint::Sha256),
-            59 => bytes::<20>(s).map(Fingerprint::Sha1),
-            47 => bytes::<16>(s).map(Fingerprint::Md5),
-            _ => None,
-        }
-    }
-
-    /// The digest bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            Fingerprint::Sha256(b) => b,
-            Fingerprint::Sha1(b) => b,
-            Fingerprint::Md5(b) => b,
-        }
-    }
-}
-
-impl fmt::Display for Fingerprint {
-    /// `AB:CD:…`, as msmtp prints it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, b) in self.as_bytes().iter().enumerate() {
-            if i > 0 {
-                f.write_str(":")?;
-            }
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
-    }
-}
+/// `tls_fingerprint`: one type with the TLS verifier that checks it.
+pub use rsmtp_core::Fingerprint;
 
 /// `dsn_return (off|headers|full)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -485,23 +426,6 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(90)), "90s");
     }
 
-    #[test]
-    fn fingerprints_parse_like_msmtp() {
-        let sha1 = "ab:CD:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01";
-        let fp = Fingerprint::parse(sha1).expect("sha1");
-        assert!(matches!(fp, Fingerprint::Sha1(_)));
-        assert_eq!(fp.to_string(), sha1.to_ascii_uppercase());
-        let md5 = "ab cd ef 01 23 45 67 89 ab cd ef 01 23 45 67 89";
-        assert!(matches!(Fingerprint::parse(md5), Some(Fingerprint::Md5(_))));
-        let sha256 = ["00"; 32].join(":");
-        assert_eq!(
-            Fingerprint::parse(&sha256),
-            Some(Fingerprint::Sha256([0; 32]))
-        );
-        assert_eq!(Fingerprint::parse("ab:cd"), None);
-        assert_eq!(Fingerprint::parse(&sha1.replace(':', "-")), None);
-        assert_eq!(Fingerprint::parse(&sha1.replacen('a', "g", 1)), None);
-    }
 
     #[test]
     fn dsn_notify_rules() {

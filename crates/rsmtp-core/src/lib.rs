@@ -1,11 +1,15 @@
 //! The definitions every rsmtp crate shares, kept below all of them so each concept
 //! has one owner: the sysexits codes ([`ExitCode`]) every layer's `exit_code()`
-//! returns, and the operating system's error text as msmtp prints it ([`strerror`]).
+//! returns, the pinned certificate digest ([`Fingerprint`]) the config file names and
+//! the TLS verifier checks, and the operating system's error text as msmtp prints it
+//! ([`strerror`]).
 //! No dependencies: the config crate must stay free of rustls, the message crate of
 //! the network.
 
 mod exit;
+mod fingerprint;
 mod os_error;
 
 pub use exit::ExitCode;
+pub use fingerprint::Fingerprint;
 pub use os_error::{strerror, strip_os_error};

@@ -59,36 +59,8 @@ impl Default for Trust {
     }
 }
 
-/// A pinned certificate fingerprint (`tls_fingerprint`): the hash of the
-/// server's leaf certificate (DER).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fingerprint {
-    Sha256([u8; 32]),
-    Sha1([u8; 20]),
-    Md5([u8; 16]),
-}
-
-impl Fingerprint {
-    /// Parses msmtp's `AA:BB:…` form (colons optional, any case); the length
-    /// decides the hash (32 bytes SHA-256, 20 SHA-1, 16 MD5).
-    pub fn parse(text: &str) -> Option<Fingerprint> {
-        let hex: String = text.chars().filter(|c| *c != ':').collect();
-        if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
-            return None;
-        }
-        let bytes: Option<Vec<u8>> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
-            .collect();
-        let bytes = bytes?;
-        match bytes.len() {
-            32 => bytes.try_into().ok().map(Fingerprint::Sha256),
-            20 => bytes.try_into().ok().map(Fingerprint::Sha1),
-            16 => bytes.try_into().ok().map(Fingerprint::Md5),
-            _ => None,
-        }
-    }
-}
+/// `tls_fingerprint`: the one definition, shared with the config crate.
+pub use rsmtp_core::Fingerprint;
 
 /// Certificate checks for TLS.
 #[derive(Debug, Clone, PartialEq, Eq)]

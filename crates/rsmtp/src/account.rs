@@ -146,11 +146,7 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
             Some(TrustFile::File(p)) => Trust::File(p.clone()),
         },
         certcheck: account.tls_certcheck,
-        fingerprint: account.tls_fingerprint.as_ref().map(|f| match f {
-            rsmtp_config::Fingerprint::Sha256(b) => rsmtp_smtp::Fingerprint::Sha256(*b),
-            rsmtp_config::Fingerprint::Sha1(b) => rsmtp_smtp::Fingerprint::Sha1(*b),
-            rsmtp_config::Fingerprint::Md5(b) => rsmtp_smtp::Fingerprint::Md5(*b),
-        }),
+        fingerprint: account.tls_fingerprint,
         host_override: account.tls_host_override.clone(),
         crl_file: account.tls_crl_file.clone(),
     };
