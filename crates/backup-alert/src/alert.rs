@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::compose::{compose_alert, parse_mailbox, Addresses, Alert, Status};
+use crate::compose::{compose_alert, parse_mailbox, Addresses, Alert, Status, DEFAULT_FROM_NAME};
 use crate::deliver::{self, Delivered, Route};
 use crate::error::Error;
 use crate::flood::{self, FloodState, StateFile, Verdict};
@@ -49,8 +49,17 @@ impl Target {
             addresses.to.push(parse_mailbox(t)?);
         }
         let from = from.map(str::to_string).or_else(|| settings.from.clone());
+        // A From with a display name: the configured one, else "Backup alerts".
+        let display_name = settings
+            .from_name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_FROM_NAME.to_string());
         if let Some(f) = &from {
-            addresses.from = Some(parse_mailbox(f)?);
+            let mut mailbox = parse_mailbox(f)?;
+            if mailbox.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                mailbox.name = Some(display_name.clone());
+            }
+            addresses.from = Some(mailbox);
         }
         let recipients = addresses.to.iter().map(|m| m.email.to_string()).collect();
         let route = Route {
@@ -59,6 +68,8 @@ impl Target {
                 .map(str::to_string)
                 .or_else(|| settings.account.clone()),
             envelope_from: addresses.from.as_ref().map(|m| m.email.to_string()),
+            // Without a From of ours rsmtp adds the account's, with this name.
+            full_name: addresses.from.is_none().then_some(display_name),
         };
         Ok(Target {
             addresses,
@@ -183,7 +194,7 @@ pub fn send_alert(
         if let Some(note) = flood::repeat_note(&verdict) {
             alert.note = Some(match alert.note.take() {
                 Some(n) => format!("{n}\n{note}"),
-                None => format!("This alert {note}"),
+                None => note,
             });
         }
         let bytes = compose_alert(&alert, &target.addresses)?;

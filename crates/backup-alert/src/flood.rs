@@ -240,7 +240,7 @@ impl FloodState {
     }
 }
 
-/// The note a sent alert carries about held repeats, or `None`.
+/// The sentence a sent alert carries about held repeats, or `None`.
 pub fn repeat_note(verdict: &Verdict) -> Option<String> {
     match verdict {
         Verdict::Send {
@@ -255,8 +255,11 @@ pub fn repeat_note(verdict: &Verdict) -> Option<String> {
                         .to_string()
                 })
                 .unwrap_or_else(|| since.to_string());
-            let times = if *held == 1 { "time" } else { "times" };
-            Some(format!("(repeated {held} {times} since {when})"))
+            let times = crate::units::plural(*held, "time");
+            Some(format!(
+                "This alert was repeated {times} since {when}; flood control held those \
+                 repeats, and this is the first one sent since."
+            ))
         }
         _ => None,
     }
@@ -365,7 +368,7 @@ mod tests {
         );
         assert!(repeat_note(&v)
             .unwrap()
-            .starts_with("(repeated 2 times since "));
+            .starts_with("This alert was repeated 2 times since "));
         // count reset after sending
         assert!(matches!(
             step(&mut st, "nightly", Status::Failure, 2 * H + 2),

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod compose;
 pub mod deliver;
 pub mod error;
+pub mod error_line;
 pub mod flood;
 pub mod glob;
 pub mod input;
