@@ -5,11 +5,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::compose::{compose_alert, parse_mailbox, Addresses, Alert, Status, DEFAULT_FROM_NAME};
+use crate::compose::{
+    compose_alert, parse_mailbox, Addresses, Alert, History, Status, DEFAULT_FROM_NAME,
+};
 use crate::deliver::{self, Delivered, Route};
 use crate::error::Error;
 use crate::flood::{self, FloodState, StateFile, Verdict};
 use crate::settings::Settings;
+use crate::units::plural;
 
 /// Default flood window.
 pub const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(3600);
@@ -177,6 +180,17 @@ pub fn send_alert(
     let verdict = state.decide(&host, name, status, now, window);
     let recovery = matches!(verdict, Verdict::Send { recovery: true, .. });
 
+    let (runs, last_success) = state.history_with(&host, name, status, now);
+    let local =
+        |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.with_timezone(&chrono::Local));
+    // Without a state file there is no history worth showing, only this run.
+    if state_file.is_some() {
+        alert.history = Some(History {
+            runs: runs.into_iter().map(|(st, _)| st).collect(),
+            last_success: last_success.and_then(local),
+        });
+    }
+
     let result = if silent_unless_problem && !status.is_problem() && !recovery {
         Ok(Sent::Silent)
     } else if let Verdict::Hold { held, .. } = verdict {
@@ -187,9 +201,20 @@ pub fn send_alert(
                 .last_status(&host, name)
                 .map(Status::as_str)
                 .unwrap_or("failure");
-            alert.note = Some(format!(
-                "Recovered: the previous result for {name} was {prev}."
-            ));
+            let (streak, since) = state.problem_streak(&host, name);
+            let since = since
+                .and_then(local)
+                .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M")))
+                .unwrap_or_default();
+            alert.note = Some(if streak > 0 {
+                format!(
+                    "Recovered: {name} had {}{since}; the previous result was {prev}.",
+                    plural(streak as u64, "bad run")
+                )
+            } else {
+                format!("Recovered: the previous result for {name} was {prev}.")
+            });
+            alert.subject = format!("Recovered: {}", alert.subject);
         }
         if let Some(note) = flood::repeat_note(&verdict) {
             alert.note = Some(match alert.note.take() {

@@ -129,13 +129,14 @@ impl History {
 
     /// "3 days ago (2026-12-01 02:00)", "this run", or "none recorded".
     pub fn last_good(&self, now: DateTime<Local>) -> String {
+        if self.runs.last() == Some(&Status::Success) {
+            return "this run".into();
+        }
         match self.last_success {
             None => "none recorded".into(),
             Some(t) => {
                 let ago = (now - t).to_std().unwrap_or_default();
-                if ago.as_secs() < 1 {
-                    "this run".into()
-                } else {
+                {
                     format!(
                         "{} ago ({})",
                         format_duration_words(ago),

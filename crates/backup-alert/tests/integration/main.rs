@@ -5,6 +5,7 @@
 mod alerts;
 mod check;
 mod cli;
+mod history;
 mod mailx;
 mod run;
 mod send;

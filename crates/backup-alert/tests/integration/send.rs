@@ -64,8 +64,8 @@ fn success_alert_with_log_tail() {
         .is_some_and(|ct| ct.subtype() == Some("alternative")));
     let text = norm(parsed.body_text(0).unwrap());
     assert!(text.contains("Archive créée <ok> & \"fine\""), "{text}");
-    assert!(text.contains(&format!("Host   : {}", host())));
-    assert!(text.contains("Status : success"));
+    assert_eq!(fact(&text, "Host"), host());
+    assert_eq!(fact(&text, "Status"), "success");
     assert!(text.contains(&log_s));
     assert!(
         text.contains("borg line 498\nborg line 499\nborg line 500"),
