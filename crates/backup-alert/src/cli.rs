@@ -204,9 +204,14 @@ pub struct SetupArgs {
     /// msmtprc to write (default: /etc/msmtprc as root, else ~/.msmtprc).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Replace an existing file without asking (a .bak copy is kept).
+    /// Update an account of the same name in an existing file without asking (the
+    /// previous version is kept as FILE.bak.TIME; other accounts are never touched).
     #[arg(long)]
     pub force: bool,
+    /// Group that may read a new system msmtprc (0640 root:GROUP, e.g. www-data for PHP);
+    /// an existing file keeps its owner, group and mode.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
     /// Do not send a test alert.
     #[arg(long)]
     pub no_test: bool,

@@ -22,6 +22,7 @@ pub mod input;
 pub mod mailx;
 pub mod mode;
 pub mod msmtprc;
+pub mod msmtprc_edit;
 pub mod run;
 pub mod settings;
 pub mod setup;
