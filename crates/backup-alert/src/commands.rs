@@ -21,6 +21,9 @@ use crate::units::{format_duration, format_duration_words, format_size, plural};
 /// Lines of `--log` included by default.
 pub const DEFAULT_LOG_LINES: usize = 50;
 
+/// Lines of a command's stdout and of its stderr that `run` includes by default.
+pub const DEFAULT_OUTPUT_LINES: usize = 100;
+
 /// Most of a message body read from stdin or a file (10 MiB).
 const MAX_BODY: u64 = 10 << 20;
 
@@ -152,7 +155,10 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
         timeout: args.timeout,
         kill_after: args.kill_after,
         limits: TailLimits {
-            lines: args.tail_lines,
+            lines: args
+                .log_lines
+                .or(ctx.settings.log_lines)
+                .unwrap_or(DEFAULT_OUTPUT_LINES),
             bytes: TailLimits::OUTPUT.bytes,
         },
     };

@@ -542,3 +542,30 @@ fn ctrl_c_at_the_password_prompt_restores_echo() {
     );
     assert!(!out.exists());
 }
+
+/// A relay that does not answer: the test alert is queued, and said to be so once.
+#[test]
+fn a_queued_test_alert_is_named_once() {
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let port = rsmtp_testserver::closed_port().to_string();
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "127.0.0.1",
+        "--tls",
+        "off",
+    ])
+    .args(["--port", &port, "--user", "alice@example.com", "--to", TO])
+    .args(["--password-stdin", "--no-settings"])
+    .args(["--logfile", env.log.to_str().unwrap()])
+    .args(["--output", out.to_str().unwrap()]);
+    let r = run_with_input(c, b"pw\n");
+    r.assert_code(75);
+    assert_eq!(r.stderr.matches("queued").count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("not verified yet"), "{}", r.stderr);
+    assert!(r.stderr.contains("`rsmtp -q` sends it"), "{}", r.stderr);
+}
