@@ -154,6 +154,9 @@ pub struct CheckArgs {
     /// Minimum size of the newest file, e.g. 1M (binary units).
     #[arg(long, value_name = "SIZE", value_parser = size)]
     pub min_size: Option<u64>,
+    /// Fewest files the path must hold (counted recursively), e.g. one per night kept.
+    #[arg(long, value_name = "N")]
+    pub min_files: Option<usize>,
     /// Name of the backup in the alert (default: the path).
     #[arg(long)]
     pub name: Option<String>,

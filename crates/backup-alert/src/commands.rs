@@ -229,6 +229,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
     let req = Requirement {
         max_age: args.max_age,
         min_size: args.min_size,
+        min_files: args.min_files,
     };
     let (found, searched) = check::newest(&args.path);
     let finding = check::judge(found, searched, &req, SystemTime::now());
@@ -249,6 +250,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             alert.subject = format!("Backup fresh: {name}");
             alert.message = format!("The newest backup is {} old.", format_duration_words(*age));
             describe_file(&mut alert, file, *age, &limits);
+            alert.fact("Files", files_fact(searched, args.min_files));
             format!(
                 "fresh: {} ({} old)",
                 file.path.display(),
@@ -266,6 +268,8 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
                 format!("Backup too old: {name}")
             } else if too_small {
                 format!("Backup too small: {name}")
+            } else if args.min_files.is_some_and(|min| searched < min) {
+                format!("Too few backup files: {name}")
             } else {
                 format!("Backup dated in the future: {name}")
             };
@@ -273,6 +277,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
             alert.summary = Some(format!("{}: {}", shown.display(), problems.join("; ")));
             describe_file(&mut alert, file, *age, &limits);
+            alert.fact("Files", files_fact(searched, args.min_files));
             format!("stale: {}: {}", file.path.display(), problems.join("; "))
         }
         Finding::Missing { searched } => {
@@ -303,6 +308,15 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         let _ = writeln!(std::io::stdout(), "{summary}");
     }
     Ok(if finding.is_fresh() { 0 } else { 1 })
+}
+
+/// `12 (minimum 7: ok)`.
+fn files_fact(count: usize, min: Option<usize>) -> String {
+    match min {
+        Some(m) if count < m => format!("{count} (minimum {m}: too few)"),
+        Some(m) => format!("{count} (minimum {m}: ok)"),
+        None => count.to_string(),
+    }
 }
 
 /// The limits a checked file is judged against, shown next to its values.
