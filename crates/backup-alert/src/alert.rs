@@ -5,11 +5,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::compose::{compose_alert, parse_mailbox, Addresses, Alert, Status};
+use crate::compose::{
+    compose_alert, parse_mailbox, Addresses, Alert, History, Status, DEFAULT_FROM_NAME,
+};
 use crate::deliver::{self, Delivered, Route};
 use crate::error::Error;
 use crate::flood::{self, FloodState, StateFile, Verdict};
 use crate::settings::Settings;
+use crate::units::plural;
 
 /// Default flood window.
 pub const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(3600);
@@ -49,8 +52,17 @@ impl Target {
             addresses.to.push(parse_mailbox(t)?);
         }
         let from = from.map(str::to_string).or_else(|| settings.from.clone());
+        // A From with a display name: the configured one, else "Backup alerts".
+        let display_name = settings
+            .from_name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_FROM_NAME.to_string());
         if let Some(f) = &from {
-            addresses.from = Some(parse_mailbox(f)?);
+            let mut mailbox = parse_mailbox(f)?;
+            if mailbox.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                mailbox.name = Some(display_name.clone());
+            }
+            addresses.from = Some(mailbox);
         }
         let recipients = addresses.to.iter().map(|m| m.email.to_string()).collect();
         let route = Route {
@@ -59,6 +71,8 @@ impl Target {
                 .map(str::to_string)
                 .or_else(|| settings.account.clone()),
             envelope_from: addresses.from.as_ref().map(|m| m.email.to_string()),
+            // Without a From of ours rsmtp adds the account's, with this name.
+            full_name: addresses.from.is_none().then_some(display_name),
         };
         Ok(Target {
             addresses,
@@ -166,6 +180,17 @@ pub fn send_alert(
     let verdict = state.decide(&host, name, status, now, window);
     let recovery = matches!(verdict, Verdict::Send { recovery: true, .. });
 
+    let (runs, last_success) = state.history_with(&host, name, status, now);
+    let local =
+        |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.with_timezone(&chrono::Local));
+    // Without a state file there is no history worth showing, only this run.
+    if state_file.is_some() {
+        alert.history = Some(History {
+            runs: runs.into_iter().map(|(st, _)| st).collect(),
+            last_success: last_success.and_then(local),
+        });
+    }
+
     let result = if silent_unless_problem && !status.is_problem() && !recovery {
         Ok(Sent::Silent)
     } else if let Verdict::Hold { held, .. } = verdict {
@@ -176,14 +201,25 @@ pub fn send_alert(
                 .last_status(&host, name)
                 .map(Status::as_str)
                 .unwrap_or("failure");
-            alert.note = Some(format!(
-                "Recovered: the previous result for {name} was {prev}."
-            ));
+            let (streak, since) = state.problem_streak(&host, name);
+            let since = since
+                .and_then(local)
+                .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M")))
+                .unwrap_or_default();
+            alert.note = Some(if streak > 0 {
+                format!(
+                    "Recovered: {name} had {}{since}; the previous result was {prev}.",
+                    plural(streak as u64, "bad run")
+                )
+            } else {
+                format!("Recovered: the previous result for {name} was {prev}.")
+            });
+            alert.subject = format!("Recovered: {}", alert.subject);
         }
         if let Some(note) = flood::repeat_note(&verdict) {
             alert.note = Some(match alert.note.take() {
                 Some(n) => format!("{n}\n{note}"),
-                None => format!("This alert {note}"),
+                None => note,
             });
         }
         let bytes = compose_alert(&alert, &target.addresses)?;

@@ -9,7 +9,7 @@
 //! modification time is the one judged. A newest file dated in the future (a skewed clock
 //! on the machine that wrote it) is a problem too: it would look fresh for as long as the
 //! skew lasts while no new backup arrives. Exit status: 0 when fresh, 1 when too old, too
-//! small, dated in the future or missing.
+//! small, dated in the future, missing, or when fewer than `--min-files` files are found.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -53,6 +53,9 @@ impl Finding {
 pub struct Requirement {
     pub max_age: Duration,
     pub min_size: Option<u64>,
+    /// Fewer files than this under the path is a problem (a rotation that deleted too
+    /// much, a backup that wrote only part of its files).
+    pub min_files: Option<usize>,
 }
 
 /// Find the newest regular file under `path` (file, directory or pattern).
@@ -150,6 +153,14 @@ pub fn judge(found: Option<Found>, searched: usize, req: &Requirement, now: Syst
             ));
         }
     }
+    if let Some(min) = req.min_files {
+        if searched < min {
+            problems.push(format!(
+                "only {} found (minimum {min})",
+                crate::units::plural(searched as u64, "file")
+            ));
+        }
+    }
     if problems.is_empty() {
         Finding::Fresh { file, age }
     } else {
@@ -177,6 +188,7 @@ mod tests {
         Requirement {
             max_age: Duration::from_secs(hours * 3600),
             min_size: min,
+            min_files: None,
         }
     }
 

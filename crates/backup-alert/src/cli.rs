@@ -15,8 +15,16 @@ use crate::settings::{self, Settings};
 
 /// Mail the result of a backup: send an alert, wrap a command, check a backup's age,
 /// configure msmtp, count sent mail. Also a drop-in for `mail -s` and for sendmail.
+///
+/// Defaults are given in each option's text as "(default: …)".
 #[derive(Debug, Parser)]
-#[command(name = "backup-alert", version)]
+#[command(
+    name = "backup-alert",
+    version,
+    override_usage = "backup-alert [--settings FILE] <COMMAND> [OPTIONS]\n       \
+                      backup-alert -s SUBJECT [mail options] ADDRESS...   (mail mode, as mail/mailx)\n       \
+                      backup-alert -t [sendmail options]                  (sendmail mode)"
+)]
 pub struct Cli {
     /// backup-alert settings file, instead of ~/.config/backup-alert/config
     /// (/etc/backup-alert.conf is still read first).
@@ -48,11 +56,11 @@ pub enum Command {
 /// Where alerts go and how repeats are held back (shared by send, run and check).
 #[derive(Debug, Clone, Args)]
 pub struct DeliveryArgs {
-    /// Recipient (repeatable, or comma-separated); default: `to` from the settings.
+    /// Recipient, repeatable or comma-separated (default: `to` from the settings).
     #[arg(long, value_name = "ADDRESS")]
     pub to: Vec<String>,
-    /// Sender (From header and envelope); default: `from` from the settings, else the
-    /// msmtprc account's `from`.
+    /// Sender, for the From header and the envelope (default: `from` from the settings,
+    /// else the msmtprc account's `from`).
     #[arg(long, value_name = "ADDRESS")]
     pub from: Option<String>,
     /// msmtprc account to send through (default: `default`).
@@ -61,13 +69,14 @@ pub struct DeliveryArgs {
     /// msmtprc file, instead of ~/.msmtprc (like msmtp -C).
     #[arg(long, value_name = "MSMTPRC")]
     pub config: Option<PathBuf>,
-    /// Hold identical alerts repeated within this window (default 1h; 0 disables).
+    /// Hold identical alerts repeated within this window; 0 disables (default: 1h).
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub flood_window: Option<Duration>,
     /// Never hold an alert back.
     #[arg(long)]
     pub no_flood: bool,
-    /// Directory of the flood-control state file.
+    /// Directory of the flood-control state file (default: /var/lib/backup-alert as root,
+    /// else ~/.local/state/backup-alert).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
@@ -92,8 +101,9 @@ pub struct SendArgs {
     /// Log file to name in the alert, with its last lines.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
-    /// How many lines of --log to include (default 50; 0 for none).
-    #[arg(long, value_name = "N")]
+    /// Lines of --log to include; 0 for none (default: `log_lines` from the settings,
+    /// else 50).
+    #[arg(long, value_name = "N", alias = "tail-lines")]
     pub log_lines: Option<usize>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
@@ -104,7 +114,8 @@ pub struct RunArgs {
     /// Name of the job (default: the command line).
     #[arg(long)]
     pub name: Option<String>,
-    /// Subject text instead of "NAME succeeded" / "NAME failed: …".
+    /// Subject text instead of "NAME succeeded" / "NAME FAILED: <how it ended>" (the mark
+    /// and host name are still added in front, "Recovered: " on a recovery).
     #[arg(long)]
     pub subject: Option<String>,
     /// Mail only when the command fails (and when it recovers), like chronic.
@@ -113,12 +124,13 @@ pub struct RunArgs {
     /// Stop the command after this long (TERM, then KILL); exit status 124.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub timeout: Option<Duration>,
-    /// Grace period between the timeout's TERM and KILL.
-    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "10s")]
+    /// Grace period between the timeout's TERM and KILL (default: 10s).
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "10s", hide_default_value = true)]
     pub kill_after: Duration,
-    /// Lines of stdout and of stderr to include (each also capped at 64 KiB).
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub tail_lines: usize,
+    /// Lines of stdout and of stderr to include, each also capped at 64 KiB (default:
+    /// `log_lines` from the settings, else 100). `--tail-lines` is the old name.
+    #[arg(long, value_name = "N", alias = "tail-lines")]
+    pub log_lines: Option<usize>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     /// The command and its arguments (after `--`).
@@ -142,6 +154,9 @@ pub struct CheckArgs {
     /// Minimum size of the newest file, e.g. 1M (binary units).
     #[arg(long, value_name = "SIZE", value_parser = size)]
     pub min_size: Option<u64>,
+    /// Fewest files the path must hold (counted recursively), e.g. one per night kept.
+    #[arg(long, value_name = "N")]
+    pub min_files: Option<usize>,
     /// Name of the backup in the alert (default: the path).
     #[arg(long)]
     pub name: Option<String>,
@@ -180,10 +195,10 @@ pub struct SetupArgs {
     /// SMTP server (provider `other`).
     #[arg(long)]
     pub host: Option<String>,
-    /// SMTP port (provider `other`; default 587, or 465 with --tls tls).
+    /// SMTP port, provider `other` (default: 587, or 465 with --tls tls).
     #[arg(long)]
     pub port: Option<u16>,
-    /// TLS mode (provider `other`; default starttls).
+    /// TLS mode, provider `other` (default: starttls).
     #[arg(long, value_enum)]
     pub tls: Option<TlsMode>,
     /// Login name (usually the mail address).
@@ -204,19 +219,29 @@ pub struct SetupArgs {
     /// msmtprc to write (default: /etc/msmtprc as root, else ~/.msmtprc).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Replace an existing file without asking (a .bak copy is kept).
+    /// Update an account of the same name in an existing file without asking (the
+    /// previous version is kept as FILE.bak.TIME; other accounts are never touched).
     #[arg(long)]
     pub force: bool,
+    /// Group that may read a new system msmtprc (0640 root:GROUP, e.g. www-data for PHP);
+    /// an existing file keeps its owner, group and mode.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
     /// Do not send a test alert.
     #[arg(long)]
     pub no_test: bool,
-    /// Account name in the msmtprc.
-    #[arg(long, value_name = "NAME", default_value = "backup")]
+    /// Account name in the msmtprc (default: backup).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "backup",
+        hide_default_value = true
+    )]
     pub account: String,
-    /// CA bundle (`tls_trust_file`); default: the system bundle.
+    /// CA bundle, `tls_trust_file` (default: the system bundle).
     #[arg(long, value_name = "FILE")]
     pub tls_trust_file: Option<PathBuf>,
-    /// `logfile` of the account (default /var/log/msmtp.log as root, else ~/.msmtp.log).
+    /// `logfile` of the account (default: /var/log/msmtp.log as root, else ~/.msmtp.log).
     #[arg(long, value_name = "FILE")]
     pub logfile: Option<PathBuf>,
     /// Do not record the recipient in backup-alert's settings file.

@@ -12,13 +12,17 @@ use crate::check::{self, Finding, Requirement};
 use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
 use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
+use crate::error_line;
 use crate::input;
 use crate::run::{self, display_command, RunSpec};
 use crate::tail::{tail_file, Tail, TailLimits};
-use crate::units::{format_duration, format_size};
+use crate::units::{format_duration, format_duration_words, format_size, plural};
 
 /// Lines of `--log` included by default.
 pub const DEFAULT_LOG_LINES: usize = 50;
+
+/// Lines of a command's stdout and of its stderr that `run` includes by default.
+pub const DEFAULT_OUTPUT_LINES: usize = 100;
 
 /// Most of a message body read from stdin or a file (10 MiB).
 const MAX_BODY: u64 = 10 << 20;
@@ -74,10 +78,11 @@ fn read_body(
 }
 
 fn tail_title(what: &str, t: &Tail) -> String {
+    let lines = plural(t.lines as u64, "line");
     if t.truncated {
-        format!("{what} (last {} lines; earlier output left out)", t.lines)
+        format!("{what} (last {lines}; earlier output left out)")
     } else {
-        format!("{what} ({} lines)", t.lines)
+        format!("{what} ({lines})")
     }
 }
 
@@ -93,6 +98,15 @@ pub fn send(args: SendArgs, ctx: &Context) -> Result<u8, Error> {
     }
     if let Some(log) = &args.log {
         add_log(&mut alert, log, args.log_lines.or(ctx.settings.log_lines));
+    }
+    if alert.status.is_problem() {
+        // What failed, first: the log's last line naming a failure, else the message's.
+        alert.summary = alert
+            .sections
+            .iter()
+            .rev()
+            .find_map(|s| error_line::last_failure_line(&s.text))
+            .or_else(|| error_line::last_failure_line(&alert.message));
     }
     let name = args.name.clone().unwrap_or_else(|| args.subject.clone());
     let sent = send_alert(
@@ -141,7 +155,10 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
         timeout: args.timeout,
         kill_after: args.kill_after,
         limits: TailLimits {
-            lines: args.tail_lines,
+            lines: args
+                .log_lines
+                .or(ctx.settings.log_lines)
+                .unwrap_or(DEFAULT_OUTPUT_LINES),
             bytes: TailLimits::OUTPUT.bytes,
         },
     };
@@ -162,9 +179,17 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
     );
     alert.fact("Name", name.clone());
     alert.fact("Command", command_line);
-    alert.fact("Result", outcome);
+    alert.fact("Result", report_.describe_in_words(args.timeout));
+    alert.fact("Exit status", report_.exit_code().to_string());
+    if let run::Ending::Signalled(sig) = report_.ending {
+        alert.fact("Signal", run::signal_in_words(sig));
+    }
     alert.fact("Started", local(started));
-    alert.fact("Duration", format_duration(report_.duration));
+    alert.fact("Duration", format_duration_words(report_.duration));
+    if !report_.succeeded() {
+        alert.summary = error_line::of_run(&report_.stderr.text, &report_.stdout.text)
+            .or_else(|| Some(format!("{name}: {outcome}")));
+    }
     if let Some(sig) = report_.forwarded {
         alert.fact(
             "Interrupted",
@@ -204,22 +229,28 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
     let req = Requirement {
         max_age: args.max_age,
         min_size: args.min_size,
+        min_files: args.min_files,
     };
     let (found, searched) = check::newest(&args.path);
     let finding = check::judge(found, searched, &req, SystemTime::now());
     let name = args.name.clone().unwrap_or_else(|| args.path.clone());
+    // A relative path means nothing to whoever reads the mail.
+    let shown_path = std::path::absolute(&args.path)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| args.path.clone());
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
     alert.fact("Backup", name.clone());
-    alert.fact("Path", args.path.clone());
-    alert.fact("Maximum age", format_duration(args.max_age));
-    if let Some(min) = args.min_size {
-        alert.fact("Minimum size", format_size(min));
-    }
+    alert.fact("Path", shown_path.clone());
+    let limits = Limits {
+        max_age: args.max_age,
+        min_size: args.min_size,
+    };
     let summary = match &finding {
         Finding::Fresh { file, age } => {
             alert.subject = format!("Backup fresh: {name}");
-            alert.message = format!("The newest backup is {} old.", format_duration(*age));
-            describe_file(&mut alert, &file.path, file.modified, *age, file.size);
+            alert.message = format!("The newest backup is {} old.", format_duration_words(*age));
+            describe_file(&mut alert, file, *age, &limits);
+            alert.fact("Files", files_fact(searched, args.min_files));
             format!(
                 "fresh: {} ({} old)",
                 file.path.display(),
@@ -237,20 +268,30 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
                 format!("Backup too old: {name}")
             } else if too_small {
                 format!("Backup too small: {name}")
+            } else if args.min_files.is_some_and(|min| searched < min) {
+                format!("Too few backup files: {name}")
             } else {
                 format!("Backup dated in the future: {name}")
             };
             alert.message = format!("Problem: {}.", problems.join("; "));
-            describe_file(&mut alert, &file.path, file.modified, *age, file.size);
+            let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
+            alert.summary = Some(format!("{}: {}", shown.display(), problems.join("; ")));
+            describe_file(&mut alert, file, *age, &limits);
+            alert.fact("Files", files_fact(searched, args.min_files));
             format!("stale: {}: {}", file.path.display(), problems.join("; "))
         }
         Finding::Missing { searched } => {
             alert.status = Status::Warning;
             alert.subject = format!("No backup found: {name}");
             alert.message = format!(
-                "No backup file matches {} ({searched} file(s) looked at).",
-                args.path
+                "No backup file matches {shown_path} ({} looked at).",
+                plural(*searched as u64, "file")
             );
+            alert.summary = Some(format!("no backup file matches {shown_path}"));
+            alert.fact("Maximum age", format_duration_words(args.max_age));
+            if let Some(min) = args.min_size {
+                alert.fact("Minimum size", format_size(min));
+            }
             format!("missing: nothing matches {}", args.path)
         }
     };
@@ -269,11 +310,49 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
     Ok(if finding.is_fresh() { 0 } else { 1 })
 }
 
-fn describe_file(alert: &mut Alert, path: &Path, modified: SystemTime, age: Duration, size: u64) {
+/// `12 (minimum 7: ok)`.
+fn files_fact(count: usize, min: Option<usize>) -> String {
+    match min {
+        Some(m) if count < m => format!("{count} (minimum {m}: too few)"),
+        Some(m) => format!("{count} (minimum {m}: ok)"),
+        None => count.to_string(),
+    }
+}
+
+/// The limits a checked file is judged against, shown next to its values.
+struct Limits {
+    max_age: Duration,
+    min_size: Option<u64>,
+}
+
+fn describe_file(alert: &mut Alert, file: &check::Found, age: Duration, limits: &Limits) {
+    let path = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
     alert.fact("Newest file", path.display().to_string());
-    alert.fact("Modified", local(modified));
-    alert.fact("Age", format_duration(age));
-    alert.fact("Size", format!("{} ({size} bytes)", format_size(size)));
+    alert.fact("Modified", local(file.modified));
+    let verdict = if age > limits.max_age {
+        "too old"
+    } else {
+        "ok"
+    };
+    alert.fact(
+        "Age",
+        format!(
+            "{} (limit {}: {verdict})",
+            format_duration_words(age),
+            format_duration_words(limits.max_age)
+        ),
+    );
+    let size = format!("{} ({} bytes)", format_size(file.size), file.size);
+    alert.fact(
+        "Size",
+        match limits.min_size {
+            Some(min) if file.size < min => {
+                format!("{size} (minimum {}: too small)", format_size(min))
+            }
+            Some(min) => format!("{size} (minimum {}: ok)", format_size(min)),
+            None => format!("{size} (no minimum set)"),
+        },
+    );
 }
 
 #[cfg(test)]

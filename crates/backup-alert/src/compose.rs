@@ -2,6 +2,15 @@
 //! a MIME message — a plain-text part with an HTML alternative, the status mark in an
 //! RFC 2047-encoded subject, Date and Message-ID — built with lettre's `Message` builder.
 //!
+//! An alert says what failed first: the [`Alert::summary`] (the line most likely to be the
+//! error, see [`crate::error_line`]) opens both parts — it is also what an inbox shows as
+//! the preview — and is marked again where it appears in a log tail. The HTML part is
+//! written for phones and every mail client: a viewport, inline styles only, no external
+//! resources, long lines wrapped, explicit colours under `color-scheme: light dark`.
+//!
+//! Alert headers: `Auto-Submitted: auto-generated` (RFC 3834 §5, so autoresponders stay
+//! quiet), `X-Backup-Alert-Status` for mail filters, a Message-ID in the sender's domain.
+//!
 //! Nothing a caller passes can add a header: subjects and fact values are folded to one
 //! line before lettre sees them, extra headers (`mail -a`) with a line break are refused,
 //! and [`check_header_block`] verifies the finished header block as a last line of defence.
@@ -15,6 +24,10 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use crate::error::Error;
+use crate::units::{format_duration_words, plural};
+
+/// The display name of the From header when the configured sender has none.
+pub const DEFAULT_FROM_NAME: &str = "Backup alerts";
 
 /// What happened, as the subject mark and the colour of the HTML heading show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -78,6 +91,61 @@ impl Status {
             Status::Rotation | Status::Info => "#0969da",
         }
     }
+
+    /// Background of the summary box (light, paired with dark text in every mode).
+    fn tint(self) -> &'static str {
+        match self {
+            Status::Success | Status::Restore => "#dafbe1",
+            Status::Failure => "#ffebe9",
+            Status::Warning => "#fff8c5",
+            Status::Rotation | Status::Info => "#ddf4ff",
+        }
+    }
+
+    /// How the summary line is introduced.
+    fn summary_label(self) -> &'static str {
+        match self {
+            Status::Failure => "Error",
+            Status::Warning => "Problem",
+            _ => "Summary",
+        }
+    }
+}
+
+/// A job's recent results from the state file, for the history strip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    /// Oldest first; the alert being sent is the last one.
+    pub runs: Vec<Status>,
+    /// When the job last succeeded (this run included), if ever recorded.
+    pub last_success: Option<DateTime<Local>>,
+}
+
+impl History {
+    /// `✅✅✅❌✅`.
+    pub fn strip(&self) -> String {
+        self.runs.iter().map(|s| s.mark()).collect()
+    }
+
+    /// "3 days ago (2026-12-01 02:00)", "this run", or "none recorded".
+    pub fn last_good(&self, now: DateTime<Local>) -> String {
+        if self.runs.last() == Some(&Status::Success) {
+            return "this run".into();
+        }
+        match self.last_success {
+            None => "none recorded".into(),
+            Some(t) => {
+                let ago = (now - t).to_std().unwrap_or_default();
+                {
+                    format!(
+                        "{} ago ({})",
+                        format_duration_words(ago),
+                        t.format("%Y-%m-%d %H:%M")
+                    )
+                }
+            }
+        }
+    }
 }
 
 /// A titled block of verbatim text: a log tail, a command's stderr.
@@ -99,8 +167,12 @@ pub struct Alert {
     /// `Label: value` lines shown under the message (command, exit status, log path…).
     pub facts: Vec<(String, String)>,
     pub sections: Vec<Section>,
-    /// Flood-control or recovery note, e.g. "(repeated 4 times since …)".
+    /// Flood-control or recovery note, e.g. "This alert was repeated 4 times since …".
     pub note: Option<String>,
+    /// The line most likely to be the error, shown first and marked in the tails.
+    pub summary: Option<String>,
+    /// The job's last runs, when the state file knows them.
+    pub history: Option<History>,
 }
 
 impl Alert {
@@ -114,6 +186,8 @@ impl Alert {
             facts: Vec::new(),
             sections: Vec::new(),
             note: None,
+            summary: None,
+            history: None,
         }
     }
 
@@ -227,24 +301,64 @@ pub fn parse_extra_header(s: &str) -> Result<HeaderValue, Error> {
     Ok(HeaderValue::new(hname, value.trim().to_string()))
 }
 
+/// Base facts (host, date, status), the caller's facts, then the history.
+fn all_facts(alert: &Alert) -> Vec<(String, String)> {
+    let mut facts = vec![
+        ("Host".to_string(), alert.host.clone()),
+        (
+            "Date".to_string(),
+            alert.date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string(),
+        ),
+        ("Status".to_string(), alert.status.as_str().to_string()),
+    ];
+    facts.extend(alert.facts.iter().cloned());
+    if let Some(h) = &alert.history {
+        facts.push((
+            "Last runs".to_string(),
+            format!(
+                "{} ({}, oldest first)",
+                h.strip(),
+                plural(h.runs.len() as u64, "run")
+            ),
+        ));
+        facts.push(("Last good backup".to_string(), h.last_good(alert.date)));
+    }
+    facts
+}
+
+/// The summary as one line, or `None` when there is none.
+fn summary_line(alert: &Alert) -> Option<String> {
+    alert
+        .summary
+        .as_deref()
+        .map(one_line)
+        .filter(|s| !s.is_empty())
+}
+
+/// Index of the line of `text` to mark: the last one that is the summary.
+fn marked_line(text: &str, summary: Option<&str>) -> Option<usize> {
+    let summary = summary?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| one_line(l) == summary)
+        .map(|(i, _)| i)
+        .last()
+}
+
 /// The plain-text body of an alert.
 pub fn plain_body(alert: &Alert) -> String {
     let mut out = String::new();
+    let summary = summary_line(alert);
+    if let Some(line) = &summary {
+        let _ = writeln!(out, "{}: {line}\n", alert.status.summary_label());
+    }
     let _ = writeln!(out, "{} {}", alert.status.mark(), one_line(&alert.subject));
     out.push('\n');
     if !alert.message.trim().is_empty() {
         out.push_str(alert.message.trim_end());
         out.push_str("\n\n");
     }
-    let mut facts: Vec<(&str, String)> = vec![
-        ("Host", alert.host.clone()),
-        (
-            "Date",
-            alert.date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string(),
-        ),
-        ("Status", alert.status.as_str().to_string()),
-    ];
-    facts.extend(alert.facts.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    let facts = all_facts(alert);
     let width = facts
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -260,8 +374,14 @@ pub fn plain_body(alert: &Alert) -> String {
         let _ = writeln!(out, "\n--- {} ---", section.title);
         if section.text.is_empty() {
             out.push_str("(empty)\n");
-        } else {
-            out.push_str(&section.text);
+            continue;
+        }
+        let mark = marked_line(&section.text, summary.as_deref());
+        for (i, line) in section.text.lines().enumerate() {
+            if Some(i) == mark {
+                out.push_str("\u{25b6} ");
+            }
+            out.push_str(line);
             out.push('\n');
         }
     }
@@ -269,15 +389,45 @@ pub fn plain_body(alert: &Alert) -> String {
     out
 }
 
-/// The HTML alternative: the same content, every caller-supplied string escaped.
+/// Text colour used on every light box, in light and dark mode alike.
+const INK: &str = "#1f2328";
+/// The style that makes long lines wrap instead of running off a phone's screen.
+const WRAP: &str = "white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere";
+
+/// The HTML alternative: the same content, every caller-supplied string escaped, styles
+/// inline (Gmail drops `<style>` blocks), colours explicit so dark mode cannot invert text
+/// into its background.
 pub fn html_body(alert: &Alert) -> String {
     let e = escape_html;
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
-         <body style=\"font-family:sans-serif\">\n<h2 style=\"color:{}\">{} {}</h2>\n",
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n\
+         <meta name=\"supported-color-schemes\" content=\"light dark\">\n\
+         <title>{}</title></head>\n\
+         <body style=\"margin:0;padding:0;color-scheme:light dark\">\n\
+         <div style=\"background:#ffffff;color:{INK};padding:12px;\
+         font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;\
+         line-height:1.45;max-width:800px\">\n",
         e(&alert.subject_line()),
+    );
+    let summary = summary_line(alert);
+    if let Some(line) = &summary {
+        let _ = writeln!(
+            out,
+            "<div style=\"background:{};color:{INK};border-left:4px solid {};\
+             padding:8px 12px;margin:0 0 12px 0;font-weight:bold;{WRAP}\">{}: {}</div>",
+            alert.status.tint(),
+            alert.status.colour(),
+            alert.status.summary_label(),
+            e(line)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<h2 style=\"color:{};font-size:20px;margin:0 0 8px 0;{WRAP}\">{} {}</h2>",
         alert.status.colour(),
         alert.status.mark(),
         e(&one_line(&alert.subject)),
@@ -285,41 +435,55 @@ pub fn html_body(alert: &Alert) -> String {
     if !alert.message.trim().is_empty() {
         let _ = writeln!(
             out,
-            "<p style=\"white-space:pre-wrap\">{}</p>",
+            "<p style=\"margin:0 0 12px 0;{WRAP}\">{}</p>",
             e(alert.message.trim_end())
         );
     }
-    out.push_str("<table>\n");
-    let date = alert.date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string();
-    let base = [
-        ("Host", alert.host.as_str()),
-        ("Date", date.as_str()),
-        ("Status", alert.status.as_str()),
-    ];
-    let extra = alert.facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    for (k, v) in base.into_iter().chain(extra) {
+    out.push_str("<table style=\"border-collapse:collapse;margin:0 0 12px 0\">\n");
+    for (k, v) in all_facts(alert) {
         let _ = writeln!(
             out,
-            "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
-            e(k),
-            e(v)
+            "<tr><th align=\"left\" style=\"vertical-align:top;padding:2px 12px 2px 0;\
+             white-space:nowrap\">{}</th><td style=\"padding:2px 0;{WRAP}\">{}</td></tr>",
+            e(&k),
+            e(&v)
         );
     }
     out.push_str("</table>\n");
     if let Some(note) = &alert.note {
-        let _ = writeln!(out, "<p><em>{}</em></p>", e(note));
+        let _ = writeln!(out, "<p style=\"{WRAP}\"><em>{}</em></p>", e(note));
     }
     for section in &alert.sections {
+        let mark = marked_line(&section.text, summary.as_deref());
+        let mut body = String::new();
+        for (i, line) in section.text.lines().enumerate() {
+            if i > 0 {
+                body.push('\n');
+            }
+            if Some(i) == mark {
+                let _ = write!(
+                    body,
+                    "<mark style=\"background:{};color:{INK};font-weight:bold\">{}</mark>",
+                    alert.status.tint(),
+                    e(line)
+                );
+            } else {
+                body.push_str(&e(line));
+            }
+        }
         let _ = writeln!(
             out,
-            "<h3>{}</h3>\n<pre style=\"background:#f6f8fa;padding:8px\">{}</pre>",
+            "<h3 style=\"font-size:16px;margin:12px 0 4px 0;{WRAP}\">{}</h3>\n\
+             <pre style=\"{WRAP};background:#f6f8fa;color:{INK};border:1px solid #d0d7de;\
+             padding:8px;margin:0;font-size:13px;font-family:Menlo,Consolas,monospace\">{}</pre>",
             e(&section.title),
-            e(&section.text)
+            body
         );
     }
     let _ = writeln!(
         out,
-        "<hr><small>backup-alert {}</small>\n</body></html>",
+        "<hr style=\"border:0;border-top:1px solid #d0d7de\">\
+         <small style=\"color:#59636e\">backup-alert {}</small>\n</div>\n</body></html>",
         env!("CARGO_PKG_VERSION")
     );
     out
@@ -328,7 +492,18 @@ pub fn html_body(alert: &Alert) -> String {
 /// The finished message of an alert: multipart/alternative (text/plain, text/html).
 pub fn compose_alert(alert: &Alert, addresses: &Addresses) -> Result<Vec<u8>, Error> {
     let date: SystemTime = alert.date.into();
-    let builder = headers(addresses, &alert.subject_line(), date, &[])?;
+    let automatic = [
+        // RFC 3834 §5: autoresponders and vacation replies stay quiet.
+        HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_string(),
+        ),
+        HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Backup-Alert-Status"),
+            alert.status.as_str().to_string(),
+        ),
+    ];
+    let builder = headers(addresses, &alert.subject_line(), date, &automatic)?;
     let message = builder
         .multipart(MultiPart::alternative_plain_html(
             plain_body(alert),
@@ -385,12 +560,22 @@ fn headers(
         Some(f) => f.clone(),
         None => parse_mailbox(PLACEHOLDER_FROM)?,
     };
+    // A Message-ID in the sender's domain (as msmtp makes one); without a From, rsmtp adds
+    // both From and Message-ID from the account.
+    let message_id = addresses
+        .from
+        .as_ref()
+        .and_then(|f| rsmtp_message::message_id(f.email.domain()).ok());
     let mut b = Message::builder()
         .from(from)
         .subject(header_subject(subject))
         .date(date)
-        .message_id(None)
         .user_agent(format!("backup-alert/{}", env!("CARGO_PKG_VERSION")));
+    if let Some(id) = message_id {
+        b = b.message_id(Some(id));
+    } else if addresses.from.is_some() {
+        b = b.message_id(None);
+    }
     for m in &addresses.to {
         b = b.to(m.clone());
     }

@@ -15,6 +15,8 @@ pub struct Route {
     pub account: Option<String>,
     /// Envelope sender (`-f`); `None` lets the account's `from` decide.
     pub envelope_from: Option<String>,
+    /// Display name rsmtp puts on the From header it adds (`-F`), when the message has none.
+    pub full_name: Option<String>,
 }
 
 /// What rsmtp did with the message.
@@ -40,7 +42,7 @@ pub fn submit(
         config_file: route.config_file.clone(),
         account: route.account.clone(),
         envelope_from: route.envelope_from.clone(),
-        full_name: None,
+        full_name: route.full_name.clone(),
         recipients: recipients.to_vec(),
         read_recipients: false,
         // An alert must not be lost because the network blipped: queue it on a

@@ -3,6 +3,9 @@
 //! ("repeated 4 times since …"). A recovery — success after a failure or warning for the
 //! same name — is always sent at once, and ends the incident: the next failure is news.
 //!
+//! The same file keeps each job's last [`HISTORY_RUNS`] results and its last success, for
+//! the history strip alerts show (✅✅✅❌✅, "last good backup: 3 days ago").
+//!
 //! The state is one small text file (`alerts.state`) in the state directory
 //! (`/var/lib/backup-alert` for root, else `$XDG_STATE_HOME/backup-alert` or
 //! `~/.local/state/backup-alert`), locked with flock(2) for the whole decide–send–record
@@ -19,6 +22,18 @@ use crate::compose::Status;
 
 /// Records untouched for this long are forgotten (keeps the file small).
 const FORGET_AFTER_SECS: i64 = 90 * 86_400;
+
+/// How many results per job the history keeps.
+pub const HISTORY_RUNS: usize = 10;
+
+/// The last results of one (host, name), oldest first, and when it last succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Runs {
+    host: String,
+    name: String,
+    last_success: Option<i64>,
+    runs: Vec<(Status, i64)>,
+}
 
 /// What to do with an alert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +73,7 @@ struct Last {
 pub struct FloodState {
     records: Vec<Record>,
     last: Vec<Last>,
+    history: Vec<Runs>,
 }
 
 fn clean(s: &str) -> String {
@@ -102,6 +118,24 @@ impl FloodState {
                         at,
                     });
                 }
+                ["history", host, name, last_success, runs] => {
+                    let Ok(last_success) = last_success.parse::<i64>() else {
+                        continue;
+                    };
+                    let runs = runs
+                        .split(',')
+                        .filter_map(|r| {
+                            let (status, at) = r.split_once(':')?;
+                            Some((Status::parse(status)?, at.parse().ok()?))
+                        })
+                        .collect();
+                    st.history.push(Runs {
+                        host: host.to_string(),
+                        name: name.to_string(),
+                        last_success: (last_success > 0).then_some(last_success),
+                        runs,
+                    });
+                }
                 _ => {}
             }
         }
@@ -130,7 +164,63 @@ impl FloodState {
                 l.at
             ));
         }
+        for h in &self.history {
+            let runs: Vec<String> = h
+                .runs
+                .iter()
+                .map(|(st, at)| format!("{}:{at}", st.as_str()))
+                .collect();
+            out.push_str(&format!(
+                "history\t{}\t{}\t{}\t{}\n",
+                h.host,
+                h.name,
+                h.last_success.unwrap_or(0),
+                runs.join(",")
+            ));
+        }
         out
+    }
+
+    /// The history of (host, name) as it will be once `status` at `now` is recorded:
+    /// statuses oldest first, and the time of the last success.
+    pub fn history_with(
+        &self,
+        host: &str,
+        name: &str,
+        status: Status,
+        now: i64,
+    ) -> (Vec<(Status, i64)>, Option<i64>) {
+        let (h, n) = (clean(host), clean(name));
+        let (mut runs, mut last_success) = self
+            .history
+            .iter()
+            .find(|r| r.host == h && r.name == n)
+            .map(|r| (r.runs.clone(), r.last_success))
+            .unwrap_or_default();
+        runs.push((status, now));
+        if runs.len() > HISTORY_RUNS {
+            runs.drain(..runs.len() - HISTORY_RUNS);
+        }
+        if status == Status::Success {
+            last_success = Some(now);
+        }
+        (runs, last_success)
+    }
+
+    /// How many problem results came right before now, and since when (for a recovery).
+    pub fn problem_streak(&self, host: &str, name: &str) -> (usize, Option<i64>) {
+        let (h, n) = (clean(host), clean(name));
+        let Some(r) = self.history.iter().find(|r| r.host == h && r.name == n) else {
+            return (0, None);
+        };
+        let streak: Vec<i64> = r
+            .runs
+            .iter()
+            .rev()
+            .take_while(|(st, _)| st.is_problem())
+            .map(|(_, at)| *at)
+            .collect();
+        (streak.len(), streak.last().copied())
     }
 
     /// The previous status recorded for (host, name).
@@ -227,6 +317,14 @@ impl FloodState {
                 }
             }
         }
+        let (runs, last_success) = self.history_with(&h, &n, status, now);
+        self.history.retain(|r| !(r.host == h && r.name == n));
+        self.history.push(Runs {
+            host: h.clone(),
+            name: n.clone(),
+            last_success,
+            runs,
+        });
         self.last.retain(|l| !(l.host == h && l.name == n));
         self.last.push(Last {
             host: h,
@@ -234,13 +332,18 @@ impl FloodState {
             status,
             at: now,
         });
+        self.history.retain(|r| {
+            r.runs
+                .last()
+                .is_some_and(|(_, at)| now - at < FORGET_AFTER_SECS)
+        });
         self.records
             .retain(|r| r.held > 0 || now - r.last_sent < FORGET_AFTER_SECS);
         self.last.retain(|l| now - l.at < FORGET_AFTER_SECS);
     }
 }
 
-/// The note a sent alert carries about held repeats, or `None`.
+/// The sentence a sent alert carries about held repeats, or `None`.
 pub fn repeat_note(verdict: &Verdict) -> Option<String> {
     match verdict {
         Verdict::Send {
@@ -255,8 +358,11 @@ pub fn repeat_note(verdict: &Verdict) -> Option<String> {
                         .to_string()
                 })
                 .unwrap_or_else(|| since.to_string());
-            let times = if *held == 1 { "time" } else { "times" };
-            Some(format!("(repeated {held} {times} since {when})"))
+            let times = crate::units::plural(*held, "time");
+            Some(format!(
+                "This alert was repeated {times} since {when}; flood control held those \
+                 repeats, and this is the first one sent since."
+            ))
         }
         _ => None,
     }
@@ -365,7 +471,7 @@ mod tests {
         );
         assert!(repeat_note(&v)
             .unwrap()
-            .starts_with("(repeated 2 times since "));
+            .starts_with("This alert was repeated 2 times since "));
         // count reset after sending
         assert!(matches!(
             step(&mut st, "nightly", Status::Failure, 2 * H + 2),
@@ -407,6 +513,24 @@ mod tests {
         ));
         let v = st.decide("other-host", "a", Status::Failure, 3, H);
         assert!(matches!(v, Verdict::Send { .. }));
+    }
+
+    #[test]
+    fn history_keeps_the_last_runs_and_the_last_success() {
+        let mut st = FloodState::default();
+        step(&mut st, "job", Status::Success, 100);
+        for t in 0..12 {
+            step(&mut st, "job", Status::Failure, 200 + t * H);
+        }
+        let (runs, last_success) = st.history_with("host", "job", Status::Success, 99 * H);
+        assert_eq!(runs.len(), HISTORY_RUNS);
+        assert_eq!(runs.last(), Some(&(Status::Success, 99 * H)));
+        assert_eq!(last_success, Some(99 * H));
+        // the success fell out of the strip, but its date is kept
+        let (_, before) = st.history_with("host", "job", Status::Failure, 99 * H);
+        assert_eq!(before, Some(100));
+        assert_eq!(st.problem_streak("host", "job"), (10, Some(200 + 2 * H)));
+        assert_eq!(FloodState::parse(&st.render()), st);
     }
 
     #[test]

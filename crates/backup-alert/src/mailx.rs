@@ -224,6 +224,7 @@ pub fn build(
         config_file: ctx.settings.msmtprc.clone(),
         account: ctx.settings.account.clone(),
         envelope_from: addresses.from.as_ref().map(|f| f.email.to_string()),
+        full_name: None,
     };
     Ok((message, recipients, route))
 }

@@ -184,13 +184,13 @@ pub struct NewAccount<'a> {
     pub logfile: &'a Path,
 }
 
-/// A complete msmtprc with `defaults`, the account, and `account default : NAME`.
-pub fn render(a: &NewAccount<'_>, now: &str) -> String {
-    let mut s = format!(
-        "# Written by backup-alert setup on {now}.\n# Mode 0600: this file holds a password.\n\ndefaults\n"
-    );
-    let auth = if a.user.is_empty() { "off" } else { "on" };
-    s.push_str(&format!("auth           {auth}\n"));
+/// The account's own lines, complete in themselves: every setting it needs is written in
+/// the block, so the `defaults` of a file it is added to (another account's `auth`, `tls`,
+/// `passwordeval`) cannot change what it does.
+pub fn render_account(a: &NewAccount<'_>) -> String {
+    let mut s = format!("account        {}\n", a.name);
+    s.push_str(&format!("host           {}\n", a.host));
+    s.push_str(&format!("port           {}\n", a.port));
     match a.tls {
         TlsMode::Off => s.push_str("tls            off\n"),
         TlsMode::Starttls => s.push_str("tls            on\ntls_starttls   on\n"),
@@ -202,18 +202,25 @@ pub fn render(a: &NewAccount<'_>, now: &str) -> String {
             quote_arg(&t.to_string_lossy())
         ));
     }
-    s.push_str(&format!(
-        "logfile        {}\n\n",
-        quote_arg(&a.logfile.to_string_lossy())
-    ));
-    s.push_str(&format!("account        {}\n", a.name));
-    s.push_str(&format!("host           {}\n", a.host));
-    s.push_str(&format!("port           {}\n", a.port));
     s.push_str(&format!("from           {}\n", a.from));
-    if !a.user.is_empty() {
+    if a.user.is_empty() {
+        s.push_str("auth           off\n");
+    } else {
+        s.push_str("auth           on\n");
         s.push_str(&format!("user           {}\n", quote_arg(a.user)));
         s.push_str(&format!("password       {}\n", quote_arg(a.password)));
     }
+    s.push_str(&format!(
+        "logfile        {}\n",
+        quote_arg(&a.logfile.to_string_lossy())
+    ));
+    s
+}
+
+/// A complete new msmtprc: the account and `account default : NAME`.
+pub fn render(a: &NewAccount<'_>, now: &str) -> String {
+    let mut s = format!("# Written by backup-alert setup on {now}.\n\n");
+    s.push_str(&render_account(a));
     // An account called `default` is the default already; msmtp refuses
     // `account default : default` ("account default was already defined").
     if a.name != "default" {
@@ -237,10 +244,48 @@ pub fn account_name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Write `text` to `path` with mode 0600: a temporary file in the same directory, synced,
-/// then renamed over the target, so readers see the old file or the new one, never half.
-/// An existing file is first copied to `<path>.bak` (mode 0600 too).
-pub fn write_private(path: &Path, text: &str) -> Result<Option<PathBuf>, Error> {
+/// Owner, group and mode of a written file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ownership {
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u32,
+}
+
+/// What [`write_config`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The copy of the previous version, when there was one.
+    pub backup: Option<PathBuf>,
+    pub ownership: Ownership,
+}
+
+/// The name of the copy of `path` made at `stamp` (`msmtprc.bak.2026-12-01T02:00:00`),
+/// never one that exists: a second copy in the same second gets `.1`, `.2`, ….
+pub fn backup_name(path: &Path, stamp: &str) -> PathBuf {
+    let base = format!("{}.bak.{stamp}", path.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut n = 1;
+    while candidate.symlink_metadata().is_ok() {
+        candidate = PathBuf::from(format!("{base}.{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Write `text` to `path`: a temporary file in the same directory, given its owner, group
+/// and mode before anything is in it, synced, then renamed over the target, so readers
+/// see the old file or the new one, never half. An existing file keeps its owner, group
+/// and mode (PHP running as www-data keeps reading /etc/msmtprc) and is first copied to
+/// [`backup_name`] (mode 0600: it holds the same secrets); every earlier copy is kept. A
+/// new file gets `new_file` (the writer's own uid when `uid` is `None`).
+pub fn write_config(
+    path: &Path,
+    text: &str,
+    new_file: (Option<u32>, Option<u32>, u32),
+    stamp: &str,
+) -> Result<Written, Error> {
+    use std::os::unix::fs::MetadataExt;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -248,6 +293,20 @@ pub fn write_private(path: &Path, text: &str) -> Result<Option<PathBuf>, Error> 
     let name = path
         .file_name()
         .ok_or_else(|| Error::Usage(format!("{} is not a file name", path.display())))?;
+    let existing = fs::metadata(path).ok();
+    let me = rustix_uid_gid();
+    let ownership = match &existing {
+        Some(m) => Ownership {
+            uid: m.uid(),
+            gid: m.gid(),
+            mode: m.mode() & 0o7777,
+        },
+        None => Ownership {
+            uid: new_file.0.unwrap_or(me.0),
+            gid: new_file.1.unwrap_or(me.1),
+            mode: new_file.2,
+        },
+    };
     let tmp = dir.join(format!(
         ".{}.tmp.{}",
         name.to_string_lossy(),
@@ -259,8 +318,10 @@ pub fn write_private(path: &Path, text: &str) -> Result<Option<PathBuf>, Error> 
             .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
-        // The umask can only remove bits, but be explicit.
-        f.set_permissions(fs::Permissions::from_mode(0o600))?;
+        if (ownership.uid, ownership.gid) != me {
+            std::os::unix::fs::fchown(&f, Some(ownership.uid), Some(ownership.gid))?;
+        }
+        f.set_permissions(fs::Permissions::from_mode(ownership.mode))?;
         f.write_all(text.as_bytes())?;
         f.sync_all()
     })();
@@ -269,10 +330,9 @@ pub fn write_private(path: &Path, text: &str) -> Result<Option<PathBuf>, Error> 
         return Err(Error::cant_create(path, e));
     }
     let mut backup = None;
-    if path.exists() {
-        let bak = PathBuf::from(format!("{}.bak", path.display()));
+    if existing.is_some() {
+        let bak = backup_name(path, stamp);
         let copied = fs::read(path).and_then(|old| {
-            let _ = fs::remove_file(&bak);
             let mut f = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -291,7 +351,37 @@ pub fn write_private(path: &Path, text: &str) -> Result<Option<PathBuf>, Error> 
         let _ = fs::remove_file(&tmp);
         Error::cant_create(path, e)
     })?;
-    Ok(backup)
+    Ok(Written { backup, ownership })
+}
+
+/// Our effective uid and gid.
+fn rustix_uid_gid() -> (u32, u32) {
+    (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    )
+}
+
+/// The name of group `gid`, from /etc/group.
+pub fn group_name(gid: u32) -> Option<String> {
+    let text = fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2].parse() == Ok(gid)).then(|| f[0].to_string())
+    })
+}
+
+/// The gid of group `name` (a number is taken as it is), from /etc/group.
+pub fn group_id(name: &str) -> Option<u32> {
+    if let Ok(n) = name.parse() {
+        return Some(n);
+    }
+    let text = fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then_some(())?;
+        f.nth(1)?.parse().ok()
+    })
 }
 
 #[cfg(test)]
@@ -356,7 +446,7 @@ mod tests {
         if Path::new("/usr/bin/msmtp").exists() {
             let d = tempfile::tempdir().unwrap();
             let rc = d.path().join("rc");
-            write_private(&rc, &text).unwrap();
+            write_config(&rc, &text, (None, None, 0o600), "now").unwrap();
             let out = std::process::Command::new("/usr/bin/msmtp")
                 .arg("-C")
                 .arg(&rc)
@@ -384,22 +474,38 @@ mod tests {
     }
 
     #[test]
-    fn writes_0600_atomically_with_backup() {
+    fn writes_atomically_and_keeps_every_backup_and_the_mode() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("msmtprc");
-        assert_eq!(write_private(&p, "one\n").unwrap(), None);
+        let new = (None, None, 0o600);
+        let w = write_config(&p, "one\n", new, "2026-12-01T02:00:00").unwrap();
+        assert_eq!(w.backup, None);
         assert_eq!(
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        let bak = write_private(&p, "two\n").unwrap().unwrap();
-        assert_eq!(fs::read_to_string(&p).unwrap(), "two\n");
-        assert_eq!(fs::read_to_string(&bak).unwrap(), "one\n");
+        // an existing file keeps its mode
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        let first = write_config(&p, "two\n", new, "2026-12-01T02:00:00").unwrap();
+        let second = write_config(&p, "three\n", new, "2026-12-01T02:00:00").unwrap();
+        let (b1, b2) = (first.backup.unwrap(), second.backup.unwrap());
+        assert_eq!(b1, d.path().join("msmtprc.bak.2026-12-01T02:00:00"));
+        assert_eq!(b2, d.path().join("msmtprc.bak.2026-12-01T02:00:00.1"));
+        assert_eq!(fs::read_to_string(&b1).unwrap(), "one\n");
+        assert_eq!(fs::read_to_string(&b2).unwrap(), "two\n");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "three\n");
         assert_eq!(
-            fs::metadata(&bak).unwrap().permissions().mode() & 0o777,
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(
+            fs::metadata(&b1).unwrap().permissions().mode() & 0o777,
             0o600
         );
         // no temporary file left behind
-        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 2);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 3);
+        assert_eq!(group_id("0"), Some(0));
+        assert_eq!(group_id("root"), Some(0));
+        assert_eq!(group_id("no-such-group-here"), None);
     }
 }

@@ -98,6 +98,40 @@ impl RunReport {
     }
 }
 
+impl RunReport {
+    /// How the command ended, for the reader of the alert: the status with its meaning.
+    pub fn describe_in_words(&self, timeout: Option<Duration>) -> String {
+        match &self.ending {
+            Ending::Exited(0) => "exited with status 0 (success)".into(),
+            Ending::Exited(c) => format!("exited with status {c} (failure)"),
+            Ending::Signalled(s) => format!("stopped by signal {s} (SIG{})", signal_name(*s)),
+            _ => self.describe(timeout),
+        }
+    }
+}
+
+/// `signal 9 (SIGKILL: killed; often the kernel's out-of-memory killer)`.
+pub fn signal_in_words(sig: i32) -> String {
+    use signal_hook::consts::*;
+    let meaning = match sig {
+        SIGHUP => "hangup: its terminal or session went away",
+        SIGINT => "interrupted, as by Ctrl-C",
+        SIGQUIT => "quit, as by Ctrl-\\",
+        SIGABRT => "aborted: the program gave up (assertion or abort())",
+        SIGKILL => "killed; often the kernel's out-of-memory killer or a forced stop",
+        SIGSEGV => "segmentation fault: the program crashed",
+        SIGPIPE => "broken pipe: the reader of its output went away",
+        SIGALRM => "alarm clock: a timer of its own ran out",
+        SIGTERM => "terminated: asked to stop (shutdown, kill, a timeout)",
+        SIGUSR1 | SIGUSR2 => "a user-defined signal nobody handled",
+        SIGBUS => "bus error: the program crashed (bad memory access)",
+        SIGFPE => "arithmetic error: the program crashed",
+        SIGILL => "illegal instruction: the program crashed",
+        _ => "an unusual signal",
+    };
+    format!("signal {sig} (SIG{}: {meaning})", signal_name(sig))
+}
+
 /// Conventional names of the signals people meet.
 pub fn signal_name(sig: i32) -> &'static str {
     use signal_hook::consts::*;
@@ -383,6 +417,10 @@ mod tests {
         assert_eq!(r.ending, Ending::Signalled(9));
         assert_eq!(r.exit_code(), 137);
         assert!(r.describe(None).contains("signal 9 (KILL)"));
+        assert!(r
+            .describe_in_words(None)
+            .starts_with("stopped by signal 9 (SIGKILL)"));
+        assert!(signal_in_words(9).starts_with("signal 9 (SIGKILL: killed;"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! [default]
 //! to = admin@example.com, ops@example.com
 //! from = backups@example.com
+//! from_name = Backup alerts
 //! flood_window = 1h
 //!
 //! [host:db01]
@@ -27,6 +28,7 @@ use crate::units::parse_duration;
 const KEYS: &[&str] = &[
     "to",
     "from",
+    "from_name",
     "account",
     "msmtprc",
     "flood_window",
@@ -41,6 +43,8 @@ const KEYS: &[&str] = &[
 pub struct Settings {
     pub to: Vec<String>,
     pub from: Option<String>,
+    /// Display name of the From header when `from` has none (default "Backup alerts").
+    pub from_name: Option<String>,
     pub account: Option<String>,
     pub msmtprc: Option<PathBuf>,
     pub flood_window: Option<Duration>,
@@ -140,6 +144,7 @@ impl Settings {
         match key {
             "to" => self.to = crate::addresses::split_addresses(value),
             "from" => self.from = Some(value.to_string()).filter(|v| !v.is_empty()),
+            "from_name" => self.from_name = Some(value.to_string()).filter(|v| !v.is_empty()),
             "account" => self.account = Some(value.to_string()).filter(|v| !v.is_empty()),
             "msmtprc" => self.msmtprc = path(value),
             "flood_window" => self.flood_window = Some(parse_duration(value)?),

@@ -1,8 +1,10 @@
 //! `setup`: the seeds' setup-email wizard done right. Choose Gmail, Outlook, Yahoo or
-//! another server, read the password without echo (never from argv), write an
-//! msmtprc-compatible file created with mode 0600 and renamed into place atomically,
-//! keep a `.bak` of what it replaces (and replace only after asking, or with `--force`),
-//! then send a test alert through the new file and say how it went.
+//! another server, read the password without echo (never from argv), and never break what
+//! is there: an existing msmtprc gets our account added (or, with `--force` or after
+//! asking, its account of the same name updated) and every other line kept, the diff is
+//! shown before writing, the file keeps its owner, group and mode, and each previous
+//! version is kept as `msmtprc.bak.TIME`. A new file is 0600, or 0640 root:GROUP with
+//! `--group`. Then a test alert goes through the file and the outcome is said once.
 //!
 //! Interactive when stdin is a terminal and something is missing; otherwise every answer
 //! must come from flags (`--provider --user --to` and `--password-file F` or
@@ -16,7 +18,8 @@ use crate::alert::{send_alert, FloodPolicy, Sent, Target};
 use crate::cli::{Context, Provider, SetupArgs, TlsMode};
 use crate::compose::{parse_mailbox, Alert, Status};
 use crate::error::Error;
-use crate::msmtprc::{write_private, NewAccount};
+use crate::msmtprc::{group_id, render_account, write_config, NewAccount, Written};
+use crate::msmtprc_edit::{diff, merge_account};
 use crate::terminal::{ask, ask_password, read_line, stdin_is_terminal};
 
 /// The server side of a provider.
@@ -91,6 +94,20 @@ impl std::fmt::Display for TlsMode {
             TlsMode::Tls => "tls",
             TlsMode::Off => "off",
         })
+    }
+}
+
+fn new_account(a: &Answers) -> NewAccount<'_> {
+    NewAccount {
+        name: &a.account,
+        host: &a.server.host,
+        port: a.server.port,
+        tls: a.server.tls,
+        user: &a.user,
+        password: &a.password,
+        from: &a.from,
+        tls_trust_file: a.tls_trust_file.as_deref(),
+        logfile: &a.logfile,
     }
 }
 
@@ -374,7 +391,12 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
 /// Record the recipient (and a non-default msmtprc) in a new settings file so later
 /// alerts need no `--to`. An existing file is never rewritten (its comments and layout
 /// belong to its owner): the caller prints what to add instead.
-fn save_settings(path: &Path, to: &str, msmtprc: Option<&Path>) -> Result<bool, Error> {
+fn save_settings(
+    path: &Path,
+    to: &str,
+    msmtprc: Option<&Path>,
+    account: Option<&str>,
+) -> Result<bool, Error> {
     if path.exists() {
         return Ok(false);
     }
@@ -383,6 +405,10 @@ fn save_settings(path: &Path, to: &str, msmtprc: Option<&Path>) -> Result<bool, 
     );
     if let Some(rc) = msmtprc {
         text.push_str(&format!("msmtprc = {}\n", rc.display()));
+    }
+    if let Some(a) = account {
+        // The msmtprc's default account belongs to someone else (PHP's, say).
+        text.push_str(&format!("account = {a}\n"));
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| Error::cant_create(parent, e))?;
@@ -407,30 +433,82 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
         Some(o) => o.clone(),
         None => default_output()?,
     };
-    if output.exists() && !args.force {
-        if !interactive {
-            return Err(Error::Usage(format!(
-                "setup: {} exists; pass --force to replace it (a .bak copy is kept)",
-                output.display()
-            )));
+    let now = chrono::Local::now();
+    let existing = match fs::read_to_string(&output) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::no_input(&output, e)),
+    };
+    let mut other_default = false;
+    let text = match &existing {
+        None => render(&answers, &now.format("%Y-%m-%d %H:%M:%S %z").to_string()),
+        Some(old) => {
+            let merged = merge_account(
+                old,
+                &answers.account,
+                &render_account(&new_account(&answers)),
+            );
+            other_default = merged.other_default;
+            let changes = diff(old, &merged.text);
+            if changes.is_empty() {
+                let _ = writeln!(
+                    io::stderr(),
+                    "backup-alert: {} already has this account; nothing to change",
+                    output.display()
+                );
+            } else {
+                let _ = write!(
+                    io::stderr(),
+                    "backup-alert: changes to {} (other accounts and comments stay as they are):\n{changes}",
+                    output.display()
+                );
+            }
+            if merged.replaced && !args.force && !changes.is_empty() {
+                if !interactive {
+                    return Err(Error::Usage(format!(
+                        "setup: {} already has an account `{}`; pass --force to update it (the previous version is kept)",
+                        output.display(),
+                        answers.account
+                    )));
+                }
+                if !d.yes(&format!(
+                    "Update the account `{}` in {} (the previous version is kept)?",
+                    answers.account,
+                    output.display()
+                ))? {
+                    d.say("Nothing written.\n")?;
+                    return Ok(1);
+                }
+            } else if interactive
+                && !changes.is_empty()
+                && !args.force
+                && !d.yes(&format!("Write these changes to {}?", output.display()))?
+            {
+                d.say("Nothing written.\n")?;
+                return Ok(1);
+            }
+            merged.text
         }
-        if !d.yes(&format!(
-            "{} exists. Replace it (a .bak copy is kept)?",
-            output.display()
-        ))? {
-            d.say("Nothing written.\n")?;
-            return Ok(1);
-        }
+    };
+    if existing.as_deref() != Some(text.as_str()) {
+        let group = match &args.group {
+            Some(g) => Some(group_id(g).ok_or_else(|| {
+                Error::Usage(format!("setup: --group {g}: no such group in /etc/group"))
+            })?),
+            None => None,
+        };
+        let new_file = match group {
+            Some(gid) => (None, Some(gid), 0o640),
+            None => (None, None, 0o600),
+        };
+        let written = write_config(
+            &output,
+            &text,
+            new_file,
+            &now.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        )?;
+        report_written(&output, &written, existing.is_some(), &answers.account);
     }
-    let now = chrono::Local::now()
-        .format("%Y-%m-%d %H:%M:%S %z")
-        .to_string();
-    let backup = write_private(&output, &render(&answers, &now))?;
-    let mut report = format!("backup-alert: wrote {} (mode 0600)", output.display());
-    if let Some(b) = &backup {
-        report.push_str(&format!("; previous version kept as {}", b.display()));
-    }
-    writeln!(io::stderr(), "{report}").map_err(|e| Error::io("stderr", e))?;
 
     if !args.no_settings {
         let target = settings_file.map(Path::to_path_buf).or_else(|| {
@@ -443,13 +521,25 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
         if let Some(t) = target {
             let default_rc = default_output().ok();
             let rc = (default_rc.as_deref() != Some(output.as_path())).then_some(output.as_path());
-            save_settings(&t, &answers.to, rc)?;
-            let _ = writeln!(
-                io::stderr(),
-                "backup-alert: alerts will go to {} (saved in {})",
-                answers.to,
-                t.display()
-            );
+            let account = other_default.then_some(answers.account.as_str());
+            if save_settings(&t, &answers.to, rc, account)? {
+                let _ = writeln!(
+                    io::stderr(),
+                    "backup-alert: alerts will go to {} (saved in {})",
+                    answers.to,
+                    t.display()
+                );
+            } else {
+                let mut keys = format!("to = {}", answers.to);
+                if let Some(a) = account {
+                    keys.push_str(&format!(", account = {a}"));
+                }
+                let _ = writeln!(
+                    io::stderr(),
+                    "backup-alert: {} exists and is left as it is; for alerts through this account it needs {keys}",
+                    t.display()
+                );
+            }
         }
     }
 
@@ -481,23 +571,31 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
         window: std::time::Duration::ZERO,
         state_dir: None,
     };
-    match send_alert(
+    // rsmtp's own "queued" line would name the queued alert a second time: collect its
+    // warnings and say it once.
+    let mut warnings = Vec::new();
+    let outcome = send_alert(
         alert,
         "backup-alert setup",
         &target,
         &policy,
         false,
-        &mut io::stderr(),
-    ) {
+        &mut warnings,
+    );
+    for line in String::from_utf8_lossy(&warnings).lines() {
+        if !matches!(outcome, Ok(Sent::Queued(_))) || !line.contains("queued") {
+            let _ = writeln!(io::stderr(), "{line}");
+        }
+    }
+    match outcome {
         Ok(Sent::Queued(id)) => {
             // Not verified: say so, and exit 75 so a provisioning script notices.
             let _ = writeln!(
                 io::stderr(),
-                "backup-alert: the server could not be reached, so the configuration is not \
-                 verified yet; the test alert is queued as {id}.\n\
-                 backup-alert: queued mail is sent by `rsmtp -q`: enable it with \
+                "backup-alert: not verified yet: the relay did not answer, so the test alert \
+                 is queued as {id}; `rsmtp -q` sends it (enable it with \
                  `systemctl enable --now rsmtp-queue.timer` or the cron line \
-                 `*/5 * * * * rsmtp -q`"
+                 `*/5 * * * * rsmtp -q`)"
             );
             Ok(rsmtp::ExitCode::TempFail as u8)
         }
@@ -512,12 +610,91 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
         Err(e) => {
             let _ = writeln!(
                 io::stderr(),
-                "backup-alert: the test alert failed: {e}\nbackup-alert: check the password (an app password for Gmail/Outlook/Yahoo) and the server, then run setup again or edit {}",
-                output.display()
+                "backup-alert: the test alert failed: {e}\nbackup-alert: {}",
+                failure_advice(&e, &answers, &output)
             );
             Ok(e.exit_code().code())
         }
     }
+}
+
+/// What to fix after a failed test alert: a certificate problem is the trust file's, a
+/// refused login the password's, anything else the server, port or TLS mode.
+fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
+    let text = e.to_string().to_lowercase();
+    if text.contains("certificate") {
+        let trust = answers
+            .tls_trust_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "the system bundle".into());
+        return format!(
+            "the server's certificate was not accepted (the password was not tried): point \
+             tls_trust_file in {} (now {trust}) at the CA bundle that signed it, or the \
+             server's own certificate when it is self-signed; run setup again with \
+             --tls-trust-file FILE",
+            output.display()
+        );
+    }
+    if e.exit_code() == rsmtp::ExitCode::NoPerm as u8 {
+        return format!(
+            "the server refused the login: check the password (an app password for \
+             Gmail/Outlook/Yahoo), then run setup again or edit {}",
+            output.display()
+        );
+    }
+    format!(
+        "check the server name, port and TLS mode ({}:{} {}), then run setup again or edit {}",
+        answers.server.host,
+        answers.server.port,
+        answers.server.tls,
+        output.display()
+    )
+}
+
+/// Say what was written, with whose file it is and what msmtp's permission rule needs.
+fn report_written(output: &Path, written: &Written, existed: bool, account: &str) {
+    let o = written.ownership;
+    let owner = rsmtp_config::user_name_of(o.uid).unwrap_or_else(|| format!("uid {}", o.uid));
+    let group = crate::msmtprc::group_name(o.gid).unwrap_or_else(|| format!("gid {}", o.gid));
+    let what = if existed {
+        format!("updated the account `{account}` in")
+    } else {
+        "wrote".to_string()
+    };
+    let mut line = format!(
+        "backup-alert: {what} {} (mode {:04o}, {owner}:{group}{})",
+        output.display(),
+        o.mode,
+        if existed { ", as it was" } else { "" }
+    );
+    if let Some(b) = &written.backup {
+        line.push_str(&format!("; previous version kept as {}", b.display()));
+    }
+    let _ = writeln!(io::stderr(), "{line}");
+    let rule = if o.uid == 0 {
+        if o.mode & 0o077 == 0 {
+            "only root can read it: to let a service send mail with it (PHP as www-data), \
+             run setup with --group www-data for 0640 root:www-data; msmtp checks no \
+             permissions on a system file"
+                .to_string()
+        } else {
+            format!(
+                "group {group} can read it (and its password); msmtp checks no permissions on \
+                 a system file, only on a user's ~/.msmtprc"
+            )
+        }
+    } else if o.mode & 0o077 != 0 {
+        format!(
+            "msmtp refuses a user file holding a password unless only its owner can read it: \
+             chmod 600 {}",
+            output.display()
+        )
+    } else {
+        "msmtp's rule for a user file holding a password is met: owned by its user, mode 0600"
+            .to_string()
+    };
+    let _ = writeln!(io::stderr(), "backup-alert: {rule}");
 }
 
 #[cfg(test)]
@@ -583,6 +760,7 @@ mod tests {
             tls_trust_file: None,
             logfile: None,
             no_settings: true,
+            group: None,
         }
     }
 

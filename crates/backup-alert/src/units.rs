@@ -89,6 +89,54 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// A duration in words, for the reader of an alert: `0.3 seconds`, `12 seconds`,
+/// `4 minutes 5 seconds`, `2 hours 3 minutes`, `3 days 4 hours` (the two largest units).
+pub fn format_duration_words(d: Duration) -> String {
+    let secs = d.as_secs();
+    if d < Duration::from_millis(100) {
+        return "under 0.1 seconds".into();
+    }
+    if secs < 10 {
+        let v = d.as_secs_f64();
+        let shown = format!("{v:.1}");
+        let unit = if shown == "1.0" { "second" } else { "seconds" };
+        return format!("{shown} {unit}");
+    }
+    let units = [
+        (86_400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (size, name) in units {
+        let n = rest / size;
+        rest %= size;
+        if n > 0 || !parts.is_empty() {
+            parts.push((n, name));
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    parts
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, name)| plural(n, name))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `1 line`, `2 lines`: a count with its noun, singular when it is one.
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A size for a human, in binary multiples: `512 B`, `1.5 KiB`, `3.0 MiB`.
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -154,6 +202,31 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(245)), "4m 05s");
         assert_eq!(format_duration(Duration::from_secs(7380)), "2h 03m");
         assert_eq!(format_size(512), "512 B");
+        assert_eq!(
+            format_duration_words(Duration::from_millis(320)),
+            "0.3 seconds"
+        );
+        assert_eq!(format_duration_words(Duration::from_secs(1)), "1.0 second");
+        assert_eq!(format_duration_words(Duration::from_secs(12)), "12 seconds");
+        assert_eq!(
+            format_duration_words(Duration::from_secs(245)),
+            "4 minutes 5 seconds"
+        );
+        assert_eq!(format_duration_words(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(
+            format_duration_words(Duration::from_secs(7380)),
+            "2 hours 3 minutes"
+        );
+        assert_eq!(
+            format_duration_words(Duration::from_secs(86_400 + 60)),
+            "1 day"
+        );
+        assert_eq!(
+            format_duration_words(Duration::from_millis(20)),
+            "under 0.1 seconds"
+        );
+        assert_eq!(plural(1, "line"), "1 line");
+        assert_eq!(plural(0, "line"), "0 lines");
         assert_eq!(format_size(1536), "1.5 KiB");
         assert_eq!(format_size(3 << 20), "3.0 MiB");
     }

@@ -136,3 +136,39 @@ fn bad_durations_and_sizes_are_usage_errors() {
     ]))
     .assert_code(64);
 }
+
+#[test]
+fn too_few_files_is_a_warning() {
+    let server = server();
+    let env = Env::new(&server);
+    for n in 0..3 {
+        backup(
+            &env,
+            &format!("night-{n}.tar.gz"),
+            10,
+            Duration::from_secs(60),
+        );
+    }
+    let dir = env.path("backups");
+    check(&env, dir.to_str().unwrap(), &["--min-files", "3"]).assert_code(0);
+    check(
+        &env,
+        dir.to_str().unwrap(),
+        &["--min-files", "7", "--name", "nightly"],
+    )
+    .assert_code(1);
+    let msgs = server.wait_for_messages(2, WAIT);
+    assert_eq!(msgs.len(), 2);
+    let parsed = parse(&msgs[1]);
+    assert!(
+        parsed
+            .subject()
+            .unwrap()
+            .ends_with("Too few backup files: nightly"),
+        "{:?}",
+        parsed.subject()
+    );
+    let text = text_of(&msgs[1]);
+    assert_eq!(fact(&text, "Files"), "3 (minimum 7: too few)", "{text}");
+    assert!(text.contains("only 3 files found (minimum 7)"), "{text}");
+}

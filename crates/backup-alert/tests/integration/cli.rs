@@ -79,3 +79,44 @@ fn completion_scripts_work_in_bash_and_parse_in_zsh_and_fish() {
         assert!(status.success(), "{shell} refuses {}", path.display());
     }
 }
+
+/// Help shows defaults one way, names one idea once, says what run's subject really is,
+/// and shows mail mode in the usage line.
+#[test]
+fn help_text_is_consistent() {
+    let env = Env::bare();
+    let help = |args: &[&str]| {
+        let mut c = env.cmd();
+        c.args(args);
+        let r = run(c);
+        r.assert_code(0);
+        r.stdout
+    };
+    let top = help(&["--help"]);
+    let usage = &top[top.find("Usage:").expect("usage")..];
+    assert!(usage.contains("-s SUBJECT"), "{usage}");
+    for sub in ["send", "run", "check", "setup", "stats"] {
+        let h = help(&[sub, "--help"]);
+        assert!(!h.contains("[default:"), "{sub}: clap's default style\n{h}");
+        assert!(!h.contains("(default "), "{sub}: `(default X` style\n{h}");
+        assert!(!h.contains("--tail-lines <"), "{sub}: two names\n{h}");
+    }
+    let run_help = help(&["run", "--help"]);
+    assert!(run_help.contains("--log-lines <N>"), "{run_help}");
+    assert!(run_help.contains("\"NAME FAILED: "), "{run_help}");
+}
+
+/// The old name of `--log-lines` still works, on run and on send.
+#[test]
+fn tail_lines_is_an_alias_of_log_lines() {
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.sub(&["run", "--to", TO, "--no-flood", "--tail-lines", "2"]);
+    c.arg("--").args(["sh", "-c", "seq 1 10"]);
+    run(c).assert_code(0);
+    let text = text_of(&one_message(&server));
+    assert!(
+        text.contains("(last 2 lines; earlier output left out)"),
+        "{text}"
+    );
+}

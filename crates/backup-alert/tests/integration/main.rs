@@ -2,8 +2,10 @@
 //! rsmtp's real delivery path, in a throw-away HOME. One test binary; the harness is
 //! [`Env`] (temp HOME, msmtprc, settings) and [`Run`] (exit status and output).
 
+mod alerts;
 mod check;
 mod cli;
+mod history;
 mod mailx;
 mod run;
 mod send;
@@ -200,4 +202,14 @@ pub fn norm(s: impl AsRef<str>) -> String {
 /// The decoded text/plain body of a received message.
 pub fn text_of(msg: &ReceivedMessage) -> String {
     norm(parse(msg).body_text(0).expect("a text part"))
+}
+
+/// The value of a `Label : value` fact line of a text part (labels are padded).
+pub fn fact(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(" : ")?;
+            (k.trim_end() == label).then(|| v.to_string())
+        })
+        .unwrap_or_default()
 }

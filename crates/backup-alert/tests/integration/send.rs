@@ -64,8 +64,8 @@ fn success_alert_with_log_tail() {
         .is_some_and(|ct| ct.subtype() == Some("alternative")));
     let text = norm(parsed.body_text(0).unwrap());
     assert!(text.contains("Archive créée <ok> & \"fine\""), "{text}");
-    assert!(text.contains(&format!("Host   : {}", host())));
-    assert!(text.contains("Status : success"));
+    assert_eq!(fact(&text, "Host"), host());
+    assert_eq!(fact(&text, "Status"), "success");
     assert!(text.contains(&log_s));
     assert!(
         text.contains("borg line 498\nborg line 499\nborg line 500"),
@@ -348,7 +348,11 @@ fn repeats_are_held_and_counted_then_recovery_goes_out() {
     let msgs = server.wait_for_messages(2, WAIT);
     assert_eq!(msgs.len(), 2);
     let text = text_of(&msgs[1]);
-    assert!(text.contains("repeated 2 times since"), "{text}");
+    assert!(
+        text.contains("This alert was repeated 2 times since ")
+            && text.contains("this is the first one sent since."),
+        "{text}"
+    );
     // a recovery is sent at once, inside the window
     send("success").assert_code(0);
     let msgs = server.wait_for_messages(3, WAIT);

@@ -102,15 +102,168 @@ fn non_interactive_setup_writes_0600_and_sends_a_test() {
         b"new pw\n",
     )
     .assert_code(0);
-    let bak = env.path("msmtprc.bak");
-    assert_eq!(std::fs::read_to_string(&bak).unwrap(), text);
+    let bak = backups(&out);
+    assert_eq!(bak.len(), 1, "{bak:?}");
+    let bak = &bak[0];
+    assert_eq!(std::fs::read_to_string(bak).unwrap(), text);
     assert_eq!(
-        std::fs::metadata(&bak).unwrap().permissions().mode() & 0o777,
+        std::fs::metadata(bak).unwrap().permissions().mode() & 0o777,
         0o600
     );
     assert!(std::fs::read_to_string(&out)
         .unwrap()
         .contains("password       new pw\n"));
+}
+
+/// The `FILE.bak.TIME` copies next to `file`, oldest first.
+fn backups(file: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let prefix = format!("{}.bak.", file.file_name().unwrap().to_string_lossy());
+    let mut found: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    found.sort_by_key(|p| (p.to_string_lossy().len(), p.clone()));
+    found
+}
+
+/// The PHP image's msmtprc: comments, defaults, an account with passwordeval, a command
+/// backup-alert does not know, and the default pointing at that account.
+const PHP_RC: &str = "# msmtprc of the PHP image: do not lose me\ndefaults\nauth on\ntls on\ntimeout 10\n\naccount app\nhost smtp.example.net\nport 587\nfrom app@example.net\nuser app@example.net\npasswordeval cat /run/secrets/smtp\n# keep this comment\nsyslog LOG_MAIL\n\naccount default : app\n";
+
+#[test]
+fn setup_twice_over_a_working_file_keeps_the_other_account_owner_and_mode() {
+    use std::os::unix::fs::MetadataExt;
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    std::fs::write(&out, PHP_RC).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let root = rustix::process::geteuid().is_root();
+    if root {
+        // as PHP's file would be: readable by the web server's group
+        std::os::unix::fs::chown(&out, Some(65534), Some(65534)).unwrap();
+    }
+    let before = std::fs::metadata(&out).unwrap();
+
+    let first = run_with_input(
+        setup_cmd(&env, &server, &out, &["--no-test"]),
+        b"s3cret pw\n",
+    );
+    first.assert_code(0);
+    // the diff, before writing, with the password masked
+    assert!(
+        first.stderr.contains("+ account        backup"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains("+ password       ********"),
+        "{}",
+        first.stderr
+    );
+    assert!(!first.stderr.contains("s3cret"), "{}", first.stderr);
+    let once = std::fs::read_to_string(&out).unwrap();
+    assert!(once.starts_with(PHP_RC), "the file was rewritten:\n{once}");
+    assert_eq!(once.matches("account default").count(), 1, "{once}");
+
+    // a second run updates our account and only ours
+    let second = run_with_input(
+        setup_cmd(&env, &server, &out, &["--no-test", "--force"]),
+        b"new pw\n",
+    );
+    second.assert_code(0);
+    assert!(
+        second.stderr.contains("- password       ********"),
+        "{}",
+        second.stderr
+    );
+    let twice = std::fs::read_to_string(&out).unwrap();
+    assert!(twice.starts_with(PHP_RC), "{twice}");
+    assert!(twice.contains("password       new pw\n"), "{twice}");
+    assert!(!twice.contains("s3cret"), "{twice}");
+    assert_eq!(twice.matches("account        backup").count(), 1, "{twice}");
+
+    // every previous version kept
+    let bak = backups(&out);
+    assert_eq!(bak.len(), 2, "{bak:?}");
+    assert_eq!(std::fs::read_to_string(&bak[0]).unwrap(), PHP_RC);
+    assert_eq!(std::fs::read_to_string(&bak[1]).unwrap(), once);
+
+    // owner, group and mode as they were
+    let after = std::fs::metadata(&out).unwrap();
+    assert_eq!(after.mode() & 0o7777, 0o640);
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    if root {
+        assert_eq!((after.uid(), after.gid()), (65534, 65534));
+    }
+    assert!(second.stderr.contains("mode 0640"), "{}", second.stderr);
+
+    // the default stays PHP's: backup-alert's settings name our account
+    let settings = std::fs::read_to_string(env.home.join(".config/backup-alert/config")).unwrap();
+    assert!(settings.contains("account = backup"), "{settings}");
+}
+
+#[test]
+fn a_certificate_failure_points_at_the_trust_file() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "127.0.0.1",
+        "--tls",
+        "starttls",
+    ])
+    .args(["--port", &server.port().to_string()])
+    .args([
+        "--user",
+        "alice@example.com",
+        "--to",
+        TO,
+        "--password-stdin",
+        "--no-settings",
+    ])
+    .args(["--tls-trust-file", "/etc/ssl/certs/ca-certificates.crt"])
+    .args(["--logfile", env.log.to_str().unwrap()])
+    .args(["--output", out.to_str().unwrap()]);
+    let r = run_with_input(c, b"s3cret pw\n");
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("tls_trust_file"), "{}", r.stderr);
+    assert!(!r.stderr.contains("check the password"), "{}", r.stderr);
+}
+
+#[test]
+fn a_new_system_file_takes_the_group_given() {
+    use std::os::unix::fs::MetadataExt;
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let gid = rustix::process::getegid().as_raw().to_string();
+    let r = run_with_input(
+        setup_cmd(&env, &server, &out, &["--no-test", "--group", &gid]),
+        b"s3cret pw\n",
+    );
+    r.assert_code(0);
+    let meta = std::fs::metadata(&out).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o640);
+    assert_eq!(meta.gid().to_string(), gid);
+    assert!(r.stderr.contains("mode 0640"), "{}", r.stderr);
+    let bad = run_with_input(
+        setup_cmd(
+            &env,
+            &server,
+            &env.path("rc2"),
+            &["--no-test", "--group", "no-such-group-x"],
+        ),
+        b"pw\n",
+    );
+    bad.assert_code(64);
 }
 
 #[test]
@@ -388,4 +541,31 @@ fn ctrl_c_at_the_password_prompt_restores_echo() {
         r.stdout
     );
     assert!(!out.exists());
+}
+
+/// A relay that does not answer: the test alert is queued, and said to be so once.
+#[test]
+fn a_queued_test_alert_is_named_once() {
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let port = rsmtp_testserver::closed_port().to_string();
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "127.0.0.1",
+        "--tls",
+        "off",
+    ])
+    .args(["--port", &port, "--user", "alice@example.com", "--to", TO])
+    .args(["--password-stdin", "--no-settings"])
+    .args(["--logfile", env.log.to_str().unwrap()])
+    .args(["--output", out.to_str().unwrap()]);
+    let r = run_with_input(c, b"pw\n");
+    r.assert_code(75);
+    assert_eq!(r.stderr.matches("queued").count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("not verified yet"), "{}", r.stderr);
+    assert!(r.stderr.contains("`rsmtp -q` sends it"), "{}", r.stderr);
 }
