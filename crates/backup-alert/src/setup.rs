@@ -636,7 +636,7 @@ fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
             output.display()
         );
     }
-    if e.exit_code() == rsmtp::ExitCode::NoPerm as u8 {
+    if e.exit_code() == rsmtp::ExitCode::NoPerm {
         return format!(
             "the server refused the login: check the password (an app password for \
              Gmail/Outlook/Yahoo), then run setup again or edit {}",
