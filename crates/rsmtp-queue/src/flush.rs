@@ -8,6 +8,7 @@
 //! bounced.
 
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -39,8 +40,9 @@ pub enum DeliveryResult {
 /// What a flush hands each entry to: the caller's delivery (the `rsmtp` crate
 /// runs SMTP sessions, keeping one open per account for the entries that follow).
 pub trait Courier {
-    /// Delivers one message; `message` is read from its start.
-    fn deliver(&mut self, meta: &EntryMeta, message: &mut dyn Read) -> DeliveryResult;
+    /// Delivers one message; `message` (the entry's locked message file) is
+    /// positioned at its start, and may be rewound to try again.
+    fn deliver(&mut self, meta: &EntryMeta, message: &mut File) -> DeliveryResult;
 
     /// Whether an entry that is not due yet should be tried now anyway, because
     /// its server has just accepted a message: the outage is over, and waiting
@@ -48,11 +50,17 @@ pub trait Courier {
     fn server_is_back(&mut self, _meta: &EntryMeta) -> bool {
         false
     }
+
+    /// Checked before each entry: `false` ends the flush there (SIGTERM to
+    /// `rsmtp -q15m`: the message in flight is finished, the rest waits).
+    fn keep_going(&mut self) -> bool {
+        true
+    }
 }
 
 /// A plain delivery function is a courier that knows nothing about servers.
 impl<F: FnMut(&EntryMeta, &mut dyn Read) -> DeliveryResult> Courier for F {
-    fn deliver(&mut self, meta: &EntryMeta, message: &mut dyn Read) -> DeliveryResult {
+    fn deliver(&mut self, meta: &EntryMeta, message: &mut File) -> DeliveryResult {
         self(meta, message)
     }
 }
@@ -270,6 +278,9 @@ impl Queue {
         report: &mut FlushReport,
     ) {
         for id in ids {
+            if !courier.keep_going() {
+                break;
+            }
             match self.flush_entry(&id, opts, courier) {
                 Ok(Outcome::Delivered) => report.delivered.push(id),
                 Ok(Outcome::Deferred(d)) => report.deferred.push(d),
@@ -437,7 +448,7 @@ fn is_due(meta: &EntryMeta, now: SystemTime) -> bool {
 }
 
 /// "5 days", "3 hours", "12 minutes".
-pub(crate) fn describe_age(age: Duration) -> String {
+pub fn describe_age(age: Duration) -> String {
     let secs = age.as_secs();
     let (n, unit) = if secs >= 2 * 86400 {
         (secs / 86400, "days")

@@ -184,6 +184,12 @@ impl Queue {
         })
     }
 
+    /// When `queue/` last changed (an entry added or removed); a retrier that
+    /// sleeps until the next retry time looks at it to notice new messages.
+    pub fn waiting_stamp(&self) -> Option<SystemTime> {
+        fs::metadata(&self.queue).and_then(|m| m.modified()).ok()
+    }
+
     /// Takes the retrier lock (`<dir>/retrier.lock`) without waiting: `Ok(None)`
     /// when another retrier holds it. One retrier per queue keeps retrying with
     /// the backoff; a second one would only double the attempts.

@@ -605,7 +605,7 @@ struct Relay {
 }
 
 impl rsmtp_queue::Courier for Relay {
-    fn deliver(&mut self, meta: &EntryMeta, _message: &mut dyn Read) -> DeliveryResult {
+    fn deliver(&mut self, meta: &EntryMeta, _message: &mut fs::File) -> DeliveryResult {
         self.order.push(meta.recipients.join(","));
         DeliveryResult::Delivered
     }

@@ -7,6 +7,9 @@
 #[repr(u8)]
 pub enum ExitCode {
     Ok = 0,
+    /// `--queue-check` found a problem. Not a sysexits code: 1 is what Docker's
+    /// `HEALTHCHECK` reads as unhealthy and Nagios as WARNING; never logged.
+    QueueProblem = 1,
     Usage = 64,
     DataErr = 65,
     NoInput = 66,
@@ -29,6 +32,7 @@ impl ExitCode {
     pub fn from_code(code: u8) -> ExitCode {
         match code {
             0 => ExitCode::Ok,
+            1 => ExitCode::QueueProblem,
             64 => ExitCode::Usage,
             65 => ExitCode::DataErr,
             66 => ExitCode::NoInput,
@@ -55,6 +59,7 @@ impl ExitCode {
     pub fn name(self) -> &'static str {
         match self {
             ExitCode::Ok => "EX_OK",
+            ExitCode::QueueProblem => "QUEUE_PROBLEM",
             ExitCode::Usage => "EX_USAGE",
             ExitCode::DataErr => "EX_DATAERR",
             ExitCode::NoInput => "EX_NOINPUT",
