@@ -170,10 +170,7 @@ fn retry_until_done(queue: &Queue, ui: &mut Ui, retry_for: Duration) -> Result<(
         }
         let wake = wake.min(deadline);
         let stamp = queue.waiting_stamp();
-        loop {
-            let Ok(left) = wake.duration_since(SystemTime::now()) else {
-                break;
-            };
+        while let Ok(left) = wake.duration_since(SystemTime::now()) {
             std::thread::sleep(left.min(Duration::from_secs(1)));
             if queue.waiting_stamp() != stamp {
                 break;
