@@ -32,7 +32,6 @@ impl ExitCode {
     pub fn from_code(code: u8) -> ExitCode {
         match code {
             0 => ExitCode::Ok,
-            1 => ExitCode::QueueProblem,
             64 => ExitCode::Usage,
             65 => ExitCode::DataErr,
             66 => ExitCode::NoInput,
