@@ -438,7 +438,7 @@ fn send_failure_notice(queue: &Queue, failed: &FailedEntry, ui: &mut Ui) {
 /// job) never waits for the network. If the process cannot be started, the message is
 /// still queued and the next `rsmtp -q` sends it.
 pub fn spawn_background_delivery(inv: &Invocation, account: &Account, id: &str, ui: &mut Ui) {
-    let exe = match std::env::current_exe() {
+    let exe = match retrier::rsmtp_exe() {
         Ok(e) => e,
         Err(e) => {
             ui.warn(&format!(

@@ -63,6 +63,26 @@ pub fn detach() {
     let _ = rustix::process::setsid();
 }
 
+/// The `rsmtp` binary to start a background process with: this one, unless this is
+/// another program built on the library (backup-alert), which cannot take rsmtp's
+/// internal options: then the `rsmtp` next to it, else the one on `PATH`.
+pub fn rsmtp_exe() -> std::io::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let is_backup_alert = exe
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("backup-alert"));
+    if !is_backup_alert {
+        return Ok(exe);
+    }
+    let sibling = exe.with_file_name("rsmtp");
+    Ok(if sibling.is_file() {
+        sibling
+    } else {
+        "rsmtp".into()
+    })
+}
+
 /// Starts `cmd` detached; does not wait for it.
 pub fn spawn_detached(mut cmd: Command) -> std::io::Result<()> {
     cmd.stdin(Stdio::null())
@@ -95,7 +115,7 @@ pub fn after_queueing(inv: &Invocation, account: &Account, ui: &mut Ui) {
 }
 
 fn start(inv: &Invocation, account: &Account, server_back: Option<&str>, ui: &mut Ui) {
-    let exe = match std::env::current_exe() {
+    let exe = match rsmtp_exe() {
         Ok(e) => e,
         Err(e) => {
             ui.warn(&format!("cannot start the queue's retrier: {e}"));
