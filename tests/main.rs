@@ -8,6 +8,7 @@ mod callers;
 mod differential;
 mod hardening;
 mod queue;
+mod queue_self;
 mod real_peers;
 mod sendmail;
 mod smtpd;

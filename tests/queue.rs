@@ -113,8 +113,13 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
             .port(port)
             .extensions(Extensions::all()),
     );
-    let first_retry = dir.rsmtp().args(["-C"]).arg(&config).arg("-q").run();
-    // Not due yet: backoff after the failed attempt keeps it.
+    let first_retry = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .args(["-q", "--queue-respect-backoff"])
+        .run();
+    // Not due yet: an automatic flush respects the backoff after the failed attempt.
     assert_eq!(server.messages().len(), 0, "{}", first_retry.stderr());
     let id = queued_ids(&dir.join("queue")).remove(0);
     dir.rsmtp()

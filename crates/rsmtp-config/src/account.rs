@@ -68,6 +68,7 @@ pub const COMMANDS: &[&str] = &[
     "queue",
     "queue_dir",
     "queue_expire",
+    "queue_retry_for",
     "queue_notify",
 ];
 
@@ -193,6 +194,9 @@ pub struct Account {
     pub queue_dir: Option<PathBuf>,
     /// rsmtp `queue_expire`: how long a queued message is retried (default 5 days).
     pub queue_expire: Duration,
+    /// rsmtp `queue_retry_for`: how long the background retrier keeps trying
+    /// after a message is queued; `None` → as long as `queue_expire`.
+    pub queue_retry_for: Option<Duration>,
     /// rsmtp `queue_notify`: who gets the failure notice (`None`: the envelope sender).
     pub queue_notify: Option<String>,
     /// Where each command was last set (canonical spelling → file:line).
@@ -254,6 +258,7 @@ impl Account {
             queue: QueueMode::Off,
             queue_dir: None,
             queue_expire: DEFAULT_QUEUE_EXPIRE,
+            queue_retry_for: None,
             queue_notify: None,
             sources: BTreeMap::new(),
             explicit: BTreeSet::new(),
@@ -297,9 +302,19 @@ impl Account {
         })
     }
 
+    /// How long the background retrier keeps trying a queued message:
+    /// `queue_retry_for`, else `queue_expire`.
+    pub fn queue_retry_for(&self) -> Duration {
+        self.queue_retry_for.unwrap_or(self.queue_expire)
+    }
+
     /// The queue directory: `queue_dir`, else `$RSMTP_QUEUE_DIR`, else
     /// `/var/spool/rsmtp` for root, else `$XDG_STATE_HOME/rsmtp/queue`, else
-    /// `~/.local/state/rsmtp/queue`.
+    /// `~/.local/state/rsmtp/queue` — unless that one does not exist and cannot
+    /// be made because the home directory is not writable (www-data in the PHP
+    /// images, home `/var/www` owned by root): then `/var/tmp/rsmtp-<uid>`, kept
+    /// across reboots (FHS) and trusted only if it is the user's own with no
+    /// group/other write, as every queue directory (see [`queue_fallback_dir`]).
     pub fn queue_dir(&self) -> PathBuf {
         if let Some(d) = &self.queue_dir {
             return d.clone();
@@ -312,7 +327,15 @@ impl Account {
         }
         match std::env::var_os("XDG_STATE_HOME").map(PathBuf::from) {
             Some(x) if x.is_absolute() => x.join("rsmtp").join("queue"),
-            _ => expand::home_dir().join(".local/state/rsmtp/queue"),
+            _ => {
+                let home = expand::home_dir();
+                let dir = home.join(".local/state/rsmtp/queue");
+                if dir.is_dir() || creatable_under(&home) {
+                    dir
+                } else {
+                    queue_fallback_dir()
+                }
+            }
         }
     }
 
@@ -407,8 +430,33 @@ impl Account {
             "queue" => self.queue = p.queue,
             "queue_dir" => self.queue_dir.clone_from(&p.queue_dir),
             "queue_expire" => self.queue_expire = p.queue_expire,
+            "queue_retry_for" => self.queue_retry_for = p.queue_retry_for,
             "queue_notify" => self.queue_notify.clone_from(&p.queue_notify),
             _ => {}
+        }
+    }
+}
+
+/// The queue directory of a non-root user whose home cannot hold one:
+/// `/var/tmp/rsmtp-<uid>`. Someone else may create that name first; the queue
+/// then refuses it (not the user's own) and the error names `queue_dir`.
+pub fn queue_fallback_dir() -> PathBuf {
+    PathBuf::from(format!(
+        "/var/tmp/rsmtp-{}",
+        rustix::process::geteuid().as_raw()
+    ))
+}
+
+/// Whether `~/.local/state/rsmtp/queue` could be made: the deepest existing
+/// directory on that path is writable by us.
+fn creatable_under(home: &std::path::Path) -> bool {
+    let mut dir = home.join(".local/state/rsmtp");
+    loop {
+        if dir.is_dir() {
+            return rustix::fs::access(&dir, rustix::fs::Access::WRITE_OK).is_ok();
+        }
+        if !dir.pop() || dir.as_os_str().is_empty() {
+            return false;
         }
     }
 }

@@ -354,6 +354,15 @@ impl Account {
                     })?
                 };
             }
+            "queue_retry_for" => {
+                self.queue_retry_for = if arg.is_empty() {
+                    None
+                } else {
+                    Some(parse_duration(arg).ok_or_else(|| {
+                        invalid(arg, command, "a duration such as 3600, 30m, 12h or 5d", at)
+                    })?)
+                };
+            }
             "queue_notify" => self.queue_notify = opt_string(arg),
             _ => {
                 // Every canonical command is handled above; reaching this is a

@@ -95,6 +95,8 @@
 //! - `queue_dir PATH`: default `/var/spool/rsmtp` for root, else
 //!   `$XDG_STATE_HOME/rsmtp/queue` or `~/.local/state/rsmtp/queue`.
 //! - `queue_expire DURATION` (default `5d`): seconds or `30m`, `12h`, `5d`, `1w`.
+//! - `queue_retry_for DURATION` (default: as long as `queue_expire`): how long
+//!   the background retrier keeps trying after a message is queued.
 //! - `queue_notify ADDRESS`: who gets the failure notice (default: the
 //!   envelope sender).
 //!
@@ -117,7 +119,7 @@ mod pretend;
 mod resolve;
 mod value;
 
-pub use account::{canonical_command, Account, COMMANDS};
+pub use account::{canonical_command, queue_fallback_dir, Account, COMMANDS};
 pub use error::{ConfigError, InsecureReason, Origin, Source, EX_CONFIG, EX_IOERR};
 pub use expand::{
     canonical_host_name, expand_tilde, home_dir, host_name, user_name, user_name_of, ExpandContext,
@@ -127,6 +129,7 @@ pub use netrc::NetrcEntry;
 pub use password::{eval_password, netrc_files, Secret};
 pub use permissions::{check_secure, current_uid};
 pub use resolve::ResolveOptions;
+pub use value::parse_duration;
 pub use value::{
     Auth, AuthMethod, DsnReturn, Fingerprint, HeaderPolicy, LogFile, Protocol, QueueMode,
     SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE, DEFAULT_TIMEOUT_SECS,

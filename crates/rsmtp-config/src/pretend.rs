@@ -139,6 +139,10 @@ impl Account {
             &crate::value::format_duration(self.queue_expire),
         );
         line(
+            "queue_retry_for",
+            &crate::value::format_duration(self.queue_retry_for()),
+        );
+        line(
             "queue_notify",
             self.queue_notify.as_deref().unwrap_or("(envelope sender)"),
         );

@@ -350,7 +350,7 @@ pub(crate) fn parse_pos_int(s: &str) -> Option<u32> {
 
 /// A duration for `queue_expire`: a number of seconds, or a number followed by
 /// `s`, `m`, `h`, `d` or `w` (`30m`, `12h`, `5d`). Must be > 0.
-pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
+pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);

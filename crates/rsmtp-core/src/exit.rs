@@ -7,6 +7,9 @@
 #[repr(u8)]
 pub enum ExitCode {
     Ok = 0,
+    /// `--queue-check` found a problem. Not a sysexits code: 1 is what Docker's
+    /// `HEALTHCHECK` reads as unhealthy and Nagios as WARNING; never logged.
+    QueueProblem = 1,
     Usage = 64,
     DataErr = 65,
     NoInput = 66,
@@ -55,6 +58,7 @@ impl ExitCode {
     pub fn name(self) -> &'static str {
         match self {
             ExitCode::Ok => "EX_OK",
+            ExitCode::QueueProblem => "QUEUE_PROBLEM",
             ExitCode::Usage => "EX_USAGE",
             ExitCode::DataErr => "EX_DATAERR",
             ExitCode::NoInput => "EX_NOINPUT",
@@ -76,8 +80,9 @@ impl ExitCode {
 
 impl ExitCode {
     /// Every code, for [`ExitCode::from_name`] and tests.
-    pub const ALL: [ExitCode; 16] = [
+    pub const ALL: [ExitCode; 17] = [
         ExitCode::Ok,
+        ExitCode::QueueProblem,
         ExitCode::Usage,
         ExitCode::DataErr,
         ExitCode::NoInput,

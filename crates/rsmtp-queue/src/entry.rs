@@ -35,8 +35,9 @@ use crate::QueueError;
 const MAGIC: &[u8] = b"rsmtp-queue-envelope 1";
 const END: &[u8] = b"end";
 
-/// The first retry comes this long after a failed attempt …
-pub const BACKOFF_BASE: Duration = Duration::from_secs(60);
+/// The first retry comes this long after a failed attempt (40 to 60 s with the
+/// jitter: within a minute) …
+pub const BACKOFF_BASE: Duration = Duration::from_secs(50);
 /// … and the delay doubles per attempt up to this.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(3600);
 
@@ -106,9 +107,15 @@ impl EntryMeta {
     /// the next attempt pushed back by [`retry_delay`] with ±20 % jitter (so many
     /// entries queued during one outage do not all hit the relay at the same second).
     pub fn record_temp_failure(&mut self, error: &str, now: SystemTime) {
+        self.record_temp_failure_after(error, now, BACKOFF_BASE);
+    }
+
+    /// [`EntryMeta::record_temp_failure`] with the first delay `first` instead of
+    /// [`BACKOFF_BASE`] (tests shorten it; see [`retry_delay_from`]).
+    pub fn record_temp_failure_after(&mut self, error: &str, now: SystemTime, first: Duration) {
         self.attempts = self.attempts.saturating_add(1);
         self.last_error = Some(error.to_owned());
-        let delay = retry_delay(self.attempts).mul_f64(0.8 + 0.4 * fastrand::f64());
+        let delay = retry_delay_from(first, self.attempts).mul_f64(0.8 + 0.4 * fastrand::f64());
         self.next_attempt = now + delay;
     }
 
@@ -210,12 +217,15 @@ impl EntryMeta {
 }
 
 /// The delay before the next attempt after `attempts` failures, before jitter:
-/// 1 min, 2, 4, 8, 16, 32 min, then 1 h.
+/// 50 s, 100 s, 200 s, … doubling, at most 1 h.
 pub fn retry_delay(attempts: u32) -> Duration {
+    retry_delay_from(BACKOFF_BASE, attempts)
+}
+
+/// [`retry_delay`] starting from `first` instead of [`BACKOFF_BASE`].
+pub fn retry_delay_from(first: Duration, attempts: u32) -> Duration {
     let doublings = attempts.saturating_sub(1).min(16);
-    BACKOFF_BASE
-        .saturating_mul(1u32 << doublings)
-        .min(BACKOFF_MAX)
+    first.saturating_mul(1u32 << doublings).min(BACKOFF_MAX)
 }
 
 fn field(out: &mut Vec<u8>, key: &str, value: &[u8]) {
@@ -470,9 +480,9 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_from_a_minute_to_an_hour_with_jitter() {
+    fn backoff_doubles_from_under_a_minute_to_an_hour_with_jitter() {
         let secs: Vec<u64> = (1..=9).map(|n| retry_delay(n).as_secs()).collect();
-        assert_eq!(secs, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(secs, [50, 100, 200, 400, 800, 1600, 3200, 3600, 3600]);
         assert_eq!(retry_delay(u32::MAX), BACKOFF_MAX);
         let now = SystemTime::now();
         let mut meta = EntryMeta::new("a", "b@c", vec![]);
@@ -480,7 +490,7 @@ mod tests {
             meta.attempts = 1;
             meta.record_temp_failure("451 busy", now);
             let delay = meta.next_attempt.duration_since(now).unwrap().as_secs_f64();
-            assert!((96.0..=144.0).contains(&delay), "{delay}");
+            assert!((80.0..=120.0).contains(&delay), "{delay}");
             assert_eq!(meta.attempts, 2);
         }
     }

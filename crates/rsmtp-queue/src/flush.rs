@@ -8,6 +8,7 @@
 //! bounced.
 
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -15,7 +16,10 @@ use std::time::{Duration, SystemTime};
 use crate::lock::{EntryLockResult, FlushLock};
 use crate::store::{Area, Step, LOCK, MESSAGE};
 use crate::trust::{self, CheckError, Distrust};
-use crate::{check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_MAX};
+use crate::{
+    check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_BASE,
+    BACKOFF_MAX,
+};
 
 /// Messages are given up after this long in the queue by default (like sendmail's
 /// and Postfix's 5 days).
@@ -33,11 +37,42 @@ pub enum DeliveryResult {
     PermFail(String),
 }
 
+/// What a flush hands each entry to: the caller's delivery (the `rsmtp` crate
+/// runs SMTP sessions, keeping one open per account for the entries that follow).
+pub trait Courier {
+    /// Delivers one message; `message` (the entry's locked message file) is
+    /// positioned at its start, and may be rewound to try again.
+    fn deliver(&mut self, meta: &EntryMeta, message: &mut File) -> DeliveryResult;
+
+    /// Whether an entry that is not due yet should be tried now anyway, because
+    /// its server has just accepted a message: the outage is over, and waiting
+    /// out the backoff would hold the mail from the outage for nothing.
+    fn server_is_back(&mut self, _meta: &EntryMeta) -> bool {
+        false
+    }
+
+    /// Checked before each entry: `false` ends the flush there (SIGTERM to
+    /// `rsmtp -q15m`: the message in flight is finished, the rest waits).
+    fn keep_going(&mut self) -> bool {
+        true
+    }
+}
+
+/// A plain delivery function is a courier that knows nothing about servers.
+impl<F: FnMut(&EntryMeta, &mut dyn Read) -> DeliveryResult> Courier for F {
+    fn deliver(&mut self, meta: &EntryMeta, message: &mut File) -> DeliveryResult {
+        self(meta, message)
+    }
+}
+
 /// How to flush.
 #[derive(Debug, Clone)]
 pub struct FlushOptions {
     /// Attempt every entry now, ignoring its backoff.
     pub force: bool,
+    /// The first delay of the backoff after a temporary failure
+    /// ([`BACKOFF_BASE`] unless a test shortens it).
+    pub first_retry: Duration,
     /// Only this entry. The queue-wide lock is not taken (the entry lock still
     /// keeps two flushers from sending it twice).
     pub only: Option<EntryId>,
@@ -50,6 +85,7 @@ impl Default for FlushOptions {
     fn default() -> FlushOptions {
         FlushOptions {
             force: false,
+            first_retry: BACKOFF_BASE,
             only: None,
             expire_after: DEFAULT_EXPIRE_AFTER,
         }
@@ -196,6 +232,19 @@ impl Queue {
         opts: &FlushOptions,
         deliver: &mut dyn FnMut(&EntryMeta, &mut dyn Read) -> DeliveryResult,
     ) -> Result<FlushReport, QueueError> {
+        self.flush_with(opts, &mut |meta: &EntryMeta, message: &mut dyn Read| {
+            deliver(meta, message)
+        })
+    }
+
+    /// [`Queue::flush`] through a [`Courier`]. After the pass, if anything was
+    /// delivered, the entries skipped as not due are offered again to
+    /// [`Courier::server_is_back`], and those it names are tried at once.
+    pub fn flush_with(
+        &self,
+        opts: &FlushOptions,
+        courier: &mut dyn Courier,
+    ) -> Result<FlushReport, QueueError> {
         let mut report = FlushReport::default();
         self.sweep_tmp();
         let (_queue_lock, ids) = match &opts.only {
@@ -213,8 +262,26 @@ impl Queue {
                 }
             },
         };
+        self.flush_ids(ids, opts, courier, &mut report);
+        if !report.delivered.is_empty() && !report.not_due.is_empty() {
+            let waiting = std::mem::take(&mut report.not_due);
+            self.flush_ids(waiting, opts, courier, &mut report);
+        }
+        Ok(report)
+    }
+
+    fn flush_ids(
+        &self,
+        ids: Vec<EntryId>,
+        opts: &FlushOptions,
+        courier: &mut dyn Courier,
+        report: &mut FlushReport,
+    ) {
         for id in ids {
-            match self.flush_entry(&id, opts, deliver) {
+            if !courier.keep_going() {
+                break;
+            }
+            match self.flush_entry(&id, opts, courier) {
                 Ok(Outcome::Delivered) => report.delivered.push(id),
                 Ok(Outcome::Deferred(d)) => report.deferred.push(d),
                 Ok(Outcome::Failed(f)) => report.failed.push(f),
@@ -226,14 +293,13 @@ impl Queue {
                 Err(e) => report.errors.push((id, e)),
             }
         }
-        Ok(report)
     }
 
     fn flush_entry(
         &self,
         id: &EntryId,
         opts: &FlushOptions,
-        deliver: &mut dyn FnMut(&EntryMeta, &mut dyn Read) -> DeliveryResult,
+        courier: &mut dyn Courier,
     ) -> Result<Outcome, QueueError> {
         let dir = self.entry_dir(Area::Queued, id);
         match trust::check_dir(&dir) {
@@ -271,14 +337,14 @@ impl Queue {
             return self.refuse(id, Some(meta), reason);
         }
         let now = SystemTime::now();
-        if !opts.force && !is_due(&meta, now) {
+        if !opts.force && !is_due(&meta, now) && !courier.server_is_back(&meta) {
             return Ok(Outcome::NotDue);
         }
         lock.message
             .seek(SeekFrom::Start(0))
             .map_err(|e| QueueError::io("read", &lock.message_path, e))?;
         self.step(Step::BeforeDelivery);
-        let result = deliver(&meta, &mut lock.message);
+        let result = courier.deliver(&meta, &mut lock.message);
         let now = SystemTime::now();
         match result {
             DeliveryResult::Delivered => {
@@ -287,7 +353,7 @@ impl Queue {
                 Ok(Outcome::Delivered)
             }
             DeliveryResult::TempFail(error) => {
-                meta.record_temp_failure(&error, now);
+                meta.record_temp_failure_after(&error, now, opts.first_retry);
                 let age = now.duration_since(meta.submitted).unwrap_or_default();
                 if age >= meta.expire_after.unwrap_or(opts.expire_after) {
                     let reason = format!(
@@ -382,7 +448,7 @@ fn is_due(meta: &EntryMeta, now: SystemTime) -> bool {
 }
 
 /// "5 days", "3 hours", "12 minutes".
-pub(crate) fn describe_age(age: Duration) -> String {
+pub fn describe_age(age: Duration) -> String {
     let secs = age.as_secs();
     let (n, unit) = if secs >= 2 * 86400 {
         (secs / 86400, "days")

@@ -85,14 +85,15 @@ mod overrides;
 mod store;
 mod trust;
 
-pub use entry::{retry_delay, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};
+pub use entry::{retry_delay, retry_delay_from, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};
 pub use error::QueueError;
 pub use flush::{
-    Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport, Refusal, RefusedEntry,
-    DEFAULT_EXPIRE_AFTER,
+    describe_age, Courier, Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport,
+    Refusal, RefusedEntry, DEFAULT_EXPIRE_AFTER,
 };
 pub use id::EntryId;
 pub use listing::{EntrySummary, Mailq};
+pub use lock::RetrierLock;
 pub use notice::{failure_notice, notice_recipient};
 pub use overrides::{check_override, RefusedSetting};
 #[doc(hidden)]

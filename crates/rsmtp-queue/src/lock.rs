@@ -56,6 +56,20 @@ impl FlushLock {
     }
 }
 
+/// Held by the one retrier a queue has, for as long as it runs (see
+/// [`crate::Queue::try_lock_retrier`]); released when dropped or when the
+/// process dies.
+#[derive(Debug)]
+pub struct RetrierLock {
+    _lock: FlushLock,
+}
+
+impl RetrierLock {
+    pub(crate) fn try_acquire(path: &Path) -> Result<Option<RetrierLock>, QueueError> {
+        Ok(FlushLock::try_acquire(path)?.map(|lock| RetrierLock { _lock: lock }))
+    }
+}
+
 /// The outcome of trying to lock one entry.
 #[derive(Debug)]
 pub(crate) enum EntryLockResult {

@@ -67,6 +67,7 @@ const ALLOWED: &[&str] = &[
     "queue",
     "queue_dir",
     "queue_expire",
+    "queue_retry_for",
     "queue_notify",
 ];
 

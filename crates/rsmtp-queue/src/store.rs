@@ -23,7 +23,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::lock::{try_lock, EntryLock, EntryLockResult};
+use crate::lock::{try_lock, EntryLock, EntryLockResult, RetrierLock};
 use crate::trust;
 use crate::{EntryId, EntryMeta, QueueError};
 
@@ -31,6 +31,7 @@ pub(crate) const TMP: &str = "tmp";
 pub(crate) const QUEUE: &str = "queue";
 pub(crate) const FAILED: &str = "failed";
 pub(crate) const LOCK: &str = "lock";
+pub(crate) const RETRIER_LOCK: &str = "retrier.lock";
 pub(crate) const MESSAGE: &str = "message";
 pub(crate) const ENVELOPE: &str = "envelope";
 const ENVELOPE_NEW: &str = "envelope.new";
@@ -166,6 +167,39 @@ impl Queue {
         [&self.queue, &self.failed]
             .iter()
             .any(|area| area.join(id.as_str()).is_dir())
+    }
+
+    /// Whether any message waits in `queue/` (not counting `failed/`). Cheap: one
+    /// directory read, no envelope opened; what every invocation checks before
+    /// deciding to start a background flush.
+    pub fn has_waiting(&self) -> bool {
+        fs::read_dir(&self.queue).is_ok_and(|mut items| {
+            items.any(|item| {
+                item.is_ok_and(|i| {
+                    i.file_name()
+                        .to_str()
+                        .is_some_and(|n| EntryId::parse(n).is_ok())
+                })
+            })
+        })
+    }
+
+    /// When `queue/` last changed (an entry added or removed); a retrier that
+    /// sleeps until the next retry time looks at it to notice new messages.
+    pub fn waiting_stamp(&self) -> Option<SystemTime> {
+        fs::metadata(&self.queue).and_then(|m| m.modified()).ok()
+    }
+
+    /// Takes the retrier lock (`<dir>/retrier.lock`) without waiting: `Ok(None)`
+    /// when another retrier holds it. One retrier per queue keeps retrying with
+    /// the backoff; a second one would only double the attempts.
+    pub fn try_lock_retrier(&self) -> Result<Option<RetrierLock>, QueueError> {
+        RetrierLock::try_acquire(&self.root.join(RETRIER_LOCK))
+    }
+
+    /// Whether a retrier is running for this queue right now.
+    pub fn retrier_running(&self) -> bool {
+        matches!(self.try_lock_retrier(), Ok(None))
     }
 
     /// The directory this queue lives in.

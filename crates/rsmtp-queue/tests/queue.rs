@@ -293,6 +293,7 @@ fn expired_message_fails_with_a_notice_naming_subject_and_recipients() {
                 force: true,
                 only: None,
                 expire_after: Duration::ZERO,
+                ..FlushOptions::default()
             },
             &mut |_, _| DeliveryResult::TempFail("still down".into()),
         )
@@ -595,4 +596,68 @@ fn a_flusher_that_locks_an_entry_delivered_meanwhile_does_not_send_it_again() {
     assert_eq!(sent.load(Ordering::SeqCst), 1);
     assert!(slow_report.delivered.is_empty());
     assert!(slow_report.errors.is_empty(), "{:?}", slow_report.errors);
+}
+
+/// Delivers everything; with `back`, a server is back once it took a message.
+struct Relay {
+    back: bool,
+    order: Vec<String>,
+}
+
+impl rsmtp_queue::Courier for Relay {
+    fn deliver(&mut self, meta: &EntryMeta, _message: &mut fs::File) -> DeliveryResult {
+        self.order.push(meta.recipients.join(","));
+        DeliveryResult::Delivered
+    }
+    fn server_is_back(&mut self, _meta: &EntryMeta) -> bool {
+        self.back && !self.order.is_empty()
+    }
+}
+
+#[test]
+fn a_delivery_brings_the_waiting_entries_of_a_server_that_is_back() {
+    for back in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = Queue::open(dir.path()).unwrap();
+        let mut waiting = EntryMeta::new("a", "s@x.org", vec!["old@x.org".into()]);
+        waiting.record_temp_failure("451 down", SystemTime::now());
+        queue.enqueue(&waiting, &mut &b"old\r\n"[..]).unwrap();
+        let due = EntryMeta::new("a", "s@x.org", vec!["new@x.org".into()]);
+        queue.enqueue(&due, &mut &b"new\r\n"[..]).unwrap();
+        let mut relay = Relay {
+            back,
+            order: Vec::new(),
+        };
+        let report = queue
+            .flush_with(&FlushOptions::default(), &mut relay)
+            .unwrap();
+        if back {
+            assert_eq!(relay.order, ["new@x.org", "old@x.org"]);
+            assert!(report.not_due.is_empty());
+        } else {
+            assert_eq!(relay.order, ["new@x.org"]);
+            assert_eq!(report.not_due.len(), 1);
+        }
+    }
+}
+
+#[test]
+fn a_second_retrier_is_refused_while_the_first_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::open(dir.path()).unwrap();
+    assert!(!queue.retrier_running());
+    let held = queue.try_lock_retrier().unwrap();
+    assert!(held.is_some());
+    assert!(queue.try_lock_retrier().unwrap().is_none());
+    assert!(queue.retrier_running());
+    drop(held);
+    assert!(!queue.retrier_running());
+    assert!(!queue.has_waiting());
+    queue
+        .enqueue(
+            &EntryMeta::new("a", "s@x.org", vec!["r@x.org".into()]),
+            &mut &b"m\r\n"[..],
+        )
+        .unwrap();
+    assert!(queue.has_waiting());
 }

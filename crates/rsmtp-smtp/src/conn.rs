@@ -454,6 +454,13 @@ impl Conn {
         })
     }
 
+    /// Starts a new session limit from now, for the next message of a session
+    /// that sends several: each message gets the time one session would have.
+    pub(crate) fn renew_session_limit(&mut self, session_limit: Option<Duration>) {
+        self.limits.session_limit = session_limit;
+        self.limits.session_deadline = session_limit.map(|l| Instant::now() + l);
+    }
+
     /// Limits the wait for the next replies to `t` (used when leaving).
     pub(crate) fn set_reply_wait(&mut self, t: Duration) {
         self.limits.reply_wait = Some(self.limits.reply_wait.map_or(t, |w| w.min(t)));

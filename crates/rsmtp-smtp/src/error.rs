@@ -46,6 +46,8 @@ pub enum Stage {
     Data,
     /// The reply after the end-of-data dot.
     Body,
+    /// RSET between two messages of one session (RFC 5321 §4.1.1.5).
+    Rset,
 }
 
 impl Stage {
@@ -58,7 +60,7 @@ impl Stage {
     pub fn expected_codes(self) -> &'static [u16] {
         match self {
             Stage::Greeting | Stage::StartTls => &[220],
-            Stage::Ehlo | Stage::Helo | Stage::Mail | Stage::Body => &[250],
+            Stage::Ehlo | Stage::Helo | Stage::Mail | Stage::Body | Stage::Rset => &[250],
             Stage::Rcpt => &[250, 251, 252],
             Stage::Data => &[354],
             Stage::Auth => &[235],
@@ -83,6 +85,7 @@ impl fmt::Display for Stage {
             Stage::Rcpt => "RCPT TO",
             Stage::Data => "DATA",
             Stage::Body => "end of data",
+            Stage::Rset => "RSET",
         })
     }
 }
@@ -260,9 +263,11 @@ impl SmtpError {
                 } else {
                     match stage {
                         // msmtp: "cannot get initial OK message from server".
-                        Stage::Greeting | Stage::Ehlo | Stage::Helo | Stage::StartTls => {
-                            EX_PROTOCOL
-                        }
+                        Stage::Greeting
+                        | Stage::Ehlo
+                        | Stage::Helo
+                        | Stage::StartTls
+                        | Stage::Rset => EX_PROTOCOL,
                         Stage::Auth => EX_NOPERM,
                         Stage::Mail | Stage::Rcpt | Stage::Data => EX_DATAERR,
                         // msmtp: "the server did not accept the mail" → EX_UNAVAILABLE.

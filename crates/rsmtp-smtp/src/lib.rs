@@ -73,7 +73,7 @@ pub use certinfo::CertInfo;
 pub use error::{sysexits, ErrorKind, SmtpError, Stage};
 pub use info::{ServerInfo, TlsInfo};
 pub use reply::Reply;
-pub use session::{send, server_info};
+pub use session::{send, server_info, Client};
 pub use settings::{
     Auth, Credentials, Delivered, Envelope, Fingerprint, Secret, SessionSettings, TlsMode, Trust,
     Verify, DEFAULT_GREETING_WAIT, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS, SYSTEM_TRUST_FILE,

@@ -52,11 +52,15 @@ pub fn send(
     }
     // Refuse unusable addresses before touching the network.
     envelope_commands(envelope, &Capabilities::default())?;
-    let mut session = Session::open(settings, envelope.size.unwrap_or(0), trace)?;
+    let mut session = Session::open(
+        Arc::new(settings.clone()),
+        envelope.size.unwrap_or(0),
+        Box::new(trace),
+    )?;
     let result = session
         .establish()
         .and_then(|()| session.authenticate())
-        .and_then(|()| session.deliver(envelope, message));
+        .and_then(|()| session.deliver(envelope, message, false));
     match result {
         Ok(delivered) => {
             session.quit();
@@ -75,7 +79,7 @@ pub fn server_info(
     settings: &SessionSettings,
     trace: &mut dyn Trace,
 ) -> Result<ServerInfo, SmtpError> {
-    let mut session = Session::open(settings, 0, trace)?;
+    let mut session = Session::open(Arc::new(settings.clone()), 0, Box::new(trace))?;
     if let Err(e) = session.establish() {
         session.abort(&e);
         return Err(e);
@@ -112,9 +116,94 @@ pub fn server_info(
     Ok(info)
 }
 
+/// A session that sends several messages: connect, TLS and AUTH once, then
+/// one transaction per message, `RSET` pipelined ahead of each after the
+/// first (RFC 5321 §4.1.1.5, RFC 2920 §3.1). A queue flush uses it so that
+/// 500 queued messages cost one handshake and one AUTH, not 500.
+///
+/// Any error ends the session (as in [`send`]): the client is then closed
+/// ([`Client::is_open`] is false) and the caller opens a fresh one.
+pub struct Client<'a> {
+    session: Session<'a>,
+    sent: usize,
+}
+
+impl<'a> Client<'a> {
+    /// Connects, secures and authenticates. The session limit for this part
+    /// is that of an empty message; each message then gets its own.
+    pub fn connect(
+        settings: &SessionSettings,
+        trace: Box<dyn Trace + 'a>,
+    ) -> Result<Client<'a>, SmtpError> {
+        let mut session = Session::open(Arc::new(settings.clone()), 0, trace)?;
+        match session.establish().and_then(|()| session.authenticate()) {
+            Ok(()) => Ok(Client { session, sent: 0 }),
+            Err(e) => {
+                session.abort(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends one message over this session: `RSET` first unless it is the
+    /// first, then MAIL, RCPT…, DATA and the body, as [`send`] does.
+    /// `message` is the final message in CRLF form, not dot-stuffed.
+    pub fn send_message(
+        &mut self,
+        envelope: &Envelope,
+        message: &mut dyn Read,
+    ) -> Result<Delivered, SmtpError> {
+        if envelope.recipients.is_empty() {
+            return Err(SmtpError::new(ErrorKind::InvalidAddress, "no recipients"));
+        }
+        envelope_commands(envelope, &Capabilities::default())?;
+        if self.session.conn.is_none() {
+            return Err(SmtpError::new(ErrorKind::Io, "the connection is closed"));
+        }
+        let limit = self
+            .session
+            .settings
+            .session_limit(envelope.size.unwrap_or(0));
+        self.session.conn()?.renew_session_limit(limit);
+        let reset = self.sent > 0;
+        match self.session.deliver(envelope, message, reset) {
+            Ok(delivered) => {
+                self.sent += 1;
+                Ok(delivered)
+            }
+            Err(e) => {
+                self.session.abort(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Messages delivered over this session so far.
+    pub fn messages_sent(&self) -> usize {
+        self.sent
+    }
+
+    /// After a failed [`Client::send_message`]: the session broke after the
+    /// server took the message data (354) and before its final reply, so the
+    /// message may have been delivered; sending it again could duplicate it.
+    pub fn data_in_flight(&self) -> bool {
+        self.session.in_data
+    }
+
+    /// False once an error ended the session.
+    pub fn is_open(&self) -> bool {
+        self.session.conn.is_some()
+    }
+
+    /// Ends the session: QUIT, a short wait for 221, close.
+    pub fn quit(mut self) {
+        self.session.quit();
+    }
+}
+
 struct Session<'a> {
-    settings: &'a SessionSettings,
-    trace: &'a mut dyn Trace,
+    settings: Arc<SessionSettings>,
+    trace: Box<dyn Trace + 'a>,
     tls_config: Option<Arc<ClientConfig>>,
     /// `None` once the connection has been consumed (failed TLS handshake) or closed.
     conn: Option<Conn>,
@@ -133,14 +222,14 @@ impl<'a> Session<'a> {
     /// reported without touching the network), then connects. The session
     /// limit for a message of `size` bytes starts now.
     fn open(
-        settings: &'a SessionSettings,
+        settings: Arc<SessionSettings>,
         size: u64,
-        trace: &'a mut dyn Trace,
+        mut trace: Box<dyn Trace + 'a>,
     ) -> Result<Session<'a>, SmtpError> {
         let session_limit = settings.session_limit(size);
         let tls_config = match settings.tls {
             TlsMode::Off => None,
-            TlsMode::StartTls | TlsMode::Implicit => Some(tls::client_config(settings)?),
+            TlsMode::StartTls | TlsMode::Implicit => Some(tls::client_config(&settings)?),
         };
         // Refuse a setting that would inject commands before connecting, so
         // the server sees nothing at all.
@@ -148,7 +237,7 @@ impl<'a> Session<'a> {
         if let (Some(c), true) = (&settings.credentials, settings.auth != Auth::Off) {
             check_setting(&c.user, "user")?;
         }
-        let conn = Conn::connect(settings, session_limit, trace)?;
+        let conn = Conn::connect(&settings, session_limit, &mut *trace)?;
         Ok(Session {
             settings,
             trace,
@@ -210,7 +299,7 @@ impl<'a> Session<'a> {
             .conn
             .take()
             .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))?;
-        let conn = conn.start_tls(config, self.settings, implicit)?;
+        let conn = conn.start_tls(config, &self.settings, implicit)?;
         if let Some(c) = conn.tls() {
             let version = c
                 .protocol_version()
@@ -303,7 +392,7 @@ impl<'a> Session<'a> {
         let Some(conn) = self.conn.as_mut() else {
             return SmtpError::new(ErrorKind::Timeout, no_greeting);
         };
-        let probe = conn.send(&[Command::quit()], self.trace);
+        let probe = conn.send(&[Command::quit()], &mut *self.trace);
         let seen = match probe {
             Ok(()) => conn.wait_first_bytes(PROBE_WAIT),
             Err(_) => Ok(FirstBytes::Closed),
@@ -362,7 +451,7 @@ impl<'a> Session<'a> {
         let Some(mechanism) = auth::choose(self.settings.auth, &self.caps, tls_active)? else {
             return Ok(());
         };
-        let settings = self.settings;
+        let settings = Arc::clone(&self.settings);
         // From AUTH on, a server quoting the password is redacted too (not
         // before: the greeting and EHLO replies must reach the capability
         // parser intact). A very short password would redact ordinary words;
@@ -383,11 +472,13 @@ impl<'a> Session<'a> {
         )
     }
 
-    /// MAIL, RCPT…, DATA (pipelined when offered), the body, the final reply.
+    /// MAIL, RCPT…, DATA (pipelined when offered), the body, the final reply;
+    /// with `reset`, an `RSET` ahead of them (in the same group when pipelining).
     fn deliver(
         &mut self,
         envelope: &Envelope,
         message: &mut dyn Read,
+        reset: bool,
     ) -> Result<Delivered, SmtpError> {
         let caps = self.caps.clone();
         if let (Some(limit), Some(size)) = (caps.size, envelope.size) {
@@ -404,9 +495,27 @@ impl<'a> Session<'a> {
                 "the server does not support DSN",
             ));
         }
-        let commands = envelope_commands(envelope, &caps)?;
+        let mut commands = envelope_commands(envelope, &caps)?;
+        if reset {
+            commands.insert(0, (Stage::Rset, Command::rset()));
+        }
         let replies = self.run_envelope(&commands, caps.pipelining)?;
         let mut replies = replies.into_iter();
+        if reset {
+            let Some(rset) = replies.next() else {
+                return Err(SmtpError::new(ErrorKind::Protocol, "no reply to RSET"));
+            };
+            if rset.is_transient() || rset.is_permanent() {
+                return Err(SmtpError::rejected(
+                    Stage::Rset,
+                    "command RSET failed",
+                    rset,
+                ));
+            }
+            if !Stage::Rset.expects(rset.code()) {
+                return Err(SmtpError::unexpected(Stage::Rset, rset));
+            }
+        }
         let mail = replies.next();
         let rcpts: Vec<(String, Reply)> = envelope
             .recipients
@@ -484,9 +593,10 @@ impl<'a> Session<'a> {
                 .iter()
                 .zip(&replies)
                 .any(|((stage, _), r)| !stage.expects(r.code()));
-            let mail_failed = replies
-                .first()
-                .is_some_and(|r| !Stage::Mail.expects(r.code()));
+            // A refused RSET or MAIL ends the envelope: nothing after it makes sense.
+            let mail_failed = commands.iter().zip(&replies).any(|((stage, _), r)| {
+                matches!(stage, Stage::Mail | Stage::Rset) && !stage.expects(r.code())
+            });
             let next_is_data = commands.get(start).is_some_and(|(s, _)| *s == Stage::Data);
             if mail_failed || (failed && (next_is_data || pipelining)) {
                 break;

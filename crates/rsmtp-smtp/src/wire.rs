@@ -6,7 +6,7 @@
 //! and sendmail callers legitimately use bare local names (`root`) that a
 //! smarthost qualifies.
 
-use lettre::transport::smtp::commands::{Data, Ehlo, Quit, Starttls};
+use lettre::transport::smtp::commands::{Data, Ehlo, Quit, Rset, Starttls};
 use lettre::transport::smtp::extension::{ClientId, MailParameter, RcptParameter};
 
 use crate::error::{ErrorKind, SmtpError};
@@ -97,6 +97,11 @@ impl Command {
     /// `DATA` (RFC 5321 §4.1.1.4).
     pub(crate) fn data() -> Command {
         Command::plain(Data.to_string())
+    }
+
+    /// `RSET` (RFC 5321 §4.1.1.5), between two messages of one session.
+    pub(crate) fn rset() -> Command {
+        Command::plain(Rset.to_string())
     }
 
     pub(crate) fn quit() -> Command {

@@ -230,6 +230,11 @@ pub const ACCOUNT_OPTIONS: &[AccountOption] = &[
         "rsmtp: give up on a queued message after this long",
     ),
     opt(
+        "queue-retry-for",
+        "queue_retry_for",
+        "rsmtp: how long the background retrier keeps trying a queued message",
+    ),
+    opt(
         "queue-notify",
         "queue_notify",
         "rsmtp: who gets the failure notice for an expired message",
@@ -328,9 +333,21 @@ pub struct RawArgs {
     /// Take the envelope sender from the From header.
     #[arg(long)]
     pub read_envelope_from: bool,
-    /// Deliver queued messages now (sendmail -q; -q with a value such as 15m is accepted).
+    /// Deliver every queued message now, ignoring the backoff (sendmail -q); -q15m (s, m, h, d) flushes every interval, respecting the backoff, until SIGTERM.
     #[arg(short = 'q', long = "flush", num_args = 0..=1, require_equals = false, default_missing_value = "", value_name = "INTERVAL")]
     pub flush: Option<String>,
+    /// With -q: deliver only the messages whose retry time has come (what the timer runs).
+    #[arg(long = "queue-respect-backoff")]
+    pub queue_respect_backoff: bool,
+    /// Exit 1, one line per problem, when a message older than AGE (default 1h) waits or the failed area is not empty.
+    #[arg(long = "queue-check", num_args = 0..=1, require_equals = true, default_missing_value = "1h", value_name = "AGE")]
+    pub queue_check: Option<String>,
+    /// Internal: the detached retrier of one queue (started when a message is queued).
+    #[arg(long = "queue-retrier", hide = true)]
+    pub queue_retrier: bool,
+    /// Internal: with --queue-retrier, a server (HOST:PORT) that just accepted a message.
+    #[arg(long = "queue-server-up", hide = true, value_name = "HOST:PORT")]
+    pub queue_server_up: Vec<String>,
     /// Operation mode: -bm sends (default), -bp lists the queue, -bi does nothing.
     #[arg(short = 'b', value_name = "MODE")]
     pub mode: Option<String>,
@@ -425,7 +442,16 @@ pub enum Mode {
     Help,
     Version,
     QueueList,
+    /// `-q`: one pass over every queued message, ignoring the backoff.
     QueueFlush,
+    /// `-q --queue-respect-backoff`: one pass over the messages that are due.
+    QueueFlushDue,
+    /// `-q15m`: flush what is due every interval until SIGTERM/SIGINT.
+    QueueRun(std::time::Duration),
+    /// `--queue-check[=AGE]`.
+    QueueCheck(std::time::Duration),
+    /// `--queue-retrier` (internal), with the servers known to be back.
+    QueueRetrier(Vec<String>),
     QueueDelete(Vec<String>),
     QueueRetry(Vec<String>),
     QueuePurgeFailed,
@@ -643,8 +669,26 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
     if raw.queue_list {
         mode = Mode::QueueList;
     }
-    if raw.flush.is_some() {
-        mode = Mode::QueueFlush;
+    if let Some(interval) = raw.flush.as_deref() {
+        mode = match (interval, raw.queue_respect_backoff) {
+            ("", false) => Mode::QueueFlush,
+            ("", true) => Mode::QueueFlushDue,
+            (every, _) => Mode::QueueRun(rsmtp_config::parse_duration(every).ok_or_else(|| {
+                UsageError(format!(
+                    "invalid queue interval -q{every}: use a number with s, m, h or d (-q15m)"
+                ))
+            })?),
+        };
+    }
+    if let Some(age) = raw.queue_check.as_deref() {
+        mode = Mode::QueueCheck(rsmtp_config::parse_duration(age).ok_or_else(|| {
+            UsageError(format!(
+                "invalid age --queue-check={age}: use a number with s, m, h or d (1h)"
+            ))
+        })?);
+    }
+    if raw.queue_retrier {
+        mode = Mode::QueueRetrier(raw.queue_server_up.clone());
     }
     if !raw.queue_delete.is_empty() {
         mode = Mode::QueueDelete(raw.queue_delete.clone());
@@ -885,7 +929,19 @@ mod tests {
     fn queue_modes_and_personalities() {
         assert_eq!(parse_line("sendmail -bp").unwrap().mode, Mode::QueueList);
         assert_eq!(parse_line("sendmail -q").unwrap().mode, Mode::QueueFlush);
-        assert_eq!(parse_line("sendmail -q15m").unwrap().mode, Mode::QueueFlush);
+        assert_eq!(
+            parse_line("sendmail -q15m").unwrap().mode,
+            Mode::QueueRun(std::time::Duration::from_secs(900))
+        );
+        assert_eq!(
+            parse_line("rsmtp -q --queue-respect-backoff").unwrap().mode,
+            Mode::QueueFlushDue
+        );
+        assert_eq!(
+            parse_line("rsmtp --queue-check").unwrap().mode,
+            Mode::QueueCheck(std::time::Duration::from_secs(3600))
+        );
+        assert!(parse_line("sendmail -q15x").is_err());
         assert_eq!(parse_line("rsmtp --flush").unwrap().mode, Mode::QueueFlush);
         assert_eq!(parse_line("/usr/bin/mailq").unwrap().mode, Mode::QueueList);
         assert_eq!(parse_line("newaliases").unwrap().mode, Mode::NoOp);

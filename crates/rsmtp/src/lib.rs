@@ -15,11 +15,13 @@ use std::path::PathBuf;
 
 pub mod account;
 pub mod cli;
+pub mod courier;
 pub mod exit;
 pub mod failure;
 pub mod locale;
 pub mod log;
 pub mod queue_cmd;
+pub mod retrier;
 pub mod send;
 pub mod smtpd;
 pub mod ui;

@@ -23,26 +23,28 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
 
 use rsmtp_config::{Account, Config, LoadOptions, ResolveOptions};
 use rsmtp_queue::{
-    notice_recipient, DeliveryResult, EntryId, EntryMeta, FailedEntry, FlushOptions, Mailq, Queue,
-    Refusal, RefusedEntry,
+    notice_recipient, EntryId, EntryMeta, FailedEntry, FlushOptions, Mailq, Queue, Refusal,
+    RefusedEntry,
 };
 use rsmtp_smtp::Envelope;
 
 use crate::account::{self, log_target};
 use crate::cli::{Invocation, Mode};
+use crate::courier::SessionCourier;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::LogRecord;
+use crate::retrier;
 use crate::send::{attempt, log_record};
 use crate::ui::Ui;
 
 /// The queue directories this command line refers to: `--queue-dir`, else those of
 /// the `-a` account, else of every configured account (default directory included).
-fn queue_dirs(inv: &Invocation) -> Result<Vec<PathBuf>, Failure> {
+pub(crate) fn queue_dirs(inv: &Invocation) -> Result<Vec<PathBuf>, Failure> {
     if let Some((_, dir)) = inv.overrides.iter().rev().find(|(c, _)| c == "queue_dir") {
         return Ok(vec![rsmtp_config::expand_tilde(dir)]);
     }
@@ -67,7 +69,7 @@ fn queue_dirs(inv: &Invocation) -> Result<Vec<PathBuf>, Failure> {
 }
 
 /// Queues that exist (listing or flushing must not create directories).
-fn existing_queues(inv: &Invocation) -> Result<Vec<Queue>, Failure> {
+pub(crate) fn existing_queues(inv: &Invocation) -> Result<Vec<Queue>, Failure> {
     let mut queues = Vec::new();
     for dir in queue_dirs(inv)? {
         if dir.is_dir() {
@@ -93,17 +95,23 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
             ui.print(&Mailq(&entries).to_string());
             Ok(ExitCode::Ok)
         }
-        Mode::QueueFlush => flush(inv, ui, &FlushOptions::default()),
+        Mode::QueueFlush => flush(inv, ui, &retrier::flush_options(true)).map(|(c, _)| c),
+        Mode::QueueFlushDue => flush(inv, ui, &retrier::flush_options(false)).map(|(c, _)| c),
+        Mode::QueueRun(every) => retrier::run_every(inv, ui, *every),
+        Mode::QueueCheck(age) => check(inv, ui, *age),
+        Mode::QueueRetrier(servers_back) => {
+            retrier::detach();
+            retrier::run(inv, ui, servers_back)
+        }
         Mode::QueueRetry(ids) => {
             let mut code = ExitCode::Ok;
             for id in ids {
                 let id = parse_id(id)?;
                 let options = FlushOptions {
-                    force: true,
                     only: Some(id),
-                    ..FlushOptions::default()
+                    ..retrier::flush_options(true)
                 };
-                let c = flush(inv, ui, &options)?;
+                let (c, _) = flush(inv, ui, &options)?;
                 if c != ExitCode::Ok {
                     code = c;
                 }
@@ -111,12 +119,16 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
             Ok(code)
         }
         Mode::DeliverQueued(id) => {
+            retrier::detach();
             let options = FlushOptions {
-                force: true,
                 only: Some(parse_id(id)?),
-                ..FlushOptions::default()
+                ..retrier::flush_options(true)
             };
-            flush(inv, ui, &options)
+            let (code, back) = flush(inv, ui, &options)?;
+            // Then this process is the queue's retrier (unless one runs already):
+            // the message retries by itself, and a delivery brings the others along.
+            retrier::run(inv, ui, &back)?;
+            Ok(code)
         }
         Mode::QueueDelete(ids) => {
             for id in ids {
@@ -150,11 +162,17 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
     }
 }
 
-/// Deliver what is due in every queue; exit 75 while messages stay queued after a
-/// temporary failure, 0 when nothing is left to do. With `options.only`, the entry is
-/// looked for in every queue and must be in one of them.
-fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCode, Failure> {
+/// Deliver what is due in every queue (everything, with `options.force`); exit 75
+/// while messages stay queued after a temporary failure, 0 when nothing is left to
+/// do. With `options.only`, the entry is looked for in every queue and must be in one
+/// of them. Returns the servers that accepted a message.
+pub(crate) fn flush(
+    inv: &Invocation,
+    ui: &mut Ui,
+    options: &FlushOptions,
+) -> Result<(ExitCode, Vec<String>), Failure> {
     let mut code = ExitCode::Ok;
+    let mut back = Vec::new();
     let mut found = options.only.is_none();
     for queue in existing_queues(inv)? {
         if let Some(id) = &options.only {
@@ -163,46 +181,17 @@ fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCo
             }
             found = true;
         }
-        // Each entry carries its account's queue_expire; the default covers entries
-        // written before it was recorded.
         // Only the background delivery's own command line is applied on top of the
         // entry: a plain `-q` delivers every entry with the settings it was queued with.
         let command_line: &[(String, String)] = match inv.mode {
             Mode::DeliverQueued(_) => &inv.overrides,
             _ => &[],
         };
-        let report = queue.flush(options, &mut |meta, message| {
-            deliver_entry(meta, command_line, message, ui)
-        })?;
-        if report.lock_busy {
-            ui.warn(&format!(
-                "another rsmtp is flushing {}; nothing done",
-                queue.dir().display()
-            ));
-            continue;
+        let pass = flush_queue(&queue, command_line, ui, options, &[], None)?;
+        if pass.code != ExitCode::Ok && code != ExitCode::TempFail {
+            code = pass.code;
         }
-        for d in &report.deferred {
-            ui.warn(&format!(
-                "{}: deferred (attempt {}): {}",
-                d.id, d.attempts, d.error
-            ));
-            code = ExitCode::TempFail;
-        }
-        for f in report.failed.iter().chain(&report.expired) {
-            ui.warn(&format!("{}: failed: {}", f.id, f.reason));
-            send_failure_notice(&queue, f, ui);
-            if code == ExitCode::Ok {
-                code = ExitCode::Unavailable;
-            }
-        }
-        for refused in &report.refused {
-            report_refused(refused, ui);
-            code = ExitCode::Config;
-        }
-        for (id, e) in &report.errors {
-            ui.warn(&format!("{id}: {e}"));
-            code = ExitCode::IoErr;
-        }
+        back.extend(pass.back);
     }
     if !found {
         if let Some(id) = &options.only {
@@ -212,13 +201,146 @@ fn flush(inv: &Invocation, ui: &mut Ui, options: &FlushOptions) -> Result<ExitCo
             ));
         }
     }
-    Ok(code)
+    Ok((code, back))
+}
+
+/// What one pass over one queue did.
+pub(crate) struct Pass {
+    pub(crate) code: ExitCode,
+    /// Another flusher held the queue lock: nothing was done.
+    pub(crate) lock_busy: bool,
+    /// Servers (`host:port`) that accepted a message.
+    pub(crate) back: Vec<String>,
+}
+
+/// One pass over `queue` through a [`SessionCourier`]: entries already known to
+/// wait for a server in `servers_back` go whatever their backoff; `stop` ends the
+/// pass after the message in flight.
+pub(crate) fn flush_queue(
+    queue: &Queue,
+    command_line: &[(String, String)],
+    ui: &mut Ui,
+    options: &FlushOptions,
+    servers_back: &[String],
+    stop: Option<&AtomicBool>,
+) -> Result<Pass, Failure> {
+    let mut courier = SessionCourier::new(ui, command_line, servers_back, stop);
+    let report = queue.flush_with(options, &mut courier);
+    courier.finish();
+    let back = courier.servers_back();
+    let report = report?;
+    let mut code = ExitCode::Ok;
+    if report.lock_busy {
+        ui.warn(&format!(
+            "another rsmtp is flushing {}; nothing done",
+            queue.dir().display()
+        ));
+    }
+    for d in &report.deferred {
+        ui.warn(&format!(
+            "{}: deferred (attempt {}): {}",
+            d.id, d.attempts, d.error
+        ));
+        code = ExitCode::TempFail;
+    }
+    for f in report.failed.iter().chain(&report.expired) {
+        ui.warn(&format!("{}: failed: {}", f.id, f.reason));
+        send_failure_notice(queue, f, ui);
+        if code == ExitCode::Ok {
+            code = ExitCode::Unavailable;
+        }
+    }
+    for refused in &report.refused {
+        report_refused(refused, ui);
+        code = ExitCode::Config;
+    }
+    for (id, e) in &report.errors {
+        ui.warn(&format!("{id}: {e}"));
+        code = ExitCode::IoErr;
+    }
+    Ok(Pass {
+        code,
+        lock_busy: report.lock_busy,
+        back,
+    })
+}
+
+/// `--queue-check[=AGE]`: one line per problem on stdout — a message waiting longer
+/// than `age`, a message in the failed area — and exit 1 if there is any, for a
+/// Docker `HEALTHCHECK` or a Nagios/monit check. A queue that cannot be read is a
+/// problem too (exit 1 with the reason).
+fn check(inv: &Invocation, ui: &mut Ui, age: std::time::Duration) -> Result<ExitCode, Failure> {
+    let mut problems = Vec::new();
+    for dir in queue_dirs(inv)? {
+        if !dir.is_dir() {
+            continue;
+        }
+        let entries = match Queue::open(&dir).and_then(|q| q.list()) {
+            Ok(entries) => entries,
+            Err(e) => {
+                problems.push(format!("{}: {e}", dir.display()));
+                continue;
+            }
+        };
+        for e in entries {
+            let waited = rsmtp_queue::describe_age(e.age);
+            let error = e.last_error.as_deref().unwrap_or("not tried yet");
+            if e.failed {
+                problems.push(format!(
+                    "{} failed: {} to {} ({error}); see rsmtp -bp",
+                    e.id,
+                    show_sender(&e.sender),
+                    e.recipients.join(", ")
+                ));
+            } else if e.age > age {
+                problems.push(format!(
+                    "{} waiting for {waited}: {} to {} ({} attempts; {error})",
+                    e.id,
+                    show_sender(&e.sender),
+                    e.recipients.join(", "),
+                    e.attempts
+                ));
+            }
+        }
+    }
+    for p in &problems {
+        ui.print(&format!("{p}\n"));
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::Ok
+    } else {
+        ExitCode::QueueProblem
+    })
+}
+
+fn show_sender(sender: &str) -> &str {
+    if sender.is_empty() {
+        "<>"
+    } else {
+        sender
+    }
+}
+
+/// The SMTP envelope of a queued message.
+pub(crate) fn entry_envelope(meta: &EntryMeta) -> Envelope {
+    Envelope {
+        from: meta.envelope_from.clone(),
+        recipients: meta.recipients.clone(),
+        dsn_notify: meta.dsn_notify.clone(),
+        dsn_return: meta.dsn_return.clone(),
+        smtputf8: rsmtp_message::needs_smtputf8(&meta.recipients),
+        size: meta.size,
+        eight_bit: meta.eight_bit,
+    }
 }
 
 /// The account an entry was submitted with, read again from the configuration with
 /// the submitting command line's settings applied on top (or built from them alone
 /// for a `--host` submission).
-fn entry_account(meta: &EntryMeta, command_line: &[(String, String)]) -> Result<Account, Failure> {
+pub(crate) fn entry_account(
+    meta: &EntryMeta,
+    command_line: &[(String, String)],
+) -> Result<Account, Failure> {
     let overrides = meta
         .overrides
         .iter()
@@ -241,40 +363,6 @@ fn entry_account(meta: &EntryMeta, command_line: &[(String, String)]) -> Result<
     };
     account.resolve(&ResolveOptions::default())?;
     Ok(account)
-}
-
-/// One delivery attempt of a queued message, logged like any other.
-fn deliver_entry(
-    meta: &EntryMeta,
-    command_line: &[(String, String)],
-    message: &mut dyn std::io::Read,
-    ui: &mut Ui,
-) -> DeliveryResult {
-    let account = match entry_account(meta, command_line) {
-        Ok(a) => a,
-        // The configuration may be fixed before the message expires.
-        Err(f) => return DeliveryResult::TempFail(f.message),
-    };
-    let settings = match account::session_settings(&account) {
-        Ok(s) => s,
-        Err(f) => return DeliveryResult::TempFail(f.message),
-    };
-    let envelope = Envelope {
-        from: meta.envelope_from.clone(),
-        recipients: meta.recipients.clone(),
-        dsn_notify: meta.dsn_notify.clone(),
-        dsn_return: meta.dsn_return.clone(),
-        smtputf8: rsmtp_message::needs_smtputf8(&meta.recipients),
-        size: meta.size,
-        eight_bit: meta.eight_bit,
-    };
-    let (result, record) = attempt(&account, &settings, &envelope, message, ui);
-    ui.warn_all(log_target(&account).write(&record));
-    match result {
-        Ok(_) => DeliveryResult::Delivered,
-        Err(e) if e.is_transient() => DeliveryResult::TempFail(e.to_string()),
-        Err(e) => DeliveryResult::PermFail(e.to_string()),
-    }
 }
 
 /// Say that an entry was refused: on stderr always, naming the entry and the refused
@@ -350,7 +438,7 @@ fn send_failure_notice(queue: &Queue, failed: &FailedEntry, ui: &mut Ui) {
 /// job) never waits for the network. If the process cannot be started, the message is
 /// still queued and the next `rsmtp -q` sends it.
 pub fn spawn_background_delivery(inv: &Invocation, account: &Account, id: &str, ui: &mut Ui) {
-    let exe = match std::env::current_exe() {
+    let exe = match retrier::rsmtp_exe() {
         Ok(e) => e,
         Err(e) => {
             ui.warn(&format!(
@@ -359,7 +447,7 @@ pub fn spawn_background_delivery(inv: &Invocation, account: &Account, id: &str, 
             return;
         }
     };
-    let mut cmd = Command::new(exe);
+    let mut cmd = std::process::Command::new(exe);
     cmd.arg(format!("--deliver-queued={id}"))
         .arg(format!("--queue-dir={}", account.queue_dir().display()))
         .args(crate::cli::override_args(&inv.overrides));
@@ -369,12 +457,7 @@ pub fn spawn_background_delivery(inv: &Invocation, account: &Account, id: &str, 
     if let Some(name) = &inv.account {
         cmd.arg("-a").arg(name);
     }
-    use std::os::unix::process::CommandExt;
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0);
-    if let Err(e) = cmd.spawn() {
+    if let Err(e) = retrier::spawn_detached(cmd) {
         ui.warn(&format!(
             "message {id} queued; cannot start background delivery: {e}"
         ));

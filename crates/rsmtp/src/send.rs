@@ -264,17 +264,46 @@ pub fn attempt(
     message: &mut dyn Read,
     ui: &mut Ui,
 ) -> (Result<Delivered, SmtpError>, LogRecord) {
+    attempt_through(account, envelope, message, &mut |envelope, message| {
+        rsmtp_smtp::send(settings, envelope, message, &mut ui.trace())
+    })
+}
+
+/// [`attempt`] over any session: `send` delivers the message (a fresh session, or
+/// the next message of an open [`rsmtp_smtp::Client`] during a queue flush).
+pub fn attempt_through(
+    account: &Account,
+    envelope: &Envelope,
+    message: &mut dyn Read,
+    send: &mut dyn FnMut(&Envelope, &mut dyn Read) -> Result<Delivered, SmtpError>,
+) -> (Result<Delivered, SmtpError>, LogRecord) {
     let mut counted = Counted {
         inner: message,
         bytes: 0,
         line_ends: 0,
     };
-    let result = rsmtp_smtp::send(settings, envelope, &mut counted, &mut ui.trace());
+    let result = send(envelope, &mut counted);
+    let record = attempt_record(
+        account,
+        envelope,
+        &result,
+        counted.bytes - counted.line_ends,
+    );
+    (result, record)
+}
+
+/// The log record of an attempt that ended with `result`, `mailsize` bytes sent
+/// (counted with bare LF line ends, as msmtp does).
+pub fn attempt_record(
+    account: &Account,
+    envelope: &Envelope,
+    result: &Result<Delivered, SmtpError>,
+    mailsize: u64,
+) -> LogRecord {
     let mut record = log_record(account, envelope);
-    match &result {
+    match result {
         Ok(delivered) => {
-            // msmtp counts the message with bare LF line ends.
-            record.mailsize = Some(counted.bytes - counted.line_ends);
+            record.mailsize = Some(mailsize);
             let r = &delivered.final_reply;
             record.smtp_reply = Some((r.code(), reply_lines(r.code(), r.lines())));
             record.exit = Some(ExitCode::Ok);
@@ -287,7 +316,7 @@ pub fn attempt(
             record.exit = Some(e.exit_code());
         }
     }
-    (result, record)
+    record
 }
 
 /// The error as msmtp logs it in `errormsg`: without the server's reply, which has its
@@ -357,6 +386,8 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
     match result {
         Ok(_) => {
             ui.warn_all(log.write(&record));
+            // The server is back: what waits for it goes now, in the background.
+            crate::retrier::after_delivery(inv, account, &crate::courier::server_of(&settings), ui);
             Ok(Outcome::Delivered)
         }
         Err(e) if e.is_transient() && queue_mode == QueueMode::Fallback => {
@@ -372,9 +403,10 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             ui.warn_all(log.write(&record));
             ui.warn(&format!("{e}"));
             ui.warn(&format!(
-                "message queued as {id} ({}); it will be sent by `rsmtp -q`",
+                "message queued as {id} ({}); rsmtp retries it in the background",
                 account::describe_account(account)
             ));
+            crate::retrier::after_queueing(inv, account, ui);
             if let Some(note) = queued.left_out_note() {
                 ui.warn(&note);
             }
@@ -455,7 +487,8 @@ fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result
         }
     }
     if let Some(error) = error {
-        meta.record_temp_failure(error, std::time::SystemTime::now());
+        let first = crate::retrier::first_retry();
+        meta.record_temp_failure_after(error, std::time::SystemTime::now(), first);
     }
     let mut reader = prepared.message.reader()?;
     let id = queue.enqueue(&meta, &mut reader)?;

@@ -1,0 +1,380 @@
+//! The queue delivers itself (issue 12), through the built binary: the detached
+//! retrier sends a queued message when the relay comes back with no `-q` run by the
+//! test, the next invocation brings the waiting mail along, `-q` typed by a person
+//! ignores the backoff while `--queue-respect-backoff` keeps it, a killed retrier
+//! loses nothing, concurrent flushers never send twice, a flush reuses one SMTP
+//! session, `-q1s` loops until SIGTERM, and `--queue-check` reports problems.
+//!
+//! The relay "comes back" by starting the test server late on a port picked while
+//! it was closed. Every wait polls for the event with a deadline.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rsmtp_testserver::{closed_port, Extensions, ServerOptions, TestServer};
+
+use crate::support::*;
+
+/// Shortens the retrier's first delay (see `RSMTP_RETRY_FIRST_DELAY_MS`).
+const FIRST_DELAY_ENV: &str = "RSMTP_RETRY_FIRST_DELAY_MS";
+/// A first delay no test outlives: the retrier cannot be what delivers.
+const NEVER: &str = "600000";
+
+fn config(dir: &Dir, port: u16, mode: &str, extra: &str) -> PathBuf {
+    let text = plain_config(
+        port,
+        &format!(
+            "queue {mode}\nqueue_dir {}\nlogfile {}\n{extra}",
+            dir.join("queue").display(),
+            dir.join("rsmtp.log").display()
+        ),
+    );
+    dir.write("msmtprc", text)
+}
+
+fn submit(dir: &Dir, config: &Path, n: usize, first_delay: &str) -> Run {
+    dir.rsmtp()
+        .env(FIRST_DELAY_ENV, first_delay)
+        .args(["-C"])
+        .arg(config)
+        .arg("-t")
+        .stdin(format!(
+            "From: app@example.org\nTo: ops@example.net\nSubject: message {n}\n\nbody {n}\n"
+        ))
+        .run()
+}
+
+fn server_on(port: u16) -> TestServer {
+    TestServer::start(
+        ServerOptions::new()
+            .port(port)
+            .extensions(Extensions::all()),
+    )
+}
+
+fn waiting(dir: &Dir) -> usize {
+    std::fs::read_dir(dir.join("queue").join("queue"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Polls `done` every 50 ms until it holds or `timeout` passes.
+fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done()
+}
+
+fn subjects(server: &TestServer) -> Vec<String> {
+    let mut s: Vec<String> = server
+        .messages()
+        .iter()
+        .filter_map(|m| {
+            String::from_utf8_lossy(&m.data)
+                .lines()
+                .find_map(|l| l.strip_prefix("Subject: ").map(str::to_string))
+        })
+        .collect();
+    s.sort();
+    s
+}
+
+/// The pids of the retriers working on `queue`.
+fn retrier_pids(queue: &Path) -> Vec<u32> {
+    let mut pids = Vec::new();
+    let needle = format!("--queue-dir={}", queue.display());
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let args: Vec<String> = cmdline
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if args.iter().any(|a| a == "--queue-retrier") && args.contains(&needle) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+#[test]
+fn a_queued_message_retries_by_itself_when_the_relay_comes_back() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    submit(&dir, &config, 1, "300").assert_code(0);
+    assert_eq!(waiting(&dir), 1);
+    let server = server_on(port);
+    // No `-q` here: the detached retrier started by the submission delivers it.
+    let got = server.wait_for_messages(1, Duration::from_secs(90));
+    assert_eq!(got.len(), 1, "the retrier did not deliver");
+    assert!(wait_until(Duration::from_secs(30), || waiting(&dir) == 0));
+    assert!(wait_until(Duration::from_secs(30), || retrier_pids(
+        &dir.join("queue")
+    )
+    .is_empty()));
+    assert_eq!(server.messages().len(), 1, "delivered exactly once");
+}
+
+#[test]
+fn a_queue_always_message_that_failed_retries_by_itself() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "always", "");
+    submit(&dir, &config, 1, "300").assert_code(0);
+    // The background delivery fails (closed port) and stays on as the retrier.
+    assert!(wait_until(Duration::from_secs(30), || {
+        dir.read("rsmtp.log").contains("EX_TEMPFAIL")
+    }));
+    let server = server_on(port);
+    assert_eq!(
+        server.wait_for_messages(1, Duration::from_secs(90)).len(),
+        1
+    );
+    assert!(wait_until(Duration::from_secs(30), || waiting(&dir) == 0));
+}
+
+#[test]
+fn the_next_invocation_brings_the_waiting_mail_whatever_its_backoff() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    for n in 1..=3 {
+        submit(&dir, &config, n, NEVER).assert_code(0);
+    }
+    assert_eq!(waiting(&dir), 3);
+    let server = server_on(port);
+    // A new message goes out directly; the three from the outage follow at once.
+    submit(&dir, &config, 4, NEVER).assert_code(0);
+    let got = server.wait_for_messages(4, Duration::from_secs(60));
+    assert_eq!(got.len(), 4, "{:?}", subjects(&server));
+    assert!(wait_until(Duration::from_secs(30), || waiting(&dir) == 0));
+    assert_eq!(
+        subjects(&server),
+        ["message 1", "message 2", "message 3", "message 4"]
+    );
+}
+
+#[test]
+fn a_person_s_q_ignores_the_backoff_and_the_timer_s_respects_it() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    submit(&dir, &config, 1, NEVER).assert_code(0);
+    let server = server_on(port);
+    let timer = dir
+        .rsmtp()
+        .env(FIRST_DELAY_ENV, NEVER)
+        .args(["-C"])
+        .arg(&config)
+        .args(["-q", "--queue-respect-backoff"])
+        .run();
+    timer.assert_code(0);
+    assert_eq!(server.messages().len(), 0, "not due: {}", timer.stderr());
+    assert_eq!(waiting(&dir), 1);
+    let person = dir
+        .rsmtp()
+        .env(FIRST_DELAY_ENV, NEVER)
+        .args(["-C"])
+        .arg(&config)
+        .arg("-q")
+        .run();
+    person.assert_code(0);
+    assert_eq!(server.messages().len(), 1, "{}", person.stderr());
+    assert_eq!(waiting(&dir), 0);
+}
+
+#[test]
+fn a_killed_retrier_loses_nothing_and_the_next_invocation_picks_up() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    submit(&dir, &config, 1, NEVER).assert_code(0);
+    let queue = dir.join("queue");
+    assert!(
+        wait_until(Duration::from_secs(30), || !retrier_pids(&queue).is_empty()),
+        "no retrier started"
+    );
+    for pid in retrier_pids(&queue) {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    assert!(wait_until(Duration::from_secs(30), || retrier_pids(&queue).is_empty()));
+    assert_eq!(waiting(&dir), 1, "the entry outlives its retrier");
+    let server = server_on(port);
+    submit(&dir, &config, 2, NEVER).assert_code(0);
+    assert_eq!(
+        server.wait_for_messages(2, Duration::from_secs(60)).len(),
+        2
+    );
+    assert!(wait_until(Duration::from_secs(30), || waiting(&dir) == 0));
+    assert_eq!(subjects(&server), ["message 1", "message 2"]);
+}
+
+#[test]
+fn ten_flushes_at_once_send_each_message_once() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    for n in 1..=5 {
+        submit(&dir, &config, n, NEVER).assert_code(0);
+    }
+    let server = server_on(port);
+    let runs: Vec<_> = (0..10)
+        .map(|_| {
+            let cmd = dir
+                .rsmtp()
+                .env(FIRST_DELAY_ENV, NEVER)
+                .args(["-C"])
+                .arg(&config)
+                .arg("-q");
+            std::thread::spawn(move || cmd.run())
+        })
+        .collect();
+    let mut busy = 0;
+    for run in runs {
+        let run = run.join().expect("flusher thread");
+        run.assert_code(0);
+        if run.stderr().contains("another rsmtp is flushing") {
+            busy += 1;
+        }
+    }
+    assert!(wait_until(Duration::from_secs(30), || waiting(&dir) == 0));
+    assert!(server.wait_for_idle(Duration::from_secs(30)));
+    assert_eq!(server.messages().len(), 5, "{:?}", subjects(&server));
+    assert!(
+        server.connections() + busy <= 10 + 1,
+        "a busy flusher opened no session"
+    );
+}
+
+#[test]
+fn a_flush_sends_twenty_messages_over_one_session() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    for n in 1..=20 {
+        submit(&dir, &config, n, NEVER).assert_code(0);
+    }
+    let server = server_on(port);
+    // The sleeping retrier may be looking at the queue right now: retry while busy.
+    let mut flushed = false;
+    let end = Instant::now() + Duration::from_secs(30);
+    while !flushed && Instant::now() < end {
+        let run = dir
+            .rsmtp()
+            .env(FIRST_DELAY_ENV, NEVER)
+            .args(["-C"])
+            .arg(&config)
+            .arg("-q")
+            .run();
+        run.assert_code(0);
+        flushed = !run.stderr().contains("another rsmtp is flushing");
+    }
+    assert!(flushed);
+    assert_eq!(server.messages().len(), 20);
+    assert!(server.wait_for_idle(Duration::from_secs(30)));
+    assert_eq!(server.connections(), 1, "one session for 20 messages");
+    let rsets = server
+        .transcript()
+        .entries
+        .iter()
+        .filter(|e| e.text == "RSET")
+        .count();
+    assert_eq!(rsets, 19, "RSET between messages");
+}
+
+#[test]
+fn q_with_an_interval_flushes_until_sigterm() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    submit(&dir, &config, 1, "200").assert_code(0);
+    // Keep the retrier out of it: this test is about the foreground loop.
+    let queue = dir.join("queue");
+    assert!(wait_until(Duration::from_secs(30), || !retrier_pids(
+        &queue
+    )
+    .is_empty()));
+    for pid in retrier_pids(&queue) {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    let server = server_on(port);
+    let mut cmd = dir.rsmtp().env(FIRST_DELAY_ENV, "200").cmd;
+    let mut child = cmd
+        .args(["-C"])
+        .arg(&config)
+        .arg("-q1s")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn rsmtp -q1s");
+    let got = server.wait_for_messages(1, Duration::from_secs(60));
+    // A second message queued while it runs goes out on a later round.
+    submit(&dir, &config, 2, "200").assert_code(0);
+    let got2 = server.wait_for_messages(2, Duration::from_secs(60));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let mut status = None;
+    assert!(wait_until(Duration::from_secs(30), || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    }));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got2.len(), 2);
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "SIGTERM ends it cleanly"
+    );
+}
+
+#[test]
+fn queue_check_reports_old_and_failed_messages() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "queue_expire 1s\n");
+    let check = |age: &str| {
+        dir.rsmtp()
+            .args(["-C"])
+            .arg(&config)
+            .arg(format!("--queue-check={age}"))
+            .run()
+    };
+    let empty = dir
+        .rsmtp()
+        .args(["-C"])
+        .arg(&config)
+        .arg("--queue-check")
+        .run();
+    empty.assert_code(0);
+    assert_eq!(empty.stdout(), "");
+    submit(&dir, &config, 1, NEVER).assert_code(0);
+    check("1h").assert_code(0);
+    assert!(wait_until(Duration::from_secs(20), || check("1s").code() == 1));
+    let old = check("1s");
+    assert!(old.stdout().contains("waiting for"), "{}", old.stdout());
+    assert_eq!(old.stdout().lines().count(), 1);
+    // Expired (queue_expire 1s) at the next attempt: a failed entry is a problem at any age.
+    dir.rsmtp()
+        .env(FIRST_DELAY_ENV, NEVER)
+        .args(["-C"])
+        .arg(&config)
+        .arg("-q")
+        .run();
+    let failed = check("1h");
+    failed.assert_code(1);
+    assert!(failed.stdout().contains("failed"), "{}", failed.stdout());
+}
