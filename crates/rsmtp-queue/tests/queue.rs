@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use rsmtp_queue::{
-    DeliveryResult, EntryId, EntryMeta, FlushOptions, Mailq, Queue, QueueError, Step, STALE_TMP_AGE,
+    retry_delay, DeliveryResult, EntryId, EntryMeta, FlushOptions, Mailq, Queue, QueueError, Step,
+    STALE_TMP_AGE,
 };
 use support::{message, meta, read_all, seq_of};
 
@@ -81,6 +82,13 @@ fn enqueued_message_is_listed_then_delivered_once_with_identical_bytes() {
     assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
 }
 
+/// The seconds a retry may be scheduled after for a nominal `delay`: ±20 % jitter,
+/// and a second of slack for the time the test itself takes.
+fn jittered(delay: std::time::Duration) -> std::ops::RangeInclusive<f64> {
+    let d = delay.as_secs_f64();
+    (d * 0.8 - 1.0)..=(d * 1.2 + 1.0)
+}
+
 #[test]
 fn temporary_failure_backs_off_and_force_ignores_backoff() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,7 +104,7 @@ fn temporary_failure_backs_off_and_force_ignores_backoff() {
     assert_eq!(report.deferred[0].attempts, 1);
     let delay = secs_from_now(report.deferred[0].next_attempt);
     assert!(
-        (45.0..=73.0).contains(&delay),
+        jittered(retry_delay(1)).contains(&delay),
         "first retry after {delay} s"
     );
     let listed = &queue.list().unwrap()[0];
@@ -124,7 +132,7 @@ fn temporary_failure_backs_off_and_force_ignores_backoff() {
     assert_eq!(report.deferred[0].attempts, 2);
     let delay = secs_from_now(report.deferred[0].next_attempt);
     assert!(
-        (90.0..=145.0).contains(&delay),
+        jittered(retry_delay(2)).contains(&delay),
         "second retry after {delay} s"
     );
 
