@@ -6,6 +6,7 @@ mod support;
 
 mod callers;
 mod differential;
+mod docs;
 mod queue;
 mod real_peers;
 mod sendmail;
