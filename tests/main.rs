@@ -11,3 +11,4 @@ mod queue;
 mod real_peers;
 mod sendmail;
 mod smtpd;
+mod symfony;
