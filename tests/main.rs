@@ -11,4 +11,5 @@ mod queue;
 mod real_peers;
 mod sendmail;
 mod smtpd;
+mod smtpd_stdout;
 mod symfony;
