@@ -24,17 +24,21 @@ fn man_pages() -> Vec<PathBuf> {
     pages
 }
 
-/// Runs a renderer, returning (stdout, stderr); a non-zero exit fails the test.
-fn render(cmd: &mut Command, page: &Path) -> (String, String) {
-    let out = cmd.output().expect("run the renderer");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+/// Runs a renderer on `page` and returns what it printed; anything on stderr (groff's
+/// and man's warnings) is added to `problems`, a non-zero exit fails the test.
+fn render(cmd: &mut Command, page: &Path, problems: &mut Vec<String>) -> String {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let out = cmd.arg(page).output().expect("run the renderer");
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "{} failed on {}: {stderr}",
-        cmd.get_program().to_string_lossy(),
+        "{program} failed on {}: {stderr}",
         page.display()
     );
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+    if !stderr.trim().is_empty() {
+        problems.push(format!("{}: {program} warns:\n{stderr}", page.display()));
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Places in rendered text where a word is glued to a parenthesis or a punctuation mark.
@@ -94,22 +98,11 @@ fn man_pages_render_with_groff_without_warnings_or_glued_words() {
     };
     let mut problems = Vec::new();
     for page in man_pages() {
-        let (_, warnings) = render(
-            Command::new(&groff)
-                .args(["-man", "-t", "-Tutf8", "-ww", "-z"])
-                .arg(&page),
+        // -ww: every warning; -P-cbou: plain text, no overstriking or SGR escapes.
+        let text = render(
+            Command::new(&groff).args(["-man", "-t", "-Tutf8", "-ww", "-P-cbou"]),
             &page,
-        );
-        if !warnings.trim().is_empty() {
-            problems.push(format!("{}: groff warns:\n{warnings}", page.display()));
-        }
-        // -P-cbou: plain text, no overstriking or SGR escapes to scan around.
-        let (text, _) = render(
-            Command::new(&groff)
-                .args(["-man", "-t", "-Tutf8", "-P-cbou"])
-                .arg(&page)
-                .env("MANWIDTH", "80"),
-            &page,
+            &mut problems,
         );
         assert!(text.contains("NAME"), "{} rendered no NAME", page.display());
         for g in glued(&text) {
@@ -126,19 +119,15 @@ fn man_pages_render_with_man_l_without_warnings() {
     };
     let mut problems = Vec::new();
     for page in man_pages() {
-        let (text, warnings) = render(
+        let text = render(
             Command::new(&man)
                 .args(["--warnings", "-l"])
-                .arg(&page)
                 .env("MANWIDTH", "80")
                 .env("MANPAGER", "cat")
-                .env("PAGER", "cat")
                 .env("LC_ALL", "C.UTF-8"),
             &page,
+            &mut problems,
         );
-        if !warnings.trim().is_empty() {
-            problems.push(format!("{}: man warns:\n{warnings}", page.display()));
-        }
         if text.trim().is_empty() {
             problems.push(format!("{}: man -l rendered nothing", page.display()));
         }
