@@ -6,9 +6,12 @@ mod support;
 
 mod callers;
 mod differential;
+mod docs;
 mod hardening;
 mod queue;
 mod queue_self;
 mod real_peers;
 mod sendmail;
 mod smtpd;
+mod smtpd_stdout;
+mod symfony;

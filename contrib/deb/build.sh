@@ -14,6 +14,22 @@ for shell in bash zsh fish; do
     target/release/rsmtp --completions="$shell" > "target/release/completions/$r"
     target/release/backup-alert completions "$shell" > "target/release/completions/$b"
 done
+rm -f target/debian/rsmtp_*.deb target/debian/rsmtp-mta_*.deb
 cargo deb -p rsmtp --no-build
 cargo deb -p rsmtp --no-build --variant mta
+
+# One version everywhere: the package, its changelog and rsmtp-mta's exact dependency
+# (written out in crates/rsmtp/Cargo.toml, since cargo-deb cannot substitute it).
+rsmtp_deb=$(ls target/debian/rsmtp_*.deb)
+mta_deb=$(ls target/debian/rsmtp-mta_*.deb)
+version=$(dpkg-deb -f "$rsmtp_deb" Version)
+changelog_version=$(dpkg-parsechangelog -l contrib/deb/changelog -S Version)
+if [ "$changelog_version" != "$version" ]; then
+    echo "build.sh: contrib/deb/changelog is at $changelog_version, the package at $version: add an entry" >&2
+    exit 1
+fi
+if ! dpkg-deb -f "$mta_deb" Depends | grep -qF "rsmtp (= $version)"; then
+    echo "build.sh: rsmtp-mta must depend on rsmtp (= $version) (crates/rsmtp/Cargo.toml)" >&2
+    exit 1
+fi
 ls -1 target/debian/*.deb

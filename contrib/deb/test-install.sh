@@ -35,12 +35,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dpkg -i target/debian/rsmtp_*.deb target/debian/rsmtp-mta_*.deb
+# As the README says: apt resolves the dependencies and the MTA conflict (dpkg -i alone
+# stops half way where another MTA is installed).
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ./target/debian/rsmtp_*.deb ./target/debian/rsmtp-mta_*.deb >/dev/null
 
 test "$(readlink -f /usr/sbin/sendmail)" = /usr/bin/rsmtp
+test "$(readlink -f /usr/lib/sendmail)" = /usr/bin/rsmtp
 test "$(readlink -f /usr/bin/mailq)" = /usr/bin/rsmtp
-/usr/sbin/newaliases
-man -w rsmtp >/dev/null 2>&1 || test -f /usr/share/man/man1/rsmtp.1.gz
+test "$(readlink -f /usr/bin/rsmtpd)" = /usr/bin/rsmtp
+/usr/bin/newaliases
+rsmtpd --help | grep -q -- --interface
+# Every program has its page: sendmail(8), mailq(1), newaliases(1) are rsmtp(1).
+for page in man1/rsmtp.1 man1/backup-alert.1 man5/rsmtprc.5 man8/rsmtpd.8 \
+    man8/sendmail.8 man1/mailq.1 man1/newaliases.1; do
+    zcat "/usr/share/man/$page.gz" | grep -q '^\.TH'
+done
+# The units are shipped, not enabled.
+for unit in rsmtp-queue.service rsmtp-queue.timer rsmtpd.service rsmtpd.socket rsmtpd@.service; do
+    test -f "/usr/lib/systemd/system/$unit"
+done
+test -z "$(find /etc/systemd/system -name 'rsmtp*' 2>/dev/null)"
+if command -v logrotate >/dev/null 2>&1; then
+    logrotate -d /etc/logrotate.d/rsmtp >/dev/null 2>&1
+fi
 
 # A loopback server that exits after two messages, and the only config step a user takes.
 target/release/rsmtp-testserver --port-file "$work/port" --count 2 --timeout 60 \
@@ -66,6 +83,12 @@ mailq | grep -q "Mail queue is empty"
 dpkg -r rsmtp-mta rsmtp
 test ! -e /usr/sbin/sendmail
 test ! -e /usr/bin/rsmtp
+test ! -e /usr/bin/rsmtpd
 test ! -e /usr/bin/backup-alert
+# Purge takes the queue and backup-alert's state with it.
+mkdir -p /var/lib/backup-alert && touch /var/spool/rsmtp/leftover /var/lib/backup-alert/alerts.state
 dpkg --purge rsmtp-mta rsmtp >/dev/null 2>&1
+test ! -e /var/spool/rsmtp
+test ! -e /var/lib/backup-alert
+test ! -e /etc/logrotate.d/rsmtp
 echo "test-install.sh: install, PHP mail(), mail -s and removal all fine"

@@ -1,4 +1,5 @@
 //! The msmtp log line, field for field, to a logfile, stdout (`logfile -`) or syslog.
+//! Where stdout is an SMTP session (`-bs`, `rsmtpd --inetd`), `logfile -` means stderr.
 //!
 //! Scripts grep these lines (`exitcode=EX_OK`, `exitcode=EX_TEMPFAIL`) and
 //! `backup-alert stats` parses them, so the format follows msmtp 1.8's
@@ -9,6 +10,7 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::exit::ExitCode;
 
@@ -116,6 +118,17 @@ impl LogTarget {
     }
 }
 
+/// Set once the process serves SMTP on its stdout: a log line there would reach the
+/// client as a malformed reply. It is a fact about the whole process (stdout is the
+/// session until exit), and every delivery of the session writes its line from deep in
+/// the sendmail path, so it is kept here rather than threaded through each call.
+static STDOUT_IS_SMTP: AtomicBool = AtomicBool::new(false);
+
+/// From now on `logfile -` writes to stderr: stdout carries an SMTP session.
+pub fn stdout_is_smtp_session() {
+    STDOUT_IS_SMTP.store(true, Ordering::Relaxed);
+}
+
 fn timestamp(format: Option<&str>) -> Result<String, String> {
     use std::fmt::Write as _;
     match format {
@@ -145,11 +158,14 @@ fn write_logfile(logfile: &str, time_format: Option<&str>, line: &str) -> Result
     text.push_str(line);
     text.push('\n');
     if logfile == "-" {
-        let mut out = std::io::stdout().lock();
-        return out
-            .write_all(text.as_bytes())
-            .and_then(|_| out.flush())
-            .map_err(|_| "output error".to_string());
+        let written = if STDOUT_IS_SMTP.load(Ordering::Relaxed) {
+            let mut err = std::io::stderr().lock();
+            err.write_all(text.as_bytes()).and_then(|_| err.flush())
+        } else {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        };
+        return written.map_err(|_| "output error".to_string());
     }
     let mut file = OpenOptions::new()
         .append(true)

@@ -36,7 +36,9 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<ExitCo
         spool_dir: None,
     };
     // The trace of `-d` would land in the SMTP stream: the session's stdout is the
-    // client's input. Warnings still go to stderr.
+    // client's input. Warnings still go to stderr, and so does the log line of
+    // `logfile -`.
+    crate::log::stdout_is_smtp_session();
     let mut delivery = SendmailDelivery::new(inv, &mut *ui.err, None);
     rsmtp_server::serve(&config, None, input, &mut *ui.out, &mut delivery)
         .map(|_| ExitCode::Ok)

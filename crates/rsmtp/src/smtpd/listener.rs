@@ -106,6 +106,8 @@ pub fn run(
     }
     let server = Arc::new(Listener::new(base, &args)?);
     if args.inetd {
+        // stdout is the connection: `logfile -` must not write into it.
+        crate::log::stdout_is_smtp_session();
         let mut err = std::io::stderr();
         let mut deliver = server.deliverer(&mut err, true);
         let result = rsmtp_server::serve(&server.config, None, input, &mut *ui.out, &mut deliver);
