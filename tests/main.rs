@@ -11,6 +11,7 @@ mod hardening;
 mod queue;
 mod queue_self;
 mod real_peers;
+mod round_trips;
 mod sendmail;
 mod smtpd;
 mod smtpd_stdout;

@@ -27,7 +27,13 @@ pub(crate) enum BodyError {
 
 /// Streams `message` to `out`, dot-stuffed and terminated. Returns the number
 /// of message bytes read (before stuffing).
-pub(crate) fn send_body(message: &mut dyn Read, out: &mut dyn Write) -> Result<u64, BodyError> {
+/// `trailer` (QUIT, when it may be pipelined) goes in the same write as the final
+/// dot, so the server gets both in one segment.
+pub(crate) fn send_body(
+    message: &mut dyn Read,
+    out: &mut dyn Write,
+    trailer: &[u8],
+) -> Result<u64, BodyError> {
     let mut input = vec![0u8; CHUNK];
     let mut pending: Vec<u8> = Vec::with_capacity(CHUNK + CHUNK / 8);
     let mut stuffer = DotStuffer::default();
@@ -48,6 +54,7 @@ pub(crate) fn send_body(message: &mut dyn Read, out: &mut dyn Write) -> Result<u
         }
     }
     stuffer.finish(&mut pending);
+    pending.extend_from_slice(trailer);
     out.write_all(&pending).map_err(BodyError::Write)?;
     out.flush().map_err(BodyError::Write)?;
     Ok(total)
@@ -320,7 +327,7 @@ mod tests {
         let line = format!(".{}\r\n", "x".repeat(98));
         let input = line.repeat(3 * CHUNK / line.len() + 7);
         let mut w = Writes::default();
-        let n = send_body(&mut Trickle(input.as_bytes(), 7000), &mut w).unwrap();
+        let n = send_body(&mut Trickle(input.as_bytes(), 7000), &mut w, b"").unwrap();
         assert_eq!(n, input.len() as u64);
         assert!(w.0.len() >= 3, "streamed in several writes");
         assert!(w.0.iter().all(|c| c.len() <= 2 * CHUNK));
@@ -335,10 +342,10 @@ mod tests {
     }
 
     #[test]
-    fn small_body_is_one_write() {
+    fn small_body_dot_and_quit_are_one_write() {
         let mut w = Writes::default();
-        send_body(&mut &b"Subject: x\r\n\r\nhi"[..], &mut w).unwrap();
-        assert_eq!(w.0, vec![b"Subject: x\r\n\r\nhi\r\n.\r\n".to_vec()]);
+        send_body(&mut &b"Subject: x\r\n\r\nhi"[..], &mut w, b"QUIT\r\n").unwrap();
+        assert_eq!(w.0, vec![b"Subject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n".to_vec()]);
     }
 
     #[test]
@@ -351,7 +358,7 @@ mod tests {
         }
         let mut w = Writes::default();
         assert!(matches!(
-            send_body(&mut Broken, &mut w),
+            send_body(&mut Broken, &mut w, b""),
             Err(BodyError::Read(_))
         ));
         assert!(w.0.is_empty(), "nothing sent, so no terminator either");

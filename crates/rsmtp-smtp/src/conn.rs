@@ -461,11 +461,6 @@ impl Conn {
         self.limits.session_deadline = session_limit.map(|l| Instant::now() + l);
     }
 
-    /// Limits the wait for the next replies to `t` (used when leaving).
-    pub(crate) fn set_reply_wait(&mut self, t: Duration) {
-        self.limits.reply_wait = Some(self.limits.reply_wait.map_or(t, |w| w.min(t)));
-    }
-
     /// Ends the connection: TLS close_notify if TLS is active, then TCP shutdown.
     pub(crate) fn close(mut self) {
         if let Transport::Tls(s) = &mut self.transport {
