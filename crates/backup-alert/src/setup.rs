@@ -621,8 +621,13 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
 /// What to fix after a failed test alert: a certificate problem is the trust file's, a
 /// refused login the password's, anything else the server, port or TLS mode.
 fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
-    let text = e.to_string().to_lowercase();
-    if text.contains("certificate") {
+    let certificate = match e {
+        Error::Delivery(d) => d
+            .smtp_error()
+            .is_some_and(|s| matches!(s.kind(), rsmtp::smtp::ErrorKind::CertificateRejected)),
+        _ => false,
+    };
+    if certificate {
         let trust = answers
             .tls_trust_file
             .as_ref()

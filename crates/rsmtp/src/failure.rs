@@ -1,7 +1,22 @@
-//! A failed run: the sentence for the user and the exit code, kept together so every
-//! layer's typed error reaches the sysexits mapping intact.
+//! A failed run: the sentence for the user and the exit code, kept together with the
+//! layer's typed error (as the `source`), so every caller — the sysexits mapping, the
+//! queue's temporary-or-not decision, backup-alert's advice after a failed test alert —
+//! asks the error itself instead of reading its text.
 
 use crate::exit::ExitCode;
+
+/// The typed error behind a [`Failure`], from the layer that found it.
+#[derive(Debug, thiserror::Error)]
+pub enum Cause {
+    #[error(transparent)]
+    Config(#[from] rsmtp_config::ConfigError),
+    #[error(transparent)]
+    Message(#[from] rsmtp_message::MessageError),
+    #[error(transparent)]
+    Queue(#[from] rsmtp_queue::QueueError),
+    #[error(transparent)]
+    Smtp(#[from] rsmtp_smtp::SmtpError),
+}
 
 /// Why rsmtp could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +26,10 @@ pub struct Failure {
     pub message: String,
     /// `account NAME from FILE`, for msmtp's second line "could not send mail (…)".
     pub account: Option<String>,
+    /// The typed error, when a layer below reported one (boxed: a `Result` of
+    /// this type stays small on the success path).
+    #[source]
+    pub cause: Option<Box<Cause>>,
 }
 
 impl Failure {
@@ -19,6 +38,7 @@ impl Failure {
             code,
             message: message.into(),
             account: None,
+            cause: None,
         }
     }
 
@@ -30,28 +50,30 @@ impl Failure {
         self.account = account;
         self
     }
-}
 
-impl From<rsmtp_config::ConfigError> for Failure {
-    fn from(e: rsmtp_config::ConfigError) -> Failure {
-        Failure::new(e.exit_code(), e.to_string())
+    /// The SMTP session's error, when that is what failed.
+    pub fn smtp_error(&self) -> Option<&rsmtp_smtp::SmtpError> {
+        match self.cause.as_deref() {
+            Some(Cause::Smtp(e)) => Some(e),
+            _ => None,
+        }
     }
 }
 
-impl From<rsmtp_message::MessageError> for Failure {
-    fn from(e: rsmtp_message::MessageError) -> Failure {
-        Failure::new(e.exit_code(), e.to_string())
-    }
-}
-
-impl From<rsmtp_queue::QueueError> for Failure {
-    fn from(e: rsmtp_queue::QueueError) -> Failure {
-        Failure::new(e.exit_code(), e.to_string())
-    }
-}
-
-impl From<&rsmtp_smtp::SmtpError> for Failure {
-    fn from(e: &rsmtp_smtp::SmtpError) -> Failure {
-        Failure::new(e.exit_code(), e.to_string())
+impl<E: Into<Cause>> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        let cause = e.into();
+        let (code, message) = match &cause {
+            Cause::Config(e) => (e.exit_code(), e.to_string()),
+            Cause::Message(e) => (e.exit_code(), e.to_string()),
+            Cause::Queue(e) => (e.exit_code(), e.to_string()),
+            Cause::Smtp(e) => (e.exit_code(), e.to_string()),
+        };
+        Failure {
+            code,
+            message,
+            account: None,
+            cause: Some(Box::new(cause)),
+        }
     }
 }

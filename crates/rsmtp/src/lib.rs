@@ -28,6 +28,8 @@ pub mod ui;
 
 pub use exit::ExitCode;
 pub use failure::Failure;
+/// The SMTP layer, for callers that look at a [`SubmitError`]'s typed cause.
+pub use rsmtp_smtp as smtp;
 
 use cli::{Invocation, Mode};
 use ui::Ui;
@@ -63,17 +65,29 @@ pub enum Outcome {
     Queued { id: String },
 }
 
-/// A failed submission: the text to show and the exit code to leave with.
+/// A failed submission: the text to show, the exit code to leave with, and the typed
+/// error behind them (its `source`).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct SubmitError {
     pub code: ExitCode,
     pub message: String,
+    #[source]
+    pub cause: Option<Box<failure::Cause>>,
 }
 
 impl SubmitError {
     pub fn exit_code(&self) -> ExitCode {
         self.code
+    }
+
+    /// The SMTP session's error, when that is what failed (a refused certificate,
+    /// a refused login …).
+    pub fn smtp_error(&self) -> Option<&rsmtp_smtp::SmtpError> {
+        match self.cause.as_deref() {
+            Some(failure::Cause::Smtp(e)) => Some(e),
+            _ => None,
+        }
     }
 }
 
@@ -86,6 +100,7 @@ impl From<Failure> for SubmitError {
         SubmitError {
             code: f.code,
             message,
+            cause: f.cause,
         }
     }
 }
@@ -226,7 +241,7 @@ fn serverinfo(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
     let settings =
         account::session_settings(&chosen.account).map_err(|f| f.with_account(context.clone()))?;
     let info = rsmtp_smtp::server_info(&settings, &mut ui.trace())
-        .map_err(|e| Failure::from(&e).with_account(context))?;
+        .map_err(|e| Failure::from(e).with_account(context))?;
     ui.print(&info.to_string());
     Ok(ExitCode::Ok)
 }

@@ -423,7 +423,7 @@ fn send_failure_notice(queue: &Queue, failed: &FailedEntry, ui: &mut Ui) {
         };
         let (result, record) = attempt(&account, &settings, &envelope, &mut &notice[..], ui);
         ui.warn_all(log_target(&account).write(&record));
-        result.map(|_| ()).map_err(|e| Failure::from(&e))
+        result.map(|_| ()).map_err(Failure::from)
     })();
     match result {
         Ok(()) => ui.warn(&format!("{}: failure notice sent to {to}", failed.id)),

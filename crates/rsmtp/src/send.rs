@@ -414,8 +414,9 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
         }
         Err(e) => {
             ui.warn_all(log.write(&record));
-            let mut failure = Failure::from(&e);
-            if let Some(hint) = auth_hint(&e, account) {
+            let hint = auth_hint(&e, account);
+            let mut failure = Failure::from(e);
+            if let Some(hint) = hint {
                 failure.message.push('\n');
                 failure.message.push_str(hint);
             }
