@@ -1,15 +1,14 @@
-//! Shell-style wildcards for `check --path`: `*` (any run of characters) and `?` (one
-//! character) within a path component — never across `/` — and, as in the shell, a
-//! leading `.` is only matched by a pattern that starts with `.`. No `[...]` classes and
-//! no `**`: a directory given as the path is searched recursively instead.
-//!
-//! Written here rather than pulled in as a crate: this is all `check` needs.
+//! Shell-style wildcards for `check --path`: fnmatch's `*`, `?` and `[...]` (the
+//! matcher rsmtp-config uses for msmtp's `from` patterns) within a path component —
+//! never across `/` — and, as in the shell, a leading `.` is only matched by a pattern
+//! that starts with `.`. No `**`: a directory given as the path is searched
+//! recursively instead.
 
 use std::path::{Component, Path, PathBuf};
 
 /// Does `s` contain a wildcard?
 pub fn has_wildcards(s: &str) -> bool {
-    s.contains(['*', '?'])
+    rsmtp_config::glob::is_pattern(s)
 }
 
 /// Match one path component against one pattern component.
@@ -17,31 +16,7 @@ pub fn matches(pattern: &str, name: &str) -> bool {
     if name.starts_with('.') && !pattern.starts_with('.') {
         return false;
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    // Iterative matcher with one backtrack point (the last `*`): linear for typical
-    // patterns, never exponential.
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    rsmtp_config::glob::matches(pattern, name)
 }
 
 /// Every existing path matching `pattern` (files and directories), sorted.

@@ -2,14 +2,16 @@
 //! address against an account's `from` pattern: `*`, `?`, bracket expressions
 //! with ranges and `!`/`^` negation, and `\` escapes. Matching is
 //! case-sensitive, like fnmatch; plain addresses are compared without case.
+//! backup-alert's `check --path` wildcards use the same matcher, one path component
+//! at a time.
 
 /// Whether `s` contains a wildcard character (msmtp checks `?`, `*`, `[`).
-pub(crate) fn is_pattern(s: &str) -> bool {
+pub fn is_pattern(s: &str) -> bool {
     s.contains(['?', '*', '['])
 }
 
 /// fnmatch(pattern, text, 0) == 0.
-pub(crate) fn matches(pattern: &str, text: &str) -> bool {
+pub fn matches(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     match_from(&p, &t)

@@ -108,7 +108,7 @@ mod account;
 mod commands;
 mod error;
 mod expand;
-mod glob;
+pub mod glob;
 mod lexer;
 mod load;
 mod netrc;
