@@ -5,51 +5,9 @@
 
 use std::time::Duration;
 
-/// Parse a duration: one or more `<number><unit>` groups, units `s m h d w`; a bare number
-/// is seconds. `1h30m` is ninety minutes.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let s = text.trim();
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: u64 = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => {
-                return Err(format!(
-                    "invalid duration `{text}` (use e.g. 30s, 90m, 26h, 2d)"
-                ))
-            }
-        };
-        let n: u64 = digits
-            .parse()
-            .map_err(|_| format!("invalid duration `{text}`: a number must precede `{c}`"))?;
-        digits.clear();
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration `{text}` is too large"))?;
-    }
-    if !digits.is_empty() {
-        return Err(format!(
-            "invalid duration `{text}`: the last number has no unit (s, m, h, d, w)"
-        ));
-    }
-    Ok(Duration::from_secs(total))
-}
+/// Parse a duration (`26h`, `1h30m`, `45`): the one parser, shared with the msmtprc's
+/// `queue_expire`; the error says what to type instead.
+pub use rsmtp_config::read_duration as parse_duration;
 
 /// Parse a size: a number with an optional `K`, `M`, `G` or `T` suffix (binary multiples),
 /// optionally followed by `B` or `iB`.

@@ -129,7 +129,7 @@ pub use netrc::NetrcEntry;
 pub use password::{eval_password, netrc_files, Secret};
 pub use permissions::{check_secure, current_uid};
 pub use resolve::ResolveOptions;
-pub use value::parse_duration;
+pub use value::{parse_duration, read_duration};
 pub use value::{
     Auth, AuthMethod, DsnReturn, Fingerprint, HeaderPolicy, LogFile, Protocol, QueueMode,
     SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE, DEFAULT_TIMEOUT_SECS,

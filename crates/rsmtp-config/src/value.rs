@@ -348,24 +348,58 @@ pub(crate) fn parse_pos_int(s: &str) -> Option<u32> {
     u32::try_from(v).ok()
 }
 
-/// A duration for `queue_expire`: a number of seconds, or a number followed by
-/// `s`, `m`, `h`, `d` or `w` (`30m`, `12h`, `5d`). Must be > 0.
+/// A duration for `queue_expire`, `queue_retry_for`, `-q15m` and `--queue-check`: see
+/// [`read_duration`]. Must be > 0.
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    let mult = match unit.trim() {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return None,
-    };
-    let secs = n.checked_mul(mult)?;
-    (secs > 0).then(|| Duration::from_secs(secs))
+    read_duration(s).ok().filter(|d| !d.is_zero())
 }
+
+/// Parse a duration: one or more `<number><unit>` groups, units `s m h d w`; a bare number
+/// is seconds. `1h30m` is ninety minutes.
+pub fn read_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: u64 = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => {
+                return Err(format!(
+                    "invalid duration `{text}` (use e.g. 30s, 90m, 26h, 2d)"
+                ))
+            }
+        };
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| format!("invalid duration `{text}`: a number must precede `{c}`"))?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration `{text}` is too large"))?;
+    }
+    if !digits.is_empty() {
+        return Err(format!(
+            "invalid duration `{text}`: the last number has no unit (s, m, h, d, w)"
+        ));
+    }
+    Ok(Duration::from_secs(total))
+}
+
 
 /// Format a duration the way `queue_expire` accepts it back.
 pub(crate) fn format_duration(d: Duration) -> String {
