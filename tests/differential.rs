@@ -7,7 +7,7 @@
 //! their ESMTP parameters), the header fields in order (Date and Message-ID values
 //! masked), the body bytes, the exit code and the log line's fields (time stamp
 //! excluded; `errormsg` uses msmtp's wording). Where rsmtp deliberately differs
-//! (README and ARCHITECTURE.md: 4xx and timeouts → 75, its Message-ID format, a quoted
+//! (README: 4xx and timeouts → 75, its Message-ID format, a quoted
 //! From full name with a comma, NUL in headers refused, a finite default timeout; and
 //! rsmtp-smtp's SIZE/BODY=8BITMIME declarations, a broken connection → 75, error text
 //! that names the fix) the test turns that one comparison off and asserts the
@@ -922,10 +922,11 @@ fn implicit_tls() {
 }
 
 // ---------------------------------------------------------------------------------
-// The seeds' msmtprc files, verbatim but for the lines that point at the real world.
+// Real users' msmtprc files (shared/seeds: how people set msmtp up today), verbatim but
+// for the lines that point at the real world.
 
 /// seeds/000: a Gmail relay in /etc/msmtprc written by a backup script (French).
-const SEED_000: &str = "defaults
+const GMAIL_BACKUP: &str = "defaults
 auth           on
 tls            on
 tls_trust_file /etc/ssl/certs/ca-certificates.crt
@@ -942,7 +943,7 @@ account default : backup
 ";
 
 /// seeds/002: msmtp for PHP's mail() in a Docker image (French).
-const SEED_002: &str = "# Valeurs par défaut
+const PHP_DOCKER: &str = "# Valeurs par défaut
 defaults
 auth           on
 tls            on
@@ -963,7 +964,7 @@ account default : gmail
 
 /// seeds/004: a VPS alert mailer in ~/.msmtprc (Japanese); the account is named
 /// `default` and then `account default : default` is declared as well.
-const SEED_004: &str = "defaults
+const VPS_ALERT: &str = "defaults
 auth           on
 tls            on
 tls_trust_file /etc/ssl/certs/ca-certificates.crt
@@ -981,9 +982,9 @@ account default : default
 
 /// Replace the argument of `host`, `port`, `password`, `tls_trust_file` and `logfile`
 /// lines, keeping the command and the white space after it; every other line is kept.
-fn substitute(seed: &str, values: &[(&str, String)]) -> String {
+fn substitute(config: &str, values: &[(&str, String)]) -> String {
     let mut out = String::new();
-    for line in seed.lines() {
+    for line in config.lines() {
         let trimmed = line.trim_start();
         let command = trimmed.split_whitespace().next().unwrap_or("");
         match values.iter().find(|(c, _)| *c == command) {
@@ -1002,9 +1003,9 @@ fn substitute(seed: &str, values: &[(&str, String)]) -> String {
     out
 }
 
-/// Run a seed configuration (as ~/.msmtprc, found without -C) through both programs
-/// against a STARTTLS + AUTH server for the seed's user.
-fn seed_case(seed: &str, user: &str) -> Option<(Side, Side)> {
+/// Run a reference configuration (as ~/.msmtprc, found without -C) through both
+/// programs against a STARTTLS + AUTH server for its user.
+fn reference_case(config: &str, user: &str) -> Option<(Side, Side)> {
     let msmtp = oracle()?;
     let password = "app-password-1234";
     let server = TestServer::start(
@@ -1015,7 +1016,7 @@ fn seed_case(seed: &str, user: &str) -> Option<(Side, Side)> {
     );
     let dir = Dir::new();
     let text = substitute(
-        seed,
+        config,
         &[
             ("host", "127.0.0.1".to_string()),
             ("port", server.port().to_string()),
@@ -1027,7 +1028,7 @@ fn seed_case(seed: &str, user: &str) -> Option<(Side, Side)> {
             ("logfile", log_path(&dir).display().to_string()),
         ],
     );
-    assert_eq!(text.lines().count(), seed.lines().count());
+    assert_eq!(text.lines().count(), config.lines().count());
     dir.write(".msmtprc", &text);
     let input = COMPLETE.replace("sender@example.org", user);
     let (m, r) = Case::new(&dir, Some(&server))
@@ -1046,9 +1047,9 @@ fn seed_case(seed: &str, user: &str) -> Option<(Side, Side)> {
     Some((m, r))
 }
 
-/// The seed's message went out over TLS, authenticated as the seed's user.
+/// The message went out over TLS, authenticated as the configuration's user.
 #[track_caller]
-fn assert_seed_delivered(sides: Option<(Side, Side)>, user: &str) {
+fn assert_reference_delivered(sides: Option<(Side, Side)>, user: &str) {
     let Some((m, r)) = sides else { return };
     m.run.assert_code(0);
     for side in [&m, &r] {
@@ -1060,27 +1061,27 @@ fn assert_seed_delivered(sides: Option<(Side, Side)>, user: &str) {
 }
 
 #[test]
-fn seed_000_gmail_backup_account() {
-    assert_seed_delivered(
-        seed_case(SEED_000, "youremail@mail.com"),
+fn gmail_backup_gmail_backup_account() {
+    assert_reference_delivered(
+        reference_case(GMAIL_BACKUP, "youremail@mail.com"),
         "youremail@mail.com",
     );
 }
 
 #[test]
-fn seed_002_php_docker_account() {
-    assert_seed_delivered(
-        seed_case(SEED_002, "ton.email@gmail.com"),
+fn php_docker_php_docker_account() {
+    assert_reference_delivered(
+        reference_case(PHP_DOCKER, "ton.email@gmail.com"),
         "ton.email@gmail.com",
     );
 }
 
-/// The seed names its account `default` and then declares `account default : default`:
+/// The file names its account `default` and then declares `account default : default`:
 /// msmtp refuses the file (line 14, "account default was already defined"), and so
 /// must rsmtp, pointing at the same line.
 #[test]
-fn seed_004_account_named_default() {
-    let Some((m, r)) = seed_case(SEED_004, "user@example.com") else {
+fn vps_alert_account_named_default() {
+    let Some((m, r)) = reference_case(VPS_ALERT, "user@example.com") else {
         return;
     };
     m.run.assert_code(78);
@@ -1146,7 +1147,7 @@ fn greeting_554() {
 }
 
 // ---------------------------------------------------------------------------------
-// Documented differences (README "Differences from msmtp", ARCHITECTURE.md): asserted
+// Documented differences (the README's comparison with msmtp): asserted
 // as differences, everything else about the run still equal.
 
 /// A 4xx reply: msmtp exits with what the stage implies (69 or 76), rsmtp with 75
@@ -1512,7 +1513,8 @@ fn size_declared() {
     );
 }
 
-/// The argument sets real callers use (ARCHITECTURE.md), each through both programs.
+/// The argument sets real callers use (cronie, Debian cron, systemd-cron, busybox, mdadm,
+/// s-nail, anacron, PHP), each through both programs.
 #[test]
 fn real_callers_argument_sets() {
     let Some(msmtp) = oracle() else { return };

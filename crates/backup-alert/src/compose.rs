@@ -41,7 +41,7 @@ pub enum Status {
 }
 
 impl Status {
-    /// The mark the subject starts with (the seeds' ✅ ❌ ⚠️ 🔄, plus restore and info).
+    /// The mark the subject starts with (the ✅ ❌ ⚠️ 🔄 of the alert mails users already get, plus restore and info).
     pub fn mark(self) -> &'static str {
         match self {
             Status::Success => "\u{2705}",         // ✅
@@ -698,7 +698,7 @@ mod tests {
     }
 
     #[test]
-    fn status_marks_match_the_seeds() {
+    fn status_marks_match_the_reference_alerts() {
         assert_eq!(Status::Success.mark(), "✅");
         assert_eq!(Status::Failure.mark(), "❌");
         assert_eq!(Status::Warning.mark(), "⚠️");

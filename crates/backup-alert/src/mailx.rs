@@ -246,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn the_seed_lines_parse() {
+    fn the_reference_cron_lines_parse() {
         let m = p(&["-s", "ALERT: Backup failed", "admin@example.com"]).unwrap();
         assert_eq!(m.subject.as_deref(), Some("ALERT: Backup failed"));
         assert_eq!(m.to, vec!["admin@example.com"]);

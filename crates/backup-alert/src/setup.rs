@@ -1,4 +1,4 @@
-//! `setup`: the seeds' setup-email wizard done right. Choose Gmail, Outlook, Yahoo or
+//! `setup`: the setup-email wizard people write by hand, done right. Choose Gmail, Outlook, Yahoo or
 //! another server, read the password without echo (never from argv), and never break what
 //! is there: an existing msmtprc gets our account added (or, with `--force` or after
 //! asking, its account of the same name updated) and every other line kept, the diff is

@@ -44,15 +44,15 @@ fn test_resolve() -> ResolveOptions {
     }
 }
 
-const SEED_000: &str = include_str!("../tests/fixtures/seed000.msmtprc");
-const SEED_002: &str = include_str!("../tests/fixtures/seed002.msmtprc");
-const SEED_004: &str = include_str!("../tests/fixtures/seed004.msmtprc");
+const GMAIL_BACKUP: &str = include_str!("../tests/fixtures/gmail-backup.msmtprc");
+const PHP_DOCKER: &str = include_str!("../tests/fixtures/php-docker.msmtprc");
+const VPS_ALERT: &str = include_str!("../tests/fixtures/vps-alert-default-account.msmtprc");
 
-// ---- the seeds' files, verbatim -------------------------------------------
+// ---- real users' files (gmail-backup, php-docker, vps-alert), verbatim -------------------------------------------
 
 #[test]
-fn seed_000_gmail_with_default_alias() {
-    let c = parse(SEED_000);
+fn gmail_backup_gmail_with_default_alias() {
+    let c = parse(GMAIL_BACKUP);
     let names: Vec<&str> = c.accounts.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["backup", "default"]);
     let mut a = c.account(None).expect("default");
@@ -78,8 +78,8 @@ fn seed_000_gmail_with_default_alias() {
 }
 
 #[test]
-fn seed_002_comments_with_accents() {
-    let a = resolved(SEED_002, "default");
+fn php_docker_comments_with_accents() {
+    let a = resolved(PHP_DOCKER, "default");
     assert_eq!(a.host.as_deref(), Some("smtp.gmail.com"));
     assert_eq!(a.from.as_deref(), Some("ton.email@gmail.com"));
     assert_eq!(
@@ -90,9 +90,9 @@ fn seed_002_comments_with_accents() {
 }
 
 #[test]
-fn seed_004_template_fails_on_placeholder_port_like_msmtp() {
+fn vps_alert_template_fails_on_placeholder_port_like_msmtp() {
     // msmtp: "s.rc: line 9: invalid argument [上記で確認したポート番号] for command port"
-    let e = parse_err(SEED_004);
+    let e = parse_err(VPS_ALERT);
     let msg = e.to_string();
     assert!(msg.starts_with("rc:9: invalid argument '[上記"), "{msg}");
     assert!(msg.contains("for command port"), "{msg}");
@@ -100,16 +100,16 @@ fn seed_004_template_fails_on_placeholder_port_like_msmtp() {
 }
 
 #[test]
-fn seed_004_filled_in_still_fails_on_self_alias_like_msmtp() {
+fn vps_alert_filled_in_still_fails_on_self_alias_like_msmtp() {
     // msmtp: "line 13: account default was already defined"
-    let text = SEED_004.replace("[上記で確認したポート番号]", "587");
+    let text = VPS_ALERT.replace("[上記で確認したポート番号]", "587");
     let e = parse_err(&text);
     assert_eq!(e.to_string(), "rc:14: account default was already defined");
 }
 
 #[test]
-fn seed_004_logfile_keeps_dollar_home_literally() {
-    let text = SEED_004
+fn vps_alert_logfile_keeps_dollar_home_literally() {
+    let text = VPS_ALERT
         .replace("[上記で確認したポート番号]", "587")
         .replace("account default : default\n", "");
     let a = account(&text, "default");
@@ -604,7 +604,7 @@ fn failing_eval_is_an_io_error_naming_the_line() {
 
 #[test]
 fn overrides_use_the_same_setter() {
-    let mut a = account(SEED_000, "default");
+    let mut a = account(GMAIL_BACKUP, "default");
     a.apply_override("tls-starttls", "off").expect("override");
     a.apply_override("port", "465").expect("override");
     a.apply_override("auth", "plain").expect("override");
@@ -782,7 +782,7 @@ fn permission_rule_for_user_file_with_password() {
             std::os::unix::fs::chown(p, Some(uid), None).expect("chown");
         }
     };
-    write(&user, SEED_000, 0o644);
+    write(&user, GMAIL_BACKUP, 0o644);
     chown(&user);
     let e = Config::load(&opts).expect_err("insecure");
     assert_eq!(e.exit_code(), 78);
@@ -792,7 +792,7 @@ fn permission_rule_for_user_file_with_password() {
         "{e}"
     );
 
-    write(&user, SEED_000, 0o600);
+    write(&user, GMAIL_BACKUP, 0o600);
     chown(&user);
     Config::load(&opts).expect("private file accepted");
 
@@ -807,7 +807,7 @@ fn permission_rule_for_user_file_with_password() {
     Config::load(&opts).expect("no literal password");
 
     // Another user's file is refused.
-    write(&user, SEED_000, 0o600);
+    write(&user, GMAIL_BACKUP, 0o600);
     let other = LoadOptions {
         check_uid: Some(uid + 1),
         ..opts.clone()
@@ -894,7 +894,7 @@ fn password_order_literal_then_eval_then_netrc() {
 
 #[test]
 fn secrets_do_not_leak_through_debug() {
-    let a = account(SEED_000, "default");
+    let a = account(GMAIL_BACKUP, "default");
     let dbg = format!("{a:?}");
     assert!(!dbg.contains("abcdefghijklmnop"), "{dbg}");
     assert!(dbg.contains("***"));
@@ -906,7 +906,7 @@ fn secrets_do_not_leak_through_debug() {
 
 #[test]
 fn pretend_output_matches_msmtp_lines() {
-    let a = resolved(SEED_000, "default");
+    let a = resolved(GMAIL_BACKUP, "default");
     let out = a.describe_for_pretend();
     let expected_prefix = "using account default from rc\n\
         host = smtp.gmail.com\n\

@@ -400,7 +400,6 @@ pub fn read_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-
 /// Format a duration the way `queue_expire` accepts it back.
 pub(crate) fn format_duration(d: Duration) -> String {
     let s = d.as_secs();

@@ -121,30 +121,31 @@ fn compare(name: &str, text: &str, account: &str) {
 }
 
 #[test]
-fn seeds_match_msmtp() {
+fn reference_configs_match_msmtp() {
     compare(
-        "seed000",
-        include_str!("fixtures/seed000.msmtprc"),
+        "gmail-backup",
+        include_str!("fixtures/gmail-backup.msmtprc"),
         "default",
     );
     compare(
-        "seed000-backup",
-        include_str!("fixtures/seed000.msmtprc"),
+        "gmail-backup-account",
+        include_str!("fixtures/gmail-backup.msmtprc"),
         "backup",
     );
     compare(
-        "seed002",
-        include_str!("fixtures/seed002.msmtprc"),
+        "php-docker",
+        include_str!("fixtures/php-docker.msmtprc"),
         "default",
     );
     compare(
-        "seed004",
-        include_str!("fixtures/seed004.msmtprc"),
+        "vps-alert",
+        include_str!("fixtures/vps-alert-default-account.msmtprc"),
         "default",
     );
     compare(
-        "seed004-filled",
-        &include_str!("fixtures/seed004.msmtprc").replace("[上記で確認したポート番号]", "587"),
+        "vps-alert-filled-in",
+        &include_str!("fixtures/vps-alert-default-account.msmtprc")
+            .replace("[上記で確認したポート番号]", "587"),
         "default",
     );
 }

@@ -46,12 +46,13 @@
 //! | reading the message failed | 74 EX_IOERR | no | — |
 //! | CR, LF or NUL in `domain`, `user`, `dsn_notify`, `dsn_return` (checked before connecting) | 78 EX_CONFIG | no | — (msmtp sends them, injecting commands) |
 //!
-//! Why our own socket loop and not lettre's transport: see ARCHITECTURE.md —
-//! lettre supplies the vocabulary (command wire forms, MAIL/RCPT parameters),
-//! this crate owns the I/O (pipelining, streaming, TCP_NODELAY, certificate
-//! errors that say which check failed, and a trace that never shows a secret).
-
-#![forbid(unsafe_code)]
+//! Why our own socket loop and not lettre's transport: lettre supplies the
+//! vocabulary (command wire forms, MAIL/RCPT parameters), this crate owns the I/O
+//! (pipelining, streaming, TCP_NODELAY, certificate errors that say which check
+//! failed, and a trace that never shows a secret). lettre's own connection writes the
+//! final dot as a separate small write with Nagle on (msmtp's 40 ms per message),
+//! cannot stream a body or pipeline, and its `tracing` feature logs AUTH in clear.
+//! (`unsafe_code` is forbidden for the whole workspace in Cargo.toml.)
 
 mod auth;
 mod body;
