@@ -7,6 +7,7 @@ mod support;
 mod callers;
 mod differential;
 mod hardening;
+mod hardening2;
 mod queue;
 mod real_peers;
 mod sendmail;

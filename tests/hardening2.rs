@@ -1,0 +1,136 @@
+//! The second hardening round, end to end through the `rsmtp` binary: header
+//! blocks larger than a mebibyte, hanging `passwordeval` / `eval` commands, core
+//! dumps while a secret is loaded, descriptors leaked to the detached deliverer,
+//! and a log file that is a symlink planted in a sticky directory. Each test
+//! asserts what a user would notice: what reached the server, the exit code, the
+//! processes and files left behind.
+
+use std::time::Duration;
+
+use rsmtp_testserver::{Extensions, ReceivedMessage, ServerOptions, TestServer};
+
+use crate::support::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn home_for(server: &TestServer, extra: &str) -> Dir {
+    let dir = Dir::new();
+    dir.write(".msmtprc", plain_config(server.port(), extra));
+    dir
+}
+
+/// The one message `program` (rsmtp or msmtp) delivered with `args` and `input`.
+fn deliver_with(program: &std::path::Path, args: &[&str], input: &[u8]) -> ReceivedMessage {
+    deliver_to(ServerOptions::new(), program, args, input)
+}
+
+/// [`deliver_with`] to a server started with `options`.
+fn deliver_to(
+    options: ServerOptions,
+    program: &std::path::Path,
+    args: &[&str],
+    input: &[u8],
+) -> ReceivedMessage {
+    let server = TestServer::start(options);
+    let dir = home_for(&server, "");
+    let run = dir
+        .command(program)
+        .arg(format!("--file={}", dir.join(".msmtprc").display()))
+        .args(args)
+        .stdin(input)
+        .run();
+    run.assert_code(0);
+    let mut messages = server.wait_for_messages(1, WAIT);
+    assert_eq!(messages.len(), 1, "{}: one message", program.display());
+    messages.remove(0)
+}
+
+/// A header block of about `size` bytes: `first`, filler fields, `last`, then the
+/// blank line and a one-line body.
+fn big_header(first: &str, size: usize, last: &str) -> Vec<u8> {
+    let mut input = format!("{first}\n").into_bytes();
+    let mut n = 0;
+    while input.len() < size {
+        input.extend_from_slice(
+            format!("X-Filler-{n}: 0123456789 abcdefghijklmnopqrstuvwxyz 0123456789\n").as_bytes(),
+        );
+        n += 1;
+    }
+    input.extend_from_slice(format!("{last}\n\nthe body\n").as_bytes());
+    input
+}
+
+/// A 1.3 MB header block that ends in a blank line used to go out as body: its
+/// `Bcc:` reached every recipient. It is header: Bcc removed, its address still a
+/// recipient under `-t` — what msmtp does.
+#[test]
+fn a_bcc_in_a_header_block_over_one_mebibyte_is_removed_and_still_a_recipient() {
+    let input = big_header("To: seen@example.org", 1_300_000, "Bcc: hidden@example.org");
+    let mut programs = vec![rsmtp_bin()];
+    programs.extend(require_peer(
+        "/usr/bin/msmtp",
+        "msmtp (Debian package msmtp)",
+    ));
+    for program in programs {
+        let m = deliver_with(&program, &["-t"], &input);
+        let name = program.display();
+        assert_eq!(
+            m.recipients(),
+            ["seen@example.org", "hidden@example.org"],
+            "{name}"
+        );
+        let headers = m.headers();
+        assert!(headers.len() > 1_300_000, "{name}: all of it is header");
+        assert!(m.header("Bcc").is_none(), "{name}: Bcc reached the server");
+        assert!(!m.data_str().contains("hidden@example.org"), "{name}");
+        assert!(m.data_str().ends_with("\r\n\r\nthe body\r\n"), "{name}");
+    }
+}
+
+/// `-t` with 100,000 addresses in one `To:` (2.3 MB of header) said "no
+/// recipients" (exit 64): every one of them is a RCPT TO, as with msmtp.
+#[test]
+fn dash_t_with_a_to_header_over_one_mebibyte_sends_to_every_address() {
+    let input = many_recipients(100_000);
+    assert!(input.len() > 2 * 1024 * 1024);
+    let m = deliver_with(&rsmtp_bin(), &["-t"], input.as_bytes());
+    assert_recipients(&m, 100_000);
+}
+
+/// To a server without PIPELINING, checking every reply so far before each
+/// command made the envelope quadratic: 50,000 recipients (1.2 MB of header)
+/// took more than two minutes (the harness killed it). One reply, one check.
+#[test]
+fn many_recipients_without_pipelining_take_linear_time() {
+    let input = many_recipients(50_000);
+    assert!(input.len() > 1024 * 1024);
+    let options = ServerOptions::new().extensions(Extensions {
+        pipelining: false,
+        ..Extensions::default()
+    });
+    let started = std::time::Instant::now();
+    let m = deliver_to(options, &rsmtp_bin(), &["-t"], input.as_bytes());
+    assert_recipients(&m, 50_000);
+    // Linear is a few seconds even in a debug build on a busy machine.
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A message whose `To:` lists `count` addresses, one per folded line.
+fn many_recipients(count: usize) -> String {
+    let to: Vec<String> = (0..count).map(|i| format!("user{i}@example.org")).collect();
+    format!("Subject: many\nTo: {}\n\nhello\n", to.join(",\n "))
+}
+
+fn assert_recipients(m: &ReceivedMessage, count: usize) {
+    let got = m.recipients();
+    assert_eq!(got.len(), count);
+    assert!(got
+        .iter()
+        .enumerate()
+        .all(|(i, a)| *a == format!("user{i}@example.org")));
+    assert!(m.data_str().ends_with("\r\n\r\nhello\r\n"));
+}
