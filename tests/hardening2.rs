@@ -108,8 +108,9 @@ fn many_recipients_without_pipelining_take_linear_time() {
         pipelining: false,
         ..Extensions::default()
     });
+    let program = rsmtp_bin();
     let started = std::time::Instant::now();
-    let m = deliver_to(options, &rsmtp_bin(), &["-t"], input.as_bytes());
+    let m = deliver_to(options, &program, &["-t"], input.as_bytes());
     assert_recipients(&m, 50_000);
     // Linear is a few seconds even in a debug build on a busy machine.
     assert!(
@@ -133,4 +134,109 @@ fn assert_recipients(m: &ReceivedMessage, count: usize) {
         .enumerate()
         .all(|(i, a)| *a == format!("user{i}@example.org")));
     assert!(m.data_str().ends_with("\r\n\r\nhello\r\n"));
+}
+
+/// Whether a process with this pid is still alive (a zombie counts as gone).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Waits up to `WAIT` for `pid` to be gone.
+fn gone(pid: &str) -> bool {
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A `passwordeval` that never ends held rsmtp (and the cron job or PHP request
+/// behind it) forever. It is killed, with its process group, at the account's
+/// `timeout` when nobody is at a terminal: exit 75, the command named, its
+/// output never shown, nothing sent.
+#[test]
+fn a_hanging_passwordeval_is_killed_at_the_account_timeout() {
+    let server = TestServer::start(ServerOptions::new());
+    let dir = Dir::new();
+    let pidfile = dir.join("eval.pid");
+    let command = format!(
+        "echo not-the-password >&2; echo $$ > {}; exec sleep 100",
+        pidfile.display()
+    );
+    dir.write(
+        ".msmtprc",
+        plain_config(
+            server.port(),
+            &format!("timeout 1\nauth plain\nuser alice\npasswordeval {command}"),
+        ),
+    );
+    // The binary is built (when needed) before the clock starts.
+    let command = dir
+        .rsmtp()
+        .arg("x@example.org")
+        .stdin("Subject: s\n\nbody\n");
+    let started = std::time::Instant::now();
+    let run = command.run();
+    let took = started.elapsed();
+    run.assert_code(75);
+    assert!(
+        took < Duration::from_secs(20),
+        "took {took:?}: {}",
+        run.stderr()
+    );
+    let err = run.stderr();
+    assert!(
+        err.contains("passwordeval 'echo not-the-password")
+            && err.contains("did not finish within 1s and was killed"),
+        "{err}"
+    );
+    let pid = std::fs::read_to_string(&pidfile).expect("the command ran");
+    assert!(gone(pid.trim()), "sleep {} survived", pid.trim());
+    assert!(server.messages().is_empty());
+}
+
+/// An `eval` line runs while the file is read, before any account timeout is
+/// known: the default limit (60 s; `RSMTP_EVAL_TIMEOUT` here) applies, exit 75.
+#[test]
+fn a_hanging_eval_is_killed_at_the_eval_limit() {
+    let dir = Dir::new();
+    let pidfile = dir.join("eval.pid");
+    dir.write(
+        ".msmtprc",
+        format!(
+            "defaults\neval echo $$ > {}; exec sleep 100\naccount default\nhost 127.0.0.1\n\
+             from sender@example.org\n",
+            pidfile.display()
+        ),
+    );
+    let command = dir
+        .rsmtp()
+        .env("RSMTP_EVAL_TIMEOUT", "1")
+        .arg("x@example.org")
+        .stdin("Subject: s\n\nbody\n");
+    let started = std::time::Instant::now();
+    let run = command.run();
+    let took = started.elapsed();
+    run.assert_code(75);
+    assert!(
+        took < Duration::from_secs(20),
+        "took {took:?}: {}",
+        run.stderr()
+    );
+    let err = run.stderr();
+    assert!(
+        err.contains(".msmtprc:2: eval 'echo $$") && err.contains("within 1s"),
+        "{err}"
+    );
+    let pid = std::fs::read_to_string(&pidfile).expect("the command ran");
+    assert!(gone(pid.trim()), "sleep {} survived", pid.trim());
 }
