@@ -240,3 +240,47 @@ fn a_hanging_eval_is_killed_at_the_eval_limit() {
     let pid = std::fs::read_to_string(&pidfile).expect("the command ran");
     assert!(gone(pid.trim()), "sleep {} survived", pid.trim());
 }
+
+/// A password may be in memory at any time, so rsmtp runs with core files off:
+/// `RLIMIT_CORE` 0, seen from outside in `/proc/PID/limits` while it waits on a
+/// server that accepts the connection and never greets.
+#[test]
+fn rsmtp_runs_with_core_dumps_off() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = Dir::new();
+    dir.write(
+        ".msmtprc",
+        plain_config(port, "timeout 30\nauth plain\nuser alice\npassword s3cret"),
+    );
+    let mut cmd = dir.rsmtp().arg("x@example.org").cmd;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn rsmtp");
+    // The connection arrives once the configuration (and its password) is loaded.
+    listener.set_nonblocking(true).expect("nonblocking");
+    let deadline = std::time::Instant::now() + WAIT;
+    let conn = loop {
+        match listener.accept() {
+            Ok((conn, _)) => break Some(conn),
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(_) => break None,
+        }
+    };
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(conn.expect("rsmtp connected"));
+    let limits = limits.expect("read limits");
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .expect("core line");
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{core}");
+}

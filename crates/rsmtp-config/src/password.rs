@@ -4,7 +4,7 @@
 //! (msmtp's order, minus its keyring and terminal prompt).
 
 use std::fmt;
-use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::io::{IsTerminal, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,10 +16,11 @@ use crate::error::{ConfigError, Source};
 use crate::expand;
 use crate::netrc;
 use crate::value::DEFAULT_TIMEOUT_SECS;
+use zeroize::Zeroizing;
 
 /// A password or other secret. `Debug` and `Display` print `***`; the only way
 /// to the text is [`Secret::expose`], so a secret cannot reach a log or an
-/// error message by accident.
+/// error message by accident. The text is zeroed when the secret is dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -32,6 +33,14 @@ impl Secret {
     /// The secret text, for the one place that needs it (the AUTH exchange).
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// Overwrites the text when the secret goes away, so a core file or a later
+/// allocation cannot hold it (a SIGABRT core once held four copies).
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
@@ -96,7 +105,7 @@ pub(crate) enum EvalFailure {
 /// What the thread that talks to the command reports.
 enum Progress {
     /// The first line (or why it could not be read).
-    Line(std::io::Result<Vec<u8>>),
+    Line(std::io::Result<Zeroizing<Vec<u8>>>),
     /// The command exited.
     Exited(std::io::Result<std::process::ExitStatus>),
 }
@@ -129,14 +138,9 @@ pub(crate) fn run_first_line(command: &str, limit: Duration) -> Result<String, E
     // The pipe is read and the child waited for on a thread, so this one can
     // keep the time limit.
     std::thread::spawn(move || {
-        let mut line = Vec::new();
-        // Bounded: a command that prints without end (`cat /dev/zero`) must not
-        // exhaust memory. Closing the pipe makes it stop (SIGPIPE) before `wait`.
         let read = match stdout {
-            Some(out) => BufReader::new(out.take(MAX_EVAL_LINE as u64 + 1))
-                .read_until(b'\n', &mut line)
-                .map(|_| line),
-            None => Ok(line),
+            Some(out) => read_first_line(out),
+            None => Ok(Zeroizing::new(Vec::new())),
         };
         let _ = tx.send(Progress::Line(read));
         let _ = tx.send(Progress::Exited(child.wait()));
@@ -188,6 +192,33 @@ pub(crate) fn run_first_line(command: &str, limit: Duration) -> Result<String, E
         }
     }
     Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// The first line of `out`, with its line end, or all of it up to one byte past
+/// [`MAX_EVAL_LINE`]: a command that prints without end (`cat /dev/zero`) must not
+/// exhaust memory; closing the pipe then makes it stop (SIGPIPE). Every buffer
+/// that held the bytes is zeroed when dropped (it is a password).
+fn read_first_line(mut out: impl Read) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let mut line = Zeroizing::new(Vec::new());
+    let mut chunk = Zeroizing::new([0u8; 4096]);
+    while line.len() <= MAX_EVAL_LINE {
+        let n = match out.read(&mut chunk[..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let got = &chunk[..n];
+        match got.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                line.extend_from_slice(&got[..=i]);
+                break;
+            }
+            None => line.extend_from_slice(got),
+        }
+    }
+    line.truncate(MAX_EVAL_LINE + 1);
+    Ok(line)
 }
 
 /// Run a `passwordeval` command. Errors name the command and the line, never

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 pub mod account;
 pub mod cli;
+pub mod core_dumps;
 pub mod exit;
 pub mod failure;
 pub mod log;
