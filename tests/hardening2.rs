@@ -284,3 +284,101 @@ fn rsmtp_runs_with_core_dumps_off() {
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{core}");
 }
+
+/// The pids whose command line contains every one of `needles`.
+fn pids_with(needles: &[&str]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c).replace('\0', " ");
+                needles.iter().all(|n| c.contains(n))
+            })
+        })
+        .collect()
+}
+
+/// `queue always` starts `rsmtp --deliver-queued` in the background. It used to
+/// inherit every descriptor its caller left open without close-on-exec (a web
+/// server's request pipe at fd 251 kept the request open while it retried). It
+/// keeps only 0, 1 and 2 (and what it opens itself).
+#[test]
+fn the_detached_deliverer_inherits_no_descriptor_but_0_1_2() {
+    // A server that accepts and never greets keeps the deliverer alive.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = Dir::new();
+    let queue = dir.join("queue");
+    dir.write(
+        ".msmtprc",
+        plain_config(
+            port,
+            &format!("timeout 30\nqueue always\nqueue_dir {}", queue.display()),
+        ),
+    );
+    let leaked = dir.join("leaked-by-the-caller");
+    let rsmtp = rsmtp_bin();
+    let script = format!(
+        "exec 7>'{leaked}' 251>'{leaked}'; echo 'Subject: s' | '{rsmtp}' x@example.org",
+        leaked = leaked.display(),
+        rsmtp = rsmtp.display()
+    );
+    let run = dir.command("/bin/bash").args(["-c", &script]).run();
+    run.assert_code(0);
+    let queue_arg = format!("--queue-dir={}", queue.display());
+    let deadline = std::time::Instant::now() + WAIT;
+    let pid = loop {
+        if let Some(pid) = pids_with(&["--deliver-queued", &queue_arg]).pop() {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no background deliverer"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Its descriptors, once it is connected (waiting for the greeting).
+    listener.set_nonblocking(true).expect("nonblocking");
+    let conn = loop {
+        if let Ok((conn, _)) = listener.accept() {
+            break conn;
+        }
+        assert!(std::time::Instant::now() < deadline, "never connected");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let fds: Vec<(String, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    let target = std::fs::read_link(e.path())
+                        .map(|t| t.display().to_string())
+                        .unwrap_or_default();
+                    (e.file_name().to_string_lossy().into_owned(), target)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &pid])
+        .status();
+    drop(conn);
+    assert!(!fds.is_empty(), "could not read /proc/{pid}/fd");
+    let inherited: Vec<&(String, String)> = fds
+        .iter()
+        .filter(|(_, target)| target.contains("leaked-by-the-caller"))
+        .collect();
+    assert!(
+        inherited.is_empty(),
+        "inherited: {inherited:?} (all: {fds:?})"
+    );
+    assert!(
+        !fds.iter().any(|(fd, _)| fd == "7" || fd == "251"),
+        "{fds:?}"
+    );
+}

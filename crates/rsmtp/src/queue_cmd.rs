@@ -374,6 +374,11 @@ pub fn spawn_background_delivery(inv: &Invocation, account: &Account, id: &str, 
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0);
+    // The caller may have left descriptors open without close-on-exec (a web
+    // server's request pipe at fd 251 was seen): the deliverer would hold them
+    // for as long as it retries. Marking them here keeps them out of it; this
+    // process is about to exit and starts nothing else that needs them.
+    close_fds::set_fds_cloexec(3, &[]);
     if let Err(e) = cmd.spawn() {
         ui.warn(&format!(
             "message {id} queued; cannot start background delivery: {e}"
