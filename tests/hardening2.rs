@@ -382,3 +382,70 @@ fn the_detached_deliverer_inherits_no_descriptor_but_0_1_2() {
         "{fds:?}"
     );
 }
+
+/// As root, a log file that is a symlink owned by another user in a sticky,
+/// world-writable directory (`/tmp`) is not followed — the kernel's
+/// `protected_symlinks` rule, applied by rsmtp itself — so nobody can make root
+/// append to a file of their choosing. The mail still goes (a warning only), and
+/// a symlink root owns in the same directory is followed.
+#[test]
+fn a_log_symlink_planted_by_another_user_in_a_sticky_dir_is_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    if rsmtp_config::current_uid() != 0 {
+        assert!(!in_ci(), "CI runs the tests as root; this one needs it");
+        eprintln!("skipping: needs root");
+        return;
+    }
+    let server = TestServer::start(ServerOptions::new());
+    let dir = Dir::new();
+    let sticky = dir.join("tmp");
+    std::fs::create_dir(&sticky).expect("mkdir");
+    std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+    let target = dir.join("root-only");
+    std::fs::write(&target, "").expect("target");
+    let planted = sticky.join("rsmtp.log");
+    std::os::unix::fs::symlink(&target, &planted).expect("symlink");
+    // nobody (65534) owns the link.
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &planted,
+        Some(rustix::process::Uid::from_raw(65534)),
+        Some(rustix::process::Gid::from_raw(65534)),
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .expect("chown the link");
+    dir.write(
+        ".msmtprc",
+        plain_config(server.port(), &format!("logfile {}", planted.display())),
+    );
+    let run = dir
+        .rsmtp()
+        .arg("x@example.org")
+        .stdin("Subject: s\n\nb\n")
+        .run();
+    run.assert_code(0);
+    assert!(
+        run.stderr().contains("not following the symlink"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), "");
+    // The same link owned by root is followed.
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &planted,
+        Some(rustix::process::Uid::ROOT),
+        Some(rustix::process::Gid::ROOT),
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .expect("chown the link");
+    let run = dir
+        .rsmtp()
+        .arg("x@example.org")
+        .stdin("Subject: s\n\nb\n")
+        .run();
+    run.assert_code(0);
+    assert!(std::fs::read_to_string(&target)
+        .expect("read")
+        .contains("exitcode=EX_OK"));
+}
