@@ -6,6 +6,7 @@ mod support;
 
 mod callers;
 mod differential;
+mod fuzz;
 mod hardening;
 mod hardening2;
 mod queue;

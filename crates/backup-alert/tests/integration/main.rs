@@ -3,6 +3,7 @@
 //! [`Env`] (temp HOME, msmtprc, settings) and [`Run`] (exit status and output).
 
 mod check;
+mod fuzz;
 mod mailx;
 mod run;
 mod send;
