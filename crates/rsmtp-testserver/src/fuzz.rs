@@ -243,5 +243,13 @@ mod tests {
             .cloned()
             .unwrap_or_default();
         assert!(text.contains("RSMTP_FUZZ_SEED="), "{text}");
+        // The saved case is named in the message: check it, then clean up.
+        let saved = text
+            .split_once("Ok(\"")
+            .and_then(|(_, rest)| rest.split_once("\")"))
+            .map(|(path, _)| path.to_string());
+        let saved = saved.expect("the case is saved");
+        assert_eq!(std::fs::read(&saved).ok().as_deref(), Some(&b"abc"[..]));
+        let _ = std::fs::remove_file(&saved);
     }
 }
