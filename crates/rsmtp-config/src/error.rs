@@ -13,6 +13,8 @@ pub const EX_IOERR: ExitCode = ExitCode::IoErr;
 pub const EX_CONFIG: ExitCode = ExitCode::Config;
 /// `EX_USAGE`: an invalid argument to a command-line option (`--port=99999`).
 pub const EX_USAGE: ExitCode = ExitCode::Usage;
+/// `EX_TEMPFAIL`: an `eval` or `passwordeval` command did not finish in time.
+pub const EX_TEMPFAIL: ExitCode = ExitCode::TempFail;
 
 /// Where a setting comes from: a configuration file or the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -175,6 +177,25 @@ pub enum ConfigError {
         /// Why.
         reason: String,
     },
+    /// An `eval` or `passwordeval` command was still running at its time limit
+    /// (see [`crate::eval_limit`]); its process group was killed. Exit 75
+    /// (`EX_TEMPFAIL`): the command did not fail, it did not answer in time (a
+    /// pinentry nobody saw, a password store on a hung mount), so callers retry.
+    #[error(
+        "{at}: {directive} '{command}' did not finish within {limit:?} and was killed \
+         (a prompt nobody can answer? {} sets the limit in seconds)",
+        crate::password::EVAL_TIMEOUT_ENV
+    )]
+    EvalTimedOut {
+        /// The `eval` or `passwordeval` line.
+        at: Source,
+        /// `eval` or `passwordeval`.
+        directive: &'static str,
+        /// The command (never its output).
+        command: String,
+        /// The limit it ran into.
+        limit: std::time::Duration,
+    },
     /// A `%M` substitution needs /etc/mailname, which is missing or empty.
     #[error("{at}: cannot substitute %M: {}: {reason}", path.display())]
     Mailname {
@@ -195,6 +216,7 @@ impl ConfigError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             ConfigError::Read { .. } | ConfigError::Eval { .. } => EX_IOERR,
+            ConfigError::EvalTimedOut { .. } => EX_TEMPFAIL,
             ConfigError::Syntax {
                 at:
                     Source {
@@ -214,6 +236,7 @@ impl ConfigError {
             | ConfigError::Unsupported { at, .. }
             | ConfigError::Eval { at, .. }
             | ConfigError::PasswordEval { at, .. }
+            | ConfigError::EvalTimedOut { at, .. }
             | ConfigError::Mailname { at, .. } => Some(at),
             _ => None,
         }

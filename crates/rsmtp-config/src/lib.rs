@@ -44,7 +44,8 @@
 //! - [`Secret`] (`Debug`/`Display` print `***`; [`Secret::expose`]).
 //! - [`Source`] `{ origin: File(path) | CommandLine, line }`, shown as `file:line`.
 //! - [`ConfigError`] with [`ConfigError::exit_code`] (78 `EX_CONFIG`; 74 `EX_IOERR`
-//!   for an unreadable `-C` file or a failing `eval`, as msmtp).
+//!   for an unreadable `-C` file or a failing `eval`, as msmtp; 75 `EX_TEMPFAIL`
+//!   for an `eval`/`passwordeval` killed at its time limit, [`eval_limit`]).
 //!
 //! # Files
 //!
@@ -120,13 +121,16 @@ mod resolve;
 mod value;
 
 pub use account::{canonical_command, queue_fallback_dir, Account, COMMANDS};
-pub use error::{ConfigError, InsecureReason, Origin, Source, EX_CONFIG, EX_IOERR};
+pub use error::{ConfigError, InsecureReason, Origin, Source, EX_CONFIG, EX_IOERR, EX_TEMPFAIL};
 pub use expand::{
     canonical_host_name, expand_tilde, home_dir, host_name, user_name, user_name_of, ExpandContext,
 };
 pub use load::{Config, LoadOptions, Selection, DEFAULT_SYSTEM_FILE, SYSCONFIG_ENV};
 pub use netrc::NetrcEntry;
-pub use password::{eval_password, netrc_files, Secret};
+pub use password::{
+    eval_limit, eval_password, netrc_files, Secret, EVAL_DEFAULT_LIMIT, EVAL_TERMINAL_LIMIT,
+    EVAL_TIMEOUT_ENV,
+};
 pub use permissions::{check_secure, current_uid};
 pub use resolve::ResolveOptions;
 pub use value::{parse_duration, read_duration};

@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::account::Account;
 use crate::error::{ConfigError, Source};
 use crate::lexer::{split_line, trim_argument};
-use crate::password::{run_first_line, EvalFailure};
+use crate::password::{eval_limit, run_first_line, EvalFailure};
 
 /// The accounts of one file, in file order.
 #[derive(Debug, Clone)]
@@ -46,13 +46,23 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<ParsedFile, ConfigError> 
             if line.argument.is_empty() {
                 return Err(ConfigError::syntax(&at, "command eval needs an argument"));
             }
-            let output = run_first_line(&line.argument).map_err(|EvalFailure(reason)| {
-                ConfigError::Eval {
-                    at: at.clone(),
-                    command: line.argument.clone(),
-                    reason,
-                }
-            })?;
+            // No account timeout is known yet: the default limit applies.
+            let output =
+                run_first_line(&line.argument, eval_limit(None)).map_err(
+                    |failure| match failure {
+                        EvalFailure::Failed(reason) => ConfigError::Eval {
+                            at: at.clone(),
+                            command: line.argument.clone(),
+                            reason,
+                        },
+                        EvalFailure::TimedOut(limit) => ConfigError::EvalTimedOut {
+                            at: at.clone(),
+                            directive: "eval",
+                            command: line.argument.clone(),
+                            limit,
+                        },
+                    },
+                )?;
             match split_line(&output) {
                 Some(l) => line = l,
                 None => continue,

@@ -4,18 +4,23 @@
 //! (msmtp's order, minus its keyring and terminal prompt).
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{IsTerminal, Read};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use crate::account::Account;
 use crate::error::{ConfigError, Source};
 use crate::expand;
 use crate::netrc;
+use crate::value::DEFAULT_TIMEOUT_SECS;
+use zeroize::Zeroizing;
 
 /// A password or other secret. `Debug` and `Display` print `***`; the only way
 /// to the text is [`Secret::expose`], so a secret cannot reach a log or an
-/// error message by accident.
+/// error message by accident. The text is zeroed when the secret is dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -28,6 +33,14 @@ impl Secret {
     /// The secret text, for the one place that needs it (the AUTH exchange).
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// Overwrites the text when the secret goes away, so a core file or a later
+/// allocation cannot hold it (a SIGABRT core once held four copies).
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
@@ -47,9 +60,55 @@ impl fmt::Display for Secret {
 /// access token is a few KiB at most).
 const MAX_EVAL_LINE: usize = 64 * 1024;
 
+/// How long an `eval` or `passwordeval` command may run when standard input is a
+/// terminal: someone is there to answer a gpg or pass prompt.
+pub const EVAL_TERMINAL_LIMIT: Duration = Duration::from_secs(300);
+
+/// How long an `eval` command (run while the file is read, before any account
+/// timeout is known) or a `passwordeval` of an account with `timeout off` may run
+/// when nobody is at a terminal. The same as the default network `timeout`.
+pub const EVAL_DEFAULT_LIMIT: Duration = Duration::from_secs(DEFAULT_TIMEOUT_SECS as u64);
+
+/// The environment variable that sets the time limit of `eval` and
+/// `passwordeval` commands in seconds, overriding the rules of [`eval_limit`].
+pub const EVAL_TIMEOUT_ENV: &str = "RSMTP_EVAL_TIMEOUT";
+
+/// The time an `eval`/`passwordeval` command may take before its process group
+/// is killed: `$RSMTP_EVAL_TIMEOUT` seconds when set; else
+/// [`EVAL_TERMINAL_LIMIT`] when standard input is a terminal (a pinentry prompt
+/// waits for a person); else `account_timeout` (a `passwordeval`'s account
+/// `timeout`), or [`EVAL_DEFAULT_LIMIT`] without one. A hanging command can then
+/// no more hold a cron job or a PHP request forever than a silent server can.
+pub fn eval_limit(account_timeout: Option<Duration>) -> Duration {
+    if let Some(secs) = std::env::var(EVAL_TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&s| s > 0)
+    {
+        return Duration::from_secs(secs);
+    }
+    if std::io::stdin().is_terminal() {
+        return EVAL_TERMINAL_LIMIT.max(account_timeout.unwrap_or_default());
+    }
+    account_timeout.unwrap_or(EVAL_DEFAULT_LIMIT)
+}
+
 /// Why running an `eval`/`passwordeval` command failed (no output in it).
 #[derive(Debug)]
-pub(crate) struct EvalFailure(pub String);
+pub(crate) enum EvalFailure {
+    /// It could not be run, printed nothing, or printed too much.
+    Failed(String),
+    /// It was still running after this long; its process group was killed.
+    TimedOut(Duration),
+}
+
+/// What the thread that talks to the command reports.
+enum Progress {
+    /// The first line (or why it could not be read).
+    Line(std::io::Result<Zeroizing<Vec<u8>>>),
+    /// The command exited.
+    Exited(std::io::Result<std::process::ExitStatus>),
+}
 
 /// Run `command` with `sh -c` and return the first line of its standard
 /// output without the line end, as msmtp's `eval()` does. Standard input is
@@ -57,48 +116,85 @@ pub(crate) struct EvalFailure(pub String);
 /// inherited so gpg and pass can prompt. An exit status is only reported when
 /// the command printed nothing; a command that prints a line and then fails is
 /// accepted, as msmtp accepts it.
-pub(crate) fn run_first_line(command: &str) -> Result<String, EvalFailure> {
+///
+/// The command runs in a process group of its own. When it has printed no line
+/// within `limit`, the whole group is killed (SIGKILL) and
+/// [`EvalFailure::TimedOut`] returned; when it printed its line but has not
+/// exited by then, the group is killed and the line used (msmtp would wait).
+pub(crate) fn run_first_line(command: &str, limit: Duration) -> Result<String, EvalFailure> {
+    let deadline = Instant::now() + limit;
     let mut child = Command::new("/bin/sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
+        .process_group(0)
         .spawn()
-        .map_err(|e| EvalFailure(format!("cannot run /bin/sh: {e}")))?;
-    let mut line = Vec::new();
-    // Bounded: a command that prints without end (`cat /dev/zero`) must not
-    // exhaust memory. Closing the pipe makes it stop (SIGPIPE) before `wait`.
-    let read = match child.stdout.take() {
-        Some(out) => {
-            BufReader::new(out.take(MAX_EVAL_LINE as u64 + 1)).read_until(b'\n', &mut line)
-        }
-        None => Ok(0),
+        .map_err(|e| EvalFailure::Failed(format!("cannot run /bin/sh: {e}")))?;
+    let group = rustix::process::Pid::from_child(&child);
+    let stdout = child.stdout.take();
+    let (tx, rx) = mpsc::channel();
+    // The pipe is read and the child waited for on a thread, so this one can
+    // keep the time limit.
+    std::thread::spawn(move || {
+        let read = match stdout {
+            Some(out) => read_first_line(out),
+            None => Ok(Zeroizing::new(Vec::new())),
+        };
+        let _ = tx.send(Progress::Line(read));
+        let _ = tx.send(Progress::Exited(child.wait()));
+    });
+    let kill = || {
+        // The group may be gone already; nothing to report then.
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     };
-    let status = child
-        .wait()
-        .map_err(|e| EvalFailure(format!("cannot wait for the command: {e}")))?;
-    let n = read.map_err(|e| EvalFailure(format!("cannot read its output: {e}")))?;
+    let line = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Progress::Line(read)) => read,
+        Ok(Progress::Exited(_)) | Err(_) => {
+            kill();
+            // Reap the shell (it dies with its group) so no zombie is left.
+            let _ = rx.recv_timeout(Duration::from_secs(2));
+            let _ = rx.recv_timeout(Duration::from_secs(2));
+            return Err(EvalFailure::TimedOut(limit));
+        }
+    };
+    let status = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Progress::Exited(status)) => Some(status),
+        Ok(Progress::Line(_)) | Err(_) => {
+            kill();
+            let _ = rx.recv_timeout(Duration::from_secs(2));
+            None
+        }
+    };
+    let mut line = line.map_err(|e| EvalFailure::Failed(format!("cannot read its output: {e}")))?;
     if line.len() > MAX_EVAL_LINE {
-        return Err(EvalFailure(format!(
+        return Err(EvalFailure::Failed(format!(
             "its first line is longer than {MAX_EVAL_LINE} bytes"
         )));
     }
-    if n == 0 {
-        return Err(EvalFailure(if status.success() {
-            "it printed nothing".to_string()
-        } else {
-            match (
-                status.code(),
-                std::os::unix::process::ExitStatusExt::signal(&status),
-            ) {
-                (Some(code), _) => format!("it printed nothing and exited with status {code}"),
-                (None, Some(signal)) => {
-                    format!("it printed nothing and was killed by signal {signal}")
-                }
-                _ => "it printed nothing and failed".to_string(),
+    if line.is_empty() {
+        return Err(match status {
+            None => EvalFailure::TimedOut(limit),
+            Some(Err(e)) => EvalFailure::Failed(format!("cannot wait for the command: {e}")),
+            Some(Ok(status)) if status.success() => {
+                EvalFailure::Failed("it printed nothing".to_string())
             }
-        }));
+            Some(Ok(status)) => EvalFailure::Failed(
+                match (
+                    status.code(),
+                    std::os::unix::process::ExitStatusExt::signal(&status),
+                ) {
+                    (Some(code), _) => {
+                        format!("it printed nothing and exited with status {code}")
+                    }
+                    (None, Some(signal)) => {
+                        format!("it printed nothing and was killed by signal {signal}")
+                    }
+                    _ => "it printed nothing and failed".to_string(),
+                },
+            ),
+        });
     }
     if line.last() == Some(&b'\n') {
         line.pop();
@@ -109,15 +205,50 @@ pub(crate) fn run_first_line(command: &str) -> Result<String, EvalFailure> {
     Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
+/// The first line of `out`, with its line end, or all of it up to one byte past
+/// [`MAX_EVAL_LINE`]: a command that prints without end (`cat /dev/zero`) must not
+/// exhaust memory; closing the pipe then makes it stop (SIGPIPE). Every buffer
+/// that held the bytes is zeroed when dropped (it is a password).
+fn read_first_line(mut out: impl Read) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let mut line = Zeroizing::new(Vec::new());
+    let mut chunk = Zeroizing::new([0u8; 4096]);
+    while line.len() <= MAX_EVAL_LINE {
+        let n = match out.read(&mut chunk[..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let got = &chunk[..n];
+        match got.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                line.extend_from_slice(&got[..=i]);
+                break;
+            }
+            None => line.extend_from_slice(got),
+        }
+    }
+    line.truncate(MAX_EVAL_LINE + 1);
+    Ok(line)
+}
+
 /// Run a `passwordeval` command. Errors name the command and the line, never
 /// the output.
-pub fn eval_password(command: &str, at: &Source) -> Result<Secret, ConfigError> {
-    run_first_line(command)
+pub fn eval_password(command: &str, at: &Source, limit: Duration) -> Result<Secret, ConfigError> {
+    run_first_line(command, limit)
         .map(Secret::new)
-        .map_err(|EvalFailure(reason)| ConfigError::PasswordEval {
-            at: at.clone(),
-            command: command.to_string(),
-            reason,
+        .map_err(|failure| match failure {
+            EvalFailure::Failed(reason) => ConfigError::PasswordEval {
+                at: at.clone(),
+                command: command.to_string(),
+                reason,
+            },
+            EvalFailure::TimedOut(limit) => ConfigError::EvalTimedOut {
+                at: at.clone(),
+                directive: "passwordeval",
+                command: command.to_string(),
+                limit,
+            },
         })
 }
 
@@ -151,7 +282,8 @@ impl Account {
                 .source_of("passwordeval")
                 .cloned()
                 .unwrap_or_else(Source::command_line);
-            return eval_password(cmd, &at).map(Some);
+            let limit = eval_limit(self.timeout.duration());
+            return eval_password(cmd, &at, limit).map(Some);
         }
         let (Some(host), Some(user)) = (&self.host, &self.user) else {
             return Ok(None);
@@ -166,6 +298,8 @@ impl Account {
 mod tests {
     use super::*;
 
+    const LIMIT: Duration = Duration::from_secs(30);
+
     #[test]
     fn secret_is_never_printed() {
         let s = Secret::new("hunter2");
@@ -177,16 +311,16 @@ mod tests {
     #[test]
     fn eval_takes_the_first_line() {
         let at = Source::file("rc", 3);
-        let p = eval_password("printf 'pw1\\r\\nsecond\\n'", &at).expect("eval");
+        let p = eval_password("printf 'pw1\\r\\nsecond\\n'", &at, LIMIT).expect("eval");
         assert_eq!(p.expose(), "pw1");
-        let p = eval_password("printf 'no-newline'", &at).expect("eval");
+        let p = eval_password("printf 'no-newline'", &at, LIMIT).expect("eval");
         assert_eq!(p.expose(), "no-newline");
     }
 
     #[test]
     fn eval_failure_names_command_and_line_not_output() {
         let at = Source::file("rc", 3);
-        let e = eval_password("exit 3", &at).expect_err("fails");
+        let e = eval_password("exit 3", &at, LIMIT).expect_err("fails");
         let msg = e.to_string();
         assert!(
             msg.starts_with("rc:3: passwordeval 'exit 3' failed"),
@@ -199,13 +333,14 @@ mod tests {
     #[test]
     fn endless_output_is_refused_not_buffered() {
         let at = Source::file("rc", 2);
-        let e = eval_password("cat /dev/zero", &at).expect_err("no line end");
+        let e = eval_password("cat /dev/zero", &at, LIMIT).expect_err("no line end");
         assert!(e.to_string().contains("longer than 65536 bytes"), "{e}");
-        let p = eval_password("head -c 70000 /dev/zero | tr '\\0' x; echo", &at);
+        let p = eval_password("head -c 70000 /dev/zero | tr '\\0' x; echo", &at, LIMIT);
         assert!(p.is_err());
         let p = eval_password(
             "head -c 4000 /dev/zero | tr '\\0' t; echo; cat /dev/zero",
             &at,
+            LIMIT,
         )
         .expect("a long token, then endless output");
         assert_eq!(p.expose().len(), 4000);
@@ -214,7 +349,57 @@ mod tests {
     #[test]
     fn eval_does_not_read_our_stdin() {
         let at = Source::file("rc", 1);
-        let p = eval_password("cat; echo done", &at).expect("eval");
+        let p = eval_password("cat; echo done", &at, LIMIT).expect("eval");
         assert_eq!(p.expose(), "done");
+    }
+
+    /// Whether a process with this pid is still alive (not a zombie).
+    fn alive(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    }
+
+    #[test]
+    fn a_hanging_command_is_killed_with_its_process_group_at_the_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("pid");
+        let at = Source::file("rc", 4);
+        let started = Instant::now();
+        // The sleep runs in the background of the shell, as a pinentry would.
+        let cmd = format!("sleep 100 & echo $! > {}; wait", pidfile.display());
+        let e = eval_password(&cmd, &at, Duration::from_millis(500)).expect_err("killed");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        let msg = e.to_string();
+        assert!(msg.starts_with("rc:4: passwordeval 'sleep 100"), "{msg}");
+        assert!(msg.contains("did not finish within 500ms"), "{msg}");
+        assert_eq!(e.exit_code(), 75);
+        let pid = std::fs::read_to_string(&pidfile)
+            .expect("pid")
+            .trim()
+            .to_string();
+        let gone = (0..200).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            !alive(&pid)
+        });
+        assert!(gone, "sleep {pid} survived");
+    }
+
+    #[test]
+    fn a_line_then_a_hang_uses_the_line() {
+        let at = Source::file("rc", 1);
+        let started = Instant::now();
+        let p = eval_password("echo pw; exec sleep 100", &at, Duration::from_millis(500))
+            .expect("the line is used");
+        assert_eq!(p.expose(), "pw");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -4,7 +4,8 @@
 //! the body spool file. The steps, in the order `rsmtp` uses them:
 //!
 //! 1. [`read_message`]`(input, spool_dir) -> Result<`[`Incoming`]`, _>` reads the
-//!    input to its end: the header block (capped at [`HEADER_LIMIT`]) into memory,
+//!    input to its end: the header block (any size that ends in a blank line, bounded by
+//!    [`HEADER_BLOCK_MAX`]; [`HEADER_LIMIT`] without one) into memory,
 //!    the body into a [`Spool`] temp file, line ends normalised to CRLF as msmtp
 //!    sends them. [`Incoming`] reports the header bytes, whether a blank separator
 //!    line existed, the body length and whether 8-bit bytes occur.
@@ -53,4 +54,4 @@ pub use rewrite::{
     date_header_now, date_header_value, from_header_value, message_id, rewrite_header, FromEdit,
     HeaderEdits, ToEdit,
 };
-pub use spool::{read_message, read_message_into, Incoming, Spool, HEADER_LIMIT};
+pub use spool::{read_message, read_message_into, Incoming, Spool, HEADER_BLOCK_MAX, HEADER_LIMIT};

@@ -188,6 +188,8 @@ fn shorten(line: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capabilities::Capabilities;
+    use rsmtp_testserver::fuzz::{fuzz, text_seeds};
 
     fn parse(lines: &[&str]) -> Result<Option<Reply>, ReplyError> {
         let mut p = ReplyParser::default();
@@ -289,5 +291,56 @@ mod tests {
         let resp = r.to_response().unwrap();
         assert!(resp.has_code(250));
         assert_eq!(resp.message().collect::<Vec<_>>(), ["first", "second"]);
+    }
+
+    /// Server replies, mutated from real ones (Gmail's EHLO, Postfix's refusals,
+    /// multi-line banners): no panic; a reply has a code from 200 to 599 and at
+    /// least one line; nothing larger than MAX_REPLY is accepted; an error quotes
+    /// at most a bounded part of the line; EHLO capabilities never panic.
+    #[test]
+    fn fuzz_server_replies() {
+        let seeds = text_seeds(&[
+            "250-smtp.gmail.com at your service\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n\
+             250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n\
+             250-AUTH LOGIN PLAIN XOAUTH2 OAUTHBEARER\r\n250 SMTPUTF8\r\n",
+            "220 mx.example.org ESMTP Postfix (Debian/GNU)\r\n",
+            "550 5.1.1 <x@example.org>: Recipient address rejected: User unknown\r\n",
+            "421-4.7.0 Try again later, closing connection.\r\n421 4.7.0 (EHLO)\r\n",
+            "334 VXNlcm5hbWU6\r\n",
+            "250\r\n354 End data with <CR><LF>.<CR><LF>\r\n221 2.0.0 Bye\r\n",
+        ]);
+        let tokens: &[&[u8]] = &[
+            b"250-", b"250 ", b"550 ", b"421-", b"999 ", b"AUTH ", b"\r\n",
+        ];
+        let r = fuzz("server-reply", &seeds, tokens, |input| {
+            let mut parser = ReplyParser::default();
+            let mut seen = 0usize;
+            for raw in input.split(|&b| b == b'\n') {
+                let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+                seen += line.len() + 2;
+                match parser.push(line) {
+                    Ok(Some(reply)) => {
+                        assert!((200..=599).contains(&reply.code()), "{reply:?}");
+                        assert!(!reply.lines().is_empty());
+                        assert!(seen <= MAX_REPLY);
+                        seen = 0;
+                        let _ = Capabilities::from_ehlo(&reply);
+                        let _ = reply.to_response();
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        // At most 60 bytes of the line are quoted; escaped control
+                        // characters (`\u{e}`) make that up to 10 characters each.
+                        assert!(e.to_string().len() < 800, "unbounded error: {e}");
+                        if e == ReplyError::TooLong {
+                            assert!(seen > MAX_REPLY);
+                        }
+                        parser = ReplyParser::default();
+                        seen = 0;
+                    }
+                }
+            }
+        });
+        eprintln!("{r}");
     }
 }

@@ -108,7 +108,8 @@ pub enum Auth {
     Method(Mechanism),
 }
 
-/// A password or OAuth2 token. Its `Debug` and `Display` print `***`.
+/// A password or OAuth2 token. Its `Debug` and `Display` print `***`; its text is
+/// zeroed when it is dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -132,6 +133,14 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
+    }
+}
+
+/// Overwrites the text when the secret goes away, so a core file or a later
+/// allocation cannot hold it (a SIGABRT core once held four copies).
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 

@@ -65,6 +65,7 @@
 //! `rsmtp-testserver` binary runs any of this from the command line (`--help`).
 
 mod certs;
+pub mod fuzz;
 mod options;
 pub mod peer;
 mod record;

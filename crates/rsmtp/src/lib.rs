@@ -16,6 +16,7 @@ use std::path::PathBuf;
 pub mod account;
 pub mod cli;
 pub mod courier;
+pub mod core_dumps;
 pub mod exit;
 pub mod failure;
 pub mod locale;

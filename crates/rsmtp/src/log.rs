@@ -167,17 +167,63 @@ fn write_logfile(logfile: &str, time_format: Option<&str>, line: &str) -> Result
         };
         return written.map_err(|_| "output error".to_string());
     }
-    let mut file = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(Path::new(logfile))
-        .map_err(|e| format!("cannot open: {e}"))?;
+    let mut file = open_logfile(Path::new(logfile))?;
     // One append per line, under an exclusive lock like msmtp, so concurrent
     // senders (PHP workers, a queue flush) never interleave lines.
     rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
         .map_err(|e| format!("cannot lock: {e}"))?;
     file.write_all(text.as_bytes())
         .map_err(|_| "output error".to_string())
+}
+
+/// Opens the log file for appending, creating it if needed, without following a
+/// symlink the kernel's `protected_symlinks` rule would not follow: one in a
+/// sticky, world-writable directory (`/tmp`) owned neither by us nor by the
+/// directory's owner. rsmtp applies the rule itself, so root's log line cannot
+/// be sent to a file another user picked even where the sysctl is off. A path
+/// that is not a symlink when looked at is opened with `O_NOFOLLOW`, so one
+/// planted in between is refused too.
+fn open_logfile(path: &Path) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = OpenOptions::new();
+    options.append(true).create(true);
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            if let Some(reason) = protected_symlink(path, &meta) {
+                return Err(reason);
+            }
+        }
+        _ => {
+            // The flag's bits fit an i32 (O_NOFOLLOW is 0o400000 on Linux).
+            options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        }
+    }
+    options.open(path).map_err(|e| format!("cannot open: {e}"))
+}
+
+/// Why the symlink `path` (whose own metadata is `link`) may not be followed,
+/// or `None` when it may (see [`open_logfile`]).
+fn protected_symlink(path: &Path, link: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir_meta = std::fs::metadata(dir).ok()?;
+    let sticky_world_writable = dir_meta.mode() & 0o1002 == 0o1002;
+    if !sticky_world_writable
+        || link.uid() == rsmtp_config::current_uid()
+        || link.uid() == dir_meta.uid()
+    {
+        return None;
+    }
+    Some(format!(
+        "not following the symlink: it belongs to {} in the world-writable sticky \
+         directory {} (the kernel's protected_symlinks rule); point logfile at a file \
+         in a directory only you can write",
+        rsmtp_config::user_name_of(link.uid()).unwrap_or_else(|| format!("uid {}", link.uid())),
+        dir.display()
+    ))
 }
 
 /// The numeric facility for syslog(3) names as msmtp accepts them.

@@ -88,6 +88,12 @@ pub fn spawn_detached(mut cmd: Command) -> std::io::Result<()> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    // The caller may have left descriptors open without close-on-exec (a web
+    // server's request pipe at fd 251 was seen): the detached process would hold
+    // them for as long as it retries, keeping the request open. rsmtp never hands a
+    // descriptor to a child by inheritance (std sets up the pipes it uses), so
+    // marking every one from 3 up is safe here.
+    close_fds::set_fds_cloexec(3, &[]);
     let mut child = cmd.spawn()?;
     std::thread::spawn(move || child.wait());
     Ok(())

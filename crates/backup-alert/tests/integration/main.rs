@@ -6,6 +6,7 @@ mod alerts;
 mod check;
 mod cli;
 mod history;
+mod fuzz;
 mod mailx;
 mod run;
 mod send;

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
-use rsmtp_config::{eval_password, Secret, Source};
+use rsmtp_config::{eval_limit, eval_password, Secret, Source};
 use rsmtp_server::{Authenticator, Deliver, Limits, Mail, Reply, SessionConfig};
 
 use super::pipe::PipeDelivery;
@@ -334,7 +334,7 @@ impl ListenerAuth {
         if user.is_empty() {
             return Err(Failure::usage("--auth needs a user name"));
         }
-        let password = eval_password(eval, &Source::command_line())?;
+        let password = eval_password(eval, &Source::command_line(), eval_limit(None))?;
         Ok(ListenerAuth {
             user: user.to_string(),
             password,

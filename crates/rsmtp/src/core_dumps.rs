@@ -1,0 +1,38 @@
+//! No core file, no ptrace by the same user, while rsmtp runs: a password from
+//! the msmtprc, a `passwordeval` or a queue entry may be in memory at any time
+//! (a SIGABRT core once held four copies). msmtp does not do this; gpg-agent and
+//! ssh-agent do.
+
+/// Sets `RLIMIT_CORE` to 0 (soft and hard, so nothing below can raise it again)
+/// and makes the process not dumpable (`PR_SET_DUMPABLE` 0: no core even if a
+/// limit is raised, `/proc/PID/mem` and ptrace closed to other processes of the
+/// user). Best effort: a sandbox that forbids either call leaves it as it was,
+/// and the error is returned for the caller to ignore or report.
+pub fn disable_core_dumps() -> std::io::Result<()> {
+    use rustix::process::{set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit};
+    let limit = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let dumpable = set_dumpable_behavior(DumpableBehavior::NotDumpable);
+    limit.and(dumpable).map_err(std::io::Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_process_is_left_without_core_dumps() {
+        assert!(disable_core_dumps().is_ok());
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Core);
+        assert_eq!((limit.current, limit.maximum), (Some(0), Some(0)));
+        assert!(matches!(
+            rustix::process::dumpable_behavior(),
+            Ok(rustix::process::DumpableBehavior::NotDumpable)
+        ));
+    }
+}
