@@ -1,5 +1,5 @@
 //! Fuzz targets run as ordinary tests (stable Rust, a seeded mutation loop from
-//! `rsmtp_testserver::fuzz`): msmtprc files, from the seeds' examples. `RSMTP_FUZZ_CASES` sets the cases
+//! `rsmtp_testserver::fuzz`): msmtprc files, from real users' files (tests/fixtures). `RSMTP_FUZZ_CASES` sets the cases
 //! (default a few thousand, seconds in CI), `RSMTP_FUZZ_SEED` replays
 //! a run. Each asserts no panic and the target's invariants; the server-reply
 //! target lives next to the parser in rsmtp-smtp (it is crate-private); header
@@ -12,7 +12,7 @@ use rsmtp_testserver::fuzz::fuzz;
 
 fn repo_file(path: &str) -> Vec<u8> {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    std::fs::read(&full).unwrap_or_else(|e| panic!("seed {}: {e}", full.display()))
+    std::fs::read(&full).unwrap_or_else(|e| panic!("corpus file {}: {e}", full.display()))
 }
 
 /// msmtprc: parsing never panics; every error points at `file:line` (or names
@@ -21,9 +21,9 @@ fn repo_file(path: &str) -> Vec<u8> {
 #[test]
 fn fuzz_msmtprc() {
     let seeds = vec![
-        repo_file("crates/rsmtp-config/tests/fixtures/seed000.msmtprc"),
-        repo_file("crates/rsmtp-config/tests/fixtures/seed002.msmtprc"),
-        repo_file("crates/rsmtp-config/tests/fixtures/seed004.msmtprc"),
+        repo_file("crates/rsmtp-config/tests/fixtures/gmail-backup.msmtprc"),
+        repo_file("crates/rsmtp-config/tests/fixtures/php-docker.msmtprc"),
+        repo_file("crates/rsmtp-config/tests/fixtures/vps-alert-default-account.msmtprc"),
         repo_file("contrib/msmtprc.example"),
         b"defaults\nauth on\ntls on\ntls_trust_file /etc/ssl/certs/ca-certificates.crt\n\
           logfile ~/.msmtp.log\n\naccount gmail\nhost smtp.gmail.com\nport 587\n\

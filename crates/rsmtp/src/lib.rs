@@ -15,8 +15,8 @@ use std::path::PathBuf;
 
 pub mod account;
 pub mod cli;
-pub mod courier;
 pub mod core_dumps;
+pub mod courier;
 pub mod exit;
 pub mod failure;
 pub mod locale;

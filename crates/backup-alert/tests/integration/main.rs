@@ -5,8 +5,8 @@
 mod alerts;
 mod check;
 mod cli;
-mod history;
 mod fuzz;
+mod history;
 mod mailx;
 mod run;
 mod send;
