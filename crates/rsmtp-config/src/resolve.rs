@@ -64,7 +64,8 @@ impl Account {
                 return Err(unsupported(
                     "auth",
                     format!("auth {}", m.keyword()),
-                    "; use auth on, plain, login, cram-md5, xoauth2, oauthbearer or external",
+                    "; use auth on, plain, login, cram-md5, scram-sha-256(-plus), scram-sha-1(-plus), \
+                     xoauth2, oauthbearer or external",
                 ));
             }
         }

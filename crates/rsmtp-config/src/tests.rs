@@ -377,11 +377,6 @@ fn auth_values() {
 #[test]
 fn unsupported_features_fail_at_resolve_with_file_and_line() {
     for (text, line, what) in [
-        (
-            "account a\nhost h\nauth scram-sha-256\n",
-            3,
-            "auth scram-sha-256",
-        ),
         ("account a\nhost h\n\nauth ntlm\n", 4, "auth ntlm"),
         ("account a\nhost h\nauth gssapi\n", 3, "auth gssapi"),
         (

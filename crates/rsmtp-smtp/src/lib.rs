@@ -61,6 +61,7 @@ mod conn;
 mod error;
 mod info;
 mod reply;
+mod scram;
 mod session;
 mod settings;
 mod tls;

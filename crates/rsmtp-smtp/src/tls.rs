@@ -398,6 +398,21 @@ pub(crate) fn handshake(
     Ok(StreamOwned::new(conn, tcp))
 }
 
+/// The channel binding SCRAM `-PLUS` can use on this session: `tls-exporter`
+/// (RFC 9266: 32 bytes exported with label `EXPORTER-Channel-Binding` and an
+/// empty context) on TLS 1.3. TLS 1.2 offers none here: its exporter is only
+/// safe with the extended master secret, and `tls-server-end-point` is not
+/// implemented, so SCRAM runs without binding there.
+pub(crate) fn channel_binding(conn: &ClientConnection) -> Option<(&'static str, Vec<u8>)> {
+    if conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        return None;
+    }
+    let mut out = vec![0u8; 32];
+    conn.export_keying_material(&mut out, b"EXPORTER-Channel-Binding", Some(b""))
+        .ok()?;
+    Some(("tls-exporter", out))
+}
+
 /// Classifies a failed handshake.
 fn handshake_error(
     e: io::Error,

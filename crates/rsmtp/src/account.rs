@@ -202,6 +202,10 @@ fn mechanism(m: rsmtp_config::AuthMethod) -> Result<Mechanism, Failure> {
         A::XOAuth2 => Mechanism::XOAuth2,
         A::OAuthBearer => Mechanism::OAuthBearer,
         A::External => Mechanism::External,
+        A::ScramSha1 => Mechanism::ScramSha1,
+        A::ScramSha256 => Mechanism::ScramSha256,
+        A::ScramSha1Plus => Mechanism::ScramSha1Plus,
+        A::ScramSha256Plus => Mechanism::ScramSha256Plus,
         other => {
             return Err(Failure::new(
                 ExitCode::Config,
