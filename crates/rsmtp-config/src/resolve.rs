@@ -31,20 +31,6 @@ impl Account {
             what,
             hint: hint.to_string(),
         };
-        if let Some(s) = &self.socket {
-            return Err(unsupported(
-                "socket",
-                format!("socket {}", s.display()),
-                "; use host and port instead",
-            ));
-        }
-        if let Some(h) = &self.proxy_host {
-            return Err(unsupported(
-                "proxy_host",
-                format!("proxy_host {h} (SOCKS proxy)"),
-                "; remove proxy_host/proxy_port or use msmtp for this account",
-            ));
-        }
         if self.protocol == Protocol::Lmtp {
             return Err(unsupported(
                 "protocol",

@@ -380,16 +380,6 @@ fn unsupported_features_fail_at_resolve_with_file_and_line() {
         ("account a\nhost h\n\nauth ntlm\n", 4, "auth ntlm"),
         ("account a\nhost h\nauth gssapi\n", 3, "auth gssapi"),
         (
-            "account a\nsocket /run/smtp.sock\n",
-            2,
-            "socket /run/smtp.sock",
-        ),
-        (
-            "account a\nhost h\nproxy_host 127.0.0.1\n",
-            3,
-            "proxy_host 127.0.0.1",
-        ),
-        (
             "account a\nhost h\nprotocol lmtp\nport 24\n",
             3,
             "protocol lmtp",

@@ -64,6 +64,8 @@ mod reply;
 mod scram;
 mod session;
 mod settings;
+mod socks;
+mod stream;
 mod tls;
 mod trace;
 mod wire;
@@ -76,7 +78,8 @@ pub use info::{ServerInfo, TlsInfo};
 pub use reply::Reply;
 pub use session::{send, server_info};
 pub use settings::{
-    Auth, Credentials, Delivered, Envelope, Fingerprint, Secret, SessionSettings, TlsMode, Trust,
-    Verify, DEFAULT_GREETING_WAIT, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS, SYSTEM_TRUST_FILE,
+    Auth, Credentials, Delivered, Envelope, Fingerprint, Proxy, Secret, SessionSettings, TlsMode,
+    Trust, Verify, DEFAULT_GREETING_WAIT, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS,
+    SYSTEM_TRUST_FILE,
 };
 pub use trace::{NoTrace, Trace};

@@ -92,6 +92,13 @@ impl Default for Verify {
     }
 }
 
+/// A SOCKS5 proxy (RFC 1928), without authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proxy {
+    pub host: String,
+    pub port: u16,
+}
+
 /// Whether and how to authenticate (RFC 4954).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Auth {
@@ -192,6 +199,12 @@ pub struct SessionSettings {
     pub probe_silent_greeting: bool,
     /// Local address to connect from (`source_ip`).
     pub source_ip: Option<IpAddr>,
+    /// `socket`: SMTP over this local unix socket instead of TCP; `host`
+    /// then only names the server for TLS (msmtp uses `localhost`).
+    pub socket: Option<PathBuf>,
+    /// `proxy_host`/`proxy_port`: connect through this SOCKS5 proxy, which is
+    /// given `host` as a name (nothing is resolved locally).
+    pub proxy: Option<Proxy>,
     pub auth: Auth,
     pub credentials: Option<Credentials>,
 }
@@ -211,6 +224,8 @@ impl SessionSettings {
             greeting_wait: DEFAULT_GREETING_WAIT,
             probe_silent_greeting: port == 465,
             source_ip: None,
+            socket: None,
+            proxy: None,
             auth: Auth::Off,
             credentials: None,
         }

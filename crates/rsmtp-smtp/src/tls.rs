@@ -9,7 +9,6 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,9 +33,10 @@ use crate::certinfo::{hex_colon, utc_text, CertInfo};
 use crate::conn::{io_error, time_left};
 use crate::error::{ErrorKind, SmtpError};
 use crate::settings::{Fingerprint, SessionSettings, Trust};
+use crate::stream::Stream;
 
-/// An established TLS stream over TCP.
-pub(crate) type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+/// An established TLS stream over TCP or a unix socket.
+pub(crate) type TlsStream = StreamOwned<ClientConnection, Stream>;
 
 /// Builds the rustls client configuration for these settings.
 pub(crate) fn client_config(settings: &SessionSettings) -> Result<Arc<ClientConfig>, SmtpError> {
@@ -329,7 +329,7 @@ impl ServerCertVerifier for CertVerifier {
 /// failed handshake can tell "the server speaks plain SMTP" from other errors,
 /// and stopping at the handshake's deadline however slowly bytes arrive.
 struct Sniff<'a> {
-    inner: &'a mut TcpStream,
+    inner: &'a mut Stream,
     first: Vec<u8>,
     deadline: Option<Instant>,
 }
@@ -376,7 +376,7 @@ pub(crate) fn looks_like_tls(first: &[u8]) -> bool {
 /// implicit-TLS connection (then a plain SMTP greeting means a port mismatch).
 /// The whole handshake must be done by `deadline`.
 pub(crate) fn handshake(
-    mut tcp: TcpStream,
+    mut tcp: Stream,
     config: Arc<ClientConfig>,
     settings: &SessionSettings,
     implicit: bool,

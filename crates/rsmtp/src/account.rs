@@ -130,11 +130,19 @@ pub fn log_target(account: &Account) -> LogTarget {
 /// The SMTP session settings for a resolved account (the password is looked up here:
 /// `password`, `passwordeval`, netrc).
 pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
-    let host = account
-        .host
-        .clone()
-        .ok_or_else(|| Failure::new(ExitCode::Config, "host not set"))?;
+    // Over a unix socket `host` only names the server (for TLS, where the
+    // config check requires it as msmtp does); without TLS it may be absent.
+    let host = match (&account.host, &account.socket) {
+        (Some(host), _) => host.clone(),
+        (None, Some(_)) => "localhost".to_owned(),
+        (None, None) => return Err(Failure::new(ExitCode::Config, "host not set")),
+    };
     let mut s = SessionSettings::new(host, account.port());
+    s.socket = account.socket.clone();
+    s.proxy = account.proxy_host.as_ref().map(|host| rsmtp_smtp::Proxy {
+        host: host.clone(),
+        port: account.proxy_port.unwrap_or(1080),
+    });
     s.tls = match (account.tls, account.tls_starttls) {
         (false, _) => TlsMode::Off,
         (true, true) => TlsMode::StartTls,
