@@ -241,3 +241,70 @@ fn socks5_refusal_names_the_proxy_and_its_answer() {
     }
     assert_eq!(server.connections(), 0);
 }
+
+#[test]
+fn tls_priorities_choose_the_protocol_versions() {
+    use rsmtp_testserver::TlsVersions;
+    let only12 = TestServer::start(
+        ServerOptions::new()
+            .tls(Tls::StartTls)
+            .tls_versions(TlsVersions::Tls12Only),
+    );
+    let dir = Dir::new();
+    let account = |server: &TestServer, priorities: &str| {
+        format!(
+            "account default\nhost localhost\nport {}\ntls on\ntls_trust_file {}\n\
+             tls_priorities {priorities}\ntls_min_dh_prime_bits 2048\nfrom sender@example.org\n",
+            server.port(),
+            server.ca().ca_pem_path().display()
+        )
+    };
+    // Copied GnuTLS strings that leave TLS 1.2 on work with a TLS 1.2 server.
+    for p in [
+        "NORMAL",
+        "SECURE256:%COMPAT",
+        "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1",
+        "PFS",
+    ] {
+        dir.write("msmtprc", account(&only12, p));
+        send(&dir, &rsmtp_bin()).assert_code(0);
+    }
+    // TLS 1.3 only: the TLS 1.2 server cannot be reached, a TLS 1.3 one can.
+    dir.write("msmtprc", account(&only12, "-VERS-ALL:+VERS-TLS1.3"));
+    let r = send(&dir, &rsmtp_bin());
+    r.assert_code(76);
+    assert!(
+        r.stderr().contains("TLS handshake failed"),
+        "{}",
+        r.stderr()
+    );
+    let any = TestServer::start(ServerOptions::new().tls(Tls::StartTls));
+    dir.write("msmtprc", account(&any, "NORMAL:-VERS-ALL:+VERS-TLS1.3"));
+    let r = dir
+        .command(rsmtp_bin())
+        .args([
+            "-d",
+            "-C",
+            &dir.join("msmtprc").display().to_string(),
+            "bob@example.net",
+        ])
+        .stdin(MESSAGE)
+        .run();
+    r.assert_code(0);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(out.contains("TLSv1_3"), "{out}");
+    assert!(
+        out.contains("tls_min_dh_prime_bits 2048 has no effect: rustls has no finite-field"),
+        "{out}"
+    );
+    // What rustls cannot do is refused before connecting, naming the part.
+    dir.write("msmtprc", account(&any, "NORMAL:+VERS-TLS1.0"));
+    let r = send(&dir, &rsmtp_bin());
+    r.assert_code(78);
+    assert!(
+        r.stderr().contains("the part '+VERS-TLS1.0' is not supported by rsmtp (rustls speaks only TLS 1.2 and TLS 1.3)"),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(any.connections(), 1);
+}

@@ -39,11 +39,13 @@ impl Account {
             ));
         }
         if let Some(p) = &self.tls_priorities {
-            return Err(unsupported(
-                "tls_priorities",
-                format!("tls_priorities {p} (GnuTLS priority strings)"),
-                "; remove the line, rsmtp uses rustls' safe defaults",
-            ));
+            if let Err(e) = rsmtp_core::parse_tls_priorities(p) {
+                return Err(unsupported(
+                    "tls_priorities",
+                    format!("tls_priorities {p}: the part '{}'", e.part),
+                    &format!(" ({})", e.why),
+                ));
+            }
         }
         if let Auth::Method(m) = self.auth {
             if !m.is_supported() {

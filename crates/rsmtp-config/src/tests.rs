@@ -385,9 +385,9 @@ fn unsupported_features_fail_at_resolve_with_file_and_line() {
             "protocol lmtp",
         ),
         (
-            "account a\nhost h\ntls_priorities NORMAL\n",
+            "account a\nhost h\ntls_priorities NORMAL:+VERS-TLS1.0\n",
             3,
-            "tls_priorities NORMAL",
+            "tls_priorities NORMAL:+VERS-TLS1.0: the part '+VERS-TLS1.0'",
         ),
     ] {
         // Parsing succeeds: an unused account must not break the others.

@@ -62,6 +62,9 @@ impl Default for Trust {
 /// `tls_fingerprint`: the one definition, shared with the config crate.
 pub use rsmtp_core::Fingerprint;
 
+/// The TLS versions a session may use: the one definition, shared with the config crate.
+pub use rsmtp_core::TlsVersions;
+
 /// Certificate checks for TLS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verify {
@@ -178,6 +181,8 @@ pub struct SessionSettings {
     pub port: u16,
     pub tls: TlsMode,
     pub verify: Verify,
+    /// TLS protocol versions allowed (`tls_priorities`).
+    pub tls_versions: TlsVersions,
     /// Client certificate and key, PEM files (`tls_cert_file`, `tls_key_file`).
     pub client_cert: Option<(PathBuf, PathBuf)>,
     /// Argument of EHLO/HELO (`domain`).
@@ -218,6 +223,7 @@ impl SessionSettings {
             port,
             tls: TlsMode::default(),
             verify: Verify::default(),
+            tls_versions: TlsVersions::default(),
             client_cert: None,
             helo_domain: "localhost".to_owned(),
             timeout: None,

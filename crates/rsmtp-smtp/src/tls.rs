@@ -68,8 +68,15 @@ pub(crate) fn client_config(settings: &SessionSettings) -> Result<Arc<ClientConf
         check,
         provider: provider.clone(),
     });
+    let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
+    if settings.tls_versions.tls13 {
+        versions.push(&rustls::version::TLS13);
+    }
+    if settings.tls_versions.tls12 {
+        versions.push(&rustls::version::TLS12);
+    }
     let builder = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(&versions)
         .map_err(|e| SmtpError::new(ErrorKind::Tls, format!("TLS setup failed: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);

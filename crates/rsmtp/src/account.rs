@@ -158,6 +158,18 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
         host_override: account.tls_host_override.clone(),
         crl_file: account.tls_crl_file.clone(),
     };
+    if let Some(p) = &account.tls_priorities {
+        // Checked when the account was resolved; a failure here names it again.
+        s.tls_versions = rsmtp_core::parse_tls_priorities(p).map_err(|e| {
+            Failure::new(
+                ExitCode::Config,
+                format!(
+                    "tls_priorities: the part '{}' cannot be honoured: {}",
+                    e.part, e.why
+                ),
+            )
+        })?;
+    }
     s.client_cert = match (&account.tls_cert_file, &account.tls_key_file) {
         (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
         _ => None,
