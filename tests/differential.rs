@@ -1797,3 +1797,64 @@ fn log_time_in_the_users_locale() {
         );
     }
 }
+
+/// SCRAM against the test server's own server side, with msmtp (GNU SASL) as the
+/// cross-check that this server side is right: both authenticate with each
+/// variant msmtp 1.8.23 knows, and both refuse a server whose signature is forged.
+#[test]
+fn scram_sha_1_and_256_against_the_test_server() {
+    use rsmtp_testserver::{AuthConfig, Mechanism};
+    let Some(msmtp) = oracle() else { return };
+    for (method, mech) in [
+        ("scram-sha-256", Mechanism::ScramSha256),
+        ("scram-sha-1", Mechanism::ScramSha1),
+    ] {
+        for forged in [false, true] {
+            let mut cfg = AuthConfig::new("alice", "s3cret pass");
+            cfg.mechanisms = vec![mech, Mechanism::Plain];
+            cfg.scram_forged_signature = forged;
+            let server =
+                TestServer::start(ServerOptions::new().tls(Tls::StartTls).auth_config(cfg));
+            let dir = Dir::new();
+            let text = tls_auth(&dir, &server, true, "\"s3cret pass\"")
+                .replace("auth on\n", &format!("auth {method}\n"));
+            dir.write("msmtprc", &text);
+            let (m, r) = Case::new(&dir, Some(&server))
+                .args(&["bob@example.net"])
+                .stdin(COMPLETE)
+                .run(&msmtp);
+            let context = format!("{method}, forged signature: {forged}");
+            if forged {
+                // Nothing is sent by either. msmtp 1.8.23 reports GNU SASL's "Error
+                // authenticating user" as EX_SOFTWARE (70, a library failure);
+                // rsmtp says what happened and exits EX_NOPERM (77): the mutual
+                // authentication failed, a permanent error the queue does not retry.
+                m.run.assert_code(70);
+                assert!(
+                    m.run.stderr().contains("Error authenticating user"),
+                    "{}",
+                    m.describe()
+                );
+                r.run.assert_code(77);
+                assert!(m.accepted.is_empty() && r.accepted.is_empty(), "{context}");
+                assert!(
+                    r.run.stderr().contains("signature does not verify"),
+                    "{}",
+                    r.describe()
+                );
+                continue;
+            }
+            m.run.assert_code(0);
+            r.run.assert_code(0);
+            for side in [&m, &r] {
+                let auth = side.accepted[0].auth.as_ref().expect("authenticated");
+                assert_eq!(
+                    (auth.mechanism.as_str(), auth.identity.as_str()),
+                    (mech.as_str(), "alice"),
+                    "{}: {context}",
+                    side.name
+                );
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod account_features;
 mod callers;
 mod differential;
 mod docs;

@@ -2412,11 +2412,11 @@ fn client_certificate_is_presented_when_configured() {
 }
 
 #[test]
-fn unsupported_socket_command_exits_78_naming_file_and_line() {
+fn unsupported_auth_method_exits_78_naming_file_and_line() {
     let dir = Dir::new();
     let rc = dir.write(
         "rc",
-        "account default\nhost 127.0.0.1\nfrom a@example.org\nsocket /run/smtp.sock\n",
+        "account default\nhost 127.0.0.1\nfrom a@example.org\nauth gssapi\n",
     );
     let run = dir
         .rsmtp()

@@ -111,11 +111,11 @@ pub struct Account {
     pub port: Option<u16>,
     /// `source_ip`: local address to bind to.
     pub source_ip: Option<String>,
-    /// `proxy_host` (SOCKS; refused by rsmtp).
+    /// `proxy_host` (SOCKS5 proxy; the host name is sent to it unresolved).
     pub proxy_host: Option<String>,
     /// `proxy_port` (1080 when a proxy host is set).
     pub proxy_port: Option<u16>,
-    /// `socket` (unix socket; refused by rsmtp).
+    /// `socket` (SMTP over a local unix socket).
     pub socket: Option<PathBuf>,
     /// `timeout`; rsmtp's default is 60 s (msmtp's is off).
     pub timeout: Timeout,
@@ -152,7 +152,8 @@ pub struct Account {
     /// `tls_min_dh_prime_bits` (deprecated; rustls offers no finite-field DH, so
     /// there is nothing for it to restrict).
     pub tls_min_dh_prime_bits: Option<u32>,
-    /// `tls_priorities` (GnuTLS syntax; refused by rsmtp).
+    /// `tls_priorities` (GnuTLS syntax, read for the TLS versions; see
+    /// `rsmtp_core::parse_tls_priorities`).
     pub tls_priorities: Option<String>,
     /// `tls_host_override`: name to verify the certificate against.
     pub tls_host_override: Option<String>,

@@ -78,10 +78,9 @@
 //!
 //! - `timeout` defaults to 60 seconds (msmtp: off, which lets cron jobs hang
 //!   forever); `timeout off` restores msmtp's behaviour.
-//! - Settings msmtp accepts but rsmtp cannot honour — `socket`, `proxy_host`
-//!   (SOCKS), `protocol lmtp`, `tls_priorities`, and `auth` methods other than
-//!   `plain`, `login`, `cram-md5`, `xoauth2`, `oauthbearer`, `external` (i.e.
-//!   `scram-*`, `gssapi`, `ntlm`, `digest-md5`) — parse fine (so an unused
+//! - Settings msmtp accepts but rsmtp cannot honour — `protocol lmtp`, the
+//!   `auth` methods `gssapi`, `ntlm`, `digest-md5`, and the parts of a
+//!   `tls_priorities` string rustls cannot follow — parse fine (so an unused
 //!   account does not break the others) and fail with an `EX_CONFIG` error
 //!   "FILE:LINE: … is not supported by rsmtp" when the account is resolved.
 //! - `passwordeval` and `eval` commands get `/dev/null` as standard input.

@@ -31,20 +31,6 @@ impl Account {
             what,
             hint: hint.to_string(),
         };
-        if let Some(s) = &self.socket {
-            return Err(unsupported(
-                "socket",
-                format!("socket {}", s.display()),
-                "; use host and port instead",
-            ));
-        }
-        if let Some(h) = &self.proxy_host {
-            return Err(unsupported(
-                "proxy_host",
-                format!("proxy_host {h} (SOCKS proxy)"),
-                "; remove proxy_host/proxy_port or use msmtp for this account",
-            ));
-        }
         if self.protocol == Protocol::Lmtp {
             return Err(unsupported(
                 "protocol",
@@ -53,18 +39,21 @@ impl Account {
             ));
         }
         if let Some(p) = &self.tls_priorities {
-            return Err(unsupported(
-                "tls_priorities",
-                format!("tls_priorities {p} (GnuTLS priority strings)"),
-                "; remove the line, rsmtp uses rustls' safe defaults",
-            ));
+            if let Err(e) = rsmtp_core::parse_tls_priorities(p) {
+                return Err(unsupported(
+                    "tls_priorities",
+                    format!("tls_priorities {p}: the part '{}'", e.part),
+                    &format!(" ({})", e.why),
+                ));
+            }
         }
         if let Auth::Method(m) = self.auth {
             if !m.is_supported() {
                 return Err(unsupported(
                     "auth",
                     format!("auth {}", m.keyword()),
-                    "; use auth on, plain, login, cram-md5, xoauth2, oauthbearer or external",
+                    "; use auth on, plain, login, cram-md5, scram-sha-256(-plus), scram-sha-1(-plus), \
+                     xoauth2, oauthbearer or external",
                 ));
             }
         }

@@ -62,13 +62,13 @@ pub enum AuthMethod {
     XOAuth2,
     /// `oauthbearer`
     OAuthBearer,
-    /// `scram-sha-1` (not supported by rsmtp)
+    /// `scram-sha-1` (RFC 5802)
     ScramSha1,
-    /// `scram-sha-256` (not supported by rsmtp)
+    /// `scram-sha-256` (RFC 7677)
     ScramSha256,
-    /// `scram-sha-1-plus` (msmtp ≥ 1.8.26; not supported by rsmtp)
+    /// `scram-sha-1-plus` (msmtp ≥ 1.8.26; tls-exporter channel binding)
     ScramSha1Plus,
-    /// `scram-sha-256-plus` (msmtp ≥ 1.8.26; not supported by rsmtp)
+    /// `scram-sha-256-plus` (msmtp ≥ 1.8.26; tls-exporter channel binding)
     ScramSha256Plus,
     /// `gssapi` (not supported by rsmtp)
     Gssapi,
@@ -136,6 +136,10 @@ impl AuthMethod {
                 | AuthMethod::XOAuth2
                 | AuthMethod::OAuthBearer
                 | AuthMethod::External
+                | AuthMethod::ScramSha1
+                | AuthMethod::ScramSha256
+                | AuthMethod::ScramSha1Plus
+                | AuthMethod::ScramSha256Plus
         )
     }
 }

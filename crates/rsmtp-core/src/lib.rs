@@ -1,7 +1,8 @@
 //! The definitions every rsmtp crate shares, kept below all of them so each concept
 //! has one owner: the sysexits codes ([`ExitCode`]) every layer's `exit_code()`
 //! returns, the pinned certificate digest ([`Fingerprint`]) the config file names and
-//! the TLS verifier checks, and the operating system's error text as msmtp prints it
+//! the TLS verifier checks, the TLS versions `tls_priorities` allows ([`TlsVersions`]),
+//! and the operating system's error text as msmtp prints it
 //! ([`strerror`]).
 //! No dependencies: the config crate must stay free of rustls, the message crate of
 //! the network.
@@ -9,7 +10,9 @@
 mod exit;
 mod fingerprint;
 mod os_error;
+mod tls_versions;
 
 pub use exit::ExitCode;
 pub use fingerprint::Fingerprint;
 pub use os_error::{strerror, strip_os_error};
+pub use tls_versions::{parse_tls_priorities, PriorityError, TlsVersions};

@@ -1,7 +1,8 @@
 //! SMTP AUTH (RFC 4954): choosing a mechanism the way msmtp does and running
 //! its exchange. PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login),
-//! CRAM-MD5 (RFC 2195), XOAUTH2 (Google's), OAUTHBEARER (RFC 7628) and
-//! EXTERNAL (RFC 4422 appendix A).
+//! CRAM-MD5 (RFC 2195), XOAUTH2 (Google's), OAUTHBEARER (RFC 7628),
+//! EXTERNAL (RFC 4422 appendix A) and SCRAM-SHA-1/-256 with their `-PLUS`
+//! variants (RFC 5802, RFC 7677; the exchange itself is in `scram`).
 //!
 //! Every line carrying a credential is built as a redacted `Command`, so the
 //! trace shows `AUTH PLAIN [redacted]` and never the payload; error messages
@@ -17,6 +18,7 @@ use hmac::{Hmac, Mac};
 use crate::capabilities::Capabilities;
 use crate::error::{ErrorKind, SmtpError, Stage};
 use crate::reply::Reply;
+use crate::scram::{self, ChannelBinding, ScramClient, ScramError, ScramHash};
 use crate::settings::{Auth, Credentials};
 use crate::wire::{check_setting, Command};
 
@@ -29,6 +31,10 @@ pub enum Mechanism {
     XOAuth2,
     OAuthBearer,
     External,
+    ScramSha1,
+    ScramSha256,
+    ScramSha1Plus,
+    ScramSha256Plus,
 }
 
 impl Mechanism {
@@ -41,18 +47,42 @@ impl Mechanism {
             Mechanism::XOAuth2 => "XOAUTH2",
             Mechanism::OAuthBearer => "OAUTHBEARER",
             Mechanism::External => "EXTERNAL",
+            Mechanism::ScramSha1 => "SCRAM-SHA-1",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
+            Mechanism::ScramSha1Plus => "SCRAM-SHA-1-PLUS",
+            Mechanism::ScramSha256Plus => "SCRAM-SHA-256-PLUS",
         }
     }
 
     /// Every mechanism, for lists in help text and messages.
-    pub const ALL: [Mechanism; 6] = [
+    pub const ALL: [Mechanism; 10] = [
         Mechanism::Plain,
         Mechanism::Login,
         Mechanism::CramMd5,
         Mechanism::XOAuth2,
         Mechanism::OAuthBearer,
         Mechanism::External,
+        Mechanism::ScramSha1,
+        Mechanism::ScramSha256,
+        Mechanism::ScramSha1Plus,
+        Mechanism::ScramSha256Plus,
     ];
+
+    /// The hash of a SCRAM mechanism and whether it is channel-bound.
+    fn scram(self) -> Option<(ScramHash, bool)> {
+        match self {
+            Mechanism::ScramSha1 => Some((ScramHash::Sha1, false)),
+            Mechanism::ScramSha256 => Some((ScramHash::Sha256, false)),
+            Mechanism::ScramSha1Plus => Some((ScramHash::Sha1, true)),
+            Mechanism::ScramSha256Plus => Some((ScramHash::Sha256, true)),
+            _ => None,
+        }
+    }
+
+    /// Whether the exchange binds to the TLS session (the `-PLUS` variants).
+    pub fn is_channel_bound(self) -> bool {
+        self.scram().is_some_and(|(_, plus)| plus)
+    }
 }
 
 impl fmt::Display for Mechanism {
@@ -79,12 +109,14 @@ pub(crate) trait Exchange {
     fn exchange(&mut self, command: &Command) -> Result<Reply, SmtpError>;
 }
 
-/// Which mechanism to run, if any (msmtp 1.8's built-in choice, see
-/// [`Auth::Auto`]).
+/// Which mechanism to run, if any (msmtp 1.8.26's built-in choice, see
+/// [`Auth::Auto`]). `can_bind`: the TLS session offers a channel binding
+/// (`tls-exporter` on TLS 1.3), so a `-PLUS` variant can run.
 pub(crate) fn choose(
     auth: Auth,
     caps: &Capabilities,
     tls_active: bool,
+    can_bind: bool,
 ) -> Result<Option<Mechanism>, SmtpError> {
     let unavailable = |msg: String| Err(SmtpError::new(ErrorKind::AuthUnavailable, msg));
     let wanted = match auth {
@@ -101,15 +133,46 @@ pub(crate) fn choose(
                 "the server does not support authentication method {m}"
             ));
         }
+        if m.is_channel_bound() && !can_bind {
+            return unavailable(format!(
+                "authentication method {m} needs channel binding, which needs TLS 1.3 \
+                 (tls-exporter); {}",
+                if tls_active {
+                    "this TLS session is TLS 1.2"
+                } else {
+                    "TLS is off"
+                }
+            ));
+        }
         return Ok(Some(m));
     }
-    let order: &[Mechanism] = if tls_active {
-        &[Mechanism::Plain, Mechanism::CramMd5, Mechanism::Login]
+    // SCRAM first (msmtp ≥ 1.8.26), channel-bound when the session allows.
+    let bound: &[Mechanism] = if can_bind {
+        &[Mechanism::ScramSha256Plus, Mechanism::ScramSha1Plus]
+    } else {
+        &[]
+    };
+    let rest: &[Mechanism] = if tls_active {
+        &[
+            Mechanism::ScramSha256,
+            Mechanism::ScramSha1,
+            Mechanism::Plain,
+            Mechanism::CramMd5,
+            Mechanism::Login,
+        ]
     } else {
         // Without TLS only a method that keeps the password off the wire.
-        &[Mechanism::CramMd5]
+        &[
+            Mechanism::ScramSha256,
+            Mechanism::ScramSha1,
+            Mechanism::CramMd5,
+        ]
     };
-    match order.iter().find(|m| caps.offers_auth(m.name())) {
+    match bound
+        .iter()
+        .chain(rest)
+        .find(|m| caps.offers_auth(m.name()))
+    {
         Some(m) => Ok(Some(*m)),
         None if tls_active => unavailable("cannot find a usable authentication method".into()),
         None => unavailable(
@@ -120,14 +183,37 @@ pub(crate) fn choose(
     }
 }
 
+/// What SCRAM learns from the TLS layer and the EHLO reply to choose its
+/// GS2 channel-binding flag (RFC 5802 §6).
+pub(crate) fn channel_binding(
+    mechanism: Mechanism,
+    caps: &Capabilities,
+    tls_binding: Option<(&'static str, Vec<u8>)>,
+) -> ChannelBinding {
+    match (tls_binding, mechanism.is_channel_bound()) {
+        (None, _) => ChannelBinding::No,
+        (Some((kind, data)), true) => ChannelBinding::Bound { kind, data },
+        (Some(_), false) => {
+            let plus = format!("{}-PLUS", mechanism.name());
+            if caps.offers_auth(&plus) {
+                ChannelBinding::No
+            } else {
+                ChannelBinding::NotOffered
+            }
+        }
+    }
+}
+
 /// Runs the AUTH exchange for `mechanism`. `host` and `port` go into
-/// OAUTHBEARER's GS2 header (RFC 7628 §3.1).
+/// OAUTHBEARER's GS2 header (RFC 7628 §3.1); `binding` is SCRAM's (see
+/// [`channel_binding`]).
 pub(crate) fn authenticate(
     x: &mut dyn Exchange,
     mechanism: Mechanism,
     credentials: Option<&Credentials>,
     host: &str,
     port: u16,
+    binding: ChannelBinding,
 ) -> Result<(), SmtpError> {
     let need = || {
         credentials
@@ -206,7 +292,120 @@ pub(crate) fn authenticate(
             let reply = x.exchange(&Command::line(format!("AUTH EXTERNAL {response}")))?;
             finish(mechanism, reply)
         }
+        Mechanism::ScramSha1
+        | Mechanism::ScramSha256
+        | Mechanism::ScramSha1Plus
+        | Mechanism::ScramSha256Plus => {
+            let (user, secret) = need()?;
+            let hash = mechanism.scram().map_or(ScramHash::Sha256, |(h, _)| h);
+            if mechanism.is_channel_bound() && !matches!(binding, ChannelBinding::Bound { .. }) {
+                return Err(SmtpError::new(
+                    ErrorKind::AuthUnavailable,
+                    format!("authentication method {mechanism} needs TLS channel binding"),
+                ));
+            }
+            run_scram(x, mechanism, hash, user, secret, binding)
+        }
     }
+}
+
+/// RFC 5802 §5 over SMTP (RFC 4954): the client-first message as initial
+/// response, the proof after the server's first challenge, then the server's
+/// signature — as a 334 challenge answered with an empty line, or as the
+/// additional data of the 235. A 235 without a signature that verifies is a
+/// failure: the server has not shown that it knows the password.
+fn run_scram(
+    x: &mut dyn Exchange,
+    mechanism: Mechanism,
+    hash: ScramHash,
+    user: &str,
+    secret: &str,
+    binding: ChannelBinding,
+) -> Result<(), SmtpError> {
+    let client = ScramClient::new(hash, user, binding, random_nonce()?);
+    let first = B64.encode(client.first());
+    let reply = x.exchange(&Command::secret(
+        format!("AUTH {mechanism} {first}"),
+        format!("AUTH {mechanism} [redacted]"),
+    ))?;
+    let server_first = decode_challenge(mechanism, expect_challenge(mechanism, reply)?)?;
+    let (last, expected) = match client.last(&server_first, secret) {
+        Ok(v) => v,
+        Err(e) => return Err(cancel(x, mechanism, e)),
+    };
+    let reply = x.exchange(&Command::redacted(B64.encode(last)))?;
+    let server_final = match reply.code() {
+        334 => decode_challenge(mechanism, expect_challenge(mechanism, reply)?)?,
+        235 => {
+            // Some servers put the signature in the 235 text; none is an error.
+            let text = reply.lines().first().cloned().unwrap_or_default();
+            let Ok(signature) = B64.decode(text.trim()) else {
+                return Err(scram_error(
+                    mechanism,
+                    ScramError::Malformed(
+                        "the server accepted without sending its signature".into(),
+                    ),
+                ));
+            };
+            return expected
+                .verify(&signature)
+                .map_err(|e| scram_error(mechanism, e));
+        }
+        _ => return finish(mechanism, reply),
+    };
+    if let Err(e) = expected.verify(&server_final) {
+        return Err(cancel(x, mechanism, e));
+    }
+    finish(mechanism, x.exchange(&Command::line(String::new()))?)
+}
+
+/// Ends an exchange that cannot go on with `*` (RFC 4954 §4), then reports `e`.
+fn cancel(x: &mut dyn Exchange, mechanism: Mechanism, e: ScramError) -> SmtpError {
+    // The server's answer to `*` (501) adds nothing; the reason is ours.
+    let _ = x.exchange(&Command::line("*".to_owned()));
+    scram_error(mechanism, e)
+}
+
+fn scram_error(mechanism: Mechanism, e: ScramError) -> SmtpError {
+    match e {
+        ScramError::Malformed(why) => SmtpError::new(
+            ErrorKind::Protocol,
+            format!("the server broke the {mechanism} exchange: {why}"),
+        ),
+        ScramError::ServerError(what) => SmtpError::new(
+            ErrorKind::AuthFailed,
+            format!("authentication failed (method {mechanism}): the server reports {what:?}"),
+        ),
+        // msmtp (GNU SASL) exits EX_NOPERM here too: the mutual
+        // authentication failed, and nothing is sent to such a server.
+        ScramError::BadServerSignature => SmtpError::new(
+            ErrorKind::AuthFailed,
+            format!(
+                "authentication failed (method {mechanism}): the server's signature does not \
+                 verify, so it does not know the password (a different server or a man in \
+                 the middle); the message was not sent"
+            ),
+        ),
+    }
+}
+
+fn decode_challenge(mechanism: Mechanism, text: String) -> Result<Vec<u8>, SmtpError> {
+    B64.decode(text.trim()).map_err(|_| {
+        SmtpError::new(
+            ErrorKind::Protocol,
+            format!("the server sent an invalid {mechanism} challenge (not base64)"),
+        )
+    })
+}
+
+/// 24 bytes from the operating system's generator (ring's, through rustls).
+fn random_nonce() -> Result<String, SmtpError> {
+    let mut bytes = [0u8; 24];
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut bytes)
+        .map_err(|_| SmtpError::new(ErrorKind::Io, "the system random generator failed"))?;
+    Ok(scram::nonce(&bytes))
 }
 
 /// A 334 after the OAuth payload carries an error description (base64 JSON);
@@ -343,7 +542,7 @@ mod tests {
             for m in Mechanism::ALL {
                 let mut s = Script::new(&[(334, ""), (334, ""), (235, "ok")]);
                 let c = Credentials::new(user, "s3cr3t-pw");
-                let e = authenticate(&mut s, m, Some(&c), "h", 25).unwrap_err();
+                let e = authenticate(&mut s, m, Some(&c), "h", 25, ChannelBinding::No).unwrap_err();
                 assert_eq!(
                     (e.kind(), e.exit_code().code()),
                     (&ErrorKind::InvalidSetting, 78)
@@ -357,7 +556,15 @@ mod tests {
     #[test]
     fn plain() {
         let mut s = Script::new(&[(235, "ok")]);
-        authenticate(&mut s, Mechanism::Plain, Some(&creds()), "h", 25).unwrap();
+        authenticate(
+            &mut s,
+            Mechanism::Plain,
+            Some(&creds()),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap();
         assert_eq!(
             s.wire,
             [format!(
@@ -372,7 +579,15 @@ mod tests {
     #[test]
     fn login() {
         let mut s = Script::new(&[(334, "VXNlcm5hbWU6"), (334, "UGFzc3dvcmQ6"), (235, "ok")]);
-        authenticate(&mut s, Mechanism::Login, Some(&creds()), "h", 25).unwrap();
+        authenticate(
+            &mut s,
+            Mechanism::Login,
+            Some(&creds()),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap();
         assert_eq!(
             s.wire,
             [
@@ -393,7 +608,15 @@ mod tests {
         let challenge = B64.encode("<1896.697170952@postoffice.reston.mci.net>");
         let mut s = Script::new(&[(334, &challenge), (235, "ok")]);
         let c = Credentials::new("tim", "tanstaaftanstaaf");
-        authenticate(&mut s, Mechanism::CramMd5, Some(&c), "h", 25).unwrap();
+        authenticate(
+            &mut s,
+            Mechanism::CramMd5,
+            Some(&c),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap();
         assert_eq!(
             s.wire[1],
             "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n"
@@ -404,7 +627,15 @@ mod tests {
     #[test]
     fn cram_md5_bad_challenge_is_protocol_error() {
         let mut s = Script::new(&[(334, "!!not base64!!")]);
-        let e = authenticate(&mut s, Mechanism::CramMd5, Some(&creds()), "h", 25).unwrap_err();
+        let e = authenticate(
+            &mut s,
+            Mechanism::CramMd5,
+            Some(&creds()),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::Protocol);
     }
 
@@ -415,7 +646,15 @@ mod tests {
             (334, "eyJzdGF0dXMiOiI0MDEifQ=="),
             (535, "bad token"),
         ]);
-        let e = authenticate(&mut s, Mechanism::XOAuth2, Some(&creds()), "h", 25).unwrap_err();
+        let e = authenticate(
+            &mut s,
+            Mechanism::XOAuth2,
+            Some(&creds()),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::AuthFailed);
         assert_eq!(e.exit_code(), 77);
         assert_eq!(
@@ -440,6 +679,7 @@ mod tests {
             Some(&creds()),
             "smtp.example",
             587,
+            ChannelBinding::No,
         )
         .unwrap();
         let expected = B64
@@ -451,14 +691,30 @@ mod tests {
     #[test]
     fn external() {
         let mut s = Script::new(&[(235, "ok")]);
-        authenticate(&mut s, Mechanism::External, None, "h", 25).unwrap();
+        authenticate(
+            &mut s,
+            Mechanism::External,
+            None,
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap();
         assert_eq!(s.wire, ["AUTH EXTERNAL =\r\n"]);
     }
 
     #[test]
     fn rejected_and_temporary_failures() {
         let mut s = Script::new(&[(535, "5.7.8 bad credentials")]);
-        let e = authenticate(&mut s, Mechanism::Plain, Some(&creds()), "h", 25).unwrap_err();
+        let e = authenticate(
+            &mut s,
+            Mechanism::Plain,
+            Some(&creds()),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap_err();
         assert_eq!(
             (e.kind(), e.exit_code().code(), e.is_transient()),
             (&ErrorKind::AuthFailed, 77, false)
@@ -467,11 +723,27 @@ mod tests {
         assert!(!e.to_string().contains("s3cr3t"));
 
         let mut s = Script::new(&[(454, "4.7.0 try later")]);
-        let e = authenticate(&mut s, Mechanism::Plain, Some(&creds()), "h", 25).unwrap_err();
+        let e = authenticate(
+            &mut s,
+            Mechanism::Plain,
+            Some(&creds()),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap_err();
         assert_eq!((e.exit_code().code(), e.is_transient()), (75, true));
 
         let mut s = Script::new(&[(504, "unrecognized")]);
-        let e = authenticate(&mut s, Mechanism::Login, Some(&creds()), "h", 25).unwrap_err();
+        let e = authenticate(
+            &mut s,
+            Mechanism::Login,
+            Some(&creds()),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+        .unwrap_err();
         assert_eq!(
             (e.kind(), e.exit_code().code()),
             (&ErrorKind::AuthFailed, 77)
@@ -481,7 +753,8 @@ mod tests {
     #[test]
     fn missing_credentials() {
         let mut s = Script::new(&[]);
-        let e = authenticate(&mut s, Mechanism::Plain, None, "h", 25).unwrap_err();
+        let e =
+            authenticate(&mut s, Mechanism::Plain, None, "h", 25, ChannelBinding::No).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::AuthUnavailable);
         assert!(s.wire.is_empty());
     }
@@ -497,45 +770,90 @@ mod tests {
     fn automatic_choice_follows_msmtp() {
         let all = caps(&["LOGIN", "CRAM-MD5", "PLAIN", "XOAUTH2"]);
         assert_eq!(
-            choose(Auth::Auto, &all, true).unwrap(),
+            choose(Auth::Auto, &all, true, false).unwrap(),
             Some(Mechanism::Plain)
         );
         assert_eq!(
-            choose(Auth::Auto, &all, false).unwrap(),
+            choose(Auth::Auto, &all, false, false).unwrap(),
             Some(Mechanism::CramMd5)
         );
         let no_plain = caps(&["LOGIN", "CRAM-MD5"]);
         assert_eq!(
-            choose(Auth::Auto, &no_plain, true).unwrap(),
+            choose(Auth::Auto, &no_plain, true, false).unwrap(),
             Some(Mechanism::CramMd5)
         );
         let login = caps(&["LOGIN", "XOAUTH2"]);
         assert_eq!(
-            choose(Auth::Auto, &login, true).unwrap(),
+            choose(Auth::Auto, &login, true, false).unwrap(),
             Some(Mechanism::Login)
         );
-        let e = choose(Auth::Auto, &login, false).unwrap_err();
+        let e = choose(Auth::Auto, &login, false, false).unwrap_err();
         assert_eq!(
             (e.kind(), e.exit_code().code()),
             (&ErrorKind::AuthUnavailable, 69)
         );
-        let e = choose(Auth::Auto, &caps(&["XOAUTH2"]), true).unwrap_err();
+        let e = choose(Auth::Auto, &caps(&["XOAUTH2"]), true, false).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::AuthUnavailable);
-        assert!(choose(Auth::Auto, &caps(&[]), true).is_err());
-        assert_eq!(choose(Auth::Off, &all, true).unwrap(), None);
+        assert!(choose(Auth::Auto, &caps(&[]), true, false).is_err());
+        assert_eq!(choose(Auth::Off, &all, true, false).unwrap(), None);
+    }
+
+    #[test]
+    fn automatic_choice_prefers_scram_and_binding() {
+        let all = caps(&[
+            "PLAIN",
+            "SCRAM-SHA-1",
+            "SCRAM-SHA-256",
+            "SCRAM-SHA-256-PLUS",
+        ]);
+        let pick = |tls, bind| choose(Auth::Auto, &all, tls, bind).unwrap();
+        assert_eq!(pick(true, true), Some(Mechanism::ScramSha256Plus));
+        assert_eq!(pick(true, false), Some(Mechanism::ScramSha256));
+        assert_eq!(pick(false, false), Some(Mechanism::ScramSha256));
+        let sha1 = caps(&["PLAIN", "SCRAM-SHA-1"]);
+        assert_eq!(
+            choose(Auth::Auto, &sha1, false, false).unwrap(),
+            Some(Mechanism::ScramSha1)
+        );
+        let plus = Auth::Method(Mechanism::ScramSha256Plus);
+        let e = choose(plus, &all, true, false).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::AuthUnavailable);
+    }
+
+    #[test]
+    fn scram_gs2_flag_follows_the_offer() {
+        let binding = || Some(("tls-exporter", vec![1u8; 32]));
+        let offered = caps(&["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"]);
+        let plain_only = caps(&["SCRAM-SHA-256"]);
+        assert!(matches!(
+            channel_binding(Mechanism::ScramSha256Plus, &offered, binding()),
+            ChannelBinding::Bound {
+                kind: "tls-exporter",
+                ..
+            }
+        ));
+        assert!(channel_binding(Mechanism::ScramSha256, &offered, binding()) == ChannelBinding::No);
+        assert!(
+            channel_binding(Mechanism::ScramSha256, &plain_only, binding())
+                == ChannelBinding::NotOffered
+        );
+        assert!(channel_binding(Mechanism::ScramSha256, &plain_only, None) == ChannelBinding::No);
     }
 
     #[test]
     fn explicit_choice() {
         let c = caps(&["PLAIN", "XOAUTH2"]);
         let xo = Auth::Method(Mechanism::XOAuth2);
-        assert_eq!(choose(xo, &c, true).unwrap(), Some(Mechanism::XOAuth2));
+        assert_eq!(
+            choose(xo, &c, true, false).unwrap(),
+            Some(Mechanism::XOAuth2)
+        );
         // Explicit PLAIN is allowed without TLS, as in msmtp.
         assert_eq!(
-            choose(Auth::Method(Mechanism::Plain), &c, false).unwrap(),
+            choose(Auth::Method(Mechanism::Plain), &c, false, false).unwrap(),
             Some(Mechanism::Plain)
         );
-        let e = choose(Auth::Method(Mechanism::Login), &c, true).unwrap_err();
+        let e = choose(Auth::Method(Mechanism::Login), &c, true, false).unwrap_err();
         assert!(e.to_string().contains("LOGIN"), "{e}");
     }
 

@@ -11,7 +11,8 @@
 //! write the socket timeout is set to what is left.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,18 +22,20 @@ use socket2::{Domain, Protocol, Socket, Type};
 use crate::error::{ErrorKind, SmtpError};
 use crate::reply::{Reply, ReplyParser, MAX_LINE};
 use crate::settings::{SessionSettings, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS};
+use crate::socks;
+use crate::stream::Stream;
 use crate::tls::{self, TlsStream};
 use crate::trace::Trace;
 use crate::wire::Command;
 
-/// Plain TCP or TLS over TCP.
+/// The plain stream, or TLS over it.
 enum Transport {
-    Plain(TcpStream),
+    Plain(Stream),
     Tls(Box<TlsStream>),
 }
 
 impl Transport {
-    fn tcp(&self) -> &TcpStream {
+    fn tcp(&self) -> &Stream {
         match self {
             Transport::Plain(s) => s,
             Transport::Tls(s) => &s.sock,
@@ -194,7 +197,30 @@ impl Conn {
         trace: &mut dyn Trace,
     ) -> Result<Conn, SmtpError> {
         let session_deadline = session_limit.map(|l| Instant::now() + l);
-        let (host, port) = (settings.host.as_str(), settings.port);
+        let limits = Limits {
+            reply_wait: settings.timeout,
+            session_deadline,
+            session_limit,
+            read_deadline: None,
+        };
+        if let Some(path) = &settings.socket {
+            trace.note(&format!("connecting to unix socket {}", path.display()));
+            let unix = UnixStream::connect(path).map_err(|e| {
+                SmtpError::new(
+                    ErrorKind::Connect,
+                    format!("cannot connect to {}: {}", path.display(), describe(&e)),
+                )
+                .with_source(e)
+            })?;
+            unix.set_read_timeout(settings.timeout)
+                .and_then(|()| unix.set_write_timeout(settings.timeout))
+                .map_err(|e| io_error(&e, "while setting up the socket"))?;
+            return Ok(Conn::over(Stream::Unix(unix), None, limits));
+        }
+        let (host, port) = match &settings.proxy {
+            Some(proxy) => (proxy.host.as_str(), proxy.port),
+            None => (settings.host.as_str(), settings.port),
+        };
         let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
             .map_err(|e| resolve_error(host, e))?
@@ -219,19 +245,16 @@ impl Conn {
                         .and_then(|()| tcp.set_read_timeout(settings.timeout))
                         .and_then(|()| tcp.set_write_timeout(settings.timeout))
                         .map_err(|e| io_error(&e, "while setting up the socket"))?;
-                    return Ok(Conn {
-                        transport: Transport::Plain(tcp),
-                        buf: vec![0; 2 * MAX_LINE],
-                        start: 0,
-                        end: 0,
-                        peer: Some(addr),
-                        limits: Limits {
-                            reply_wait: settings.timeout,
-                            session_deadline,
-                            session_limit,
-                            read_deadline: None,
-                        },
-                    });
+                    let mut tcp = tcp;
+                    if let Some(proxy) = &settings.proxy {
+                        trace.note(&format!(
+                            "asking the SOCKS5 proxy for {}, port {}",
+                            settings.host, settings.port
+                        ));
+                        socks::connect(&mut tcp, proxy, &settings.host, settings.port)?;
+                        return Ok(Conn::over(Stream::Tcp(tcp), None, limits));
+                    }
+                    return Ok(Conn::over(Stream::Tcp(tcp), Some(addr), limits));
                 }
                 Err(e) => last = Some(e),
             }
@@ -241,11 +264,30 @@ impl Conn {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ErrorKind::Timeout,
             _ => ErrorKind::Connect,
         };
+        let what = if settings.proxy.is_some() {
+            "the SOCKS5 proxy "
+        } else {
+            ""
+        };
         Err(SmtpError::new(
             kind,
-            format!("cannot connect to {host}, port {port}: {}", describe(&e)),
+            format!(
+                "cannot connect to {what}{host}, port {port}: {}",
+                describe(&e)
+            ),
         )
         .with_source(e))
+    }
+
+    fn over(stream: Stream, peer: Option<SocketAddr>, limits: Limits) -> Conn {
+        Conn {
+            transport: Transport::Plain(stream),
+            buf: vec![0; 2 * MAX_LINE],
+            start: 0,
+            end: 0,
+            peer,
+            limits,
+        }
     }
 
     /// The address we are connected to.
@@ -468,7 +510,7 @@ impl Conn {
             // Best effort: the peer may already be gone.
             let _ = s.conn.complete_io(&mut s.sock);
         }
-        let _ = self.transport.tcp().shutdown(Shutdown::Both);
+        let _ = self.transport.tcp().shutdown();
     }
 }
 
@@ -516,7 +558,7 @@ fn connect_one(addr: SocketAddr, settings: &SessionSettings) -> io::Result<TcpSt
 mod tests {
     use super::*;
     use crate::trace::{NoTrace, Recorded};
-    use std::net::TcpListener;
+    use std::net::{Shutdown, TcpListener};
     use std::thread;
 
     /// A connection to a loopback server that writes `script` and then

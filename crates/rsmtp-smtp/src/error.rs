@@ -99,8 +99,12 @@ pub enum ErrorKind {
     HostNotFound,
     /// The resolver did not answer (or failed temporarily): try again later.
     ResolverUnavailable,
-    /// TCP connect failed (refused, unreachable).
+    /// TCP connect failed (refused, unreachable), also when a SOCKS5 proxy
+    /// reports so for the server.
     Connect,
+    /// A SOCKS5 proxy refused for a reason a retry will not change (its
+    /// ruleset, the command or the address type: RFC 1928 replies 2, 7, 8).
+    ProxyRefused,
     /// No answer within the configured timeout.
     Timeout,
     /// The connection broke (reset, closed by the server) mid-session.
@@ -255,6 +259,7 @@ impl SmtpError {
             ErrorKind::CertificateRejected
             | ErrorKind::StartTlsUnavailable
             | ErrorKind::AuthUnavailable
+            | ErrorKind::ProxyRefused
             | ErrorKind::ExtensionUnavailable => EX_UNAVAILABLE,
             ErrorKind::AuthFailed => EX_NOPERM,
             ErrorKind::Rejected { stage, reply } => {

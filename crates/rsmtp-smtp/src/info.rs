@@ -111,6 +111,25 @@ impl fmt::Display for ServerInfo {
         if !caps.auth.is_empty() {
             writeln!(f, "    AUTH:\n        Supported authentication methods:")?;
             writeln!(f, "        {} ", caps.auth.join(" "))?;
+            let scram: Vec<&str> = caps
+                .auth
+                .iter()
+                .map(String::as_str)
+                .filter(|m| m.starts_with("SCRAM-"))
+                .collect();
+            if !scram.is_empty() {
+                let tls13 = self.tls.as_ref().is_some_and(|t| t.protocol == "TLSv1_3");
+                let binding = match (scram.iter().any(|m| m.ends_with("-PLUS")), tls13) {
+                    (false, _) => "not offered (no -PLUS variant)",
+                    (true, true) => "tls-exporter (TLS 1.3)",
+                    (true, false) => "offered, but rsmtp binds only on TLS 1.3 (tls-exporter)",
+                };
+                writeln!(
+                    f,
+                    "        SCRAM variants: {}; channel binding: {binding}",
+                    scram.join(" ")
+                )?;
+            }
         }
         if caps.starttls && self.tls.is_none() {
             writeln!(
@@ -162,6 +181,40 @@ mod tests {
         assert!(text.ends_with(
             "This server might advertise more or other capabilities when TLS is active.\n"
         ));
+    }
+
+    #[test]
+    fn scram_variants_and_channel_binding() {
+        let mut info = ServerInfo {
+            host: "h".into(),
+            port: 587,
+            address: None,
+            tls_mode: TlsMode::StartTls,
+            greeting: String::new(),
+            tls: Some(TlsInfo {
+                protocol: "TLSv1_3".into(),
+                cipher_suite: "TLS13_AES_256_GCM_SHA384".into(),
+                certificate: None,
+            }),
+            capabilities: Capabilities {
+                auth: vec![
+                    "PLAIN".into(),
+                    "SCRAM-SHA-256".into(),
+                    "SCRAM-SHA-256-PLUS".into(),
+                ],
+                ..Capabilities::default()
+            },
+        };
+        assert!(info.to_string().contains(
+            "        SCRAM variants: SCRAM-SHA-256 SCRAM-SHA-256-PLUS; \
+             channel binding: tls-exporter (TLS 1.3)\n"
+        ));
+        info.tls.as_mut().unwrap().protocol = "TLSv1_2".into();
+        assert!(info
+            .to_string()
+            .contains("channel binding: offered, but rsmtp binds only on TLS 1.3"));
+        info.capabilities.auth = vec!["PLAIN".into()];
+        assert!(!info.to_string().contains("SCRAM"));
     }
 
     #[test]

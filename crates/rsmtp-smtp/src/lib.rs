@@ -62,8 +62,11 @@ mod conn;
 mod error;
 mod info;
 mod reply;
+mod scram;
 mod session;
 mod settings;
+mod socks;
+mod stream;
 mod tls;
 mod trace;
 mod wire;
@@ -76,7 +79,8 @@ pub use info::{ServerInfo, TlsInfo};
 pub use reply::Reply;
 pub use session::{send, server_info, Client};
 pub use settings::{
-    Auth, Credentials, Delivered, Envelope, Fingerprint, Secret, SessionSettings, TlsMode, Trust,
-    Verify, DEFAULT_GREETING_WAIT, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS, SYSTEM_TRUST_FILE,
+    Auth, Credentials, Delivered, Envelope, Fingerprint, Proxy, Secret, SessionSettings, TlsMode,
+    Trust, Verify, DEFAULT_GREETING_WAIT, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS,
+    SYSTEM_TRUST_FILE,
 };
 pub use trace::{NoTrace, Trace};

@@ -464,10 +464,15 @@ impl<'a> Session<'a> {
     }
 
     fn authenticate(&mut self) -> Result<(), SmtpError> {
-        let tls_active = self.conn.as_ref().is_some_and(|c| c.tls().is_some());
-        let Some(mechanism) = auth::choose(self.settings.auth, &self.caps, tls_active)? else {
+        let tls = self.conn.as_ref().and_then(|c| c.tls());
+        let tls_binding = tls.and_then(tls::channel_binding);
+        let can_bind = tls_binding.is_some();
+        let Some(mechanism) =
+            auth::choose(self.settings.auth, &self.caps, tls.is_some(), can_bind)?
+        else {
             return Ok(());
         };
+        let binding = auth::channel_binding(mechanism, &self.caps, tls_binding);
         let settings = Arc::clone(&self.settings);
         // From AUTH on, a server quoting the password is redacted too (not
         // before: the greeting and EHLO replies must reach the capability
@@ -486,6 +491,7 @@ impl<'a> Session<'a> {
             settings.credentials.as_ref(),
             settings.tls_name(),
             settings.port,
+            binding,
         )
     }
 

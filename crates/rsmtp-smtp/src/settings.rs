@@ -62,6 +62,9 @@ impl Default for Trust {
 /// `tls_fingerprint`: the one definition, shared with the config crate.
 pub use rsmtp_core::Fingerprint;
 
+/// The TLS versions a session may use: the one definition, shared with the config crate.
+pub use rsmtp_core::TlsVersions;
+
 /// Certificate checks for TLS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verify {
@@ -90,6 +93,13 @@ impl Default for Verify {
             crl_file: None,
         }
     }
+}
+
+/// A SOCKS5 proxy (RFC 1928), without authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proxy {
+    pub host: String,
+    pub port: u16,
 }
 
 /// Whether and how to authenticate (RFC 4954).
@@ -180,6 +190,8 @@ pub struct SessionSettings {
     pub port: u16,
     pub tls: TlsMode,
     pub verify: Verify,
+    /// TLS protocol versions allowed (`tls_priorities`).
+    pub tls_versions: TlsVersions,
     /// Client certificate and key, PEM files (`tls_cert_file`, `tls_key_file`).
     pub client_cert: Option<(PathBuf, PathBuf)>,
     /// Argument of EHLO/HELO (`domain`).
@@ -201,6 +213,12 @@ pub struct SessionSettings {
     pub probe_silent_greeting: bool,
     /// Local address to connect from (`source_ip`).
     pub source_ip: Option<IpAddr>,
+    /// `socket`: SMTP over this local unix socket instead of TCP; `host`
+    /// then only names the server for TLS (msmtp uses `localhost`).
+    pub socket: Option<PathBuf>,
+    /// `proxy_host`/`proxy_port`: connect through this SOCKS5 proxy, which is
+    /// given `host` as a name (nothing is resolved locally).
+    pub proxy: Option<Proxy>,
     pub auth: Auth,
     pub credentials: Option<Credentials>,
 }
@@ -214,12 +232,15 @@ impl SessionSettings {
             port,
             tls: TlsMode::default(),
             verify: Verify::default(),
+            tls_versions: TlsVersions::default(),
             client_cert: None,
             helo_domain: "localhost".to_owned(),
             timeout: None,
             greeting_wait: DEFAULT_GREETING_WAIT,
             probe_silent_greeting: port == 465,
             source_ip: None,
+            socket: None,
+            proxy: None,
             auth: Auth::Off,
             credentials: None,
         }

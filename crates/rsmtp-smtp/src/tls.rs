@@ -9,7 +9,6 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,9 +33,10 @@ use crate::certinfo::{hex_colon, utc_text, CertInfo};
 use crate::conn::{io_error, time_left};
 use crate::error::{ErrorKind, SmtpError};
 use crate::settings::{Fingerprint, SessionSettings, Trust};
+use crate::stream::Stream;
 
-/// An established TLS stream over TCP.
-pub(crate) type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+/// An established TLS stream over TCP or a unix socket.
+pub(crate) type TlsStream = StreamOwned<ClientConnection, Stream>;
 
 /// Builds the rustls client configuration for these settings.
 pub(crate) fn client_config(settings: &SessionSettings) -> Result<Arc<ClientConfig>, SmtpError> {
@@ -68,8 +68,15 @@ pub(crate) fn client_config(settings: &SessionSettings) -> Result<Arc<ClientConf
         check,
         provider: provider.clone(),
     });
+    let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
+    if settings.tls_versions.tls13 {
+        versions.push(&rustls::version::TLS13);
+    }
+    if settings.tls_versions.tls12 {
+        versions.push(&rustls::version::TLS12);
+    }
     let builder = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(&versions)
         .map_err(|e| SmtpError::new(ErrorKind::Tls, format!("TLS setup failed: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
@@ -329,7 +336,7 @@ impl ServerCertVerifier for CertVerifier {
 /// failed handshake can tell "the server speaks plain SMTP" from other errors,
 /// and stopping at the handshake's deadline however slowly bytes arrive.
 struct Sniff<'a> {
-    inner: &'a mut TcpStream,
+    inner: &'a mut Stream,
     first: Vec<u8>,
     deadline: Option<Instant>,
 }
@@ -376,7 +383,7 @@ pub(crate) fn looks_like_tls(first: &[u8]) -> bool {
 /// implicit-TLS connection (then a plain SMTP greeting means a port mismatch).
 /// The whole handshake must be done by `deadline`.
 pub(crate) fn handshake(
-    mut tcp: TcpStream,
+    mut tcp: Stream,
     config: Arc<ClientConfig>,
     settings: &SessionSettings,
     implicit: bool,
@@ -396,6 +403,21 @@ pub(crate) fn handshake(
         }
     }
     Ok(StreamOwned::new(conn, tcp))
+}
+
+/// The channel binding SCRAM `-PLUS` can use on this session: `tls-exporter`
+/// (RFC 9266: 32 bytes exported with label `EXPORTER-Channel-Binding` and an
+/// empty context) on TLS 1.3. TLS 1.2 offers none here: its exporter is only
+/// safe with the extended master secret, and `tls-server-end-point` is not
+/// implemented, so SCRAM runs without binding there.
+pub(crate) fn channel_binding(conn: &ClientConnection) -> Option<(&'static str, Vec<u8>)> {
+    if conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        return None;
+    }
+    let mut out = vec![0u8; 32];
+    conn.export_keying_material(&mut out, b"EXPORTER-Channel-Binding", Some(b""))
+        .ok()?;
+    Some(("tls-exporter", out))
 }
 
 /// Classifies a failed handshake.

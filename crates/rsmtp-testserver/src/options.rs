@@ -91,16 +91,28 @@ pub enum Mechanism {
     XOAuth2,
     /// RFC 7628.
     OAuthBearer,
+    /// RFC 5802.
+    ScramSha1,
+    /// RFC 7677.
+    ScramSha256,
+    /// RFC 5802 with `tls-exporter` channel binding (RFC 9266, TLS 1.3 only).
+    ScramSha1Plus,
+    /// RFC 7677 with `tls-exporter` channel binding (RFC 9266, TLS 1.3 only).
+    ScramSha256Plus,
 }
 
 impl Mechanism {
     /// Every mechanism, in the order the server advertises them.
-    pub const ALL: [Mechanism; 5] = [
+    pub const ALL: [Mechanism; 9] = [
         Mechanism::Plain,
         Mechanism::Login,
         Mechanism::CramMd5,
         Mechanism::XOAuth2,
         Mechanism::OAuthBearer,
+        Mechanism::ScramSha1,
+        Mechanism::ScramSha256,
+        Mechanism::ScramSha1Plus,
+        Mechanism::ScramSha256Plus,
     ];
 
     /// The name as it appears on the wire.
@@ -111,6 +123,10 @@ impl Mechanism {
             Mechanism::CramMd5 => "CRAM-MD5",
             Mechanism::XOAuth2 => "XOAUTH2",
             Mechanism::OAuthBearer => "OAUTHBEARER",
+            Mechanism::ScramSha1 => "SCRAM-SHA-1",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
+            Mechanism::ScramSha1Plus => "SCRAM-SHA-1-PLUS",
+            Mechanism::ScramSha256Plus => "SCRAM-SHA-256-PLUS",
         }
     }
 }
@@ -149,6 +165,11 @@ pub struct AuthConfig {
     /// In [`Tls::StartTls`] mode AUTH is advertised only after STARTTLS (as real
     /// submission servers do) unless this is set.
     pub before_tls: bool,
+    /// SCRAM's iteration count (RFC 5802 `i=`).
+    pub scram_iterations: u32,
+    /// SCRAM: send a server signature that does not verify (a server that does
+    /// not know the password, or a man in the middle), then accept anyway.
+    pub scram_forged_signature: bool,
 }
 
 impl AuthConfig {
@@ -161,6 +182,8 @@ impl AuthConfig {
             mechanisms: vec![Mechanism::Plain, Mechanism::Login],
             required: true,
             before_tls: false,
+            scram_iterations: 4096,
+            scram_forged_signature: false,
         }
     }
 
@@ -181,6 +204,8 @@ impl fmt::Debug for AuthConfig {
             .field("mechanisms", &self.mechanisms)
             .field("required", &self.required)
             .field("before_tls", &self.before_tls)
+            .field("scram_iterations", &self.scram_iterations)
+            .field("scram_forged_signature", &self.scram_forged_signature)
             .finish()
     }
 }

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use md5::Md5;
+use sha2::Digest as _;
 
 use crate::options::AuthConfig;
 
@@ -24,6 +25,16 @@ pub(crate) fn decode(line: &[u8]) -> Result<Vec<u8>, String> {
     STANDARD
         .decode(line)
         .map_err(|e| format!("invalid base64: {e}"))
+}
+
+/// `N` bytes from the system's generator (ring's, through rustls).
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut out)
+        .expect("the system random generator works");
+    out
 }
 
 pub(crate) fn encode(bytes: &[u8]) -> String {
@@ -158,6 +169,178 @@ fn bearer(auth: &str) -> Result<String, String> {
         return Err(format!("auth scheme '{scheme}' is not Bearer"));
     }
     Ok(token.to_string())
+}
+
+/// The server side of one SCRAM exchange (RFC 5802 §5, §7), between the
+/// client's first message and its proof.
+pub(crate) struct ScramServer {
+    sha256: bool,
+    /// `gs2-header` as the client sent it (it comes back, base64, in `c=`).
+    gs2_header: String,
+    /// Whether the client asked to bind to the TLS session (`p=tls-exporter`).
+    bound: bool,
+    client_first_bare: String,
+    server_first: String,
+    nonce: String,
+    identity: String,
+}
+
+/// What a SCRAM proof check concluded: the verdict and the `server-final-message`.
+pub(crate) struct ScramOutcome {
+    pub verdict: Verdict,
+    pub server_final: String,
+}
+
+fn keyed(sha256: bool, key: &[u8], data: &[u8]) -> Vec<u8> {
+    if sha256 {
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key length");
+        m.update(data);
+        m.finalize().into_bytes().to_vec()
+    } else {
+        let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).expect("any key length");
+        m.update(data);
+        m.finalize().into_bytes().to_vec()
+    }
+}
+
+impl ScramServer {
+    /// Reads `client-first-message`. `plus`: the mechanism is a `-PLUS` one;
+    /// `plus_offered`: this session advertises one (then a `y` flag means the
+    /// offer was stripped on the way, RFC 5802 §6, and the exchange fails).
+    pub(crate) fn start(
+        response: &[u8],
+        sha256: bool,
+        plus: bool,
+        plus_offered: bool,
+        cfg: &AuthConfig,
+        server_nonce: &str,
+        salt: &[u8],
+    ) -> Result<ScramServer, String> {
+        let text = std::str::from_utf8(response).map_err(|_| "client-first is not UTF-8")?;
+        let mut parts = text.splitn(3, ',');
+        let (flag, authzid, bare) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(f), Some(a), Some(b)) => (f, a, b),
+            _ => return Err(format!("client-first {text:?} has no gs2 header")),
+        };
+        let bound = match flag {
+            "n" => false,
+            "y" if plus_offered => return Err("flag y although -PLUS is offered".into()),
+            "y" => false,
+            "p=tls-exporter" => true,
+            other => return Err(format!("channel binding flag {other:?} not supported")),
+        };
+        if bound != plus {
+            return Err(format!("flag {flag:?} does not fit the mechanism"));
+        }
+        if !authzid.is_empty() {
+            return Err(format!("authzid {authzid:?} not supported"));
+        }
+        let (user, client_nonce) = bare
+            .strip_prefix("n=")
+            .and_then(|r| r.split_once(",r="))
+            .ok_or_else(|| format!("client-first-bare {bare:?} is not n=…,r=…"))?;
+        let identity = user.replace("=2C", ",").replace("=3D", "=");
+        let nonce = format!("{client_nonce}{server_nonce}");
+        let server_first = format!(
+            "r={nonce},s={},i={}",
+            STANDARD.encode(salt),
+            cfg.scram_iterations
+        );
+        Ok(ScramServer {
+            sha256,
+            gs2_header: format!("{flag},{authzid},"),
+            bound,
+            client_first_bare: bare.to_string(),
+            server_first,
+            nonce,
+            identity,
+        })
+    }
+
+    pub(crate) fn server_first(&self) -> &str {
+        &self.server_first
+    }
+
+    /// Checks `client-final-message` against the password; `binding` is the
+    /// session's `tls-exporter` value (None without TLS 1.3).
+    pub(crate) fn finish(
+        &self,
+        response: &[u8],
+        cfg: &AuthConfig,
+        salt: &[u8],
+        binding: Option<&[u8]>,
+    ) -> Result<ScramOutcome, String> {
+        let text = std::str::from_utf8(response).map_err(|_| "client-final is not UTF-8")?;
+        let (without_proof, proof) = text
+            .rsplit_once(",p=")
+            .ok_or_else(|| format!("client-final {text:?} has no proof"))?;
+        let (c, r) = without_proof
+            .strip_prefix("c=")
+            .and_then(|rest| rest.split_once(",r="))
+            .ok_or_else(|| format!("client-final {text:?} is not c=…,r=…,p=…"))?;
+        let mut expected_c = self.gs2_header.clone().into_bytes();
+        if self.bound {
+            expected_c.extend_from_slice(binding.ok_or("no tls-exporter on this session")?);
+        }
+        let proof = STANDARD.decode(proof).map_err(|e| format!("proof: {e}"))?;
+        let c_ok = STANDARD.decode(c).ok().as_deref() == Some(&expected_c[..]);
+        let auth_message = format!(
+            "{},{},{without_proof}",
+            self.client_first_bare, self.server_first
+        );
+        let mut salted = vec![0u8; if self.sha256 { 32 } else { 20 }];
+        if self.sha256 {
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+                cfg.password.as_bytes(),
+                salt,
+                cfg.scram_iterations,
+                &mut salted,
+            );
+        } else {
+            pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
+                cfg.password.as_bytes(),
+                salt,
+                cfg.scram_iterations,
+                &mut salted,
+            );
+        }
+        let stored_key = {
+            let client_key = keyed(self.sha256, &salted, b"Client Key");
+            if self.sha256 {
+                sha2::Sha256::digest(&client_key).to_vec()
+            } else {
+                sha1::Sha1::digest(&client_key).to_vec()
+            }
+        };
+        let signature = keyed(self.sha256, &stored_key, auth_message.as_bytes());
+        // The client key the proof reveals must hash to the stored key.
+        let recovered: Vec<u8> = proof.iter().zip(&signature).map(|(p, s)| p ^ s).collect();
+        let recovered_stored = if self.sha256 {
+            sha2::Sha256::digest(&recovered).to_vec()
+        } else {
+            sha1::Sha1::digest(&recovered).to_vec()
+        };
+        let success = c_ok
+            && r == self.nonce
+            && proof.len() == signature.len()
+            && recovered_stored == stored_key
+            && self.identity == cfg.user;
+        let mut server_signature = keyed(
+            self.sha256,
+            &keyed(self.sha256, &salted, b"Server Key"),
+            auth_message.as_bytes(),
+        );
+        if cfg.scram_forged_signature {
+            server_signature[0] ^= 0x55;
+        }
+        Ok(ScramOutcome {
+            verdict: Verdict {
+                identity: self.identity.clone(),
+                success,
+            },
+            server_final: format!("v={}", STANDARD.encode(server_signature)),
+        })
+    }
 }
 
 /// The error document an OAuth server sends (base64 in a `334`) before the final `535`.

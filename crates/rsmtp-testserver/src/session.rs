@@ -475,6 +475,52 @@ impl Session {
                 }
                 verdict
             }
+            Mechanism::ScramSha1
+            | Mechanism::ScramSha256
+            | Mechanism::ScramSha1Plus
+            | Mechanism::ScramSha256Plus => {
+                let sha256 = matches!(
+                    mechanism,
+                    Mechanism::ScramSha256 | Mechanism::ScramSha256Plus
+                );
+                let plus = matches!(
+                    mechanism,
+                    Mechanism::ScramSha1Plus | Mechanism::ScramSha256Plus
+                );
+                let plus_offered = self.conn.tls_exporter().is_some()
+                    && cfg.mechanisms.iter().any(|m| m.as_str().ends_with("-PLUS"));
+                let first = response!(initial, "");
+                let server_nonce = sasl::encode(&sasl::random_bytes::<18>());
+                let salt = sasl::random_bytes::<16>();
+                let scram = match sasl::ScramServer::start(
+                    &first,
+                    sha256,
+                    plus,
+                    plus_offered,
+                    cfg,
+                    &server_nonce,
+                    &salt,
+                ) {
+                    Ok(s) => s,
+                    Err(why) => return Ok(Exchange::Malformed(why)),
+                };
+                let challenge = sasl::encode(scram.server_first().as_bytes());
+                let last = response!(None, &challenge);
+                let exporter = self.conn.tls_exporter();
+                match scram.finish(&last, cfg, &salt, exporter.as_deref()) {
+                    Ok(outcome) if outcome.verdict.success => {
+                        // RFC 4954 §4: additional data with success is a 334 challenge,
+                        // answered with an empty line.
+                        let fin = sasl::encode(outcome.server_final.as_bytes());
+                        if let Err(end) = self.client_response(None, &fin)? {
+                            return Ok(end);
+                        }
+                        Ok(outcome.verdict)
+                    }
+                    Ok(outcome) => Ok(outcome.verdict),
+                    Err(why) => Err(why),
+                }
+            }
         };
         Ok(match verdict {
             Ok(v) => Exchange::Done(v),

@@ -244,6 +244,21 @@ impl Connection {
         Ok(info)
     }
 
+    /// RFC 9266 `tls-exporter` channel binding of this TLS 1.3 session.
+    pub fn tls_exporter(&self) -> Option<Vec<u8>> {
+        let Transport::Tls(s) = &self.transport else {
+            return None;
+        };
+        if s.conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+            return None;
+        }
+        let mut out = vec![0u8; 32];
+        s.conn
+            .export_keying_material(&mut out, b"EXPORTER-Channel-Binding", Some(b""))
+            .ok()?;
+        Some(out)
+    }
+
     /// Send close_notify when in TLS (best effort).
     pub fn close(&mut self) {
         let _ = self.flush();

@@ -68,7 +68,7 @@ fn all_extensions_and_helo_only() {
             "SMTPUTF8",
             "DSN",
             "ENHANCEDSTATUSCODES",
-            "AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER"
+            "AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS"
         ]
     );
 

@@ -130,11 +130,19 @@ pub fn log_target(account: &Account) -> LogTarget {
 /// The SMTP session settings for a resolved account (the password is looked up here:
 /// `password`, `passwordeval`, netrc).
 pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
-    let host = account
-        .host
-        .clone()
-        .ok_or_else(|| Failure::new(ExitCode::Config, "host not set"))?;
+    // Over a unix socket `host` only names the server (for TLS, where the
+    // config check requires it as msmtp does); without TLS it may be absent.
+    let host = match (&account.host, &account.socket) {
+        (Some(host), _) => host.clone(),
+        (None, Some(_)) => "localhost".to_owned(),
+        (None, None) => return Err(Failure::new(ExitCode::Config, "host not set")),
+    };
     let mut s = SessionSettings::new(host, account.port());
+    s.socket = account.socket.clone();
+    s.proxy = account.proxy_host.as_ref().map(|host| rsmtp_smtp::Proxy {
+        host: host.clone(),
+        port: account.proxy_port.unwrap_or(1080),
+    });
     s.tls = match (account.tls, account.tls_starttls) {
         (false, _) => TlsMode::Off,
         (true, true) => TlsMode::StartTls,
@@ -150,6 +158,18 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
         host_override: account.tls_host_override.clone(),
         crl_file: account.tls_crl_file.clone(),
     };
+    if let Some(p) = &account.tls_priorities {
+        // Checked when the account was resolved; a failure here names it again.
+        s.tls_versions = rsmtp_core::parse_tls_priorities(p).map_err(|e| {
+            Failure::new(
+                ExitCode::Config,
+                format!(
+                    "tls_priorities: the part '{}' cannot be honoured: {}",
+                    e.part, e.why
+                ),
+            )
+        })?;
+    }
     s.client_cert = match (&account.tls_cert_file, &account.tls_key_file) {
         (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
         _ => None,
@@ -202,6 +222,10 @@ fn mechanism(m: rsmtp_config::AuthMethod) -> Result<Mechanism, Failure> {
         A::XOAuth2 => Mechanism::XOAuth2,
         A::OAuthBearer => Mechanism::OAuthBearer,
         A::External => Mechanism::External,
+        A::ScramSha1 => Mechanism::ScramSha1,
+        A::ScramSha256 => Mechanism::ScramSha256,
+        A::ScramSha1Plus => Mechanism::ScramSha1Plus,
+        A::ScramSha256Plus => Mechanism::ScramSha256Plus,
         other => {
             return Err(Failure::new(
                 ExitCode::Config,

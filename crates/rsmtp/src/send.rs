@@ -77,6 +77,12 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Pr
         // msmtp's -d starts with where the settings came from.
         ui.print(&account::describe_choice(config.as_ref(), &chosen));
         ui.print(&format!("using {}\n", chosen.describe()));
+        if let Some(bits) = chosen.account.tls_min_dh_prime_bits {
+            ui.print(&format!(
+                "tls_min_dh_prime_bits {bits} has no effect: rustls has no finite-field \
+                 Diffie-Hellman (key exchange is always ECDHE)\n"
+            ));
+        }
     }
     let mut recipients = Vec::new();
     match envelope_and_message(inv, &chosen, incoming, &mut recipients) {

@@ -6,4 +6,5 @@ mod auth;
 mod delivery;
 mod faults;
 mod harness;
+mod scram;
 mod tls;

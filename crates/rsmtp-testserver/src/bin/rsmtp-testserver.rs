@@ -41,7 +41,8 @@ struct Args {
     /// The password (also the XOAUTH2/OAUTHBEARER token).
     #[arg(long, requires = "user")]
     password: Option<String>,
-    /// AUTH mechanisms to offer, comma-separated (PLAIN,LOGIN,CRAM-MD5,XOAUTH2,OAUTHBEARER).
+    /// AUTH mechanisms to offer, comma-separated (PLAIN,LOGIN,CRAM-MD5,XOAUTH2,OAUTHBEARER,
+    /// SCRAM-SHA-1,SCRAM-SHA-256,SCRAM-SHA-1-PLUS,SCRAM-SHA-256-PLUS).
     #[arg(long, value_delimiter = ',', default_value = "PLAIN,LOGIN")]
     mechanisms: Vec<Mechanism>,
     /// Accept MAIL without AUTH even when AUTH is offered.
