@@ -3,7 +3,6 @@
 //! order — `password`, else `passwordeval`, else `~/.netrc`, else `/etc/netrc`
 //! (msmtp's order, minus its keyring and terminal prompt).
 
-use std::fmt;
 use std::io::{IsTerminal, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -18,43 +17,8 @@ use crate::netrc;
 use crate::value::DEFAULT_TIMEOUT_SECS;
 use zeroize::Zeroizing;
 
-/// A password or other secret. `Debug` and `Display` print `***`; the only way
-/// to the text is [`Secret::expose`], so a secret cannot reach a log or an
-/// error message by accident. The text is zeroed when the secret is dropped.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wrap a secret.
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-
-    /// The secret text, for the one place that needs it (the AUTH exchange).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Overwrites the text when the secret goes away, so a core file or a later
-/// allocation cannot hold it (a SIGABRT core once held four copies).
-impl Drop for Secret {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+/// The one secret type, shared with the SMTP layer.
+pub use rsmtp_core::Secret;
 
 /// Longest first line read from an `eval`/`passwordeval` command (an OAuth2
 /// access token is a few KiB at most).

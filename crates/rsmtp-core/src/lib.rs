@@ -2,17 +2,19 @@
 //! has one owner: the sysexits codes ([`ExitCode`]) every layer's `exit_code()`
 //! returns, the pinned certificate digest ([`Fingerprint`]) the config file names and
 //! the TLS verifier checks, the TLS versions `tls_priorities` allows ([`TlsVersions`]),
-//! and the operating system's error text as msmtp prints it
-//! ([`strerror`]).
-//! No dependencies: the config crate must stay free of rustls, the message crate of
-//! the network.
+//! the password on its way from the msmtprc to AUTH ([`Secret`], zeroed on drop), and
+//! the operating system's error text as msmtp prints it ([`strerror`]).
+//! Its only dependency is `zeroize`: the config crate must stay free of rustls, the
+//! message crate of the network.
 
 mod exit;
 mod fingerprint;
 mod os_error;
+mod secret;
 mod tls_versions;
 
 pub use exit::ExitCode;
 pub use fingerprint::Fingerprint;
 pub use os_error::{strerror, strip_os_error};
+pub use secret::Secret;
 pub use tls_versions::{parse_tls_priorities, PriorityError, TlsVersions};

@@ -3,7 +3,6 @@
 //! envelope says ([`Envelope`], RFC 5321 §3.3). Plain data: the config crate
 //! fills it in, this crate never reads a file to get it.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -118,53 +117,8 @@ pub enum Auth {
     Method(Mechanism),
 }
 
-/// A password or OAuth2 token. Its `Debug` and `Display` print `***`; its text is
-/// zeroed when it is dropped.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(secret: impl Into<String>) -> Secret {
-        Secret(secret.into())
-    }
-
-    /// The secret itself; only the AUTH code should need it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// Overwrites the text when the secret goes away, so a core file or a later
-/// allocation cannot hold it (a SIGABRT core once held four copies).
-impl Drop for Secret {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl From<String> for Secret {
-    fn from(s: String) -> Secret {
-        Secret(s)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(s: &str) -> Secret {
-        Secret(s.to_owned())
-    }
-}
+/// A password or OAuth2 token: the one secret type, shared with the config crate.
+pub use rsmtp_core::Secret;
 
 /// User name and password (or token, for XOAUTH2 / OAUTHBEARER).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -198,7 +198,8 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
         let user = account.user.clone().unwrap_or_default();
         let password = account.password()?;
         if let Some(secret) = password {
-            s.credentials = Some(Credentials::new(user, secret.expose()));
+            // The same Secret, moved: no unzeroed copy of the text on the way.
+            s.credentials = Some(Credentials::new(user, secret));
         } else if account.user.is_some() {
             return Err(Failure::new(
                 ExitCode::Config,
