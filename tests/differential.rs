@@ -192,32 +192,10 @@ fn log_lines(dir: &Dir) -> Vec<String> {
 /// The fields of a log line after the time stamp, in order: `key=value`, the single
 /// quotes of `smtpmsg='…'`/`errormsg='…'` removed (msmtp turns quotes inside into `?`).
 fn log_fields(line: &str) -> Vec<(String, String)> {
-    let mut rest = line.find("host=").map_or(line, |i| &line[i..]);
-    let mut fields = Vec::new();
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            break;
-        }
-        let Some(eq) = rest.find('=') else {
-            fields.push((rest.to_string(), String::new()));
-            break;
-        };
-        let key = rest[..eq].to_string();
-        rest = &rest[eq + 1..];
-        let value;
-        if let Some(quoted) = rest.strip_prefix('\'') {
-            let end = quoted.find('\'').unwrap_or(quoted.len());
-            value = quoted[..end].to_string();
-            rest = quoted.get(end + 1..).unwrap_or("");
-        } else {
-            let end = rest.find(' ').unwrap_or(rest.len());
-            value = rest[..end].to_string();
-            rest = &rest[end..];
-        }
-        fields.push((key, value));
-    }
-    fields
+    // rsmtp's own reader of the line (next to its writer), for both programs' lines.
+    rsmtp::log::LogLine::parse(line)
+        .map(|l| l.fields)
+        .unwrap_or_default()
 }
 
 fn field<'a>(fields: &'a [(String, String)], key: &str) -> Option<&'a str> {
