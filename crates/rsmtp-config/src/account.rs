@@ -5,7 +5,7 @@
 //! `resolve.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{ConfigError, Source};
@@ -323,20 +323,15 @@ impl Account {
         if let Some(d) = std::env::var_os(QUEUE_DIR_ENV).filter(|d| !d.is_empty()) {
             return PathBuf::from(d);
         }
-        if rustix::process::geteuid().is_root() {
-            return PathBuf::from("/var/spool/rsmtp");
-        }
-        match std::env::var_os("XDG_STATE_HOME").map(PathBuf::from) {
-            Some(x) if x.is_absolute() => x.join("rsmtp").join("queue"),
-            _ => {
-                let home = expand::home_dir();
-                let dir = home.join(".local/state/rsmtp/queue");
-                if dir.is_dir() || creatable_under(&home) {
-                    dir
-                } else {
-                    queue_fallback_dir()
-                }
-            }
+        let root = rustix::process::geteuid().is_root();
+        let xdg_state = std::env::var_os("XDG_STATE_HOME").map(PathBuf::from);
+        let under_home = !root && !xdg_state.as_ref().is_some_and(|x| x.is_absolute());
+        let home = expand::home_dir();
+        let dir = default_queue_dir(root, xdg_state, &home);
+        if under_home && !dir.is_dir() && !creatable_under(&home) {
+            queue_fallback_dir()
+        } else {
+            dir
         }
     }
 
@@ -459,5 +454,19 @@ fn creatable_under(home: &std::path::Path) -> bool {
         if !dir.pop() || dir.as_os_str().is_empty() {
             return false;
         }
+    }
+}
+
+/// The queue directory when neither `queue_dir` nor `$RSMTP_QUEUE_DIR` names one:
+/// `/var/spool/rsmtp` for root, else `$XDG_STATE_HOME/rsmtp/queue` when that is
+/// absolute, else `~/.local/state/rsmtp/queue`. The one definition (the queue crate
+/// had a second, unused copy).
+pub fn default_queue_dir(root: bool, xdg_state: Option<PathBuf>, home: &Path) -> PathBuf {
+    if root {
+        return PathBuf::from("/var/spool/rsmtp");
+    }
+    match xdg_state {
+        Some(x) if x.is_absolute() => x.join("rsmtp").join("queue"),
+        _ => home.join(".local/state/rsmtp/queue"),
     }
 }

@@ -119,7 +119,7 @@ mod pretend;
 mod resolve;
 mod value;
 
-pub use account::{canonical_command, queue_fallback_dir, Account, COMMANDS};
+pub use account::{canonical_command, default_queue_dir, queue_fallback_dir, Account, COMMANDS};
 pub use error::{ConfigError, InsecureReason, Origin, Source, EX_CONFIG, EX_IOERR, EX_TEMPFAIL};
 pub use expand::{
     canonical_host_name, expand_tilde, home_dir, host_name, user_name, user_name_of, ExpandContext,

@@ -928,3 +928,20 @@ fn warnings_for_tls_port_mismatch() {
     );
     assert!(a.warnings().is_empty());
 }
+
+#[test]
+fn default_queue_dir_follows_root_and_xdg() {
+    let home = Path::new("/home/alice");
+    assert_eq!(
+        default_queue_dir(true, None, home),
+        PathBuf::from("/var/spool/rsmtp")
+    );
+    assert_eq!(
+        default_queue_dir(false, Some(PathBuf::from("/xdg/state")), home),
+        PathBuf::from("/xdg/state/rsmtp/queue")
+    );
+    assert_eq!(
+        default_queue_dir(false, Some(PathBuf::from("relative")), home),
+        PathBuf::from("/home/alice/.local/state/rsmtp/queue")
+    );
+}

@@ -25,7 +25,7 @@
 //! # let _ = id; Ok(()) }
 //! ```
 //!
-//! API: [`Queue::open`], [`Queue::default_dir`], [`Queue::enqueue`],
+//! API: [`Queue::open`] (the default directory is rsmtp-config's `default_queue_dir`), [`Queue::enqueue`],
 //! [`Queue::list`] with [`Mailq`] for `mailq` output, [`Queue::flush`] with
 //! [`FlushOptions`] and [`DeliveryResult`] returning a [`FlushReport`],
 //! [`Queue::remove`], [`Queue::purge_failed`], [`Queue::retry_now`],

@@ -148,20 +148,6 @@ impl Queue {
         Ok(queue)
     }
 
-    /// The default queue directory: `/var/spool/rsmtp` for root; otherwise
-    /// `$XDG_STATE_HOME/rsmtp/queue` (when set to an absolute path), else
-    /// `~/.local/state/rsmtp/queue`. `None` when a non-root user has no home.
-    pub fn default_dir(uid: u32, home: Option<&Path>, xdg_state: Option<&Path>) -> Option<PathBuf> {
-        if uid == 0 {
-            return Some(PathBuf::from("/var/spool/rsmtp"));
-        }
-        if let Some(state) = xdg_state.filter(|p| p.is_absolute()) {
-            return Some(state.join("rsmtp").join("queue"));
-        }
-        home.filter(|p| p.is_absolute())
-            .map(|h| h.join(".local").join("state").join("rsmtp").join("queue"))
-    }
-
     /// Whether an entry with this id is in this queue, waiting or failed.
     pub fn contains(&self, id: &EntryId) -> bool {
         [&self.queue, &self.failed]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -365,7 +365,7 @@ fn remove_and_locks_exclude_a_second_actor_while_delivering() {
 }
 
 #[test]
-fn open_creates_private_directories_and_default_dir_follows_xdg() {
+fn open_creates_private_directories() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("state/rsmtp/queue");
     let queue = Queue::open(&root).unwrap();
@@ -375,21 +375,6 @@ fn open_creates_private_directories_and_default_dir_follows_xdg() {
         assert_eq!(mode & 0o777, 0o700, "{sub}");
     }
     Queue::open(&root).expect("opening twice is fine");
-
-    let home = Path::new("/home/alice");
-    assert_eq!(
-        Queue::default_dir(0, Some(home), None),
-        Some(PathBuf::from("/var/spool/rsmtp"))
-    );
-    assert_eq!(
-        Queue::default_dir(1000, Some(home), Some(Path::new("/xdg/state"))),
-        Some(PathBuf::from("/xdg/state/rsmtp/queue"))
-    );
-    assert_eq!(
-        Queue::default_dir(1000, Some(home), Some(Path::new("relative"))),
-        Some(PathBuf::from("/home/alice/.local/state/rsmtp/queue"))
-    );
-    assert_eq!(Queue::default_dir(1000, None, None), None);
 
     let blocked = dir.path().join("file");
     fs::write(&blocked, "").unwrap();

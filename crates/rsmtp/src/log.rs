@@ -388,7 +388,10 @@ mod tests {
             let line = format!("Dec 03 10:00:00 {}", r.line());
             let back = LogRecord::parse(&line).expect("parses");
             assert_eq!(back.line(), r.line());
-            assert_eq!(LogLine::parse(&line).expect("parses").time, "Dec 03 10:00:00");
+            assert_eq!(
+                LogLine::parse(&line).expect("parses").time,
+                "Dec 03 10:00:00"
+            );
         }
         // msmtp's line with a quote inside smtpmsg (msmtp writes ? for it; a
         // hand-written one may not).
