@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Queue flush and `queue always` caller latency, before/after, in one run.
 
-usage: benches/flush.py BEFORE_RSMTP AFTER_RSMTP [MESSAGES]
+usage: benches/flush.py BEFORE_RSMTP AFTER_RSMTP [MESSAGES] [RTT_MS]
+
+With RTT_MS the flush goes through benches/delay_proxy.py (that round trip, both
+directions), as over a real network: sessions opened and wall time per message.
 
 A small threaded SMTP sink on loopback counts sessions and messages. For each
 binary, the same queue of MESSAGES entries (made once with BEFORE while the relay
@@ -64,7 +67,16 @@ def env(d):
 def main():
     before, after = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    rtt = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     sink = Sink()
+    relay_port = sink.port
+    proxy = None
+    if rtt > 0:
+        ps = socket.socket(); ps.bind(("127.0.0.1", 0)); relay_port = ps.getsockname()[1]; ps.close()
+        here = os.path.dirname(os.path.abspath(__file__))
+        proxy = subprocess.Popen([sys.executable, os.path.join(here, "delay_proxy.py"),
+                                  str(relay_port), str(sink.port), str(rtt)], stdout=subprocess.PIPE)
+        proxy.stdout.readline()
     work = tempfile.mkdtemp(prefix="rsmtp-bench-")
     seed = os.path.join(work, "seed")
     closed = socket.socket(); closed.bind(("127.0.0.1", 0)); cport = closed.getsockname()[1]; closed.close()
@@ -88,7 +100,7 @@ def main():
                 os.chmod(root, 0o700)
             # the entries name the -C file they were queued with: point it at the sink
             with open(cfg, "w") as f:
-                f.write(f"account default\nhost 127.0.0.1\nport {sink.port}\ntls off\nauth off\n"
+                f.write(f"account default\nhost 127.0.0.1\nport {relay_port}\ntls off\nauth off\n"
                         f"from app@example.org\ntimeout 10\nqueue fallback\nqueue_dir {q}\n")
             sink.reset()
             t = time.monotonic()
@@ -99,8 +111,14 @@ def main():
     for b, name in ((before, "before"), (after, "after")):
         walls = [w for w, *_ in results[b]]
         w, s, m, left, rc = results[b][-1]
-        print(f"flush {n}: {name}: median {statistics.median(walls)*1000:.0f} ms, "
-              f"sessions {s}, delivered {m}, left {left}, exit {rc}")
+        rtts = f", {statistics.median(walls)*1000/rtt/n:.2f} RTT per message" if rtt else ""
+        print(f"flush {n}{f' at {rtt:.0f} ms RTT' if rtt else ''}: {name}: median "
+              f"{statistics.median(walls)*1000:.0f} ms, sessions {s}, delivered {m}, left {left}, "
+              f"exit {rc}{rtts}")
+    if proxy:
+        proxy.kill()
+        shutil.rmtree(work, ignore_errors=True)
+        return
     # Caller latency of `queue always`.
     lat = {before: [], after: []}
     for b in (before, after):
