@@ -40,7 +40,8 @@ pub enum Command {
     Send(SendArgs),
     /// Run a command and mail how it ended.
     Run(RunArgs),
-    /// Mail a warning when the newest backup file is too old, too small or missing.
+    /// Mail a warning when the newest backup file is too old, too small or missing (and,
+    /// with --verify, a failure when it is damaged).
     Check(CheckArgs),
     /// Write an msmtprc for Gmail, Outlook, Yahoo or another server, and send a test alert.
     Setup(SetupArgs),
@@ -157,6 +158,17 @@ pub struct CheckArgs {
     /// Fewest files the path must hold (counted recursively), e.g. one per night kept.
     #[arg(long, value_name = "N")]
     pub min_files: Option<usize>,
+    /// Read the newest file to its end as a restore would: gzip, zstd and xz streams
+    /// with their checksums, every tar member, every zip member's CRC32. A damaged archive
+    /// is a failure alert naming the file and the first bad member. Checksum files
+    /// (NAME.sha256, .md5, .sfv, …) are never taken for the newest backup.
+    #[arg(long)]
+    pub verify: bool,
+    /// Checksum file in sha256sum, sha512sum or md5sum format, or a CRC32 list (8 hex
+    /// digits, or SFV), with a line for the newest file (default: with --verify,
+    /// NAME.sha256, NAME.md5, NAME.sfv, … next to it, when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
     /// Name of the backup in the alert (default: the path).
     #[arg(long)]
     pub name: Option<String>,

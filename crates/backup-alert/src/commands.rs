@@ -14,6 +14,7 @@ use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
 use crate::error_line;
 use crate::input;
+use crate::integrity::Integrity;
 use crate::run::{self, display_command, RunSpec};
 use crate::tail::{tail_file, Tail, TailLimits};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
@@ -231,8 +232,42 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         min_size: args.min_size,
         min_files: args.min_files,
     };
-    let (found, searched) = check::newest(&args.path);
+    let integrity_asked = args.verify || args.manifest.is_some();
+    let (found, searched) = if integrity_asked {
+        check::newest_where(&args.path, &|p| !crate::manifest::is_sidecar(p))
+    } else {
+        check::newest(&args.path)
+    };
+    let integrity = found
+        .as_ref()
+        .filter(|_| integrity_asked)
+        .map(|f| Integrity::check(&f.path, args.verify, args.manifest.as_deref()));
     let finding = check::judge(found, searched, &req, SystemTime::now());
+    // Damage or an integrity check that could not be made joins the other problems.
+    let finding = match (finding, &integrity) {
+        (Finding::Fresh { file, age }, Some(i)) if !i.problems().is_empty() => Finding::Stale {
+            problems: i.problems(),
+            file,
+            age,
+        },
+        (
+            Finding::Stale {
+                file,
+                age,
+                mut problems,
+            },
+            Some(i),
+        ) => {
+            problems.splice(0..0, i.problems());
+            Finding::Stale {
+                file,
+                age,
+                problems,
+            }
+        }
+        (finding, _) => finding,
+    };
+    let corrupt = integrity.as_ref().is_some_and(Integrity::is_corrupt);
     let name = args.name.clone().unwrap_or_else(|| args.path.clone());
     // A relative path means nothing to whoever reads the mail.
     let shown_path = std::path::absolute(&args.path)
@@ -251,6 +286,9 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             alert.message = format!("The newest backup is {} old.", format_duration_words(*age));
             describe_file(&mut alert, file, *age, &limits);
             alert.fact("Files", files_fact(searched, args.min_files));
+            for (label, value) in integrity.iter().flat_map(Integrity::facts) {
+                alert.fact(label, value);
+            }
             format!(
                 "fresh: {} ({} old)",
                 file.path.display(),
@@ -262,22 +300,33 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             age,
             problems,
         } => {
-            alert.status = Status::Warning;
+            alert.status = if corrupt {
+                Status::Failure
+            } else {
+                Status::Warning
+            };
             let too_small = args.min_size.is_some_and(|min| file.size < min);
-            alert.subject = if age > &args.max_age {
+            alert.subject = if corrupt {
+                format!("Backup corrupt: {name}")
+            } else if age > &args.max_age {
                 format!("Backup too old: {name}")
             } else if too_small {
                 format!("Backup too small: {name}")
             } else if args.min_files.is_some_and(|min| searched < min) {
                 format!("Too few backup files: {name}")
-            } else {
+            } else if crate::check::dated_in_future(file, SystemTime::now()).is_some() {
                 format!("Backup dated in the future: {name}")
+            } else {
+                format!("Backup not verified: {name}")
             };
             alert.message = format!("Problem: {}.", problems.join("; "));
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
             alert.summary = Some(format!("{}: {}", shown.display(), problems.join("; ")));
             describe_file(&mut alert, file, *age, &limits);
             alert.fact("Files", files_fact(searched, args.min_files));
+            for (label, value) in integrity.iter().flat_map(Integrity::facts) {
+                alert.fact(label, value);
+            }
             format!("stale: {}: {}", file.path.display(), problems.join("; "))
         }
         Finding::Missing { searched } => {

@@ -11,6 +11,7 @@ mod run;
 mod send;
 mod setup;
 mod stats;
+mod verify;
 
 use std::ffi::OsStr;
 use std::io::Write;
