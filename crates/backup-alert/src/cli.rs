@@ -273,6 +273,15 @@ pub struct StatsArgs {
     /// msmtprc to look for `logfile` in.
     #[arg(long, value_name = "MSMTPRC")]
     pub config: Option<PathBuf>,
+    /// Write node_exporter's textfile format to FILE (atomically; `-` for stdout) instead
+    /// of the summary: each job's last run, last success, duration, exit status and backup
+    /// size from the state file, and the log's sent, queued and failed counts.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+    /// Directory of the state file the jobs are read from (default: as for send, run and
+    /// check).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {

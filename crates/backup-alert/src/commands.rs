@@ -13,6 +13,7 @@ use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
 use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
 use crate::error_line;
+use crate::flood::Measurement;
 use crate::input;
 use crate::integrity::Integrity;
 use crate::run::{self, display_command, RunSpec};
@@ -206,6 +207,11 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
         }
     }
     let code = report_.exit_code();
+    alert.measured = Measurement {
+        duration_ms: Some(u64::try_from(report_.duration.as_millis()).unwrap_or(u64::MAX)),
+        exit_status: Some(i32::from(code)),
+        size: None,
+    };
     match send_alert(
         alert,
         &name,
@@ -220,6 +226,7 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
             let _ = writeln!(std::io::stderr(), "backup-alert: alert not sent: {e}");
         }
     }
+    publish_metrics(&args.delivery, &policy, ctx);
     Ok(code)
 }
 
@@ -344,6 +351,14 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             format!("missing: nothing matches {}", args.path)
         }
     };
+    alert.measured = Measurement {
+        duration_ms: None,
+        exit_status: Some(if finding.is_fresh() { 0 } else { 1 }),
+        size: match &finding {
+            Finding::Fresh { file, .. } | Finding::Stale { file, .. } => Some(file.size),
+            Finding::Missing { .. } => None,
+        },
+    };
     let sent = send_alert(
         alert,
         &name,
@@ -351,12 +366,27 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         &policy,
         args.quiet_ok,
         &mut std::io::stderr(),
-    )?;
+    );
+    // The metrics say what happened even when the alert could not be delivered.
+    publish_metrics(&args.delivery, &policy, ctx);
+    let sent = sent?;
     report(&sent);
     if std::io::stdout().is_terminal() {
         let _ = writeln!(std::io::stdout(), "{summary}");
     }
     Ok(if finding.is_fresh() { 0 } else { 1 })
+}
+
+/// Rewrite the `metrics_file` of the settings, if there is one. A failure is said on
+/// stderr and changes nothing else: the metrics must not cost the alert or the exit status.
+fn publish_metrics(delivery: &DeliveryArgs, policy: &FloodPolicy, ctx: &Context) {
+    let Some(target) = &ctx.settings.metrics_file else {
+        return;
+    };
+    let log = crate::stats::log_path(None, delivery.config.as_deref(), ctx);
+    if let Err(e) = crate::metrics::publish(target, policy.state_dir.as_deref(), &log) {
+        let _ = writeln!(std::io::stderr(), "backup-alert: metrics not written: {e}");
+    }
 }
 
 /// `12 (minimum 7: ok)`.

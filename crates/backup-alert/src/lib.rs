@@ -23,6 +23,7 @@ pub mod input;
 pub mod integrity;
 pub mod mailx;
 pub mod manifest;
+pub mod metrics;
 pub mod mode;
 pub mod msmtprc;
 pub mod msmtprc_edit;

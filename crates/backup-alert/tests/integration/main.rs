@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod history;
 mod mailx;
+mod metrics;
 mod run;
 mod send;
 mod setup;
