@@ -40,8 +40,8 @@ pub enum Command {
     Send(SendArgs),
     /// Run a command and mail how it ended.
     Run(RunArgs),
-    /// Mail a warning when the newest backup file is too old, too small or missing (and,
-    /// with --verify, a failure when it is damaged).
+    /// Mail a warning when the newest backup file (or borg/restic archive) is too old, too
+    /// small or missing (and, with --verify, a failure when it is damaged).
     Check(CheckArgs),
     /// Write an msmtprc for Gmail, Outlook, Yahoo or another server, and send a test alert.
     Setup(SetupArgs),
@@ -147,8 +147,21 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Backup file, directory (searched recursively) or pattern with `*` and `?`.
-    #[arg(long, value_name = "DIR_OR_GLOB")]
-    pub path: String,
+    #[arg(
+        long,
+        value_name = "DIR_OR_GLOB",
+        required_unless_present_any = ["borg", "restic"],
+        conflicts_with_all = ["borg", "restic"]
+    )]
+    pub path: Option<String>,
+    /// Borg repository: its newest archive's time from `borg list --last 1 --json`
+    /// (the passphrase from BORG_PASSPHRASE or BORG_PASSCOMMAND, as borg reads it).
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size"])]
+    pub borg: Option<String>,
+    /// restic repository: its newest snapshot's time from `restic snapshots --latest 1
+    /// --json` (the password from RESTIC_PASSWORD or RESTIC_PASSWORD_FILE).
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size"])]
+    pub restic: Option<String>,
     /// Maximum age of the newest file, e.g. 26h.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub max_age: Duration,
@@ -169,7 +182,7 @@ pub struct CheckArgs {
     /// NAME.sha256, NAME.md5, NAME.sfv, … next to it, when there is one).
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
-    /// Name of the backup in the alert (default: the path).
+    /// Name of the backup in the alert (default: the path or repository).
     #[arg(long)]
     pub name: Option<String>,
     /// Send nothing when the backup is fresh (a recovery is still mailed).

@@ -16,6 +16,7 @@ use crate::error_line;
 use crate::flood::Measurement;
 use crate::input;
 use crate::integrity::Integrity;
+use crate::repository;
 use crate::run::{self, display_command, RunSpec};
 use crate::tail::{tail_file, Tail, TailLimits};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
@@ -240,10 +241,32 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         min_files: args.min_files,
     };
     let integrity_asked = args.verify || args.manifest.is_some();
-    let (found, searched) = if integrity_asked {
-        check::newest_where(&args.path, &|p| !crate::manifest::is_sidecar(p))
-    } else {
-        check::newest(&args.path)
+    let repository = match (&args.borg, &args.restic) {
+        (Some(r), _) => Some((repository::Tool::Borg, r.clone())),
+        (_, Some(r)) => Some((repository::Tool::Restic, r.clone())),
+        _ => None,
+    };
+    let location = match (&repository, &args.path) {
+        (Some((_, r)), _) => r.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => {
+            return Err(Error::Usage(
+                "check needs --path, --borg or --restic".into(),
+            ))
+        }
+    };
+    let (found, searched) = match &repository {
+        Some((tool, repo)) => match repository::newest(*tool, repo) {
+            Ok(found) => {
+                let n = usize::from(found.is_some());
+                (found, n)
+            }
+            Err(e) => return repository_failure(&args, &location, e, &target, &policy, ctx),
+        },
+        None if integrity_asked => {
+            check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p))
+        }
+        None => check::newest(&location),
     };
     let integrity = found
         .as_ref()
@@ -275,24 +298,34 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         (finding, _) => finding,
     };
     let corrupt = integrity.as_ref().is_some_and(Integrity::is_corrupt);
-    let name = args.name.clone().unwrap_or_else(|| args.path.clone());
-    // A relative path means nothing to whoever reads the mail.
-    let shown_path = std::path::absolute(&args.path)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| args.path.clone());
+    let name = args.name.clone().unwrap_or_else(|| location.clone());
+    // A relative path means nothing to whoever reads the mail (a repository is shown as
+    // given: it may be a URL).
+    let shown_path = match &repository {
+        Some(_) => location.clone(),
+        None => std::path::absolute(&location)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| location.clone()),
+    };
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
     alert.fact("Backup", name.clone());
-    alert.fact("Path", shown_path.clone());
+    match &repository {
+        Some((tool, _)) => alert.fact("Repository", format!("{shown_path} ({})", tool.program())),
+        None => alert.fact("Path", shown_path.clone()),
+    }
     let limits = Limits {
         max_age: args.max_age,
         min_size: args.min_size,
+        repository: repository.is_some(),
     };
     let summary = match &finding {
         Finding::Fresh { file, age } => {
             alert.subject = format!("Backup fresh: {name}");
             alert.message = format!("The newest backup is {} old.", format_duration_words(*age));
             describe_file(&mut alert, file, *age, &limits);
-            alert.fact("Files", files_fact(searched, args.min_files));
+            if repository.is_none() {
+                alert.fact("Files", files_fact(searched, args.min_files));
+            }
             for (label, value) in integrity.iter().flat_map(Integrity::facts) {
                 alert.fact(label, value);
             }
@@ -330,7 +363,9 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
             alert.summary = Some(format!("{}: {}", shown.display(), problems.join("; ")));
             describe_file(&mut alert, file, *age, &limits);
-            alert.fact("Files", files_fact(searched, args.min_files));
+            if repository.is_none() {
+                alert.fact("Files", files_fact(searched, args.min_files));
+            }
             for (label, value) in integrity.iter().flat_map(Integrity::facts) {
                 alert.fact(label, value);
             }
@@ -339,16 +374,21 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         Finding::Missing { searched } => {
             alert.status = Status::Warning;
             alert.subject = format!("No backup found: {name}");
-            alert.message = format!(
-                "No backup file matches {shown_path} ({} looked at).",
-                plural(*searched as u64, "file")
-            );
-            alert.summary = Some(format!("no backup file matches {shown_path}"));
+            if repository.is_some() {
+                alert.message = format!("The repository {shown_path} has no archives.");
+                alert.summary = Some(format!("{shown_path}: no archives"));
+            } else {
+                alert.message = format!(
+                    "No backup file matches {shown_path} ({} looked at).",
+                    plural(*searched as u64, "file")
+                );
+                alert.summary = Some(format!("no backup file matches {shown_path}"));
+            }
             alert.fact("Maximum age", format_duration_words(args.max_age));
             if let Some(min) = args.min_size {
                 alert.fact("Minimum size", format_size(min));
             }
-            format!("missing: nothing matches {}", args.path)
+            format!("missing: nothing matches {location}")
         }
     };
     alert.measured = Measurement {
@@ -377,6 +417,37 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
     Ok(if finding.is_fresh() { 0 } else { 1 })
 }
 
+/// The tool could not say what the repository holds (locked, wrong passphrase, not
+/// installed): a failure alert with the tool's own last line first; exit 1.
+fn repository_failure(
+    args: &CheckArgs,
+    repo: &str,
+    error: repository::RepoError,
+    target: &Target,
+    policy: &FloodPolicy,
+    ctx: &Context,
+) -> Result<u8, Error> {
+    let name = args.name.clone().unwrap_or_else(|| repo.to_string());
+    let mut alert = Alert::new(
+        Status::Failure,
+        format!("Backup repository unreadable: {name}"),
+        ctx.host.clone(),
+    );
+    alert.message = format!("Cannot list the archives of {repo}: {error}.");
+    alert.summary = Some(format!("{repo}: {error}"));
+    alert.fact("Backup", name.clone());
+    alert.fact("Repository", repo.to_string());
+    alert.fact("Maximum age", format_duration_words(args.max_age));
+    alert.measured = Measurement {
+        exit_status: Some(1),
+        ..Measurement::default()
+    };
+    let sent = send_alert(alert, &name, target, policy, false, &mut std::io::stderr());
+    publish_metrics(&args.delivery, policy, ctx);
+    report(&sent?);
+    Ok(1)
+}
+
 /// Rewrite the `metrics_file` of the settings, if there is one. A failure is said on
 /// stderr and changes nothing else: the metrics must not cost the alert or the exit status.
 fn publish_metrics(delivery: &DeliveryArgs, policy: &FloodPolicy, ctx: &Context) {
@@ -402,9 +473,32 @@ fn files_fact(count: usize, min: Option<usize>) -> String {
 struct Limits {
     max_age: Duration,
     min_size: Option<u64>,
+    /// The "file" is a borg archive or restic snapshot.
+    repository: bool,
 }
 
 fn describe_file(alert: &mut Alert, file: &check::Found, age: Duration, limits: &Limits) {
+    if limits.repository {
+        alert.fact("Newest archive", file.path.display().to_string());
+        alert.fact("Created", local(file.modified));
+        alert.fact(
+            "Age",
+            format!(
+                "{} (limit {}: {})",
+                format_duration_words(age),
+                format_duration_words(limits.max_age),
+                if age > limits.max_age {
+                    "too old"
+                } else {
+                    "ok"
+                }
+            ),
+        );
+        if file.size > 0 {
+            alert.fact("Size", format_size(file.size));
+        }
+        return;
+    }
     let path = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
     alert.fact("Newest file", path.display().to_string());
     alert.fact("Modified", local(file.modified));

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod mode;
 pub mod msmtprc;
 pub mod msmtprc_edit;
+pub mod repository;
 pub mod run;
 pub mod settings;
 pub mod setup;

@@ -8,6 +8,7 @@ mod cli;
 mod history;
 mod mailx;
 mod metrics;
+mod repository;
 mod run;
 mod send;
 mod setup;
