@@ -426,6 +426,7 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(90)), "90s");
     }
 
+
     #[test]
     fn dsn_notify_rules() {
         assert_eq!(parse_dsn_notify("never").as_deref(), Some("NEVER"));

@@ -21,11 +21,7 @@ impl Fingerprint {
     pub fn parse(s: &str) -> Option<Self> {
         let b = s.as_bytes();
         let separated = b.len() % 3 == 2;
-        let n = if separated {
-            (b.len() + 1) / 3
-        } else {
-            b.len() / 2
-        };
+        let n = if separated { (b.len() + 1) / 3 } else { b.len() / 2 };
         if !separated && !b.len().is_multiple_of(2) {
             return None;
         }
