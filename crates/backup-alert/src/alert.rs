@@ -151,6 +151,7 @@ pub fn send_alert(
     let now = chrono::Utc::now().timestamp();
     let host = alert.host.clone();
     let status = alert.status;
+    let measured = alert.measured;
     let mut state_file = match &policy.state_dir {
         Some(dir) => match StateFile::open_locked(dir) {
             Ok(f) => Some(f),
@@ -239,6 +240,7 @@ pub fn send_alert(
         _ => verdict,
     };
     state.record(&host, name, status, now, &record_verdict, sent);
+    state.measure(&host, name, measured);
     if let Some(f) = state_file.as_mut() {
         if let Err(e) = f.write(&state) {
             let _ = writeln!(warnings, "backup-alert: cannot save flood state: {e}");

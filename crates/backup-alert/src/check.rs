@@ -9,7 +9,9 @@
 //! modification time is the one judged. A newest file dated in the future (a skewed clock
 //! on the machine that wrote it) is a problem too: it would look fresh for as long as the
 //! skew lasts while no new backup arrives. Exit status: 0 when fresh, 1 when too old, too
-//! small, dated in the future, missing, or when fewer than `--min-files` files are found.
+//! small, dated in the future, missing, or when fewer than `--min-files` files are found;
+//! with `--verify` / `--manifest` also when the file is damaged or cannot be verified
+//! ([`crate::integrity`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -61,6 +63,12 @@ pub struct Requirement {
 /// Find the newest regular file under `path` (file, directory or pattern).
 /// Returns it and how many files were looked at.
 pub fn newest(path: &str) -> (Option<Found>, usize) {
+    newest_where(path, &|_| true)
+}
+
+/// [`newest`], counting and judging only the files `candidate` accepts (`--verify` leaves
+/// checksum files out: they are written just after the archive they describe).
+pub fn newest_where(path: &str, candidate: &dyn Fn(&Path) -> bool) -> (Option<Found>, usize) {
     let roots: Vec<PathBuf> = if glob::has_wildcards(path) {
         glob::expand(Path::new(path))
     } else {
@@ -69,14 +77,20 @@ pub fn newest(path: &str) -> (Option<Found>, usize) {
     let mut best: Option<Found> = None;
     let mut count = 0;
     for root in roots {
-        visit(&root, true, &mut best, &mut count);
+        visit(&root, true, candidate, &mut best, &mut count);
     }
     (best, count)
 }
 
 /// `root`: the path was given or matched, so a link to a directory is followed; links
 /// met inside a directory are not (no loops, no wandering off the backup tree).
-fn visit(path: &Path, root: bool, best: &mut Option<Found>, count: &mut usize) {
+fn visit(
+    path: &Path,
+    root: bool,
+    candidate: &dyn Fn(&Path) -> bool,
+    best: &mut Option<Found>,
+    count: &mut usize,
+) {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return;
     };
@@ -97,9 +111,9 @@ fn visit(path: &Path, root: bool, best: &mut Option<Found>, count: &mut usize) {
             if ft.is_symlink() {
                 continue;
             }
-            visit(&e.path(), false, best, count);
+            visit(&e.path(), false, candidate, best, count);
         }
-    } else if meta.is_file() {
+    } else if meta.is_file() && candidate(path) {
         *count += 1;
         let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         if best.as_ref().is_none_or(|b| modified > b.modified) {

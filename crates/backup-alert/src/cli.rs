@@ -40,7 +40,8 @@ pub enum Command {
     Send(SendArgs),
     /// Run a command and mail how it ended.
     Run(RunArgs),
-    /// Mail a warning when the newest backup file is too old, too small or missing.
+    /// Mail a warning when the newest backup file (or borg/restic archive) is too old, too
+    /// small or missing (and, with --verify, a failure when it is damaged).
     Check(CheckArgs),
     /// Write an msmtprc for Gmail, Outlook, Yahoo or another server, and send a test alert.
     Setup(SetupArgs),
@@ -146,8 +147,21 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Backup file, directory (searched recursively) or pattern with `*` and `?`.
-    #[arg(long, value_name = "DIR_OR_GLOB")]
-    pub path: String,
+    #[arg(
+        long,
+        value_name = "DIR_OR_GLOB",
+        required_unless_present_any = ["borg", "restic"],
+        conflicts_with_all = ["borg", "restic"]
+    )]
+    pub path: Option<String>,
+    /// Borg repository: its newest archive's time from `borg list --last 1 --json`
+    /// (the passphrase from BORG_PASSPHRASE or BORG_PASSCOMMAND, as borg reads it).
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size"])]
+    pub borg: Option<String>,
+    /// restic repository: its newest snapshot's time from `restic snapshots --latest 1
+    /// --json` (the password from RESTIC_PASSWORD or RESTIC_PASSWORD_FILE).
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size"])]
+    pub restic: Option<String>,
     /// Maximum age of the newest file, e.g. 26h.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub max_age: Duration,
@@ -157,7 +171,18 @@ pub struct CheckArgs {
     /// Fewest files the path must hold (counted recursively), e.g. one per night kept.
     #[arg(long, value_name = "N")]
     pub min_files: Option<usize>,
-    /// Name of the backup in the alert (default: the path).
+    /// Read the newest file to its end as a restore would: gzip, zstd and xz streams
+    /// with their checksums, every tar member, every zip member's CRC32. A damaged archive
+    /// is a failure alert naming the file and the first bad member. Checksum files
+    /// (NAME.sha256, .md5, .sfv, …) are never taken for the newest backup.
+    #[arg(long)]
+    pub verify: bool,
+    /// Checksum file in sha256sum, sha512sum or md5sum format, or a CRC32 list (8 hex
+    /// digits, or SFV), with a line for the newest file (default: with --verify,
+    /// NAME.sha256, NAME.md5, NAME.sfv, … next to it, when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Name of the backup in the alert (default: the path or repository).
     #[arg(long)]
     pub name: Option<String>,
     /// Send nothing when the backup is fresh (a recovery is still mailed).
@@ -261,6 +286,15 @@ pub struct StatsArgs {
     /// msmtprc to look for `logfile` in.
     #[arg(long, value_name = "MSMTPRC")]
     pub config: Option<PathBuf>,
+    /// Write node_exporter's textfile format to FILE (atomically; `-` for stdout) instead
+    /// of the summary: each job's last run, last success, duration, exit status and backup
+    /// size from the state file, and the log's sent, queued and failed counts.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+    /// Directory of the state file the jobs are read from (default: as for send, run and
+    /// check).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {

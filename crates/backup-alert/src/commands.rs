@@ -13,7 +13,10 @@ use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
 use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
 use crate::error_line;
+use crate::flood::Measurement;
 use crate::input;
+use crate::integrity::Integrity;
+use crate::repository;
 use crate::run::{self, display_command, RunSpec};
 use crate::tail::{tail_file, Tail, TailLimits};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
@@ -205,6 +208,11 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
         }
     }
     let code = report_.exit_code();
+    alert.measured = Measurement {
+        duration_ms: Some(u64::try_from(report_.duration.as_millis()).unwrap_or(u64::MAX)),
+        exit_status: Some(i32::from(code)),
+        size: None,
+    };
     match send_alert(
         alert,
         &name,
@@ -219,6 +227,7 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
             let _ = writeln!(std::io::stderr(), "backup-alert: alert not sent: {e}");
         }
     }
+    publish_metrics(&args.delivery, &policy, ctx);
     Ok(code)
 }
 
@@ -231,26 +240,95 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         min_size: args.min_size,
         min_files: args.min_files,
     };
-    let (found, searched) = check::newest(&args.path);
+    let integrity_asked = args.verify || args.manifest.is_some();
+    let repository = match (&args.borg, &args.restic) {
+        (Some(r), _) => Some((repository::Tool::Borg, r.clone())),
+        (_, Some(r)) => Some((repository::Tool::Restic, r.clone())),
+        _ => None,
+    };
+    let location = match (&repository, &args.path) {
+        (Some((_, r)), _) => r.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => {
+            return Err(Error::Usage(
+                "check needs --path, --borg or --restic".into(),
+            ))
+        }
+    };
+    let (found, searched) = match &repository {
+        Some((tool, repo)) => match repository::newest(*tool, repo) {
+            Ok(found) => {
+                let n = usize::from(found.is_some());
+                (found, n)
+            }
+            Err(e) => return repository_failure(&args, &location, e, &target, &policy, ctx),
+        },
+        None if integrity_asked => {
+            check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p))
+        }
+        None => check::newest(&location),
+    };
+    let integrity = found
+        .as_ref()
+        .filter(|_| integrity_asked)
+        .map(|f| Integrity::check(&f.path, args.verify, args.manifest.as_deref()));
     let finding = check::judge(found, searched, &req, SystemTime::now());
-    let name = args.name.clone().unwrap_or_else(|| args.path.clone());
-    // A relative path means nothing to whoever reads the mail.
-    let shown_path = std::path::absolute(&args.path)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| args.path.clone());
+    // Damage or an integrity check that could not be made joins the other problems.
+    let finding = match (finding, &integrity) {
+        (Finding::Fresh { file, age }, Some(i)) if !i.problems().is_empty() => Finding::Stale {
+            problems: i.problems(),
+            file,
+            age,
+        },
+        (
+            Finding::Stale {
+                file,
+                age,
+                mut problems,
+            },
+            Some(i),
+        ) => {
+            problems.splice(0..0, i.problems());
+            Finding::Stale {
+                file,
+                age,
+                problems,
+            }
+        }
+        (finding, _) => finding,
+    };
+    let corrupt = integrity.as_ref().is_some_and(Integrity::is_corrupt);
+    let name = args.name.clone().unwrap_or_else(|| location.clone());
+    // A relative path means nothing to whoever reads the mail (a repository is shown as
+    // given: it may be a URL).
+    let shown_path = match &repository {
+        Some(_) => location.clone(),
+        None => std::path::absolute(&location)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| location.clone()),
+    };
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
     alert.fact("Backup", name.clone());
-    alert.fact("Path", shown_path.clone());
+    match &repository {
+        Some((tool, _)) => alert.fact("Repository", format!("{shown_path} ({})", tool.program())),
+        None => alert.fact("Path", shown_path.clone()),
+    }
     let limits = Limits {
         max_age: args.max_age,
         min_size: args.min_size,
+        repository: repository.is_some(),
     };
     let summary = match &finding {
         Finding::Fresh { file, age } => {
             alert.subject = format!("Backup fresh: {name}");
             alert.message = format!("The newest backup is {} old.", format_duration_words(*age));
             describe_file(&mut alert, file, *age, &limits);
-            alert.fact("Files", files_fact(searched, args.min_files));
+            if repository.is_none() {
+                alert.fact("Files", files_fact(searched, args.min_files));
+            }
+            for (label, value) in integrity.iter().flat_map(Integrity::facts) {
+                alert.fact(label, value);
+            }
             format!(
                 "fresh: {} ({} old)",
                 file.path.display(),
@@ -262,38 +340,64 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             age,
             problems,
         } => {
-            alert.status = Status::Warning;
+            alert.status = if corrupt {
+                Status::Failure
+            } else {
+                Status::Warning
+            };
             let too_small = args.min_size.is_some_and(|min| file.size < min);
-            alert.subject = if age > &args.max_age {
+            alert.subject = if corrupt {
+                format!("Backup corrupt: {name}")
+            } else if age > &args.max_age {
                 format!("Backup too old: {name}")
             } else if too_small {
                 format!("Backup too small: {name}")
             } else if args.min_files.is_some_and(|min| searched < min) {
                 format!("Too few backup files: {name}")
-            } else {
+            } else if crate::check::dated_in_future(file, SystemTime::now()).is_some() {
                 format!("Backup dated in the future: {name}")
+            } else {
+                format!("Backup not verified: {name}")
             };
             alert.message = format!("Problem: {}.", problems.join("; "));
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
             alert.summary = Some(format!("{}: {}", shown.display(), problems.join("; ")));
             describe_file(&mut alert, file, *age, &limits);
-            alert.fact("Files", files_fact(searched, args.min_files));
+            if repository.is_none() {
+                alert.fact("Files", files_fact(searched, args.min_files));
+            }
+            for (label, value) in integrity.iter().flat_map(Integrity::facts) {
+                alert.fact(label, value);
+            }
             format!("stale: {}: {}", file.path.display(), problems.join("; "))
         }
         Finding::Missing { searched } => {
             alert.status = Status::Warning;
             alert.subject = format!("No backup found: {name}");
-            alert.message = format!(
-                "No backup file matches {shown_path} ({} looked at).",
-                plural(*searched as u64, "file")
-            );
-            alert.summary = Some(format!("no backup file matches {shown_path}"));
+            if repository.is_some() {
+                alert.message = format!("The repository {shown_path} has no archives.");
+                alert.summary = Some(format!("{shown_path}: no archives"));
+            } else {
+                alert.message = format!(
+                    "No backup file matches {shown_path} ({} looked at).",
+                    plural(*searched as u64, "file")
+                );
+                alert.summary = Some(format!("no backup file matches {shown_path}"));
+            }
             alert.fact("Maximum age", format_duration_words(args.max_age));
             if let Some(min) = args.min_size {
                 alert.fact("Minimum size", format_size(min));
             }
-            format!("missing: nothing matches {}", args.path)
+            format!("missing: nothing matches {location}")
         }
+    };
+    alert.measured = Measurement {
+        duration_ms: None,
+        exit_status: Some(if finding.is_fresh() { 0 } else { 1 }),
+        size: match &finding {
+            Finding::Fresh { file, .. } | Finding::Stale { file, .. } => Some(file.size),
+            Finding::Missing { .. } => None,
+        },
     };
     let sent = send_alert(
         alert,
@@ -302,12 +406,58 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         &policy,
         args.quiet_ok,
         &mut std::io::stderr(),
-    )?;
+    );
+    // The metrics say what happened even when the alert could not be delivered.
+    publish_metrics(&args.delivery, &policy, ctx);
+    let sent = sent?;
     report(&sent);
     if std::io::stdout().is_terminal() {
         let _ = writeln!(std::io::stdout(), "{summary}");
     }
     Ok(if finding.is_fresh() { 0 } else { 1 })
+}
+
+/// The tool could not say what the repository holds (locked, wrong passphrase, not
+/// installed): a failure alert with the tool's own last line first; exit 1.
+fn repository_failure(
+    args: &CheckArgs,
+    repo: &str,
+    error: repository::RepoError,
+    target: &Target,
+    policy: &FloodPolicy,
+    ctx: &Context,
+) -> Result<u8, Error> {
+    let name = args.name.clone().unwrap_or_else(|| repo.to_string());
+    let mut alert = Alert::new(
+        Status::Failure,
+        format!("Backup repository unreadable: {name}"),
+        ctx.host.clone(),
+    );
+    alert.message = format!("Cannot list the archives of {repo}: {error}.");
+    alert.summary = Some(format!("{repo}: {error}"));
+    alert.fact("Backup", name.clone());
+    alert.fact("Repository", repo.to_string());
+    alert.fact("Maximum age", format_duration_words(args.max_age));
+    alert.measured = Measurement {
+        exit_status: Some(1),
+        ..Measurement::default()
+    };
+    let sent = send_alert(alert, &name, target, policy, false, &mut std::io::stderr());
+    publish_metrics(&args.delivery, policy, ctx);
+    report(&sent?);
+    Ok(1)
+}
+
+/// Rewrite the `metrics_file` of the settings, if there is one. A failure is said on
+/// stderr and changes nothing else: the metrics must not cost the alert or the exit status.
+fn publish_metrics(delivery: &DeliveryArgs, policy: &FloodPolicy, ctx: &Context) {
+    let Some(target) = &ctx.settings.metrics_file else {
+        return;
+    };
+    let log = crate::stats::log_path(None, delivery.config.as_deref(), ctx);
+    if let Err(e) = crate::metrics::publish(target, policy.state_dir.as_deref(), &log) {
+        let _ = writeln!(std::io::stderr(), "backup-alert: metrics not written: {e}");
+    }
 }
 
 /// `12 (minimum 7: ok)`.
@@ -323,9 +473,32 @@ fn files_fact(count: usize, min: Option<usize>) -> String {
 struct Limits {
     max_age: Duration,
     min_size: Option<u64>,
+    /// The "file" is a borg archive or restic snapshot.
+    repository: bool,
 }
 
 fn describe_file(alert: &mut Alert, file: &check::Found, age: Duration, limits: &Limits) {
+    if limits.repository {
+        alert.fact("Newest archive", file.path.display().to_string());
+        alert.fact("Created", local(file.modified));
+        alert.fact(
+            "Age",
+            format!(
+                "{} (limit {}: {})",
+                format_duration_words(age),
+                format_duration_words(limits.max_age),
+                if age > limits.max_age {
+                    "too old"
+                } else {
+                    "ok"
+                }
+            ),
+        );
+        if file.size > 0 {
+            alert.fact("Size", format_size(file.size));
+        }
+        return;
+    }
     let path = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
     alert.fact("Newest file", path.display().to_string());
     alert.fact("Modified", local(file.modified));

@@ -173,6 +173,8 @@ pub struct Alert {
     pub summary: Option<String>,
     /// The job's last runs, when the state file knows them.
     pub history: Option<History>,
+    /// Not shown: what the run measured, kept in the state file for metrics.
+    pub measured: crate::flood::Measurement,
 }
 
 impl Alert {
@@ -188,6 +190,7 @@ impl Alert {
             note: None,
             summary: None,
             history: None,
+            measured: Default::default(),
         }
     }
 

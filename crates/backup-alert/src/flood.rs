@@ -35,6 +35,34 @@ struct Runs {
     runs: Vec<(Status, i64)>,
 }
 
+/// What a job's last run measured, kept for `stats --prometheus` and `metrics_file`
+/// (`run`: duration and exit status; `check`: the newest file's size and 0/1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Measurement {
+    pub duration_ms: Option<u64>,
+    pub exit_status: Option<i32>,
+    pub size: Option<u64>,
+}
+
+/// The last measurement of one (host, name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Measured {
+    host: String,
+    name: String,
+    measurement: Measurement,
+}
+
+/// One job as the state file knows it, for metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub host: String,
+    pub name: String,
+    pub last_run: i64,
+    pub last_status: Status,
+    pub last_success: Option<i64>,
+    pub measurement: Measurement,
+}
+
 /// What to do with an alert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -74,6 +102,7 @@ pub struct FloodState {
     records: Vec<Record>,
     last: Vec<Last>,
     history: Vec<Runs>,
+    measured: Vec<Measured>,
 }
 
 fn clean(s: &str) -> String {
@@ -136,6 +165,17 @@ impl FloodState {
                         runs,
                     });
                 }
+                ["measure", host, name, duration_ms, exit_status, size] => {
+                    st.measured.push(Measured {
+                        host: host.to_string(),
+                        name: name.to_string(),
+                        measurement: Measurement {
+                            duration_ms: duration_ms.parse().ok(),
+                            exit_status: exit_status.parse().ok(),
+                            size: size.parse().ok(),
+                        },
+                    });
+                }
                 _ => {}
             }
         }
@@ -178,7 +218,63 @@ impl FloodState {
                 runs.join(",")
             ));
         }
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        for m in &self.measured {
+            let x = m.measurement;
+            out.push_str(&format!(
+                "measure\t{}\t{}\t{}\t{}\t{}\n",
+                m.host,
+                m.name,
+                opt(x.duration_ms.map(|v| v.to_string())),
+                opt(x.exit_status.map(|v| v.to_string())),
+                opt(x.size.map(|v| v.to_string())),
+            ));
+        }
         out
+    }
+
+    /// Keep what the last run of (host, name) measured (after [`FloodState::record`]).
+    pub fn measure(&mut self, host: &str, name: &str, measurement: Measurement) {
+        let (h, n) = (clean(host), clean(name));
+        self.measured.retain(|m| !(m.host == h && m.name == n));
+        if measurement != Measurement::default() {
+            self.measured.push(Measured {
+                host: h,
+                name: n,
+                measurement,
+            });
+        }
+        // A job forgotten by the history is forgotten here too.
+        let history = &self.history;
+        self.measured
+            .retain(|m| history.iter().any(|r| r.host == m.host && r.name == m.name));
+    }
+
+    /// Every job with a recorded run, by host and name.
+    pub fn jobs(&self) -> Vec<Job> {
+        let mut jobs: Vec<Job> = self
+            .history
+            .iter()
+            .filter_map(|r| {
+                let (last_status, last_run) = *r.runs.last()?;
+                let measurement = self
+                    .measured
+                    .iter()
+                    .find(|m| m.host == r.host && m.name == r.name)
+                    .map(|m| m.measurement)
+                    .unwrap_or_default();
+                Some(Job {
+                    host: r.host.clone(),
+                    name: r.name.clone(),
+                    last_run,
+                    last_status,
+                    last_success: r.last_success,
+                    measurement,
+                })
+            })
+            .collect();
+        jobs.sort_by(|a, b| (&a.host, &a.name).cmp(&(&b.host, &b.name)));
+        jobs
     }
 
     /// The history of (host, name) as it will be once `status` at `now` is recorded:
@@ -404,6 +500,15 @@ impl StateFile {
         Ok(StateFile { file })
     }
 
+    /// The state in `dir` for reading only (`stats`): an absent file is an empty state,
+    /// and nothing is created.
+    pub fn read_existing(dir: &Path) -> io::Result<FloodState> {
+        if !dir.join("alerts.state").is_file() {
+            return Ok(FloodState::default());
+        }
+        StateFile::open_locked(dir)?.read()
+    }
+
     pub fn read(&mut self) -> io::Result<FloodState> {
         let mut text = String::new();
         self.file.seek(SeekFrom::Start(0))?;
@@ -425,6 +530,32 @@ mod tests {
     use super::*;
 
     const H: i64 = 3600;
+
+    #[test]
+    fn measurements_survive_the_file_and_follow_the_history() {
+        let mut st = FloodState::default();
+        step(&mut st, "db", Status::Failure, 1000);
+        let m = Measurement {
+            duration_ms: Some(1500),
+            exit_status: Some(3),
+            size: None,
+        };
+        st.measure("host", "db", m);
+        let back = FloodState::parse(&st.render());
+        let jobs = back.jobs();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].measurement, m);
+        assert_eq!(
+            (jobs[0].last_run, jobs[0].last_status),
+            (1000, Status::Failure)
+        );
+        // files written before measurements existed still read
+        let old = "history\thost\tdb\t0\tfailure:1000\n";
+        assert_eq!(
+            FloodState::parse(old).jobs()[0].measurement,
+            Measurement::default()
+        );
+    }
 
     fn step(st: &mut FloodState, name: &str, status: Status, now: i64) -> Verdict {
         let v = st.decide("host", name, status, now, H);

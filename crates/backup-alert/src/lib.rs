@@ -4,7 +4,8 @@
 //! [`main`] is the whole program; `main.rs` only passes argv in and the exit status out.
 //! [`mode`] decides from argv whether this is a subcommand, a `mail -s` line or a sendmail
 //! line; the subcommands live in [`cli`] (arguments) and [`commands`] (send/run/check),
-//! with [`setup`], [`stats`] and [`mailx`] for the others. Composition is [`compose`],
+//! with [`setup`], [`stats`] and [`mailx`] for the others; `check --verify` reads archives
+//! with [`verify`] and checksum files with [`manifest`]. Composition is [`compose`],
 //! delivery [`deliver`], flood control [`flood`], settings [`settings`].
 
 pub mod addresses;
@@ -19,10 +20,14 @@ pub mod error_line;
 pub mod flood;
 pub mod glob;
 pub mod input;
+pub mod integrity;
 pub mod mailx;
+pub mod manifest;
+pub mod metrics;
 pub mod mode;
 pub mod msmtprc;
 pub mod msmtprc_edit;
+pub mod repository;
 pub mod run;
 pub mod settings;
 pub mod setup;
@@ -30,6 +35,7 @@ pub mod stats;
 pub mod tail;
 pub mod terminal;
 pub mod units;
+pub mod verify;
 
 use std::ffi::OsString;
 

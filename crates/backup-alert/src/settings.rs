@@ -13,6 +13,7 @@
 //! from = backups@example.com
 //! from_name = Backup alerts
 //! flood_window = 1h
+//! metrics_file = /var/lib/prometheus/node-exporter/backup_alert.prom
 //!
 //! [host:db01]
 //! to = dba@example.com
@@ -36,6 +37,7 @@ const KEYS: &[&str] = &[
     "state_dir",
     "hostname",
     "logfile",
+    "metrics_file",
 ];
 
 /// Resolved settings (each `None` when no file sets it).
@@ -53,6 +55,8 @@ pub struct Settings {
     pub hostname: Option<String>,
     /// The msmtp-format log `stats` reads by default.
     pub logfile: Option<PathBuf>,
+    /// node_exporter textfile rewritten after every `run` and `check`.
+    pub metrics_file: Option<PathBuf>,
     /// Files that were read, for messages.
     pub sources: Vec<PathBuf>,
 }
@@ -158,6 +162,7 @@ impl Settings {
             "state_dir" => self.state_dir = path(value),
             "hostname" => self.hostname = Some(value.to_string()).filter(|v| !v.is_empty()),
             "logfile" => self.logfile = path(value),
+            "metrics_file" => self.metrics_file = path(value).filter(|p| !p.as_os_str().is_empty()),
             _ => return Err(format!("unknown key (known keys: {})", KEYS.join(", "))),
         }
         Ok(())

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveDateTime, TimeZone};
 
@@ -178,6 +178,9 @@ pub fn parse_since(text: &str, now: DateTime<Local>) -> Result<DateTime<Local>, 
 pub struct Summary {
     pub sent: u64,
     pub failed: u64,
+    /// Of the failed attempts, those rsmtp kept in its queue (`errormsg='… (queued as ID)'`):
+    /// a later `rsmtp -q` may still send them.
+    pub queued: u64,
     /// Failure reason → count.
     pub reasons: BTreeMap<String, u64>,
     pub last_failure: Option<LogEntry>,
@@ -191,6 +194,9 @@ impl Summary {
             self.sent += 1;
         } else {
             self.failed += 1;
+            if e.get("errormsg").is_some_and(|m| m.contains("(queued as ")) {
+                self.queued += 1;
+            }
             *self.reasons.entry(e.reason()).or_insert(0) += 1;
             self.last_failure = Some(e);
         }
@@ -249,17 +255,28 @@ pub fn summarise<I: Iterator<Item = String>>(
     s
 }
 
-/// The log to read: flag, then settings, then the msmtprc, then /var/log/msmtp.log.
-fn log_path(args: &StatsArgs, ctx: &Context) -> PathBuf {
-    if let Some(p) = &args.log {
-        return p.clone();
+/// The log to read: flag, then settings, then the msmtprc (`--config`, else the settings'
+/// `msmtprc`, else the usual places), then /var/log/msmtp.log.
+pub fn log_path(log: Option<&Path>, config: Option<&Path>, ctx: &Context) -> PathBuf {
+    if let Some(p) = log {
+        return p.to_path_buf();
     }
     if let Some(p) = &ctx.settings.logfile {
         return p.clone();
     }
-    let config = args.config.clone().or_else(|| ctx.settings.msmtprc.clone());
+    let config = config
+        .map(Path::to_path_buf)
+        .or_else(|| ctx.settings.msmtprc.clone());
     crate::msmtprc::default_logfile(config.as_deref(), ctx.settings.account.as_deref())
         .unwrap_or_else(|| PathBuf::from("/var/log/msmtp.log"))
+}
+
+/// The lines of a log, invalid UTF-8 replaced.
+pub fn read_lines(file: File) -> impl Iterator<Item = String> {
+    BufReader::new(file)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .map(|l| String::from_utf8_lossy(&l).into_owned())
 }
 
 pub fn main(args: StatsArgs, ctx: &Context) -> Result<u8, Error> {
@@ -269,13 +286,31 @@ pub fn main(args: StatsArgs, ctx: &Context) -> Result<u8, Error> {
         .as_deref()
         .map(|s| parse_since(s, now))
         .transpose()?;
-    let path = log_path(&args, ctx);
+    let path = log_path(args.log.as_deref(), args.config.as_deref(), ctx);
     let file = File::open(&path).map_err(|e| Error::no_input(&path, e))?;
-    let lines = BufReader::new(file)
-        .split(b'\n')
-        .map_while(Result::ok)
-        .map(|l| String::from_utf8_lossy(&l).into_owned());
-    let summary = summarise(lines, since, now);
+    let summary = summarise(read_lines(file), since, now);
+    if let Some(target) = &args.prometheus {
+        let state_dir = args
+            .state_dir
+            .clone()
+            .or_else(|| ctx.settings.state_dir.clone())
+            .or_else(crate::flood::default_state_dir);
+        let text = crate::metrics::render(
+            &crate::metrics::jobs(state_dir.as_deref())?,
+            Some((&path, &summary)),
+        );
+        return if target.as_os_str() == "-" {
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(|e| Error::io("cannot write to stdout", e))
+                .map(|_| 0)
+        } else {
+            crate::metrics::write_atomically(target, &text)
+                .map_err(|e| Error::cant_create(target, e))
+                .map(|_| 0)
+        };
+    }
     let source = match since {
         Some(t) => format!("{} since {}", path.display(), t.format("%Y-%m-%d %H:%M:%S")),
         None => path.display().to_string(),

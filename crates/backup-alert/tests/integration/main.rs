@@ -8,10 +8,13 @@ mod cli;
 mod fuzz;
 mod history;
 mod mailx;
+mod metrics;
+mod repository;
 mod run;
 mod send;
 mod setup;
 mod stats;
+mod verify;
 
 use std::ffi::OsStr;
 use std::io::Write;

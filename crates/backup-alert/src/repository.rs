@@ -1,0 +1,151 @@
+//! `check --borg REPO` / `--restic REPO`: ask the backup tool itself for its newest
+//! archive instead of guessing from file times (a repository's segment files change on
+//! every prune and compact, whether or not a new archive was made).
+//!
+//! `borg list --last 1 --json REPO` and `restic snapshots --latest 1 --json --repo REPO`;
+//! passphrases come from the environment the tools read themselves (`BORG_PASSPHRASE`,
+//! `BORG_PASSCOMMAND`, `RESTIC_PASSWORD`, `RESTIC_PASSWORD_FILE`, …), never from us.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
+
+use crate::check::Found;
+
+/// The backup tools `check` can ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Borg,
+    Restic,
+}
+
+impl Tool {
+    pub fn program(self) -> &'static str {
+        match self {
+            Tool::Borg => "borg",
+            Tool::Restic => "restic",
+        }
+    }
+}
+
+/// Why the tool could not tell.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        program: &'static str,
+        source: std::io::Error,
+    },
+    /// The tool ran and failed: its exit status and the last line of its stderr.
+    #[error("{program} exited with status {status}: {line}")]
+    Failed {
+        program: &'static str,
+        status: i32,
+        line: String,
+    },
+    #[error("{program} printed something other than the expected JSON: {detail}")]
+    Output {
+        program: &'static str,
+        detail: String,
+    },
+}
+
+/// The newest archive in `repo`, as a [`Found`] whose path is `REPO::NAME` (borg) or
+/// `REPO snapshot ID` (restic); `Ok(None)` for a repository without archives.
+pub fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
+    let program = tool.program();
+    let mut cmd = Command::new(program);
+    match tool {
+        Tool::Borg => cmd.args(["list", "--last", "1", "--json", repo]),
+        Tool::Restic => cmd.args(["snapshots", "--latest", "1", "--json", "--repo", repo]),
+    };
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| RepoError::Spawn { program, source })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("(no message)")
+            .trim()
+            .to_string();
+        return Err(RepoError::Failed {
+            program,
+            status: out.status.code().unwrap_or(-1),
+            line,
+        });
+    }
+    let bad = |detail: String| RepoError::Output { program, detail };
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| bad(e.to_string()))?;
+    let archives = match tool {
+        Tool::Borg => json.get("archives").and_then(|a| a.as_array()),
+        Tool::Restic => json.as_array(),
+    }
+    .ok_or_else(|| bad("no list of archives".into()))?;
+    let mut newest: Option<Found> = None;
+    // restic's --latest 1 gives the latest snapshot of each host and path set.
+    for archive in archives {
+        let time = archive
+            .get("time")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| bad("an archive without a time".into()))?;
+        let modified = parse_time(time).ok_or_else(|| bad(format!("unreadable time {time}")))?;
+        let label = match tool {
+            Tool::Borg => format!(
+                "{repo}::{}",
+                archive.get("name").and_then(|n| n.as_str()).unwrap_or("?")
+            ),
+            Tool::Restic => format!(
+                "{repo} snapshot {}",
+                archive
+                    .get("short_id")
+                    .or_else(|| archive.get("id"))
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("?")
+            ),
+        };
+        // restic ≥ 0.17 records how much the snapshot covered.
+        let size = archive
+            .pointer("/summary/total_bytes_processed")
+            .and_then(|s| s.as_u64())
+            .unwrap_or(0);
+        if newest.as_ref().is_none_or(|n| modified > n.modified) {
+            newest = Some(Found {
+                path: PathBuf::from(label),
+                modified,
+                size,
+            });
+        }
+    }
+    Ok(newest)
+}
+
+/// restic: RFC 3339 with nanoseconds and an offset; borg 1.x: local time without one.
+fn parse_time(text: &str) -> Option<SystemTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.into());
+    }
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    let local: DateTime<Local> = Local.from_local_datetime(&naive).earliest()?;
+    Some(local.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_time_formats() {
+        let restic = parse_time("2026-12-01T02:00:03.123456789+01:00").unwrap();
+        let utc = parse_time("2026-12-01T01:00:03.123456789Z").unwrap();
+        assert_eq!(restic, utc);
+        assert!(parse_time("2026-12-01T02:00:03.000000").is_some());
+        assert!(parse_time("yesterday").is_none());
+    }
+}

@@ -1,0 +1,159 @@
+//! `check --borg` / `--restic` against real repositories made in the test: the newest
+//! archive's time comes from the tool, and a repository the tool cannot read is a failure.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::*;
+
+/// The tool, run with the test's HOME (borg remembers repositories under it) and the
+/// given extra environment; panics when it fails.
+fn tool(env: &Env, program: &Path, args: &[&str], extra: &[(&str, &str)]) {
+    let out = Command::new(program)
+        .args(args)
+        .env("HOME", &env.home)
+        .envs(extra.iter().copied())
+        .current_dir(env.dir.path())
+        .output()
+        .expect("run the backup tool");
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}",
+        program.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn check(env: &Env, flag: &str, repo: &str, extra_env: &[(&str, &str)]) -> Run {
+    let mut c = env.sub(&[
+        "check",
+        flag,
+        repo,
+        "--max-age",
+        "1h",
+        "--name",
+        "nightly",
+        "--to",
+        TO,
+        "--no-flood",
+    ]);
+    c.envs(extra_env.iter().copied());
+    run(c)
+}
+
+#[test]
+fn borg_repository_newest_archive() {
+    let Some(borg) = rsmtp_testserver::peer::require_peer("/usr/bin/borg", "borg (borgbackup)")
+    else {
+        return;
+    };
+    let server = server();
+    let env = Env::new(&server);
+    let repo = env.path("borg-repo");
+    let repo = repo.to_str().unwrap();
+    std::fs::write(env.path("data.txt"), b"payload").unwrap();
+    tool(&env, &borg, &["init", "--encryption=none", repo], &[]);
+    // an empty repository has no archive
+    check(&env, "--borg", repo, &[]).assert_code(1);
+    // the repository's files are dated now either way; only the archive's own time
+    // tells: one made "three hours ago" is too old for --max-age 1h
+    tool(
+        &env,
+        &borg,
+        &[
+            "create",
+            "--timestamp",
+            &three_hours_ago(),
+            &format!("{repo}::nightly-old"),
+            "data.txt",
+        ],
+        &[],
+    );
+    let msgs = |n| server.wait_for_messages(n, WAIT);
+    check(&env, "--borg", repo, &[]).assert_code(1);
+    let m = msgs(2);
+    assert!(parse(&m[0])
+        .subject()
+        .unwrap()
+        .contains("No backup found: nightly"));
+    let text = text_of(&m[1]);
+    assert!(
+        parse(&m[1])
+            .subject()
+            .unwrap()
+            .contains("Backup too old: nightly"),
+        "{text}"
+    );
+    assert_eq!(
+        fact(&text, "Newest archive"),
+        format!("{repo}::nightly-old")
+    );
+    assert!(fact(&text, "Age").contains("too old"), "{text}");
+    // a newer archive: fresh
+    tool(
+        &env,
+        &borg,
+        &["create", &format!("{repo}::nightly-2"), "data.txt"],
+        &[],
+    );
+    check(&env, "--borg", repo, &[]).assert_code(0);
+    let text = text_of(&msgs(3)[2]);
+    assert_eq!(
+        fact(&text, "Newest archive"),
+        format!("{repo}::nightly-2"),
+        "{text}"
+    );
+}
+
+fn three_hours_ago() -> String {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 3600);
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    // borg --timestamp takes UTC as yyyy-mm-ddThh:mm:ss
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%S"])
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn restic_repository_newest_snapshot_and_a_wrong_password() {
+    let Some(restic) = rsmtp_testserver::peer::require_peer("/usr/bin/restic", "restic") else {
+        return;
+    };
+    let server = server();
+    let env = Env::new(&server);
+    let repo = env.path("restic-repo");
+    let repo = repo.to_str().unwrap();
+    std::fs::write(env.path("data.txt"), b"payload").unwrap();
+    let pw = [("RESTIC_PASSWORD", "correct horse")];
+    tool(&env, &restic, &["init", "--repo", repo], &pw);
+    tool(&env, &restic, &["backup", "--repo", repo, "data.txt"], &pw);
+    check(&env, "--restic", repo, &pw).assert_code(0);
+    let m = server.wait_for_messages(1, WAIT);
+    let text = text_of(&m[0]);
+    assert!(
+        fact(&text, "Newest archive").starts_with(&format!("{repo} snapshot ")),
+        "{text}"
+    );
+    assert!(fact(&text, "Repository").ends_with("(restic)"), "{text}");
+    // the tool's own complaint is the alert's first line
+    check(&env, "--restic", repo, &[("RESTIC_PASSWORD", "wrong")]).assert_code(1);
+    let m = server.wait_for_messages(2, WAIT);
+    let parsed = parse(&m[1]);
+    assert!(
+        parsed
+            .subject()
+            .unwrap()
+            .ends_with("Backup repository unreadable: nightly"),
+        "{:?}",
+        parsed.subject()
+    );
+    let text = text_of(&m[1]);
+    assert!(text.contains("restic exited with status 1"), "{text}");
+    assert!(text.to_lowercase().contains("wrong password"), "{text}");
+}
