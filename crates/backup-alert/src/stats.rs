@@ -59,60 +59,13 @@ impl LogEntry {
     }
 }
 
-fn is_key(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-}
-
 /// Parse one log line; `None` when it is not an msmtp line (no ` host=` and `exitcode=`).
+/// The reader is rsmtp's own, next to the writer of the line.
 pub fn parse_line(line: &str) -> Option<LogEntry> {
-    let line = line.trim_end_matches(['\r', '\n']);
-    let start = if line.starts_with("host=") {
-        0
-    } else {
-        line.find(" host=")? + 1
-    };
-    let time = line[..start].trim().to_string();
-    let mut rest = &line[start..];
-    let mut fields = Vec::new();
-    while !rest.is_empty() {
-        rest = rest.trim_start();
-        let eq = rest.find('=')?;
-        let key = &rest[..eq];
-        if !is_key(key) {
-            return None;
-        }
-        let after = &rest[eq + 1..];
-        let (value, remaining) = if let Some(quoted) = after.strip_prefix('\'') {
-            // The message itself may contain quotes: the value ends at a quote followed
-            // by ` key=` or the end of the line.
-            let mut end = None;
-            for (i, _) in quoted.match_indices('\'') {
-                let tail = &quoted[i + 1..];
-                if tail.is_empty() {
-                    end = Some(i);
-                    break;
-                }
-                if let Some(t) = tail.strip_prefix(' ') {
-                    if t.find('=').is_some_and(|e| is_key(&t[..e])) {
-                        end = Some(i);
-                        break;
-                    }
-                }
-            }
-            let end = end.unwrap_or(quoted.len());
-            let value = &quoted[..end];
-            let remaining = quoted.get(end + 1..).unwrap_or("");
-            (value, remaining)
-        } else {
-            let end = after.find(' ').unwrap_or(after.len());
-            (&after[..end], &after[end..])
-        };
-        fields.push((key.to_string(), value.to_string()));
-        rest = remaining;
-    }
-    let entry = LogEntry { time, fields };
-    entry.get("exitcode")?;
-    Some(entry)
+    rsmtp::log::LogLine::parse(line).map(|l| LogEntry {
+        time: l.time,
+        fields: l.fields,
+    })
 }
 
 /// Read the time prefix: msmtp's default `%b %d %H:%M:%S` (year taken as the latest one
