@@ -627,3 +627,94 @@ fn msmtp_as_client_against_rsmtpd_with_auth_and_command() {
         "{mail}"
     );
 }
+
+/// msmtp's own checks of msmtpd (tests/test-auth-plain.sh, test-header-handling.sh in
+/// its repository), written anew: msmtp and rsmtp as clients of rsmtpd with `--auth`
+/// and msmtpd's `--command='cat > mail.txt; echo > rcpt.txt'`. For each header case
+/// both clients' mails must carry the same header fields (Received, Date and
+/// Message-ID values aside), Bcc never reaches the command, and the envelope's
+/// recipients are appended to the command line.
+#[test]
+fn msmtp_and_rsmtp_as_clients_of_rsmtpd_handle_headers_alike() {
+    let Some(msmtp) = require_peer("/usr/bin/msmtp", "msmtp") else {
+        return;
+    };
+    let dir = Dir::new();
+    let daemon = Daemon::start(
+        &dir,
+        &[
+            "--auth=tester,echo p4ss",
+            "--command=cat > mail.txt; printf '%s\\n' \"$@\" > rcpt.txt",
+        ],
+    );
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("no From, Date, Message-ID", &["a@example.net"], "Subject: bare\n\nbody\n"),
+        (
+            "-t with Bcc",
+            &["-t"],
+            "From: Me <sender@example.org>\nTo: a@example.net\nBcc: hidden@example.net\nSubject: bcc\n\nbody\n",
+        ),
+        ("set_from_header on", &["--set-from-header=on", "a@example.net"], "From: other@example.org\nSubject: from\n\nbody\n"),
+        ("dot lines", &["a@example.net"], "Subject: dots\n\n.\n..two\n.three\n"),
+    ];
+    let rc: PathBuf = dir.write(
+        "msmtprc",
+        format!(
+            "account default\nhost 127.0.0.1\nport {}\ntls off\nauth plain\nuser tester\n\
+             password p4ss\nfrom sender@example.org\n",
+            daemon.port
+        ),
+    );
+    std::fs::set_permissions(&rc, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let header_names = |mail: &str| -> Vec<(String, String)> {
+        mail.split("\n\n")
+            .next()
+            .unwrap_or("")
+            .lines()
+            .filter(|l| !l.starts_with([' ', '\t']))
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| {
+                let masked =
+                    ["received", "date", "message-id"].contains(&n.to_ascii_lowercase().as_str());
+                (
+                    n.to_string(),
+                    if masked {
+                        String::new()
+                    } else {
+                        v.trim().to_string()
+                    },
+                )
+            })
+            .collect()
+    };
+    for (case, args, input) in cases {
+        let mut seen = Vec::new();
+        for client in [msmtp.clone(), rsmtp_bin()] {
+            let _ = std::fs::remove_file(dir.join("mail.txt"));
+            dir.command(&client)
+                .args(["-C", "msmtprc"])
+                .args(*args)
+                .stdin(*input)
+                .run()
+                .assert_code(0);
+            let mail = dir.read("mail.txt");
+            assert!(mail.starts_with("Received: from "), "{case}: {mail}");
+            assert!(
+                !mail.contains("hidden@example.net"),
+                "{case}: Bcc reached the command: {mail}"
+            );
+            let rcpts = dir.read("rcpt.txt");
+            seen.push((
+                header_names(&mail),
+                mail.split_once("\n\n").map(|(_, b)| b.to_string()),
+                rcpts,
+            ));
+        }
+        assert_eq!(
+            seen[0].0, seen[1].0,
+            "{case}: header fields differ (msmtp, rsmtp)"
+        );
+        assert_eq!(seen[0].1, seen[1].1, "{case}: bodies differ");
+        assert_eq!(seen[0].2, seen[1].2, "{case}: recipients appended differ");
+    }
+}
