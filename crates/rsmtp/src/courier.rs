@@ -56,6 +56,11 @@ pub struct SessionCourier<'u, 'a> {
     stop: Option<&'u AtomicBool>,
     /// Sessions opened so far (the `-d` summary and the benchmarks).
     pub sessions_opened: usize,
+    /// The log line of the last delivered message, written once the queue has removed
+    /// its entry (the next call, or [`SessionCourier::finish`]): after the server's
+    /// 250 nothing but the removal may come first, so a kill in between can cost a
+    /// log line, never a second copy of the mail.
+    pending_log: Option<(crate::log::LogTarget, crate::log::LogRecord)>,
 }
 
 impl<'u, 'a> SessionCourier<'u, 'a> {
@@ -73,6 +78,13 @@ impl<'u, 'a> SessionCourier<'u, 'a> {
             trace: Rc::default(),
             stop,
             sessions_opened: 0,
+            pending_log: None,
+        }
+    }
+
+    fn write_pending_log(&mut self) {
+        if let Some((log, record)) = self.pending_log.take() {
+            self.ui.warn_all(log.write(&record));
         }
     }
 
@@ -81,8 +93,9 @@ impl<'u, 'a> SessionCourier<'u, 'a> {
         self.back.iter().cloned().collect()
     }
 
-    /// QUITs every open session.
+    /// Writes the last log line and QUITs every open session.
     pub fn finish(&mut self) {
+        self.write_pending_log();
         for route in self.routes.values_mut().flatten() {
             if let Some(client) = route.client.take() {
                 client.quit();
@@ -135,6 +148,8 @@ impl<'u, 'a> SessionCourier<'u, 'a> {
 
 impl Courier for SessionCourier<'_, '_> {
     fn deliver(&mut self, meta: &EntryMeta, message: &mut File) -> DeliveryResult {
+        // The previous message's entry is gone by now: its log line may follow.
+        self.write_pending_log();
         let trace = self.new_trace();
         let route = match self.route(meta) {
             Ok(route) => route,
@@ -193,14 +208,20 @@ impl Courier for SessionCourier<'_, '_> {
         let log = log_target(&route.account);
         let server = route.server.clone();
         self.show_trace();
-        self.ui.warn_all(log.write(&record));
         match result {
             Ok(_) => {
                 self.back.insert(server);
+                self.pending_log = Some((log, record));
                 DeliveryResult::Delivered
             }
-            Err(e) if e.is_transient() => DeliveryResult::TempFail(e.to_string()),
-            Err(e) => DeliveryResult::PermFail(e.to_string()),
+            Err(e) => {
+                self.ui.warn_all(log.write(&record));
+                if e.is_transient() {
+                    DeliveryResult::TempFail(e.to_string())
+                } else {
+                    DeliveryResult::PermFail(e.to_string())
+                }
+            }
         }
     }
 
