@@ -148,11 +148,24 @@ fn check_path(path: &str) -> Result<(), &'static str> {
     if path.starts_with('-') {
         return Err("5.1.3 Address may not start with '-'");
     }
-    if path
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>'))
-    {
-        return Err("5.1.3 Bad character in address");
+    // Blanks and brackets only inside a quoted local part (`"john doe"@example.org`,
+    // RFC 5321 §4.1.2); UTF-8 is fine (SMTPUTF8), control characters never.
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in path.chars() {
+        let outside = !quoted;
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            _ => {}
+        }
+        if c.is_control() || (outside && (c.is_whitespace() || matches!(c, '<' | '>'))) {
+            return Err("5.1.3 Bad character in address");
+        }
+    }
+    if quoted {
+        return Err("5.1.3 Unterminated quoted local part");
     }
     Ok(())
 }
@@ -160,6 +173,15 @@ fn check_path(path: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_local_parts_and_utf8_paths_are_taken() {
+        assert!(check_path("\"john doe\"@example.org").is_ok());
+        assert!(check_path("jörg@bücher.de").is_ok());
+        assert!(check_path("a b@example.org").is_err());
+        assert!(check_path("\"open@example.org").is_err());
+        assert!(check_path("a\r@example.org").is_err());
+    }
 
     #[test]
     fn mail_and_rcpt_paths_and_parameters() {

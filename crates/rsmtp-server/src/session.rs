@@ -259,6 +259,9 @@ impl<R: Read, W: Write> Session<'_, R, W> {
             self.config.hostname.clone(),
             "PIPELINING".to_string(),
             "8BITMIME".to_string(),
+            // RFC 6531: UTF-8 addresses are taken; whether the relay takes them too is
+            // known only when the message goes on (its refusal then reaches the client).
+            "SMTPUTF8".to_string(),
             format!("SIZE {}", self.config.limits.max_message_size),
             "ENHANCEDSTATUSCODES".to_string(),
         ];

@@ -82,6 +82,7 @@ fn pipelined_session_with_two_messages_and_dot_stuffing() {
         "{out}"
     );
     assert!(out.contains("250-PIPELINING\r\n") && out.contains("250-8BITMIME\r\n"));
+    assert!(out.contains("250-SMTPUTF8\r\n"), "{out}");
     assert!(out.contains("250-SIZE 134217728\r\n"));
     assert!(!out.contains("AUTH"), "no AUTH without an authenticator");
     assert_eq!(rec.mails.len(), 2);
