@@ -447,3 +447,50 @@ fn a_log_symlink_planted_by_another_user_in_a_sticky_dir_is_not_followed() {
         .expect("read")
         .contains("exitcode=EX_OK"));
 }
+
+/// Under `queue fallback` a passwordeval that did not answer in time (a keyring not
+/// unlocked yet) is temporary like a relay that is down: the message is queued, exit 0,
+/// and the log says EX_TEMPFAIL with the queue id.
+#[test]
+fn a_timed_out_passwordeval_queues_the_message_under_fallback() {
+    let server = TestServer::start(ServerOptions::new());
+    let dir = Dir::new();
+    let queue = dir.join("q");
+    let log = dir.join("log");
+    dir.write(
+        ".msmtprc",
+        plain_config(
+            server.port(),
+            &format!(
+                "timeout 1\nauth plain\nuser alice\npasswordeval exec sleep 100\n\
+                 queue fallback\nqueue_dir {}\nlogfile {}",
+                queue.display(),
+                log.display()
+            ),
+        ),
+    );
+    let run = dir
+        .rsmtp()
+        .env("RSMTP_RETRY_FIRST_DELAY_MS", "3600000")
+        .arg("x@example.org")
+        .stdin("Subject: s\n\nbody\n")
+        .run();
+    run.assert_code(0);
+    assert!(
+        run.stderr().contains("message queued as"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        std::fs::read_dir(queue.join("queue"))
+            .expect("queue")
+            .count(),
+        1
+    );
+    let line = dir.read("log");
+    assert!(
+        line.contains("(queued as ") && line.trim_end().ends_with("exitcode=EX_TEMPFAIL"),
+        "{line}"
+    );
+    assert!(server.messages().is_empty());
+}

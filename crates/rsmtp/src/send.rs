@@ -384,8 +384,29 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
         crate::queue_cmd::spawn_background_delivery(inv, account, &queued.id, ui);
         return Ok(Outcome::Queued { id: queued.id });
     }
-    let settings =
-        account::session_settings(account).map_err(|f| f.with_account(context.clone()))?;
+    let settings = match account::session_settings(account) {
+        Ok(settings) => settings,
+        // A `passwordeval` that did not answer in time (a keyring not unlocked yet)
+        // is temporary: under `queue fallback` the message waits, as for a relay
+        // that is down, and the retrier asks again later.
+        Err(f) if f.code == ExitCode::TempFail && queue_mode == QueueMode::Fallback => {
+            let queued = enqueue(inv, &prepared, Some(&f.message))
+                .map_err(|f| f.with_account(context.clone()))?;
+            let mut record = log_record(account, &prepared.envelope);
+            record.errormsg = Some(format!("{} (queued as {})", f.message, queued.id));
+            record.exit = Some(ExitCode::TempFail);
+            ui.warn_all(log.write(&record));
+            ui.warn(&f.message);
+            ui.warn(&format!(
+                "message queued as {} ({}); rsmtp retries it in the background",
+                queued.id,
+                account::describe_account(account)
+            ));
+            crate::retrier::after_queueing(inv, account, ui);
+            return Ok(Outcome::Queued { id: queued.id });
+        }
+        Err(f) => return Err(f.with_account(context)),
+    };
     let mut reader = prepared.message.reader()?;
     let (result, mut record) = attempt(account, &settings, &prepared.envelope, &mut reader, ui);
     drop(reader);
