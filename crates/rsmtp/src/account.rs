@@ -9,9 +9,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use rsmtp_config::{
-    Account, Auth, Config, LoadOptions, LogFile, ResolveOptions, Selection, TrustFile,
-};
+use rsmtp_config::{Account, Auth, Config, LoadOptions, ResolveOptions, Selection, TrustFile};
 use rsmtp_smtp::{Credentials, Mechanism, SessionSettings, TlsMode, Trust, Verify};
 
 use crate::cli::Invocation;
@@ -118,12 +116,9 @@ pub fn describe_choice(config: Option<&Config>, chosen: &Chosen) -> String {
 /// Where this account's log lines go.
 pub fn log_target(account: &Account) -> LogTarget {
     LogTarget {
-        logfile: account.logfile.as_ref().map(|l| match l {
-            LogFile::Stdout => "-".to_string(),
-            LogFile::File(p) => p.display().to_string(),
-        }),
+        logfile: account.logfile.clone(),
         time_format: account.logfile_time_format.clone(),
-        syslog_facility: account.syslog.map(|f| f.to_string()),
+        syslog: account.syslog,
     }
 }
 

@@ -12,6 +12,8 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use rsmtp_config::{LogFile, SyslogFacility};
+
 use crate::exit::ExitCode;
 
 /// What one delivery attempt looked like.
@@ -206,10 +208,11 @@ fn on_off(b: bool) -> &'static str {
 /// Where log lines go, from the account's `logfile`, `logfile_time_format` and `syslog`.
 #[derive(Debug, Clone, Default)]
 pub struct LogTarget {
-    pub logfile: Option<String>,
+    /// `logfile`: a file, or `-` (standard output).
+    pub logfile: Option<LogFile>,
     pub time_format: Option<String>,
-    /// The syslog facility name (`LOG_MAIL`, `LOG_USER`, `LOG_LOCAL0` …).
-    pub syslog_facility: Option<String>,
+    /// `syslog`: the facility (`LOG_MAIL`, `LOG_USER`, `LOG_LOCAL0` …), kept typed.
+    pub syslog: Option<SyslogFacility>,
 }
 
 impl LogTarget {
@@ -223,7 +226,7 @@ impl LogTarget {
                 warnings.push(format!("log info was: {line}"));
             }
         }
-        if let Some(facility) = &self.syslog_facility {
+        if let Some(facility) = self.syslog {
             let error = record.exit != Some(ExitCode::Ok);
             if let Err(e) = write_syslog(facility, error, &line) {
                 warnings.push(format!("cannot log to syslog: {e}"));
@@ -263,7 +266,7 @@ fn timestamp(format: Option<&str>) -> Result<String, String> {
     }
 }
 
-fn write_logfile(logfile: &str, time_format: Option<&str>, line: &str) -> Result<(), String> {
+fn write_logfile(logfile: &LogFile, time_format: Option<&str>, line: &str) -> Result<(), String> {
     let stamp = timestamp(time_format)?;
     let mut text = String::with_capacity(stamp.len() + line.len() + 2);
     if !stamp.is_empty() {
@@ -272,17 +275,20 @@ fn write_logfile(logfile: &str, time_format: Option<&str>, line: &str) -> Result
     }
     text.push_str(line);
     text.push('\n');
-    if logfile == "-" {
-        let written = if STDOUT_IS_SMTP.load(Ordering::Relaxed) {
-            let mut err = std::io::stderr().lock();
-            err.write_all(text.as_bytes()).and_then(|_| err.flush())
-        } else {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|_| out.flush())
-        };
-        return written.map_err(|_| "output error".to_string());
-    }
-    let mut file = open_logfile(Path::new(logfile))?;
+    let path = match logfile {
+        LogFile::File(path) => path,
+        LogFile::Stdout => {
+            let written = if STDOUT_IS_SMTP.load(Ordering::Relaxed) {
+                let mut err = std::io::stderr().lock();
+                err.write_all(text.as_bytes()).and_then(|_| err.flush())
+            } else {
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes()).and_then(|_| out.flush())
+            };
+            return written.map_err(|_| "output error".to_string());
+        }
+    };
+    let mut file = open_logfile(path)?;
     // One append per line, under an exclusive lock like msmtp, so concurrent
     // senders (PHP workers, a queue flush) never interleave lines.
     rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
@@ -341,22 +347,17 @@ fn protected_symlink(path: &Path, link: &std::fs::Metadata) -> Option<String> {
     ))
 }
 
-/// The numeric facility for syslog(3) names as msmtp accepts them.
-fn facility_code(name: &str) -> u8 {
-    match name.trim_start_matches("LOG_") {
-        "MAIL" => 2,
-        "USER" => 1,
-        n if n.starts_with("LOCAL") => 16 + n[5..].parse::<u8>().unwrap_or(7).min(7),
-        _ => 1,
-    }
-}
-
 /// Send one RFC 3164 datagram to the local syslog socket, as openlog/syslog would.
-fn write_syslog(facility: &str, error: bool, line: &str) -> std::io::Result<()> {
+fn write_syslog(facility: SyslogFacility, error: bool, line: &str) -> std::io::Result<()> {
     send_syslog(Path::new("/dev/log"), facility, error, line)
 }
 
-fn send_syslog(socket: &Path, facility: &str, error: bool, line: &str) -> std::io::Result<()> {
+fn send_syslog(
+    socket: &Path,
+    facility: SyslogFacility,
+    error: bool,
+    line: &str,
+) -> std::io::Result<()> {
     let sock = std::os::unix::net::UnixDatagram::unbound()?;
     sock.send_to(syslog_datagram(facility, error, line).as_bytes(), socket)
         .map(|_| ())
@@ -364,9 +365,10 @@ fn send_syslog(socket: &Path, facility: &str, error: bool, line: &str) -> std::i
 
 /// `<PRI>Mmm dd hh:mm:ss rsmtp[PID]: LINE`, severity LOG_ERR for failures and
 /// LOG_INFO otherwise, as msmtp logs.
-fn syslog_datagram(facility: &str, error: bool, line: &str) -> String {
+fn syslog_datagram(facility: SyslogFacility, error: bool, line: &str) -> String {
     let severity = if error { 3 } else { 6 };
-    let pri = u16::from(facility_code(facility)) * 8 + severity;
+    // `code()` is the facility already shifted (LOG_MAIL = 2 << 3), as syslog(3) has it.
+    let pri = facility.code() + severity;
     let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
     format!("<{pri}>{stamp} rsmtp[{}]: {line}", std::process::id())
 }
@@ -447,7 +449,7 @@ mod tests {
     #[test]
     fn unwritable_logfile_is_a_warning_not_an_error() {
         let target = LogTarget {
-            logfile: Some("/nonexistent-dir/rsmtp.log".into()),
+            logfile: Some(LogFile::File("/nonexistent-dir/rsmtp.log".into())),
             ..LogTarget::default()
         };
         let mut r = record();
@@ -462,7 +464,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log");
         let target = LogTarget {
-            logfile: Some(path.to_string_lossy().into_owned()),
+            logfile: Some(LogFile::File(path.clone())),
             time_format: Some("%Y".into()),
             ..LogTarget::default()
         };
@@ -484,7 +486,7 @@ mod tests {
         let server = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
         let mut r = record();
         r.exit = Some(ExitCode::TempFail);
-        send_syslog(&path, "LOG_MAIL", true, &r.line()).unwrap();
+        send_syslog(&path, SyslogFacility::Mail, true, &r.line()).unwrap();
         let mut buf = [0u8; 2048];
         let n = server.recv(&mut buf).unwrap();
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
@@ -498,13 +500,12 @@ mod tests {
             "{got}"
         );
         assert!(got.ends_with("exitcode=EX_TEMPFAIL"), "{got}");
-        assert!(syslog_datagram("LOG_USER", false, "x").starts_with("<14>"));
+        assert!(syslog_datagram(SyslogFacility::User, false, "x").starts_with("<14>"));
     }
 
     #[test]
     fn facility_names() {
-        assert_eq!(facility_code("LOG_MAIL"), 2);
-        assert_eq!(facility_code("LOG_LOCAL3"), 19);
-        assert_eq!(facility_code("LOG_USER"), 1);
+        assert!(syslog_datagram(SyslogFacility::Mail, true, "x").starts_with("<19>"));
+        assert!(syslog_datagram(SyslogFacility::Local(3), false, "x").starts_with("<158>"));
     }
 }

@@ -204,11 +204,15 @@ impl Listener {
         let log = match args.log.as_str() {
             "none" => LogTarget::default(),
             "syslog" => LogTarget {
-                syslog_facility: Some("LOG_MAIL".into()),
+                syslog: Some(rsmtp_config::SyslogFacility::Mail),
+                ..LogTarget::default()
+            },
+            "-" => LogTarget {
+                logfile: Some(rsmtp_config::LogFile::Stdout),
                 ..LogTarget::default()
             },
             file => LogTarget {
-                logfile: Some(file.to_string()),
+                logfile: Some(rsmtp_config::LogFile::File(file.into())),
                 ..LogTarget::default()
             },
         };
