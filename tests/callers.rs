@@ -483,10 +483,11 @@ fn an_unreadable_system_file_is_named_with_the_fix() {
     let sys = dir.write("msmtprc", plain_config(2525, ""));
     std::fs::set_permissions(&sys, std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .expect("chmod");
+    let rsmtp = rsmtp_for_nobody(&dir);
     let run = dir
         .command("setpriv")
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(rsmtp_bin())
+        .arg(rsmtp)
         .arg("a@example.org")
         .env("RSMTP_SYSCONFIG", &sys)
         .env("HOME", "/nonexistent")

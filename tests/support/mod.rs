@@ -229,6 +229,19 @@ pub fn plain_config(port: u16, extra: &str) -> String {
 
 pub use rsmtp_testserver::peer::{require, require_peer};
 
+/// A copy of the rsmtp binary that user `nobody` can run, in `dir` (made 0755): the
+/// build directory may sit under a home nobody cannot enter (`/root` in CI), where
+/// `setpriv --reuid=nobody target/debug/rsmtp` fails with 127.
+pub fn rsmtp_for_nobody(dir: &Dir) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod the test directory");
+    let copy = dir.join("rsmtp-for-nobody");
+    std::fs::copy(rsmtp_bin(), &copy).expect("copy the rsmtp binary");
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    copy
+}
+
 /// Whether the tests run as root (CI does): chown, setpriv, unshare need it.
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
