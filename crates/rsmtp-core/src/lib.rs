@@ -10,6 +10,7 @@
 mod exit;
 mod fingerprint;
 mod os_error;
+pub mod quoting;
 mod secret;
 mod tls_versions;
 

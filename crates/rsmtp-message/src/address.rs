@@ -68,19 +68,10 @@ fn atext(c: char) -> bool {
 
 /// Splits at the last `@` outside a quoted local part.
 fn split_at_domain(address: &str) -> Option<(&str, &str)> {
-    let mut quoted = false;
-    let mut escaped = false;
-    let mut at = None;
-    for (i, c) in address.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            '@' if !quoted => at = Some(i),
-            _ => {}
-        }
-    }
-    at.map(|i| (&address[..i], &address[i + 1..]))
+    let (at, _) = rsmtp_core::quoting::unquoted(address)
+        .filter(|&(_, c)| c == '@')
+        .last()?;
+    Some((&address[..at], &address[at + 1..]))
 }
 
 fn check_local_part(local: &str) -> Result<(), String> {

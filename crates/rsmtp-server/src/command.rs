@@ -150,21 +150,13 @@ fn check_path(path: &str) -> Result<(), &'static str> {
     }
     // Blanks and brackets only inside a quoted local part (`"john doe"@example.org`,
     // RFC 5321 §4.1.2); UTF-8 is fine (SMTPUTF8), control characters never.
-    let mut quoted = false;
-    let mut escaped = false;
-    for c in path.chars() {
-        let outside = !quoted;
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            _ => {}
-        }
-        if c.is_control() || (outside && (c.is_whitespace() || matches!(c, '<' | '>'))) {
-            return Err("5.1.3 Bad character in address");
-        }
+    let blank_or_bracket = |c: char| c.is_whitespace() || matches!(c, '<' | '>');
+    if path.chars().any(char::is_control)
+        || rsmtp_core::quoting::unquoted(path).any(|(_, c)| blank_or_bracket(c))
+    {
+        return Err("5.1.3 Bad character in address");
     }
-    if quoted {
+    if !rsmtp_core::quoting::quotes_closed(path) {
         return Err("5.1.3 Unterminated quoted local part");
     }
     Ok(())

@@ -156,19 +156,10 @@ pub(crate) fn check_setting<'a>(value: &'a str, setting: &str) -> Result<&'a str
 /// (a CR/LF would inject commands), and angle brackets or whitespace outside a
 /// quoted local part (`"john doe"@example.org` is a valid RFC 5321 mailbox).
 fn check_address<'a>(address: &'a str, role: &str) -> Result<&'a str, SmtpError> {
-    let mut quoted = false;
-    let mut escaped = false;
     let bad = address.is_empty()
-        || address.chars().any(|c| {
-            let outside = !quoted;
-            match c {
-                _ if escaped => escaped = false,
-                '\\' if quoted => escaped = true,
-                '"' => quoted = !quoted,
-                _ => {}
-            }
-            c.is_control() || (outside && (c.is_whitespace() || c == '<' || c == '>'))
-        });
+        || address.chars().any(char::is_control)
+        || rsmtp_core::quoting::unquoted(address)
+            .any(|(_, c)| c.is_whitespace() || c == '<' || c == '>');
     if bad {
         return Err(SmtpError::new(
             ErrorKind::InvalidAddress,
