@@ -22,12 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from ports import free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_sink(port):

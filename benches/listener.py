@@ -11,23 +11,9 @@ conflicts with other MTAs; `apt-get download msmtp-mta && dpkg -x msmtp-mta_*.de
 gives the binary without installing it.
 """
 import argparse, os, smtplib, socket, statistics, subprocess, sys, tempfile, time
+from ports import free_port, wait_port
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port):
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    sys.exit(f"nothing listens on {port}")
 
 
 MSG = b"From: app@example.org\r\nTo: a@example.net\r\nSubject: bench\r\n\r\nhello\r\n"
