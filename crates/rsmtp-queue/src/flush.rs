@@ -11,7 +11,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::lock::{EntryLockResult, FlushLock};
 use crate::store::{Area, Step, LOCK, MESSAGE};
@@ -79,7 +79,20 @@ pub struct FlushOptions {
     /// A message still failing temporarily after this long in the queue is moved
     /// to `failed/` and reported as expired.
     pub expire_after: Duration,
+    /// How long to wait for the queue lock and for entries another flusher holds
+    /// before giving up on them. Zero (the timer, the retrier) skips them at once;
+    /// a person's `rsmtp -q` or `--queue-retry=ID` waits ([`PERSON_WAITS`]), since
+    /// "deliver it now" must not end in "nothing done" because the background
+    /// retrier happened to be looking at the same entry.
+    pub wait_busy: Duration,
 }
+
+/// How long a person's flush waits for another flusher: longer than one delivery
+/// attempt under the default timeouts.
+pub const PERSON_WAITS: Duration = Duration::from_secs(120);
+
+/// How often a waiting flush looks again at a lock another flusher holds.
+const BUSY_POLL: Duration = Duration::from_millis(50);
 
 impl Default for FlushOptions {
     fn default() -> FlushOptions {
@@ -88,6 +101,7 @@ impl Default for FlushOptions {
             first_retry: BACKOFF_BASE,
             only: None,
             expire_after: DEFAULT_EXPIRE_AFTER,
+            wait_busy: Duration::ZERO,
         }
     }
 }
@@ -246,6 +260,7 @@ impl Queue {
         courier: &mut dyn Courier,
     ) -> Result<FlushReport, QueueError> {
         let mut report = FlushReport::default();
+        let give_up = Instant::now() + opts.wait_busy;
         self.sweep_tmp();
         let (_queue_lock, ids) = match &opts.only {
             Some(id) => {
@@ -254,7 +269,7 @@ impl Queue {
                 }
                 (None, vec![id.clone()])
             }
-            None => match FlushLock::try_acquire(&self.root.join(LOCK))? {
+            None => match self.flush_lock(give_up)? {
                 Some(lock) => (Some(lock), self.ids(Area::Queued)?),
                 None => {
                     report.lock_busy = true;
@@ -263,11 +278,31 @@ impl Queue {
             },
         };
         self.flush_ids(ids, opts, courier, &mut report);
+        // Entries another flusher held: once it lets go they are gone (delivered)
+        // or back with a new backoff, and a waiting flush tries them again.
+        while !report.busy.is_empty() && Instant::now() < give_up && courier.keep_going() {
+            std::thread::sleep(BUSY_POLL);
+            let busy = std::mem::take(&mut report.busy);
+            self.flush_ids(busy, opts, courier, &mut report);
+        }
         if !report.delivered.is_empty() && !report.not_due.is_empty() {
             let waiting = std::mem::take(&mut report.not_due);
             self.flush_ids(waiting, opts, courier, &mut report);
         }
         Ok(report)
+    }
+
+    /// The queue lock, waiting for another flusher to let go of it until `give_up`.
+    fn flush_lock(&self, give_up: Instant) -> Result<Option<FlushLock>, QueueError> {
+        loop {
+            if let Some(lock) = FlushLock::try_acquire(&self.root.join(LOCK))? {
+                return Ok(Some(lock));
+            }
+            if Instant::now() >= give_up {
+                return Ok(None);
+            }
+            std::thread::sleep(BUSY_POLL);
+        }
     }
 
     fn flush_ids(

@@ -89,7 +89,7 @@ pub use entry::{retry_delay, retry_delay_from, EntryMeta, BACKOFF_BASE, BACKOFF_
 pub use error::QueueError;
 pub use flush::{
     describe_age, Courier, Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport,
-    Refusal, RefusedEntry, DEFAULT_EXPIRE_AFTER,
+    Refusal, RefusedEntry, DEFAULT_EXPIRE_AFTER, PERSON_WAITS,
 };
 pub use id::EntryId;
 pub use listing::{EntrySummary, Mailq};

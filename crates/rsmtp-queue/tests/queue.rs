@@ -312,6 +312,62 @@ fn expired_message_fails_with_a_notice_naming_subject_and_recipients() {
 }
 
 #[test]
+fn a_waiting_flush_tries_again_what_another_flusher_held() {
+    // The background retrier is looking at the entry when a person asks for it
+    // (by id: the entry lock; the whole queue: the queue lock): the person's
+    // flush waits for it to let go, then delivers.
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::open(dir.path()).unwrap();
+    for by_id in [true, false] {
+        let a = queue.enqueue(&meta(1), &mut &message(1)[..]).unwrap();
+        let (holding_tx, holding_rx) = std::sync::mpsc::channel();
+        let path = dir.path().to_path_buf();
+        let retrier = std::thread::spawn(move || {
+            let queue = Queue::open(&path).unwrap();
+            queue
+                .flush(&forced(), &mut |_, _| {
+                    holding_tx.send(()).unwrap();
+                    std::thread::sleep(Duration::from_millis(300));
+                    DeliveryResult::TempFail("server down".into())
+                })
+                .unwrap()
+        });
+        holding_rx.recv().unwrap();
+        let waiting = FlushOptions {
+            only: by_id.then(|| a.clone()),
+            wait_busy: Duration::from_secs(30),
+            ..forced()
+        };
+        let report = queue
+            .flush(&waiting, &mut |_, _| DeliveryResult::Delivered)
+            .unwrap();
+        assert!(report.busy.is_empty() && !report.lock_busy, "{report:?}");
+        assert_eq!(report.delivered, vec![a]);
+        assert_eq!(retrier.join().unwrap().deferred.len(), 1);
+        assert!(queue.list().unwrap().is_empty());
+    }
+
+    // Without waiting (the default), the same overlap is skipped at once.
+    let b = queue.enqueue(&meta(2), &mut &message(2)[..]).unwrap();
+    let mut inner = None;
+    queue
+        .flush(&forced(), &mut |_, _| {
+            let only = FlushOptions {
+                only: Some(b.clone()),
+                ..forced()
+            };
+            inner = Some(
+                queue
+                    .flush(&only, &mut |_, _| panic!("sent twice"))
+                    .unwrap(),
+            );
+            DeliveryResult::Delivered
+        })
+        .unwrap();
+    assert_eq!(inner.unwrap().busy, vec![b]);
+}
+
+#[test]
 fn remove_and_locks_exclude_a_second_actor_while_delivering() {
     let dir = tempfile::tempdir().unwrap();
     let queue = Queue::open(dir.path()).unwrap();

@@ -230,11 +230,25 @@ pub(crate) fn flush_queue(
     let back = courier.servers_back();
     let report = report?;
     let mut code = ExitCode::Ok;
+    // Whoever waited for the other flusher and still found it busy did not do
+    // what was asked: temporary, try again.
+    let waited = !options.wait_busy.is_zero();
     if report.lock_busy {
         ui.warn(&format!(
             "another rsmtp is flushing {}; nothing done",
             queue.dir().display()
         ));
+        if waited {
+            code = ExitCode::TempFail;
+        }
+    }
+    for id in &report.busy {
+        ui.warn(&format!(
+            "{id}: another rsmtp is delivering it; not attempted"
+        ));
+        if waited {
+            code = ExitCode::TempFail;
+        }
     }
     for d in &report.deferred {
         ui.warn(&format!(

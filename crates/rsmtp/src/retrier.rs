@@ -47,12 +47,18 @@ pub fn first_retry() -> Duration {
         .map_or(BACKOFF_BASE, Duration::from_millis)
 }
 
-/// Flush options: `force` tries every entry now (a person's `-q`); otherwise only
-/// the due ones (the timer, the retrier, `-q15m`).
+/// Flush options: `force` tries every entry now (a person's `-q`), waiting for
+/// another flusher to let go of what it holds; otherwise only the due ones, and
+/// what another flusher holds is left to it (the timer, the retrier, `-q15m`).
 pub fn flush_options(force: bool) -> FlushOptions {
     FlushOptions {
         force,
         first_retry: first_retry(),
+        wait_busy: if force {
+            rsmtp_queue::PERSON_WAITS
+        } else {
+            Duration::ZERO
+        },
         ..FlushOptions::default()
     }
 }
