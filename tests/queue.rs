@@ -433,6 +433,155 @@ fn command_line_settings_are_kept_with_the_queued_message() {
     assert!(queued_ids(&queue).is_empty());
 }
 
+// --- The duplicate window: the whole message sent, no answer to the final dot ---
+
+/// `rsmtp -bp` for the queue in `queue`.
+fn mailq(dir: &Dir, queue: &Path) -> String {
+    let run = dir
+        .rsmtp()
+        .arg(format!("--queue-dir={}", queue.display()))
+        .arg("-bp")
+        .run();
+    run.assert_code(0);
+    run.stdout()
+}
+
+/// Retries entry `id` of `queue` against a server that answers, on `port`.
+fn retry_on_a_good_server(dir: &Dir, queue: &Path, id: &str, port: u16) -> (Run, TestServer) {
+    let server = TestServer::start(ServerOptions::new().port(port));
+    let run = dir
+        .rsmtp()
+        .arg(format!("--queue-dir={}", queue.display()))
+        .arg(format!("--queue-retry={id}"))
+        .run();
+    (run, server)
+}
+
+#[test]
+fn an_unanswered_final_dot_queues_the_message_marked_as_possibly_delivered() {
+    // The server takes the body and never answers the dot: it may have the message.
+    let hanging = TestServer::start(ServerOptions::new().fault(Fault::Hang(Step::EndOfData)));
+    let port = hanging.port();
+    let dir = Dir::new();
+    let queue = dir.join("queue");
+    let run = dir
+        .rsmtp()
+        .args(["--host=127.0.0.1", "--timeout=2", "--queue=fallback"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--queue-dir={}", queue.display()))
+        .args(["-f", "cli@example.org", "admin@example.net"])
+        .stdin(MESSAGE)
+        .run();
+    run.assert_code(0);
+    assert!(
+        run.stderr().contains("may not have been delivered"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(hanging.wait_for_bodies(1, Duration::from_secs(5)), 1);
+    let listing = mailq(&dir, &queue);
+    assert!(
+        listing.contains("without an answer: it may arrive twice"),
+        "{listing}"
+    );
+    drop(hanging);
+
+    let id = queued_ids(&queue).remove(0);
+    let (retry, server) = retry_on_a_good_server(&dir, &queue, &id, port);
+    retry.assert_code(0);
+    assert!(
+        retry.stderr().contains("may have arrived twice"),
+        "{}",
+        retry.stderr()
+    );
+    assert_eq!(server.wait_for_messages(1, Duration::from_secs(5)).len(), 1);
+    assert!(queued_ids(&queue).is_empty());
+}
+
+#[test]
+fn a_refused_attempt_leaves_no_duplicate_mark() {
+    // The server answered (451 to the dot): it does not have the message.
+    let refusing = TestServer::start(ServerOptions::new().fault(Fault::Reply(
+        Step::EndOfData,
+        rsmtp_testserver::Reply::new(451, "4.3.0 try later"),
+    )));
+    let port = refusing.port();
+    let dir = Dir::new();
+    let queue = dir.join("queue");
+    dir.rsmtp()
+        .args(["--host=127.0.0.1", "--queue=fallback"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--queue-dir={}", queue.display()))
+        .args(["-f", "cli@example.org", "admin@example.net"])
+        .stdin(MESSAGE)
+        .run()
+        .assert_code(0);
+    let id = queued_ids(&queue).remove(0);
+    // A flush that gets the same answer keeps it unmarked too.
+    dir.rsmtp()
+        .arg(format!("--queue-dir={}", queue.display()))
+        .arg(format!("--queue-retry={id}"))
+        .run()
+        .assert_code(75);
+    assert!(!queue.join("queue").join(&id).join("in-flight").exists());
+    let listing = mailq(&dir, &queue);
+    assert!(!listing.contains("arrive twice"), "{listing}");
+    drop(refusing);
+    let (retry, server) = retry_on_a_good_server(&dir, &queue, &id, port);
+    retry.assert_code(0);
+    assert!(!retry.stderr().contains("twice"), "{}", retry.stderr());
+    assert_eq!(server.wait_for_messages(1, Duration::from_secs(5)).len(), 1);
+}
+
+#[test]
+fn a_flush_killed_awaiting_the_final_reply_leaves_the_entry_marked() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let queue = dir.join("queue");
+    dir.rsmtp()
+        .args(["--host=127.0.0.1", "--queue=fallback"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--queue-dir={}", queue.display()))
+        .args(["-f", "cli@example.org", "admin@example.net"])
+        .stdin(MESSAGE)
+        .run()
+        .assert_code(0);
+    let id = queued_ids(&queue).remove(0);
+
+    let hanging = TestServer::start(
+        ServerOptions::new()
+            .port(port)
+            .fault(Fault::Hang(Step::EndOfData)),
+    );
+    let mut flush = dir
+        .rsmtp()
+        .arg(format!("--queue-dir={}", queue.display()))
+        .arg(format!("--queue-retry={id}"))
+        .cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the flush");
+    // The body is in, the dot is waiting for its reply: kill -9 there.
+    assert_eq!(hanging.wait_for_bodies(1, Duration::from_secs(30)), 1);
+    flush.kill().expect("kill the flush");
+    flush.wait().expect("reap the flush");
+    let listing = mailq(&dir, &queue);
+    assert!(listing.contains("it may arrive twice"), "{listing}");
+    drop(hanging);
+
+    let (retry, server) = retry_on_a_good_server(&dir, &queue, &id, port);
+    retry.assert_code(0);
+    assert!(
+        retry.stderr().contains("may have arrived twice"),
+        "{}",
+        retry.stderr()
+    );
+    assert_eq!(server.wait_for_messages(1, Duration::from_secs(5)).len(), 1);
+    assert!(queued_ids(&queue).is_empty());
+}
+
 // --- Trust: a queue someone else could write is never acted on (issue 10) ---
 
 /// Creates `path` with `mode` whatever the umask.

@@ -16,6 +16,7 @@
 //! eight-bit: yes
 //! expire-after: 432000
 //! override: port=2525
+//! unanswered-since: 1763741811.500000000
 //! end
 //! ```
 //!
@@ -78,6 +79,11 @@ pub struct EntryMeta {
     /// `("port", "2525")`), applied again at delivery time; `host` among them with
     /// an empty `account` means a command-line-only account (`--host`).
     pub overrides: Vec<(String, String)>,
+    /// An attempt sent the whole message, final dot included, at this time and got
+    /// no reply (a timeout, a broken connection, or rsmtp killed while waiting):
+    /// the server may have it, so the next delivery may be a second copy. Kept
+    /// until the message leaves the queue, for `mailq` and the warning of each retry.
+    pub unanswered_since: Option<SystemTime>,
 }
 
 impl EntryMeta {
@@ -100,6 +106,7 @@ impl EntryMeta {
             eight_bit: false,
             expire_after: None,
             overrides: Vec::new(),
+            unanswered_since: None,
         }
     }
 
@@ -175,6 +182,13 @@ impl EntryMeta {
                 &mut out,
                 "override",
                 format!("{command}={value}").as_bytes(),
+            );
+        }
+        if let Some(t) = self.unanswered_since {
+            field(
+                &mut out,
+                "unanswered-since",
+                encode_time("unanswered-since", t)?.as_bytes(),
             );
         }
         out.extend_from_slice(END);
@@ -308,6 +322,7 @@ struct Fields {
     eight_bit: Option<bool>,
     expire_after: Option<Duration>,
     overrides: Vec<(String, String)>,
+    unanswered_since: Option<SystemTime>,
 }
 
 fn number(key: &str, text: &str) -> Result<u64, String> {
@@ -367,6 +382,11 @@ impl Fields {
                 &mut self.next_attempt,
                 decode_time(&key_text, &text)?,
             ),
+            b"unanswered-since" => once(
+                &key_text,
+                &mut self.unanswered_since,
+                decode_time(&key_text, &text)?,
+            ),
             _ => Ok(()), // written by a newer version: keep going
         }
     }
@@ -389,6 +409,7 @@ impl Fields {
             eight_bit: self.eight_bit.unwrap_or(false),
             expire_after: self.expire_after,
             overrides: self.overrides,
+            unanswered_since: self.unanswered_since,
         })
     }
 }
@@ -431,6 +452,7 @@ mod tests {
                 ("port".into(), "2525".into()),
                 ("passwordeval".into(), "pass show mail=x\n".into()),
             ],
+            unanswered_since: Some(UNIX_EPOCH + Duration::new(1_763_745_000, 5)),
         }
     }
 
@@ -441,8 +463,8 @@ mod tests {
         let lines = bytes.split(|&b| b == b'\n').count();
         // magic + account + config + from + 3 rcpt + 2 dsn + submitted + attempts
         // + next + last-error + notify + size + eight-bit + expire-after + 2 overrides
-        // + end, then the empty piece after the final newline
-        assert_eq!(lines, 21, "{}", String::from_utf8_lossy(&bytes));
+        // + unanswered-since + end, then the empty piece after the final newline
+        assert_eq!(lines, 22, "{}", String::from_utf8_lossy(&bytes));
         assert!(!bytes.contains(&b'\r'));
         assert_eq!(EntryMeta::decode(&bytes).unwrap(), meta);
         let minimal = EntryMeta::new("default", "a@b", vec![]);

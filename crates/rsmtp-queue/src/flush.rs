@@ -10,11 +10,12 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::lock::{EntryLockResult, FlushLock};
-use crate::store::{Area, Step, LOCK, MESSAGE};
+use crate::store::{Area, Step, IN_FLIGHT, LOCK, MESSAGE};
 use crate::trust::{self, CheckError, Distrust};
 use crate::{
     check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_BASE,
@@ -35,14 +36,21 @@ pub enum DeliveryResult {
     TempFail(String),
     /// Never going to work (5xx reply): move to `failed/` so a notice can be sent.
     PermFail(String),
+    /// The whole message went out, final dot included, and no reply came (a
+    /// timeout or a broken connection): temporary like [`DeliveryResult::TempFail`],
+    /// and the entry is marked (`unanswered_since`): the server may have it.
+    Unanswered(String),
 }
 
 /// What a flush hands each entry to: the caller's delivery (the `rsmtp` crate
 /// runs SMTP sessions, keeping one open per account for the entries that follow).
 pub trait Courier {
     /// Delivers one message; `message` (the entry's locked message file) is
-    /// positioned at its start, and may be rewound to try again.
-    fn deliver(&mut self, meta: &EntryMeta, message: &mut File) -> DeliveryResult;
+    /// positioned at its start, and may be rewound to try again. Read it only to
+    /// send it (after the server's 354): its first read is journaled as "the body
+    /// is going out", so that a process killed before the reply to the final dot
+    /// leaves the entry marked as possibly delivered.
+    fn deliver(&mut self, meta: &EntryMeta, message: &mut EntryMessage<'_>) -> DeliveryResult;
 
     /// Whether an entry that is not due yet should be tried now anyway, because
     /// its server has just accepted a message: the outage is over, and waiting
@@ -60,8 +68,46 @@ pub trait Courier {
 
 /// A plain delivery function is a courier that knows nothing about servers.
 impl<F: FnMut(&EntryMeta, &mut dyn Read) -> DeliveryResult> Courier for F {
-    fn deliver(&mut self, meta: &EntryMeta, message: &mut File) -> DeliveryResult {
+    fn deliver(&mut self, meta: &EntryMeta, message: &mut EntryMessage<'_>) -> DeliveryResult {
         self(meta, message)
+    }
+}
+
+/// A queued message being delivered: its locked file, and the journal of its
+/// first read (the `in-flight` file in the entry's directory, created without
+/// fsync: it is there for a killed process, whose writes the kernel keeps).
+pub struct EntryMessage<'a> {
+    file: &'a mut File,
+    in_flight: PathBuf,
+    journaled: bool,
+}
+
+impl EntryMessage<'_> {
+    /// Whether the body has started going out during this attempt.
+    pub fn body_started(&self) -> bool {
+        self.journaled
+    }
+}
+
+impl Read for EntryMessage<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.journaled && !buf.is_empty() {
+            self.journaled = true;
+            // Best effort: without the mark a kill costs only the warning.
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&self.in_flight);
+        }
+        self.file.read(buf)
+    }
+}
+
+impl Seek for EntryMessage<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.file.seek(pos)
     }
 }
 
@@ -193,6 +239,9 @@ pub struct FlushReport {
     pub lock_busy: bool,
     /// Delivered and removed.
     pub delivered: Vec<EntryId>,
+    /// Delivered now although an earlier attempt had sent the whole message at
+    /// that time without an answer: the recipients may have it twice.
+    pub maybe_twice: Vec<(EntryId, SystemTime)>,
     /// Failed temporarily, kept with a later `next_attempt`.
     pub deferred: Vec<Deferred>,
     /// Failed permanently, moved to `failed/`.
@@ -224,7 +273,8 @@ impl FlushReport {
 
 /// What happened to one entry.
 enum Outcome {
-    Delivered,
+    /// With the time of an earlier unanswered attempt, if there was one.
+    Delivered(Option<SystemTime>),
     Deferred(Deferred),
     Failed(FailedEntry),
     Expired(FailedEntry),
@@ -317,7 +367,12 @@ impl Queue {
                 break;
             }
             match self.flush_entry(&id, opts, courier) {
-                Ok(Outcome::Delivered) => report.delivered.push(id),
+                Ok(Outcome::Delivered(unanswered)) => {
+                    if let Some(at) = unanswered {
+                        report.maybe_twice.push((id.clone(), at));
+                    }
+                    report.delivered.push(id)
+                }
                 Ok(Outcome::Deferred(d)) => report.deferred.push(d),
                 Ok(Outcome::Failed(f)) => report.failed.push(f),
                 Ok(Outcome::Expired(f)) => report.expired.push(f),
@@ -364,6 +419,14 @@ impl Queue {
             }
             read => read?,
         };
+        let in_flight = dir.join(IN_FLIGHT);
+        if let Ok(journal) = std::fs::symlink_metadata(&in_flight) {
+            // An attempt died while the body was going out or awaiting its reply.
+            let at = journal.modified().unwrap_or_else(|_| SystemTime::now());
+            meta.unanswered_since.get_or_insert(at);
+            self.write_meta(&dir, &meta)?;
+            let _ = std::fs::remove_file(&in_flight);
+        }
         if let Some(reason) = refusal(&meta) {
             // The envelope is ours: keep the reason in it for `mailq`. Its settings
             // stay as they are, so a retry is refused again.
@@ -379,15 +442,31 @@ impl Queue {
             .seek(SeekFrom::Start(0))
             .map_err(|e| QueueError::io("read", &lock.message_path, e))?;
         self.step(Step::BeforeDelivery);
-        let result = courier.deliver(&meta, &mut lock.message);
+        let mut message = EntryMessage {
+            file: &mut lock.message,
+            in_flight: in_flight.clone(),
+            journaled: false,
+        };
+        let result = courier.deliver(&meta, &mut message);
+        let journaled = message.journaled;
         let now = SystemTime::now();
+        if let DeliveryResult::Unanswered(_) = result {
+            meta.unanswered_since.get_or_insert(now);
+        }
+        // Once the envelope holds the mark (or the server answered), the journal
+        // file in `entry` goes.
+        let forget_journal = |entry: &std::path::Path| {
+            if journaled {
+                let _ = std::fs::remove_file(entry.join(IN_FLIGHT));
+            }
+        };
         match result {
             DeliveryResult::Delivered => {
                 self.step(Step::Delivered);
                 self.discard(Area::Queued, id)?;
-                Ok(Outcome::Delivered)
+                Ok(Outcome::Delivered(meta.unanswered_since))
             }
-            DeliveryResult::TempFail(error) => {
+            DeliveryResult::TempFail(error) | DeliveryResult::Unanswered(error) => {
                 meta.record_temp_failure_after(&error, now, opts.first_retry);
                 let age = now.duration_since(meta.submitted).unwrap_or_default();
                 if age >= meta.expire_after.unwrap_or(opts.expire_after) {
@@ -396,9 +475,12 @@ impl Queue {
                         describe_age(age),
                         meta.attempts
                     );
-                    self.fail_entry(id, meta, reason).map(Outcome::Expired)
+                    let expired = self.fail_entry(id, meta, reason)?;
+                    forget_journal(&expired.path);
+                    Ok(Outcome::Expired(expired))
                 } else {
                     self.write_meta(&dir, &meta)?;
+                    forget_journal(&dir);
                     Ok(Outcome::Deferred(Deferred {
                         id: id.clone(),
                         error,
@@ -409,6 +491,8 @@ impl Queue {
             }
             DeliveryResult::PermFail(reason) => {
                 meta.attempts = meta.attempts.saturating_add(1);
+                // The server answered: it does not have the message.
+                forget_journal(&dir);
                 self.fail_entry(id, meta, reason).map(Outcome::Failed)
             }
         }

@@ -88,8 +88,8 @@ mod trust;
 pub use entry::{retry_delay, retry_delay_from, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};
 pub use error::QueueError;
 pub use flush::{
-    describe_age, Courier, Deferred, DeliveryResult, FailedEntry, FlushOptions, FlushReport,
-    Refusal, RefusedEntry, DEFAULT_EXPIRE_AFTER, PERSON_WAITS,
+    describe_age, Courier, Deferred, DeliveryResult, EntryMessage, FailedEntry, FlushOptions,
+    FlushReport, Refusal, RefusedEntry, DEFAULT_EXPIRE_AFTER, PERSON_WAITS,
 };
 pub use id::EntryId;
 pub use listing::{EntrySummary, Mailq};

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Local};
 
-use crate::store::{Area, MESSAGE};
+use crate::store::{Area, IN_FLIGHT, MESSAGE};
 use crate::{EntryId, Queue, QueueError};
 
 /// One entry as `mailq` shows it.
@@ -35,6 +35,9 @@ pub struct EntrySummary {
     pub next_attempt: SystemTime,
     /// Why the envelope could not be read, if it could not.
     pub damaged: Option<String>,
+    /// An attempt sent the whole message at this time and got no answer (or was
+    /// killed sending it): the server may have it, a retry may be a second copy.
+    pub unanswered_since: Option<SystemTime>,
 }
 
 impl Queue {
@@ -65,6 +68,7 @@ impl Queue {
                     last_error: None,
                     next_attempt: now,
                     damaged: None,
+                    unanswered_since: None,
                 };
                 match self.read_meta(&dir) {
                     Ok(meta) => {
@@ -74,6 +78,12 @@ impl Queue {
                         summary.attempts = meta.attempts;
                         summary.last_error = meta.last_error;
                         summary.next_attempt = meta.next_attempt;
+                        summary.unanswered_since = meta.unanswered_since;
+                        if let Ok(journal) = fs::symlink_metadata(dir.join(IN_FLIGHT)) {
+                            // Being sent now, or its sender was killed doing so.
+                            summary.unanswered_since =
+                                summary.unanswered_since.or_else(|| journal.modified().ok());
+                        }
                     }
                     Err(_) if !dir.is_dir() => continue, // moved meanwhile
                     Err(e) => summary.damaged = Some(e.to_string()),
@@ -146,6 +156,13 @@ impl fmt::Display for Mailq<'_> {
                     one_line(error)
                 )?;
             }
+            if let Some(at) = e.unanswered_since {
+                writeln!(
+                    f,
+                    "      (sent in full {} without an answer: it may arrive twice)",
+                    local(at, "%a %b %e %H:%M:%S")
+                )?;
+            }
             for rcpt in &e.recipients {
                 writeln!(f, "{:RCPT_INDENT$}{}", "", one_line(rcpt))?;
             }
@@ -188,6 +205,7 @@ mod tests {
             last_error: Some("421 4.7.0 Try\r\nagain".into()),
             next_attempt: SystemTime::now(),
             damaged: None,
+            unanswered_since: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub(crate) const LOCK: &str = "lock";
 pub(crate) const RETRIER_LOCK: &str = "retrier.lock";
 pub(crate) const MESSAGE: &str = "message";
 pub(crate) const ENVELOPE: &str = "envelope";
+/// Present while (or after a process died while) an attempt was sending the body:
+/// see [`crate::EntryMessage`].
+pub(crate) const IN_FLIGHT: &str = "in-flight";
 const ENVELOPE_NEW: &str = "envelope.new";
 const NEW_PREFIX: &str = "new-";
 const DEL_PREFIX: &str = "del-";

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use rsmtp_queue::{
-    retry_delay, DeliveryResult, EntryId, EntryMeta, FlushOptions, Mailq, Queue, QueueError, Step,
-    STALE_TMP_AGE,
+    retry_delay, DeliveryResult, EntryId, EntryMessage, EntryMeta, FlushOptions, Mailq, Queue,
+    QueueError, Step, STALE_TMP_AGE,
 };
 use support::{message, meta, read_all, seq_of};
 
@@ -654,7 +654,7 @@ struct Relay {
 }
 
 impl rsmtp_queue::Courier for Relay {
-    fn deliver(&mut self, meta: &EntryMeta, _message: &mut fs::File) -> DeliveryResult {
+    fn deliver(&mut self, meta: &EntryMeta, _message: &mut EntryMessage<'_>) -> DeliveryResult {
         self.order.push(meta.recipients.join(","));
         DeliveryResult::Delivered
     }
@@ -709,4 +709,70 @@ fn a_second_retrier_is_refused_while_the_first_lives() {
         )
         .unwrap();
     assert!(queue.has_waiting());
+}
+
+#[test]
+fn only_a_body_sent_without_an_answer_marks_the_entry_as_possibly_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::open(dir.path()).unwrap();
+    let id = queue.enqueue(&meta(1), &mut &message(1)[..]).unwrap();
+    let in_flight = dir.path().join("queue").join(id.as_str()).join("in-flight");
+    let marked = |queue: &Queue| queue.list().unwrap()[0].unanswered_since.is_some();
+
+    // Refused before the body (nothing read), or answered after it: no mark.
+    for read_body in [false, true] {
+        let report = queue
+            .flush(&forced(), &mut |_: &EntryMeta, m: &mut dyn Read| {
+                if read_body {
+                    read_all(m);
+                }
+                DeliveryResult::TempFail("451 later".into())
+            })
+            .unwrap();
+        assert_eq!(report.deferred.len(), 1);
+        assert!(!marked(&queue) && !in_flight.exists());
+    }
+
+    // Sent in full, no answer: marked, and the journal file is gone.
+    queue
+        .flush(&forced(), &mut |_: &EntryMeta, m: &mut dyn Read| {
+            read_all(m);
+            DeliveryResult::Unanswered("timeout after the message was sent".into())
+        })
+        .unwrap();
+    assert!(marked(&queue) && !in_flight.exists());
+    assert!(Mailq(&queue.list().unwrap())
+        .to_string()
+        .contains("may arrive twice"));
+
+    // Delivered later: the report says it may have arrived twice.
+    let report = queue
+        .flush(&forced(), &mut |_: &EntryMeta, _: &mut dyn Read| {
+            DeliveryResult::Delivered
+        })
+        .unwrap();
+    assert_eq!(report.maybe_twice.len(), 1);
+    assert_eq!(report.maybe_twice[0].0, id);
+
+    // A process killed while sending leaves only the journal file: the next flush
+    // marks the entry from it.
+    let id = queue.enqueue(&meta(2), &mut &message(2)[..]).unwrap();
+    let in_flight = dir.path().join("queue").join(id.as_str()).join("in-flight");
+    let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        queue.flush(&forced(), &mut |_: &EntryMeta, m: &mut dyn Read| {
+            read_all(m);
+            panic!("killed while awaiting the reply")
+        })
+    }));
+    assert!(killed.is_err() && in_flight.exists());
+    assert!(
+        marked(&queue),
+        "mailq shows a journal left by a dead sender"
+    );
+    let report = queue
+        .flush(&forced(), &mut |_: &EntryMeta, _: &mut dyn Read| {
+            DeliveryResult::Delivered
+        })
+        .unwrap();
+    assert_eq!(report.maybe_twice.len(), 1);
 }

@@ -158,6 +158,8 @@ pub struct SmtpError {
     kind: ErrorKind,
     message: String,
     reply: Option<Reply>,
+    /// The whole message went out, final dot included, and no reply came.
+    unanswered: bool,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -173,8 +175,21 @@ impl SmtpError {
             kind,
             message: message.into(),
             reply,
+            unanswered: false,
             source: None,
         }
+    }
+
+    /// The connection broke or timed out after the final dot was sent and before
+    /// the server's reply to it: the server may have accepted the message, and
+    /// sending it again may deliver it twice (RFC 5321 §6.1's window).
+    pub fn is_unanswered(&self) -> bool {
+        self.unanswered
+    }
+
+    pub(crate) fn unanswered(mut self) -> SmtpError {
+        self.unanswered = true;
+        self
     }
 
     /// A step refused by `reply`: `what` says what was refused.

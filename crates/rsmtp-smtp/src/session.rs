@@ -694,7 +694,8 @@ impl<'a> Session<'a> {
                 return Err(SmtpError::new(
                     e.kind().clone(),
                     format!("{e} after the message was sent; it may not have been delivered"),
-                ))
+                )
+                .unanswered())
             }
             Err(e) => return Err(e),
         };

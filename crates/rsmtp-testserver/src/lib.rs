@@ -235,6 +235,14 @@ impl TestServer {
         )
     }
 
+    /// Wait until the bodies of at least `n` messages arrived, answered or not (a
+    /// hang fault after the body: the client is now waiting for the final reply);
+    /// returns how many arrived.
+    pub fn wait_for_bodies(&self, n: usize, timeout: Duration) -> usize {
+        self.shared
+            .wait_until(timeout, |s| s.messages.len() >= n, |s| s.messages.len())
+    }
+
     /// Wait until at least `n` connections were accepted; returns the count.
     pub fn wait_for_connections(&self, n: usize, timeout: Duration) -> usize {
         self.shared

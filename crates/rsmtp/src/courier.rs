@@ -10,14 +10,13 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rsmtp_config::Account;
-use rsmtp_queue::{Courier, DeliveryResult, EntryMeta};
+use rsmtp_queue::{Courier, DeliveryResult, EntryMessage, EntryMeta};
 use rsmtp_smtp::{Client, NoTrace, SessionSettings, Trace};
 
 use crate::account::{self, log_target};
@@ -147,7 +146,7 @@ impl<'u, 'a> SessionCourier<'u, 'a> {
 }
 
 impl Courier for SessionCourier<'_, '_> {
-    fn deliver(&mut self, meta: &EntryMeta, message: &mut File) -> DeliveryResult {
+    fn deliver(&mut self, meta: &EntryMeta, message: &mut EntryMessage<'_>) -> DeliveryResult {
         // The previous message's entry is gone by now: its log line may follow.
         self.write_pending_log();
         let trace = self.new_trace();
@@ -216,7 +215,9 @@ impl Courier for SessionCourier<'_, '_> {
             }
             Err(e) => {
                 self.ui.warn_all(log.write(&record));
-                if e.is_transient() {
+                if e.is_unanswered() {
+                    DeliveryResult::Unanswered(e.to_string())
+                } else if e.is_transient() {
                     DeliveryResult::TempFail(e.to_string())
                 } else {
                     DeliveryResult::PermFail(e.to_string())

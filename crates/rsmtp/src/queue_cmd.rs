@@ -250,6 +250,13 @@ pub(crate) fn flush_queue(
             code = ExitCode::TempFail;
         }
     }
+    for (id, at) in &report.maybe_twice {
+        ui.warn(&format!(
+            "{id}: delivered; an earlier attempt ({}) sent it in full without an answer, \
+             so it may have arrived twice",
+            chrono::DateTime::<chrono::Local>::from(*at).format("%b %e %H:%M:%S")
+        ));
+    }
     for d in &report.deferred {
         ui.warn(&format!(
             "{}: deferred (attempt {}): {}",

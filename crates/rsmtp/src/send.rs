@@ -390,7 +390,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
         // is temporary: under `queue fallback` the message waits, as for a relay
         // that is down, and the retrier asks again later.
         Err(f) if f.code == ExitCode::TempFail && queue_mode == QueueMode::Fallback => {
-            let queued = enqueue(inv, &prepared, Some(&f.message))
+            let queued = enqueue(inv, &prepared, Some((&f.message, false)))
                 .map_err(|f| f.with_account(context.clone()))?;
             let mut record = log_record(account, &prepared.envelope);
             record.errormsg = Some(format!("{} (queued as {})", f.message, queued.id));
@@ -418,7 +418,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             Ok(Outcome::Delivered)
         }
         Err(e) if e.is_transient() && queue_mode == QueueMode::Fallback => {
-            let queued = enqueue(inv, &prepared, Some(&e.to_string()))
+            let queued = enqueue(inv, &prepared, Some((&e.to_string(), e.is_unanswered())))
                 .map_err(|f| f.with_account(context.clone()))?;
             let id = queued.id.clone();
             if let Some(msg) = record.errormsg.as_mut() {
@@ -476,7 +476,13 @@ fn auth_hint(e: &SmtpError, account: &Account) -> Option<&'static str> {
 }
 
 /// Keep the prepared message in the account's queue.
-fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result<Queued, Failure> {
+/// `error`: the attempt's error, and whether it came after the whole message was
+/// sent, with no answer (the entry is then marked: the server may have it).
+fn enqueue(
+    inv: &Invocation,
+    prepared: &Prepared,
+    error: Option<(&str, bool)>,
+) -> Result<Queued, Failure> {
     let account = &prepared.chosen.account;
     let queue = Queue::open(&account::queue_dir(account))?;
     let mut meta = EntryMeta::new(
@@ -514,9 +520,10 @@ fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result
             Err(refused) => left_out.push(refused.command),
         }
     }
-    if let Some(error) = error {
-        let first = crate::retrier::first_retry();
-        meta.record_temp_failure_after(error, std::time::SystemTime::now(), first);
+    if let Some((error, unanswered)) = error {
+        let now = std::time::SystemTime::now();
+        meta.record_temp_failure_after(error, now, crate::retrier::first_retry());
+        meta.unanswered_since = unanswered.then_some(now);
     }
     let mut reader = prepared.message.reader()?;
     let id = queue.enqueue(&meta, &mut reader)?;
