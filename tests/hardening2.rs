@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+
 use rsmtp_testserver::{Extensions, ReceivedMessage, ServerOptions, TestServer};
 
 use crate::support::*;
@@ -493,4 +495,117 @@ fn a_timed_out_passwordeval_queues_the_message_under_fallback() {
         "{line}"
     );
     assert!(server.messages().is_empty());
+}
+
+/// Every readable and writable mapping of process `pid` (heap, stack, anonymous
+/// memory), read through `/proc/PID/mem` (root may, even when it is not dumpable).
+fn writable_memory(pid: u32) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("maps");
+    let mut mem = std::fs::File::open(format!("/proc/{pid}/mem")).expect("open mem");
+    let mut all = Vec::new();
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if !perms.starts_with("rw") || line.ends_with("[vvar]") {
+            continue;
+        }
+        let (start, end) = range.split_once('-').expect("range");
+        let start = u64::from_str_radix(start, 16).expect("start");
+        let end = u64::from_str_radix(end, 16).expect("end");
+        let mut region = vec![0; (end - start) as usize];
+        if mem.seek(SeekFrom::Start(start)).is_ok() && mem.read_exact(&mut region).is_ok() {
+            all.extend_from_slice(&region);
+        }
+    }
+    all
+}
+
+/// After an AUTH PLAIN login the exchange's bytes (`\0user\0password` and its
+/// base64) are overwritten, not left in freed memory: seen by reading the memory
+/// of a live `rsmtp -bs` once its relay session is over, while it waits for the
+/// next command. (The password itself stays: the account still holds it.)
+#[test]
+fn the_auth_exchange_leaves_no_copy_in_memory() {
+    use std::io::{BufRead, BufReader, Write};
+    if !is_root() {
+        assert!(
+            !rsmtp_testserver::peer::in_ci(),
+            "CI runs the tests as root"
+        );
+        eprintln!("skipping: reading another process's memory needs root");
+        return;
+    }
+    let password = "Zq7-canary-Pw-9f3b";
+    let server = TestServer::start(ServerOptions::new().auth("alice", password));
+    let dir = Dir::new();
+    dir.write(
+        ".msmtprc",
+        plain_config(
+            server.port(),
+            &format!("auth plain\nuser alice\npassword {password}"),
+        ),
+    );
+    let mut child = dir
+        .rsmtp()
+        .arg("-bs")
+        .cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn rsmtp -bs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut replies = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut expect = |code: &str| loop {
+        let mut line = String::new();
+        assert!(
+            replies.read_line(&mut line).expect("reply") > 0,
+            "rsmtp -bs closed"
+        );
+        if line.starts_with(&format!("{code} ")) {
+            break;
+        }
+        assert!(
+            line.starts_with(&format!("{code}-")),
+            "want {code}, got {line}"
+        );
+    };
+    expect("220");
+    for (command, code) in [
+        ("EHLO client.example\r\n", "250"),
+        ("MAIL FROM:<app@example.org>\r\n", "250"),
+        ("RCPT TO:<admin@example.net>\r\n", "250"),
+        ("DATA\r\n", "354"),
+        ("Subject: memory\r\n\r\nhello\r\n.\r\n", "250"),
+    ] {
+        stdin.write_all(command.as_bytes()).expect("write");
+        expect(code);
+    }
+    assert_eq!(server.wait_for_messages(1, WAIT).len(), 1);
+    assert!(server.wait_for_idle(WAIT), "the relay session is over");
+    let memory = writable_memory(child.id());
+    stdin.write_all(b"QUIT\r\n").expect("quit");
+    drop(stdin);
+    let _ = child.wait();
+
+    let plain = format!("\0alice\0{password}");
+    let payload = base64::engine::general_purpose::STANDARD.encode(&plain);
+    let find = |needle: &[u8]| memory.windows(needle.len()).position(|w| w == needle);
+    assert!(
+        find(password.as_bytes()).is_some(),
+        "the scan sees the account's password"
+    );
+    assert_eq!(
+        find(payload.as_bytes()),
+        None,
+        "the AUTH PLAIN payload is still in memory"
+    );
+    assert_eq!(
+        find(plain.as_bytes()),
+        None,
+        "the PLAIN response is still in memory"
+    );
 }

@@ -231,17 +231,19 @@ pub(crate) fn authenticate(
     match mechanism {
         Mechanism::Plain => {
             let (user, secret) = need()?;
-            let payload = B64.encode(format!("\0{user}\0{secret}"));
-            let reply = x.exchange(&Command::secret(format!("AUTH PLAIN {payload}"), shown))?;
+            let payload = secret_base64(&["\0", user, "\0", secret]);
+            let line = secret_text(&["AUTH PLAIN ", &payload]);
+            let reply = x.exchange(&Command::secret(line, shown))?;
             finish(mechanism, reply)
         }
         Mechanism::Login => {
             let (user, secret) = need()?;
             expect_challenge(mechanism, x.exchange(&Command::line("AUTH LOGIN".into()))?)?;
             expect_challenge(mechanism, x.exchange(&Command::redacted(B64.encode(user)))?)?;
+            let payload = secret_base64(&[secret]);
             finish(
                 mechanism,
-                x.exchange(&Command::redacted(B64.encode(secret)))?,
+                x.exchange(&Command::redacted(secret_text(&[&payload])))?,
             )
         }
         Mechanism::CramMd5 => {
@@ -263,19 +265,26 @@ pub(crate) fn authenticate(
                 mechanism,
                 x.exchange(&Command::line("AUTH XOAUTH2".into()))?,
             )?;
-            let payload = B64.encode(format!("user={user}\x01auth=Bearer {secret}\x01\x01"));
-            let reply = x.exchange(&Command::redacted(payload))?;
+            let payload = secret_base64(&["user=", user, "\x01auth=Bearer ", secret, "\x01\x01"]);
+            let reply = x.exchange(&Command::redacted(secret_text(&[&payload])))?;
             after_oauth_error(x, mechanism, reply, "")
         }
         Mechanism::OAuthBearer => {
             let (user, secret) = need()?;
-            let payload = B64.encode(format!(
-                "n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {secret}\x01\x01"
-            ));
-            let reply = x.exchange(&Command::secret(
-                format!("AUTH OAUTHBEARER {payload}"),
-                shown,
-            ))?;
+            let port = port.to_string();
+            let payload = secret_base64(&[
+                "n,a=",
+                user,
+                ",\x01host=",
+                host,
+                "\x01port=",
+                &port,
+                "\x01auth=Bearer ",
+                secret,
+                "\x01\x01",
+            ]);
+            let line = secret_text(&["AUTH OAUTHBEARER ", &payload]);
+            let reply = x.exchange(&Command::secret(line, shown))?;
             // RFC 7628 §3.2.3: after an error challenge the client sends %x01.
             after_oauth_error(x, mechanism, reply, "AQ==")
         }
@@ -480,6 +489,23 @@ fn cram_md5_digest(secret: &str, challenge: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// `parts` joined in a buffer of the exact size (no reallocation leaves a partial
+/// copy behind), for text that holds a secret.
+fn secret_text(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        text.push_str(part);
+    }
+    text
+}
+
+/// The base64 of `parts` joined; the joined plain text is overwritten before it is
+/// freed, and the result is overwritten when dropped.
+fn secret_base64(parts: &[&str]) -> zeroize::Zeroizing<String> {
+    let plain = zeroize::Zeroizing::new(secret_text(parts));
+    zeroize::Zeroizing::new(B64.encode(plain.as_bytes()))
 }
 
 #[cfg(test)]

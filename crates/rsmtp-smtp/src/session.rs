@@ -229,7 +229,7 @@ struct Session<'a> {
     /// What a server must not be quoted saying: the password (from AUTH on)
     /// and every AUTH payload sent so far. Replies are redacted before they reach the trace,
     /// an error message or the log line.
-    secrets: Vec<String>,
+    secrets: zeroize::Zeroizing<Vec<String>>,
 }
 
 impl<'a> Session<'a> {
@@ -263,7 +263,7 @@ impl<'a> Session<'a> {
             in_data: false,
             quit_with_body: false,
             quit_sent: false,
-            secrets: Vec::new(),
+            secrets: zeroize::Zeroizing::new(Vec::new()),
         })
     }
 

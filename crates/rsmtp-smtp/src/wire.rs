@@ -9,6 +9,8 @@
 use lettre::transport::smtp::commands::{Data, Ehlo, Quit, Rset, Starttls};
 use lettre::transport::smtp::extension::{ClientId, MailParameter, RcptParameter};
 
+use zeroize::Zeroize;
+
 use crate::error::{ErrorKind, SmtpError};
 use crate::trace::REDACTED;
 
@@ -28,6 +30,13 @@ impl std::fmt::Debug for Command {
     }
 }
 
+/// AUTH payloads travel in commands: overwritten when the command goes.
+impl Drop for Command {
+    fn drop(&mut self) {
+        self.wire.zeroize();
+    }
+}
+
 impl Command {
     /// A command from its wire form (with CRLF), shown as is.
     fn plain(wire: String) -> Command {
@@ -35,12 +44,16 @@ impl Command {
         Command { wire, shown }
     }
 
-    /// A command whose text is secret; the trace shows `shown` instead.
-    pub(crate) fn secret(line: String, shown: String) -> Command {
-        Command {
-            wire: format!("{line}\r\n"),
-            shown,
-        }
+    /// A command whose text is secret; the trace shows `shown` instead. `line` is
+    /// copied once into a buffer of the exact size and overwritten, so no copy of
+    /// the secret is left in freed memory (the command's own text is overwritten
+    /// when it is dropped).
+    pub(crate) fn secret(mut line: String, shown: String) -> Command {
+        let mut wire = String::with_capacity(line.len() + 2);
+        wire.push_str(&line);
+        wire.push_str("\r\n");
+        line.zeroize();
+        Command { wire, shown }
     }
 
     /// A secret line shown as `[redacted]`.

@@ -21,6 +21,15 @@ pub fn disable_core_dumps() -> std::io::Result<()> {
     limit.and(dumpable).map_err(std::io::Error::from)
 }
 
+/// For a program that runs other people's commands (backup-alert wrapping a
+/// backup): no core and no ptrace for this process only (`PR_SET_DUMPABLE` 0),
+/// with `RLIMIT_CORE` left as it is, so the wrapped command (made dumpable again
+/// by its `execve`) can still leave the core its owner asked for.
+pub fn disable_own_core_dumps() -> std::io::Result<()> {
+    use rustix::process::{set_dumpable_behavior, DumpableBehavior};
+    set_dumpable_behavior(DumpableBehavior::NotDumpable).map_err(std::io::Error::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

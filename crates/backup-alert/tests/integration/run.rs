@@ -235,3 +235,20 @@ fn ctrl_c_after_the_command_is_not_ignored() {
     );
     assert_eq!(out.status.signal(), Some(2), "{:?}", out.status);
 }
+
+#[test]
+fn the_wrapped_command_keeps_its_core_dump_limits() {
+    // backup-alert keeps its own memory (the msmtprc's password) out of core files
+    // without taking the core limits of the backup it runs (rsmtp sets both to 0).
+    let limits = "echo core-limits=$(ulimit -c)/$(ulimit -Hc)";
+    let direct = std::process::Command::new("sh")
+        .args(["-c", limits])
+        .output()
+        .expect("sh");
+    let expected = String::from_utf8_lossy(&direct.stdout).trim().to_string();
+    let server = server();
+    let env = Env::new(&server);
+    run_cmd(&env, &["--name", "limits"], &["sh", "-c", limits]).assert_code(0);
+    let text = norm(parse(&one_message(&server)).body_text(0).unwrap());
+    assert!(text.contains(&expected), "want {expected} in:\n{text}");
+}
