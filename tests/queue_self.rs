@@ -374,3 +374,193 @@ fn queue_check_reports_old_and_failed_messages() {
     failed.assert_code(1);
     assert!(failed.stdout().contains("failed"), "{}", failed.stdout());
 }
+
+/// A small tmpfs mounted at `path` for the life of the value (root only).
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(path: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(path).expect("mount point");
+        let status = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(path)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mount a tmpfs at {}", path.display());
+        SmallDisk(path.to_path_buf())
+    }
+
+    /// Writes a filler file until the disk is full.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let filler = self.0.join("filler");
+        let mut f = std::fs::File::create(&filler).expect("filler");
+        let chunk = vec![0u8; 4096];
+        while f.write_all(&chunk).is_ok() {}
+        // The last partial block too: nothing at all is left.
+        while f.write_all(&[0]).is_ok() {}
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_while_retrying_keeps_the_entry_and_says_why() {
+    if !require(is_root(), "root (to mount a small tmpfs)") {
+        return;
+    }
+    let dir = Dir::new();
+    let disk = SmallDisk::mount(&dir.join("queue"), "1m");
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    submit(&dir, &config, 1, NEVER).assert_code(0);
+    assert_eq!(waiting(&dir), 1);
+    let filler = disk.fill();
+
+    // Still down, and the attempt's new envelope cannot be written.
+    let flush = dir
+        .rsmtp()
+        .env(FIRST_DELAY_ENV, NEVER)
+        .args(["-C"])
+        .arg(&config)
+        .arg("-q")
+        .run();
+    assert_ne!(flush.code(), 0, "{}", flush.stderr());
+    assert!(
+        flush.stderr().contains("No space left on device"),
+        "{}",
+        flush.stderr()
+    );
+    let log = std::fs::read_to_string(dir.join("rsmtp.log")).unwrap_or_default();
+    assert!(
+        log.contains("No space left on device"),
+        "the log says why:\n{log}"
+    );
+    assert_eq!(waiting(&dir), 1, "the entry stays");
+
+    // Room again, relay back: delivered once, whole.
+    std::fs::remove_file(filler).expect("remove the filler");
+    let server = server_on(port);
+    dir.rsmtp()
+        .env(FIRST_DELAY_ENV, NEVER)
+        .args(["-C"])
+        .arg(&config)
+        .arg("-q")
+        .run()
+        .assert_code(0);
+    assert_eq!(subjects(&server), ["message 1"]);
+    assert!(String::from_utf8_lossy(&server.messages()[0].data).contains("body 1"));
+    assert_eq!(waiting(&dir), 0);
+}
+
+/// One message through `rsmtp -C config -bs`, as Symfony's `sendmail -bs` transport
+/// speaks it; returns the SMTP replies.
+fn submit_over_bs(dir: &Dir, config: &Path, subject: &str) -> Run {
+    dir.rsmtp()
+        .env(FIRST_DELAY_ENV, NEVER)
+        .args(["-C"])
+        .arg(config)
+        .arg("-bs")
+        .stdin(format!(
+            "EHLO app.example\r\nMAIL FROM:<app@example.org>\r\nRCPT TO:<ops@example.net>\r\n\
+             DATA\r\nSubject: {subject}\r\n\r\nbody\r\n.\r\nQUIT\r\n"
+        ))
+        .run()
+}
+
+#[test]
+fn a_message_through_bs_brings_the_waiting_mail_along() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let config = config(&dir, port, "fallback", "");
+    submit(&dir, &config, 1, NEVER).assert_code(0);
+    assert_eq!(waiting(&dir), 1);
+    let server = server_on(port);
+    let bs = submit_over_bs(&dir, &config, "message 2");
+    bs.assert_code(0);
+    assert!(bs.stdout().contains("250"), "{}", bs.stdout());
+    // No `-q`: the -bs delivery proved the relay is back, and its detached flush
+    // sends the waiting message whatever its backoff.
+    assert_eq!(
+        server.wait_for_messages(2, Duration::from_secs(30)).len(),
+        2
+    );
+    assert_eq!(subjects(&server), ["message 1", "message 2"]);
+    assert!(wait_until(Duration::from_secs(30), || waiting(&dir) == 0));
+}
+
+/// www-data in the PHP images: home `/var/www`, owned by root. With no `queue_dir`,
+/// `queue fallback` keeps the message in `/var/tmp/rsmtp-<uid>` instead of failing
+/// with 73, and a later `rsmtp -q` of the same user delivers it from there.
+#[test]
+fn a_user_whose_home_is_not_writable_queues_in_var_tmp() {
+    if !require(is_root(), "root (to run rsmtp as nobody)") {
+        return;
+    }
+    let nobody = 65534;
+    let fallback = PathBuf::from(format!("/var/tmp/rsmtp-{nobody}"));
+    let _ = std::fs::remove_dir_all(&fallback);
+    let dir = Dir::new();
+    let home = dir.join("www");
+    std::fs::create_dir(&home).expect("home");
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod home");
+    let port = closed_port();
+    let config = dir.write(
+        "msmtprc",
+        plain_config(port, "queue fallback\nqueue_retry_for 1s"),
+    );
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod config");
+    let rsmtp = rsmtp_for_nobody(&dir);
+    let as_nobody = |args: &[&str], input: &str| {
+        dir.command("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(&rsmtp)
+            .arg("-C")
+            .arg(&config)
+            .args(args)
+            .env("HOME", &home)
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("RSMTP_QUEUE_DIR")
+            .env(FIRST_DELAY_ENV, NEVER)
+            .stdin(input)
+            .run()
+    };
+    let queued = as_nobody(
+        &["ops@example.net"],
+        "From: app@example.org\nSubject: from php\n\nbody\n",
+    );
+    queued.assert_code(0);
+    assert!(
+        queued.stderr().contains("message queued as"),
+        "{}",
+        queued.stderr()
+    );
+    let entries = std::fs::read_dir(fallback.join("queue"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    let owner = std::os::unix::fs::MetadataExt::uid(
+        &std::fs::metadata(&fallback).expect("the fallback queue exists"),
+    );
+    assert_eq!((entries, owner), (1, nobody));
+
+    let server = server_on(port);
+    as_nobody(&["-q"], "").assert_code(0);
+    assert_eq!(subjects(&server), ["from php"]);
+    let _ = std::fs::remove_dir_all(&fallback);
+}

@@ -158,6 +158,11 @@ impl Queue {
             .any(|area| area.join(id.as_str()).is_dir())
     }
 
+    /// The envelope of queued entry `id`, as the last flush left it.
+    pub fn envelope(&self, id: &EntryId) -> Result<EntryMeta, QueueError> {
+        self.read_meta(&self.entry_dir(Area::Queued, id))
+    }
+
     /// Whether any message waits in `queue/` (not counting `failed/`). Cheap: one
     /// directory read, no envelope opened; what every invocation checks before
     /// deciding to start a background flush.

@@ -277,6 +277,7 @@ pub(crate) fn flush_queue(
     }
     for (id, e) in &report.errors {
         ui.warn(&format!("{id}: {e}"));
+        log_entry_problem(queue, id, e, command_line, ui);
         code = ExitCode::IoErr;
     }
     Ok(Pass {
@@ -284,6 +285,28 @@ pub(crate) fn flush_queue(
         lock_busy: report.lock_busy,
         back,
     })
+}
+
+/// A queue entry the flush could not handle (a full disk while recording an attempt,
+/// an unreadable file) gets a line in its account's log too: the log is where an
+/// administrator looks for why a message still waits.
+fn log_entry_problem(
+    queue: &Queue,
+    id: &rsmtp_queue::EntryId,
+    error: &rsmtp_queue::QueueError,
+    command_line: &[(String, String)],
+    ui: &mut Ui,
+) {
+    let Ok(meta) = queue.envelope(id) else {
+        return;
+    };
+    let Ok(account) = entry_account(&meta, command_line) else {
+        return;
+    };
+    let mut record = log_record(&account, &entry_envelope(&meta));
+    record.errormsg = Some(format!("queue entry {id}: {error}"));
+    record.exit = Some(error.exit_code());
+    ui.warn_all(log_target(&account).write(&record));
 }
 
 /// `--queue-check[=AGE]`: one line per problem on stdout — a message waiting longer
