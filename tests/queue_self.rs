@@ -564,3 +564,56 @@ fn a_user_whose_home_is_not_writable_queues_in_var_tmp() {
     assert_eq!(subjects(&server), ["from php"]);
     let _ = std::fs::remove_dir_all(&fallback);
 }
+
+/// One queue, two accounts: the retrier started for a short-lived account's message
+/// keeps going for the other account's message as long as that one's own
+/// `queue_retry_for` says.
+#[test]
+fn the_retrier_keeps_each_messages_own_retry_bound() {
+    let dir = Dir::new();
+    let port = closed_port();
+    let queue = dir.join("queue");
+    let account = |name: &str, retry_for: &str| {
+        format!(
+            "account {name}\nhost 127.0.0.1\nport {port}\nauth off\ntls off\n\
+             from {name}@example.org\nqueue fallback\nqueue_dir {}\nqueue_retry_for {retry_for}\n\n",
+            queue.display()
+        )
+    };
+    let config = dir.write(
+        "msmtprc",
+        format!("{}{}", account("brief", "1s"), account("patient", "1h")),
+    );
+    for name in ["brief", "patient"] {
+        dir.rsmtp()
+            .env(FIRST_DELAY_ENV, "500")
+            .args(["-C"])
+            .arg(&config)
+            .args(["-a", name, "ops@example.net"])
+            .stdin(format!("Subject: from {name}\n\nbody\n"))
+            .run()
+            .assert_code(0);
+    }
+    // Past the brief account's bound (its retrier started first, with 1 s): the
+    // patient message has been retried since, so a retrier is still at work.
+    let patient_retried = || {
+        let mailq = dir
+            .rsmtp()
+            .arg(format!("--queue-dir={}", queue.display()))
+            .arg("-bp")
+            .run()
+            .stdout();
+        mailq.contains("(attempt 3,")
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), patient_retried),
+        "no retries"
+    );
+    let server = server_on(port);
+    // No `-q`: the retrier that is still running delivers both.
+    assert_eq!(
+        server.wait_for_messages(2, Duration::from_secs(60)).len(),
+        2
+    );
+    assert_eq!(subjects(&server), ["from brief", "from patient"]);
+}

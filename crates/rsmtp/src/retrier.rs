@@ -20,6 +20,7 @@
 //! kill it), and reaped by a thread of the starter so a long-lived starter (the
 //! listener) keeps no zombie.
 
+use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -184,14 +185,18 @@ pub fn run(inv: &Invocation, ui: &mut Ui, servers_back: &[String]) -> Result<Exi
 fn retry_until_done(queue: &Queue, ui: &mut Ui, retry_for: Duration) -> Result<(), Failure> {
     // A damaged entry is "due" at once on every pass; never spin on it.
     let least_wait = (first_retry() / 10).max(Duration::from_secs(1));
+    let mut bounds = HashMap::new();
     loop {
         let pass = flush_queue(queue, &[], ui, &flush_options(false), &[], None)?;
         let waiting: Vec<_> = queue.list()?.into_iter().filter(|e| !e.failed).collect();
-        let Some(newest) = waiting.iter().map(|e| e.submitted).max() else {
+        let Some(deadline) = waiting
+            .iter()
+            .map(|e| e.submitted + entry_retry_for(queue, &e.id, retry_for, &mut bounds))
+            .max()
+        else {
             return Ok(());
         };
         let now = SystemTime::now();
-        let deadline = newest + retry_for;
         if now >= deadline {
             return Ok(());
         }
@@ -209,6 +214,27 @@ fn retry_until_done(queue: &Queue, ui: &mut Ui, retry_for: Duration) -> Result<(
             }
         }
     }
+}
+
+/// How long the retrier keeps trying entry `id`: its own account's `queue_retry_for`
+/// (one queue may hold the messages of several accounts), else `fallback` (the
+/// starter's). Looked up once per account and configuration file.
+fn entry_retry_for(
+    queue: &Queue,
+    id: &rsmtp_queue::EntryId,
+    fallback: Duration,
+    bounds: &mut HashMap<(String, Option<std::path::PathBuf>), Duration>,
+) -> Duration {
+    let Ok(meta) = queue.envelope(id) else {
+        return fallback;
+    };
+    *bounds
+        .entry((meta.account.clone(), meta.config_file.clone()))
+        .or_insert_with(|| {
+            crate::queue_cmd::entry_account(&meta, &[])
+                .map(|account| account.queue_retry_for())
+                .unwrap_or(fallback)
+        })
 }
 
 /// `rsmtp -q15m`: flush what is due every `every`, in the foreground, until
