@@ -47,6 +47,9 @@ pub enum Command {
     Setup(SetupArgs),
     /// Count sent and failed mail in an msmtp-format log.
     Stats(StatsArgs),
+    /// Mail (or print) a digest per host: every job's runs, failures, durations and sizes
+    /// over a period, with a chart, and the mail log's counts.
+    Report(crate::report::ReportArgs),
     /// Print a shell completion script (bash, zsh or fish) generated from these options.
     Completions {
         #[arg(value_parser = ["bash", "zsh", "fish"])]
@@ -367,6 +370,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Check(a) => crate::commands::check(a, &ctx),
         Command::Setup(a) => crate::setup::main(a, &ctx, cli.settings.as_deref()),
         Command::Stats(a) => crate::stats::main(a, &ctx),
+        Command::Report(a) => crate::report::main(a, &ctx),
         Command::Completions { .. } => Ok(0),
     }
 }

@@ -9,6 +9,7 @@ mod fuzz;
 mod history;
 mod mailx;
 mod metrics;
+mod report;
 mod repository;
 mod run;
 mod send;
