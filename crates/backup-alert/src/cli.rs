@@ -159,11 +159,11 @@ pub struct CheckArgs {
     pub path: Option<String>,
     /// Borg repository: its newest archive's time from `borg list --last 1 --json`
     /// (the passphrase from BORG_PASSPHRASE or BORG_PASSCOMMAND, as borg reads it).
-    #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size"])]
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
     pub borg: Option<String>,
     /// restic repository: its newest snapshot's time from `restic snapshots --latest 1
     /// --json` (the password from RESTIC_PASSWORD or RESTIC_PASSWORD_FILE).
-    #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size"])]
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size", "expect_files"])]
     pub restic: Option<String>,
     /// Maximum age of the newest file, e.g. 26h.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
@@ -174,6 +174,18 @@ pub struct CheckArgs {
     /// Fewest files the path must hold (counted recursively), e.g. one per night kept.
     #[arg(long, value_name = "N")]
     pub min_files: Option<usize>,
+    /// Compare the newest backup's file count (an archive's members, or the files of a
+    /// backup directory) with the previous backup's; fewer by more than TOLERANCE — a
+    /// percentage (10%) or a number of files (0) — is a warning (default: 10%).
+    #[arg(
+        long,
+        value_name = "TOLERANCE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "10%",
+        value_parser = crate::file_count::Tolerance::parse
+    )]
+    pub expect_files: Option<crate::file_count::Tolerance>,
     /// Read the newest file to its end as a restore would: gzip, zstd and xz streams
     /// with their checksums, every tar member, every zip member's CRC32. A damaged archive
     /// is a failure alert naming the file and the first bad member. Checksum files

@@ -5,6 +5,7 @@
 mod alerts;
 mod check;
 mod cli;
+mod expect_files;
 mod fuzz;
 mod history;
 mod mailx;
