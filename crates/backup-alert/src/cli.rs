@@ -235,7 +235,7 @@ pub struct SetupArgs {
     /// SMTP server (provider `other`).
     #[arg(long)]
     pub host: Option<String>,
-    /// SMTP port, provider `other` (default: 587, or 465 with --tls tls).
+    /// SMTP port, provider `other` (default: 587, 465 with --tls tls, 25 with --tls off).
     #[arg(long)]
     pub port: Option<u16>,
     /// TLS mode, provider `other` (default: starttls).
@@ -244,6 +244,10 @@ pub struct SetupArgs {
     /// Login name (usually the mail address).
     #[arg(long)]
     pub user: Option<String>,
+    /// The server takes mail without a login (a relay on the local network): `auth off`,
+    /// no password; the sender comes from --from.
+    #[arg(long, conflicts_with_all = ["user", "password_file", "password_stdin"])]
+    pub no_auth: bool,
     /// Sender address (default: the login name).
     #[arg(long)]
     pub from: Option<String>,
