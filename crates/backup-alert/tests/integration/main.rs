@@ -10,6 +10,7 @@ mod fuzz;
 mod history;
 mod mailx;
 mod metrics;
+mod render;
 mod report;
 mod repository;
 mod run;
