@@ -353,16 +353,12 @@ fn problem_line(e: &Entry) -> String {
 
 /// `Label : value` lines of one job, shared by the text and HTML parts; the text part
 /// has the sparkline in front of the range (the HTML part draws its chart above).
-fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(String, String)> {
+fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(&'static str, String)> {
     let mut facts = Vec::new();
-    let label = |s: &str| s.to_string();
     if j.runs.is_empty() {
-        facts.push((label("Runs"), "none in this period".into()));
+        facts.push(("Runs", "none in this period".into()));
         if let Some((status, at)) = j.last_seen {
-            facts.push((
-                label("Last run"),
-                format!("{} ({})", when(at), status.as_str()),
-            ));
+            facts.push(("Last run", format!("{} ({})", when(at), status.as_str())));
         }
     } else {
         let (failures, warnings) = (j.count(Status::Failure), j.count(Status::Warning));
@@ -377,7 +373,7 @@ fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(String, String)> {
             }
             let _ = write!(runs, " ({})", parts.join(", "));
         }
-        facts.push((label("Runs"), runs));
+        facts.push(("Runs", runs));
         let drawn = j.drawn();
         let strip: String = drawn.iter().map(|r| r.status.mark()).collect();
         let shown = if drawn.len() < j.runs.len() {
@@ -385,7 +381,7 @@ fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(String, String)> {
         } else {
             "oldest first".to_string()
         };
-        facts.push((label("Results"), format!("{strip} ({shown})")));
+        facts.push(("Results", format!("{strip} ({shown})")));
         if let Some(metric) = j.metric() {
             if let Some(r) = range(metric, &j.runs) {
                 let r = if sparkline_too {
@@ -394,7 +390,7 @@ fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(String, String)> {
                 } else {
                     r
                 };
-                facts.push((label(metric.label()), r));
+                facts.push((metric.label(), r));
             }
         }
         let problems: Vec<&Entry> = j.runs.iter().filter(|r| r.status.is_problem()).collect();
@@ -408,11 +404,11 @@ fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(String, String)> {
             if problems.len() > MAX_LISTED {
                 listed.push(format!("and {} earlier", problems.len() - MAX_LISTED));
             }
-            facts.push((label("Problems"), listed.join("; ")));
+            facts.push(("Problems", listed.join("; ")));
         }
     }
     facts.push((
-        label("Last good"),
+        "Last good",
         j.last_success
             .map(when)
             .unwrap_or_else(|| "none recorded".into()),
@@ -569,7 +565,7 @@ pub fn html(h: &HostReport, period: &Period, mail: &MailLog) -> String {
         }
         out.push_str("<table style=\"border-collapse:collapse;margin:0 0 8px 0\">\n");
         for (k, v) in job_facts(j, false) {
-            row(&mut out, &k, &v);
+            row(&mut out, k, &v);
         }
         out.push_str("</table>\n");
     }
@@ -700,13 +696,12 @@ mod tests {
         let p = period(7);
         let t = p.until.timestamp();
         let day = 86_400;
-        let entries = vec![
+        let mut entries = vec![
             entry(t - 10 * day, "pg", Status::Success, Some(1000)),
             entry(t - 2 * day, "pg", Status::Failure, Some(500)),
             entry(t - day, "pg", Status::Success, Some(2000)),
             entry(t - day, "other-host-job", Status::Success, None),
         ];
-        let mut entries = entries;
         entries[3].host = "web01".into();
         let known = vec![crate::flood::Job {
             host: "db01".into(),
