@@ -741,6 +741,21 @@ fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
             output.display()
         );
     }
+    // 530 (RFC 4954 §6: authentication required) to an account without a login.
+    let login_wanted = match e {
+        Error::Delivery(d) => d
+            .smtp_error()
+            .and_then(|s| s.reply())
+            .is_some_and(|r| r.code() == 530),
+        _ => false,
+    };
+    if login_wanted && answers.user.is_empty() {
+        return format!(
+            "the server wants a login before it takes mail: run setup again with a user and \
+             password (not --no-auth, or answer 1 at the login question), or edit {}",
+            output.display()
+        );
+    }
     if e.exit_code() == rsmtp::ExitCode::NoPerm {
         return format!(
             "the server refused the login: check the password (an app password for \

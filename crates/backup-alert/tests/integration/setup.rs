@@ -747,3 +747,36 @@ fn non_interactive_setup_of_a_relay_without_login() {
     r.assert_code(64);
     assert!(r.stderr.contains("no PEM certificate"), "{}", r.stderr);
 }
+
+/// `--no-auth` against a server that wants a login: the advice is to give one, not to
+/// check a password that was never sent.
+#[test]
+fn a_login_wanted_by_the_server_is_said_so() {
+    let server = TestServer::start(ServerOptions::new().auth("alice@example.com", "pw"));
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "127.0.0.1",
+        "--tls",
+        "off",
+    ])
+    .args(["--port", &server.port().to_string()])
+    .args(["--no-auth", "--from", FROM, "--to", TO, "--no-settings"])
+    .args(["--logfile", env.log.to_str().unwrap()])
+    .args(["--output", out.to_str().unwrap()]);
+    let r = run(c);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the server wants a login before it takes mail"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("check the password"), "{}", r.stderr);
+    assert!(server.messages().is_empty());
+}
