@@ -245,6 +245,7 @@ pub fn send_alert(
         if let Err(e) = f.write(&state) {
             let _ = writeln!(warnings, "backup-alert: cannot save flood state: {e}");
         }
+        // The run journal, for `report`: appended while the state file's lock is held.
         if let Some(dir) = &policy.state_dir {
             let entry = crate::journal::Entry {
                 at: now,
