@@ -245,6 +245,19 @@ pub fn send_alert(
         if let Err(e) = f.write(&state) {
             let _ = writeln!(warnings, "backup-alert: cannot save flood state: {e}");
         }
+        // The run journal, for `report`: appended while the state file's lock is held.
+        if let Some(dir) = &policy.state_dir {
+            let entry = crate::journal::Entry {
+                at: now,
+                host: host.clone(),
+                job: name.to_string(),
+                status,
+                measurement: measured,
+            };
+            if let Err(e) = crate::journal::append(dir, &entry) {
+                let _ = writeln!(warnings, "backup-alert: cannot add to the run journal: {e}");
+            }
+        }
     }
     result
 }

@@ -69,28 +69,36 @@ pub fn newest(path: &str) -> (Option<Found>, usize) {
 /// [`newest`], counting and judging only the files `candidate` accepts (`--verify` leaves
 /// checksum files out: they are written just after the archive they describe).
 pub fn newest_where(path: &str, candidate: &dyn Fn(&Path) -> bool) -> (Option<Found>, usize) {
-    let roots: Vec<PathBuf> = if glob::has_wildcards(path) {
+    let mut best: Option<Found> = None;
+    let mut count = 0;
+    for_each_file(path, candidate, &mut |found| {
+        count += 1;
+        if best.as_ref().is_none_or(|b| found.modified > b.modified) {
+            best = Some(found);
+        }
+    });
+    (best, count)
+}
+
+/// The roots a `--path` names: the pattern's matches, or the path itself.
+pub fn roots(path: &str) -> Vec<PathBuf> {
+    if glob::has_wildcards(path) {
         glob::expand(Path::new(path))
     } else {
         vec![PathBuf::from(path)]
-    };
-    let mut best: Option<Found> = None;
-    let mut count = 0;
-    for root in roots {
-        visit(&root, true, candidate, &mut best, &mut count);
     }
-    (best, count)
+}
+
+/// Every regular file under `path` that `candidate` accepts, as [`newest`] walks them.
+pub fn for_each_file(path: &str, candidate: &dyn Fn(&Path) -> bool, each: &mut dyn FnMut(Found)) {
+    for root in roots(path) {
+        visit(&root, true, candidate, each);
+    }
 }
 
 /// `root`: the path was given or matched, so a link to a directory is followed; links
 /// met inside a directory are not (no loops, no wandering off the backup tree).
-fn visit(
-    path: &Path,
-    root: bool,
-    candidate: &dyn Fn(&Path) -> bool,
-    best: &mut Option<Found>,
-    count: &mut usize,
-) {
+fn visit(path: &Path, root: bool, candidate: &dyn Fn(&Path) -> bool, each: &mut dyn FnMut(Found)) {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return;
     };
@@ -111,18 +119,14 @@ fn visit(
             if ft.is_symlink() {
                 continue;
             }
-            visit(&e.path(), false, candidate, best, count);
+            visit(&e.path(), false, candidate, each);
         }
     } else if meta.is_file() && candidate(path) {
-        *count += 1;
-        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        if best.as_ref().is_none_or(|b| modified > b.modified) {
-            *best = Some(Found {
-                path: path.to_path_buf(),
-                modified,
-                size: meta.len(),
-            });
-        }
+        each(Found {
+            path: path.to_path_buf(),
+            modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            size: meta.len(),
+        });
     }
 }
 

@@ -47,6 +47,9 @@ pub enum Command {
     Setup(SetupArgs),
     /// Count sent and failed mail in an msmtp-format log.
     Stats(StatsArgs),
+    /// Mail (or print) a digest per host: every job's runs, failures, durations and sizes
+    /// over a period, with a chart, and the mail log's counts.
+    Report(crate::report::ReportArgs),
     /// Print a shell completion script (bash, zsh or fish) generated from these options.
     Completions {
         #[arg(value_parser = ["bash", "zsh", "fish"])]
@@ -156,11 +159,11 @@ pub struct CheckArgs {
     pub path: Option<String>,
     /// Borg repository: its newest archive's time from `borg list --last 1 --json`
     /// (the passphrase from BORG_PASSPHRASE or BORG_PASSCOMMAND, as borg reads it).
-    #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size"])]
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
     pub borg: Option<String>,
     /// restic repository: its newest snapshot's time from `restic snapshots --latest 1
     /// --json` (the password from RESTIC_PASSWORD or RESTIC_PASSWORD_FILE).
-    #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size"])]
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size", "expect_files"])]
     pub restic: Option<String>,
     /// Maximum age of the newest file, e.g. 26h.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
@@ -171,6 +174,18 @@ pub struct CheckArgs {
     /// Fewest files the path must hold (counted recursively), e.g. one per night kept.
     #[arg(long, value_name = "N")]
     pub min_files: Option<usize>,
+    /// Compare the newest backup's file count (an archive's members, or the files of a
+    /// backup directory) with the previous backup's; fewer by more than TOLERANCE — a
+    /// percentage (10%) or a number of files (0) — is a warning (default: 10%).
+    #[arg(
+        long,
+        value_name = "TOLERANCE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "10%",
+        value_parser = crate::file_count::Tolerance::parse
+    )]
+    pub expect_files: Option<crate::file_count::Tolerance>,
     /// Read the newest file to its end as a restore would: gzip, zstd and xz streams
     /// with their checksums, every tar member, every zip member's CRC32. A damaged archive
     /// is a failure alert naming the file and the first bad member. Checksum files
@@ -220,7 +235,7 @@ pub struct SetupArgs {
     /// SMTP server (provider `other`).
     #[arg(long)]
     pub host: Option<String>,
-    /// SMTP port, provider `other` (default: 587, or 465 with --tls tls).
+    /// SMTP port, provider `other` (default: 587, 465 with --tls tls, 25 with --tls off).
     #[arg(long)]
     pub port: Option<u16>,
     /// TLS mode, provider `other` (default: starttls).
@@ -229,6 +244,10 @@ pub struct SetupArgs {
     /// Login name (usually the mail address).
     #[arg(long)]
     pub user: Option<String>,
+    /// The server takes mail without a login (a relay on the local network): `auth off`,
+    /// no password; the sender comes from --from.
+    #[arg(long, conflicts_with_all = ["user", "password_file", "password_stdin"])]
+    pub no_auth: bool,
     /// Sender address (default: the login name).
     #[arg(long)]
     pub from: Option<String>,
@@ -367,6 +386,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Check(a) => crate::commands::check(a, &ctx),
         Command::Setup(a) => crate::setup::main(a, &ctx, cli.settings.as_deref()),
         Command::Stats(a) => crate::stats::main(a, &ctx),
+        Command::Report(a) => crate::report::main(a, &ctx),
         Command::Completions { .. } => Ok(0),
     }
 }

@@ -13,6 +13,7 @@ use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
 use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
 use crate::error_line;
+use crate::file_count::FileCount;
 use crate::flood::Measurement;
 use crate::input;
 use crate::integrity::Integrity;
@@ -263,7 +264,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             }
             Err(e) => return repository_failure(&args, &location, e, &target, &policy, ctx),
         },
-        None if integrity_asked => {
+        None if integrity_asked || args.expect_files.is_some() => {
             check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p))
         }
         None => check::newest(&location),
@@ -272,6 +273,11 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         .as_ref()
         .filter(|_| integrity_asked)
         .map(|f| Integrity::check(&f.path, args.verify, args.manifest.as_deref()));
+    // --expect-files: the newest backup's file count against the previous one's.
+    let file_count = found
+        .as_ref()
+        .zip(args.expect_files)
+        .map(|(f, tolerance)| FileCount::check(&location, f, tolerance));
     let finding = check::judge(found, searched, &req, SystemTime::now());
     // Damage or an integrity check that could not be made joins the other problems.
     let finding = match (finding, &integrity) {
@@ -289,6 +295,30 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             Some(i),
         ) => {
             problems.splice(0..0, i.problems());
+            Finding::Stale {
+                file,
+                age,
+                problems,
+            }
+        }
+        (finding, _) => finding,
+    };
+    let fewer_files = file_count.as_ref().and_then(FileCount::problem);
+    let finding = match (finding, &fewer_files) {
+        (Finding::Fresh { file, age }, Some(p)) => Finding::Stale {
+            problems: vec![p.clone()],
+            file,
+            age,
+        },
+        (
+            Finding::Stale {
+                file,
+                age,
+                mut problems,
+            },
+            Some(p),
+        ) => {
+            problems.push(p.clone());
             Finding::Stale {
                 file,
                 age,
@@ -329,6 +359,9 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             for (label, value) in integrity.iter().flat_map(Integrity::facts) {
                 alert.fact(label, value);
             }
+            for (label, value) in file_count.iter().flat_map(FileCount::facts) {
+                alert.fact(label, value);
+            }
             format!(
                 "fresh: {} ({} old)",
                 file.path.display(),
@@ -356,6 +389,10 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
                 format!("Too few backup files: {name}")
             } else if crate::check::dated_in_future(file, SystemTime::now()).is_some() {
                 format!("Backup dated in the future: {name}")
+            } else if let Some(FileCount::Uncountable(_)) = &file_count {
+                format!("Backup files not counted: {name}")
+            } else if fewer_files.is_some() {
+                format!("Backup holds fewer files: {name}")
             } else {
                 format!("Backup not verified: {name}")
             };
@@ -367,6 +404,9 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
                 alert.fact("Files", files_fact(searched, args.min_files));
             }
             for (label, value) in integrity.iter().flat_map(Integrity::facts) {
+                alert.fact(label, value);
+            }
+            for (label, value) in file_count.iter().flat_map(FileCount::facts) {
                 alert.fact(label, value);
             }
             format!("stale: {}: {}", file.path.display(), problems.join("; "))

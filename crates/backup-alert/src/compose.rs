@@ -83,7 +83,7 @@ impl Status {
         matches!(self, Status::Failure | Status::Warning)
     }
 
-    fn colour(self) -> &'static str {
+    pub fn colour(self) -> &'static str {
         match self {
             Status::Success | Status::Restore => "#1a7f37",
             Status::Failure => "#cf222e",
@@ -393,9 +393,9 @@ pub fn plain_body(alert: &Alert) -> String {
 }
 
 /// Text colour used on every light box, in light and dark mode alike.
-const INK: &str = "#1f2328";
+pub const INK: &str = "#1f2328";
 /// The style that makes long lines wrap instead of running off a phone's screen.
-const WRAP: &str = "white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere";
+pub const WRAP: &str = "white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere";
 
 /// The HTML alternative: the same content, every caller-supplied string escaped, styles
 /// inline (Gmail drops `<style>` blocks), colours explicit so dark mode cannot invert text
@@ -494,7 +494,27 @@ pub fn html_body(alert: &Alert) -> String {
 
 /// The finished message of an alert: multipart/alternative (text/plain, text/html).
 pub fn compose_alert(alert: &Alert, addresses: &Addresses) -> Result<Vec<u8>, Error> {
-    let date: SystemTime = alert.date.into();
+    compose_alternative(
+        &alert.subject_line(),
+        alert.date,
+        alert.status.as_str(),
+        plain_body(alert),
+        html_body(alert),
+        addresses,
+    )
+}
+
+/// A generated message (an alert, `report`'s digest): text/plain with an HTML
+/// alternative, the automatic headers, `X-Backup-Alert-Status: <status>`.
+pub fn compose_alternative(
+    subject_line: &str,
+    date: DateTime<Local>,
+    status: &str,
+    plain: String,
+    html: String,
+    addresses: &Addresses,
+) -> Result<Vec<u8>, Error> {
+    let date: SystemTime = date.into();
     let automatic = [
         // RFC 3834 §5: autoresponders and vacation replies stay quiet.
         HeaderValue::new(
@@ -503,15 +523,12 @@ pub fn compose_alert(alert: &Alert, addresses: &Addresses) -> Result<Vec<u8>, Er
         ),
         HeaderValue::new(
             HeaderName::new_from_ascii_str("X-Backup-Alert-Status"),
-            alert.status.as_str().to_string(),
+            status.to_string(),
         ),
     ];
-    let builder = headers(addresses, &alert.subject_line(), date, &automatic)?;
+    let builder = headers(addresses, subject_line, date, &automatic)?;
     let message = builder
-        .multipart(MultiPart::alternative_plain_html(
-            plain_body(alert),
-            html_body(alert),
-        ))
+        .multipart(MultiPart::alternative_plain_html(plain, html))
         .map_err(|e| Error::Compose(format!("cannot build the message: {e}")))?;
     finish(message, addresses)
 }

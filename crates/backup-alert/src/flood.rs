@@ -105,7 +105,9 @@ pub struct FloodState {
     measured: Vec<Measured>,
 }
 
-fn clean(s: &str) -> String {
+/// A host or job name as the state files keep it: control characters (tabs, line breaks)
+/// become spaces.
+pub(crate) fn clean(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

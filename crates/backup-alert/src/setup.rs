@@ -262,6 +262,77 @@ fn tls_menu(d: &mut Dialogue<'_>) -> Result<TlsMode, Error> {
     }
 }
 
+/// A trust file must be a readable PEM file with a certificate in it: msmtp would only
+/// say so at the first alert, as a TLS error.
+fn trust_file(path: &Path) -> Result<PathBuf, Error> {
+    let text = fs::read(path).map_err(|e| {
+        Error::Usage(format!(
+            "setup: tls_trust_file {}: {}",
+            path.display(),
+            rsmtp_core::strerror(&e)
+        ))
+    })?;
+    if !String::from_utf8_lossy(&text).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::Usage(format!(
+            "setup: tls_trust_file {}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        )));
+    }
+    Ok(path.to_path_buf())
+}
+
+/// Ask for the CA bundle (or the server's own certificate) until a usable one is given;
+/// Enter keeps the system bundle.
+fn trust_file_prompt(d: &mut Dialogue<'_>) -> Result<Option<PathBuf>, Error> {
+    let system = default_trust_file();
+    d.say(
+        "\nThe server's certificate is checked against a CA bundle: the system one, or a\n\
+         \x20 file with your own CA (or the server's self-signed certificate), in PEM form.\n",
+    )?;
+    loop {
+        let shown = system
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "none found".into());
+        let answer = ask(
+            &format!("CA certificates to trust (tls_trust_file) [{shown}]: "),
+            d.input,
+            d.out,
+        )
+        .map_err(|e| Error::io("cannot read the answer", e))?
+        .ok_or_else(|| Error::Usage("setup: input ended".into()))?;
+        let answer = answer.trim();
+        if answer.is_empty() {
+            if system.is_some() {
+                return Ok(system);
+            }
+            d.say("No system bundle here (install ca-certificates): give a file.\n")?;
+            continue;
+        }
+        match trust_file(Path::new(answer)) {
+            Ok(p) => return Ok(Some(std::path::absolute(&p).unwrap_or(p))),
+            Err(e) => d.say(&format!("{e}\n"))?,
+        }
+    }
+}
+
+/// Does the custom server want a login? A relay on the local network often does not.
+fn login_prompt(d: &mut Dialogue<'_>) -> Result<bool, Error> {
+    loop {
+        let c = d.text(
+            None,
+            "Login: 1) user and password  2) none (a relay that takes mail without one)",
+            "--no-auth",
+            Some("1"),
+        )?;
+        match c.as_str() {
+            "1" | "y" | "yes" => return Ok(true),
+            "2" | "n" | "no" | "none" => return Ok(false),
+            _ => d.say("Please answer 1 or 2.\n")?,
+        }
+    }
+}
+
 fn read_password(
     args: &SetupArgs,
     provider: Provider,
@@ -340,7 +411,11 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
                 None if d.interactive => tls_menu(d)?,
                 None => TlsMode::Starttls,
             };
-            let default_port = if tls == TlsMode::Tls { "465" } else { "587" };
+            let default_port = match tls {
+                TlsMode::Tls => "465",
+                TlsMode::Starttls => "587",
+                TlsMode::Off => "25",
+            };
             let port = match args.port.or(preset.as_ref().map(|s| s.port)) {
                 Some(p) => p,
                 None => {
@@ -352,14 +427,39 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
             Server { host, port, tls }
         }
     };
-    d.say(&format!("\n{}\n", provider.password_help()))?;
-    let user = d.text(args.user.clone(), "Login (mail address)", "--user", None)?;
-    let from = match &args.from {
-        Some(f) => address(f, "sender")?,
-        None if user.contains('@') => address(&user, "sender")?,
-        None => address(&d.text(None, "Sender address", "--from", None)?, "sender")?,
+    // A custom server: which CAs to trust, and whether it wants a login at all.
+    let custom = provider == Provider::Other;
+    let tls_trust_file = match &args.tls_trust_file {
+        Some(t) => Some(trust_file(t)?),
+        None if custom && d.interactive && server.tls != TlsMode::Off => trust_file_prompt(d)?,
+        None => default_trust_file(),
     };
-    let password = read_password(args, provider, d)?;
+    let login = if args.no_auth {
+        false
+    } else if custom
+        && d.interactive
+        && args.user.is_none()
+        && args.password_file.is_none()
+        && !args.password_stdin
+    {
+        login_prompt(d)?
+    } else {
+        true
+    };
+    let (user, from, password) = if login {
+        d.say(&format!("\n{}\n", provider.password_help()))?;
+        let user = d.text(args.user.clone(), "Login (mail address)", "--user", None)?;
+        let from = match &args.from {
+            Some(f) => address(f, "sender")?,
+            None if user.contains('@') => address(&user, "sender")?,
+            None => address(&d.text(None, "Sender address", "--from", None)?, "sender")?,
+        };
+        let password = read_password(args, provider, d)?;
+        (user, from, password)
+    } else {
+        let from = d.text(args.from.clone(), "Sender address", "--from", None)?;
+        (String::new(), address(&from, "sender")?, String::new())
+    };
     let to = loop {
         let t = d.text(args.to.clone(), "Send alerts to", "--to", Some(&from))?;
         match address(&t, "recipient") {
@@ -383,7 +483,7 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
         password,
         to,
         account: args.account.clone(),
-        tls_trust_file: args.tls_trust_file.clone().or_else(default_trust_file),
+        tls_trust_file,
         logfile: args.logfile.clone().unwrap_or_else(default_logfile),
     })
 }
@@ -641,6 +741,21 @@ fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
             output.display()
         );
     }
+    // 530 (RFC 4954 §6: authentication required) to an account without a login.
+    let login_wanted = match e {
+        Error::Delivery(d) => d
+            .smtp_error()
+            .and_then(|s| s.reply())
+            .is_some_and(|r| r.code() == 530),
+        _ => false,
+    };
+    if login_wanted && answers.user.is_empty() {
+        return format!(
+            "the server wants a login before it takes mail: run setup again with a user and \
+             password (not --no-auth, or answer 1 at the login question), or edit {}",
+            output.display()
+        );
+    }
     if e.exit_code() == rsmtp::ExitCode::NoPerm {
         return format!(
             "the server refused the login: check the password (an app password for \
@@ -754,6 +869,7 @@ mod tests {
             port: None,
             tls: None,
             user: Some("me@gmail.com".into()),
+            no_auth: false,
             from: None,
             to: Some("admin@example.com".into()),
             password_file: None,

@@ -5,10 +5,13 @@
 mod alerts;
 mod check;
 mod cli;
+mod expect_files;
 mod fuzz;
 mod history;
 mod mailx;
 mod metrics;
+mod render;
+mod report;
 mod repository;
 mod run;
 mod send;

@@ -387,7 +387,7 @@ fn interactive_setup_through_a_pty() {
     let env = Env::bare();
     let out = env.path("msmtprc");
     let answers = format!(
-        r#"[["Choice [1-4]", "4"], ["SMTP server", "127.0.0.1"], ["Encryption", "1"], ["Port", "{}"], ["Login", "alice@example.com"], ["Password (not shown)", "s3cret pw"], ["Send alerts to", "{TO}"]]"#,
+        r#"[["Choice [1-4]", "4"], ["SMTP server", "127.0.0.1"], ["Encryption", "1"], ["Port", "{}"], ["Login: 1) user and password", "1"], ["Login (mail address)", "alice@example.com"], ["Password (not shown)", "s3cret pw"], ["Send alerts to", "{TO}"]]"#,
         server.port()
     );
     let mut c = env.cmd_as(python3());
@@ -420,6 +420,11 @@ fn interactive_setup_through_a_pty() {
         std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
         0o600
     );
+    // STARTTLS as rsmtp's parser reads the file
+    let a = parsed_account(&out);
+    assert!(a.tls && a.tls_starttls, "STARTTLS");
+    assert_eq!(a.port(), server.port());
+    assert_eq!(a.auth, rsmtp_config::Auth::Auto);
     let msg = one_message(&server);
     assert_eq!(
         msg.auth.as_ref().map(|a| a.identity.as_str()),
@@ -432,7 +437,7 @@ fn interactive_setup_asks_before_replacing() {
     let env = Env::bare();
     let out = env.path("msmtprc");
     std::fs::write(&out, "# mine\n").unwrap();
-    let answers = r#"[["Login", "me@gmail.com"], ["Password (not shown)", "abcdefghijklmnop"], ["Send alerts to", "admin@example.com"], ["Replace it", "n"]]"#;
+    let answers = r#"[["Login", "me@gmail.com"], ["Password (not shown)", "abcdefghijklmnop"], ["Send alerts to", "admin@example.com"], ["Write these changes", "n"]]"#;
     let mut c = env.cmd_as(python3());
     c.args([
         "-c",
@@ -448,6 +453,7 @@ fn interactive_setup_asks_before_replacing() {
     .args(["--output", out.to_str().unwrap()]);
     let r = run(c);
     r.assert_code(1);
+    assert!(r.stdout.contains("Nothing written."), "{}", r.stdout);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "# mine\n");
 }
 
@@ -568,4 +574,209 @@ fn a_queued_test_alert_is_named_once() {
     assert_eq!(r.stderr.matches("queued").count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("not verified yet"), "{}", r.stderr);
     assert!(r.stderr.contains("`rsmtp -q` sends it"), "{}", r.stderr);
+}
+
+/// The account `backup` of the file setup wrote, as rsmtp's own msmtprc parser reads it.
+fn parsed_account(out: &std::path::Path) -> rsmtp_config::Account {
+    let text = std::fs::read_to_string(out).unwrap();
+    rsmtp_config::Config::parse(&text, out)
+        .unwrap_or_else(|e| panic!("rsmtp-config refuses the file: {e}\n{text}"))
+        .account(Some("backup"))
+        .unwrap()
+}
+
+/// A relay without TLS and without login, answered interactively: `tls off`, port 25 by
+/// default (here the test server's), `auth off`, the sender asked for since there is no
+/// login to take it from.
+#[test]
+fn interactive_setup_of_a_relay_without_login_or_tls() {
+    let server = server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let answers = format!(
+        r#"[["Choice [1-4]", "4"], ["SMTP server", "127.0.0.1"], ["Encryption", "3"], ["Port [25]", "{}"], ["Login: 1) user and password  2) none", "2"], ["Sender address", "{FROM}"], ["Send alerts to", "{TO}"]]"#,
+        server.port()
+    );
+    let mut c = env.cmd_as(python3());
+    c.args(["-c", PTY_DRIVER, &answers, BIN, "setup"])
+        .args(["--logfile", env.log.to_str().unwrap()])
+        .args(["--output", out.to_str().unwrap(), "--no-settings"]);
+    let r = run(c);
+    r.assert_code(0);
+    assert!(
+        !r.stdout.contains("Password"),
+        "asked for a password: {}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("tls_trust_file"),
+        "no TLS, no trust file: {}",
+        r.stdout
+    );
+    let a = parsed_account(&out);
+    assert_eq!(a.host.as_deref(), Some("127.0.0.1"));
+    assert_eq!(a.port(), server.port());
+    assert!(!a.tls);
+    assert_eq!(a.auth, rsmtp_config::Auth::Off);
+    assert_eq!(a.user, None);
+    assert!(a.password().unwrap().is_none(), "a password in the file");
+    assert_eq!(a.from.as_deref(), Some(FROM));
+    let msg = one_message(&server);
+    assert!(msg.auth.is_none(), "no AUTH was given");
+    assert_eq!(msg.mail_from, FROM);
+}
+
+/// Implicit TLS with the server's own CA as the trust file, typed at the prompt (a
+/// missing file first: it is refused and asked again), and a login.
+#[test]
+fn interactive_setup_of_implicit_tls_with_a_custom_trust_file() {
+    let server = TestServer::start(
+        ServerOptions::new()
+            .tls(Tls::Implicit)
+            .auth("alice@example.com", "s3cret pw"),
+    );
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let ca = server.ca().ca_pem_path();
+    let not_pem = env.path("not-a-cert.txt");
+    std::fs::write(&not_pem, "hello\n").unwrap();
+    let answers = serde_json::json!([
+        ["Choice [1-4]", "4"],
+        ["SMTP server", "127.0.0.1"],
+        ["Encryption", "2"],
+        ["Port [465]", server.port().to_string()],
+        [
+            "CA certificates to trust (tls_trust_file)",
+            "/nonexistent/ca.pem"
+        ],
+        ["No such file or directory", not_pem.to_str().unwrap()],
+        ["no PEM certificate in it", ca.to_str().unwrap()],
+        ["Login: 1) user and password", "1"],
+        ["Login (mail address)", "alice@example.com"],
+        ["Password (not shown)", "s3cret pw"],
+        ["Send alerts to", TO],
+    ])
+    .to_string();
+    let mut c = env.cmd_as(python3());
+    c.args(["-c", PTY_DRIVER, &answers, BIN, "setup"])
+        .args(["--logfile", env.log.to_str().unwrap()])
+        .args(["--output", out.to_str().unwrap(), "--no-settings"]);
+    let r = run(c);
+    r.assert_code(0);
+    assert!(r.stdout.contains("test alert sent"), "{}", r.stdout);
+    let a = parsed_account(&out);
+    assert!(a.tls);
+    assert!(!a.tls_starttls, "implicit TLS");
+    assert_eq!(a.port(), server.port());
+    assert_eq!(
+        a.tls_trust_file,
+        Some(rsmtp_config::TrustFile::File(ca.to_path_buf()))
+    );
+    assert_eq!(a.auth, rsmtp_config::Auth::Auto);
+    assert_eq!(a.user.as_deref(), Some("alice@example.com"));
+    assert_eq!(
+        a.password().unwrap().map(|p| p.expose().to_string()),
+        Some("s3cret pw".to_string())
+    );
+    let msg = one_message(&server);
+    assert_eq!(
+        msg.auth.as_ref().map(|a| a.identity.as_str()),
+        Some("alice@example.com")
+    );
+}
+
+/// Without a terminal: `--no-auth` writes `auth off` and no password; `--tls off` without
+/// `--port` means port 25.
+#[test]
+fn non_interactive_setup_of_a_relay_without_login() {
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "relay.lan",
+        "--tls",
+        "off",
+    ])
+    .args(["--no-auth", "--from", FROM, "--to", TO])
+    .args(["--no-test", "--no-settings"])
+    .args(["--logfile", env.log.to_str().unwrap()])
+    .args(["--output", out.to_str().unwrap()]);
+    let r = run(c);
+    r.assert_code(0);
+    let a = parsed_account(&out);
+    assert_eq!(a.host.as_deref(), Some("relay.lan"));
+    assert_eq!(a.port(), 25);
+    assert!(
+        a.is_explicit("port"),
+        "the port is written, not left to msmtp's default"
+    );
+    assert_eq!(a.auth, rsmtp_config::Auth::Off);
+    assert!(a.password().unwrap().is_none(), "a password in the file");
+    assert!(!std::fs::read_to_string(&out).unwrap().contains("password"));
+
+    // a login flag and --no-auth contradict each other
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "relay.lan",
+        "--no-auth",
+    ])
+    .args(["--user", "alice", "--to", TO, "--no-test"]);
+    run(c).assert_code(64);
+    // a trust file given must hold a certificate
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "relay.lan",
+        "--no-auth",
+    ])
+    .args(["--from", FROM, "--to", TO, "--no-test", "--no-settings"])
+    .args(["--tls-trust-file", "/etc/hostname"])
+    .args(["--output", out.to_str().unwrap()]);
+    let r = run(c);
+    r.assert_code(64);
+    assert!(r.stderr.contains("no PEM certificate"), "{}", r.stderr);
+}
+
+/// `--no-auth` against a server that wants a login: the advice is to give one, not to
+/// check a password that was never sent.
+#[test]
+fn a_login_wanted_by_the_server_is_said_so() {
+    let server = TestServer::start(ServerOptions::new().auth("alice@example.com", "pw"));
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "--provider",
+        "other",
+        "--host",
+        "127.0.0.1",
+        "--tls",
+        "off",
+    ])
+    .args(["--port", &server.port().to_string()])
+    .args(["--no-auth", "--from", FROM, "--to", TO, "--no-settings"])
+    .args(["--logfile", env.log.to_str().unwrap()])
+    .args(["--output", out.to_str().unwrap()]);
+    let r = run(c);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the server wants a login before it takes mail"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("check the password"), "{}", r.stderr);
+    assert!(server.messages().is_empty());
 }

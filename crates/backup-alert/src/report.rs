@@ -1,0 +1,766 @@
+//! `report`: a digest people would rather look at than read — one message per host, every
+//! job with its runs, failures, durations and sizes over a period (`--since 7d`), and the
+//! mail log's sent, queued and failed counts. Mailed, or printed with `--print`.
+//!
+//! The runs come from the run journal ([`crate::journal`]); jobs the state file knows
+//! but that did not report in the period are listed too ("no run in this period"): a job
+//! that silently stopped running is what a weekly digest is for. Each job gets a chart of
+//! its durations (`run`) or backup sizes (`check`), bars coloured by result: a text
+//! sparkline (`▁▂▃▅▇`) in the plain part and an inline SVG in the HTML part (no external
+//! resources, inline styles, the same light box in dark mode as the alerts). Bars are
+//! scaled from zero, so a backup half the usual size shows as half a bar.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Local, TimeZone};
+
+use crate::alert::Target;
+use crate::cli::Context;
+use crate::compose::{compose_alternative, escape_html, one_line, Status, INK, WRAP};
+use crate::error::Error;
+use crate::flood::StateFile;
+use crate::journal::Entry;
+use crate::stats::Summary;
+use crate::units::{format_duration, format_size, plural};
+
+/// Most runs per job drawn in a chart or strip (the counts cover them all).
+pub const MAX_DRAWN: usize = 60;
+
+/// Most failures listed per job.
+const MAX_LISTED: usize = 5;
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Period covered: a duration back from now (7d, 24h) or a date (2026-11-20,
+    /// "2026-11-20 08:00") (default: 7d).
+    #[arg(
+        long,
+        value_name = "DURATION|DATE",
+        default_value = "7d",
+        hide_default_value = true
+    )]
+    pub since: String,
+    /// Print the digest (its text part) on stdout instead of mailing it.
+    #[arg(long)]
+    pub print: bool,
+    /// Recipient, repeatable or comma-separated (default: `to` from the settings).
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: Vec<String>,
+    /// Sender (default: `from` from the settings, else the msmtprc account's `from`).
+    #[arg(long, value_name = "ADDRESS")]
+    pub from: Option<String>,
+    /// msmtprc account to send through (default: `default`).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// msmtprc file, instead of ~/.msmtprc (like msmtp -C); its `logfile` is the mail log.
+    #[arg(long, value_name = "MSMTPRC")]
+    pub config: Option<PathBuf>,
+    /// msmtp-format mail log to count (default: as for stats).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Directory of the state file and run journal (default: as for send, run and check).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// One job over the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    pub name: String,
+    /// Results in the period, oldest first.
+    pub runs: Vec<Entry>,
+    /// The last result before the period, for a job that did not report in it.
+    pub last_seen: Option<(Status, i64)>,
+    /// The last success ever recorded (state file or journal).
+    pub last_success: Option<i64>,
+}
+
+impl JobReport {
+    fn count(&self, status: Status) -> usize {
+        self.runs.iter().filter(|r| r.status == status).count()
+    }
+
+    fn drawn(&self) -> &[Entry] {
+        &self.runs[self.runs.len().saturating_sub(MAX_DRAWN)..]
+    }
+
+    /// What the chart shows: durations when the job has any, else sizes.
+    fn metric(&self) -> Option<Metric> {
+        if self
+            .runs
+            .iter()
+            .any(|r| r.measurement.duration_ms.is_some())
+        {
+            Some(Metric::Duration)
+        } else if self.runs.iter().any(|r| r.measurement.size.is_some()) {
+            Some(Metric::Size)
+        } else {
+            None
+        }
+    }
+}
+
+/// The quantity a job's chart plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Metric {
+    Duration,
+    Size,
+}
+
+impl Metric {
+    fn label(self) -> &'static str {
+        match self {
+            Metric::Duration => "Duration",
+            Metric::Size => "Size",
+        }
+    }
+
+    fn value(self, e: &Entry) -> Option<u64> {
+        match self {
+            Metric::Duration => e.measurement.duration_ms,
+            Metric::Size => e.measurement.size,
+        }
+    }
+
+    fn show(self, v: u64) -> String {
+        match self {
+            Metric::Duration => format_duration(Duration::from_millis(v)),
+            Metric::Size => format_size(v),
+        }
+    }
+}
+
+/// One host's digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostReport {
+    pub host: String,
+    pub jobs: Vec<JobReport>,
+}
+
+impl HostReport {
+    fn runs(&self) -> usize {
+        self.jobs.iter().map(|j| j.runs.len()).sum()
+    }
+
+    fn count(&self, status: Status) -> usize {
+        self.jobs.iter().map(|j| j.count(status)).sum()
+    }
+
+    /// ❌ when a job's latest result is a failure; ⚠️ when one is a warning, there were
+    /// problems since recovered, or a job did not report; ✅ otherwise.
+    pub fn status(&self) -> Status {
+        let last_bad = self
+            .jobs
+            .iter()
+            .any(|j| j.runs.last().is_some_and(|r| r.status == Status::Failure));
+        let some_bad = self
+            .jobs
+            .iter()
+            .any(|j| j.runs.is_empty() || j.runs.iter().any(|r| r.status.is_problem()));
+        if last_bad {
+            Status::Failure
+        } else if some_bad {
+            Status::Warning
+        } else {
+            Status::Success
+        }
+    }
+}
+
+/// What the mail log said over the period.
+#[derive(Debug, Clone)]
+pub enum MailLog {
+    Counted { path: PathBuf, summary: Summary },
+    Unreadable { path: PathBuf, reason: String },
+}
+
+impl MailLog {
+    /// `/var/log/msmtp.log: 30 sent, 1 queued, 0 failed`.
+    pub fn line(&self) -> String {
+        match self {
+            MailLog::Counted { path, summary } => format!(
+                "{}: {} sent, {} queued, {} failed",
+                path.display(),
+                summary.sent,
+                summary.queued,
+                summary.failed.saturating_sub(summary.queued)
+            ),
+            MailLog::Unreadable { path, reason } => {
+                format!("{}: not counted ({reason})", path.display())
+            }
+        }
+    }
+}
+
+/// The period a digest covers, and how to name it.
+#[derive(Debug, Clone)]
+pub struct Period {
+    pub since: DateTime<Local>,
+    pub until: DateTime<Local>,
+}
+
+impl Period {
+    /// `last 7 days`, `last 36 hours`, or `since 2026-11-20 08:00`.
+    pub fn name(&self) -> String {
+        let secs = (self.until - self.since).num_seconds().max(0);
+        if secs > 0 && secs % 86_400 == 0 {
+            format!("last {}", plural((secs / 86_400) as u64, "day"))
+        } else if secs > 0 && secs % 3600 == 0 {
+            format!("last {}", plural((secs / 3600) as u64, "hour"))
+        } else {
+            format!("since {}", self.since.format("%Y-%m-%d %H:%M"))
+        }
+    }
+
+    fn span(&self) -> String {
+        format!(
+            "{} to {} ({})",
+            self.since.format("%Y-%m-%d %H:%M"),
+            self.until.format("%Y-%m-%d %H:%M"),
+            self.name()
+        )
+    }
+}
+
+/// Sort the journal's entries in the period into hosts and jobs; add the jobs the state
+/// file knows that did not report. `this_host` always gets a digest, even an empty one.
+pub fn gather(
+    entries: Vec<Entry>,
+    known: &[crate::flood::Job],
+    period: &Period,
+    this_host: &str,
+) -> Vec<HostReport> {
+    let (since, until) = (period.since.timestamp(), period.until.timestamp());
+    let mut hosts: BTreeMap<String, BTreeMap<String, JobReport>> = BTreeMap::new();
+    hosts.entry(crate::flood::clean(this_host)).or_default();
+    let mut last_success: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for e in entries {
+        if e.status == Status::Success {
+            let t = last_success
+                .entry((e.host.clone(), e.job.clone()))
+                .or_insert(e.at);
+            *t = (*t).max(e.at);
+        }
+        if e.at < since || e.at > until {
+            continue;
+        }
+        let job = hosts
+            .entry(e.host.clone())
+            .or_default()
+            .entry(e.job.clone())
+            .or_insert_with(|| JobReport {
+                name: e.job.clone(),
+                runs: Vec::new(),
+                last_seen: None,
+                last_success: None,
+            });
+        job.runs.push(e);
+    }
+    for k in known {
+        let job = hosts
+            .entry(k.host.clone())
+            .or_default()
+            .entry(k.name.clone())
+            .or_insert_with(|| JobReport {
+                name: k.name.clone(),
+                runs: Vec::new(),
+                last_seen: Some((k.last_status, k.last_run)),
+                last_success: None,
+            });
+        job.last_success = job.last_success.max(k.last_success);
+    }
+    hosts
+        .into_iter()
+        .map(|(host, jobs)| HostReport {
+            jobs: jobs
+                .into_values()
+                .map(|mut j| {
+                    j.runs.sort_by_key(|r| r.at);
+                    let journal = last_success.get(&(host.clone(), j.name.clone())).copied();
+                    j.last_success = j.last_success.max(journal);
+                    j
+                })
+                .collect(),
+            host,
+        })
+        .collect()
+}
+
+/// `▁▂▃▄▅▆▇█`, scaled from zero to the largest value; `·` for a run without one.
+pub fn sparkline(values: &[Option<u64>]) -> String {
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().flatten().copied().max().unwrap_or(0);
+    values
+        .iter()
+        .map(|v| match v {
+            None => '·',
+            Some(_) if max == 0 => LEVELS[0],
+            Some(v) => {
+                let i = ((*v as f64 / max as f64) * (LEVELS.len() - 1) as f64).round() as usize;
+                LEVELS[i.min(LEVELS.len() - 1)]
+            }
+        })
+        .collect()
+}
+
+fn when(t: i64) -> String {
+    Local
+        .timestamp_opt(t, 0)
+        .earliest()
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// `4m 05s to 12m 00s, median 5m 00s` (or the one value).
+fn range(metric: Metric, runs: &[Entry]) -> Option<String> {
+    let mut values: Vec<u64> = runs.iter().filter_map(|r| metric.value(r)).collect();
+    let last = *values.last()?;
+    values.sort_unstable();
+    let (min, max, median) = (
+        values[0],
+        values[values.len() - 1],
+        values[values.len() / 2],
+    );
+    Some(match metric {
+        _ if min == max => metric.show(min),
+        Metric::Duration => format!(
+            "{} to {}, median {}",
+            metric.show(min),
+            metric.show(max),
+            metric.show(median)
+        ),
+        Metric::Size => format!(
+            "last {}, {} to {}",
+            metric.show(last),
+            metric.show(min),
+            metric.show(max)
+        ),
+    })
+}
+
+/// How a problem run ended: `2026-11-29 02:00 failure, exit status 2`.
+fn problem_line(e: &Entry) -> String {
+    let mut line = format!("{} {}", when(e.at), e.status.as_str());
+    if let Some(code) = e.measurement.exit_status.filter(|c| *c != 0) {
+        let _ = write!(line, ", exit status {code}");
+    }
+    line
+}
+
+/// `Label : value` lines of one job, shared by the text and HTML parts; the text part
+/// has the sparkline in front of the range (the HTML part draws its chart above).
+fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(&'static str, String)> {
+    let mut facts = Vec::new();
+    if j.runs.is_empty() {
+        facts.push(("Runs", "none in this period".into()));
+        if let Some((status, at)) = j.last_seen {
+            facts.push(("Last run", format!("{} ({})", when(at), status.as_str())));
+        }
+    } else {
+        let (failures, warnings) = (j.count(Status::Failure), j.count(Status::Warning));
+        let mut runs = plural(j.runs.len() as u64, "run");
+        if failures + warnings > 0 {
+            let mut parts = Vec::new();
+            if failures > 0 {
+                parts.push(plural(failures as u64, "failure"));
+            }
+            if warnings > 0 {
+                parts.push(plural(warnings as u64, "warning"));
+            }
+            let _ = write!(runs, " ({})", parts.join(", "));
+        }
+        facts.push(("Runs", runs));
+        let drawn = j.drawn();
+        let strip: String = drawn.iter().map(|r| r.status.mark()).collect();
+        let shown = if drawn.len() < j.runs.len() {
+            format!("last {} of {}, oldest first", drawn.len(), j.runs.len())
+        } else {
+            "oldest first".to_string()
+        };
+        facts.push(("Results", format!("{strip} ({shown})")));
+        if let Some(metric) = j.metric() {
+            if let Some(r) = range(metric, &j.runs) {
+                let r = if sparkline_too {
+                    let values: Vec<Option<u64>> = drawn.iter().map(|e| metric.value(e)).collect();
+                    format!("{}  {r}", sparkline(&values))
+                } else {
+                    r
+                };
+                facts.push((metric.label(), r));
+            }
+        }
+        let problems: Vec<&Entry> = j.runs.iter().filter(|r| r.status.is_problem()).collect();
+        if !problems.is_empty() {
+            let mut listed: Vec<String> = problems
+                .iter()
+                .rev()
+                .take(MAX_LISTED)
+                .map(|e| problem_line(e))
+                .collect();
+            if problems.len() > MAX_LISTED {
+                listed.push(format!("and {} earlier", problems.len() - MAX_LISTED));
+            }
+            facts.push(("Problems", listed.join("; ")));
+        }
+    }
+    facts.push((
+        "Last good",
+        j.last_success
+            .map(when)
+            .unwrap_or_else(|| "none recorded".into()),
+    ));
+    facts
+}
+
+fn totals(h: &HostReport) -> String {
+    format!(
+        "{}, {}, {}, {}",
+        plural(h.jobs.len() as u64, "job"),
+        plural(h.runs() as u64, "run"),
+        plural(h.count(Status::Failure) as u64, "failure"),
+        plural(h.count(Status::Warning) as u64, "warning")
+    )
+}
+
+/// The subject: `✅ [db01] Backup report, last 7 days: 3 jobs, 21 runs, 0 failures, 0 warnings`.
+pub fn subject_line(h: &HostReport, period: &Period) -> String {
+    one_line(&format!(
+        "{} [{}] Backup report, {}: {}",
+        h.status().mark(),
+        h.host,
+        period.name(),
+        totals(h)
+    ))
+}
+
+/// The plain-text part.
+pub fn plain(h: &HostReport, period: &Period, mail: &MailLog) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} Backup report for {}", h.status().mark(), h.host);
+    let _ = writeln!(out, "Period   : {}", period.span());
+    let _ = writeln!(out, "Totals   : {}", totals(h));
+    let _ = writeln!(out, "Mail log : {}", mail.line());
+    if h.jobs.is_empty() {
+        out.push_str("\nNo job reported through backup-alert yet.\n");
+    }
+    for j in &h.jobs {
+        let _ = writeln!(out, "\n== {} ==", one_line(&j.name));
+        for (k, v) in job_facts(j, true) {
+            let _ = writeln!(out, "{k:<9} : {}", one_line(&v));
+        }
+    }
+    let _ = write!(out, "\n-- \nbackup-alert {}\n", env!("CARGO_PKG_VERSION"));
+    out
+}
+
+/// Height of a chart in pixels.
+const CHART_HEIGHT: u32 = 48;
+
+/// The inline SVG chart of one job: a bar per run, its height the duration or size, its
+/// colour the result; a hover title per bar.
+pub fn svg_chart(j: &JobReport) -> Option<String> {
+    let metric = j.metric()?;
+    let drawn = j.drawn();
+    let max = drawn
+        .iter()
+        .filter_map(|r| metric.value(r))
+        .max()
+        .unwrap_or(0);
+    let (bar, gap) = (8u32, 2u32);
+    let width = drawn.len() as u32 * (bar + gap);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" height=\"{CHART_HEIGHT}\" \
+         viewBox=\"0 0 {width} {CHART_HEIGHT}\" preserveAspectRatio=\"none\" role=\"img\" \
+         aria-label=\"{} of the last {}\" style=\"display:block;max-width:360px;\
+         background:#ffffff;margin:4px 0 8px 0\">",
+        metric.label(),
+        plural(drawn.len() as u64, "run")
+    );
+    let _ = write!(
+        out,
+        "<rect x=\"0\" y=\"{}\" width=\"{width}\" height=\"1\" fill=\"#d0d7de\"/>",
+        CHART_HEIGHT - 1
+    );
+    for (i, r) in drawn.iter().enumerate() {
+        let value = metric.value(r);
+        let h = match value {
+            Some(v) if max > 0 => ((v as f64 / max as f64) * f64::from(CHART_HEIGHT - 2))
+                .round()
+                .max(2.0) as u32,
+            _ => 2,
+        };
+        let shown = value.map(|v| metric.show(v)).unwrap_or_else(|| "—".into());
+        let _ = write!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{bar}\" height=\"{h}\" fill=\"{}\">\
+             <title>{}: {}, {}</title></rect>",
+            i as u32 * (bar + gap),
+            CHART_HEIGHT - 1 - h,
+            r.status.colour(),
+            when(r.at),
+            r.status.as_str(),
+            escape_html(&shown)
+        );
+    }
+    out.push_str("</svg>");
+    Some(out)
+}
+
+/// The HTML part: the same content, styled like the alerts (a light box with explicit
+/// colours, so dark mode cannot turn the text into its background).
+pub fn html(h: &HostReport, period: &Period, mail: &MailLog) -> String {
+    let e = escape_html;
+    let status = h.status();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n\
+         <meta name=\"supported-color-schemes\" content=\"light dark\">\n\
+         <title>{}</title></head>\n\
+         <body style=\"margin:0;padding:0;color-scheme:light dark\">\n\
+         <div style=\"background:#ffffff;color:{INK};padding:12px;\
+         font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;\
+         line-height:1.45;max-width:800px\">\n\
+         <h2 style=\"color:{};font-size:20px;margin:0 0 8px 0;{WRAP}\">{} Backup report for {}</h2>\n",
+        e(&subject_line(h, period)),
+        status.colour(),
+        status.mark(),
+        e(&h.host),
+    );
+    let row = |out: &mut String, k: &str, v: &str| {
+        let _ = writeln!(
+            out,
+            "<tr><th align=\"left\" style=\"vertical-align:top;padding:2px 12px 2px 0;\
+             white-space:nowrap\">{}</th><td style=\"padding:2px 0;{WRAP}\">{}</td></tr>",
+            e(k),
+            e(v)
+        );
+    };
+    out.push_str("<table style=\"border-collapse:collapse;margin:0 0 12px 0\">\n");
+    row(&mut out, "Period", &period.span());
+    row(&mut out, "Totals", &totals(h));
+    row(&mut out, "Mail log", &mail.line());
+    out.push_str("</table>\n");
+    if h.jobs.is_empty() {
+        out.push_str("<p>No job reported through backup-alert yet.</p>\n");
+    }
+    for j in &h.jobs {
+        let _ = writeln!(
+            out,
+            "<h3 style=\"font-size:16px;margin:16px 0 4px 0;border-top:1px solid #d0d7de;\
+             padding-top:8px;{WRAP}\">{}</h3>",
+            e(&one_line(&j.name))
+        );
+        if let Some(svg) = svg_chart(j) {
+            out.push_str(&svg);
+            out.push('\n');
+        }
+        out.push_str("<table style=\"border-collapse:collapse;margin:0 0 8px 0\">\n");
+        for (k, v) in job_facts(j, false) {
+            row(&mut out, k, &v);
+        }
+        out.push_str("</table>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<hr style=\"border:0;border-top:1px solid #d0d7de\">\
+         <small style=\"color:#59636e\">backup-alert {}</small>\n</div>\n</body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    out
+}
+
+/// Count the mail log over the period.
+fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
+    let path = crate::stats::log_path(args.log.as_deref(), args.config.as_deref(), ctx);
+    match std::fs::File::open(&path) {
+        Ok(f) => MailLog::Counted {
+            summary: crate::stats::summarise(
+                crate::stats::read_lines(f),
+                Some(period.since),
+                period.until,
+            ),
+            path,
+        },
+        Err(e) => MailLog::Unreadable {
+            reason: rsmtp_core::strerror(&e),
+            path,
+        },
+    }
+}
+
+pub fn main(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
+    let until = Local::now();
+    let since = crate::stats::parse_since(&args.since, until)?;
+    let period = Period { since, until };
+    // Resolve the recipients first: a usage error is said before anything is read.
+    let target = if args.print {
+        None
+    } else {
+        Some(Target::resolve(
+            &args.to,
+            args.from.as_deref(),
+            args.account.as_deref(),
+            args.config.clone(),
+            &ctx.settings,
+        )?)
+    };
+    let state_dir = args
+        .state_dir
+        .clone()
+        .or_else(|| ctx.settings.state_dir.clone())
+        .or_else(crate::flood::default_state_dir);
+    let (entries, known) = match &state_dir {
+        Some(dir) => {
+            let cannot = |e| Error::io(format!("cannot read the state in {}", dir.display()), e);
+            let known = StateFile::read_existing(dir).map_err(cannot)?.jobs();
+            (crate::journal::read(dir).map_err(cannot)?, known)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let hosts = gather(entries, &known, &period, &ctx.host);
+    let mail = mail_log(&args, ctx, &period);
+    let Some(target) = target else {
+        let mut out = std::io::stdout().lock();
+        for (i, h) in hosts.iter().enumerate() {
+            let sep = if i > 0 { "\n" } else { "" };
+            write!(out, "{sep}{}", plain(h, &period, &mail))
+                .map_err(|e| Error::io("cannot write to stdout", e))?;
+        }
+        return Ok(0);
+    };
+    for h in &hosts {
+        let bytes = compose_alternative(
+            &subject_line(h, &period),
+            until,
+            "report",
+            plain(h, &period, &mail),
+            html(h, &period, &mail),
+            &target.addresses,
+        )?;
+        crate::deliver::submit(
+            &target.route,
+            &target.recipients,
+            &bytes,
+            &mut std::io::stderr(),
+        )?;
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flood::Measurement;
+
+    fn entry(at: i64, job: &str, status: Status, duration_ms: Option<u64>) -> Entry {
+        Entry {
+            at,
+            host: "db01".into(),
+            job: job.into(),
+            status,
+            measurement: Measurement {
+                duration_ms,
+                exit_status: Some(if status.is_problem() { 2 } else { 0 }),
+                size: None,
+            },
+        }
+    }
+
+    fn period(days: i64) -> Period {
+        let until = Local.with_ymd_and_hms(2026, 12, 3, 3, 0, 0).unwrap();
+        Period {
+            since: until - chrono::Duration::days(days),
+            until,
+        }
+    }
+
+    #[test]
+    fn sparklines_scale_from_zero() {
+        assert_eq!(sparkline(&[Some(1), Some(4), Some(8)]), "▂▅█");
+        assert_eq!(sparkline(&[Some(5), None, Some(5)]), "█·█");
+        assert_eq!(sparkline(&[Some(0), Some(0)]), "▁▁");
+        assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn runs_are_sorted_into_jobs_and_silent_jobs_are_listed() {
+        let p = period(7);
+        let t = p.until.timestamp();
+        let day = 86_400;
+        let mut entries = vec![
+            entry(t - 10 * day, "pg", Status::Success, Some(1000)),
+            entry(t - 2 * day, "pg", Status::Failure, Some(500)),
+            entry(t - day, "pg", Status::Success, Some(2000)),
+            entry(t - day, "other-host-job", Status::Success, None),
+        ];
+        entries[3].host = "web01".into();
+        let known = vec![crate::flood::Job {
+            host: "db01".into(),
+            name: "files".into(),
+            last_run: t - 20 * day,
+            last_status: Status::Success,
+            last_success: Some(t - 20 * day),
+            measurement: Measurement::default(),
+        }];
+        let hosts = gather(entries, &known, &p, "db01");
+        assert_eq!(hosts.len(), 2);
+        let db = &hosts[0];
+        assert_eq!(db.host, "db01");
+        assert_eq!(db.jobs.len(), 2);
+        let files = &db.jobs[0];
+        assert_eq!(files.name, "files");
+        assert!(files.runs.is_empty());
+        let pg = &db.jobs[1];
+        assert_eq!(pg.runs.len(), 2, "the run before the period is left out");
+        assert_eq!(pg.last_success, Some(t - day));
+        assert_eq!(db.status(), Status::Warning);
+        let text = plain(
+            db,
+            &p,
+            &MailLog::Unreadable {
+                path: "/x.log".into(),
+                reason: "No such file or directory".into(),
+            },
+        );
+        assert!(
+            text.contains("\n== pg ==\nRuns      : 2 runs (1 failure)\n"),
+            "{text}"
+        );
+        assert!(text.contains("Results   : ❌✅ (oldest first)\n"), "{text}");
+        assert!(
+            text.contains("Duration  : ▃█  500ms to 2.0s, median 2.0s\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("== files ==\nRuns      : none in this period\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Problems  : 2026-12-01 03:00 failure, exit status 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Mail log : /x.log: not counted (No such file or directory)"),
+            "{text}"
+        );
+        let subject = subject_line(db, &p);
+        assert!(
+            subject.starts_with(
+                "⚠️ [db01] Backup report, last 7 days: 2 jobs, 2 runs, 1 failure, 0 warnings"
+            ),
+            "{subject}"
+        );
+        let svg = svg_chart(pg).unwrap();
+        assert_eq!(svg.matches("<rect").count(), 3, "{svg}");
+        assert!(svg.contains("fill=\"#cf222e\""), "{svg}");
+    }
+}
