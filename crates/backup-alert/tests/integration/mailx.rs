@@ -140,3 +140,17 @@ fn sendmail_flags_go_to_rsmtp() {
     assert_eq!(msg.recipients(), vec![TO]);
     assert_eq!(msg.header("Subject").as_deref(), Some("from PHP"));
 }
+
+/// backup-alert's sendmail mode hands the command line to rsmtp unchanged: the
+/// repeated options of PHPMailer's `isSendmail()` work there too, last one winning.
+#[test]
+fn sendmail_mode_accepts_repeated_options() {
+    let server = server();
+    let env = Env::new(&server);
+    let link = env.path("sendmail");
+    std::os::unix::fs::symlink(BIN, &link).unwrap();
+    let mut c = env.cmd_as(&link);
+    c.args(["-t", "-i", "-oi", "-fpm@example.com", "-t"]);
+    run_with_input(c, b"To: z@example.net\nSubject: s\n\nbody\n").assert_code(0);
+    assert_eq!(one_message(&server).mail_from, "pm@example.com");
+}

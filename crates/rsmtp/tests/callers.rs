@@ -149,22 +149,6 @@ fn f_and_r_last_one_wins_and_any_option_may_repeat() {
     assert_eq!(mail_froms(&server, 3), ["a@example.com"; 3]);
 }
 
-/// backup-alert's sendmail mode hands the command line to rsmtp unchanged: PHPMailer's
-/// list works there too.
-#[test]
-fn backup_alert_sendmail_mode_accepts_repeated_options() {
-    let server = TestServer::start(ServerOptions::new());
-    let dir = home(&server, "");
-    let sendmail = dir.join("sendmail");
-    std::os::unix::fs::symlink(backup_alert_bin(), &sendmail).expect("symlink");
-    dir.command(&sendmail)
-        .args(["-t", "-i", "-oi", "-fpm@example.com", "-t"])
-        .stdin("To: z@example.net\nSubject: s\n\nbody\n")
-        .run()
-        .assert_code(0);
-    assert_eq!(mail_froms(&server, 1), ["pm@example.com"]);
-}
-
 /// msmtp ignores `TMPDIR`; a stale one (deleted directory, read-only mount) must not
 /// stop the mail: rsmtp falls back to /tmp.
 #[test]

@@ -1,5 +1,5 @@
-//! Test harness: build the binaries once, run them in a scratch directory with a
-//! controlled environment (no real /etc/msmtprc, no real HOME), and capture what they do.
+//! Test harness: run the built `rsmtp` in a scratch directory with a controlled
+//! environment (no real /etc/msmtprc, no real HOME), and capture what they do.
 
 #![allow(dead_code)]
 
@@ -9,45 +9,15 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
-/// Directory holding the built `rsmtp` and `backup-alert` binaries.
-pub fn bin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        // target/debug/deps/integration-xxxx → target/debug
-        let exe = std::env::current_exe().expect("current_exe");
-        let dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target dir")
-            .to_path_buf();
-        // `cargo test` builds test targets, not necessarily every binary: build them.
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "rsmtp",
-                "-p",
-                "backup-alert",
-                "--bins",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build of the binaries failed");
-        dir
-    })
-}
-
+/// The `rsmtp` binary cargo built for these tests.
 pub fn rsmtp_bin() -> PathBuf {
-    bin_dir().join("rsmtp")
+    PathBuf::from(env!("CARGO_BIN_EXE_rsmtp"))
 }
 
-pub fn backup_alert_bin() -> PathBuf {
-    bin_dir().join("backup-alert")
+/// The repository's root (README.md, man/, the other crates' fixtures).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 pub fn msmtp_bin() -> Option<PathBuf> {
@@ -111,10 +81,6 @@ impl Dir {
 
     pub fn rsmtp(&self) -> TestCommand {
         self.command(rsmtp_bin())
-    }
-
-    pub fn backup_alert(&self) -> TestCommand {
-        self.command(backup_alert_bin())
     }
 }
 

@@ -4,12 +4,12 @@
 //! (`.BR \-\-port=99999 ), or no recipients` renders as
 //! `--port=99999),ornorecipients`).
 
-use crate::support::require_peer;
+use crate::support::{repo_root, require_peer};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn man_pages() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let dir = repo_root().join("man");
     let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("read man/")
         .map(|e| e.expect("man/ entry").path())

@@ -5,13 +5,13 @@
 //! target lives next to the parser in rsmtp-smtp (it is crate-private); header
 //! blocks and aliases in rsmtp-message's tests, backup-alert's settings in its own.
 
-use std::path::Path;
+use crate::support::repo_root;
 
 use rsmtp_config::Config;
 use rsmtp_testserver::fuzz::fuzz;
 
 fn repo_file(path: &str) -> Vec<u8> {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let full = repo_root().join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("corpus file {}: {e}", full.display()))
 }
 
