@@ -12,17 +12,17 @@ use std::path::PathBuf;
 use rsmtp_config::{Account, Auth, Config, LoadOptions, ResolveOptions, Selection, TrustFile};
 use rsmtp_smtp::{Credentials, Mechanism, SessionSettings, TlsMode, Trust, Verify};
 
-use crate::cli::Invocation;
+use crate::cli::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::LogTarget;
 
 /// The configuration files, read once per run; `None` with `--host`.
-pub fn load_config(inv: &Invocation) -> Result<Option<Config>, Failure> {
-    if inv.host.is_some() {
+pub fn load_config(delivery: &Delivery) -> Result<Option<Config>, Failure> {
+    if delivery.host.is_some() {
         return Ok(None);
     }
-    let opts = match &inv.config_file {
+    let opts = match &delivery.config_file {
         Some(file) => LoadOptions::with_user_file(file),
         None => LoadOptions::default(),
     };
@@ -53,15 +53,19 @@ pub fn describe_account(account: &Account) -> String {
 /// Choose and resolve the account. `envelope_from` is `-f`/`-r` or the From header
 /// (`--read-envelope-from`); `require_from` is false for `--pretend`/`--serverinfo`.
 pub fn choose(
-    inv: &Invocation,
+    delivery: &Delivery,
     config: Option<&Config>,
     envelope_from: Option<&str>,
     require_from: bool,
 ) -> Result<Chosen, Failure> {
-    let overrides = inv.overrides.iter().map(|(c, v)| (c.as_str(), v.as_str()));
-    let (mut account, selection) = match (config, &inv.host) {
+    let overrides = delivery
+        .overrides
+        .iter()
+        .map(|(c, v)| (c.as_str(), v.as_str()));
+    let (mut account, selection) = match (config, &delivery.host) {
         (Some(config), _) => {
-            let (mut account, selection) = config.select(inv.account.as_deref(), envelope_from)?;
+            let (mut account, selection) =
+                config.select(delivery.account.as_deref(), envelope_from)?;
             for (command, value) in overrides {
                 account.apply_override(command, value)?;
             }

@@ -466,11 +466,11 @@ pub enum Mode {
     Daemon(Vec<OsString>),
 }
 
-/// Stage two: the checked command line.
-#[derive(Debug, Clone)]
-pub struct Invocation {
-    pub mode: Mode,
-    pub debug: bool,
+/// What to deliver and how: everything a delivery takes from its caller, whether the
+/// command line, backup-alert's [`crate::submit`] or the `-bs` server, and nothing of
+/// clap (ripgrep's HiArgs never reaches its searcher).
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
     pub config_file: Option<PathBuf>,
     pub account: Option<String>,
     /// `--host`: use only command-line settings.
@@ -485,6 +485,14 @@ pub struct Invocation {
     /// Keep the message in the queue after a temporary failure even when the
     /// account's `queue` is off (backup-alert: an alert must outlive a network blip).
     pub queue_on_tempfail: bool,
+}
+
+/// Stage two: the checked command line: what to do, and the delivery it is about.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub mode: Mode,
+    pub debug: bool,
+    pub delivery: Delivery,
 }
 
 /// A command line that cannot be used; always exit 64.
@@ -527,8 +535,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
             // mailq accepts -C/-a/-v like sendmail -bp; parse them for the queue location.
             if let Ok(m) = command().try_get_matches_from(&args) {
                 if let Ok(raw) = RawArgs::from_arg_matches(&m) {
-                    inv.config_file = raw.file;
-                    inv.account = raw.account;
+                    inv.delivery.config_file = raw.file;
+                    inv.delivery.account = raw.account;
                 }
             }
             return Ok(inv);
@@ -632,16 +640,7 @@ impl Invocation {
         Invocation {
             mode,
             debug: false,
-            config_file: None,
-            account: None,
-            host: None,
-            envelope_from: None,
-            full_name: None,
-            read_recipients: false,
-            read_envelope_from: false,
-            overrides: Vec::new(),
-            recipients: Vec::new(),
-            queue_on_tempfail: false,
+            delivery: Delivery::default(),
         }
     }
 }
@@ -741,16 +740,18 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
     Ok(Invocation {
         mode,
         debug: raw.debug.is_some() || raw.verbose > 0,
-        config_file: raw.file,
-        account: raw.account,
-        host: raw.host,
-        envelope_from: raw.from.or(raw.from_r),
-        full_name: raw.full_name,
-        read_recipients: raw.read_recipients,
-        read_envelope_from: raw.read_envelope_from,
-        overrides,
-        recipients: raw.recipients,
-        queue_on_tempfail: false,
+        delivery: Delivery {
+            config_file: raw.file,
+            account: raw.account,
+            host: raw.host,
+            envelope_from: raw.from.or(raw.from_r),
+            full_name: raw.full_name,
+            read_recipients: raw.read_recipients,
+            read_envelope_from: raw.read_envelope_from,
+            overrides,
+            recipients: raw.recipients,
+            queue_on_tempfail: false,
+        },
     })
 }
 
@@ -822,34 +823,34 @@ mod tests {
     fn cronie_arguments() {
         let inv = parse_line("sendmail -FCronDaemon -i -odi -oem -oi -t -f root").unwrap();
         assert_eq!(inv.mode, Mode::Send);
-        assert!(inv.read_recipients);
-        assert_eq!(inv.envelope_from.as_deref(), Some("root"));
-        assert_eq!(inv.full_name.as_deref(), Some("CronDaemon"));
-        assert!(inv.recipients.is_empty());
+        assert!(inv.delivery.read_recipients);
+        assert_eq!(inv.delivery.envelope_from.as_deref(), Some("root"));
+        assert_eq!(inv.delivery.full_name.as_deref(), Some("CronDaemon"));
+        assert!(inv.delivery.recipients.is_empty());
     }
 
     #[test]
     fn debian_cron_systemd_cron_anacron_atd() {
         let inv = parse_line("sendmail -FCronDaemon -i -B8BITMIME -oem root").unwrap();
-        assert_eq!(inv.recipients, vec!["root"]);
+        assert_eq!(inv.delivery.recipients, vec!["root"]);
         let inv = parse_line("sendmail -i -B 8BITMIME user").unwrap();
-        assert_eq!(inv.recipients, vec!["user"]);
+        assert_eq!(inv.delivery.recipients, vec!["user"]);
         let inv = parse_line("sendmail -FAnacron -odi root").unwrap();
-        assert_eq!(inv.recipients, vec!["root"]);
+        assert_eq!(inv.delivery.recipients, vec!["root"]);
         let inv = parse_line("sendmail -i alice").unwrap();
-        assert_eq!(inv.recipients, vec!["alice"]);
+        assert_eq!(inv.delivery.recipients, vec!["alice"]);
     }
 
     #[test]
     fn busybox_mdadm_snail_php() {
         let inv = parse_line("sendmail -ti").unwrap();
-        assert!(inv.read_recipients);
+        assert!(inv.delivery.read_recipients);
         let inv = parse_line("sendmail -t -fraid@host").unwrap();
-        assert_eq!(inv.envelope_from.as_deref(), Some("raid@host"));
+        assert_eq!(inv.delivery.envelope_from.as_deref(), Some("raid@host"));
         let inv = parse_line("sendmail -i -- rcpt@example.org").unwrap();
-        assert_eq!(inv.recipients, vec!["rcpt@example.org"]);
+        assert_eq!(inv.delivery.recipients, vec!["rcpt@example.org"]);
         let inv = parse_line("sendmail -t -i").unwrap();
-        assert!(inv.read_recipients);
+        assert!(inv.delivery.read_recipients);
     }
 
     #[test]
@@ -863,20 +864,33 @@ mod tests {
             OsString::from("x@example.org"),
         ];
         let inv = parse(args).expect("msmtp accepts non-UTF-8 arguments");
-        assert_eq!(inv.full_name.as_deref(), Some("Ren\u{fffd} Syst\u{fffd}me"));
-        assert_eq!(inv.recipients, vec!["x@example.org"]);
+        assert_eq!(
+            inv.delivery.full_name.as_deref(),
+            Some("Ren\u{fffd} Syst\u{fffd}me")
+        );
+        assert_eq!(inv.delivery.recipients, vec!["x@example.org"]);
     }
 
     #[test]
     fn long_options_become_overrides() {
         let inv = parse_line("rsmtp --tls-starttls=off --port=465 --auth --tls x@y.z").unwrap();
         assert!(inv
+            .delivery
             .overrides
             .contains(&("tls_starttls".into(), "off".into())));
-        assert!(inv.overrides.contains(&("port".into(), "465".into())));
-        assert!(inv.overrides.contains(&("auth".into(), "on".into())));
-        assert!(inv.overrides.contains(&("tls".into(), "on".into())));
-        assert_eq!(inv.recipients, vec!["x@y.z"]);
+        assert!(inv
+            .delivery
+            .overrides
+            .contains(&("port".into(), "465".into())));
+        assert!(inv
+            .delivery
+            .overrides
+            .contains(&("auth".into(), "on".into())));
+        assert!(inv
+            .delivery
+            .overrides
+            .contains(&("tls".into(), "on".into())));
+        assert_eq!(inv.delivery.recipients, vec!["x@y.z"]);
     }
 
     #[test]
@@ -888,25 +902,26 @@ mod tests {
         .unwrap();
         let mut args: Vec<OsString> = vec!["rsmtp".into(), "--deliver-queued=1".into()];
         args.extend(
-            override_args(&inv.overrides)
+            override_args(&inv.delivery.overrides)
                 .into_iter()
                 .map(OsString::from),
         );
         let child = parse(args).unwrap();
         let without_queue_dir: Vec<_> = inv
+            .delivery
             .overrides
             .iter()
             .filter(|(c, _)| c != "queue_dir")
             .cloned()
             .collect();
-        assert_eq!(child.overrides, without_queue_dir);
+        assert_eq!(child.delivery.overrides, without_queue_dir);
     }
 
     #[test]
     fn sendmail_h_and_v_are_not_help_and_version() {
         let inv = parse_line("sendmail -h 5 -V envid x@y.z").unwrap();
         assert_eq!(inv.mode, Mode::Send);
-        assert_eq!(inv.recipients, vec!["x@y.z"]);
+        assert_eq!(inv.delivery.recipients, vec!["x@y.z"]);
         assert_eq!(parse_line("rsmtp --help").unwrap().mode, Mode::Help);
         assert_eq!(parse_line("rsmtp --version").unwrap().mode, Mode::Version);
     }
@@ -952,32 +967,46 @@ mod tests {
     fn a_repeated_option_is_accepted_and_the_last_one_wins() {
         // PHPMailer isSendmail() on PHP's compiled-in sendmail_path.
         let inv = parse_line("sendmail -t -i -oi -fpm@example.com -t").unwrap();
-        assert!(inv.read_recipients);
-        assert_eq!(inv.envelope_from.as_deref(), Some("pm@example.com"));
+        assert!(inv.delivery.read_recipients);
+        assert_eq!(
+            inv.delivery.envelope_from.as_deref(),
+            Some("pm@example.com")
+        );
         // PHPMailer isMail() with sendmail_path = "... -t -i -f noreply@x".
         let inv = parse_line("sendmail -t -i -f noreply@x -fpm@example.com").unwrap();
-        assert_eq!(inv.envelope_from.as_deref(), Some("pm@example.com"));
+        assert_eq!(
+            inv.delivery.envelope_from.as_deref(),
+            Some("pm@example.com")
+        );
         // mutt with use_envelope_from.
         let inv = parse_line("sendmail -f me@x -f mutt@x -- a@y").unwrap();
-        assert_eq!(inv.envelope_from.as_deref(), Some("mutt@x"));
-        assert_eq!(inv.recipients, vec!["a@y"]);
+        assert_eq!(inv.delivery.envelope_from.as_deref(), Some("mutt@x"));
+        assert_eq!(inv.delivery.recipients, vec!["a@y"]);
         // -f and -r are one option.
         let inv = parse_line("sendmail -f b@x -r a@x z@y").unwrap();
-        assert_eq!(inv.envelope_from.as_deref(), Some("a@x"));
+        assert_eq!(inv.delivery.envelope_from.as_deref(), Some("a@x"));
         let inv = parse_line("sendmail -r a@x -f b@x z@y").unwrap();
-        assert_eq!(inv.envelope_from.as_deref(), Some("b@x"));
+        assert_eq!(inv.delivery.envelope_from.as_deref(), Some("b@x"));
         let inv = parse_line(
             "sendmail -F A -F B -C /a -C /b -a x -a y -X /l1 -X /l2 -N never -N failure \
              -R hdrs -R full --read-envelope-from --read-envelope-from --port=1 --port=2 \
              --tls --tls=off z@y",
         )
         .unwrap();
-        assert_eq!(inv.full_name.as_deref(), Some("B"));
-        assert_eq!(inv.config_file.as_deref(), Some(std::path::Path::new("/b")));
-        assert_eq!(inv.account.as_deref(), Some("y"));
-        assert!(inv.read_envelope_from);
+        assert_eq!(inv.delivery.full_name.as_deref(), Some("B"));
+        assert_eq!(
+            inv.delivery.config_file.as_deref(),
+            Some(std::path::Path::new("/b"))
+        );
+        assert_eq!(inv.delivery.account.as_deref(), Some("y"));
+        assert!(inv.delivery.read_envelope_from);
         let value = |c: &str| {
-            let found: Vec<_> = inv.overrides.iter().filter(|(k, _)| k == c).collect();
+            let found: Vec<_> = inv
+                .delivery
+                .overrides
+                .iter()
+                .filter(|(k, _)| k == c)
+                .collect();
             assert_eq!(found.len(), 1, "{c}: {found:?}");
             found[0].1.clone()
         };

@@ -32,7 +32,7 @@ pub use failure::Failure;
 /// The SMTP layer, for callers that look at a [`SubmitError`]'s typed cause.
 pub use rsmtp_smtp as smtp;
 
-use cli::{Invocation, Mode};
+use cli::{Delivery, Mode};
 use ui::Ui;
 
 /// One message to send, as a caller of the delivery path describes it
@@ -117,23 +117,20 @@ pub fn submit(
     if let Some(name) = &submission.full_name {
         overrides.push(("from_full_name".to_string(), name.clone()));
     }
-    let inv = Invocation {
-        mode: Mode::Send,
-        debug: false,
+    let delivery = Delivery {
         config_file: submission.config_file.clone(),
         account: submission.account.clone(),
-        host: None,
         envelope_from: submission.envelope_from.clone(),
         full_name: submission.full_name.clone(),
         read_recipients: submission.read_recipients,
-        read_envelope_from: false,
         overrides,
         recipients: submission.recipients.clone(),
         queue_on_tempfail: submission.queue_on_tempfail,
+        ..Delivery::default()
     };
     let mut sink = std::io::sink();
     let mut ui = Ui::new(&mut sink, warnings, false);
-    Ok(send::run(&inv, message, &mut ui)?)
+    Ok(send::run(&delivery, message, &mut ui)?)
 }
 
 /// Run the `rsmtp` command line (sendmail mode, `-q`, `-bp`, …) with these arguments
@@ -178,9 +175,9 @@ pub fn run_with(
             ui.print(&cli::completions(shell));
             Ok(ExitCode::Ok)
         }
-        Mode::Pretend => pretend(&inv, &mut ui),
-        Mode::ServerInfo => serverinfo(&inv, &mut ui),
-        Mode::Send => send::run(&inv, input, &mut ui).map(|_| ExitCode::Ok),
+        Mode::Pretend => pretend(&inv.delivery, &mut ui),
+        Mode::ServerInfo => serverinfo(&inv.delivery, &mut ui),
+        Mode::Send => send::run(&inv.delivery, input, &mut ui).map(|_| ExitCode::Ok),
         Mode::SmtpSession | Mode::Daemon(_) => smtpd::run(&inv, input, &mut ui),
         _ => queue_cmd::run(&inv, &mut ui),
     };
@@ -218,15 +215,20 @@ fn version() -> String {
 }
 
 /// `-P/--pretend`: which files, which account, every setting (password as `*`).
-fn pretend(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
-    let config = account::load_config(inv)?;
-    let chosen = account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)?;
+fn pretend(delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Failure> {
+    let config = account::load_config(delivery)?;
+    let chosen = account::choose(
+        delivery,
+        config.as_ref(),
+        delivery.envelope_from.as_deref(),
+        false,
+    )?;
     ui.print(&account::describe_choice(config.as_ref(), &chosen));
     ui.print(&chosen.account.describe_for_pretend());
     for warning in chosen.account.warnings() {
         ui.print(&format!("warning: {warning}\n"));
     }
-    if inv.read_recipients {
+    if delivery.read_recipients {
         ui.print("reading recipients from the command line and the mail\n");
     } else {
         ui.print("reading recipients from the command line\n");
@@ -235,9 +237,14 @@ fn pretend(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
 }
 
 /// `-S/--serverinfo`: greeting, capabilities and certificate of the server.
-fn serverinfo(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
-    let config = account::load_config(inv)?;
-    let chosen = account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)?;
+fn serverinfo(delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Failure> {
+    let config = account::load_config(delivery)?;
+    let chosen = account::choose(
+        delivery,
+        config.as_ref(),
+        delivery.envelope_from.as_deref(),
+        false,
+    )?;
     let context = Some(chosen.describe());
     let settings =
         account::session_settings(&chosen.account).map_err(|f| f.with_account(context.clone()))?;

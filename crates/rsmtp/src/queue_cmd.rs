@@ -33,7 +33,7 @@ use rsmtp_queue::{
 use rsmtp_smtp::Envelope;
 
 use crate::account::{self, log_target};
-use crate::cli::{Invocation, Mode};
+use crate::cli::{Delivery, Invocation, Mode};
 use crate::courier::SessionCourier;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
@@ -44,21 +44,26 @@ use crate::ui::Ui;
 
 /// The queue directories this command line refers to: `--queue-dir`, else those of
 /// the `-a` account, else of every configured account (default directory included).
-pub(crate) fn queue_dirs(inv: &Invocation) -> Result<Vec<PathBuf>, Failure> {
-    if let Some((_, dir)) = inv.overrides.iter().rev().find(|(c, _)| c == "queue_dir") {
+pub(crate) fn queue_dirs(delivery: &Delivery) -> Result<Vec<PathBuf>, Failure> {
+    if let Some((_, dir)) = delivery
+        .overrides
+        .iter()
+        .rev()
+        .find(|(c, _)| c == "queue_dir")
+    {
         return Ok(vec![rsmtp_config::expand_tilde(dir)]);
     }
     let mut dirs = BTreeSet::new();
-    match account::load_config(inv) {
+    match account::load_config(delivery) {
         Ok(Some(config)) => {
-            if let Some(name) = &inv.account {
+            if let Some(name) = &delivery.account {
                 dirs.insert(config.account(Some(name))?.queue_dir());
             } else {
                 dirs.extend(config.accounts.iter().map(Account::queue_dir));
             }
         }
         Ok(None) => {}
-        Err(e) if inv.account.is_some() => return Err(e),
+        Err(e) if delivery.account.is_some() => return Err(e),
         // A broken configuration must not keep queued mail from being listed.
         Err(_) => {}
     }
@@ -69,9 +74,9 @@ pub(crate) fn queue_dirs(inv: &Invocation) -> Result<Vec<PathBuf>, Failure> {
 }
 
 /// Queues that exist (listing or flushing must not create directories).
-pub(crate) fn existing_queues(inv: &Invocation) -> Result<Vec<Queue>, Failure> {
+pub(crate) fn existing_queues(delivery: &Delivery) -> Result<Vec<Queue>, Failure> {
     let mut queues = Vec::new();
-    for dir in queue_dirs(inv)? {
+    for dir in queue_dirs(delivery)? {
         if dir.is_dir() {
             queues.push(Queue::open(&dir)?);
         }
@@ -87,7 +92,7 @@ fn parse_id(id: &str) -> Result<EntryId, Failure> {
 pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
     match &inv.mode {
         Mode::QueueList => {
-            let queues = existing_queues(inv)?;
+            let queues = existing_queues(&inv.delivery)?;
             let mut entries = Vec::new();
             for q in &queues {
                 entries.extend(q.list()?);
@@ -97,11 +102,11 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
         }
         Mode::QueueFlush => flush(inv, ui, &retrier::flush_options(true)).map(|(c, _)| c),
         Mode::QueueFlushDue => flush(inv, ui, &retrier::flush_options(false)).map(|(c, _)| c),
-        Mode::QueueRun(every) => retrier::run_every(inv, ui, *every),
-        Mode::QueueCheck(age) => check(inv, ui, *age),
+        Mode::QueueRun(every) => retrier::run_every(&inv.delivery, ui, *every),
+        Mode::QueueCheck(age) => check(&inv.delivery, ui, *age),
         Mode::QueueRetrier(servers_back) => {
             retrier::detach();
-            retrier::run(inv, ui, servers_back)
+            retrier::run(&inv.delivery, ui, servers_back)
         }
         Mode::QueueRetry(ids) => {
             let mut code = ExitCode::Ok;
@@ -127,14 +132,14 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
             let (code, back) = flush(inv, ui, &options)?;
             // Then this process is the queue's retrier (unless one runs already):
             // the message retries by itself, and a delivery brings the others along.
-            retrier::run(inv, ui, &back)?;
+            retrier::run(&inv.delivery, ui, &back)?;
             Ok(code)
         }
         Mode::QueueDelete(ids) => {
             for id in ids {
                 let id = parse_id(id)?;
                 let mut removed = false;
-                for q in existing_queues(inv)? {
+                for q in existing_queues(&inv.delivery)? {
                     if q.remove(&id).is_ok() {
                         removed = true;
                         break;
@@ -152,7 +157,7 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
         }
         Mode::QueuePurgeFailed => {
             let mut n = 0;
-            for q in existing_queues(inv)? {
+            for q in existing_queues(&inv.delivery)? {
                 n += q.purge_failed()?;
             }
             ui.print(&format!("purged {n} failed message(s)\n"));
@@ -174,7 +179,7 @@ pub(crate) fn flush(
     let mut code = ExitCode::Ok;
     let mut back = Vec::new();
     let mut found = options.only.is_none();
-    for queue in existing_queues(inv)? {
+    for queue in existing_queues(&inv.delivery)? {
         if let Some(id) = &options.only {
             if !queue.contains(id) {
                 continue;
@@ -184,7 +189,7 @@ pub(crate) fn flush(
         // Only the background delivery's own command line is applied on top of the
         // entry: a plain `-q` delivers every entry with the settings it was queued with.
         let command_line: &[(String, String)] = match inv.mode {
-            Mode::DeliverQueued(_) => &inv.overrides,
+            Mode::DeliverQueued(_) => &inv.delivery.overrides,
             _ => &[],
         };
         let pass = flush_queue(&queue, command_line, ui, options, &[], None)?;
@@ -313,9 +318,9 @@ fn log_entry_problem(
 /// than `age`, a message in the failed area — and exit 1 if there is any, for a
 /// Docker `HEALTHCHECK` or a Nagios/monit check. A queue that cannot be read is a
 /// problem too (exit 1 with the reason).
-fn check(inv: &Invocation, ui: &mut Ui, age: std::time::Duration) -> Result<ExitCode, Failure> {
+fn check(delivery: &Delivery, ui: &mut Ui, age: std::time::Duration) -> Result<ExitCode, Failure> {
     let mut problems = Vec::new();
-    for dir in queue_dirs(inv)? {
+    for dir in queue_dirs(delivery)? {
         if !dir.is_dir() {
             continue;
         }
@@ -481,7 +486,7 @@ fn send_failure_notice(queue: &Queue, failed: &FailedEntry, ui: &mut Ui) {
 /// `queue always`: deliver in a detached process so the caller (a web request, a cron
 /// job) never waits for the network. If the process cannot be started, the message is
 /// still queued and the next `rsmtp -q` sends it.
-pub fn spawn_background_delivery(inv: &Invocation, account: &Account, id: &str, ui: &mut Ui) {
+pub fn spawn_background_delivery(delivery: &Delivery, account: &Account, id: &str, ui: &mut Ui) {
     let exe = match retrier::rsmtp_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -494,11 +499,11 @@ pub fn spawn_background_delivery(inv: &Invocation, account: &Account, id: &str, 
     let mut cmd = std::process::Command::new(exe);
     cmd.arg(format!("--deliver-queued={id}"))
         .arg(format!("--queue-dir={}", account.queue_dir().display()))
-        .args(crate::cli::override_args(&inv.overrides));
-    if let Some(file) = &inv.config_file {
+        .args(crate::cli::override_args(&delivery.overrides));
+    if let Some(file) = &delivery.config_file {
         cmd.arg("-C").arg(file);
     }
-    if let Some(name) = &inv.account {
+    if let Some(name) = &delivery.account {
         cmd.arg("-a").arg(name);
     }
     if let Err(e) = retrier::spawn_detached(cmd) {

@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 use rsmtp_config::Account;
 use rsmtp_queue::{FlushOptions, Queue, BACKOFF_BASE, BACKOFF_MAX};
 
-use crate::cli::Invocation;
+use crate::cli::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::queue_cmd::{existing_queues, flush_queue};
@@ -108,26 +108,26 @@ pub fn spawn_detached(mut cmd: Command) -> std::io::Result<()> {
 
 /// After a message went out directly: if others wait in the account's queue, start
 /// the retrier telling it the server is back. Costs the caller one directory read.
-pub fn after_delivery(inv: &Invocation, account: &Account, server: &str, ui: &mut Ui) {
+pub fn after_delivery(delivery: &Delivery, account: &Account, server: &str, ui: &mut Ui) {
     let dir = account.queue_dir();
     if !dir.join("queue").is_dir() {
         return;
     }
     match Queue::open(&dir) {
-        Ok(queue) if queue.has_waiting() => start(inv, account, Some(server), ui),
+        Ok(queue) if queue.has_waiting() => start(delivery, account, Some(server), ui),
         _ => {}
     }
 }
 
 /// After a message was queued: start the queue's retrier unless one runs.
-pub fn after_queueing(inv: &Invocation, account: &Account, ui: &mut Ui) {
+pub fn after_queueing(delivery: &Delivery, account: &Account, ui: &mut Ui) {
     match Queue::open(&account.queue_dir()) {
         Ok(queue) if queue.retrier_running() => {}
-        _ => start(inv, account, None, ui),
+        _ => start(delivery, account, None, ui),
     }
 }
 
-fn start(inv: &Invocation, account: &Account, server_back: Option<&str>, ui: &mut Ui) {
+fn start(delivery: &Delivery, account: &Account, server_back: Option<&str>, ui: &mut Ui) {
     let exe = match rsmtp_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -145,7 +145,7 @@ fn start(inv: &Invocation, account: &Account, server_back: Option<&str>, ui: &mu
     if let Some(server) = server_back {
         cmd.arg(format!("--queue-server-up={server}"));
     }
-    if let Some(file) = &inv.config_file {
+    if let Some(file) = &delivery.config_file {
         cmd.arg("-C").arg(file);
     }
     if let Err(e) = spawn_detached(cmd) {
@@ -154,8 +154,9 @@ fn start(inv: &Invocation, account: &Account, server_back: Option<&str>, ui: &mu
 }
 
 /// How long this retrier keeps going: `--queue-retry-for`, else the default expiry.
-fn retry_for(inv: &Invocation) -> Duration {
-    inv.overrides
+fn retry_for(delivery: &Delivery) -> Duration {
+    delivery
+        .overrides
         .iter()
         .rev()
         .find(|(c, _)| c == "queue_retry_for")
@@ -165,9 +166,9 @@ fn retry_for(inv: &Invocation) -> Duration {
 
 /// `--queue-retrier` (and the tail of `--deliver-queued`): flush the entries of the
 /// servers known to be back, then, holding the retrier lock, retry until done.
-pub fn run(inv: &Invocation, ui: &mut Ui, servers_back: &[String]) -> Result<ExitCode, Failure> {
-    let retry_for = retry_for(inv);
-    for queue in existing_queues(inv)? {
+pub fn run(delivery: &Delivery, ui: &mut Ui, servers_back: &[String]) -> Result<ExitCode, Failure> {
+    let retry_for = retry_for(delivery);
+    for queue in existing_queues(delivery)? {
         if !servers_back.is_empty() && queue.has_waiting() {
             flush_queue(&queue, &[], ui, &flush_options(false), servers_back, None)?;
         }
@@ -239,7 +240,7 @@ fn entry_retry_for(
 
 /// `rsmtp -q15m`: flush what is due every `every`, in the foreground, until
 /// SIGTERM or SIGINT; the message in flight is finished first.
-pub fn run_every(inv: &Invocation, ui: &mut Ui, every: Duration) -> Result<ExitCode, Failure> {
+pub fn run_every(delivery: &Delivery, ui: &mut Ui, every: Duration) -> Result<ExitCode, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| {
@@ -250,7 +251,7 @@ pub fn run_every(inv: &Invocation, ui: &mut Ui, every: Duration) -> Result<ExitC
         })?;
     }
     while !stop.load(Ordering::SeqCst) {
-        for queue in existing_queues(inv)? {
+        for queue in existing_queues(delivery)? {
             flush_queue(&queue, &[], ui, &flush_options(false), &[], Some(&stop))?;
         }
         let until = std::time::Instant::now() + every;

@@ -18,7 +18,7 @@ use rsmtp_queue::{EntryMeta, Queue};
 use rsmtp_smtp::{Delivered, Envelope, SmtpError};
 
 use crate::account::{self, Chosen};
-use crate::cli::Invocation;
+use crate::cli::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::LogRecord;
@@ -37,9 +37,13 @@ pub struct Prepared {
 /// Input refused here (no recipients, a bad address, NUL in the header) still gets
 /// its log line, with `errormsg` and the exit code, so counting `exitcode=EX_` in the
 /// log counts every failure, not only the network ones.
-pub fn prepare(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Prepared, Failure> {
-    let config = account::load_config(inv)?;
-    let body = match Spool::create_in_first(&spool_dirs(inv, config.as_ref())) {
+pub fn prepare(
+    delivery: &Delivery,
+    input: &mut dyn Read,
+    ui: &mut Ui,
+) -> Result<Prepared, Failure> {
+    let config = account::load_config(delivery)?;
+    let body = match Spool::create_in_first(&spool_dirs(delivery, config.as_ref())) {
         Ok(body) => body,
         Err(e) => {
             // Read the input to its end all the same: the caller must not get SIGPIPE.
@@ -51,16 +55,19 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Pr
         Ok(incoming) => incoming,
         Err(e) => {
             let failure = Failure::from(e);
-            if let Ok(chosen) =
-                account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)
-            {
+            if let Ok(chosen) = account::choose(
+                delivery,
+                config.as_ref(),
+                delivery.envelope_from.as_deref(),
+                false,
+            ) {
                 log_refusal(&chosen.account, &[], &failure, ui);
             }
             return Err(failure);
         }
     };
 
-    let header_sender = if inv.read_envelope_from {
+    let header_sender = if delivery.read_envelope_from {
         Some(header_from(&incoming.header).ok_or_else(|| {
             // msmtp: "envelope-from address is missing", EX_CONFIG.
             Failure::new(
@@ -71,8 +78,11 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Pr
     } else {
         None
     };
-    let from_arg = inv.envelope_from.as_deref().or(header_sender.as_deref());
-    let chosen = account::choose(inv, config.as_ref(), from_arg, true)?;
+    let from_arg = delivery
+        .envelope_from
+        .as_deref()
+        .or(header_sender.as_deref());
+    let chosen = account::choose(delivery, config.as_ref(), from_arg, true)?;
     if ui.debug {
         // msmtp's -d starts with where the settings came from.
         ui.print(&account::describe_choice(config.as_ref(), &chosen));
@@ -85,7 +95,7 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Pr
         }
     }
     let mut recipients = Vec::new();
-    match envelope_and_message(inv, &chosen, incoming, &mut recipients) {
+    match envelope_and_message(delivery, &chosen, incoming, &mut recipients) {
         Ok((envelope, message)) => Ok(Prepared {
             chosen,
             envelope,
@@ -117,7 +127,7 @@ fn log_refusal(account: &Account, recipients: &[String], failure: &Failure, ui: 
 /// Recipients, checks and header edits for the chosen account; `recipients` holds
 /// what was found so far when this fails (for the log line).
 fn envelope_and_message(
-    inv: &Invocation,
+    delivery: &Delivery,
     chosen: &Chosen,
     incoming: rsmtp_message::Incoming,
     recipients: &mut Vec<String>,
@@ -126,8 +136,8 @@ fn envelope_and_message(
     let account = &chosen.account;
     let from = account.from.clone().unwrap_or_default();
 
-    *recipients = command_line_recipients(&inv.recipients);
-    if inv.read_recipients {
+    *recipients = command_line_recipients(&delivery.recipients);
+    if delivery.read_recipients {
         recipients.extend(header_recipients(&incoming.header)?);
     }
     if let Some(path) = &account.aliases {
@@ -145,7 +155,7 @@ fn envelope_and_message(
         validate_address(&from).map_err(|e| Failure::from(e).with_account(context.clone()))?;
     }
 
-    let edits = header_edits(inv, account, &from, recipients)?;
+    let edits = header_edits(delivery, account, &from, recipients)?;
     let message = Message::from_incoming(incoming, &edits)?;
     let envelope = Envelope {
         from,
@@ -163,18 +173,23 @@ fn envelope_and_message(
 /// same file system as the entries, and a directory rsmtp owns), then `$TMPDIR`, then
 /// `/tmp`. msmtp ignores `TMPDIR`; a stale one (a PHP-FPM pool, a container) must not
 /// stop the mail.
-fn spool_dirs(inv: &Invocation, config: Option<&rsmtp_config::Config>) -> Vec<PathBuf> {
+fn spool_dirs(delivery: &Delivery, config: Option<&rsmtp_config::Config>) -> Vec<PathBuf> {
     let mut dirs = Vec::with_capacity(3);
     let account = config.and_then(|c| {
         let (mut account, _) = c
-            .select(inv.account.as_deref(), inv.envelope_from.as_deref())
+            .select(
+                delivery.account.as_deref(),
+                delivery.envelope_from.as_deref(),
+            )
             .ok()?;
-        for (command, value) in &inv.overrides {
+        for (command, value) in &delivery.overrides {
             let _ = account.apply_override(command, value);
         }
         Some(account)
     });
-    if let Some(account) = account.filter(|a| a.queue != QueueMode::Off || inv.queue_on_tempfail) {
+    if let Some(account) =
+        account.filter(|a| a.queue != QueueMode::Off || delivery.queue_on_tempfail)
+    {
         let tmp = account.queue_dir().join("tmp");
         if rsmtp_queue::is_trusted_dir(&tmp) {
             dirs.push(tmp);
@@ -208,12 +223,12 @@ fn command_line_recipients(args: &[String]) -> Vec<String> {
 
 /// The header changes msmtp makes for this account.
 fn header_edits(
-    inv: &Invocation,
+    delivery: &Delivery,
     account: &Account,
     from: &str,
     recipients: &[String],
 ) -> Result<HeaderEdits, Failure> {
-    let full_name = inv
+    let full_name = delivery
         .full_name
         .as_deref()
         .or(account.from_full_name.as_deref());
@@ -365,23 +380,24 @@ fn reply_lines(code: u16, lines: &[String]) -> Vec<String> {
 }
 
 /// Sendmail mode, end to end.
-pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcome, Failure> {
-    let prepared = prepare(inv, input, ui)?;
+pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcome, Failure> {
+    let prepared = prepare(delivery, input, ui)?;
     let account = &prepared.chosen.account;
     let context = Some(prepared.chosen.describe());
     let log = account::log_target(account);
     let queue_mode = match account.queue {
-        QueueMode::Off if inv.queue_on_tempfail => QueueMode::Fallback,
+        QueueMode::Off if delivery.queue_on_tempfail => QueueMode::Fallback,
         mode => mode,
     };
     if queue_mode == QueueMode::Always {
-        let queued = enqueue(inv, &prepared, None).map_err(|f| f.with_account(context.clone()))?;
+        let queued =
+            enqueue(delivery, &prepared, None).map_err(|f| f.with_account(context.clone()))?;
         // The background delivery gets the whole command line, so the note matters only
         // for a retry; stderr stays quiet (cron mails any output) unless -d asks.
         if let Some(note) = queued.left_out_note().filter(|_| ui.debug) {
             ui.warn(&note);
         }
-        crate::queue_cmd::spawn_background_delivery(inv, account, &queued.id, ui);
+        crate::queue_cmd::spawn_background_delivery(delivery, account, &queued.id, ui);
         return Ok(Outcome::Queued { id: queued.id });
     }
     let settings = match account::session_settings(account) {
@@ -390,7 +406,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
         // is temporary: under `queue fallback` the message waits, as for a relay
         // that is down, and the retrier asks again later.
         Err(f) if f.code == ExitCode::TempFail && queue_mode == QueueMode::Fallback => {
-            let queued = enqueue(inv, &prepared, Some((&f.message, false)))
+            let queued = enqueue(delivery, &prepared, Some((&f.message, false)))
                 .map_err(|f| f.with_account(context.clone()))?;
             let mut record = log_record(account, &prepared.envelope);
             record.errormsg = Some(format!("{} (queued as {})", f.message, queued.id));
@@ -402,7 +418,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
                 queued.id,
                 account::describe_account(account)
             ));
-            crate::retrier::after_queueing(inv, account, ui);
+            crate::retrier::after_queueing(delivery, account, ui);
             return Ok(Outcome::Queued { id: queued.id });
         }
         Err(f) => return Err(f.with_account(context)),
@@ -414,12 +430,21 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
         Ok(_) => {
             ui.warn_all(log.write(&record));
             // The server is back: what waits for it goes now, in the background.
-            crate::retrier::after_delivery(inv, account, &crate::courier::server_of(&settings), ui);
+            crate::retrier::after_delivery(
+                delivery,
+                account,
+                &crate::courier::server_of(&settings),
+                ui,
+            );
             Ok(Outcome::Delivered)
         }
         Err(e) if e.is_transient() && queue_mode == QueueMode::Fallback => {
-            let queued = enqueue(inv, &prepared, Some((&e.to_string(), e.is_unanswered())))
-                .map_err(|f| f.with_account(context.clone()))?;
+            let queued = enqueue(
+                delivery,
+                &prepared,
+                Some((&e.to_string(), e.is_unanswered())),
+            )
+            .map_err(|f| f.with_account(context.clone()))?;
             let id = queued.id.clone();
             if let Some(msg) = record.errormsg.as_mut() {
                 msg.push_str(&format!(" (queued as {id})"));
@@ -433,7 +458,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
                 "message queued as {id} ({}); rsmtp retries it in the background",
                 account::describe_account(account)
             ));
-            crate::retrier::after_queueing(inv, account, ui);
+            crate::retrier::after_queueing(delivery, account, ui);
             if let Some(note) = queued.left_out_note() {
                 ui.warn(&note);
             }
@@ -479,7 +504,7 @@ fn auth_hint(e: &SmtpError, account: &Account) -> Option<&'static str> {
 /// `error`: the attempt's error, and whether it came after the whole message was
 /// sent, with no answer (the entry is then marked: the server may have it).
 fn enqueue(
-    inv: &Invocation,
+    delivery: &Delivery,
     prepared: &Prepared,
     error: Option<(&str, bool)>,
 ) -> Result<Queued, Failure> {
@@ -492,7 +517,7 @@ fn enqueue(
     );
     // Absolute: `rsmtp -q` may run from another directory (cron, the flush of
     // another user's shell) and must still find the account.
-    meta.config_file = inv
+    meta.config_file = delivery
         .config_file
         .as_ref()
         .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()));
@@ -509,11 +534,11 @@ fn enqueue(
     // gets them from its command line; a later `rsmtp -q` uses the account's own.
     let mut left_out = Vec::new();
     meta.overrides = Vec::new();
-    let settings = inv
+    let settings = delivery
         .host
         .iter()
         .map(|h| ("host".to_string(), h.clone()))
-        .chain(inv.overrides.iter().cloned());
+        .chain(delivery.overrides.iter().cloned());
     for (command, value) in settings {
         match rsmtp_queue::check_override(&command, &value) {
             Ok(()) => meta.overrides.push((command, value)),

@@ -16,7 +16,7 @@ use std::io::{self, Read, Write};
 
 use rsmtp_server::{Client, Deliver, Envelope, Limits, Mail, Reply, ServerError, SessionConfig};
 
-use crate::cli::{Invocation, Mode};
+use crate::cli::{Delivery, Invocation, Mode};
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::send;
@@ -26,7 +26,7 @@ use crate::Outcome;
 /// `-bs` or the listener, as the command line chose.
 pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<ExitCode, Failure> {
     if let Mode::Daemon(args) = &inv.mode {
-        return listener::run(inv, args, input, ui);
+        return listener::run(&inv.delivery, args, input, ui);
     }
     let config = SessionConfig {
         hostname: hostname(),
@@ -39,7 +39,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<ExitCo
     // client's input. Warnings still go to stderr, and so does the log line of
     // `logfile -`.
     crate::log::stdout_is_smtp_session();
-    let mut delivery = SendmailDelivery::new(inv, &mut *ui.err, None);
+    let mut delivery = SendmailDelivery::new(&inv.delivery, &mut *ui.err, None);
     rsmtp_server::serve(&config, None, input, &mut *ui.out, &mut delivery)
         .map(|_| ExitCode::Ok)
         .map_err(|e| session_failure(&e))
@@ -71,8 +71,9 @@ pub(crate) fn hostname() -> String {
 
 /// Delivers each message of a session through sendmail mode's path.
 pub struct SendmailDelivery<'w> {
-    /// The command line (`-C`, `-a`, `--host`, account options) every message inherits.
-    base: Invocation,
+    /// The command line's delivery (`-C`, `-a`, `--host`, account options) every
+    /// message inherits.
+    base: Delivery,
     warnings: &'w mut dyn Write,
     /// `Some(host)`: add a `Received:` header naming this host (the listener does).
     received_by: Option<String>,
@@ -80,7 +81,7 @@ pub struct SendmailDelivery<'w> {
 
 impl<'w> SendmailDelivery<'w> {
     pub fn new(
-        base: &Invocation,
+        base: &Delivery,
         warnings: &'w mut dyn Write,
         received_by: Option<String>,
     ) -> SendmailDelivery<'w> {
@@ -92,10 +93,8 @@ impl<'w> SendmailDelivery<'w> {
     }
 
     /// The sendmail command line this envelope stands for: `-f FROM -- RCPT…`.
-    fn invocation(&self, envelope: &Envelope) -> Invocation {
-        Invocation {
-            mode: Mode::Send,
-            debug: false,
+    fn delivery(&self, envelope: &Envelope) -> Delivery {
+        Delivery {
             envelope_from: (!envelope.from.is_empty()).then(|| envelope.from.clone()),
             recipients: envelope.recipients.clone(),
             read_recipients: false,
@@ -111,7 +110,7 @@ impl Deliver for SendmailDelivery<'_> {
     }
 
     fn deliver(&mut self, mail: &mut Mail<'_>) -> Reply {
-        let inv = self.invocation(mail.envelope);
+        let delivery = self.delivery(mail.envelope);
         let received = self
             .received_by
             .as_deref()
@@ -120,7 +119,7 @@ impl Deliver for SendmailDelivery<'_> {
         let mut input = io::Cursor::new(received.into_bytes()).chain(&mut *mail.body);
         let mut sink = io::sink();
         let mut ui = Ui::new(&mut sink, &mut *self.warnings, false);
-        match send::run(&inv, &mut input, &mut ui) {
+        match send::run(&delivery, &mut input, &mut ui) {
             Ok(Outcome::Delivered) => reply(250, "2.0.0", "Ok: delivered"),
             Ok(Outcome::Queued { id }) => reply(250, "2.0.0", &format!("Ok: queued as {id}")),
             Err(failure) => refusal(&failure),

@@ -23,7 +23,7 @@ use rsmtp_server::{Authenticator, Deliver, Limits, Mail, Reply, SessionConfig};
 
 use super::pipe::PipeDelivery;
 use super::{hostname, session_failure, SendmailDelivery};
-use crate::cli::Invocation;
+use crate::cli::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::{LogRecord, LogTarget};
@@ -80,7 +80,7 @@ struct DaemonArgs {
 
 /// Run the listener (or one `--inetd` session) with these arguments (argv[0] included).
 pub fn run(
-    base: &Invocation,
+    base: &Delivery,
     args: &[OsString],
     input: &mut dyn Read,
     ui: &mut Ui,
@@ -179,7 +179,7 @@ fn refuse(mut stream: TcpStream, hostname: &str) {
 
 /// What every session of this listener shares.
 struct Listener {
-    base: Invocation,
+    base: Delivery,
     config: SessionConfig,
     command: Option<String>,
     log: LogTarget,
@@ -187,7 +187,7 @@ struct Listener {
 }
 
 impl Listener {
-    fn new(base: &Invocation, args: &DaemonArgs) -> Result<Listener, Failure> {
+    fn new(base: &Delivery, args: &DaemonArgs) -> Result<Listener, Failure> {
         let mut limits = Limits {
             auth_failure_delay: Duration::from_millis(args.auth_delay),
             ..Limits::default()
