@@ -50,6 +50,15 @@ pub fn describe_account(account: &Account) -> String {
     }
 }
 
+/// `-P`/`-S`: the configuration and the account chosen by the command line alone
+/// (no message is read, so no From header takes part and none is required).
+pub fn load_and_choose(delivery: &Delivery) -> Result<(Option<Config>, Chosen), Failure> {
+    let config = load_config(delivery)?;
+    let from = delivery.envelope_from.as_deref();
+    let chosen = choose(delivery, config.as_ref(), from, false)?;
+    Ok((config, chosen))
+}
+
 /// Choose and resolve the account. `envelope_from` is `-f`/`-r` or the From header
 /// (`--read-envelope-from`); `require_from` is false for `--pretend`/`--serverinfo`.
 pub fn choose(

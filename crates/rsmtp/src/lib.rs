@@ -216,13 +216,7 @@ fn version() -> String {
 
 /// `-P/--pretend`: which files, which account, every setting (password as `*`).
 fn pretend(delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Failure> {
-    let config = account::load_config(delivery)?;
-    let chosen = account::choose(
-        delivery,
-        config.as_ref(),
-        delivery.envelope_from.as_deref(),
-        false,
-    )?;
+    let (config, chosen) = account::load_and_choose(delivery)?;
     ui.print(&account::describe_choice(config.as_ref(), &chosen));
     ui.print(&chosen.account.describe_for_pretend());
     for warning in chosen.account.warnings() {
@@ -238,13 +232,7 @@ fn pretend(delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Failure> {
 
 /// `-S/--serverinfo`: greeting, capabilities and certificate of the server.
 fn serverinfo(delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Failure> {
-    let config = account::load_config(delivery)?;
-    let chosen = account::choose(
-        delivery,
-        config.as_ref(),
-        delivery.envelope_from.as_deref(),
-        false,
-    )?;
+    let (_, chosen) = account::load_and_choose(delivery)?;
     let context = Some(chosen.describe());
     let settings =
         account::session_settings(&chosen.account).map_err(|f| f.with_account(context.clone()))?;
