@@ -10,13 +10,6 @@ use crate::support::*;
 
 const WAIT: Duration = Duration::from_secs(5);
 
-/// A HOME with `~/.msmtprc` for `server` (the permission rule wants 0600).
-fn home(server: &TestServer, extra: &str) -> Dir {
-    let dir = Dir::new();
-    dir.write(".msmtprc", plain_config(server.port(), extra));
-    dir
-}
-
 #[track_caller]
 fn mail_froms(server: &TestServer, count: usize) -> Vec<String> {
     let messages = server.wait_for_messages(count, WAIT);
@@ -40,7 +33,7 @@ fn phpmailer_is_sendmail_and_is_mail_deliver() {
         return;
     };
     let server = TestServer::start(ServerOptions::new());
-    let dir = home(&server, "");
+    let dir = home_for(&server, "");
     // PHPMailer only uses sendmail_path when the name contains "sendmail".
     let sendmail = dir.join("sendmail");
     std::os::unix::fs::symlink(rsmtp_bin(), &sendmail).expect("symlink");
@@ -100,7 +93,7 @@ try { $m->send(); echo "sent\n"; } catch (Exception $e) { echo "failed: ", $m->E
 #[test]
 fn f_and_r_last_one_wins_and_any_option_may_repeat() {
     let server = TestServer::start(ServerOptions::new());
-    let dir = home(&server, "");
+    let dir = home_for(&server, "");
     let cfg = dir.join(".msmtprc").display().to_string();
     for args in [
         vec![
@@ -154,7 +147,7 @@ fn f_and_r_last_one_wins_and_any_option_may_repeat() {
 #[test]
 fn an_unusable_tmpdir_falls_back_to_tmp() {
     let server = TestServer::start(ServerOptions::new());
-    let dir = home(&server, "");
+    let dir = home_for(&server, "");
     let read_only = dir.join("ro");
     std::fs::create_dir(&read_only).expect("mkdir");
     std::fs::set_permissions(

@@ -205,16 +205,6 @@ fn field<'a>(fields: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Split a message at the first empty line: (header block, body).
-fn split_message(data: &[u8]) -> (&[u8], &[u8]) {
-    for (i, w) in data.windows(4).enumerate() {
-        if w == b"\r\n\r\n" {
-            return (&data[..i + 2], &data[i + 4..]);
-        }
-    }
-    (data, &[])
-}
-
 /// Header fields in order: name as written, value unfolded (continuation lines joined
 /// with their leading white space kept), Date and Message-ID values masked.
 fn header_fields(data: &[u8]) -> Vec<(String, String)> {
@@ -435,10 +425,6 @@ Size: 1.2 GB\n";
 
 /// A minimal message as a cron job or a script writes it.
 const BARE: &str = "Subject: cron output\n\nline one\nline two\n";
-
-fn plain_server() -> TestServer {
-    TestServer::start(ServerOptions::new())
-}
 
 // ---------------------------------------------------------------------------------
 // Cases where rsmtp must do exactly what msmtp does.

@@ -15,12 +15,6 @@ use crate::support::*;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn home_for(server: &TestServer, extra: &str) -> Dir {
-    let dir = Dir::new();
-    dir.write(".msmtprc", plain_config(server.port(), extra));
-    dir
-}
-
 /// The one message `program` (rsmtp or msmtp) delivered with `args` and `input`.
 fn deliver_with(program: &std::path::Path, args: &[&str], input: &[u8]) -> ReceivedMessage {
     deliver_to(ServerOptions::new(), program, args, input)

@@ -97,16 +97,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Split a stored message at the first empty line (CRLF or LF).
-fn split_message(data: &[u8]) -> (String, Vec<u8>) {
-    for (i, w) in data.windows(4).enumerate() {
-        if w == b"\r\n\r\n" {
-            return (
-                String::from_utf8_lossy(&data[..i + 2]).into_owned(),
-                data[i + 4..].to_vec(),
-            );
-        }
-    }
-    (String::from_utf8_lossy(data).into_owned(), Vec::new())
+fn split_message_owned(data: &[u8]) -> (String, Vec<u8>) {
+    let (head, body) = split_message(data);
+    (String::from_utf8_lossy(head).into_owned(), body.to_vec())
 }
 
 /// Value of the first header `name` in a header block (unfolded, trimmed).
@@ -331,7 +324,7 @@ fn aiosmtpd_delivers(mode: &str, starttls: bool) {
             format!("auth {AIOSMTPD_USER}"),
         ]
     );
-    let (headers, body) = split_message(data);
+    let (headers, body) = split_message_owned(data);
     assert_eq!(
         header(&headers, "From").as_deref(),
         Some("Backup <backup@example.org>")
@@ -387,7 +380,7 @@ fn compare_with_msmtp(mode: &str, starttls: bool) {
     };
     assert_eq!(envelope(&stored[0].0), envelope(&stored[1].0));
     let names = |data: &[u8]| -> Vec<String> {
-        split_message(data)
+        split_message_owned(data)
             .0
             .split("\r\n")
             .filter(|l| !l.is_empty() && !l.starts_with([' ', '\t']))
@@ -395,7 +388,10 @@ fn compare_with_msmtp(mode: &str, starttls: bool) {
             .collect()
     };
     assert_eq!(names(&stored[0].1), names(&stored[1].1));
-    assert_eq!(split_message(&stored[0].1).1, split_message(&stored[1].1).1);
+    assert_eq!(
+        split_message_owned(&stored[0].1).1,
+        split_message_owned(&stored[1].1).1
+    );
 }
 
 #[test]

@@ -14,16 +14,6 @@ use crate::support::*;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A scratch HOME whose `~/.msmtprc` points at `relay`.
-fn home_for(relay: &TestServer) -> Dir {
-    let dir = Dir::new();
-    dir.write(
-        ".msmtprc",
-        plain_config(relay.port(), "logfile ~/rsmtp.log"),
-    );
-    dir
-}
-
 /// The codes of complete replies in `text` (continuation lines skipped).
 fn reply_codes(text: &str) -> Vec<String> {
     text.lines()
@@ -100,7 +90,7 @@ impl Interactive {
 #[test]
 fn bs_symfony_style_dialogue_reaches_the_relay_with_the_session_envelope() {
     let relay = TestServer::start(ServerOptions::new());
-    let dir = home_for(&relay);
+    let dir = home_for(&relay, "logfile ~/rsmtp.log");
     let mut c = Interactive::start(&dir, &["-bs", "-i"]);
     assert!(c.reply().starts_with("220 "));
     let ehlo = c.command("EHLO [127.0.0.1]");
@@ -153,7 +143,7 @@ fn bs_symfony_style_dialogue_reaches_the_relay_with_the_session_envelope() {
 #[test]
 fn bs_pipelined_input_gets_every_reply_in_order_and_two_messages() {
     let relay = TestServer::start(ServerOptions::new());
-    let dir = home_for(&relay);
+    let dir = home_for(&relay, "logfile ~/rsmtp.log");
     let input = "EHLO client\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n\
                  Subject: one\r\n\r\nfirst\r\n.\r\nRSET\r\nMAIL FROM:<c@example.org>\r\n\
                  RCPT TO:<d@example.net>\r\nDATA\r\nSubject: two\r\n\r\nsecond\r\n.\r\nNOOP\r\n\
@@ -183,7 +173,7 @@ fn bs_relay_refusals_reach_the_client_as_5xx_and_4xx_with_the_relay_text() {
         550,
         "5.1.1 No such user here",
     )));
-    let dir = home_for(&relay);
+    let dir = home_for(&relay, "logfile ~/rsmtp.log");
     let input = "HELO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<nobody@example.net>\r\nDATA\r\n\
                  Subject: x\r\n\r\nx\r\n.\r\nQUIT\r\n";
     let run = dir.rsmtp().arg("-bs").stdin(input).run();
@@ -200,7 +190,7 @@ fn bs_relay_refusals_reach_the_client_as_5xx_and_4xx_with_the_relay_text() {
         451,
         "4.3.0 Try again later, busy",
     )));
-    let dir = home_for(&busy);
+    let dir = home_for(&busy, "logfile ~/rsmtp.log");
     let run = dir
         .rsmtp()
         .arg("-bs")
@@ -353,7 +343,7 @@ s.quit()
 #[test]
 fn rsmtpd_delivers_a_python_smtplib_message_through_the_relay_with_received() {
     let relay = TestServer::start(ServerOptions::new());
-    let dir = home_for(&relay);
+    let dir = home_for(&relay, "logfile ~/rsmtp.log");
     let log = dir.join("rsmtpd.log");
     let daemon = Daemon::start(&dir, &[&format!("--log={}", log.display())]);
     let out = smtplib(

@@ -37,16 +37,10 @@ fn assert_only_replies(run: &Run) {
     );
 }
 
-fn home_for(relay: &TestServer) -> Dir {
-    let dir = Dir::new();
-    dir.write(".msmtprc", plain_config(relay.port(), "logfile -"));
-    dir
-}
-
 #[test]
 fn bs_with_logfile_dash_logs_to_stderr_not_into_the_smtp_stream() {
     let relay = TestServer::start(ServerOptions::new());
-    let dir = home_for(&relay);
+    let dir = home_for(&relay, "logfile -");
     let run = dir.rsmtp().arg("-bs").stdin(SESSION).run();
     run.assert_code(0);
     assert_only_replies(&run);
@@ -63,7 +57,7 @@ fn bs_with_logfile_dash_logs_to_stderr_not_into_the_smtp_stream() {
 #[test]
 fn inetd_with_logfile_dash_logs_to_stderr_not_into_the_smtp_stream() {
     let relay = TestServer::start(ServerOptions::new());
-    let dir = home_for(&relay);
+    let dir = home_for(&relay, "logfile -");
     let rsmtpd = dir.join("rsmtpd");
     std::os::unix::fs::symlink(rsmtp_bin(), &rsmtpd).expect("symlink rsmtpd");
     let run = dir.command(&rsmtpd).arg("--inetd").stdin(SESSION).run();

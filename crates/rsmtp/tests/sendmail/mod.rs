@@ -32,18 +32,6 @@ mod tls_auth;
 /// How long a test waits for the server to record a message rsmtp said it sent.
 const WAIT: Duration = Duration::from_secs(5);
 
-/// A plain-text server with the default capabilities (PIPELINING, 8BITMIME).
-fn plain_server() -> TestServer {
-    TestServer::start(ServerOptions::new())
-}
-
-/// A scratch HOME whose `~/.msmtprc` points at `server` in plain text.
-fn home_for(server: &TestServer, extra: &str) -> Dir {
-    let dir = Dir::new();
-    dir.write(".msmtprc", plain_config(server.port(), extra));
-    dir
-}
-
 /// `~/.msmtprc` for a TLS server with the test CA as trust file.
 fn tls_home(server: &TestServer, starttls: bool, extra: &str) -> Dir {
     let dir = Dir::new();

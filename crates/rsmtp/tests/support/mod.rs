@@ -191,6 +191,27 @@ impl Run {
     }
 }
 
+/// A plain-text test server with the default capabilities (PIPELINING, 8BITMIME).
+pub fn plain_server() -> rsmtp_testserver::TestServer {
+    rsmtp_testserver::TestServer::start(rsmtp_testserver::ServerOptions::new())
+}
+
+/// A scratch HOME whose `~/.msmtprc` points at `server` in plain text, with `extra`
+/// lines in the account.
+pub fn home_for(server: &rsmtp_testserver::TestServer, extra: &str) -> Dir {
+    let dir = Dir::new();
+    dir.write(".msmtprc", plain_config(server.port(), extra));
+    dir
+}
+
+/// A message split at its first empty line: (header block with its last CRLF, body).
+pub fn split_message(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(i) => (&data[..i + 2], &data[i + 4..]),
+        None => (data, &[]),
+    }
+}
+
 /// A minimal msmtprc for a plain-text loopback server.
 pub fn plain_config(port: u16, extra: &str) -> String {
     format!(
