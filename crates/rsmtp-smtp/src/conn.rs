@@ -10,6 +10,7 @@
 //! deadline ([`SessionSettings::session_limit`]). Before every read and
 //! write the socket timeout is set to what is left.
 
+use rsmtp_core::tr;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
@@ -208,7 +209,11 @@ impl Conn {
             let unix = UnixStream::connect(path).map_err(|e| {
                 SmtpError::new(
                     ErrorKind::Connect,
-                    format!("cannot connect to {}: {}", path.display(), describe(&e)),
+                    tr!(
+                        "cannot connect to {host}: {reason}",
+                        host = path.display(),
+                        reason = describe(&e)
+                    ),
                 )
                 .with_source(e)
             })?;
@@ -271,10 +276,21 @@ impl Conn {
         };
         Err(SmtpError::new(
             kind,
-            format!(
-                "cannot connect to {what}{host}, port {port}: {}",
-                describe(&e)
-            ),
+            if what.is_empty() {
+                tr!(
+                    "cannot connect to {host}, port {port}: {reason}",
+                    host = host,
+                    port = port,
+                    reason = describe(&e)
+                )
+            } else {
+                tr!(
+                    "cannot connect to the SOCKS5 proxy {host}, port {port}: {reason}",
+                    host = host,
+                    port = port,
+                    reason = describe(&e)
+                )
+            },
         )
         .with_source(e))
     }

@@ -6,6 +6,7 @@
 //! `default`; command-line options are applied through the config crate's own setter;
 //! then the account is resolved (defaults, `%` expansion, consistency checks).
 
+use rsmtp_core::tr;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -44,9 +45,13 @@ impl Chosen {
 
 pub fn describe_account(account: &Account) -> String {
     match &account.file {
-        Some(file) => format!("account {} from {}", account.name, file.display()),
-        None if account.name.is_empty() => "command line account".to_string(),
-        None => format!("account {}", account.name),
+        Some(file) => tr!(
+            "account {account} from {file}",
+            account = account.name,
+            file = file.display()
+        ),
+        None if account.name.is_empty() => tr!("command line account").into_owned(),
+        None => tr!("account {account}", account = account.name),
     }
 }
 
