@@ -170,10 +170,15 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
     let command_line = display_command(&args.command);
     let name = args.name.clone().unwrap_or_else(|| command_line.clone());
     let outcome = report_.describe(args.timeout);
+    let exited = match report_.ending {
+        run::Ending::Exited(c) => Some(c),
+        _ => None,
+    };
     let (status, default_subject) = if report_.succeeded() {
-        (Status::Success, format!("{name} succeeded"))
+        (Status::Success, target.language.succeeded(&name))
     } else {
-        (Status::Failure, format!("{name} FAILED: {outcome}"))
+        let subject = target.language.failed(&name, &outcome, exited);
+        (Status::Failure, subject)
     };
     let mut alert = Alert::new(
         status,

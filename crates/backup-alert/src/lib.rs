@@ -21,6 +21,7 @@ pub mod flood;
 pub mod glob;
 pub mod input;
 pub mod integrity;
+pub mod lang;
 pub mod mailx;
 pub mod manifest;
 pub mod metrics;

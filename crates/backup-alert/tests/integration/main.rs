@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod fuzz;
 mod history;
+mod language;
 mod mailx;
 mod metrics;
 mod repository;
