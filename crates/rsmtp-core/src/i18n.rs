@@ -77,8 +77,16 @@ pub fn catalog_for<'a>(wanted: impl IntoIterator<Item = &'a str>) -> Option<&'st
 
 /// The catalog text the environment selects, or `None` for English.
 fn selected() -> Option<&'static str> {
-    let locale = crate::locale::for_category("LC_MESSAGES")?;
     let language_list = std::env::var("LANGUAGE").unwrap_or_default();
+    // The common English case decides without looking at the installed locales.
+    if language_list.is_empty() {
+        let named = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())?;
+        catalog_for([named.as_str()])?;
+    }
+    let locale = crate::locale::for_category("LC_MESSAGES")?;
     catalog_for(
         language_list
             .split(':')
