@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use rsmtp_core::i18n::{placeholders, CATALOGS};
 use rsmtp_core::po;
 use rsmtp_testserver::peer::{require, require_peer};
+use rsmtp_testserver::{Fault, ServerOptions, TestServer};
 
 use crate::support::*;
 
@@ -46,7 +47,8 @@ fn first_line(dir: &Dir, program: &Path, env: &[(&str, &str)], args: &[&str]) ->
     }
 }
 
-/// Unknown account, no recipients, missing envelope-from and a refused connection,
+/// Unknown account, no recipients, missing envelope-from, a refused connection and a
+/// recipient the server refuses (550),
 /// run by msmtp and rsmtp under fr_FR, de_DE and es_ES. rsmtp may add a hint after
 /// msmtp's text (` (accounts: a)`), so rsmtp's line starts with msmtp's. Debian's
 /// msmtp 1.8.23 has no Spanish catalog: there rsmtp's Spanish is checked against the
@@ -58,6 +60,18 @@ fn messages_read_as_msmtps_translations() {
     };
     let dir = Dir::new();
     let port = closed_port();
+    let server = TestServer::start(ServerOptions::new().fault(Fault::reject_recipient(
+        "nobody@example.net",
+        550,
+        "5.1.1 No such user",
+    )));
+    dir.write(
+        "refusing",
+        format!(
+            "account a\nhost 127.0.0.1\nport {}\nfrom a@example.org\n",
+            server.port()
+        ),
+    );
     dir.write(
         "nofrom",
         format!("account a\nhost 127.0.0.1\nport {port}\n"),
@@ -66,14 +80,14 @@ fn messages_read_as_msmtps_translations() {
         "rc",
         format!("account a\nhost 127.0.0.1\nport {port}\nfrom a@example.org\n"),
     );
-    for f in ["nofrom", "rc"] {
+    for f in ["nofrom", "rc", "refusing"] {
         std::fs::set_permissions(
             dir.join(f),
             std::os::unix::fs::PermissionsExt::from_mode(0o600),
         )
         .expect("chmod");
     }
-    let cases: [(&str, Vec<&str>); 4] = [
+    let cases: [(&str, Vec<&str>); 5] = [
         (
             "unknown account",
             vec!["-C", "rc", "-a", "nosuch", "x@example.net"],
@@ -87,18 +101,24 @@ fn messages_read_as_msmtps_translations() {
             "cannot connect",
             vec!["-C", "rc", "-a", "a", "x@example.net"],
         ),
+        (
+            "recipient refused",
+            vec!["-C", "refusing", "-a", "a", "nobody@example.net"],
+        ),
     ];
     let spanish = [
         "no se encontró la cuenta nosuch en rc",
         "no se encontraron destinatarios",
         "cuenta a de nofrom: falta la dirección del remitente del sobre",
         &format!("no se puede conectar con 127.0.0.1, puerto {port}: Conexión rehusada"),
+        "el servidor no aceptó la dirección de destinatario nobody@example.net",
     ];
     let english = [
         "account nosuch not found in rc",
         "no recipients found",
         "account a from nofrom: envelope-from address is missing",
         &format!("cannot connect to 127.0.0.1, port {port}: Connection refused"),
+        "recipient address nobody@example.net not accepted by the server",
     ];
     let rsmtp = rsmtp_bin();
     for locale in ["fr_FR.UTF-8", "de_DE.UTF-8", "es_ES.UTF-8"] {

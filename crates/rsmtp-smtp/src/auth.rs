@@ -126,12 +126,13 @@ pub(crate) fn choose(
         Auth::Method(m) => Some(m),
     };
     if caps.auth.is_empty() {
-        return unavailable("the server does not support authentication".into());
+        return unavailable(tr!("the server does not support authentication").into_owned());
     }
     if let Some(m) = wanted {
         if !caps.offers_auth(m.name()) {
-            return unavailable(format!(
-                "the server does not support authentication method {m}"
+            return unavailable(tr!(
+                "the server does not support authentication method {method}",
+                method = m
             ));
         }
         if m.is_channel_bound() && !can_bind {

@@ -186,7 +186,25 @@ fn resolve_error(host: &str, e: io::Error) -> SmtpError {
     } else {
         ErrorKind::HostNotFound
     };
-    SmtpError::new(kind, format!("cannot locate host {host}: {detail}")).with_source(e)
+    let detail = match detail.as_str() {
+        "Name or service not known" => tr!("Name or service not known").into_owned(),
+        "Temporary failure in name resolution" => {
+            tr!("Temporary failure in name resolution").into_owned()
+        }
+        "No address associated with hostname" => {
+            tr!("No address associated with hostname").into_owned()
+        }
+        _ => detail,
+    };
+    SmtpError::new(
+        kind,
+        tr!(
+            "cannot locate host {host}: {reason}",
+            host = host,
+            reason = detail
+        ),
+    )
+    .with_source(e)
 }
 
 impl Conn {
@@ -238,7 +256,11 @@ impl Conn {
         if addrs.is_empty() {
             return Err(SmtpError::new(
                 ErrorKind::HostNotFound,
-                format!("cannot locate host {host}: no usable address"),
+                tr!(
+                    "cannot locate host {host}: {reason}",
+                    host = host,
+                    reason = tr!("no usable address")
+                ),
             ));
         }
         let mut last: Option<io::Error> = None;
