@@ -135,7 +135,7 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
     let host = match (&account.host, &account.socket) {
         (Some(host), _) => host.clone(),
         (None, Some(_)) => "localhost".to_owned(),
-        (None, None) => return Err(Failure::new(ExitCode::Config, "host not set")),
+        (None, None) => return Err(Failure::new(ExitCode::Config, tr!("host not set"))),
     };
     let mut s = SessionSettings::new(host, account.port());
     s.socket = account.socket.clone();
@@ -203,10 +203,11 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
         } else if account.user.is_some() {
             return Err(Failure::new(
                 ExitCode::Config,
-                format!(
-                    "no password for user {user} on {}: set password or passwordeval \
+                tr!(
+                    "no password for user {user} on {host}: set password or passwordeval \
                      in the account, or add it to ~/.netrc",
-                    account.host.as_deref().unwrap_or_default()
+                    user = user,
+                    host = account.host.as_deref().unwrap_or_default()
                 ),
             ));
         }

@@ -21,6 +21,7 @@
 //! line again, so a `--passwordeval` that the entry could not keep still works for
 //! that first attempt.
 
+use rsmtp_core::tr;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -143,7 +144,7 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
                 if !removed {
                     return Err(Failure::new(
                         ExitCode::NoInput,
-                        format!("no queued message with id {id}"),
+                        tr!("no queued message with id {id}", id = id),
                     ));
                 }
                 ui.print(&format!("deleted {id}\n"));
@@ -197,7 +198,7 @@ pub(crate) fn flush(
         if let Some(id) = &options.only {
             return Err(Failure::new(
                 ExitCode::NoInput,
-                format!("no queued message with id {id}"),
+                tr!("no queued message with id {id}", id = id),
             ));
         }
     }

@@ -66,7 +66,7 @@ pub fn prepare(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Pr
             // msmtp: "envelope-from address is missing", EX_CONFIG.
             Failure::new(
                 ExitCode::Config,
-                "no From header found to read the envelope-from address from",
+                tr!("no From header found to read the envelope-from address from"),
             )
         })?)
     } else {
