@@ -325,7 +325,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
     };
     let summary = match &finding {
         Finding::Fresh { file, age } => {
-            alert.subject = format!("Backup fresh: {name}");
+            alert.subject = target.language.check_subject("Backup fresh", &name);
             alert.message = format!("The newest backup is {} old.", format_duration_words(*age));
             describe_file(&mut alert, file, *age, &limits);
             if repository.is_none() {
@@ -352,17 +352,19 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             };
             let too_small = args.min_size.is_some_and(|min| file.size < min);
             alert.subject = if corrupt {
-                format!("Backup corrupt: {name}")
+                target.language.check_subject("Backup corrupt", &name)
             } else if age > &args.max_age {
-                format!("Backup too old: {name}")
+                target.language.check_subject("Backup too old", &name)
             } else if too_small {
-                format!("Backup too small: {name}")
+                target.language.check_subject("Backup too small", &name)
             } else if args.min_files.is_some_and(|min| searched < min) {
-                format!("Too few backup files: {name}")
+                target.language.check_subject("Too few backup files", &name)
             } else if crate::check::dated_in_future(file, SystemTime::now()).is_some() {
-                format!("Backup dated in the future: {name}")
+                target
+                    .language
+                    .check_subject("Backup dated in the future", &name)
             } else {
-                format!("Backup not verified: {name}")
+                target.language.check_subject("Backup not verified", &name)
             };
             alert.message = format!("Problem: {}.", problems.join("; "));
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
@@ -378,7 +380,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         }
         Finding::Missing { searched } => {
             alert.status = Status::Warning;
-            alert.subject = format!("No backup found: {name}");
+            alert.subject = target.language.check_subject("No backup found", &name);
             if repository.is_some() {
                 alert.message = format!("The repository {shown_path} has no archives.");
                 alert.summary = Some(format!("{shown_path}: no archives"));
@@ -435,7 +437,9 @@ fn repository_failure(
     let name = args.name.clone().unwrap_or_else(|| repo.to_string());
     let mut alert = Alert::new(
         Status::Failure,
-        format!("Backup repository unreadable: {name}"),
+        target
+            .language
+            .check_subject("Backup repository unreadable", &name),
         ctx.host.clone(),
     );
     alert.message = format!("Cannot list the archives of {repo}: {error}.");

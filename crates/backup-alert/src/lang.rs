@@ -183,6 +183,37 @@ impl Language {
         }
     }
 
+    /// A `check` subject: `Backup too old: db` / `Sauvegarde trop ancienne : db` /
+    /// `バックアップが古すぎます: db`; an unknown phrase in English.
+    pub fn check_subject(self, english: &str, name: &str) -> String {
+        let (fr, ja) = match english {
+            "Backup fresh" => ("Sauvegarde à jour", "バックアップは最新です"),
+            "Backup corrupt" => ("Sauvegarde corrompue", "バックアップが破損しています"),
+            "Backup too old" => ("Sauvegarde trop ancienne", "バックアップが古すぎます"),
+            "Backup too small" => ("Sauvegarde trop petite", "バックアップが小さすぎます"),
+            "Too few backup files" => (
+                "Trop peu de fichiers de sauvegarde",
+                "バックアップファイルが少なすぎます",
+            ),
+            "Backup dated in the future" => (
+                "Sauvegarde datée dans le futur",
+                "バックアップの日付が未来です",
+            ),
+            "Backup not verified" => ("Sauvegarde non vérifiée", "バックアップを検証できません"),
+            "No backup found" => ("Aucune sauvegarde trouvée", "バックアップが見つかりません"),
+            "Backup repository unreadable" => (
+                "Dépôt de sauvegarde illisible",
+                "バックアップリポジトリを読めません",
+            ),
+            _ => (english, english),
+        };
+        match self {
+            Language::English => format!("{english}: {name}"),
+            Language::French => format!("{fr} : {name}"),
+            Language::Japanese => format!("{ja}: {name}"),
+        }
+    }
+
     /// The subject of the first success after a problem.
     pub fn recovered(self, subject: &str) -> String {
         match self {
@@ -413,6 +444,14 @@ mod tests {
             "borg 失敗: killed by signal 9 (KILL)"
         );
         assert_eq!(Language::Japanese.recovered("x"), "復旧: x");
+        assert_eq!(
+            Language::French.check_subject("Backup too old", "db"),
+            "Sauvegarde trop ancienne : db"
+        );
+        assert_eq!(
+            Language::English.check_subject("Backup too old", "db"),
+            "Backup too old: db"
+        );
         assert_eq!(Language::French.label("Host"), "Serveur");
         assert_eq!(Language::Japanese.label("Host"), "ホスト");
         assert_eq!(Language::French.label("Something new"), "Something new");

@@ -242,3 +242,36 @@ fn the_locale_chooses_when_nothing_is_set() {
         r.stderr
     );
 }
+
+/// `check` in French: a missing backup is `Aucune sauvegarde trouvée : NAME`, its
+/// maximum age in French words.
+#[test]
+fn a_missing_backup_in_french() {
+    let server = server();
+    let env = Env::new(&server);
+    let missing = env.path("nothing-here");
+    let missing = missing.display().to_string();
+    let r = run(env.sub(&[
+        "--language",
+        "fr",
+        "check",
+        "--path",
+        &missing,
+        "--name",
+        "postfix",
+        "--max-age",
+        "26h",
+        "--to",
+        TO,
+        "--no-flood",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let msg = received(&server);
+    assert_eq!(
+        parse(&msg).subject().expect("subject"),
+        format!("⚠️ [{}] Aucune sauvegarde trouvée : postfix", host())
+    );
+    let text = text_of(&msg);
+    assert_eq!(fact(&text, "Âge maximal"), "1 jour 2 heures", "{text}");
+    assert_eq!(fact(&text, "Statut"), "avertissement", "{text}");
+}
