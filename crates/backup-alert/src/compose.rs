@@ -397,13 +397,15 @@ pub fn plain_body(alert: &Alert) -> String {
         out.push_str("\n\n");
     }
     let facts = all_facts(alert);
+    // Columns as a terminal or a monospace mail client shows them: ホスト is 6 wide.
     let width = facts
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| crate::lang::display_width(k))
         .max()
         .unwrap_or(0);
     for (k, v) in &facts {
-        let _ = writeln!(out, "{k:<width$} : {v}");
+        let pad = width - crate::lang::display_width(k);
+        let _ = writeln!(out, "{k}{:pad$} : {v}", "");
     }
     if let Some(note) = &alert.note {
         let _ = writeln!(out, "\n{note}");

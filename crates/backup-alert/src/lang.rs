@@ -376,6 +376,33 @@ impl Language {
     }
 }
 
+/// Columns `s` takes in a monospace font: East Asian wide and full-width characters
+/// (kana, kanji, hangul, full-width forms) take two.
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let wide = matches!(u32::from(c),
+                0x1100..=0x115F
+                | 0x2E80..=0x303E
+                | 0x3041..=0x33FF
+                | 0x3400..=0x4DBF
+                | 0x4E00..=0x9FFF
+                | 0xA000..=0xA4CF
+                | 0xAC00..=0xD7A3
+                | 0xF900..=0xFAFF
+                | 0xFE30..=0xFE4F
+                | 0xFF00..=0xFF60
+                | 0xFFE0..=0xFFE6
+                | 0x20000..=0x3FFFD);
+            if wide {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
 impl std::fmt::Display for Language {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
@@ -457,6 +484,15 @@ mod tests {
         assert_eq!(Language::French.label("Something new"), "Something new");
         assert_eq!(Language::English.label("Host"), "Host");
         assert_eq!(Language::Japanese.status(Status::Failure), "失敗");
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(display_width("Host"), 4);
+        assert_eq!(display_width("ホスト"), 6);
+        assert_eq!(display_width("日時"), 4);
+        assert_eq!(display_width("Durée"), 5);
+        assert_eq!(display_width("（空）"), 6);
     }
 
     #[test]

@@ -189,6 +189,13 @@ fn a_run_in_japanese_by_flag() {
         "{text}"
     );
     assert_eq!(fact(&text, "最後の正常なバックアップ"), "今回", "{text}");
+    // The labels line up in a monospace font, kana and kanji being two columns wide.
+    let columns: std::collections::BTreeSet<usize> = text
+        .lines()
+        .filter_map(|l| l.split_once(" : "))
+        .map(|(label, _)| backup_alert::lang::display_width(label))
+        .collect();
+    assert_eq!(columns.len(), 1, "{text}");
 }
 
 /// Without a setting the locale chooses (LC_ALL, then LC_MESSAGES, then LANG), a
