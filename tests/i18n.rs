@@ -376,3 +376,76 @@ fn every_catalog_is_built_in() {
         assert_eq!(*text, on_disk, "po/{code}.po is the one built in");
     }
 }
+
+/// What gettext itself reads from a catalog, as msgid → first msgstr (fuzzy and empty
+/// entries left out, as msgfmt leaves them out): `msgunfmt` of a compiled `.mo`.
+fn through_gettext(mo: &Path) -> BTreeMap<String, String> {
+    let out = std::process::Command::new("msgunfmt")
+        .arg(mo)
+        .output()
+        .expect("msgunfmt");
+    assert!(out.status.success(), "msgunfmt {}", mo.display());
+    let text = String::from_utf8(out.stdout).expect("UTF-8 catalog");
+    entries_of(&text)
+}
+
+fn entries_of(text: &str) -> BTreeMap<String, String> {
+    po::parse(text)
+        .expect("parses")
+        .into_iter()
+        .filter(|e| !e.id.is_empty() && !e.fuzzy)
+        .filter_map(|e| {
+            let s = e.translations.into_iter().next()?;
+            (!s.is_empty()).then_some((e.id, s))
+        })
+        .collect()
+}
+
+/// rsmtp's `.po` reader agrees with GNU gettext: each po/*.po passes `msgfmt --check`,
+/// and reads the same as what `msgfmt` compiles from it; msmtp's own French catalog
+/// (plurals, multi-line strings, escapes) reads as gettext reads it too.
+#[test]
+fn the_po_reader_agrees_with_gettext() {
+    let Some(msgfmt) = require_peer("/usr/bin/msgfmt", "msgfmt (Debian package gettext)") else {
+        return;
+    };
+    let dir = Dir::new();
+    for (code, text) in CATALOGS {
+        let po = repo().join(format!("po/{code}.po"));
+        let mo = dir.join(&format!("{code}.mo"));
+        let run = std::process::Command::new(&msgfmt)
+            .arg("--check")
+            .arg("-o")
+            .arg(&mo)
+            .arg(&po)
+            .output()
+            .expect("msgfmt");
+        assert!(
+            run.status.success(),
+            "msgfmt --check po/{code}.po: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(entries_of(text), through_gettext(&mo), "po/{code}.po");
+    }
+    let msmtp_fr = Path::new("/usr/share/locale/fr/LC_MESSAGES/msmtp.mo");
+    if require(
+        msmtp_fr.exists(),
+        "msmtp's French catalog (Debian package msmtp)",
+    ) {
+        let out = std::process::Command::new("msgunfmt")
+            .arg(msmtp_fr)
+            .output()
+            .expect("msgunfmt");
+        let text = String::from_utf8(out.stdout).expect("UTF-8");
+        let ours = entries_of(&text);
+        assert!(ours.len() > 200, "{} entries", ours.len());
+        assert_eq!(
+            ours.get("account %s not found in %s").map(String::as_str),
+            Some("compte %s introuvable dans %s")
+        );
+        assert!(
+            ours.keys().any(|k| k.contains('\n')),
+            "multi-line entries read"
+        );
+    }
+}
