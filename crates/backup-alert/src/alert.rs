@@ -12,7 +12,6 @@ use crate::deliver::{self, Delivered, Route};
 use crate::error::Error;
 use crate::flood::{self, FloodState, StateFile, Verdict};
 use crate::settings::Settings;
-use crate::units::plural;
 
 /// Default flood window.
 pub const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(3600);
@@ -24,6 +23,9 @@ pub struct Target {
     /// Envelope recipients (To and Cc).
     pub recipients: Vec<String>,
     pub route: Route,
+    /// The language the alert is written in: `language` from the settings (or
+    /// `--language`), else the locale's.
+    pub language: crate::lang::Language,
 }
 
 impl Target {
@@ -78,6 +80,9 @@ impl Target {
             addresses,
             recipients,
             route,
+            language: settings
+                .language
+                .unwrap_or_else(crate::lang::Language::from_env),
         })
     }
 }
@@ -149,6 +154,7 @@ pub fn send_alert(
     warnings: &mut dyn Write,
 ) -> Result<Sent, Error> {
     let now = chrono::Utc::now().timestamp();
+    alert.language = target.language;
     let host = alert.host.clone();
     let status = alert.status;
     let measured = alert.measured;
@@ -198,24 +204,11 @@ pub fn send_alert(
         Ok(Sent::Held { held })
     } else {
         if recovery {
-            let prev = state
-                .last_status(&host, name)
-                .map(Status::as_str)
-                .unwrap_or("failure");
+            let prev = state.last_status(&host, name).unwrap_or(Status::Failure);
             let (streak, since) = state.problem_streak(&host, name);
-            let since = since
-                .and_then(local)
-                .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M")))
-                .unwrap_or_default();
-            alert.note = Some(if streak > 0 {
-                format!(
-                    "Recovered: {name} had {}{since}; the previous result was {prev}.",
-                    plural(streak as u64, "bad run")
-                )
-            } else {
-                format!("Recovered: the previous result for {name} was {prev}.")
-            });
-            alert.subject = format!("Recovered: {}", alert.subject);
+            let since = since.and_then(local);
+            alert.note = Some(target.language.recovery_note(name, streak, since, prev));
+            alert.subject = target.language.recovered(&alert.subject);
         }
         if let Some(note) = flood::repeat_note(&verdict) {
             alert.note = Some(match alert.note.take() {

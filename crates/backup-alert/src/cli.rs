@@ -30,6 +30,10 @@ pub struct Cli {
     /// (/etc/backup-alert.conf is still read first).
     #[arg(long, global = true, value_name = "FILE")]
     pub settings: Option<PathBuf>,
+    /// Language of the alerts: en, fr or ja (default: `language` from the settings, else
+    /// the locale, LC_ALL / LC_MESSAGES / LANG, else English).
+    #[arg(long, global = true, value_name = "LANG", value_parser = crate::lang::Language::parse_setting)]
+    pub language: Option<crate::lang::Language>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -379,7 +383,10 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         (Command::Setup(_), Some(p)) if !p.exists() => None,
         (_, s) => s.as_deref(),
     };
-    let ctx = Context::load(read_settings)?;
+    let mut ctx = Context::load(read_settings)?;
+    if let Some(language) = cli.language {
+        ctx.settings.language = Some(language);
+    }
     match cli.command {
         Command::Send(a) => crate::commands::send(a, &ctx),
         Command::Run(a) => crate::commands::run(a, &ctx),

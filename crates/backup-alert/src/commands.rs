@@ -171,10 +171,15 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
     let command_line = display_command(&args.command);
     let name = args.name.clone().unwrap_or_else(|| command_line.clone());
     let outcome = report_.describe(args.timeout);
+    let exited = match report_.ending {
+        run::Ending::Exited(c) => Some(c),
+        _ => None,
+    };
     let (status, default_subject) = if report_.succeeded() {
-        (Status::Success, format!("{name} succeeded"))
+        (Status::Success, target.language.succeeded(&name))
     } else {
-        (Status::Failure, format!("{name} FAILED: {outcome}"))
+        let subject = target.language.failed(&name, &outcome, exited);
+        (Status::Failure, subject)
     };
     let mut alert = Alert::new(
         status,
@@ -350,7 +355,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
     };
     let summary = match &finding {
         Finding::Fresh { file, age } => {
-            alert.subject = format!("Backup fresh: {name}");
+            alert.subject = target.language.check_subject("Backup fresh", &name);
             alert.message = format!("The newest backup is {} old.", format_duration_words(*age));
             describe_file(&mut alert, file, *age, &limits);
             if repository.is_none() {
@@ -380,21 +385,27 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             };
             let too_small = args.min_size.is_some_and(|min| file.size < min);
             alert.subject = if corrupt {
-                format!("Backup corrupt: {name}")
+                target.language.check_subject("Backup corrupt", &name)
             } else if age > &args.max_age {
-                format!("Backup too old: {name}")
+                target.language.check_subject("Backup too old", &name)
             } else if too_small {
-                format!("Backup too small: {name}")
+                target.language.check_subject("Backup too small", &name)
             } else if args.min_files.is_some_and(|min| searched < min) {
-                format!("Too few backup files: {name}")
+                target.language.check_subject("Too few backup files", &name)
             } else if crate::check::dated_in_future(file, SystemTime::now()).is_some() {
-                format!("Backup dated in the future: {name}")
+                target
+                    .language
+                    .check_subject("Backup dated in the future", &name)
             } else if let Some(FileCount::Uncountable(_)) = &file_count {
-                format!("Backup files not counted: {name}")
+                target
+                    .language
+                    .check_subject("Backup files not counted", &name)
             } else if fewer_files.is_some() {
-                format!("Backup holds fewer files: {name}")
+                target
+                    .language
+                    .check_subject("Backup holds fewer files", &name)
             } else {
-                format!("Backup not verified: {name}")
+                target.language.check_subject("Backup not verified", &name)
             };
             alert.message = format!("Problem: {}.", problems.join("; "));
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
@@ -413,7 +424,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
         }
         Finding::Missing { searched } => {
             alert.status = Status::Warning;
-            alert.subject = format!("No backup found: {name}");
+            alert.subject = target.language.check_subject("No backup found", &name);
             if repository.is_some() {
                 alert.message = format!("The repository {shown_path} has no archives.");
                 alert.summary = Some(format!("{shown_path}: no archives"));
@@ -470,7 +481,9 @@ fn repository_failure(
     let name = args.name.clone().unwrap_or_else(|| repo.to_string());
     let mut alert = Alert::new(
         Status::Failure,
-        format!("Backup repository unreadable: {name}"),
+        target
+            .language
+            .check_subject("Backup repository unreadable", &name),
         ctx.host.clone(),
     );
     alert.message = format!("Cannot list the archives of {repo}: {error}.");

@@ -175,6 +175,8 @@ pub struct Alert {
     pub history: Option<History>,
     /// Not shown: what the run measured, kept in the state file for metrics.
     pub measured: crate::flood::Measurement,
+    /// The language of the words around the caller's text (labels, date, status).
+    pub language: crate::lang::Language,
 }
 
 impl Alert {
@@ -191,6 +193,7 @@ impl Alert {
             summary: None,
             history: None,
             measured: Default::default(),
+            language: Default::default(),
         }
     }
 
@@ -304,8 +307,36 @@ pub fn parse_extra_header(s: &str) -> Result<HeaderValue, Error> {
     Ok(HeaderValue::new(hname, value.trim().to_string()))
 }
 
-/// Base facts (host, date, status), the caller's facts, then the history.
+/// [`facts_in_english`] in the alert's language: labels, the date, status and duration
+/// words (see [`crate::lang`]).
 fn all_facts(alert: &Alert) -> Vec<(String, String)> {
+    let lang = alert.language;
+    let mut facts = facts_in_english(alert);
+    for (label, value) in facts.iter_mut() {
+        match label.as_str() {
+            "Date" => *value = lang.date(alert.date),
+            "Status" => *value = lang.status(alert.status).to_string(),
+            "Duration" | "Maximum age" => *value = lang.duration_words(value),
+            "Result" => *value = lang.result_words(value),
+            "Last runs" => {
+                if let Some(h) = &alert.history {
+                    *value = lang.runs(&h.strip(), h.runs.len());
+                }
+            }
+            "Last good backup" => {
+                if let Some(h) = &alert.history {
+                    *value = lang.last_good(h, alert.date);
+                }
+            }
+            _ => {}
+        }
+        *label = lang.label(label);
+    }
+    facts
+}
+
+/// Base facts (host, date, status), the caller's facts, then the history.
+fn facts_in_english(alert: &Alert) -> Vec<(String, String)> {
     let mut facts = vec![
         ("Host".to_string(), alert.host.clone()),
         (
@@ -353,7 +384,11 @@ pub fn plain_body(alert: &Alert) -> String {
     let mut out = String::new();
     let summary = summary_line(alert);
     if let Some(line) = &summary {
-        let _ = writeln!(out, "{}: {line}\n", alert.status.summary_label());
+        let _ = writeln!(
+            out,
+            "{}: {line}\n",
+            alert.language.label(alert.status.summary_label())
+        );
     }
     let _ = writeln!(out, "{} {}", alert.status.mark(), one_line(&alert.subject));
     out.push('\n');
@@ -362,13 +397,15 @@ pub fn plain_body(alert: &Alert) -> String {
         out.push_str("\n\n");
     }
     let facts = all_facts(alert);
+    // Columns as a terminal or a monospace mail client shows them: ホスト is 6 wide.
     let width = facts
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| crate::lang::display_width(k))
         .max()
         .unwrap_or(0);
     for (k, v) in &facts {
-        let _ = writeln!(out, "{k:<width$} : {v}");
+        let pad = width - crate::lang::display_width(k);
+        let _ = writeln!(out, "{k}{:pad$} : {v}", "");
     }
     if let Some(note) = &alert.note {
         let _ = writeln!(out, "\n{note}");
@@ -376,7 +413,7 @@ pub fn plain_body(alert: &Alert) -> String {
     for section in &alert.sections {
         let _ = writeln!(out, "\n--- {} ---", section.title);
         if section.text.is_empty() {
-            out.push_str("(empty)\n");
+            let _ = writeln!(out, "{}", alert.language.label("(empty)"));
             continue;
         }
         let mark = marked_line(&section.text, summary.as_deref());
@@ -405,7 +442,7 @@ pub fn html_body(alert: &Alert) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"color-scheme\" content=\"light dark\">\n\
          <meta name=\"supported-color-schemes\" content=\"light dark\">\n\
@@ -414,6 +451,7 @@ pub fn html_body(alert: &Alert) -> String {
          <div style=\"background:#ffffff;color:{INK};padding:12px;\
          font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;\
          line-height:1.45;max-width:800px\">\n",
+        alert.language.code(),
         e(&alert.subject_line()),
     );
     let summary = summary_line(alert);
@@ -424,7 +462,7 @@ pub fn html_body(alert: &Alert) -> String {
              padding:8px 12px;margin:0 0 12px 0;font-weight:bold;{WRAP}\">{}: {}</div>",
             alert.status.tint(),
             alert.status.colour(),
-            alert.status.summary_label(),
+            alert.language.label(alert.status.summary_label()),
             e(line)
         );
     }

@@ -23,6 +23,7 @@ pub mod glob;
 pub mod input;
 pub mod integrity;
 pub mod journal;
+pub mod lang;
 pub mod mailx;
 pub mod manifest;
 pub mod metrics;

@@ -17,6 +17,7 @@
 //!
 //! [host:db01]
 //! to = dba@example.com
+//! language = fr
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ const KEYS: &[&str] = &[
     "hostname",
     "logfile",
     "metrics_file",
+    "language",
 ];
 
 /// Resolved settings (each `None` when no file sets it).
@@ -57,6 +59,8 @@ pub struct Settings {
     pub logfile: Option<PathBuf>,
     /// node_exporter textfile rewritten after every `run` and `check`.
     pub metrics_file: Option<PathBuf>,
+    /// The language alerts are written in (`fr`, `ja`, `en`); else the locale's.
+    pub language: Option<crate::lang::Language>,
     /// Files that were read, for messages.
     pub sources: Vec<PathBuf>,
 }
@@ -163,6 +167,7 @@ impl Settings {
             "hostname" => self.hostname = Some(value.to_string()).filter(|v| !v.is_empty()),
             "logfile" => self.logfile = path(value),
             "metrics_file" => self.metrics_file = path(value).filter(|p| !p.as_os_str().is_empty()),
+            "language" => self.language = Some(crate::lang::Language::parse_setting(value)?),
             _ => return Err(format!("unknown key (known keys: {})", KEYS.join(", "))),
         }
         Ok(())

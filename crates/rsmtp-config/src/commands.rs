@@ -3,6 +3,7 @@
 //! rules for each argument (empty on/off means on, `~` in file names, numbers
 //! as strtol base 0) and its error wording, plus a "did you mean" for typos.
 
+use rsmtp_core::tr;
 use std::path::PathBuf;
 
 use crate::account::{canonical_command, Account, COMMANDS};
@@ -26,12 +27,20 @@ fn on_off(arg: &str, at: &Source, command: &str) -> Result<bool, ConfigError> {
 fn invalid(arg: &str, command: &str, expected: &str, at: &Source) -> ConfigError {
     ConfigError::syntax(
         at,
-        format!("invalid argument '{arg}' for command {command} (expected {expected})"),
+        tr!(
+            "invalid argument '{argument}' for command {command} (expected {expected})",
+            argument = arg,
+            command = command,
+            expected = expected
+        ),
     )
 }
 
 fn needs_argument(command: &str, at: &Source) -> ConfigError {
-    ConfigError::syntax(at, format!("command {command} needs an argument"))
+    ConfigError::syntax(
+        at,
+        tr!("command {command} needs an argument", command = command),
+    )
 }
 
 fn opt_string(arg: &str) -> Option<String> {
@@ -102,13 +111,15 @@ impl Account {
             return Ok(());
         }
         let Some(key) = canonical_command(command) else {
-            let hint = suggestion(command)
-                .map(|s| format!(" (did you mean '{s}'?)"))
-                .unwrap_or_default();
-            return Err(ConfigError::syntax(
-                at,
-                format!("unknown command '{}'{hint}", shown(command)),
-            ));
+            let message = match suggestion(command) {
+                Some(s) => tr!(
+                    "unknown command '{command}' (did you mean '{suggestion}'?)",
+                    command = shown(command),
+                    suggestion = s
+                ),
+                None => tr!("unknown command '{command}'", command = shown(command)),
+            };
+            return Err(ConfigError::syntax(at, message));
         };
         match command {
             "host" => {
@@ -175,7 +186,10 @@ impl Account {
                 if !arg.is_empty() {
                     return Err(ConfigError::syntax(
                         at,
-                        format!("command {command} does not take an argument"),
+                        tr!(
+                            "command {command} does not take an argument",
+                            command = command
+                        ),
                     ));
                 }
                 if command == "tls_nostarttls" {

@@ -2,6 +2,7 @@
 //! reading msmtprc files ([`ConfigError`]), each error mapped to the sysexits code
 //! msmtp uses for it so the binaries can exit the way cron, PHP and scripts expect.
 
+use rsmtp_core::tr;
 pub use rsmtp_core::ExitCode;
 use std::fmt;
 use std::io;
@@ -65,7 +66,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.origin {
             Origin::File(p) => write!(f, "{}:{}", p.display(), self.line),
-            Origin::CommandLine => f.write_str("command line"),
+            Origin::CommandLine => f.write_str(&tr!("command line")),
         }
     }
 }
@@ -104,7 +105,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A valid msmtp setting that rsmtp cannot honour.
-    #[error("{at}: {what} is not supported by rsmtp{hint}")]
+    #[error("{}", tr!("{at}: {what} is not supported by rsmtp{hint}", at = at, what = what, hint = hint))]
     Unsupported {
         /// Where it was set.
         at: Source,
@@ -132,8 +133,8 @@ pub enum ConfigError {
     },
     /// `-a NAME` (or the implicit `default`) does not exist.
     #[error(
-        "account {name} not found{}{}{}",
-        not_found_suffix(files),
+        "{}{}{}",
+        not_found(name, files),
         known_accounts(name, known),
         unreadable_files(unreadable)
     )]
@@ -158,7 +159,7 @@ pub enum ConfigError {
         message: String,
     },
     /// An `eval` command could not be run or printed nothing.
-    #[error("{at}: cannot evaluate '{command}': {reason}")]
+    #[error("{}", tr!("{at}: cannot evaluate '{command}': {reason}", at = at, command = command, reason = reason))]
     Eval {
         /// The `eval` line.
         at: Source,
@@ -168,7 +169,7 @@ pub enum ConfigError {
         reason: String,
     },
     /// A `passwordeval` command could not be run or printed nothing.
-    #[error("{at}: passwordeval '{command}' failed: {reason}")]
+    #[error("{}", tr!("{at}: passwordeval '{command}' failed: {reason}", at = at, command = command, reason = reason))]
     PasswordEval {
         /// The `passwordeval` line.
         at: Source,
@@ -257,27 +258,43 @@ fn insecure_message(path: &Path, reason: &InsecureReason) -> String {
     match reason {
         InsecureReason::NotOwned { owner, uid } => {
             let (owner, you) = (user_name(*owner), user_name(*uid));
-            format!(
-                "{p}: contains secrets and therefore must be owned by you \
-                 (it is owned by {owner}, you are {you}); \
-                 fix with: chown {you} {p} && chmod 600 {p}"
+            tr!(
+                "{file}: contains secrets and therefore must be owned by you \
+                 (it is owned by {owner}, you are {user}); \
+                 fix with: chown {user} {file} && chmod 600 {file}",
+                file = p,
+                owner = owner,
+                user = you
             )
         }
-        InsecureReason::Permissions { mode } => format!(
-            "{p}: contains secrets and therefore must have no more than user \
-             read/write permissions (mode is {:04o}); fix with: chmod 600 {p}",
-            mode & 0o7777
+        InsecureReason::Permissions { mode } => tr!(
+            "{file}: contains secrets and therefore must have no more than user \
+             read/write permissions (mode is {mode}); fix with: chmod 600 {file}",
+            file = p,
+            mode = format!("{:04o}", mode & 0o7777)
         ),
     }
 }
 
-fn not_found_suffix(files: &[PathBuf]) -> String {
+fn not_found(name: &str, files: &[PathBuf]) -> String {
     match files {
-        [] => ": no configuration file available".to_string(),
-        [one] => format!(" in {}", one.display()),
+        [] => tr!(
+            "account {name} not found: no configuration file available",
+            name = name
+        ),
+        [one] => tr!(
+            "account {name} not found in {file}",
+            name = name,
+            file = one.display()
+        ),
         [first, rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|p| p.display().to_string()).collect();
-            format!(" in {} and {}", first.display(), rest.join(" and "))
+            tr!(
+                "account {name} not found in {file} and {other}",
+                name = name,
+                file = first.display(),
+                other = rest.join(" and ")
+            )
         }
     }
 }
@@ -289,10 +306,13 @@ fn unreadable_files(files: &[PathBuf]) -> String {
         .iter()
         .map(|f| {
             let f = f.display();
-            format!(
-                "; {f} exists but user {you} cannot read it (Permission denied): let {you}'s \
-                 group read it (chgrp GROUP {f} && chmod 640 {f}; the permission rule \
-                 only applies to user files) or give {you} a configuration file of its own"
+            tr!(
+                "; {file} exists but user {user} cannot read it (Permission denied): let \
+                 {user}'s group read it (chgrp GROUP {file} && chmod 640 {file}; the \
+                 permission rule only applies to user files) or give {user} a \
+                 configuration file of its own",
+                file = f,
+                user = you
             )
         })
         .collect()
@@ -303,15 +323,24 @@ fn known_accounts(name: &str, known: &[String]) -> String {
     if known.is_empty() {
         return String::new();
     }
-    let hint = crate::commands::closest(name, known.iter().map(String::as_str))
-        .map(|c| format!("did you mean '{c}'? "))
-        .unwrap_or_default();
-    format!(" ({hint}accounts: {})", known.join(", "))
+    let list = known.join(", ");
+    match crate::commands::closest(name, known.iter().map(String::as_str)) {
+        Some(c) => tr!(
+            " (did you mean '{suggestion}'? accounts: {list})",
+            suggestion = c,
+            list = list
+        ),
+        None => tr!(" (accounts: {list})", list = list),
+    }
 }
 
 fn account_prefix(account: &str, file: Option<&Path>) -> String {
     match file {
-        Some(f) if !account.is_empty() => format!("account {account} from {}: ", f.display()),
+        Some(f) if !account.is_empty() => tr!(
+            "account {account} from {file}: ",
+            account = account,
+            file = f.display()
+        ),
         _ => String::new(),
     }
 }

@@ -7,6 +7,7 @@
 //! `default` (msmtp 1.2 compatibility); `eval CMD` runs CMD and parses the first
 //! line it prints as if it stood in the file.
 
+use rsmtp_core::tr;
 use std::path::Path;
 
 use crate::account::Account;
@@ -44,7 +45,10 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<ParsedFile, ConfigError> 
         let mut from_eval = false;
         if line.command == "eval" {
             if line.argument.is_empty() {
-                return Err(ConfigError::syntax(&at, "command eval needs an argument"));
+                return Err(ConfigError::syntax(
+                    &at,
+                    tr!("command {command} needs an argument", command = "eval"),
+                ));
             }
             // No account timeout is known yet: the default limit applies.
             let output =
@@ -87,7 +91,10 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<ParsedFile, ConfigError> 
                 if !line.argument.is_empty() {
                     return Err(ConfigError::syntax(
                         &at,
-                        "command defaults does not take an argument",
+                        tr!(
+                            "command {command} does not take an argument",
+                            command = "defaults"
+                        ),
                     ));
                 }
                 section = Section::Defaults;
@@ -132,15 +139,20 @@ fn new_account(
             for item in list.split(',') {
                 let id = trim_argument(item);
                 if id.is_empty() {
-                    return Err(ConfigError::syntax(at, "missing account name"));
+                    return Err(ConfigError::syntax(at, tr!("missing account name")));
                 }
                 let parent = accounts.iter().find(|a| a.name == id).ok_or_else(|| {
                     let names = accounts.iter().map(|a| a.name.as_str());
-                    let hint = crate::commands::closest(&id, names)
-                        .map(|c| format!(" (did you mean '{c}'?)"))
-                        .unwrap_or_default();
-                    let id = crate::commands::shown(&id);
-                    ConfigError::syntax(at, format!("account {id} not (yet) defined{hint}"))
+                    let shown = crate::commands::shown(&id);
+                    let message = match crate::commands::closest(&id, names) {
+                        Some(c) => tr!(
+                            "account {account} not (yet) defined (did you mean '{suggestion}'?)",
+                            account = shown,
+                            suggestion = c
+                        ),
+                        None => tr!("account {account} not (yet) defined", account = shown),
+                    };
+                    ConfigError::syntax(at, message)
                 })?;
                 parents.push(parent);
             }
@@ -149,18 +161,18 @@ fn new_account(
         None => (argument.to_string(), Vec::new()),
     };
     if name.is_empty() {
-        return Err(ConfigError::syntax(at, "missing account name"));
+        return Err(ConfigError::syntax(at, tr!("missing account name")));
     }
     if name.contains([':', ',']) {
         return Err(ConfigError::syntax(
             at,
-            "an account name must not contain colons or commas",
+            tr!("an account name must not contain colons or commas"),
         ));
     }
     if accounts.iter().any(|a| a.name == name) {
         return Err(ConfigError::syntax(
             at,
-            format!("account {name} was already defined"),
+            tr!("account {account} was already defined", account = name),
         ));
     }
     let mut account = Account::from_defaults(defaults, &name, path.to_path_buf());

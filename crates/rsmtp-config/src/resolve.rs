@@ -8,6 +8,7 @@ use crate::error::{ConfigError, Source};
 use crate::expand::{self, ExpandContext};
 use crate::glob;
 use crate::value::{Auth, Protocol, TrustFile};
+use rsmtp_core::tr;
 
 impl Account {
     fn at(&self, command: &str) -> Source {
@@ -97,15 +98,15 @@ impl Account {
     /// msmtp's `check_account()`.
     fn check(&self, require_from: bool) -> Result<(), ConfigError> {
         if self.host.is_none() && self.socket.is_none() {
-            return Err(self.invalid_account("host not set"));
+            return Err(self.invalid_account(tr!("host not set")));
         }
         if self.port.is_none() && self.protocol == Protocol::Lmtp {
-            return Err(self.invalid_account("port not set"));
+            return Err(self.invalid_account(tr!("port not set")));
         }
         if require_from && self.from.is_none() {
-            return Err(self.invalid_account(
-                "envelope-from address is missing (set 'from' in the account or use -f)",
-            ));
+            return Err(self.invalid_account(tr!(
+                "envelope-from address is missing (set 'from' in the account or use -f)"
+            )));
         }
         if let Some(f) = self
             .from
@@ -120,26 +121,26 @@ impl Account {
             )));
         }
         if self.tls && self.host.is_none() && self.tls_host_override.is_none() {
-            return Err(self.invalid_account("host not set"));
+            return Err(self.invalid_account(tr!("host not set")));
         }
         if self.tls_key_file.is_some() && self.tls_cert_file.is_none() {
-            return Err(self.invalid_account("tls_key_file requires tls_cert_file"));
+            return Err(self.invalid_account(tr!("tls_key_file requires tls_cert_file")));
         }
         if self.tls_key_file.is_none() && self.tls_cert_file.is_some() {
-            return Err(self.invalid_account("tls_cert_file requires tls_key_file"));
+            return Err(self.invalid_account(tr!("tls_cert_file requires tls_key_file")));
         }
         if self.tls
             && self.tls_trust_file.is_none()
             && self.tls_fingerprint.is_none()
             && self.tls_certcheck
         {
-            return Err(self.invalid_account(
+            return Err(self.invalid_account(tr!(
                 "tls requires either tls_trust_file (highly recommended) \
-                 or tls_fingerprint or a disabled tls_certcheck",
-            ));
+                 or tls_fingerprint or a disabled tls_certcheck"
+            )));
         }
         if self.tls_crl_file.is_some() && self.tls_trust_file.is_none() {
-            return Err(self.invalid_account("tls_crl_file requires tls_trust_file"));
+            return Err(self.invalid_account(tr!("tls_crl_file requires tls_trust_file")));
         }
         Ok(())
     }

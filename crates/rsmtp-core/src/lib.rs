@@ -3,13 +3,18 @@
 //! returns, the pinned certificate digest ([`Fingerprint`]) the config file names and
 //! the TLS verifier checks, the TLS versions `tls_priorities` allows ([`TlsVersions`]),
 //! the password on its way from the msmtprc to AUTH ([`Secret`], zeroed on drop), and
-//! the operating system's error text as msmtp prints it ([`strerror`]).
+//! the operating system's error text as msmtp prints it ([`strerror`]), and the
+//! user's language: the locale glibc would use ([`locale`]) and the message catalogs
+//! ([`i18n`], [`tr!`]).
 //! Its only dependency is `zeroize`: the config crate must stay free of rustls, the
 //! message crate of the network.
 
 mod exit;
 mod fingerprint;
+pub mod i18n;
+pub mod locale;
 mod os_error;
+pub mod po;
 pub mod quoting;
 mod secret;
 mod tls_versions;

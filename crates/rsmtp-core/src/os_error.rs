@@ -2,11 +2,35 @@
 //! ` (os error 111)` Rust appends (`Connection refused`, not
 //! `Connection refused (os error 111)`), on stderr and in the log's `errormsg`.
 
+use crate::tr;
 use std::io;
 
-/// The text of `e` without Rust's ` (os error N)` suffix.
+/// The text of `e` without Rust's ` (os error N)` suffix, in the user's language
+/// for the errors a user meets most (glibc's own translations, so the text is the
+/// one msmtp prints).
 pub fn strerror(e: &io::Error) -> String {
-    strip_os_error(e.to_string())
+    let text = strip_os_error(e.to_string());
+    if e.raw_os_error().is_some() {
+        translated(text)
+    } else {
+        text
+    }
+}
+
+/// glibc's `strerror` text (which Rust prints in the C locale) in the user's language.
+fn translated(text: String) -> String {
+    let t = match text.as_str() {
+        "Connection refused" => tr!("Connection refused"),
+        "Connection timed out" => tr!("Connection timed out"),
+        "Connection reset by peer" => tr!("Connection reset by peer"),
+        "No route to host" => tr!("No route to host"),
+        "Network is unreachable" => tr!("Network is unreachable"),
+        "Permission denied" => tr!("Permission denied"),
+        "No such file or directory" => tr!("No such file or directory"),
+        "Is a directory" => tr!("Is a directory"),
+        _ => return text,
+    };
+    t.into_owned()
 }
 
 /// `… Connection refused (os error 111)` → `… Connection refused`, for text that

@@ -3,6 +3,7 @@
 //! The binaries map errors to exit codes in one place; cron, PHP and the queue act on
 //! that code, so every variant says which `sysexits.h` value it stands for.
 
+use rsmtp_core::tr;
 pub use rsmtp_core::ExitCode;
 use std::io;
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ pub const EX_CONFIG: ExitCode = ExitCode::Config;
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
     /// Reading the message from the input failed.
-    #[error("input error while reading the mail: {0}")]
+    #[error("{}", tr!("input error while reading the mail: {reason}", reason = rsmtp_core::strerror(.0)))]
     Input(#[source] io::Error),
 
     /// The temporary spool file could not be created, written or reopened.
@@ -44,7 +45,7 @@ pub enum MessageError {
     },
 
     /// A NUL byte occurs in the header block.
-    #[error("NUL byte in the mail header (line {line})")]
+    #[error("{}", tr!("NUL byte in the mail header (line {line})", line = line))]
     NulInHeader {
         /// 1-based line number in the input.
         line: usize,
@@ -61,7 +62,7 @@ pub enum MessageError {
     },
 
     /// An address does not have the syntax of a mailbox or a local name.
-    #[error("invalid address '{address}': {reason}")]
+    #[error("{}", tr!("invalid address '{address}': {reason}", address = address, reason = reason))]
     InvalidAddress {
         /// The address, with control characters escaped.
         address: String,
@@ -70,7 +71,12 @@ pub enum MessageError {
     },
 
     /// An address in a To/Cc/Bcc header (read with `-t`) is invalid.
-    #[error("invalid address '{address}' in the {header} header: {reason}")]
+    #[error("{}", tr!(
+        "invalid address '{address}' in the {header} header: {reason}",
+        address = address,
+        header = header,
+        reason = reason
+    ))]
     InvalidHeaderAddress {
         /// The header field name as written in the mail.
         header: String,
@@ -81,7 +87,7 @@ pub enum MessageError {
     },
 
     /// No recipient on the command line nor (with `-t`) in the headers.
-    #[error("no recipients found")]
+    #[error("{}", tr!("no recipients found"))]
     NoRecipients,
 
     /// The aliases file could not be read.
@@ -107,7 +113,7 @@ pub enum MessageError {
 
     /// Alias expansion went deeper than msmtp allows (a loop such as `a: b` / `b: a`),
     /// or fanned out to more than 10 000 recipients.
-    #[error("too many redirects when expanding alias {alias}")]
+    #[error("{}", tr!("too many redirects when expanding alias {alias}", alias = alias))]
     AliasLoop {
         /// The recipient whose expansion looped.
         alias: String,

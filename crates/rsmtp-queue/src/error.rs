@@ -3,6 +3,7 @@
 //! /var/spool/rsmtp/tmp/new-…: No space left on device" tells the user what to fix;
 //! `exit_code` maps each variant to the sysexits code the binaries exit with.
 
+use rsmtp_core::tr;
 pub use rsmtp_core::ExitCode;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -59,7 +60,7 @@ pub enum QueueError {
         id: String,
     },
     /// No entry with this id is in the queue (or among failed entries).
-    #[error("no queue entry {id}")]
+    #[error("{}", tr!("no queue entry {id}", id = id))]
     NoSuchEntry {
         /// The id asked for.
         id: String,

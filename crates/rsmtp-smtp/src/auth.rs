@@ -8,6 +8,7 @@
 //! trace shows `AUTH PLAIN [redacted]` and never the payload; error messages
 //! name the method and quote only the server's reply.
 
+use rsmtp_core::tr;
 use std::fmt;
 use std::str::FromStr;
 
@@ -125,12 +126,13 @@ pub(crate) fn choose(
         Auth::Method(m) => Some(m),
     };
     if caps.auth.is_empty() {
-        return unavailable("the server does not support authentication".into());
+        return unavailable(tr!("the server does not support authentication").into_owned());
     }
     if let Some(m) = wanted {
         if !caps.offers_auth(m.name()) {
-            return unavailable(format!(
-                "the server does not support authentication method {m}"
+            return unavailable(tr!(
+                "the server does not support authentication method {method}",
+                method = m
             ));
         }
         if m.is_channel_bound() && !can_bind {
@@ -456,7 +458,11 @@ fn finish(mechanism: Mechanism, reply: Reply) -> Result<(), SmtpError> {
         235 => Ok(()),
         c if reply.is_transient() => Err(SmtpError::rejected(
             Stage::Auth,
-            format!("authentication failed temporarily (method {mechanism}, code {c})"),
+            tr!(
+                "authentication failed temporarily (method {method}, code {code})",
+                method = mechanism,
+                code = c
+            ),
             reply,
         )),
         _ if reply.is_permanent() => Err(failed(mechanism, reply)),
@@ -471,7 +477,11 @@ fn finish(mechanism: Mechanism, reply: Reply) -> Result<(), SmtpError> {
 fn failed(mechanism: Mechanism, reply: Reply) -> SmtpError {
     SmtpError::new(
         ErrorKind::AuthFailed,
-        format!("authentication failed (method {mechanism}): {reply}"),
+        tr!(
+            "authentication failed (method {method}): {reply}",
+            method = mechanism,
+            reply = reply
+        ),
     )
     .with_reply(reply)
 }

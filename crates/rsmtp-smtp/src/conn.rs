@@ -10,6 +10,7 @@
 //! deadline ([`SessionSettings::session_limit`]). Before every read and
 //! write the socket timeout is set to what is left.
 
+use rsmtp_core::tr;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
@@ -185,7 +186,25 @@ fn resolve_error(host: &str, e: io::Error) -> SmtpError {
     } else {
         ErrorKind::HostNotFound
     };
-    SmtpError::new(kind, format!("cannot locate host {host}: {detail}")).with_source(e)
+    let detail = match detail.as_str() {
+        "Name or service not known" => tr!("Name or service not known").into_owned(),
+        "Temporary failure in name resolution" => {
+            tr!("Temporary failure in name resolution").into_owned()
+        }
+        "No address associated with hostname" => {
+            tr!("No address associated with hostname").into_owned()
+        }
+        _ => detail,
+    };
+    SmtpError::new(
+        kind,
+        tr!(
+            "cannot locate host {host}: {reason}",
+            host = host,
+            reason = detail
+        ),
+    )
+    .with_source(e)
 }
 
 impl Conn {
@@ -208,7 +227,11 @@ impl Conn {
             let unix = UnixStream::connect(path).map_err(|e| {
                 SmtpError::new(
                     ErrorKind::Connect,
-                    format!("cannot connect to {}: {}", path.display(), describe(&e)),
+                    tr!(
+                        "cannot connect to {host}: {reason}",
+                        host = path.display(),
+                        reason = describe(&e)
+                    ),
                 )
                 .with_source(e)
             })?;
@@ -233,7 +256,11 @@ impl Conn {
         if addrs.is_empty() {
             return Err(SmtpError::new(
                 ErrorKind::HostNotFound,
-                format!("cannot locate host {host}: no usable address"),
+                tr!(
+                    "cannot locate host {host}: {reason}",
+                    host = host,
+                    reason = tr!("no usable address")
+                ),
             ));
         }
         let mut last: Option<io::Error> = None;
@@ -271,10 +298,21 @@ impl Conn {
         };
         Err(SmtpError::new(
             kind,
-            format!(
-                "cannot connect to {what}{host}, port {port}: {}",
-                describe(&e)
-            ),
+            if what.is_empty() {
+                tr!(
+                    "cannot connect to {host}, port {port}: {reason}",
+                    host = host,
+                    port = port,
+                    reason = describe(&e)
+                )
+            } else {
+                tr!(
+                    "cannot connect to the SOCKS5 proxy {host}, port {port}: {reason}",
+                    host = host,
+                    port = port,
+                    reason = describe(&e)
+                )
+            },
         )
         .with_source(e))
     }

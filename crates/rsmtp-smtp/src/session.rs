@@ -10,6 +10,7 @@
 //! partial message, RFC 5321 §4.1.1.4). A message is reported delivered only
 //! after a 2xx reply to the end of data.
 
+use rsmtp_core::tr;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
@@ -284,10 +285,10 @@ impl<'a> Session<'a> {
             if !self.caps.starttls {
                 return Err(SmtpError::new(
                     ErrorKind::StartTlsUnavailable,
-                    format!(
-                        "the server {} does not support TLS via the STARTTLS command; \
+                    tr!(
+                        "the server {host} does not support TLS via the STARTTLS command; \
                          refusing to continue in plain text",
-                        self.settings.host
+                        host = self.settings.host
                     ),
                 ));
             }
@@ -383,7 +384,7 @@ impl<'a> Session<'a> {
         if reply.code() != 220 {
             return Err(SmtpError::rejected(
                 Stage::Greeting,
-                "the server did not accept the connection",
+                tr!("the server did not accept the connection"),
                 reply,
             ));
         }
@@ -515,7 +516,7 @@ impl<'a> Session<'a> {
         if (envelope.dsn_notify.is_some() || envelope.dsn_return.is_some()) && !caps.dsn {
             return Err(SmtpError::new(
                 ErrorKind::ExtensionUnavailable,
-                "the server does not support DSN",
+                tr!("the server does not support DSN"),
             ));
         }
         let mut commands = envelope_commands(envelope, &caps)?;
@@ -555,9 +556,9 @@ impl<'a> Session<'a> {
         };
         SmtpError::check(
             Stage::Mail,
-            format!(
-                "envelope from address {} not accepted by the server",
-                envelope.from
+            tr!(
+                "envelope from address {address} not accepted by the server",
+                address = envelope.from
             ),
             mail,
         )?;
@@ -573,7 +574,11 @@ impl<'a> Session<'a> {
             let message = refused
                 .iter()
                 .map(|(rcpt, r)| {
-                    format!("recipient address {rcpt} not accepted by the server: {r}")
+                    tr!(
+                        "recipient address {address} not accepted by the server: {reply}",
+                        address = rcpt,
+                        reply = r
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
@@ -700,7 +705,11 @@ impl<'a> Session<'a> {
             Err(e) => return Err(e),
         };
         self.in_data = false;
-        SmtpError::check(Stage::Body, "the server did not accept the mail", reply)
+        SmtpError::check(
+            Stage::Body,
+            tr!("the server did not accept the mail"),
+            reply,
+        )
     }
 
     /// Sends one command and reads its reply.

@@ -7,6 +7,7 @@
 //! custom [`ServerCertVerifier`]: the leaf's hash is compared during the
 //! handshake, before any SMTP byte (let alone a password) is sent.
 
+use rsmtp_core::tr;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -233,12 +234,11 @@ struct FingerprintMismatch {
 
 impl fmt::Display for FingerprintMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
+        f.write_str(&tr!(
             "the certificate fingerprint does not match tls_fingerprint \
-             (the server's SHA256 fingerprint is {})",
-            self.actual_sha256
-        )
+             (the server's SHA256 fingerprint is {fingerprint})",
+            fingerprint = self.actual_sha256
+        ))
     }
 }
 
@@ -435,7 +435,10 @@ fn handshake_error(
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
     match tls {
         Some(rustls::Error::InvalidCertificate(ce)) => certificate_rejected(settings, ce),
-        Some(other) => SmtpError::new(ErrorKind::Tls, format!("TLS handshake failed: {other}")),
+        Some(other) => SmtpError::new(
+            ErrorKind::Tls,
+            tr!("TLS handshake failed: {reason}", reason = other),
+        ),
         None => io_error(&e, "during the TLS handshake"),
     }
 }
@@ -462,21 +465,24 @@ fn certificate_rejected(settings: &SessionSettings, e: &CertificateError) -> Smt
     let name = settings.tls_name();
     let why = match e {
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            format!(
-                "the certificate is not valid for the host name {name:?} \
-                 (set tls_host_override if the server uses another name)"
+            tr!(
+                "the certificate is not valid for the host name {name} \
+                 (set tls_host_override if the server uses another name)",
+                name = format!("{name:?}")
             )
         }
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            "the certificate has expired".to_owned()
+            tr!("the certificate has expired").into_owned()
         }
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            "the certificate is not valid yet".to_owned()
+            tr!("the certificate is not valid yet").into_owned()
         }
-        CertificateError::UnknownIssuer => "the certificate is not signed by a trusted authority \
-             (self-signed or unknown issuer; check tls_trust_file, or pin it with tls_fingerprint)"
-            .to_owned(),
-        CertificateError::Revoked => "the certificate has been revoked".to_owned(),
+        CertificateError::UnknownIssuer => {
+            tr!("the certificate is not signed by a trusted authority \
+             (self-signed or unknown issuer; check tls_trust_file, or pin it with tls_fingerprint)")
+            .into_owned()
+        }
+        CertificateError::Revoked => tr!("the certificate has been revoked").into_owned(),
         e if is_ca_used_as_end_entity(e) => "the server's certificate is a CA certificate \
              (basic constraints CA:TRUE), which cannot identify a server by itself; if it is \
              the server's own self-signed certificate, put exactly that certificate in \

@@ -6,6 +6,7 @@
 //! `default`; command-line options are applied through the config crate's own setter;
 //! then the account is resolved (defaults, `%` expansion, consistency checks).
 
+use rsmtp_core::tr;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -44,9 +45,13 @@ impl Chosen {
 
 pub fn describe_account(account: &Account) -> String {
     match &account.file {
-        Some(file) => format!("account {} from {}", account.name, file.display()),
-        None if account.name.is_empty() => "command line account".to_string(),
-        None => format!("account {}", account.name),
+        Some(file) => tr!(
+            "account {account} from {file}",
+            account = account.name,
+            file = file.display()
+        ),
+        None if account.name.is_empty() => tr!("command line account").into_owned(),
+        None => tr!("account {account}", account = account.name),
     }
 }
 
@@ -143,7 +148,7 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
     let host = match (&account.host, &account.socket) {
         (Some(host), _) => host.clone(),
         (None, Some(_)) => "localhost".to_owned(),
-        (None, None) => return Err(Failure::new(ExitCode::Config, "host not set")),
+        (None, None) => return Err(Failure::new(ExitCode::Config, tr!("host not set"))),
     };
     let mut s = SessionSettings::new(host, account.port());
     s.socket = account.socket.clone();
@@ -211,10 +216,11 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
         } else if account.user.is_some() {
             return Err(Failure::new(
                 ExitCode::Config,
-                format!(
-                    "no password for user {user} on {}: set password or passwordeval \
+                tr!(
+                    "no password for user {user} on {host}: set password or passwordeval \
                      in the account, or add it to ~/.netrc",
-                    account.host.as_deref().unwrap_or_default()
+                    user = user,
+                    host = account.host.as_deref().unwrap_or_default()
                 ),
             ));
         }

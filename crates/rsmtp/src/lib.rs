@@ -9,6 +9,7 @@
 //! [`queue_cmd`] (flush, list) → [`log`] (msmtp's log line). Errors travel as
 //! [`failure::Failure`] (a message and an [`ExitCode`]); only [`run_cli`] prints them.
 
+use rsmtp_core::tr;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -95,7 +96,11 @@ impl SubmitError {
 impl From<Failure> for SubmitError {
     fn from(f: Failure) -> SubmitError {
         let message = match &f.account {
-            Some(account) => format!("{} (could not send mail: {account})", f.message),
+            Some(account) => tr!(
+                "{message} (could not send mail: {account})",
+                message = f.message,
+                account = account
+            ),
             None => f.message,
         };
         SubmitError {
@@ -186,13 +191,17 @@ pub fn run_with(
         Err(failure) => {
             ui.warn(&failure.message);
             // msmtp's second line names the account; only a send can "not send mail".
-            let what = match inv.mode {
-                Mode::Send => Some("could not send mail"),
-                Mode::ServerInfo => Some("could not get server information"),
-                _ => None,
-            };
-            if let (Some(what), Some(account)) = (what, &failure.account) {
-                ui.warn(&format!("{what} ({account})"));
+            if let Some(account) = &failure.account {
+                match inv.mode {
+                    Mode::Send => {
+                        ui.warn(&tr!("could not send mail ({account})", account = account))
+                    }
+                    Mode::ServerInfo => ui.warn(&tr!(
+                        "could not get server information ({account})",
+                        account = account
+                    )),
+                    _ => {}
+                }
             }
             failure.code
         }

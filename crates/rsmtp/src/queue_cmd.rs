@@ -21,6 +21,7 @@
 //! line again, so a `--passwordeval` that the entry could not keep still works for
 //! that first attempt.
 
+use rsmtp_core::tr;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -148,7 +149,7 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
                 if !removed {
                     return Err(Failure::new(
                         ExitCode::NoInput,
-                        format!("no queued message with id {id}"),
+                        tr!("no queued message with id {id}", id = id),
                     ));
                 }
                 ui.print(&format!("deleted {id}\n"));
@@ -202,7 +203,7 @@ pub(crate) fn flush(
         if let Some(id) = &options.only {
             return Err(Failure::new(
                 ExitCode::NoInput,
-                format!("no queued message with id {id}"),
+                tr!("no queued message with id {id}", id = id),
             ));
         }
     }

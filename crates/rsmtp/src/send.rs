@@ -5,6 +5,7 @@
 //! that dies half way (cronie starts the mailer when the job starts) never produces a
 //! half-sent mail, and memory stays flat for a 100 MB body.
 
+use rsmtp_core::tr;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -72,7 +73,7 @@ pub fn prepare(
             // msmtp: "envelope-from address is missing", EX_CONFIG.
             Failure::new(
                 ExitCode::Config,
-                "no From header found to read the envelope-from address from",
+                tr!("no From header found to read the envelope-from address from"),
             )
         })?)
     } else {
@@ -146,7 +147,7 @@ fn envelope_and_message(
         *recipients = aliases.expand(recipients)?;
     }
     if recipients.is_empty() {
-        return Err(Failure::usage("no recipients found"));
+        return Err(Failure::usage(tr!("no recipients found")));
     }
     for r in recipients.iter() {
         validate_address(r)?;
@@ -413,10 +414,10 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
             record.exit = Some(ExitCode::TempFail);
             ui.warn_all(log.write(&record));
             ui.warn(&f.message);
-            ui.warn(&format!(
-                "message queued as {} ({}); rsmtp retries it in the background",
-                queued.id,
-                account::describe_account(account)
+            ui.warn(&tr!(
+                "message queued as {id} ({account}); rsmtp retries it in the background",
+                id = queued.id,
+                account = account::describe_account(account)
             ));
             crate::retrier::after_queueing(delivery, account, ui);
             return Ok(Outcome::Queued { id: queued.id });
@@ -454,9 +455,10 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
             record.exit = Some(ExitCode::TempFail);
             ui.warn_all(log.write(&record));
             ui.warn(&format!("{e}"));
-            ui.warn(&format!(
-                "message queued as {id} ({}); rsmtp retries it in the background",
-                account::describe_account(account)
+            ui.warn(&tr!(
+                "message queued as {id} ({account}); rsmtp retries it in the background",
+                id = id,
+                account = account::describe_account(account)
             ));
             crate::retrier::after_queueing(delivery, account, ui);
             if let Some(note) = queued.left_out_note() {

@@ -8,6 +8,7 @@ mod cli;
 mod expect_files;
 mod fuzz;
 mod history;
+mod language;
 mod mailx;
 mod metrics;
 mod render;

@@ -72,6 +72,12 @@ impl Dir {
             // Never the real /var/spool/rsmtp, even when the tests run as root.
             .env("RSMTP_QUEUE_DIR", self.join("default-queue"))
             .env("TZ", "UTC")
+            // English unless a test asks for a language: the tester's own locale must
+            // not change the messages tests compare.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANGUAGE")
+            .env_remove("LANG")
             .env_remove("RUST_BACKTRACE");
         TestCommand {
             cmd,

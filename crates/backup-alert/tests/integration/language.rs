@@ -1,0 +1,284 @@
+//! Alerts in the recipient's language: French and Japanese subjects, labels, status
+//! and duration words, and the date as glibc writes it in that locale (`date` under
+//! LC_ALL=fr_FR.UTF-8 is the oracle), chosen by the `language` setting, its
+//! `[host:NAME]` section, `--language`, or the locale.
+
+use std::process::Command;
+
+use rsmtp_testserver::peer::require;
+use rsmtp_testserver::ReceivedMessage;
+
+use crate::*;
+
+/// Whether glibc has `locale` (Debian's locales-all), for the `date` oracle.
+fn installed(locale: &str) -> bool {
+    std::path::Path::new("/usr/lib/locale")
+        .join(locale.replace("UTF-8", "utf8"))
+        .exists()
+}
+
+/// `date +FORMAT` in `locale`, with the environment the alert was made in.
+fn glibc_date(locale: &str, format: &str) -> String {
+    let out = Command::new("date")
+        .env_clear()
+        .env("LC_ALL", locale)
+        .arg(format!("+{format}"))
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The one message the server received, without waiting longer than it takes.
+fn received(server: &rsmtp_testserver::TestServer) -> ReceivedMessage {
+    let msgs = server.wait_for_messages(1, WAIT);
+    assert_eq!(msgs.len(), 1, "one alert");
+    msgs.into_iter().next().expect("one message")
+}
+
+/// The raw Subject header: RFC 2047 encoded-words, never raw UTF-8.
+fn raw_subject(msg: &ReceivedMessage) -> String {
+    msg.headers()
+        .lines()
+        .skip_while(|l| !l.to_ascii_lowercase().starts_with("subject:"))
+        .take_while(|l| {
+            l.to_ascii_lowercase().starts_with("subject:") || l.starts_with([' ', '\t'])
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn settings(env: &Env, text: &str) {
+    let dir = env.home.join(".config/backup-alert");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("config"), text).expect("write settings");
+}
+
+/// `language = fr` in this host's section (English in [default]): a failed run reads
+/// `❌ [host] db dump ÉCHEC : code de sortie 3`, with `Serveur`, `Date` in French as
+/// glibc writes it, `Statut : échec`, `Code de sortie : 3`, `Durée` in French words.
+#[test]
+fn a_failed_run_in_french_from_the_host_section() {
+    if !require(
+        installed("fr_FR.UTF-8"),
+        "the fr_FR.UTF-8 locale (Debian package locales-all)",
+    ) {
+        return;
+    }
+    let server = server();
+    let env = Env::new(&server);
+    settings(
+        &env,
+        &format!(
+            "[default]\nlanguage = en\n\n[host:{}]\nlanguage = fr\n",
+            host()
+        ),
+    );
+    let format = "%a %-d %b %Y %H:%M";
+    let before = glibc_date("fr_FR.UTF-8", format);
+    run(env.sub(&[
+        "run",
+        "--to",
+        TO,
+        "--no-flood",
+        "--name",
+        "db dump",
+        "--",
+        "sh",
+        "-c",
+        "echo 'pg_dump: error: connection refused' >&2; exit 3",
+    ]))
+    .assert_code(3);
+    let after = glibc_date("fr_FR.UTF-8", format);
+    let msg = received(&server);
+    let raw = raw_subject(&msg);
+    assert!(
+        raw.contains("=?utf-8?") && !raw.contains('É'),
+        "RFC 2047: {raw}"
+    );
+    let parsed = parse(&msg);
+    let subject = parsed.subject().expect("subject");
+    assert_eq!(
+        subject,
+        format!("❌ [{}] db dump ÉCHEC : code de sortie 3", host())
+    );
+    let text = text_of(&msg);
+    assert_eq!(fact(&text, "Serveur"), host(), "{text}");
+    let date = fact(&text, "Date");
+    assert!(
+        date == before || date == after,
+        "{date:?} vs glibc {before:?}/{after:?}"
+    );
+    assert!(date.contains('.'), "abbreviated French names: {date}");
+    assert_eq!(fact(&text, "Statut"), "échec", "{text}");
+    assert_eq!(fact(&text, "Code de sortie"), "3", "{text}");
+    assert_eq!(
+        fact(&text, "Résultat"),
+        "terminé avec le code 3 (échec)",
+        "{text}"
+    );
+    assert!(
+        fact(&text, "Durée").ends_with("secondes") || fact(&text, "Durée").ends_with("seconde"),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("Erreur: pg_dump: error: connection refused"),
+        "{text}"
+    );
+    let html = parsed.body_html(0).expect("html");
+    assert!(
+        html.contains("<html lang=\"fr\">") && html.contains("Serveur"),
+        "{html}"
+    );
+}
+
+/// `--language ja` over a French setting: a successful run reads `nightly 成功`,
+/// with ホスト, 日時 as glibc writes it in ja_JP, ステータス 成功, 所要時間.
+#[test]
+fn a_run_in_japanese_by_flag() {
+    if !require(
+        installed("ja_JP.UTF-8"),
+        "the ja_JP.UTF-8 locale (Debian package locales-all)",
+    ) {
+        return;
+    }
+    let server = server();
+    let env = Env::new(&server);
+    settings(&env, "[default]\nlanguage = fr\n");
+    let format = "%Y年%-m月%-d日(%a) %H:%M";
+    let before = glibc_date("ja_JP.UTF-8", format);
+    let mut c = env.cmd();
+    c.args([
+        "--language",
+        "ja",
+        "run",
+        "--to",
+        TO,
+        "--no-flood",
+        "--name",
+        "nightly",
+    ])
+    .arg("--config")
+    .arg(&env.rc)
+    .args(["--", "true"]);
+    run(c).assert_code(0);
+    let after = glibc_date("ja_JP.UTF-8", format);
+    let msg = received(&server);
+    assert!(
+        raw_subject(&msg).contains("=?utf-8?"),
+        "{}",
+        raw_subject(&msg)
+    );
+    let parsed = parse(&msg);
+    assert_eq!(
+        parsed.subject().expect("subject"),
+        format!("✅ [{}] nightly 成功", host())
+    );
+    let text = text_of(&msg);
+    assert_eq!(fact(&text, "ホスト"), host(), "{text}");
+    let date = fact(&text, "日時");
+    assert!(
+        date == before || date == after,
+        "{date:?} vs glibc {before:?}/{after:?}"
+    );
+    assert_eq!(fact(&text, "ステータス"), "成功", "{text}");
+    assert_eq!(fact(&text, "終了ステータス"), "0", "{text}");
+    assert!(fact(&text, "所要時間").contains('秒'), "{text}");
+    assert_eq!(
+        fact(&text, "結果"),
+        "終了ステータス 0 で終了（成功）",
+        "{text}"
+    );
+    assert_eq!(fact(&text, "最後の正常なバックアップ"), "今回", "{text}");
+    // The labels line up in a monospace font, kana and kanji being two columns wide.
+    let columns: std::collections::BTreeSet<usize> = text
+        .lines()
+        .filter_map(|l| l.split_once(" : "))
+        .map(|(label, _)| backup_alert::lang::display_width(label))
+        .collect();
+    assert_eq!(columns.len(), 1, "{text}");
+}
+
+/// Without a setting the locale chooses (LC_ALL, then LC_MESSAGES, then LANG), a
+/// language we do not have is English, and a bad `language` names the choices.
+#[test]
+fn the_locale_chooses_when_nothing_is_set() {
+    let server = server();
+    let env = Env::new(&server);
+    for (vars, label) in [
+        (vec![("LC_ALL", "fr_FR.UTF-8")], "Serveur"),
+        (
+            vec![
+                ("LC_ALL", ""),
+                ("LC_MESSAGES", "ja_JP.UTF-8"),
+                ("LANG", "fr_FR.UTF-8"),
+            ],
+            "ホスト",
+        ),
+        (vec![("LC_ALL", ""), ("LANG", "de_DE.UTF-8")], "Host"),
+    ] {
+        let before = server.messages().len();
+        let mut c = env.sub(&[
+            "send",
+            "--status",
+            "info",
+            "--subject",
+            "hello",
+            "--to",
+            TO,
+            "--no-flood",
+        ]);
+        for (k, v) in &vars {
+            c.env(k, v);
+        }
+        run(c).assert_code(0);
+        let msgs = server.wait_for_messages(before + 1, WAIT);
+        let text = norm(
+            parse(msgs.last().expect("a message"))
+                .body_text(0)
+                .expect("text"),
+        );
+        assert_eq!(fact(&text, label), host(), "{vars:?}: {text}");
+    }
+    settings(&env, "[default]\nlanguage = klingon\n");
+    let r = run(env.sub(&["send", "--status", "info", "--subject", "x", "--to", TO]));
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("unknown language `klingon` (known: en, fr, ja)"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `check` in French: a missing backup is `Aucune sauvegarde trouvée : NAME`, its
+/// maximum age in French words.
+#[test]
+fn a_missing_backup_in_french() {
+    let server = server();
+    let env = Env::new(&server);
+    let missing = env.path("nothing-here");
+    let missing = missing.display().to_string();
+    let r = run(env.sub(&[
+        "--language",
+        "fr",
+        "check",
+        "--path",
+        &missing,
+        "--name",
+        "postfix",
+        "--max-age",
+        "26h",
+        "--to",
+        TO,
+        "--no-flood",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let msg = received(&server);
+    assert_eq!(
+        parse(&msg).subject().expect("subject"),
+        format!("⚠️ [{}] Aucune sauvegarde trouvée : postfix", host())
+    );
+    let text = text_of(&msg);
+    assert_eq!(fact(&text, "Âge maximal"), "1 jour 2 heures", "{text}");
+    assert_eq!(fact(&text, "Statut"), "avertissement", "{text}");
+}
