@@ -9,8 +9,9 @@ each (from wait4's rusage). Ratios are what matter; absolute times depend on the
 
 Then the round-trip rows (benches/rtt.py: 50 ms delay proxy; plain, 1000 recipients,
 STARTTLS+AUTH, implicit TLS, with curl as a second yardstick) and the bulk rows
-(benches/bulk.py: 100 MB over plain TCP and implicit TLS to benches/sink.py, rsmtp vs
-msmtp vs curl). `--only loopback|rtt|bulk` runs one section.
+(benches/bulk.py: 100 MB over plain TCP and implicit TLS to rsmtp-testserver's example
+bench_sink, rsmtp vs msmtp vs curl; build it first with
+`cargo build --release -p rsmtp-testserver --example bench_sink`). `--only loopback|rtt|bulk` runs one section.
 
 The "queue always" row is the time until the caller (PHP, cron) gets its exit status
 when rsmtp only makes the message durable and delivers it from a background process,
