@@ -158,3 +158,25 @@ fn copied_and_stuffed_bodies_reach_the_server_in_wire_form() {
         }
     }
 }
+
+/// The copy path fails as the stream path does: a server that closes the
+/// connection part-way through a 20 MB body being copied with sendfile gives exit
+/// 75 (temporary: the message may be retried) and says the body was being sent.
+#[test]
+fn a_connection_lost_during_a_copied_body_is_a_temporary_failure() {
+    let server = TestServer::start(ServerOptions::new().fault(Fault::drop_during_data(1_000_000)));
+    let dir = Dir::new();
+    dir.write(".msmtprc", plain_config(server.port(), ""));
+    let body = format!(
+        "Subject: big\n\n{}",
+        format!("{}\n", "y".repeat(99)).repeat(200_000)
+    );
+    let run = dir.rsmtp().arg("a@example.net").stdin(body).run();
+    run.assert_code(75);
+    assert!(
+        run.stderr().contains("sending the message body"),
+        "{}",
+        run.stderr()
+    );
+    assert!(server.messages().is_empty());
+}
