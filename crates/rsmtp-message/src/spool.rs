@@ -17,7 +17,10 @@
 //! Line ends follow what msmtp 1.8.23 puts on the wire: in the header every CR is
 //! dropped (msmtp ignores CR there) and each line ends in CRLF; in the body an LF
 //! not preceded by CR becomes CRLF, a lone CR elsewhere is kept, and a last line
-//! without a line end gets CRLF. Dot-stuffing is left to the SMTP layer.
+//! without a line end gets CRLF. Dot-stuffing is left to the SMTP layer; while
+//! spooling we note whether it (and the bare-CR rule) would change anything
+//! ([`Spool::is_wire_form`]), so a body that is already in wire form can be sent
+//! as a plain copy of the file.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};

@@ -207,7 +207,9 @@ fn shorter_than_spooled() -> io::Error {
 /// takes a bare CR (or LF) as a line end would read `\r.\r` as the end of
 /// data and the rest of the body as commands (SMTP smuggling). The spool
 /// keeps the caller's bytes; every path to a server (sendmail mode, the
-/// queue, a future listener) goes through here.
+/// queue, a future listener) goes through here, except a body the spool
+/// found already in wire form (no bare CR or LF, no leading dot: this would
+/// change nothing), which [`send_wire`] copies after stuffing its header.
 #[derive(Debug)]
 pub(crate) struct DotStuffer {
     /// The next byte starts a line (also true before the first byte).
