@@ -7,11 +7,18 @@ each (from wait4's rusage). Ratios are what matter; absolute times depend on the
 
     python3 benches/compare.py [--runs N] [--rsmtp target/release/rsmtp]
 
+Then the round-trip rows (benches/rtt.py: 50 ms delay proxy; plain, 1000 recipients,
+STARTTLS+AUTH, implicit TLS, with curl as a second yardstick) and the bulk rows
+(benches/bulk.py: 100 MB over plain TCP and implicit TLS to rsmtp-testserver's example
+bench_sink, rsmtp vs msmtp vs curl; build it first with
+`cargo build --release -p rsmtp-testserver --example bench_sink`). `--only loopback|rtt|bulk` runs one section.
+
 The "queue always" row is the time until the caller (PHP, cron) gets its exit status
 when rsmtp only makes the message durable and delivers it from a background process,
 against msmtp sending the same message.
 
-Needs: GNU time (/usr/bin/time), msmtp, postfix's smtp-sink (/usr/sbin/smtp-sink).
+Needs: GNU time (/usr/bin/time), msmtp, curl, openssl, postfix's smtp-sink
+(/usr/sbin/smtp-sink).
 """
 import argparse
 import os
@@ -22,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import bulk
+import rtt
 from ports import free_port
 
 
@@ -77,9 +86,22 @@ def main():
     ap.add_argument("--rsmtp", default=os.path.join(os.path.dirname(__file__), "..",
                                                     "target", "release", "rsmtp"))
     ap.add_argument("--msmtp", default=shutil.which("msmtp") or "/usr/bin/msmtp")
+    ap.add_argument("--only", choices=("loopback", "rtt", "bulk"))
     args = ap.parse_args()
+    args.rsmtp = os.path.abspath(args.rsmtp)
     if not os.path.exists(args.rsmtp):
         sys.exit(f"{args.rsmtp} not found: run `cargo build --release` first")
+    if args.only in (None, "loopback"):
+        loopback(args)
+    if args.only in (None, "rtt"):
+        print()
+        rtt.print_rows(rtt.rows(args.rsmtp, args.msmtp, 50.0, 5), 50.0, 5)
+    if args.only in (None, "bulk"):
+        print()
+        bulk.print_rows(bulk.rows(args.rsmtp, args.msmtp, 100, 3), 3)
+
+
+def loopback(args):
 
     port = free_port()
     sink = start_sink(port)

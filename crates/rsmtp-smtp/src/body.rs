@@ -8,11 +8,23 @@
 //! written on its own it would be a tiny segment, and with Nagle's algorithm
 //! a 40 ms stall per message (msmtp 1.8.23 on loopback). We therefore hold
 //! back the tail of each buffer until we know whether more input follows.
+//!
+//! A body already in wire form ([`WireMessage`]: rsmtp's spool knows it from
+//! spooling) skips all of that: only the header block goes through the
+//! stuffer, the body file is copied to the socket as it is — with sendfile(2)
+//! on a plain socket, in 256 KiB writes through TLS (rustls cuts them into
+//! 16 KiB records) — and TCP_CORK keeps the last body bytes, the dot and QUIT
+//! in full segments.
 
+use std::fs::File;
 use std::io::{self, Read, Write};
+
+use crate::conn::Conn;
 
 /// Size of the read chunk and of the output buffer.
 pub(crate) const CHUNK: usize = 64 * 1024;
+/// How much of a wire-form body one sendfile call or one TLS write takes.
+const COPY_CHUNK: usize = 256 * 1024;
 /// Bytes kept back from each flush so the final write carries body bytes too.
 const TAIL: usize = 16;
 
@@ -60,6 +72,132 @@ pub(crate) fn send_body(
     Ok(total)
 }
 
+/// A message whose body is a file already in wire form, so that sending it is a
+/// plain copy. The caller promises what the body file holds: lines that each end
+/// in CRLF, no bare CR or LF, no line starting with `.` (then dot-stuffing and
+/// the bare-line-end rule change nothing; rsmtp-message's `Spool::is_wire_form`
+/// says so). The head (the header block) is any CRLF text and is stuffed on the
+/// way like any body; if it does not end with a line end the whole message is
+/// streamed through the stuffer instead.
+#[derive(Debug, Clone, Copy)]
+pub struct WireMessage<'a> {
+    head: &'a [u8],
+    body: &'a File,
+    body_len: u64,
+}
+
+impl<'a> WireMessage<'a> {
+    /// `head`, then the first `body_len` bytes of `body` (from its start).
+    pub fn new(head: &'a [u8], body: &'a File, body_len: u64) -> WireMessage<'a> {
+        WireMessage {
+            head,
+            body,
+            body_len,
+        }
+    }
+}
+
+/// Sends `message` (see [`WireMessage`]), the terminator and `trailer` over
+/// `conn`. Returns the number of message bytes sent (before stuffing).
+pub(crate) fn send_wire(
+    message: &WireMessage<'_>,
+    conn: &mut Conn,
+    trailer: &[u8],
+) -> Result<u64, BodyError> {
+    if message.head.last().is_some_and(|&b| b != b'\n') {
+        // The body would not start a line: let the stuffer see it all.
+        let mut all = message.head.chain(message.body.take(message.body_len));
+        return send_body(&mut all, &mut conn.writer(), trailer);
+    }
+    let mut head = Vec::with_capacity(message.head.len() + message.head.len() / 32 + 8);
+    let mut stuffer = DotStuffer::default();
+    stuffer.stuff(message.head, &mut head);
+    conn.cork(true);
+    let sent = write_wire(conn, &head, message, trailer);
+    conn.cork(false);
+    sent?;
+    Ok(message.head.len() as u64 + message.body_len)
+}
+
+fn write_wire(
+    conn: &mut Conn,
+    head: &[u8],
+    message: &WireMessage<'_>,
+    trailer: &[u8],
+) -> Result<(), BodyError> {
+    let mut end = Vec::with_capacity(3 + trailer.len());
+    end.extend_from_slice(b".\r\n");
+    end.extend_from_slice(trailer);
+    if message.body_len == 0 {
+        let mut w = conn.writer();
+        let all = [head, &end].concat();
+        return w
+            .write_all(&all)
+            .and_then(|()| w.flush())
+            .map_err(BodyError::Write);
+    }
+    conn.writer().write_all(head).map_err(BodyError::Write)?;
+    if conn.plain_socket().is_some() {
+        sendfile_all(conn, message.body, message.body_len)?;
+    } else {
+        let mut buf = vec![0u8; COPY_CHUNK];
+        let mut offset = 0u64;
+        while offset < message.body_len {
+            let want = (message.body_len - offset).min(COPY_CHUNK as u64) as usize;
+            let n = read_at(message.body, &mut buf[..want], offset).map_err(BodyError::Read)?;
+            conn.writer()
+                .write_all(&buf[..n])
+                .map_err(BodyError::Write)?;
+            offset += n as u64;
+        }
+    }
+    let mut w = conn.writer();
+    w.write_all(&end)
+        .and_then(|()| w.flush())
+        .map_err(BodyError::Write)
+}
+
+/// Copies `len` bytes of `file` from its start to the plain socket, in the
+/// kernel, each call within the write deadline.
+fn sendfile_all(conn: &mut Conn, file: &File, len: u64) -> Result<(), BodyError> {
+    let mut offset = 0u64;
+    while offset < len {
+        conn.arm_write().map_err(BodyError::Write)?;
+        let Some(socket) = conn.plain_socket() else {
+            return Err(BodyError::Write(io::Error::other("TLS is active")));
+        };
+        let want = (len - offset).min(COPY_CHUNK as u64) as usize;
+        match rustix::fs::sendfile(socket, file, Some(&mut offset), want) {
+            Ok(0) => return Err(BodyError::Read(shorter_than_spooled())),
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(BodyError::Write(e.into())),
+        }
+    }
+    Ok(())
+}
+
+/// Reads up to `buf.len()` bytes at `offset` (pread, so the file's own offset
+/// does not matter); fewer only at the end of the file, which is an error here.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    loop {
+        match file.read_at(buf, offset) {
+            Ok(0) => return Err(shorter_than_spooled()),
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn shorter_than_spooled() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the spooled message is shorter than when it was written",
+    )
+}
+
 /// Line-end and dot-stuffing state carried across chunk boundaries.
 ///
 /// RFC 5321 §2.3.8: a client sends CR and LF only together, as the CRLF that
@@ -69,7 +207,9 @@ pub(crate) fn send_body(
 /// takes a bare CR (or LF) as a line end would read `\r.\r` as the end of
 /// data and the rest of the body as commands (SMTP smuggling). The spool
 /// keeps the caller's bytes; every path to a server (sendmail mode, the
-/// queue, a future listener) goes through here.
+/// queue, a future listener) goes through here, except a body the spool
+/// found already in wire form (no bare CR or LF, no leading dot: this would
+/// change nothing), which [`send_wire`] copies after stuffing its header.
 #[derive(Debug)]
 pub(crate) struct DotStuffer {
     /// The next byte starts a line (also true before the first byte).
@@ -109,7 +249,7 @@ impl DotStuffer {
             }
             self.at_line_start = false;
             // Copy the run up to the next line end in one piece.
-            match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
+            match memchr::memchr2(b'\r', b'\n', rest) {
                 None => {
                     out.extend_from_slice(rest);
                     return;

@@ -508,6 +508,31 @@ impl Conn {
         DeadlineWriter { conn: self }
     }
 
+    /// Sets the socket's write timeout to what is left of the reply wait and
+    /// the session (an error once the session deadline has passed).
+    pub(crate) fn arm_write(&self) -> io::Result<()> {
+        let limits = self.limits;
+        let left = time_left(limits.session_deadline)?;
+        let wait = match (left, limits.reply_wait) {
+            (Some(l), Some(w)) => Some(l.min(w)),
+            (l, w) => l.or(w),
+        };
+        self.transport.tcp().set_write_timeout(wait)
+    }
+
+    /// The socket itself when no TLS is between it and us (for sendfile).
+    pub(crate) fn plain_socket(&self) -> Option<&Stream> {
+        match &self.transport {
+            Transport::Plain(s) => Some(s),
+            Transport::Tls(_) => None,
+        }
+    }
+
+    /// TCP_CORK on the socket under the transport (see [`Stream::cork`]).
+    pub(crate) fn cork(&self, on: bool) {
+        self.transport.tcp().cork(on);
+    }
+
     /// Upgrades a plain connection to TLS (after `220` to STARTTLS, or at
     /// once for implicit TLS).
     pub(crate) fn start_tls(
@@ -559,13 +584,7 @@ pub(crate) struct DeadlineWriter<'a> {
 
 impl DeadlineWriter<'_> {
     fn arm(&mut self) -> io::Result<()> {
-        let limits = self.conn.limits;
-        let left = time_left(limits.session_deadline)?;
-        let wait = match (left, limits.reply_wait) {
-            (Some(l), Some(w)) => Some(l.min(w)),
-            (l, w) => l.or(w),
-        };
-        self.conn.transport.tcp().set_write_timeout(wait)
+        self.conn.arm_write()
     }
 }
 

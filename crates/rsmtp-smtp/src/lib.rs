@@ -22,6 +22,8 @@
 //!
 //! Public API:
 //! - [`send`]`(&SessionSettings, &Envelope, &mut dyn Read, &mut dyn Trace) -> Result<Delivered, SmtpError>`
+//! - [`send_wire`]`(&SessionSettings, &Envelope, &WireMessage, &mut dyn Trace)`: the
+//!   same for a body file already in wire form, copied with sendfile(2).
 //! - [`server_info`]`(&SessionSettings, &mut dyn Trace) -> Result<ServerInfo, SmtpError>`
 //!   (`-S/--serverinfo`; its `Display` prints like msmtp's).
 //! - [`Trace`]: every line sent and received, AUTH payloads already redacted.
@@ -72,12 +74,13 @@ mod trace;
 mod wire;
 
 pub use auth::Mechanism;
+pub use body::WireMessage;
 pub use capabilities::Capabilities;
 pub use certinfo::CertInfo;
 pub use error::{sysexits, ErrorKind, SmtpError, Stage};
 pub use info::{ServerInfo, TlsInfo};
 pub use reply::Reply;
-pub use session::{send, server_info, Client};
+pub use session::{send, send_wire, server_info, Client};
 pub use settings::{
     Auth, Credentials, Delivered, Envelope, Fingerprint, Proxy, Secret, SessionSettings, TlsMode,
     Trust, Verify, DEFAULT_GREETING_WAIT, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS,

@@ -19,7 +19,7 @@ use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter, RcptP
 use rustls::ClientConfig;
 
 use crate::auth::{self, Exchange};
-use crate::body::{self, BodyError};
+use crate::body::{self, BodyError, WireMessage};
 use crate::capabilities::Capabilities;
 use crate::certinfo::CertInfo;
 use crate::conn::{Conn, Expired, FirstBytes};
@@ -43,6 +43,13 @@ const PIPELINE_BYTES: usize = 48 * 1024;
 /// After the silent-greeting probe, how long to wait for the server's reaction.
 const PROBE_WAIT: Duration = Duration::from_secs(3);
 
+/// What goes after DATA: a stream that is dot-stuffed on the way, or a message
+/// whose body is already in wire form and is copied as it is.
+enum Body<'a, 'm> {
+    Stream(&'a mut dyn Read),
+    Wire(&'a WireMessage<'m>),
+}
+
 /// Delivers one message: connect, secure, authenticate, send, QUIT.
 ///
 /// `message` is the final message in CRLF form, not dot-stuffed.
@@ -50,6 +57,27 @@ pub fn send(
     settings: &SessionSettings,
     envelope: &Envelope,
     message: &mut dyn Read,
+    trace: &mut dyn Trace,
+) -> Result<Delivered, SmtpError> {
+    send_one(settings, envelope, Body::Stream(message), trace)
+}
+
+/// [`send`] for a message whose body file is already in wire form: the body is
+/// copied to the socket (sendfile on a plain connection) instead of being read,
+/// scanned and stuffed. Same session, same round trips, same bytes on the wire.
+pub fn send_wire(
+    settings: &SessionSettings,
+    envelope: &Envelope,
+    message: &WireMessage<'_>,
+    trace: &mut dyn Trace,
+) -> Result<Delivered, SmtpError> {
+    send_one(settings, envelope, Body::Wire(message), trace)
+}
+
+fn send_one(
+    settings: &SessionSettings,
+    envelope: &Envelope,
+    message: Body<'_, '_>,
     trace: &mut dyn Trace,
 ) -> Result<Delivered, SmtpError> {
     if envelope.recipients.is_empty() {
@@ -177,7 +205,7 @@ impl<'a> Client<'a> {
             .session_limit(envelope.size.unwrap_or(0));
         self.session.conn()?.renew_session_limit(limit);
         let reset = self.sent > 0;
-        match self.session.deliver(envelope, message, reset) {
+        match self.session.deliver(envelope, Body::Stream(message), reset) {
             Ok(delivered) => {
                 self.sent += 1;
                 Ok(delivered)
@@ -501,7 +529,7 @@ impl<'a> Session<'a> {
     fn deliver(
         &mut self,
         envelope: &Envelope,
-        message: &mut dyn Read,
+        message: Body<'_, '_>,
         reset: bool,
     ) -> Result<Delivered, SmtpError> {
         let caps = self.caps.clone();
@@ -663,11 +691,14 @@ impl<'a> Session<'a> {
     }
 
     /// Streams the body and reads the reply to the final dot.
-    fn send_body(&mut self, message: &mut dyn Read) -> Result<Reply, SmtpError> {
+    fn send_body(&mut self, message: Body<'_, '_>) -> Result<Reply, SmtpError> {
         let quit = self.quit_with_body && self.caps.pipelining;
         let trailer: &[u8] = if quit { b"QUIT\r\n" } else { b"" };
         let conn = self.conn()?;
-        let sent = body::send_body(message, &mut conn.writer(), trailer);
+        let sent = match message {
+            Body::Stream(message) => body::send_body(message, &mut conn.writer(), trailer),
+            Body::Wire(message) => body::send_wire(message, conn, trailer),
+        };
         let bytes = match sent {
             Ok(n) => n,
             Err(BodyError::Read(e)) => {

@@ -4,6 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -28,10 +29,30 @@ impl Stream {
         }
     }
 
+    /// TCP_CORK on or off (TCP only): while on, the kernel sends only full
+    /// segments, so a body written in several pieces (head, sendfile, the final
+    /// dot) leaves as if written at once; turning it off pushes what is left.
+    /// Best effort: without it the pieces go out as written (TCP_NODELAY).
+    pub(crate) fn cork(&self, on: bool) {
+        if let Stream::Tcp(s) = self {
+            // An error here changes segment sizes only, never the bytes sent.
+            let _ = rustix::net::sockopt::set_tcp_cork(s, on);
+        }
+    }
+
     pub(crate) fn shutdown(&self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.shutdown(Shutdown::Both),
             Stream::Unix(s) => s.shutdown(Shutdown::Both),
+        }
+    }
+}
+
+impl AsFd for Stream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Unix(s) => s.as_fd(),
         }
     }
 }

@@ -291,6 +291,26 @@ pub fn attempt(
     })
 }
 
+/// [`attempt`] for a message whose spooled body is already in wire form (see
+/// `Spool::is_wire_form`): the body file is copied to the server as it is
+/// (sendfile on a plain connection), and `mailsize` comes from what spooling
+/// counted instead of a scan of every byte sent.
+pub fn attempt_wire(
+    account: &Account,
+    settings: &rsmtp_smtp::SessionSettings,
+    envelope: &Envelope,
+    message: &Message,
+    ui: &mut Ui,
+) -> Result<(Result<Delivered, SmtpError>, LogRecord), Failure> {
+    let body = message.body().open()?;
+    let wire = rsmtp_smtp::WireMessage::new(message.header(), &body, message.body().len());
+    let result = rsmtp_smtp::send_wire(settings, envelope, &wire, &mut ui.trace());
+    let line_ends =
+        memchr::memchr_iter(b'\n', message.header()).count() as u64 + message.body().line_ends();
+    let record = attempt_record(account, envelope, &result, message.len() - line_ends);
+    Ok((result, record))
+}
+
 /// [`attempt`] over any session: `send` delivers the message (a fresh session, or
 /// the next message of an open [`rsmtp_smtp::Client`] during a queue flush).
 pub fn attempt_through(
@@ -365,7 +385,7 @@ impl Read for Counted<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.bytes += n as u64;
-        self.line_ends += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.line_ends += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
         Ok(n)
     }
 }
@@ -424,9 +444,18 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
         }
         Err(f) => return Err(f.with_account(context)),
     };
-    let mut reader = prepared.message.reader()?;
-    let (result, mut record) = attempt(account, &settings, &prepared.envelope, &mut reader, ui);
-    drop(reader);
+    let (result, mut record) = if prepared.message.body().is_wire_form() {
+        attempt_wire(
+            account,
+            &settings,
+            &prepared.envelope,
+            &prepared.message,
+            ui,
+        )?
+    } else {
+        let mut reader = prepared.message.reader()?;
+        attempt(account, &settings, &prepared.envelope, &mut reader, ui)
+    };
     match result {
         Ok(_) => {
             ui.warn_all(log.write(&record));
