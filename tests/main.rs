@@ -11,6 +11,7 @@ mod docs;
 mod fuzz;
 mod hardening;
 mod hardening2;
+mod lmtp;
 mod queue;
 mod queue_self;
 mod real_peers;

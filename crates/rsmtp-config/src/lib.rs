@@ -78,7 +78,7 @@
 //!
 //! - `timeout` defaults to 60 seconds (msmtp: off, which lets cron jobs hang
 //!   forever); `timeout off` restores msmtp's behaviour.
-//! - Settings msmtp accepts but rsmtp cannot honour — `protocol lmtp`, the
+//! - Settings msmtp accepts but rsmtp cannot honour — the
 //!   `auth` methods `gssapi`, `ntlm`, `digest-md5`, and the parts of a
 //!   `tls_priorities` string rustls cannot follow — parse fine (so an unused
 //!   account does not break the others) and fail with an `EX_CONFIG` error

@@ -35,6 +35,14 @@ pub enum DeliveryResult {
     TempFail(String),
     /// Never going to work (5xx reply): move to `failed/` so a notice can be sent.
     PermFail(String),
+    /// An LMTP server delivered the message to `delivered` and refused the
+    /// others: they leave the entry (a retry must not send them a second
+    /// copy), and `rest` (a [`DeliveryResult::TempFail`] or
+    /// [`DeliveryResult::PermFail`]) applies to the recipients left.
+    PartlyDelivered {
+        delivered: Vec<String>,
+        rest: Box<DeliveryResult>,
+    },
 }
 
 /// What a flush hands each entry to: the caller's delivery (the `rsmtp` crate
@@ -379,8 +387,12 @@ impl Queue {
             .seek(SeekFrom::Start(0))
             .map_err(|e| QueueError::io("read", &lock.message_path, e))?;
         self.step(Step::BeforeDelivery);
-        let result = courier.deliver(&meta, &mut lock.message);
+        let mut result = courier.deliver(&meta, &mut lock.message);
         let now = SystemTime::now();
+        while let DeliveryResult::PartlyDelivered { delivered, rest } = result {
+            meta.recipients.retain(|r| !delivered.contains(r));
+            result = *rest;
+        }
         match result {
             DeliveryResult::Delivered => {
                 self.step(Step::Delivered);
@@ -411,6 +423,7 @@ impl Queue {
                 meta.attempts = meta.attempts.saturating_add(1);
                 self.fail_entry(id, meta, reason).map(Outcome::Failed)
             }
+            DeliveryResult::PartlyDelivered { .. } => unreachable!("unwrapped above"),
         }
     }
 

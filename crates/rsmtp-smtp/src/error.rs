@@ -130,6 +130,14 @@ pub enum ErrorKind {
     Rejected { stage: Stage, reply: Reply },
     /// One or more recipients were refused; the message was not sent to anyone.
     RecipientsRefused(Vec<(String, Reply)>),
+    /// LMTP (RFC 2033 §4.2): after the end of data the server delivered the
+    /// message to `delivered` and refused it for `failed`, each with its own
+    /// reply. Transient when every refusal is a 4xx, so that only `failed`
+    /// is tried again.
+    PartlyDelivered {
+        delivered: Vec<String>,
+        failed: Vec<(String, Reply)>,
+    },
     /// The message is larger than the server's SIZE limit (RFC 1870 §4).
     TooLarge { size: u64, limit: u64 },
     /// An address cannot be put on the wire (control characters, `<`, `>`).
@@ -167,6 +175,7 @@ impl SmtpError {
         let reply = match &kind {
             ErrorKind::Rejected { reply, .. } => Some(reply.clone()),
             ErrorKind::RecipientsRefused(refused) => refused.first().map(|(_, r)| r.clone()),
+            ErrorKind::PartlyDelivered { failed, .. } => failed.first().map(|(_, r)| r.clone()),
             _ => None,
         };
         SmtpError {
@@ -245,7 +254,10 @@ impl SmtpError {
 
     /// The sysexits code for this error (see the crate docs for the table).
     pub fn exit_code(&self) -> ExitCode {
-        let refused = matches!(self.kind, ErrorKind::RecipientsRefused(_));
+        let refused = matches!(
+            self.kind,
+            ErrorKind::RecipientsRefused(_) | ErrorKind::PartlyDelivered { .. }
+        );
         if !refused && self.reply.as_ref().is_some_and(Reply::is_transient) {
             return EX_TEMPFAIL;
         }
@@ -287,10 +299,36 @@ impl SmtpError {
                     EX_DATAERR
                 }
             }
+            // msmtp: "delivery to one or more recipients failed" is EX_UNAVAILABLE;
+            // rsmtp: 75 when every refusal is temporary (it is queued then).
+            ErrorKind::PartlyDelivered { failed, .. } => {
+                if failed.iter().all(|(_, r)| r.is_transient()) {
+                    EX_TEMPFAIL
+                } else {
+                    EX_UNAVAILABLE
+                }
+            }
             ErrorKind::TooLarge { .. } | ErrorKind::InvalidAddress => EX_DATAERR,
             ErrorKind::LocalFile => EX_NOINPUT,
             ErrorKind::Input => EX_IOERR,
             ErrorKind::InvalidSetting => EX_CONFIG,
+        }
+    }
+
+    /// After a partly delivered LMTP message: the recipients that already have
+    /// it (a retry must leave them out), and those refused only for now (4xx),
+    /// the ones worth trying again.
+    pub fn partly_delivered(&self) -> Option<(&[String], Vec<&str>)> {
+        match &self.kind {
+            ErrorKind::PartlyDelivered { delivered, failed } => Some((
+                delivered,
+                failed
+                    .iter()
+                    .filter(|(_, r)| r.is_transient())
+                    .map(|(rcpt, _)| rcpt.as_str())
+                    .collect(),
+            )),
+            _ => None,
         }
     }
 
@@ -305,6 +343,9 @@ impl SmtpError {
             | ErrorKind::Io => true,
             ErrorKind::Rejected { reply, .. } => reply.is_transient(),
             ErrorKind::RecipientsRefused(refused) => refused.iter().all(|(_, r)| r.is_transient()),
+            ErrorKind::PartlyDelivered { failed, .. } => {
+                failed.iter().all(|(_, r)| r.is_transient())
+            }
             _ => self.reply.as_ref().is_some_and(Reply::is_transient),
         }
     }

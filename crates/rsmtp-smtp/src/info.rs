@@ -32,19 +32,22 @@ pub struct ServerInfo {
     pub tls: Option<TlsInfo>,
     /// Capabilities from the last EHLO (after STARTTLS when TLS is used).
     pub capabilities: Capabilities,
+    /// An LMTP server (`protocol lmtp`): shown as "LMTP server at", as msmtp does.
+    pub lmtp: bool,
 }
 
 impl fmt::Display for ServerInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protocol = if self.lmtp { "LMTP" } else { "SMTP" };
         match self.address {
             Some(a) => writeln!(
                 f,
-                "SMTP server at {} ([{}]), port {}:",
+                "{protocol} server at {} ([{}]), port {}:",
                 self.host,
                 a.ip(),
                 self.port
             )?,
-            None => writeln!(f, "SMTP server at {}, port {}:", self.host, self.port)?,
+            None => writeln!(f, "{protocol} server at {}, port {}:", self.host, self.port)?,
         }
         if !self.greeting.is_empty() {
             writeln!(f, "    {}", sanitize(&self.greeting))?;
@@ -155,6 +158,7 @@ mod tests {
     #[test]
     fn plain_server_layout() {
         let info = ServerInfo {
+            lmtp: false,
             host: "localhost".into(),
             port: 25,
             address: Some("127.0.0.1:25".parse().unwrap()),
@@ -186,6 +190,7 @@ mod tests {
     #[test]
     fn scram_variants_and_channel_binding() {
         let mut info = ServerInfo {
+            lmtp: false,
             host: "h".into(),
             port: 587,
             address: None,
@@ -220,6 +225,7 @@ mod tests {
     #[test]
     fn no_capabilities() {
         let info = ServerInfo {
+            lmtp: false,
             host: "h".into(),
             port: 25,
             address: None,

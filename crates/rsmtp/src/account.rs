@@ -134,6 +134,7 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
     };
     let mut s = SessionSettings::new(host, account.port());
     s.socket = account.socket.clone();
+    s.lmtp = account.protocol == rsmtp_config::Protocol::Lmtp;
     s.proxy = account.proxy_host.as_ref().map(|host| rsmtp_smtp::Proxy {
         host: host.clone(),
         port: account.proxy_port.unwrap_or(1080),

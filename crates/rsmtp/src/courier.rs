@@ -216,10 +216,18 @@ impl Courier for SessionCourier<'_, '_> {
             }
             Err(e) => {
                 self.ui.warn_all(log.write(&record));
-                if e.is_transient() {
+                let rest = if e.is_transient() {
                     DeliveryResult::TempFail(e.to_string())
                 } else {
                     DeliveryResult::PermFail(e.to_string())
+                };
+                match e.partly_delivered() {
+                    // LMTP: those who have it leave the entry; the rest waits or fails.
+                    Some((delivered, _)) => DeliveryResult::PartlyDelivered {
+                        delivered: delivered.to_vec(),
+                        rest: Box::new(rest),
+                    },
+                    None => rest,
                 }
             }
         }

@@ -418,7 +418,11 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             Ok(Outcome::Delivered)
         }
         Err(e) if e.is_transient() && queue_mode == QueueMode::Fallback => {
-            let queued = enqueue(inv, &prepared, Some(&e.to_string()))
+            // LMTP: only the recipients refused for now are kept; the others have it.
+            let retry = e
+                .partly_delivered()
+                .map(|(_, temp)| temp.into_iter().map(str::to_owned).collect());
+            let queued = enqueue_for(inv, &prepared, Some(&e.to_string()), retry)
                 .map_err(|f| f.with_account(context.clone()))?;
             let id = queued.id.clone();
             if let Some(msg) = record.errormsg.as_mut() {
@@ -477,12 +481,22 @@ fn auth_hint(e: &SmtpError, account: &Account) -> Option<&'static str> {
 
 /// Keep the prepared message in the account's queue.
 fn enqueue(inv: &Invocation, prepared: &Prepared, error: Option<&str>) -> Result<Queued, Failure> {
+    enqueue_for(inv, prepared, error, None)
+}
+
+/// [`enqueue`] for `recipients` only (those of the envelope when `None`).
+fn enqueue_for(
+    inv: &Invocation,
+    prepared: &Prepared,
+    error: Option<&str>,
+    recipients: Option<Vec<String>>,
+) -> Result<Queued, Failure> {
     let account = &prepared.chosen.account;
     let queue = Queue::open(&account::queue_dir(account))?;
     let mut meta = EntryMeta::new(
         &account.name,
         &prepared.envelope.from,
-        prepared.envelope.recipients.clone(),
+        recipients.unwrap_or_else(|| prepared.envelope.recipients.clone()),
     );
     // Absolute: `rsmtp -q` may run from another directory (cron, the flush of
     // another user's shell) and must still find the account.
