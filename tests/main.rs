@@ -12,6 +12,7 @@ mod fuzz;
 mod hardening;
 mod hardening2;
 mod lmtp;
+mod password_sources;
 mod queue;
 mod queue_self;
 mod real_peers;

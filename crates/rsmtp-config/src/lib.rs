@@ -84,7 +84,8 @@
 //!   account does not break the others) and fail with an `EX_CONFIG` error
 //!   "FILE:LINE: … is not supported by rsmtp" when the account is resolved.
 //! - `passwordeval` and `eval` commands get `/dev/null` as standard input.
-//! - No keyring and no terminal prompt for a missing password; netrc is read.
+//! - netrc is read here; the keyring and the terminal prompt for a missing
+//!   password are the `rsmtp` crate's (this crate never touches D-Bus or a terminal).
 //! - `%C` is resolved from `/etc/hosts`, never by DNS.
 //! - msmtp refuses lines longer than 500 bytes; rsmtp has no limit.
 //!

@@ -115,7 +115,8 @@ impl<'u, 'a> SessionCourier<'u, 'a> {
             .entry(key)
             .or_insert_with(|| {
                 let account = entry_account(meta, command_line).map_err(|f| f.message)?;
-                let settings = account::session_settings(&account).map_err(|f| f.message)?;
+                let settings = account::session_settings(&account, account::PasswordPrompt::Never)
+                    .map_err(|f| f.message)?;
                 let server = server_of(&settings);
                 Ok(Route {
                     account,

@@ -19,12 +19,14 @@ pub mod core_dumps;
 pub mod courier;
 pub mod exit;
 pub mod failure;
+pub mod keyring;
 pub mod locale;
 pub mod log;
 pub mod queue_cmd;
 pub mod retrier;
 pub mod send;
 pub mod smtpd;
+pub mod terminal;
 pub mod ui;
 
 pub use exit::ExitCode;
@@ -239,8 +241,8 @@ fn serverinfo(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
     let config = account::load_config(inv)?;
     let chosen = account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)?;
     let context = Some(chosen.describe());
-    let settings =
-        account::session_settings(&chosen.account).map_err(|f| f.with_account(context.clone()))?;
+    let settings = account::session_settings(&chosen.account, account::PasswordPrompt::Terminal)
+        .map_err(|f| f.with_account(context.clone()))?;
     let info = rsmtp_smtp::server_info(&settings, &mut ui.trace())
         .map_err(|e| Failure::from(e).with_account(context))?;
     ui.print(&info.to_string());

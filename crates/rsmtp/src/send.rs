@@ -384,7 +384,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
         crate::queue_cmd::spawn_background_delivery(inv, account, &queued.id, ui);
         return Ok(Outcome::Queued { id: queued.id });
     }
-    let settings = match account::session_settings(account) {
+    let settings = match account::session_settings(account, account::PasswordPrompt::Terminal) {
         Ok(settings) => settings,
         // A `passwordeval` that did not answer in time (a keyring not unlocked yet)
         // is temporary: under `queue fallback` the message waits, as for a relay
