@@ -230,6 +230,7 @@ pub(crate) fn authenticate(
     let shown = format!("AUTH {mechanism} [redacted]");
     match mechanism {
         Mechanism::Plain => {
+            // Sent as typed: GNU SASL (msmtp 1.8.23) does not SASLprep PLAIN either.
             let (user, secret) = need()?;
             let payload = B64.encode(format!("\0{user}\0{secret}"));
             let reply = x.exchange(&Command::secret(format!("AUTH PLAIN {payload}"), shown))?;
@@ -304,9 +305,20 @@ pub(crate) fn authenticate(
                     format!("authentication method {mechanism} needs TLS channel binding"),
                 ));
             }
-            run_scram(x, mechanism, hash, user, secret, binding)
+            let (user, secret) = (saslprep(user), saslprep(secret));
+            run_scram(x, mechanism, hash, &user, &secret, binding)
         }
     }
+}
+
+/// SASLprep (RFC 4013), which SCRAM requires for the user name and password (RFC
+/// 5802 §5.1), as GNU SASL applies it for msmtp: non-ASCII spaces become spaces,
+/// soft hyphens and the like vanish, NFKC (`Ⅸ` becomes `IX`). ASCII text is
+/// unchanged. A string SASLprep refuses (control
+/// characters, unassigned code points) is sent as it is: the server judges it.
+fn saslprep(text: &str) -> zeroize::Zeroizing<String> {
+    let prepared = stringprep::saslprep(text).map_or_else(|_| text.to_owned(), |p| p.into_owned());
+    zeroize::Zeroizing::new(prepared)
 }
 
 /// RFC 5802 §5 over SMTP (RFC 4954): the client-first message as initial
