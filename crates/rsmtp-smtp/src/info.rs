@@ -121,11 +121,14 @@ impl fmt::Display for ServerInfo {
                 .filter(|m| m.starts_with("SCRAM-"))
                 .collect();
             if !scram.is_empty() {
-                let tls13 = self.tls.as_ref().is_some_and(|t| t.protocol == "TLSv1_3");
-                let binding = match (scram.iter().any(|m| m.ends_with("-PLUS")), tls13) {
+                let protocol = self.tls.as_ref().map(|t| t.protocol.as_str());
+                let binding = match (scram.iter().any(|m| m.ends_with("-PLUS")), protocol) {
                     (false, _) => "not offered (no -PLUS variant)",
-                    (true, true) => "tls-exporter (TLS 1.3)",
-                    (true, false) => "offered, but rsmtp binds only on TLS 1.3 (tls-exporter)",
+                    (true, Some("TLSv1_3")) => "tls-exporter (TLS 1.3)",
+                    (true, Some("TLSv1_2")) => {
+                        "tls-server-end-point (TLS 1.2; used with an explicit auth scram-…-plus)"
+                    }
+                    (true, _) => "offered, but this session has no TLS to bind to",
                 };
                 writeln!(
                     f,
@@ -217,7 +220,7 @@ mod tests {
         info.tls.as_mut().unwrap().protocol = "TLSv1_2".into();
         assert!(info
             .to_string()
-            .contains("channel binding: offered, but rsmtp binds only on TLS 1.3"));
+            .contains("channel binding: tls-server-end-point (TLS 1.2;"));
         info.capabilities.auth = vec!["PLAIN".into()];
         assert!(!info.to_string().contains("SCRAM"));
     }

@@ -474,9 +474,8 @@ impl<'a> Session<'a> {
     fn authenticate(&mut self) -> Result<(), SmtpError> {
         let tls = self.conn.as_ref().and_then(|c| c.tls());
         let tls_binding = tls.and_then(tls::channel_binding);
-        let can_bind = tls_binding.is_some();
-        let Some(mechanism) =
-            auth::choose(self.settings.auth, &self.caps, tls.is_some(), can_bind)?
+        let kind = tls_binding.as_ref().map(|(kind, _)| *kind);
+        let Some(mechanism) = auth::choose(self.settings.auth, &self.caps, tls.is_some(), kind)?
         else {
             return Ok(());
         };
