@@ -281,3 +281,31 @@ fn without_someone_at_a_terminal_the_error_says_how_to_set_a_password() {
     assert!(stderr.contains("secret-tool store"), "{stderr}");
     assert!(server.messages().is_empty());
 }
+
+/// `-S` does not authenticate, so it needs no password: none is looked up or asked
+/// for, as with msmtp, even on a terminal.
+#[test]
+fn serverinfo_needs_no_password() {
+    let server = auth_server();
+    let dir = Dir::new();
+    let config = account(&dir, &server, "alice");
+    let mut programs = vec![rsmtp_bin()];
+    programs.extend(msmtp_bin());
+    for program in &programs {
+        let r = dir
+            .command(program)
+            .arg("-C")
+            .arg(&config)
+            .arg("-S")
+            .env_remove_dbus()
+            .run();
+        r.assert_code(0);
+        assert!(
+            r.stdout().contains("PLAIN"),
+            "{}: {}",
+            program.display(),
+            r.stdout()
+        );
+    }
+    assert_eq!(server.connections(), programs.len());
+}

@@ -241,7 +241,10 @@ fn serverinfo(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
     let config = account::load_config(inv)?;
     let chosen = account::choose(inv, config.as_ref(), inv.envelope_from.as_deref(), false)?;
     let context = Some(chosen.describe());
-    let settings = account::session_settings(&chosen.account, account::PasswordPrompt::Terminal)
+    // -S does not authenticate: no password is looked up, run or asked for (msmtp's way).
+    let mut account = chosen.account.clone();
+    account.auth = rsmtp_config::Auth::Off;
+    let settings = account::session_settings(&account, account::PasswordPrompt::Never)
         .map_err(|f| f.with_account(context.clone()))?;
     let info = rsmtp_smtp::server_info(&settings, &mut ui.trace())
         .map_err(|e| Failure::from(e).with_account(context))?;
