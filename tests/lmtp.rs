@@ -314,3 +314,55 @@ fn lmtp_partial_delivery_queues_only_the_recipients_still_waiting() {
         listing.stdout()
     );
 }
+
+/// Refused permanently for one recipient and only for now for another: exit 69 (as
+/// msmtp) naming both, and with `queue fallback` the message still waits for the
+/// second, alone.
+#[test]
+fn lmtp_mixed_refusals_fail_and_queue_the_temporary_ones() {
+    let dir = Dir::new();
+    let Some(server) = LmtpServer::start(&dir) else {
+        return;
+    };
+    let queue = dir.join("queue");
+    std::fs::create_dir(&queue).expect("mkdir queue");
+    std::fs::set_permissions(&queue, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("chmod queue");
+    let config = server.config(
+        &dir,
+        true,
+        &format!("queue fallback\nqueue_dir {}\n", queue.display()),
+    );
+    server.refuse(&[
+        "gone@example.net 550 5.1.1 <gone@example.net> mailbox unavailable",
+        "full@example.net 452 4.2.2 <full@example.net> mailbox full",
+    ]);
+    let r = send(
+        &dir,
+        &rsmtp_bin(),
+        &config,
+        &["ok@example.net", "gone@example.net", "full@example.net"],
+    );
+    r.assert_code(69);
+    let line = last_log_line(&dir);
+    for text in [r.stderr(), line.clone()] {
+        assert!(text.contains("gone@example.net: 550"), "{text}");
+        assert!(text.contains("for full@example.net"), "{text}");
+    }
+    assert!(line.contains("exitcode=EX_UNAVAILABLE"), "{line}");
+
+    server.refuse(&[]);
+    dir.rsmtp()
+        .arg("-C")
+        .arg(&config)
+        .arg("-q")
+        .run()
+        .assert_code(0);
+    assert_eq!(
+        server.envelopes(),
+        [
+            "sender@example.org ok@example.net,gone@example.net,full@example.net",
+            "sender@example.org full@example.net",
+        ]
+    );
+}

@@ -444,7 +444,33 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             Ok(Outcome::Queued { id })
         }
         Err(e) => {
+            // LMTP, refused permanently for some and only for now for others: the
+            // message still waits for the latter (and the error names the former).
+            let waiting: Vec<String> = match e.partly_delivered() {
+                Some((_, temp)) if queue_mode == QueueMode::Fallback => {
+                    temp.into_iter().map(str::to_owned).collect()
+                }
+                _ => Vec::new(),
+            };
+            let mut queued_note = None;
+            if !waiting.is_empty() {
+                let queued =
+                    enqueue_for(inv, &prepared, Some(&e.to_string()), Some(waiting.clone()))
+                        .map_err(|f| f.with_account(context.clone()))?;
+                let note = format!("queued as {} for {}", queued.id, waiting.join(", "));
+                if let Some(msg) = record.errormsg.as_mut() {
+                    msg.push_str(&format!(" ({note})"));
+                }
+                queued_note = Some(format!(
+                    "message {note} ({}); rsmtp retries it in the background",
+                    account::describe_account(account)
+                ));
+            }
             ui.warn_all(log.write(&record));
+            if let Some(note) = queued_note {
+                ui.warn(&note);
+                crate::retrier::after_queueing(inv, account, ui);
+            }
             let hint = auth_hint(&e, account);
             let mut failure = Failure::from(e);
             if let Some(hint) = hint {
