@@ -337,6 +337,44 @@ mod tests {
         assert_eq!(utc_text(4_102_444_799), "2099-12-31 23:59:59 UTC");
     }
 
+    /// RFC 5929 §4.1: the certificate's own signature hash, SHA-256 in place of
+    /// MD5/SHA-1, nothing for Ed25519.
+    #[test]
+    fn server_end_point_follows_the_signature_algorithm() {
+        use sha2::{Digest, Sha256, Sha384, Sha512};
+        // Certificate ::= SEQUENCE { tbs SEQUENCE {}, AlgorithmIdentifier { OID } }.
+        let cert = |oid: &[u8]| {
+            let mut alg = vec![0x30, oid.len() as u8 + 2, 0x06, oid.len() as u8];
+            alg.extend_from_slice(oid);
+            let mut body = vec![0x30, 0x00];
+            body.extend_from_slice(&alg);
+            let mut der = vec![0x30, body.len() as u8];
+            der.extend_from_slice(&body);
+            der
+        };
+        let rsa = |n: u8| cert(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, n]);
+        let ecdsa = |tail: &[u8]| {
+            let mut oid = vec![0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04];
+            oid.extend_from_slice(tail);
+            cert(&oid)
+        };
+        for der in [rsa(5), rsa(11), ecdsa(&[1]), ecdsa(&[3, 2])] {
+            assert_eq!(server_end_point(&der), Some(Sha256::digest(&der).to_vec()));
+        }
+        for der in [rsa(12), ecdsa(&[3, 3])] {
+            assert_eq!(server_end_point(&der), Some(Sha384::digest(&der).to_vec()));
+        }
+        for der in [rsa(13), ecdsa(&[3, 4])] {
+            assert_eq!(server_end_point(&der), Some(Sha512::digest(&der).to_vec()));
+        }
+        assert_eq!(
+            server_end_point(&cert(&[0x2b, 0x65, 0x70])),
+            None,
+            "Ed25519"
+        );
+        assert_eq!(server_end_point(b"garbage"), None);
+    }
+
     #[test]
     fn garbage_is_unknown_not_a_panic() {
         for der in [
