@@ -119,7 +119,7 @@ pub struct Account {
     pub socket: Option<PathBuf>,
     /// `timeout`; rsmtp's default is 60 s (msmtp's is off).
     pub timeout: Timeout,
-    /// `protocol` (LMTP is refused by rsmtp).
+    /// `protocol`.
     pub protocol: Protocol,
     /// `domain`: the EHLO argument (default `localhost`; `%H %C %M` expanded on resolve).
     pub domain: String,

@@ -78,13 +78,14 @@
 //!
 //! - `timeout` defaults to 60 seconds (msmtp: off, which lets cron jobs hang
 //!   forever); `timeout off` restores msmtp's behaviour.
-//! - Settings msmtp accepts but rsmtp cannot honour — `protocol lmtp`, the
+//! - Settings msmtp accepts but rsmtp cannot honour — the
 //!   `auth` methods `gssapi`, `ntlm`, `digest-md5`, and the parts of a
 //!   `tls_priorities` string rustls cannot follow — parse fine (so an unused
 //!   account does not break the others) and fail with an `EX_CONFIG` error
 //!   "FILE:LINE: … is not supported by rsmtp" when the account is resolved.
 //! - `passwordeval` and `eval` commands get `/dev/null` as standard input.
-//! - No keyring and no terminal prompt for a missing password; netrc is read.
+//! - netrc is read here; the keyring and the terminal prompt for a missing
+//!   password are the `rsmtp` crate's (this crate never touches D-Bus or a terminal).
 //! - `%C` is resolved from `/etc/hosts`, never by DNS.
 //! - msmtp refuses lines longer than 500 bytes; rsmtp has no limit.
 //!

@@ -227,8 +227,8 @@ pub fn netrc_files() -> Vec<PathBuf> {
 impl Account {
     /// The password to authenticate with: `password`, else the first line
     /// printed by `passwordeval`, else the `machine HOST login USER` entry of
-    /// `~/.netrc` or `/etc/netrc`. `Ok(None)` when none applies (msmtp would
-    /// then prompt on a terminal; rsmtp never does).
+    /// `~/.netrc` or `/etc/netrc`. `Ok(None)` when none applies (the `rsmtp`
+    /// crate then asks the keyring, then the terminal, as msmtp does).
     pub fn password(&self) -> Result<Option<Secret>, ConfigError> {
         self.password_with_netrc(&netrc_files())
     }

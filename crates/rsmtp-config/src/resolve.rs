@@ -32,13 +32,6 @@ impl Account {
             what,
             hint: hint.to_string(),
         };
-        if self.protocol == Protocol::Lmtp {
-            return Err(unsupported(
-                "protocol",
-                "protocol lmtp".into(),
-                "; only smtp is",
-            ));
-        }
         if let Some(p) = &self.tls_priorities {
             if let Err(e) = rsmtp_core::parse_tls_priorities(p) {
                 return Err(unsupported(

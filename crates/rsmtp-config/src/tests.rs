@@ -380,11 +380,6 @@ fn unsupported_features_fail_at_resolve_with_file_and_line() {
         ("account a\nhost h\n\nauth ntlm\n", 4, "auth ntlm"),
         ("account a\nhost h\nauth gssapi\n", 3, "auth gssapi"),
         (
-            "account a\nhost h\nprotocol lmtp\nport 24\n",
-            3,
-            "protocol lmtp",
-        ),
-        (
             "account a\nhost h\ntls_priorities NORMAL:+VERS-TLS1.0\n",
             3,
             "tls_priorities NORMAL:+VERS-TLS1.0: the part '+VERS-TLS1.0'",

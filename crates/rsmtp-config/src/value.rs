@@ -44,7 +44,7 @@ pub enum Protocol {
     /// SMTP (the default).
     #[default]
     Smtp,
-    /// LMTP (accepted by the parser, refused by rsmtp at resolve time).
+    /// LMTP (RFC 2033): LHLO, one reply per recipient after the data; no default port.
     Lmtp,
 }
 

@@ -40,6 +40,14 @@ pub enum DeliveryResult {
     /// timeout or a broken connection): temporary like [`DeliveryResult::TempFail`],
     /// and the entry is marked (`unanswered_since`): the server may have it.
     Unanswered(String),
+    /// An LMTP server delivered the message to `delivered` and refused the
+    /// others: they leave the entry (a retry must not send them a second
+    /// copy), and `rest` (a [`DeliveryResult::TempFail`] or
+    /// [`DeliveryResult::PermFail`]) applies to the recipients left.
+    PartlyDelivered {
+        delivered: Vec<String>,
+        rest: Box<DeliveryResult>,
+    },
 }
 
 /// What a flush hands each entry to: the caller's delivery (the `rsmtp` crate
@@ -447,9 +455,13 @@ impl Queue {
             in_flight: in_flight.clone(),
             journaled: false,
         };
-        let result = courier.deliver(&meta, &mut message);
+        let mut result = courier.deliver(&meta, &mut message);
         let journaled = message.journaled;
         let now = SystemTime::now();
+        while let DeliveryResult::PartlyDelivered { delivered, rest } = result {
+            meta.recipients.retain(|r| !delivered.contains(r));
+            result = *rest;
+        }
         if let DeliveryResult::Unanswered(_) = result {
             meta.unanswered_since.get_or_insert(now);
         }
@@ -495,6 +507,7 @@ impl Queue {
                 forget_journal(&dir);
                 self.fail_entry(id, meta, reason).map(Outcome::Failed)
             }
+            DeliveryResult::PartlyDelivered { .. } => unreachable!("unwrapped above"),
         }
     }
 

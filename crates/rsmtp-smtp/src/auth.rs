@@ -117,7 +117,7 @@ pub(crate) fn choose(
     auth: Auth,
     caps: &Capabilities,
     tls_active: bool,
-    can_bind: bool,
+    binding: Option<&str>,
 ) -> Result<Option<Mechanism>, SmtpError> {
     let unavailable = |msg: String| Err(SmtpError::new(ErrorKind::AuthUnavailable, msg));
     let wanted = match auth {
@@ -135,12 +135,12 @@ pub(crate) fn choose(
                 method = m
             ));
         }
-        if m.is_channel_bound() && !can_bind {
+        if m.is_channel_bound() && binding.is_none() {
             return unavailable(format!(
-                "authentication method {m} needs channel binding, which needs TLS 1.3 \
-                 (tls-exporter); {}",
+                "authentication method {m} needs channel binding, which needs TLS \
+                 (tls-exporter on TLS 1.3, tls-server-end-point on TLS 1.2); {}",
                 if tls_active {
-                    "this TLS session is TLS 1.2"
+                    "this TLS session offers neither"
                 } else {
                     "TLS is off"
                 }
@@ -148,8 +148,11 @@ pub(crate) fn choose(
         }
         return Ok(Some(m));
     }
-    // SCRAM first (msmtp ≥ 1.8.26), channel-bound when the session allows.
-    let bound: &[Mechanism] = if can_bind {
+    // SCRAM first (msmtp ≥ 1.8.26), channel-bound when the session allows. Only
+    // tls-exporter is chosen on its own: a server offering -PLUS over TLS 1.2 may
+    // know only tls-unique, and tls-server-end-point would then fail where the
+    // unbound variant works; `auth scram-sha-256-plus` asks for it explicitly.
+    let bound: &[Mechanism] = if binding == Some("tls-exporter") {
         &[Mechanism::ScramSha256Plus, Mechanism::ScramSha1Plus]
     } else {
         &[]
@@ -232,6 +235,7 @@ pub(crate) fn authenticate(
     let shown = format!("AUTH {mechanism} [redacted]");
     match mechanism {
         Mechanism::Plain => {
+            // Sent as typed: GNU SASL (msmtp 1.8.23) does not SASLprep PLAIN either.
             let (user, secret) = need()?;
             let payload = secret_base64(&["\0", user, "\0", secret]);
             let line = secret_text(&["AUTH PLAIN ", &payload]);
@@ -315,9 +319,20 @@ pub(crate) fn authenticate(
                     format!("authentication method {mechanism} needs TLS channel binding"),
                 ));
             }
-            run_scram(x, mechanism, hash, user, secret, binding)
+            let (user, secret) = (saslprep(user), saslprep(secret));
+            run_scram(x, mechanism, hash, &user, &secret, binding)
         }
     }
+}
+
+/// SASLprep (RFC 4013), which SCRAM requires for the user name and password (RFC
+/// 5802 §5.1), as GNU SASL applies it for msmtp: non-ASCII spaces become spaces,
+/// soft hyphens and the like vanish, NFKC (`Ⅸ` becomes `IX`). ASCII text is
+/// unchanged. A string SASLprep refuses (control
+/// characters, unassigned code points) is sent as it is: the server judges it.
+fn saslprep(text: &str) -> zeroize::Zeroizing<String> {
+    let prepared = stringprep::saslprep(text).map_or_else(|_| text.to_owned(), |p| p.into_owned());
+    zeroize::Zeroizing::new(prepared)
 }
 
 /// RFC 5802 §5 over SMTP (RFC 4954): the client-first message as initial
@@ -806,32 +821,32 @@ mod tests {
     fn automatic_choice_follows_msmtp() {
         let all = caps(&["LOGIN", "CRAM-MD5", "PLAIN", "XOAUTH2"]);
         assert_eq!(
-            choose(Auth::Auto, &all, true, false).unwrap(),
+            choose(Auth::Auto, &all, true, None).unwrap(),
             Some(Mechanism::Plain)
         );
         assert_eq!(
-            choose(Auth::Auto, &all, false, false).unwrap(),
+            choose(Auth::Auto, &all, false, None).unwrap(),
             Some(Mechanism::CramMd5)
         );
         let no_plain = caps(&["LOGIN", "CRAM-MD5"]);
         assert_eq!(
-            choose(Auth::Auto, &no_plain, true, false).unwrap(),
+            choose(Auth::Auto, &no_plain, true, None).unwrap(),
             Some(Mechanism::CramMd5)
         );
         let login = caps(&["LOGIN", "XOAUTH2"]);
         assert_eq!(
-            choose(Auth::Auto, &login, true, false).unwrap(),
+            choose(Auth::Auto, &login, true, None).unwrap(),
             Some(Mechanism::Login)
         );
-        let e = choose(Auth::Auto, &login, false, false).unwrap_err();
+        let e = choose(Auth::Auto, &login, false, None).unwrap_err();
         assert_eq!(
             (e.kind(), e.exit_code().code()),
             (&ErrorKind::AuthUnavailable, 69)
         );
-        let e = choose(Auth::Auto, &caps(&["XOAUTH2"]), true, false).unwrap_err();
+        let e = choose(Auth::Auto, &caps(&["XOAUTH2"]), true, None).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::AuthUnavailable);
-        assert!(choose(Auth::Auto, &caps(&[]), true, false).is_err());
-        assert_eq!(choose(Auth::Off, &all, true, false).unwrap(), None);
+        assert!(choose(Auth::Auto, &caps(&[]), true, None).is_err());
+        assert_eq!(choose(Auth::Off, &all, true, None).unwrap(), None);
     }
 
     #[test]
@@ -843,16 +858,29 @@ mod tests {
             "SCRAM-SHA-256-PLUS",
         ]);
         let pick = |tls, bind| choose(Auth::Auto, &all, tls, bind).unwrap();
-        assert_eq!(pick(true, true), Some(Mechanism::ScramSha256Plus));
-        assert_eq!(pick(true, false), Some(Mechanism::ScramSha256));
-        assert_eq!(pick(false, false), Some(Mechanism::ScramSha256));
+        assert_eq!(
+            pick(true, Some("tls-exporter")),
+            Some(Mechanism::ScramSha256Plus)
+        );
+        // TLS 1.2: bound only when asked for (the server may know only tls-unique).
+        assert_eq!(
+            pick(true, Some("tls-server-end-point")),
+            Some(Mechanism::ScramSha256)
+        );
+        let plus = Auth::Method(Mechanism::ScramSha256Plus);
+        assert_eq!(
+            choose(plus, &all, true, Some("tls-server-end-point")).unwrap(),
+            Some(Mechanism::ScramSha256Plus)
+        );
+        assert_eq!(pick(true, None), Some(Mechanism::ScramSha256));
+        assert_eq!(pick(false, None), Some(Mechanism::ScramSha256));
         let sha1 = caps(&["PLAIN", "SCRAM-SHA-1"]);
         assert_eq!(
-            choose(Auth::Auto, &sha1, false, false).unwrap(),
+            choose(Auth::Auto, &sha1, false, None).unwrap(),
             Some(Mechanism::ScramSha1)
         );
         let plus = Auth::Method(Mechanism::ScramSha256Plus);
-        let e = choose(plus, &all, true, false).unwrap_err();
+        let e = choose(plus, &all, true, None).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::AuthUnavailable);
     }
 
@@ -881,15 +909,15 @@ mod tests {
         let c = caps(&["PLAIN", "XOAUTH2"]);
         let xo = Auth::Method(Mechanism::XOAuth2);
         assert_eq!(
-            choose(xo, &c, true, false).unwrap(),
+            choose(xo, &c, true, None).unwrap(),
             Some(Mechanism::XOAuth2)
         );
         // Explicit PLAIN is allowed without TLS, as in msmtp.
         assert_eq!(
-            choose(Auth::Method(Mechanism::Plain), &c, false, false).unwrap(),
+            choose(Auth::Method(Mechanism::Plain), &c, false, None).unwrap(),
             Some(Mechanism::Plain)
         );
-        let e = choose(Auth::Method(Mechanism::Login), &c, true, false).unwrap_err();
+        let e = choose(Auth::Method(Mechanism::Login), &c, true, None).unwrap_err();
         assert!(e.to_string().contains("LOGIN"), "{e}");
     }
 

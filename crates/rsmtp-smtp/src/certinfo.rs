@@ -104,6 +104,49 @@ fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     Some((tag, &rest[..len], &rest[len..]))
 }
 
+/// RFC 5929 §4.1 `tls-server-end-point`: the certificate hashed with the hash of
+/// its own signature algorithm, SHA-256 for MD5 and SHA-1. `None` for an algorithm
+/// without one (Ed25519: RFC 5929 defines nothing for it) or an unreadable certificate.
+pub(crate) fn server_end_point(der: &[u8]) -> Option<Vec<u8>> {
+    use sha2::{Digest, Sha256, Sha384, Sha512};
+    let (tag, cert, _) = tlv(der)?;
+    if tag != SEQUENCE {
+        return None;
+    }
+    let (_, _tbs, rest) = tlv(cert)?;
+    let (tag, algorithm, _) = tlv(rest)?;
+    let (oid_tag, oid, _) = tlv(algorithm)?;
+    if tag != SEQUENCE || oid_tag != 0x06 {
+        return None;
+    }
+    // 1.2.840.113549.1.1.n (RSA; 4 md5, 5 sha1, 11 sha256, 12 sha384, 13 sha512,
+    // 10 PSS: its hash is in the parameters, SHA-256 assumed) and
+    // 1.2.840.10045.4.{1, 3.2, 3.3, 3.4} (ECDSA with SHA-1, -256, -384, -512).
+    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01];
+    const ECDSA: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04];
+    let hash = match oid {
+        [rsa @ .., n] if rsa == RSA => match n {
+            12 => 384,
+            13 => 512,
+            4 | 5 | 10 | 11 | 14 => 256,
+            _ => return None,
+        },
+        [ecdsa @ .., 1] if ecdsa == ECDSA => 256,
+        [ecdsa @ .., 3, n] if ecdsa == ECDSA => match n {
+            2 => 256,
+            3 => 384,
+            4 => 512,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(match hash {
+        384 => Sha384::digest(der).to_vec(),
+        512 => Sha512::digest(der).to_vec(),
+        _ => Sha256::digest(der).to_vec(),
+    })
+}
+
 const SEQUENCE: u8 = 0x30;
 const SET: u8 = 0x31;
 
@@ -292,6 +335,44 @@ mod tests {
         assert_eq!(utc_text(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc_text(1_700_000_000), "2023-11-14 22:13:20 UTC");
         assert_eq!(utc_text(4_102_444_799), "2099-12-31 23:59:59 UTC");
+    }
+
+    /// RFC 5929 §4.1: the certificate's own signature hash, SHA-256 in place of
+    /// MD5/SHA-1, nothing for Ed25519.
+    #[test]
+    fn server_end_point_follows_the_signature_algorithm() {
+        use sha2::{Digest, Sha256, Sha384, Sha512};
+        // Certificate ::= SEQUENCE { tbs SEQUENCE {}, AlgorithmIdentifier { OID } }.
+        let cert = |oid: &[u8]| {
+            let mut alg = vec![0x30, oid.len() as u8 + 2, 0x06, oid.len() as u8];
+            alg.extend_from_slice(oid);
+            let mut body = vec![0x30, 0x00];
+            body.extend_from_slice(&alg);
+            let mut der = vec![0x30, body.len() as u8];
+            der.extend_from_slice(&body);
+            der
+        };
+        let rsa = |n: u8| cert(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, n]);
+        let ecdsa = |tail: &[u8]| {
+            let mut oid = vec![0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04];
+            oid.extend_from_slice(tail);
+            cert(&oid)
+        };
+        for der in [rsa(5), rsa(11), ecdsa(&[1]), ecdsa(&[3, 2])] {
+            assert_eq!(server_end_point(&der), Some(Sha256::digest(&der).to_vec()));
+        }
+        for der in [rsa(12), ecdsa(&[3, 3])] {
+            assert_eq!(server_end_point(&der), Some(Sha384::digest(&der).to_vec()));
+        }
+        for der in [rsa(13), ecdsa(&[3, 4])] {
+            assert_eq!(server_end_point(&der), Some(Sha512::digest(&der).to_vec()));
+        }
+        assert_eq!(
+            server_end_point(&cert(&[0x2b, 0x65, 0x70])),
+            None,
+            "Ed25519"
+        );
+        assert_eq!(server_end_point(b"garbage"), None);
     }
 
     #[test]

@@ -130,6 +130,14 @@ pub enum ErrorKind {
     Rejected { stage: Stage, reply: Reply },
     /// One or more recipients were refused; the message was not sent to anyone.
     RecipientsRefused(Vec<(String, Reply)>),
+    /// LMTP (RFC 2033 §4.2): after the end of data the server delivered the
+    /// message to `delivered` and refused it for `failed`, each with its own
+    /// reply. Transient when every refusal is a 4xx, so that only `failed`
+    /// is tried again.
+    PartlyDelivered {
+        delivered: Vec<String>,
+        failed: Vec<(String, Reply)>,
+    },
     /// The message is larger than the server's SIZE limit (RFC 1870 §4).
     TooLarge { size: u64, limit: u64 },
     /// An address cannot be put on the wire (control characters, `<`, `>`).
@@ -157,7 +165,8 @@ pub enum ErrorKind {
 pub struct SmtpError {
     kind: ErrorKind,
     message: String,
-    reply: Option<Reply>,
+    /// Boxed: keeps `Result<_, SmtpError>` small on every call of the session.
+    reply: Option<Box<Reply>>,
     /// The whole message went out, final dot included, and no reply came.
     unanswered: bool,
     #[source]
@@ -169,8 +178,10 @@ impl SmtpError {
         let reply = match &kind {
             ErrorKind::Rejected { reply, .. } => Some(reply.clone()),
             ErrorKind::RecipientsRefused(refused) => refused.first().map(|(_, r)| r.clone()),
+            ErrorKind::PartlyDelivered { failed, .. } => failed.first().map(|(_, r)| r.clone()),
             _ => None,
-        };
+        }
+        .map(Box::new);
         SmtpError {
             kind,
             message: message.into(),
@@ -232,7 +243,7 @@ impl SmtpError {
 
     /// Attaches the server reply that caused this error.
     pub(crate) fn with_reply(mut self, reply: Reply) -> SmtpError {
-        self.reply = Some(reply);
+        self.reply = Some(Box::new(reply));
         self
     }
 
@@ -250,18 +261,21 @@ impl SmtpError {
 
     /// The server reply behind this error, if any (`smtpstatus=`/`smtpmsg=`).
     pub fn reply(&self) -> Option<&Reply> {
-        self.reply.as_ref()
+        self.reply.as_deref()
     }
 
     /// `(code, text)` of the last server reply that caused the error.
     pub fn smtp_status(&self) -> Option<(u16, String)> {
-        self.reply.as_ref().map(|r| (r.code(), r.text()))
+        self.reply.as_deref().map(|r| (r.code(), r.text()))
     }
 
     /// The sysexits code for this error (see the crate docs for the table).
     pub fn exit_code(&self) -> ExitCode {
-        let refused = matches!(self.kind, ErrorKind::RecipientsRefused(_));
-        if !refused && self.reply.as_ref().is_some_and(Reply::is_transient) {
+        let refused = matches!(
+            self.kind,
+            ErrorKind::RecipientsRefused(_) | ErrorKind::PartlyDelivered { .. }
+        );
+        if !refused && self.reply.as_deref().is_some_and(Reply::is_transient) {
             return EX_TEMPFAIL;
         }
         match &self.kind {
@@ -302,10 +316,36 @@ impl SmtpError {
                     EX_DATAERR
                 }
             }
+            // msmtp: "delivery to one or more recipients failed" is EX_UNAVAILABLE;
+            // rsmtp: 75 when every refusal is temporary (it is queued then).
+            ErrorKind::PartlyDelivered { failed, .. } => {
+                if failed.iter().all(|(_, r)| r.is_transient()) {
+                    EX_TEMPFAIL
+                } else {
+                    EX_UNAVAILABLE
+                }
+            }
             ErrorKind::TooLarge { .. } | ErrorKind::InvalidAddress => EX_DATAERR,
             ErrorKind::LocalFile => EX_NOINPUT,
             ErrorKind::Input => EX_IOERR,
             ErrorKind::InvalidSetting => EX_CONFIG,
+        }
+    }
+
+    /// After a partly delivered LMTP message: the recipients that already have
+    /// it (a retry must leave them out), and those refused only for now (4xx),
+    /// the ones worth trying again.
+    pub fn partly_delivered(&self) -> Option<(&[String], Vec<&str>)> {
+        match &self.kind {
+            ErrorKind::PartlyDelivered { delivered, failed } => Some((
+                delivered,
+                failed
+                    .iter()
+                    .filter(|(_, r)| r.is_transient())
+                    .map(|(rcpt, _)| rcpt.as_str())
+                    .collect(),
+            )),
+            _ => None,
         }
     }
 
@@ -320,7 +360,10 @@ impl SmtpError {
             | ErrorKind::Io => true,
             ErrorKind::Rejected { reply, .. } => reply.is_transient(),
             ErrorKind::RecipientsRefused(refused) => refused.iter().all(|(_, r)| r.is_transient()),
-            _ => self.reply.as_ref().is_some_and(Reply::is_transient),
+            ErrorKind::PartlyDelivered { failed, .. } => {
+                failed.iter().all(|(_, r)| r.is_transient())
+            }
+            _ => self.reply.as_deref().is_some_and(Reply::is_transient),
         }
     }
 }

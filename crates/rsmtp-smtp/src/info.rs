@@ -32,19 +32,22 @@ pub struct ServerInfo {
     pub tls: Option<TlsInfo>,
     /// Capabilities from the last EHLO (after STARTTLS when TLS is used).
     pub capabilities: Capabilities,
+    /// An LMTP server (`protocol lmtp`): shown as "LMTP server at", as msmtp does.
+    pub lmtp: bool,
 }
 
 impl fmt::Display for ServerInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protocol = if self.lmtp { "LMTP" } else { "SMTP" };
         match self.address {
             Some(a) => writeln!(
                 f,
-                "SMTP server at {} ([{}]), port {}:",
+                "{protocol} server at {} ([{}]), port {}:",
                 self.host,
                 a.ip(),
                 self.port
             )?,
-            None => writeln!(f, "SMTP server at {}, port {}:", self.host, self.port)?,
+            None => writeln!(f, "{protocol} server at {}, port {}:", self.host, self.port)?,
         }
         if !self.greeting.is_empty() {
             writeln!(f, "    {}", sanitize(&self.greeting))?;
@@ -118,11 +121,14 @@ impl fmt::Display for ServerInfo {
                 .filter(|m| m.starts_with("SCRAM-"))
                 .collect();
             if !scram.is_empty() {
-                let tls13 = self.tls.as_ref().is_some_and(|t| t.protocol == "TLSv1_3");
-                let binding = match (scram.iter().any(|m| m.ends_with("-PLUS")), tls13) {
+                let protocol = self.tls.as_ref().map(|t| t.protocol.as_str());
+                let binding = match (scram.iter().any(|m| m.ends_with("-PLUS")), protocol) {
                     (false, _) => "not offered (no -PLUS variant)",
-                    (true, true) => "tls-exporter (TLS 1.3)",
-                    (true, false) => "offered, but rsmtp binds only on TLS 1.3 (tls-exporter)",
+                    (true, Some("TLSv1_3")) => "tls-exporter (TLS 1.3)",
+                    (true, Some("TLSv1_2")) => {
+                        "tls-server-end-point (TLS 1.2; used with an explicit auth scram-…-plus)"
+                    }
+                    (true, _) => "offered, but this session has no TLS to bind to",
                 };
                 writeln!(
                     f,
@@ -155,6 +161,7 @@ mod tests {
     #[test]
     fn plain_server_layout() {
         let info = ServerInfo {
+            lmtp: false,
             host: "localhost".into(),
             port: 25,
             address: Some("127.0.0.1:25".parse().unwrap()),
@@ -186,6 +193,7 @@ mod tests {
     #[test]
     fn scram_variants_and_channel_binding() {
         let mut info = ServerInfo {
+            lmtp: false,
             host: "h".into(),
             port: 587,
             address: None,
@@ -212,7 +220,7 @@ mod tests {
         info.tls.as_mut().unwrap().protocol = "TLSv1_2".into();
         assert!(info
             .to_string()
-            .contains("channel binding: offered, but rsmtp binds only on TLS 1.3"));
+            .contains("channel binding: tls-server-end-point (TLS 1.2;"));
         info.capabilities.auth = vec!["PLAIN".into()];
         assert!(!info.to_string().contains("SCRAM"));
     }
@@ -220,6 +228,7 @@ mod tests {
     #[test]
     fn no_capabilities() {
         let info = ServerInfo {
+            lmtp: false,
             host: "h".into(),
             port: 25,
             address: None,

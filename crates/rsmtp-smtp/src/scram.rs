@@ -8,8 +8,8 @@
 //! holding its own certificate cannot relay the exchange.
 //!
 //! Nothing here is `Debug`: the salted password, the keys and the proof must
-//! not reach a trace or an error message. The user name and password are used
-//! as given (no SASLprep, RFC 4013); for ASCII that is what SASLprep yields.
+//! not reach a trace or an error message. The user name and password arrive
+//! here already SASLprepped (RFC 4013, in `auth`).
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;

@@ -150,6 +150,7 @@ pub fn server_info(
             .unwrap_or_default(),
         tls,
         capabilities: session.caps.clone(),
+        lmtp: settings.lmtp,
     };
     session.quit();
     Ok(info)
@@ -473,9 +474,16 @@ impl<'a> Session<'a> {
         )
     }
 
-    /// EHLO, or HELO if the server refuses EHLO with 5xx (RFC 5321 §4.1.4).
+    /// EHLO, or HELO if the server refuses EHLO with 5xx (RFC 5321 §4.1.4);
+    /// LHLO for LMTP, which has no HELO (RFC 2033 §4.1).
     fn ehlo(&mut self) -> Result<(), SmtpError> {
         let domain = self.settings.helo_domain.clone();
+        if self.settings.lmtp {
+            let reply = self.command(&Command::lhlo(&domain)?, Stage::Ehlo)?;
+            let reply = SmtpError::check(Stage::Ehlo, "command LHLO failed", reply)?;
+            self.caps = Capabilities::from_ehlo(&reply);
+            return Ok(());
+        }
         let reply = self.command(&Command::ehlo(&domain)?, Stage::Ehlo)?;
         if !reply.is_permanent() {
             let reply = SmtpError::check(Stage::Ehlo, "command EHLO failed", reply)?;
@@ -495,9 +503,8 @@ impl<'a> Session<'a> {
     fn authenticate(&mut self) -> Result<(), SmtpError> {
         let tls = self.conn.as_ref().and_then(|c| c.tls());
         let tls_binding = tls.and_then(tls::channel_binding);
-        let can_bind = tls_binding.is_some();
-        let Some(mechanism) =
-            auth::choose(self.settings.auth, &self.caps, tls.is_some(), can_bind)?
+        let kind = tls_binding.as_ref().map(|(kind, _)| *kind);
+        let Some(mechanism) = auth::choose(self.settings.auth, &self.caps, tls.is_some(), kind)?
         else {
             return Ok(());
         };
@@ -625,7 +632,11 @@ impl<'a> Session<'a> {
             return Err(SmtpError::new(ErrorKind::Protocol, "no reply to DATA"));
         };
         SmtpError::check(Stage::Data, "the server does not accept mail data", data)?;
-        let final_reply = self.send_body(message)?;
+        let final_reply = if self.settings.lmtp {
+            self.send_body_lmtp(message, &envelope.recipients)?
+        } else {
+            self.send_body(message)?
+        };
         Ok(Delivered {
             recipients: rcpts,
             final_reply,
@@ -692,6 +703,66 @@ impl<'a> Session<'a> {
 
     /// Streams the body and reads the reply to the final dot.
     fn send_body(&mut self, message: Body<'_, '_>) -> Result<Reply, SmtpError> {
+        self.write_body(message)?;
+        let reply = self.read_final_reply()?;
+        self.in_data = false;
+        SmtpError::check(
+            Stage::Body,
+            tr!("the server did not accept the mail"),
+            reply,
+        )
+    }
+
+    /// LMTP (RFC 2033 §4.2): streams the body, then reads one reply per
+    /// recipient, in RCPT order. Any refusal is a [`ErrorKind::PartlyDelivered`]
+    /// naming who has the message and who was refused; the last reply is kept
+    /// as the final one when all accepted.
+    fn send_body_lmtp(
+        &mut self,
+        message: Body<'_, '_>,
+        recipients: &[String],
+    ) -> Result<Reply, SmtpError> {
+        self.write_body(message)?;
+        let mut delivered = Vec::new();
+        let mut failed = Vec::new();
+        let mut last = None;
+        for rcpt in recipients {
+            let reply = self.read_final_reply()?;
+            if Stage::Body.expects(reply.code()) {
+                delivered.push(rcpt.clone());
+            } else if reply.is_transient() || reply.is_permanent() {
+                failed.push((rcpt.clone(), reply.clone()));
+            } else {
+                return Err(SmtpError::unexpected(Stage::Body, reply));
+            }
+            last = Some(reply);
+        }
+        self.in_data = false;
+        let last = last.ok_or_else(|| SmtpError::new(ErrorKind::Protocol, "no recipients"))?;
+        if failed.is_empty() {
+            return Ok(last);
+        }
+        let mut message = String::from("delivery to one or more recipients failed: ");
+        message.push_str(
+            &failed
+                .iter()
+                .map(|(rcpt, r)| format!("the server refuses to send the mail to {rcpt}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        if delivered.is_empty() {
+            message.push_str("; delivered to nobody");
+        } else {
+            message.push_str(&format!("; delivered to {}", delivered.join(", ")));
+        }
+        Err(SmtpError::new(
+            ErrorKind::PartlyDelivered { delivered, failed },
+            message,
+        ))
+    }
+
+    /// Streams the body, the final dot, and QUIT with it when it may go there.
+    fn write_body(&mut self, message: Body<'_, '_>) -> Result<(), SmtpError> {
         let quit = self.quit_with_body && self.caps.pipelining;
         let trailer: &[u8] = if quit { b"QUIT\r\n" } else { b"" };
         let conn = self.conn()?;
@@ -719,28 +790,26 @@ impl<'a> Session<'a> {
             self.trace.sent("QUIT");
             self.quit_sent = true;
         }
-        let reply = match self.read_reply(Stage::Body) {
-            Ok(r) => r,
+        Ok(())
+    }
+
+    /// A reply to the end of data; a broken connection then may have lost the message.
+    fn read_final_reply(&mut self) -> Result<Reply, SmtpError> {
+        match self.read_reply(Stage::Body) {
             Err(e)
                 if matches!(
                     e.kind(),
                     ErrorKind::Io | ErrorKind::Timeout | ErrorKind::Tls
                 ) =>
             {
-                return Err(SmtpError::new(
+                Err(SmtpError::new(
                     e.kind().clone(),
                     format!("{e} after the message was sent; it may not have been delivered"),
                 )
                 .unanswered())
             }
-            Err(e) => return Err(e),
-        };
-        self.in_data = false;
-        SmtpError::check(
-            Stage::Body,
-            tr!("the server did not accept the mail"),
-            reply,
-        )
+            read => read,
+        }
     }
 
     /// Sends one command and reads its reply.

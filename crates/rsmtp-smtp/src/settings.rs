@@ -175,6 +175,9 @@ pub struct SessionSettings {
     pub proxy: Option<Proxy>,
     pub auth: Auth,
     pub credentials: Option<Credentials>,
+    /// `protocol lmtp`: LMTP (RFC 2033) instead of SMTP: `LHLO` instead of
+    /// `EHLO`, and one reply per recipient after the end of data.
+    pub lmtp: bool,
 }
 
 impl SessionSettings {
@@ -197,6 +200,7 @@ impl SessionSettings {
             proxy: None,
             auth: Auth::Off,
             credentials: None,
+            lmtp: false,
         }
     }
 

@@ -407,17 +407,24 @@ pub(crate) fn handshake(
 
 /// The channel binding SCRAM `-PLUS` can use on this session: `tls-exporter`
 /// (RFC 9266: 32 bytes exported with label `EXPORTER-Channel-Binding` and an
-/// empty context) on TLS 1.3. TLS 1.2 offers none here: its exporter is only
-/// safe with the extended master secret, and `tls-server-end-point` is not
-/// implemented, so SCRAM runs without binding there.
+/// empty context) on TLS 1.3; on TLS 1.2 `tls-server-end-point` (RFC 5929 §4.1:
+/// the hash of the server's certificate), since 1.2's exporter and `tls-unique`
+/// are only safe with the extended master secret.
 pub(crate) fn channel_binding(conn: &ClientConnection) -> Option<(&'static str, Vec<u8>)> {
-    if conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
-        return None;
+    match conn.protocol_version()? {
+        rustls::ProtocolVersion::TLSv1_3 => {
+            let mut out = vec![0u8; 32];
+            conn.export_keying_material(&mut out, b"EXPORTER-Channel-Binding", Some(b""))
+                .ok()?;
+            Some(("tls-exporter", out))
+        }
+        rustls::ProtocolVersion::TLSv1_2 => {
+            let leaf = conn.peer_certificates()?.first()?;
+            crate::certinfo::server_end_point(leaf.as_ref())
+                .map(|hash| ("tls-server-end-point", hash))
+        }
+        _ => None,
     }
-    let mut out = vec![0u8; 32];
-    conn.export_keying_material(&mut out, b"EXPORTER-Channel-Binding", Some(b""))
-        .ok()?;
-    Some(("tls-exporter", out))
 }
 
 /// Classifies a failed handshake.

@@ -96,6 +96,12 @@ impl Command {
         ))
     }
 
+    /// `LHLO domain` (RFC 2033 §4.1), LMTP's EHLO.
+    pub(crate) fn lhlo(domain: &str) -> Result<Command, SmtpError> {
+        let domain = check_setting(domain, "domain")?;
+        Ok(Command::line(format!("LHLO {domain}")))
+    }
+
     /// `HELO domain`, for servers that refuse EHLO.
     pub(crate) fn helo(domain: &str) -> Result<Command, SmtpError> {
         let domain = check_setting(domain, "domain")?;

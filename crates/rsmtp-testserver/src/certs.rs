@@ -124,6 +124,20 @@ pub struct TestCa {
     leaves: Vec<(LeafKind, CertKey)>,
     client: CertKey,
     untrusted_client: CertKey,
+    /// Kept to sign certificate revocation lists ([`TestCa::write_crl`]).
+    signer: CaSigner,
+}
+
+/// The CA certificate and key (rcgen's `Certificate` has no `Debug`).
+struct CaSigner {
+    cert: Certificate,
+    key: KeyPair,
+}
+
+impl std::fmt::Debug for CaSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CaSigner")
+    }
 }
 
 impl TestCa {
@@ -178,7 +192,7 @@ impl TestCa {
             ]
         };
         let mut leaves = Vec::new();
-        for kind in LeafKind::ALL {
+        for (serial, kind) in (1u64..).zip(LeafKind::ALL) {
             let spec = match kind {
                 LeafKind::Valid => Spec::server("localhost", local_names()),
                 LeafKind::Expired => Spec {
@@ -197,6 +211,10 @@ impl TestCa {
                     ca: true,
                     ..Spec::server("localhost", local_names())
                 },
+            };
+            let spec = Spec {
+                serial: Some(serial),
+                ..spec
             };
             leaves.push((kind, issue(dir, kind.file_stem(), &spec, &issuer)?));
         }
@@ -220,7 +238,43 @@ impl TestCa {
             leaves,
             client,
             untrusted_client,
+            signer: CaSigner {
+                cert: ca_cert,
+                key: ca_key,
+            },
         })
+    }
+
+    /// Writes `name` (PEM) into the certificate directory: a CRL signed by the CA that
+    /// revokes the server certificates `revoked` (empty: a CRL revoking nothing), for
+    /// `tls_crl_file`. Its path.
+    pub fn write_crl(&self, name: &str, revoked: &[LeafKind]) -> io::Result<PathBuf> {
+        use rcgen::{CertificateRevocationListParams, RevokedCertParams, SerialNumber};
+        let revoked_certs = LeafKind::ALL
+            .iter()
+            .zip(1u64..)
+            .filter(|(kind, _)| revoked.contains(kind))
+            .map(|(_, serial)| RevokedCertParams {
+                serial_number: SerialNumber::from(serial),
+                revocation_time: rcgen::date_time_ymd(2021, 1, 1),
+                reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect();
+        let params = CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(2021, 1, 1),
+            next_update: rcgen::date_time_ymd(4000, 1, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        let crl = params
+            .signed_by(&self.signer.cert, &self.signer.key)
+            .map_err(io::Error::other)?;
+        let path = self.dir.join(name);
+        fs::write(&path, crl.pem().map_err(io::Error::other)?)?;
+        Ok(path)
     }
 
     /// The directory holding every PEM file.
@@ -283,6 +337,8 @@ struct Spec {
     self_signed: bool,
     /// Basic constraints `CA:TRUE` (and keyCertSign), like an `openssl req -x509` cert.
     ca: bool,
+    /// A fixed serial number (server certificates: so a CRL can name them).
+    serial: Option<u64>,
 }
 
 impl Spec {
@@ -294,6 +350,7 @@ impl Spec {
             expired: false,
             self_signed: false,
             ca: false,
+            serial: None,
         }
     }
 
@@ -305,6 +362,7 @@ impl Spec {
             expired: false,
             self_signed: false,
             ca: false,
+            serial: None,
         }
     }
 }
@@ -332,6 +390,7 @@ fn issue(dir: &Path, stem: &str, spec: &Spec, issuer: &Issuer<'_>) -> io::Result
         ExtendedKeyUsagePurpose::ServerAuth
     }];
     params.use_authority_key_identifier_extension = !spec.self_signed;
+    params.serial_number = spec.serial.map(rcgen::SerialNumber::from);
     if spec.expired {
         params.not_before = rcgen::date_time_ymd(2000, 1, 1);
         params.not_after = rcgen::date_time_ymd(2001, 1, 1);

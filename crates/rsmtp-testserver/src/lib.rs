@@ -124,6 +124,11 @@ impl TestServer {
             .get()
             .filter(|_| needs_certs)
             .map(|ca| server_config(ca, &opts));
+        // Sessions find their certificate here (tls-server-end-point channel binding).
+        let mut opts = opts;
+        if opts.ca.is_none() {
+            opts.ca = ca.get().cloned();
+        }
         let listener = TcpListener::bind(("127.0.0.1", opts.port))
             .unwrap_or_else(|e| panic!("bind 127.0.0.1:{}: {e}", opts.port));
         let addr = listener.local_addr().expect("listener address");

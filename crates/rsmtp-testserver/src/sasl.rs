@@ -177,8 +177,9 @@ pub(crate) struct ScramServer {
     sha256: bool,
     /// `gs2-header` as the client sent it (it comes back, base64, in `c=`).
     gs2_header: String,
-    /// Whether the client asked to bind to the TLS session (`p=tls-exporter`).
-    bound: bool,
+    /// The binding type the client asked for (`p=tls-exporter`,
+    /// `p=tls-server-end-point`), if any.
+    bound: Option<String>,
     client_first_bare: String,
     server_first: String,
     nonce: String,
@@ -223,13 +224,13 @@ impl ScramServer {
             _ => return Err(format!("client-first {text:?} has no gs2 header")),
         };
         let bound = match flag {
-            "n" => false,
+            "n" => None,
             "y" if plus_offered => return Err("flag y although -PLUS is offered".into()),
-            "y" => false,
-            "p=tls-exporter" => true,
+            "y" => None,
+            "p=tls-exporter" | "p=tls-server-end-point" => Some(flag[2..].to_owned()),
             other => return Err(format!("channel binding flag {other:?} not supported")),
         };
-        if bound != plus {
+        if bound.is_some() != plus {
             return Err(format!("flag {flag:?} does not fit the mechanism"));
         }
         if !authzid.is_empty() {
@@ -262,13 +263,13 @@ impl ScramServer {
     }
 
     /// Checks `client-final-message` against the password; `binding` is the
-    /// session's `tls-exporter` value (None without TLS 1.3).
+    /// session's channel binding, type and data (None without TLS).
     pub(crate) fn finish(
         &self,
         response: &[u8],
         cfg: &AuthConfig,
         salt: &[u8],
-        binding: Option<&[u8]>,
+        binding: Option<(&str, &[u8])>,
     ) -> Result<ScramOutcome, String> {
         let text = std::str::from_utf8(response).map_err(|_| "client-final is not UTF-8")?;
         let (without_proof, proof) = text
@@ -279,8 +280,12 @@ impl ScramServer {
             .and_then(|rest| rest.split_once(",r="))
             .ok_or_else(|| format!("client-final {text:?} is not c=…,r=…,p=…"))?;
         let mut expected_c = self.gs2_header.clone().into_bytes();
-        if self.bound {
-            expected_c.extend_from_slice(binding.ok_or("no tls-exporter on this session")?);
+        if let Some(kind) = &self.bound {
+            let data = binding
+                .filter(|(k, _)| k == kind)
+                .map(|(_, data)| data)
+                .ok_or_else(|| format!("no {kind} channel binding on this session"))?;
+            expected_c.extend_from_slice(data);
         }
         let proof = STANDARD.decode(proof).map_err(|e| format!("proof: {e}"))?;
         let c_ok = STANDARD.decode(c).ok().as_deref() == Some(&expected_c[..]);

@@ -329,6 +329,24 @@ impl Session {
         Ok(Flow::Continue)
     }
 
+    /// The channel binding SCRAM `-PLUS` can use here: `tls-exporter` on TLS 1.3,
+    /// `tls-server-end-point` (RFC 5929: SHA-256 of our certificate, signed
+    /// ECDSA-with-SHA-256 by the test CA) on TLS 1.2.
+    fn channel_binding(&self) -> Option<(&'static str, Vec<u8>)> {
+        if let Some(exporter) = self.conn.tls_exporter() {
+            return Some(("tls-exporter", exporter));
+        }
+        if self.conn.tls_version() != Some(rustls::ProtocolVersion::TLSv1_2) {
+            return None;
+        }
+        let leaf = self.opts.ca.as_ref()?.leaf(self.opts.leaf);
+        use sha2::Digest as _;
+        Some((
+            "tls-server-end-point",
+            sha2::Sha256::digest(leaf.cert_der().as_ref()).to_vec(),
+        ))
+    }
+
     /// Run the TLS handshake; false (and the reason noted) if it failed.
     fn handshake(&mut self) -> bool {
         let Some(config) = self.tls_config.clone() else {
@@ -487,7 +505,8 @@ impl Session {
                     mechanism,
                     Mechanism::ScramSha1Plus | Mechanism::ScramSha256Plus
                 );
-                let plus_offered = self.conn.tls_exporter().is_some()
+                let binding = self.channel_binding();
+                let plus_offered = binding.is_some()
                     && cfg.mechanisms.iter().any(|m| m.as_str().ends_with("-PLUS"));
                 let first = response!(initial, "");
                 let server_nonce = sasl::encode(&sasl::random_bytes::<18>());
@@ -506,8 +525,10 @@ impl Session {
                 };
                 let challenge = sasl::encode(scram.server_first().as_bytes());
                 let last = response!(None, &challenge);
-                let exporter = self.conn.tls_exporter();
-                match scram.finish(&last, cfg, &salt, exporter.as_deref()) {
+                let binding = binding
+                    .as_ref()
+                    .map(|(kind, data)| (*kind, data.as_slice()));
+                match scram.finish(&last, cfg, &salt, binding) {
                     Ok(outcome) if outcome.verdict.success => {
                         // RFC 4954 §4: additional data with success is a 334 challenge,
                         // answered with an empty line.

@@ -244,6 +244,14 @@ impl Connection {
         Ok(info)
     }
 
+    /// The TLS version in use, if TLS is active.
+    pub fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
+        match &self.transport {
+            Transport::Tls(s) => s.conn.protocol_version(),
+            _ => None,
+        }
+    }
+
     /// RFC 9266 `tls-exporter` channel binding of this TLS 1.3 session.
     pub fn tls_exporter(&self) -> Option<Vec<u8>> {
         let Transport::Tls(s) = &self.transport else {

@@ -140,9 +140,23 @@ pub fn log_target(account: &Account) -> LogTarget {
     }
 }
 
+/// Whether a password nothing else supplies may be asked for on the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordPrompt {
+    /// A person's run (sendmail mode, `-S`): msmtp's prompt on the controlling
+    /// terminal, when there is one and stderr is a terminal.
+    Terminal,
+    /// The queue, its retrier and failure notices: nobody is there to answer.
+    Never,
+}
+
 /// The SMTP session settings for a resolved account (the password is looked up here:
-/// `password`, `passwordeval`, netrc).
-pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
+/// `password`, `passwordeval`, netrc, the keyring, then the terminal when `prompt`
+/// allows, as msmtp does).
+pub fn session_settings(
+    account: &Account,
+    prompt: PasswordPrompt,
+) -> Result<SessionSettings, Failure> {
     // Over a unix socket `host` only names the server (for TLS, where the
     // config check requires it as msmtp does); without TLS it may be absent.
     let host = match (&account.host, &account.socket) {
@@ -152,6 +166,7 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
     };
     let mut s = SessionSettings::new(host, account.port());
     s.socket = account.socket.clone();
+    s.lmtp = account.protocol == rsmtp_config::Protocol::Lmtp;
     s.proxy = account.proxy_host.as_ref().map(|host| rsmtp_smtp::Proxy {
         host: host.clone(),
         port: account.proxy_port.unwrap_or(1080),
@@ -209,7 +224,19 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
         s.credentials = Some(Credentials::new(user, ""));
     } else if account.auth.is_on() {
         let user = account.user.clone().unwrap_or_default();
-        let password = account.password()?;
+        let host = account.host.as_deref().unwrap_or_default();
+        let mut password = account.password()?;
+        if password.is_none() && account.user.is_some() {
+            password = crate::keyring::lookup(host, &user);
+        }
+        if password.is_none() && account.user.is_some() && prompt == PasswordPrompt::Terminal {
+            password = crate::terminal::ask_password(&user, host).map_err(|e| {
+                Failure::new(
+                    ExitCode::IoErr,
+                    format!("cannot read the password from the terminal: {e}"),
+                )
+            })?;
+        }
         if let Some(secret) = password {
             // The same Secret, moved: no unzeroed copy of the text on the way.
             s.credentials = Some(Credentials::new(user, secret));
@@ -218,7 +245,8 @@ pub fn session_settings(account: &Account) -> Result<SessionSettings, Failure> {
                 ExitCode::Config,
                 tr!(
                     "no password for user {user} on {host}: set password or passwordeval \
-                     in the account, or add it to ~/.netrc",
+                     in the account, add it to ~/.netrc, or store it in the keyring \
+                     (secret-tool store --label=msmtp host {host} service smtp user {user})",
                     user = user,
                     host = account.host.as_deref().unwrap_or_default()
                 ),
@@ -274,7 +302,8 @@ mod tests {
             ("user", "alice"),
             ("from", "alice@example.org"),
         ]);
-        let s = session_settings(&a).expect("no password needed for EXTERNAL");
+        let s =
+            session_settings(&a, PasswordPrompt::Never).expect("no password needed for EXTERNAL");
         assert_eq!(s.auth, rsmtp_smtp::Auth::Method(Mechanism::External));
         assert_eq!(s.credentials.map(|c| c.user), Some("alice".to_string()));
     }

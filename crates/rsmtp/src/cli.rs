@@ -67,7 +67,11 @@ pub const ACCOUNT_OPTIONS: &[AccountOption] = &[
         "set network timeout in seconds, or off",
     ),
     opt("connect-timeout", "timeout", "old name of --timeout"),
-    opt("protocol", "protocol", "use the given sub protocol (smtp)"),
+    opt(
+        "protocol",
+        "protocol",
+        "use the given sub protocol (smtp|lmtp)",
+    ),
     opt("domain", "domain", "set the argument of the EHLO command"),
     flag(
         "auth",

@@ -114,7 +114,8 @@ impl<'u, 'a> SessionCourier<'u, 'a> {
             .entry(key)
             .or_insert_with(|| {
                 let account = entry_account(meta, command_line).map_err(|f| f.message)?;
-                let settings = account::session_settings(&account).map_err(|f| f.message)?;
+                let settings = account::session_settings(&account, account::PasswordPrompt::Never)
+                    .map_err(|f| f.message)?;
                 let server = server_of(&settings);
                 Ok(Route {
                     account,
@@ -215,12 +216,20 @@ impl Courier for SessionCourier<'_, '_> {
             }
             Err(e) => {
                 self.ui.warn_all(log.write(&record));
-                if e.is_unanswered() {
+                let rest = if e.is_unanswered() {
                     DeliveryResult::Unanswered(e.to_string())
                 } else if e.is_transient() {
                     DeliveryResult::TempFail(e.to_string())
                 } else {
                     DeliveryResult::PermFail(e.to_string())
+                };
+                match e.partly_delivered() {
+                    // LMTP: those who have it leave the entry; the rest waits or fails.
+                    Some((delivered, _)) => DeliveryResult::PartlyDelivered {
+                        delivered: delivered.to_vec(),
+                        rest: Box::new(rest),
+                    },
+                    None => rest,
                 }
             }
         }

@@ -20,12 +20,14 @@ pub mod core_dumps;
 pub mod courier;
 pub mod exit;
 pub mod failure;
+pub mod keyring;
 pub mod locale;
 pub mod log;
 pub mod queue_cmd;
 pub mod retrier;
 pub mod send;
 pub mod smtpd;
+pub mod terminal;
 pub mod ui;
 
 pub use exit::ExitCode;
@@ -243,8 +245,11 @@ fn pretend(delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Failure> {
 fn serverinfo(delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Failure> {
     let (_, chosen) = account::load_and_choose(delivery)?;
     let context = Some(chosen.describe());
-    let settings =
-        account::session_settings(&chosen.account).map_err(|f| f.with_account(context.clone()))?;
+    // -S does not authenticate: no password is looked up, run or asked for (msmtp's way).
+    let mut account = chosen.account.clone();
+    account.auth = rsmtp_config::Auth::Off;
+    let settings = account::session_settings(&account, account::PasswordPrompt::Never)
+        .map_err(|f| f.with_account(context.clone()))?;
     let info = rsmtp_smtp::server_info(&settings, &mut ui.trace())
         .map_err(|e| Failure::from(e).with_account(context))?;
     ui.print(&info.to_string());

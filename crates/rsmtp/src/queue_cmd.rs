@@ -464,7 +464,7 @@ fn send_failure_notice(queue: &Queue, failed: &FailedEntry, ui: &mut Ui) {
     let result = (|| -> Result<(), Failure> {
         let notice = queue.failure_notice(failed)?;
         let account = entry_account(&failed.meta, &[])?;
-        let settings = account::session_settings(&account)?;
+        let settings = account::session_settings(&account, account::PasswordPrompt::Never)?;
         let envelope = Envelope {
             from: String::new(),
             recipients: vec![to.clone()],

@@ -421,7 +421,7 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
         crate::queue_cmd::spawn_background_delivery(delivery, account, &queued.id, ui);
         return Ok(Outcome::Queued { id: queued.id });
     }
-    let settings = match account::session_settings(account) {
+    let settings = match account::session_settings(account, account::PasswordPrompt::Terminal) {
         Ok(settings) => settings,
         // A `passwordeval` that did not answer in time (a keyring not unlocked yet)
         // is temporary: under `queue fallback` the message waits, as for a relay
@@ -469,10 +469,15 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
             Ok(Outcome::Delivered)
         }
         Err(e) if e.is_transient() && queue_mode == QueueMode::Fallback => {
-            let queued = enqueue(
+            // LMTP: only the recipients refused for now are kept; the others have it.
+            let retry = e
+                .partly_delivered()
+                .map(|(_, temp)| temp.into_iter().map(str::to_owned).collect());
+            let queued = enqueue_for(
                 delivery,
                 &prepared,
                 Some((&e.to_string(), e.is_unanswered())),
+                retry,
             )
             .map_err(|f| f.with_account(context.clone()))?;
             let id = queued.id.clone();
@@ -496,7 +501,37 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
             Ok(Outcome::Queued { id })
         }
         Err(e) => {
+            // LMTP, refused permanently for some and only for now for others: the
+            // message still waits for the latter (and the error names the former).
+            let waiting: Vec<String> = match e.partly_delivered() {
+                Some((_, temp)) if queue_mode == QueueMode::Fallback => {
+                    temp.into_iter().map(str::to_owned).collect()
+                }
+                _ => Vec::new(),
+            };
+            let mut queued_note = None;
+            if !waiting.is_empty() {
+                let queued = enqueue_for(
+                    delivery,
+                    &prepared,
+                    Some((&e.to_string(), false)),
+                    Some(waiting.clone()),
+                )
+                .map_err(|f| f.with_account(context.clone()))?;
+                let note = format!("queued as {} for {}", queued.id, waiting.join(", "));
+                if let Some(msg) = record.errormsg.as_mut() {
+                    msg.push_str(&format!(" ({note})"));
+                }
+                queued_note = Some(format!(
+                    "message {note} ({}); rsmtp retries it in the background",
+                    account::describe_account(account)
+                ));
+            }
             ui.warn_all(log.write(&record));
+            if let Some(note) = queued_note {
+                ui.warn(&note);
+                crate::retrier::after_queueing(delivery, account, ui);
+            }
             let hint = auth_hint(&e, account);
             let mut failure = Failure::from(e);
             if let Some(hint) = hint {
@@ -539,12 +574,22 @@ fn enqueue(
     prepared: &Prepared,
     error: Option<(&str, bool)>,
 ) -> Result<Queued, Failure> {
+    enqueue_for(delivery, prepared, error, None)
+}
+
+/// [`enqueue`] for `recipients` only (those of the envelope when `None`).
+fn enqueue_for(
+    delivery: &Delivery,
+    prepared: &Prepared,
+    error: Option<(&str, bool)>,
+    recipients: Option<Vec<String>>,
+) -> Result<Queued, Failure> {
     let account = &prepared.chosen.account;
     let queue = Queue::open(&account::queue_dir(account))?;
     let mut meta = EntryMeta::new(
         &account.name,
         &prepared.envelope.from,
-        prepared.envelope.recipients.clone(),
+        recipients.unwrap_or_else(|| prepared.envelope.recipients.clone()),
     );
     // Absolute: `rsmtp -q` may run from another directory (cron, the flush of
     // another user's shell) and must still find the account.

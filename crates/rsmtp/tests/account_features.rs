@@ -308,3 +308,62 @@ fn tls_priorities_choose_the_protocol_versions() {
     );
     assert_eq!(any.connections(), 1);
 }
+
+/// `tls_crl_file`: a server certificate the CA has revoked is refused before
+/// anything is sent, saying so; with a CRL that does not list it, mail goes. msmtp
+/// (GnuTLS) is the oracle for both outcomes.
+#[test]
+fn tls_crl_file_refuses_a_revoked_certificate() {
+    use rsmtp_testserver::LeafKind;
+    let server = TestServer::start(ServerOptions::new().tls(Tls::StartTls));
+    let dir = Dir::new();
+    let ca = server.ca();
+    let revoked = ca
+        .write_crl("revoked.crl", &[LeafKind::Valid])
+        .expect("write the CRL");
+    let clean = ca
+        .write_crl("clean.crl", &[LeafKind::Expired])
+        .expect("write the CRL");
+    let account = |crl: &Path| {
+        format!(
+            "account default\nhost localhost\nport {}\ntls on\ntls_trust_file {}\n\
+             tls_crl_file {}\nfrom sender@example.org\n",
+            server.port(),
+            ca.ca_pem_path().display(),
+            crl.display()
+        )
+    };
+    let mut programs = vec![rsmtp_bin()];
+    programs.extend(oracle());
+
+    dir.write("msmtprc", account(&revoked));
+    for program in &programs {
+        let r = send(&dir, program);
+        r.assert_code(69);
+        assert!(
+            r.stderr().to_lowercase().contains("revoked"),
+            "{}: {}",
+            program.display(),
+            r.stderr()
+        );
+    }
+    let r = send(&dir, &rsmtp_bin());
+    assert!(
+        r.stderr().contains("the certificate has been revoked"),
+        "{}",
+        r.stderr()
+    );
+    assert!(
+        server.messages().is_empty(),
+        "nothing is sent to a revoked server"
+    );
+
+    dir.write("msmtprc", account(&clean));
+    for program in &programs {
+        send(&dir, program).assert_code(0);
+    }
+    assert_eq!(
+        server.wait_for_messages(programs.len(), WAIT).len(),
+        programs.len()
+    );
+}

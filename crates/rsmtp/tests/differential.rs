@@ -1822,3 +1822,34 @@ fn scram_sha_1_and_256_against_the_test_server() {
         }
     }
 }
+
+/// SASLprep (RFC 4013): a password typed with a no-break space and a Roman numeral
+/// sign reaches a SCRAM server as what SASLprep makes of it ("pass word IX"), as GNU
+/// SASL computes it for msmtp; PLAIN sends it as typed, as GNU SASL 1.10 does too.
+#[test]
+fn saslprep_prepares_scram_passwords_as_gnu_sasl_does() {
+    use rsmtp_testserver::{AuthConfig, Mechanism};
+    let Some(msmtp) = oracle() else { return };
+    let typed = "pass\u{a0}word \u{2168}";
+    for (method, mech, server_password, code) in [
+        ("scram-sha-256", Mechanism::ScramSha256, "pass word IX", 0),
+        ("scram-sha-1", Mechanism::ScramSha1, typed, 77),
+        ("plain", Mechanism::Plain, typed, 0),
+        ("plain", Mechanism::Plain, "pass word IX", 77),
+    ] {
+        let mut cfg = AuthConfig::new("alice", server_password);
+        cfg.mechanisms = vec![mech];
+        let server = TestServer::start(ServerOptions::new().tls(Tls::StartTls).auth_config(cfg));
+        let dir = Dir::new();
+        let text = tls_auth(&dir, &server, true, &format!("\"{typed}\""))
+            .replace("auth on\n", &format!("auth {method}\n"));
+        dir.write("msmtprc", &text);
+        let (m, r) = Case::new(&dir, Some(&server))
+            .args(&["bob@example.net"])
+            .stdin(COMPLETE)
+            .run(&msmtp);
+        let context = format!("{method} against {server_password:?}");
+        assert_eq!(m.run.code(), code, "msmtp, {context}: {}", m.describe());
+        assert_eq!(r.run.code(), code, "rsmtp, {context}: {}", r.describe());
+    }
+}

@@ -12,6 +12,8 @@ mod fuzz;
 mod hardening;
 mod hardening2;
 mod i18n;
+mod lmtp;
+mod password_sources;
 mod queue;
 mod queue_self;
 mod real_peers;

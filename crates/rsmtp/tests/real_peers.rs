@@ -10,50 +10,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rsmtp_testserver::{closed_port, LeafKind, TestCa};
 
+use crate::support::peer::Peer;
 use crate::support::*;
-
-/// A server process that dies with the test.
-struct Peer {
-    child: Child,
-    /// Held open: the aiosmtpd controller exits when its stdin closes.
-    _stdin: Option<ChildStdin>,
-    port: u16,
-    name: &'static str,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Peer {
-    /// Wait until `127.0.0.1:port` accepts connections (or panic after `limit`).
-    fn wait_listening(&mut self, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        loop {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited before listening: {status}", self.name);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} is not listening on port {} after {limit:?}",
-                self.name,
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
 
 /// Files appearing in `dir` (waits up to `limit` for at least `n`), sorted by name.
 fn wait_for_files(dir: &Path, suffix: &str, n: usize, limit: Duration) -> Vec<PathBuf> {
@@ -245,7 +208,7 @@ fn start_aiosmtpd(dir: &Dir, mode: &str) -> Option<Aiosmtpd> {
     let stdout = child.stdout.take().expect("stdout");
     let mut peer = Peer {
         child,
-        _stdin: stdin,
+        stdin,
         port,
         name: "aiosmtpd",
     };
@@ -511,7 +474,7 @@ fn start_sink(dir: &Dir, extra: &[&str]) -> Option<(Peer, PathBuf)> {
         .expect("start smtp-sink");
     let mut peer = Peer {
         child,
-        _stdin: None,
+        stdin: None,
         port,
         name: "smtp-sink",
     };

@@ -120,7 +120,7 @@ fn scram_is_chosen_before_plain_and_bound_when_tls_1_3() {
     expect_ok(result, &trace);
     assert_eq!(mechanism_used(&s13), "SCRAM-SHA-256-PLUS");
 
-    // TLS 1.2: no tls-exporter, so the unbound variant.
+    // TLS 1.2: tls-server-end-point only when asked for, so the unbound variant.
     let s12 = server(Tls::StartTls, TlsVersions::Tls12Only, &offer, false);
     let (result, trace) = deliver(&with_auth(&s12, TlsMode::StartTls, Auth::Auto, PASSWORD));
     expect_ok(result, &trace);
@@ -183,17 +183,48 @@ fn scram_server_signature_that_does_not_verify_stops_the_session() {
     assert!(s.messages().is_empty());
 }
 
+/// TLS 1.2 has no safe exporter without the extended master secret: `-PLUS` binds
+/// to the server's certificate (`tls-server-end-point`, RFC 5929), which the test
+/// server checks against its own; chosen only when asked for. Without TLS there is
+/// nothing to bind to.
 #[test]
-fn plus_without_tls_1_3_is_unavailable() {
+fn plus_over_tls_1_2_binds_to_the_server_certificate() {
     let s = server(
         Tls::StartTls,
         TlsVersions::Tls12Only,
+        &[ServerMech::ScramSha256Plus, ServerMech::ScramSha1Plus],
+        false,
+    );
+    for (n, (mechanism, name)) in [
+        (Mechanism::ScramSha256Plus, "SCRAM-SHA-256-PLUS"),
+        (Mechanism::ScramSha1Plus, "SCRAM-SHA-1-PLUS"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (result, trace) = deliver(&with_auth(
+            &s,
+            TlsMode::StartTls,
+            Auth::Method(mechanism),
+            PASSWORD,
+        ));
+        expect_ok(result, &trace);
+        let m = &s.wait_for_messages(n + 1, WAIT)[n];
+        let auth = m.auth.as_ref().expect("authenticated");
+        assert!(auth.success && auth.identity == USER, "{auth:?}");
+        assert_eq!(auth.mechanism, name);
+        assert_redacted(&trace);
+    }
+
+    let plain = server(
+        Tls::None,
+        TlsVersions::Any,
         &[ServerMech::ScramSha256Plus],
         false,
     );
     let (result, trace) = deliver(&with_auth(
-        &s,
-        TlsMode::StartTls,
+        &plain,
+        TlsMode::Off,
         Auth::Method(Mechanism::ScramSha256Plus),
         PASSWORD,
     ));
@@ -203,6 +234,6 @@ fn plus_without_tls_1_3_is_unavailable() {
         (&ErrorKind::AuthUnavailable, 69),
         "{e}"
     );
-    assert!(e.to_string().contains("TLS 1.3"), "{e}");
+    assert!(e.to_string().contains("TLS is off"), "{e}");
     assert!(!trace.text().contains("--> AUTH"), "{}", trace.text());
 }
