@@ -575,6 +575,18 @@ mod tests {
         Credentials::new("alice", "s3cr3t-pw")
     }
 
+    /// [`authenticate`] with [`creds`] against `script`, host `h`, port 25, no binding.
+    fn run(script: &mut Script, mechanism: Mechanism) -> Result<(), SmtpError> {
+        authenticate(
+            script,
+            mechanism,
+            Some(&creds()),
+            "h",
+            25,
+            ChannelBinding::No,
+        )
+    }
+
     fn assert_no_secret(s: &Script) {
         let shown = s.trace.0.join("\n");
         for secret in ["s3cr3t-pw", &B64.encode("s3cr3t-pw"), &B64.encode("alice")] {
@@ -607,15 +619,7 @@ mod tests {
     #[test]
     fn plain() {
         let mut s = Script::new(&[(235, "ok")]);
-        authenticate(
-            &mut s,
-            Mechanism::Plain,
-            Some(&creds()),
-            "h",
-            25,
-            ChannelBinding::No,
-        )
-        .unwrap();
+        run(&mut s, Mechanism::Plain).unwrap();
         assert_eq!(
             s.wire,
             [format!(
@@ -630,15 +634,7 @@ mod tests {
     #[test]
     fn login() {
         let mut s = Script::new(&[(334, "VXNlcm5hbWU6"), (334, "UGFzc3dvcmQ6"), (235, "ok")]);
-        authenticate(
-            &mut s,
-            Mechanism::Login,
-            Some(&creds()),
-            "h",
-            25,
-            ChannelBinding::No,
-        )
-        .unwrap();
+        run(&mut s, Mechanism::Login).unwrap();
         assert_eq!(
             s.wire,
             [
@@ -678,15 +674,7 @@ mod tests {
     #[test]
     fn cram_md5_bad_challenge_is_protocol_error() {
         let mut s = Script::new(&[(334, "!!not base64!!")]);
-        let e = authenticate(
-            &mut s,
-            Mechanism::CramMd5,
-            Some(&creds()),
-            "h",
-            25,
-            ChannelBinding::No,
-        )
-        .unwrap_err();
+        let e = run(&mut s, Mechanism::CramMd5).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::Protocol);
     }
 
@@ -697,15 +685,7 @@ mod tests {
             (334, "eyJzdGF0dXMiOiI0MDEifQ=="),
             (535, "bad token"),
         ]);
-        let e = authenticate(
-            &mut s,
-            Mechanism::XOAuth2,
-            Some(&creds()),
-            "h",
-            25,
-            ChannelBinding::No,
-        )
-        .unwrap_err();
+        let e = run(&mut s, Mechanism::XOAuth2).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::AuthFailed);
         assert_eq!(e.exit_code(), 77);
         assert_eq!(
@@ -757,15 +737,7 @@ mod tests {
     #[test]
     fn rejected_and_temporary_failures() {
         let mut s = Script::new(&[(535, "5.7.8 bad credentials")]);
-        let e = authenticate(
-            &mut s,
-            Mechanism::Plain,
-            Some(&creds()),
-            "h",
-            25,
-            ChannelBinding::No,
-        )
-        .unwrap_err();
+        let e = run(&mut s, Mechanism::Plain).unwrap_err();
         assert_eq!(
             (e.kind(), e.exit_code().code(), e.is_transient()),
             (&ErrorKind::AuthFailed, 77, false)
@@ -774,27 +746,11 @@ mod tests {
         assert!(!e.to_string().contains("s3cr3t"));
 
         let mut s = Script::new(&[(454, "4.7.0 try later")]);
-        let e = authenticate(
-            &mut s,
-            Mechanism::Plain,
-            Some(&creds()),
-            "h",
-            25,
-            ChannelBinding::No,
-        )
-        .unwrap_err();
+        let e = run(&mut s, Mechanism::Plain).unwrap_err();
         assert_eq!((e.exit_code().code(), e.is_transient()), (75, true));
 
         let mut s = Script::new(&[(504, "unrecognized")]);
-        let e = authenticate(
-            &mut s,
-            Mechanism::Login,
-            Some(&creds()),
-            "h",
-            25,
-            ChannelBinding::No,
-        )
-        .unwrap_err();
+        let e = run(&mut s, Mechanism::Login).unwrap_err();
         assert_eq!(
             (e.kind(), e.exit_code().code()),
             (&ErrorKind::AuthFailed, 77)
