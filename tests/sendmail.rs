@@ -580,7 +580,7 @@ fn dash_a_selects_the_named_account() {
 
 #[test]
 fn eight_bit_leading_dots_and_a_10000_char_line_arrive_unchanged() {
-    let server = plain_server();
+    let server = TestServer::start(ServerOptions::new().keep_raw_data());
     let dir = home_for(&server, "");
     let long_line = "x".repeat(10_000);
     let input = format!(
@@ -1832,7 +1832,7 @@ fn input_without_a_header_block_gets_a_blank_line_before_the_body() {
 
 #[test]
 fn a_final_dot_line_without_newline_is_stuffed_not_taken_as_the_end() {
-    let server = plain_server();
+    let server = TestServer::start(ServerOptions::new().keep_raw_data());
     let dir = home_for(&server, "");
     let input = "From: a@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <1@a>\n\nlast line is a dot\n.";
     let run = dir.rsmtp().arg("x@example.org").stdin(input).run();

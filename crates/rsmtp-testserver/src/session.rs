@@ -732,8 +732,7 @@ impl Session {
                 .override_for(Step::EndOfData)
                 .filter(|_| default.is_positive())
                 .map_or(default.code, |r| r.code);
-            self.shared
-                .update(|s| s.messages[index].final_reply = Some(code));
+            self.shared.update(|s| s.set_final_reply(index, code));
         }
         let r = self.respond(Step::EndOfData, default)?;
         Ok(flow(r))
@@ -747,6 +746,7 @@ impl Session {
             _ => None,
         });
         let store = self.opts.store_bodies;
+        let keep_raw = store && self.opts.keep_raw_data;
         let mut body = Body::default();
         let mut received = 0usize;
         let mut logged = 0usize;
@@ -759,7 +759,7 @@ impl Session {
                 return Ok(None);
             };
             received += line.bytes.len();
-            if store {
+            if keep_raw {
                 body.raw.extend_from_slice(&line.bytes);
             }
             let complete = line.bytes.ends_with(b"\n");
