@@ -380,7 +380,7 @@ fn read_password(
 fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
     d.say("backup-alert setup: mail alerts through your mail account\n\n")?;
     // Refused before any question: msmtp would refuse the file we write (exit 78).
-    if let Some(problem) = crate::msmtprc::account_name_problem(&args.account) {
+    if let Some(problem) = rsmtp_config::account_name_problem(&args.account) {
         return Err(Error::Usage(format!(
             "setup: the account name `{}` {problem} (msmtp would refuse it)",
             crate::compose::one_line(&args.account)

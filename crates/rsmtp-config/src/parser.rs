@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::account::Account;
 use crate::error::{ConfigError, Source};
-use crate::lexer::{split_line, trim_argument};
+use crate::lexer::split_line;
 use crate::password::{eval_limit, run_first_line, EvalFailure};
 
 /// The accounts of one file, in file order.
@@ -126,28 +126,22 @@ fn new_account(
     path: &Path,
     at: &Source,
 ) -> Result<Account, ConfigError> {
-    let (name, parents) = match argument.split_once(':') {
-        Some((name, list)) => {
-            let mut parents = Vec::new();
-            for item in list.split(',') {
-                let id = trim_argument(item);
-                if id.is_empty() {
-                    return Err(ConfigError::syntax(at, "missing account name"));
-                }
-                let parent = accounts.iter().find(|a| a.name == id).ok_or_else(|| {
-                    let names = accounts.iter().map(|a| a.name.as_str());
-                    let hint = crate::commands::closest(&id, names)
-                        .map(|c| format!(" (did you mean '{c}'?)"))
-                        .unwrap_or_default();
-                    let id = crate::commands::shown(&id);
-                    ConfigError::syntax(at, format!("account {id} not (yet) defined{hint}"))
-                })?;
-                parents.push(parent);
-            }
-            (trim_argument(name), parents)
+    let (name, parent_names) = crate::render::account_line(argument);
+    let mut parents = Vec::new();
+    for id in parent_names {
+        if id.is_empty() {
+            return Err(ConfigError::syntax(at, "missing account name"));
         }
-        None => (argument.to_string(), Vec::new()),
-    };
+        let parent = accounts.iter().find(|a| a.name == id).ok_or_else(|| {
+            let names = accounts.iter().map(|a| a.name.as_str());
+            let hint = crate::commands::closest(&id, names)
+                .map(|c| format!(" (did you mean '{c}'?)"))
+                .unwrap_or_default();
+            let id = crate::commands::shown(&id);
+            ConfigError::syntax(at, format!("account {id} not (yet) defined{hint}"))
+        })?;
+        parents.push(parent);
+    }
     if name.is_empty() {
         return Err(ConfigError::syntax(at, "missing account name"));
     }
