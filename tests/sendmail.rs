@@ -640,6 +640,10 @@ fn nul_bytes_in_the_body_are_passed_through() {
 }
 
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "the measured peak RSS is reported next to the test result"
+)]
 fn hundred_megabyte_message_is_streamed_with_small_memory() {
     const LINE: &[u8] =
         b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstu\n";

@@ -111,7 +111,7 @@ fn log_refusal(account: &Account, recipients: &[String], failure: &Failure, ui: 
         exit: Some(failure.code),
         ..LogRecord::default()
     };
-    ui.warn_all(account::log_target(account).write(&record));
+    ui.log(&account::log_target(account), &record);
 }
 
 /// Recipients, checks and header edits for the chosen account; `recipients` holds
@@ -395,7 +395,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             let mut record = log_record(account, &prepared.envelope);
             record.errormsg = Some(format!("{} (queued as {})", f.message, queued.id));
             record.exit = Some(ExitCode::TempFail);
-            ui.warn_all(log.write(&record));
+            ui.log(&log, &record);
             ui.warn(&f.message);
             ui.warn(&format!(
                 "message queued as {} ({}); rsmtp retries it in the background",
@@ -412,7 +412,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
     drop(reader);
     match result {
         Ok(_) => {
-            ui.warn_all(log.write(&record));
+            ui.log(&log, &record);
             // The server is back: what waits for it goes now, in the background.
             crate::retrier::after_delivery(inv, account, &crate::courier::server_of(&settings), ui);
             Ok(Outcome::Delivered)
@@ -427,7 +427,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             // A queued attempt is a temporary failure whatever its cause, as the
             // README promises scripts that grep `exitcode=EX_TEMPFAIL`.
             record.exit = Some(ExitCode::TempFail);
-            ui.warn_all(log.write(&record));
+            ui.log(&log, &record);
             ui.warn(&format!("{e}"));
             ui.warn(&format!(
                 "message queued as {id} ({}); rsmtp retries it in the background",
@@ -440,7 +440,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<Outcom
             Ok(Outcome::Queued { id })
         }
         Err(e) => {
-            ui.warn_all(log.write(&record));
+            ui.log(&log, &record);
             let hint = auth_hint(&e, account);
             let mut failure = Failure::from(e);
             if let Some(hint) = hint {

@@ -6,6 +6,9 @@
 //!     --cert-dir /tmp/certs --count 1 --transcript
 //! ```
 
+// A command-line tool whose whole job is printing what the server saw.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
