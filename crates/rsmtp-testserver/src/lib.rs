@@ -280,9 +280,10 @@ impl TestServer {
     }
 
     /// Wait up to `timeout` for the `n`-th accepted message (0-based, in the order the
-    /// server accepted them) and return it alone: a caller taking messages one by one
-    /// copies each once, not the whole list each time.
-    pub fn wait_for_message(&self, n: usize, timeout: Duration) -> Option<ReceivedMessage> {
+    /// server accepted them) and return it alone, shared with the server's record: a
+    /// caller taking messages one by one copies none of them, where
+    /// [`wait_for_messages`](Self::wait_for_messages) copies the whole list each time.
+    pub fn wait_for_message(&self, n: usize, timeout: Duration) -> Option<Arc<ReceivedMessage>> {
         self.shared
             .wait_until(timeout, |s| s.accepted_count() > n, |s| s.nth_accepted(n))
     }

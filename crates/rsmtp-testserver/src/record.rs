@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::options::Fault;
@@ -249,7 +249,9 @@ impl fmt::Display for Transcript {
 
 #[derive(Default)]
 pub(crate) struct State {
-    pub messages: Vec<ReceivedMessage>,
+    /// Shared so that [`TestServer::wait_for_message`](crate::TestServer::wait_for_message)
+    /// hands one out without copying its body.
+    pub messages: Vec<Arc<ReceivedMessage>>,
     /// Indices into `messages` of the accepted ones, in the order they were accepted:
     /// counting and waiting never walk (or copy) the whole list.
     accepted: Vec<usize>,
@@ -367,7 +369,10 @@ impl State {
     pub fn accepted_messages(&self) -> Vec<ReceivedMessage> {
         let mut indices = self.accepted.clone();
         indices.sort_unstable();
-        indices.iter().map(|&i| self.messages[i].clone()).collect()
+        indices
+            .iter()
+            .map(|&i| ReceivedMessage::clone(&self.messages[i]))
+            .collect()
     }
 
     pub fn accepted_count(&self) -> usize {
@@ -375,13 +380,14 @@ impl State {
     }
 
     /// The `n`-th accepted message (0-based) in the order the verdicts were given.
-    pub fn nth_accepted(&self, n: usize) -> Option<ReceivedMessage> {
-        self.accepted.get(n).map(|&i| self.messages[i].clone())
+    pub fn nth_accepted(&self, n: usize) -> Option<Arc<ReceivedMessage>> {
+        self.accepted.get(n).map(|&i| Arc::clone(&self.messages[i]))
     }
 
     /// Record the final reply to a message's body (once per message).
     pub fn set_final_reply(&mut self, index: usize, code: u16) {
-        let message = &mut self.messages[index];
+        // Not handed out before its verdict, so this does not copy.
+        let message = Arc::make_mut(&mut self.messages[index]);
         let newly_accepted = !message.is_accepted();
         message.final_reply = Some(code);
         if newly_accepted && message.is_accepted() {
@@ -393,7 +399,7 @@ impl State {
         self.messages
             .iter()
             .filter(|m| !m.is_accepted())
-            .cloned()
+            .map(|m| ReceivedMessage::clone(m))
             .collect()
     }
 

@@ -710,7 +710,7 @@ impl Session {
                 pipelined: tx.mail_batch == batch,
                 final_reply: None,
             };
-            s.messages.push(message);
+            s.messages.push(std::sync::Arc::new(message));
             s.messages.len() - 1
         });
         let default = if too_big {
@@ -766,6 +766,9 @@ impl Session {
             if at_line_start && complete && line.content() == b"." {
                 self.log(Direction::Client, ".");
                 body.bare_lf |= line.has_bare_lf();
+                // A large body grew by doubling: give back what it did not use.
+                body.data.shrink_to_fit();
+                body.raw.shrink_to_fit();
                 return Ok(Some(body));
             }
             if logged < TRANSCRIPT_BODY_LIMIT {

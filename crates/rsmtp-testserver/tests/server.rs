@@ -158,7 +158,9 @@ fn messages_can_be_taken_one_at_a_time_in_order() {
         send_one(&mut c, &format!("s{i}@example.org"), "\r\nbody\r\n.\r\n");
     }
     for i in 0..3 {
-        let m = server.wait_for_message(i, WAIT).expect("message {i}");
+        let m = server
+            .wait_for_message(i, WAIT)
+            .unwrap_or_else(|| panic!("message {i} never came"));
         assert_eq!(m.mail_from, format!("s{i}@example.org"));
     }
     assert_eq!(server.wait_for_message(3, Duration::ZERO), None);
