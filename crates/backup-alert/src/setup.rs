@@ -20,6 +20,7 @@ use crate::compose::{parse_mailbox, Alert, Status};
 use crate::error::Error;
 use crate::msmtprc::{group_id, render_account, write_config, NewAccount, Written};
 use crate::msmtprc_edit::{diff, merge_account};
+use crate::settings::home;
 use crate::terminal::{ask, ask_password, read_line, stdin_is_terminal};
 use rsmtp::ui::Ui;
 
@@ -132,12 +133,6 @@ pub fn render(a: &Answers, now: &str) -> String {
 
 fn is_root() -> bool {
     rustix::process::geteuid().is_root()
-}
-
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
 }
 
 /// Default msmtprc to write.
