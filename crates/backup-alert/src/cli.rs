@@ -3,7 +3,6 @@
 //! error. A usage error is 64, as for sendmail.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::compose::Status;
 use crate::error::Error;
 use crate::settings::{self, Settings};
+use rsmtp::ui::Ui;
 
 /// Mail the result of a backup: send an alert, wrap a command, check a backup's age,
 /// configure msmtp, count sent mail. Also a drop-in for `mail -s` and for sendmail.
@@ -352,8 +352,8 @@ pub fn host_name() -> String {
         .into_owned()
 }
 
-/// Parse and run the subcommand line.
-pub fn main(args: Vec<OsString>) -> u8 {
+/// Parse and run the subcommand line, talking to the user through `ui`.
+pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {
@@ -363,19 +363,17 @@ pub fn main(args: Vec<OsString>) -> u8 {
         }
         Err(e) => {
             let line = rsmtp::cli::clap_error_line(&e);
-            let _ = writeln!(
-                std::io::stderr(),
-                "backup-alert: {line} (see backup-alert --help)"
-            );
+            ui.warn(&format!("{line} (see backup-alert --help)"));
             return rsmtp::ExitCode::Usage as u8;
         }
     };
-    finish(dispatch(cli))
+    let result = dispatch(cli, ui);
+    finish(result, ui)
 }
 
-fn dispatch(cli: Cli) -> Result<u8, Error> {
+fn dispatch(cli: Cli, ui: &mut Ui<'_>) -> Result<u8, Error> {
     if let Command::Completions { shell } = &cli.command {
-        print_completions(shell);
+        print_completions(shell, ui);
         return Ok(0);
     }
     // `setup` may be the one creating the --settings file.
@@ -388,28 +386,28 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         ctx.settings.language = Some(language);
     }
     match cli.command {
-        Command::Send(a) => crate::commands::send(a, &ctx),
-        Command::Run(a) => crate::commands::run(a, &ctx),
-        Command::Check(a) => crate::commands::check(a, &ctx),
-        Command::Setup(a) => crate::setup::main(a, &ctx, cli.settings.as_deref()),
-        Command::Stats(a) => crate::stats::main(a, &ctx),
-        Command::Report(a) => crate::report::main(a, &ctx),
+        Command::Send(a) => crate::commands::send(a, &ctx, ui),
+        Command::Run(a) => crate::commands::run(a, &ctx, ui),
+        Command::Check(a) => crate::commands::check(a, &ctx, ui),
+        Command::Setup(a) => crate::setup::main(a, &ctx, cli.settings.as_deref(), ui),
+        Command::Stats(a) => crate::stats::main(a, &ctx, ui),
+        Command::Report(a) => crate::report::main(a, &ctx, ui),
         Command::Completions { .. } => Ok(0),
     }
 }
 
-fn print_completions(shell: &str) {
+fn print_completions(shell: &str, ui: &mut Ui<'_>) {
     use clap::CommandFactory;
     let script = rsmtp::cli::completion_script(shell, &mut Cli::command(), "backup-alert");
-    let _ = std::io::stdout().write_all(script.as_bytes());
+    ui.print(&script);
 }
 
 /// Print an error the house way and turn the result into an exit status.
-pub fn finish(result: Result<u8, Error>) -> u8 {
+pub fn finish(result: Result<u8, Error>, ui: &mut Ui<'_>) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "backup-alert: {e}");
+            ui.warn(&e.to_string());
             e.exit_code().code()
         }
     }

@@ -1,7 +1,7 @@
 //! The alerting subcommands — `send`, `run`, `check` — turned into an [`Alert`] and handed
 //! to [`send_alert`]. Each returns the exit status to leave with.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -21,6 +21,7 @@ use crate::repository;
 use crate::run::{self, display_command, RunSpec};
 use crate::tail::{tail_file, Tail, TailLimits};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
+use rsmtp::ui::Ui;
 
 /// Lines of `--log` included by default.
 pub const DEFAULT_LOG_LINES: usize = 50;
@@ -50,12 +51,12 @@ fn target_and_policy(d: &DeliveryArgs, ctx: &Context) -> Result<(Target, FloodPo
 
 /// Say what became of an alert. A held alert is only mentioned on a terminal: under cron,
 /// any output becomes a mail, which would defeat flood control.
-fn report(sent: &Sent) {
+fn report(sent: &Sent, ui: &mut Ui<'_>) {
     if matches!(sent, Sent::Held { .. }) && !std::io::stderr().is_terminal() {
         return;
     }
     if let Some(text) = sent.describe() {
-        let _ = writeln!(std::io::stderr(), "backup-alert: {text}");
+        ui.warn(&text);
     }
 }
 
@@ -91,7 +92,7 @@ fn tail_title(what: &str, t: &Tail) -> String {
 }
 
 /// `send`: one alert, body from a flag, a file or stdin, optionally with a log's tail.
-pub fn send(args: SendArgs, ctx: &Context) -> Result<u8, Error> {
+pub fn send(args: SendArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
     let mut alert = Alert::new(args.status, args.subject.clone(), ctx.host.clone());
     let stdin = std::io::stdin();
@@ -113,15 +114,8 @@ pub fn send(args: SendArgs, ctx: &Context) -> Result<u8, Error> {
             .or_else(|| error_line::last_failure_line(&alert.message));
     }
     let name = args.name.clone().unwrap_or_else(|| args.subject.clone());
-    let sent = send_alert(
-        alert,
-        &name,
-        &target,
-        &policy,
-        false,
-        &mut std::io::stderr(),
-    )?;
-    report(&sent);
+    let sent = send_alert(alert, &name, &target, &policy, false, &mut *ui.err)?;
+    report(&sent, ui);
     Ok(0)
 }
 
@@ -151,7 +145,7 @@ fn local(t: SystemTime) -> String {
 }
 
 /// `run`: wrap a command; exit with its status whatever happens to the alert.
-pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
+pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     // Resolve the recipients first: a usage error must not run the backup.
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
     let spec = RunSpec {
@@ -225,21 +219,21 @@ pub fn run(args: RunArgs, ctx: &Context) -> Result<u8, Error> {
         &target,
         &policy,
         args.only_failure,
-        &mut std::io::stderr(),
+        &mut *ui.err,
     ) {
-        Ok(sent) => report(&sent),
+        Ok(sent) => report(&sent, ui),
         Err(e) => {
             // The wrapper must stay transparent: report, but keep the command's status.
-            let _ = writeln!(std::io::stderr(), "backup-alert: alert not sent: {e}");
+            ui.warn(&format!("alert not sent: {e}"));
         }
     }
-    publish_metrics(&args.delivery, &policy, ctx);
+    publish_metrics(&args.delivery, &policy, ctx, ui);
     Ok(code)
 }
 
 /// `check`: 0 when the newest file is fresh, 1 when stale, small or missing; a delivery
 /// failure leaves with its own code.
-pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
+pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
     let req = Requirement {
         max_age: args.max_age,
@@ -267,7 +261,7 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
                 let n = usize::from(found.is_some());
                 (found, n)
             }
-            Err(e) => return repository_failure(&args, &location, e, &target, &policy, ctx),
+            Err(e) => return repository_failure(&args, &location, e, &target, &policy, ctx, ui),
         },
         None if integrity_asked || args.expect_files.is_some() => {
             check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p))
@@ -450,20 +444,13 @@ pub fn check(args: CheckArgs, ctx: &Context) -> Result<u8, Error> {
             Finding::Missing { .. } => None,
         },
     };
-    let sent = send_alert(
-        alert,
-        &name,
-        &target,
-        &policy,
-        args.quiet_ok,
-        &mut std::io::stderr(),
-    );
+    let sent = send_alert(alert, &name, &target, &policy, args.quiet_ok, &mut *ui.err);
     // The metrics say what happened even when the alert could not be delivered.
-    publish_metrics(&args.delivery, &policy, ctx);
+    publish_metrics(&args.delivery, &policy, ctx, ui);
     let sent = sent?;
-    report(&sent);
+    report(&sent, ui);
     if std::io::stdout().is_terminal() {
-        let _ = writeln!(std::io::stdout(), "{summary}");
+        ui.print(&format!("{summary}\n"));
     }
     Ok(if finding.is_fresh() { 0 } else { 1 })
 }
@@ -477,6 +464,7 @@ fn repository_failure(
     target: &Target,
     policy: &FloodPolicy,
     ctx: &Context,
+    ui: &mut Ui<'_>,
 ) -> Result<u8, Error> {
     let name = args.name.clone().unwrap_or_else(|| repo.to_string());
     let mut alert = Alert::new(
@@ -495,21 +483,21 @@ fn repository_failure(
         exit_status: Some(1),
         ..Measurement::default()
     };
-    let sent = send_alert(alert, &name, target, policy, false, &mut std::io::stderr());
-    publish_metrics(&args.delivery, policy, ctx);
-    report(&sent?);
+    let sent = send_alert(alert, &name, target, policy, false, &mut *ui.err);
+    publish_metrics(&args.delivery, policy, ctx, ui);
+    report(&sent?, ui);
     Ok(1)
 }
 
 /// Rewrite the `metrics_file` of the settings, if there is one. A failure is said on
 /// stderr and changes nothing else: the metrics must not cost the alert or the exit status.
-fn publish_metrics(delivery: &DeliveryArgs, policy: &FloodPolicy, ctx: &Context) {
+fn publish_metrics(delivery: &DeliveryArgs, policy: &FloodPolicy, ctx: &Context, ui: &mut Ui<'_>) {
     let Some(target) = &ctx.settings.metrics_file else {
         return;
     };
     let log = crate::stats::log_path(None, delivery.config.as_deref(), ctx);
     if let Err(e) = crate::metrics::publish(target, policy.state_dir.as_deref(), &log) {
-        let _ = writeln!(std::io::stderr(), "backup-alert: metrics not written: {e}");
+        ui.warn(&format!("metrics not written: {e}"));
     }
 }
 
@@ -585,6 +573,7 @@ fn describe_file(alert: &mut Alert, file: &check::Found, age: Duration, limits: 
 mod tests {
     use super::*;
     use clap::Parser;
+    use std::io::Write;
 
     fn send_args(extra: &[&str]) -> SendArgs {
         let mut argv = vec![

@@ -474,12 +474,7 @@ pub fn default_state_dir() -> Option<PathBuf> {
     if rustix::process::geteuid().is_root() {
         return Some(PathBuf::from("/var/lib/backup-alert"));
     }
-    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(x).join("backup-alert"));
-    }
-    std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(|h| PathBuf::from(h).join(".local/state/backup-alert"))
+    crate::settings::xdg_dir("XDG_STATE_HOME", ".local/state").map(|d| d.join("backup-alert"))
 }
 
 /// The state file, open and exclusively locked until dropped.

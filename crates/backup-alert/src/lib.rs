@@ -45,11 +45,18 @@ use std::ffi::OsString;
 
 pub use error::Error;
 
-/// Run backup-alert with this argv (argv[0] included) and return the exit status.
+/// Run backup-alert with this argv (argv[0] included) and return the exit status. All
+/// output goes through one [`Ui`](rsmtp::ui::Ui) on the process's stdout and stderr
+/// (messages start `backup-alert: `).
 pub fn main(args: Vec<OsString>) -> u8 {
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let mut ui = rsmtp::ui::Ui::new(&mut out, &mut err, false).with_program("backup-alert");
     match mode::detect(&args) {
         mode::Mode::Sendmail => rsmtp::run_cli(args) as u8,
-        mode::Mode::Mail => cli::finish(mailx::main(&args[1..])),
-        mode::Mode::Commands => cli::main(args),
+        mode::Mode::Mail => {
+            let result = mailx::main(&args[1..], &mut ui);
+            cli::finish(result, &mut ui)
+        }
+        mode::Mode::Commands => cli::main(args, &mut ui),
     }
 }

@@ -17,6 +17,7 @@ use crate::cli::Context;
 use crate::compose::{compose_plain, parse_extra_header, parse_mailbox, Addresses, FileAttachment};
 use crate::deliver::{self, Route};
 use crate::error::Error;
+use rsmtp::ui::Ui;
 
 /// Most of a body kept (64 MiB; the rest is read, counted and named in a note) and the
 /// biggest attachment accepted: a mail line is not a file transfer.
@@ -132,7 +133,7 @@ fn apply(m: &mut MailArgs, flag: char, value: String) {
 }
 
 /// Mail mode: parse, read the body from stdin, compose and deliver.
-pub fn main(args: &[OsString]) -> Result<u8, Error> {
+pub fn main(args: &[OsString], ui: &mut Ui<'_>) -> Result<u8, Error> {
     let m = parse(args)?;
     let ctx = Context::load(None)?;
     // Refuse before waiting for a body that would only be thrown away.
@@ -146,7 +147,7 @@ pub fn main(args: &[OsString]) -> Result<u8, Error> {
         return Ok(0);
     }
     let (message, recipients, route) = build(&m, body, &ctx)?;
-    deliver::submit(&route, &recipients, &message, &mut std::io::stderr())?;
+    deliver::submit(&route, &recipients, &message, &mut *ui.err)?;
     Ok(0)
 }
 

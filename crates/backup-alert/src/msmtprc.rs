@@ -2,11 +2,9 @@
 //! account uses (for `stats`), and how to write a new file for `setup` — its text, quoted
 //! the way msmtp reads it, and the file itself, private (0600) and replaced atomically.
 //!
-//! The grammar belongs to rsmtp-config, which is asked first. The fallback scan follows
-//! `defaults`, `account NAME [: parents]` and `account default : NAME` well enough to find a
-//! `logfile`, and gives up (returns `None`) rather than guess on anything stranger.
+//! The grammar, the file search and the quoting belong to rsmtp-config; this module only
+//! says which settings a backup-alert account has.
 
-use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -14,158 +12,26 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::TlsMode;
 use crate::error::Error;
-use crate::settings::expand_tilde;
 
-/// The msmtprc files msmtp would read, system first: `$RSMTP_SYSCONFIG` or /etc/msmtprc,
-/// then `explicit` or the user file.
-pub fn candidate_files(explicit: Option<&Path>) -> Vec<PathBuf> {
-    let mut files = vec![std::env::var_os("RSMTP_SYSCONFIG")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/etc/msmtprc"))];
-    match explicit {
-        Some(p) => files.push(p.to_path_buf()),
-        None => {
-            if let Some(home) = std::env::var_os("HOME") {
-                let home = PathBuf::from(home);
-                let xdg = std::env::var_os("XDG_CONFIG_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| home.join(".config"));
-                for p in [home.join(".msmtprc"), xdg.join("msmtp/config")] {
-                    if p.exists() {
-                        files.push(p);
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    files
-}
-
-/// The `logfile` of `account` (or the default account) in the msmtprc files: read with
-/// rsmtp-config (the real grammar), falling back to a plain scan when rsmtp-config refuses
-/// the files (a permission problem does not matter for reading a log's name).
+/// The `logfile` of `account` (or the default account) in the msmtprc files msmtp would
+/// read, found and parsed by rsmtp-config (its file search, `RSMTP_SYSCONFIG` rule and
+/// grammar). The permission rule is not applied: a file others could read does not
+/// matter for reading a log's name.
 pub fn default_logfile(explicit: Option<&Path>, account: Option<&str>) -> Option<PathBuf> {
     let opts = rsmtp_config::LoadOptions {
         user_file: explicit.map(Path::to_path_buf),
+        // Root is exempt from the rule.
+        check_uid: Some(0),
         ..rsmtp_config::LoadOptions::default()
     };
-    if let Ok(config) = rsmtp_config::Config::load(&opts) {
-        return match config.account(account).ok()?.logfile {
-            Some(rsmtp_config::LogFile::File(p)) => Some(p),
-            _ => None,
-        };
-    }
-    let mut text = String::new();
-    for f in candidate_files(explicit) {
-        if let Ok(t) = std::fs::read_to_string(&f) {
-            text.push_str(&t);
-            text.push('\n');
-        }
-    }
-    logfile_in(&text, account.unwrap_or("default"))
+    logfile_of(&rsmtp_config::Config::load(&opts).ok()?, account)
 }
 
-/// Scan msmtprc text for the `logfile` that applies to `account`.
-pub fn logfile_in(text: &str, account: &str) -> Option<PathBuf> {
-    // Each account's own logfile, its parents, and the defaults in force when it began.
-    struct Acc {
-        logfile: Option<String>,
-        parents: Vec<String>,
-        inherited: Option<String>,
-    }
-    let mut accounts: HashMap<String, Acc> = HashMap::new();
-    let mut defaults: Option<String> = None;
-    let mut current: Option<String> = None;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (cmd, arg) = line
-            .split_once(char::is_whitespace)
-            .map(|(c, a)| (c, a.trim()))
-            .unwrap_or((line, ""));
-        let arg = unquote_arg(arg);
-        match cmd {
-            "defaults" => current = None,
-            "account" => {
-                let (name, parents) = match arg.split_once(':') {
-                    Some((n, p)) => (
-                        n.trim().to_string(),
-                        p.split(',').map(|s| s.trim().to_string()).collect(),
-                    ),
-                    None => (arg.to_string(), Vec::new()),
-                };
-                accounts.insert(
-                    name.clone(),
-                    Acc {
-                        logfile: None,
-                        parents,
-                        inherited: defaults.clone(),
-                    },
-                );
-                current = Some(name);
-            }
-            "logfile" => match &current {
-                None => defaults = Some(arg.to_string()),
-                Some(a) => {
-                    if let Some(acc) = accounts.get_mut(a) {
-                        acc.logfile = Some(arg.to_string());
-                    }
-                }
-            },
-            _ => {}
-        }
-    }
-    // Resolve: own logfile, else the last parent's, else the defaults it started with.
-    let mut name = account.to_string();
-    for _ in 0..16 {
-        let acc = accounts.get(&name)?;
-        if let Some(l) = &acc.logfile {
-            return (!l.is_empty()).then(|| expand_tilde(l));
-        }
-        match acc.parents.last() {
-            Some(p) if accounts.get(p).is_some_and(|pa| pa.logfile.is_some()) => {
-                name = p.clone();
-            }
-            Some(p) if acc.parents.len() == 1 && accounts.contains_key(p) => name = p.clone(),
-            _ => {
-                return acc
-                    .inherited
-                    .as_ref()
-                    .filter(|l| !l.is_empty())
-                    .map(|l| expand_tilde(l))
-            }
-        }
-    }
-    None
-}
-
-/// Write `value` so that msmtp reads it back unchanged. msmtp (1.8.23, checked) takes
-/// the rest of the line with surrounding blanks removed, then strips one pair of double
-/// quotes when the argument both starts and ends with one — and does nothing else: no
-/// escapes. So quotes are added only when blanks at either end or a quote pair at both
-/// ends would otherwise be lost.
-pub fn quote_arg(value: &str) -> String {
-    let needs = value.is_empty()
-        || value.starts_with(char::is_whitespace)
-        || value.ends_with(char::is_whitespace)
-        || (value.len() >= 2 && value.starts_with('"') && value.ends_with('"'));
-    if needs {
-        format!("\"{value}\"")
-    } else {
-        value.to_string()
-    }
-}
-
-/// What msmtp makes of an argument as written (the inverse of [`quote_arg`]).
-pub fn unquote_arg(written: &str) -> &str {
-    let t = written.trim();
-    if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
-        &t[1..t.len() - 1]
-    } else {
-        t
+/// The `logfile` that applies to `account` (the default account for `None`).
+fn logfile_of(config: &rsmtp_config::Config, account: Option<&str>) -> Option<PathBuf> {
+    match config.account(account).ok()?.logfile {
+        Some(rsmtp_config::LogFile::File(p)) => Some(p),
+        _ => None,
     }
 }
 
@@ -188,60 +54,37 @@ pub struct NewAccount<'a> {
 /// the block, so the `defaults` of a file it is added to (another account's `auth`, `tls`,
 /// `passwordeval`) cannot change what it does.
 pub fn render_account(a: &NewAccount<'_>) -> String {
-    let mut s = format!("account        {}\n", a.name);
-    s.push_str(&format!("host           {}\n", a.host));
-    s.push_str(&format!("port           {}\n", a.port));
+    let port = a.port.to_string();
+    let mut settings = vec![("host", a.host), ("port", &port)];
     match a.tls {
-        TlsMode::Off => s.push_str("tls            off\n"),
-        TlsMode::Starttls => s.push_str("tls            on\ntls_starttls   on\n"),
-        TlsMode::Tls => s.push_str("tls            on\ntls_starttls   off\n"),
+        TlsMode::Off => settings.push(("tls", "off")),
+        TlsMode::Starttls => settings.extend([("tls", "on"), ("tls_starttls", "on")]),
+        TlsMode::Tls => settings.extend([("tls", "on"), ("tls_starttls", "off")]),
     }
-    if let Some(t) = a.tls_trust_file {
-        s.push_str(&format!(
-            "tls_trust_file {}\n",
-            quote_arg(&t.to_string_lossy())
-        ));
+    let trust = a.tls_trust_file.map(|t| t.to_string_lossy());
+    if let Some(t) = &trust {
+        settings.push(("tls_trust_file", t));
     }
-    s.push_str(&format!("from           {}\n", a.from));
+    settings.push(("from", a.from));
     if a.user.is_empty() {
-        s.push_str("auth           off\n");
+        settings.push(("auth", "off"));
     } else {
-        s.push_str("auth           on\n");
-        s.push_str(&format!("user           {}\n", quote_arg(a.user)));
-        s.push_str(&format!("password       {}\n", quote_arg(a.password)));
+        settings.extend([("auth", "on"), ("user", a.user), ("password", a.password)]);
     }
-    s.push_str(&format!(
-        "logfile        {}\n",
-        quote_arg(&a.logfile.to_string_lossy())
-    ));
-    s
+    let logfile = a.logfile.to_string_lossy();
+    settings.push(("logfile", &logfile));
+    rsmtp_config::render_account(a.name, &settings)
 }
 
 /// A complete new msmtprc: the account and `account default : NAME`.
 pub fn render(a: &NewAccount<'_>, now: &str) -> String {
     let mut s = format!("# Written by backup-alert setup on {now}.\n\n");
     s.push_str(&render_account(a));
-    // An account called `default` is the default already; msmtp refuses
-    // `account default : default` ("account default was already defined").
-    if a.name != "default" {
-        s.push_str(&format!("\naccount default : {}\n", a.name));
+    if let Some(line) = rsmtp_config::render_default_account(a.name) {
+        s.push('\n');
+        s.push_str(&line);
     }
     s
-}
-
-/// Why msmtp would refuse `name` as an account name, or `None` when it takes it.
-/// msmtp 1.8.23 (checked): "an account name must not contain colons or commas"; an
-/// empty or blank name, or one with a control character, would not survive the line.
-pub fn account_name_problem(name: &str) -> Option<&'static str> {
-    if name.trim().is_empty() {
-        Some("is empty")
-    } else if name.contains([':', ',']) {
-        Some("contains a colon or a comma")
-    } else if name.chars().any(char::is_control) || name.trim() != name {
-        Some("has control characters or blanks at either end")
-    } else {
-        None
-    }
 }
 
 /// Owner, group and mode of a written file.
@@ -390,6 +233,13 @@ mod tests {
 
     const RC: &str = "defaults\nauth on\ntls on\nlogfile /var/log/msmtp.log\n\naccount backup\nhost smtp.gmail.com\n\naccount other\nlogfile ~/other.log\n\naccount default : backup\n";
 
+    fn logfile_in(text: &str, account: &str) -> Option<PathBuf> {
+        logfile_of(
+            &rsmtp_config::Config::parse(text, "/rc").ok()?,
+            Some(account),
+        )
+    }
+
     #[test]
     fn finds_the_logfile_of_the_default_account() {
         assert_eq!(
@@ -406,34 +256,39 @@ mod tests {
     }
 
     #[test]
-    fn quoting_round_trips_the_msmtp_way() {
-        assert_eq!(quote_arg("abcdefghijklmnop"), "abcdefghijklmnop");
-        assert_eq!(quote_arg("with space inside"), "with space inside");
-        assert_eq!(quote_arg(" lead"), "\" lead\"");
-        assert_eq!(quote_arg("a\"b\\c"), "a\"b\\c");
-        assert_eq!(quote_arg("\"both\""), "\"\"both\"\"");
-        for v in [
-            "x", " x ", "\"q\"", "\"open", "close\"", "a\\\"b", "#hash", "", "\"",
-        ] {
-            assert_eq!(unquote_arg(&quote_arg(v)), v, "{v:?}");
+    fn odd_values_in_a_rendered_account_read_back_through_rsmtp_config() {
+        let mut a = new_account("backup");
+        let (user, password) = (" me@example.com", "p\"a ss#\\ \t");
+        a.user = user;
+        a.password = password;
+        let text = render(&a, "now");
+        let config = rsmtp_config::Config::parse(&text, "/rc").expect(&text);
+        let parsed = config.account(None).expect(&text);
+        assert_eq!(parsed.user.as_deref(), Some(user), "{text}");
+        let read = parsed.password.as_ref().map(|p| p.expose().to_string());
+        assert_eq!(read.as_deref(), Some(password), "{text}");
+        assert_eq!(
+            parsed.logfile,
+            Some(rsmtp_config::LogFile::File("/tmp/msmtp.log".into()))
+        );
+    }
+
+    fn new_account(name: &str) -> NewAccount<'_> {
+        NewAccount {
+            name,
+            host: "smtp.example.com",
+            port: 587,
+            tls: TlsMode::Starttls,
+            user: "me@example.com",
+            password: "pw",
+            from: "me@example.com",
+            tls_trust_file: None,
+            logfile: Path::new("/tmp/msmtp.log"),
         }
     }
 
     fn account(name: &str) -> String {
-        render(
-            &NewAccount {
-                name,
-                host: "smtp.example.com",
-                port: 587,
-                tls: TlsMode::Starttls,
-                user: "me@example.com",
-                password: "pw",
-                from: "me@example.com",
-                tls_trust_file: None,
-                logfile: Path::new("/tmp/msmtp.log"),
-            },
-            "now",
-        )
+        render(&new_account(name), "now")
     }
 
     #[test]
@@ -461,16 +316,6 @@ mod tests {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-    }
-
-    #[test]
-    fn account_names_msmtp_refuses_are_caught() {
-        assert_eq!(account_name_problem("backup"), None);
-        assert_eq!(account_name_problem("my backup"), None);
-        assert!(account_name_problem("a:b").is_some());
-        assert!(account_name_problem("a,b").is_some());
-        assert!(account_name_problem(" ").is_some());
-        assert!(account_name_problem("a\nhost evil").is_some());
     }
 
     #[test]

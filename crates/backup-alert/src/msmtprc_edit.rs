@@ -13,22 +13,17 @@ pub struct Merged {
     pub other_default: bool,
 }
 
-/// The command word of a line and its argument, or `None` for blanks and comments.
-fn command(line: &str) -> Option<(&str, &str)> {
-    let t = line.trim();
-    if t.is_empty() || t.starts_with('#') {
-        return None;
-    }
-    Some(
-        t.split_once(char::is_whitespace)
-            .map(|(c, a)| (c, a.trim()))
-            .unwrap_or((t, "")),
-    )
+/// The command word of a line, or `None` for blanks and comments (rsmtp-config's lexer).
+fn command(line: &str) -> Option<String> {
+    rsmtp_config::split_command(line).map(|(command, _)| command)
 }
 
-/// The account an `account NAME [: parents]` line defines.
-fn account_name(arg: &str) -> &str {
-    arg.split_once(':').map(|(n, _)| n).unwrap_or(arg).trim()
+/// The name and parents of the account an `account NAME [: parents]` line defines.
+fn account_defined(line: &str) -> Option<(String, Vec<String>)> {
+    match rsmtp_config::split_command(line)? {
+        (command, argument) if command == "account" => Some(rsmtp_config::account_line(&argument)),
+        _ => None,
+    }
 }
 
 /// Add `block` (an account's lines, starting with `account NAME`) to `existing`, or
@@ -36,27 +31,25 @@ fn account_name(arg: &str) -> &str {
 /// `account default : NAME`; an existing default is never changed.
 pub fn merge_account(existing: &str, name: &str, block: &str) -> Merged {
     let lines: Vec<&str> = existing.lines().collect();
-    let starts = |l: &str| matches!(command(l), Some(("account", a)) if account_name(a) == name);
+    let starts = |l: &str| account_defined(l).is_some_and(|(n, _)| n == name);
     let mut other_default = false;
+    let mut has_default = false;
     for l in &lines {
-        if let Some(("account", a)) = command(l) {
-            if account_name(a) == "default" && name != "default" {
-                let points_to_us = a
-                    .split_once(':')
-                    .is_some_and(|(_, p)| p.split(',').any(|p| p.trim() == name));
-                other_default |= !points_to_us;
+        if let Some((defined, parents)) = account_defined(l) {
+            if defined == "default" {
+                has_default = true;
+                if name != "default" {
+                    other_default |= !parents.iter().any(|p| p == name);
+                }
             }
         }
     }
-    let has_default = lines
-        .iter()
-        .any(|l| matches!(command(l), Some(("account", a)) if account_name(a) == "default"));
     let mut out = String::with_capacity(existing.len() + block.len() + 64);
     let replaced = match lines.iter().position(|l| starts(l)) {
         Some(start) => {
             let mut end = lines[start + 1..]
                 .iter()
-                .position(|l| matches!(command(l), Some(("account" | "defaults", _))))
+                .position(|l| matches!(command(l).as_deref(), Some("account" | "defaults")))
                 .map_or(lines.len(), |i| start + 1 + i);
             // Comments and blanks just before the next account belong to it.
             while end > start + 1 && command(lines[end - 1]).is_none() {
@@ -83,8 +76,9 @@ pub fn merge_account(existing: &str, name: &str, block: &str) -> Merged {
             false
         }
     };
-    if !has_default && name != "default" {
-        out.push_str(&format!("\naccount default : {name}\n"));
+    if let Some(line) = rsmtp_config::render_default_account(name).filter(|_| !has_default) {
+        out.push('\n');
+        out.push_str(&line);
     }
     Merged {
         text: out,
@@ -95,8 +89,8 @@ pub fn merge_account(existing: &str, name: &str, block: &str) -> Merged {
 
 /// A line as it may be shown: a password's value is masked.
 fn shown(line: &str) -> String {
-    match command(line) {
-        Some(("password", _)) => {
+    match command(line).as_deref() {
+        Some("password") => {
             let indent = &line[..line.len() - line.trim_start().len()];
             format!("{indent}password       ********")
         }

@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -26,6 +25,7 @@ use crate::flood::StateFile;
 use crate::journal::Entry;
 use crate::stats::Summary;
 use crate::units::{format_duration, format_size, plural};
+use rsmtp::ui::Ui;
 
 /// Most runs per job drawn in a chart or strip (the counts cover them all).
 pub const MAX_DRAWN: usize = 60;
@@ -597,7 +597,7 @@ fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
     }
 }
 
-pub fn main(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
+pub fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let until = Local::now();
     let since = crate::stats::parse_since(&args.since, until)?;
     let period = Period { since, until };
@@ -629,10 +629,9 @@ pub fn main(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
     let hosts = gather(entries, &known, &period, &ctx.host);
     let mail = mail_log(&args, ctx, &period);
     let Some(target) = target else {
-        let mut out = std::io::stdout().lock();
         for (i, h) in hosts.iter().enumerate() {
             let sep = if i > 0 { "\n" } else { "" };
-            write!(out, "{sep}{}", plain(h, &period, &mail))
+            write!(ui.out, "{sep}{}", plain(h, &period, &mail))
                 .map_err(|e| Error::io("cannot write to stdout", e))?;
         }
         return Ok(0);
@@ -646,12 +645,7 @@ pub fn main(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
             html(h, &period, &mail),
             &target.addresses,
         )?;
-        crate::deliver::submit(
-            &target.route,
-            &target.recipients,
-            &bytes,
-            &mut std::io::stderr(),
-        )?;
+        crate::deliver::submit(&target.route, &target.recipients, &bytes, &mut *ui.err)?;
     }
     Ok(0)
 }

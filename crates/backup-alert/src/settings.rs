@@ -74,12 +74,24 @@ pub fn system_path() -> PathBuf {
 
 /// The user settings file (`$XDG_CONFIG_HOME/backup-alert/config`).
 pub fn user_path() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(x).join("backup-alert/config"));
-    }
+    xdg_dir("XDG_CONFIG_HOME", ".config").map(|d| d.join("backup-alert/config"))
+}
+
+/// `$HOME`, when it is set and not empty: backup-alert's own files (settings, state,
+/// the msmtprc setup writes) are placed from it. (Reading an msmtprc follows msmtp's
+/// rules instead, in rsmtp-config.)
+pub fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(|h| PathBuf::from(h).join(".config/backup-alert/config"))
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// An XDG base directory: `$var` when it is set and not empty, else `$HOME/under_home`.
+pub fn xdg_dir(var: &str, under_home: &str) -> Option<PathBuf> {
+    match std::env::var_os(var).filter(|v| !v.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => home().map(|h| h.join(under_home)),
+    }
 }
 
 /// Load the system file, then `explicit` or the user file, for host `host`.
@@ -176,12 +188,10 @@ impl Settings {
 
 /// `~/x` → `$HOME/x`.
 pub fn expand_tilde(p: &str) -> PathBuf {
-    if let Some(rest) = p.strip_prefix("~/") {
-        if let Some(home) = std::env::var_os("HOME") {
-            return PathBuf::from(home).join(rest);
-        }
+    match (p.strip_prefix("~/"), home()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(p),
     }
-    PathBuf::from(p)
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ use crate::compose::{parse_mailbox, Alert, Status};
 use crate::error::Error;
 use crate::msmtprc::{group_id, render_account, write_config, NewAccount, Written};
 use crate::msmtprc_edit::{diff, merge_account};
+use crate::settings::home;
 use crate::terminal::{ask, ask_password, read_line, stdin_is_terminal};
+use rsmtp::ui::Ui;
 
 /// The server side of a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,12 +133,6 @@ pub fn render(a: &Answers, now: &str) -> String {
 
 fn is_root() -> bool {
     rustix::process::geteuid().is_root()
-}
-
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
 }
 
 /// Default msmtprc to write.
@@ -380,7 +376,7 @@ fn read_password(
 fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
     d.say("backup-alert setup: mail alerts through your mail account\n\n")?;
     // Refused before any question: msmtp would refuse the file we write (exit 78).
-    if let Some(problem) = crate::msmtprc::account_name_problem(&args.account) {
+    if let Some(problem) = rsmtp_config::account_name_problem(&args.account) {
         return Err(Error::Usage(format!(
             "setup: the account name `{}` {problem} (msmtp would refuse it)",
             crate::compose::one_line(&args.account)
@@ -517,15 +513,20 @@ fn save_settings(
     Ok(true)
 }
 
-/// Run the wizard with the real stdin/stderr.
-pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Result<u8, Error> {
+/// Run the wizard with the real stdin; the questions and what was done go to `ui`'s
+/// stderr.
+pub fn main(
+    args: SetupArgs,
+    ctx: &Context,
+    settings_file: Option<&Path>,
+    ui: &mut Ui<'_>,
+) -> Result<u8, Error> {
     let stdin = io::stdin();
     let mut input = stdin.lock();
-    let mut out = io::stderr();
     let interactive = stdin_is_terminal() && !args.password_stdin;
     let mut d = Dialogue {
         input: &mut input,
-        out: &mut out,
+        out: &mut *ui.err,
         interactive,
     };
     let answers = gather(&args, &mut d)?;
@@ -552,13 +553,13 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
             let changes = diff(old, &merged.text);
             if changes.is_empty() {
                 let _ = writeln!(
-                    io::stderr(),
+                    d.out,
                     "backup-alert: {} already has this account; nothing to change",
                     output.display()
                 );
             } else {
                 let _ = write!(
-                    io::stderr(),
+                    d.out,
                     "backup-alert: changes to {} (other accounts and comments stay as they are):\n{changes}",
                     output.display()
                 );
@@ -607,7 +608,7 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
             new_file,
             &now.format("%Y-%m-%dT%H:%M:%S").to_string(),
         )?;
-        report_written(&output, &written, existing.is_some(), &answers.account);
+        report_written(&output, &written, existing.is_some(), &answers.account, ui);
     }
 
     if !args.no_settings {
@@ -623,22 +624,20 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
             let rc = (default_rc.as_deref() != Some(output.as_path())).then_some(output.as_path());
             let account = other_default.then_some(answers.account.as_str());
             if save_settings(&t, &answers.to, rc, account)? {
-                let _ = writeln!(
-                    io::stderr(),
-                    "backup-alert: alerts will go to {} (saved in {})",
+                ui.warn(&format!(
+                    "alerts will go to {} (saved in {})",
                     answers.to,
                     t.display()
-                );
+                ));
             } else {
                 let mut keys = format!("to = {}", answers.to);
                 if let Some(a) = account {
                     keys.push_str(&format!(", account = {a}"));
                 }
-                let _ = writeln!(
-                    io::stderr(),
-                    "backup-alert: {} exists and is left as it is; for alerts through this account it needs {keys}",
+                ui.warn(&format!(
+                    "{} exists and is left as it is; for alerts through this account it needs {keys}",
                     t.display()
-                );
+                ));
             }
         }
     }
@@ -684,35 +683,29 @@ pub fn main(args: SetupArgs, ctx: &Context, settings_file: Option<&Path>) -> Res
     );
     for line in String::from_utf8_lossy(&warnings).lines() {
         if !matches!(outcome, Ok(Sent::Queued(_))) || !line.contains("queued") {
-            let _ = writeln!(io::stderr(), "{line}");
+            let _ = writeln!(ui.err, "{line}");
         }
     }
     match outcome {
         Ok(Sent::Queued(id)) => {
             // Not verified: say so, and exit 75 so a provisioning script notices.
-            let _ = writeln!(
-                io::stderr(),
-                "backup-alert: not verified yet: the relay did not answer, so the test alert \
+            ui.warn(&format!(
+                "not verified yet: the relay did not answer, so the test alert \
                  is queued as {id}; `rsmtp -q` sends it (enable it with \
                  `systemctl enable --now rsmtp-queue.timer` or the cron line \
                  `*/5 * * * * rsmtp -q`)"
-            );
+            ));
             Ok(rsmtp::ExitCode::TempFail as u8)
         }
         Ok(_) => {
-            let _ = writeln!(
-                io::stderr(),
-                "backup-alert: test alert sent to {}",
-                answers.to
-            );
+            ui.warn(&format!("test alert sent to {}", answers.to));
             Ok(0)
         }
         Err(e) => {
-            let _ = writeln!(
-                io::stderr(),
-                "backup-alert: the test alert failed: {e}\nbackup-alert: {}",
+            ui.warn(&format!(
+                "the test alert failed: {e}\n{}",
                 failure_advice(&e, &answers, &output)
-            );
+            ));
             Ok(e.exit_code().code())
         }
     }
@@ -773,7 +766,7 @@ fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
 }
 
 /// Say what was written, with whose file it is and what msmtp's permission rule needs.
-fn report_written(output: &Path, written: &Written, existed: bool, account: &str) {
+fn report_written(output: &Path, written: &Written, existed: bool, account: &str, ui: &mut Ui<'_>) {
     let o = written.ownership;
     let owner = rsmtp_config::user_name_of(o.uid).unwrap_or_else(|| format!("uid {}", o.uid));
     let group = crate::msmtprc::group_name(o.gid).unwrap_or_else(|| format!("gid {}", o.gid));
@@ -783,7 +776,7 @@ fn report_written(output: &Path, written: &Written, existed: bool, account: &str
         "wrote".to_string()
     };
     let mut line = format!(
-        "backup-alert: {what} {} (mode {:04o}, {owner}:{group}{})",
+        "{what} {} (mode {:04o}, {owner}:{group}{})",
         output.display(),
         o.mode,
         if existed { ", as it was" } else { "" }
@@ -791,7 +784,7 @@ fn report_written(output: &Path, written: &Written, existed: bool, account: &str
     if let Some(b) = &written.backup {
         line.push_str(&format!("; previous version kept as {}", b.display()));
     }
-    let _ = writeln!(io::stderr(), "{line}");
+    ui.warn(&line);
     let rule = if o.uid == 0 {
         if o.mode & 0o077 == 0 {
             "only root can read it: to let a service send mail with it (PHP as www-data), \
@@ -814,7 +807,7 @@ fn report_written(output: &Path, written: &Written, existed: bool, account: &str
         "msmtp's rule for a user file holding a password is met: owned by its user, mode 0600"
             .to_string()
     };
-    let _ = writeln!(io::stderr(), "backup-alert: {rule}");
+    ui.warn(&rule);
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveDateTime, TimeZone};
@@ -17,6 +17,7 @@ use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveDateTime, TimeZone};
 use crate::cli::{Context, StatsArgs};
 use crate::error::Error;
 use crate::units::parse_duration;
+use rsmtp::ui::Ui;
 
 /// One parsed log line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -232,7 +233,7 @@ pub fn read_lines(file: File) -> impl Iterator<Item = String> {
         .map(|l| String::from_utf8_lossy(&l).into_owned())
 }
 
-pub fn main(args: StatsArgs, ctx: &Context) -> Result<u8, Error> {
+pub fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let now = Local::now();
     let since = args
         .since
@@ -253,8 +254,7 @@ pub fn main(args: StatsArgs, ctx: &Context) -> Result<u8, Error> {
             Some((&path, &summary)),
         );
         return if target.as_os_str() == "-" {
-            std::io::stdout()
-                .lock()
+            ui.out
                 .write_all(text.as_bytes())
                 .map_err(|e| Error::io("cannot write to stdout", e))
                 .map(|_| 0)
@@ -268,8 +268,8 @@ pub fn main(args: StatsArgs, ctx: &Context) -> Result<u8, Error> {
         Some(t) => format!("{} since {}", path.display(), t.format("%Y-%m-%d %H:%M:%S")),
         None => path.display().to_string(),
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(summary.render(&source).as_bytes())
+    ui.out
+        .write_all(summary.render(&source).as_bytes())
         .map_err(|e| Error::io("cannot write to stdout", e))?;
     Ok(0)
 }

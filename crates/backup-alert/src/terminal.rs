@@ -29,13 +29,15 @@ pub fn ask_password(
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> io::Result<Option<String>> {
-    write!(out, "{prompt}")?;
-    out.flush()?;
+    // Echo goes off before the prompt shows (as getpass(3) does): switching it off
+    // flushes pending input, so whoever answers the prompt must find it already off.
     let guard = if stdin_is_terminal() {
         Some(EchoOff::new(io::stdin())?)
     } else {
         None
     };
+    write!(out, "{prompt}")?;
+    out.flush()?;
     let answer = read_line(input);
     drop(guard);
     answer

@@ -117,6 +117,7 @@ mod parser;
 mod password;
 mod permissions;
 mod pretend;
+mod render;
 mod resolve;
 mod value;
 
@@ -132,6 +133,10 @@ pub use password::{
     EVAL_TIMEOUT_ENV,
 };
 pub use permissions::{check_secure, current_uid};
+pub use render::{
+    account_line, account_name_problem, quote_argument, render_account, render_default_account,
+    render_line, split_command,
+};
 pub use resolve::ResolveOptions;
 pub use value::{parse_duration, read_duration};
 pub use value::{

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::account::Account;
 use crate::error::{ConfigError, Source};
-use crate::lexer::{split_line, trim_argument};
+use crate::lexer::split_line;
 use crate::password::{eval_limit, run_first_line, EvalFailure};
 
 /// The accounts of one file, in file order.
@@ -133,33 +133,27 @@ fn new_account(
     path: &Path,
     at: &Source,
 ) -> Result<Account, ConfigError> {
-    let (name, parents) = match argument.split_once(':') {
-        Some((name, list)) => {
-            let mut parents = Vec::new();
-            for item in list.split(',') {
-                let id = trim_argument(item);
-                if id.is_empty() {
-                    return Err(ConfigError::syntax(at, tr!("missing account name")));
-                }
-                let parent = accounts.iter().find(|a| a.name == id).ok_or_else(|| {
-                    let names = accounts.iter().map(|a| a.name.as_str());
-                    let shown = crate::commands::shown(&id);
-                    let message = match crate::commands::closest(&id, names) {
-                        Some(c) => tr!(
-                            "account {account} not (yet) defined (did you mean '{suggestion}'?)",
-                            account = shown,
-                            suggestion = c
-                        ),
-                        None => tr!("account {account} not (yet) defined", account = shown),
-                    };
-                    ConfigError::syntax(at, message)
-                })?;
-                parents.push(parent);
-            }
-            (trim_argument(name), parents)
+    let (name, parent_names) = crate::render::account_line(argument);
+    let mut parents = Vec::new();
+    for id in parent_names {
+        if id.is_empty() {
+            return Err(ConfigError::syntax(at, tr!("missing account name")));
         }
-        None => (argument.to_string(), Vec::new()),
-    };
+        let parent = accounts.iter().find(|a| a.name == id).ok_or_else(|| {
+            let names = accounts.iter().map(|a| a.name.as_str());
+            let shown = crate::commands::shown(&id);
+            let message = match crate::commands::closest(&id, names) {
+                Some(c) => tr!(
+                    "account {account} not (yet) defined (did you mean '{suggestion}'?)",
+                    account = shown,
+                    suggestion = c
+                ),
+                None => tr!("account {account} not (yet) defined", account = shown),
+            };
+            ConfigError::syntax(at, message)
+        })?;
+        parents.push(parent);
+    }
     if name.is_empty() {
         return Err(ConfigError::syntax(at, tr!("missing account name")));
     }

@@ -60,8 +60,7 @@ fn msmtp_error_line(stderr: &str) -> Option<usize> {
 }
 
 fn compare(name: &str, text: &str, account: &str) {
-    if require_peer(MSMTP, "msmtp").is_none() {
-        eprintln!("({name} not compared)");
+    if require_peer(MSMTP, &format!("msmtp ({name} not compared)")).is_none() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -19,6 +19,10 @@ fn no_line_break(what: &str, value: &str) {
 /// recipient never holds CR, LF or NUL; with Bcc removal no Bcc field is left;
 /// the header sent is CRLF lines only.
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "the fuzz run's summary (seed, cases) is this test's report"
+)]
 fn fuzz_header_blocks() {
     let seeds = text_seeds(&[
         "To: a@example.org\nSubject: test\n\nbody\n",
@@ -85,6 +89,10 @@ fn fuzz_header_blocks() {
 /// Aliases files: parsing and expansion never panic; an expanded address never
 /// holds CR, LF or NUL.
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "the fuzz run's summary (seed, cases) is this test's report"
+)]
 fn fuzz_aliases() {
     let seeds = vec![
         b"# comment\nroot: admin@example.org\npostmaster: root\n\

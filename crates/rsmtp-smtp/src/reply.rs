@@ -298,6 +298,10 @@ mod tests {
     /// least one line; nothing larger than MAX_REPLY is accepted; an error quotes
     /// at most a bounded part of the line; EHLO capabilities never panic.
     #[test]
+    #[allow(
+        clippy::print_stderr,
+        reason = "the fuzz run's summary (seed, cases) is this test's report"
+    )]
     fn fuzz_server_replies() {
         let seeds = text_seeds(&[
             "250-smtp.gmail.com at your service\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n\

@@ -10,6 +10,11 @@
 //! offers PIPELINING, 8BITMIME and AUTH PLAIN LOGIN (anything is accepted),
 //! answers pipelined commands in order, and prints "ready" once listening.
 //! A benchmark tool, not a test peer: no limits, no record of what it received.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line benchmark peer: \"ready\" and its errors are its interface"
+)]
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -99,6 +99,36 @@ pub const DEMO_USER: &str = "demo";
 /// The password of [`demo_server`].
 pub const DEMO_PASSWORD: &str = "demo-password";
 
+/// The listening socket could not be bound ([`TestServer::try_start`]).
+#[derive(Debug)]
+pub struct StartError {
+    /// The port asked for (0: any free one).
+    pub port: u16,
+    /// What `bind` said.
+    pub source: std::io::Error,
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot listen on 127.0.0.1:{}: {}",
+            self.port,
+            rsmtp_core::strerror(&self.source)
+        )?;
+        if self.source.kind() == std::io::ErrorKind::AddrInUse {
+            write!(f, " (another process has port {}; pick another)", self.port)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 /// A running server. Dropping it closes the listener and every connection.
 pub struct TestServer {
     addr: SocketAddr,
@@ -111,8 +141,19 @@ pub struct TestServer {
 
 impl TestServer {
     /// Bind 127.0.0.1 (port 0 unless `opts.port` says otherwise) and start serving.
-    /// Panics if the port cannot be bound or the TLS setup fails: this is test support.
+    /// Panics with [`StartError`]'s one line (naming the port) if the port cannot be
+    /// bound; use [`try_start`](Self::try_start) to handle that. The TLS setup cannot fail
+    /// for the generated certificates.
     pub fn start(opts: ServerOptions) -> TestServer {
+        match Self::try_start(opts) {
+            Ok(server) => server,
+            Err(e) => panic!("rsmtp-testserver: {e}"),
+        }
+    }
+
+    /// [`start`](Self::start), returning an error when the port cannot be bound (taken,
+    /// or below 1024 without the privilege).
+    pub fn try_start(opts: ServerOptions) -> Result<TestServer, StartError> {
         let ca = OnceLock::new();
         let needs_certs = opts.needs_tls();
         if let Some(given) = &opts.ca {
@@ -129,8 +170,11 @@ impl TestServer {
         if opts.ca.is_none() {
             opts.ca = ca.get().cloned();
         }
-        let listener = TcpListener::bind(("127.0.0.1", opts.port))
-            .unwrap_or_else(|e| panic!("bind 127.0.0.1:{}: {e}", opts.port));
+        let listener =
+            TcpListener::bind(("127.0.0.1", opts.port)).map_err(|source| StartError {
+                port: opts.port,
+                source,
+            })?;
         let addr = listener.local_addr().expect("listener address");
         let shared = Arc::new(Shared::new(opts.faults.clone()));
         let workers = Arc::new(Mutex::new(Vec::new()));
@@ -144,14 +188,14 @@ impl TestServer {
                 .spawn(move || accept_loop(listener, shared, opts, tls_config, workers))
                 .expect("spawn the accept thread")
         };
-        TestServer {
+        Ok(TestServer {
             addr,
             opts,
             shared,
             ca,
             accept_thread: Some(accept_thread),
             workers,
-        }
+        })
     }
 
     /// The port on 127.0.0.1.
@@ -240,6 +284,15 @@ impl TestServer {
         )
     }
 
+    /// Wait up to `timeout` for the `n`-th accepted message (0-based, in the order the
+    /// server accepted them) and return it alone, shared with the server's record: a
+    /// caller taking messages one by one copies none of them, where
+    /// [`wait_for_messages`](Self::wait_for_messages) copies the whole list each time.
+    pub fn wait_for_message(&self, n: usize, timeout: Duration) -> Option<Arc<ReceivedMessage>> {
+        self.shared
+            .wait_until(timeout, |s| s.accepted_count() > n, |s| s.nth_accepted(n))
+    }
+
     /// Wait until the bodies of at least `n` messages arrived, answered or not (a
     /// hang fault after the body: the client is now waiting for the final reply);
     /// returns how many arrived.
@@ -269,6 +322,13 @@ impl TestServer {
         self.shared.read(|s| Transcript {
             entries: s.transcript.clone(),
         })
+    }
+
+    /// The transcript lines from index `from` on (to follow it without copying what was
+    /// already seen).
+    pub fn transcript_since(&self, from: usize) -> Vec<TranscriptEntry> {
+        self.shared
+            .read(|s| s.transcript.get(from..).unwrap_or_default().to_vec())
     }
 
     /// Connections accepted so far.

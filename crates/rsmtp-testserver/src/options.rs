@@ -487,6 +487,10 @@ pub struct ServerOptions {
     /// Keep message bodies in [`ReceivedMessage`](crate::ReceivedMessage); switch off for
     /// very large messages (only the sizes are kept then).
     pub store_bodies: bool,
+    /// Also keep each body as it came over the wire ([`ReceivedMessage::raw_data`](crate::ReceivedMessage::raw_data):
+    /// dot-stuffed, with the terminating `.` line), for a test that checks the client's
+    /// stuffing. Off by default, so a body is held once, not twice.
+    pub keep_raw_data: bool,
 }
 
 impl Default for ServerOptions {
@@ -507,6 +511,7 @@ impl Default for ServerOptions {
             idle_timeout: Duration::from_secs(60),
             pipelining_window: None,
             store_bodies: true,
+            keep_raw_data: false,
         }
     }
 }
@@ -601,6 +606,12 @@ impl ServerOptions {
     /// [`pipelining_window`](Self::pipelining_window)).
     pub fn pipelining_window(mut self, window: Duration) -> Self {
         self.pipelining_window = Some(window);
+        self
+    }
+
+    /// Keep the wire form of each body too (see [`keep_raw_data`](Self::keep_raw_data)).
+    pub fn keep_raw_data(mut self) -> Self {
+        self.keep_raw_data = true;
         self
     }
 

@@ -25,6 +25,10 @@ pub fn require_peer(path: &str, what: &str) -> Option<PathBuf> {
 /// Whether a precondition that is not a file holds (root, an importable Python
 /// module): `false` skips with a note, and panics under [`in_ci`].
 #[track_caller]
+#[allow(
+    clippy::print_stderr,
+    reason = "the note goes to the test's own stderr, which the test harness captures"
+)]
 pub fn require(holds: bool, what: &str) -> bool {
     if !holds {
         assert!(

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::options::Fault;
@@ -56,7 +56,8 @@ pub struct ReceivedMessage {
     /// Line endings are kept exactly as received. Empty if `store_bodies` was off.
     pub data: Vec<u8>,
     /// The bytes after the `354` up to and including the terminating `.` line.
-    /// Empty if `store_bodies` was off.
+    /// Empty unless [`ServerOptions::keep_raw_data`](crate::ServerOptions::keep_raw_data)
+    /// was on (and `store_bodies` too).
     pub raw_data: Vec<u8>,
     /// Length of `data` (kept even when bodies are not stored).
     pub size: usize,
@@ -248,7 +249,12 @@ impl fmt::Display for Transcript {
 
 #[derive(Default)]
 pub(crate) struct State {
-    pub messages: Vec<ReceivedMessage>,
+    /// Shared so that [`TestServer::wait_for_message`](crate::TestServer::wait_for_message)
+    /// hands one out without copying its body.
+    pub messages: Vec<Arc<ReceivedMessage>>,
+    /// Indices into `messages` of the accepted ones, in the order they were accepted:
+    /// counting and waiting never walk (or copy) the whole list.
+    accepted: Vec<usize>,
     pub transcript: Vec<TranscriptEntry>,
     pub sessions: Vec<SessionRecord>,
     pub connections: usize,
@@ -359,27 +365,50 @@ impl Shared {
 }
 
 impl State {
+    /// The accepted messages in arrival order.
     pub fn accepted_messages(&self) -> Vec<ReceivedMessage> {
-        self.messages
+        let mut indices = self.accepted.clone();
+        indices.sort_unstable();
+        indices
             .iter()
-            .filter(|m| m.is_accepted())
-            .cloned()
+            .map(|&i| ReceivedMessage::clone(&self.messages[i]))
             .collect()
     }
 
     pub fn accepted_count(&self) -> usize {
-        self.messages.iter().filter(|m| m.is_accepted()).count()
+        self.accepted.len()
+    }
+
+    /// The `n`-th accepted message (0-based) in the order the verdicts were given.
+    pub fn nth_accepted(&self, n: usize) -> Option<Arc<ReceivedMessage>> {
+        self.accepted.get(n).map(|&i| Arc::clone(&self.messages[i]))
+    }
+
+    /// Record the final reply to a message's body (once per message).
+    pub fn set_final_reply(&mut self, index: usize, code: u16) {
+        // Not handed out before its verdict, so this does not copy.
+        let message = Arc::make_mut(&mut self.messages[index]);
+        let newly_accepted = !message.is_accepted();
+        message.final_reply = Some(code);
+        if newly_accepted && message.is_accepted() {
+            self.accepted.push(index);
+        }
     }
 
     pub fn rejected_messages(&self) -> Vec<ReceivedMessage> {
         self.messages
             .iter()
             .filter(|m| !m.is_accepted())
-            .cloned()
+            .map(|m| ReceivedMessage::clone(m))
             .collect()
     }
 
     pub fn session_mut(&mut self, id: usize) -> &mut SessionRecord {
+        // Sessions are created in accept order, so id N is usually at N - 1.
+        let at = id.wrapping_sub(1);
+        if self.sessions.get(at).is_some_and(|s| s.id == id) {
+            return &mut self.sessions[at];
+        }
         let index = self
             .sessions
             .iter()

@@ -731,7 +731,7 @@ impl Session {
                 pipelined: tx.mail_batch == batch,
                 final_reply: None,
             };
-            s.messages.push(message);
+            s.messages.push(std::sync::Arc::new(message));
             s.messages.len() - 1
         });
         let default = if too_big {
@@ -753,8 +753,7 @@ impl Session {
                 .override_for(Step::EndOfData)
                 .filter(|_| default.is_positive())
                 .map_or(default.code, |r| r.code);
-            self.shared
-                .update(|s| s.messages[index].final_reply = Some(code));
+            self.shared.update(|s| s.set_final_reply(index, code));
         }
         let r = self.respond(Step::EndOfData, default)?;
         Ok(flow(r))
@@ -768,6 +767,7 @@ impl Session {
             _ => None,
         });
         let store = self.opts.store_bodies;
+        let keep_raw = store && self.opts.keep_raw_data;
         let mut body = Body::default();
         let mut received = 0usize;
         let mut logged = 0usize;
@@ -780,13 +780,16 @@ impl Session {
                 return Ok(None);
             };
             received += line.bytes.len();
-            if store {
+            if keep_raw {
                 body.raw.extend_from_slice(&line.bytes);
             }
             let complete = line.bytes.ends_with(b"\n");
             if at_line_start && complete && line.content() == b"." {
                 self.log(Direction::Client, ".");
                 body.bare_lf |= line.has_bare_lf();
+                // A large body grew by doubling: give back what it did not use.
+                body.data.shrink_to_fit();
+                body.raw.shrink_to_fit();
                 return Ok(Some(body));
             }
             if logged < TRANSCRIPT_BODY_LIMIT {

@@ -92,7 +92,11 @@ fn all_extensions_and_helo_only() {
 
 #[test]
 fn records_envelope_and_dot_unstuffed_body() {
-    let server = TestServer::start(ServerOptions::new().extensions(Extensions::all()));
+    let server = TestServer::start(
+        ServerOptions::new()
+            .extensions(Extensions::all())
+            .keep_raw_data(),
+    );
     let mut c = Client::connect(server.port());
     c.hello();
     assert_eq!(
@@ -117,6 +121,80 @@ fn records_envelope_and_dot_unstuffed_body() {
     assert_eq!(m.header("subject").as_deref(), Some("dots"));
     assert!(!m.tls && m.auth.is_none() && !m.bare_lf);
     assert!(!m.pipelined, "commands were sent one by one");
+}
+
+/// Send one message with the given body lines on an open, greeted client.
+fn send_one(c: &mut Client, from: &str, body: &str) {
+    assert_eq!(c.cmd(&format!("MAIL FROM:<{from}>")).code, 250);
+    assert_eq!(c.cmd("RCPT TO:<bob@example.org>").code, 250);
+    assert_eq!(c.cmd("DATA").code, 354);
+    c.send(body);
+    assert_eq!(c.reply().code, 250);
+}
+
+#[test]
+fn the_wire_form_is_kept_only_when_asked_for() {
+    let server = TestServer::start(ServerOptions::new());
+    let mut c = Client::connect(server.port());
+    c.hello();
+    send_one(
+        &mut c,
+        "alice@example.org",
+        "Subject: dots\r\n\r\n..x\r\n.\r\n",
+    );
+    let m = &server.wait_for_messages(1, WAIT)[0];
+    assert_eq!(m.data, b"Subject: dots\r\n\r\n.x\r\n");
+    assert!(m.raw_data.is_empty(), "the body is held once by default");
+    assert_eq!(m.size, m.data.len());
+}
+
+#[test]
+fn messages_can_be_taken_one_at_a_time_in_order() {
+    let server = TestServer::start(ServerOptions::new());
+    assert_eq!(server.wait_for_message(0, Duration::ZERO), None);
+    let mut c = Client::connect(server.port());
+    c.hello();
+    for i in 0..3 {
+        send_one(&mut c, &format!("s{i}@example.org"), "\r\nbody\r\n.\r\n");
+    }
+    for i in 0..3 {
+        let m = server
+            .wait_for_message(i, WAIT)
+            .unwrap_or_else(|| panic!("message {i} never came"));
+        assert_eq!(m.mail_from, format!("s{i}@example.org"));
+    }
+    assert_eq!(server.wait_for_message(3, Duration::ZERO), None);
+    assert_eq!(server.messages().len(), 3);
+    let all = server.transcript().entries;
+    let tail = server.transcript_since(2);
+    assert_eq!(tail, all[2..]);
+    assert!(server.transcript_since(all.len() + 5).is_empty());
+}
+
+#[test]
+fn a_taken_port_is_an_error_naming_the_port() {
+    let first = TestServer::start(ServerOptions::new());
+    let Err(e) = TestServer::try_start(ServerOptions::new().port(first.port())) else {
+        panic!("a second server bound port {}", first.port());
+    };
+    assert_eq!(e.port, first.port());
+    assert_eq!(e.source.kind(), std::io::ErrorKind::AddrInUse);
+    let text = e.to_string();
+    assert_eq!(
+        text,
+        format!(
+            "cannot listen on 127.0.0.1:{0}: Address already in use \
+             (another process has port {0}; pick another)",
+            first.port()
+        )
+    );
+    let port = first.port();
+    let panic = std::panic::catch_unwind(move || {
+        TestServer::start(ServerOptions::new().port(port));
+    })
+    .expect_err("start panics when the port is taken");
+    let message = panic.downcast_ref::<String>().expect("a formatted message");
+    assert_eq!(*message, format!("rsmtp-testserver: {text}"));
 }
 
 #[test]

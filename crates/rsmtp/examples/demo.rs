@@ -8,6 +8,9 @@
 //!
 //!     cargo run -p rsmtp --example demo
 
+// A demo program: printing what happened is all it is for.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::Write;
 use std::time::Duration;
 

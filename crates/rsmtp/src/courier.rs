@@ -83,7 +83,7 @@ impl<'u, 'a> SessionCourier<'u, 'a> {
 
     fn write_pending_log(&mut self) {
         if let Some((log, record)) = self.pending_log.take() {
-            self.ui.warn_all(log.write(&record));
+            self.ui.log(&log, &record);
         }
     }
 
@@ -215,7 +215,7 @@ impl Courier for SessionCourier<'_, '_> {
                 DeliveryResult::Delivered
             }
             Err(e) => {
-                self.ui.warn_all(log.write(&record));
+                self.ui.log(&log, &record);
                 let rest = if e.is_unanswered() {
                     DeliveryResult::Unanswered(e.to_string())
                 } else if e.is_transient() {

@@ -135,8 +135,10 @@ pub fn submit(
         queue_on_tempfail: submission.queue_on_tempfail,
         ..Delivery::default()
     };
-    let mut sink = std::io::sink();
-    let mut ui = Ui::new(&mut sink, warnings, false);
+    // Without -d nothing of the send path reaches stdout but a `logfile -` line, which
+    // goes where msmtp would write it.
+    let mut out = std::io::stdout();
+    let mut ui = Ui::new(&mut out, warnings, false);
     Ok(send::run(&delivery, message, &mut ui)?)
 }
 

@@ -217,11 +217,24 @@ pub struct LogTarget {
 
 impl LogTarget {
     /// Write the record everywhere it is configured; returns the warnings to show.
-    pub fn write(&self, record: &LogRecord) -> Vec<String> {
+    /// `logfile -` goes to `stdout` (to `stderr` once stdout carries an SMTP session);
+    /// callers with a [`Ui`](crate::ui::Ui) use [`Ui::log`](crate::ui::Ui::log).
+    pub fn write<'w>(
+        &self,
+        record: &LogRecord,
+        stdout: &'w mut dyn Write,
+        stderr: &'w mut dyn Write,
+    ) -> Vec<String> {
         let mut warnings = Vec::new();
         let line = record.line();
         if let Some(logfile) = &self.logfile {
-            if let Err(e) = write_logfile(logfile, self.time_format.as_deref(), &line) {
+            let standard = if STDOUT_IS_SMTP.load(Ordering::Relaxed) {
+                stderr
+            } else {
+                stdout
+            };
+            let written = write_logfile(logfile, self.time_format.as_deref(), &line, standard);
+            if let Err(e) = written {
                 warnings.push(format!("cannot log to {logfile}: {e}"));
                 warnings.push(format!("log info was: {line}"));
             }
@@ -266,7 +279,12 @@ fn timestamp(format: Option<&str>) -> Result<String, String> {
     }
 }
 
-fn write_logfile(logfile: &LogFile, time_format: Option<&str>, line: &str) -> Result<(), String> {
+fn write_logfile(
+    logfile: &LogFile,
+    time_format: Option<&str>,
+    line: &str,
+    standard: &mut dyn Write,
+) -> Result<(), String> {
     let stamp = timestamp(time_format)?;
     let mut text = String::with_capacity(stamp.len() + line.len() + 2);
     if !stamp.is_empty() {
@@ -278,14 +296,10 @@ fn write_logfile(logfile: &LogFile, time_format: Option<&str>, line: &str) -> Re
     let path = match logfile {
         LogFile::File(path) => path,
         LogFile::Stdout => {
-            let written = if STDOUT_IS_SMTP.load(Ordering::Relaxed) {
-                let mut err = std::io::stderr().lock();
-                err.write_all(text.as_bytes()).and_then(|_| err.flush())
-            } else {
-                let mut out = std::io::stdout().lock();
-                out.write_all(text.as_bytes()).and_then(|_| out.flush())
-            };
-            return written.map_err(|_| "output error".to_string());
+            return standard
+                .write_all(text.as_bytes())
+                .and_then(|_| standard.flush())
+                .map_err(|_| "output error".to_string());
         }
     };
     let mut file = open_logfile(path)?;
@@ -446,6 +460,26 @@ mod tests {
         );
     }
 
+    /// Write with stdout and stderr discarded.
+    fn write(target: &LogTarget, r: &LogRecord) -> Vec<String> {
+        target.write(r, &mut std::io::sink(), &mut std::io::sink())
+    }
+
+    #[test]
+    fn logfile_dash_writes_to_the_stdout_it_is_given() {
+        let target = LogTarget {
+            logfile: Some(LogFile::Stdout),
+            time_format: Some("none".into()),
+            ..LogTarget::default()
+        };
+        let mut r = record();
+        r.exit = Some(ExitCode::Ok);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert!(target.write(&r, &mut out, &mut err).is_empty());
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{}\n", r.line()));
+        assert!(err.is_empty());
+    }
+
     #[test]
     fn unwritable_logfile_is_a_warning_not_an_error() {
         let target = LogTarget {
@@ -454,7 +488,7 @@ mod tests {
         };
         let mut r = record();
         r.exit = Some(ExitCode::Ok);
-        let warnings = target.write(&r);
+        let warnings = write(&target, &r);
         assert_eq!(warnings.len(), 2);
         assert!(warnings[0].starts_with("cannot log to /nonexistent-dir/rsmtp.log: cannot open"));
     }
@@ -470,8 +504,8 @@ mod tests {
         };
         let mut r = record();
         r.exit = Some(ExitCode::Ok);
-        assert!(target.write(&r).is_empty());
-        assert!(target.write(&r).is_empty());
+        assert!(write(&target, &r).is_empty());
+        assert!(write(&target, &r).is_empty());
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);

@@ -312,7 +312,7 @@ fn log_entry_problem(
     let mut record = log_record(&account, &entry_envelope(&meta));
     record.errormsg = Some(format!("queue entry {id}: {error}"));
     record.exit = Some(error.exit_code());
-    ui.warn_all(log_target(&account).write(&record));
+    ui.log(&log_target(&account), &record);
 }
 
 /// `--queue-check[=AGE]`: one line per problem on stdout — a message waiting longer
@@ -450,7 +450,7 @@ fn report_refused(refused: &RefusedEntry, ui: &mut Ui) {
         exit: Some(ExitCode::Config),
         ..log_record(&account, &envelope)
     };
-    ui.warn_all(log_target(&account).write(&record));
+    ui.log(&log_target(&account), &record);
 }
 
 /// Mail the failure notice for a message that will not be delivered, from the null
@@ -472,7 +472,7 @@ fn send_failure_notice(queue: &Queue, failed: &FailedEntry, ui: &mut Ui) {
             ..Envelope::default()
         };
         let (result, record) = attempt(&account, &settings, &envelope, &mut &notice[..], ui);
-        ui.warn_all(log_target(&account).write(&record));
+        ui.log(&log_target(&account), &record);
         result.map(|_| ()).map_err(Failure::from)
     })();
     match result {

@@ -122,7 +122,7 @@ fn log_refusal(account: &Account, recipients: &[String], failure: &Failure, ui: 
         exit: Some(failure.code),
         ..LogRecord::default()
     };
-    ui.warn_all(account::log_target(account).write(&record));
+    ui.log(&account::log_target(account), &record);
 }
 
 /// Recipients, checks and header edits for the chosen account; `recipients` holds
@@ -432,7 +432,7 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
             let mut record = log_record(account, &prepared.envelope);
             record.errormsg = Some(format!("{} (queued as {})", f.message, queued.id));
             record.exit = Some(ExitCode::TempFail);
-            ui.warn_all(log.write(&record));
+            ui.log(&log, &record);
             ui.warn(&f.message);
             ui.warn(&tr!(
                 "message queued as {id} ({account}); rsmtp retries it in the background",
@@ -458,7 +458,7 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
     };
     match result {
         Ok(_) => {
-            ui.warn_all(log.write(&record));
+            ui.log(&log, &record);
             // The server is back: what waits for it goes now, in the background.
             crate::retrier::after_delivery(
                 delivery,
@@ -487,7 +487,7 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
             // A queued attempt is a temporary failure whatever its cause, as the
             // README promises scripts that grep `exitcode=EX_TEMPFAIL`.
             record.exit = Some(ExitCode::TempFail);
-            ui.warn_all(log.write(&record));
+            ui.log(&log, &record);
             ui.warn(&format!("{e}"));
             ui.warn(&tr!(
                 "message queued as {id} ({account}); rsmtp retries it in the background",
@@ -527,7 +527,7 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
                     account::describe_account(account)
                 ));
             }
-            ui.warn_all(log.write(&record));
+            ui.log(&log, &record);
             if let Some(note) = queued_note {
                 ui.warn(&note);
                 crate::retrier::after_queueing(delivery, account, ui);

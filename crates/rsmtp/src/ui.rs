@@ -45,6 +45,13 @@ impl<'a> Ui<'a> {
         }
     }
 
+    /// Write a log record where the account says (`logfile -` through this `Ui`'s
+    /// stdout) and show the warnings, if any.
+    pub fn log(&mut self, target: &crate::log::LogTarget, record: &crate::log::LogRecord) {
+        let warnings = target.write(record, self.out, self.err);
+        self.warn_all(warnings);
+    }
+
     pub fn print(&mut self, text: &str) {
         let _ = self.out.write_all(text.as_bytes());
     }

@@ -32,7 +32,7 @@ fn phpmailer_is_sendmail_and_is_mail_deliver() {
     ) else {
         return;
     };
-    let server = TestServer::start(ServerOptions::new());
+    let server = TestServer::start(ServerOptions::new().keep_raw_data());
     let dir = home_for(&server, "");
     // PHPMailer only uses sendmail_path when the name contains "sendmail".
     let sendmail = dir.join("sendmail");

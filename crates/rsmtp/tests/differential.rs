@@ -1480,6 +1480,10 @@ fn size_declared() {
 /// The argument sets real callers use (cronie, Debian cron, systemd-cron, busybox, mdadm,
 /// s-nail, anacron, PHP), each through both programs.
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "names the caller being compared in the test output"
+)]
 fn real_callers_argument_sets() {
     let Some(msmtp) = oracle() else { return };
     let server = plain_server();

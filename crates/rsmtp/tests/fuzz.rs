@@ -19,6 +19,10 @@ fn repo_file(path: &str) -> Vec<u8> {
 /// the file); no value keeps a line break; every account resolves or fails
 /// with an error, never a panic.
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "the fuzz run's summary (seed, cases) is this test's report"
+)]
 fn fuzz_msmtprc() {
     let seeds = vec![
         repo_file("crates/rsmtp-config/tests/fixtures/gmail-backup.msmtprc"),

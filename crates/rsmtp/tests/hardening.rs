@@ -95,7 +95,7 @@ fn a_domain_with_cr_lf_is_refused_and_injects_nothing() {
 /// holds the would-be commands as text, and no bare CR at all.
 #[test]
 fn a_bare_cr_in_the_body_goes_out_as_crlf_and_the_dot_line_is_stuffed() {
-    let server = TestServer::start(ServerOptions::new());
+    let server = TestServer::start(ServerOptions::new().keep_raw_data());
     let dir = home_for(&server, "");
     let payload =
         "Subject: smuggle\n\nx\r.\rMAIL FROM:<evil@x.org>\rRCPT TO:<victim@x.org>\rDATA\r\nend\n";

@@ -314,8 +314,9 @@ fn aiosmtpd_delivers(mode: &str, starttls: bool) {
 /// order, the same body. (The differential tests do this field by field against the
 /// in-repo server; this is the same check against a server we did not write.)
 fn compare_with_msmtp(mode: &str, starttls: bool) {
-    let Some(msmtp) = msmtp_bin() else {
-        eprintln!("msmtp not installed: no comparison through aiosmtpd");
+    let Some(msmtp) =
+        rsmtp_testserver::peer::require_peer("/usr/bin/msmtp", "msmtp (compared through aiosmtpd)")
+    else {
         return;
     };
     let dir = Dir::new();

@@ -113,7 +113,7 @@ fn copied_and_stuffed_bodies_reach_the_server_in_wire_form() {
         ("empty body", "", String::new()),
     ];
     for tls in [false, true] {
-        let options = ServerOptions::new();
+        let options = ServerOptions::new().keep_raw_data();
         let server = TestServer::start(if tls {
             options.tls(rsmtp_testserver::Tls::Implicit)
         } else {

@@ -75,7 +75,7 @@ fn symfony_mailer_sendmail_bs_transport_delivers_envelope_and_body() {
     let Some(php) = symfony() else {
         return;
     };
-    let relay = TestServer::start(ServerOptions::new());
+    let relay = TestServer::start(ServerOptions::new().keep_raw_data());
     let (dir, sendmail) = home_for(&relay);
     let commands = [
         format!("{} -bs", sendmail.display()),

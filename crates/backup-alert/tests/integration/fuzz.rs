@@ -9,6 +9,10 @@ use rsmtp_testserver::fuzz::fuzz;
 /// backup-alert's INI settings: applying any text never panics; an error names
 /// the file.
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "the fuzz run's summary (seed, cases) is this test's report"
+)]
 fn fuzz_backup_alert_settings() {
     let seeds = vec![
         b"[default]\nto = admin@example.org\nfrom = backup@%H\naccount = alerts\n\

@@ -93,8 +93,8 @@ fn only_failure_is_silent_on_success_but_reports_recovery() {
         c.arg("--").args(["sh", "-c", cmd]);
         run(c)
     };
+    // `run` has exited: anything it sent has been received.
     job("true").assert_code(0);
-    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(server.connections(), 0, "a success must be silent");
     job("exit 2").assert_code(2);
     assert_eq!(server.wait_for_messages(1, WAIT).len(), 1);
@@ -103,7 +103,6 @@ fn only_failure_is_silent_on_success_but_reports_recovery() {
     assert_eq!(msgs.len(), 2, "the recovery is mailed");
     assert!(text_of(&msgs[1]).contains("Recovered"));
     job("true").assert_code(0);
-    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(server.messages().len(), 2);
 }
 
@@ -219,8 +218,12 @@ fn ctrl_c_after_the_command_is_not_ignored() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(done.exists(), "the command never ran");
-    // Let backup-alert see the command end and start the delivery that hangs.
-    std::thread::sleep(Duration::from_millis(500));
+    // backup-alert has seen the command end once its delivery (which hangs) connects.
+    assert_eq!(
+        server.wait_for_connections(1, WAIT),
+        1,
+        "the delivery never started"
+    );
     let t = Instant::now();
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

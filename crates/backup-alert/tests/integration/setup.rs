@@ -365,7 +365,6 @@ def read_until(needle, timeout=20):
             seen += data
 for prompt, answer in answers:
     read_until(prompt)
-    time.sleep(0.1)
     os.write(fd, (answer + "\r").encode())
     seen = seen.replace(prompt.encode(), b"<<" + prompt.encode() + b">>", 1)
 while True:
@@ -508,7 +507,7 @@ while b"Password (not shown)" not in seen:
     r, _, _ = select.select([fd], [], [], 0.2)
     if r:
         seen += os.read(fd, 4096)
-time.sleep(0.2)
+# Echo is switched off before the prompt is printed.
 off = not (termios.tcgetattr(fd)[3] & termios.ECHO)
 os.write(fd, b"\x03")
 _, status = os.waitpid(pid, 0)

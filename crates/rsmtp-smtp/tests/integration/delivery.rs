@@ -12,7 +12,7 @@ const WAIT: Duration = Duration::from_secs(5);
 
 #[test]
 fn plain_delivery_is_pipelined_and_traced() {
-    let server = TestServer::start(ServerOptions::new());
+    let server = TestServer::start(ServerOptions::new().keep_raw_data());
     let (result, trace) = deliver(&settings(&server, TlsMode::Off));
     let delivered = expect_ok(result, &trace);
     assert_eq!(delivered.final_reply.code(), 250);

@@ -6,6 +6,9 @@
 //!     --cert-dir /tmp/certs --count 1 --transcript
 //! ```
 
+// A command-line tool whose whole job is printing what the server saw.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -135,7 +138,7 @@ fn run(args: Args) -> Result<bool, String> {
         None => TestCa::new(),
     };
     opts.ca = Some(Arc::new(ca));
-    let server = TestServer::start(opts.clone());
+    let server = TestServer::try_start(opts.clone()).map_err(|e| e.to_string())?;
 
     println!("listening on {} (tls: {:?})", server.addr(), opts.tls);
     println!(
@@ -168,14 +171,19 @@ fn run(args: Args) -> Result<bool, String> {
     let mut printed_messages = 0;
     let mut printed_lines = 0;
     loop {
-        let messages = server.wait_for_messages(printed_messages + 1, Duration::from_millis(200));
+        let next = server.wait_for_message(printed_messages, Duration::from_millis(200));
         if args.transcript {
             printed_lines = print_transcript(&server, printed_lines);
         }
-        for (i, m) in messages.iter().enumerate().skip(printed_messages) {
-            print_message(i + 1, m, args.quiet);
+        if let Some(m) = next {
+            printed_messages += 1;
+            print_message(printed_messages, &m, args.quiet);
+            // Take whatever else has arrived without waiting.
+            while let Some(m) = server.wait_for_message(printed_messages, Duration::ZERO) {
+                printed_messages += 1;
+                print_message(printed_messages, &m, args.quiet);
+            }
         }
-        printed_messages = messages.len();
         flush();
         if target.is_some_and(|n| printed_messages >= n) {
             break;
@@ -214,8 +222,8 @@ fn parse_leaf(s: &str) -> Result<LeafKind, String> {
 }
 
 fn print_transcript(server: &TestServer, from: usize) -> usize {
-    let transcript = server.transcript();
-    for e in transcript.entries.iter().skip(from) {
+    let entries = server.transcript_since(from);
+    for e in &entries {
         let who = match e.direction {
             rsmtp_testserver::Direction::Client => "C:",
             rsmtp_testserver::Direction::Server => "S:",
@@ -223,7 +231,7 @@ fn print_transcript(server: &TestServer, from: usize) -> usize {
         };
         println!("[{}] {who} {}", e.connection, e.text);
     }
-    transcript.entries.len()
+    from + entries.len()
 }
 
 fn print_message(n: usize, m: &ReceivedMessage, quiet: bool) {

@@ -272,7 +272,9 @@ impl Listener {
             exit: Some(session_failure(e).code),
             ..LogRecord::default()
         };
-        let _ = self.log.write(&record);
+        let _ = self
+            .log
+            .write(&record, &mut std::io::stdout(), &mut std::io::stderr());
     }
 }
 
@@ -309,7 +311,9 @@ impl Deliver for Logged<'_> {
             exit: Some(exit),
             ..LogRecord::default()
         };
-        let _ = self.log.write(&record);
+        let _ = self
+            .log
+            .write(&record, &mut std::io::stdout(), &mut std::io::stderr());
         reply
     }
 }

@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn eight_bit_leading_dots_and_a_10000_char_line_arrive_unchanged() {
-    let server = plain_server();
+    let server = TestServer::start(ServerOptions::new().keep_raw_data());
     let dir = home_for(&server, "");
     let long_line = "x".repeat(10_000);
     let input = format!(
@@ -64,6 +64,10 @@ fn nul_bytes_in_the_body_are_passed_through() {
 }
 
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "the measured peak RSS is reported next to the test result"
+)]
 fn hundred_megabyte_message_is_streamed_with_small_memory() {
     const LINE: &[u8] =
         b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstu\n";

@@ -23,7 +23,7 @@ fn input_without_a_header_block_gets_a_blank_line_before_the_body() {
 
 #[test]
 fn a_final_dot_line_without_newline_is_stuffed_not_taken_as_the_end() {
-    let server = plain_server();
+    let server = TestServer::start(ServerOptions::new().keep_raw_data());
     let dir = home_for(&server, "");
     let input = "From: a@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <1@a>\n\nlast line is a dot\n.";
     let run = dir.rsmtp().arg("x@example.org").stdin(input).run();
