@@ -45,6 +45,41 @@ pub enum Finding {
 }
 
 impl Finding {
+    /// The finding with `extra` problems: a fresh backup becomes stale with them, a
+    /// stale one gets them first (`first`) or last; nothing changes without any.
+    pub fn with_problems(self, mut extra: Vec<String>, first: bool) -> Finding {
+        if extra.is_empty() {
+            return self;
+        }
+        match self {
+            Finding::Fresh { file, age } => Finding::Stale {
+                file,
+                age,
+                problems: extra,
+            },
+            Finding::Stale {
+                file,
+                age,
+                mut problems,
+            } => {
+                if first {
+                    extra.append(&mut problems);
+                    problems = extra;
+                } else {
+                    problems.append(&mut extra);
+                }
+                Finding::Stale {
+                    file,
+                    age,
+                    problems,
+                }
+            }
+            missing => missing,
+        }
+    }
+}
+
+impl Finding {
     pub fn is_fresh(&self) -> bool {
         matches!(self, Finding::Fresh { .. })
     }

@@ -278,54 +278,17 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
         .zip(args.expect_files)
         .map(|(f, tolerance)| FileCount::check(&location, f, tolerance));
     let finding = check::judge(found, searched, &req, SystemTime::now());
-    // Damage or an integrity check that could not be made joins the other problems.
-    let finding = match (finding, &integrity) {
-        (Finding::Fresh { file, age }, Some(i)) if !i.problems().is_empty() => Finding::Stale {
-            problems: i.problems(),
-            file,
-            age,
-        },
-        (
-            Finding::Stale {
-                file,
-                age,
-                mut problems,
-            },
-            Some(i),
-        ) => {
-            problems.splice(0..0, i.problems());
-            Finding::Stale {
-                file,
-                age,
-                problems,
-            }
-        }
-        (finding, _) => finding,
-    };
+    // Damage or an integrity check that could not be made comes first among the
+    // problems; too few files after the others.
+    let finding = finding.with_problems(
+        integrity
+            .as_ref()
+            .map(Integrity::problems)
+            .unwrap_or_default(),
+        true,
+    );
     let fewer_files = file_count.as_ref().and_then(FileCount::problem);
-    let finding = match (finding, &fewer_files) {
-        (Finding::Fresh { file, age }, Some(p)) => Finding::Stale {
-            problems: vec![p.clone()],
-            file,
-            age,
-        },
-        (
-            Finding::Stale {
-                file,
-                age,
-                mut problems,
-            },
-            Some(p),
-        ) => {
-            problems.push(p.clone());
-            Finding::Stale {
-                file,
-                age,
-                problems,
-            }
-        }
-        (finding, _) => finding,
-    };
+    let finding = finding.with_problems(fewer_files.iter().cloned().collect(), false);
     let corrupt = integrity.as_ref().is_some_and(Integrity::is_corrupt);
     let name = args.name.clone().unwrap_or_else(|| location.clone());
     // A relative path means nothing to whoever reads the mail (a repository is shown as

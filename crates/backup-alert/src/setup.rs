@@ -115,20 +115,7 @@ fn new_account(a: &Answers) -> NewAccount<'_> {
 
 /// The msmtprc text for the answers.
 pub fn render(a: &Answers, now: &str) -> String {
-    crate::msmtprc::render(
-        &NewAccount {
-            name: &a.account,
-            host: &a.server.host,
-            port: a.server.port,
-            tls: a.server.tls,
-            user: &a.user,
-            password: &a.password,
-            from: &a.from,
-            tls_trust_file: a.tls_trust_file.as_deref(),
-            logfile: &a.logfile,
-        },
-        now,
-    )
+    crate::msmtprc::render(&new_account(a), now)
 }
 
 fn is_root() -> bool {
