@@ -9,7 +9,7 @@
 //! redirected run never wait for an answer nobody will type.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 
@@ -106,7 +106,62 @@ pub fn ask_password(user: &str, host: &str) -> io::Result<Option<Secret>> {
     let guard = EchoOff::new(&tty)?;
     write!(&tty, "password for {user} at {host}: ")?;
     (&tty).flush()?;
-    let answer = read_line(&mut BufReader::new(&tty));
+    let answer = read_secret_line(&mut &tty);
     drop(guard);
-    Ok(answer?.map(Secret::new))
+    answer
+}
+
+/// The longest password line read from the terminal.
+const MAX_PASSWORD_LINE: usize = 4096;
+
+/// One line from `input` (the terminal, in canonical mode: a read returns at most
+/// the line) into a buffer that is overwritten afterwards, and the text copied once
+/// into an exact-size `Secret`: no reader buffer or grown string keeps a copy.
+fn read_secret_line(input: &mut dyn Read) -> io::Result<Option<Secret>> {
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; MAX_PASSWORD_LINE]);
+    let mut len = 0;
+    while len < buf.len() && !buf[..len].contains(&b'\n') {
+        match input.read(&mut buf[len..])? {
+            0 => break,
+            n => len += n,
+        }
+    }
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut end = buf[..len].iter().position(|&b| b == b'\n').unwrap_or(len);
+    while end > 0 && buf[end - 1] == b'\r' {
+        end -= 1;
+    }
+    let text = std::str::from_utf8(&buf[..end])
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the password is not UTF-8"))?;
+    let mut secret = String::with_capacity(text.len());
+    secret.push_str(text);
+    Ok(Some(Secret::new(secret)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_line_ends_at_its_line_end() {
+        let read = |input: &[u8]| {
+            read_secret_line(&mut &input[..]).map(|s| s.map(|s| s.expose().to_owned()))
+        };
+        assert_eq!(read(b"s3cret\n").unwrap().as_deref(), Some("s3cret"));
+        assert_eq!(read(b"s3cret\r\n").unwrap().as_deref(), Some("s3cret"));
+        assert_eq!(
+            read(b"no line end").unwrap().as_deref(),
+            Some("no line end")
+        );
+        assert_eq!(read(b"\n").unwrap().as_deref(), Some(""));
+        assert_eq!(read(b"").unwrap(), None);
+        assert!(read(b"\xff\xfe\n").is_err());
+        let long = vec![b'x'; MAX_PASSWORD_LINE + 10];
+        assert_eq!(
+            read(&long).unwrap().map(|s| s.len()),
+            Some(MAX_PASSWORD_LINE)
+        );
+    }
 }
