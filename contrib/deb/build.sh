@@ -28,7 +28,9 @@ if [ "$changelog_version" != "$version" ]; then
     echo "build.sh: contrib/deb/changelog is at $changelog_version, the package at $version: add an entry" >&2
     exit 1
 fi
-if ! dpkg-deb -f "$mta_deb" Depends | grep -qF "rsmtp (= $version)"; then
+# Captured first: under pipefail, grep -q closing the pipe early could fail the writer.
+depends=$(dpkg-deb -f "$mta_deb" Depends)
+if ! grep -qF "rsmtp (= $version)" <<<"$depends"; then
     echo "build.sh: rsmtp-mta must depend on rsmtp (= $version) (crates/rsmtp/Cargo.toml)" >&2
     exit 1
 fi

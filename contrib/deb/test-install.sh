@@ -44,11 +44,15 @@ test "$(readlink -f /usr/lib/sendmail)" = /usr/bin/rsmtp
 test "$(readlink -f /usr/bin/mailq)" = /usr/bin/rsmtp
 test "$(readlink -f /usr/bin/rsmtpd)" = /usr/bin/rsmtp
 /usr/bin/newaliases
-rsmtpd --help | grep -q -- --interface
+# Output is captured before grep -q looks at it: grep -q stops reading at the first
+# match, and under pipefail the writer's SIGPIPE (exit 141) would fail the script.
+help=$(rsmtpd --help)
+grep -q -- --interface <<<"$help"
 # Every program has its page: sendmail(8), mailq(1), newaliases(1) are rsmtp(1).
 for page in man1/rsmtp.1 man1/backup-alert.1 man5/rsmtprc.5 man8/rsmtpd.8 \
     man8/sendmail.8 man1/mailq.1 man1/newaliases.1; do
-    zcat "/usr/share/man/$page.gz" | grep -q '^\.TH'
+    text=$(zcat "/usr/share/man/$page.gz")
+    grep -q '^\.TH' <<<"$text"
 done
 # The units are shipped, not enabled.
 for unit in rsmtp-queue.service rsmtp-queue.timer rsmtpd.service rsmtpd.socket rsmtpd@.service; do
@@ -78,7 +82,8 @@ grep -q "admin@example.net" "$work/received"
 grep -q "Subject: from PHP" "$work/received"
 grep -q "Subject: Backup OK" "$work/received"
 test "$(grep -c 'exitcode=EX_OK' "$work/rsmtp.log")" = 2
-mailq | grep -q "Mail queue is empty"
+listing=$(mailq)
+grep -q "Mail queue is empty" <<<"$listing"
 
 dpkg -r rsmtp-mta rsmtp
 test ! -e /usr/sbin/sendmail
