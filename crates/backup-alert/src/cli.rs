@@ -61,9 +61,9 @@ pub enum Command {
     },
 }
 
-/// Where alerts go and how repeats are held back (shared by send, run and check).
+/// Who gets a mail and through which account (shared by send, run, check and report).
 #[derive(Debug, Clone, Args)]
-pub struct DeliveryArgs {
+pub struct MailArgs {
     /// Recipient, repeatable or comma-separated (default: `to` from the settings).
     #[arg(long, value_name = "ADDRESS")]
     pub to: Vec<String>,
@@ -74,9 +74,33 @@ pub struct DeliveryArgs {
     /// msmtprc account to send through (default: `default`).
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
-    /// msmtprc file, instead of ~/.msmtprc (like msmtp -C).
+    /// msmtprc file, instead of ~/.msmtprc (like msmtp -C); its `logfile` is the mail
+    /// log that stats and report count.
     #[arg(long, value_name = "MSMTPRC")]
     pub config: Option<PathBuf>,
+}
+
+impl MailArgs {
+    /// The recipients, sender and route these options and the settings give.
+    pub fn target(
+        &self,
+        settings: &crate::settings::Settings,
+    ) -> Result<crate::alert::Target, Error> {
+        crate::alert::Target::resolve(
+            &self.to,
+            self.from.as_deref(),
+            self.account.as_deref(),
+            self.config.clone(),
+            settings,
+        )
+    }
+}
+
+/// Where alerts go and how repeats are held back (shared by send, run and check).
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Hold identical alerts repeated within this window; 0 disables (default: 1h).
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub flood_window: Option<Duration>,

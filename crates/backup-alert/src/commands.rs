@@ -33,13 +33,7 @@ pub const DEFAULT_OUTPUT_LINES: usize = 100;
 const MAX_BODY: u64 = 10 << 20;
 
 fn target_and_policy(d: &DeliveryArgs, ctx: &Context) -> Result<(Target, FloodPolicy), Error> {
-    let target = Target::resolve(
-        &d.to,
-        d.from.as_deref(),
-        d.account.as_deref(),
-        d.config.clone(),
-        &ctx.settings,
-    )?;
+    let target = d.mail.target(&ctx.settings)?;
     let policy = FloodPolicy::resolve(
         d.flood_window,
         d.no_flood,
@@ -458,7 +452,7 @@ fn publish_metrics(delivery: &DeliveryArgs, policy: &FloodPolicy, ctx: &Context,
     let Some(target) = &ctx.settings.metrics_file else {
         return;
     };
-    let log = crate::stats::log_path(None, delivery.config.as_deref(), ctx);
+    let log = crate::stats::log_path(None, delivery.mail.config.as_deref(), ctx);
     if let Err(e) = crate::metrics::publish(target, policy.state_dir.as_deref(), &log) {
         ui.warn(&format!("metrics not written: {e}"));
     }

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, TimeZone};
 
-use crate::alert::Target;
 use crate::cli::Context;
 use crate::compose::{compose_alternative, escape_html, one_line, Status, INK, WRAP};
 use crate::error::Error;
@@ -47,18 +46,8 @@ pub struct ReportArgs {
     /// Print the digest (its text part) on stdout instead of mailing it.
     #[arg(long)]
     pub print: bool,
-    /// Recipient, repeatable or comma-separated (default: `to` from the settings).
-    #[arg(long, value_name = "ADDRESS")]
-    pub to: Vec<String>,
-    /// Sender (default: `from` from the settings, else the msmtprc account's `from`).
-    #[arg(long, value_name = "ADDRESS")]
-    pub from: Option<String>,
-    /// msmtprc account to send through (default: `default`).
-    #[arg(long, value_name = "NAME")]
-    pub account: Option<String>,
-    /// msmtprc file, instead of ~/.msmtprc (like msmtp -C); its `logfile` is the mail log.
-    #[arg(long, value_name = "MSMTPRC")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub mail: crate::cli::MailArgs,
     /// msmtp-format mail log to count (default: as for stats).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -580,7 +569,7 @@ pub fn html(h: &HostReport, period: &Period, mail: &MailLog) -> String {
 
 /// Count the mail log over the period.
 fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
-    let path = crate::stats::log_path(args.log.as_deref(), args.config.as_deref(), ctx);
+    let path = crate::stats::log_path(args.log.as_deref(), args.mail.config.as_deref(), ctx);
     match std::fs::File::open(&path) {
         Ok(f) => MailLog::Counted {
             summary: crate::stats::summarise(
@@ -605,13 +594,7 @@ pub fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
     let target = if args.print {
         None
     } else {
-        Some(Target::resolve(
-            &args.to,
-            args.from.as_deref(),
-            args.account.as_deref(),
-            args.config.clone(),
-            &ctx.settings,
-        )?)
+        Some(args.mail.target(&ctx.settings)?)
     };
     let state_dir = args
         .state_dir
