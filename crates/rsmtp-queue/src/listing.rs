@@ -35,6 +35,10 @@ pub struct EntrySummary {
     pub next_attempt: SystemTime,
     /// Why the envelope could not be read, if it could not.
     pub damaged: Option<String>,
+    /// The msmtprc account and `-C` file it was queued with (empty / `None` when the
+    /// envelope is damaged).
+    pub account: String,
+    pub config_file: Option<std::path::PathBuf>,
     /// An attempt sent the whole message at this time and got no answer (or was
     /// killed sending it): the server may have it, a retry may be a second copy.
     pub unanswered_since: Option<SystemTime>,
@@ -68,6 +72,8 @@ impl Queue {
                     last_error: None,
                     next_attempt: now,
                     damaged: None,
+                    account: String::new(),
+                    config_file: None,
                     unanswered_since: None,
                 };
                 match self.read_meta(&dir) {
@@ -79,6 +85,8 @@ impl Queue {
                         summary.last_error = meta.last_error;
                         summary.next_attempt = meta.next_attempt;
                         summary.unanswered_since = meta.unanswered_since;
+                        summary.account = meta.account;
+                        summary.config_file = meta.config_file;
                         if let Ok(journal) = fs::symlink_metadata(dir.join(IN_FLIGHT)) {
                             // Being sent now, or its sender was killed doing so.
                             summary.unanswered_since =
@@ -205,6 +213,8 @@ mod tests {
             last_error: Some("421 4.7.0 Try\r\nagain".into()),
             next_attempt: SystemTime::now(),
             damaged: None,
+            account: String::new(),
+            config_file: None,
             unanswered_since: None,
         }
     }

@@ -192,7 +192,7 @@ fn retry_until_done(queue: &Queue, ui: &mut Ui, retry_for: Duration) -> Result<(
         let waiting: Vec<_> = queue.list()?.into_iter().filter(|e| !e.failed).collect();
         let Some(deadline) = waiting
             .iter()
-            .map(|e| e.submitted + entry_retry_for(queue, &e.id, retry_for, &mut bounds))
+            .map(|e| e.submitted + entry_retry_for(queue, e, retry_for, &mut bounds))
             .max()
         else {
             return Ok(());
@@ -217,25 +217,30 @@ fn retry_until_done(queue: &Queue, ui: &mut Ui, retry_for: Duration) -> Result<(
     }
 }
 
-/// How long the retrier keeps trying entry `id`: its own account's `queue_retry_for`
+/// How long the retrier keeps trying `entry`: its own account's `queue_retry_for`
 /// (one queue may hold the messages of several accounts), else `fallback` (the
-/// starter's). Looked up once per account and configuration file.
+/// starter's). Looked up once per account and configuration file; only then is the
+/// entry's envelope read again.
 fn entry_retry_for(
     queue: &Queue,
-    id: &rsmtp_queue::EntryId,
+    entry: &rsmtp_queue::EntrySummary,
     fallback: Duration,
     bounds: &mut HashMap<(String, Option<std::path::PathBuf>), Duration>,
 ) -> Duration {
-    let Ok(meta) = queue.envelope(id) else {
-        return fallback;
+    let key = (entry.account.clone(), entry.config_file.clone());
+    if let Some(bound) = bounds.get(&key) {
+        return *bound;
+    }
+    let Some(bound) = queue
+        .envelope(&entry.id)
+        .ok()
+        .and_then(|meta| crate::queue_cmd::entry_account(&meta, &[]).ok())
+        .map(|account| account.queue_retry_for())
+    else {
+        return fallback; // gone meanwhile, or its account unreadable: ask again next time
     };
-    *bounds
-        .entry((meta.account.clone(), meta.config_file.clone()))
-        .or_insert_with(|| {
-            crate::queue_cmd::entry_account(&meta, &[])
-                .map(|account| account.queue_retry_for())
-                .unwrap_or(fallback)
-        })
+    bounds.insert(key, bound);
+    bound
 }
 
 /// `rsmtp -q15m`: flush what is due every `every`, in the foreground, until
