@@ -9,7 +9,7 @@
 /// user). Best effort: a sandbox that forbids either call leaves it as it was,
 /// and the error is returned for the caller to ignore or report.
 pub fn disable_core_dumps() -> std::io::Result<()> {
-    use rustix::process::{set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit};
+    use rustix::process::{setrlimit, Resource, Rlimit};
     let limit = setrlimit(
         Resource::Core,
         Rlimit {
@@ -17,8 +17,9 @@ pub fn disable_core_dumps() -> std::io::Result<()> {
             maximum: Some(0),
         },
     );
-    let dumpable = set_dumpable_behavior(DumpableBehavior::NotDumpable);
-    limit.and(dumpable).map_err(std::io::Error::from)
+    // Both are tried: a sandbox that forbids one still gets the other.
+    let dumpable = disable_own_core_dumps();
+    limit.map_err(std::io::Error::from).and(dumpable)
 }
 
 /// For a program that runs other people's commands (backup-alert wrapping a
