@@ -827,7 +827,7 @@ mod tests {
 
     #[test]
     fn spool_lives_in_the_given_dir_and_is_deleted_on_drop() {
-        let Ok(dir) = tempfile::tempdir() else { return };
+        let dir = tempfile::tempdir().expect("a temporary directory for the test");
         let i = match read_message(&mut &b"A: 1\n\nbody\n"[..], Some(dir.path())) {
             Ok(i) => i,
             Err(e) => panic!("{e}"),

@@ -105,6 +105,7 @@ pub struct Queue {
     pub(crate) queue: PathBuf,
     pub(crate) failed: PathBuf,
     step_hook: Option<fn(Step)>,
+    fault_hook: Option<fn(Step) -> Option<io::Error>>,
 }
 
 /// Which part of the queue an entry is in.
@@ -129,6 +130,7 @@ impl Queue {
             queue: dir.join(QUEUE),
             failed: dir.join(FAILED),
             step_hook: None,
+            fault_hook: None,
         };
         DirBuilder::new()
             .recursive(true)
@@ -207,6 +209,17 @@ impl Queue {
         self.step_hook = Some(hook);
     }
 
+    #[doc(hidden)]
+    /// Installs a function that may fail the I/O right after a [`Step`] (only
+    /// [`Step::Published`]'s directory sync asks it); for fault tests only.
+    pub fn set_fault_hook(&mut self, hook: fn(Step) -> Option<io::Error>) {
+        self.fault_hook = Some(hook);
+    }
+
+    fn injected_fault(&self, step: Step) -> Option<io::Error> {
+        self.fault_hook.and_then(|hook| hook(step))
+    }
+
     pub(crate) fn step(&self, step: Step) {
         if let Some(hook) = self.step_hook {
             hook(step);
@@ -254,7 +267,11 @@ impl Queue {
         })?;
         file.sync_all()
             .map_err(|e| QueueError::io("sync", &message_path, e))?;
-        drop(file);
+        // The entry lock (a flush locks the message file), held until we return: a
+        // flush that sees the entry between its rename and a failed directory sync
+        // finds it busy, so it is never delivered after we said it was not queued.
+        let _entry_lock = file;
+        try_lock(&_entry_lock).map_err(|e| QueueError::io("lock", &message_path, e))?;
         self.step(Step::MessageSynced);
 
         let envelope_path = work.join(ENVELOPE);
@@ -270,7 +287,20 @@ impl Queue {
         let target = self.queue.join(id.as_str());
         fs::rename(work, &target).map_err(|e| QueueError::io("rename", work, e))?;
         self.step(Step::Published);
-        sync_dir(&self.queue)?;
+        let synced = match self.injected_fault(Step::Published) {
+            Some(e) => Err(QueueError::io("sync", &self.queue, e)),
+            None => sync_dir(&self.queue),
+        };
+        if let Err(e) = synced {
+            // The caller is told the message was not queued (and will try again or
+            // bounce it), so the entry must not be delivered later: take it back out.
+            // The entry lock is still held, so no flush has started on it.
+            let trash = self.tmp.join(format!("{DEL_PREFIX}{id}"));
+            if fs::rename(&target, &trash).is_ok() {
+                let _ = fs::remove_dir_all(&trash);
+            }
+            return Err(e);
+        }
         self.step(Step::Durable);
         Ok(())
     }

@@ -776,3 +776,29 @@ fn only_a_body_sent_without_an_answer_marks_the_entry_as_possibly_delivered() {
         .unwrap();
     assert_eq!(report.maybe_twice.len(), 1);
 }
+
+#[test]
+fn a_failed_sync_after_publishing_leaves_nothing_to_deliver_later() {
+    fn failing_sync(step: Step) -> Option<io::Error> {
+        (step == Step::Published).then(|| io::Error::from_raw_os_error(5)) // EIO
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut queue = Queue::open(dir.path()).unwrap();
+    queue.set_fault_hook(failing_sync);
+    let err = queue
+        .enqueue(&meta(1), &mut &message(1)[..])
+        .expect_err("the sync failed, so enqueue fails");
+    assert_eq!(err.exit_code(), rsmtp_core::ExitCode::TempFail, "{err}");
+    // The caller was told "not queued": no flush may deliver it afterwards.
+    let queue = Queue::open(dir.path()).unwrap();
+    assert!(queue.list().unwrap().is_empty());
+    let mut delivered = 0;
+    queue
+        .flush(&forced(), &mut |_, _| {
+            delivered += 1;
+            DeliveryResult::Delivered
+        })
+        .unwrap();
+    assert_eq!(delivered, 0);
+    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+}

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rsmtp_testserver::{Fault, ServerOptions, Step, TestServer};
 
+use crate::support::listener::{read_reply, Daemon};
 use crate::support::*;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -231,70 +232,6 @@ fn bs_queue_always_answers_250_once_the_message_is_queued() {
 // ---------------------------------------------------------------------------------------
 // rsmtpd
 // ---------------------------------------------------------------------------------------
-
-/// A running `rsmtpd` (the rsmtp binary under that name); killed when dropped.
-struct Daemon {
-    child: Child,
-    port: u16,
-}
-
-impl Daemon {
-    fn start(dir: &Dir, args: &[&str]) -> Daemon {
-        let link = dir.join("rsmtpd");
-        if !link.exists() {
-            std::os::unix::fs::symlink(rsmtp_bin(), &link).expect("symlink rsmtpd");
-        }
-        let port = rsmtp_testserver::closed_port();
-        let mut cmd = dir
-            .command(&link)
-            .arg(format!("--port={port}"))
-            .args(args)
-            .cmd;
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn rsmtpd");
-        let mut daemon = Daemon { child, port };
-        let deadline = Instant::now() + WAIT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("rsmtpd exited early: {status}");
-            }
-            assert!(Instant::now() < deadline, "rsmtpd never listened on {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        daemon
-    }
-
-    fn connect(&self) -> (BufReader<TcpStream>, TcpStream) {
-        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(WAIT)).unwrap();
-        (BufReader::new(s.try_clone().unwrap()), s)
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_reply(r: &mut BufReader<TcpStream>) -> String {
-    let mut reply = String::new();
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 {
-            return reply;
-        }
-        reply.push_str(&line);
-        if line.as_bytes().get(3) != Some(&b'-') {
-            return reply;
-        }
-    }
-}
 
 /// Python's smtplib as the client; prints one line per outcome.
 fn smtplib(port: u16, user: &str, password: &str, from: &str, to: &[&str]) -> String {
