@@ -12,6 +12,7 @@ mod fuzz;
 mod hardening;
 mod hardening2;
 mod i18n;
+mod listener_hostility;
 mod lmtp;
 mod password_sources;
 mod queue;
