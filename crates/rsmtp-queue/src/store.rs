@@ -40,6 +40,8 @@ pub(crate) const IN_FLIGHT: &str = "in-flight";
 const ENVELOPE_NEW: &str = "envelope.new";
 const NEW_PREFIX: &str = "new-";
 const DEL_PREFIX: &str = "del-";
+/// Named spool files of older rsmtp versions, swept from `tmp/` by age.
+const OLD_SPOOL_PREFIX: &str = "rsmtp-body-";
 /// An unfinished entry in `tmp/` that nobody holds locked and that has not been
 /// touched for this long was left by a writer that died.
 pub const STALE_TMP_AGE: Duration = Duration::from_secs(3600);
@@ -433,6 +435,10 @@ impl Queue {
             let interrupted_delete = name.starts_with(DEL_PREFIX);
             if interrupted_delete || (name.starts_with(NEW_PREFIX) && is_abandoned(&path)) {
                 let _ = fs::remove_dir_all(&path);
+            } else if name.starts_with(OLD_SPOOL_PREFIX) && is_stale(&path) {
+                // A body copy that a killed rsmtp before 0.2 left (spool files have
+                // no name now).
+                let _ = fs::remove_file(&path);
             }
         }
     }
@@ -550,4 +556,13 @@ fn is_abandoned(path: &Path) -> bool {
         Some(Err(_)) => false, // modified in the future: leave it
         None => true,
     }
+}
+
+/// Whether the file at `path` has not been modified for [`STALE_TMP_AGE`].
+fn is_stale(path: &Path) -> bool {
+    fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age >= STALE_TMP_AGE)
 }

@@ -490,8 +490,25 @@ fn abandoned_tmp_entries_are_swept_but_live_writers_are_not() {
     let deleting = make("del-x", Duration::ZERO);
     let holder = fs::File::open(&held).unwrap();
     rustix::fs::flock(&holder, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    // Body copies an older rsmtp left when it was killed: three days old, and one
+    // being written now.
+    let old_body = tmp.join("rsmtp-body-AbC123");
+    fs::write(&old_body, "To: a@x\r\n\r\nsecret\r\n").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&old_body)
+        .unwrap()
+        .set_modified(SystemTime::now() - Duration::from_secs(3 * 86400))
+        .unwrap();
+    let new_body = tmp.join("rsmtp-body-XyZ789");
+    fs::write(&new_body, "in progress").unwrap();
 
     Queue::open(dir.path()).unwrap();
+    assert!(
+        !old_body.exists(),
+        "a 3-day-old body copy survived the sweep"
+    );
+    assert!(new_body.exists(), "a body being written was removed");
     assert!(!stale.exists(), "stale tmp entry kept");
     assert!(!deleting.exists(), "interrupted deletion kept");
     assert!(fresh.exists(), "entry being written was removed");

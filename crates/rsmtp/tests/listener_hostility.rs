@@ -366,3 +366,46 @@ fn a_reader_holding_the_log_lock_does_not_stall_the_listener() {
     drop(holder.stdin.take());
     let _ = holder.wait();
 }
+
+#[test]
+fn a_killed_sender_leaves_no_copy_of_the_body_behind() {
+    let server = plain_server();
+    let home = home_for(&server, "");
+    let tmp = home.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut child = home
+        .rsmtp()
+        .env("TMPDIR", &tmp)
+        .arg("-t")
+        .cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn rsmtp");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"To: b@example.org\nSubject: cron\n\nthe job's secret output\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    // Wait until the body is being spooled: rsmtp holds a file in `tmp`.
+    let fds = format!("/proc/{}/fd", child.id());
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let spooling = std::fs::read_dir(&fds).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| std::fs::read_link(e.path()).is_ok_and(|target| target.starts_with(&tmp)))
+        });
+        if spooling {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "rsmtp never spooled");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(server.messages().is_empty());
+}
