@@ -48,28 +48,6 @@ pub fn strip_os_error(mut text: String) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn os_error_suffix_is_dropped() {
-        assert_eq!(
-            strip_os_error(
-                "cannot connect to h, port 25: Connection refused (os error 111)".into()
-            ),
-            "cannot connect to h, port 25: Connection refused"
-        );
-        assert_eq!(
-            strip_os_error("odd (os error x)".into()),
-            "odd (os error x)"
-        );
-        assert_eq!(strip_os_error("plain".into()), "plain");
-        let e = io::Error::from_raw_os_error(2);
-        assert_eq!(strerror(&e), "No such file or directory");
-    }
-}
-
 /// Whether a local I/O error is a fault that goes away on its own or with an admin's
 /// routine care — a full disk or quota, an I/O error, too many open files, no memory —
 /// rather than a setting that is wrong (no such directory, permission denied). A
@@ -98,4 +76,26 @@ pub fn is_out_of_space(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_error_suffix_is_dropped() {
+        assert_eq!(
+            strip_os_error(
+                "cannot connect to h, port 25: Connection refused (os error 111)".into()
+            ),
+            "cannot connect to h, port 25: Connection refused"
+        );
+        assert_eq!(
+            strip_os_error("odd (os error x)".into()),
+            "odd (os error x)"
+        );
+        assert_eq!(strip_os_error("plain".into()), "plain");
+        let e = io::Error::from_raw_os_error(2);
+        assert_eq!(strerror(&e), "No such file or directory");
+    }
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use rsmtp_smtp::{Envelope, Reply};
 
+use crate::anvil::{AuthThrottle, SpoolBudget};
 use crate::auth::{self, Authenticator};
 use crate::command::Command;
 use crate::error::ServerError;
@@ -63,6 +64,12 @@ pub struct SessionConfig {
     pub auth: Option<Arc<dyn Authenticator>>,
     /// Where message bodies are spooled; `None` is the system temporary directory.
     pub spool_dir: Option<PathBuf>,
+    /// Failed AUTH attempts per client, shared by the sessions of one listener: each
+    /// failure is answered after [`Limits::auth_failure_delay`] doubled per earlier one.
+    pub throttle: Arc<AuthThrottle>,
+    /// Spool space shared by the sessions of one listener; `None`: only the
+    /// per-message limit.
+    pub spool_budget: Option<Arc<SpoolBudget>>,
 }
 
 /// Who is on the other end, as far as the session knows.
@@ -98,6 +105,10 @@ pub trait Deliver {
 
     /// Deliver (or durably queue) the message; 2xx only if that happened.
     fn deliver(&mut self, mail: &mut Mail<'_>) -> Reply;
+
+    /// An AUTH attempt failed for `user`; its answer waits `delay` (for the log, where
+    /// fail2ban reads it).
+    fn auth_failed(&mut self, _client: &Client, _user: &str, _delay: Duration) {}
 }
 
 /// How a session ended normally.
@@ -175,6 +186,33 @@ struct Session<'c, R: Read, W: Write> {
     end: SessionEnd,
 }
 
+/// Spool space taken from a [`SpoolBudget`] for one message, given back when the
+/// message is done with (delivered, refused or abandoned).
+struct Reservation {
+    budget: Option<Arc<SpoolBudget>>,
+    bytes: u64,
+}
+
+impl Reservation {
+    fn take(&mut self, bytes: u64) -> bool {
+        match &self.budget {
+            Some(budget) if !budget.take(bytes) => false,
+            _ => {
+                self.bytes += bytes;
+                true
+            }
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give_back(self.bytes);
+        }
+    }
+}
+
 /// A local fault on the way to the spool: `452 4.3.1` when the disk is full, else
 /// `451 4.3.0` (RFC 3463); never a permanent refusal, so the client keeps the message.
 fn local_fault(e: &io::Error) -> Reply {
@@ -243,7 +281,7 @@ impl<R: Read, W: Write> Session<'_, R, W> {
                     214,
                     "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP AUTH",
                 )?,
-                Command::Auth { mechanism, initial } => self.auth(&mechanism, initial)?,
+                Command::Auth { mechanism, initial } => self.auth(&mechanism, initial, deliver)?,
                 Command::StartTls => self.error(502, "5.5.1 STARTTLS not supported here")?,
                 Command::Invalid(text) => self.error(501, text)?,
                 Command::Foreign => {
@@ -353,7 +391,11 @@ impl<R: Read, W: Write> Session<'_, R, W> {
             Err(e) => return self.write_reply(&local_fault(&e)),
         };
         self.reply(354, "End data with <CR><LF>.<CR><LF>")?;
-        let (mut body, size) = match self.receive_body(file)? {
+        let mut reservation = Reservation {
+            budget: self.config.spool_budget.clone(),
+            bytes: 0,
+        };
+        let (mut body, size) = match self.receive_body(file, &mut reservation)? {
             Ok(received) => received,
             Err(e) => return self.write_reply(&local_fault(&e)),
         };
@@ -392,6 +434,7 @@ impl<R: Read, W: Write> Session<'_, R, W> {
     fn receive_body(
         &mut self,
         mut file: File,
+        reservation: &mut Reservation,
     ) -> Result<Result<(File, u64), io::Error>, ServerError> {
         let limit = self.config.limits.max_message_size;
         let mut spool = BufWriter::new(&mut file);
@@ -427,6 +470,10 @@ impl<R: Read, W: Write> Session<'_, R, W> {
                 self.reply(552, "5.3.4 Message size exceeds fixed limit")?;
                 return Err(ServerError::MessageTooLarge { limit });
             }
+            if fault.is_none() && !reservation.take(chunk.len() as u64) {
+                // The listener's sessions together hold as much as they may.
+                fault = Some(io::ErrorKind::StorageFull.into());
+            }
             if fault.is_none() {
                 if let Err(e) = spool.write_all(chunk) {
                     fault = Some(e);
@@ -445,7 +492,12 @@ impl<R: Read, W: Write> Session<'_, R, W> {
         Ok(file.rewind().map(|()| (file, size)))
     }
 
-    fn auth(&mut self, mechanism: &str, initial: Option<String>) -> Result<(), ServerError> {
+    fn auth(
+        &mut self,
+        mechanism: &str,
+        initial: Option<String>,
+        deliver: &mut dyn Deliver,
+    ) -> Result<(), ServerError> {
         let Some(authenticator) = self.config.auth.clone() else {
             return self.error(502, "5.5.1 AUTH not available");
         };
@@ -489,13 +541,22 @@ impl<R: Read, W: Write> Session<'_, R, W> {
         };
         match credentials {
             Some((user, password)) if authenticator.authenticate(&user, &password) => {
+                self.config
+                    .throttle
+                    .succeeded(self.client.peer.map(|p| p.ip()));
                 self.client.user = Some(user);
                 self.reply(235, "2.7.0 Authentication successful")
             }
-            _ => {
+            credentials => {
                 self.auth_failures += 1;
                 self.output.flush()?;
-                std::thread::sleep(self.config.limits.auth_failure_delay);
+                let delay = self.config.throttle.failed(
+                    self.client.peer.map(|p| p.ip()),
+                    self.config.limits.auth_failure_delay,
+                );
+                let user = credentials.map(|(user, _)| user).unwrap_or_default();
+                deliver.auth_failed(&self.client, &user, delay);
+                std::thread::sleep(delay);
                 if self.auth_failures >= self.config.limits.max_auth_failures {
                     return Err(ServerError::TooManyAuthFailures);
                 }

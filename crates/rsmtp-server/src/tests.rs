@@ -318,3 +318,27 @@ fn a_spool_that_cannot_be_created_is_a_temporary_refusal() {
     assert!(rec.mails.is_empty());
     assert!(result.is_ok());
 }
+
+#[test]
+fn the_shared_spool_budget_refuses_with_452_and_is_given_back() {
+    let budget = crate::SpoolBudget::new(100);
+    let config = SessionConfig {
+        spool_budget: Some(budget.clone()),
+        ..config()
+    };
+    let big = "x".repeat(150);
+    let input = format!(
+        "EHLO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n{big}\r\n.\r\n\
+         MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\nsmall\r\n.\r\nQUIT\r\n"
+    );
+    let (out, rec, _) = session(&config, &input);
+    assert_eq!(
+        codes(&out),
+        ["220", "250", "250", "250", "354", "452", "250", "250", "354", "250", "221"],
+        "{out}"
+    );
+    assert!(out.contains("452 4.3.1 "), "{out}");
+    assert_eq!(rec.mails.len(), 1);
+    // Everything was given back when the messages were done with.
+    assert!(budget.take(100));
+}

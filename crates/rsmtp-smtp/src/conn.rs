@@ -278,7 +278,13 @@ impl Conn {
                             "asking the SOCKS5 proxy for {}, port {}",
                             settings.host, settings.port
                         ));
-                        socks::connect(&mut tcp, proxy, &settings.host, settings.port)?;
+                        socks::connect(
+                            &mut tcp,
+                            proxy,
+                            &settings.host,
+                            settings.port,
+                            settings.timeout,
+                        )?;
                         return Ok(Conn::over(Stream::Tcp(tcp), None, limits));
                     }
                     return Ok(Conn::over(Stream::Tcp(tcp), Some(addr), limits));

@@ -34,6 +34,8 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<ExitCo
         limits: Limits::default(),
         auth: None,
         spool_dir: None,
+        throttle: Default::default(),
+        spool_budget: None,
     };
     // The trace of `-d` would land in the SMTP stream: the session's stdout is the
     // client's input. Warnings still go to stderr, and so does the log line of

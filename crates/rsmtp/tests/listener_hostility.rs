@@ -409,3 +409,175 @@ fn a_killed_sender_leaves_no_copy_of_the_body_behind() {
     assert!(left.is_empty(), "left behind: {left:?}");
     assert!(server.messages().is_empty());
 }
+
+#[test]
+fn one_client_address_gets_at_most_max_per_client_sessions() {
+    let dir = Dir::new();
+    let daemon = Daemon::start(&dir, &["--max-per-client=2", "--command=cat >/dev/null"]);
+    // Two sessions held (Daemon::start's own probe connections may still hold a
+    // place for a moment: retry until two are greeted).
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut held = Vec::new();
+    while held.len() < 2 {
+        let (mut r, w) = daemon.connect();
+        if read_reply(&mut r).starts_with("220 ") {
+            held.push((r, w));
+        }
+        assert!(std::time::Instant::now() < deadline, "no two sessions");
+    }
+    let (mut r3, _w3) = daemon.connect();
+    let third = read_reply(&mut r3);
+    assert!(
+        third.starts_with("421 4.7.0 ") && third.contains("from your address"),
+        "{third}"
+    );
+    // A session that ends gives its place back.
+    held.pop();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (mut r, _w) = daemon.connect();
+        if read_reply(&mut r).starts_with("220 ") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the place never came back"
+        );
+    }
+}
+
+#[test]
+fn a_trickling_client_cannot_keep_a_session_past_its_deadline() {
+    let dir = Dir::new();
+    let daemon = Daemon::start(
+        &dir,
+        &[
+            "--session-timeout=1",
+            "--timeout=300",
+            "--command=cat >/dev/null",
+        ],
+    );
+    let (mut r, mut w) = daemon.connect();
+    assert!(read_reply(&mut r).starts_with("220 "));
+    // One byte every 100 ms: every read is quick, the session never ends by itself.
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut seen = String::new();
+    'trickle: while std::time::Instant::now() < deadline {
+        for b in b"NOOP\r\n" {
+            if w.write_all(&[*b]).is_err() {
+                break 'trickle;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let reply = read_reply(&mut r);
+        seen.push_str(&reply);
+        if reply.is_empty() || reply.starts_with("421") {
+            break;
+        }
+    }
+    // The connection is closed (EOF) well before the test's own limit.
+    let mut rest = String::new();
+    let _ = r.read_to_string(&mut rest);
+    assert!(
+        seen.starts_with("250 "),
+        "the trickled NOOPs were answered: {seen}"
+    );
+    assert!(
+        std::time::Instant::now() < deadline,
+        "the session outlived --session-timeout: {seen}"
+    );
+}
+
+#[test]
+fn failed_logins_from_one_address_wait_longer_each_time_and_are_logged() {
+    let dir = Dir::new();
+    let log = dir.join("rsmtpd.log");
+    let daemon = Daemon::start(
+        &dir,
+        &[
+            "--auth=alice,echo s3cret",
+            "--auth-delay=20",
+            &format!("--log={}", log.display()),
+            "--command=cat >/dev/null",
+        ],
+    );
+    let login = |password: &str| {
+        let (mut r, mut w) = daemon.connect();
+        read_reply(&mut r);
+        let plain = base64_plain("alice", password);
+        write!(w, "EHLO c\r\nAUTH PLAIN {plain}\r\n").unwrap();
+        read_reply(&mut r);
+        let reply = read_reply(&mut r);
+        let _ = w.write_all(b"QUIT\r\n");
+        reply
+    };
+    for _ in 0..4 {
+        assert!(login("wrong").starts_with("535 "));
+    }
+    assert!(login("s3cret").starts_with("235 "));
+    assert!(login("wrong").starts_with("535 "));
+    let text = std::fs::read_to_string(&log).expect("log");
+    let delays: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split("answered after ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap_or_default())
+        .collect();
+    // Doubled per failure from 127.0.0.1 across connections; a login resets it.
+    assert_eq!(delays, ["20", "40", "80", "160", "20"], "{text}");
+    assert!(
+        text.contains("user=alice") && !text.contains("wrong"),
+        "{text}"
+    );
+}
+
+/// `AUTH PLAIN`'s initial response for `user` and `password`.
+fn base64_plain(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"))
+}
+
+#[test]
+fn a_trickling_socks_proxy_meets_the_handshake_deadline() {
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let proxy = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut hello = [0u8; 3];
+        s.read_exact(&mut hello).unwrap();
+        s.write_all(&[5, 0]).unwrap();
+        let mut req = [0u8; 5];
+        s.read_exact(&mut req).unwrap();
+        let mut rest = vec![0u8; usize::from(req[4]) + 2];
+        s.read_exact(&mut rest).unwrap();
+        // A byte every 200 ms: the 262-byte reply would take 52 s.
+        let reply = [&[5u8, 0, 0, 3, 255][..], &[b'a'; 257][..]].concat();
+        for b in reply {
+            if stopped.load(std::sync::atomic::Ordering::SeqCst) || s.write_all(&[b]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let dir = Dir::new();
+    dir.write(
+        ".msmtprc",
+        format!(
+            "account default\nhost mail.example.org\nport 25\ntls off\nauth off\n\
+             from a@example.org\nproxy_host 127.0.0.1\nproxy_port {port}\ntimeout 1\n"
+        ),
+    );
+    let run = dir
+        .rsmtp()
+        .arg("b@example.org")
+        .stdin("Subject: t\n\nx\n")
+        .run();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    proxy.join().unwrap();
+    // Temporary, and within `timeout 1` for the whole handshake (the harness's
+    // watchdog would kill a run that waited for the proxy).
+    run.assert_code(75);
+    assert!(run.stderr().contains("SOCKS5 proxy"), "{}", run.stderr());
+}
