@@ -581,3 +581,19 @@ fn a_trickling_socks_proxy_meets_the_handshake_deadline() {
     run.assert_code(75);
     assert!(run.stderr().contains("SOCKS5 proxy"), "{}", run.stderr());
 }
+
+#[test]
+fn a_relays_reply_reaches_the_terminal_without_control_characters() {
+    use rsmtp_testserver::{Fault, ServerOptions, Step, TestServer};
+    let server = TestServer::start(ServerOptions::new().fault(Fault::reply(
+        Step::Mail,
+        550,
+        "5.7.1 \u{1b}[2J\u{1b}[31mrefused\u{1b}[0m\rHIDDEN \u{7}",
+    )));
+    let home = home_for(&server, "");
+    let run = home.rsmtp().arg("b@example.org").stdin("Subject: t\n\nx\n").run();
+    run.assert_code(65);
+    let stderr = run.stderr();
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\r') && !stderr.contains('\u{7}'));
+    assert!(stderr.contains("550 5.7.1 ?[2J?[31mrefused?[0m?HIDDEN ?"), "{stderr}");
+}
