@@ -591,9 +591,16 @@ fn a_relays_reply_reaches_the_terminal_without_control_characters() {
         "5.7.1 \u{1b}[2J\u{1b}[31mrefused\u{1b}[0m\rHIDDEN \u{7}",
     )));
     let home = home_for(&server, "");
-    let run = home.rsmtp().arg("b@example.org").stdin("Subject: t\n\nx\n").run();
+    let run = home
+        .rsmtp()
+        .arg("b@example.org")
+        .stdin("Subject: t\n\nx\n")
+        .run();
     run.assert_code(65);
     let stderr = run.stderr();
     assert!(!stderr.contains('\u{1b}') && !stderr.contains('\r') && !stderr.contains('\u{7}'));
-    assert!(stderr.contains("550 5.7.1 ?[2J?[31mrefused?[0m?HIDDEN ?"), "{stderr}");
+    assert!(
+        stderr.contains("550 5.7.1 ?[2J?[31mrefused?[0m?HIDDEN ?"),
+        "{stderr}"
+    );
 }

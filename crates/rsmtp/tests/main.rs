@@ -9,6 +9,7 @@ mod callers;
 mod differential;
 mod docs;
 mod fuzz;
+mod fuzz_server;
 mod hardening;
 mod hardening2;
 mod i18n;
