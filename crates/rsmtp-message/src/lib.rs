@@ -9,8 +9,9 @@
 //!    the body into a [`Spool`] temp file, line ends normalised to CRLF as msmtp
 //!    sends them. [`Incoming`] reports the header bytes, whether a blank separator
 //!    line existed, the body length and whether 8-bit bytes occur.
-//! 2. [`header_recipients`]`(header) -> Result<Vec<String>, _>` gives the `-t`
-//!    recipients (all To/Cc/Bcc fields, or the first Resent- block's), and
+//! 2. [`header_recipients`]`(header) -> `[`HeaderRecipients`] gives the `-t`
+//!    recipients (all To/Cc/Bcc fields, or the first Resent- block's) and the
+//!    elements left out because they name no usable address, and
 //!    [`header_from`]`(header) -> Option<String>` the From address
 //!    (`--read-envelope-from`).
 //! 3. [`Aliases::parse`] / [`Aliases::load`] and [`Aliases::expand`] replace local
@@ -45,11 +46,11 @@ mod rewrite;
 mod spool;
 
 pub use address::{needs_smtputf8, validate_address};
-pub use address_list::address_list;
+pub use address_list::{address_list, envelope_address};
 pub use aliases::Aliases;
 pub use error::{MessageError, EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_IOERR, EX_USAGE};
 pub use message::Message;
-pub use recipients::{header_from, header_recipients};
+pub use recipients::{header_from, header_recipients, HeaderRecipients, SkippedElement};
 pub use rewrite::{
     date_header_now, date_header_value, from_header_value, message_id, rewrite_header, FromEdit,
     HeaderEdits, ToEdit,
