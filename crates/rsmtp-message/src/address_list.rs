@@ -117,7 +117,19 @@ fn tokens(value: &str) -> Vec<Token> {
 fn is_delimiter(b: u8) -> bool {
     matches!(
         b,
-        b' ' | b'\t' | b'\r' | b'\n' | b'(' | b'"' | b'[' | b'<' | b'>' | b'@' | b',' | b';' | b':' | b'.'
+        b' ' | b'\t'
+            | b'\r'
+            | b'\n'
+            | b'('
+            | b'"'
+            | b'['
+            | b'<'
+            | b'>'
+            | b'@'
+            | b','
+            | b';'
+            | b':'
+            | b'.'
     )
 }
 
@@ -352,7 +364,10 @@ mod tests {
         );
         check("a@x.org (un(closed", &["a@x.org"]);
         check("<a b@x.org>", &["a b@x.org"]);
-        check("<\"a (not a comment)\"@x.org>", &["\"a (not a comment)\"@x.org"]);
+        check(
+            "<\"a (not a comment)\"@x.org>",
+            &["\"a (not a comment)\"@x.org"],
+        );
     }
 
     #[test]

@@ -30,8 +30,10 @@
 //! sysexits value msmtp uses (64 no recipients, 65 bad data, 74 I/O, 78 aliases).
 //!
 //! Where rsmtp knowingly differs from msmtp 1.8.23 (checked against its sent bytes):
-//! input whose first line is not a header field is all body (sendmail semantics;
-//! msmtp would send it as header lines); NUL in the header is refused (msmtp sends
+//! input whose first line is not a header field, and whose first block names no
+//! field at all, is all body (sendmail semantics; msmtp would send it as header
+//! lines); a To/Cc/Bcc element that is no usable address is skipped and named
+//! (msmtp sends it to the server); NUL in the header is refused (msmtp sends
 //! it); `Resent-Bcc` is removed with `Bcc`; a full name is quoted or RFC 2047
 //! encoded (msmtp writes it raw, which breaks on a comma).
 

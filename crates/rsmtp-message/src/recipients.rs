@@ -184,7 +184,10 @@ mod tests {
         );
         let found = header_recipients(b"Bcc: Undisclosed recipients\r\n");
         assert!(found.addresses.is_empty());
-        assert_eq!(found.skipped[0].to_string(), "skipped 'Undisclosed recipients' in the Bcc header: it has no address");
+        assert_eq!(
+            found.skipped[0].to_string(),
+            "skipped 'Undisclosed recipients' in the Bcc header: it has no address"
+        );
     }
 
     #[test]
@@ -230,7 +233,12 @@ mod tests {
                  Bcc:(Empty list)(start)Undisclosed recipients  :(nobody(that I know))  ;\r\n";
         assert_eq!(
             rcpts(h),
-            ["to10@localhost", "to11@example.com", "to12", "to13@localhost"]
+            [
+                "to10@localhost",
+                "to11@example.com",
+                "to12",
+                "to13@localhost"
+            ]
         );
     }
 

@@ -80,7 +80,10 @@ impl LogRecord {
             }
         }
         if !self.skipped.is_empty() {
-            line.push_str(&format!("skipped='{}' ", sanitize(&self.skipped.join(", "))));
+            line.push_str(&format!(
+                "skipped='{}' ",
+                sanitize(&self.skipped.join(", "))
+            ));
         }
         line.push_str("exitcode=");
         line.push_str(exit.name());
@@ -583,6 +586,8 @@ mod tests {
     #[test]
     fn facility_names() {
         assert!(syslog_datagram("rsmtp", SyslogFacility::Mail, true, "x").starts_with("<19>"));
-        assert!(syslog_datagram("rsmtp", SyslogFacility::Local(3), false, "x").starts_with("<158>"));
+        assert!(
+            syslog_datagram("rsmtp", SyslogFacility::Local(3), false, "x").starts_with("<158>")
+        );
     }
 }

@@ -85,8 +85,7 @@ pub fn prepare(
         }
     }
     let mut skipped = Vec::new();
-    let (envelope, message) =
-        envelope_and_message(delivery, &chosen, incoming, &mut skipped, ui)?;
+    let (envelope, message) = envelope_and_message(delivery, &chosen, incoming, &mut skipped, ui)?;
     Ok(Prepared {
         chosen,
         envelope,
@@ -369,7 +368,7 @@ impl Read for Counted<'_> {
 }
 
 /// A reply as msmtp logs it: each line with its code (`250-…`, `250 …`).
-fn reply_lines(code: u16, lines: &[String]) -> Vec<String> {
+pub(crate) fn reply_lines(code: u16, lines: &[String]) -> Vec<String> {
     let last = lines.len().saturating_sub(1);
     lines
         .iter()
