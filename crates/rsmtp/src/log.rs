@@ -423,14 +423,15 @@ fn send_syslog(
     .map(|_| ())
 }
 
-/// `<PRI>Mmm dd hh:mm:ss IDENT[PID]: LINE`, severity LOG_ERR for failures and
-/// LOG_INFO otherwise, as msmtp logs.
+/// `<PRI>Mmm dd hh:mm:ss IDENT: LINE`, severity LOG_ERR for failures and
+/// LOG_INFO otherwise, as msmtp logs (its `openlog` asks for no PID, so neither
+/// does this: rules written for msmtp's lines match these).
 fn syslog_datagram(ident: &str, facility: SyslogFacility, error: bool, line: &str) -> String {
     let severity = if error { 3 } else { 6 };
     // `code()` is the facility already shifted (LOG_MAIL = 2 << 3), as syslog(3) has it.
     let pri = facility.code() + severity;
     let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
-    format!("<{pri}>{stamp} {ident}[{}]: {line}", std::process::id())
+    format!("<{pri}>{stamp} {ident}: {line}")
 }
 
 #[cfg(test)]
@@ -572,15 +573,22 @@ mod tests {
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
         // LOG_MAIL (2) * 8 + LOG_ERR (3) = 19.
         assert!(got.starts_with("<19>"), "{got}");
-        assert!(
-            got.contains(&format!(
-                " rsmtp[{}]: host=smtp.example.org ",
-                std::process::id()
-            )),
-            "{got}"
-        );
+        assert!(got.contains(" msmtp: host=smtp.example.org "), "{got}");
         assert!(got.ends_with("exitcode=EX_TEMPFAIL"), "{got}");
         assert!(syslog_datagram("rsmtp", SyslogFacility::User, false, "x").starts_with("<14>"));
+    }
+
+    #[test]
+    fn the_tag_is_msmtp_unless_called_by_rsmtps_own_names() {
+        for (program, ident) in [
+            ("sendmail", "msmtp"),
+            ("msmtp", "msmtp"),
+            ("mailq", "msmtp"),
+            ("rsmtp", "rsmtp"),
+            ("rsmtpd", "rsmtp"),
+        ] {
+            assert_eq!(syslog_ident(program), ident, "{program}");
+        }
     }
 
     #[test]
