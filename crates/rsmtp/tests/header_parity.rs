@@ -453,3 +453,36 @@ fn bare_cr_in_the_body_is_sent_as_crlf_a_documented_difference() {
         "README row missing"
     );
 }
+
+/// Input with no header field in its first block (`echo text | sendmail user`):
+/// msmtp sends the lines as header lines (after the fields it adds, no blank line);
+/// rsmtp sends them as the body, as sendmail and Postfix read them. README row.
+#[test]
+fn text_without_any_header_field_is_body_a_documented_difference() {
+    let Some(msmtp) = oracle() else { return };
+    let server = plain_server();
+    let dir = Dir::new();
+    plain(&dir, server.port(), "");
+    let (m, r) = Case::new(&dir, Some(&server))
+        .args(&["alice@example.net"])
+        .stdin("Backup finished OK\nall 3 volumes done\n")
+        .run(&msmtp);
+    m.run.assert_code(0);
+    r.run.assert_code(0);
+    assert!(
+        body(&m.accepted[0]).is_empty(),
+        "{}",
+        m.accepted[0].data_str()
+    );
+    assert!(
+        m.accepted[0]
+            .data_str()
+            .ends_with(">\r\nBackup finished OK\r\nall 3 volumes done\r\n"),
+        "{}",
+        m.accepted[0].data_str()
+    );
+    assert_eq!(
+        body(&r.accepted[0]),
+        b"Backup finished OK\r\nall 3 volumes done\r\n"
+    );
+}

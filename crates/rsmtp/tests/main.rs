@@ -7,6 +7,7 @@ mod support;
 mod account_features;
 mod callers;
 mod differential;
+mod differential_fuzz;
 mod docs;
 mod fuzz;
 mod hardening;

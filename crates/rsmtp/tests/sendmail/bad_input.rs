@@ -43,11 +43,16 @@ fn invalid_address_in_a_to_header_is_skipped_and_named() {
         .run();
     run.assert_code(64);
     assert!(
-        run.stderr().contains("skipped '<a@b@c>' in the To header: "),
+        run.stderr()
+            .contains("skipped '<a@b@c>' in the To header: "),
         "{}",
         run.stderr()
     );
-    assert!(run.stderr().contains("no recipients found"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("no recipients found"),
+        "{}",
+        run.stderr()
+    );
     assert_eq!(server.connections(), 0);
 }
 
