@@ -9,7 +9,9 @@
 //! The header block ends at the first blank line, or at the end of the input (msmtp
 //! then sends no blank line, and neither do we). Every line before it counts as
 //! header, as in msmtp, except that a first line which is not a `name:` field makes
-//! the whole input body (sendmail semantics; `echo text | sendmail user` works).
+//! the whole input body (sendmail semantics; `echo text | sendmail user` works)
+//! unless a field follows it before the blank line (`Backup finished: OK` then
+//! `To: a@x`): msmtp reads that block as header, and so does rsmtp, byte for byte.
 //! A header block of any size that ends in a blank line is header (bounded in
 //! memory by [`HEADER_BLOCK_MAX`]); only input with no blank line is cut at
 //! [`HEADER_LIMIT`] so that job output that starts like a field is still body.
@@ -204,7 +206,9 @@ impl Incoming {
 /// size up to [`HEADER_BLOCK_MAX`], so Bcc removal and `-t` see every field of a
 /// multi-megabyte header as msmtp's do; the body is streamed to a temporary file in
 /// `spool_dir` (or `$TMPDIR`). Input that does not start with a header field is all
-/// body, as with sendmail; input without a blank line is all header, as with msmtp
+/// body, as with sendmail, unless a field follows before the first blank line (then
+/// the block is header, as msmtp reads it); input without a blank line is all
+/// header, as with msmtp
 /// — up to [`HEADER_LIMIT`]: past it (or when no blank line comes within
 /// [`HEADER_BLOCK_MAX`]) the block ends early and the rest is body (see
 /// `overflow_split`), so oversized input is still sent, never refused.
@@ -274,8 +278,39 @@ pub fn read_message_into(input: &mut dyn Read, mut body: Spool) -> Result<Incomi
             && !continuation
             && !crate::headers::is_blank(current)
         {
-            first_body_line = Some(std::mem::take(&mut line));
-            has_separator = true;
+            // Not a field. The block up to the first blank line is header all the
+            // same when a field follows in it, as msmtp reads it (`Backup finished:
+            // OK` then `To: a@x`: -t finds To, the bytes go out as msmtp sends
+            // them); without one the whole input is body (sendmail semantics).
+            let mut block = std::mem::take(&mut line);
+            let (end, read) = read_block(&mut reader, &mut block)?;
+            input_len += read;
+            let fields_follow = match end {
+                BlockEnd::Blank(at) | BlockEnd::Input(at) => block[..at]
+                    .split_inclusive(|&b| b == b'\n')
+                    .skip(1)
+                    .any(starts_header),
+                BlockEnd::TooLong => false,
+            };
+            match end {
+                BlockEnd::Blank(at) | BlockEnd::Input(at) if fields_follow => {
+                    for (i, raw) in block[..at].split_inclusive(|&b| b == b'\n').enumerate() {
+                        let content = header_line(raw);
+                        if content.contains(&0) {
+                            drain(&mut reader)?;
+                            return Err(MessageError::NulInHeader { line: i + 1 });
+                        }
+                        header.extend_from_slice(&content);
+                        header.extend_from_slice(b"\r\n");
+                    }
+                    has_separator =
+                        block.last() == Some(&b'\n') && matches!(end, BlockEnd::Blank(_));
+                }
+                _ => {
+                    first_body_line = Some(block);
+                    has_separator = true;
+                }
+            }
             break;
         }
         let ends_line = current.last() == Some(&b'\n');
@@ -356,6 +391,43 @@ pub fn read_message_into(input: &mut dyn Read, mut body: Spool) -> Result<Incomi
         body,
         input_len,
     })
+}
+
+/// How [`read_block`] stopped.
+enum BlockEnd {
+    /// At a blank line, which starts at this offset (and is the block's last line).
+    Blank(usize),
+    /// At the end of the input; the block is this long.
+    Input(usize),
+    /// Past [`HEADER_LIMIT`] without a blank line.
+    TooLong,
+}
+
+/// Appends whole lines to `block` until a blank line (kept), the end of the input or
+/// more than [`HEADER_LIMIT`] bytes; returns how it stopped and the bytes read.
+fn read_block(
+    reader: &mut dyn BufRead,
+    block: &mut Vec<u8>,
+) -> Result<(BlockEnd, u64), MessageError> {
+    let mut read = 0u64;
+    loop {
+        if block.len() > HEADER_LIMIT {
+            return Ok((BlockEnd::TooLong, read));
+        }
+        let start = block.len();
+        let room = (HEADER_LIMIT + 1 - start) as u64;
+        let n = reader
+            .take(room)
+            .read_until(b'\n', block)
+            .map_err(MessageError::Input)?;
+        read += n as u64;
+        if n == 0 {
+            return Ok((BlockEnd::Input(block.len()), read));
+        }
+        if crate::headers::is_blank(&block[start..]) && block.len() <= HEADER_LIMIT {
+            return Ok((BlockEnd::Blank(start), read));
+        }
+    }
 }
 
 /// The raw lines of a header block past [`HEADER_LIMIT`], until its end is known.
@@ -597,11 +669,38 @@ mod tests {
     }
 
     #[test]
-    fn first_line_not_a_header_makes_everything_body() {
-        let i = read(b"hello world\nTo: a@x.org\n\nmore\n");
-        assert!(i.header.is_empty());
+    fn first_line_not_a_header_makes_everything_body_unless_a_field_follows() {
+        for input in [
+            &b"hello world\nsecond line\n\nmore\n"[..],
+            b"hello world\n",
+            b"Backup finished: OK\n\nTo: a@x.org\n",
+        ] {
+            let i = read(input);
+            assert!(i.header.is_empty(), "{input:?}");
+            assert!(i.has_separator);
+            assert_eq!(
+                body(&i),
+                String::from_utf8_lossy(input)
+                    .replace('\n', "\r\n")
+                    .as_bytes()
+            );
+        }
+        // msmtp's reading: the block is header when a field follows in it.
+        let i = read(b"Backup finished: OK\r\nTo: a@x.org\n\nmore\n");
+        assert_eq!(i.header, b"Backup finished: OK\r\nTo: a@x.org\r\n");
         assert!(i.has_separator);
-        assert_eq!(body(&i), b"hello world\r\nTo: a@x.org\r\n\r\nmore\r\n");
+        assert_eq!(body(&i), b"more\r\n");
+        let i = read(b"hello\nX: y");
+        assert_eq!(i.header, b"hello\r\nX: y\r\n");
+        assert!(!i.has_separator);
+        assert!(body(&i).is_empty());
+        assert!(matches!(
+            read_message(&mut &b"hello\nX: a\0b\n\nbody\n"[..], None),
+            Err(MessageError::NulInHeader { line: 2 })
+        ));
+        // An 8-bit field name is a field (msmtp reads it as one).
+        let i = read("Sujet-été: x\nTo: a@x.org\n\nbody\n".as_bytes());
+        assert_eq!(i.header, "Sujet-été: x\r\nTo: a@x.org\r\n".as_bytes());
     }
 
     #[test]

@@ -528,12 +528,24 @@ pub fn program_name(argv0: Option<&std::ffi::OsStr>) -> String {
         .unwrap_or_else(|| "rsmtp".to_string())
 }
 
+/// Whether the options (before any `--`) ask for one listener session on
+/// stdin/stdout: `--inetd`, which only rsmtpd has.
+fn inetd_requested(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--inetd")
+}
+
 /// Parse argv (argv[0] included).
 pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
     let argv0 = args.first().cloned().unwrap_or_else(|| "rsmtp".into());
     match personality(&argv0) {
         "newaliases" => return Ok(Invocation::empty(Mode::NoOp)),
         "rsmtpd" => return Ok(Invocation::empty(Mode::Daemon(args))),
+        // `rsmtp --inetd …` is `rsmtpd --inetd …` (inetd.conf and socket units name
+        // the binary they run; the README spells it this way).
+        _ if inetd_requested(&args) => return Ok(Invocation::empty(Mode::Daemon(args))),
         "mailq" => {
             let mut inv = Invocation::empty(Mode::QueueList);
             // mailq accepts -C/-a/-v like sendmail -bp; parse them for the queue location.
@@ -748,7 +760,11 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
             config_file: raw.file,
             account: raw.account,
             host: raw.host,
-            envelope_from: raw.from.or(raw.from_r),
+            // `-f 'a@x.org (comment)'` and `-f 'Name <a@x.org>'` name a@x.org.
+            envelope_from: raw
+                .from
+                .or(raw.from_r)
+                .map(|f| rsmtp_message::envelope_address(&f)),
             full_name: raw.full_name,
             read_recipients: raw.read_recipients,
             read_envelope_from: raw.read_envelope_from,

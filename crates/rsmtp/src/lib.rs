@@ -127,7 +127,10 @@ pub fn submit(
     let delivery = Delivery {
         config_file: submission.config_file.clone(),
         account: submission.account.clone(),
-        envelope_from: submission.envelope_from.clone(),
+        envelope_from: submission
+            .envelope_from
+            .as_deref()
+            .map(rsmtp_message::envelope_address),
         full_name: submission.full_name.clone(),
         read_recipients: submission.read_recipients,
         overrides,

@@ -31,6 +31,9 @@ pub struct LogRecord {
     /// The server reply that ended the attempt: status and lines (code included).
     pub smtp_reply: Option<(u16, Vec<String>)>,
     pub errormsg: Option<String>,
+    /// `-t` header elements left out because they name no usable address (rsmtp
+    /// only: msmtp sends them to the server as they are).
+    pub skipped: Vec<String>,
     pub exit: Option<ExitCode>,
 }
 
@@ -75,6 +78,12 @@ impl LogRecord {
             if let Some(err) = self.errormsg.as_deref().filter(|e| !e.is_empty()) {
                 line.push_str(&format!("errormsg='{}' ", sanitize(err)));
             }
+        }
+        if !self.skipped.is_empty() {
+            line.push_str(&format!(
+                "skipped='{}' ",
+                sanitize(&self.skipped.join(", "))
+            ));
         }
         line.push_str("exitcode=");
         line.push_str(exit.name());
@@ -192,6 +201,11 @@ impl LogRecord {
             mailsize: parsed.get("mailsize").and_then(|m| m.parse().ok()),
             smtp_reply,
             errormsg: parsed.get("errormsg").map(str::to_string),
+            skipped: parsed
+                .get("skipped")
+                .filter(|r| !r.is_empty())
+                .map(|r| r.split(", ").map(str::to_string).collect())
+                .unwrap_or_default(),
             exit: parsed.exit_code(),
         })
     }
@@ -225,6 +239,17 @@ impl LogTarget {
         stdout: &'w mut dyn Write,
         stderr: &'w mut dyn Write,
     ) -> Vec<String> {
+        self.write_as("rsmtp", record, stdout, stderr)
+    }
+
+    /// [`write`](Self::write), with `ident` as the syslog tag (see [`syslog_ident`]).
+    pub fn write_as<'w>(
+        &self,
+        ident: &str,
+        record: &LogRecord,
+        stdout: &'w mut dyn Write,
+        stderr: &'w mut dyn Write,
+    ) -> Vec<String> {
         let mut warnings = Vec::new();
         let line = record.line();
         if let Some(logfile) = &self.logfile {
@@ -241,7 +266,7 @@ impl LogTarget {
         }
         if let Some(facility) = self.syslog {
             let error = record.exit != Some(ExitCode::Ok);
-            if let Err(e) = write_syslog(facility, error, &line) {
+            if let Err(e) = write_syslog(ident, facility, error, &line) {
                 warnings.push(format!("cannot log to syslog: {e}"));
             }
         }
@@ -384,30 +409,52 @@ fn protected_symlink(path: &Path, link: &std::fs::Metadata) -> Option<String> {
     ))
 }
 
+/// The syslog tag for a program called `program` (argv[0]'s file name): `msmtp`,
+/// the tag msmtp logs with, so that `journalctl -t msmtp` and rsyslog's
+/// program-name rules keep matching when rsmtp replaces msmtp as `sendmail` or
+/// `msmtp`; `rsmtp` when it is called by its own name (`rsmtp`, `rsmtpd`, …).
+pub fn syslog_ident(program: &str) -> &'static str {
+    if program.starts_with("rsmtp") {
+        "rsmtp"
+    } else {
+        "msmtp"
+    }
+}
+
 /// Send one RFC 3164 datagram to the local syslog socket, as openlog/syslog would.
-fn write_syslog(facility: SyslogFacility, error: bool, line: &str) -> std::io::Result<()> {
-    send_syslog(Path::new("/dev/log"), facility, error, line)
+fn write_syslog(
+    ident: &str,
+    facility: SyslogFacility,
+    error: bool,
+    line: &str,
+) -> std::io::Result<()> {
+    send_syslog(Path::new("/dev/log"), ident, facility, error, line)
 }
 
 fn send_syslog(
     socket: &Path,
+    ident: &str,
     facility: SyslogFacility,
     error: bool,
     line: &str,
 ) -> std::io::Result<()> {
     let sock = std::os::unix::net::UnixDatagram::unbound()?;
-    sock.send_to(syslog_datagram(facility, error, line).as_bytes(), socket)
-        .map(|_| ())
+    sock.send_to(
+        syslog_datagram(ident, facility, error, line).as_bytes(),
+        socket,
+    )
+    .map(|_| ())
 }
 
-/// `<PRI>Mmm dd hh:mm:ss rsmtp[PID]: LINE`, severity LOG_ERR for failures and
-/// LOG_INFO otherwise, as msmtp logs.
-fn syslog_datagram(facility: SyslogFacility, error: bool, line: &str) -> String {
+/// `<PRI>Mmm dd hh:mm:ss IDENT: LINE`, severity LOG_ERR for failures and
+/// LOG_INFO otherwise, as msmtp logs (its `openlog` asks for no PID, so neither
+/// does this: rules written for msmtp's lines match these).
+fn syslog_datagram(ident: &str, facility: SyslogFacility, error: bool, line: &str) -> String {
     let severity = if error { 3 } else { 6 };
     // `code()` is the facility already shifted (LOG_MAIL = 2 << 3), as syslog(3) has it.
     let pri = facility.code() + severity;
     let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
-    format!("<{pri}>{stamp} rsmtp[{}]: {line}", std::process::id())
+    format!("<{pri}>{stamp} {ident}: {line}")
 }
 
 #[cfg(test)]
@@ -543,26 +590,35 @@ mod tests {
         let server = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
         let mut r = record();
         r.exit = Some(ExitCode::TempFail);
-        send_syslog(&path, SyslogFacility::Mail, true, &r.line()).unwrap();
+        send_syslog(&path, "msmtp", SyslogFacility::Mail, true, &r.line()).unwrap();
         let mut buf = [0u8; 2048];
         let n = server.recv(&mut buf).unwrap();
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
         // LOG_MAIL (2) * 8 + LOG_ERR (3) = 19.
         assert!(got.starts_with("<19>"), "{got}");
-        assert!(
-            got.contains(&format!(
-                " rsmtp[{}]: host=smtp.example.org ",
-                std::process::id()
-            )),
-            "{got}"
-        );
+        assert!(got.contains(" msmtp: host=smtp.example.org "), "{got}");
         assert!(got.ends_with("exitcode=EX_TEMPFAIL"), "{got}");
-        assert!(syslog_datagram(SyslogFacility::User, false, "x").starts_with("<14>"));
+        assert!(syslog_datagram("rsmtp", SyslogFacility::User, false, "x").starts_with("<14>"));
+    }
+
+    #[test]
+    fn the_tag_is_msmtp_unless_called_by_rsmtps_own_names() {
+        for (program, ident) in [
+            ("sendmail", "msmtp"),
+            ("msmtp", "msmtp"),
+            ("mailq", "msmtp"),
+            ("rsmtp", "rsmtp"),
+            ("rsmtpd", "rsmtp"),
+        ] {
+            assert_eq!(syslog_ident(program), ident, "{program}");
+        }
     }
 
     #[test]
     fn facility_names() {
-        assert!(syslog_datagram(SyslogFacility::Mail, true, "x").starts_with("<19>"));
-        assert!(syslog_datagram(SyslogFacility::Local(3), false, "x").starts_with("<158>"));
+        assert!(syslog_datagram("rsmtp", SyslogFacility::Mail, true, "x").starts_with("<19>"));
+        assert!(
+            syslog_datagram("rsmtp", SyslogFacility::Local(3), false, "x").starts_with("<158>")
+        );
     }
 }

@@ -31,13 +31,16 @@ pub struct Prepared {
     pub chosen: Chosen,
     pub envelope: Envelope,
     pub message: Message,
+    /// The `-t` header elements left out because they name no usable address (as
+    /// written), for the log line.
+    pub skipped: Vec<String>,
 }
 
 /// Read the message and build the envelope (everything before the network).
 ///
-/// Input refused here (no recipients, a bad address, NUL in the header) still gets
-/// its log line, with `errormsg` and the exit code, so counting `exitcode=EX_` in the
-/// log counts every failure, not only the network ones.
+/// Input refused here (no recipients, a bad address, NUL in the header) gets no log
+/// line, as with msmtp, which logs attempts to send only: scripts that count the
+/// lines of `msmtp.log` count the same with rsmtp. The refusal is on stderr.
 pub fn prepare(
     delivery: &Delivery,
     input: &mut dyn Read,
@@ -52,21 +55,7 @@ pub fn prepare(
             return Err(e.into());
         }
     };
-    let incoming = match read_message_into(input, body) {
-        Ok(incoming) => incoming,
-        Err(e) => {
-            let failure = Failure::from(e);
-            if let Ok(chosen) = account::choose(
-                delivery,
-                config.as_ref(),
-                delivery.envelope_from.as_deref(),
-                false,
-            ) {
-                log_refusal(&chosen.account, &[], &failure, ui);
-            }
-            return Err(failure);
-        }
-    };
+    let incoming = read_message_into(input, body)?;
 
     let header_sender = if delivery.read_envelope_from {
         Some(header_from(&incoming.header).ok_or_else(|| {
@@ -95,51 +84,39 @@ pub fn prepare(
             ));
         }
     }
-    let mut recipients = Vec::new();
-    match envelope_and_message(delivery, &chosen, incoming, &mut recipients) {
-        Ok((envelope, message)) => Ok(Prepared {
-            chosen,
-            envelope,
-            message,
-        }),
-        Err(failure) => {
-            log_refusal(&chosen.account, &recipients, &failure, ui);
-            Err(failure)
-        }
-    }
+    let mut skipped = Vec::new();
+    let (envelope, message) = envelope_and_message(delivery, &chosen, incoming, &mut skipped, ui)?;
+    Ok(Prepared {
+        chosen,
+        envelope,
+        message,
+        skipped,
+    })
 }
 
-/// The log line for a message refused before any connection.
-fn log_refusal(account: &Account, recipients: &[String], failure: &Failure, ui: &mut Ui) {
-    let record = LogRecord {
-        host: account.host.clone().unwrap_or_default(),
-        tls: account.tls,
-        auth: account.auth.is_on(),
-        user: account.user.clone(),
-        from: account.from.clone().unwrap_or_default(),
-        recipients: recipients.to_vec(),
-        errormsg: Some(failure.message.clone()),
-        exit: Some(failure.code),
-        ..LogRecord::default()
-    };
-    ui.log(&account::log_target(account), &record);
-}
-
-/// Recipients, checks and header edits for the chosen account; `recipients` holds
-/// what was found so far when this fails (for the log line).
+/// Recipients, checks and header edits for the chosen account. Header elements
+/// that name no usable address are named on stderr and in `skipped`; the message
+/// goes to the others (msmtp sends what it can read, junk included).
 fn envelope_and_message(
     delivery: &Delivery,
     chosen: &Chosen,
     incoming: rsmtp_message::Incoming,
-    recipients: &mut Vec<String>,
+    skipped: &mut Vec<String>,
+    ui: &mut Ui,
 ) -> Result<(Envelope, Message), Failure> {
     let context = Some(chosen.describe());
     let account = &chosen.account;
     let from = account.from.clone().unwrap_or_default();
 
-    *recipients = command_line_recipients(&delivery.recipients);
+    let mut recipients = command_line_recipients(&delivery.recipients);
+    let recipients = &mut recipients;
     if delivery.read_recipients {
-        recipients.extend(header_recipients(&incoming.header)?);
+        let found = header_recipients(&incoming.header);
+        for element in &found.skipped {
+            ui.warn(&element.to_string());
+            skipped.push(element.text.clone());
+        }
+        recipients.extend(found.addresses);
     }
     if let Some(path) = &account.aliases {
         let aliases =
@@ -391,7 +368,7 @@ impl Read for Counted<'_> {
 }
 
 /// A reply as msmtp logs it: each line with its code (`250-…`, `250 …`).
-fn reply_lines(code: u16, lines: &[String]) -> Vec<String> {
+pub(crate) fn reply_lines(code: u16, lines: &[String]) -> Vec<String> {
     let last = lines.len().saturating_sub(1);
     lines
         .iter()
@@ -430,6 +407,7 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
             let queued = enqueue(delivery, &prepared, Some((&f.message, false)))
                 .map_err(|f| f.with_account(context.clone()))?;
             let mut record = log_record(account, &prepared.envelope);
+            record.skipped = prepared.skipped.clone();
             record.errormsg = Some(format!("{} (queued as {})", f.message, queued.id));
             record.exit = Some(ExitCode::TempFail);
             ui.log(&log, &record);
@@ -456,6 +434,7 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
         let mut reader = prepared.message.reader()?;
         attempt(account, &settings, &prepared.envelope, &mut reader, ui)
     };
+    record.skipped = prepared.skipped.clone();
     match result {
         Ok(_) => {
             ui.log(&log, &record);

@@ -48,7 +48,8 @@ impl<'a> Ui<'a> {
     /// Write a log record where the account says (`logfile -` through this `Ui`'s
     /// stdout) and show the warnings, if any.
     pub fn log(&mut self, target: &crate::log::LogTarget, record: &crate::log::LogRecord) {
-        let warnings = target.write(record, self.out, self.err);
+        let ident = crate::log::syslog_ident(&self.program);
+        let warnings = target.write_as(ident, record, self.out, self.err);
         self.warn_all(warnings);
     }
 
