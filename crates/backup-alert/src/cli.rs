@@ -165,13 +165,12 @@ pub struct RunArgs {
     pub log_lines: Option<usize>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
-    /// The command and its arguments (after `--`).
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
+    /// The command and its arguments (after `--`, or from the first word that is not an
+    /// option). An unknown option before it is a usage error, never the command.
+    // No `allow_hyphen_values`: with it a mistyped option (`--only-failures`) became the
+    // command to run. `trailing_var_arg` still gives the command every word after its
+    // first, options included.
+    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
 }
 
@@ -378,6 +377,7 @@ pub fn host_name() -> String {
 
 /// Parse and run the subcommand line, talking to the user through `ui`.
 pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
+    let subcommand = subcommand_of(&args);
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {
@@ -386,13 +386,54 @@ pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
             return 0;
         }
         Err(e) => {
-            let line = rsmtp::cli::clap_error_line(&e);
+            let mut line = rsmtp::cli::clap_error_line(&e);
+            if let Some(s) = other_spelling(&e, subcommand.as_deref()) {
+                line = format!("{line} (did you mean '{s}'?)");
+            }
             ui.warn(&format!("{line} (see backup-alert --help)"));
             return rsmtp::ExitCode::Usage as u8;
         }
     };
     let result = dispatch(cli, ui);
     finish(result, ui)
+}
+
+/// Options one subcommand has under another's name: the same wish typed on the wrong
+/// subcommand, which clap's similarity search cannot suggest. (subcommand, typed, meant)
+const OTHER_SPELLINGS: &[(&str, &str, &str)] = &[
+    ("run", "--quiet-ok", "--only-failure"),
+    ("run", "--quiet", "--only-failure"),
+    ("check", "--only-failure", "--quiet-ok"),
+    ("check", "--only-failures", "--quiet-ok"),
+    ("send", "--log-file", "--log"),
+];
+
+/// The subcommand word of a command line (the first known subcommand name), if any.
+fn subcommand_of(args: &[OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .filter_map(|a| a.to_str())
+        .find(|a| cmd.find_subcommand(a).is_some())
+        .map(str::to_string)
+}
+
+/// The suggestion for an unknown option clap found nothing similar to.
+fn other_spelling(e: &clap::Error, subcommand: Option<&str>) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument || e.get(ContextKind::SuggestedArg).is_some() {
+        return None;
+    }
+    let Some(ContextValue::String(typed)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let typed = typed.split('=').next().unwrap_or(typed);
+    OTHER_SPELLINGS
+        .iter()
+        .find(|(sub, t, _)| Some(*sub) == subcommand && *t == typed)
+        .map(|(_, _, meant)| *meant)
 }
 
 fn dispatch(cli: Cli, ui: &mut Ui<'_>) -> Result<u8, Error> {
