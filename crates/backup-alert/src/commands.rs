@@ -184,7 +184,9 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     alert.fact("Started", local(started));
     alert.fact("Duration", format_duration_words(report_.duration));
     if !report_.succeeded() {
-        alert.summary = error_line::of_run(&report_.stderr.text, &report_.stdout.text)
+        let cause = error_line::of_run(&report_.stderr.text, &report_.stdout.text);
+        alert.summary = cause
+            .map(|c| c.line)
             .or_else(|| Some(format!("{name}: {outcome}")));
     }
     if let Some(sig) = report_.forwarded {

@@ -3,6 +3,7 @@
 //! [`Env`] (temp HOME, msmtprc, settings) and [`Run`] (exit status and output).
 
 mod alerts;
+mod cause;
 mod check;
 mod cli;
 mod expect_files;
