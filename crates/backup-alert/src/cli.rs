@@ -163,6 +163,17 @@ pub struct RunArgs {
     /// `log_lines` from the settings, else 100). `--tail-lines` is the old name.
     #[arg(long, value_name = "N", alias = "tail-lines")]
     pub log_lines: Option<usize>,
+    /// Exit statuses that are a warning (⚠️), e.g. 1,24 or 100-127 (default: the tool's
+    /// own: borg 1 and 100-127, restic 3, rsync 24, tar 1; none for other commands).
+    #[arg(long, value_name = "CODES", value_parser = crate::exit_codes::CodeSet::parse)]
+    pub warning_exit_codes: Option<crate::exit_codes::CodeSet>,
+    /// Exit statuses that are a success besides 0, e.g. 1.
+    #[arg(long, value_name = "CODES", value_parser = crate::exit_codes::CodeSet::parse)]
+    pub ok_exit_codes: Option<crate::exit_codes::CodeSet>,
+    /// The mark of a successful run: success, rotation (🔄, for prune runs), restore or
+    /// info (default: success).
+    #[arg(long, value_name = "STATUS", value_parser = success_status)]
+    pub status: Option<Status>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     /// The command and its arguments (after `--`, or from the first word that is not an
@@ -341,6 +352,17 @@ pub struct StatsArgs {
     /// check).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// `run --status`: the mark of a success; failure and warning come from the exit status.
+fn success_status(s: &str) -> Result<Status, String> {
+    match Status::parse(s) {
+        Some(st) if !st.is_problem() => Ok(st),
+        _ => Err(format!(
+            "`{s}` is not the mark of a successful run (success, rotation, restore, info); \
+             failures and warnings come from the exit status"
+        )),
+    }
 }
 
 fn duration(s: &str) -> Result<Duration, String> {

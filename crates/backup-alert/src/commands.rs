@@ -13,6 +13,7 @@ use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
 use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
 use crate::error_line;
+use crate::exit_codes::{ExitMeaning, Judgement};
 use crate::file_count::FileCount;
 use crate::flood::Measurement;
 use crate::input;
@@ -163,11 +164,25 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
         run::Ending::Exited(c) => Some(c),
         _ => None,
     };
-    let (status, default_subject) = if report_.succeeded() {
-        (Status::Success, target.language.succeeded(&name))
-    } else {
-        let subject = target.language.failed(&name, &outcome, exited);
-        (Status::Failure, subject)
+    let meaning = ExitMeaning::new(
+        &args.command,
+        args.ok_exit_codes.clone(),
+        args.warning_exit_codes.clone(),
+    );
+    let judgement = exited.map_or(Judgement::Failure, |c| meaning.judge(c));
+    let (status, default_subject) = match judgement {
+        Judgement::Ok => (
+            args.status.unwrap_or(Status::Success),
+            target.language.succeeded(&name),
+        ),
+        Judgement::Warning => (
+            Status::Warning,
+            target.language.warned(&name, exited.unwrap_or_default()),
+        ),
+        Judgement::Failure => (
+            Status::Failure,
+            target.language.failed(&name, &outcome, exited),
+        ),
     };
     let mut alert = Alert::new(
         status,
@@ -176,17 +191,30 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     );
     alert.fact("Name", name.clone());
     alert.fact("Command", command_line);
-    alert.fact("Result", report_.describe_in_words(args.timeout));
+    let result = match (exited, judgement) {
+        (Some(c), Judgement::Warning) => format!("exited with status {c} (warning)"),
+        (Some(c), Judgement::Ok) => format!("exited with status {c} (success)"),
+        _ => report_.describe_in_words(args.timeout),
+    };
+    alert.fact("Result", result);
     alert.fact("Exit status", report_.exit_code().to_string());
+    let tool_meaning = match (meaning.tool, exited, judgement) {
+        (Some(tool), Some(c), Judgement::Warning) => Some(tool.warning_meaning(c)),
+        _ => None,
+    };
+    if let Some(m) = &tool_meaning {
+        alert.fact("Meaning", m.clone());
+    }
     if let run::Ending::Signalled(sig) = report_.ending {
         alert.fact("Signal", run::signal_in_words(sig));
     }
     alert.fact("Started", local(started));
     alert.fact("Duration", format_duration_words(report_.duration));
-    if !report_.succeeded() {
+    if judgement != Judgement::Ok {
         let cause = error_line::of_run(&report_.stderr.text, &report_.stdout.text);
         alert.summary = cause
             .map(|c| c.line)
+            .or(tool_meaning)
             .or_else(|| Some(format!("{name}: {outcome}")));
     }
     if let Some(sig) = report_.forwarded {

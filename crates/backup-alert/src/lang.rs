@@ -110,6 +110,8 @@ impl Language {
             "Started" => ("Début", "開始"),
             "Duration" => ("Durée", "所要時間"),
             "Interrupted" => ("Interrompu", "中断"),
+            "Meaning" => ("Signification", "意味"),
+            "What to do" => ("À faire", "対処"),
             "Log" => ("Logs", "ログ"),
             "Log unreadable" => ("Logs illisibles", "ログを読めません"),
             "Backup" => ("Sauvegarde", "バックアップ"),
@@ -180,6 +182,16 @@ impl Language {
             Language::English => format!("{name} FAILED: {outcome}"),
             Language::French => format!("{name} ÉCHEC : {outcome}"),
             Language::Japanese => format!("{name} 失敗: {outcome}"),
+        }
+    }
+
+    /// `borg WARNING: exit status 1` / `borg AVERTISSEMENT : code de sortie 1` /
+    /// `borg 警告: 終了ステータス 1`: the tool's warning status (see [`crate::exit_codes`]).
+    pub fn warned(self, name: &str, exit_status: i32) -> String {
+        match self {
+            Language::English => format!("{name} WARNING: exit status {exit_status}"),
+            Language::French => format!("{name} AVERTISSEMENT : code de sortie {exit_status}"),
+            Language::Japanese => format!("{name} 警告: 終了ステータス {exit_status}"),
         }
     }
 
@@ -329,20 +341,19 @@ impl Language {
         let parsed = english
             .strip_prefix("exited with status ")
             .and_then(|rest| rest.split_once(' '))
-            .and_then(|(code, how)| Some((code.parse::<i32>().ok()?, how == "(success)")));
-        let Some((code, success)) = parsed else {
+            .and_then(|(code, how)| Some((code.parse::<i32>().ok()?, how)));
+        let Some((code, how)) = parsed else {
             return english.to_string();
+        };
+        let (fr, ja) = match how {
+            "(success)" => ("succès", "成功"),
+            "(warning)" => ("avertissement", "警告"),
+            _ => ("échec", "失敗"),
         };
         match self {
             Language::English => english.to_string(),
-            Language::French => format!(
-                "terminé avec le code {code} ({})",
-                if success { "succès" } else { "échec" }
-            ),
-            Language::Japanese => format!(
-                "終了ステータス {code} で終了（{}）",
-                if success { "成功" } else { "失敗" }
-            ),
+            Language::French => format!("terminé avec le code {code} ({fr})"),
+            Language::Japanese => format!("終了ステータス {code} で終了（{ja}）"),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod compose;
 pub mod deliver;
 pub mod error;
 pub mod error_line;
+pub mod exit_codes;
 pub mod file_count;
 pub mod flood;
 pub mod glob;

@@ -6,6 +6,7 @@ mod alerts;
 mod cause;
 mod check;
 mod cli;
+mod exit_status;
 mod expect_files;
 mod fuzz;
 mod history;
