@@ -174,6 +174,18 @@ pub struct RunArgs {
     /// info (default: success).
     #[arg(long, value_name = "STATUS", value_parser = success_status)]
     pub status: Option<Status>,
+    /// The job's own log file: named in the alert, its last lines (those around the
+    /// error) included, its error lines searched for the cause.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Append the command's stdout and stderr to FILE as they come (as tee -a).
+    #[arg(long, value_name = "FILE")]
+    pub tee: Option<PathBuf>,
+    /// Copy the command's output to backup-alert's stdout and stderr: `auto` when they are
+    /// a file or a terminal (a `>> log 2>&1` line, someone watching), not into a pipe,
+    /// which under cron would become a second mail; `always`; `never` (default: auto).
+    #[arg(long, value_name = "WHEN", value_enum)]
+    pub echo: Option<Echo>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     /// The command and its arguments (after `--`, or from the first word that is not an
@@ -352,6 +364,14 @@ pub struct StatsArgs {
     /// check).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// When `run` copies the command's output to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Echo {
+    Auto,
+    Always,
+    Never,
 }
 
 /// `run --status`: the mark of a success; failure and warning come from the exit status.

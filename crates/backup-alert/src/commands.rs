@@ -7,20 +7,21 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Local};
 
+use crate::advice;
 use crate::alert::{send_alert, FloodPolicy, Sent, Target};
 use crate::check::{self, Finding, Requirement};
-use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
+use crate::cli::{CheckArgs, Context, DeliveryArgs, Echo, RunArgs, SendArgs};
 use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
 use crate::error_line;
-use crate::exit_codes::{ExitMeaning, Judgement};
+use crate::exit_codes::{tool_of, ExitMeaning, Judgement};
 use crate::file_count::FileCount;
 use crate::flood::Measurement;
 use crate::input;
 use crate::integrity::Integrity;
 use crate::repository;
 use crate::run::{self, display_command, RunSpec};
-use crate::tail::{tail_file, Tail, TailLimits};
+use crate::tail::{tail_file, tail_file_since, Tail, TailLimits};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
 use rsmtp::ui::Ui;
 
@@ -143,18 +144,26 @@ fn local(t: SystemTime) -> String {
 pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     // Resolve the recipients first: a usage error must not run the backup.
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    let lines = args
+        .log_lines
+        .or(ctx.settings.log_lines)
+        .unwrap_or(DEFAULT_OUTPUT_LINES);
     let spec = RunSpec {
         command: args.command.clone(),
         timeout: args.timeout,
         kill_after: args.kill_after,
         limits: TailLimits {
-            lines: args
-                .log_lines
-                .or(ctx.settings.log_lines)
-                .unwrap_or(DEFAULT_OUTPUT_LINES),
+            lines,
             bytes: TailLimits::OUTPUT.bytes,
         },
+        copies: copies(&args, ui),
     };
+    // Where the job's own log ends now: what it writes from here on is this run's.
+    let log_start = args
+        .log
+        .as_deref()
+        .and_then(|l| std::fs::metadata(l).ok())
+        .map_or(0, |m| m.len());
     let started = SystemTime::now();
     let report_ = run::run(&spec);
     let command_line = display_command(&args.command);
@@ -210,8 +219,30 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     }
     alert.fact("Started", local(started));
     alert.fact("Duration", format_duration_words(report_.duration));
+    let log = args
+        .log
+        .as_deref()
+        .and_then(|l| run_log(&mut alert, l, log_start, lines));
     if judgement != Judgement::Ok {
-        let cause = error_line::of_run(&report_.stderr.text, &report_.stdout.text);
+        // The output states the cause; else this run's part of the job's own log.
+        let cause = error_line::first_cause(&[&report_.stderr.text, &report_.stdout.text])
+            .or_else(|| {
+                log.as_ref()
+                    .and_then(|t| error_line::first_cause(&[&t.text]))
+            })
+            .or_else(|| error_line::of_run(&report_.stderr.text, &report_.stdout.text));
+        if let Some(c) = &cause {
+            if let Some(class) = c.class {
+                let place = advice::Where::of_command(
+                    &args.command,
+                    meaning.tool.or(tool_of(&args.command)),
+                );
+                alert.fact(
+                    "What to do",
+                    advice::advice(class, &c.line, &place, target.language),
+                );
+            }
+        }
         alert.summary = cause
             .map(|c| c.line)
             .or(tool_meaning)
@@ -228,6 +259,15 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
             alert.sections.push(Section {
                 title: tail_title(what, t),
                 text: t.text.clone(),
+            });
+        }
+    }
+    if let (Some(path), Some(t)) = (&args.log, log) {
+        if !t.is_empty() {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            alert.sections.push(Section {
+                title: tail_title(&shown.display().to_string(), &t),
+                text: t.text,
             });
         }
     }
@@ -253,6 +293,53 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     }
     publish_metrics(&args.delivery, &policy, ctx, ui);
     Ok(code)
+}
+
+/// Where `run` copies the command's output: `--echo` (auto: where our own stdout and
+/// stderr are a file or a terminal) and `--tee`. A `--tee` file that cannot be opened is
+/// said, and the backup runs all the same.
+fn copies(args: &RunArgs, ui: &mut Ui<'_>) -> run::Copies {
+    let (stdout, stderr) = match args.echo.unwrap_or(Echo::Auto) {
+        Echo::Always => (true, true),
+        Echo::Never => (false, false),
+        Echo::Auto => (
+            run::is_file_or_terminal(std::io::stdout()),
+            run::is_file_or_terminal(std::io::stderr()),
+        ),
+    };
+    let tee = args.tee.as_deref().and_then(|path| {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| {
+                ui.warn(&format!(
+                    "--tee: cannot open {}: {}",
+                    path.display(),
+                    rsmtp_core::strerror(&e)
+                ))
+            })
+            .ok()
+    });
+    run::Copies {
+        stdout,
+        stderr,
+        tee: tee.map(|f| std::sync::Arc::new(std::sync::Mutex::new(f))),
+    }
+}
+
+/// `run --log`: name the job's own log and keep this run's part of it (its last lines);
+/// `None` when it cannot be read, which the alert says.
+fn run_log(alert: &mut Alert, log: &Path, since: u64, lines: usize) -> Option<Tail> {
+    let shown = std::path::absolute(log).unwrap_or_else(|_| log.to_path_buf());
+    alert.fact("Log", shown.display().to_string());
+    match tail_file_since(log, since, TailLimits::lines(lines)) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            alert.fact("Log unreadable", rsmtp_core::strerror(&e));
+            None
+        }
+    }
 }
 
 /// `check`: 0 when the newest file is fresh, 1 when stale, small or missing; a delivery
@@ -389,6 +476,23 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
                 target.language.check_subject("Backup not verified", &name)
             };
             alert.message = format!("Problem: {}.", problems.join("; "));
+            let class = if corrupt {
+                Some(error_line::FailureClass::Corrupt)
+            } else if age > &args.max_age {
+                Some(error_line::FailureClass::Stale)
+            } else {
+                None
+            };
+            if let Some(class) = class {
+                let place = advice::Where::of_repository(
+                    repository.as_ref().map(|(t, _)| (*t).into()),
+                    repository.as_ref().map(|(_, r)| r.clone()),
+                );
+                alert.fact(
+                    "What to do",
+                    advice::advice(class, "", &place, target.language),
+                );
+            }
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
             alert.summary = Some(format!("{}: {}", shown.display(), problems.join("; ")));
             describe_file(&mut alert, file, *age, &limits);
@@ -420,6 +524,15 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             if let Some(min) = args.min_size {
                 alert.fact("Minimum size", format_size(min));
             }
+            alert.fact(
+                "What to do",
+                advice::advice(
+                    error_line::FailureClass::Stale,
+                    "",
+                    &advice::Where::default(),
+                    target.language,
+                ),
+            );
             format!("missing: nothing matches {location}")
         }
     };
@@ -466,6 +579,20 @@ fn repository_failure(
     alert.fact("Backup", name.clone());
     alert.fact("Repository", repo.to_string());
     alert.fact("Maximum age", format_duration_words(args.max_age));
+    if let repository::RepoError::Failed { line, .. } = &error {
+        if let Some(class) = error_line::classify(line) {
+            let tool = if args.borg.is_some() {
+                repository::Tool::Borg
+            } else {
+                repository::Tool::Restic
+            };
+            let place = advice::Where::of_repository(Some(tool.into()), Some(repo.to_string()));
+            alert.fact(
+                "What to do",
+                advice::advice(class, line, &place, target.language),
+            );
+        }
+    }
     alert.measured = Measurement {
         exit_status: Some(1),
         ..Measurement::default()

@@ -31,6 +31,8 @@ pub enum FailureClass {
     Corrupt,
     /// No space left where the backup is written.
     DiskFull,
+    /// No new backup in time (found by `check`, never in a line).
+    Stale,
 }
 
 /// Shapes of the tools' messages (lower case, matched anywhere in the line), with the

@@ -9,6 +9,7 @@
 //! delivery [`deliver`], flood control [`flood`], settings [`settings`].
 
 pub mod addresses;
+pub mod advice;
 pub mod alert;
 pub mod check;
 pub mod cli;

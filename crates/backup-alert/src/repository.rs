@@ -21,6 +21,15 @@ pub enum Tool {
     Restic,
 }
 
+impl From<Tool> for crate::exit_codes::Tool {
+    fn from(t: Tool) -> Self {
+        match t {
+            Tool::Borg => crate::exit_codes::Tool::Borg,
+            Tool::Restic => crate::exit_codes::Tool::Restic,
+        }
+    }
+}
+
 impl Tool {
     pub fn program(self) -> &'static str {
         match self {
@@ -38,7 +47,8 @@ pub enum RepoError {
         program: &'static str,
         source: std::io::Error,
     },
-    /// The tool ran and failed: its exit status and the last line of its stderr.
+    /// The tool ran and failed: its exit status and the line of its stderr stating the
+    /// cause (see [`crate::error_line`]).
     #[error("{program} exited with status {status}: {line}")]
     Failed {
         program: &'static str,
@@ -67,13 +77,10 @@ pub fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
         .map_err(|source| RepoError::Spawn { program, source })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let line = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("(no message)")
-            .trim()
-            .to_string();
+        // The line stating the cause: restic's `Fatal:` line, not the repository path
+        // it prints after it.
+        let line = crate::error_line::of_run(&stderr, "")
+            .map_or_else(|| "(no message)".to_string(), |c| c.line);
         return Err(RepoError::Failed {
             program,
             status: out.status.code().unwrap_or(-1),

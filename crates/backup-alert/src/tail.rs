@@ -52,13 +52,20 @@ impl Tail {
 
 /// The last `limits.lines` lines of a file, reading at most `limits.bytes` from its end.
 pub fn tail_file(path: &Path, limits: TailLimits) -> io::Result<Tail> {
+    tail_file_since(path, 0, limits)
+}
+
+/// The same, of what was written at or after byte `since` (a job's own log: this run's
+/// lines). A file now shorter than `since` was rotated or truncated: all of it is new.
+pub fn tail_file_since(path: &Path, since: u64, limits: TailLimits) -> io::Result<Tail> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
-    let start = len.saturating_sub(limits.bytes as u64);
+    let since = if since > len { 0 } else { since };
+    let start = len.saturating_sub(limits.bytes as u64).max(since);
     file.seek(SeekFrom::Start(start))?;
     let mut window = Vec::with_capacity((len - start) as usize);
     file.take(limits.bytes as u64).read_to_end(&mut window)?;
-    let mut tail = last_lines(&window, start > 0, limits);
+    let mut tail = last_lines(&window, start > since, limits);
     tail.total_bytes = len;
     Ok(tail)
 }

@@ -21,6 +21,7 @@ mod send;
 mod setup;
 mod stats;
 mod verify;
+mod what_to_do;
 
 use std::ffi::OsStr;
 use std::io::Write;
