@@ -203,10 +203,15 @@ pub struct CheckArgs {
     #[arg(
         long,
         value_name = "DIR_OR_GLOB",
-        required_unless_present_any = ["borg", "restic"],
-        conflicts_with_all = ["borg", "restic"]
+        required_unless_present_any = ["borg", "restic", "job"],
+        conflicts_with_all = ["borg", "restic", "job"]
     )]
     pub path: Option<String>,
+    /// A job `run` or `send --name` records on this host: warn when it has not succeeded
+    /// within --max-age (a dead man's switch for the host that is up while cron, or the
+    /// script, is not). Its alerts are recorded as "NAME (check)".
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["borg", "restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
+    pub job: Option<String>,
     /// Borg repository: its newest archive's time from `borg list --last 1 --json`
     /// (the passphrase from BORG_PASSPHRASE or BORG_PASSCOMMAND, as borg reads it).
     #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]

@@ -346,6 +346,9 @@ fn run_log(alert: &mut Alert, log: &Path, since: u64, lines: usize) -> Option<Ta
 /// failure leaves with its own code.
 pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    if let Some(job) = &args.job {
+        return check_job(&args, job, &target, &policy, ctx, ui);
+    }
     let req = Requirement {
         max_age: args.max_age,
         min_size: args.min_size,
@@ -553,6 +556,116 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
         ui.print(&format!("{summary}\n"));
     }
     Ok(if finding.is_fresh() { 0 } else { 1 })
+}
+
+/// `check --job`: has the job `run` or `send` records succeeded within `--max-age`? The
+/// state file says; the answer is mailed as a check of its own, recorded under
+/// "NAME (check)" so that it never counts as a run of the job. Exit 0 when it has, 1 when
+/// not (or never recorded).
+fn check_job(
+    args: &CheckArgs,
+    job: &str,
+    target: &Target,
+    policy: &FloodPolicy,
+    ctx: &Context,
+    ui: &mut Ui<'_>,
+) -> Result<u8, Error> {
+    let Some(dir) = &policy.state_dir else {
+        return Err(Error::Usage(
+            "check --job reads the state file: set --state-dir or `state_dir`".into(),
+        ));
+    };
+    let state = crate::flood::StateFile::read_existing(dir)
+        .map_err(|e| Error::io(format!("cannot read the state in {}", dir.display()), e))?;
+    let now = chrono::Utc::now().timestamp();
+    let recorded = state
+        .jobs()
+        .into_iter()
+        .find(|j| j.host == crate::flood::clean(&ctx.host) && j.name == crate::flood::clean(job));
+    // A run marked rotation, restore or info that ended well counts as a success too.
+    let last_ok = recorded.as_ref().and_then(|j| {
+        let last_run_ok = (!j.last_status.is_problem()).then_some(j.last_run);
+        j.last_success.max(last_run_ok)
+    });
+    let age = last_ok.map(|t| Duration::from_secs(u64::try_from(now - t).unwrap_or(0)));
+    let fresh = age.is_some_and(|a| a <= args.max_age);
+    let name = args.name.clone().unwrap_or_else(|| job.to_string());
+    let when = |t: i64| {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
+        let ago = Duration::from_secs(u64::try_from(now - t).unwrap_or(0));
+        format!("{} ({} ago)", local(at), format_duration_words(ago))
+    };
+    let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
+    alert.fact("Backup", name.clone());
+    alert.fact("Job", job.to_string());
+    match (&recorded, age) {
+        (_, Some(age)) if fresh => {
+            alert.subject = target.language.check_subject("Backup fresh", &name);
+            alert.message = format!("The job last succeeded {} ago.", format_duration_words(age));
+        }
+        (None, _) => {
+            alert.status = Status::Warning;
+            alert.subject = target.language.check_subject("No backup found", &name);
+            alert.message = format!(
+                "No run of {job} is recorded on {}: it never ran under this name, or ran \
+                 with another state directory.",
+                ctx.host
+            );
+            alert.summary = Some(format!("{job}: no run recorded"));
+        }
+        (Some(_), age) => {
+            alert.status = Status::Warning;
+            alert.subject = target.language.check_subject("Backup too old", &name);
+            let said = match age {
+                Some(a) => format!(
+                    "{job} last succeeded {} ago (limit {})",
+                    format_duration_words(a),
+                    format_duration_words(args.max_age)
+                ),
+                None => format!("{job} has no success recorded"),
+            };
+            alert.message = format!("Problem: {said}.");
+            alert.summary = Some(said);
+        }
+    }
+    alert.fact(
+        "Last success",
+        last_ok.map_or_else(|| "none recorded".to_string(), when),
+    );
+    if let Some(j) = &recorded {
+        alert.fact(
+            "Last run",
+            format!("{}: {}", when(j.last_run), j.last_status.as_str()),
+        );
+    }
+    alert.fact("Maximum age", format_duration_words(args.max_age));
+    if !fresh {
+        alert.fact(
+            "What to do",
+            advice::advice(
+                error_line::FailureClass::Stale,
+                "",
+                &advice::Where::default(),
+                target.language,
+            ),
+        );
+    }
+    alert.measured = Measurement {
+        exit_status: Some(i32::from(!fresh)),
+        ..Measurement::default()
+    };
+    let record_as = format!("{name} (check)");
+    let sent = send_alert(
+        alert,
+        &record_as,
+        target,
+        policy,
+        args.quiet_ok,
+        &mut *ui.err,
+    );
+    publish_metrics(&args.delivery, policy, ctx, ui);
+    report(&sent?, ui);
+    Ok(u8::from(!fresh))
 }
 
 /// The tool could not say what the repository holds (locked, wrong passphrase, not

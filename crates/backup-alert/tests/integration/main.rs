@@ -19,6 +19,7 @@ mod repository;
 mod run;
 mod send;
 mod setup;
+mod silence;
 mod stats;
 mod verify;
 mod what_to_do;
