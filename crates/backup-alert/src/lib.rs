@@ -37,6 +37,7 @@ pub mod repository;
 pub mod run;
 pub mod settings;
 pub mod setup;
+pub mod state_trust;
 pub mod stats;
 pub mod tail;
 pub mod terminal;

@@ -20,6 +20,7 @@ mod run;
 mod send;
 mod setup;
 mod silence;
+mod state_dir;
 mod stats;
 mod verify;
 mod what_to_do;
