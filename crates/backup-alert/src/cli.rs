@@ -244,7 +244,8 @@ pub struct CheckArgs {
     /// Read the newest file to its end as a restore would: gzip, zstd and xz streams
     /// with their checksums, every tar member, every zip member's CRC32. A damaged archive
     /// is a failure alert naming the file and the first bad member. Checksum files
-    /// (NAME.sha256, .md5, .sfv, …) are never taken for the newest backup.
+    /// (NAME.sha256, .md5, .sfv, SHA256SUMS, …) are never taken for the newest backup,
+    /// with or without --verify.
     #[arg(long)]
     pub verify: bool,
     /// Checksum file in sha256sum, sha512sum or md5sum format, or a CRC32 list (8 hex

@@ -377,10 +377,10 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             }
             Err(e) => return repository_failure(&args, &location, e, &target, &policy, ctx, ui),
         },
-        None if integrity_asked || args.expect_files.is_some() => {
-            check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p))
-        }
-        None => check::newest(&location),
+        // A checksum file is written just after the archive it describes: it is never
+        // the newest backup (unless the pattern asks for checksum files themselves).
+        None if crate::manifest::is_sidecar(Path::new(&location)) => check::newest(&location),
+        None => check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p)),
     };
     let integrity = found
         .as_ref()
@@ -486,18 +486,13 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             } else {
                 None
             };
-            if let Some(class) = class {
-                let place = advice::Where::of_repository(
-                    repository.as_ref().map(|(t, _)| (*t).into()),
-                    repository.as_ref().map(|(_, r)| r.clone()),
-                );
-                alert.fact(
-                    "What to do",
-                    advice::advice(class, "", &place, target.language),
-                );
-            }
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
-            alert.summary = Some(format!("{}: {}", shown.display(), problems.join("; ")));
+            // Too few files is about two backups, which its line names: not about the
+            // newest file (for snapshot directories, any file in the newest one).
+            alert.summary = Some(match &fewer_files {
+                Some(p) if problems.len() == 1 => p.clone(),
+                _ => format!("{}: {}", shown.display(), problems.join("; ")),
+            });
             describe_file(&mut alert, file, *age, &limits);
             if repository.is_none() {
                 alert.fact("Files", files_fact(searched, args.min_files));
@@ -507,6 +502,16 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             }
             for (label, value) in file_count.iter().flat_map(FileCount::facts) {
                 alert.fact(label, value);
+            }
+            if let Some(class) = class {
+                let place = advice::Where::of_repository(
+                    repository.as_ref().map(|(t, _)| (*t).into()),
+                    repository.as_ref().map(|(_, r)| r.clone()),
+                );
+                alert.fact(
+                    "What to do",
+                    advice::advice(class, "", &place, target.language),
+                );
             }
             format!("stale: {}: {}", file.path.display(), problems.join("; "))
         }
