@@ -323,8 +323,8 @@ mod tests {
         assert_eq!(
             compared(899, 1000, ten).problem().as_deref(),
             Some(
-                "the newest backup holds 899 files, the previous one 1000 (101 fewer, \
-                 10.1%; tolerance 10%)"
+                "the newest backup, /b/new, holds 899 files; the previous one, /b/old, 1000 \
+                 (101 fewer, 10.1%; tolerance 10%)"
             )
         );
         assert_eq!(compared(5000, 1000, Tolerance::Files(0)).problem(), None);
