@@ -414,6 +414,13 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             .unwrap_or_else(|_| location.clone()),
     };
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
+    if repository.is_some() {
+        // The newest archive is a backup the tool vouches for: on the first check, before
+        // any success is recorded, it is the last good backup.
+        if let Finding::Fresh { file, .. } | Finding::Stale { file, .. } = &finding {
+            alert.good_backup_at = Some(DateTime::<Local>::from(file.modified));
+        }
+    }
     alert.fact("Backup", name.clone());
     match &repository {
         Some((tool, _)) => alert.fact("Repository", format!("{shown_path} ({})", tool.program())),

@@ -172,21 +172,22 @@ fn is_decoration(line: &str) -> bool {
     !line.chars().any(char::is_alphanumeric)
 }
 
-fn lines(text: &str) -> impl DoubleEndedIterator<Item = &str> {
-    text.lines().map(str::trim).filter(|l| !is_decoration(l))
+/// The text's lines worth reading, cleaned of terminal escapes (see
+/// [`crate::tail::plain_line`]).
+fn lines(text: &str) -> impl DoubleEndedIterator<Item = String> + '_ {
+    text.lines()
+        .map(|l| crate::tail::plain_line(l).trim().to_string())
+        .filter(|l| !is_decoration(l))
 }
 
 /// The last non-blank line of `stderr` that is not decoration.
 pub fn last_line(stderr: &str) -> Option<String> {
-    lines(stderr).next_back().map(str::to_string)
+    lines(stderr).next_back()
 }
 
 /// The last line of `text` that names a failure.
 pub fn last_failure_line(text: &str) -> Option<String> {
-    lines(text)
-        .rev()
-        .find(|l| names_failure(l))
-        .map(str::to_string)
+    lines(text).rev().find(|l| names_failure(l))
 }
 
 /// The cause among `texts`, searched in order (rules 1 and 2 of the module text).
@@ -196,8 +197,8 @@ pub fn first_cause(texts: &[&str]) -> Option<Cause> {
             .iter()
             .find_map(|t| lines(t).find(|l| pick(l)))
             .map(|l| Cause {
-                line: l.to_string(),
-                class: classify(l),
+                class: classify(&l),
+                line: l,
             })
     };
     first(&|l| states_cause(l) && !NOT_A_CAUSE.iter().any(|n| l.to_lowercase().contains(n)))

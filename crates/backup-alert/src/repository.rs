@@ -55,11 +55,41 @@ pub enum RepoError {
         status: i32,
         line: String,
     },
-    #[error("{program} printed something other than the expected JSON: {detail}")]
+    #[error("{program}'s listing could not be read: {detail}")]
     Output {
         program: &'static str,
         detail: String,
     },
+}
+
+/// What is wrong with a tool's `--json` output, in words, with the start of what it
+/// printed instead (cleaned of terminal escapes and control bytes, cut short).
+fn json_problem(e: &serde_json::Error, stdout: &[u8]) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof if stdout.iter().all(u8::is_ascii_whitespace) => {
+            return "it printed nothing".into()
+        }
+        Category::Eof => "its output stops in the middle of the JSON",
+        Category::Syntax => "its output is not JSON",
+        Category::Data => "its output is JSON, but not the listing expected",
+        Category::Io => "its output could not be read",
+    };
+    let text = String::from_utf8_lossy(stdout);
+    let first = text
+        .lines()
+        .map(|l| crate::tail::plain_line(l).trim().to_string())
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    let mut shown: String = first.chars().take(80).collect();
+    if first.chars().count() > 80 {
+        shown.push('\u{2026}');
+    }
+    format!(
+        "{what} (it begins \u{201c}{shown}\u{201d}; line {}, column {})",
+        e.line(),
+        e.column()
+    )
 }
 
 /// The newest archive in `repo`, as a [`Found`] whose path is `REPO::NAME` (borg) or
@@ -89,7 +119,7 @@ pub fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
     }
     let bad = |detail: String| RepoError::Output { program, detail };
     let json: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| bad(e.to_string()))?;
+        serde_json::from_slice(&out.stdout).map_err(|e| bad(json_problem(&e, &out.stdout)))?;
     let archives = match tool {
         Tool::Borg => json.get("archives").and_then(|a| a.as_array()),
         Tool::Restic => json.as_array(),

@@ -251,3 +251,32 @@ fn restic_missing_repository() {
         "{text}"
     );
 }
+
+/// Colour escapes and progress carriage returns are cleaned from the headline and the
+/// tails, in both parts, and the cleaned line is still the one marked.
+#[test]
+fn terminal_escapes_are_cleaned() {
+    let server = server();
+    let env = Env::new(&server);
+    let (r, text) = run_job(
+        &env,
+        &server,
+        &[],
+        &[],
+        &[
+            "sh",
+            "-c",
+            "printf ' 10%%\\r 50%%\\r100%%\\n' >&2; printf '\\033[1;31mError:\\033[0m disk gone\\n' >&2; exit 1",
+        ],
+    );
+    r.assert_code(1);
+    assert_eq!(headline(&text), "Error: disk gone", "{text:?}");
+    assert!(text.contains("\n100%\n"), "{text:?}");
+    assert!(text.contains("\u{25b6} Error: disk gone"), "{text:?}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+    let html = parse(&server.messages()[0])
+        .body_html(0)
+        .unwrap()
+        .into_owned();
+    assert!(!html.contains('\u{1b}'), "{html}");
+}

@@ -157,3 +157,69 @@ fn restic_repository_newest_snapshot_and_a_wrong_password() {
     assert!(text.contains("restic exited with status 1"), "{text}");
     assert!(text.to_lowercase().contains("wrong password"), "{text}");
 }
+
+/// The first check of a repository, before any success is recorded, knows its newest
+/// archive as the last good backup ("none recorded" was a false alarm of its own).
+#[test]
+fn the_first_stale_check_knows_the_newest_archive_as_the_last_good_backup() {
+    let Some(borg) = rsmtp_testserver::peer::require_peer("/usr/bin/borg", "borg (borgbackup)")
+    else {
+        return;
+    };
+    let server = server();
+    let env = Env::new(&server);
+    let repo = env.path("borg-repo");
+    let repo = repo.to_str().unwrap();
+    std::fs::write(env.path("data.txt"), b"payload").unwrap();
+    tool(&env, &borg, &["init", "--encryption=none", repo], &[]);
+    tool(
+        &env,
+        &borg,
+        &[
+            "create",
+            "--timestamp",
+            &three_hours_ago(),
+            &format!("{repo}::nightly-old"),
+            "data.txt",
+        ],
+        &[],
+    );
+    check(&env, "--borg", repo, &[]).assert_code(1);
+    let text = text_of(&one_message(&server));
+    let last_good = fact(&text, "Last good backup");
+    assert!(last_good.starts_with("3 hours ago ("), "{text}");
+}
+
+/// A tool whose `--json` output is not JSON (a wrapper printing a coloured warning
+/// first): said in words, with the start of what it printed, escapes removed.
+#[test]
+fn a_listing_that_is_not_json_is_said_in_words() {
+    let server = server();
+    let env = Env::new(&server);
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("borg");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nprintf '\\033[33mWarning: using a deprecated option\\033[0m\\n{\"archives\": '\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    check(&env, "--borg", "/backup/borg", &[("PATH", path.as_str())]).assert_code(1);
+    let text = text_of(&one_message(&server));
+    assert!(
+        text.contains(
+            "borg's listing could not be read: its output is not JSON (it begins \u{201c}Warning: using a deprecated option\u{201d}"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+}
