@@ -220,6 +220,14 @@ pub struct CheckArgs {
     /// --json` (the password from RESTIC_PASSWORD or RESTIC_PASSWORD_FILE).
     #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size", "expect_files"])]
     pub restic: Option<String>,
+    /// With --borg or --restic: also run the tool's own consistency check (`borg check`,
+    /// `restic check`); a damaged repository is a failure alert.
+    #[arg(long)]
+    pub deep: bool,
+    /// With --restic --deep: read back this part of the data (`restic check
+    /// --read-data-subset`, e.g. 10% or 1/7), the restore test.
+    #[arg(long, value_name = "SUBSET", requires = "deep", requires = "restic")]
+    pub read_data_subset: Option<String>,
     /// Maximum age of the newest file, e.g. 26h.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub max_age: Duration,

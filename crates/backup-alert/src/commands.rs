@@ -369,18 +369,37 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             ))
         }
     };
+    if args.deep && repository.is_none() {
+        return Err(Error::Usage(
+            "--deep checks a repository: use it with --borg or --restic".into(),
+        ));
+    }
     let (found, searched) = match &repository {
         Some((tool, repo)) => match repository::newest(*tool, repo) {
             Ok(found) => {
                 let n = usize::from(found.is_some());
                 (found, n)
             }
-            Err(e) => return repository_failure(&args, &location, e, &target, &policy, ctx, ui),
+            Err(e) => {
+                return repository_failure(&args, &location, e, false, &target, &policy, ctx, ui)
+            }
         },
         // A checksum file is written just after the archive it describes: it is never
         // the newest backup (unless the pattern asks for checksum files themselves).
         None if crate::manifest::is_sidecar(Path::new(&location)) => check::newest(&location),
         None => check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p)),
+    };
+    // --deep: the tool's own check, once the listing worked.
+    let deep = match &repository {
+        Some((tool, repo)) if args.deep => {
+            match repository::deep_check(*tool, repo, args.read_data_subset.as_deref()) {
+                Ok(passed) => Some(passed),
+                Err(e) => {
+                    return repository_failure(&args, &location, e, true, &target, &policy, ctx, ui)
+                }
+            }
+        }
+        _ => None,
     };
     let integrity = found
         .as_ref()
@@ -414,6 +433,9 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             .unwrap_or_else(|_| location.clone()),
     };
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
+    if let Some(passed) = &deep {
+        alert.fact("Repository check", format!("passed ({passed})"));
+    }
     if repository.is_some() {
         // The newest archive is a backup the tool vouches for: on the first check, before
         // any success is recorded, it is the last good backup.
@@ -682,30 +704,47 @@ fn check_job(
 
 /// The tool could not say what the repository holds (locked, wrong passphrase, not
 /// installed): a failure alert with the tool's own last line first; exit 1.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one alert's inputs; a struct for them would only be built here"
+)]
 fn repository_failure(
     args: &CheckArgs,
     repo: &str,
     error: repository::RepoError,
+    deep_check: bool,
     target: &Target,
     policy: &FloodPolicy,
     ctx: &Context,
     ui: &mut Ui<'_>,
 ) -> Result<u8, Error> {
     let name = args.name.clone().unwrap_or_else(|| repo.to_string());
+    let class = match &error {
+        repository::RepoError::Failed { line, .. } => error_line::classify(line),
+        _ => None,
+    };
+    // A check that ran and found damage says so; a lock or a passphrase is not damage.
+    let subject = match (deep_check, class) {
+        (true, Some(error_line::FailureClass::Corrupt) | None) => "Backup repository damaged",
+        _ => "Backup repository unreadable",
+    };
     let mut alert = Alert::new(
         Status::Failure,
-        target
-            .language
-            .check_subject("Backup repository unreadable", &name),
+        target.language.check_subject(subject, &name),
         ctx.host.clone(),
     );
-    alert.message = format!("Cannot list the archives of {repo}: {error}.");
+    alert.message = if deep_check {
+        format!("The consistency check of {repo} failed: {error}.")
+    } else {
+        format!("Cannot list the archives of {repo}: {error}.")
+    };
     alert.summary = Some(format!("{repo}: {error}"));
     alert.fact("Backup", name.clone());
     alert.fact("Repository", repo.to_string());
     alert.fact("Maximum age", format_duration_words(args.max_age));
     if let repository::RepoError::Failed { line, .. } = &error {
-        if let Some(class) = error_line::classify(line) {
+        // A deep check that failed without a known line still means damage.
+        if let Some(class) = class.or(deep_check.then_some(error_line::FailureClass::Corrupt)) {
             let tool = if args.borg.is_some() {
                 repository::Tool::Borg
             } else {

@@ -111,6 +111,7 @@ impl Language {
             "Duration" => ("Durée", "所要時間"),
             "Interrupted" => ("Interrompu", "中断"),
             "Meaning" => ("Signification", "意味"),
+            "Repository check" => ("Vérification du dépôt", "リポジトリの検査"),
             "Job" => ("Tâche", "ジョブ"),
             "Last success" => ("Dernier succès", "最後の成功"),
             "Last run" => ("Dernière exécution", "最後の実行"),
@@ -203,6 +204,10 @@ impl Language {
     pub fn check_subject(self, english: &str, name: &str) -> String {
         let (fr, ja) = match english {
             "Backup fresh" => ("Sauvegarde à jour", "バックアップは最新です"),
+            "Backup repository damaged" => (
+                "Dépôt de sauvegarde endommagé",
+                "バックアップリポジトリが破損しています",
+            ),
             "Backup corrupt" => ("Sauvegarde corrompue", "バックアップが破損しています"),
             "Backup too old" => ("Sauvegarde trop ancienne", "バックアップが古すぎます"),
             "Backup too small" => ("Sauvegarde trop petite", "バックアップが小さすぎます"),

@@ -92,6 +92,40 @@ fn json_problem(e: &serde_json::Error, stdout: &[u8]) -> String {
     )
 }
 
+/// `check --deep`: the tool's own consistency check of `repo` — `borg check` (repository
+/// and archives), `restic check` (with `--read-data-subset` when given: the restore test,
+/// reading that part of the data back). `Ok` with the command line that passed; a failure
+/// carries the line stating the cause.
+pub fn deep_check(tool: Tool, repo: &str, subset: Option<&str>) -> Result<String, RepoError> {
+    let program = tool.program();
+    let mut args: Vec<&str> = match tool {
+        Tool::Borg => vec!["check", repo],
+        Tool::Restic => vec!["check", "--repo", repo],
+    };
+    if let Some(s) = subset {
+        args.extend(["--read-data-subset", s]);
+    }
+    let out = Command::new(program)
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| RepoError::Spawn { program, source })?;
+    if out.status.success() {
+        return Ok(format!("{program} {}", args.join(" ")));
+    }
+    let (stderr, stdout) = (
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout),
+    );
+    let line = crate::error_line::of_run(&stderr, &stdout)
+        .map_or_else(|| "(no message)".to_string(), |c| c.line);
+    Err(RepoError::Failed {
+        program,
+        status: out.status.code().unwrap_or(-1),
+        line,
+    })
+}
+
 /// The newest archive in `repo`, as a [`Found`] whose path is `REPO::NAME` (borg) or
 /// `REPO snapshot ID` (restic); `Ok(None)` for a repository without archives.
 pub fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
