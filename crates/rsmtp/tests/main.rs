@@ -13,6 +13,7 @@ mod hardening;
 mod hardening2;
 mod i18n;
 mod lmtp;
+mod oauth;
 mod password_sources;
 mod queue;
 mod queue_self;
