@@ -140,8 +140,9 @@ pub use render::{
 pub use resolve::ResolveOptions;
 pub use value::{parse_duration, read_duration};
 pub use value::{
-    Auth, AuthMethod, DsnReturn, Fingerprint, HeaderPolicy, LogFile, Protocol, QueueMode,
-    SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE, DEFAULT_TIMEOUT_SECS,
+    Auth, AuthMethod, DsnReturn, Fingerprint, HeaderPolicy, LogFile, OAuthFlow, OAuthProvider,
+    Protocol, QueueMode, SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
+    DEFAULT_TIMEOUT_SECS,
 };
 
 #[cfg(test)]

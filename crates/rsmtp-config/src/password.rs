@@ -240,6 +240,23 @@ impl Account {
         self.password_with_netrc(&netrc_files())
     }
 
+    /// The OAuth 2.0 client secret: `oauth2_client_secret`, else the first line
+    /// `oauth2_client_secret_eval` prints (run like `passwordeval`), else none (a
+    /// public client: device and authcode flows need no secret).
+    pub fn oauth2_client_secret(&self) -> Result<Option<Secret>, ConfigError> {
+        if let Some(s) = &self.oauth2_client_secret {
+            return Ok(Some(s.clone()));
+        }
+        let Some(cmd) = &self.oauth2_client_secret_eval else {
+            return Ok(None);
+        };
+        let at = self
+            .source_of("oauth2_client_secret_eval")
+            .cloned()
+            .unwrap_or_else(Source::command_line);
+        eval_password(cmd, &at, eval_limit(self.timeout.duration())).map(Some)
+    }
+
     /// [`Account::password`] with an explicit list of netrc files.
     pub fn password_with_netrc(
         &self,

@@ -42,7 +42,9 @@
 //!   [`CertKey::sha256_fingerprint`] its `tls_fingerprint`.
 //! - [`Extensions`]: PIPELINING, SIZE, 8BITMIME, SMTPUTF8, DSN, ENHANCEDSTATUSCODES, or
 //!   a HELO-only server. MAIL/RCPT parameters the server did not advertise get `555`.
-//! - [`AuthConfig`]: user, password, bearer token, mechanisms; AUTH required before MAIL
+//! - [`AuthConfig`]: user, password, bearer token (or a [`TokenCheck`], such as
+//!   [`OAuthServer::token_check`]: the tokens the in-repo OAuth 2.0 server issued),
+//!   mechanisms; AUTH required before MAIL
 //!   (`530`), offered only inside TLS in STARTTLS mode unless `before_tls`.
 //! - [`Fault`]s, for every connection or the first *n*
 //!   ([`ServerOptions::faulty_connections`]), changeable at run time
@@ -66,6 +68,7 @@
 
 mod certs;
 pub mod fuzz;
+pub mod oauth;
 mod options;
 pub mod peer;
 mod record;
@@ -83,9 +86,10 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
 pub use certs::{CertKey, LeafKind, TestCa};
+pub use oauth::{OAuthServer, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
 pub use options::{
     AuthConfig, ClientCertPolicy, Extensions, Fault, Mechanism, Reply, ServerOptions, Step, Tls,
-    TlsVersions,
+    TlsVersions, TokenCheck,
 };
 pub use record::{
     AuthRecord, Command, Direction, ReceivedMessage, Recipient, SessionRecord, Transcript,

@@ -218,7 +218,13 @@ pub fn session_settings(
         Auth::Auto => rsmtp_smtp::Auth::Auto,
         Auth::Method(m) => rsmtp_smtp::Auth::Method(mechanism(m)?),
     };
-    if account.auth == Auth::Method(rsmtp_config::AuthMethod::External) {
+    if account.oauth2_flow.is_some() && account.auth.is_on() {
+        // The account gets its bearer token itself: cached, else refreshed under the
+        // store's lock. No password, keyring or prompt is involved.
+        let user = account.user.clone().unwrap_or_default();
+        let token = crate::oauth::client(account)?.access_token()?;
+        s.credentials = Some(Credentials::new(user, token.secret));
+    } else if account.auth == Auth::Method(rsmtp_config::AuthMethod::External) {
         // The TLS client certificate is the credential: no password to look up.
         let user = account.user.clone().unwrap_or_default();
         s.credentials = Some(Credentials::new(user, ""));

@@ -370,6 +370,15 @@ pub struct RawArgs {
     /// Print a shell completion script (bash, zsh, fish) and exit.
     #[arg(long = "completions", value_name = "SHELL", value_parser = ["bash", "zsh", "fish"])]
     pub completions: Option<String>,
+    /// OAuth 2.0: sign in once for the account (device code or browser) and store its tokens.
+    #[arg(long = "oauth-login")]
+    pub oauth_login: bool,
+    /// OAuth 2.0: print a valid access token and nothing else (for msmtp's passwordeval).
+    #[arg(long = "oauth-token")]
+    pub oauth_token: bool,
+    /// OAuth 2.0: forget the account's stored tokens.
+    #[arg(long = "oauth-logout")]
+    pub oauth_logout: bool,
     /// Internal: deliver one queued entry in the background (used by `queue always`).
     #[arg(long = "deliver-queued", hide = true, value_name = "ID")]
     pub deliver_queued: Option<String>,
@@ -468,6 +477,12 @@ pub enum Mode {
     SmtpSession,
     /// Called as `rsmtpd`/`msmtpd`: the listener, with its own options (argv kept).
     Daemon(Vec<OsString>),
+    /// `--oauth-login`.
+    OAuthLogin,
+    /// `--oauth-token`.
+    OAuthToken,
+    /// `--oauth-logout`.
+    OAuthLogout,
 }
 
 /// What to deliver and how: everything a delivery takes from its caller, whether the
@@ -719,6 +734,15 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
     }
     if let Some(shell) = &raw.completions {
         mode = Mode::Completions(shell.clone());
+    }
+    if raw.oauth_login {
+        mode = Mode::OAuthLogin;
+    }
+    if raw.oauth_token {
+        mode = Mode::OAuthToken;
+    }
+    if raw.oauth_logout {
+        mode = Mode::OAuthLogout;
     }
     if raw.serverinfo {
         mode = Mode::ServerInfo;

@@ -16,6 +16,8 @@ pub enum Cause {
     Queue(#[from] rsmtp_queue::QueueError),
     #[error(transparent)]
     Smtp(#[from] rsmtp_smtp::SmtpError),
+    #[error(transparent)]
+    OAuth(#[from] rsmtp_oauth::OAuthError),
 }
 
 /// Why rsmtp could not do what it was asked.
@@ -68,6 +70,7 @@ impl<E: Into<Cause>> From<E> for Failure {
             Cause::Message(e) => (e.exit_code(), e.to_string()),
             Cause::Queue(e) => (e.exit_code(), e.to_string()),
             Cause::Smtp(e) => (e.exit_code(), smtp_message(e)),
+            Cause::OAuth(e) => (e.exit_code(), e.to_string()),
         };
         Failure {
             code,

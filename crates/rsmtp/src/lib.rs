@@ -23,6 +23,7 @@ pub mod failure;
 pub mod keyring;
 pub mod locale;
 pub mod log;
+pub mod oauth;
 pub mod queue_cmd;
 pub mod retrier;
 pub mod send;
@@ -191,6 +192,9 @@ pub fn run_with(
         Mode::ServerInfo => serverinfo(&inv.delivery, &mut ui),
         Mode::Send => send::run(&inv.delivery, input, &mut ui).map(|_| ExitCode::Ok),
         Mode::SmtpSession | Mode::Daemon(_) => smtpd::run(&inv, input, &mut ui),
+        Mode::OAuthLogin | Mode::OAuthToken | Mode::OAuthLogout => {
+            oauth::run(&inv.mode, &inv.delivery, &mut ui)
+        }
         _ => queue_cmd::run(&inv, &mut ui),
     };
     match result {

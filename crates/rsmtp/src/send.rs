@@ -515,17 +515,34 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
             let mut failure = Failure::from(e);
             if let Some(hint) = hint {
                 failure.message.push('\n');
-                failure.message.push_str(hint);
+                failure.message.push_str(&hint);
             }
             Err(failure.with_account(context))
         }
     }
 }
 
-/// What to do about a refused login at the big providers, which refuse the account
-/// password once two-step verification is on (the README's troubleshooting table).
-fn auth_hint(e: &SmtpError, account: &Account) -> Option<&'static str> {
-    if !matches!(e.kind(), rsmtp_smtp::ErrorKind::AuthFailed) {
+/// What to do about a refused login: basic authentication switched off (`550 5.7.30`,
+/// Microsoft 365), an OAuth token refused (`535 5.7.3` to XOAUTH2/OAUTHBEARER), or a
+/// big provider that refuses the account password once two-step verification is on
+/// (the README's troubleshooting table).
+fn auth_hint(e: &SmtpError, account: &Account) -> Option<String> {
+    let reply = e.reply().map(|r| (r.code(), r.lines().join(" ")));
+    let oauth = matches!(
+        account.auth,
+        rsmtp_config::Auth::Method(
+            rsmtp_config::AuthMethod::XOAuth2 | rsmtp_config::AuthMethod::OAuthBearer
+        )
+    );
+    if let Some((code, text)) = &reply {
+        if *code == 550 && text.contains("5.7.30") && !oauth {
+            return Some(crate::oauth::basic_auth_off_hint(account));
+        }
+        if *code == 535 && text.contains("5.7.3") && oauth {
+            return Some(crate::oauth::XOAUTH2_REFUSED_HINT.to_string());
+        }
+    }
+    if !matches!(e.kind(), rsmtp_smtp::ErrorKind::AuthFailed) || oauth {
         return None;
     }
     let host = account.host.as_deref()?.to_ascii_lowercase();
@@ -534,15 +551,16 @@ fn auth_hint(e: &SmtpError, account: &Account) -> Option<&'static str> {
             .iter()
             .any(|d| host == *d || host.ends_with(&format!(".{d}")))
     };
-    if is(&["gmail.com", "googlemail.com", "google.com"]) {
-        Some("Gmail refuses the account password here: create an app password (Google account → Security → 2-Step Verification → App passwords) and use it as `password` or through `passwordeval`")
+    let hint = if is(&["gmail.com", "googlemail.com", "google.com"]) {
+        "Gmail refuses the account password here: create an app password (Google account → Security → 2-Step Verification → App passwords) and use it as `password` or through `passwordeval`, or use OAuth 2.0 (`oauth2_provider google`, see rsmtprc(5))"
     } else if is(&["outlook.com", "office365.com", "hotmail.com", "live.com"]) {
-        Some("Outlook/Microsoft 365: with two-step verification on, use an app password (account.microsoft.com → Security → App passwords); some tenants have SMTP AUTH disabled by the administrator")
+        "Outlook/Microsoft 365: with two-step verification on, use an app password (account.microsoft.com → Security → App passwords); some tenants have SMTP AUTH disabled by the administrator; Microsoft 365 accounts should use OAuth 2.0 (`oauth2_provider microsoft`, see rsmtprc(5))"
     } else if is(&["yahoo.com", "yahoo.co.jp", "mail.yahoo.com"]) {
-        Some("Yahoo: create an app password (login.yahoo.com/account/security → Generate app password) and use it instead of the account password")
+        "Yahoo: create an app password (login.yahoo.com/account/security → Generate app password) and use it instead of the account password"
     } else {
-        None
-    }
+        return None;
+    };
+    Some(hint.to_string())
 }
 
 /// Keep the prepared message in the account's queue.

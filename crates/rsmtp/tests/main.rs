@@ -18,6 +18,7 @@ mod i18n;
 mod listener_hostility;
 mod lmtp;
 mod msmtp_header_suite;
+mod oauth;
 mod password_sources;
 mod queue;
 mod queue_self;
