@@ -1069,7 +1069,7 @@ mod tests {
     /// not in the error, not in the reply kept for the log line.
     #[test]
     fn server_quoting_the_auth_payload_is_redacted() {
-        use crate::auth::Mechanism;
+        use crate::mechanism::Mechanism;
         use crate::settings::{Auth, Credentials};
         use crate::trace::Recorded;
         use std::io::{BufRead, BufReader, Write};

@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::conn::{io_error, time_left};
+use crate::deadline::{io_error, time_left};
 use crate::error::{ErrorKind, SmtpError};
 use crate::settings::Proxy;
 
