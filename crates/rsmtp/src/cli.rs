@@ -10,6 +10,7 @@
 //! [`ACCOUNT_OPTIONS`]; the resolved values are handed to the config crate as
 //! `(command, value)` pairs so a file line and a flag go through the same setter.
 
+pub use crate::delivery::Delivery;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -483,27 +484,6 @@ pub enum Mode {
     OAuthToken,
     /// `--oauth-logout`.
     OAuthLogout,
-}
-
-/// What to deliver and how: everything a delivery takes from its caller, whether the
-/// command line, backup-alert's [`crate::submit`] or the `-bs` server, and nothing of
-/// clap (ripgrep's HiArgs never reaches its searcher).
-#[derive(Debug, Clone, Default)]
-pub struct Delivery {
-    pub config_file: Option<PathBuf>,
-    pub account: Option<String>,
-    /// `--host`: use only command-line settings.
-    pub host: Option<String>,
-    pub envelope_from: Option<String>,
-    pub full_name: Option<String>,
-    pub read_recipients: bool,
-    pub read_envelope_from: bool,
-    /// `(msmtprc command, value)` in the order of the table; applied on top of the account.
-    pub overrides: Vec<(String, String)>,
-    pub recipients: Vec<String>,
-    /// Keep the message in the queue after a temporary failure even when the
-    /// account's `queue` is off (backup-alert: an alert must outlive a network blip).
-    pub queue_on_tempfail: bool,
 }
 
 /// Stage two: the checked command line: what to do, and the delivery it is about.

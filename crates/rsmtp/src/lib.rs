@@ -15,16 +15,23 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 pub mod account;
+pub mod attempt;
+pub mod background;
 pub mod cli;
 pub mod core_dumps;
 pub mod courier;
+pub mod delivery;
 pub mod exit;
 pub mod failure;
+pub mod flush;
 pub mod keyring;
 pub mod locale;
 pub mod log;
 pub mod oauth;
+pub mod oauth_login;
+pub mod prepare;
 pub mod queue_cmd;
+pub mod queued;
 pub mod retrier;
 pub mod send;
 pub mod smtpd;
@@ -36,7 +43,8 @@ pub use failure::Failure;
 /// The SMTP layer, for callers that look at a [`SubmitError`]'s typed cause.
 pub use rsmtp_smtp as smtp;
 
-use cli::{Delivery, Mode};
+use cli::Mode;
+use delivery::Delivery;
 use ui::Ui;
 
 /// One message to send, as a caller of the delivery path describes it
@@ -193,7 +201,7 @@ pub fn run_with(
         Mode::Send => send::run(&inv.delivery, input, &mut ui).map(|_| ExitCode::Ok),
         Mode::SmtpSession | Mode::Daemon(_) => smtpd::run(&inv, input, &mut ui),
         Mode::OAuthLogin | Mode::OAuthToken | Mode::OAuthLogout => {
-            oauth::run(&inv.mode, &inv.delivery, &mut ui)
+            oauth_login::run(&inv.mode, &inv.delivery, &mut ui)
         }
         _ => queue_cmd::run(&inv, &mut ui),
     };

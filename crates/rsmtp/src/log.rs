@@ -10,7 +10,6 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use rsmtp_config::{LogFile, SyslogFacility};
 
@@ -230,34 +229,24 @@ pub struct LogTarget {
 }
 
 impl LogTarget {
-    /// Write the record everywhere it is configured; returns the warnings to show.
-    /// `logfile -` goes to `stdout` (to `stderr` once stdout carries an SMTP session);
-    /// callers with a [`Ui`](crate::ui::Ui) use [`Ui::log`](crate::ui::Ui::log).
-    pub fn write<'w>(
-        &self,
-        record: &LogRecord,
-        stdout: &'w mut dyn Write,
-        stderr: &'w mut dyn Write,
-    ) -> Vec<String> {
-        self.write_as("rsmtp", record, stdout, stderr)
+    /// Write the record everywhere it is configured, `logfile -` to `standard` (the
+    /// caller's stdout, or its stderr while stdout carries an SMTP session); returns
+    /// the warnings to show. Callers with a [`Ui`](crate::ui::Ui) use
+    /// [`Ui::log`](crate::ui::Ui::log), which knows which.
+    pub fn write(&self, record: &LogRecord, standard: &mut dyn Write) -> Vec<String> {
+        self.write_as("rsmtp", record, standard)
     }
 
     /// [`write`](Self::write), with `ident` as the syslog tag (see [`syslog_ident`]).
-    pub fn write_as<'w>(
+    pub fn write_as(
         &self,
         ident: &str,
         record: &LogRecord,
-        stdout: &'w mut dyn Write,
-        stderr: &'w mut dyn Write,
+        standard: &mut dyn Write,
     ) -> Vec<String> {
         let mut warnings = Vec::new();
         let line = record.line();
         if let Some(logfile) = &self.logfile {
-            let standard = if STDOUT_IS_SMTP.load(Ordering::Relaxed) {
-                stderr
-            } else {
-                stdout
-            };
             let written = write_logfile(logfile, self.time_format.as_deref(), &line, standard);
             if let Err(e) = written {
                 warnings.push(format!("cannot log to {logfile}: {e}"));
@@ -272,17 +261,6 @@ impl LogTarget {
         }
         warnings
     }
-}
-
-/// Set once the process serves SMTP on its stdout: a log line there would reach the
-/// client as a malformed reply. It is a fact about the whole process (stdout is the
-/// session until exit), and every delivery of the session writes its line from deep in
-/// the sendmail path, so it is kept here rather than threaded through each call.
-static STDOUT_IS_SMTP: AtomicBool = AtomicBool::new(false);
-
-/// From now on `logfile -` writes to stderr: stdout carries an SMTP session.
-pub fn stdout_is_smtp_session() {
-    STDOUT_IS_SMTP.store(true, Ordering::Relaxed);
 }
 
 fn timestamp(format: Option<&str>) -> Result<String, String> {
@@ -457,6 +435,16 @@ fn syslog_datagram(ident: &str, facility: SyslogFacility, error: bool, line: &st
     format!("<{pri}>{stamp} {ident}: {line}")
 }
 
+/// A reply as msmtp logs it: each line with its code (`250-…`, `250 …`).
+pub(crate) fn reply_lines(code: u16, lines: &[String]) -> Vec<String> {
+    let last = lines.len().saturating_sub(1);
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{code}{}{l}", if i == last { ' ' } else { '-' }))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,7 +520,7 @@ mod tests {
 
     /// Write with stdout and stderr discarded.
     fn write(target: &LogTarget, r: &LogRecord) -> Vec<String> {
-        target.write(r, &mut std::io::sink(), &mut std::io::sink())
+        target.write(r, &mut std::io::sink())
     }
 
     #[test]
@@ -544,10 +532,9 @@ mod tests {
         };
         let mut r = record();
         r.exit = Some(ExitCode::Ok);
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        assert!(target.write(&r, &mut out, &mut err).is_empty());
+        let mut out = Vec::new();
+        assert!(target.write(&r, &mut out).is_empty());
         assert_eq!(String::from_utf8(out).unwrap(), format!("{}\n", r.line()));
-        assert!(err.is_empty());
     }
 
     #[test]

@@ -16,7 +16,8 @@ use std::io::{self, Read, Write};
 
 use rsmtp_server::{Client, Deliver, Envelope, Limits, Mail, Reply, ServerError, SessionConfig};
 
-use crate::cli::{Delivery, Invocation, Mode};
+use crate::cli::{Invocation, Mode};
+use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::send;
@@ -39,8 +40,7 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<ExitCo
     };
     // The trace of `-d` would land in the SMTP stream: the session's stdout is the
     // client's input. Warnings still go to stderr, and so does the log line of
-    // `logfile -`.
-    crate::log::stdout_is_smtp_session();
+    // `logfile -` (each message's Ui says so: see SendmailDelivery::deliver).
     let mut delivery = SendmailDelivery::new(&inv.delivery, &mut *ui.err, None);
     rsmtp_server::serve(&config, None, input, &mut *ui.out, &mut delivery)
         .map(|_| ExitCode::Ok)
@@ -123,7 +123,9 @@ impl Deliver for SendmailDelivery<'_> {
             .unwrap_or_default();
         let mut input = io::Cursor::new(received.into_bytes()).chain(&mut *mail.body);
         let mut sink = io::sink();
-        let mut ui = Ui::new(&mut sink, &mut *self.warnings, false);
+        // stdout is the session (-bs, --inetd) or not ours to write (the listener):
+        // `logfile -` goes with the warnings.
+        let mut ui = Ui::new(&mut sink, &mut *self.warnings, false).with_stdout_smtp();
         match send::run(&delivery, &mut input, &mut ui) {
             Ok(Outcome::Delivered) => reply(250, "2.0.0", "Ok: delivered"),
             Ok(Outcome::Queued { id }) => reply(250, "2.0.0", &format!("Ok: queued as {id}")),

@@ -28,7 +28,7 @@ use rsmtp_server::{
 
 use super::pipe::{PipeDelivery, Template};
 use super::{hostname, session_failure, SendmailDelivery};
-use crate::cli::Delivery;
+use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::{LogRecord, LogTarget};
@@ -130,8 +130,8 @@ pub fn run(
     }
     let server = Arc::new(Listener::new(base, &args)?);
     if args.inetd {
-        // stdout is the connection: `logfile -` must not write into it.
-        crate::log::stdout_is_smtp_session();
+        // stdout is the connection: the listener's LogWriter and each message's Ui
+        // send `logfile -` to stderr.
         let mut err = std::io::stderr();
         let mut deliver = server.deliverer(&mut err, true);
         let result = rsmtp_server::serve(&server.config, None, input, &mut *ui.out, &mut deliver);
@@ -355,7 +355,7 @@ impl Listener {
                 spool_budget: Some(SpoolBudget::new(args.max_spool)),
             },
             command: args.command.as_deref().map(Template::parse),
-            log: LogWriter::start(log),
+            log: LogWriter::start(log, args.inetd),
             timeout: Duration::from_secs(args.timeout.max(1)),
             session_timeout: Duration::from_secs(args.session_timeout.max(1)),
         })
@@ -421,25 +421,23 @@ impl Listener {
 /// file's lock delays the log line, never the client's answer.
 struct LogWriter {
     target: LogTarget,
+    inetd: bool,
     queue: Mutex<Option<Sender<LogRecord>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl LogWriter {
     /// The writer thread, or none where it cannot start (a pids limit): lines are
-    /// then written by the session itself.
-    fn start(target: LogTarget) -> LogWriter {
+    /// then written by the session itself. `inetd`: stdout is the connection, so
+    /// `--log=-` writes to stderr.
+    fn start(target: LogTarget, inetd: bool) -> LogWriter {
         let (tx, rx) = mpsc::channel::<LogRecord>();
         let thread_target = target.clone();
         let thread = std::thread::Builder::new()
             .name("rsmtpd-log".into())
             .spawn(move || {
                 for record in rx {
-                    let _ = thread_target.write(
-                        &record,
-                        &mut std::io::stdout(),
-                        &mut std::io::stderr(),
-                    );
+                    let _ = thread_target.write(&record, &mut standard_stream(inetd));
                 }
             })
             .ok();
@@ -447,6 +445,7 @@ impl LogWriter {
             queue: Mutex::new(thread.is_some().then_some(tx)),
             thread: Mutex::new(thread),
             target,
+            inetd,
         }
     }
 
@@ -459,9 +458,7 @@ impl LogWriter {
             Err(_) => Some(record),
         };
         if let Some(record) = unsent {
-            let _ = self
-                .target
-                .write(&record, &mut std::io::stdout(), &mut std::io::stderr());
+            let _ = self.target.write(&record, &mut standard_stream(self.inetd));
         }
     }
 
@@ -474,6 +471,15 @@ impl LogWriter {
         if let Some(thread) = thread {
             let _ = thread.join();
         }
+    }
+}
+
+/// Where `--log=-` writes: stdout, or stderr when stdout is the connection.
+fn standard_stream(inetd: bool) -> Box<dyn Write> {
+    if inetd {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
     }
 }
 
