@@ -50,10 +50,16 @@ const CHUNK: u64 = 256 * 1024;
 const WRITE_BUFFER: usize = 256 * 1024;
 
 /// The body of a message in a temporary file, already normalised to CRLF.
-/// The file is deleted when the `Spool` is dropped.
+///
+/// The file has no name (`O_TMPFILE`, or unlinked the moment it is created): a
+/// process killed mid-message (cron's mailer when the job is killed, an OOM kill)
+/// leaves no `rsmtp-body-*` copy of the mail behind in `$TMPDIR` or the queue's
+/// `tmp/`; the kernel frees it with the last descriptor.
 #[derive(Debug)]
 pub struct Spool {
-    file: tempfile::NamedTempFile,
+    file: File,
+    /// The directory the file was created in (for error messages).
+    dir: PathBuf,
     len: u64,
     eight_bit: bool,
     /// LF bytes in the file (each ends a line, after its CR).
@@ -67,18 +73,14 @@ pub struct Spool {
 impl Spool {
     /// Creates an empty spool file in `dir`, or in `$TMPDIR` when `dir` is `None`.
     pub fn create(dir: Option<&Path>) -> Result<Spool, MessageError> {
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("rsmtp-body-");
-        let file = match dir {
-            Some(dir) => builder.tempfile_in(dir),
-            None => builder.tempfile(),
-        }
-        .map_err(|source| MessageError::Spool {
-            dir: dir.map_or_else(std::env::temp_dir, Path::to_path_buf),
+        let dir = dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let file = tempfile::tempfile_in(&dir).map_err(|source| MessageError::Spool {
+            dir: dir.clone(),
             source,
         })?;
         Ok(Spool {
             file,
+            dir,
             len: 0,
             eight_bit: false,
             line_ends: 0,
@@ -145,23 +147,23 @@ impl Spool {
         !self.lone_cr && !self.dot_line
     }
 
-    /// Where the spool file is.
-    pub fn path(&self) -> &Path {
-        self.file.path()
+    /// The directory the spool file was created in (it has no name there).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// Opens the spool file for reading from its start; each call is independent.
+    /// Opens the spool file for reading from its start; each call is independent
+    /// (its own offset), through the descriptor's `/proc/self/fd` link, which opens
+    /// an unnamed file too.
     pub fn open(&self) -> Result<File, MessageError> {
-        self.file.reopen().map_err(|source| self.error(source))
+        use std::os::fd::AsRawFd;
+        File::open(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+            .map_err(|source| self.error(source))
     }
 
     fn error(&self, source: io::Error) -> MessageError {
         MessageError::Spool {
-            dir: self
-                .file
-                .path()
-                .parent()
-                .map_or_else(PathBuf::new, Path::to_path_buf),
+            dir: self.dir.clone(),
             source,
         }
     }
@@ -502,11 +504,7 @@ struct BodyWriter<'a> {
 
 impl<'a> BodyWriter<'a> {
     fn new(spool: &'a mut Spool) -> Result<Self, MessageError> {
-        let file = spool
-            .file
-            .as_file()
-            .try_clone()
-            .map_err(|e| spool.error(e))?;
+        let file = spool.file.try_clone().map_err(|e| spool.error(e))?;
         Ok(BodyWriter {
             out: BufWriter::with_capacity(WRITE_BUFFER, file),
             spool,
@@ -926,15 +924,18 @@ mod tests {
 
     #[test]
     fn spool_lives_in_the_given_dir_and_is_deleted_on_drop() {
-        let Ok(dir) = tempfile::tempdir() else { return };
+        let dir = tempfile::tempdir().expect("a temporary directory for the test");
         let i = match read_message(&mut &b"A: 1\n\nbody\n"[..], Some(dir.path())) {
             Ok(i) => i,
             Err(e) => panic!("{e}"),
         };
-        let path = i.body.path().to_path_buf();
-        assert!(path.starts_with(dir.path()) && path.exists());
+        // Created in the given directory, with no name left there.
+        assert_eq!(i.body.dir(), dir.path());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut text = String::new();
+        i.body.open().unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "body\r\n");
         drop(i);
-        assert!(!path.exists());
         match read_message(&mut &b"A: 1\n"[..], Some(&dir.path().join("missing"))) {
             Err(e @ MessageError::Spool { .. }) => assert_eq!(e.exit_code(), 74),
             other => panic!("{other:?}"),
@@ -1003,7 +1004,11 @@ mod tests {
         assert!(want > 100_000_000);
         assert_eq!(i.body.len(), want);
         assert_eq!(
-            std::fs::metadata(i.body.path()).map(|m| m.len()).ok(),
+            i.body
+                .open()
+                .and_then(|f| f.metadata().map_err(|e| i.body.error(e)))
+                .map(|m| m.len())
+                .ok(),
             Some(want)
         );
         assert!(i.body.eight_bit());

@@ -102,7 +102,13 @@ pub fn spawn_detached(mut cmd: Command) -> std::io::Result<()> {
     // marking every one from 3 up is safe here.
     close_fds::set_fds_cloexec(3, &[]);
     let mut child = cmd.spawn()?;
-    std::thread::spawn(move || child.wait());
+    // The child is reaped on a thread so a long-lived caller (the listener) keeps no
+    // zombie. Where no thread can start (EAGAIN under a pids limit) the message is
+    // already safe in the queue: the child is left to be reaped when we exit, and
+    // nothing panics.
+    let _ = std::thread::Builder::new()
+        .name("rsmtp-reaper".into())
+        .spawn(move || child.wait());
     Ok(())
 }
 

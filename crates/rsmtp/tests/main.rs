@@ -14,6 +14,7 @@ mod hardening;
 mod hardening2;
 mod header_parity;
 mod i18n;
+mod listener_hostility;
 mod lmtp;
 mod msmtp_header_suite;
 mod password_sources;

@@ -14,14 +14,16 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 use rsmtp_config::{eval_limit, eval_password, Secret, Source};
 use rsmtp_server::{Authenticator, Deliver, Limits, Mail, Reply, SessionConfig};
 
-use super::pipe::PipeDelivery;
+use super::pipe::{PipeDelivery, Template};
 use super::{hostname, session_failure, SendmailDelivery};
 use crate::cli::Delivery;
 use crate::exit::ExitCode;
@@ -56,8 +58,8 @@ struct DaemonArgs {
     /// Log each message: none, syslog (LOG_MAIL) or a file.
     #[arg(long, value_name = "none|syslog|FILE", default_value = "none")]
     log: String,
-    /// Pipe each message into CMD (run by /bin/sh -c; the first %F is the envelope
-    /// sender, recipients are appended). Default: deliver through rsmtp itself.
+    /// Pipe each message into CMD (the first %F is the envelope sender, recipients are
+    /// appended; addresses are never shell text). Default: deliver through rsmtp itself.
     #[arg(long, value_name = "CMD")]
     command: Option<String>,
     /// Require AUTH PLAIN/LOGIN as USER; the password is the first line printed by
@@ -111,12 +113,14 @@ pub fn run(
         let mut err = std::io::stderr();
         let mut deliver = server.deliverer(&mut err, true);
         let result = rsmtp_server::serve(&server.config, None, input, &mut *ui.out, &mut deliver);
+        drop(deliver);
+        if let Err(e) = &result {
+            server.log_session_error(None, e);
+        }
+        server.log.finish();
         return match result {
             Ok(_) => Ok(ExitCode::Ok),
-            Err(e) => {
-                server.log_session_error(None, &e);
-                Err(session_failure(&e))
-            }
+            Err(e) => Err(session_failure(&e)),
         };
     }
     let socket = TcpListener::bind((args.interface, args.port)).map_err(|e| {
@@ -181,8 +185,8 @@ fn refuse(mut stream: TcpStream, hostname: &str) {
 struct Listener {
     base: Delivery,
     config: SessionConfig,
-    command: Option<String>,
-    log: LogTarget,
+    command: Option<Template>,
+    log: LogWriter,
     timeout: Duration,
 }
 
@@ -225,8 +229,8 @@ impl Listener {
                 auth,
                 spool_dir: None,
             },
-            command: args.command.clone(),
-            log,
+            command: args.command.as_deref().map(Template::parse),
+            log: LogWriter::start(log),
             timeout: Duration::from_secs(args.timeout.max(1)),
         })
     }
@@ -272,16 +276,74 @@ impl Listener {
             exit: Some(session_failure(e).code),
             ..LogRecord::default()
         };
-        let _ = self
-            .log
-            .write(&record, &mut std::io::stdout(), &mut std::io::stderr());
+        self.log.write(record);
+    }
+}
+
+/// The listener's log, written by a thread of its own: a reader holding the log
+/// file's lock delays the log line, never the client's answer.
+struct LogWriter {
+    target: LogTarget,
+    queue: Mutex<Option<Sender<LogRecord>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl LogWriter {
+    /// The writer thread, or none where it cannot start (a pids limit): lines are
+    /// then written by the session itself.
+    fn start(target: LogTarget) -> LogWriter {
+        let (tx, rx) = mpsc::channel::<LogRecord>();
+        let thread_target = target.clone();
+        let thread = std::thread::Builder::new()
+            .name("rsmtpd-log".into())
+            .spawn(move || {
+                for record in rx {
+                    let _ = thread_target.write(
+                        &record,
+                        &mut std::io::stdout(),
+                        &mut std::io::stderr(),
+                    );
+                }
+            })
+            .ok();
+        LogWriter {
+            queue: Mutex::new(thread.is_some().then_some(tx)),
+            thread: Mutex::new(thread),
+            target,
+        }
+    }
+
+    fn write(&self, record: LogRecord) {
+        let unsent = match self.queue.lock() {
+            Ok(queue) => match queue.as_ref() {
+                Some(tx) => tx.send(record).err().map(|e| e.0),
+                None => Some(record),
+            },
+            Err(_) => Some(record),
+        };
+        if let Some(record) = unsent {
+            let _ = self
+                .target
+                .write(&record, &mut std::io::stdout(), &mut std::io::stderr());
+        }
+    }
+
+    /// Write what is waiting, then stop the thread (the end of an `--inetd` session).
+    fn finish(&self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
+        }
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
     }
 }
 
 /// Writes the listener's log line for every message: `host=` is the client.
 struct Logged<'a> {
     inner: Box<dyn Deliver + 'a>,
-    log: &'a LogTarget,
+    log: &'a LogWriter,
 }
 
 impl Deliver for Logged<'_> {
@@ -311,9 +373,7 @@ impl Deliver for Logged<'_> {
             exit: Some(exit),
             ..LogRecord::default()
         };
-        let _ = self
-            .log
-            .write(&record, &mut std::io::stdout(), &mut std::io::stderr());
+        self.log.write(record);
         reply
     }
 }
