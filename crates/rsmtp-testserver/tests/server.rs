@@ -974,3 +974,40 @@ fn msmtp_interop_when_installed() {
         }
     }
 }
+
+/// SIGTERM (what `kill`, systemd and CI timeouts send) ends the binary cleanly: its
+/// temporary CA directory (`$TMPDIR/rsmtp-testca-*`) is removed, not left behind.
+#[test]
+fn command_line_binary_removes_its_ca_directory_on_sigterm() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rsmtp-testserver"))
+        .args(["--tls", "starttls"])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start rsmtp-testserver");
+    let ca_dirs = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("rsmtp-testca-"))
+            .count()
+    };
+    // Its second line names the CA file: the directory exists from then on.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let ca_line = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("CA certificate")))
+        .expect("the binary names its CA file");
+    assert!(ca_line.contains("rsmtp-testca-"), "{ca_line}");
+    assert_eq!(ca_dirs(), 1);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait for rsmtp-testserver");
+    assert_eq!(ca_dirs(), 0, "the CA directory is left behind ({status})");
+    assert_eq!(status.code(), Some(0), "SIGTERM ends it cleanly");
+}
