@@ -19,6 +19,8 @@ fn apt_packages(text: &str) -> Vec<String> {
     let mut lines = text.lines().skip_while(|l| !l.contains("apt-get install"));
     let mut words = Vec::new();
     for line in lines.by_ref() {
+        // A comment ends the line's words (`... # why`).
+        let line = line.split(" #").next().unwrap_or_default();
         let (body, more) = match line.trim_end().strip_suffix('\\') {
             Some(body) => (body, true),
             None => (line, false),
@@ -32,7 +34,7 @@ fn apt_packages(text: &str) -> Vec<String> {
         .into_iter()
         .skip_while(|w| w != "install")
         .skip(1)
-        .filter(|w| !w.starts_with('-') && !w.starts_with('>') && !w.starts_with('#'))
+        .filter(|w| !w.starts_with('-') && !w.starts_with('>'))
         .collect()
 }
 
