@@ -80,11 +80,13 @@ fn main() -> std::process::ExitCode {
     let mut stderr = std::io::stderr();
     let code = rsmtp::run_with(args, &mut message.as_bytes(), &mut stdout, &mut stderr);
     println!("== exit code: {} ({})", code.code(), code.name());
-    println!(
-        "== log line ({}):\n{}",
-        log.display(),
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
+    let log_line = std::fs::read_to_string(&log).unwrap_or_default();
+    println!("== log line ({}):\n{log_line}", log.display());
+    let mailsize = log_line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("mailsize="))
+        .unwrap_or("?")
+        .to_string();
     for m in server.wait_for_messages(1, Duration::from_secs(5)) {
         println!(
             "== the server received, over {}, from <{}> to {:?}:",
@@ -95,10 +97,12 @@ fn main() -> std::process::ExitCode {
         println!("{}", m.data_str());
         let lines = m.data.iter().filter(|&&b| b == b'\n').count();
         println!(
-            "   The server received {} bytes in {lines} lines. The log's mailsize counts the\n\
-             \x20  same message (Bcc gone, From/Date/Message-ID added) with one byte per line\n\
-             \x20  end, as msmtp counts; on the wire every line ends in CRLF, two bytes (and a\n\
-             \x20  line starting with \".\" is sent as \"..\", undone by the server).",
+            "   The server received {} bytes in {lines} lines; the log says mailsize={mailsize}.\n\
+             \x20  mailsize counts the message as sent (Bcc gone, From/Date/Message-ID added)\n\
+             \x20  with one byte per line end, as msmtp counts; on the wire every line ends in\n\
+             \x20  CRLF, two bytes: {} - {lines} = {mailsize}. (The line starting with \".\" went\n\
+             \x20  out as \"..\", and the server took the extra dot off again.)",
+            m.data.len(),
             m.data.len()
         );
     }
