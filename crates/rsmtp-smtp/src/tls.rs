@@ -570,7 +570,10 @@ mod tests {
         let greeting = b"220 mail.example.org ESMTP\r\n";
         let on_465 = SessionSettings::new("mail.example.org", 465);
         let text = port_mismatch_plain_server(&on_465, greeting).to_string();
-        assert!(text.ends_with("set tls_starttls on / use port 587"), "{text}");
+        assert!(
+            text.ends_with("set tls_starttls on / use port 587"),
+            "{text}"
+        );
         let on_587 = SessionSettings::new("mail.example.org", 587);
         let text = port_mismatch_plain_server(&on_587, greeting).to_string();
         assert!(text.ends_with("set tls_starttls on"), "{text}");

@@ -120,7 +120,10 @@ mod tests {
             target_dir_of(&deps.join("integration-0123abcd")).as_deref(),
             Some(target.as_path())
         );
-        let cross = target.join("x86_64-unknown-linux-gnu").join("debug").join("deps");
+        let cross = target
+            .join("x86_64-unknown-linux-gnu")
+            .join("debug")
+            .join("deps");
         std::fs::create_dir_all(&cross).unwrap();
         assert_eq!(
             target_dir_of(&cross.join("integration-0123abcd")).as_deref(),

@@ -1019,7 +1019,10 @@ fn command_line_binary_removes_its_ca_directory_on_sigterm() {
 fn a_skip_for_a_missing_peer_is_recorded_for_the_summary() {
     const NAME: &str = "a_skip_for_a_missing_peer_is_recorded_for_the_summary";
     if std::env::var_os("RSMTP_TEST_SKIP_ONE").is_some() {
-        assert!(!rsmtp_testserver::peer::require(false, "a peer no machine has"));
+        assert!(!rsmtp_testserver::peer::require(
+            false,
+            "a peer no machine has"
+        ));
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1033,7 +1036,10 @@ fn a_skip_for_a_missing_peer_is_recorded_for_the_summary() {
         .expect("run this test binary again");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("skipping: a peer no machine has is missing"), "{stderr}");
+    assert!(
+        stderr.contains("skipping: a peer no machine has is missing"),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read_to_string(&log).unwrap_or_default(),
         format!("a peer no machine has\tserver::{NAME}\n")

@@ -106,12 +106,21 @@ fn the_skip_summary_names_each_missing_peer_and_its_tests() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    let at = |s: &str| lines.iter().position(|l| *l == s).unwrap_or_else(|| panic!("{s:?} in:\n{text}"));
+    let at = |s: &str| {
+        lines
+            .iter()
+            .position(|l| *l == s)
+            .unwrap_or_else(|| panic!("{s:?} in:\n{text}"))
+    };
     // Each peer once, its tests under it, each test once.
     assert!(at("msmtp (/usr/bin/msmtp not found)") < at("integration::differential::a"));
     assert!(at("integration::differential::b") < at("zsh"));
     assert!(at("zsh") < at("integration::cli::completions"));
-    assert_eq!(text.matches("integration::differential::a").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("integration::differential::a").count(),
+        1,
+        "{text}"
+    );
     let none = Command::new("sh")
         .arg(repo_root().join("contrib/test.sh"))
         .arg("--summary")
@@ -145,7 +154,10 @@ fn the_rust_version_claim_is_the_checked_one() {
         );
     }
     if rsmtp_testserver::peer::in_ci() {
-        let out = Command::new("rustc").arg("--version").output().expect("rustc");
+        let out = Command::new("rustc")
+            .arg("--version")
+            .output()
+            .expect("rustc");
         let rustc = String::from_utf8_lossy(&out.stdout);
         assert!(
             rustc.starts_with(&format!("rustc {version}.")),
@@ -157,7 +169,10 @@ fn the_rust_version_claim_is_the_checked_one() {
 #[test]
 fn the_readme_stays_under_400_lines() {
     let n = read("README.md").lines().count();
-    assert!(n < 400, "README.md has {n} lines: move reference parts to man/");
+    assert!(
+        n < 400,
+        "README.md has {n} lines: move reference parts to man/"
+    );
 }
 
 /// Without a settings file `--to` is required, so every backup-alert example that
@@ -204,7 +219,11 @@ fn install_script_stages_a_system_mailer() {
         cmd.output().expect("run contrib/install.sh")
     };
     let out = run(&[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let root = dest.path();
     let bin = root.join("usr/local/bin/rsmtp");
     assert_eq!(mode(&bin), 0o755);
@@ -244,7 +263,10 @@ fn install_script_stages_a_system_mailer() {
     let out = run(&[]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("left alone"));
-    assert_eq!(std::fs::read_to_string(&sendmail).unwrap(), "postfix's sendmail");
+    assert_eq!(
+        std::fs::read_to_string(&sendmail).unwrap(),
+        "postfix's sendmail"
+    );
     let out = run(&[("FORCE", "1")]);
     assert!(out.status.success());
     assert_eq!(
