@@ -424,12 +424,7 @@ impl Context {
 }
 
 /// This machine's host name (uname nodename).
-pub fn host_name() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
-}
+pub use rsmtp_core::os::node_name as host_name;
 
 /// Parse and run the subcommand line, talking to the user through `ui`.
 pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {

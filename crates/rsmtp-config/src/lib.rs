@@ -119,6 +119,7 @@ mod permissions;
 mod pretend;
 mod render;
 mod resolve;
+mod suggest;
 mod value;
 
 pub use account::{canonical_command, default_queue_dir, queue_fallback_dir, Account, COMMANDS};

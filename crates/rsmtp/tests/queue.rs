@@ -220,7 +220,11 @@ fn queue_always_returns_at_once_and_delivers_in_the_background() {
     // Wait for the background delivery to finish: the entry removed after the 250,
     // and its log line written (the courier writes it once the session is over, which
     // may be after the entry is gone).
-    let logged = || log_lines(&dir).iter().any(|l| l.ends_with("exitcode=EX_OK"));
+    let logged = || {
+        log_lines(&dir)
+            .iter()
+            .any(|l| l.ends_with("exitcode=EX_OK"))
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     while (!queued_messages(&dir.join("queue")).is_empty() || !logged())
         && Instant::now() < deadline
