@@ -24,6 +24,7 @@ pub mod flood;
 pub mod glob;
 pub mod input;
 pub mod integrity;
+pub mod jobs;
 pub mod journal;
 pub mod lang;
 pub mod mailx;

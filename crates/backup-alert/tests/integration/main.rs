@@ -10,6 +10,7 @@ mod exit_status;
 mod expect_files;
 mod fuzz;
 mod history;
+mod jobs;
 mod language;
 mod mailx;
 mod metrics;

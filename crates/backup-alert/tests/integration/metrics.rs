@@ -43,6 +43,9 @@ fn parse_prom(text: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
         while !rest.is_empty() {
             let (key, after) = rest.split_once("=\"").expect("key=\"value\"");
             assert!(valid_name(key), "bad label {key} in {line}");
+            // Prometheus owns `job` and `instance`: a target's own would arrive renamed
+            // (`exported_job`).
+            assert!(!["job", "instance"].contains(&key), "label {key} in {line}");
             let mut end = None;
             let mut escaped = false;
             for (i, c) in after.char_indices() {
@@ -71,7 +74,7 @@ fn parse_prom(text: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
 }
 
 fn job(name: &str) -> String {
-    format!("host=\"{}\",job=\"{name}\"", host())
+    format!("host=\"{}\",backup_job=\"{name}\"", host())
 }
 
 #[test]
