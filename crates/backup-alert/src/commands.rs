@@ -507,7 +507,8 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             } else {
                 target.language.check_subject("Backup not verified", &name)
             };
-            alert.message = format!("Problem: {}.", problems.join("; "));
+            // The problems are the summary line that opens the alert; a message saying
+            // them again was the same line twice.
             let class = if corrupt {
                 Some(error_line::FailureClass::Corrupt)
             } else if age > &args.max_age {

@@ -22,6 +22,7 @@ pub mod exit_codes;
 pub mod file_count;
 pub mod flood;
 pub mod glob;
+pub mod html_page;
 pub mod input;
 pub mod integrity;
 pub mod jobs;

@@ -18,9 +18,10 @@ use std::time::Duration;
 use chrono::{DateTime, Local, TimeZone};
 
 use crate::cli::Context;
-use crate::compose::{compose_alternative, escape_html, one_line, Status, INK, WRAP};
+use crate::compose::{compose_alternative, escape_html, one_line, Status};
 use crate::error::Error;
 use crate::flood::StateFile;
+use crate::html_page::{self as page, MUTED, RULE, WRAP};
 use crate::journal::Entry;
 use crate::stats::Summary;
 use crate::units::{format_duration, format_size, plural};
@@ -466,8 +467,8 @@ pub fn svg_chart(j: &JobReport) -> Option<String> {
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" height=\"{CHART_HEIGHT}\" \
          viewBox=\"0 0 {width} {CHART_HEIGHT}\" preserveAspectRatio=\"none\" role=\"img\" \
-         aria-label=\"{} of the last {}\" style=\"display:block;max-width:360px;\
-         background:#ffffff;margin:4px 0 8px 0\">",
+         aria-label=\"{} of the last {}\" class=\"ba-chart\" style=\"display:block;\
+         max-width:360px;background:#ffffff;margin:4px 0 8px 0\">",
         metric.label(),
         plural(drawn.len() as u64, "run")
     );
@@ -506,65 +507,60 @@ pub fn svg_chart(j: &JobReport) -> Option<String> {
 pub fn html(h: &HostReport, period: &Period, mail: &MailLog) -> String {
     let e = escape_html;
     let status = h.status();
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"color-scheme\" content=\"light dark\">\n\
-         <meta name=\"supported-color-schemes\" content=\"light dark\">\n\
-         <title>{}</title></head>\n\
-         <body style=\"margin:0;padding:0;color-scheme:light dark\">\n\
-         <div style=\"background:#ffffff;color:{INK};padding:12px;\
-         font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;\
-         line-height:1.45;max-width:800px\">\n\
-         <h2 style=\"color:{};font-size:20px;margin:0 0 8px 0;{WRAP}\">{} Backup report for {}</h2>\n",
-        e(&subject_line(h, period)),
-        status.colour(),
-        status.mark(),
-        e(&h.host),
-    );
-    let row = |out: &mut String, k: &str, v: &str| {
-        let _ = writeln!(
-            out,
-            "<tr><th align=\"left\" style=\"vertical-align:top;padding:2px 12px 2px 0;\
-             white-space:nowrap\">{}</th><td style=\"padding:2px 0;{WRAP}\">{}</td></tr>",
-            e(k),
-            e(v)
-        );
-    };
-    out.push_str("<table style=\"border-collapse:collapse;margin:0 0 12px 0\">\n");
-    row(&mut out, "Period", &period.span());
-    row(&mut out, "Totals", &totals(h));
-    row(&mut out, "Mail log", &mail.line());
-    out.push_str("</table>\n");
+    let mut out = page::open("en", &subject_line(h, period));
+    out.push_str(&page::heading(
+        status,
+        &format!("Backup report for {}", one_line(&h.host)),
+    ));
+    let (span, total, mail_line) = (period.span(), totals(h), mail.line());
+    out.push_str(&page::facts(
+        [
+            ("Period", span.as_str()),
+            ("Totals", total.as_str()),
+            ("Mail log", mail_line.as_str()),
+        ],
+        12,
+    ));
     if h.jobs.is_empty() {
         out.push_str("<p>No job reported through backup-alert yet.</p>\n");
     }
     for j in &h.jobs {
         let _ = writeln!(
             out,
-            "<h3 style=\"font-size:16px;margin:16px 0 4px 0;border-top:1px solid #d0d7de;\
-             padding-top:8px;{WRAP}\">{}</h3>",
+            "<h3 class=\"ba-rule\" style=\"font-size:16px;margin:16px 0 4px 0;\
+             border-top:1px solid {RULE};padding-top:8px;{WRAP}\">{}</h3>",
             e(&one_line(&j.name))
         );
         if let Some(svg) = svg_chart(j) {
             out.push_str(&svg);
             out.push('\n');
+            out.push_str(&chart_dates(j));
         }
-        out.push_str("<table style=\"border-collapse:collapse;margin:0 0 8px 0\">\n");
-        for (k, v) in job_facts(j, false) {
-            row(&mut out, k, &v);
-        }
-        out.push_str("</table>\n");
+        let facts = job_facts(j, false);
+        out.push_str(&page::facts(facts.iter().map(|(k, v)| (*k, v.as_str())), 8));
     }
-    let _ = writeln!(
-        out,
-        "<hr style=\"border:0;border-top:1px solid #d0d7de\">\
-         <small style=\"color:#59636e\">backup-alert {}</small>\n</div>\n</body></html>",
-        env!("CARGO_PKG_VERSION")
-    );
+    out.push_str(&page::close());
     out
+}
+
+/// The dates under a chart: its first and last bar's, so the bars say when they were.
+fn chart_dates(j: &JobReport) -> String {
+    let drawn = j.drawn();
+    let (Some(first), Some(last)) = (drawn.first(), drawn.last()) else {
+        return String::new();
+    };
+    let day = |at: i64| {
+        DateTime::from_timestamp(at, 0)
+            .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "<div class=\"ba-muted\" style=\"display:flex;justify-content:space-between;\
+         max-width:360px;font-size:12px;color:{MUTED};margin:-6px 0 8px 0\">\
+         <span>{}</span><span>{}</span></div>\n",
+        day(first.at),
+        day(last.at)
+    )
 }
 
 /// Count the mail log over the period.
