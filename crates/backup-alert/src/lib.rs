@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod mode;
 pub mod msmtprc;
 pub mod msmtprc_edit;
+pub mod postfix_log;
 pub mod report;
 pub mod repository;
 pub mod run;

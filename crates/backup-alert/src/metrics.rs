@@ -124,7 +124,8 @@ pub fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
         "backup_alert_mail_messages",
         "Messages in the msmtp-format log by result: sent, queued (a temporary failure kept in the queue) or failed (neither sent nor queued).",
     );
-    if let Some((path, summary)) = log {
+    // A log none of whose lines could be read has no counts to give (not zeros).
+    if let Some((path, summary)) = log.filter(|(_, s)| !s.unrecognised()) {
         let path = path.display().to_string();
         let failed = summary.failed.saturating_sub(summary.queued);
         for (result, n) in [

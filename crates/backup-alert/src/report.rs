@@ -567,14 +567,25 @@ fn chart_dates(j: &JobReport) -> String {
 fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
     let path = crate::stats::log_path(args.log.as_deref(), args.mail.config.as_deref(), ctx);
     match std::fs::File::open(&path) {
-        Ok(f) => MailLog::Counted {
-            summary: crate::stats::summarise(
+        Ok(f) => {
+            let summary = crate::stats::summarise(
                 crate::stats::read_lines(f),
                 Some(period.since),
                 period.until,
-            ),
-            path,
-        },
+            );
+            // Never "0 sent, 0 failed" about a file none of whose lines could be read.
+            if summary.unrecognised() {
+                MailLog::Unreadable {
+                    reason: format!(
+                        "not an msmtp, rsmtp or Postfix log: none of its {} could be read",
+                        plural(summary.lines, "line")
+                    ),
+                    path,
+                }
+            } else {
+                MailLog::Counted { summary, path }
+            }
+        }
         Err(e) => MailLog::Unreadable {
             reason: rsmtp_core::strerror(&e),
             path,

@@ -12,6 +12,7 @@ mod fuzz;
 mod history;
 mod jobs;
 mod language;
+mod logs;
 mod mailx;
 mod metrics;
 mod render;
