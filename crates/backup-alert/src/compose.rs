@@ -321,7 +321,13 @@ fn all_facts(alert: &Alert) -> Vec<(String, String)> {
             "Date" => *value = lang.date(alert.date),
             "Status" => *value = lang.status(alert.status).to_string(),
             "Duration" | "Maximum age" => *value = lang.duration_words(value),
-            "Result" => *value = lang.result_words(value),
+            "Result" => {
+                *value = lang
+                    .ending_words(value)
+                    .unwrap_or_else(|| lang.result_words(value))
+            }
+            "Age" | "Size" | "Files" => *value = lang.limit_words(value),
+            "Signal" => *value = lang.signal_words(value),
             "Last runs" => {
                 if let Some(h) = &alert.history {
                     *value = lang.runs(&h.strip(), h.runs.len());

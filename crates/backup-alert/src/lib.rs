@@ -28,6 +28,7 @@ pub mod integrity;
 pub mod jobs;
 pub mod journal;
 pub mod lang;
+pub mod lang_details;
 pub mod mailx;
 pub mod manifest;
 pub mod metrics;

@@ -282,3 +282,69 @@ fn a_missing_backup_in_french() {
     assert_eq!(fact(&text, "Âge maximal"), "1 jour 2 heures", "{text}");
     assert_eq!(fact(&text, "Statut"), "avertissement", "{text}");
 }
+
+/// The detail lines too: how a command ended and what its signal means, the tails'
+/// titles, the fresh backup's age sentence and the values against their limits.
+#[test]
+fn detail_lines_are_in_french_and_japanese() {
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.sub(&[
+        "run",
+        "--to",
+        TO,
+        "--no-flood",
+        "--name",
+        "dump",
+        "--language",
+        "fr",
+    ]);
+    c.args(["--", "sh", "-c", "echo 'pg_dump: début' >&2; kill -9 $$"]);
+    run(c).assert_code(137);
+    let text = text_of(&received(&server));
+    assert_eq!(
+        fact(&text, "Résultat"),
+        "arrêtée par le signal 9 (SIGKILL)",
+        "{text}"
+    );
+    assert!(
+        fact(&text, "Signal").starts_with("signal 9 (SIGKILL : tuée ; souvent par le noyau"),
+        "{text}"
+    );
+    assert!(text.contains("--- stderr (1 ligne) ---"), "{text}");
+
+    let server = self::server();
+    let env = Env::new(&server);
+    let dir = env.path("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("db.tar.gz"), vec![b'x'; 2048]).unwrap();
+    let mut c = env.sub(&[
+        "check",
+        "--path",
+        dir.to_str().unwrap(),
+        "--max-age",
+        "26h",
+        "--min-size",
+        "1K",
+        "--min-files",
+        "1",
+        "--to",
+        TO,
+        "--no-flood",
+        "--language",
+        "ja",
+    ]);
+    c.env("LC_ALL", "C");
+    run(c).assert_code(0);
+    let text = text_of(&received(&server));
+    assert!(text.contains("最新のバックアップは"), "{text}");
+    assert!(
+        fact(&text, "サイズ").ends_with("（2048 バイト）（下限 1.0 KiB: 正常）"),
+        "{text}"
+    );
+    assert!(
+        fact(&text, "経過時間").contains("（上限 1日2時間: 正常）"),
+        "{text}"
+    );
+    assert_eq!(fact(&text, "ファイル"), "1（下限 1: 正常）", "{text}");
+}
