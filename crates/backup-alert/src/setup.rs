@@ -479,6 +479,7 @@ fn save_settings(
     to: &str,
     msmtprc: Option<&Path>,
     account: Option<&str>,
+    language: Option<crate::lang::Language>,
 ) -> Result<bool, Error> {
     if path.exists() {
         return Ok(false);
@@ -492,6 +493,10 @@ fn save_settings(
     if let Some(a) = account {
         // The msmtprc's default account belongs to someone else (PHP's, say).
         text.push_str(&format!("account = {a}\n"));
+    }
+    if let Some(l) = language {
+        // Cron runs jobs without LANG: the alerts keep the language setup was run in.
+        text.push_str(&format!("language = {}\n", l.code()));
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| Error::cant_create(parent, e))?;
@@ -626,7 +631,14 @@ pub fn main(
             let default_rc = default_output().ok();
             let rc = (default_rc.as_deref() != Some(output.as_path())).then_some(output.as_path());
             let account = other_default.then_some(answers.account.as_str());
-            if save_settings(&t, &answers.to, rc, account)? {
+            // French or Japanese (--language, else the locale setup runs in) is recorded;
+            // English is what cron's empty locale gives anyway.
+            let language = ctx
+                .settings
+                .language
+                .unwrap_or_else(crate::lang::Language::from_env);
+            let language = (language != crate::lang::Language::English).then_some(language);
+            if save_settings(&t, &answers.to, rc, account, language)? {
                 ui.warn(&format!(
                     "alerts will go to {} (saved in {})",
                     answers.to,
@@ -636,6 +648,9 @@ pub fn main(
                 let mut keys = format!("to = {}", answers.to);
                 if let Some(a) = account {
                     keys.push_str(&format!(", account = {a}"));
+                }
+                if let Some(l) = language {
+                    keys.push_str(&format!(", language = {}", l.code()));
                 }
                 ui.warn(&format!(
                     "{} exists and is left as it is; for alerts through this account it needs {keys}",

@@ -846,3 +846,27 @@ fn setup_warns_before_adding_to_an_invalid_msmtprc() {
     assert!(!r.stderr.contains("check the server name"), "{}", r.stderr);
     assert!(r.stderr.contains("fix that line"), "{}", r.stderr);
 }
+
+/// Setup run in a French locale records `language = fr`: cron runs the jobs without
+/// LANG, and their alerts must still be French.
+#[test]
+fn setup_records_the_language_for_cron() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = setup_cmd(&env, &server, &out, &["--no-test"]);
+    c.env("LC_ALL", "fr_FR.UTF-8");
+    run_with_input(c, b"s3cret pw\n").assert_code(0);
+    let settings = std::fs::read_to_string(env.home.join(".config/backup-alert/config")).unwrap();
+    assert!(settings.contains("\nlanguage = fr\n"), "{settings}");
+    // the same in the C locale, as cron has it: nothing recorded
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    run_with_input(
+        setup_cmd(&env, &server, &out, &["--no-test"]),
+        b"s3cret pw\n",
+    )
+    .assert_code(0);
+    let settings = std::fs::read_to_string(env.home.join(".config/backup-alert/config")).unwrap();
+    assert!(!settings.contains("language"), "{settings}");
+}
