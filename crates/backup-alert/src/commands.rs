@@ -101,13 +101,22 @@ pub fn send(args: SendArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error>
         );
     }
     if alert.status.is_problem() {
-        // What failed, first: the log's last line naming a failure, else the message's.
-        alert.summary = alert
+        // What failed, first: the log's last line stating a cause (else naming a
+        // failure), else the message's; a known kind of failure says what to do.
+        let cause = alert
             .sections
             .iter()
             .rev()
-            .find_map(|s| error_line::last_failure_line(&s.text))
-            .or_else(|| error_line::last_failure_line(&alert.message));
+            .find_map(|s| error_line::last_cause(&s.text))
+            .or_else(|| error_line::last_cause(&alert.message));
+        if let Some(class) = cause.as_ref().and_then(|c| c.class) {
+            let line = cause.as_ref().map_or("", |c| c.line.as_str());
+            alert.fact(
+                "What to do",
+                advice::advice(class, line, &advice::Where::default(), target.language),
+            );
+        }
+        alert.summary = cause.map(|c| c.line);
     }
     let name = args.name.clone().unwrap_or_else(|| args.subject.clone());
     let sent = send_alert(alert, &name, &target, &policy, false, &mut *ui.err)?;
