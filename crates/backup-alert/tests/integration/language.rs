@@ -348,3 +348,65 @@ fn detail_lines_are_in_french_and_japanese() {
     );
     assert_eq!(fact(&text, "ファイル"), "1（下限 1: 正常）", "{text}");
 }
+
+/// The weekly digest in French and Japanese: subject, heading, labels, period, counts.
+#[test]
+fn the_digest_is_in_french_and_japanese() {
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.sub(&["run", "--to", TO, "--no-flood", "--name", "nightly"]);
+    c.args(["--", "sh", "-c", "exit 2"]);
+    run(c).assert_code(2);
+    let _ = received(&server);
+    let print = |language: &str| {
+        let mut c = env.cmd();
+        c.args(["report", "--print", "--since", "7d", "--language", language]);
+        let r = run(c);
+        r.assert_code(0);
+        r.stdout
+    };
+    let fr = print("fr");
+    assert!(
+        fr.contains(&format!("Rapport de sauvegarde de {}", host())),
+        "{fr}"
+    );
+    let period = fact(&fr, "Période");
+    assert!(
+        period.starts_with("du ") && period.ends_with("(les 7 derniers jours)"),
+        "{fr}"
+    );
+    assert_eq!(
+        fact(&fr, "Totaux"),
+        "1 tâche, 1 exécution, 1 échec, 0 avertissement"
+    );
+    assert_eq!(fact(&fr, "Exécutions"), "1 exécution (1 échec)");
+    assert!(
+        fact(&fr, "Problèmes").ends_with(" échec, code de sortie 2"),
+        "{fr}"
+    );
+    assert_eq!(fact(&fr, "Dernière réussite"), "aucune enregistrée");
+    let ja = print("ja");
+    for expected in [
+        &format!("{} のバックアップレポート", host()),
+        "（過去 7 日）",
+        "ジョブ 1 件, 実行 1 回, 失敗 1 件, 警告 0 件",
+        "失敗、終了ステータス 2",
+    ] {
+        assert!(ja.contains(expected), "{expected:?} in\n{ja}");
+    }
+    // mailed: the subject too
+    let server = self::server();
+    let env2 = Env::new(&server);
+    std::fs::create_dir_all(env2.dir.path().join("state")).unwrap();
+    let mut c = env2.sub(&["report", "--to", TO, "--language", "fr"]);
+    c.env("BACKUP_ALERT_STATE_DIR", env.dir.path().join("state"));
+    run(c).assert_code(0);
+    let subject = parse(&received(&server))
+        .subject()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        subject.contains("Rapport de sauvegarde, les 7 derniers jours : 1 tâche"),
+        "{subject}"
+    );
+}
