@@ -410,3 +410,42 @@ fn the_digest_is_in_french_and_japanese() {
         "{subject}"
     );
 }
+
+/// Rust's "(os error 2)" never reaches an alert: a missing command, a missing manifest.
+#[test]
+fn no_rust_error_noise_in_alerts() {
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.sub(&["run", "--to", TO, "--no-flood", "--name", "t"]);
+    c.args(["--", "/nonexistent/backup-tool"]);
+    run(c).assert_code(127);
+    let text = text_of(&received(&server));
+    assert_eq!(
+        fact(&text, "Result"),
+        "command not found: /nonexistent/backup-tool: No such file or directory (exit status 127)",
+        "{text}"
+    );
+    let server = self::server();
+    let env = Env::new(&server);
+    let backup = env.path("db.tar.gz");
+    std::fs::write(&backup, b"x").unwrap();
+    let r = run(env.sub(&[
+        "check",
+        "--path",
+        backup.to_str().unwrap(),
+        "--max-age",
+        "1h",
+        "--manifest",
+        "/nonexistent/SHA256SUMS",
+        "--to",
+        TO,
+        "--no-flood",
+    ]));
+    let text = text_of(&received(&server));
+    assert!(
+        text.contains("No such file or directory"),
+        "{}\n{text}",
+        r.stderr
+    );
+    assert!(!text.contains("os error"), "{text}");
+}
