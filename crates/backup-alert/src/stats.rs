@@ -264,10 +264,28 @@ impl Summary {
     }
 
     pub fn render(&self, source: &str) -> String {
+        self.render_in(source, crate::lang::Language::English)
+    }
+
+    /// The summary in `lang` (the counts' labels and notes; reasons stay as logged).
+    pub fn render_in(&self, source: &str, lang: crate::lang::Language) -> String {
+        use crate::lang::Language;
+        let pick = |en: &'static str, fr: &'static str, ja: &'static str| match lang {
+            Language::English => en,
+            Language::French => fr,
+            Language::Japanese => ja,
+        };
+        let note = pick("note: ", "note : ", "注: ");
         if self.unrecognised() {
-            return format!("note: {}\n", self.unrecognised_note(source));
+            return format!("{note}{}\n", self.unrecognised_note(source));
         }
-        let mut out = format!("{source}\nsent:   {}\nfailed: {}\n", self.sent, self.failed);
+        let mut out = format!(
+            "{source}\n{}{}\n{}{}\n",
+            pick("sent:   ", "envoyés : ", "送信: "),
+            self.sent,
+            pick("failed: ", "échecs  : ", "失敗: "),
+            self.failed
+        );
         let mut reasons: Vec<_> = self.reasons.iter().collect();
         reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (reason, n) in reasons {
@@ -276,9 +294,10 @@ impl Summary {
         if let Some(f) = &self.last_failure {
             let to = f.get("recipients").unwrap_or("?");
             out.push_str(&format!(
-                "last failure: {} {} (recipients={to})\n",
+                "{}{} {} (recipients={to})\n",
+                pick("last failure: ", "dernier échec : ", "最後の失敗: "),
                 if f.time.is_empty() {
-                    "(no time)"
+                    pick("(no time)", "(sans heure)", "（時刻なし）")
                 } else {
                     &f.time
                 },
@@ -286,10 +305,16 @@ impl Summary {
             ));
         }
         if self.undated > 0 {
-            out.push_str(&format!(
-                "note: {} line(s) with an unreadable time were left out\n",
-                self.undated
-            ));
+            let n = self.undated;
+            out.push_str(&match lang {
+                Language::English => {
+                    format!("{note}{n} line(s) with an unreadable time were left out\n")
+                }
+                Language::French => {
+                    format!("{note}{n} ligne(s) dont l'heure est illisible ont été ignorées\n")
+                }
+                Language::Japanese => format!("{note}時刻を読めない {n} 行を除外しました\n"),
+            });
         }
         out
     }
@@ -383,8 +408,17 @@ pub fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error
                 .map(|_| 0)
         };
     }
+    // The reader's language: --language, the settings', else the locale's.
+    let lang = ctx
+        .settings
+        .language
+        .unwrap_or_else(crate::lang::Language::from_env);
     let source = match since {
-        Some(t) => format!("{} since {}", path.display(), t.format("%Y-%m-%d %H:%M:%S")),
+        Some(t) => format!(
+            "{} {}",
+            path.display(),
+            lang.since_time(&t.format("%Y-%m-%d %H:%M:%S").to_string())
+        ),
         None => path.display().to_string(),
     };
     if summary.unrecognised() {
@@ -392,7 +426,7 @@ pub fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error
         return Ok(rsmtp::ExitCode::DataErr as u8);
     }
     ui.out
-        .write_all(summary.render(&source).as_bytes())
+        .write_all(summary.render_in(&source, lang).as_bytes())
         .map_err(|e| Error::io("cannot write to stdout", e))?;
     Ok(0)
 }

@@ -449,3 +449,38 @@ fn no_rust_error_noise_in_alerts() {
     );
     assert!(!text.contains("os error"), "{text}");
 }
+
+/// `stats` in the reader's language (the reasons stay as msmtp logged them).
+#[test]
+fn stats_in_french_and_japanese() {
+    let env = Env::bare();
+    let log = env.path("msmtp.log");
+    std::fs::write(
+        &log,
+        "Dec 21 16:03:07 host=smtp.example.com tls=on auth=on from=a@x.example recipients=b@x.example exitcode=EX_OK\n\
+         Dec 21 18:00:15 host=smtp.example.com tls=on auth=on from=a@x.example recipients=b@x.example errormsg='Connection refused' exitcode=EX_TEMPFAIL\n",
+    )
+    .unwrap();
+    let stats = |language: &str| {
+        let mut c = env.cmd();
+        c.args([
+            "stats",
+            "--log",
+            log.to_str().unwrap(),
+            "--language",
+            language,
+        ]);
+        let r = run(c);
+        r.assert_code(0);
+        r.stdout
+    };
+    let fr = stats("fr");
+    assert!(fr.contains("envoyés : 1\néchecs  : 1\n"), "{fr}");
+    assert!(
+        fr.contains("dernier échec : Dec 21 18:00:15 EX_TEMPFAIL"),
+        "{fr}"
+    );
+    let ja = stats("ja");
+    assert!(ja.contains("送信: 1\n失敗: 1\n"), "{ja}");
+    assert!(ja.contains("最後の失敗: Dec 21 18:00:15"), "{ja}");
+}
