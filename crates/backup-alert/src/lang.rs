@@ -113,6 +113,7 @@ impl Language {
             "Meaning" => ("Signification", "意味"),
             "Age" => ("Âge", "経過時間"),
             "Period" => ("Période", "期間"),
+            "Server" => ("Serveur SMTP", "SMTP サーバー"),
             "Totals" => ("Totaux", "合計"),
             "Mail log" => ("Journal des mails", "メールログ"),
             "Runs" => ("Exécutions", "実行"),

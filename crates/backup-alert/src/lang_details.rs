@@ -223,6 +223,35 @@ impl Language {
     }
 }
 
+impl Language {
+    /// The subject and message of setup's test alert.
+    pub fn setup_test_alert(self, host: &str) -> (String, String) {
+        match self {
+            Language::English => (
+                "backup-alert configured".into(),
+                format!(
+                    "Mail alerts from {host} work.\n\nYou will receive backup results here: \
+                     successes, failures and warnings."
+                ),
+            ),
+            Language::French => (
+                "backup-alert configuré".into(),
+                format!(
+                    "Les alertes par mail de {host} fonctionnent.\n\nVous recevrez ici les \
+                     résultats des sauvegardes : réussites, échecs et avertissements."
+                ),
+            ),
+            Language::Japanese => (
+                "backup-alert の設定完了".into(),
+                format!(
+                    "{host} からのメール通知は正常に動作しています。\n\nバックアップの結果\
+                     （成功・失敗・警告）はこのアドレスに届きます。"
+                ),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

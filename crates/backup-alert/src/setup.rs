@@ -663,11 +663,13 @@ pub fn main(
     if args.no_test {
         return Ok(0);
     }
-    let mut alert = Alert::new(Status::Success, "backup-alert configured", ctx.host.clone());
-    alert.message = format!(
-        "Mail alerts from {} work.\n\nYou will receive backup results here: successes, failures and warnings.",
-        ctx.host
-    );
+    let lang = ctx
+        .settings
+        .language
+        .unwrap_or_else(crate::lang::Language::from_env);
+    let (subject, message) = lang.setup_test_alert(&ctx.host);
+    let mut alert = Alert::new(Status::Success, subject, ctx.host.clone());
+    alert.message = message;
     alert.fact(
         "Server",
         format!(

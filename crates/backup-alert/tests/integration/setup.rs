@@ -870,3 +870,26 @@ fn setup_records_the_language_for_cron() {
     let settings = std::fs::read_to_string(env.home.join(".config/backup-alert/config")).unwrap();
     assert!(!settings.contains("language"), "{settings}");
 }
+
+/// The test alert is written in the language setup runs in (here Japanese).
+#[test]
+fn the_test_alert_is_in_the_setup_language() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = setup_cmd(&env, &server, &out, &[]);
+    c.env("LC_ALL", "ja_JP.UTF-8");
+    run_with_input(c, b"s3cret pw\n").assert_code(0);
+    let msg = one_message(&server);
+    let subject = parse(&msg).subject().unwrap_or_default().to_string();
+    assert!(subject.ends_with("backup-alert の設定完了"), "{subject}");
+    let text = text_of(&msg);
+    assert!(
+        text.contains("からのメール通知は正常に動作しています。"),
+        "{text}"
+    );
+    assert!(
+        fact(&text, "SMTP サーバー").starts_with("127.0.0.1:"),
+        "{text}"
+    );
+}
