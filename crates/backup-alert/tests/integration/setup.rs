@@ -893,3 +893,51 @@ fn the_test_alert_is_in_the_setup_language() {
         "{text}"
     );
 }
+
+/// The wizard in French, through a real pseudo-terminal, as seed 000's script asks it:
+/// the questions, the provider's password help and the test alert.
+#[test]
+fn the_wizard_speaks_french() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let answers = format!(
+        r#"[["Choix [1-4]", "4"], ["Serveur SMTP", "127.0.0.1"], ["Chiffrement", "1"], ["Port", "{}"], ["Connexion : 1)", "1"], ["Identifiant (adresse mail)", "alice@example.com"], ["Mot de passe (masqué)", "s3cret pw"], ["Envoyer les alertes à", "{TO}"]]"#,
+        server.port()
+    );
+    let mut c = env.cmd_as(python3());
+    c.env("LC_ALL", "fr_FR.UTF-8")
+        .args(["-c", PTY_DRIVER, &answers, BIN, "setup"])
+        .args([
+            "--tls-trust-file",
+            server.ca().ca_pem_path().to_str().unwrap(),
+        ])
+        .args([
+            "--logfile",
+            env.log.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .arg("--no-settings");
+    let r = run(c);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("Fournisseur de messagerie :"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Utilisez le mot de passe SMTP de la boîte"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("s3cret"),
+        "password echoed: {}",
+        r.stdout
+    );
+    let msg = one_message(&server);
+    let subject = parse(&msg).subject().unwrap_or_default().to_string();
+    assert!(subject.ends_with("backup-alert configuré"), "{subject}");
+}
