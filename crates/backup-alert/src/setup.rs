@@ -188,6 +188,32 @@ fn default_logfile() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("msmtp.log"))
 }
 
+/// The `logfile` for an account written to `output` without `--logfile`. Root writing
+/// a file another user owns (their `~/.msmtprc`, or a file in a directory of theirs)
+/// gives it a log that user can write: `~USER/.msmtp.log`, else next to the file —
+/// never root's `/var/log/msmtp.log`, where msmtp run as that user cannot log.
+fn default_logfile_for(output: &Path) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    if !is_root() {
+        return default_logfile();
+    }
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let owner = std::iter::once(output)
+        .chain(dir.ancestors())
+        .find_map(|p| fs::metadata(p).ok())
+        .map(|m| m.uid());
+    match owner {
+        Some(uid) if uid != 0 => rsmtp_config::home_of(uid)
+            .filter(|home| home.is_dir())
+            .unwrap_or_else(|| dir.to_path_buf())
+            .join(".msmtp.log"),
+        _ => default_logfile(),
+    }
+}
+
 fn default_trust_file() -> Option<PathBuf> {
     let p = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
     p.exists().then_some(p)
@@ -591,7 +617,10 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
         to,
         account: args.account.clone(),
         tls_trust_file,
-        logfile: args.logfile.clone().unwrap_or_else(default_logfile),
+        logfile: args.logfile.clone().unwrap_or_else(|| match &args.output {
+            Some(output) => default_logfile_for(output),
+            None => default_logfile(),
+        }),
     })
 }
 

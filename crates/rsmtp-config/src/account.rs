@@ -12,8 +12,8 @@ use crate::error::{ConfigError, Source};
 use crate::expand;
 use crate::password::Secret;
 use crate::value::{
-    Auth, DsnReturn, Fingerprint, HeaderPolicy, LogFile, Protocol, QueueMode, SetToHeader,
-    SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
+    Auth, DsnReturn, Fingerprint, HeaderPolicy, LogFile, OAuthFlow, OAuthProvider, Protocol,
+    QueueMode, SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
 };
 
 /// Environment variable naming the default queue directory (before the root / XDG
@@ -70,6 +70,17 @@ pub const COMMANDS: &[&str] = &[
     "queue_expire",
     "queue_retry_for",
     "queue_notify",
+    "oauth2_flow",
+    "oauth2_provider",
+    "oauth2_tenant",
+    "oauth2_token_url",
+    "oauth2_device_url",
+    "oauth2_auth_url",
+    "oauth2_redirect_port",
+    "oauth2_client_id",
+    "oauth2_client_secret",
+    "oauth2_client_secret_eval",
+    "oauth2_scope",
 ];
 
 /// Older spellings msmtp still accepts, and the command each one sets.
@@ -200,6 +211,29 @@ pub struct Account {
     pub queue_retry_for: Option<Duration>,
     /// rsmtp `queue_notify`: who gets the failure notice (`None`: the envelope sender).
     pub queue_notify: Option<String>,
+    /// rsmtp `oauth2_flow`: the account gets its XOAUTH2/OAUTHBEARER token itself.
+    pub oauth2_flow: Option<OAuthFlow>,
+    /// rsmtp `oauth2_provider`: fills the endpoints and scope left unset (on resolve).
+    pub oauth2_provider: Option<OAuthProvider>,
+    /// rsmtp `oauth2_tenant`: Microsoft's tenant (a domain or an id) in the endpoints.
+    pub oauth2_tenant: Option<String>,
+    /// rsmtp `oauth2_token_url`: the token endpoint (RFC 6749 §3.2).
+    pub oauth2_token_url: Option<String>,
+    /// rsmtp `oauth2_device_url`: the device authorization endpoint (RFC 8628 §3.1).
+    pub oauth2_device_url: Option<String>,
+    /// rsmtp `oauth2_auth_url`: the authorization endpoint (RFC 6749 §3.1).
+    pub oauth2_auth_url: Option<String>,
+    /// rsmtp `oauth2_redirect_port`: the loopback port of the authcode redirect
+    /// (`None`: any free port, RFC 8252 §7.3).
+    pub oauth2_redirect_port: Option<u16>,
+    /// rsmtp `oauth2_client_id`.
+    pub oauth2_client_id: Option<String>,
+    /// rsmtp `oauth2_client_secret` (a literal: the file must be private, as for `password`).
+    pub oauth2_client_secret: Option<Secret>,
+    /// rsmtp `oauth2_client_secret_eval`: a shell command printing the client secret.
+    pub oauth2_client_secret_eval: Option<String>,
+    /// rsmtp `oauth2_scope`: space-separated scopes.
+    pub oauth2_scope: Option<String>,
     /// Where each command was last set (canonical spelling → file:line).
     pub(crate) sources: BTreeMap<&'static str, Source>,
     /// Commands set explicitly in this account or inherited from a named parent
@@ -210,6 +244,20 @@ pub struct Account {
 }
 
 impl Account {
+    /// The account as messages name it: `account NAME from FILE` (msmtp's words in
+    /// "could not send mail (account NAME from FILE)"), or `command line account`.
+    pub fn describe(&self) -> String {
+        match &self.file {
+            Some(file) => rsmtp_core::tr!(
+                "account {account} from {file}",
+                account = self.name,
+                file = file.display()
+            ),
+            None if self.name.is_empty() => rsmtp_core::tr!("command line account").into_owned(),
+            None => rsmtp_core::tr!("account {account}", account = self.name),
+        }
+    }
+
     /// An account with msmtp's built-in defaults (and rsmtp's finite timeout).
     pub fn new(name: impl Into<String>, file: Option<PathBuf>) -> Self {
         Account {
@@ -261,6 +309,17 @@ impl Account {
             queue_expire: DEFAULT_QUEUE_EXPIRE,
             queue_retry_for: None,
             queue_notify: None,
+            oauth2_flow: None,
+            oauth2_provider: None,
+            oauth2_tenant: None,
+            oauth2_token_url: None,
+            oauth2_device_url: None,
+            oauth2_auth_url: None,
+            oauth2_redirect_port: None,
+            oauth2_client_id: None,
+            oauth2_client_secret: None,
+            oauth2_client_secret_eval: None,
+            oauth2_scope: None,
             sources: BTreeMap::new(),
             explicit: BTreeSet::new(),
             override_from: None,
@@ -428,6 +487,21 @@ impl Account {
             "queue_expire" => self.queue_expire = p.queue_expire,
             "queue_retry_for" => self.queue_retry_for = p.queue_retry_for,
             "queue_notify" => self.queue_notify.clone_from(&p.queue_notify),
+            "oauth2_flow" => self.oauth2_flow = p.oauth2_flow,
+            "oauth2_provider" => self.oauth2_provider = p.oauth2_provider,
+            "oauth2_tenant" => self.oauth2_tenant.clone_from(&p.oauth2_tenant),
+            "oauth2_token_url" => self.oauth2_token_url.clone_from(&p.oauth2_token_url),
+            "oauth2_device_url" => self.oauth2_device_url.clone_from(&p.oauth2_device_url),
+            "oauth2_auth_url" => self.oauth2_auth_url.clone_from(&p.oauth2_auth_url),
+            "oauth2_redirect_port" => self.oauth2_redirect_port = p.oauth2_redirect_port,
+            "oauth2_client_id" => self.oauth2_client_id.clone_from(&p.oauth2_client_id),
+            "oauth2_client_secret" => self
+                .oauth2_client_secret
+                .clone_from(&p.oauth2_client_secret),
+            "oauth2_client_secret_eval" => self
+                .oauth2_client_secret_eval
+                .clone_from(&p.oauth2_client_secret_eval),
+            "oauth2_scope" => self.oauth2_scope.clone_from(&p.oauth2_scope),
             _ => {}
         }
     }

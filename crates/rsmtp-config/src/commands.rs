@@ -12,8 +12,8 @@ use crate::expand;
 use crate::password::Secret;
 use crate::value::{
     parse_dsn_notify, parse_duration, parse_pos_int, Auth, AuthMethod, DsnReturn, Fingerprint,
-    HeaderPolicy, LogFile, Protocol, QueueMode, SetToHeader, SyslogFacility, Timeout, TrustFile,
-    DEFAULT_QUEUE_EXPIRE,
+    HeaderPolicy, LogFile, OAuthFlow, OAuthProvider, Protocol, QueueMode, SetToHeader,
+    SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
 };
 
 fn on_off(arg: &str, at: &Source, command: &str) -> Result<bool, ConfigError> {
@@ -378,6 +378,45 @@ impl Account {
                 };
             }
             "queue_notify" => self.queue_notify = opt_string(arg),
+            "oauth2_flow" => {
+                self.oauth2_flow = match arg {
+                    "" | "off" => None,
+                    "client_credentials" => Some(OAuthFlow::ClientCredentials),
+                    "device" => Some(OAuthFlow::Device),
+                    "authcode" => Some(OAuthFlow::AuthCode),
+                    _ => {
+                        return Err(invalid(
+                            arg,
+                            command,
+                            "client_credentials, device, authcode or off",
+                            at,
+                        ))
+                    }
+                };
+            }
+            "oauth2_provider" => {
+                self.oauth2_provider = match arg {
+                    "" => None,
+                    "microsoft" => Some(OAuthProvider::Microsoft),
+                    "google" => Some(OAuthProvider::Google),
+                    _ => return Err(invalid(arg, command, "microsoft or google", at)),
+                };
+            }
+            "oauth2_tenant" => self.oauth2_tenant = opt_string(arg),
+            "oauth2_token_url" => self.oauth2_token_url = opt_string(arg),
+            "oauth2_device_url" => self.oauth2_device_url = opt_string(arg),
+            "oauth2_auth_url" => self.oauth2_auth_url = opt_string(arg),
+            "oauth2_redirect_port" => {
+                self.oauth2_redirect_port = if arg.is_empty() {
+                    None
+                } else {
+                    Some(port_number(arg, command, at)?)
+                };
+            }
+            "oauth2_client_id" => self.oauth2_client_id = opt_string(arg),
+            "oauth2_client_secret" => self.oauth2_client_secret = opt_string(arg).map(Secret::new),
+            "oauth2_client_secret_eval" => self.oauth2_client_secret_eval = opt_string(arg),
+            "oauth2_scope" => self.oauth2_scope = opt_string(arg),
             _ => {
                 // Every canonical command is handled above; reaching this is a
                 // bug in the table, reported rather than ignored.

@@ -56,6 +56,12 @@ pub fn user_name_of(uid: u32) -> Option<String> {
     passwd_entry(uid).map(|(name, _)| name)
 }
 
+/// The home directory of `uid` from /etc/passwd (not `$HOME`: for files written on
+/// behalf of another user).
+pub fn home_of(uid: u32) -> Option<PathBuf> {
+    passwd_entry(uid).map(|(_, home)| PathBuf::from(home))
+}
+
 /// msmtp's `get_username()`.
 pub fn user_name() -> String {
     for var in ["USER", "LOGNAME"] {

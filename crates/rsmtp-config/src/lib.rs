@@ -124,7 +124,8 @@ mod value;
 pub use account::{canonical_command, default_queue_dir, queue_fallback_dir, Account, COMMANDS};
 pub use error::{ConfigError, InsecureReason, Origin, Source, EX_CONFIG, EX_IOERR, EX_TEMPFAIL};
 pub use expand::{
-    canonical_host_name, expand_tilde, home_dir, host_name, user_name, user_name_of, ExpandContext,
+    canonical_host_name, expand_tilde, home_dir, home_of, host_name, user_name, user_name_of,
+    ExpandContext,
 };
 pub use load::{Config, LoadOptions, Selection, DEFAULT_SYSTEM_FILE, SYSCONFIG_ENV};
 pub use netrc::NetrcEntry;
@@ -140,8 +141,9 @@ pub use render::{
 pub use resolve::ResolveOptions;
 pub use value::{parse_duration, read_duration};
 pub use value::{
-    Auth, AuthMethod, DsnReturn, Fingerprint, HeaderPolicy, LogFile, Protocol, QueueMode,
-    SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE, DEFAULT_TIMEOUT_SECS,
+    Auth, AuthMethod, DsnReturn, Fingerprint, HeaderPolicy, LogFile, OAuthFlow, OAuthProvider,
+    Protocol, QueueMode, SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
+    DEFAULT_TIMEOUT_SECS,
 };
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<ParsedFile, ConfigError> 
                     _ => &mut defaults,
                 };
                 target.set(command, &line.argument, &at)?;
-                if command == "password" && !from_eval {
+                if matches!(command, "password" | "oauth2_client_secret") && !from_eval {
                     contains_secrets = true;
                 }
             }

@@ -101,14 +101,21 @@ pub(crate) fn run_first_line(command: &str, limit: Duration) -> Result<String, E
     let (tx, rx) = mpsc::channel();
     // The pipe is read and the child waited for on a thread, so this one can
     // keep the time limit.
-    std::thread::spawn(move || {
-        let read = match stdout {
-            Some(out) => read_first_line(out),
-            None => Ok(Zeroizing::new(Vec::new())),
-        };
-        let _ = tx.send(Progress::Line(read));
-        let _ = tx.send(Progress::Exited(child.wait()));
-    });
+    let spawned = std::thread::Builder::new()
+        .name("rsmtp-passwordeval".into())
+        .spawn(move || {
+            let read = match stdout {
+                Some(out) => read_first_line(out),
+                None => Ok(Zeroizing::new(Vec::new())),
+            };
+            let _ = tx.send(Progress::Line(read));
+            let _ = tx.send(Progress::Exited(child.wait()));
+        });
+    if let Err(e) = spawned {
+        // EAGAIN under a pids limit: the command cannot be watched, so it is not run.
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        return Err(EvalFailure::Failed(format!("cannot start a thread: {e}")));
+    }
     let kill = || {
         // The group may be gone already; nothing to report then.
         let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
@@ -231,6 +238,23 @@ impl Account {
     /// crate then asks the keyring, then the terminal, as msmtp does).
     pub fn password(&self) -> Result<Option<Secret>, ConfigError> {
         self.password_with_netrc(&netrc_files())
+    }
+
+    /// The OAuth 2.0 client secret: `oauth2_client_secret`, else the first line
+    /// `oauth2_client_secret_eval` prints (run like `passwordeval`), else none (a
+    /// public client: device and authcode flows need no secret).
+    pub fn oauth2_client_secret(&self) -> Result<Option<Secret>, ConfigError> {
+        if let Some(s) = &self.oauth2_client_secret {
+            return Ok(Some(s.clone()));
+        }
+        let Some(cmd) = &self.oauth2_client_secret_eval else {
+            return Ok(None);
+        };
+        let at = self
+            .source_of("oauth2_client_secret_eval")
+            .cloned()
+            .unwrap_or_else(Source::command_line);
+        eval_password(cmd, &at, eval_limit(self.timeout.duration())).map(Some)
     }
 
     /// [`Account::password`] with an explicit list of netrc files.

@@ -146,6 +146,50 @@ impl Account {
             "queue_notify",
             self.queue_notify.as_deref().unwrap_or("(envelope sender)"),
         );
+        if let Some(flow) = self.oauth2_flow {
+            line("oauth2_flow", flow.keyword());
+            line(
+                "oauth2_provider",
+                &or_not_set(self.oauth2_provider.map(|p| p.keyword())),
+            );
+            line("oauth2_tenant", &or_not_set(self.oauth2_tenant.as_ref()));
+            line(
+                "oauth2_token_url",
+                &or_not_set(self.oauth2_token_url.as_ref()),
+            );
+            line(
+                "oauth2_device_url",
+                &or_not_set(self.oauth2_device_url.as_ref()),
+            );
+            line(
+                "oauth2_auth_url",
+                &or_not_set(self.oauth2_auth_url.as_ref()),
+            );
+            line(
+                "oauth2_redirect_port",
+                &self
+                    .oauth2_redirect_port
+                    .map_or_else(|| "(any free port)".to_string(), |p| p.to_string()),
+            );
+            line(
+                "oauth2_client_id",
+                &or_not_set(self.oauth2_client_id.as_ref()),
+            );
+            // Shown as `*` like the password; the eval command is shown, not run.
+            line(
+                "oauth2_client_secret",
+                if self.oauth2_client_secret.is_some() || self.oauth2_client_secret_eval.is_some() {
+                    "*"
+                } else {
+                    NOT_SET
+                },
+            );
+            line(
+                "oauth2_client_secret_eval",
+                &or_not_set(self.oauth2_client_secret_eval.as_ref()),
+            );
+            line("oauth2_scope", &or_not_set(self.oauth2_scope.as_ref()));
+        }
         let header = match (&self.file, self.name.is_empty()) {
             (Some(f), false) => format!("using account {} from {}\n", self.name, f.display()),
             _ => String::new(),

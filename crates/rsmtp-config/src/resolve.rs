@@ -7,7 +7,7 @@ use crate::account::Account;
 use crate::error::{ConfigError, Source};
 use crate::expand::{self, ExpandContext};
 use crate::glob;
-use crate::value::{Auth, Protocol, TrustFile};
+use crate::value::{Auth, AuthMethod, OAuthFlow, Protocol, TrustFile};
 use rsmtp_core::tr;
 
 impl Account {
@@ -61,6 +61,7 @@ impl Account {
     /// all [`Account::apply_override`]s; calling it twice is harmless.
     pub fn resolve(&mut self, opts: &ResolveOptions) -> Result<(), ConfigError> {
         self.check_supported()?;
+        self.fill_oauth2_defaults();
         if self.port.is_none() && self.protocol == Protocol::Smtp {
             self.port = Some(self.port());
         }
@@ -88,8 +89,78 @@ impl Account {
         self.check(opts.require_from)
     }
 
+    /// `oauth2_provider`: the flow, endpoints and scope the account leaves unset.
+    fn fill_oauth2_defaults(&mut self) {
+        let Some(provider) = self.oauth2_provider else {
+            return;
+        };
+        let flow = *self.oauth2_flow.get_or_insert(provider.default_flow());
+        let tenant = match (&self.oauth2_tenant, flow) {
+            (Some(t), _) => t.clone(),
+            // App-only tokens are per tenant; `organizations` at least gives Microsoft's
+            // own error naming the missing tenant.
+            (None, OAuthFlow::ClientCredentials) => "organizations".to_string(),
+            (None, _) => "common".to_string(),
+        };
+        if self.oauth2_token_url.is_none() {
+            self.oauth2_token_url = Some(provider.token_url(&tenant));
+        }
+        if self.oauth2_device_url.is_none() {
+            self.oauth2_device_url = Some(provider.device_url(&tenant));
+        }
+        if self.oauth2_auth_url.is_none() {
+            self.oauth2_auth_url = Some(provider.auth_url(&tenant));
+        }
+        if self.oauth2_scope.is_none() {
+            self.oauth2_scope = Some(provider.default_scope(flow).to_string());
+        }
+    }
+
+    /// The OAuth 2.0 settings of an account with `oauth2_flow` are complete.
+    fn check_oauth2(&self) -> Result<(), ConfigError> {
+        let Some(flow) = self.oauth2_flow else {
+            return Ok(());
+        };
+        let missing = |command: &str| {
+            self.invalid_account(format!(
+                "oauth2_flow {flow} needs {command} (or oauth2_provider microsoft|google)"
+            ))
+        };
+        if self.oauth2_token_url.is_none() {
+            return Err(missing("oauth2_token_url"));
+        }
+        if self.oauth2_client_id.is_none() {
+            return Err(missing("oauth2_client_id"));
+        }
+        match flow {
+            OAuthFlow::Device if self.oauth2_device_url.is_none() => {
+                return Err(missing("oauth2_device_url"))
+            }
+            OAuthFlow::AuthCode if self.oauth2_auth_url.is_none() => {
+                return Err(missing("oauth2_auth_url"))
+            }
+            OAuthFlow::ClientCredentials
+                if self.oauth2_client_secret.is_none()
+                    && self.oauth2_client_secret_eval.is_none() =>
+            {
+                return Err(missing("oauth2_client_secret or oauth2_client_secret_eval"))
+            }
+            _ => {}
+        }
+        if !matches!(
+            self.auth,
+            Auth::Method(AuthMethod::XOAuth2 | AuthMethod::OAuthBearer)
+        ) {
+            return Err(self.invalid_account(format!(
+                "oauth2_flow {flow} needs 'auth xoauth2' or 'auth oauthbearer'"
+            )));
+        }
+        Ok(())
+    }
+
     /// msmtp's `check_account()`.
     fn check(&self, require_from: bool) -> Result<(), ConfigError> {
+        self.check_oauth2()?;
         if self.host.is_none() && self.socket.is_none() {
             return Err(self.invalid_account(tr!("host not set")));
         }

@@ -325,6 +325,121 @@ impl fmt::Display for QueueMode {
     }
 }
 
+/// rsmtp's `oauth2_flow`: how the account gets its OAuth 2.0 access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthFlow {
+    /// `client_credentials` (RFC 6749 §4.4): the application's own identity, no user
+    /// (Microsoft's app-only `SMTP.SendAsApp`). Nothing to log in to.
+    ClientCredentials,
+    /// `device` (RFC 8628): `rsmtp --oauth-login` shows a code to enter on another device.
+    Device,
+    /// `authcode` (RFC 6749 §4.1 with PKCE, RFC 7636; loopback redirect, RFC 8252).
+    AuthCode,
+}
+
+impl OAuthFlow {
+    /// The msmtprc spelling.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            OAuthFlow::ClientCredentials => "client_credentials",
+            OAuthFlow::Device => "device",
+            OAuthFlow::AuthCode => "authcode",
+        }
+    }
+
+    /// Whether a person must log in once (`rsmtp --oauth-login`) before sending.
+    pub fn needs_login(self) -> bool {
+        !matches!(self, OAuthFlow::ClientCredentials)
+    }
+}
+
+impl fmt::Display for OAuthFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.keyword())
+    }
+}
+
+/// rsmtp's `oauth2_provider`: a shorthand that fills the endpoints and the default
+/// scope of a well-known identity provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthProvider {
+    /// Microsoft Entra ID (Microsoft 365, Outlook.com); `oauth2_tenant` names the tenant.
+    Microsoft,
+    /// Google (Gmail, Google Workspace).
+    Google,
+}
+
+impl OAuthProvider {
+    /// The msmtprc spelling.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            OAuthProvider::Microsoft => "microsoft",
+            OAuthProvider::Google => "google",
+        }
+    }
+
+    /// The token endpoint; `tenant` matters for Microsoft only (`common` when unset
+    /// for the user flows, which any tenant's user may use; app-only tokens need
+    /// the tenant).
+    pub fn token_url(self, tenant: &str) -> String {
+        match self {
+            OAuthProvider::Microsoft => {
+                format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token")
+            }
+            OAuthProvider::Google => "https://oauth2.googleapis.com/token".to_string(),
+        }
+    }
+
+    /// The device authorization endpoint (RFC 8628 §3.1).
+    pub fn device_url(self, tenant: &str) -> String {
+        match self {
+            OAuthProvider::Microsoft => {
+                format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode")
+            }
+            OAuthProvider::Google => "https://oauth2.googleapis.com/device/code".to_string(),
+        }
+    }
+
+    /// The authorization endpoint (RFC 6749 §3.1).
+    pub fn auth_url(self, tenant: &str) -> String {
+        match self {
+            OAuthProvider::Microsoft => {
+                format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize")
+            }
+            OAuthProvider::Google => "https://accounts.google.com/o/oauth2/v2/auth".to_string(),
+        }
+    }
+
+    /// The scope to ask for with `flow`: Microsoft's app-only `.default` for client
+    /// credentials, else `SMTP.Send` plus `offline_access` (for a refresh token);
+    /// Google's full mail scope (the only one its SMTP server takes).
+    pub fn default_scope(self, flow: OAuthFlow) -> &'static str {
+        match (self, flow) {
+            (OAuthProvider::Microsoft, OAuthFlow::ClientCredentials) => {
+                "https://outlook.office365.com/.default"
+            }
+            (OAuthProvider::Microsoft, _) => "https://outlook.office.com/SMTP.Send offline_access",
+            (OAuthProvider::Google, _) => "https://mail.google.com/",
+        }
+    }
+
+    /// The flow used when `oauth2_flow` is not set: Microsoft's device code (works on a
+    /// headless server); Google's authorization code (its device flow refuses the mail
+    /// scope).
+    pub fn default_flow(self) -> OAuthFlow {
+        match self {
+            OAuthProvider::Microsoft => OAuthFlow::Device,
+            OAuthProvider::Google => OAuthFlow::AuthCode,
+        }
+    }
+}
+
+impl fmt::Display for OAuthProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.keyword())
+    }
+}
+
 /// msmtp's `get_pos_int()`: `strtol(s, &end, 0)` — decimal, `0x` hex or
 /// leading-`0` octal, optional sign — that must be > 0, fit an `int` and have
 /// no trailing characters.

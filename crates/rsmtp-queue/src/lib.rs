@@ -99,4 +99,4 @@ pub use overrides::{check_override, RefusedSetting};
 #[doc(hidden)]
 pub use store::Step;
 pub use store::{Queue, STALE_TMP_AGE};
-pub use trust::{is_trusted_dir, Distrust};
+pub use trust::{check_trusted_dir, is_trusted_dir, open_trusted_file, CheckError, Distrust};

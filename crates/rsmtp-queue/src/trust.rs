@@ -176,8 +176,10 @@ fn judge(stat: &rustix::fs::Stat, expected: FileType) -> Result<(), Distrust> {
 
 /// What went wrong checking a path: the rule, or the check itself.
 #[derive(Debug)]
-pub(crate) enum CheckError {
+pub enum CheckError {
+    /// The path breaks the rule.
     Distrust(Distrust),
+    /// It could not be examined.
     Io(io::Error),
 }
 
@@ -220,6 +222,19 @@ impl From<rustix::io::Errno> for CheckError {
 /// sendmail path spools a body next to the queue only when this holds.
 pub fn is_trusted_dir(path: &Path) -> bool {
     check_dir(path).is_ok()
+}
+
+/// The queue's rule for another private store (the OAuth token store): `path` is a
+/// real directory (not a symbolic link), ours or root's, writable by nobody else.
+pub fn check_trusted_dir(path: &Path) -> Result<(), CheckError> {
+    check_dir(path)
+}
+
+/// The queue's rule for a file of another private store: opened without following a
+/// symbolic link, and the very file opened is judged (ours or root's, a regular file,
+/// writable by nobody else).
+pub fn open_trusted_file(path: &Path) -> Result<File, CheckError> {
+    open_entry_file(path)
 }
 
 /// A directory of the queue (the queue directory itself, `tmp/`, an entry's

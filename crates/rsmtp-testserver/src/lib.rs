@@ -42,7 +42,9 @@
 //!   [`CertKey::sha256_fingerprint`] its `tls_fingerprint`.
 //! - [`Extensions`]: PIPELINING, SIZE, 8BITMIME, SMTPUTF8, DSN, ENHANCEDSTATUSCODES, or
 //!   a HELO-only server. MAIL/RCPT parameters the server did not advertise get `555`.
-//! - [`AuthConfig`]: user, password, bearer token, mechanisms; AUTH required before MAIL
+//! - [`AuthConfig`]: user, password, bearer token (or a [`TokenCheck`], such as
+//!   [`OAuthServer::token_check`]: the tokens the in-repo OAuth 2.0 server issued),
+//!   mechanisms; AUTH required before MAIL
 //!   (`530`), offered only inside TLS in STARTTLS mode unless `before_tls`.
 //! - [`Fault`]s, for every connection or the first *n*
 //!   ([`ServerOptions::faulty_connections`]), changeable at run time
@@ -66,6 +68,7 @@
 
 mod certs;
 pub mod fuzz;
+pub mod oauth;
 mod options;
 pub mod peer;
 mod record;
@@ -83,9 +86,10 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
 pub use certs::{CertKey, LeafKind, TestCa};
+pub use oauth::{OAuthServer, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
 pub use options::{
     AuthConfig, ClientCertPolicy, Extensions, Fault, Mechanism, Reply, ServerOptions, Step, Tls,
-    TlsVersions,
+    TlsVersions, TokenCheck,
 };
 pub use record::{
     AuthRecord, Command, Direction, ReceivedMessage, Recipient, SessionRecord, Transcript,
@@ -439,13 +443,29 @@ fn server_config(ca: &TestCa, opts: &ServerOptions) -> Arc<ServerConfig> {
     Arc::new(config)
 }
 
-/// A port on 127.0.0.1 that nothing listens on: connecting to it is refused.
+/// A port on 127.0.0.1 that nothing listens on: connecting to it is refused, and a
+/// test may bind it later ("the relay comes back on the same port").
 ///
-/// (Bind port 0, note the port, close. Another process could take it in between; on a
-/// test machine that is rare enough.)
+/// Taken below Linux's ephemeral range (32768-60999 by default), where the kernel
+/// never hands a port to a `bind(0)` listener or to an outgoing connection, so that no
+/// other test's server or client can take it in between; never the same port twice
+/// in one process, and checked free when handed out.
 pub fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("listener address").port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const LOW: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    // Start at a place that differs per process, so test binaries run one after the
+    // other (or two checkouts at once) do not walk the same ports.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = (std::process::id() % u32::from(SPAN)) as u16;
+    for _ in 0..SPAN {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_add(start) % SPAN;
+        let port = LOW + offset;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between {LOW} and {}", LOW + SPAN)
 }
 
 /// The README demo's server: STARTTLS with a generated CA, AUTH PLAIN and LOGIN for

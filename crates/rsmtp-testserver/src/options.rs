@@ -148,6 +148,30 @@ impl FromStr for Mechanism {
     }
 }
 
+/// Decides whether an XOAUTH2/OAUTHBEARER bearer token is valid (for example
+/// [`crate::OAuthServer::token_check`]: issued by that authorization server).
+#[derive(Clone)]
+pub struct TokenCheck(Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl TokenCheck {
+    /// A check from a function of the token.
+    pub fn new(check: impl Fn(&str) -> bool + Send + Sync + 'static) -> TokenCheck {
+        TokenCheck(Arc::new(check))
+    }
+
+    pub(crate) fn accepts(&self, token: &str) -> bool {
+        (self.0)(token)
+    }
+}
+
+impl PartialEq for TokenCheck {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for TokenCheck {}
+
 /// The credentials the server accepts and how it offers AUTH.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AuthConfig {
@@ -158,6 +182,9 @@ pub struct AuthConfig {
     /// The bearer token for XOAUTH2/OAUTHBEARER; `None` means the password is the token
     /// (msmtp passes its `password` as the token).
     pub token: Option<String>,
+    /// When set, XOAUTH2/OAUTHBEARER accept the tokens this check accepts (and `token`
+    /// is not used): the tokens an [`crate::OAuthServer`] issued.
+    pub token_check: Option<TokenCheck>,
     /// Mechanisms advertised and implemented, in this order.
     pub mechanisms: Vec<Mechanism>,
     /// MAIL before a successful AUTH is answered `530 5.7.0 Authentication required`.
@@ -179,6 +206,7 @@ impl AuthConfig {
             user: user.into(),
             password: password.into(),
             token: None,
+            token_check: None,
             mechanisms: vec![Mechanism::Plain, Mechanism::Login],
             required: true,
             before_tls: false,
@@ -191,6 +219,14 @@ impl AuthConfig {
     pub(crate) fn bearer_token(&self) -> &str {
         self.token.as_deref().unwrap_or(&self.password)
     }
+
+    /// Whether XOAUTH2/OAUTHBEARER accept `token`.
+    pub(crate) fn accepts_token(&self, token: &str) -> bool {
+        match &self.token_check {
+            Some(check) => check.accepts(token),
+            None => token == self.bearer_token(),
+        }
+    }
 }
 
 // Keep the test secrets out of `{:?}` anyway: STYLE.md says secrets never reach Debug,
@@ -201,6 +237,7 @@ impl fmt::Debug for AuthConfig {
             .field("user", &self.user)
             .field("password", &"<redacted>")
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_check", &self.token_check.is_some())
             .field("mechanisms", &self.mechanisms)
             .field("required", &self.required)
             .field("before_tls", &self.before_tls)

@@ -123,7 +123,7 @@ pub(crate) fn xoauth2(response: &[u8], cfg: &AuthConfig) -> Result<Verdict, Stri
     let user = user.ok_or("XOAUTH2 response has no user=")?;
     let token = token.ok_or("XOAUTH2 response has no auth=")?;
     Ok(Verdict {
-        success: user == cfg.user && token == cfg.bearer_token(),
+        success: user == cfg.user && cfg.accepts_token(&token),
         identity: user,
     })
 }
@@ -156,7 +156,7 @@ pub(crate) fn oauthbearer(response: &[u8], cfg: &AuthConfig) -> Result<Verdict, 
     let token = token.ok_or("OAUTHBEARER response has no auth=")?;
     let identity = authzid.unwrap_or_else(|| cfg.user.clone());
     Ok(Verdict {
-        success: identity == cfg.user && token == cfg.bearer_token(),
+        success: identity == cfg.user && cfg.accepts_token(&token),
         identity,
     })
 }

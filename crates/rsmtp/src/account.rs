@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use rsmtp_config::{Account, Auth, Config, LoadOptions, ResolveOptions, Selection, TrustFile};
 use rsmtp_smtp::{Credentials, Mechanism, SessionSettings, TlsMode, Trust, Verify};
 
-use crate::cli::Delivery;
+use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::LogTarget;
@@ -39,19 +39,7 @@ pub struct Chosen {
 impl Chosen {
     /// `account NAME from FILE`, as msmtp names it in errors.
     pub fn describe(&self) -> String {
-        describe_account(&self.account)
-    }
-}
-
-pub fn describe_account(account: &Account) -> String {
-    match &account.file {
-        Some(file) => tr!(
-            "account {account} from {file}",
-            account = account.name,
-            file = file.display()
-        ),
-        None if account.name.is_empty() => tr!("command line account").into_owned(),
-        None => tr!("account {account}", account = account.name),
+        self.account.describe()
     }
 }
 
@@ -95,7 +83,7 @@ pub fn choose(
     if let Some(from) = envelope_from {
         account.apply_override("from", from)?;
     }
-    let context = describe_account(&account);
+    let context = account.describe();
     account
         .resolve(&ResolveOptions {
             require_from,
@@ -218,7 +206,13 @@ pub fn session_settings(
         Auth::Auto => rsmtp_smtp::Auth::Auto,
         Auth::Method(m) => rsmtp_smtp::Auth::Method(mechanism(m)?),
     };
-    if account.auth == Auth::Method(rsmtp_config::AuthMethod::External) {
+    if account.oauth2_flow.is_some() && account.auth.is_on() {
+        // The account gets its bearer token itself: cached, else refreshed under the
+        // store's lock. No password, keyring or prompt is involved.
+        let user = account.user.clone().unwrap_or_default();
+        let token = crate::oauth::client(account)?.access_token()?;
+        s.credentials = Some(Credentials::new(user, token.secret));
+    } else if account.auth == Auth::Method(rsmtp_config::AuthMethod::External) {
         // The TLS client certificate is the credential: no password to look up.
         let user = account.user.clone().unwrap_or_default();
         s.credentials = Some(Credentials::new(user, ""));

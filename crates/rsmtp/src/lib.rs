@@ -15,15 +15,23 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 pub mod account;
+pub mod attempt;
+pub mod background;
 pub mod cli;
 pub mod core_dumps;
 pub mod courier;
+pub mod delivery;
 pub mod exit;
 pub mod failure;
+pub mod flush;
 pub mod keyring;
 pub mod locale;
 pub mod log;
+pub mod oauth;
+pub mod oauth_login;
+pub mod prepare;
 pub mod queue_cmd;
+pub mod queued;
 pub mod retrier;
 pub mod send;
 pub mod smtpd;
@@ -35,7 +43,8 @@ pub use failure::Failure;
 /// The SMTP layer, for callers that look at a [`SubmitError`]'s typed cause.
 pub use rsmtp_smtp as smtp;
 
-use cli::{Delivery, Mode};
+use cli::Mode;
+use delivery::Delivery;
 use ui::Ui;
 
 /// One message to send, as a caller of the delivery path describes it
@@ -127,7 +136,10 @@ pub fn submit(
     let delivery = Delivery {
         config_file: submission.config_file.clone(),
         account: submission.account.clone(),
-        envelope_from: submission.envelope_from.clone(),
+        envelope_from: submission
+            .envelope_from
+            .as_deref()
+            .map(rsmtp_message::envelope_address),
         full_name: submission.full_name.clone(),
         read_recipients: submission.read_recipients,
         overrides,
@@ -188,6 +200,9 @@ pub fn run_with(
         Mode::ServerInfo => serverinfo(&inv.delivery, &mut ui),
         Mode::Send => send::run(&inv.delivery, input, &mut ui).map(|_| ExitCode::Ok),
         Mode::SmtpSession | Mode::Daemon(_) => smtpd::run(&inv, input, &mut ui),
+        Mode::OAuthLogin | Mode::OAuthToken | Mode::OAuthLogout => {
+            oauth_login::run(&inv.mode, &inv.delivery, &mut ui)
+        }
         _ => queue_cmd::run(&inv, &mut ui),
     };
     match result {
@@ -216,10 +231,15 @@ fn version() -> String {
     format!(
         "rsmtp version {}\n\
          A sendmail-compatible SMTP client reading msmtp configuration files.\n\
-         TLS: rustls (ring), TLS 1.2 minimum. Authentication: plain, login, cram-md5, \
-         xoauth2, oauthbearer, external.\n\
+         TLS: rustls (ring), TLS 1.2 minimum. Authentication: {}.\n\
          System configuration file: {}\n",
         env!("CARGO_PKG_VERSION"),
+        // From the one list of mechanisms the session can run, so none is left out.
+        rsmtp_smtp::Mechanism::ALL
+            .iter()
+            .map(|m| m.name().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join(", "),
         rsmtp_config::LoadOptions::default()
             .system_file_path()
             .map(|p| p.display().to_string())

@@ -18,6 +18,13 @@ fn tls_server() -> TestServer {
 }
 
 fn setup_cmd(env: &Env, server: &TestServer, out: &std::path::Path, extra: &[&str]) -> Command {
+    let mut c = setup_cmd_default_logfile(env, server, out);
+    c.args(["--logfile", env.log.to_str().unwrap()]).args(extra);
+    c
+}
+
+/// [`setup_cmd`] without `--logfile` and without extra arguments.
+fn setup_cmd_default_logfile(env: &Env, server: &TestServer, out: &std::path::Path) -> Command {
     let mut c = env.cmd();
     c.args([
         "setup",
@@ -40,7 +47,6 @@ fn setup_cmd(env: &Env, server: &TestServer, out: &std::path::Path, extra: &[&st
         TO,
         "--password-stdin",
     ])
-    .args(["--logfile", env.log.to_str().unwrap()])
     .args(["--output", out.to_str().unwrap()])
     .args([
         "--settings",
@@ -48,9 +54,40 @@ fn setup_cmd(env: &Env, server: &TestServer, out: &std::path::Path, extra: &[&st
             .join(".config/backup-alert/config")
             .to_str()
             .unwrap(),
-    ])
-    .args(extra);
+    ]);
     c
+}
+
+/// Root writing a msmtprc into another user's directory (`--output`, no `--logfile`)
+/// gives it a log that user can write, not root's `/var/log/msmtp.log`.
+#[test]
+fn root_writing_a_file_for_another_user_does_not_log_to_roots_log() {
+    use std::os::unix::fs::MetadataExt;
+    let root = rustix::process::geteuid().is_root();
+    if !rsmtp_testserver::peer::require(root, "root (to write a file for another user)") {
+        return;
+    }
+    let server = tls_server();
+    let env = Env::bare();
+    let theirs = env.path("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let out = theirs.join("msmtprc");
+    let mut c = setup_cmd_default_logfile(&env, &server, &out);
+    c.arg("--no-test");
+    run_with_input(c, b"s3cret pw\n").assert_code(0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("/var/log/msmtp.log"), "{text}");
+    let Some(rsmtp_config::LogFile::File(log)) = parsed_account(&out).logfile else {
+        panic!("no logfile:\n{text}");
+    };
+    let dir = log.parent().expect("the log's directory");
+    assert_eq!(
+        std::fs::metadata(dir).unwrap().uid(),
+        65534,
+        "{} is not in a directory of the file's user",
+        log.display()
+    );
 }
 
 #[test]

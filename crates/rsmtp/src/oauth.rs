@@ -1,0 +1,125 @@
+//! OAuth 2.0 for an account with `oauth2_flow`: its settings for `rsmtp-oauth`, the
+//! `--oauth-login`, `--oauth-token` and `--oauth-logout` modes, the person's side of a
+//! login on the terminal, and what to tell a user whom a server refuses for want of
+//! OAuth.
+
+use std::path::PathBuf;
+
+use rsmtp_config::{Account, OAuthFlow, OAuthProvider, TrustFile};
+use rsmtp_oauth::{Flow, OAuthSettings, TokenClient, TrustRoots};
+
+use crate::exit::ExitCode;
+use crate::failure::Failure;
+
+/// The `rsmtp-oauth` settings of an account that has `oauth2_flow`.
+pub fn settings(account: &Account) -> Result<Option<OAuthSettings>, Failure> {
+    let Some(flow) = account.oauth2_flow else {
+        return Ok(None);
+    };
+    let missing = |command: &str| {
+        Failure::new(
+            ExitCode::Config,
+            format!("oauth2_flow {flow} needs {command}"),
+        )
+    };
+    let google = account.oauth2_provider == Some(OAuthProvider::Google)
+        || account
+            .oauth2_auth_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://accounts.google.com/"));
+    let auth_params = if google && flow == OAuthFlow::AuthCode {
+        // Without these Google grants no refresh token (or only the first time).
+        vec![
+            ("access_type".to_string(), "offline".to_string()),
+            ("prompt".to_string(), "consent".to_string()),
+        ]
+    } else {
+        Vec::new()
+    };
+    Ok(Some(OAuthSettings {
+        account: if account.name.is_empty() {
+            "default".to_string()
+        } else {
+            account.name.clone()
+        },
+        flow: match flow {
+            OAuthFlow::ClientCredentials => Flow::ClientCredentials,
+            OAuthFlow::Device => Flow::Device,
+            OAuthFlow::AuthCode => Flow::AuthCode,
+        },
+        token_url: account
+            .oauth2_token_url
+            .clone()
+            .ok_or_else(|| missing("oauth2_token_url"))?,
+        device_url: account.oauth2_device_url.clone(),
+        auth_url: account.oauth2_auth_url.clone(),
+        redirect_port: account.oauth2_redirect_port,
+        client_id: account
+            .oauth2_client_id
+            .clone()
+            .ok_or_else(|| missing("oauth2_client_id"))?,
+        client_secret: account.oauth2_client_secret()?,
+        scope: account.oauth2_scope.clone().unwrap_or_default(),
+        auth_params,
+        trust: match &account.tls_trust_file {
+            Some(TrustFile::File(path)) => TrustRoots::File(path.clone()),
+            Some(TrustFile::System) | None => TrustRoots::System,
+        },
+        timeout: account.timeout.duration(),
+        store_dir: store_dir(),
+    }))
+}
+
+/// The token store directory for the user running rsmtp.
+fn store_dir() -> PathBuf {
+    rsmtp_oauth::default_store_dir(
+        rustix::process::geteuid().is_root(),
+        std::env::var_os("XDG_STATE_HOME").map(PathBuf::from),
+        &rsmtp_config::home_dir(),
+    )
+}
+
+/// The token client of an account with `oauth2_flow`.
+pub fn client(account: &Account) -> Result<TokenClient, Failure> {
+    let settings = settings(account)?.ok_or_else(|| {
+        Failure::new(
+            ExitCode::Config,
+            format!(
+                "{} has no oauth2_flow: add `oauth2_flow device` (or client_credentials, \
+                 authcode) and the oauth2_* lines (see rsmtprc(5))",
+                account.describe()
+            ),
+        )
+    })?;
+    Ok(TokenClient::new(settings)?)
+}
+
+/// What to add when a server refuses a password login because basic authentication
+/// is off (`550 5.7.30`, Microsoft 365 from the end of 2026): the lines of an OAuth
+/// account.
+pub fn basic_auth_off_hint(account: &Account) -> String {
+    let name = if account.name.is_empty() {
+        "default"
+    } else {
+        &account.name
+    };
+    format!(
+        "this server has basic authentication (a password) switched off: use OAuth 2.0. \
+         Add to the account (then run `rsmtp --oauth-login -a {name}` once):\n\
+         \x20   auth            xoauth2\n\
+         \x20   oauth2_provider microsoft\n\
+         \x20   oauth2_tenant   YOUR-TENANT.onmicrosoft.com\n\
+         \x20   oauth2_client_id  APPLICATION-ID-OF-YOUR-APP-REGISTRATION\n\
+         \x20   oauth2_flow     device        # or client_credentials with oauth2_client_secret_eval\n\
+         (man 5 rsmtprc, \"Microsoft 365\")"
+    )
+}
+
+/// What usually causes `535 5.7.3` to an XOAUTH2/OAUTHBEARER login.
+pub const XOAUTH2_REFUSED_HINT: &str = "the server refused the OAuth 2.0 token. Usual causes: \
+     SMTP AUTH is disabled for the mailbox (Exchange admin center → the mailbox → Email apps → \
+     Authenticated SMTP, or Set-CASMailbox -SmtpClientAuthenticationDisabled $false); the app \
+     registration lacks the SMTP.Send (delegated) or SMTP.SendAsApp (application) permission \
+     or its admin consent; for client credentials, no Exchange service principal with \
+     FullAccess to the mailbox (New-ServicePrincipal, Add-MailboxPermission); `user` is not \
+     the mailbox the token was issued for";
