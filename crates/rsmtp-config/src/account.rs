@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::error::{ConfigError, Source};
 use crate::expand;
-use crate::password::Secret;
+use rsmtp_core::Secret;
 use crate::value::{
     Auth, DsnReturn, Fingerprint, HeaderPolicy, LogFile, OAuthFlow, OAuthProvider, Protocol,
     QueueMode, SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::account::{canonical_command, Account, COMMANDS};
 use crate::error::{ConfigError, Source};
 use crate::expand;
-use crate::password::Secret;
+use rsmtp_core::Secret;
 use crate::value::{
     parse_dsn_notify, parse_duration, parse_pos_int, Auth, AuthMethod, DsnReturn, Fingerprint,
     HeaderPolicy, LogFile, OAuthFlow, OAuthProvider, Protocol, QueueMode, SetToHeader,

@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::password::Secret;
+use rsmtp_core::Secret;
 
 /// One `machine … login … password …` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
