@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use crate::error::{ConfigError, Source};
 use crate::expand;
-use rsmtp_core::Secret;
 use crate::value::{
     Auth, DsnReturn, Fingerprint, HeaderPolicy, LogFile, OAuthFlow, OAuthProvider, Protocol,
     QueueMode, SetToHeader, SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
 };
+use rsmtp_core::Secret;
 
 /// Environment variable naming the default queue directory (before the root / XDG
 /// defaults); an account's `queue_dir` still wins. Containers and tests use it.

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use crate::account::{canonical_command, Account, COMMANDS};
 use crate::error::{ConfigError, Source};
 use crate::expand;
-use rsmtp_core::Secret;
 use crate::value::{
     parse_dsn_notify, parse_duration, parse_pos_int, Auth, AuthMethod, DsnReturn, Fingerprint,
     HeaderPolicy, LogFile, OAuthFlow, OAuthProvider, Protocol, QueueMode, SetToHeader,
     SyslogFacility, Timeout, TrustFile, DEFAULT_QUEUE_EXPIRE,
 };
+use rsmtp_core::Secret;
 
 fn on_off(arg: &str, at: &Source, command: &str) -> Result<bool, ConfigError> {
     match arg {

@@ -455,21 +455,8 @@ pub enum Mode {
     ServerInfo,
     Help,
     Version,
-    QueueList,
-    /// `-q`: one pass over every queued message, ignoring the backoff.
-    QueueFlush,
-    /// `-q --queue-respect-backoff`: one pass over the messages that are due.
-    QueueFlushDue,
-    /// `-q15m`: flush what is due every interval until SIGTERM/SIGINT.
-    QueueRun(std::time::Duration),
-    /// `--queue-check[=AGE]`.
-    QueueCheck(std::time::Duration),
-    /// `--queue-retrier` (internal), with the servers known to be back.
-    QueueRetrier(Vec<String>),
-    QueueDelete(Vec<String>),
-    QueueRetry(Vec<String>),
-    QueuePurgeFailed,
-    DeliverQueued(String),
+    /// `-q`, `-bp`/`mailq` and the other queue modes.
+    Queue(QueueMode),
     /// `--completions SHELL`.
     Completions(String),
     /// `newaliases` / `-bi`: nothing to do (there is no aliases database).
@@ -484,6 +471,31 @@ pub enum Mode {
     OAuthToken,
     /// `--oauth-logout`.
     OAuthLogout,
+}
+
+/// What to do with the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueMode {
+    /// `-bp`/`mailq`.
+    List,
+    /// `-q`: one pass over every queued message, ignoring the backoff.
+    Flush,
+    /// `-q --queue-respect-backoff`: one pass over the messages that are due.
+    FlushDue,
+    /// `-q15m`: flush what is due every interval until SIGTERM/SIGINT.
+    Run(std::time::Duration),
+    /// `--queue-check[=AGE]`.
+    Check(std::time::Duration),
+    /// `--queue-retrier` (internal), with the servers known to be back.
+    Retrier(Vec<String>),
+    /// `--queue-delete=ID…`.
+    Delete(Vec<String>),
+    /// `--queue-retry=ID…`.
+    Retry(Vec<String>),
+    /// `--queue-purge-failed`.
+    PurgeFailed,
+    /// `--deliver-queued=ID` (internal): the background delivery of `queue always`.
+    DeliverQueued(String),
 }
 
 /// Stage two: the checked command line: what to do, and the delivery it is about.
@@ -542,7 +554,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
         // the binary they run; the README spells it this way).
         _ if inetd_requested(&args) => return Ok(Invocation::empty(Mode::Daemon(args))),
         "mailq" => {
-            let mut inv = Invocation::empty(Mode::QueueList);
+            let mut inv = Invocation::empty(Mode::Queue(QueueMode::List));
             // mailq accepts -C/-a/-v like sendmail -bp; parse them for the queue location.
             if let Ok(m) = command().try_get_matches_from(&args) {
                 if let Ok(raw) = RawArgs::from_arg_matches(&m) {
@@ -670,47 +682,51 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
     if let Some(b) = raw.mode.as_deref() {
         mode = match b {
             "m" => Mode::Send,
-            "p" => Mode::QueueList,
+            "p" => Mode::Queue(QueueMode::List),
             "i" => Mode::NoOp,
             "s" => Mode::SmtpSession,
             other => return Err(UsageError(format!("unsupported operation mode b{other}"))),
         };
     }
     if raw.queue_list {
-        mode = Mode::QueueList;
+        mode = Mode::Queue(QueueMode::List);
     }
     if let Some(interval) = raw.flush.as_deref() {
         mode = match (interval, raw.queue_respect_backoff) {
-            ("", false) => Mode::QueueFlush,
-            ("", true) => Mode::QueueFlushDue,
-            (every, _) => Mode::QueueRun(rsmtp_config::parse_duration(every).ok_or_else(|| {
-                UsageError(format!(
-                    "invalid queue interval -q{every}: use a number with s, m, h or d (-q15m)"
-                ))
-            })?),
+            ("", false) => Mode::Queue(QueueMode::Flush),
+            ("", true) => Mode::Queue(QueueMode::FlushDue),
+            (every, _) => Mode::Queue(QueueMode::Run(
+                rsmtp_config::parse_duration(every).ok_or_else(|| {
+                    UsageError(format!(
+                        "invalid queue interval -q{every}: use a number with s, m, h or d (-q15m)"
+                    ))
+                })?,
+            )),
         };
     }
     if let Some(age) = raw.queue_check.as_deref() {
-        mode = Mode::QueueCheck(rsmtp_config::parse_duration(age).ok_or_else(|| {
-            UsageError(format!(
-                "invalid age --queue-check={age}: use a number with s, m, h or d (1h)"
-            ))
-        })?);
+        mode = Mode::Queue(QueueMode::Check(
+            rsmtp_config::parse_duration(age).ok_or_else(|| {
+                UsageError(format!(
+                    "invalid age --queue-check={age}: use a number with s, m, h or d (1h)"
+                ))
+            })?,
+        ));
     }
     if raw.queue_retrier {
-        mode = Mode::QueueRetrier(raw.queue_server_up.clone());
+        mode = Mode::Queue(QueueMode::Retrier(raw.queue_server_up.clone()));
     }
     if !raw.queue_delete.is_empty() {
-        mode = Mode::QueueDelete(raw.queue_delete.clone());
+        mode = Mode::Queue(QueueMode::Delete(raw.queue_delete.clone()));
     }
     if !raw.queue_retry.is_empty() {
-        mode = Mode::QueueRetry(raw.queue_retry.clone());
+        mode = Mode::Queue(QueueMode::Retry(raw.queue_retry.clone()));
     }
     if raw.queue_purge_failed {
-        mode = Mode::QueuePurgeFailed;
+        mode = Mode::Queue(QueueMode::PurgeFailed);
     }
     if let Some(id) = &raw.deliver_queued {
-        mode = Mode::DeliverQueued(id.clone());
+        mode = Mode::Queue(QueueMode::DeliverQueued(id.clone()));
     }
     if let Some(shell) = &raw.completions {
         mode = Mode::Completions(shell.clone());
@@ -757,10 +773,24 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
         overrides.push(("from_full_name".to_string(), name.clone()));
     }
 
+    // The queue commands' own settings, read once (they go to the account too, as
+    // overrides: `--queue-dir` also says where a queued message is kept).
+    let setting = |name: &str| {
+        overrides
+            .iter()
+            .rev()
+            .find(|(c, _)| c == name)
+            .map(|(_, v)| v.clone())
+    };
+    let queue_dir = setting("queue_dir").map(|d| rsmtp_config::expand_tilde(&d));
+    let queue_retry_for = setting("queue_retry_for").and_then(|v| rsmtp_config::parse_duration(&v));
+
     Ok(Invocation {
         mode,
         debug: raw.debug.is_some() || raw.verbose > 0,
         delivery: Delivery {
+            queue_dir,
+            queue_retry_for,
             config_file: raw.file,
             account: raw.account,
             host: raw.host,
@@ -966,23 +996,35 @@ mod tests {
 
     #[test]
     fn queue_modes_and_personalities() {
-        assert_eq!(parse_line("sendmail -bp").unwrap().mode, Mode::QueueList);
-        assert_eq!(parse_line("sendmail -q").unwrap().mode, Mode::QueueFlush);
+        assert_eq!(
+            parse_line("sendmail -bp").unwrap().mode,
+            Mode::Queue(QueueMode::List)
+        );
+        assert_eq!(
+            parse_line("sendmail -q").unwrap().mode,
+            Mode::Queue(QueueMode::Flush)
+        );
         assert_eq!(
             parse_line("sendmail -q15m").unwrap().mode,
-            Mode::QueueRun(std::time::Duration::from_secs(900))
+            Mode::Queue(QueueMode::Run(std::time::Duration::from_secs(900)))
         );
         assert_eq!(
             parse_line("rsmtp -q --queue-respect-backoff").unwrap().mode,
-            Mode::QueueFlushDue
+            Mode::Queue(QueueMode::FlushDue)
         );
         assert_eq!(
             parse_line("rsmtp --queue-check").unwrap().mode,
-            Mode::QueueCheck(std::time::Duration::from_secs(3600))
+            Mode::Queue(QueueMode::Check(std::time::Duration::from_secs(3600)))
         );
         assert!(parse_line("sendmail -q15x").is_err());
-        assert_eq!(parse_line("rsmtp --flush").unwrap().mode, Mode::QueueFlush);
-        assert_eq!(parse_line("/usr/bin/mailq").unwrap().mode, Mode::QueueList);
+        assert_eq!(
+            parse_line("rsmtp --flush").unwrap().mode,
+            Mode::Queue(QueueMode::Flush)
+        );
+        assert_eq!(
+            parse_line("/usr/bin/mailq").unwrap().mode,
+            Mode::Queue(QueueMode::List)
+        );
         assert_eq!(parse_line("newaliases").unwrap().mode, Mode::NoOp);
         assert_eq!(parse_line("sendmail -bi").unwrap().mode, Mode::NoOp);
     }

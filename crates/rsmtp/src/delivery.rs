@@ -3,6 +3,7 @@
 //! A domain value, not a parsed command line: nothing here knows clap.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// What to deliver and how: everything a delivery takes from its caller, whether the
 /// command line, backup-alert's [`crate::submit`] or the `-bs` server, and nothing of
@@ -23,4 +24,8 @@ pub struct Delivery {
     /// Keep the message in the queue after a temporary failure even when the
     /// account's `queue` is off (backup-alert: an alert must outlive a network blip).
     pub queue_on_tempfail: bool,
+    /// `--queue-dir`: the one queue the queue commands act on (else every account's).
+    pub queue_dir: Option<PathBuf>,
+    /// `--queue-retry-for`: how long the retrier keeps going (else the default expiry).
+    pub queue_retry_for: Option<Duration>,
 }

@@ -203,7 +203,7 @@ pub fn run_with(
         Mode::OAuthLogin | Mode::OAuthToken | Mode::OAuthLogout => {
             oauth_login::run(&inv.mode, &inv.delivery, &mut ui)
         }
-        _ => queue_cmd::run(&inv, &mut ui),
+        Mode::Queue(queue) => queue_cmd::run(queue, &inv.delivery, &mut ui),
     };
     match result {
         Ok(code) => code,

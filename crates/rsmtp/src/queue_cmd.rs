@@ -25,7 +25,7 @@ use rsmtp_core::tr;
 
 use rsmtp_queue::{EntryId, FlushOptions, Mailq, Queue};
 
-use crate::cli::{Invocation, Mode};
+use crate::cli::QueueMode;
 use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
@@ -38,11 +38,14 @@ fn parse_id(id: &str) -> Result<EntryId, Failure> {
     EntryId::parse(id).map_err(|e| Failure::usage(e.to_string()))
 }
 
-/// Run a queue mode.
-pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
-    match &inv.mode {
-        Mode::QueueList => {
-            let queues = existing_queues(&inv.delivery)?;
+/// Run a queue mode. Only the background delivery's own command line is applied on
+/// top of an entry (`command_line` below): a plain `-q` delivers every entry with the
+/// settings it was queued with.
+pub fn run(mode: &QueueMode, delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Failure> {
+    let none: &[(String, String)] = &[];
+    match mode {
+        QueueMode::List => {
+            let queues = existing_queues(delivery)?;
             let mut entries = Vec::new();
             for q in &queues {
                 entries.extend(q.list()?);
@@ -50,15 +53,15 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
             ui.print(&Mailq(&entries).to_string());
             Ok(ExitCode::Ok)
         }
-        Mode::QueueFlush => flush(inv, ui, &flush_options(true)).map(|(c, _)| c),
-        Mode::QueueFlushDue => flush(inv, ui, &flush_options(false)).map(|(c, _)| c),
-        Mode::QueueRun(every) => retrier::run_every(&inv.delivery, ui, *every),
-        Mode::QueueCheck(age) => check(&inv.delivery, ui, *age),
-        Mode::QueueRetrier(servers_back) => {
+        QueueMode::Flush => flush(delivery, none, ui, &flush_options(true)).map(|(c, _)| c),
+        QueueMode::FlushDue => flush(delivery, none, ui, &flush_options(false)).map(|(c, _)| c),
+        QueueMode::Run(every) => retrier::run_every(delivery, ui, *every),
+        QueueMode::Check(age) => check(delivery, ui, *age),
+        QueueMode::Retrier(servers_back) => {
             retrier::detach();
-            retrier::run(&inv.delivery, ui, servers_back)
+            retrier::run(delivery, ui, servers_back)
         }
-        Mode::QueueRetry(ids) => {
+        QueueMode::Retry(ids) => {
             let mut code = ExitCode::Ok;
             for id in ids {
                 let id = parse_id(id)?;
@@ -66,30 +69,30 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
                     only: Some(id),
                     ..flush_options(true)
                 };
-                let (c, _) = flush(inv, ui, &options)?;
+                let (c, _) = flush(delivery, none, ui, &options)?;
                 if c != ExitCode::Ok {
                     code = c;
                 }
             }
             Ok(code)
         }
-        Mode::DeliverQueued(id) => {
+        QueueMode::DeliverQueued(id) => {
             retrier::detach();
             let options = FlushOptions {
                 only: Some(parse_id(id)?),
                 ..flush_options(true)
             };
-            let (code, back) = flush(inv, ui, &options)?;
+            let (code, back) = flush(delivery, &delivery.overrides, ui, &options)?;
             // Then this process is the queue's retrier (unless one runs already):
             // the message retries by itself, and a delivery brings the others along.
-            retrier::run(&inv.delivery, ui, &back)?;
+            retrier::run(delivery, ui, &back)?;
             Ok(code)
         }
-        Mode::QueueDelete(ids) => {
+        QueueMode::Delete(ids) => {
             for id in ids {
                 let id = parse_id(id)?;
                 let mut removed = false;
-                for q in existing_queues(&inv.delivery)? {
+                for q in existing_queues(delivery)? {
                     if q.remove(&id).is_ok() {
                         removed = true;
                         break;
@@ -105,15 +108,14 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::Ok)
         }
-        Mode::QueuePurgeFailed => {
+        QueueMode::PurgeFailed => {
             let mut n = 0;
-            for q in existing_queues(&inv.delivery)? {
+            for q in existing_queues(delivery)? {
                 n += q.purge_failed()?;
             }
             ui.print(&format!("purged {n} failed message(s)\n"));
             Ok(ExitCode::Ok)
         }
-        _ => Err(Failure::new(ExitCode::Software, "not a queue mode")),
     }
 }
 
@@ -122,26 +124,21 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
 /// do. With `options.only`, the entry is looked for in every queue and must be in one
 /// of them. Returns the servers that accepted a message.
 pub(crate) fn flush(
-    inv: &Invocation,
+    delivery: &Delivery,
+    command_line: &[(String, String)],
     ui: &mut Ui,
     options: &FlushOptions,
 ) -> Result<(ExitCode, Vec<String>), Failure> {
     let mut code = ExitCode::Ok;
     let mut back = Vec::new();
     let mut found = options.only.is_none();
-    for queue in existing_queues(&inv.delivery)? {
+    for queue in existing_queues(delivery)? {
         if let Some(id) = &options.only {
             if !queue.contains(id) {
                 continue;
             }
             found = true;
         }
-        // Only the background delivery's own command line is applied on top of the
-        // entry: a plain `-q` delivers every entry with the settings it was queued with.
-        let command_line: &[(String, String)] = match inv.mode {
-            Mode::DeliverQueued(_) => &inv.delivery.overrides,
-            _ => &[],
-        };
         let pass = flush_queue(&queue, command_line, ui, options, &[], None)?;
         if pass.code != ExitCode::Ok && code != ExitCode::TempFail {
             code = pass.code;

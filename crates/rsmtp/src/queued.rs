@@ -47,13 +47,8 @@ pub fn flush_options(force: bool) -> FlushOptions {
 /// The queue directories this command line refers to: `--queue-dir`, else those of
 /// the `-a` account, else of every configured account (default directory included).
 pub(crate) fn queue_dirs(delivery: &Delivery) -> Result<Vec<PathBuf>, Failure> {
-    if let Some((_, dir)) = delivery
-        .overrides
-        .iter()
-        .rev()
-        .find(|(c, _)| c == "queue_dir")
-    {
-        return Ok(vec![rsmtp_config::expand_tilde(dir)]);
+    if let Some(dir) = &delivery.queue_dir {
+        return Ok(vec![dir.clone()]);
     }
     let mut dirs = BTreeSet::new();
     match account::load_config(delivery) {

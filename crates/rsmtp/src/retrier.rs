@@ -43,11 +43,7 @@ pub fn detach() {
 /// How long this retrier keeps going: `--queue-retry-for`, else the default expiry.
 fn retry_for(delivery: &Delivery) -> Duration {
     delivery
-        .overrides
-        .iter()
-        .rev()
-        .find(|(c, _)| c == "queue_retry_for")
-        .and_then(|(_, v)| rsmtp_config::parse_duration(v))
+        .queue_retry_for
         .unwrap_or(rsmtp_config::DEFAULT_QUEUE_EXPIRE)
 }
 
