@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::compose::Status;
 use crate::error::Error;
 use crate::settings::{self, Settings};
-use rsmtp::ui::Ui;
+use rsmtp_deliver::ui::Ui;
 
 /// Mail the result of a backup: send an alert, wrap a command, check a backup's age,
 /// configure msmtp, count sent mail. Also a drop-in for `mail -s` and for sendmail.
@@ -442,12 +442,12 @@ pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
             return 0;
         }
         Err(e) => {
-            let mut line = rsmtp::cli::clap_error_line(&e);
+            let mut line = rsmtp_core::cli::clap_error_line(&e);
             if let Some(s) = other_spelling(&e, subcommand.as_deref()) {
                 line = format!("{line} (did you mean '{s}'?)");
             }
             ui.warn(&format!("{line} (see backup-alert --help)"));
-            return rsmtp::ExitCode::Usage as u8;
+            return rsmtp_deliver::ExitCode::Usage as u8;
         }
     };
     let result = dispatch(cli, ui);
@@ -521,7 +521,7 @@ fn dispatch(cli: Cli, ui: &mut Ui<'_>) -> Result<u8, Error> {
 
 fn print_completions(shell: &str, ui: &mut Ui<'_>) {
     use clap::CommandFactory;
-    let script = rsmtp::cli::completion_script(shell, &mut Cli::command(), "backup-alert");
+    let script = rsmtp_core::cli::completion_script(shell, &mut Cli::command(), "backup-alert");
     ui.print(&script);
 }
 

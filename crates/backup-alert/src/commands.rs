@@ -23,7 +23,7 @@ use crate::repository;
 use crate::run::{self, display_command, RunSpec};
 use crate::tail::{tail_file, tail_file_since, Tail, TailLimits};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
-use rsmtp::ui::Ui;
+use rsmtp_deliver::ui::Ui;
 
 /// Lines of `--log` included by default.
 pub const DEFAULT_LOG_LINES: usize = 50;

@@ -1,4 +1,4 @@
-//! Hand a finished message to rsmtp's delivery path ([`rsmtp::submit`]) with an explicit
+//! Hand a finished message to rsmtp's delivery path ([`rsmtp_deliver::submit`]) with an explicit
 //! envelope: the same msmtprc files, accounts, queue and log as any other mail.
 
 use std::io::Write;
@@ -38,7 +38,7 @@ pub fn submit(
             "no recipients: pass --to ADDRESS or set `to` in the settings file".into(),
         ));
     }
-    let submission = rsmtp::Submission {
+    let submission = rsmtp_deliver::Submission {
         config_file: route.config_file.clone(),
         account: route.account.clone(),
         envelope_from: route.envelope_from.clone(),
@@ -51,11 +51,11 @@ pub fn submit(
     };
     let mut reader: &[u8] = message;
     let mut collected = Vec::new();
-    let result = rsmtp::submit(&submission, &mut reader, &mut collected);
+    let result = rsmtp_deliver::submit(&submission, &mut reader, &mut collected);
     relay_warnings(&collected, warnings);
     match result? {
-        rsmtp::Outcome::Delivered => Ok(Delivered::Sent),
-        rsmtp::Outcome::Queued { id } => Ok(Delivered::Queued(id)),
+        rsmtp_deliver::Outcome::Delivered => Ok(Delivered::Sent),
+        rsmtp_deliver::Outcome::Queued { id } => Ok(Delivered::Queued(id)),
     }
 }
 

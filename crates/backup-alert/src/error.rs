@@ -8,7 +8,7 @@
 use std::io;
 use std::path::Path;
 
-use rsmtp::ExitCode;
+use rsmtp_deliver::ExitCode;
 
 /// Everything that can stop a backup-alert command.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,7 @@ pub enum Error {
     Compose(String),
     /// The delivery path failed; its exit code is kept.
     #[error("{0}")]
-    Delivery(#[from] rsmtp::SubmitError),
+    Delivery(#[from] rsmtp_deliver::SubmitError),
 }
 
 impl Error {

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::flood::StateFile;
 use crate::journal::{self, Entry};
 use crate::units::{format_duration, format_size};
-use rsmtp::ui::Ui;
+use rsmtp_deliver::ui::Ui;
 
 /// Where the job is recorded (shared by forget and history).
 #[derive(Debug, clap::Args)]

@@ -59,17 +59,40 @@ use std::ffi::OsString;
 pub use error::Error;
 
 /// Run backup-alert with this argv (argv[0] included) and return the exit status. All
-/// output goes through one [`Ui`](rsmtp::ui::Ui) on the process's stdout and stderr
+/// output goes through one [`Ui`](rsmtp_deliver::ui::Ui) on the process's stdout and stderr
 /// (messages start `backup-alert: `).
 pub fn main(args: Vec<OsString>) -> u8 {
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    let mut ui = rsmtp::ui::Ui::new(&mut out, &mut err, false).with_program("backup-alert");
+    let mut ui = rsmtp_deliver::ui::Ui::new(&mut out, &mut err, false).with_program("backup-alert");
     match mode::detect(&args) {
-        mode::Mode::Sendmail => rsmtp::run_cli(args) as u8,
+        mode::Mode::Sendmail => sendmail(&args, &mut ui),
         mode::Mode::Mail => {
             let result = mailx::main(&args[1..], &mut ui);
             cli::finish(result, &mut ui)
         }
         mode::Mode::Commands => cli::main(args, &mut ui),
     }
+}
+
+/// Sendmail mode: the whole command line is rsmtp's, so rsmtp runs it — this process
+/// becomes the `rsmtp` next to this binary (else the one on `PATH`), with argv[0] kept
+/// (it decides `sendmail`/`mailq` behaviour and the name messages start with) and
+/// stdin untouched. Only if that cannot start: exit 75, so the caller keeps the
+/// message.
+fn sendmail(args: &[OsString], ui: &mut rsmtp_deliver::ui::Ui<'_>) -> u8 {
+    use std::os::unix::process::CommandExt;
+    let exe = match rsmtp_deliver::background::rsmtp_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            ui.warn(&format!("cannot find rsmtp: {e}"));
+            return rsmtp_deliver::ExitCode::TempFail as u8;
+        }
+    };
+    let mut command = std::process::Command::new(&exe);
+    if let Some(argv0) = args.first() {
+        command.arg0(argv0);
+    }
+    let e = command.args(args.iter().skip(1)).exec();
+    ui.warn(&format!("cannot run {}: {e}", exe.display()));
+    rsmtp_deliver::ExitCode::TempFail as u8
 }

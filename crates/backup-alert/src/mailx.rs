@@ -17,7 +17,7 @@ use crate::cli::Context;
 use crate::compose::{compose_plain, parse_extra_header, parse_mailbox, Addresses, FileAttachment};
 use crate::deliver::{self, Route};
 use crate::error::Error;
-use rsmtp::ui::Ui;
+use rsmtp_deliver::ui::Ui;
 
 /// Most of a body kept (64 MiB; the rest is read, counted and named in a note) and the
 /// biggest attachment accepted: a mail line is not a file transfer.

@@ -9,7 +9,7 @@
 //! 3. Any argument before a lone `--` is `-s` or starts with `-s` → mail mode
 //!    (`mail -s SUBJECT …`; no sendmail flag looks like it).
 //! 4. Anything else (`-t -i`, `-oi -f root`) → sendmail mode: the whole argv goes to
-//!    `rsmtp::run_cli`, as PHP's `sendmail_path` or cron would call it. A bare
+//!    the `rsmtp` binary next to this one, as PHP's `sendmail_path` or cron would call it. A bare
 //!    recipient list (`sendmail root`) needs the `sendmail` name (rule 1).
 
 use std::ffi::OsString;

@@ -27,7 +27,7 @@ use crate::lang::Language;
 use crate::report_lang::Noun;
 use crate::stats::Summary;
 use crate::units::{format_duration, format_size, plural};
-use rsmtp::ui::Ui;
+use rsmtp_deliver::ui::Ui;
 
 /// Most runs per job drawn in a chart or strip (the counts cover them all).
 pub const MAX_DRAWN: usize = 60;

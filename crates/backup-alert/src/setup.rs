@@ -23,7 +23,7 @@ use crate::msmtprc::{group_id, render_account, write_config, NewAccount, Written
 use crate::msmtprc_edit::{diff, merge_account};
 use crate::settings::home;
 use crate::terminal::{ask, ask_password, read_line, stdin_is_terminal};
-use rsmtp::ui::Ui;
+use rsmtp_deliver::ui::Ui;
 
 /// The server side of a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -900,7 +900,7 @@ pub fn main(
                  `systemctl enable --now rsmtp-queue.timer` or the cron line \
                  `*/5 * * * * rsmtp -q`)"
             ));
-            Ok(rsmtp::ExitCode::TempFail as u8)
+            Ok(rsmtp_deliver::ExitCode::TempFail as u8)
         }
         Ok(_) => {
             ui.warn(&format!("test alert sent to {}", answers.to));
@@ -925,9 +925,12 @@ pub fn main(
 /// refused login the password's, anything else the server, port or TLS mode.
 fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
     let certificate = match e {
-        Error::Delivery(d) => d
-            .smtp_error()
-            .is_some_and(|s| matches!(s.kind(), rsmtp::smtp::ErrorKind::CertificateRejected)),
+        Error::Delivery(d) => d.smtp_error().is_some_and(|s| {
+            matches!(
+                s.kind(),
+                rsmtp_deliver::smtp::ErrorKind::CertificateRejected
+            )
+        }),
         _ => false,
     };
     if certificate {
@@ -959,7 +962,7 @@ fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
             output.display()
         );
     }
-    if e.exit_code() == rsmtp::ExitCode::NoPerm {
+    if e.exit_code() == rsmtp_deliver::ExitCode::NoPerm {
         return format!(
             "the server refused the login: check the password (an app password for \
              Gmail/Outlook/Yahoo), then run setup again or edit {}",

@@ -17,7 +17,7 @@ use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveDateTime, TimeZone};
 use crate::cli::{Context, StatsArgs};
 use crate::error::Error;
 use crate::units::parse_duration;
-use rsmtp::ui::Ui;
+use rsmtp_deliver::ui::Ui;
 
 /// One parsed log line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -83,7 +83,7 @@ impl LogEntry {
 /// delivery or reject line ([`crate::postfix_log`]). msmtp's lines through syslog
 /// (`Dec  7 04:09:42 myhost msmtp: host=…`) keep only their time.
 pub fn parse_line(line: &str) -> Option<LogEntry> {
-    match rsmtp::log::LogLine::parse(line) {
+    match rsmtp_deliver::log::LogLine::parse(line) {
         Some(l) if l.get("exitcode").is_some() => Some(LogEntry {
             time: strip_syslog_tag(&l.time).to_string(),
             fields: l.fields,
@@ -423,7 +423,7 @@ pub fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error
     };
     if summary.unrecognised() {
         ui.warn(&summary.unrecognised_note(&path.display().to_string()));
-        return Ok(rsmtp::ExitCode::DataErr as u8);
+        return Ok(rsmtp_deliver::ExitCode::DataErr as u8);
     }
     ui.out
         .write_all(summary.render_in(&source, lang).as_bytes())

@@ -4,8 +4,8 @@
 
 use std::io::{self, BufRead, Write};
 
-pub use rsmtp::terminal::read_line;
-use rsmtp::terminal::EchoOff;
+pub use rsmtp_core::terminal::read_line;
+use rsmtp_core::terminal::EchoOff;
 
 /// Is stdin a terminal?
 pub fn stdin_is_terminal() -> bool {

@@ -112,6 +112,7 @@ mod expand;
 pub mod glob;
 mod lexer;
 mod load;
+pub mod long_options;
 mod netrc;
 mod parser;
 mod password;

@@ -9,6 +9,9 @@
 //! Its only dependency is `zeroize`: the config crate must stay free of rustls, the
 //! message crate of the network.
 
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod core_dumps;
 mod exit;
 mod fingerprint;
 pub mod i18n;
@@ -18,6 +21,7 @@ mod os_error;
 pub mod po;
 pub mod quoting;
 mod secret;
+pub mod terminal;
 mod tls_versions;
 
 pub use exit::ExitCode;

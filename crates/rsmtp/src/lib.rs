@@ -1,157 +1,39 @@
-//! rsmtp as a library: turn a command line (or a [`Submission`]) plus the msmtprc files
-//! into a delivered — or durably queued — message, with msmtp's log line and exit codes.
-//!
-//! The `rsmtp` binary and `backup-alert` both go through this crate, so an alert uses
-//! the same config files, accounts, queue and log as any other message.
-//!
-//! Layers: [`cli`] (what was typed) → [`account`] (msmtprc → resolved account →
-//! session settings) → [`send`] (stdin → spool → envelope → session or queue) and
-//! [`queue_cmd`] (flush, list) → [`log`] (msmtp's log line). Errors travel as
-//! [`failure::Failure`] (a message and an [`ExitCode`]); only [`run_cli`] prints them.
+//! The `rsmtp` program as a library over [`rsmtp_deliver`]: the command line
+//! ([`cli`]: what was typed → an [`Invocation`](cli::Invocation)), the modes that are not
+//! a plain delivery (the queue commands, the retrier process, `-bs` and the listener,
+//! the OAuth login), and [`run_cli`], the one place that prints an error and picks
+//! the exit code. `main.rs` only passes argv in.
 
 use rsmtp_core::tr;
 use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 
-pub mod account;
-pub mod attempt;
-pub mod background;
 pub mod cli;
-pub mod core_dumps;
-pub mod courier;
-pub mod delivery;
-pub mod exit;
-pub mod failure;
-pub mod flush;
-pub mod keyring;
-pub mod locale;
-pub mod log;
-pub mod oauth;
 pub mod oauth_login;
-pub mod prepare;
 pub mod queue_cmd;
-pub mod queued;
 pub mod retrier;
-pub mod send;
 pub mod smtpd;
-pub mod terminal;
-pub mod ui;
 
-pub use exit::ExitCode;
-pub use failure::Failure;
-/// The SMTP layer, for callers that look at a [`SubmitError`]'s typed cause.
-pub use rsmtp_smtp as smtp;
+// The delivery path's rooms, under the names this crate's modules use for them.
+pub use rsmtp_deliver::{
+    account, attempt, background, courier, delivery, exit, failure, flush, keyring, locale, log,
+    oauth, prepare, queued, send, ui,
+};
+pub use rsmtp_deliver::{smtp, submit, ExitCode, Failure, Outcome, Submission, SubmitError};
 
 use cli::Mode;
 use delivery::Delivery;
-use ui::Ui;
+use ui::{AskPassword, Ui};
 
-/// One message to send, as a caller of the delivery path describes it
-/// (the same information a sendmail command line carries).
-#[derive(Debug, Clone, Default)]
-pub struct Submission {
-    /// `-C FILE`: replaces the user configuration file.
-    pub config_file: Option<PathBuf>,
-    /// `-a NAME`: the account to use; `None` means `default` (or the one matched by `-f`).
-    pub account: Option<String>,
-    /// `-f ADDR`: envelope sender.
-    pub envelope_from: Option<String>,
-    /// `-F NAME`: full name for an added From header.
-    pub full_name: Option<String>,
-    /// Recipients given on the command line.
-    pub recipients: Vec<String>,
-    /// `-t`: also take recipients from To/Cc/Bcc.
-    pub read_recipients: bool,
-    /// Keep the message in the account's queue after a temporary failure even when
-    /// the account says `queue off` (what `queue fallback` does), so it is sent by the
-    /// next `rsmtp -q` instead of being lost.
-    pub queue_on_tempfail: bool,
-}
+/// msmtp's password prompt on the controlling terminal, for sendmail mode: the
+/// library asks through this when no password, command, netrc entry or keyring item
+/// gives one.
+struct TerminalPrompt;
 
-/// What happened to a submitted message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The server accepted it.
-    Delivered,
-    /// Kept in the durable queue (fallback after a temporary failure, or `queue always`).
-    Queued { id: String },
-}
-
-/// A failed submission: the text to show, the exit code to leave with, and the typed
-/// error behind them (its `source`).
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct SubmitError {
-    pub code: ExitCode,
-    pub message: String,
-    #[source]
-    pub cause: Option<Box<failure::Cause>>,
-}
-
-impl SubmitError {
-    pub fn exit_code(&self) -> ExitCode {
-        self.code
+impl AskPassword for TerminalPrompt {
+    fn ask(&self, user: &str, host: &str) -> std::io::Result<Option<rsmtp_core::Secret>> {
+        rsmtp_core::terminal::ask_password(user, host)
     }
-
-    /// The SMTP session's error, when that is what failed (a refused certificate,
-    /// a refused login …).
-    pub fn smtp_error(&self) -> Option<&rsmtp_smtp::SmtpError> {
-        match self.cause.as_deref() {
-            Some(failure::Cause::Smtp(e)) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<Failure> for SubmitError {
-    fn from(f: Failure) -> SubmitError {
-        let message = match &f.account {
-            Some(account) => tr!(
-                "{message} (could not send mail: {account})",
-                message = f.message,
-                account = account
-            ),
-            None => f.message,
-        };
-        SubmitError {
-            code: f.code,
-            message,
-            cause: f.cause,
-        }
-    }
-}
-
-/// Deliver one message read from `message` (raw, LF or CRLF lines).
-/// Warnings meant for the user (queued, log not writable) go to `warnings`.
-pub fn submit(
-    submission: &Submission,
-    message: &mut dyn Read,
-    warnings: &mut dyn Write,
-) -> Result<Outcome, SubmitError> {
-    let mut overrides = Vec::new();
-    if let Some(name) = &submission.full_name {
-        overrides.push(("from_full_name".to_string(), name.clone()));
-    }
-    let delivery = Delivery {
-        config_file: submission.config_file.clone(),
-        account: submission.account.clone(),
-        envelope_from: submission
-            .envelope_from
-            .as_deref()
-            .map(rsmtp_message::envelope_address),
-        full_name: submission.full_name.clone(),
-        read_recipients: submission.read_recipients,
-        overrides,
-        recipients: submission.recipients.clone(),
-        queue_on_tempfail: submission.queue_on_tempfail,
-        ..Delivery::default()
-    };
-    // Without -d nothing of the send path reaches stdout but a `logfile -` line, which
-    // goes where msmtp would write it.
-    let mut out = std::io::stdout();
-    let mut ui = Ui::new(&mut out, warnings, false);
-    Ok(send::run(&delivery, message, &mut ui)?)
 }
 
 /// Run the `rsmtp` command line (sendmail mode, `-q`, `-bp`, …) with these arguments
@@ -181,7 +63,9 @@ pub fn run_with(
             return ExitCode::Usage;
         }
     };
-    let mut ui = Ui::new(out, err, inv.debug).with_program(&program);
+    let mut ui = Ui::new(out, err, inv.debug)
+        .with_program(&program)
+        .with_ask_password(&TerminalPrompt);
     let result = match &inv.mode {
         Mode::Help => {
             ui.print(&cli::help());

@@ -46,7 +46,7 @@ pub fn flush_options(force: bool) -> FlushOptions {
 
 /// The queue directories this command line refers to: `--queue-dir`, else those of
 /// the `-a` account, else of every configured account (default directory included).
-pub(crate) fn queue_dirs(delivery: &Delivery) -> Result<Vec<PathBuf>, Failure> {
+pub fn queue_dirs(delivery: &Delivery) -> Result<Vec<PathBuf>, Failure> {
     if let Some(dir) = &delivery.queue_dir {
         return Ok(vec![dir.clone()]);
     }
@@ -71,7 +71,7 @@ pub(crate) fn queue_dirs(delivery: &Delivery) -> Result<Vec<PathBuf>, Failure> {
 }
 
 /// Queues that exist (listing or flushing must not create directories).
-pub(crate) fn existing_queues(delivery: &Delivery) -> Result<Vec<Queue>, Failure> {
+pub fn existing_queues(delivery: &Delivery) -> Result<Vec<Queue>, Failure> {
     let mut queues = Vec::new();
     for dir in queue_dirs(delivery)? {
         if dir.is_dir() {
@@ -82,7 +82,7 @@ pub(crate) fn existing_queues(delivery: &Delivery) -> Result<Vec<Queue>, Failure
 }
 
 /// The SMTP envelope of a queued message.
-pub(crate) fn entry_envelope(meta: &EntryMeta) -> Envelope {
+pub fn entry_envelope(meta: &EntryMeta) -> Envelope {
     Envelope {
         from: meta.envelope_from.clone(),
         recipients: meta.recipients.clone(),
@@ -97,7 +97,7 @@ pub(crate) fn entry_envelope(meta: &EntryMeta) -> Envelope {
 /// The account an entry was submitted with, read again from the configuration with
 /// the submitting command line's settings applied on top (or built from them alone
 /// for a `--host` submission).
-pub(crate) fn entry_account(
+pub fn entry_account(
     meta: &EntryMeta,
     command_line: &[(String, String)],
 ) -> Result<Account, Failure> {
@@ -128,7 +128,7 @@ pub(crate) fn entry_account(
 /// Keep the prepared message in the account's queue.
 /// `error`: the attempt's error, and whether it came after the whole message was
 /// sent, with no answer (the entry is then marked: the server may have it).
-pub(crate) fn enqueue(
+pub fn enqueue(
     delivery: &Delivery,
     prepared: &Prepared,
     error: Option<(&str, bool)>,
@@ -137,7 +137,7 @@ pub(crate) fn enqueue(
 }
 
 /// [`enqueue`] for `recipients` only (those of the envelope when `None`).
-pub(crate) fn enqueue_for(
+pub fn enqueue_for(
     delivery: &Delivery,
     prepared: &Prepared,
     error: Option<(&str, bool)>,
@@ -194,14 +194,14 @@ pub(crate) fn enqueue_for(
 }
 
 /// A message kept in the queue, and the command-line settings its entry does not keep.
-pub(crate) struct Queued {
-    pub(crate) id: String,
-    pub(crate) left_out: Vec<String>,
+pub struct Queued {
+    pub id: String,
+    pub left_out: Vec<String>,
 }
 
 impl Queued {
     /// What the submitter should know when settings were left out of the entry.
-    pub(crate) fn left_out_note(&self) -> Option<String> {
+    pub fn left_out_note(&self) -> Option<String> {
         (!self.left_out.is_empty()).then(|| {
             format!(
                 "queued message {} does not keep --{}: a later `rsmtp -q` delivers it \

@@ -13,7 +13,7 @@ use std::io::{self, BufRead, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 
-use rsmtp_core::Secret;
+use crate::Secret;
 use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions, Termios};
 
 /// Echo off on a terminal until dropped. A signal that would end the program

@@ -2,7 +2,17 @@
 //! `rsmtp: `, and the `-d` protocol trace on stdout (as msmtp prints it). Library code
 //! writes through a [`Ui`] so tests and backup-alert can capture or silence it.
 
-use std::io::Write;
+use std::io::{self, Write};
+
+use rsmtp_core::Secret;
+
+/// Asks the person running the program for a password nothing else supplies (msmtp's
+/// prompt on the controlling terminal). The `rsmtp` binary hands one in for sendmail
+/// mode; the queue, its retrier and failure notices never ask (nobody is there).
+pub trait AskPassword {
+    /// The password for `user` at `host`, or `None` when nobody can answer.
+    fn ask(&self, user: &str, host: &str) -> io::Result<Option<Secret>>;
+}
 
 /// Output channels of one run.
 pub struct Ui<'a> {
@@ -15,6 +25,8 @@ pub struct Ui<'a> {
     /// `out` is the client's side of an SMTP session (`-bs`, `--inetd`): a log line
     /// there would reach the client as a malformed reply, so `logfile -` goes to `err`.
     pub stdout_is_smtp: bool,
+    /// Who may be asked for a password (`None`: nobody).
+    pub ask_password: Option<&'a dyn AskPassword>,
 }
 
 impl<'a> Ui<'a> {
@@ -25,7 +37,14 @@ impl<'a> Ui<'a> {
             debug,
             program: "rsmtp".to_string(),
             stdout_is_smtp: false,
+            ask_password: None,
         }
+    }
+
+    /// A password nothing else supplies may be asked for through `ask`.
+    pub fn with_ask_password(mut self, ask: &'a dyn AskPassword) -> Ui<'a> {
+        self.ask_password = Some(ask);
+        self
     }
 
     /// `out` carries an SMTP session from now on (see [`Ui::stdout_is_smtp`]).

@@ -43,30 +43,31 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
         background::spawn_background_delivery(delivery, account, &queued.id, ui);
         return Ok(Outcome::Queued { id: queued.id });
     }
-    let settings = match account::session_settings(account, account::PasswordPrompt::Terminal) {
-        Ok(settings) => settings,
-        // A `passwordeval` that did not answer in time (a keyring not unlocked yet)
-        // is temporary: under `queue fallback` the message waits, as for a relay
-        // that is down, and the retrier asks again later.
-        Err(f) if f.code == ExitCode::TempFail && queue_mode == QueueMode::Fallback => {
-            let queued = enqueue(delivery, &prepared, Some((&f.message, false)))
-                .map_err(|f| f.with_account(context.clone()))?;
-            let mut record = log_record(account, &prepared.envelope);
-            record.skipped = prepared.skipped.clone();
-            record.errormsg = Some(format!("{} (queued as {})", f.message, queued.id));
-            record.exit = Some(ExitCode::TempFail);
-            ui.log(&log, &record);
-            ui.warn(&f.message);
-            ui.warn(&tr!(
-                "message queued as {id} ({account}); rsmtp retries it in the background",
-                id = queued.id,
-                account = account.describe()
-            ));
-            background::after_queueing(delivery, account, ui);
-            return Ok(Outcome::Queued { id: queued.id });
-        }
-        Err(f) => return Err(f.with_account(context)),
-    };
+    let settings =
+        match account::session_settings(account, account::PasswordPrompt::Ask(ui.ask_password)) {
+            Ok(settings) => settings,
+            // A `passwordeval` that did not answer in time (a keyring not unlocked yet)
+            // is temporary: under `queue fallback` the message waits, as for a relay
+            // that is down, and the retrier asks again later.
+            Err(f) if f.code == ExitCode::TempFail && queue_mode == QueueMode::Fallback => {
+                let queued = enqueue(delivery, &prepared, Some((&f.message, false)))
+                    .map_err(|f| f.with_account(context.clone()))?;
+                let mut record = log_record(account, &prepared.envelope);
+                record.skipped = prepared.skipped.clone();
+                record.errormsg = Some(format!("{} (queued as {})", f.message, queued.id));
+                record.exit = Some(ExitCode::TempFail);
+                ui.log(&log, &record);
+                ui.warn(&f.message);
+                ui.warn(&tr!(
+                    "message queued as {id} ({account}); rsmtp retries it in the background",
+                    id = queued.id,
+                    account = account.describe()
+                ));
+                background::after_queueing(delivery, account, ui);
+                return Ok(Outcome::Queued { id: queued.id });
+            }
+            Err(f) => return Err(f.with_account(context)),
+        };
     let (result, mut record) = if prepared.message.body().is_wire_form() {
         attempt_wire(
             account,

@@ -17,18 +17,18 @@ use crate::queued::{entry_account, entry_envelope};
 use crate::ui::Ui;
 
 /// What one pass over one queue did.
-pub(crate) struct Pass {
-    pub(crate) code: ExitCode,
+pub struct Pass {
+    pub code: ExitCode,
     /// Another flusher held the queue lock: nothing was done.
-    pub(crate) lock_busy: bool,
+    pub lock_busy: bool,
     /// Servers (`host:port`) that accepted a message.
-    pub(crate) back: Vec<String>,
+    pub back: Vec<String>,
 }
 
 /// One pass over `queue` through a [`SessionCourier`]: entries already known to
 /// wait for a server in `servers_back` go whatever their backoff; `stop` ends the
 /// pass after the message in flight.
-pub(crate) fn flush_queue(
+pub fn flush_queue(
     queue: &Queue,
     command_line: &[(String, String)],
     ui: &mut Ui,

@@ -17,6 +17,7 @@ use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::LogTarget;
+use crate::ui::AskPassword;
 
 /// The configuration files, read once per run; `None` with `--host`.
 pub fn load_config(delivery: &Delivery) -> Result<Option<Config>, Failure> {
@@ -128,13 +129,13 @@ pub fn log_target(account: &Account) -> LogTarget {
     }
 }
 
-/// Whether a password nothing else supplies may be asked for on the terminal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordPrompt {
-    /// A person's run (sendmail mode, `-S`): msmtp's prompt on the controlling
-    /// terminal, when there is one and stderr is a terminal.
-    Terminal,
-    /// The queue, its retrier and failure notices: nobody is there to answer.
+/// Whether a password nothing else supplies may be asked for, and who asks.
+#[derive(Clone, Copy)]
+pub enum PasswordPrompt<'a> {
+    /// A person's run (sendmail mode): the [`AskPassword`] the program handed in
+    /// (`rsmtp`'s prompt on the controlling terminal), if any.
+    Ask(Option<&'a dyn AskPassword>),
+    /// The queue, its retrier and failure notices, `-S`: nobody is there to answer.
     Never,
 }
 
@@ -143,7 +144,7 @@ pub enum PasswordPrompt {
 /// allows, as msmtp does).
 pub fn session_settings(
     account: &Account,
-    prompt: PasswordPrompt,
+    prompt: PasswordPrompt<'_>,
 ) -> Result<SessionSettings, Failure> {
     // Over a unix socket `host` only names the server (for TLS, where the
     // config check requires it as msmtp does); without TLS it may be absent.
@@ -223,8 +224,9 @@ pub fn session_settings(
         if password.is_none() && account.user.is_some() {
             password = crate::keyring::lookup(host, &user);
         }
-        if password.is_none() && account.user.is_some() && prompt == PasswordPrompt::Terminal {
-            password = crate::terminal::ask_password(&user, host).map_err(|e| {
+        if let (None, Some(_), PasswordPrompt::Ask(Some(ask))) = (&password, &account.user, prompt)
+        {
+            password = ask.ask(&user, host).map_err(|e| {
                 Failure::new(
                     ExitCode::IoErr,
                     format!("cannot read the password from the terminal: {e}"),

@@ -116,7 +116,9 @@ pub fn spawn_background_delivery(delivery: &Delivery, account: &Account, id: &st
     let mut cmd = std::process::Command::new(exe);
     cmd.arg(format!("--deliver-queued={id}"))
         .arg(format!("--queue-dir={}", account.queue_dir().display()))
-        .args(crate::cli::override_args(&delivery.overrides));
+        .args(rsmtp_config::long_options::override_args(
+            &delivery.overrides,
+        ));
     if let Some(file) = &delivery.config_file {
         cmd.arg("-C").arg(file);
     }
