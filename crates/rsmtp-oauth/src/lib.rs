@@ -72,6 +72,12 @@
 //!   find the token stale at once make one request; nineteen wait for the lock and
 //!   find the new token. The lock is released when its file is closed, also when the
 //!   holder dies; the holder's wait is bounded by the account's `timeout`.
+//! - **A cached send costs nothing measurable**: [`TokenClient::cached_token`] reads the
+//!   file and nothing else — the trust roots are loaded and the client secret is
+//!   looked up (its `_eval` command run) only when a request must be made.
+//!   `benches/oauth.py` measured a cached-token XOAUTH2 send at +0.06 ms against a
+//!   PLAIN password send (7.7 ms each, debug build, same run); before the HTTPS client
+//!   was made lazily, parsing the system CA bundle on every send cost +34 ms.
 //! - **Secrets**: tokens leave the store only as [`rsmtp_core::Secret`] (`***` in
 //!   `Debug`/`Display`, zeroed on drop). No token is put in an error, a log line, an
 //!   argument list or the environment. The keyring is not used yet: the file is.

@@ -15,8 +15,9 @@ use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::ui::Ui;
 
-/// The `rsmtp-oauth` settings of an account that has `oauth2_flow`.
-pub fn settings(account: &Account) -> Result<Option<OAuthSettings>, Failure> {
+/// The `rsmtp-oauth` settings of an account that has `oauth2_flow`; the client secret
+/// is looked up (`oauth2_client_secret_eval` run) only `with_secret`.
+pub fn settings(account: &Account, with_secret: bool) -> Result<Option<OAuthSettings>, Failure> {
     let Some(flow) = account.oauth2_flow else {
         return Ok(None);
     };
@@ -62,7 +63,11 @@ pub fn settings(account: &Account) -> Result<Option<OAuthSettings>, Failure> {
             .oauth2_client_id
             .clone()
             .ok_or_else(|| missing("oauth2_client_id"))?,
-        client_secret: account.oauth2_client_secret()?,
+        client_secret: if with_secret {
+            account.oauth2_client_secret()?
+        } else {
+            None
+        },
         scope: account.oauth2_scope.clone().unwrap_or_default(),
         auth_params,
         trust: match &account.tls_trust_file {
@@ -83,9 +88,20 @@ fn store_dir() -> PathBuf {
     )
 }
 
+/// The access token a send authenticates with: the cached one (no secret looked up,
+/// no trust roots loaded, no lock), else one from the token endpoint.
+pub fn access_token(account: &Account) -> Result<rsmtp_oauth::AccessToken, Failure> {
+    if let Some(settings) = settings(account, false)? {
+        if let Some(token) = TokenClient::new(settings)?.cached_token()? {
+            return Ok(token);
+        }
+    }
+    Ok(client(account)?.access_token()?)
+}
+
 /// The token client of an account with `oauth2_flow`.
 pub fn client(account: &Account) -> Result<TokenClient, Failure> {
-    let settings = settings(account)?.ok_or_else(|| {
+    let settings = settings(account, true)?.ok_or_else(|| {
         Failure::new(
             ExitCode::Config,
             format!(
