@@ -712,3 +712,49 @@ fn msmtp_sends_with_passwordeval_rsmtp_oauth_token() {
     assert_delivered_with_tokens(&smtp, 2);
     assert_eq!(oauth.all_token_requests(), 1);
 }
+
+#[test]
+fn a_queued_message_waits_while_the_login_is_missing_and_goes_once_signed_in() {
+    let oauth = OAuthServer::start();
+    let smtp = smtp_for(&oauth);
+    let dir = Dir::new();
+    let queue = dir.join("queue");
+    let config = config(
+        &dir,
+        smtp.port(),
+        &oauth.token_url(),
+        &device_lines(&oauth),
+        &format!("queue always\nqueue_dir {}", queue.display()),
+    );
+    send(&dir, &config).assert_code(0);
+    // No login yet: a flush keeps the message (a token problem is never a reason to
+    // drop or fail it) and says what is missing.
+    let flush = rsmtp(&dir).args(["-C"]).arg(&config).arg("-q").run();
+    assert!(
+        flush.stderr().contains("--oauth-login"),
+        "{}",
+        flush.stderr()
+    );
+    let listing = rsmtp(&dir).args(["-C"]).arg(&config).arg("-bp").run();
+    assert!(
+        listing.stdout().contains("admin@example.net"),
+        "still queued: {}",
+        listing.stdout()
+    );
+    assert!(smtp.messages().is_empty());
+
+    device_login(&dir, &config, &oauth).assert_code(0);
+    rsmtp(&dir)
+        .args(["-C"])
+        .arg(&config)
+        .arg("-q")
+        .run()
+        .assert_code(0);
+    assert_delivered_with_tokens(&smtp, 1);
+    let listing = rsmtp(&dir).args(["-C"]).arg(&config).arg("-bp").run();
+    assert!(
+        listing.stdout().contains("Mail queue is empty"),
+        "{}",
+        listing.stdout()
+    );
+}
