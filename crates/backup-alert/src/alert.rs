@@ -194,7 +194,8 @@ pub fn send_alert(
     if state_file.is_some() {
         alert.history = Some(History {
             runs: runs.into_iter().map(|(st, _)| st).collect(),
-            last_success: last_success.and_then(local),
+            // The later of the recorded success and a good backup known otherwise.
+            last_success: last_success.and_then(local).max(alert.good_backup_at),
         });
     }
 

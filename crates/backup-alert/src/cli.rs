@@ -163,15 +163,37 @@ pub struct RunArgs {
     /// `log_lines` from the settings, else 100). `--tail-lines` is the old name.
     #[arg(long, value_name = "N", alias = "tail-lines")]
     pub log_lines: Option<usize>,
+    /// Exit statuses that are a warning (⚠️), e.g. 1,24 or 100-127 (default: the tool's
+    /// own: borg 1 and 100-127, restic 3, rsync 24, tar 1; none for other commands).
+    #[arg(long, value_name = "CODES", value_parser = crate::exit_codes::CodeSet::parse)]
+    pub warning_exit_codes: Option<crate::exit_codes::CodeSet>,
+    /// Exit statuses that are a success besides 0, e.g. 1.
+    #[arg(long, value_name = "CODES", value_parser = crate::exit_codes::CodeSet::parse)]
+    pub ok_exit_codes: Option<crate::exit_codes::CodeSet>,
+    /// The mark of a successful run: success, rotation (🔄, for prune runs), restore or
+    /// info (default: success).
+    #[arg(long, value_name = "STATUS", value_parser = success_status)]
+    pub status: Option<Status>,
+    /// The job's own log file: named in the alert, its last lines (those around the
+    /// error) included, its error lines searched for the cause.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Append the command's stdout and stderr to FILE as they come (as tee -a).
+    #[arg(long, value_name = "FILE")]
+    pub tee: Option<PathBuf>,
+    /// Copy the command's output to backup-alert's stdout and stderr: `auto` when they are
+    /// a file or a terminal (a `>> log 2>&1` line, someone watching), not into a pipe,
+    /// which under cron would become a second mail; `always`; `never` (default: auto).
+    #[arg(long, value_name = "WHEN", value_enum)]
+    pub echo: Option<Echo>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
-    /// The command and its arguments (after `--`).
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
+    /// The command and its arguments (after `--`, or from the first word that is not an
+    /// option). An unknown option before it is a usage error, never the command.
+    // No `allow_hyphen_values`: with it a mistyped option (`--only-failures`) became the
+    // command to run. `trailing_var_arg` still gives the command every word after its
+    // first, options included.
+    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
 }
 
@@ -181,10 +203,15 @@ pub struct CheckArgs {
     #[arg(
         long,
         value_name = "DIR_OR_GLOB",
-        required_unless_present_any = ["borg", "restic"],
-        conflicts_with_all = ["borg", "restic"]
+        required_unless_present_any = ["borg", "restic", "job"],
+        conflicts_with_all = ["borg", "restic", "job"]
     )]
     pub path: Option<String>,
+    /// A job `run` or `send --name` records on this host: warn when it has not succeeded
+    /// within --max-age (a dead man's switch for the host that is up while cron, or the
+    /// script, is not). Its alerts are recorded as "NAME (check)".
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["borg", "restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
+    pub job: Option<String>,
     /// Borg repository: its newest archive's time from `borg list --last 1 --json`
     /// (the passphrase from BORG_PASSPHRASE or BORG_PASSCOMMAND, as borg reads it).
     #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
@@ -193,6 +220,14 @@ pub struct CheckArgs {
     /// --json` (the password from RESTIC_PASSWORD or RESTIC_PASSWORD_FILE).
     #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size", "expect_files"])]
     pub restic: Option<String>,
+    /// With --borg or --restic: also run the tool's own consistency check (`borg check`,
+    /// `restic check`); a damaged repository is a failure alert.
+    #[arg(long)]
+    pub deep: bool,
+    /// With --restic --deep: read back this part of the data (`restic check
+    /// --read-data-subset`, e.g. 10% or 1/7), the restore test.
+    #[arg(long, value_name = "SUBSET", requires = "deep", requires = "restic")]
+    pub read_data_subset: Option<String>,
     /// Maximum age of the newest file, e.g. 26h.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub max_age: Duration,
@@ -217,7 +252,8 @@ pub struct CheckArgs {
     /// Read the newest file to its end as a restore would: gzip, zstd and xz streams
     /// with their checksums, every tar member, every zip member's CRC32. A damaged archive
     /// is a failure alert naming the file and the first bad member. Checksum files
-    /// (NAME.sha256, .md5, .sfv, …) are never taken for the newest backup.
+    /// (NAME.sha256, .md5, .sfv, SHA256SUMS, …) are never taken for the newest backup,
+    /// with or without --verify.
     #[arg(long)]
     pub verify: bool,
     /// Checksum file in sha256sum, sha512sum or md5sum format, or a CRC32 list (8 hex
@@ -344,6 +380,25 @@ pub struct StatsArgs {
     pub state_dir: Option<PathBuf>,
 }
 
+/// When `run` copies the command's output to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Echo {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `run --status`: the mark of a success; failure and warning come from the exit status.
+fn success_status(s: &str) -> Result<Status, String> {
+    match Status::parse(s) {
+        Some(st) if !st.is_problem() => Ok(st),
+        _ => Err(format!(
+            "`{s}` is not the mark of a successful run (success, rotation, restore, info); \
+             failures and warnings come from the exit status"
+        )),
+    }
+}
+
 fn duration(s: &str) -> Result<Duration, String> {
     crate::units::parse_duration(s)
 }
@@ -378,6 +433,7 @@ pub fn host_name() -> String {
 
 /// Parse and run the subcommand line, talking to the user through `ui`.
 pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
+    let subcommand = subcommand_of(&args);
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {
@@ -386,13 +442,54 @@ pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
             return 0;
         }
         Err(e) => {
-            let line = rsmtp::cli::clap_error_line(&e);
+            let mut line = rsmtp::cli::clap_error_line(&e);
+            if let Some(s) = other_spelling(&e, subcommand.as_deref()) {
+                line = format!("{line} (did you mean '{s}'?)");
+            }
             ui.warn(&format!("{line} (see backup-alert --help)"));
             return rsmtp::ExitCode::Usage as u8;
         }
     };
     let result = dispatch(cli, ui);
     finish(result, ui)
+}
+
+/// Options one subcommand has under another's name: the same wish typed on the wrong
+/// subcommand, which clap's similarity search cannot suggest. (subcommand, typed, meant)
+const OTHER_SPELLINGS: &[(&str, &str, &str)] = &[
+    ("run", "--quiet-ok", "--only-failure"),
+    ("run", "--quiet", "--only-failure"),
+    ("check", "--only-failure", "--quiet-ok"),
+    ("check", "--only-failures", "--quiet-ok"),
+    ("send", "--log-file", "--log"),
+];
+
+/// The subcommand word of a command line (the first known subcommand name), if any.
+fn subcommand_of(args: &[OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .filter_map(|a| a.to_str())
+        .find(|a| cmd.find_subcommand(a).is_some())
+        .map(str::to_string)
+}
+
+/// The suggestion for an unknown option clap found nothing similar to.
+fn other_spelling(e: &clap::Error, subcommand: Option<&str>) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument || e.get(ContextKind::SuggestedArg).is_some() {
+        return None;
+    }
+    let Some(ContextValue::String(typed)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let typed = typed.split('=').next().unwrap_or(typed);
+    OTHER_SPELLINGS
+        .iter()
+        .find(|(sub, t, _)| Some(*sub) == subcommand && *t == typed)
+        .map(|(_, _, meant)| *meant)
 }
 
 fn dispatch(cli: Cli, ui: &mut Ui<'_>) -> Result<u8, Error> {

@@ -7,19 +7,21 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Local};
 
+use crate::advice;
 use crate::alert::{send_alert, FloodPolicy, Sent, Target};
 use crate::check::{self, Finding, Requirement};
-use crate::cli::{CheckArgs, Context, DeliveryArgs, RunArgs, SendArgs};
+use crate::cli::{CheckArgs, Context, DeliveryArgs, Echo, RunArgs, SendArgs};
 use crate::compose::{Alert, Section, Status};
 use crate::error::Error;
 use crate::error_line;
+use crate::exit_codes::{tool_of, ExitMeaning, Judgement};
 use crate::file_count::FileCount;
 use crate::flood::Measurement;
 use crate::input;
 use crate::integrity::Integrity;
 use crate::repository;
 use crate::run::{self, display_command, RunSpec};
-use crate::tail::{tail_file, Tail, TailLimits};
+use crate::tail::{tail_file, tail_file_since, Tail, TailLimits};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
 use rsmtp::ui::Ui;
 
@@ -142,18 +144,26 @@ fn local(t: SystemTime) -> String {
 pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     // Resolve the recipients first: a usage error must not run the backup.
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    let lines = args
+        .log_lines
+        .or(ctx.settings.log_lines)
+        .unwrap_or(DEFAULT_OUTPUT_LINES);
     let spec = RunSpec {
         command: args.command.clone(),
         timeout: args.timeout,
         kill_after: args.kill_after,
         limits: TailLimits {
-            lines: args
-                .log_lines
-                .or(ctx.settings.log_lines)
-                .unwrap_or(DEFAULT_OUTPUT_LINES),
+            lines,
             bytes: TailLimits::OUTPUT.bytes,
         },
+        copies: copies(&args, ui),
     };
+    // Where the job's own log ends now: what it writes from here on is this run's.
+    let log_start = args
+        .log
+        .as_deref()
+        .and_then(|l| std::fs::metadata(l).ok())
+        .map_or(0, |m| m.len());
     let started = SystemTime::now();
     let report_ = run::run(&spec);
     let command_line = display_command(&args.command);
@@ -163,11 +173,25 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
         run::Ending::Exited(c) => Some(c),
         _ => None,
     };
-    let (status, default_subject) = if report_.succeeded() {
-        (Status::Success, target.language.succeeded(&name))
-    } else {
-        let subject = target.language.failed(&name, &outcome, exited);
-        (Status::Failure, subject)
+    let meaning = ExitMeaning::new(
+        &args.command,
+        args.ok_exit_codes.clone(),
+        args.warning_exit_codes.clone(),
+    );
+    let judgement = exited.map_or(Judgement::Failure, |c| meaning.judge(c));
+    let (status, default_subject) = match judgement {
+        Judgement::Ok => (
+            args.status.unwrap_or(Status::Success),
+            target.language.succeeded(&name),
+        ),
+        Judgement::Warning => (
+            Status::Warning,
+            target.language.warned(&name, exited.unwrap_or_default()),
+        ),
+        Judgement::Failure => (
+            Status::Failure,
+            target.language.failed(&name, &outcome, exited),
+        ),
     };
     let mut alert = Alert::new(
         status,
@@ -176,15 +200,52 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     );
     alert.fact("Name", name.clone());
     alert.fact("Command", command_line);
-    alert.fact("Result", report_.describe_in_words(args.timeout));
+    let result = match (exited, judgement) {
+        (Some(c), Judgement::Warning) => format!("exited with status {c} (warning)"),
+        (Some(c), Judgement::Ok) => format!("exited with status {c} (success)"),
+        _ => report_.describe_in_words(args.timeout),
+    };
+    alert.fact("Result", result);
     alert.fact("Exit status", report_.exit_code().to_string());
+    let tool_meaning = match (meaning.tool, exited, judgement) {
+        (Some(tool), Some(c), Judgement::Warning) => Some(tool.warning_meaning(c)),
+        _ => None,
+    };
+    if let Some(m) = &tool_meaning {
+        alert.fact("Meaning", m.clone());
+    }
     if let run::Ending::Signalled(sig) = report_.ending {
         alert.fact("Signal", run::signal_in_words(sig));
     }
     alert.fact("Started", local(started));
     alert.fact("Duration", format_duration_words(report_.duration));
-    if !report_.succeeded() {
-        alert.summary = error_line::of_run(&report_.stderr.text, &report_.stdout.text)
+    let log = args
+        .log
+        .as_deref()
+        .and_then(|l| run_log(&mut alert, l, log_start, lines));
+    if judgement != Judgement::Ok {
+        // The output states the cause; else this run's part of the job's own log.
+        let cause = error_line::first_cause(&[&report_.stderr.text, &report_.stdout.text])
+            .or_else(|| {
+                log.as_ref()
+                    .and_then(|t| error_line::first_cause(&[&t.text]))
+            })
+            .or_else(|| error_line::of_run(&report_.stderr.text, &report_.stdout.text));
+        if let Some(c) = &cause {
+            if let Some(class) = c.class {
+                let place = advice::Where::of_command(
+                    &args.command,
+                    meaning.tool.or(tool_of(&args.command)),
+                );
+                alert.fact(
+                    "What to do",
+                    advice::advice(class, &c.line, &place, target.language),
+                );
+            }
+        }
+        alert.summary = cause
+            .map(|c| c.line)
+            .or(tool_meaning)
             .or_else(|| Some(format!("{name}: {outcome}")));
     }
     if let Some(sig) = report_.forwarded {
@@ -198,6 +259,15 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
             alert.sections.push(Section {
                 title: tail_title(what, t),
                 text: t.text.clone(),
+            });
+        }
+    }
+    if let (Some(path), Some(t)) = (&args.log, log) {
+        if !t.is_empty() {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            alert.sections.push(Section {
+                title: tail_title(&shown.display().to_string(), &t),
+                text: t.text,
             });
         }
     }
@@ -225,10 +295,60 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     Ok(code)
 }
 
+/// Where `run` copies the command's output: `--echo` (auto: where our own stdout and
+/// stderr are a file or a terminal) and `--tee`. A `--tee` file that cannot be opened is
+/// said, and the backup runs all the same.
+fn copies(args: &RunArgs, ui: &mut Ui<'_>) -> run::Copies {
+    let (stdout, stderr) = match args.echo.unwrap_or(Echo::Auto) {
+        Echo::Always => (true, true),
+        Echo::Never => (false, false),
+        Echo::Auto => (
+            run::is_file_or_terminal(std::io::stdout()),
+            run::is_file_or_terminal(std::io::stderr()),
+        ),
+    };
+    let tee = args.tee.as_deref().and_then(|path| {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| {
+                ui.warn(&format!(
+                    "--tee: cannot open {}: {}",
+                    path.display(),
+                    rsmtp_core::strerror(&e)
+                ))
+            })
+            .ok()
+    });
+    run::Copies {
+        stdout,
+        stderr,
+        tee: tee.map(|f| std::sync::Arc::new(std::sync::Mutex::new(f))),
+    }
+}
+
+/// `run --log`: name the job's own log and keep this run's part of it (its last lines);
+/// `None` when it cannot be read, which the alert says.
+fn run_log(alert: &mut Alert, log: &Path, since: u64, lines: usize) -> Option<Tail> {
+    let shown = std::path::absolute(log).unwrap_or_else(|_| log.to_path_buf());
+    alert.fact("Log", shown.display().to_string());
+    match tail_file_since(log, since, TailLimits::lines(lines)) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            alert.fact("Log unreadable", rsmtp_core::strerror(&e));
+            None
+        }
+    }
+}
+
 /// `check`: 0 when the newest file is fresh, 1 when stale, small or missing; a delivery
 /// failure leaves with its own code.
 pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    if let Some(job) = &args.job {
+        return check_job(&args, job, &target, &policy, ctx, ui);
+    }
     let req = Requirement {
         max_age: args.max_age,
         min_size: args.min_size,
@@ -249,18 +369,37 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             ))
         }
     };
+    if args.deep && repository.is_none() {
+        return Err(Error::Usage(
+            "--deep checks a repository: use it with --borg or --restic".into(),
+        ));
+    }
     let (found, searched) = match &repository {
         Some((tool, repo)) => match repository::newest(*tool, repo) {
             Ok(found) => {
                 let n = usize::from(found.is_some());
                 (found, n)
             }
-            Err(e) => return repository_failure(&args, &location, e, &target, &policy, ctx, ui),
+            Err(e) => {
+                return repository_failure(&args, &location, e, false, &target, &policy, ctx, ui)
+            }
         },
-        None if integrity_asked || args.expect_files.is_some() => {
-            check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p))
+        // A checksum file is written just after the archive it describes: it is never
+        // the newest backup (unless the pattern asks for checksum files themselves).
+        None if crate::manifest::is_sidecar(Path::new(&location)) => check::newest(&location),
+        None => check::newest_where(&location, &|p| !crate::manifest::is_sidecar(p)),
+    };
+    // --deep: the tool's own check, once the listing worked.
+    let deep = match &repository {
+        Some((tool, repo)) if args.deep => {
+            match repository::deep_check(*tool, repo, args.read_data_subset.as_deref()) {
+                Ok(passed) => Some(passed),
+                Err(e) => {
+                    return repository_failure(&args, &location, e, true, &target, &policy, ctx, ui)
+                }
+            }
         }
-        None => check::newest(&location),
+        _ => None,
     };
     let integrity = found
         .as_ref()
@@ -294,6 +433,16 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             .unwrap_or_else(|_| location.clone()),
     };
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
+    if let Some(passed) = &deep {
+        alert.fact("Repository check", format!("passed ({passed})"));
+    }
+    if repository.is_some() {
+        // The newest archive is a backup the tool vouches for: on the first check, before
+        // any success is recorded, it is the last good backup.
+        if let Finding::Fresh { file, .. } | Finding::Stale { file, .. } = &finding {
+            alert.good_backup_at = Some(DateTime::<Local>::from(file.modified));
+        }
+    }
     alert.fact("Backup", name.clone());
     match &repository {
         Some((tool, _)) => alert.fact("Repository", format!("{shown_path} ({})", tool.program())),
@@ -359,8 +508,20 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
                 target.language.check_subject("Backup not verified", &name)
             };
             alert.message = format!("Problem: {}.", problems.join("; "));
+            let class = if corrupt {
+                Some(error_line::FailureClass::Corrupt)
+            } else if age > &args.max_age {
+                Some(error_line::FailureClass::Stale)
+            } else {
+                None
+            };
             let shown = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
-            alert.summary = Some(format!("{}: {}", shown.display(), problems.join("; ")));
+            // Too few files is about two backups, which its line names: not about the
+            // newest file (for snapshot directories, any file in the newest one).
+            alert.summary = Some(match &fewer_files {
+                Some(p) if problems.len() == 1 => p.clone(),
+                _ => format!("{}: {}", shown.display(), problems.join("; ")),
+            });
             describe_file(&mut alert, file, *age, &limits);
             if repository.is_none() {
                 alert.fact("Files", files_fact(searched, args.min_files));
@@ -370,6 +531,16 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             }
             for (label, value) in file_count.iter().flat_map(FileCount::facts) {
                 alert.fact(label, value);
+            }
+            if let Some(class) = class {
+                let place = advice::Where::of_repository(
+                    repository.as_ref().map(|(t, _)| (*t).into()),
+                    repository.as_ref().map(|(_, r)| r.clone()),
+                );
+                alert.fact(
+                    "What to do",
+                    advice::advice(class, "", &place, target.language),
+                );
             }
             format!("stale: {}: {}", file.path.display(), problems.join("; "))
         }
@@ -390,6 +561,15 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             if let Some(min) = args.min_size {
                 alert.fact("Minimum size", format_size(min));
             }
+            alert.fact(
+                "What to do",
+                advice::advice(
+                    error_line::FailureClass::Stale,
+                    "",
+                    &advice::Where::default(),
+                    target.language,
+                ),
+            );
             format!("missing: nothing matches {location}")
         }
     };
@@ -412,30 +592,171 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
     Ok(if finding.is_fresh() { 0 } else { 1 })
 }
 
+/// `check --job`: has the job `run` or `send` records succeeded within `--max-age`? The
+/// state file says; the answer is mailed as a check of its own, recorded under
+/// "NAME (check)" so that it never counts as a run of the job. Exit 0 when it has, 1 when
+/// not (or never recorded).
+fn check_job(
+    args: &CheckArgs,
+    job: &str,
+    target: &Target,
+    policy: &FloodPolicy,
+    ctx: &Context,
+    ui: &mut Ui<'_>,
+) -> Result<u8, Error> {
+    let Some(dir) = &policy.state_dir else {
+        return Err(Error::Usage(
+            "check --job reads the state file: set --state-dir or `state_dir`".into(),
+        ));
+    };
+    let state = crate::flood::StateFile::read_existing(dir)
+        .map_err(|e| Error::io(format!("cannot read the state in {}", dir.display()), e))?;
+    let now = chrono::Utc::now().timestamp();
+    let recorded = state
+        .jobs()
+        .into_iter()
+        .find(|j| j.host == crate::flood::clean(&ctx.host) && j.name == crate::flood::clean(job));
+    // A run marked rotation, restore or info that ended well counts as a success too.
+    let last_ok = recorded.as_ref().and_then(|j| {
+        let last_run_ok = (!j.last_status.is_problem()).then_some(j.last_run);
+        j.last_success.max(last_run_ok)
+    });
+    let age = last_ok.map(|t| Duration::from_secs(u64::try_from(now - t).unwrap_or(0)));
+    let fresh = age.is_some_and(|a| a <= args.max_age);
+    let name = args.name.clone().unwrap_or_else(|| job.to_string());
+    let when = |t: i64| {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
+        let ago = Duration::from_secs(u64::try_from(now - t).unwrap_or(0));
+        format!("{} ({} ago)", local(at), format_duration_words(ago))
+    };
+    let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
+    alert.fact("Backup", name.clone());
+    alert.fact("Job", job.to_string());
+    match (&recorded, age) {
+        (_, Some(age)) if fresh => {
+            alert.subject = target.language.check_subject("Backup fresh", &name);
+            alert.message = format!("The job last succeeded {} ago.", format_duration_words(age));
+        }
+        (None, _) => {
+            alert.status = Status::Warning;
+            alert.subject = target.language.check_subject("No backup found", &name);
+            alert.message = format!(
+                "No run of {job} is recorded on {}: it never ran under this name, or ran \
+                 with another state directory.",
+                ctx.host
+            );
+            alert.summary = Some(format!("{job}: no run recorded"));
+        }
+        (Some(_), age) => {
+            alert.status = Status::Warning;
+            alert.subject = target.language.check_subject("Backup too old", &name);
+            let said = match age {
+                Some(a) => format!(
+                    "{job} last succeeded {} ago (limit {})",
+                    format_duration_words(a),
+                    format_duration_words(args.max_age)
+                ),
+                None => format!("{job} has no success recorded"),
+            };
+            alert.message = format!("Problem: {said}.");
+            alert.summary = Some(said);
+        }
+    }
+    alert.fact(
+        "Last success",
+        last_ok.map_or_else(|| "none recorded".to_string(), when),
+    );
+    if let Some(j) = &recorded {
+        alert.fact(
+            "Last run",
+            format!("{}: {}", when(j.last_run), j.last_status.as_str()),
+        );
+    }
+    alert.fact("Maximum age", format_duration_words(args.max_age));
+    if !fresh {
+        alert.fact(
+            "What to do",
+            advice::advice(
+                error_line::FailureClass::Stale,
+                "",
+                &advice::Where::default(),
+                target.language,
+            ),
+        );
+    }
+    alert.measured = Measurement {
+        exit_status: Some(i32::from(!fresh)),
+        ..Measurement::default()
+    };
+    let record_as = format!("{name} (check)");
+    let sent = send_alert(
+        alert,
+        &record_as,
+        target,
+        policy,
+        args.quiet_ok,
+        &mut *ui.err,
+    );
+    publish_metrics(&args.delivery, policy, ctx, ui);
+    report(&sent?, ui);
+    Ok(u8::from(!fresh))
+}
+
 /// The tool could not say what the repository holds (locked, wrong passphrase, not
 /// installed): a failure alert with the tool's own last line first; exit 1.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one alert's inputs; a struct for them would only be built here"
+)]
 fn repository_failure(
     args: &CheckArgs,
     repo: &str,
     error: repository::RepoError,
+    deep_check: bool,
     target: &Target,
     policy: &FloodPolicy,
     ctx: &Context,
     ui: &mut Ui<'_>,
 ) -> Result<u8, Error> {
     let name = args.name.clone().unwrap_or_else(|| repo.to_string());
+    let class = match &error {
+        repository::RepoError::Failed { line, .. } => error_line::classify(line),
+        _ => None,
+    };
+    // A check that ran and found damage says so; a lock or a passphrase is not damage.
+    let subject = match (deep_check, class) {
+        (true, Some(error_line::FailureClass::Corrupt) | None) => "Backup repository damaged",
+        _ => "Backup repository unreadable",
+    };
     let mut alert = Alert::new(
         Status::Failure,
-        target
-            .language
-            .check_subject("Backup repository unreadable", &name),
+        target.language.check_subject(subject, &name),
         ctx.host.clone(),
     );
-    alert.message = format!("Cannot list the archives of {repo}: {error}.");
+    alert.message = if deep_check {
+        format!("The consistency check of {repo} failed: {error}.")
+    } else {
+        format!("Cannot list the archives of {repo}: {error}.")
+    };
     alert.summary = Some(format!("{repo}: {error}"));
     alert.fact("Backup", name.clone());
     alert.fact("Repository", repo.to_string());
     alert.fact("Maximum age", format_duration_words(args.max_age));
+    if let repository::RepoError::Failed { line, .. } = &error {
+        // A deep check that failed without a known line still means damage.
+        if let Some(class) = class.or(deep_check.then_some(error_line::FailureClass::Corrupt)) {
+            let tool = if args.borg.is_some() {
+                repository::Tool::Borg
+            } else {
+                repository::Tool::Restic
+            };
+            let place = advice::Where::of_repository(Some(tool.into()), Some(repo.to_string()));
+            alert.fact(
+                "What to do",
+                advice::advice(class, line, &place, target.language),
+            );
+        }
+    }
     alert.measured = Measurement {
         exit_status: Some(1),
         ..Measurement::default()

@@ -173,6 +173,9 @@ pub struct Alert {
     pub summary: Option<String>,
     /// The job's last runs, when the state file knows them.
     pub history: Option<History>,
+    /// A good backup known otherwise than from the state file (a repository's newest
+    /// archive): the "last good backup" of a first check, when no success is recorded yet.
+    pub good_backup_at: Option<DateTime<Local>>,
     /// Not shown: what the run measured, kept in the state file for metrics.
     pub measured: crate::flood::Measurement,
     /// The language of the words around the caller's text (labels, date, status).
@@ -192,6 +195,7 @@ impl Alert {
             note: None,
             summary: None,
             history: None,
+            good_backup_at: None,
             measured: Default::default(),
             language: Default::default(),
         }

@@ -116,9 +116,11 @@ impl FileCount {
                 let lost = previous.files - newest.files;
                 let percent = lost as f64 * 100.0 / previous.files as f64;
                 Some(format!(
-                    "the newest backup holds {} files, the previous one {} ({} fewer, \
-                     {percent:.1}%; tolerance {})",
+                    "the newest backup, {}, holds {} files; the previous one, {}, {} ({} \
+                     fewer, {percent:.1}%; tolerance {})",
+                    shown(&newest.path),
                     newest.files,
+                    shown(&previous.path),
                     previous.files,
                     lost,
                     tolerance.describe()
@@ -157,6 +159,14 @@ impl FileCount {
         }
         facts
     }
+}
+
+/// A backup's path as the reader of the alert needs it: absolute.
+fn shown(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Does the name say the file is an archive whose members can be counted?
@@ -313,8 +323,8 @@ mod tests {
         assert_eq!(
             compared(899, 1000, ten).problem().as_deref(),
             Some(
-                "the newest backup holds 899 files, the previous one 1000 (101 fewer, \
-                 10.1%; tolerance 10%)"
+                "the newest backup, /b/new, holds 899 files; the previous one, /b/old, 1000 \
+                 (101 fewer, 10.1%; tolerance 10%)"
             )
         );
         assert_eq!(compared(5000, 1000, Tolerance::Files(0)).problem(), None);

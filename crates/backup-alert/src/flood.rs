@@ -12,7 +12,7 @@
 //! sequence so concurrent cron jobs cannot both send or lose a count. When the state cannot
 //! be used at all the alert is sent anyway: flood control must never swallow an alert.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -485,14 +485,11 @@ pub struct StateFile {
 impl StateFile {
     /// Open (creating the directory and file) and take the lock; blocks while another
     /// backup-alert holds it.
+    /// The directory and the file must pass [`crate::state_trust`]: root never follows a
+    /// planted link.
     pub fn open_locked(dir: &Path) -> io::Result<StateFile> {
-        std::fs::create_dir_all(dir)?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(dir.join("alerts.state"))?;
+        crate::state_trust::check_dir(dir)?;
+        let file = crate::state_trust::open_file(&dir.join("alerts.state"), false)?;
         flock(&file, FlockOperation::LockExclusive)?;
         Ok(StateFile { file })
     }

@@ -110,6 +110,12 @@ impl Language {
             "Started" => ("Début", "開始"),
             "Duration" => ("Durée", "所要時間"),
             "Interrupted" => ("Interrompu", "中断"),
+            "Meaning" => ("Signification", "意味"),
+            "Repository check" => ("Vérification du dépôt", "リポジトリの検査"),
+            "Job" => ("Tâche", "ジョブ"),
+            "Last success" => ("Dernier succès", "最後の成功"),
+            "Last run" => ("Dernière exécution", "最後の実行"),
+            "What to do" => ("À faire", "対処"),
             "Log" => ("Logs", "ログ"),
             "Log unreadable" => ("Logs illisibles", "ログを読めません"),
             "Backup" => ("Sauvegarde", "バックアップ"),
@@ -183,11 +189,25 @@ impl Language {
         }
     }
 
+    /// `borg WARNING: exit status 1` / `borg AVERTISSEMENT : code de sortie 1` /
+    /// `borg 警告: 終了ステータス 1`: the tool's warning status (see [`crate::exit_codes`]).
+    pub fn warned(self, name: &str, exit_status: i32) -> String {
+        match self {
+            Language::English => format!("{name} WARNING: exit status {exit_status}"),
+            Language::French => format!("{name} AVERTISSEMENT : code de sortie {exit_status}"),
+            Language::Japanese => format!("{name} 警告: 終了ステータス {exit_status}"),
+        }
+    }
+
     /// A `check` subject: `Backup too old: db` / `Sauvegarde trop ancienne : db` /
     /// `バックアップが古すぎます: db`; an unknown phrase in English.
     pub fn check_subject(self, english: &str, name: &str) -> String {
         let (fr, ja) = match english {
             "Backup fresh" => ("Sauvegarde à jour", "バックアップは最新です"),
+            "Backup repository damaged" => (
+                "Dépôt de sauvegarde endommagé",
+                "バックアップリポジトリが破損しています",
+            ),
             "Backup corrupt" => ("Sauvegarde corrompue", "バックアップが破損しています"),
             "Backup too old" => ("Sauvegarde trop ancienne", "バックアップが古すぎます"),
             "Backup too small" => ("Sauvegarde trop petite", "バックアップが小さすぎます"),
@@ -329,20 +349,19 @@ impl Language {
         let parsed = english
             .strip_prefix("exited with status ")
             .and_then(|rest| rest.split_once(' '))
-            .and_then(|(code, how)| Some((code.parse::<i32>().ok()?, how == "(success)")));
-        let Some((code, success)) = parsed else {
+            .and_then(|(code, how)| Some((code.parse::<i32>().ok()?, how)));
+        let Some((code, how)) = parsed else {
             return english.to_string();
+        };
+        let (fr, ja) = match how {
+            "(success)" => ("succès", "成功"),
+            "(warning)" => ("avertissement", "警告"),
+            _ => ("échec", "失敗"),
         };
         match self {
             Language::English => english.to_string(),
-            Language::French => format!(
-                "terminé avec le code {code} ({})",
-                if success { "succès" } else { "échec" }
-            ),
-            Language::Japanese => format!(
-                "終了ステータス {code} で終了（{}）",
-                if success { "成功" } else { "失敗" }
-            ),
+            Language::French => format!("terminé avec le code {code} ({fr})"),
+            Language::Japanese => format!("終了ステータス {code} で終了（{ja}）"),
         }
     }
 

@@ -9,6 +9,7 @@
 //! delivery [`deliver`], flood control [`flood`], settings [`settings`].
 
 pub mod addresses;
+pub mod advice;
 pub mod alert;
 pub mod check;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod compose;
 pub mod deliver;
 pub mod error;
 pub mod error_line;
+pub mod exit_codes;
 pub mod file_count;
 pub mod flood;
 pub mod glob;
@@ -35,6 +37,7 @@ pub mod repository;
 pub mod run;
 pub mod settings;
 pub mod setup;
+pub mod state_trust;
 pub mod stats;
 pub mod tail;
 pub mod terminal;

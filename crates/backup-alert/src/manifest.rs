@@ -26,13 +26,23 @@ pub const SIDECAR_ENDINGS: &[&str] = &[
     ".sfv",
 ];
 
-/// Is this file a checksum manifest by its name?
+/// Names of whole-directory checksum lists (`sha256sum * > SHA256SUMS`), any case.
+pub const MANIFEST_NAMES: &[&str] = &[
+    "sha256sums",
+    "sha512sums",
+    "md5sums",
+    "sha1sums",
+    "checksums",
+    "checksums.txt",
+];
+
+/// Is this file a checksum manifest by its name (`NAME.sha256`, `SHA256SUMS`, …)?
 pub fn is_sidecar(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    SIDECAR_ENDINGS.iter().any(|e| name.ends_with(e))
+    SIDECAR_ENDINGS.iter().any(|e| name.ends_with(e)) || MANIFEST_NAMES.contains(&name.as_str())
 }
 
 /// The manifest next to `archive`, if there is one.

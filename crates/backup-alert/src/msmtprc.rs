@@ -101,6 +101,26 @@ pub struct Written {
     /// The copy of the previous version, when there was one.
     pub backup: Option<PathBuf>,
     pub ownership: Ownership,
+    /// The existing file's mode, when it was tightened because the text holds a literal
+    /// password (see [`mode_for_secret`]).
+    pub tightened_from: Option<u32>,
+}
+
+/// Does the text hold a literal `password` (not `passwordeval`)?
+pub fn holds_password(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.split_whitespace().next() == Some("password"))
+}
+
+/// The mode an existing msmtprc must have once it holds a literal password: nobody
+/// outside its owner and group may read it (a system file's group is a choice, `--group
+/// www-data`), and a user's own file is its user's alone, as msmtp requires of it.
+pub fn mode_for_secret(mode: u32, owner: u32, me: u32) -> u32 {
+    if owner == me && me != 0 {
+        mode & !0o077
+    } else {
+        mode & !0o007
+    }
 }
 
 /// The name of the copy of `path` made at `stamp` (`msmtprc.bak.2026-12-01T02:00:00`),
@@ -122,6 +142,9 @@ pub fn backup_name(path: &Path, stamp: &str) -> PathBuf {
 /// and mode (PHP running as www-data keeps reading /etc/msmtprc) and is first copied to
 /// [`backup_name`] (mode 0600: it holds the same secrets); every earlier copy is kept. A
 /// new file gets `new_file` (the writer's own uid when `uid` is `None`).
+///
+/// A text holding a literal password is never left readable by others: the existing
+/// mode is tightened with [`mode_for_secret`], the owner kept, and [`Written`] says so.
 pub fn write_config(
     path: &Path,
     text: &str,
@@ -138,12 +161,23 @@ pub fn write_config(
         .ok_or_else(|| Error::Usage(format!("{} is not a file name", path.display())))?;
     let existing = fs::metadata(path).ok();
     let me = rustix_uid_gid();
+    let mut tightened_from = None;
     let ownership = match &existing {
-        Some(m) => Ownership {
-            uid: m.uid(),
-            gid: m.gid(),
-            mode: m.mode() & 0o7777,
-        },
+        Some(m) => {
+            let mut mode = m.mode() & 0o7777;
+            if holds_password(text) {
+                let tight = mode_for_secret(mode, m.uid(), me.0);
+                if tight != mode {
+                    tightened_from = Some(mode);
+                    mode = tight;
+                }
+            }
+            Ownership {
+                uid: m.uid(),
+                gid: m.gid(),
+                mode,
+            }
+        }
         None => Ownership {
             uid: new_file.0.unwrap_or(me.0),
             gid: new_file.1.unwrap_or(me.1),
@@ -194,7 +228,11 @@ pub fn write_config(
         let _ = fs::remove_file(&tmp);
         Error::cant_create(path, e)
     })?;
-    Ok(Written { backup, ownership })
+    Ok(Written {
+        backup,
+        ownership,
+        tightened_from,
+    })
 }
 
 /// Our effective uid and gid.

@@ -21,6 +21,15 @@ pub enum Tool {
     Restic,
 }
 
+impl From<Tool> for crate::exit_codes::Tool {
+    fn from(t: Tool) -> Self {
+        match t {
+            Tool::Borg => crate::exit_codes::Tool::Borg,
+            Tool::Restic => crate::exit_codes::Tool::Restic,
+        }
+    }
+}
+
 impl Tool {
     pub fn program(self) -> &'static str {
         match self {
@@ -38,18 +47,83 @@ pub enum RepoError {
         program: &'static str,
         source: std::io::Error,
     },
-    /// The tool ran and failed: its exit status and the last line of its stderr.
+    /// The tool ran and failed: its exit status and the line of its stderr stating the
+    /// cause (see [`crate::error_line`]).
     #[error("{program} exited with status {status}: {line}")]
     Failed {
         program: &'static str,
         status: i32,
         line: String,
     },
-    #[error("{program} printed something other than the expected JSON: {detail}")]
+    #[error("{program}'s listing could not be read: {detail}")]
     Output {
         program: &'static str,
         detail: String,
     },
+}
+
+/// What is wrong with a tool's `--json` output, in words, with the start of what it
+/// printed instead (cleaned of terminal escapes and control bytes, cut short).
+fn json_problem(e: &serde_json::Error, stdout: &[u8]) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof if stdout.iter().all(u8::is_ascii_whitespace) => {
+            return "it printed nothing".into()
+        }
+        Category::Eof => "its output stops in the middle of the JSON",
+        Category::Syntax => "its output is not JSON",
+        Category::Data => "its output is JSON, but not the listing expected",
+        Category::Io => "its output could not be read",
+    };
+    let text = String::from_utf8_lossy(stdout);
+    let first = text
+        .lines()
+        .map(|l| crate::tail::plain_line(l).trim().to_string())
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    let mut shown: String = first.chars().take(80).collect();
+    if first.chars().count() > 80 {
+        shown.push('\u{2026}');
+    }
+    format!(
+        "{what} (it begins \u{201c}{shown}\u{201d}; line {}, column {})",
+        e.line(),
+        e.column()
+    )
+}
+
+/// `check --deep`: the tool's own consistency check of `repo` — `borg check` (repository
+/// and archives), `restic check` (with `--read-data-subset` when given: the restore test,
+/// reading that part of the data back). `Ok` with the command line that passed; a failure
+/// carries the line stating the cause.
+pub fn deep_check(tool: Tool, repo: &str, subset: Option<&str>) -> Result<String, RepoError> {
+    let program = tool.program();
+    let mut args: Vec<&str> = match tool {
+        Tool::Borg => vec!["check", repo],
+        Tool::Restic => vec!["check", "--repo", repo],
+    };
+    if let Some(s) = subset {
+        args.extend(["--read-data-subset", s]);
+    }
+    let out = Command::new(program)
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| RepoError::Spawn { program, source })?;
+    if out.status.success() {
+        return Ok(format!("{program} {}", args.join(" ")));
+    }
+    let (stderr, stdout) = (
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout),
+    );
+    let line = crate::error_line::of_run(&stderr, &stdout)
+        .map_or_else(|| "(no message)".to_string(), |c| c.line);
+    Err(RepoError::Failed {
+        program,
+        status: out.status.code().unwrap_or(-1),
+        line,
+    })
 }
 
 /// The newest archive in `repo`, as a [`Found`] whose path is `REPO::NAME` (borg) or
@@ -67,13 +141,10 @@ pub fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
         .map_err(|source| RepoError::Spawn { program, source })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let line = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("(no message)")
-            .trim()
-            .to_string();
+        // The line stating the cause: restic's `Fatal:` line, not the repository path
+        // it prints after it.
+        let line = crate::error_line::of_run(&stderr, "")
+            .map_or_else(|| "(no message)".to_string(), |c| c.line);
         return Err(RepoError::Failed {
             program,
             status: out.status.code().unwrap_or(-1),
@@ -82,7 +153,7 @@ pub fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
     }
     let bad = |detail: String| RepoError::Output { program, detail };
     let json: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| bad(e.to_string()))?;
+        serde_json::from_slice(&out.stdout).map_err(|e| bad(json_problem(&e, &out.stdout)))?;
     let archives = match tool {
         Tool::Borg => json.get("archives").and_then(|a| a.as_array()),
         Tool::Restic => json.as_array(),

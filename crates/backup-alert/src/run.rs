@@ -9,11 +9,14 @@
 //! by /dev/null (any other stdin — a pipe, a file — is passed on). Once the command has
 //! ended, those signals have their default action again: Ctrl-C stops a hanging delivery.
 //!
+//! The output is also copied as it comes (see [`Copies`]): to our own stdout and stderr,
+//! and appended to a `--tee` file.
+//!
 //! Exit status, as timeout(1) and the shell: the command's own; 128+N when killed by signal
 //! N; 124 when it timed out; 127 when it cannot be found; 126 when it cannot be executed.
 
 use std::ffi::OsString;
-use std::io::{ErrorKind, IsTerminal, Read};
+use std::io::{ErrorKind, IsTerminal, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +36,62 @@ pub struct RunSpec {
     /// After the timeout's SIGTERM, how long to wait before SIGKILL.
     pub kill_after: Duration,
     pub limits: TailLimits,
+    /// Where the output goes besides the tails.
+    pub copies: Copies,
+}
+
+/// Where the command's output is copied as it comes, besides the tails the alert keeps:
+/// our own stdout and stderr (so a `>> cron-backup.log 2>&1` line still logs), and a
+/// `--tee` file both streams are appended to.
+#[derive(Debug, Clone, Default)]
+pub struct Copies {
+    pub stdout: bool,
+    pub stderr: bool,
+    pub tee: Option<Arc<Mutex<std::fs::File>>>,
+}
+
+impl Copies {
+    /// The writers one stream is copied to (`err`: the stderr stream).
+    fn sinks(&self, err: bool) -> Vec<Box<dyn Write + Send>> {
+        let mut sinks: Vec<Box<dyn Write + Send>> = Vec::new();
+        match err {
+            false if self.stdout => sinks.push(Box::new(std::io::stdout())),
+            true if self.stderr => sinks.push(Box::new(std::io::stderr())),
+            _ => {}
+        }
+        if let Some(f) = &self.tee {
+            sinks.push(Box::new(SharedFile(Arc::clone(f))));
+        }
+        sinks
+    }
+}
+
+/// Is `fd` a regular file or a terminal (a `>> log 2>&1` redirection, someone watching)
+/// rather than a pipe or a socket (cron's mailer: output there is a second mail)?
+pub fn is_file_or_terminal(fd: impl rustix::fd::AsFd) -> bool {
+    use rustix::fs::FileType;
+    rustix::fs::fstat(fd).is_ok_and(|st| {
+        matches!(
+            FileType::from_raw_mode(st.st_mode),
+            FileType::RegularFile | FileType::CharacterDevice
+        )
+    })
+}
+
+/// The `--tee` file, written by both readers; a chunk is written whole under the lock.
+struct SharedFile(Arc<Mutex<std::fs::File>>);
+
+impl Write for SharedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.lock() {
+            Ok(mut f) => f.write_all(buf).map(|()| buf.len()),
+            Err(_) => Err(std::io::Error::other("tee file lock poisoned")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// How the command ended.
@@ -230,8 +289,8 @@ pub fn run(spec: &RunSpec) -> RunReport {
             };
         }
     };
-    let out = collect(child.stdout.take(), spec.limits);
-    let err = collect(child.stderr.take(), spec.limits);
+    let out = collect(child.stdout.take(), spec.limits, spec.copies.sinks(false));
+    let err = collect(child.stderr.take(), spec.limits, spec.copies.sinks(true));
     let (ending, forwarded) = wait(&mut child, spec, &registrations);
     unregister(registrations, &command_ended);
     let duration = started.elapsed();
@@ -254,7 +313,11 @@ pub fn run(spec: &RunSpec) -> RunReport {
 
 type Collector = (Arc<Mutex<TailBuffer>>, Arc<AtomicBool>);
 
-fn collect<R: Read + Send + 'static>(pipe: Option<R>, limits: TailLimits) -> Collector {
+fn collect<R: Read + Send + 'static>(
+    pipe: Option<R>,
+    limits: TailLimits,
+    mut sinks: Vec<Box<dyn Write + Send>>,
+) -> Collector {
     let buf = Arc::new(Mutex::new(TailBuffer::new(limits)));
     let done = Arc::new(AtomicBool::new(false));
     let (b, d) = (Arc::clone(&buf), Arc::clone(&done));
@@ -271,6 +334,9 @@ fn collect<R: Read + Send + 'static>(pipe: Option<R>, limits: TailLimits) -> Col
                     if let Ok(mut g) = b.lock() {
                         g.push(&chunk[..n]);
                     }
+                    // A copy that fails (a closed pipe, a full disk) is dropped; the
+                    // command's pipe is still drained, so it never blocks on us.
+                    sinks.retain_mut(|w| w.write_all(&chunk[..n]).and_then(|()| w.flush()).is_ok());
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => break,
@@ -383,6 +449,7 @@ mod tests {
             timeout: None,
             kill_after: Duration::from_secs(2),
             limits: TailLimits::OUTPUT,
+            copies: Copies::default(),
         }
     }
 

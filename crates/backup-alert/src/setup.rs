@@ -527,6 +527,22 @@ pub fn main(
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::no_input(&output, e)),
     };
+    // A file msmtp already cannot read stays unreadable after our account is added: say
+    // so first, naming its line, rather than leaving the test alert's failure to look
+    // like a network problem.
+    let already_invalid = existing.as_deref().and_then(|old| {
+        rsmtp_config::Config::parse(old, &output)
+            .err()
+            .map(|e| e.to_string())
+    });
+    if let Some(problem) = &already_invalid {
+        let _ = writeln!(
+            d.out,
+            "backup-alert: {} is already invalid, before any change: {problem}; msmtp and \
+             rsmtp refuse every account in it until that line is fixed",
+            output.display()
+        );
+    }
     let mut other_default = false;
     let text = match &existing {
         None => render(&answers, &now.format("%Y-%m-%d %H:%M:%S %z").to_string()),
@@ -689,10 +705,15 @@ pub fn main(
             Ok(0)
         }
         Err(e) => {
-            ui.warn(&format!(
-                "the test alert failed: {e}\n{}",
-                failure_advice(&e, &answers, &output)
-            ));
+            let advice = match &already_invalid {
+                Some(problem) => format!(
+                    "{} was invalid before setup touched it ({problem}): fix that line, then \
+                     send a test with `backup-alert send --status info --subject test`",
+                    output.display()
+                ),
+                None => failure_advice(&e, &answers, &output),
+            };
+            ui.warn(&format!("the test alert failed: {e}\n{advice}"));
             Ok(e.exit_code().code())
         }
     }
@@ -770,6 +791,20 @@ fn report_written(output: &Path, written: &Written, existed: bool, account: &str
     );
     if let Some(b) = &written.backup {
         line.push_str(&format!("; previous version kept as {}", b.display()));
+    }
+    if let Some(before) = written.tightened_from {
+        line = line.replace(", as it was", "");
+        line.push_str(&format!(
+            "; its mode was {before:04o}: now {:04o}, because it holds a password others \
+             could read{}",
+            o.mode,
+            if before & 0o004 != 0 && o.uid == 0 {
+                " (a service that read it as `other`, such as PHP as www-data, needs setup \
+                 --group www-data)"
+            } else {
+                ""
+            }
+        ));
     }
     ui.warn(&line);
     let rule = if o.uid == 0 {

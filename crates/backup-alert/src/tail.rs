@@ -52,13 +52,20 @@ impl Tail {
 
 /// The last `limits.lines` lines of a file, reading at most `limits.bytes` from its end.
 pub fn tail_file(path: &Path, limits: TailLimits) -> io::Result<Tail> {
+    tail_file_since(path, 0, limits)
+}
+
+/// The same, of what was written at or after byte `since` (a job's own log: this run's
+/// lines). A file now shorter than `since` was rotated or truncated: all of it is new.
+pub fn tail_file_since(path: &Path, since: u64, limits: TailLimits) -> io::Result<Tail> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
-    let start = len.saturating_sub(limits.bytes as u64);
+    let since = if since > len { 0 } else { since };
+    let start = len.saturating_sub(limits.bytes as u64).max(since);
     file.seek(SeekFrom::Start(start))?;
     let mut window = Vec::with_capacity((len - start) as usize);
     file.take(limits.bytes as u64).read_to_end(&mut window)?;
-    let mut tail = last_lines(&window, start > 0, limits);
+    let mut tail = last_lines(&window, start > since, limits);
     tail.total_bytes = len;
     Ok(tail)
 }
@@ -141,7 +148,11 @@ fn last_lines(window: &[u8], mid_line_start: bool, limits: TailLimits) -> Tail {
         };
     }
     let kept = &body[start..];
-    let text = String::from_utf8_lossy(kept).replace("\r\n", "\n");
+    let text = String::from_utf8_lossy(kept)
+        .split('\n')
+        .map(plain_line)
+        .collect::<Vec<_>>()
+        .join("\n");
     let lines = text.lines().count();
     Tail {
         text,
@@ -151,10 +162,64 @@ fn last_lines(window: &[u8], mid_line_start: bool, limits: TailLimits) -> Tail {
     }
 }
 
+/// One line of a terminal program's output as a reader of the mail sees it: colour and
+/// cursor escapes (`ESC [ … m`) removed, a progress line rewritten with `\r` reduced to
+/// what the terminal last showed, other control characters (tabs aside) dropped.
+pub fn plain_line(line: &str) -> String {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    // What a terminal shows after the last carriage return (a progress counter's end).
+    let line = line.rsplit('\r').next().unwrap_or(line);
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.peek() {
+                // CSI: parameters and intermediates up to a final byte @ to ~.
+                Some('[') => {
+                    chars.next();
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC (window titles, links): up to BEL or ESC \.
+                Some(']') => {
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                // A two-byte escape (ESC 7, ESC =, …).
+                _ => {
+                    chars.next();
+                }
+            },
+            '\t' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn escapes_and_carriage_returns_are_cleaned() {
+        assert_eq!(
+            plain_line("\u{1b}[1;31mError:\u{1b}[0m disk full"),
+            "Error: disk full"
+        );
+        assert_eq!(plain_line(" 10%\r 50%\r100% done"), "100% done");
+        assert_eq!(plain_line("ok\r"), "ok");
+        assert_eq!(plain_line("\u{1b}]0;title\u{7}bell\u{7}\tx"), "bell\tx");
+    }
 
     fn numbered(n: usize) -> String {
         (1..=n).map(|i| format!("line {i}\n")).collect()

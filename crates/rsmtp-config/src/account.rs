@@ -244,6 +244,20 @@ pub struct Account {
 }
 
 impl Account {
+    /// The account as messages name it: `account NAME from FILE` (msmtp's words in
+    /// "could not send mail (account NAME from FILE)"), or `command line account`.
+    pub fn describe(&self) -> String {
+        match &self.file {
+            Some(file) => rsmtp_core::tr!(
+                "account {account} from {file}",
+                account = self.name,
+                file = file.display()
+            ),
+            None if self.name.is_empty() => rsmtp_core::tr!("command line account").into_owned(),
+            None => rsmtp_core::tr!("account {account}", account = self.name),
+        }
+    }
+
     /// An account with msmtp's built-in defaults (and rsmtp's finite timeout).
     pub fn new(name: impl Into<String>, file: Option<PathBuf>) -> Self {
         Account {

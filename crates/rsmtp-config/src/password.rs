@@ -101,14 +101,21 @@ pub(crate) fn run_first_line(command: &str, limit: Duration) -> Result<String, E
     let (tx, rx) = mpsc::channel();
     // The pipe is read and the child waited for on a thread, so this one can
     // keep the time limit.
-    std::thread::spawn(move || {
-        let read = match stdout {
-            Some(out) => read_first_line(out),
-            None => Ok(Zeroizing::new(Vec::new())),
-        };
-        let _ = tx.send(Progress::Line(read));
-        let _ = tx.send(Progress::Exited(child.wait()));
-    });
+    let spawned = std::thread::Builder::new()
+        .name("rsmtp-passwordeval".into())
+        .spawn(move || {
+            let read = match stdout {
+                Some(out) => read_first_line(out),
+                None => Ok(Zeroizing::new(Vec::new())),
+            };
+            let _ = tx.send(Progress::Line(read));
+            let _ = tx.send(Progress::Exited(child.wait()));
+        });
+    if let Err(e) = spawned {
+        // EAGAIN under a pids limit: the command cannot be watched, so it is not run.
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        return Err(EvalFailure::Failed(format!("cannot start a thread: {e}")));
+    }
     let kill = || {
         // The group may be gone already; nothing to report then.
         let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);

@@ -21,6 +21,6 @@ mod tls_versions;
 
 pub use exit::ExitCode;
 pub use fingerprint::Fingerprint;
-pub use os_error::{strerror, strip_os_error};
+pub use os_error::{is_out_of_space, is_transient_local, strerror, strip_os_error};
 pub use secret::Secret;
 pub use tls_versions::{parse_tls_priorities, PriorityError, TlsVersions};

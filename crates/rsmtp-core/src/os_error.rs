@@ -48,6 +48,36 @@ pub fn strip_os_error(mut text: String) -> String {
     text
 }
 
+/// Whether a local I/O error is a fault that goes away on its own or with an admin's
+/// routine care — a full disk or quota, an I/O error, too many open files, no memory —
+/// rather than a setting that is wrong (no such directory, permission denied). A
+/// message that meets one is a temporary failure (exit 75, SMTP 451/452): the caller
+/// keeps it and tries again, as sendmail and Postfix answer.
+pub fn is_transient_local(e: &io::Error) -> bool {
+    const EIO: i32 = 5;
+    const ENOMEM: i32 = 12;
+    const ENFILE: i32 = 23;
+    const EMFILE: i32 = 24;
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull
+            | io::ErrorKind::QuotaExceeded
+            | io::ErrorKind::OutOfMemory
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::WouldBlock
+            | io::ErrorKind::TimedOut
+            | io::ErrorKind::ResourceBusy
+    ) || matches!(e.raw_os_error(), Some(EIO | ENOMEM | ENFILE | EMFILE))
+}
+
+/// Whether `e` is a full disk or quota (ENOSPC, EDQUOT): SMTP's `452 4.3.1`.
+pub fn is_out_of_space(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,6 +93,9 @@ fn check_local_part(local: &str) -> Result<(), String> {
         return Err("the quoted part before @ is not closed properly".into());
     }
     if let Some(c) = local.chars().find(|&c| !(atext(c) || c == '.')) {
+        if c == ' ' {
+            return Err("a blank is not allowed before @ unless quoted".into());
+        }
         return Err(format!(
             "the character {} is not allowed before @ unless quoted",
             c.escape_default()

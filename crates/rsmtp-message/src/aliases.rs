@@ -6,10 +6,9 @@
 //! defined once, there are no continuation lines, and only recipients without `@`
 //! are looked up. A name maps to addresses and other names, expanded recursively up
 //! to 16 levels (deeper is a loop error); a name that is not defined goes to
-//! `default`, or stays as it is when there is no `default`. Two improvements:
-//! lookup falls back to a case-insensitive match (mail user names are), and every
-//! address is checked at load time with its line number, rather than becoming a
-//! broken `RCPT TO` later.
+//! `default`, or stays as it is when there is no `default`. Names match with
+//! their case, as in msmtp. One improvement: every address is checked at load time
+//! with its line number, rather than becoming a broken `RCPT TO` later.
 
 use std::path::{Path, PathBuf};
 
@@ -78,16 +77,12 @@ impl Aliases {
         Ok(Aliases { entries })
     }
 
-    /// The addresses `name` maps to: an exact match, else a case-insensitive one.
+    /// The addresses `name` maps to. Names match exactly, case included, as in
+    /// msmtp (`strcmp`): `Root` is not `root`, and goes to `default` if there is one.
     pub fn get(&self, name: &str) -> Option<&[String]> {
         self.entries
             .iter()
             .find(|(n, _)| n == name)
-            .or_else(|| {
-                self.entries
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            })
             .map(|(_, a)| a.as_slice())
     }
 
@@ -219,12 +214,14 @@ default: catchall@example.org
     }
 
     #[test]
-    fn lookup_prefers_exact_case_then_ignores_case() {
+    fn lookup_is_case_sensitive_as_in_msmtp() {
         let a = parse("Root: upper@x.org\nroot: lower@x.org\nadmin: a@x.org\n");
         assert_eq!(
             expand(&a, &["root", "Root", "ADMIN"]),
-            ["lower@x.org", "upper@x.org", "a@x.org"]
+            ["lower@x.org", "upper@x.org", "ADMIN"]
         );
+        let a = parse("admin: a@x.org\ndefault: d@x.org\n");
+        assert_eq!(expand(&a, &["Admin", "admin"]), ["d@x.org", "a@x.org"]);
     }
 
     #[test]

@@ -123,12 +123,25 @@ pub enum MessageError {
 impl MessageError {
     /// The `sysexits.h` code msmtp exits with for this error.
     ///
-    /// msmtp returns `EX_IOERR` for input and temporary-file failures, `EX_USAGE`
+    /// msmtp returns `EX_IOERR` for input and temporary-file failures; rsmtp returns
+    /// `EX_TEMPFAIL` when the temporary file meets a passing fault (a full disk, EIO:
+    /// see [`rsmtp_core::is_transient_local`]), `EX_USAGE`
     /// for "no recipients found" and `EX_CONFIG` for every aliases problem. msmtp
     /// has no NUL, size or header-injection checks; those are data errors.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            MessageError::Input(_) | MessageError::Spool { .. } => EX_IOERR,
+            MessageError::Input(_) => EX_IOERR,
+            // A full or failing disk is a local, temporary fault: the caller keeps the
+            // message and tries again (sendmail's and Postfix's rule), never a refusal.
+            MessageError::Spool { source, .. } if rsmtp_core::is_transient_local(source) => {
+                ExitCode::TempFail
+            }
+            MessageError::Spool { .. } => EX_IOERR,
+            MessageError::NoSpoolDir { tried }
+                if tried.iter().any(|(_, e)| rsmtp_core::is_transient_local(e)) =>
+            {
+                ExitCode::TempFail
+            }
             MessageError::NoSpoolDir { .. } => EX_CANTCREAT,
             MessageError::NulInHeader { .. }
             | MessageError::InvalidHeaderValue { .. }

@@ -101,11 +101,25 @@ pub(crate) fn field_name(line: &[u8]) -> Option<(String, usize)> {
     Some((String::from_utf8_lossy(name).into_owned(), colon))
 }
 
-/// Whether a message's first line starts a header block. If it does not, the whole
-/// input is body (sendmail and Postfix semantics); an mbox `From ` line counts as
-/// header because msmtp keeps it there.
+/// Whether a line is a header field for the purpose of finding the header block:
+/// a `name:` field whose name may also hold 8-bit bytes (`Sujet-été: x`, which
+/// msmtp reads as header), or an mbox `From ` line (msmtp keeps it there). Whether
+/// the block is header at all is decided in [`crate::spool`].
 pub(crate) fn starts_header(line: &[u8]) -> bool {
-    field_name(line).is_some() || line.starts_with(b"From ")
+    if line.starts_with(b"From ") {
+        return true;
+    }
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let name = &line[..colon];
+    let name = &name[..name.len()
+        - name
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count()];
+    !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) || b >= 0x80)
 }
 
 #[cfg(test)]
@@ -158,5 +172,7 @@ mod tests {
         assert!(!starts_header(b"hello world: with a colon\n"));
         assert!(!starts_header(b" Subject: indented\n"));
         assert!(!starts_header(b": no name\n"));
+        assert!(starts_header("Sujet-été: x\n".as_bytes()));
+        assert!(!starts_header(b"Backup finished: OK\n"));
     }
 }

@@ -9,8 +9,9 @@
 //!    the body into a [`Spool`] temp file, line ends normalised to CRLF as msmtp
 //!    sends them. [`Incoming`] reports the header bytes, whether a blank separator
 //!    line existed, the body length and whether 8-bit bytes occur.
-//! 2. [`header_recipients`]`(header) -> Result<Vec<String>, _>` gives the `-t`
-//!    recipients (all To/Cc/Bcc fields, or the first Resent- block's), and
+//! 2. [`header_recipients`]`(header) -> `[`HeaderRecipients`] gives the `-t`
+//!    recipients (all To/Cc/Bcc fields, or the first Resent- block's) and the
+//!    elements left out because they name no usable address, and
 //!    [`header_from`]`(header) -> Option<String>` the From address
 //!    (`--read-envelope-from`).
 //! 3. [`Aliases::parse`] / [`Aliases::load`] and [`Aliases::expand`] replace local
@@ -29,8 +30,10 @@
 //! sysexits value msmtp uses (64 no recipients, 65 bad data, 74 I/O, 78 aliases).
 //!
 //! Where rsmtp knowingly differs from msmtp 1.8.23 (checked against its sent bytes):
-//! input whose first line is not a header field is all body (sendmail semantics;
-//! msmtp would send it as header lines); NUL in the header is refused (msmtp sends
+//! input whose first line is not a header field, and whose first block names no
+//! field at all, is all body (sendmail semantics; msmtp would send it as header
+//! lines); a To/Cc/Bcc element that is no usable address is skipped and named
+//! (msmtp sends it to the server); NUL in the header is refused (msmtp sends
 //! it); `Resent-Bcc` is removed with `Bcc`; a full name is quoted or RFC 2047
 //! encoded (msmtp writes it raw, which breaks on a comma).
 
@@ -45,11 +48,11 @@ mod rewrite;
 mod spool;
 
 pub use address::{needs_smtputf8, validate_address};
-pub use address_list::address_list;
+pub use address_list::{address_list, envelope_address};
 pub use aliases::Aliases;
 pub use error::{MessageError, EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_IOERR, EX_USAGE};
 pub use message::Message;
-pub use recipients::{header_from, header_recipients};
+pub use recipients::{header_from, header_recipients, HeaderRecipients, SkippedElement};
 pub use rewrite::{
     date_header_now, date_header_value, from_header_value, message_id, rewrite_header, FromEdit,
     HeaderEdits, ToEdit,

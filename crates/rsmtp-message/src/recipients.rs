@@ -6,18 +6,58 @@
 //! field of a name counts.
 
 use crate::address::check_address;
-use crate::error::{printable, MessageError};
+use crate::address_list::elements;
+use crate::error::printable;
 use crate::headers::{fields, Field};
+
+/// What `-t` found in the header: the recipients to send to, and the elements of
+/// the address fields that name no usable address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderRecipients {
+    /// The recipients, in header order, duplicates kept (msmtp keeps them).
+    pub addresses: Vec<String>,
+    /// The elements left out, in header order.
+    pub skipped: Vec<SkippedElement>,
+}
+
+/// An element of a To/Cc/Bcc field that names no usable address: `"Undisclosed"`
+/// (a display name alone), `a..b` (not a mailbox nor a local name). It is left out
+/// and named; the message still goes to the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedElement {
+    /// The header field name as written in the mail.
+    pub header: String,
+    /// The element as written, control characters escaped.
+    pub text: String,
+    /// Why it was left out.
+    pub reason: String,
+}
+
+impl std::fmt::Display for SkippedElement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}",
+            rsmtp_core::tr!(
+                "skipped '{element}' in the {header} header: {reason}",
+                element = self.text,
+                header = self.header,
+                reason = self.reason
+            )
+        )
+    }
+}
 
 /// The recipients a `-t` run takes from the header, in header order.
 ///
 /// All `To`, `Cc` and `Bcc` fields count. When the header has `Resent-` fields,
 /// only the `Resent-To`, `Resent-Cc` and `Resent-Bcc` of the first (newest) block of
 /// consecutive `Resent-` fields count instead, the rule of sendmail and msmtp.
-/// Duplicates are kept, as msmtp keeps them. An address that is neither a mailbox
-/// nor a local name is an error ([`MessageError::InvalidHeaderAddress`], exit 65)
-/// rather than a bogus `RCPT TO`.
-pub fn header_recipients(header: &[u8]) -> Result<Vec<String>, MessageError> {
+/// Duplicates are kept, as msmtp keeps them. An element that names no address, or
+/// one that is neither a mailbox nor a local name, is left out and listed in
+/// [`HeaderRecipients::skipped`] rather than sent as a bogus `RCPT TO` (msmtp sends
+/// such junk) or refusing the whole message.
+pub fn header_recipients(header: &[u8]) -> HeaderRecipients {
     let fields = fields(header);
     let selected: Vec<&Field> = match fields.iter().position(Field::is_resent) {
         Some(start) => fields[start..]
@@ -30,20 +70,40 @@ pub fn header_recipients(header: &[u8]) -> Result<Vec<String>, MessageError> {
             .filter(|f| f.is("To") || f.is("Cc") || f.is("Bcc"))
             .collect(),
     };
-    let mut recipients = Vec::new();
+    let mut found = HeaderRecipients::default();
     for field in selected {
-        for address in addresses(&header[field.value.clone()]) {
-            if let Err(reason) = check_address(&address) {
-                return Err(MessageError::InvalidHeaderAddress {
+        let value = String::from_utf8_lossy(&header[field.value.clone()]);
+        for element in elements(&value) {
+            let checked = match element.address {
+                Some(address) => check_address(&address).map(|()| address),
+                None => Err(rsmtp_core::tr!("it has no address").into_owned()),
+            };
+            match checked {
+                Ok(address) => found.addresses.push(address),
+                Err(reason) => found.skipped.push(SkippedElement {
                     header: field.name.clone().unwrap_or_default(),
-                    address: printable(&address),
+                    text: printable(&unfold(&element.text)),
                     reason,
-                });
+                }),
             }
-            recipients.push(address);
         }
     }
-    Ok(recipients)
+    found
+}
+
+/// A folded element on one line: each line break and the blanks after it become
+/// one space.
+fn unfold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lines = text.split('\n');
+    if let Some(first) = lines.next() {
+        out.push_str(first.trim_end_matches('\r'));
+    }
+    for line in lines {
+        out.push(' ');
+        out.push_str(line.trim_end_matches('\r').trim_start_matches([' ', '\t']));
+    }
+    out
 }
 
 /// The address of the sender named in the header, for `--read-envelope-from`: the
@@ -54,12 +114,11 @@ pub fn header_from(header: &[u8]) -> Option<String> {
     fields(header)
         .iter()
         .find(|f| f.is("From") || f.is("Resent-From"))
-        .and_then(|f| addresses(&header[f.value.clone()]).into_iter().next())
-}
-
-/// The addresses in one address field value (what follows the colon).
-fn addresses(value: &[u8]) -> Vec<String> {
-    crate::address_list::address_list(&String::from_utf8_lossy(value))
+        .and_then(|f| {
+            crate::address_list::address_list(&String::from_utf8_lossy(&header[f.value.clone()]))
+                .into_iter()
+                .next()
+        })
 }
 
 #[cfg(test)]
@@ -67,10 +126,9 @@ mod tests {
     use super::*;
 
     fn rcpts(h: &str) -> Vec<String> {
-        match header_recipients(h.as_bytes()) {
-            Ok(r) => r,
-            Err(e) => panic!("{e}"),
-        }
+        let found = header_recipients(h.as_bytes());
+        assert!(found.skipped.is_empty(), "{:?}", found.skipped);
+        found.addresses
     }
 
     #[test]
@@ -121,8 +179,14 @@ mod tests {
     #[test]
     fn local_names_are_recipients() {
         assert_eq!(
-            rcpts("To: root, www-data\r\nCc: root (Cron Daemon), <admin>\r\nBcc: Undisclosed recipients\r\n"),
+            rcpts("To: root, www-data\r\nCc: root (Cron Daemon), <admin>\r\n"),
             ["root", "www-data", "root", "admin"]
+        );
+        let found = header_recipients(b"Bcc: Undisclosed recipients\r\n");
+        assert!(found.addresses.is_empty());
+        assert_eq!(
+            found.skipped[0].to_string(),
+            "skipped 'Undisclosed recipients' in the Bcc header: it has no address"
         );
     }
 
@@ -145,15 +209,37 @@ mod tests {
     }
 
     #[test]
-    fn invalid_address_is_an_error_naming_the_field() {
-        let e = header_recipients(b"Cc: a@x.org, <bad address@x.org>\r\n");
-        match e {
-            Err(e @ MessageError::InvalidHeaderAddress { .. }) => {
-                assert!(e.to_string().contains("Cc"), "{e}");
-                assert_eq!(e.exit_code(), 65);
-            }
-            other => panic!("{other:?}"),
-        }
+    fn a_bad_element_is_skipped_and_named_the_others_kept() {
+        let found = header_recipients(
+            b"To: \"Undisclosed\", a@x.org\r\nCc: a..b, z@x.org,\r\n <bad\r\n address@x.org>\r\n",
+        );
+        assert_eq!(found.addresses, ["a@x.org", "z@x.org"]);
+        let named: Vec<String> = found.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            named,
+            [
+                "skipped '\"Undisclosed\"' in the To header: it has no address",
+                "skipped 'a..b' in the Cc header: not a mailbox (user@domain) nor a local user name",
+                "skipped '<bad address@x.org>' in the Cc header: a blank is not allowed before @ unless quoted",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_rfc_2822_appendix_case_of_msmtps_test_suite() {
+        let h = "To: Some(wonderful \\) chap) <to10(his account)@localhost(this host)>\r\n\
+                 Cc:A Group(Some people)\r\n     :Some Person <to11@(their's host.)example.com>,\r\n\
+                 \x20             to12, \r\n\t        Person <to13@localhost> (a friend); (the end of the group)\r\n\
+                 Bcc:(Empty list)(start)Undisclosed recipients  :(nobody(that I know))  ;\r\n";
+        assert_eq!(
+            rcpts(h),
+            [
+                "to10@localhost",
+                "to11@example.com",
+                "to12",
+                "to13@localhost"
+            ]
+        );
     }
 
     #[test]

@@ -198,13 +198,13 @@ fn encoded_words(s: &str) -> String {
     let mut chunk = String::new();
     for c in s.chars() {
         if chunk.len() + c.len_utf8() > MAX_BYTES {
-            words.push(format!("=?UTF-8?B?{}?=", base64(chunk.as_bytes())));
+            words.push(format!("=?utf-8?B?{}?=", base64(chunk.as_bytes())));
             chunk.clear();
         }
         chunk.push(c);
     }
     if !chunk.is_empty() {
-        words.push(format!("=?UTF-8?B?{}?=", base64(chunk.as_bytes())));
+        words.push(format!("=?utf-8?B?{}?=", base64(chunk.as_bytes())));
     }
     words.join(" ")
 }
@@ -416,7 +416,7 @@ mod tests {
         assert_eq!(from("a@x.org", Some("=?x?=")), "\"=?x?=\" <a@x.org>");
         assert_eq!(
             from("a@x.org", Some("Jörg")),
-            "=?UTF-8?B?SsO2cmc=?= <a@x.org>"
+            "=?utf-8?B?SsO2cmc=?= <a@x.org>"
         );
     }
 

@@ -9,7 +9,9 @@
 //! The header block ends at the first blank line, or at the end of the input (msmtp
 //! then sends no blank line, and neither do we). Every line before it counts as
 //! header, as in msmtp, except that a first line which is not a `name:` field makes
-//! the whole input body (sendmail semantics; `echo text | sendmail user` works).
+//! the whole input body (sendmail semantics; `echo text | sendmail user` works)
+//! unless a field follows it before the blank line (`Backup finished: OK` then
+//! `To: a@x`): msmtp reads that block as header, and so does rsmtp, byte for byte.
 //! A header block of any size that ends in a blank line is header (bounded in
 //! memory by [`HEADER_BLOCK_MAX`]); only input with no blank line is cut at
 //! [`HEADER_LIMIT`] so that job output that starts like a field is still body.
@@ -48,10 +50,16 @@ const CHUNK: u64 = 256 * 1024;
 const WRITE_BUFFER: usize = 256 * 1024;
 
 /// The body of a message in a temporary file, already normalised to CRLF.
-/// The file is deleted when the `Spool` is dropped.
+///
+/// The file has no name (`O_TMPFILE`, or unlinked the moment it is created): a
+/// process killed mid-message (cron's mailer when the job is killed, an OOM kill)
+/// leaves no `rsmtp-body-*` copy of the mail behind in `$TMPDIR` or the queue's
+/// `tmp/`; the kernel frees it with the last descriptor.
 #[derive(Debug)]
 pub struct Spool {
-    file: tempfile::NamedTempFile,
+    file: File,
+    /// The directory the file was created in (for error messages).
+    dir: PathBuf,
     len: u64,
     eight_bit: bool,
     /// LF bytes in the file (each ends a line, after its CR).
@@ -65,18 +73,14 @@ pub struct Spool {
 impl Spool {
     /// Creates an empty spool file in `dir`, or in `$TMPDIR` when `dir` is `None`.
     pub fn create(dir: Option<&Path>) -> Result<Spool, MessageError> {
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("rsmtp-body-");
-        let file = match dir {
-            Some(dir) => builder.tempfile_in(dir),
-            None => builder.tempfile(),
-        }
-        .map_err(|source| MessageError::Spool {
-            dir: dir.map_or_else(std::env::temp_dir, Path::to_path_buf),
+        let dir = dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let file = tempfile::tempfile_in(&dir).map_err(|source| MessageError::Spool {
+            dir: dir.clone(),
             source,
         })?;
         Ok(Spool {
             file,
+            dir,
             len: 0,
             eight_bit: false,
             line_ends: 0,
@@ -143,23 +147,23 @@ impl Spool {
         !self.lone_cr && !self.dot_line
     }
 
-    /// Where the spool file is.
-    pub fn path(&self) -> &Path {
-        self.file.path()
+    /// The directory the spool file was created in (it has no name there).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// Opens the spool file for reading from its start; each call is independent.
+    /// Opens the spool file for reading from its start; each call is independent
+    /// (its own offset), through the descriptor's `/proc/self/fd` link, which opens
+    /// an unnamed file too.
     pub fn open(&self) -> Result<File, MessageError> {
-        self.file.reopen().map_err(|source| self.error(source))
+        use std::os::fd::AsRawFd;
+        File::open(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+            .map_err(|source| self.error(source))
     }
 
     fn error(&self, source: io::Error) -> MessageError {
         MessageError::Spool {
-            dir: self
-                .file
-                .path()
-                .parent()
-                .map_or_else(PathBuf::new, Path::to_path_buf),
+            dir: self.dir.clone(),
             source,
         }
     }
@@ -202,7 +206,9 @@ impl Incoming {
 /// size up to [`HEADER_BLOCK_MAX`], so Bcc removal and `-t` see every field of a
 /// multi-megabyte header as msmtp's do; the body is streamed to a temporary file in
 /// `spool_dir` (or `$TMPDIR`). Input that does not start with a header field is all
-/// body, as with sendmail; input without a blank line is all header, as with msmtp
+/// body, as with sendmail, unless a field follows before the first blank line (then
+/// the block is header, as msmtp reads it); input without a blank line is all
+/// header, as with msmtp
 /// — up to [`HEADER_LIMIT`]: past it (or when no blank line comes within
 /// [`HEADER_BLOCK_MAX`]) the block ends early and the rest is body (see
 /// `overflow_split`), so oversized input is still sent, never refused.
@@ -272,8 +278,39 @@ pub fn read_message_into(input: &mut dyn Read, mut body: Spool) -> Result<Incomi
             && !continuation
             && !crate::headers::is_blank(current)
         {
-            first_body_line = Some(std::mem::take(&mut line));
-            has_separator = true;
+            // Not a field. The block up to the first blank line is header all the
+            // same when a field follows in it, as msmtp reads it (`Backup finished:
+            // OK` then `To: a@x`: -t finds To, the bytes go out as msmtp sends
+            // them); without one the whole input is body (sendmail semantics).
+            let mut block = std::mem::take(&mut line);
+            let (end, read) = read_block(&mut reader, &mut block)?;
+            input_len += read;
+            let fields_follow = match end {
+                BlockEnd::Blank(at) | BlockEnd::Input(at) => block[..at]
+                    .split_inclusive(|&b| b == b'\n')
+                    .skip(1)
+                    .any(starts_header),
+                BlockEnd::TooLong => false,
+            };
+            match end {
+                BlockEnd::Blank(at) | BlockEnd::Input(at) if fields_follow => {
+                    for (i, raw) in block[..at].split_inclusive(|&b| b == b'\n').enumerate() {
+                        let content = header_line(raw);
+                        if content.contains(&0) {
+                            drain(&mut reader)?;
+                            return Err(MessageError::NulInHeader { line: i + 1 });
+                        }
+                        header.extend_from_slice(&content);
+                        header.extend_from_slice(b"\r\n");
+                    }
+                    has_separator =
+                        block.last() == Some(&b'\n') && matches!(end, BlockEnd::Blank(_));
+                }
+                _ => {
+                    first_body_line = Some(block);
+                    has_separator = true;
+                }
+            }
             break;
         }
         let ends_line = current.last() == Some(&b'\n');
@@ -356,6 +393,43 @@ pub fn read_message_into(input: &mut dyn Read, mut body: Spool) -> Result<Incomi
     })
 }
 
+/// How [`read_block`] stopped.
+enum BlockEnd {
+    /// At a blank line, which starts at this offset (and is the block's last line).
+    Blank(usize),
+    /// At the end of the input; the block is this long.
+    Input(usize),
+    /// Past [`HEADER_LIMIT`] without a blank line.
+    TooLong,
+}
+
+/// Appends whole lines to `block` until a blank line (kept), the end of the input or
+/// more than [`HEADER_LIMIT`] bytes; returns how it stopped and the bytes read.
+fn read_block(
+    reader: &mut dyn BufRead,
+    block: &mut Vec<u8>,
+) -> Result<(BlockEnd, u64), MessageError> {
+    let mut read = 0u64;
+    loop {
+        if block.len() > HEADER_LIMIT {
+            return Ok((BlockEnd::TooLong, read));
+        }
+        let start = block.len();
+        let room = (HEADER_LIMIT + 1 - start) as u64;
+        let n = reader
+            .take(room)
+            .read_until(b'\n', block)
+            .map_err(MessageError::Input)?;
+        read += n as u64;
+        if n == 0 {
+            return Ok((BlockEnd::Input(block.len()), read));
+        }
+        if crate::headers::is_blank(&block[start..]) && block.len() <= HEADER_LIMIT {
+            return Ok((BlockEnd::Blank(start), read));
+        }
+    }
+}
+
 /// The raw lines of a header block past [`HEADER_LIMIT`], until its end is known.
 struct Beyond {
     /// The input line number of the first of them (for the NUL error).
@@ -430,11 +504,7 @@ struct BodyWriter<'a> {
 
 impl<'a> BodyWriter<'a> {
     fn new(spool: &'a mut Spool) -> Result<Self, MessageError> {
-        let file = spool
-            .file
-            .as_file()
-            .try_clone()
-            .map_err(|e| spool.error(e))?;
+        let file = spool.file.try_clone().map_err(|e| spool.error(e))?;
         Ok(BodyWriter {
             out: BufWriter::with_capacity(WRITE_BUFFER, file),
             spool,
@@ -599,11 +669,38 @@ mod tests {
     }
 
     #[test]
-    fn first_line_not_a_header_makes_everything_body() {
-        let i = read(b"hello world\nTo: a@x.org\n\nmore\n");
-        assert!(i.header.is_empty());
+    fn first_line_not_a_header_makes_everything_body_unless_a_field_follows() {
+        for input in [
+            &b"hello world\nsecond line\n\nmore\n"[..],
+            b"hello world\n",
+            b"Backup finished: OK\n\nTo: a@x.org\n",
+        ] {
+            let i = read(input);
+            assert!(i.header.is_empty(), "{input:?}");
+            assert!(i.has_separator);
+            assert_eq!(
+                body(&i),
+                String::from_utf8_lossy(input)
+                    .replace('\n', "\r\n")
+                    .as_bytes()
+            );
+        }
+        // msmtp's reading: the block is header when a field follows in it.
+        let i = read(b"Backup finished: OK\r\nTo: a@x.org\n\nmore\n");
+        assert_eq!(i.header, b"Backup finished: OK\r\nTo: a@x.org\r\n");
         assert!(i.has_separator);
-        assert_eq!(body(&i), b"hello world\r\nTo: a@x.org\r\n\r\nmore\r\n");
+        assert_eq!(body(&i), b"more\r\n");
+        let i = read(b"hello\nX: y");
+        assert_eq!(i.header, b"hello\r\nX: y\r\n");
+        assert!(!i.has_separator);
+        assert!(body(&i).is_empty());
+        assert!(matches!(
+            read_message(&mut &b"hello\nX: a\0b\n\nbody\n"[..], None),
+            Err(MessageError::NulInHeader { line: 2 })
+        ));
+        // An 8-bit field name is a field (msmtp reads it as one).
+        let i = read("Sujet-été: x\nTo: a@x.org\n\nbody\n".as_bytes());
+        assert_eq!(i.header, "Sujet-été: x\r\nTo: a@x.org\r\n".as_bytes());
     }
 
     #[test]
@@ -827,15 +924,18 @@ mod tests {
 
     #[test]
     fn spool_lives_in_the_given_dir_and_is_deleted_on_drop() {
-        let Ok(dir) = tempfile::tempdir() else { return };
+        let dir = tempfile::tempdir().expect("a temporary directory for the test");
         let i = match read_message(&mut &b"A: 1\n\nbody\n"[..], Some(dir.path())) {
             Ok(i) => i,
             Err(e) => panic!("{e}"),
         };
-        let path = i.body.path().to_path_buf();
-        assert!(path.starts_with(dir.path()) && path.exists());
+        // Created in the given directory, with no name left there.
+        assert_eq!(i.body.dir(), dir.path());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut text = String::new();
+        i.body.open().unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "body\r\n");
         drop(i);
-        assert!(!path.exists());
         match read_message(&mut &b"A: 1\n"[..], Some(&dir.path().join("missing"))) {
             Err(e @ MessageError::Spool { .. }) => assert_eq!(e.exit_code(), 74),
             other => panic!("{other:?}"),
@@ -904,7 +1004,11 @@ mod tests {
         assert!(want > 100_000_000);
         assert_eq!(i.body.len(), want);
         assert_eq!(
-            std::fs::metadata(i.body.path()).map(|m| m.len()).ok(),
+            i.body
+                .open()
+                .and_then(|f| f.metadata().map_err(|e| i.body.error(e)))
+                .map(|m| m.len())
+                .ok(),
             Some(want)
         );
         assert!(i.body.eight_bit());

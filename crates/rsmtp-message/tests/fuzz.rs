@@ -61,10 +61,12 @@ fn fuzz_header_blocks() {
         let Ok(incoming) = read_message(&mut &input[..], None) else {
             return;
         };
-        if let Ok(recipients) = header_recipients(&incoming.header) {
-            for r in &recipients {
-                no_line_break("recipient", r);
-            }
+        let found = header_recipients(&incoming.header);
+        for r in &found.addresses {
+            no_line_break("recipient", r);
+        }
+        for skipped in &found.skipped {
+            no_line_break("skipped element", &skipped.to_string());
         }
         let Ok(message) = Message::from_incoming(incoming, &edits) else {
             return;

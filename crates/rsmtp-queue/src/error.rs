@@ -92,18 +92,25 @@ pub enum QueueError {
 }
 
 impl QueueError {
-    /// The sysexits code for this error: 73 (EX_CANTCREAT) when nothing could be
-    /// created, 74 (EX_IOERR) for I/O on existing files and damaged entries,
-    /// 75 (EX_TEMPFAIL) when an entry is locked by another process, 65 (EX_DATAERR)
+    /// The sysexits code for this error: 75 (EX_TEMPFAIL) when an entry could not be
+    /// written, synced or renamed, or created for a passing reason (a full or failing
+    /// disk), or is locked by another process; 73 (EX_CANTCREAT) when a directory or
+    /// entry cannot be created for a lasting one (not a directory, permission denied);
+    /// 74 (EX_IOERR) for unreadable input and damaged entries,
+    /// 65 (EX_DATAERR)
     /// for an envelope that cannot be stored, 66 (EX_NOINPUT) for an unknown id,
     /// 64 (EX_USAGE) for a malformed id, 78 (EX_CONFIG) for a queue directory or
     /// entry another user could have written.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            QueueError::Create { .. } => ExitCode::CantCreate,
-            QueueError::Io { .. } | QueueError::Input { .. } | QueueError::Corrupt { .. } => {
-                ExitCode::IoErr
+            // A full or failing disk while creating, writing or syncing an entry is a
+            // local, temporary fault: the caller keeps the message and tries again.
+            QueueError::Io { .. } => ExitCode::TempFail,
+            QueueError::Create { source, .. } if rsmtp_core::is_transient_local(source) => {
+                ExitCode::TempFail
             }
+            QueueError::Create { .. } => ExitCode::CantCreate,
+            QueueError::Input { .. } | QueueError::Corrupt { .. } => ExitCode::IoErr,
             QueueError::Busy { .. } => ExitCode::TempFail,
             QueueError::InvalidMeta { .. } => ExitCode::DataErr,
             QueueError::NoSuchEntry { .. } => ExitCode::NoInput,

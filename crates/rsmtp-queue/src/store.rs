@@ -40,6 +40,8 @@ pub(crate) const IN_FLIGHT: &str = "in-flight";
 const ENVELOPE_NEW: &str = "envelope.new";
 const NEW_PREFIX: &str = "new-";
 const DEL_PREFIX: &str = "del-";
+/// Named spool files of older rsmtp versions, swept from `tmp/` by age.
+const OLD_SPOOL_PREFIX: &str = "rsmtp-body-";
 /// An unfinished entry in `tmp/` that nobody holds locked and that has not been
 /// touched for this long was left by a writer that died.
 pub const STALE_TMP_AGE: Duration = Duration::from_secs(3600);
@@ -105,6 +107,7 @@ pub struct Queue {
     pub(crate) queue: PathBuf,
     pub(crate) failed: PathBuf,
     step_hook: Option<fn(Step)>,
+    fault_hook: Option<fn(Step) -> Option<io::Error>>,
 }
 
 /// Which part of the queue an entry is in.
@@ -129,6 +132,7 @@ impl Queue {
             queue: dir.join(QUEUE),
             failed: dir.join(FAILED),
             step_hook: None,
+            fault_hook: None,
         };
         DirBuilder::new()
             .recursive(true)
@@ -207,6 +211,17 @@ impl Queue {
         self.step_hook = Some(hook);
     }
 
+    #[doc(hidden)]
+    /// Installs a function that may fail the I/O right after a [`Step`] (only
+    /// [`Step::Published`]'s directory sync asks it); for fault tests only.
+    pub fn set_fault_hook(&mut self, hook: fn(Step) -> Option<io::Error>) {
+        self.fault_hook = Some(hook);
+    }
+
+    fn injected_fault(&self, step: Step) -> Option<io::Error> {
+        self.fault_hook.and_then(|hook| hook(step))
+    }
+
     pub(crate) fn step(&self, step: Step) {
         if let Some(hook) = self.step_hook {
             hook(step);
@@ -254,7 +269,11 @@ impl Queue {
         })?;
         file.sync_all()
             .map_err(|e| QueueError::io("sync", &message_path, e))?;
-        drop(file);
+        // The entry lock (a flush locks the message file), held until we return: a
+        // flush that sees the entry between its rename and a failed directory sync
+        // finds it busy, so it is never delivered after we said it was not queued.
+        let _entry_lock = file;
+        try_lock(&_entry_lock).map_err(|e| QueueError::io("lock", &message_path, e))?;
         self.step(Step::MessageSynced);
 
         let envelope_path = work.join(ENVELOPE);
@@ -270,7 +289,20 @@ impl Queue {
         let target = self.queue.join(id.as_str());
         fs::rename(work, &target).map_err(|e| QueueError::io("rename", work, e))?;
         self.step(Step::Published);
-        sync_dir(&self.queue)?;
+        let synced = match self.injected_fault(Step::Published) {
+            Some(e) => Err(QueueError::io("sync", &self.queue, e)),
+            None => sync_dir(&self.queue),
+        };
+        if let Err(e) = synced {
+            // The caller is told the message was not queued (and will try again or
+            // bounce it), so the entry must not be delivered later: take it back out.
+            // The entry lock is still held, so no flush has started on it.
+            let trash = self.tmp.join(format!("{DEL_PREFIX}{id}"));
+            if fs::rename(&target, &trash).is_ok() {
+                let _ = fs::remove_dir_all(&trash);
+            }
+            return Err(e);
+        }
         self.step(Step::Durable);
         Ok(())
     }
@@ -403,6 +435,10 @@ impl Queue {
             let interrupted_delete = name.starts_with(DEL_PREFIX);
             if interrupted_delete || (name.starts_with(NEW_PREFIX) && is_abandoned(&path)) {
                 let _ = fs::remove_dir_all(&path);
+            } else if name.starts_with(OLD_SPOOL_PREFIX) && is_stale(&path) {
+                // A body copy that a killed rsmtp before 0.2 left (spool files have
+                // no name now).
+                let _ = fs::remove_file(&path);
             }
         }
     }
@@ -520,4 +556,13 @@ fn is_abandoned(path: &Path) -> bool {
         Some(Err(_)) => false, // modified in the future: leave it
         None => true,
     }
+}
+
+/// Whether the file at `path` has not been modified for [`STALE_TMP_AGE`].
+fn is_stale(path: &Path) -> bool {
+    fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age >= STALE_TMP_AGE)
 }

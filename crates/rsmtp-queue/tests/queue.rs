@@ -490,8 +490,25 @@ fn abandoned_tmp_entries_are_swept_but_live_writers_are_not() {
     let deleting = make("del-x", Duration::ZERO);
     let holder = fs::File::open(&held).unwrap();
     rustix::fs::flock(&holder, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    // Body copies an older rsmtp left when it was killed: three days old, and one
+    // being written now.
+    let old_body = tmp.join("rsmtp-body-AbC123");
+    fs::write(&old_body, "To: a@x\r\n\r\nsecret\r\n").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&old_body)
+        .unwrap()
+        .set_modified(SystemTime::now() - Duration::from_secs(3 * 86400))
+        .unwrap();
+    let new_body = tmp.join("rsmtp-body-XyZ789");
+    fs::write(&new_body, "in progress").unwrap();
 
     Queue::open(dir.path()).unwrap();
+    assert!(
+        !old_body.exists(),
+        "a 3-day-old body copy survived the sweep"
+    );
+    assert!(new_body.exists(), "a body being written was removed");
     assert!(!stale.exists(), "stale tmp entry kept");
     assert!(!deleting.exists(), "interrupted deletion kept");
     assert!(fresh.exists(), "entry being written was removed");
@@ -775,4 +792,30 @@ fn only_a_body_sent_without_an_answer_marks_the_entry_as_possibly_delivered() {
         })
         .unwrap();
     assert_eq!(report.maybe_twice.len(), 1);
+}
+
+#[test]
+fn a_failed_sync_after_publishing_leaves_nothing_to_deliver_later() {
+    fn failing_sync(step: Step) -> Option<io::Error> {
+        (step == Step::Published).then(|| io::Error::from_raw_os_error(5)) // EIO
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut queue = Queue::open(dir.path()).unwrap();
+    queue.set_fault_hook(failing_sync);
+    let err = queue
+        .enqueue(&meta(1), &mut &message(1)[..])
+        .expect_err("the sync failed, so enqueue fails");
+    assert_eq!(err.exit_code(), rsmtp_core::ExitCode::TempFail, "{err}");
+    // The caller was told "not queued": no flush may deliver it afterwards.
+    let queue = Queue::open(dir.path()).unwrap();
+    assert!(queue.list().unwrap().is_empty());
+    let mut delivered = 0;
+    queue
+        .flush(&forced(), &mut |_, _| {
+            delivered += 1;
+            DeliveryResult::Delivered
+        })
+        .unwrap();
+    assert_eq!(delivered, 0);
+    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
 }

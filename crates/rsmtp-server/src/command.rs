@@ -2,6 +2,14 @@
 //! checks every face needs: a path is at most 256 octets (§4.5.3.1.3), carries no
 //! control characters or spaces, and never starts with `-` — an address is handed to
 //! `--command` as a word, and msmtpd's `-oX`-as-a-recipient hole must stay closed.
+//! Outside a quoted local part it carries no shell metacharacter and no comment either
+//! (`501 5.1.7 Invalid address`, as msmtpd answers): the delivery command never sees an
+//! address as shell text, but a script further down the line might.
+//!
+//! A line that is not SMTP at all — an HTTP request line (`GET`, `POST`, `CONNECT`, …) or
+//! a header line (`Host: …`, `User-Agent: …`) — is [`Command::Foreign`]: the session
+//! hangs up on it, as Postfix's smtpd does, so that a web page cannot make a browser
+//! post SMTP commands to a local port (cross-protocol mail).
 
 /// The MAIL parameters this server understands (RFC 1870 SIZE, RFC 6152 BODY, RFC
 /// 6531 SMTPUTF8).
@@ -39,12 +47,17 @@ pub enum Command {
     StartTls,
     /// A known verb with a syntax error: the reply text.
     Invalid(&'static str),
+    /// An HTTP request line or a header line: another protocol is talking.
+    Foreign,
     /// Not a command this server knows.
     Unknown,
 }
 
 /// Longest reverse or forward path (RFC 5321 §4.5.3.1.3).
 const MAX_PATH: usize = 256;
+
+/// What a shell would act on, and comment parentheses; refused outside quotes.
+const SHELL_META: &str = "$`;|&\\*?{}()[]";
 
 impl Command {
     /// Parse one line (line end already removed).
@@ -78,6 +91,9 @@ impl Command {
             "EXPN" => Command::Expn,
             "HELP" => Command::Help,
             "STARTTLS" => Command::StartTls,
+            "GET" | "POST" | "PUT" | "HEAD" | "CONNECT" | "OPTIONS" | "DELETE" | "PATCH"
+            | "TRACE" => Command::Foreign,
+            _ if is_header_name(verb) => Command::Foreign,
             "AUTH" => {
                 let mut words = rest.split_whitespace();
                 match (words.next(), words.next(), words.next()) {
@@ -91,6 +107,17 @@ impl Command {
             _ => Command::Unknown,
         }
     }
+}
+
+/// `Host:`, `User-Agent:`, `Content-Type:`: a field name and its colon (RFC 5322 §2.2),
+/// which no SMTP verb ends with.
+fn is_header_name(verb: &str) -> bool {
+    verb.strip_suffix(':').is_some_and(|name| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 fn parse_mail(rest: &str) -> Command {
@@ -158,6 +185,19 @@ fn check_path(path: &str) -> Result<(), &'static str> {
     }
     if !rsmtp_core::quoting::quotes_closed(path) {
         return Err("5.1.3 Unterminated quoted local part");
+    }
+    // Shell metacharacters and comments, outside a quoted local part and a domain
+    // literal (`user@[192.0.2.1]`). `'` stays allowed: o'hara@example.org is a real
+    // address, and no shell ever sees it.
+    let literal_start = path
+        .rfind("@[")
+        .filter(|_| path.ends_with(']'))
+        .map(|i| i + 1);
+    if rsmtp_core::quoting::unquoted(path)
+        .filter(|&(i, _)| literal_start.is_none_or(|start| i < start))
+        .any(|(_, c)| SHELL_META.contains(c))
+    {
+        return Err("5.1.7 Invalid address");
     }
     Ok(())
 }

@@ -25,6 +25,10 @@ pub enum ServerError {
     /// Too many failed AUTH attempts.
     #[error("too many failed authentication attempts; connection closed")]
     TooManyAuthFailures,
+    /// An HTTP request or a header line arrived as a command: another protocol is
+    /// talking to the port (a browser's cross-protocol POST); the session was ended.
+    #[error("the client spoke another protocol (HTTP or header lines); connection closed")]
+    ForeignProtocol,
     /// The spool file for a message could not be created or written.
     #[error("cannot spool the message: {0}")]
     Spool(#[source] std::io::Error),

@@ -18,12 +18,14 @@
 //! This crate never prints and never exits; how a session ended is a [`SessionEnd`] or
 //! a typed [`ServerError`].
 
+mod anvil;
 mod auth;
 mod command;
 mod error;
 mod line;
 mod session;
 
+pub use anvil::{AuthThrottle, SpoolBudget, FORGET_AFTER, MAX_AUTH_DELAY};
 pub use auth::Authenticator;
 pub use command::{Command, MailParams};
 pub use error::ServerError;

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use rsmtp_smtp::{Envelope, Reply};
 
+use crate::anvil::{AuthThrottle, SpoolBudget};
 use crate::auth::{self, Authenticator};
 use crate::command::Command;
 use crate::error::ServerError;
@@ -63,6 +64,12 @@ pub struct SessionConfig {
     pub auth: Option<Arc<dyn Authenticator>>,
     /// Where message bodies are spooled; `None` is the system temporary directory.
     pub spool_dir: Option<PathBuf>,
+    /// Failed AUTH attempts per client, shared by the sessions of one listener: each
+    /// failure is answered after [`Limits::auth_failure_delay`] doubled per earlier one.
+    pub throttle: Arc<AuthThrottle>,
+    /// Spool space shared by the sessions of one listener; `None`: only the
+    /// per-message limit.
+    pub spool_budget: Option<Arc<SpoolBudget>>,
 }
 
 /// Who is on the other end, as far as the session knows.
@@ -98,6 +105,10 @@ pub trait Deliver {
 
     /// Deliver (or durably queue) the message; 2xx only if that happened.
     fn deliver(&mut self, mail: &mut Mail<'_>) -> Reply;
+
+    /// An AUTH attempt failed for `user`; its answer waits `delay` (for the log, where
+    /// fail2ban reads it).
+    fn auth_failed(&mut self, _client: &Client, _user: &str, _delay: Duration) {}
 }
 
 /// How a session ended normally.
@@ -175,6 +186,49 @@ struct Session<'c, R: Read, W: Write> {
     end: SessionEnd,
 }
 
+/// Spool space taken from a [`SpoolBudget`] for one message, given back when the
+/// message is done with (delivered, refused or abandoned).
+struct Reservation {
+    budget: Option<Arc<SpoolBudget>>,
+    bytes: u64,
+}
+
+impl Reservation {
+    fn take(&mut self, bytes: u64) -> bool {
+        match &self.budget {
+            Some(budget) if !budget.take(bytes) => false,
+            _ => {
+                self.bytes += bytes;
+                true
+            }
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give_back(self.bytes);
+        }
+    }
+}
+
+/// A local fault on the way to the spool: `452 4.3.1` when the disk is full, else
+/// `451 4.3.0` (RFC 3463); never a permanent refusal, so the client keeps the message.
+fn local_fault(e: &io::Error) -> Reply {
+    if rsmtp_core::is_out_of_space(e) {
+        Reply::new(
+            452,
+            vec!["4.3.1 Insufficient system storage, try again later".into()],
+        )
+    } else {
+        Reply::new(
+            451,
+            vec!["4.3.0 Local error in processing, try again later".into()],
+        )
+    }
+}
+
 /// Timeouts surface as `WouldBlock` (Unix) or `TimedOut` from a socket with a read
 /// timeout.
 fn is_timeout(e: &io::Error) -> bool {
@@ -227,9 +281,18 @@ impl<R: Read, W: Write> Session<'_, R, W> {
                     214,
                     "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP AUTH",
                 )?,
-                Command::Auth { mechanism, initial } => self.auth(&mechanism, initial)?,
+                Command::Auth { mechanism, initial } => self.auth(&mechanism, initial, deliver)?,
                 Command::StartTls => self.error(502, "5.5.1 STARTTLS not supported here")?,
                 Command::Invalid(text) => self.error(501, text)?,
+                Command::Foreign => {
+                    // Postfix's smtpd hangs up on these too: whatever follows is another
+                    // protocol's payload (a browser's POST body), never commands.
+                    self.reply(
+                        554,
+                        "5.7.0 This is an SMTP server, not an HTTP server; closing connection",
+                    )?;
+                    return Err(ServerError::ForeignProtocol);
+                }
                 Command::Unknown => self.error(500, "5.5.2 Command not recognized")?,
             }
         }
@@ -318,8 +381,24 @@ impl<R: Read, W: Write> Session<'_, R, W> {
             self.transaction = Some(tx);
             return self.error(554, "5.5.1 No valid recipients");
         }
+        let file = match &self.config.spool_dir {
+            Some(dir) => tempfile::tempfile_in(dir),
+            None => tempfile::tempfile(),
+        };
+        let file = match file {
+            Ok(file) => file,
+            // A local fault is temporary: the client keeps the message and tries again.
+            Err(e) => return self.write_reply(&local_fault(&e)),
+        };
         self.reply(354, "End data with <CR><LF>.<CR><LF>")?;
-        let (mut body, size) = self.receive_body()?;
+        let mut reservation = Reservation {
+            budget: self.config.spool_budget.clone(),
+            bytes: 0,
+        };
+        let (mut body, size) = match self.receive_body(file, &mut reservation)? {
+            Ok(received) => received,
+            Err(e) => return self.write_reply(&local_fault(&e)),
+        };
         let mut envelope = tx.envelope;
         envelope.size = Some(size).or(tx.declared_size);
         let reply = {
@@ -339,18 +418,30 @@ impl<R: Read, W: Write> Session<'_, R, W> {
         self.write_reply(&reply)
     }
 
-    /// Spool the body up to the lone dot: dot-stuffing removed (RFC 5321 §4.5.2),
+    /// Spool the body up to the end of data: dot-stuffing removed (RFC 5321 §4.5.2),
     /// line ends kept as sent, at most `max_message_size` bytes.
-    fn receive_body(&mut self) -> Result<(File, u64), ServerError> {
-        let mut file = match &self.config.spool_dir {
-            Some(dir) => tempfile::tempfile_in(dir),
-            None => tempfile::tempfile(),
-        }
-        .map_err(ServerError::Spool)?;
+    ///
+    /// Only `<CRLF>.<CRLF>` ends the message (RFC 5321 §4.1.1.4), as Postfix's
+    /// `smtpd_forbid_bare_newline = normalize` has it: a dot line after a bare LF, a dot
+    /// line ending in a bare LF, or a dot between bare CRs is content, so `<LF>.<LF>MAIL
+    /// FROM:…` can never start a second message here or at the relay (SMTP smuggling,
+    /// CVE-2023-51764). A bare LF still ends a line for dot-stuffing.
+    ///
+    /// The outer `Err` ends the session (the client went away, timed out or sent too
+    /// much); the inner one is a local fault writing the spool, answered with a
+    /// temporary reply once the client has sent the whole message.
+    #[allow(clippy::type_complexity)] // Two layers of result, each documented above.
+    fn receive_body(
+        &mut self,
+        mut file: File,
+        reservation: &mut Reservation,
+    ) -> Result<Result<(File, u64), io::Error>, ServerError> {
         let limit = self.config.limits.max_message_size;
         let mut spool = BufWriter::new(&mut file);
+        let mut fault: Option<io::Error> = None;
         let mut size = 0u64;
         let mut at_line_start = true;
+        let mut after_crlf = true;
         loop {
             if self.input.buffer().is_empty() {
                 self.output.flush()?;
@@ -366,26 +457,47 @@ impl<R: Read, W: Write> Session<'_, R, W> {
             };
             let mut chunk = &bytes[..];
             if at_line_start && chunk.first() == Some(&b'.') {
-                if ends_line && trim_line_end(chunk.to_vec()) == b"." {
+                if after_crlf && chunk == b".\r\n" {
                     break;
                 }
-                chunk = &chunk[1..];
+                // A lone dot that does not end the data is kept as it came.
+                if !matches!(chunk, b".\n" | b".\r\n") {
+                    chunk = &chunk[1..];
+                }
             }
             size += chunk.len() as u64;
             if size > limit {
                 self.reply(552, "5.3.4 Message size exceeds fixed limit")?;
                 return Err(ServerError::MessageTooLarge { limit });
             }
-            spool.write_all(chunk).map_err(ServerError::Spool)?;
+            if fault.is_none() && !reservation.take(chunk.len() as u64) {
+                // The listener's sessions together hold as much as they may.
+                fault = Some(io::ErrorKind::StorageFull.into());
+            }
+            if fault.is_none() {
+                if let Err(e) = spool.write_all(chunk) {
+                    fault = Some(e);
+                }
+            }
             at_line_start = ends_line;
+            after_crlf = ends_line && bytes.ends_with(b"\r\n");
         }
-        spool.flush().map_err(ServerError::Spool)?;
+        if let Some(e) = fault {
+            return Ok(Err(e));
+        }
+        if let Err(e) = spool.flush() {
+            return Ok(Err(e));
+        }
         drop(spool);
-        file.rewind().map_err(ServerError::Spool)?;
-        Ok((file, size))
+        Ok(file.rewind().map(|()| (file, size)))
     }
 
-    fn auth(&mut self, mechanism: &str, initial: Option<String>) -> Result<(), ServerError> {
+    fn auth(
+        &mut self,
+        mechanism: &str,
+        initial: Option<String>,
+        deliver: &mut dyn Deliver,
+    ) -> Result<(), ServerError> {
         let Some(authenticator) = self.config.auth.clone() else {
             return self.error(502, "5.5.1 AUTH not available");
         };
@@ -429,13 +541,22 @@ impl<R: Read, W: Write> Session<'_, R, W> {
         };
         match credentials {
             Some((user, password)) if authenticator.authenticate(&user, &password) => {
+                self.config
+                    .throttle
+                    .succeeded(self.client.peer.map(|p| p.ip()));
                 self.client.user = Some(user);
                 self.reply(235, "2.7.0 Authentication successful")
             }
-            _ => {
+            credentials => {
                 self.auth_failures += 1;
                 self.output.flush()?;
-                std::thread::sleep(self.config.limits.auth_failure_delay);
+                let delay = self.config.throttle.failed(
+                    self.client.peer.map(|p| p.ip()),
+                    self.config.limits.auth_failure_delay,
+                );
+                let user = credentials.map(|(user, _)| user).unwrap_or_default();
+                deliver.auth_failed(&self.client, &user, delay);
+                std::thread::sleep(delay);
                 if self.auth_failures >= self.config.limits.max_auth_failures {
                     return Err(ServerError::TooManyAuthFailures);
                 }

@@ -74,7 +74,7 @@ fn codes(out: &str) -> Vec<&str> {
 fn pipelined_session_with_two_messages_and_dot_stuffing() {
     let input = "EHLO client\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n\
                  RCPT TO:<c@example.org>\r\nDATA\r\nSubject: one\r\n\r\n..leading dot\r\n.\r\n\
-                 MAIL FROM:<>\r\nRCPT TO:<d@example.org>\r\nDATA\r\nx\n.\nQUIT\r\n";
+                 MAIL FROM:<>\r\nRCPT TO:<d@example.org>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n";
     let (out, rec, result) = session(&config(), input);
     assert_eq!(
         codes(&out),
@@ -90,7 +90,7 @@ fn pipelined_session_with_two_messages_and_dot_stuffing() {
     assert_eq!(rec.mails[0].1, ["b@example.org", "c@example.org"]);
     assert_eq!(rec.mails[0].2, b"Subject: one\r\n\r\n.leading dot\r\n");
     assert_eq!(rec.mails[1].0, "");
-    assert_eq!(rec.mails[1].2, b"x\n");
+    assert_eq!(rec.mails[1].2, b"x\r\n");
     let end = result.expect("clean end");
     assert_eq!((end.accepted, end.quit), (2, true));
 }
@@ -200,4 +200,145 @@ fn an_oversized_or_unfinished_message_is_not_delivered() {
     );
     assert!(matches!(result, Err(ServerError::EofInData)));
     assert!(rec.mails.is_empty());
+}
+
+#[test]
+fn only_crlf_dot_crlf_ends_the_data() {
+    // SMTP smuggling (CVE-2023-51764): a dot line after or before a bare LF, or between
+    // bare CRs, is content; the MAIL after it is content too, never a second message.
+    for smuggle in ["x\n.\nMAIL", "x\r\n.\nMAIL", "x\n.\r\nMAIL", "x\r.\rMAIL"] {
+        let input = format!(
+            "EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n\
+             {smuggle} FROM:<evil@example.org>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n\
+             forged\r\n.\r\nQUIT\r\n"
+        );
+        let (out, rec, result) = session(&config(), &input);
+        assert_eq!(rec.mails.len(), 1, "{smuggle:?}: {out}");
+        let body = String::from_utf8_lossy(&rec.mails[0].2).into_owned();
+        assert!(
+            body.starts_with(smuggle) && body.ends_with("DATA\r\nforged\r\n"),
+            "{smuggle:?}: {body:?}"
+        );
+        assert_eq!(
+            codes(&out),
+            ["220", "250", "250", "250", "354", "250", "221"],
+            "{smuggle:?}: {out}"
+        );
+        assert!(result.is_ok());
+    }
+}
+
+#[test]
+fn http_and_header_lines_end_the_session() {
+    for first in [
+        "POST / HTTP/1.1",
+        "GET / HTTP/1.0",
+        "CONNECT 127.0.0.1:25 HTTP/1.1",
+        "Host: 127.0.0.1:25",
+        "User-Agent: Mozilla/5.0",
+    ] {
+        // What a browser's form POST would carry in its body.
+        let input = format!(
+            "{first}\r\nContent-Type: text/plain\r\n\r\nEHLO x\r\nMAIL FROM:<a@example.org>\r\n\
+             RCPT TO:<b@example.org>\r\nDATA\r\nforged\r\n.\r\nQUIT\r\n"
+        );
+        let (out, rec, result) = session(&config(), &input);
+        assert_eq!(codes(&out), ["220", "554"], "{first}: {out}");
+        assert!(rec.mails.is_empty());
+        assert!(
+            matches!(result, Err(ServerError::ForeignProtocol)),
+            "{first}"
+        );
+    }
+    // After EHLO too.
+    let (out, rec, _) = session(&config(), "EHLO x\r\nHost: y\r\nMAIL FROM:<a@x.org>\r\n");
+    assert_eq!(codes(&out), ["220", "250", "554"], "{out}");
+    assert!(rec.mails.is_empty());
+}
+
+#[test]
+fn shell_metacharacters_outside_quotes_are_invalid_addresses() {
+    for path in [
+        "$(id)@x.org",
+        "`id`@x.org",
+        "a;b@x.org",
+        "a|b@x.org",
+        "a&b@x.org",
+        "$HOME@x.org",
+        "a*@x.org",
+        "a\\b@x.org",
+        "{a}@x.org",
+        "a(comment)@x.org",
+    ] {
+        let input = format!(
+            "EHLO c\r\nMAIL FROM:<{path}>\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<{path}>\r\nQUIT\r\n"
+        );
+        let (out, _, _) = session(&config(), &input);
+        assert_eq!(
+            out.lines()
+                .filter(|l| l.starts_with("501 5.1.7 Invalid address"))
+                .count(),
+            2,
+            "{path}: {out}"
+        );
+    }
+    // Quoted local parts, domain literals and o'hara are addresses.
+    for path in [
+        "\"$(id) a;b\"@x.org",
+        "o'hara@x.org",
+        "a@[192.0.2.1]",
+        "\"q q\"@x.org",
+    ] {
+        let input = format!("EHLO c\r\nMAIL FROM:<{path}>\r\nRCPT TO:<{path}>\r\nQUIT\r\n");
+        let (out, _, _) = session(&config(), &input);
+        assert_eq!(
+            codes(&out),
+            ["220", "250", "250", "250", "221"],
+            "{path}: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_spool_that_cannot_be_created_is_a_temporary_refusal() {
+    let config = SessionConfig {
+        spool_dir: Some("/nonexistent/rsmtp-spool".into()),
+        ..config()
+    };
+    let (out, rec, result) = session(
+        &config,
+        "EHLO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\nQUIT\r\n",
+    );
+    assert_eq!(
+        codes(&out),
+        ["220", "250", "250", "250", "451", "221"],
+        "{out}"
+    );
+    assert!(out.contains("451 4.3.0 "), "{out}");
+    assert!(rec.mails.is_empty());
+    assert!(result.is_ok());
+}
+
+#[test]
+fn the_shared_spool_budget_refuses_with_452_and_is_given_back() {
+    let budget = crate::SpoolBudget::new(100);
+    let config = SessionConfig {
+        spool_budget: Some(budget.clone()),
+        ..config()
+    };
+    let big = "x".repeat(150);
+    let input = format!(
+        "EHLO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n{big}\r\n.\r\n\
+         MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\nsmall\r\n.\r\nQUIT\r\n"
+    );
+    let (out, rec, _) = session(&config, &input);
+    assert_eq!(
+        codes(&out),
+        ["220", "250", "250", "250", "354", "452", "250", "250", "354", "250", "221"],
+        "{out}"
+    );
+    assert!(out.contains("452 4.3.1 "), "{out}");
+    assert_eq!(rec.mails.len(), 1);
+    // Everything was given back when the messages were done with.
+    assert!(budget.take(100));
 }

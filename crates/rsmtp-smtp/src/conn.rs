@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use rustls::{ClientConfig, ClientConnection};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::deadline::{describe, earliest, io_error, time_left};
 use crate::error::{ErrorKind, SmtpError};
 use crate::reply::{Reply, ReplyParser, MAX_LINE};
 use crate::settings::{SessionSettings, SESSION_MIN_THROUGHPUT, SESSION_TIMEOUTS};
@@ -109,56 +110,6 @@ pub(crate) enum Expired {
     Reply(Duration),
     /// The session limit passed.
     Session,
-}
-
-/// The earlier of two optional instants.
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// What is left until `deadline`, or a timeout error if nothing is.
-pub(crate) fn time_left(deadline: Option<Instant>) -> io::Result<Option<Duration>> {
-    match deadline {
-        None => Ok(None),
-        Some(d) => {
-            let left = d.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                Err(io::Error::new(io::ErrorKind::TimedOut, "deadline passed"))
-            } else {
-                Ok(Some(left))
-            }
-        }
-    }
-}
-
-/// The system's description of an I/O error, worded as msmtp (strerror) words it:
-/// `Connection refused`.
-pub(crate) fn describe(e: &io::Error) -> String {
-    rsmtp_core::strerror(e)
-}
-
-/// Maps an I/O error to a session error; `context` completes "timeout …" /
-/// "connection lost …" (e.g. "while waiting for the server's reply").
-pub(crate) fn io_error(e: &io::Error, context: &str) -> SmtpError {
-    if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return SmtpError::new(ErrorKind::Tls, format!("TLS error {context}: {tls}"));
-    }
-    match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            SmtpError::new(ErrorKind::Timeout, format!("timeout {context}"))
-        }
-        io::ErrorKind::UnexpectedEof => SmtpError::new(
-            ErrorKind::Io,
-            format!("the server closed the connection {context}"),
-        ),
-        _ => SmtpError::new(
-            ErrorKind::Io,
-            format!("connection lost {context}: {}", describe(e)),
-        ),
-    }
 }
 
 /// A failed lookup, split as msmtp's users need it: a name that does not exist is
@@ -278,7 +229,13 @@ impl Conn {
                             "asking the SOCKS5 proxy for {}, port {}",
                             settings.host, settings.port
                         ));
-                        socks::connect(&mut tcp, proxy, &settings.host, settings.port)?;
+                        socks::connect(
+                            &mut tcp,
+                            proxy,
+                            &settings.host,
+                            settings.port,
+                            settings.timeout,
+                        )?;
                         return Ok(Conn::over(Stream::Tcp(tcp), None, limits));
                     }
                     return Ok(Conn::over(Stream::Tcp(tcp), Some(addr), limits));

@@ -61,8 +61,10 @@ mod body;
 mod capabilities;
 mod certinfo;
 mod conn;
+mod deadline;
 mod error;
 mod info;
+mod mechanism;
 mod reply;
 mod scram;
 mod session;
@@ -73,12 +75,12 @@ mod tls;
 mod trace;
 mod wire;
 
-pub use auth::Mechanism;
 pub use body::WireMessage;
 pub use capabilities::Capabilities;
 pub use certinfo::CertInfo;
 pub use error::{sysexits, ErrorKind, SmtpError, Stage};
 pub use info::{ServerInfo, TlsInfo};
+pub use mechanism::Mechanism;
 pub use reply::Reply;
 pub use session::{send, send_wire, server_info, Client};
 pub use settings::{

@@ -87,12 +87,19 @@ impl Reply {
 }
 
 impl fmt::Display for Reply {
-    /// `250 text of all lines` on one line, for messages and logs.
+    /// `250 text of all lines` on one line, for messages and logs. A control
+    /// character the server put in its text (an escape sequence that would recolour
+    /// or clear the terminal, a CR that would hide the start of the line) is shown as
+    /// `?`, as msmtp shows it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.code)?;
         let text = self.text();
         if !text.is_empty() {
-            write!(f, " {text}")?;
+            let shown: String = text
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            write!(f, " {shown}")?;
         }
         Ok(())
     }

@@ -726,8 +726,27 @@ impl<'a> Session<'a> {
         let mut delivered = Vec::new();
         let mut failed = Vec::new();
         let mut last = None;
-        for rcpt in recipients {
-            let reply = self.read_final_reply()?;
+        let mut connection_lost = false;
+        for (i, rcpt) in recipients.iter().enumerate() {
+            let reply = match self.read_final_reply() {
+                Ok(reply) => reply,
+                // The connection went away (or timed out) between two replies: those
+                // who got their 250 have the message and must never get it again, so
+                // the rest is a temporary refusal (possibly a duplicate if the server
+                // delivered without telling us: never a loss).
+                Err(e) if !delivered.is_empty() => {
+                    let lost = Reply::new(
+                        421,
+                        vec![format!(
+                            "4.4.2 connection lost before the reply for this recipient ({e})"
+                        )],
+                    );
+                    failed.extend(recipients[i..].iter().map(|r| (r.clone(), lost.clone())));
+                    connection_lost = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             if Stage::Body.expects(reply.code()) {
                 delivered.push(rcpt.clone());
             } else if reply.is_transient() || reply.is_permanent() {
@@ -737,7 +756,8 @@ impl<'a> Session<'a> {
             }
             last = Some(reply);
         }
-        self.in_data = false;
+        // A lost connection stays "in data": the session is closed, not sent QUIT.
+        self.in_data = connection_lost;
         let last = last.ok_or_else(|| SmtpError::new(ErrorKind::Protocol, "no recipients"))?;
         if failed.is_empty() {
             return Ok(last);
@@ -1049,7 +1069,7 @@ mod tests {
     /// not in the error, not in the reply kept for the log line.
     #[test]
     fn server_quoting_the_auth_payload_is_redacted() {
-        use crate::auth::Mechanism;
+        use crate::mechanism::Mechanism;
         use crate::settings::{Auth, Credentials};
         use crate::trace::Recorded;
         use std::io::{BufRead, BufReader, Write};

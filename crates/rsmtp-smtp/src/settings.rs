@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::auth::Mechanism;
+use crate::mechanism::Mechanism;
 use crate::reply::Reply;
 
 /// The system CA bundle used by `tls_trust_file system` (Debian's path).

@@ -5,8 +5,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
-use crate::conn::io_error;
+use crate::deadline::{io_error, time_left};
 use crate::error::{ErrorKind, SmtpError};
 use crate::settings::Proxy;
 
@@ -34,10 +35,55 @@ pub(crate) fn reply_text(code: u8) -> &'static str {
     }
 }
 
-/// Asks the proxy on `stream` to connect to `host`:`port`; on success the
-/// stream carries the SMTP session.
+/// The proxy connection with one deadline for the whole handshake: a proxy that
+/// trickles a byte every few seconds keeps each read short, never the handshake.
+struct Handshake<'a> {
+    stream: &'a mut TcpStream,
+    deadline: Option<Instant>,
+}
+
+impl Read for Handshake<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.set_read_timeout(time_left(self.deadline)?)?;
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Handshake<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.set_write_timeout(time_left(self.deadline)?)?;
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+/// Asks the proxy on `stream` to connect to `host`:`port`, the whole exchange within
+/// `limit`; on success the stream carries the SMTP session (its timeouts are set
+/// back to `limit` per operation, which the session then manages).
 pub(crate) fn connect(
     stream: &mut TcpStream,
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    limit: Option<Duration>,
+) -> Result<(), SmtpError> {
+    let mut handshake = Handshake {
+        deadline: limit.map(|l| Instant::now() + l),
+        stream,
+    };
+    handshake_with(&mut handshake, proxy, host, port)?;
+    handshake
+        .stream
+        .set_read_timeout(limit)
+        .and_then(|()| handshake.stream.set_write_timeout(limit))
+        .map_err(|e| io_error(&e, "while setting up the socket"))
+}
+
+fn handshake_with(
+    stream: &mut Handshake<'_>,
     proxy: &Proxy,
     host: &str,
     port: u16,
@@ -150,8 +196,61 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
         };
-        let r = connect(&mut s, &p, "mail.example.onion", 587);
+        let r = connect(
+            &mut s,
+            &p,
+            "mail.example.onion",
+            587,
+            Some(Duration::from_secs(10)),
+        );
         (r, h.join().unwrap())
+    }
+
+    #[test]
+    fn a_trickling_proxy_cannot_stretch_the_handshake() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        let h = thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut hello = [0u8; 3];
+            s.read_exact(&mut hello).unwrap();
+            s.write_all(&[5, 0]).unwrap();
+            let mut req = [0u8; 5];
+            s.read_exact(&mut req).unwrap();
+            let mut rest = vec![0u8; usize::from(req[4]) + 2];
+            s.read_exact(&mut rest).unwrap();
+            // A success naming a 255-byte bound host, one byte every 50 ms: each
+            // read is quick, the whole reply takes 13 s.
+            let reply = [&[5u8, 0, 0, 3, 255][..], &[b'a'; 257][..]].concat();
+            for b in reply {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) || s.write_all(&[b]).is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let p = Proxy {
+            host: "127.0.0.1".into(),
+            port,
+        };
+        let started = Instant::now();
+        let e = connect(
+            &mut s,
+            &p,
+            "x.example",
+            25,
+            Some(Duration::from_millis(300)),
+        )
+        .expect_err("the handshake ran out of time");
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        drop(s);
+        h.join().unwrap();
+        assert_eq!(e.exit_code().code(), 75, "{e}");
+        // Ended by the handshake's deadline, not by the proxy (which never stops).
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::certinfo::{hex_colon, utc_text, CertInfo};
-use crate::conn::{io_error, time_left};
+use crate::deadline::{io_error, time_left};
 use crate::error::{ErrorKind, SmtpError};
 use crate::settings::{Fingerprint, SessionSettings, Trust};
 use crate::stream::Stream;

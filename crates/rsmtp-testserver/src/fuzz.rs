@@ -164,10 +164,22 @@ pub fn fuzz(
     name: &str,
     seeds: &[Vec<u8>],
     tokens: &[&[u8]],
+    check: impl FnMut(&[u8]),
+) -> FuzzReport {
+    fuzz_cases(name, seeds, tokens, DEFAULT_CASES, check)
+}
+
+/// [`fuzz`] with its own default case count, for targets that start a process per
+/// case (`rsmtp -bs`): `RSMTP_FUZZ_CASES` still overrides it.
+pub fn fuzz_cases(
+    name: &str,
+    seeds: &[Vec<u8>],
+    tokens: &[&[u8]],
+    default_cases: usize,
     mut check: impl FnMut(&[u8]),
 ) -> FuzzReport {
     assert!(!seeds.is_empty(), "{name}: no seeds");
-    let cases = env_number("RSMTP_FUZZ_CASES").map_or(DEFAULT_CASES, |n| n as usize);
+    let cases = env_number("RSMTP_FUZZ_CASES").map_or(default_cases, |n| n as usize);
     let seed = env_number("RSMTP_FUZZ_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -443,13 +443,29 @@ fn server_config(ca: &TestCa, opts: &ServerOptions) -> Arc<ServerConfig> {
     Arc::new(config)
 }
 
-/// A port on 127.0.0.1 that nothing listens on: connecting to it is refused.
+/// A port on 127.0.0.1 that nothing listens on: connecting to it is refused, and a
+/// test may bind it later ("the relay comes back on the same port").
 ///
-/// (Bind port 0, note the port, close. Another process could take it in between; on a
-/// test machine that is rare enough.)
+/// Taken below Linux's ephemeral range (32768-60999 by default), where the kernel
+/// never hands a port to a `bind(0)` listener or to an outgoing connection, so that no
+/// other test's server or client can take it in between; never the same port twice
+/// in one process, and checked free when handed out.
 pub fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("listener address").port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const LOW: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    // Start at a place that differs per process, so test binaries run one after the
+    // other (or two checkouts at once) do not walk the same ports.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = (std::process::id() % u32::from(SPAN)) as u16;
+    for _ in 0..SPAN {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_add(start) % SPAN;
+        let port = LOW + offset;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between {LOW} and {}", LOW + SPAN)
 }
 
 /// The README demo's server: STARTTLS with a generated CA, AUTH PLAIN and LOGIN for

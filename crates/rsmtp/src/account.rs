@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use rsmtp_config::{Account, Auth, Config, LoadOptions, ResolveOptions, Selection, TrustFile};
 use rsmtp_smtp::{Credentials, Mechanism, SessionSettings, TlsMode, Trust, Verify};
 
-use crate::cli::Delivery;
+use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::LogTarget;
@@ -39,19 +39,7 @@ pub struct Chosen {
 impl Chosen {
     /// `account NAME from FILE`, as msmtp names it in errors.
     pub fn describe(&self) -> String {
-        describe_account(&self.account)
-    }
-}
-
-pub fn describe_account(account: &Account) -> String {
-    match &account.file {
-        Some(file) => tr!(
-            "account {account} from {file}",
-            account = account.name,
-            file = file.display()
-        ),
-        None if account.name.is_empty() => tr!("command line account").into_owned(),
-        None => tr!("account {account}", account = account.name),
+        self.account.describe()
     }
 }
 
@@ -95,7 +83,7 @@ pub fn choose(
     if let Some(from) = envelope_from {
         account.apply_override("from", from)?;
     }
-    let context = describe_account(&account);
+    let context = account.describe();
     account
         .resolve(&ResolveOptions {
             require_from,

@@ -10,6 +10,7 @@
 //! [`ACCOUNT_OPTIONS`]; the resolved values are handed to the config crate as
 //! `(command, value)` pairs so a file line and a flag go through the same setter.
 
+pub use crate::delivery::Delivery;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -485,27 +486,6 @@ pub enum Mode {
     OAuthLogout,
 }
 
-/// What to deliver and how: everything a delivery takes from its caller, whether the
-/// command line, backup-alert's [`crate::submit`] or the `-bs` server, and nothing of
-/// clap (ripgrep's HiArgs never reaches its searcher).
-#[derive(Debug, Clone, Default)]
-pub struct Delivery {
-    pub config_file: Option<PathBuf>,
-    pub account: Option<String>,
-    /// `--host`: use only command-line settings.
-    pub host: Option<String>,
-    pub envelope_from: Option<String>,
-    pub full_name: Option<String>,
-    pub read_recipients: bool,
-    pub read_envelope_from: bool,
-    /// `(msmtprc command, value)` in the order of the table; applied on top of the account.
-    pub overrides: Vec<(String, String)>,
-    pub recipients: Vec<String>,
-    /// Keep the message in the queue after a temporary failure even when the
-    /// account's `queue` is off (backup-alert: an alert must outlive a network blip).
-    pub queue_on_tempfail: bool,
-}
-
 /// Stage two: the checked command line: what to do, and the delivery it is about.
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -543,12 +523,24 @@ pub fn program_name(argv0: Option<&std::ffi::OsStr>) -> String {
         .unwrap_or_else(|| "rsmtp".to_string())
 }
 
+/// Whether the options (before any `--`) ask for one listener session on
+/// stdin/stdout: `--inetd`, which only rsmtpd has.
+fn inetd_requested(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--inetd")
+}
+
 /// Parse argv (argv[0] included).
 pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
     let argv0 = args.first().cloned().unwrap_or_else(|| "rsmtp".into());
     match personality(&argv0) {
         "newaliases" => return Ok(Invocation::empty(Mode::NoOp)),
         "rsmtpd" => return Ok(Invocation::empty(Mode::Daemon(args))),
+        // `rsmtp --inetd …` is `rsmtpd --inetd …` (inetd.conf and socket units name
+        // the binary they run; the README spells it this way).
+        _ if inetd_requested(&args) => return Ok(Invocation::empty(Mode::Daemon(args))),
         "mailq" => {
             let mut inv = Invocation::empty(Mode::QueueList);
             // mailq accepts -C/-a/-v like sendmail -bp; parse them for the queue location.
@@ -772,7 +764,11 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
             config_file: raw.file,
             account: raw.account,
             host: raw.host,
-            envelope_from: raw.from.or(raw.from_r),
+            // `-f 'a@x.org (comment)'` and `-f 'Name <a@x.org>'` name a@x.org.
+            envelope_from: raw
+                .from
+                .or(raw.from_r)
+                .map(|f| rsmtp_message::envelope_address(&f)),
             full_name: raw.full_name,
             read_recipients: raw.read_recipients,
             read_envelope_from: raw.read_envelope_from,

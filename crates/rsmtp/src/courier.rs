@@ -20,8 +20,8 @@ use rsmtp_queue::{Courier, DeliveryResult, EntryMessage, EntryMeta};
 use rsmtp_smtp::{Client, NoTrace, SessionSettings, Trace};
 
 use crate::account::{self, log_target};
-use crate::queue_cmd::{entry_account, entry_envelope};
-use crate::send::{attempt_record, attempt_through};
+use crate::attempt::{attempt_record, attempt_through};
+use crate::queued::{entry_account, entry_envelope};
 use crate::ui::Ui;
 
 /// A session is closed (QUIT) and a new one opened after this many messages: a

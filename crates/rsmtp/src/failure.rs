@@ -69,7 +69,7 @@ impl<E: Into<Cause>> From<E> for Failure {
             Cause::Config(e) => (e.exit_code(), e.to_string()),
             Cause::Message(e) => (e.exit_code(), e.to_string()),
             Cause::Queue(e) => (e.exit_code(), e.to_string()),
-            Cause::Smtp(e) => (e.exit_code(), e.to_string()),
+            Cause::Smtp(e) => (e.exit_code(), smtp_message(e)),
             Cause::OAuth(e) => (e.exit_code(), e.to_string()),
         };
         Failure {
@@ -79,4 +79,28 @@ impl<E: Into<Cause>> From<E> for Failure {
             cause: Some(Box::new(cause)),
         }
     }
+}
+
+/// An SMTP error in msmtp's words: the error, then each line of the server's reply
+/// on a line of its own, `server message: 550 5.1.1 …`, so what scripts and people
+/// read after `sendmail:` is what msmtp prints.
+fn smtp_message(e: &rsmtp_smtp::SmtpError) -> String {
+    let text = e.to_string();
+    let Some(reply) = e.reply() else {
+        return text;
+    };
+    let Some(error) = text.strip_suffix(&format!(": {reply}")) else {
+        return text;
+    };
+    let mut message = error.to_string();
+    for line in crate::log::reply_lines(reply.code(), reply.lines()) {
+        // Control characters from the server never reach a terminal (msmtp: `?`).
+        let line: String = line
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        message.push('\n');
+        message.push_str(&rsmtp_core::tr!("server message: {reply}", reply = line));
+    }
+    message
 }

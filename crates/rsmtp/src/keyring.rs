@@ -43,9 +43,13 @@ pub fn lookup(host: &str, user: &str) -> Option<Secret> {
     std::env::var_os("DBUS_SESSION_BUS_ADDRESS")?;
     let (host, user) = (host.to_owned(), user.to_owned());
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(lookup_on_bus(&host, &user));
-    });
+    // No thread (EAGAIN under a pids limit): no keyring, as without a bus.
+    std::thread::Builder::new()
+        .name("rsmtp-keyring".into())
+        .spawn(move || {
+            let _ = tx.send(lookup_on_bus(&host, &user));
+        })
+        .ok()?;
     rx.recv_timeout(LOOKUP_WAIT).ok().flatten()
 }
 

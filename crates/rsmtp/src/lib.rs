@@ -15,16 +15,23 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 pub mod account;
+pub mod attempt;
+pub mod background;
 pub mod cli;
 pub mod core_dumps;
 pub mod courier;
+pub mod delivery;
 pub mod exit;
 pub mod failure;
+pub mod flush;
 pub mod keyring;
 pub mod locale;
 pub mod log;
 pub mod oauth;
+pub mod oauth_login;
+pub mod prepare;
 pub mod queue_cmd;
+pub mod queued;
 pub mod retrier;
 pub mod send;
 pub mod smtpd;
@@ -36,7 +43,8 @@ pub use failure::Failure;
 /// The SMTP layer, for callers that look at a [`SubmitError`]'s typed cause.
 pub use rsmtp_smtp as smtp;
 
-use cli::{Delivery, Mode};
+use cli::Mode;
+use delivery::Delivery;
 use ui::Ui;
 
 /// One message to send, as a caller of the delivery path describes it
@@ -128,7 +136,10 @@ pub fn submit(
     let delivery = Delivery {
         config_file: submission.config_file.clone(),
         account: submission.account.clone(),
-        envelope_from: submission.envelope_from.clone(),
+        envelope_from: submission
+            .envelope_from
+            .as_deref()
+            .map(rsmtp_message::envelope_address),
         full_name: submission.full_name.clone(),
         read_recipients: submission.read_recipients,
         overrides,
@@ -190,7 +201,7 @@ pub fn run_with(
         Mode::Send => send::run(&inv.delivery, input, &mut ui).map(|_| ExitCode::Ok),
         Mode::SmtpSession | Mode::Daemon(_) => smtpd::run(&inv, input, &mut ui),
         Mode::OAuthLogin | Mode::OAuthToken | Mode::OAuthLogout => {
-            oauth::run(&inv.mode, &inv.delivery, &mut ui)
+            oauth_login::run(&inv.mode, &inv.delivery, &mut ui)
         }
         _ => queue_cmd::run(&inv, &mut ui),
     };

@@ -10,7 +10,6 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use rsmtp_config::{LogFile, SyslogFacility};
 
@@ -31,6 +30,9 @@ pub struct LogRecord {
     /// The server reply that ended the attempt: status and lines (code included).
     pub smtp_reply: Option<(u16, Vec<String>)>,
     pub errormsg: Option<String>,
+    /// `-t` header elements left out because they name no usable address (rsmtp
+    /// only: msmtp sends them to the server as they are).
+    pub skipped: Vec<String>,
     pub exit: Option<ExitCode>,
 }
 
@@ -75,6 +77,12 @@ impl LogRecord {
             if let Some(err) = self.errormsg.as_deref().filter(|e| !e.is_empty()) {
                 line.push_str(&format!("errormsg='{}' ", sanitize(err)));
             }
+        }
+        if !self.skipped.is_empty() {
+            line.push_str(&format!(
+                "skipped='{}' ",
+                sanitize(&self.skipped.join(", "))
+            ));
         }
         line.push_str("exitcode=");
         line.push_str(exit.name());
@@ -192,6 +200,11 @@ impl LogRecord {
             mailsize: parsed.get("mailsize").and_then(|m| m.parse().ok()),
             smtp_reply,
             errormsg: parsed.get("errormsg").map(str::to_string),
+            skipped: parsed
+                .get("skipped")
+                .filter(|r| !r.is_empty())
+                .map(|r| r.split(", ").map(str::to_string).collect())
+                .unwrap_or_default(),
             exit: parsed.exit_code(),
         })
     }
@@ -216,23 +229,24 @@ pub struct LogTarget {
 }
 
 impl LogTarget {
-    /// Write the record everywhere it is configured; returns the warnings to show.
-    /// `logfile -` goes to `stdout` (to `stderr` once stdout carries an SMTP session);
-    /// callers with a [`Ui`](crate::ui::Ui) use [`Ui::log`](crate::ui::Ui::log).
-    pub fn write<'w>(
+    /// Write the record everywhere it is configured, `logfile -` to `standard` (the
+    /// caller's stdout, or its stderr while stdout carries an SMTP session); returns
+    /// the warnings to show. Callers with a [`Ui`](crate::ui::Ui) use
+    /// [`Ui::log`](crate::ui::Ui::log), which knows which.
+    pub fn write(&self, record: &LogRecord, standard: &mut dyn Write) -> Vec<String> {
+        self.write_as("rsmtp", record, standard)
+    }
+
+    /// [`write`](Self::write), with `ident` as the syslog tag (see [`syslog_ident`]).
+    pub fn write_as(
         &self,
+        ident: &str,
         record: &LogRecord,
-        stdout: &'w mut dyn Write,
-        stderr: &'w mut dyn Write,
+        standard: &mut dyn Write,
     ) -> Vec<String> {
         let mut warnings = Vec::new();
         let line = record.line();
         if let Some(logfile) = &self.logfile {
-            let standard = if STDOUT_IS_SMTP.load(Ordering::Relaxed) {
-                stderr
-            } else {
-                stdout
-            };
             let written = write_logfile(logfile, self.time_format.as_deref(), &line, standard);
             if let Err(e) = written {
                 warnings.push(format!("cannot log to {logfile}: {e}"));
@@ -241,23 +255,12 @@ impl LogTarget {
         }
         if let Some(facility) = self.syslog {
             let error = record.exit != Some(ExitCode::Ok);
-            if let Err(e) = write_syslog(facility, error, &line) {
+            if let Err(e) = write_syslog(ident, facility, error, &line) {
                 warnings.push(format!("cannot log to syslog: {e}"));
             }
         }
         warnings
     }
-}
-
-/// Set once the process serves SMTP on its stdout: a log line there would reach the
-/// client as a malformed reply. It is a fact about the whole process (stdout is the
-/// session until exit), and every delivery of the session writes its line from deep in
-/// the sendmail path, so it is kept here rather than threaded through each call.
-static STDOUT_IS_SMTP: AtomicBool = AtomicBool::new(false);
-
-/// From now on `logfile -` writes to stderr: stdout carries an SMTP session.
-pub fn stdout_is_smtp_session() {
-    STDOUT_IS_SMTP.store(true, Ordering::Relaxed);
 }
 
 fn timestamp(format: Option<&str>) -> Result<String, String> {
@@ -304,11 +307,34 @@ fn write_logfile(
     };
     let mut file = open_logfile(path)?;
     // One append per line, under an exclusive lock like msmtp, so concurrent
-    // senders (PHP workers, a queue flush) never interleave lines.
-    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
-        .map_err(|e| format!("cannot lock: {e}"))?;
+    // senders (PHP workers, a queue flush) never interleave lines. The wait is
+    // bounded as msmtp bounds it: a reader holding the lock (a log shipper, `flock
+    // mail.log …`) must not stall mail. Past the bound the line is appended anyway,
+    // in one write to an O_APPEND file, which other appenders cannot split.
+    lock_within(&file, LOG_LOCK_WAIT);
     file.write_all(text.as_bytes())
         .map_err(|_| "output error".to_string())
+}
+
+/// How long a log line waits for the log file's lock (msmtp waits 10 seconds).
+const LOG_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Take `file`'s exclusive lock, polling, for at most `wait`; whether it was taken.
+fn lock_within(file: &std::fs::File, wait: std::time::Duration) -> bool {
+    use rustix::fs::{flock, FlockOperation};
+    let deadline = std::time::Instant::now() + wait;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match flock(file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return true,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::WOULDBLOCK) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Opens the log file for appending, creating it if needed, without following a
@@ -361,30 +387,62 @@ fn protected_symlink(path: &Path, link: &std::fs::Metadata) -> Option<String> {
     ))
 }
 
+/// The syslog tag for a program called `program` (argv[0]'s file name): `msmtp`,
+/// the tag msmtp logs with, so that `journalctl -t msmtp` and rsyslog's
+/// program-name rules keep matching when rsmtp replaces msmtp as `sendmail` or
+/// `msmtp`; `rsmtp` when it is called by its own name (`rsmtp`, `rsmtpd`, …).
+pub fn syslog_ident(program: &str) -> &'static str {
+    if program.starts_with("rsmtp") {
+        "rsmtp"
+    } else {
+        "msmtp"
+    }
+}
+
 /// Send one RFC 3164 datagram to the local syslog socket, as openlog/syslog would.
-fn write_syslog(facility: SyslogFacility, error: bool, line: &str) -> std::io::Result<()> {
-    send_syslog(Path::new("/dev/log"), facility, error, line)
+fn write_syslog(
+    ident: &str,
+    facility: SyslogFacility,
+    error: bool,
+    line: &str,
+) -> std::io::Result<()> {
+    send_syslog(Path::new("/dev/log"), ident, facility, error, line)
 }
 
 fn send_syslog(
     socket: &Path,
+    ident: &str,
     facility: SyslogFacility,
     error: bool,
     line: &str,
 ) -> std::io::Result<()> {
     let sock = std::os::unix::net::UnixDatagram::unbound()?;
-    sock.send_to(syslog_datagram(facility, error, line).as_bytes(), socket)
-        .map(|_| ())
+    sock.send_to(
+        syslog_datagram(ident, facility, error, line).as_bytes(),
+        socket,
+    )
+    .map(|_| ())
 }
 
-/// `<PRI>Mmm dd hh:mm:ss rsmtp[PID]: LINE`, severity LOG_ERR for failures and
-/// LOG_INFO otherwise, as msmtp logs.
-fn syslog_datagram(facility: SyslogFacility, error: bool, line: &str) -> String {
+/// `<PRI>Mmm dd hh:mm:ss IDENT: LINE`, severity LOG_ERR for failures and
+/// LOG_INFO otherwise, as msmtp logs (its `openlog` asks for no PID, so neither
+/// does this: rules written for msmtp's lines match these).
+fn syslog_datagram(ident: &str, facility: SyslogFacility, error: bool, line: &str) -> String {
     let severity = if error { 3 } else { 6 };
     // `code()` is the facility already shifted (LOG_MAIL = 2 << 3), as syslog(3) has it.
     let pri = facility.code() + severity;
     let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
-    format!("<{pri}>{stamp} rsmtp[{}]: {line}", std::process::id())
+    format!("<{pri}>{stamp} {ident}: {line}")
+}
+
+/// A reply as msmtp logs it: each line with its code (`250-…`, `250 …`).
+pub(crate) fn reply_lines(code: u16, lines: &[String]) -> Vec<String> {
+    let last = lines.len().saturating_sub(1);
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{code}{}{l}", if i == last { ' ' } else { '-' }))
+        .collect()
 }
 
 #[cfg(test)]
@@ -462,7 +520,7 @@ mod tests {
 
     /// Write with stdout and stderr discarded.
     fn write(target: &LogTarget, r: &LogRecord) -> Vec<String> {
-        target.write(r, &mut std::io::sink(), &mut std::io::sink())
+        target.write(r, &mut std::io::sink())
     }
 
     #[test]
@@ -474,10 +532,9 @@ mod tests {
         };
         let mut r = record();
         r.exit = Some(ExitCode::Ok);
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        assert!(target.write(&r, &mut out, &mut err).is_empty());
+        let mut out = Vec::new();
+        assert!(target.write(&r, &mut out).is_empty());
         assert_eq!(String::from_utf8(out).unwrap(), format!("{}\n", r.line()));
-        assert!(err.is_empty());
     }
 
     #[test]
@@ -520,26 +577,35 @@ mod tests {
         let server = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
         let mut r = record();
         r.exit = Some(ExitCode::TempFail);
-        send_syslog(&path, SyslogFacility::Mail, true, &r.line()).unwrap();
+        send_syslog(&path, "msmtp", SyslogFacility::Mail, true, &r.line()).unwrap();
         let mut buf = [0u8; 2048];
         let n = server.recv(&mut buf).unwrap();
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
         // LOG_MAIL (2) * 8 + LOG_ERR (3) = 19.
         assert!(got.starts_with("<19>"), "{got}");
-        assert!(
-            got.contains(&format!(
-                " rsmtp[{}]: host=smtp.example.org ",
-                std::process::id()
-            )),
-            "{got}"
-        );
+        assert!(got.contains(" msmtp: host=smtp.example.org "), "{got}");
         assert!(got.ends_with("exitcode=EX_TEMPFAIL"), "{got}");
-        assert!(syslog_datagram(SyslogFacility::User, false, "x").starts_with("<14>"));
+        assert!(syslog_datagram("rsmtp", SyslogFacility::User, false, "x").starts_with("<14>"));
+    }
+
+    #[test]
+    fn the_tag_is_msmtp_unless_called_by_rsmtps_own_names() {
+        for (program, ident) in [
+            ("sendmail", "msmtp"),
+            ("msmtp", "msmtp"),
+            ("mailq", "msmtp"),
+            ("rsmtp", "rsmtp"),
+            ("rsmtpd", "rsmtp"),
+        ] {
+            assert_eq!(syslog_ident(program), ident, "{program}");
+        }
     }
 
     #[test]
     fn facility_names() {
-        assert!(syslog_datagram(SyslogFacility::Mail, true, "x").starts_with("<19>"));
-        assert!(syslog_datagram(SyslogFacility::Local(3), false, "x").starts_with("<158>"));
+        assert!(syslog_datagram("rsmtp", SyslogFacility::Mail, true, "x").starts_with("<19>"));
+        assert!(
+            syslog_datagram("rsmtp", SyslogFacility::Local(3), false, "x").starts_with("<158>")
+        );
     }
 }

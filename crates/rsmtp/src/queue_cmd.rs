@@ -22,68 +22,17 @@
 //! that first attempt.
 
 use rsmtp_core::tr;
-use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
-use rsmtp_config::{Account, Config, LoadOptions, ResolveOptions};
-use rsmtp_queue::{
-    notice_recipient, EntryId, EntryMeta, FailedEntry, FlushOptions, Mailq, Queue, Refusal,
-    RefusedEntry,
-};
-use rsmtp_smtp::Envelope;
+use rsmtp_queue::{EntryId, FlushOptions, Mailq, Queue};
 
-use crate::account::{self, log_target};
-use crate::cli::{Delivery, Invocation, Mode};
-use crate::courier::SessionCourier;
+use crate::cli::{Invocation, Mode};
+use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
-use crate::log::LogRecord;
+use crate::flush::flush_queue;
+use crate::queued::{existing_queues, flush_options, queue_dirs};
 use crate::retrier;
-use crate::send::{attempt, log_record};
 use crate::ui::Ui;
-
-/// The queue directories this command line refers to: `--queue-dir`, else those of
-/// the `-a` account, else of every configured account (default directory included).
-pub(crate) fn queue_dirs(delivery: &Delivery) -> Result<Vec<PathBuf>, Failure> {
-    if let Some((_, dir)) = delivery
-        .overrides
-        .iter()
-        .rev()
-        .find(|(c, _)| c == "queue_dir")
-    {
-        return Ok(vec![rsmtp_config::expand_tilde(dir)]);
-    }
-    let mut dirs = BTreeSet::new();
-    match account::load_config(delivery) {
-        Ok(Some(config)) => {
-            if let Some(name) = &delivery.account {
-                dirs.insert(config.account(Some(name))?.queue_dir());
-            } else {
-                dirs.extend(config.accounts.iter().map(Account::queue_dir));
-            }
-        }
-        Ok(None) => {}
-        Err(e) if delivery.account.is_some() => return Err(e),
-        // A broken configuration must not keep queued mail from being listed.
-        Err(_) => {}
-    }
-    if dirs.is_empty() {
-        dirs.insert(Account::new("", None).queue_dir());
-    }
-    Ok(dirs.into_iter().collect())
-}
-
-/// Queues that exist (listing or flushing must not create directories).
-pub(crate) fn existing_queues(delivery: &Delivery) -> Result<Vec<Queue>, Failure> {
-    let mut queues = Vec::new();
-    for dir in queue_dirs(delivery)? {
-        if dir.is_dir() {
-            queues.push(Queue::open(&dir)?);
-        }
-    }
-    Ok(queues)
-}
 
 fn parse_id(id: &str) -> Result<EntryId, Failure> {
     EntryId::parse(id).map_err(|e| Failure::usage(e.to_string()))
@@ -101,8 +50,8 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
             ui.print(&Mailq(&entries).to_string());
             Ok(ExitCode::Ok)
         }
-        Mode::QueueFlush => flush(inv, ui, &retrier::flush_options(true)).map(|(c, _)| c),
-        Mode::QueueFlushDue => flush(inv, ui, &retrier::flush_options(false)).map(|(c, _)| c),
+        Mode::QueueFlush => flush(inv, ui, &flush_options(true)).map(|(c, _)| c),
+        Mode::QueueFlushDue => flush(inv, ui, &flush_options(false)).map(|(c, _)| c),
         Mode::QueueRun(every) => retrier::run_every(&inv.delivery, ui, *every),
         Mode::QueueCheck(age) => check(&inv.delivery, ui, *age),
         Mode::QueueRetrier(servers_back) => {
@@ -115,7 +64,7 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
                 let id = parse_id(id)?;
                 let options = FlushOptions {
                     only: Some(id),
-                    ..retrier::flush_options(true)
+                    ..flush_options(true)
                 };
                 let (c, _) = flush(inv, ui, &options)?;
                 if c != ExitCode::Ok {
@@ -128,7 +77,7 @@ pub fn run(inv: &Invocation, ui: &mut Ui) -> Result<ExitCode, Failure> {
             retrier::detach();
             let options = FlushOptions {
                 only: Some(parse_id(id)?),
-                ..retrier::flush_options(true)
+                ..flush_options(true)
             };
             let (code, back) = flush(inv, ui, &options)?;
             // Then this process is the queue's retrier (unless one runs already):
@@ -210,111 +159,6 @@ pub(crate) fn flush(
     Ok((code, back))
 }
 
-/// What one pass over one queue did.
-pub(crate) struct Pass {
-    pub(crate) code: ExitCode,
-    /// Another flusher held the queue lock: nothing was done.
-    pub(crate) lock_busy: bool,
-    /// Servers (`host:port`) that accepted a message.
-    pub(crate) back: Vec<String>,
-}
-
-/// One pass over `queue` through a [`SessionCourier`]: entries already known to
-/// wait for a server in `servers_back` go whatever their backoff; `stop` ends the
-/// pass after the message in flight.
-pub(crate) fn flush_queue(
-    queue: &Queue,
-    command_line: &[(String, String)],
-    ui: &mut Ui,
-    options: &FlushOptions,
-    servers_back: &[String],
-    stop: Option<&AtomicBool>,
-) -> Result<Pass, Failure> {
-    let mut courier = SessionCourier::new(ui, command_line, servers_back, stop);
-    let report = queue.flush_with(options, &mut courier);
-    courier.finish();
-    let back = courier.servers_back();
-    let report = report?;
-    let mut code = ExitCode::Ok;
-    // Whoever waited for the other flusher and still found it busy did not do
-    // what was asked: temporary, try again.
-    let waited = !options.wait_busy.is_zero();
-    if report.lock_busy {
-        ui.warn(&format!(
-            "another rsmtp is flushing {}; nothing done",
-            queue.dir().display()
-        ));
-        if waited {
-            code = ExitCode::TempFail;
-        }
-    }
-    for id in &report.busy {
-        ui.warn(&format!(
-            "{id}: another rsmtp is delivering it; not attempted"
-        ));
-        if waited {
-            code = ExitCode::TempFail;
-        }
-    }
-    for (id, at) in &report.maybe_twice {
-        ui.warn(&format!(
-            "{id}: delivered; an earlier attempt ({}) sent it in full without an answer, \
-             so it may have arrived twice",
-            chrono::DateTime::<chrono::Local>::from(*at).format("%b %e %H:%M:%S")
-        ));
-    }
-    for d in &report.deferred {
-        ui.warn(&format!(
-            "{}: deferred (attempt {}): {}",
-            d.id, d.attempts, d.error
-        ));
-        code = ExitCode::TempFail;
-    }
-    for f in report.failed.iter().chain(&report.expired) {
-        ui.warn(&format!("{}: failed: {}", f.id, f.reason));
-        send_failure_notice(queue, f, ui);
-        if code == ExitCode::Ok {
-            code = ExitCode::Unavailable;
-        }
-    }
-    for refused in &report.refused {
-        report_refused(refused, ui);
-        code = ExitCode::Config;
-    }
-    for (id, e) in &report.errors {
-        ui.warn(&format!("{id}: {e}"));
-        log_entry_problem(queue, id, e, command_line, ui);
-        code = ExitCode::IoErr;
-    }
-    Ok(Pass {
-        code,
-        lock_busy: report.lock_busy,
-        back,
-    })
-}
-
-/// A queue entry the flush could not handle (a full disk while recording an attempt,
-/// an unreadable file) gets a line in its account's log too: the log is where an
-/// administrator looks for why a message still waits.
-fn log_entry_problem(
-    queue: &Queue,
-    id: &rsmtp_queue::EntryId,
-    error: &rsmtp_queue::QueueError,
-    command_line: &[(String, String)],
-    ui: &mut Ui,
-) {
-    let Ok(meta) = queue.envelope(id) else {
-        return;
-    };
-    let Ok(account) = entry_account(&meta, command_line) else {
-        return;
-    };
-    let mut record = log_record(&account, &entry_envelope(&meta));
-    record.errormsg = Some(format!("queue entry {id}: {error}"));
-    record.exit = Some(error.exit_code());
-    ui.log(&log_target(&account), &record);
-}
-
 /// `--queue-check[=AGE]`: one line per problem on stdout — a message waiting longer
 /// than `age`, a message in the failed area — and exit 1 if there is any, for a
 /// Docker `HEALTHCHECK` or a Nagios/monit check. A queue that cannot be read is a
@@ -368,148 +212,5 @@ fn show_sender(sender: &str) -> &str {
         "<>"
     } else {
         sender
-    }
-}
-
-/// The SMTP envelope of a queued message.
-pub(crate) fn entry_envelope(meta: &EntryMeta) -> Envelope {
-    Envelope {
-        from: meta.envelope_from.clone(),
-        recipients: meta.recipients.clone(),
-        dsn_notify: meta.dsn_notify.clone(),
-        dsn_return: meta.dsn_return.clone(),
-        smtputf8: rsmtp_message::needs_smtputf8(&meta.recipients),
-        size: meta.size,
-        eight_bit: meta.eight_bit,
-    }
-}
-
-/// The account an entry was submitted with, read again from the configuration with
-/// the submitting command line's settings applied on top (or built from them alone
-/// for a `--host` submission).
-pub(crate) fn entry_account(
-    meta: &EntryMeta,
-    command_line: &[(String, String)],
-) -> Result<Account, Failure> {
-    let overrides = meta
-        .overrides
-        .iter()
-        .chain(command_line)
-        .map(|(c, v)| (c.as_str(), v.as_str()));
-    let command_line_only =
-        meta.account.is_empty() && meta.overrides.iter().any(|(c, _)| c == "host");
-    let mut account = if command_line_only {
-        Account::from_command_line(overrides)?
-    } else {
-        let opts = match &meta.config_file {
-            Some(file) => LoadOptions::with_user_file(file),
-            None => LoadOptions::default(),
-        };
-        let mut account = Config::load(&opts)?.account(Some(&meta.account))?;
-        for (command, value) in overrides {
-            account.apply_override(command, value)?;
-        }
-        account
-    };
-    account.resolve(&ResolveOptions::default())?;
-    Ok(account)
-}
-
-/// Say that an entry was refused: on stderr always, naming the entry and the refused
-/// setting (never its value); in the account's log when the envelope is ours and only
-/// a setting was refused, with the account read without the entry's settings (its
-/// `logfile` may be the very setting refused).
-fn report_refused(refused: &RefusedEntry, ui: &mut Ui) {
-    let text = format!(
-        "queue entry {} refused and moved to {}, not delivered: {}",
-        refused.id,
-        refused.path.display(),
-        refused.reason
-    );
-    ui.warn(&text);
-    let (Some(meta), Refusal::Setting(_)) = (&refused.meta, &refused.reason) else {
-        return;
-    };
-    if meta.account.is_empty() && meta.config_file.is_none() {
-        return; // a command-line account: no log but what the entry itself named
-    }
-    let opts = match &meta.config_file {
-        Some(file) => LoadOptions::with_user_file(file),
-        None => LoadOptions::default(),
-    };
-    let Ok(account) = Config::load(&opts).and_then(|c| c.account(Some(&meta.account))) else {
-        return;
-    };
-    let envelope = Envelope {
-        from: meta.envelope_from.clone(),
-        recipients: meta.recipients.clone(),
-        ..Envelope::default()
-    };
-    let record = LogRecord {
-        errormsg: Some(text),
-        exit: Some(ExitCode::Config),
-        ..log_record(&account, &envelope)
-    };
-    ui.log(&log_target(&account), &record);
-}
-
-/// Mail the failure notice for a message that will not be delivered, from the null
-/// sender so it can never bounce back and loop. If that fails too, the message stays
-/// in the failed area, where `rsmtp -bp` shows it: it is never silently dropped.
-fn send_failure_notice(queue: &Queue, failed: &FailedEntry, ui: &mut Ui) {
-    let Some(to) = notice_recipient(&failed.meta).map(str::to_string) else {
-        ui.warn(&format!("{}: no one to notify (null sender)", failed.id));
-        return;
-    };
-    let result = (|| -> Result<(), Failure> {
-        let notice = queue.failure_notice(failed)?;
-        let account = entry_account(&failed.meta, &[])?;
-        let settings = account::session_settings(&account, account::PasswordPrompt::Never)?;
-        let envelope = Envelope {
-            from: String::new(),
-            recipients: vec![to.clone()],
-            size: Some(notice.len() as u64),
-            ..Envelope::default()
-        };
-        let (result, record) = attempt(&account, &settings, &envelope, &mut &notice[..], ui);
-        ui.log(&log_target(&account), &record);
-        result.map(|_| ()).map_err(Failure::from)
-    })();
-    match result {
-        Ok(()) => ui.warn(&format!("{}: failure notice sent to {to}", failed.id)),
-        Err(e) => ui.warn(&format!(
-            "{}: could not send the failure notice to {to}: {e}",
-            failed.id
-        )),
-    }
-}
-
-/// `queue always`: deliver in a detached process so the caller (a web request, a cron
-/// job) never waits for the network. If the process cannot be started, the message is
-/// still queued and the next `rsmtp -q` sends it.
-pub fn spawn_background_delivery(delivery: &Delivery, account: &Account, id: &str, ui: &mut Ui) {
-    let exe = match retrier::rsmtp_exe() {
-        Ok(e) => e,
-        Err(e) => {
-            ui.warn(&format!(
-                "message {id} queued; cannot start background delivery: {e}"
-            ));
-            return;
-        }
-    };
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg(format!("--deliver-queued={id}"))
-        .arg(format!("--queue-dir={}", account.queue_dir().display()))
-        .args(crate::cli::override_args(&delivery.overrides));
-    if let Some(file) = &delivery.config_file {
-        cmd.arg("-C").arg(file);
-    }
-    if let Some(name) = &delivery.account {
-        cmd.arg("-a").arg(name);
-    }
-    if let Err(e) = retrier::spawn_detached(cmd) {
-        ui.warn(&format!(
-            "message {id} queued; cannot start background delivery: {e}"
-        ));
     }
 }

@@ -21,136 +21,23 @@
 //! listener) keeps no zombie.
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rsmtp_config::Account;
-use rsmtp_queue::{FlushOptions, Queue, BACKOFF_BASE, BACKOFF_MAX};
+use rsmtp_queue::{Queue, BACKOFF_MAX};
 
-use crate::cli::Delivery;
+use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
-use crate::queue_cmd::{existing_queues, flush_queue};
+use crate::flush::flush_queue;
+use crate::queued::{entry_account, existing_queues, first_retry, flush_options};
 use crate::ui::Ui;
-
-/// For tests only: the first retry delay in milliseconds instead of
-/// [`BACKOFF_BASE`] (50 s), so that a test of the retrier takes seconds.
-pub const FIRST_DELAY_ENV: &str = "RSMTP_RETRY_FIRST_DELAY_MS";
-
-/// The first delay of the backoff ([`FIRST_DELAY_ENV`] or [`BACKOFF_BASE`]).
-pub fn first_retry() -> Duration {
-    std::env::var(FIRST_DELAY_ENV)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|&ms| ms > 0)
-        .map_or(BACKOFF_BASE, Duration::from_millis)
-}
-
-/// Flush options: `force` tries every entry now (a person's `-q`), waiting for
-/// another flusher to let go of what it holds; otherwise only the due ones, and
-/// what another flusher holds is left to it (the timer, the retrier, `-q15m`).
-pub fn flush_options(force: bool) -> FlushOptions {
-    FlushOptions {
-        force,
-        first_retry: first_retry(),
-        wait_busy: if force {
-            rsmtp_queue::PERSON_WAITS
-        } else {
-            Duration::ZERO
-        },
-        ..FlushOptions::default()
-    }
-}
 
 /// Leaves the starter's session (see the module documentation). Fails harmlessly
 /// when this process already leads one.
 pub fn detach() {
     let _ = rustix::process::setsid();
-}
-
-/// The `rsmtp` binary to start a background process with: this one, unless this is
-/// another program built on the library (backup-alert), which cannot take rsmtp's
-/// internal options: then the `rsmtp` next to it, else the one on `PATH`.
-pub fn rsmtp_exe() -> std::io::Result<std::path::PathBuf> {
-    let exe = std::env::current_exe()?;
-    let is_backup_alert = exe
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("backup-alert"));
-    if !is_backup_alert {
-        return Ok(exe);
-    }
-    let sibling = exe.with_file_name("rsmtp");
-    Ok(if sibling.is_file() {
-        sibling
-    } else {
-        "rsmtp".into()
-    })
-}
-
-/// Starts `cmd` detached; does not wait for it.
-pub fn spawn_detached(mut cmd: Command) -> std::io::Result<()> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // The caller may have left descriptors open without close-on-exec (a web
-    // server's request pipe at fd 251 was seen): the detached process would hold
-    // them for as long as it retries, keeping the request open. rsmtp never hands a
-    // descriptor to a child by inheritance (std sets up the pipes it uses), so
-    // marking every one from 3 up is safe here.
-    close_fds::set_fds_cloexec(3, &[]);
-    let mut child = cmd.spawn()?;
-    std::thread::spawn(move || child.wait());
-    Ok(())
-}
-
-/// After a message went out directly: if others wait in the account's queue, start
-/// the retrier telling it the server is back. Costs the caller one directory read.
-pub fn after_delivery(delivery: &Delivery, account: &Account, server: &str, ui: &mut Ui) {
-    let dir = account.queue_dir();
-    if !dir.join("queue").is_dir() {
-        return;
-    }
-    match Queue::open(&dir) {
-        Ok(queue) if queue.has_waiting() => start(delivery, account, Some(server), ui),
-        _ => {}
-    }
-}
-
-/// After a message was queued: start the queue's retrier unless one runs.
-pub fn after_queueing(delivery: &Delivery, account: &Account, ui: &mut Ui) {
-    match Queue::open(&account.queue_dir()) {
-        Ok(queue) if queue.retrier_running() => {}
-        _ => start(delivery, account, None, ui),
-    }
-}
-
-fn start(delivery: &Delivery, account: &Account, server_back: Option<&str>, ui: &mut Ui) {
-    let exe = match rsmtp_exe() {
-        Ok(e) => e,
-        Err(e) => {
-            ui.warn(&format!("cannot start the queue's retrier: {e}"));
-            return;
-        }
-    };
-    let mut cmd = Command::new(exe);
-    cmd.arg("--queue-retrier")
-        .arg(format!("--queue-dir={}", account.queue_dir().display()))
-        .arg(format!(
-            "--queue-retry-for={}",
-            account.queue_retry_for().as_secs().max(1)
-        ));
-    if let Some(server) = server_back {
-        cmd.arg(format!("--queue-server-up={server}"));
-    }
-    if let Some(file) = &delivery.config_file {
-        cmd.arg("-C").arg(file);
-    }
-    if let Err(e) = spawn_detached(cmd) {
-        ui.warn(&format!("cannot start the queue's retrier: {e}"));
-    }
 }
 
 /// How long this retrier keeps going: `--queue-retry-for`, else the default expiry.
@@ -234,7 +121,7 @@ fn entry_retry_for(
     let Some(bound) = queue
         .envelope(&entry.id)
         .ok()
-        .and_then(|meta| crate::queue_cmd::entry_account(&meta, &[]).ok())
+        .and_then(|meta| entry_account(&meta, &[]).ok())
         .map(|account| account.queue_retry_for())
     else {
         return fallback; // gone meanwhile, or its account unreadable: ask again next time

@@ -16,7 +16,8 @@ use std::io::{self, Read, Write};
 
 use rsmtp_server::{Client, Deliver, Envelope, Limits, Mail, Reply, ServerError, SessionConfig};
 
-use crate::cli::{Delivery, Invocation, Mode};
+use crate::cli::{Invocation, Mode};
+use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::send;
@@ -34,11 +35,12 @@ pub fn run(inv: &Invocation, input: &mut dyn Read, ui: &mut Ui) -> Result<ExitCo
         limits: Limits::default(),
         auth: None,
         spool_dir: None,
+        throttle: Default::default(),
+        spool_budget: None,
     };
     // The trace of `-d` would land in the SMTP stream: the session's stdout is the
     // client's input. Warnings still go to stderr, and so does the log line of
-    // `logfile -`.
-    crate::log::stdout_is_smtp_session();
+    // `logfile -` (each message's Ui says so: see SendmailDelivery::deliver).
     let mut delivery = SendmailDelivery::new(&inv.delivery, &mut *ui.err, None);
     rsmtp_server::serve(&config, None, input, &mut *ui.out, &mut delivery)
         .map(|_| ExitCode::Ok)
@@ -95,7 +97,10 @@ impl<'w> SendmailDelivery<'w> {
     /// The sendmail command line this envelope stands for: `-f FROM -- RCPT…`.
     fn delivery(&self, envelope: &Envelope) -> Delivery {
         Delivery {
-            envelope_from: (!envelope.from.is_empty()).then(|| envelope.from.clone()),
+            // `MAIL FROM:<>` (a bounce, an auto-reply, a DSN) stays the null sender, as
+            // `-f ''` does: the account's `from` would give it a return path and let
+            // bounces loop.
+            envelope_from: Some(envelope.from.clone()),
             recipients: envelope.recipients.clone(),
             read_recipients: false,
             read_envelope_from: false,
@@ -118,7 +123,9 @@ impl Deliver for SendmailDelivery<'_> {
             .unwrap_or_default();
         let mut input = io::Cursor::new(received.into_bytes()).chain(&mut *mail.body);
         let mut sink = io::sink();
-        let mut ui = Ui::new(&mut sink, &mut *self.warnings, false);
+        // stdout is the session (-bs, --inetd) or not ours to write (the listener):
+        // `logfile -` goes with the warnings.
+        let mut ui = Ui::new(&mut sink, &mut *self.warnings, false).with_stdout_smtp();
         match send::run(&delivery, &mut input, &mut ui) {
             Ok(Outcome::Delivered) => reply(250, "2.0.0", "Ok: delivered"),
             Ok(Outcome::Queued { id }) => reply(250, "2.0.0", &format!("Ok: queued as {id}")),
@@ -135,10 +142,28 @@ fn refusal(failure: &Failure) -> Reply {
         text.push_str(&format!(" (could not send mail: {account})"));
     }
     if failure.code == ExitCode::TempFail {
-        reply(451, "4.3.0", &text)
+        if out_of_space(failure) {
+            reply(452, "4.3.1", &text)
+        } else {
+            reply(451, "4.3.0", &text)
+        }
     } else {
         reply(554, "5.3.0", &text)
     }
+}
+
+/// Whether a full disk (or quota) is behind `failure`, anywhere in its source chain.
+fn out_of_space(failure: &Failure) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(failure);
+    while let Some(e) = source {
+        if e.downcast_ref::<io::Error>()
+            .is_some_and(rsmtp_core::is_out_of_space)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// A one-line reply with an enhanced status code; control characters in `text` become
@@ -161,13 +186,13 @@ pub(crate) fn reply(code: u16, enhanced: &str, text: &str) -> Reply {
 /// `Received: from HELO (IP) by HOST (rsmtpd VERSION) with ESMTP; DATE` (RFC 5321
 /// §4.4), LF-terminated like the rest of what sendmail mode reads.
 pub(crate) fn received_header(by: &str, client: &Client) -> String {
-    let helo: String = client
-        .helo
-        .chars()
-        .filter(|c| !c.is_control() && !"()".contains(*c))
-        .take(255)
-        .collect();
-    let helo = if helo.is_empty() { "unknown" } else { &helo };
+    let helo = if is_plausible_helo(&client.helo) {
+        client.helo.as_str()
+    } else {
+        // msmtpd's word for junk: nothing the client typed reaches the header, so it
+        // cannot add `;`, a `by …` clause or a line of its own.
+        "invalid"
+    };
     let peer = match client.peer {
         Some(addr) => format!("[{}]", addr.ip()),
         None => "local".to_string(),
@@ -182,6 +207,23 @@ pub(crate) fn received_header(by: &str, client: &Client) -> String {
         env!("CARGO_PKG_VERSION"),
         rsmtp_message::date_header_now()
     )
+}
+
+/// A HELO/EHLO argument that can stand in `Received:` as it is: a domain name
+/// (letters, digits, `-`, `_`, dots; UTF-8 letters for IDNs) or an address literal
+/// (`[192.0.2.1]`, `[IPv6:…]`), at most 255 octets (RFC 5321 §4.1.3, §4.5.3.1.2).
+fn is_plausible_helo(helo: &str) -> bool {
+    if helo.is_empty() || helo.len() > 255 {
+        return false;
+    }
+    if let Some(literal) = helo.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return !literal.is_empty()
+            && literal.chars().all(|c| {
+                c.is_ascii_hexdigit() || ".:".contains(c) || c == 'I' || c == 'P' || c == 'v'
+            });
+    }
+    helo.chars()
+        .all(|c| c.is_alphanumeric() || "-_.".contains(c))
 }
 
 #[cfg(test)]
@@ -213,9 +255,25 @@ mod tests {
         };
         let h = received_header("mx.test", &client);
         assert!(
-            h.starts_with("Received: from app evilX: y ([127.0.0.1])\n\tby mx.test (rsmtpd "),
+            h.starts_with("Received: from invalid ([127.0.0.1])\n\tby mx.test (rsmtpd "),
             "{h}"
         );
+        for (helo, shown) in [
+            ("mail.example.org", "mail.example.org"),
+            ("[192.0.2.1]", "[192.0.2.1]"),
+            ("[IPv6:2001:db8::1]", "[IPv6:2001:db8::1]"),
+            ("x; by evil.example", "invalid"),
+            ("", "invalid"),
+        ] {
+            let c = Client {
+                helo: helo.into(),
+                ..client.clone()
+            };
+            assert!(
+                received_header("mx.test", &c).starts_with(&format!("Received: from {shown} (")),
+                "{helo}"
+            );
+        }
         assert!(h.contains(" with ESMTPA;\n\t"));
         assert_eq!(h.matches('\n').count(), 3);
     }

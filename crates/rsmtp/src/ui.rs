@@ -12,6 +12,9 @@ pub struct Ui<'a> {
     /// The name messages start with: the program as it was called (`sendmail: …`
     /// when run as /usr/sbin/sendmail, as msmtp does).
     pub program: String,
+    /// `out` is the client's side of an SMTP session (`-bs`, `--inetd`): a log line
+    /// there would reach the client as a malformed reply, so `logfile -` goes to `err`.
+    pub stdout_is_smtp: bool,
 }
 
 impl<'a> Ui<'a> {
@@ -21,7 +24,14 @@ impl<'a> Ui<'a> {
             err,
             debug,
             program: "rsmtp".to_string(),
+            stdout_is_smtp: false,
         }
+    }
+
+    /// `out` carries an SMTP session from now on (see [`Ui::stdout_is_smtp`]).
+    pub fn with_stdout_smtp(mut self) -> Ui<'a> {
+        self.stdout_is_smtp = true;
+        self
     }
 
     /// Messages start with `program` (argv[0]'s file name) instead of `rsmtp`.
@@ -48,7 +58,13 @@ impl<'a> Ui<'a> {
     /// Write a log record where the account says (`logfile -` through this `Ui`'s
     /// stdout) and show the warnings, if any.
     pub fn log(&mut self, target: &crate::log::LogTarget, record: &crate::log::LogRecord) {
-        let warnings = target.write(record, self.out, self.err);
+        let ident = crate::log::syslog_ident(&self.program);
+        let standard: &mut dyn Write = if self.stdout_is_smtp {
+            &mut *self.err
+        } else {
+            &mut *self.out
+        };
+        let warnings = target.write_as(ident, record, standard);
         self.warn_all(warnings);
     }
 

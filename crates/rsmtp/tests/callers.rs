@@ -198,10 +198,11 @@ fn a_queued_message_does_not_need_tmpdir() {
     );
 }
 
-/// Input rsmtp refuses before connecting still gets its log line, so
-/// `grep -c exitcode=EX_` counts every failure.
+/// Input rsmtp refuses before connecting gets no log line, as with msmtp (which
+/// logs attempts to send only), so log-counting scripts see the same lines; the
+/// reason is on stderr.
 #[test]
-fn refused_input_writes_the_log_line() {
+fn refused_input_writes_no_log_line_as_msmtp() {
     let server = TestServer::start(ServerOptions::new());
     let dir = Dir::new();
     let log = dir.join("msmtp.log");
@@ -234,17 +235,10 @@ fn refused_input_writes_the_log_line() {
         ),
     ];
     for (i, (args, input, code, name, text)) in cases.iter().enumerate() {
-        dir.rsmtp()
-            .args(*args)
-            .stdin(input)
-            .run()
-            .assert_code(*code);
-        let lines: Vec<String> = dir.read("msmtp.log").lines().map(String::from).collect();
-        assert_eq!(lines.len(), i + 1, "{lines:?}");
-        let line = &lines[i];
-        assert!(line.contains(&format!("exitcode={name}")), "{line}");
-        assert!(line.contains("errormsg='") && line.contains(text), "{line}");
-        assert!(line.contains("host=127.0.0.1 tls=off auth=off"), "{line}");
+        let run = dir.rsmtp().args(*args).stdin(input).run();
+        run.assert_code(*code);
+        assert!(run.stderr().contains(text), "{i} {name}: {}", run.stderr());
+        assert_eq!(dir.read("msmtp.log"), "", "{i} {name}");
     }
     assert_eq!(server.connections(), 0);
 }

@@ -366,3 +366,124 @@ fn lmtp_mixed_refusals_fail_and_queue_the_temporary_ones() {
         ]
     );
 }
+
+/// An LMTP server that answers the first recipient's end-of-data reply, then drops
+/// the connection before the others (a crash, a restart): `FROM RCPT,RCPT…` per
+/// session goes to `record`.
+const DROPPING_LMTP: &str = r#"
+import socket, sys
+port, record = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen(5)
+print("READY", flush=True)
+while True:
+    c, _ = s.accept(); f = c.makefile("rb")
+    c.sendall(b"220 dropping LMTP\r\n")
+    sender, rcpts = "", []
+    while True:
+        line = f.readline()
+        if not line:
+            break
+        cmd = line.decode().strip()
+        verb = cmd.split(" ")[0].upper()
+        if verb == "LHLO":
+            c.sendall(b"250-dropping\r\n250 PIPELINING\r\n")
+        elif verb == "MAIL":
+            sender = cmd.split(":", 1)[1].strip("<>"); c.sendall(b"250 ok\r\n")
+        elif verb == "RCPT":
+            rcpts.append(cmd.split(":", 1)[1].strip("<>")); c.sendall(b"250 ok\r\n")
+        elif verb == "DATA":
+            c.sendall(b"354 go\r\n")
+            while f.readline() not in (b".\r\n", b""):
+                pass
+            with open(record, "a") as r:
+                r.write("%s %s\n" % (sender, ",".join(rcpts)))
+            c.sendall(b"250 2.0.0 <%s> delivered\r\n" % rcpts[0].encode())
+            if len(rcpts) > 1:
+                break
+            rcpts = []
+        elif verb == "QUIT":
+            c.sendall(b"221 bye\r\n"); break
+        else:
+            c.sendall(b"250 ok\r\n")
+    try:
+        c.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    f.close(); c.close()
+"#;
+
+/// A recipient that got its 250 never gets a second copy, even when the connection
+/// drops before the other recipients' replies: only they wait in the queue.
+#[test]
+fn lmtp_a_dropped_connection_queues_only_the_recipients_without_a_reply() {
+    let dir = Dir::new();
+    let Some(python) = require_peer(PYTHON, "Debian's python3") else {
+        return;
+    };
+    let script = dir.write("dropping.py", DROPPING_LMTP);
+    let record = dir.join("record");
+    let port = closed_port();
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(&record)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the dropping LMTP server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut peer = Peer {
+        child,
+        stdin: None,
+        port,
+        name: "dropping LMTP",
+    };
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("READY");
+    peer.wait_listening(Duration::from_secs(5));
+    let queue = dir.join("queue");
+    std::fs::create_dir(&queue).expect("mkdir queue");
+    std::fs::set_permissions(&queue, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("chmod queue");
+    let config = dir.write(
+        "msmtprc",
+        format!(
+            "account default\nhost 127.0.0.1\nport {port}\nprotocol lmtp\ntls off\n\
+             from sender@example.org\nqueue fallback\nqueue_dir {}\n",
+            queue.display()
+        ),
+    );
+    let r = send(
+        &dir,
+        &rsmtp_bin(),
+        &config,
+        &["a@example.net", "b@example.net", "c@example.net"],
+    );
+    r.assert_code(0);
+    assert!(r.stderr().contains("message queued as"), "{}", r.stderr());
+    let listing = dir.rsmtp().arg("-C").arg(&config).arg("-bp").run();
+    let listed = listing.stdout();
+    let waiting: Vec<&str> = listed
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.ends_with("@example.net") && !l.contains(' '))
+        .collect();
+    assert_eq!(
+        waiting,
+        ["b@example.net", "c@example.net"],
+        "{}",
+        listing.stdout()
+    );
+    // The flush sends to b and c only (the server drops again after b's reply,
+    // so c stays queued).
+    dir.rsmtp().arg("-C").arg(&config).arg("-q").run();
+    let sessions = std::fs::read_to_string(&record).unwrap_or_default();
+    assert_eq!(
+        sessions.lines().collect::<Vec<_>>(),
+        [
+            "sender@example.org a@example.net,b@example.net,c@example.net",
+            "sender@example.org b@example.net,c@example.net",
+        ]
+    );
+}

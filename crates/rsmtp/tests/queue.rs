@@ -446,15 +446,15 @@ fn mailq(dir: &Dir, queue: &Path) -> String {
     run.stdout()
 }
 
-/// Retries entry `id` of `queue` against a server that answers, on `port`.
-fn retry_on_a_good_server(dir: &Dir, queue: &Path, id: &str, port: u16) -> (Run, TestServer) {
-    let server = TestServer::start(ServerOptions::new().port(port));
-    let run = dir
-        .rsmtp()
+/// Retries entry `id` of `queue` once `server` (the one its entry names) answers
+/// again: its faults cleared, on the same port (a port given up and bound again could
+/// be taken meanwhile by another test's server).
+fn retry_on_a_good_server(dir: &Dir, queue: &Path, id: &str, server: &TestServer) -> Run {
+    server.set_faults(Vec::new());
+    dir.rsmtp()
         .arg(format!("--queue-dir={}", queue.display()))
         .arg(format!("--queue-retry={id}"))
-        .run();
-    (run, server)
+        .run()
 }
 
 #[test]
@@ -484,10 +484,9 @@ fn an_unanswered_final_dot_queues_the_message_marked_as_possibly_delivered() {
         listing.contains("without an answer: it may arrive twice"),
         "{listing}"
     );
-    drop(hanging);
-
     let id = queued_ids(&queue).remove(0);
-    let (retry, server) = retry_on_a_good_server(&dir, &queue, &id, port);
+    let retry = retry_on_a_good_server(&dir, &queue, &id, &hanging);
+    let server = hanging;
     retry.assert_code(0);
     assert!(
         retry.stderr().contains("may have arrived twice"),
@@ -526,8 +525,8 @@ fn a_refused_attempt_leaves_no_duplicate_mark() {
     assert!(!queue.join("queue").join(&id).join("in-flight").exists());
     let listing = mailq(&dir, &queue);
     assert!(!listing.contains("arrive twice"), "{listing}");
-    drop(refusing);
-    let (retry, server) = retry_on_a_good_server(&dir, &queue, &id, port);
+    let retry = retry_on_a_good_server(&dir, &queue, &id, &refusing);
+    let server = refusing;
     retry.assert_code(0);
     assert!(!retry.stderr().contains("twice"), "{}", retry.stderr());
     assert_eq!(server.wait_for_messages(1, Duration::from_secs(5)).len(), 1);
@@ -536,7 +535,11 @@ fn a_refused_attempt_leaves_no_duplicate_mark() {
 #[test]
 fn a_flush_killed_awaiting_the_final_reply_leaves_the_entry_marked() {
     let dir = Dir::new();
-    let port = closed_port();
+    // One server for the whole test, its faults changed between the steps: first it
+    // refuses every session (the message is queued), then it hangs after the body.
+    let hanging =
+        TestServer::start(ServerOptions::new().fault(Fault::greeting(421, "4.3.2 not now")));
+    let port = hanging.port();
     let queue = dir.join("queue");
     dir.rsmtp()
         .args(["--host=127.0.0.1", "--queue=fallback"])
@@ -548,11 +551,7 @@ fn a_flush_killed_awaiting_the_final_reply_leaves_the_entry_marked() {
         .assert_code(0);
     let id = queued_ids(&queue).remove(0);
 
-    let hanging = TestServer::start(
-        ServerOptions::new()
-            .port(port)
-            .fault(Fault::Hang(Step::EndOfData)),
-    );
+    hanging.set_faults(vec![Fault::Hang(Step::EndOfData)]);
     let mut flush = dir
         .rsmtp()
         .arg(format!("--queue-dir={}", queue.display()))
@@ -569,9 +568,9 @@ fn a_flush_killed_awaiting_the_final_reply_leaves_the_entry_marked() {
     flush.wait().expect("reap the flush");
     let listing = mailq(&dir, &queue);
     assert!(listing.contains("it may arrive twice"), "{listing}");
-    drop(hanging);
 
-    let (retry, server) = retry_on_a_good_server(&dir, &queue, &id, port);
+    let retry = retry_on_a_good_server(&dir, &queue, &id, &hanging);
+    let server = hanging;
     retry.assert_code(0);
     assert!(
         retry.stderr().contains("may have arrived twice"),

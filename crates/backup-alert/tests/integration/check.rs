@@ -172,3 +172,33 @@ fn too_few_files_is_a_warning() {
     assert_eq!(fact(&text, "Files"), "3 (minimum 7: too few)", "{text}");
     assert!(text.contains("only 3 files found (minimum 7)"), "{text}");
 }
+
+/// A `.sha256` written just after its archive, an `.sfv` and a `SHA256SUMS` list are
+/// never the newest backup, without --verify too: no "too small" false alarm about them.
+#[test]
+fn a_checksum_file_is_never_the_newest_backup() {
+    let server = server();
+    let env = Env::new(&server);
+    let archive = backup(
+        &env,
+        "site-2026-12-02.tar.gz",
+        4096,
+        Duration::from_secs(60),
+    );
+    let dir = archive.parent().unwrap().to_path_buf();
+    for name in [
+        "site-2026-12-02.tar.gz.sha256",
+        "site-2026-12-02.tar.gz.sfv",
+        "SHA256SUMS",
+    ] {
+        backup(&env, name, 80, Duration::ZERO);
+    }
+    let r = check(&env, dir.to_str().unwrap(), &["--min-size", "1K"]);
+    r.assert_code(0);
+    let text = text_of(&one_message(&server));
+    assert_eq!(
+        fact(&text, "Newest file"),
+        archive.display().to_string(),
+        "{text}"
+    );
+}

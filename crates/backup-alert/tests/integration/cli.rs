@@ -120,3 +120,51 @@ fn tail_lines_is_an_alias_of_log_lines() {
         "{text}"
     );
 }
+
+/// An option `run` does not know, typed before `--` or before the command's first word,
+/// is a usage error naming it with a suggestion — never the command to run (the backup
+/// would never run, and "command not found" would be mailed every night).
+#[test]
+fn an_unknown_run_option_is_never_the_command() {
+    let server = server();
+    let env = Env::new(&server);
+    let marker = env.path("ran");
+    let touch = format!("touch {}", marker.display());
+    for (typed, suggestion) in [
+        (&["--only-failures"][..], "'--only-failure'"),
+        (&["--timout", "4h"][..], "'--timeout'"),
+        (&["--nam", "x"][..], "'--name'"),
+        // check's spelling of the same wish
+        (&["--quiet-ok"][..], "'--only-failure'"),
+    ] {
+        let mut args = vec!["run", "--to", TO, "--no-flood", "--name", "t"];
+        args.extend_from_slice(typed);
+        for tail in [&["--", "sh", "-c", &touch][..], &["sh", "-c", &touch][..]] {
+            let mut c = env.sub(&args);
+            c.args(tail);
+            let r = run(c);
+            r.assert_code(64);
+            assert!(
+                r.stderr.starts_with(&format!(
+                    "backup-alert: unexpected argument '{}' found",
+                    typed[0]
+                )),
+                "{typed:?}: {}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains(&format!("did you mean {suggestion}?")),
+                "{typed:?}: {}",
+                r.stderr
+            );
+            assert!(!marker.exists(), "{typed:?}: the command ran");
+        }
+    }
+    // After the command's first word, everything is the command's.
+    let mut c = env.sub(&["run", "--to", TO, "--no-flood", "--name", "t"]);
+    c.args(["sh", "-c", &touch, "--only-failures"]);
+    run(c).assert_code(0);
+    assert!(marker.exists(), "the command did not run");
+    // Only the real run is mailed.
+    one_message(&server);
+}

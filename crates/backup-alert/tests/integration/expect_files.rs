@@ -82,7 +82,9 @@ fn an_archive_with_fewer_members_than_the_previous_one_is_a_warning_naming_both_
     assert!(subject.contains("Backup holds fewer files: "), "{subject}");
     let text = text_of(&msg);
     let problem = format!(
-        "the newest backup holds {new_members} files, the previous one {old_members} ({} fewer",
+        "the newest backup, {}, holds {new_members} files; the previous one, {}, {old_members} ({} fewer",
+        new.display(),
+        old.display(),
         old_members - new_members
     );
     assert!(text.contains(&problem), "{text}");
@@ -157,8 +159,14 @@ fn snapshot_directories_are_counted_file_by_file() {
     ]));
     r.assert_code(1);
     let text = text_of(&one_message(&server));
-    assert!(
-        text.contains("the newest backup holds 29 files, the previous one 30 (1 fewer, 3.3%; tolerance 0 files)"),
+    // the headline names the two backups, not a file inside the newest one
+    assert_eq!(
+        text.lines().next().unwrap_or_default(),
+        format!(
+            "Problem: the newest backup, {}, holds 29 files; the previous one, {}, 30 (1 fewer, 3.3%; tolerance 0 files)",
+            new.display(),
+            old.display()
+        ),
         "{text}"
     );
 }

@@ -3,8 +3,10 @@
 //! [`Env`] (temp HOME, msmtprc, settings) and [`Run`] (exit status and output).
 
 mod alerts;
+mod cause;
 mod check;
 mod cli;
+mod exit_status;
 mod expect_files;
 mod fuzz;
 mod history;
@@ -17,8 +19,11 @@ mod repository;
 mod run;
 mod send;
 mod setup;
+mod silence;
+mod state_dir;
 mod stats;
 mod verify;
+mod what_to_do;
 
 use std::ffi::OsStr;
 use std::io::Write;

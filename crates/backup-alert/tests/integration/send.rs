@@ -266,8 +266,19 @@ fn rejected_delivery_keeps_rsmtps_exit_code() {
         "b",
     ]));
     r.assert_code(65);
-    assert!(r.stderr.starts_with("backup-alert: "), "{}", r.stderr);
-    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    // rsmtp's words, msmtp's shape: the refusal, then the server's own reply on a
+    // `server message:` line.
+    let lines: Vec<&str> = r.stderr.trim_end().lines().collect();
+    assert!(
+        lines.len() == 2 && lines.iter().all(|l| l.starts_with("backup-alert: ")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines[1].starts_with("backup-alert: server message: 550 5.1.1 No such user"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// Send an alert through an msmtprc whose relay is down (plus `extra` lines), and

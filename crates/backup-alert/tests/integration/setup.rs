@@ -191,9 +191,10 @@ fn setup_twice_over_a_working_file_keeps_the_other_account_owner_and_mode() {
     assert_eq!(std::fs::read_to_string(&bak[0]).unwrap(), PHP_RC);
     assert_eq!(std::fs::read_to_string(&bak[1]).unwrap(), once);
 
-    // owner, group and mode as they were
+    // owner, group and mode as they were (a file of our own, not root's, is made 0600
+    // once it holds a password: msmtp refuses it otherwise)
     let after = std::fs::metadata(&out).unwrap();
-    assert_eq!(after.mode() & 0o7777, 0o640);
+    assert_eq!(after.mode() & 0o7777, if root { 0o640 } else { 0o600 });
     assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
     if root {
         assert_eq!((after.uid(), after.gid()), (65534, 65534));
@@ -778,4 +779,70 @@ fn a_login_wanted_by_the_server_is_said_so() {
     );
     assert!(!r.stderr.contains("check the password"), "{}", r.stderr);
     assert!(server.messages().is_empty());
+}
+
+/// A msmtprc others can read is never left so once setup has put a password in it: the
+/// "other" bits go (and a user's own file becomes 0600, as msmtp requires), the owner
+/// stays, and setup says what it changed and why.
+#[test]
+fn setup_never_leaves_a_password_readable_by_others() {
+    use std::os::unix::fs::MetadataExt;
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    std::fs::write(&out, PHP_RC).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = std::fs::metadata(&out).unwrap();
+    let r = run_with_input(
+        setup_cmd(&env, &server, &out, &["--no-test"]),
+        b"s3cret pw\n",
+    );
+    r.assert_code(0);
+    let after = std::fs::metadata(&out).unwrap();
+    let root = rustix::process::geteuid().is_root();
+    assert_eq!(
+        after.mode() & 0o7777,
+        if root { 0o640 } else { 0o600 },
+        "{}",
+        r.stderr
+    );
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    assert!(
+        r.stderr.contains("its mode was 0644: now 06"),
+        "{}",
+        r.stderr
+    );
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("password       s3cret pw"));
+}
+
+/// Seed 004's msmtprc (`account default` and then `account default : default`) is
+/// invalid before setup touches it: setup says so first, naming the line, and the failed
+/// test alert points at that line, not at the network.
+#[test]
+fn setup_warns_before_adding_to_an_invalid_msmtprc() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    env.write_private(
+        &out,
+        "defaults\nauth           on\ntls            on\n\naccount        default\nhost           smtp.example.com\nport           587\nfrom           user@example.com\nuser           user@example.com\npassword       x\n\naccount default : default\n",
+    );
+    let r = run_with_input(setup_cmd(&env, &server, &out, &[]), b"s3cret pw\n");
+    let warned = r
+        .stderr
+        .find("is already invalid, before any change")
+        .unwrap_or_else(|| panic!("no warning: {}", r.stderr));
+    assert!(
+        r.stderr.contains("account default was already defined"),
+        "{}",
+        r.stderr
+    );
+    // said before the diff is shown
+    let diff = r.stderr.find("changes to").unwrap_or(usize::MAX);
+    assert!(warned < diff, "{}", r.stderr);
+    assert_ne!(r.code, 0, "the test alert cannot go through this file");
+    assert!(!r.stderr.contains("check the server name"), "{}", r.stderr);
+    assert!(r.stderr.contains("fix that line"), "{}", r.stderr);
 }

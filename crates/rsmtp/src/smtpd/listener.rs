@@ -10,20 +10,25 @@
 //! user running the listener, the queue included; with `--command` it is piped as
 //! msmtpd pipes it. `--auth=USER,PASSWORDEVAL` requires AUTH before MAIL.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use clap::{CommandFactory, Parser};
 use rsmtp_config::{eval_limit, eval_password, Secret, Source};
-use rsmtp_server::{Authenticator, Deliver, Limits, Mail, Reply, SessionConfig};
+use rsmtp_server::{
+    Authenticator, Client, Deliver, Limits, Mail, Reply, SessionConfig, SpoolBudget,
+};
 
-use super::pipe::PipeDelivery;
+use super::pipe::{PipeDelivery, Template};
 use super::{hostname, session_failure, SendmailDelivery};
-use crate::cli::Delivery;
+use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::log::{LogRecord, LogTarget};
@@ -56,8 +61,8 @@ struct DaemonArgs {
     /// Log each message: none, syslog (LOG_MAIL) or a file.
     #[arg(long, value_name = "none|syslog|FILE", default_value = "none")]
     log: String,
-    /// Pipe each message into CMD (run by /bin/sh -c; the first %F is the envelope
-    /// sender, recipients are appended). Default: deliver through rsmtp itself.
+    /// Pipe each message into CMD (the first %F is the envelope sender, recipients are
+    /// appended; addresses are never shell text). Default: deliver through rsmtp itself.
     #[arg(long, value_name = "CMD")]
     command: Option<String>,
     /// Require AUTH PLAIN/LOGIN as USER; the password is the first line printed by
@@ -73,10 +78,29 @@ struct DaemonArgs {
     /// rsmtp: largest message accepted, in bytes (advertised with SIZE).
     #[arg(long = "size-limit", value_name = "BYTES")]
     size_limit: Option<u64>,
-    /// rsmtp: milliseconds before answering a failed AUTH.
+    /// rsmtp: milliseconds before answering a failed AUTH; doubled for each recent
+    /// failure from the same address, up to 60 s.
     #[arg(long = "auth-delay", value_name = "MS", default_value_t = 2000)]
     auth_delay: u64,
+    /// rsmtp: most sessions one client address may hold at once (default 20, loopback
+    /// clients exempt; given explicitly, it applies to loopback clients too).
+    #[arg(long = "max-per-client", value_name = "N")]
+    max_per_client: Option<usize>,
+    /// rsmtp: seconds one whole session may last, however the client trickles.
+    #[arg(
+        long = "session-timeout",
+        value_name = "SECONDS",
+        default_value_t = 900
+    )]
+    session_timeout: u64,
+    /// rsmtp: bytes of message bodies all sessions may hold in the spool at once.
+    #[arg(long = "max-spool", value_name = "BYTES", default_value_t = 1 << 30)]
+    max_spool: u64,
 }
+
+/// `--max-per-client` when not given (Postfix's smtpd_client_connection_count_limit
+/// is 50 for a whole mail server; one client of a local relay needs fewer).
+const DEFAULT_MAX_PER_CLIENT: usize = 20;
 
 /// Run the listener (or one `--inetd` session) with these arguments (argv[0] included).
 pub fn run(
@@ -106,17 +130,19 @@ pub fn run(
     }
     let server = Arc::new(Listener::new(base, &args)?);
     if args.inetd {
-        // stdout is the connection: `logfile -` must not write into it.
-        crate::log::stdout_is_smtp_session();
+        // stdout is the connection: the listener's LogWriter and each message's Ui
+        // send `logfile -` to stderr.
         let mut err = std::io::stderr();
         let mut deliver = server.deliverer(&mut err, true);
         let result = rsmtp_server::serve(&server.config, None, input, &mut *ui.out, &mut deliver);
+        drop(deliver);
+        if let Err(e) = &result {
+            server.log_session_error(None, e);
+        }
+        server.log.finish();
         return match result {
             Ok(_) => Ok(ExitCode::Ok),
-            Err(e) => {
-                server.log_session_error(None, &e);
-                Err(session_failure(&e))
-            }
+            Err(e) => Err(session_failure(&e)),
         };
     }
     let socket = TcpListener::bind((args.interface, args.port)).map_err(|e| {
@@ -129,6 +155,7 @@ pub fn run(
         )
     })?;
     let active = Arc::new(AtomicUsize::new(0));
+    let per_client = Arc::new(Mutex::new(HashMap::<IpAddr, usize>::new()));
     for stream in socket.incoming() {
         let Ok(stream) = stream else {
             // EMFILE and friends: back off instead of spinning.
@@ -136,20 +163,122 @@ pub fn run(
             continue;
         };
         if active.load(Ordering::SeqCst) >= args.max_sessions {
-            refuse(stream, &server.config.hostname);
+            refuse(stream, &server.config.hostname, "too many connections");
             continue;
         }
+        let client = stream.peer_addr().ok().map(|p| p.ip());
+        let limit = match (args.max_per_client, client) {
+            (Some(n), _) => Some(n),
+            (None, Some(ip)) if !ip.is_loopback() => Some(DEFAULT_MAX_PER_CLIENT),
+            _ => None,
+        };
+        let client_slot = match (client, limit) {
+            (Some(ip), Some(limit)) => match ClientSlot::take(&per_client, ip, limit) {
+                Some(slot) => Some(slot),
+                None => {
+                    refuse(
+                        stream,
+                        &server.config.hostname,
+                        "too many connections from your address",
+                    );
+                    continue;
+                }
+            },
+            _ => None,
+        };
         let slot = Slot::take(&active);
         let server = server.clone();
-        // If the thread cannot start, the closure (and the slot) is dropped.
-        let _ = std::thread::Builder::new()
+        let spare = stream.try_clone().ok();
+        let spawned = std::thread::Builder::new()
             .name("rsmtpd-session".into())
             .spawn(move || {
-                let _slot = slot;
+                let _slots = (slot, client_slot);
                 server.serve(stream);
             });
+        if spawned.is_err() {
+            // No thread (EAGAIN under a pids limit): a temporary refusal, as for
+            // too many sessions; the closure and its slots are dropped.
+            if let Some(stream) = spare {
+                refuse(stream, "rsmtpd", "cannot start a session now");
+            }
+        }
     }
     Ok(ExitCode::Ok)
+}
+
+/// The connection with a deadline for the whole session (`--session-timeout`) on
+/// top of the per-read one (`--timeout`): a client that trickles a byte at a time
+/// keeps every read short but cannot keep the session.
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    per_read: Duration,
+    end: Instant,
+}
+
+impl Deadline<'_> {
+    fn left(&self) -> std::io::Result<Duration> {
+        let left = self.end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        Ok(left.min(self.per_read))
+    }
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.stream.set_read_timeout(Some(self.left()?))?;
+        (&*self.stream).read(buf)
+    }
+}
+
+impl Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.stream.set_write_timeout(Some(self.left()?))?;
+        (&*self.stream).write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        (&*self.stream).flush()
+    }
+}
+
+/// One of `--max-per-client` for one address, given back when the session ends.
+struct ClientSlot {
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl ClientSlot {
+    fn take(
+        counts: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+        ip: IpAddr,
+        limit: usize,
+    ) -> Option<ClientSlot> {
+        let mut map = counts.lock().ok()?;
+        let n = map.entry(ip).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            counts: counts.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.counts.lock() {
+            if let Some(n) = map.get_mut(&self.ip) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&self.ip);
+                }
+            }
+        }
+    }
 }
 
 /// One of `--max-sessions`, given back when the session's thread ends.
@@ -169,21 +298,19 @@ impl Drop for Slot {
 }
 
 /// Too many sessions: say so (RFC 5321 §3.1 allows a 421 greeting) and close.
-fn refuse(mut stream: TcpStream, hostname: &str) {
+fn refuse(mut stream: TcpStream, hostname: &str, why: &str) {
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    let _ = write!(
-        stream,
-        "421 4.7.0 {hostname} too many connections, try again later\r\n"
-    );
+    let _ = write!(stream, "421 4.7.0 {hostname} {why}, try again later\r\n");
 }
 
 /// What every session of this listener shares.
 struct Listener {
     base: Delivery,
     config: SessionConfig,
-    command: Option<String>,
-    log: LogTarget,
+    command: Option<Template>,
+    log: LogWriter,
     timeout: Duration,
+    session_timeout: Duration,
 }
 
 impl Listener {
@@ -224,10 +351,13 @@ impl Listener {
                 limits,
                 auth,
                 spool_dir: None,
+                throttle: Arc::default(),
+                spool_budget: Some(SpoolBudget::new(args.max_spool)),
             },
-            command: args.command.clone(),
-            log,
+            command: args.command.as_deref().map(Template::parse),
+            log: LogWriter::start(log, args.inetd),
             timeout: Duration::from_secs(args.timeout.max(1)),
+            session_timeout: Duration::from_secs(args.session_timeout.max(1)),
         })
     }
 
@@ -258,7 +388,18 @@ impl Listener {
         let _ = stream.set_nodelay(true);
         let mut err = std::io::stderr();
         let mut deliver = self.deliverer(&mut err, false);
-        if let Err(e) = rsmtp_server::serve(&self.config, peer, &stream, &stream, &mut deliver) {
+        let deadline = Instant::now() + self.session_timeout;
+        let input = Deadline {
+            stream: &stream,
+            per_read: self.timeout,
+            end: deadline,
+        };
+        let output = Deadline {
+            stream: &stream,
+            per_read: self.timeout,
+            end: deadline,
+        };
+        if let Err(e) = rsmtp_server::serve(&self.config, peer, input, output, &mut deliver) {
             self.log_session_error(peer, &e);
         }
     }
@@ -272,21 +413,103 @@ impl Listener {
             exit: Some(session_failure(e).code),
             ..LogRecord::default()
         };
-        let _ = self
-            .log
-            .write(&record, &mut std::io::stdout(), &mut std::io::stderr());
+        self.log.write(record);
+    }
+}
+
+/// The listener's log, written by a thread of its own: a reader holding the log
+/// file's lock delays the log line, never the client's answer.
+struct LogWriter {
+    target: LogTarget,
+    inetd: bool,
+    queue: Mutex<Option<Sender<LogRecord>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl LogWriter {
+    /// The writer thread, or none where it cannot start (a pids limit): lines are
+    /// then written by the session itself. `inetd`: stdout is the connection, so
+    /// `--log=-` writes to stderr.
+    fn start(target: LogTarget, inetd: bool) -> LogWriter {
+        let (tx, rx) = mpsc::channel::<LogRecord>();
+        let thread_target = target.clone();
+        let thread = std::thread::Builder::new()
+            .name("rsmtpd-log".into())
+            .spawn(move || {
+                for record in rx {
+                    let _ = thread_target.write(&record, &mut standard_stream(inetd));
+                }
+            })
+            .ok();
+        LogWriter {
+            queue: Mutex::new(thread.is_some().then_some(tx)),
+            thread: Mutex::new(thread),
+            target,
+            inetd,
+        }
+    }
+
+    fn write(&self, record: LogRecord) {
+        let unsent = match self.queue.lock() {
+            Ok(queue) => match queue.as_ref() {
+                Some(tx) => tx.send(record).err().map(|e| e.0),
+                None => Some(record),
+            },
+            Err(_) => Some(record),
+        };
+        if let Some(record) = unsent {
+            let _ = self.target.write(&record, &mut standard_stream(self.inetd));
+        }
+    }
+
+    /// Write what is waiting, then stop the thread (the end of an `--inetd` session).
+    fn finish(&self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
+        }
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Where `--log=-` writes: stdout, or stderr when stdout is the connection.
+fn standard_stream(inetd: bool) -> Box<dyn Write> {
+    if inetd {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
     }
 }
 
 /// Writes the listener's log line for every message: `host=` is the client.
 struct Logged<'a> {
     inner: Box<dyn Deliver + 'a>,
-    log: &'a LogTarget,
+    log: &'a LogWriter,
 }
 
 impl Deliver for Logged<'_> {
     fn check_recipient(&mut self, address: &str) -> Result<(), Reply> {
         self.inner.check_recipient(address)
+    }
+
+    /// A log line per failed login, with the delay, for the admin and for fail2ban.
+    fn auth_failed(&mut self, client: &Client, user: &str, delay: Duration) {
+        self.log.write(LogRecord {
+            host: client
+                .peer
+                .map(|p| p.ip().to_string())
+                .unwrap_or_else(|| "local".into()),
+            auth: true,
+            user: (!user.is_empty()).then(|| user.to_string()),
+            errormsg: Some(format!(
+                "authentication failed; answered after {} ms",
+                delay.as_millis()
+            )),
+            exit: Some(ExitCode::NoPerm),
+            ..LogRecord::default()
+        });
     }
 
     fn deliver(&mut self, mail: &mut Mail<'_>) -> Reply {
@@ -311,9 +534,7 @@ impl Deliver for Logged<'_> {
             exit: Some(exit),
             ..LogRecord::default()
         };
-        let _ = self
-            .log
-            .write(&record, &mut std::io::stdout(), &mut std::io::stderr());
+        self.log.write(record);
         reply
     }
 }

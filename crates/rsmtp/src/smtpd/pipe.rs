@@ -1,10 +1,23 @@
-//! `rsmtpd --command=CMD`: each message piped into a shell command, as msmtpd does.
+//! `rsmtpd --command=CMD`: each message piped into a command, as msmtpd does, but with
+//! no shell between an address and the command (Postfix's pipe(8) rule).
 //!
-//! The first `%F` in CMD becomes the shell-quoted envelope sender and every recipient
-//! is appended as a shell-quoted word; the message (with the `Received:` header) is the
-//! command's standard input with LF line ends. Exit 0 → 250, 75 (EX_TEMPFAIL) → 451,
-//! anything else → 554. The session already refuses addresses starting with `-`, so a
-//! recipient can never turn into an option of CMD even without `--`.
+//! CMD is read once, at start-up, into a [`Template`]. The first `%F` is the envelope
+//! sender and every recipient is appended, as with msmtpd. How they reach the command:
+//! - CMD is a plain command line (words, quotes, backslashes; no redirection, pipe,
+//!   `;`, expansion or glob): it is split into argv here and run without a shell. `%F`
+//!   becomes part of one argv element whatever quotes surround it (`-f %F`, `-f '%F'`,
+//!   `-f "%F"` all give `-f` and the sender), and each recipient is one more element.
+//! - CMD uses shell syntax (`cat > mail.txt; …`): it runs under `/bin/sh -c`, but the
+//!   addresses are never part of the script. `%F` is rewritten, for the quoting context
+//!   it sits in, into a reference to the environment variable `RSMTPD_SENDER`, and the
+//!   recipients are appended as `"$RSMTPD_RECIPIENT_1" …`. The shell expands a variable
+//!   once and never evaluates its value, so `$(id)`, backticks, `;` or quotes in an
+//!   address stay text.
+//!
+//! The message (with the `Received:` header) is the command's standard input with LF
+//! line ends. Exit 0 → 250, 75 (EX_TEMPFAIL) → 451, anything else → 554. The session
+//! already refuses addresses starting with `-`, so a recipient can never turn into an
+//! option of CMD even without `--`.
 
 use std::io::{self, Read, Write};
 use std::process::{Command, Stdio};
@@ -13,9 +26,167 @@ use rsmtp_server::{Deliver, Mail, Reply};
 
 use super::{received_header, reply};
 
+/// The environment variable that carries the sender in shell mode.
+const SENDER_VAR: &str = "RSMTPD_SENDER";
+/// The prefix of the variables that carry the recipients in shell mode (`_1`, `_2`, …).
+const RECIPIENT_VAR: &str = "RSMTPD_RECIPIENT_";
+
+/// One piece of an argv element: text from the template, or the sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    Text(String),
+    Sender,
+}
+
+/// `--command`, read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Template {
+    /// Run directly: each word is a list of pieces, joined into one argv element.
+    Argv(Vec<Vec<Piece>>),
+    /// Run under `/bin/sh -c` with the addresses in the environment; the script with
+    /// `%F` rewritten (the recipients are appended per message).
+    Shell(String),
+}
+
+/// Where the lexer is in the template.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    None,
+    Single,
+    Double,
+}
+
+impl Template {
+    /// Read `command` as `/bin/sh` would, to find the `%F` and whether a shell is needed.
+    pub(crate) fn parse(command: &str) -> Template {
+        let mut words: Vec<Vec<Piece>> = Vec::new();
+        let mut word: Option<Vec<Piece>> = None;
+        let mut script = String::with_capacity(command.len() + 16);
+        let mut needs_shell = false;
+        let mut sender_done = false;
+        let mut quote = Quote::None;
+        let push_char = |word: &mut Option<Vec<Piece>>, c: char| {
+            let pieces = word.get_or_insert_with(Vec::new);
+            match pieces.last_mut() {
+                Some(Piece::Text(t)) => t.push(c),
+                _ => pieces.push(Piece::Text(c.to_string())),
+            }
+        };
+        let mut chars = command.chars().peekable();
+        while let Some(c) = chars.next() {
+            if !sender_done && c == '%' && chars.peek() == Some(&'F') {
+                chars.next();
+                sender_done = true;
+                word.get_or_insert_with(Vec::new).push(Piece::Sender);
+                script.push_str(&match quote {
+                    Quote::None => format!("\"${{{SENDER_VAR}}}\""),
+                    Quote::Double => format!("${{{SENDER_VAR}}}"),
+                    Quote::Single => format!("'\"${{{SENDER_VAR}}}\"'"),
+                });
+                continue;
+            }
+            script.push(c);
+            match (quote, c) {
+                (Quote::Single, '\'') => quote = Quote::None,
+                (Quote::Single, c) => push_char(&mut word, c),
+                (Quote::Double, '"') => quote = Quote::None,
+                (Quote::Double, '\\') => match chars.peek().copied() {
+                    Some(next @ ('$' | '`' | '"' | '\\')) => {
+                        chars.next();
+                        script.push(next);
+                        push_char(&mut word, next);
+                    }
+                    _ => push_char(&mut word, '\\'),
+                },
+                (Quote::Double, '$' | '`') => needs_shell = true,
+                (Quote::Double, c) => push_char(&mut word, c),
+                (Quote::None, '\'') => {
+                    quote = Quote::Single;
+                    word.get_or_insert_with(Vec::new);
+                }
+                (Quote::None, '"') => {
+                    quote = Quote::Double;
+                    word.get_or_insert_with(Vec::new);
+                }
+                (Quote::None, '\\') => match chars.next() {
+                    // The escaped character is copied as it is, so an escaped `%`
+                    // never starts a `%F`.
+                    Some('\n') => script.push('\n'),
+                    Some(next) => {
+                        script.push(next);
+                        push_char(&mut word, next);
+                    }
+                    None => needs_shell = true,
+                },
+                (Quote::None, ' ' | '\t') => {
+                    if let Some(w) = word.take() {
+                        words.push(w);
+                    }
+                }
+                (Quote::None, c) => {
+                    // Operators, expansions, globs, comments, `~`, brace groups and
+                    // assignments all need the shell.
+                    let at_word_start = word.is_none();
+                    if "|&;<>()$`*?[]{}\n".contains(c)
+                        || (at_word_start && "#~".contains(c))
+                        || (c == '=' && words.is_empty())
+                    {
+                        needs_shell = true;
+                    }
+                    push_char(&mut word, c);
+                }
+            }
+        }
+        if quote != Quote::None {
+            // An unterminated quote: let the shell report it, as msmtpd would.
+            needs_shell = true;
+        }
+        if let Some(w) = word.take() {
+            words.push(w);
+        }
+        if needs_shell || words.is_empty() {
+            Template::Shell(script)
+        } else {
+            Template::Argv(words)
+        }
+    }
+
+    /// The command for one message.
+    fn command(&self, from: &str, recipients: &[String]) -> Command {
+        match self {
+            Template::Argv(words) => {
+                let mut argv = words.iter().map(|pieces| {
+                    pieces
+                        .iter()
+                        .map(|p| match p {
+                            Piece::Text(t) => t.as_str(),
+                            Piece::Sender => from,
+                        })
+                        .collect::<String>()
+                });
+                let program = argv.next().unwrap_or_default();
+                let mut command = Command::new(program);
+                command.args(argv).args(recipients);
+                command
+            }
+            Template::Shell(script) => {
+                let mut line = script.clone();
+                let mut command = Command::new("/bin/sh");
+                for (i, r) in recipients.iter().enumerate() {
+                    let name = format!("{RECIPIENT_VAR}{}", i + 1);
+                    line.push_str(&format!(" \"${{{name}}}\""));
+                    command.env(name, r);
+                }
+                command.arg("-c").arg(line).env(SENDER_VAR, from);
+                command
+            }
+        }
+    }
+}
+
 /// Pipes each message into `command`.
 pub(crate) struct PipeDelivery {
-    pub command: String,
+    pub command: Template,
     pub received_by: String,
     /// The command's stderr: inherited, except in `--inetd` mode where fd 2 may be the
     /// client's socket.
@@ -24,14 +195,9 @@ pub(crate) struct PipeDelivery {
 
 impl Deliver for PipeDelivery {
     fn deliver(&mut self, mail: &mut Mail<'_>) -> Reply {
-        let line = command_line(
-            &self.command,
-            &mail.envelope.from,
-            &mail.envelope.recipients,
-        );
-        let spawned = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(&line)
+        let spawned = self
+            .command
+            .command(&mail.envelope.from, &mail.envelope.recipients)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(if self.quiet {
@@ -42,7 +208,13 @@ impl Deliver for PipeDelivery {
             .spawn();
         let mut child = match spawned {
             Ok(c) => c,
-            Err(e) => return reply(451, "4.3.0", &format!("cannot run /bin/sh: {e}")),
+            Err(e) => {
+                return reply(
+                    451,
+                    "4.3.0",
+                    &format!("cannot run the delivery command: {e}"),
+                )
+            }
         };
         if let Some(mut stdin) = child.stdin.take() {
             let header = received_header(&self.received_by, mail.client);
@@ -65,21 +237,6 @@ impl Deliver for PipeDelivery {
             Err(e) => reply(451, "4.3.0", &format!("cannot wait for the command: {e}")),
         }
     }
-}
-
-/// `'it'\''s'`: one word for `/bin/sh` whatever the text holds.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// CMD with the first `%F` replaced and the recipients appended.
-fn command_line(template: &str, from: &str, recipients: &[String]) -> String {
-    let mut line = template.replacen("%F", &shell_quote(from), 1);
-    for r in recipients {
-        line.push(' ');
-        line.push_str(&shell_quote(r));
-    }
-    line
 }
 
 /// Copy `from` to `to` turning CRLF into LF, in bounded chunks (a CR at the end of
@@ -117,17 +274,56 @@ fn copy_with_lf(from: &mut dyn Read, to: &mut dyn Write) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn argv(template: &str, from: &str, recipients: &[&str]) -> Vec<String> {
+        let recipients: Vec<String> = recipients.iter().map(|r| r.to_string()).collect();
+        let cmd = Template::parse(template).command(from, &recipients);
+        std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
     #[test]
-    fn sender_and_recipients_are_single_words() {
+    fn a_plain_command_line_is_split_and_the_sender_is_one_element() {
+        let hostile = "\"$(id) `id`; a|b & 'q' \\ * {}\"@x.org";
+        for template in ["msmtp -f %F --", "msmtp -f '%F' --", "msmtp -f \"%F\" --"] {
+            assert_eq!(
+                argv(template, hostile, &["a@x.org"]),
+                ["msmtp", "-f", hostile, "--", "a@x.org"],
+                "{template}"
+            );
+        }
         assert_eq!(
-            command_line(
-                "msmtp -f %F -- %F",
-                "o'hara@x.org",
-                &["a@x.org".into(), "$(rm -rf ~)@x.org".into()]
-            ),
-            r"msmtp -f 'o'\''hara@x.org' -- %F 'a@x.org' '$(rm -rf ~)@x.org'"
+            argv("/usr/bin/deliver -f%F 'a b' c\\ d %F", "s@x", &[]),
+            ["/usr/bin/deliver", "-fs@x", "a b", "c d", "%F"]
         );
-        assert_eq!(command_line("cat", "", &[]), "cat");
+    }
+
+    #[test]
+    fn shell_syntax_keeps_addresses_out_of_the_script() {
+        for (template, script) in [
+            ("cat > m; x -f %F", "cat > m; x -f \"${RSMTPD_SENDER}\""),
+            (
+                "cat > m; x -f '%F'",
+                "cat > m; x -f ''\"${RSMTPD_SENDER}\"''",
+            ),
+            ("cat > m; x -f \"%F\"", "cat > m; x -f \"${RSMTPD_SENDER}\""),
+            ("cat > m; echo \\%F", "cat > m; echo \\%F"),
+        ] {
+            assert_eq!(
+                Template::parse(template),
+                Template::Shell(script.into()),
+                "{template}"
+            );
+        }
+        assert_eq!(
+            argv("cat; x %F", "$(id)@x", &["a@x", "b@x"]),
+            [
+                "/bin/sh",
+                "-c",
+                "cat; x \"${RSMTPD_SENDER}\" \"${RSMTPD_RECIPIENT_1}\" \"${RSMTPD_RECIPIENT_2}\""
+            ]
+        );
     }
 
     #[test]

@@ -1,0 +1,26 @@
+//! What to deliver and how, as every caller describes it: the command line (through
+//! `cli`), backup-alert's [`crate::submit`], a message received by `-bs` or the listener.
+//! A domain value, not a parsed command line: nothing here knows clap.
+
+use std::path::PathBuf;
+
+/// What to deliver and how: everything a delivery takes from its caller, whether the
+/// command line, backup-alert's [`crate::submit`] or the `-bs` server, and nothing of
+/// clap (ripgrep's HiArgs never reaches its searcher).
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    pub config_file: Option<PathBuf>,
+    pub account: Option<String>,
+    /// `--host`: use only command-line settings.
+    pub host: Option<String>,
+    pub envelope_from: Option<String>,
+    pub full_name: Option<String>,
+    pub read_recipients: bool,
+    pub read_envelope_from: bool,
+    /// `(msmtprc command, value)` in the order of the table; applied on top of the account.
+    pub overrides: Vec<(String, String)>,
+    pub recipients: Vec<String>,
+    /// Keep the message in the queue after a temporary failure even when the
+    /// account's `queue` is off (backup-alert: an alert must outlive a network blip).
+    pub queue_on_tempfail: bool,
+}
