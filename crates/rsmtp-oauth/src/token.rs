@@ -317,6 +317,75 @@ mod tests {
         }
     }
 
+    fn client(dir: &std::path::Path) -> TokenClient {
+        TokenClient::new(OAuthSettings {
+            account: "office365".into(),
+            flow: Flow::Device,
+            token_url: "https://login.example/token".into(),
+            device_url: Some("https://login.example/devicecode".into()),
+            auth_url: None,
+            redirect_port: None,
+            client_id: "id".into(),
+            client_secret: None,
+            scope: "s".into(),
+            auth_params: Vec::new(),
+            trust: crate::settings::TrustRoots::System,
+            timeout: None,
+            store_dir: dir.to_owned(),
+        })
+        .expect("client")
+    }
+
+    fn stored(issued_at: u64, expires_at: u64, client_id: &str) -> Stored {
+        Stored {
+            refresh_token: Some("rt".into()),
+            access_token: Some("at".into()),
+            issued_at,
+            expires_at,
+            token_url: "https://login.example/token".into(),
+            client_id: client_id.into(),
+        }
+    }
+
+    #[test]
+    fn a_stored_token_is_used_until_shortly_before_it_expires() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let c = client(tmp.path());
+        assert!(c.cached_token().expect("empty store").is_none());
+        let t = now();
+        // An hour-long token with 10 minutes left: used.
+        c.store
+            .save(&stored(t - 3000, t + 600, "id"))
+            .expect("save");
+        let token = c.cached_token().expect("read").expect("fresh");
+        assert_eq!(token.secret.expose(), "at");
+        assert_eq!(token.obtained, Obtained::Cached);
+        // 30 s left of an hour: inside the margin, renewed.
+        c.store.save(&stored(t - 3570, t + 30, "id")).expect("save");
+        assert!(c.cached_token().expect("read").is_none());
+        // A 60 s token 40 s from its end: the margin is half its life (30 s), used.
+        c.store.save(&stored(t - 20, t + 40, "id")).expect("save");
+        assert!(c.cached_token().expect("read").is_some());
+        // expires_in 0: never used.
+        c.store.save(&stored(t, t, "id")).expect("save");
+        assert!(c.cached_token().expect("read").is_none());
+        // Another client's token (the configuration changed): not used.
+        c.store.save(&stored(t, t + 3600, "other")).expect("save");
+        assert!(c.cached_token().expect("read").is_none());
+    }
+
+    #[test]
+    fn without_a_login_the_error_names_the_command() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let e = client(tmp.path()).access_token().expect_err("no login");
+        assert!(matches!(e, OAuthError::NotLoggedIn { .. }));
+        assert!(
+            e.to_string().contains("rsmtp --oauth-login -a office365"),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), rsmtp_core::ExitCode::NoPerm);
+    }
+
     #[test]
     fn token_responses() {
         let g = granted(
