@@ -164,8 +164,9 @@ pub fn send_alert(
             Err(e) => {
                 let _ = writeln!(
                     warnings,
-                    "backup-alert: flood control off: cannot use {}: {e}",
-                    dir.display()
+                    "backup-alert: flood control off: cannot use {}: {}",
+                    dir.display(),
+                    rsmtp_core::strerror(&e)
                 );
                 None
             }
@@ -177,7 +178,8 @@ pub fn send_alert(
         Some(Err(e)) => {
             let _ = writeln!(
                 warnings,
-                "backup-alert: flood state unreadable, starting afresh: {e}"
+                "backup-alert: flood state unreadable, starting afresh: {}",
+                rsmtp_core::strerror(&e)
             );
             FloodState::default()
         }
@@ -237,7 +239,11 @@ pub fn send_alert(
     state.measure(&host, name, measured);
     if let Some(f) = state_file.as_mut() {
         if let Err(e) = f.write(&state) {
-            let _ = writeln!(warnings, "backup-alert: cannot save flood state: {e}");
+            let _ = writeln!(
+                warnings,
+                "backup-alert: cannot save flood state: {}",
+                rsmtp_core::strerror(&e)
+            );
         }
         // The run journal, for `report`: appended while the state file's lock is held.
         if let Some(dir) = &policy.state_dir {
@@ -249,7 +255,11 @@ pub fn send_alert(
                 measurement: measured,
             };
             if let Err(e) = crate::journal::append(dir, &entry) {
-                let _ = writeln!(warnings, "backup-alert: cannot add to the run journal: {e}");
+                let _ = writeln!(
+                    warnings,
+                    "backup-alert: cannot add to the run journal: {}",
+                    rsmtp_core::strerror(&e)
+                );
             }
         }
     }

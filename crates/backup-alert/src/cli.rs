@@ -54,6 +54,11 @@ pub enum Command {
     /// Mail (or print) a digest per host: every job's runs, failures, durations and sizes
     /// over a period, with a chart, and the mail log's counts.
     Report(crate::report::ReportArgs),
+    /// Remove a retired job from the state file, the run journal, the metrics and the
+    /// digest.
+    Forget(crate::jobs::JobArgs),
+    /// List a job's recorded results (time, status, exit status, duration, size).
+    History(crate::jobs::HistoryArgs),
     /// Print a shell completion script (bash, zsh or fish) generated from these options.
     Completions {
         #[arg(value_parser = ["bash", "zsh", "fish"])]
@@ -424,12 +429,7 @@ impl Context {
 }
 
 /// This machine's host name (uname nodename).
-pub fn host_name() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
-}
+pub use rsmtp_core::os::node_name as host_name;
 
 /// Parse and run the subcommand line, talking to the user through `ui`.
 pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
@@ -513,6 +513,8 @@ fn dispatch(cli: Cli, ui: &mut Ui<'_>) -> Result<u8, Error> {
         Command::Setup(a) => crate::setup::main(a, &ctx, cli.settings.as_deref(), ui),
         Command::Stats(a) => crate::stats::main(a, &ctx, ui),
         Command::Report(a) => crate::report::main(a, &ctx, ui),
+        Command::Forget(a) => crate::jobs::forget(a, &ctx, ui),
+        Command::History(a) => crate::jobs::history(a, &ctx, ui),
         Command::Completions { .. } => Ok(0),
     }
 }

@@ -78,13 +78,8 @@ fn read_body(
     Ok(String::from_utf8_lossy(&head.into_bytes_with_note()).into_owned())
 }
 
-fn tail_title(what: &str, t: &Tail) -> String {
-    let lines = plural(t.lines as u64, "line");
-    if t.truncated {
-        format!("{what} (last {lines}; earlier output left out)")
-    } else {
-        format!("{what} ({lines})")
-    }
+fn tail_title(what: &str, t: &Tail, lang: crate::lang::Language) -> String {
+    lang.tail_title(what, t.lines, t.truncated)
 }
 
 /// `send`: one alert, body from a flag, a file or stdin, optionally with a log's tail.
@@ -98,16 +93,30 @@ pub fn send(args: SendArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error>
         alert.fact("Name", name.clone());
     }
     if let Some(log) = &args.log {
-        add_log(&mut alert, log, args.log_lines.or(ctx.settings.log_lines));
+        add_log(
+            &mut alert,
+            log,
+            args.log_lines.or(ctx.settings.log_lines),
+            target.language,
+        );
     }
     if alert.status.is_problem() {
-        // What failed, first: the log's last line naming a failure, else the message's.
-        alert.summary = alert
+        // What failed, first: the log's last line stating a cause (else naming a
+        // failure), else the message's; a known kind of failure says what to do.
+        let cause = alert
             .sections
             .iter()
             .rev()
-            .find_map(|s| error_line::last_failure_line(&s.text))
-            .or_else(|| error_line::last_failure_line(&alert.message));
+            .find_map(|s| error_line::last_cause(&s.text))
+            .or_else(|| error_line::last_cause(&alert.message));
+        if let Some(class) = cause.as_ref().and_then(|c| c.class) {
+            let line = cause.as_ref().map_or("", |c| c.line.as_str());
+            alert.fact(
+                "What to do",
+                advice::advice(class, line, &advice::Where::default(), target.language),
+            );
+        }
+        alert.summary = cause.map(|c| c.line);
     }
     let name = args.name.clone().unwrap_or_else(|| args.subject.clone());
     let sent = send_alert(alert, &name, &target, &policy, false, &mut *ui.err)?;
@@ -117,7 +126,7 @@ pub fn send(args: SendArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error>
 
 /// Name the log and include its last lines; an unreadable log is mentioned, never fatal:
 /// the alert matters more than its attachment.
-fn add_log(alert: &mut Alert, log: &Path, lines: Option<usize>) {
+fn add_log(alert: &mut Alert, log: &Path, lines: Option<usize>, lang: crate::lang::Language) {
     // A relative path means nothing to whoever reads the mail.
     let shown = std::path::absolute(log).unwrap_or_else(|_| log.to_path_buf());
     alert.fact("Log", shown.display().to_string());
@@ -127,10 +136,11 @@ fn add_log(alert: &mut Alert, log: &Path, lines: Option<usize>) {
     }
     match tail_file(log, TailLimits::lines(lines)) {
         Ok(t) => alert.sections.push(Section {
-            title: tail_title(&shown.display().to_string(), &t),
+            title: tail_title(&shown.display().to_string(), &t, lang),
             text: t.text,
         }),
-        Err(e) => alert.fact("Log unreadable", e.to_string()),
+        // strerror: msmtp's words, no "(os error 2)".
+        Err(e) => alert.fact("Log unreadable", rsmtp_core::strerror(&e)),
     }
 }
 
@@ -257,7 +267,7 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     for (what, t) in [("stderr", &report_.stderr), ("stdout", &report_.stdout)] {
         if !t.is_empty() {
             alert.sections.push(Section {
-                title: tail_title(what, t),
+                title: tail_title(what, t, target.language),
                 text: t.text.clone(),
             });
         }
@@ -266,7 +276,7 @@ pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
         if !t.is_empty() {
             let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
             alert.sections.push(Section {
-                title: tail_title(&shown.display().to_string(), &t),
+                title: tail_title(&shown.display().to_string(), &t, target.language),
                 text: t.text,
             });
         }
@@ -456,7 +466,9 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
     let summary = match &finding {
         Finding::Fresh { file, age } => {
             alert.subject = target.language.check_subject("Backup fresh", &name);
-            alert.message = format!("The newest backup is {} old.", format_duration_words(*age));
+            alert.message = target
+                .language
+                .newest_backup_age(&format_duration_words(*age));
             describe_file(&mut alert, file, *age, &limits);
             if repository.is_none() {
                 alert.fact("Files", files_fact(searched, args.min_files));
@@ -507,7 +519,8 @@ pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             } else {
                 target.language.check_subject("Backup not verified", &name)
             };
-            alert.message = format!("Problem: {}.", problems.join("; "));
+            // The problems are the summary line that opens the alert; a message saying
+            // them again was the same line twice.
             let class = if corrupt {
                 Some(error_line::FailureClass::Corrupt)
             } else if age > &args.max_age {

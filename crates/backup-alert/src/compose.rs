@@ -321,7 +321,13 @@ fn all_facts(alert: &Alert) -> Vec<(String, String)> {
             "Date" => *value = lang.date(alert.date),
             "Status" => *value = lang.status(alert.status).to_string(),
             "Duration" | "Maximum age" => *value = lang.duration_words(value),
-            "Result" => *value = lang.result_words(value),
+            "Result" => {
+                *value = lang
+                    .ending_words(value)
+                    .unwrap_or_else(|| lang.result_words(value))
+            }
+            "Age" | "Size" | "Files" => *value = lang.limit_words(value),
+            "Signal" => *value = lang.signal_words(value),
             "Last runs" => {
                 if let Some(h) = &alert.history {
                     *value = lang.runs(&h.strip(), h.runs.len());
@@ -433,31 +439,14 @@ pub fn plain_body(alert: &Alert) -> String {
     out
 }
 
-/// Text colour used on every light box, in light and dark mode alike.
-pub const INK: &str = "#1f2328";
-/// The style that makes long lines wrap instead of running off a phone's screen.
-pub const WRAP: &str = "white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere";
+pub use crate::html_page::{INK, WRAP};
 
-/// The HTML alternative: the same content, every caller-supplied string escaped, styles
-/// inline (Gmail drops `<style>` blocks), colours explicit so dark mode cannot invert text
-/// into its background.
+/// The HTML alternative: the same content, every caller-supplied string escaped, on the
+/// page [`crate::html_page`] lays out (inline colours, a dark-mode and a phone-width style).
 pub fn html_body(alert: &Alert) -> String {
+    use crate::html_page::{self as page, RULE};
     let e = escape_html;
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"color-scheme\" content=\"light dark\">\n\
-         <meta name=\"supported-color-schemes\" content=\"light dark\">\n\
-         <title>{}</title></head>\n\
-         <body style=\"margin:0;padding:0;color-scheme:light dark\">\n\
-         <div style=\"background:#ffffff;color:{INK};padding:12px;\
-         font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;\
-         line-height:1.45;max-width:800px\">\n",
-        alert.language.code(),
-        e(&alert.subject_line()),
-    );
+    let mut out = page::open(alert.language.code(), &alert.subject_line());
     let summary = summary_line(alert);
     if let Some(line) = &summary {
         let _ = writeln!(
@@ -470,13 +459,7 @@ pub fn html_body(alert: &Alert) -> String {
             e(line)
         );
     }
-    let _ = writeln!(
-        out,
-        "<h2 style=\"color:{};font-size:20px;margin:0 0 8px 0;{WRAP}\">{} {}</h2>",
-        alert.status.colour(),
-        alert.status.mark(),
-        e(&one_line(&alert.subject)),
-    );
+    out.push_str(&page::heading(alert.status, &one_line(&alert.subject)));
     if !alert.message.trim().is_empty() {
         let _ = writeln!(
             out,
@@ -484,17 +467,11 @@ pub fn html_body(alert: &Alert) -> String {
             e(alert.message.trim_end())
         );
     }
-    out.push_str("<table style=\"border-collapse:collapse;margin:0 0 12px 0\">\n");
-    for (k, v) in all_facts(alert) {
-        let _ = writeln!(
-            out,
-            "<tr><th align=\"left\" style=\"vertical-align:top;padding:2px 12px 2px 0;\
-             white-space:nowrap\">{}</th><td style=\"padding:2px 0;{WRAP}\">{}</td></tr>",
-            e(&k),
-            e(&v)
-        );
-    }
-    out.push_str("</table>\n");
+    let facts = all_facts(alert);
+    out.push_str(&page::facts(
+        facts.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        12,
+    ));
     if let Some(note) = &alert.note {
         let _ = writeln!(out, "<p style=\"{WRAP}\"><em>{}</em></p>", e(note));
     }
@@ -519,18 +496,14 @@ pub fn html_body(alert: &Alert) -> String {
         let _ = writeln!(
             out,
             "<h3 style=\"font-size:16px;margin:12px 0 4px 0;{WRAP}\">{}</h3>\n\
-             <pre style=\"{WRAP};background:#f6f8fa;color:{INK};border:1px solid #d0d7de;\
-             padding:8px;margin:0;font-size:13px;font-family:Menlo,Consolas,monospace\">{}</pre>",
+             <pre class=\"ba-pre\" style=\"{WRAP};background:#f6f8fa;color:{INK};\
+             border:1px solid {RULE};padding:8px;margin:0;font-size:13px;\
+             font-family:Menlo,Consolas,monospace\">{}</pre>",
             e(&section.title),
             body
         );
     }
-    let _ = writeln!(
-        out,
-        "<hr style=\"border:0;border-top:1px solid #d0d7de\">\
-         <small style=\"color:#59636e\">backup-alert {}</small>\n</div>\n</body></html>",
-        env!("CARGO_PKG_VERSION")
-    );
+    out.push_str(&page::close());
     out
 }
 

@@ -20,10 +20,10 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
     /// An input file (body, attachment, log) that cannot be read (exit 66).
-    #[error("{path}: {source}")]
+    #[error("{path}: {}", rsmtp_core::strerror(source))]
     NoInput { path: String, source: io::Error },
     /// Any other I/O failure, with what we were doing (exit 74, or 73 when creating).
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", rsmtp_core::strerror(source))]
     Io {
         context: String,
         source: io::Error,

@@ -190,6 +190,20 @@ pub fn last_failure_line(text: &str) -> Option<String> {
     lines(text).rev().find(|l| names_failure(l))
 }
 
+/// The cause in a log that holds many runs (`send --log`): the last line with a known
+/// cause's shape, else the last line naming a failure — the newest run is at the end.
+pub fn last_cause(text: &str) -> Option<Cause> {
+    let all: Vec<String> = lines(text).collect();
+    all.iter()
+        .rev()
+        .find(|l| states_cause(l) && !NOT_A_CAUSE.iter().any(|n| l.to_lowercase().contains(n)))
+        .or_else(|| all.iter().rev().find(|l| names_failure(l)))
+        .map(|l| Cause {
+            class: classify(l),
+            line: l.clone(),
+        })
+}
+
 /// The cause among `texts`, searched in order (rules 1 and 2 of the module text).
 pub fn first_cause(texts: &[&str]) -> Option<Cause> {
     let first = |pick: &dyn Fn(&str) -> bool| {

@@ -252,6 +252,19 @@ impl FloodState {
             .retain(|m| history.iter().any(|r| r.host == m.host && r.name == m.name));
     }
 
+    /// Remove everything recorded about (host, name): its runs, flood records, last
+    /// status and measurement. Whether there was anything.
+    pub fn forget(&mut self, host: &str, name: &str) -> bool {
+        let (h, n) = (clean(host), clean(name));
+        let before =
+            self.records.len() + self.last.len() + self.history.len() + self.measured.len();
+        self.records.retain(|r| !(r.host == h && r.name == n));
+        self.last.retain(|l| !(l.host == h && l.name == n));
+        self.history.retain(|r| !(r.host == h && r.name == n));
+        self.measured.retain(|m| !(m.host == h && m.name == n));
+        before != self.records.len() + self.last.len() + self.history.len() + self.measured.len()
+    }
+
     /// Every job with a recorded run, by host and name.
     pub fn jobs(&self) -> Vec<Job> {
         let mut jobs: Vec<Job> = self

@@ -84,6 +84,32 @@ pub fn append(dir: &Path, entry: &Entry) -> io::Result<()> {
     f.write_all(entry.render().as_bytes())
 }
 
+/// Remove every entry of (host, job) from the journal in `dir`, rewriting it atomically;
+/// how many there were. The caller holds the state file's lock.
+pub fn forget(dir: &Path, host: &str, job: &str) -> io::Result<usize> {
+    let path = dir.join(FILE_NAME);
+    let text = match std::fs::read(&path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let (host, job) = (crate::flood::clean(host), crate::flood::clean(job));
+    let mut removed = 0;
+    let mut kept = String::with_capacity(text.len());
+    for line in text.lines() {
+        if Entry::parse(line).is_some_and(|e| e.host == host && e.job == job) {
+            removed += 1;
+        } else {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    if removed > 0 {
+        crate::metrics::write_atomically(&path, &kept)?;
+    }
+    Ok(removed)
+}
+
 /// Every readable entry of the journal in `dir`, oldest first (none when there is no
 /// journal yet).
 pub fn read(dir: &Path) -> io::Result<Vec<Entry>> {

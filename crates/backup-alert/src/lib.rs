@@ -5,8 +5,13 @@
 //! [`mode`] decides from argv whether this is a subcommand, a `mail -s` line or a sendmail
 //! line; the subcommands live in [`cli`] (arguments) and [`commands`] (send/run/check),
 //! with [`setup`], [`stats`] and [`mailx`] for the others; `check --verify` reads archives
-//! with [`verify`] and checksum files with [`manifest`]. Composition is [`compose`],
-//! delivery [`deliver`], flood control [`flood`], settings [`settings`].
+//! with [`verify`] and checksum files with [`manifest`]. Composition is [`compose`] (on
+//! the page [`html_page`] lays out), delivery [`deliver`], flood control [`flood`] (its
+//! directory trusted as [`state_trust`] says), settings [`settings`]. A failure's cause
+//! line is found by [`error_line`], what to do about it by [`advice`], what an exit
+//! status means by [`exit_codes`]; `forget` and `history` are [`jobs`]; `stats` reads
+//! Postfix's log with [`postfix_log`]; the words of an alert are in [`lang`] and
+//! [`lang_details`].
 
 pub mod addresses;
 pub mod advice;
@@ -22,17 +27,22 @@ pub mod exit_codes;
 pub mod file_count;
 pub mod flood;
 pub mod glob;
+pub mod html_page;
 pub mod input;
 pub mod integrity;
+pub mod jobs;
 pub mod journal;
 pub mod lang;
+pub mod lang_details;
 pub mod mailx;
 pub mod manifest;
 pub mod metrics;
 pub mod mode;
 pub mod msmtprc;
 pub mod msmtprc_edit;
+pub mod postfix_log;
 pub mod report;
+pub mod report_lang;
 pub mod repository;
 pub mod run;
 pub mod settings;

@@ -145,9 +145,9 @@ pub enum Verdict {
 /// Why the check could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("cannot read the manifest {}: {source}", path.display())]
+    #[error("cannot read the manifest {}: {}", path.display(), rsmtp_core::strerror(source))]
     Manifest { path: PathBuf, source: io::Error },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {}", path.display(), rsmtp_core::strerror(source))]
     File { path: PathBuf, source: io::Error },
 }
 

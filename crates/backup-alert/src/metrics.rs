@@ -2,7 +2,7 @@
 //! format (`--collector.textfile.directory`), written by `stats --prometheus FILE` and,
 //! when the `metrics_file` setting is given, after every `run` and `check`.
 //!
-//! Per job (labels `host`, `job`), from the state file: the last run's time and whether
+//! Per job (labels `host`, `backup_job`), from the state file: the last run's time and whether
 //! it was good, the last success's time, and what the last run measured (duration and
 //! exit status of `run`, the newest file's size of `check`). From the msmtp-format log
 //! (label `log`): messages sent, queued after a temporary failure, and failed. An alert
@@ -98,7 +98,12 @@ pub fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
         "Size of the newest backup file at the job's last check.",
     );
     for job in jobs {
-        let labels = [("host", job.host.as_str()), ("job", job.name.as_str())];
+        // Not `job`: Prometheus sets `job` to the scrape job's name and renames ours to
+        // `exported_job` (honor_labels is off by default).
+        let labels = [
+            ("host", job.host.as_str()),
+            ("backup_job", job.name.as_str()),
+        ];
         last_run.add(&labels, job.last_run);
         last_ok.add(&labels, u8::from(!job.last_status.is_problem()));
         if let Some(t) = job.last_success {
@@ -119,7 +124,8 @@ pub fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
         "backup_alert_mail_messages",
         "Messages in the msmtp-format log by result: sent, queued (a temporary failure kept in the queue) or failed (neither sent nor queued).",
     );
-    if let Some((path, summary)) = log {
+    // A log none of whose lines could be read has no counts to give (not zeros).
+    if let Some((path, summary)) = log.filter(|(_, s)| !s.unrecognised()) {
         let path = path.display().to_string();
         let failed = summary.failed.saturating_sub(summary.queued);
         for (result, n) in [
@@ -226,11 +232,12 @@ mod tests {
         let text = render(&jobs, None);
         assert!(text.contains(
             "# TYPE backup_alert_job_last_run_timestamp_seconds gauge\n\
-             backup_alert_job_last_run_timestamp_seconds{host=\"db01\",job=\"pg \\\"main\\\"\"} 1700000000\n"
+             backup_alert_job_last_run_timestamp_seconds{host=\"db01\",backup_job=\"pg \\\"main\\\"\"} 1700000000\n"
         ), "{text}");
-        assert!(text.contains("backup_alert_job_last_duration_seconds{host=\"db01\",job=\"pg \\\"main\\\"\"} 61.005\n"), "{text}");
-        assert!(text
-            .contains("backup_alert_job_last_run_ok{host=\"db01\",job=\"pg \\\"main\\\"\"} 0\n"));
+        assert!(text.contains("backup_alert_job_last_duration_seconds{host=\"db01\",backup_job=\"pg \\\"main\\\"\"} 61.005\n"), "{text}");
+        assert!(text.contains(
+            "backup_alert_job_last_run_ok{host=\"db01\",backup_job=\"pg \\\"main\\\"\"} 0\n"
+        ));
         assert!(!text.contains("last_success"), "{text}");
         assert!(!text.contains("backup_size"), "{text}");
         assert!(!text.contains("mail_messages"), "{text}");

@@ -18,10 +18,13 @@ use std::time::Duration;
 use chrono::{DateTime, Local, TimeZone};
 
 use crate::cli::Context;
-use crate::compose::{compose_alternative, escape_html, one_line, Status, INK, WRAP};
+use crate::compose::{compose_alternative, escape_html, one_line, Status};
 use crate::error::Error;
 use crate::flood::StateFile;
+use crate::html_page::{self as page, MUTED, RULE, WRAP};
 use crate::journal::Entry;
+use crate::lang::Language;
+use crate::report_lang::Noun;
 use crate::stats::Summary;
 use crate::units::{format_duration, format_size, plural};
 use rsmtp::ui::Ui;
@@ -169,17 +172,16 @@ pub enum MailLog {
 
 impl MailLog {
     /// `/var/log/msmtp.log: 30 sent, 1 queued, 0 failed`.
-    pub fn line(&self) -> String {
+    pub fn line(&self, lang: Language) -> String {
         match self {
-            MailLog::Counted { path, summary } => format!(
-                "{}: {} sent, {} queued, {} failed",
-                path.display(),
+            MailLog::Counted { path, summary } => lang.mail_counts(
+                &path.display().to_string(),
                 summary.sent,
                 summary.queued,
-                summary.failed.saturating_sub(summary.queued)
+                summary.failed.saturating_sub(summary.queued),
             ),
             MailLog::Unreadable { path, reason } => {
-                format!("{}: not counted ({reason})", path.display())
+                lang.mail_not_counted(&path.display().to_string(), reason)
             }
         }
     }
@@ -194,23 +196,22 @@ pub struct Period {
 
 impl Period {
     /// `last 7 days`, `last 36 hours`, or `since 2026-11-20 08:00`.
-    pub fn name(&self) -> String {
+    pub fn name(&self, lang: Language) -> String {
         let secs = (self.until - self.since).num_seconds().max(0);
         if secs > 0 && secs % 86_400 == 0 {
-            format!("last {}", plural((secs / 86_400) as u64, "day"))
+            lang.last_period((secs / 86_400) as u64, Noun::Day)
         } else if secs > 0 && secs % 3600 == 0 {
-            format!("last {}", plural((secs / 3600) as u64, "hour"))
+            lang.last_period((secs / 3600) as u64, Noun::Hour)
         } else {
-            format!("since {}", self.since.format("%Y-%m-%d %H:%M"))
+            lang.since_time(&self.since.format("%Y-%m-%d %H:%M").to_string())
         }
     }
 
-    fn span(&self) -> String {
-        format!(
-            "{} to {} ({})",
-            self.since.format("%Y-%m-%d %H:%M"),
-            self.until.format("%Y-%m-%d %H:%M"),
-            self.name()
+    fn span(&self, lang: Language) -> String {
+        lang.span(
+            &self.since.format("%Y-%m-%d %H:%M").to_string(),
+            &self.until.format("%Y-%m-%d %H:%M").to_string(),
+            &self.name(lang),
         )
     }
 }
@@ -305,7 +306,7 @@ fn when(t: i64) -> String {
 }
 
 /// `4m 05s to 12m 00s, median 5m 00s` (or the one value).
-fn range(metric: Metric, runs: &[Entry]) -> Option<String> {
+fn range(metric: Metric, runs: &[Entry], lang: Language) -> Option<String> {
     let mut values: Vec<u64> = runs.iter().filter_map(|r| metric.value(r)).collect();
     let last = *values.last()?;
     values.sort_unstable();
@@ -316,49 +317,44 @@ fn range(metric: Metric, runs: &[Entry]) -> Option<String> {
     );
     Some(match metric {
         _ if min == max => metric.show(min),
-        Metric::Duration => format!(
-            "{} to {}, median {}",
-            metric.show(min),
-            metric.show(max),
-            metric.show(median)
-        ),
-        Metric::Size => format!(
-            "last {}, {} to {}",
-            metric.show(last),
-            metric.show(min),
-            metric.show(max)
-        ),
+        Metric::Duration => {
+            lang.range_median(&metric.show(min), &metric.show(max), &metric.show(median))
+        }
+        Metric::Size => lang.range_last(&metric.show(last), &metric.show(min), &metric.show(max)),
     })
 }
 
 /// How a problem run ended: `2026-11-29 02:00 failure, exit status 2`.
-fn problem_line(e: &Entry) -> String {
-    let mut line = format!("{} {}", when(e.at), e.status.as_str());
+fn problem_line(e: &Entry, lang: Language) -> String {
+    let mut line = format!("{} {}", when(e.at), lang.status(e.status));
     if let Some(code) = e.measurement.exit_status.filter(|c| *c != 0) {
-        let _ = write!(line, ", exit status {code}");
+        line.push_str(&lang.exit_status_suffix(code));
     }
     line
 }
 
 /// `Label : value` lines of one job, shared by the text and HTML parts; the text part
 /// has the sparkline in front of the range (the HTML part draws its chart above).
-fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(&'static str, String)> {
-    let mut facts = Vec::new();
+fn job_facts(j: &JobReport, sparkline_too: bool, lang: Language) -> Vec<(String, String)> {
+    let mut facts: Vec<(&'static str, String)> = Vec::new();
     if j.runs.is_empty() {
-        facts.push(("Runs", "none in this period".into()));
+        facts.push(("Runs", lang.digest_phrase("none in this period").into()));
         if let Some((status, at)) = j.last_seen {
-            facts.push(("Last run", format!("{} ({})", when(at), status.as_str())));
+            facts.push((
+                "Last run",
+                format!("{} ({})", when(at), lang.status(status)),
+            ));
         }
     } else {
         let (failures, warnings) = (j.count(Status::Failure), j.count(Status::Warning));
-        let mut runs = plural(j.runs.len() as u64, "run");
+        let mut runs = lang.count(j.runs.len() as u64, Noun::Run);
         if failures + warnings > 0 {
             let mut parts = Vec::new();
             if failures > 0 {
-                parts.push(plural(failures as u64, "failure"));
+                parts.push(lang.count(failures as u64, Noun::Failure));
             }
             if warnings > 0 {
-                parts.push(plural(warnings as u64, "warning"));
+                parts.push(lang.count(warnings as u64, Noun::Warning));
             }
             let _ = write!(runs, " ({})", parts.join(", "));
         }
@@ -366,13 +362,13 @@ fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(&'static str, String)> 
         let drawn = j.drawn();
         let strip: String = drawn.iter().map(|r| r.status.mark()).collect();
         let shown = if drawn.len() < j.runs.len() {
-            format!("last {} of {}, oldest first", drawn.len(), j.runs.len())
+            lang.last_of(drawn.len(), j.runs.len())
         } else {
-            "oldest first".to_string()
+            lang.digest_phrase("oldest first").to_string()
         };
         facts.push(("Results", format!("{strip} ({shown})")));
         if let Some(metric) = j.metric() {
-            if let Some(r) = range(metric, &j.runs) {
+            if let Some(r) = range(metric, &j.runs, lang) {
                 let r = if sparkline_too {
                     let values: Vec<Option<u64>> = drawn.iter().map(|e| metric.value(e)).collect();
                     format!("{}  {r}", sparkline(&values))
@@ -388,10 +384,10 @@ fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(&'static str, String)> 
                 .iter()
                 .rev()
                 .take(MAX_LISTED)
-                .map(|e| problem_line(e))
+                .map(|e| problem_line(e, lang))
                 .collect();
             if problems.len() > MAX_LISTED {
-                listed.push(format!("and {} earlier", problems.len() - MAX_LISTED));
+                listed.push(lang.and_earlier(problems.len() - MAX_LISTED));
             }
             facts.push(("Problems", listed.join("; ")));
         }
@@ -400,50 +396,76 @@ fn job_facts(j: &JobReport, sparkline_too: bool) -> Vec<(&'static str, String)> 
         "Last good",
         j.last_success
             .map(when)
-            .unwrap_or_else(|| "none recorded".into()),
+            .unwrap_or_else(|| lang.digest_phrase("none recorded").into()),
     ));
-    facts
+    facts.into_iter().map(|(k, v)| (lang.label(k), v)).collect()
 }
 
-fn totals(h: &HostReport) -> String {
+fn totals(h: &HostReport, lang: Language) -> String {
     format!(
         "{}, {}, {}, {}",
-        plural(h.jobs.len() as u64, "job"),
-        plural(h.runs() as u64, "run"),
-        plural(h.count(Status::Failure) as u64, "failure"),
-        plural(h.count(Status::Warning) as u64, "warning")
+        lang.count(h.jobs.len() as u64, Noun::Job),
+        lang.count(h.runs() as u64, Noun::Run),
+        lang.count(h.count(Status::Failure) as u64, Noun::Failure),
+        lang.count(h.count(Status::Warning) as u64, Noun::Warning)
     )
 }
 
 /// The subject: `✅ [db01] Backup report, last 7 days: 3 jobs, 21 runs, 0 failures, 0 warnings`.
-pub fn subject_line(h: &HostReport, period: &Period) -> String {
+pub fn subject_line(h: &HostReport, period: &Period, lang: Language) -> String {
+    let colon = if lang == Language::French {
+        " : "
+    } else {
+        ": "
+    };
     one_line(&format!(
-        "{} [{}] Backup report, {}: {}",
+        "{} [{}] {}, {}{colon}{}",
         h.status().mark(),
         h.host,
-        period.name(),
-        totals(h)
+        lang.backup_report(),
+        period.name(lang),
+        totals(h, lang)
     ))
 }
 
 /// The plain-text part.
-pub fn plain(h: &HostReport, period: &Period, mail: &MailLog) -> String {
+pub fn plain(h: &HostReport, period: &Period, mail: &MailLog, lang: Language) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} Backup report for {}", h.status().mark(), h.host);
-    let _ = writeln!(out, "Period   : {}", period.span());
-    let _ = writeln!(out, "Totals   : {}", totals(h));
-    let _ = writeln!(out, "Mail log : {}", mail.line());
+    let _ = writeln!(out, "{} {}", h.status().mark(), lang.report_for(&h.host));
+    let head = [
+        (lang.label("Period"), period.span(lang)),
+        (lang.label("Totals"), totals(h, lang)),
+        (lang.label("Mail log"), mail.line(lang)),
+    ];
+    padded(&mut out, &head, 8);
     if h.jobs.is_empty() {
-        out.push_str("\nNo job reported through backup-alert yet.\n");
+        let _ = writeln!(
+            out,
+            "\n{}",
+            lang.digest_phrase("No job reported through backup-alert yet.")
+        );
     }
     for j in &h.jobs {
         let _ = writeln!(out, "\n== {} ==", one_line(&j.name));
-        for (k, v) in job_facts(j, true) {
-            let _ = writeln!(out, "{k:<9} : {}", one_line(&v));
-        }
+        padded(&mut out, &job_facts(j, true, lang), 9);
     }
     let _ = write!(out, "\n-- \nbackup-alert {}\n", env!("CARGO_PKG_VERSION"));
     out
+}
+
+/// `Label : value` lines, the labels padded to one display width, at least `min` (期間 is
+/// 4 wide).
+fn padded(out: &mut String, facts: &[(String, String)], min: usize) {
+    let width = facts
+        .iter()
+        .map(|(k, _)| crate::lang::display_width(k))
+        .max()
+        .unwrap_or(0)
+        .max(min);
+    for (k, v) in facts {
+        let pad = width - crate::lang::display_width(k);
+        let _ = writeln!(out, "{k}{:pad$} : {}", "", one_line(v));
+    }
 }
 
 /// Height of a chart in pixels.
@@ -466,8 +488,8 @@ pub fn svg_chart(j: &JobReport) -> Option<String> {
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" height=\"{CHART_HEIGHT}\" \
          viewBox=\"0 0 {width} {CHART_HEIGHT}\" preserveAspectRatio=\"none\" role=\"img\" \
-         aria-label=\"{} of the last {}\" style=\"display:block;max-width:360px;\
-         background:#ffffff;margin:4px 0 8px 0\">",
+         aria-label=\"{} of the last {}\" class=\"ba-chart\" style=\"display:block;\
+         max-width:360px;background:#ffffff;margin:4px 0 8px 0\">",
         metric.label(),
         plural(drawn.len() as u64, "run")
     );
@@ -503,82 +525,92 @@ pub fn svg_chart(j: &JobReport) -> Option<String> {
 
 /// The HTML part: the same content, styled like the alerts (a light box with explicit
 /// colours, so dark mode cannot turn the text into its background).
-pub fn html(h: &HostReport, period: &Period, mail: &MailLog) -> String {
+pub fn html(h: &HostReport, period: &Period, mail: &MailLog, lang: Language) -> String {
     let e = escape_html;
     let status = h.status();
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"color-scheme\" content=\"light dark\">\n\
-         <meta name=\"supported-color-schemes\" content=\"light dark\">\n\
-         <title>{}</title></head>\n\
-         <body style=\"margin:0;padding:0;color-scheme:light dark\">\n\
-         <div style=\"background:#ffffff;color:{INK};padding:12px;\
-         font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;\
-         line-height:1.45;max-width:800px\">\n\
-         <h2 style=\"color:{};font-size:20px;margin:0 0 8px 0;{WRAP}\">{} Backup report for {}</h2>\n",
-        e(&subject_line(h, period)),
-        status.colour(),
-        status.mark(),
-        e(&h.host),
-    );
-    let row = |out: &mut String, k: &str, v: &str| {
+    let mut out = page::open(lang.code(), &subject_line(h, period, lang));
+    out.push_str(&page::heading(status, &lang.report_for(&one_line(&h.host))));
+    let head = [
+        (lang.label("Period"), period.span(lang)),
+        (lang.label("Totals"), totals(h, lang)),
+        (lang.label("Mail log"), mail.line(lang)),
+    ];
+    out.push_str(&page::facts(
+        head.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        12,
+    ));
+    if h.jobs.is_empty() {
         let _ = writeln!(
             out,
-            "<tr><th align=\"left\" style=\"vertical-align:top;padding:2px 12px 2px 0;\
-             white-space:nowrap\">{}</th><td style=\"padding:2px 0;{WRAP}\">{}</td></tr>",
-            e(k),
-            e(v)
+            "<p>{}</p>",
+            e(lang.digest_phrase("No job reported through backup-alert yet."))
         );
-    };
-    out.push_str("<table style=\"border-collapse:collapse;margin:0 0 12px 0\">\n");
-    row(&mut out, "Period", &period.span());
-    row(&mut out, "Totals", &totals(h));
-    row(&mut out, "Mail log", &mail.line());
-    out.push_str("</table>\n");
-    if h.jobs.is_empty() {
-        out.push_str("<p>No job reported through backup-alert yet.</p>\n");
     }
     for j in &h.jobs {
         let _ = writeln!(
             out,
-            "<h3 style=\"font-size:16px;margin:16px 0 4px 0;border-top:1px solid #d0d7de;\
-             padding-top:8px;{WRAP}\">{}</h3>",
+            "<h3 class=\"ba-rule\" style=\"font-size:16px;margin:16px 0 4px 0;\
+             border-top:1px solid {RULE};padding-top:8px;{WRAP}\">{}</h3>",
             e(&one_line(&j.name))
         );
         if let Some(svg) = svg_chart(j) {
             out.push_str(&svg);
             out.push('\n');
+            out.push_str(&chart_dates(j));
         }
-        out.push_str("<table style=\"border-collapse:collapse;margin:0 0 8px 0\">\n");
-        for (k, v) in job_facts(j, false) {
-            row(&mut out, k, &v);
-        }
-        out.push_str("</table>\n");
+        let facts = job_facts(j, false, lang);
+        out.push_str(&page::facts(
+            facts.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            8,
+        ));
     }
-    let _ = writeln!(
-        out,
-        "<hr style=\"border:0;border-top:1px solid #d0d7de\">\
-         <small style=\"color:#59636e\">backup-alert {}</small>\n</div>\n</body></html>",
-        env!("CARGO_PKG_VERSION")
-    );
+    out.push_str(&page::close());
     out
+}
+
+/// The dates under a chart: its first and last bar's, so the bars say when they were.
+fn chart_dates(j: &JobReport) -> String {
+    let drawn = j.drawn();
+    let (Some(first), Some(last)) = (drawn.first(), drawn.last()) else {
+        return String::new();
+    };
+    let day = |at: i64| {
+        DateTime::from_timestamp(at, 0)
+            .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "<div class=\"ba-muted\" style=\"display:flex;justify-content:space-between;\
+         max-width:360px;font-size:12px;color:{MUTED};margin:-6px 0 8px 0\">\
+         <span>{}</span><span>{}</span></div>\n",
+        day(first.at),
+        day(last.at)
+    )
 }
 
 /// Count the mail log over the period.
 fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
     let path = crate::stats::log_path(args.log.as_deref(), args.mail.config.as_deref(), ctx);
     match std::fs::File::open(&path) {
-        Ok(f) => MailLog::Counted {
-            summary: crate::stats::summarise(
+        Ok(f) => {
+            let summary = crate::stats::summarise(
                 crate::stats::read_lines(f),
                 Some(period.since),
                 period.until,
-            ),
-            path,
-        },
+            );
+            // Never "0 sent, 0 failed" about a file none of whose lines could be read.
+            if summary.unrecognised() {
+                MailLog::Unreadable {
+                    reason: format!(
+                        "not an msmtp, rsmtp or Postfix log: none of its {} could be read",
+                        plural(summary.lines, "line")
+                    ),
+                    path,
+                }
+            } else {
+                MailLog::Counted { summary, path }
+            }
+        }
         Err(e) => MailLog::Unreadable {
             reason: rsmtp_core::strerror(&e),
             path,
@@ -611,21 +643,26 @@ pub fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
     };
     let hosts = gather(entries, &known, &period, &ctx.host);
     let mail = mail_log(&args, ctx, &period);
+    // The recipients' language, as for alerts; printed, the settings' or the locale's.
+    let lang = target.as_ref().map_or_else(
+        || ctx.settings.language.unwrap_or_else(Language::from_env),
+        |t| t.language,
+    );
     let Some(target) = target else {
         for (i, h) in hosts.iter().enumerate() {
             let sep = if i > 0 { "\n" } else { "" };
-            write!(ui.out, "{sep}{}", plain(h, &period, &mail))
+            write!(ui.out, "{sep}{}", plain(h, &period, &mail, lang))
                 .map_err(|e| Error::io("cannot write to stdout", e))?;
         }
         return Ok(0);
     };
     for h in &hosts {
         let bytes = compose_alternative(
-            &subject_line(h, &period),
+            &subject_line(h, &period, lang),
             until,
             "report",
-            plain(h, &period, &mail),
-            html(h, &period, &mail),
+            plain(h, &period, &mail, lang),
+            html(h, &period, &mail, lang),
             &target.addresses,
         )?;
         crate::deliver::submit(&target.route, &target.recipients, &bytes, &mut *ui.err)?;
@@ -707,6 +744,7 @@ mod tests {
                 path: "/x.log".into(),
                 reason: "No such file or directory".into(),
             },
+            Language::English,
         );
         assert!(
             text.contains("\n== pg ==\nRuns      : 2 runs (1 failure)\n"),
@@ -729,7 +767,7 @@ mod tests {
             text.contains("Mail log : /x.log: not counted (No such file or directory)"),
             "{text}"
         );
-        let subject = subject_line(db, &p);
+        let subject = subject_line(db, &p, Language::English);
         assert!(
             subject.starts_with(
                 "⚠️ [db01] Backup report, last 7 days: 2 jobs, 2 runs, 1 failure, 0 warnings"

@@ -42,7 +42,7 @@ impl Tool {
 /// Why the tool could not tell.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
-    #[error("cannot run {program}: {source}")]
+    #[error("cannot run {program}: {}", rsmtp_core::strerror(source))]
     Spawn {
         program: &'static str,
         source: std::io::Error,

@@ -280,7 +280,11 @@ pub fn run(spec: &RunSpec) -> RunReport {
             return RunReport {
                 ending: Ending::NotStarted {
                     kind: e.kind(),
-                    message: format!("{}: {e}", program.to_string_lossy()),
+                    message: format!(
+                        "{}: {}",
+                        program.to_string_lossy(),
+                        rsmtp_core::strerror(&e)
+                    ),
                 },
                 duration: started.elapsed(),
                 stdout: Tail::default(),

@@ -10,6 +10,7 @@
 //! must come from flags (`--provider --user --to` and `--password-file F` or
 //! `--password-stdin`), and a missing one is a usage error.
 
+use crate::lang::Language;
 use std::fs;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -48,8 +49,54 @@ impl Provider {
         })
     }
 
-    /// How to get a password this server accepts.
-    pub fn password_help(self) -> &'static str {
+    /// How to get a password this server accepts, in `lang`.
+    pub fn password_help(self, lang: Language) -> &'static str {
+        match (lang, self) {
+            (Language::French, Provider::Gmail) => {
+                "Gmail refuse ici votre mot de passe habituel : créez un mot de passe d'application.\n\
+                 \x20 1. Allez sur https://myaccount.google.com/security\n\
+                 \x20 2. Activez la validation en 2 étapes\n\
+                 \x20 3. Ouvrez « Mots de passe des applications », créez-en un (ex. « backup-alert »)\n\
+                 \x20 4. Tapez les 16 lettres affichées (les espaces sont ignorés)\n"
+            }
+            (Language::French, Provider::Outlook) => {
+                "Outlook/Microsoft 365 : avec la vérification en deux étapes, créez un mot de passe\n\
+                 \x20 d'application sur https://account.microsoft.com/security (options avancées).\n\
+                 \x20 Un compte professionnel demande que l'administrateur active SMTP AUTH.\n"
+            }
+            (Language::French, Provider::Yahoo) => {
+                "Yahoo : créez un mot de passe d'application sur https://login.yahoo.com/account/security\n\
+                 \x20 (« Générer un mot de passe d'application ») et utilisez-le à la place du vôtre.\n"
+            }
+            (Language::French, Provider::Other) => {
+                "Utilisez le mot de passe SMTP de la boîte (le panneau de votre fournisseur donne\n\
+                 \x20 le serveur, le port, et STARTTLS (587) ou SSL/TLS (465)).\n"
+            }
+            (Language::Japanese, Provider::Gmail) => {
+                "Gmail では通常のパスワードは使えません。アプリ パスワードを作成してください。\n\
+                 \x20 1. https://myaccount.google.com/security を開く\n\
+                 \x20 2. 2 段階認証プロセスを有効にする\n\
+                 \x20 3. 「アプリ パスワード」を開き、作成する（例: backup-alert）\n\
+                 \x20 4. 表示された 16 文字を入力する（空白は無視されます）\n"
+            }
+            (Language::Japanese, Provider::Outlook) => {
+                "Outlook/Microsoft 365: 2 段階認証を有効にして https://account.microsoft.com/security\n\
+                 \x20 （詳細なセキュリティ オプション）でアプリ パスワードを作成してください。\n\
+                 \x20 職場のアカウントは管理者による SMTP AUTH の有効化が必要です。\n"
+            }
+            (Language::Japanese, Provider::Yahoo) => {
+                "Yahoo: https://login.yahoo.com/account/security でアプリ パスワードを作成し、\n\
+                 \x20 通常のパスワードの代わりに使ってください。\n"
+            }
+            (Language::Japanese, Provider::Other) => {
+                "メールボックスの SMTP パスワードを使ってください（サーバー名、ポート、STARTTLS (587)\n\
+                 \x20 か SSL/TLS (465) かはプロバイダーの管理画面に表示されます）。\n"
+            }
+            (Language::English, _) => self.password_help_en(),
+        }
+    }
+
+    fn password_help_en(self) -> &'static str {
         match self {
             Provider::Gmail => {
                 "Gmail refuses your normal password here: create an app password.\n\
@@ -141,6 +188,32 @@ fn default_logfile() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("msmtp.log"))
 }
 
+/// The `logfile` for an account written to `output` without `--logfile`. Root writing
+/// a file another user owns (their `~/.msmtprc`, or a file in a directory of theirs)
+/// gives it a log that user can write: `~USER/.msmtp.log`, else next to the file —
+/// never root's `/var/log/msmtp.log`, where msmtp run as that user cannot log.
+fn default_logfile_for(output: &Path) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    if !is_root() {
+        return default_logfile();
+    }
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let owner = std::iter::once(output)
+        .chain(dir.ancestors())
+        .find_map(|p| fs::metadata(p).ok())
+        .map(|m| m.uid());
+    match owner {
+        Some(uid) if uid != 0 => rsmtp_config::home_of(uid)
+            .filter(|home| home.is_dir())
+            .unwrap_or_else(|| dir.to_path_buf())
+            .join(".msmtp.log"),
+        _ => default_logfile(),
+    }
+}
+
 fn default_trust_file() -> Option<PathBuf> {
     let p = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
     p.exists().then_some(p)
@@ -151,9 +224,20 @@ struct Dialogue<'a> {
     input: &'a mut dyn BufRead,
     out: &'a mut dyn Write,
     interactive: bool,
+    /// The language of the questions (the locale's, or --language).
+    lang: Language,
 }
 
 impl Dialogue<'_> {
+    /// The text in the dialogue's language.
+    fn t<'s>(&self, en: &'s str, fr: &'s str, ja: &'s str) -> &'s str {
+        match self.lang {
+            Language::English => en,
+            Language::French => fr,
+            Language::Japanese => ja,
+        }
+    }
+
     fn text(
         &mut self,
         given: Option<String>,
@@ -201,10 +285,14 @@ impl Dialogue<'_> {
     }
 
     fn yes(&mut self, prompt: &str) -> Result<bool, Error> {
-        let a = ask(&format!("{prompt} [y/N]: "), self.input, self.out)
+        let yn = self.t("[y/N]", "[o/N]", "[y/N]");
+        let a = ask(&format!("{prompt} {yn}: "), self.input, self.out)
             .map_err(|e| Error::io("cannot read the answer", e))?
             .unwrap_or_default();
-        Ok(matches!(a.trim(), "y" | "Y" | "yes" | "o" | "oui"))
+        Ok(matches!(
+            a.trim(),
+            "y" | "Y" | "yes" | "o" | "O" | "oui" | "はい"
+        ))
     }
 }
 
@@ -215,32 +303,52 @@ fn address(v: &str, what: &str) -> Result<String, Error> {
 }
 
 fn provider_menu(d: &mut Dialogue<'_>) -> Result<Provider, Error> {
-    d.say("Mail provider:\n  1) Gmail\n  2) Outlook / Hotmail / Microsoft 365\n  3) Yahoo\n  4) Other SMTP server\n")?;
+    let menu = d.t(
+        "Mail provider:\n  1) Gmail\n  2) Outlook / Hotmail / Microsoft 365\n  3) Yahoo\n  4) Other SMTP server\n",
+        "Fournisseur de messagerie :\n  1) Gmail\n  2) Outlook / Hotmail / Microsoft 365\n  3) Yahoo\n  4) Autre serveur SMTP\n",
+        "メールプロバイダー:\n  1) Gmail\n  2) Outlook / Hotmail / Microsoft 365\n  3) Yahoo\n  4) その他の SMTP サーバー\n",
+    );
+    d.say(menu)?;
     loop {
-        let c = d.text(None, "Choice [1-4]", "--provider", None)?;
+        let prompt = d.t("Choice [1-4]", "Choix [1-4]", "番号 [1-4]");
+        let c = d.text(None, prompt, "--provider", None)?;
         match c.as_str() {
             "1" | "gmail" => return Ok(Provider::Gmail),
             "2" | "outlook" => return Ok(Provider::Outlook),
             "3" | "yahoo" => return Ok(Provider::Yahoo),
             "4" | "other" => return Ok(Provider::Other),
-            _ => d.say("Please answer 1, 2, 3 or 4.\n")?,
+            _ => {
+                let again = d.t(
+                    "Please answer 1, 2, 3 or 4.\n",
+                    "Répondez 1, 2, 3 ou 4.\n",
+                    "1、2、3、4 のいずれかを入力してください。\n",
+                );
+                d.say(again)?
+            }
         }
     }
 }
 
 fn tls_menu(d: &mut Dialogue<'_>) -> Result<TlsMode, Error> {
     loop {
-        let c = d.text(
-            None,
+        let prompt = d.t(
             "Encryption: 1) STARTTLS (587)  2) SSL/TLS (465)  3) none",
-            "--tls",
-            Some("1"),
-        )?;
+            "Chiffrement : 1) STARTTLS (587)  2) SSL/TLS (465)  3) aucun",
+            "暗号化: 1) STARTTLS (587)  2) SSL/TLS (465)  3) なし",
+        );
+        let c = d.text(None, prompt, "--tls", Some("1"))?;
         match c.as_str() {
             "1" | "starttls" => return Ok(TlsMode::Starttls),
             "2" | "tls" | "ssl" => return Ok(TlsMode::Tls),
             "3" | "off" | "none" => return Ok(TlsMode::Off),
-            _ => d.say("Please answer 1, 2 or 3.\n")?,
+            _ => {
+                let again = d.t(
+                    "Please answer 1, 2 or 3.\n",
+                    "Répondez 1, 2 ou 3.\n",
+                    "1、2、3 のいずれかを入力してください。\n",
+                );
+                d.say(again)?
+            }
         }
     }
 }
@@ -268,28 +376,39 @@ fn trust_file(path: &Path) -> Result<PathBuf, Error> {
 /// Enter keeps the system bundle.
 fn trust_file_prompt(d: &mut Dialogue<'_>) -> Result<Option<PathBuf>, Error> {
     let system = default_trust_file();
-    d.say(
+    let explained = d.t(
         "\nThe server's certificate is checked against a CA bundle: the system one, or a\n\
          \x20 file with your own CA (or the server's self-signed certificate), in PEM form.\n",
-    )?;
+        "\nLe certificat du serveur est vérifié avec un ensemble d'AC : celui du système, ou\n\
+         \x20 un fichier PEM avec votre AC (ou le certificat auto-signé du serveur).\n",
+        "\nサーバー証明書は CA バンドルで検証します: システムのもの、または独自 CA\n\
+         \x20（またはサーバーの自己署名証明書）を含む PEM ファイルです。\n",
+    );
+    d.say(explained)?;
     loop {
         let shown = system
             .as_ref()
             .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "none found".into());
-        let answer = ask(
-            &format!("CA certificates to trust (tls_trust_file) [{shown}]: "),
-            d.input,
-            d.out,
-        )
-        .map_err(|e| Error::io("cannot read the answer", e))?
-        .ok_or_else(|| Error::Usage("setup: input ended".into()))?;
+            .unwrap_or_else(|| d.t("none found", "aucun trouvé", "見つかりません").into());
+        let prompt = d.t(
+            "CA certificates to trust (tls_trust_file)",
+            "Certificats d'AC de confiance (tls_trust_file)",
+            "信頼する CA 証明書 (tls_trust_file)",
+        );
+        let answer = ask(&format!("{prompt} [{shown}]: "), d.input, d.out)
+            .map_err(|e| Error::io("cannot read the answer", e))?
+            .ok_or_else(|| Error::Usage("setup: input ended".into()))?;
         let answer = answer.trim();
         if answer.is_empty() {
             if system.is_some() {
                 return Ok(system);
             }
-            d.say("No system bundle here (install ca-certificates): give a file.\n")?;
+            let none = d.t(
+                "No system bundle here (install ca-certificates): give a file.\n",
+                "Pas d'ensemble système ici (installez ca-certificates) : donnez un fichier.\n",
+                "システムのバンドルがありません（ca-certificates をインストール）。ファイルを指定してください。\n",
+            );
+            d.say(none)?;
             continue;
         }
         match trust_file(Path::new(answer)) {
@@ -302,16 +421,23 @@ fn trust_file_prompt(d: &mut Dialogue<'_>) -> Result<Option<PathBuf>, Error> {
 /// Does the custom server want a login? A relay on the local network often does not.
 fn login_prompt(d: &mut Dialogue<'_>) -> Result<bool, Error> {
     loop {
-        let c = d.text(
-            None,
+        let prompt = d.t(
             "Login: 1) user and password  2) none (a relay that takes mail without one)",
-            "--no-auth",
-            Some("1"),
-        )?;
+            "Connexion : 1) utilisateur et mot de passe  2) aucune (relais qui accepte sans)",
+            "ログイン: 1) ユーザーとパスワード  2) なし（ログイン不要のリレー）",
+        );
+        let c = d.text(None, prompt, "--no-auth", Some("1"))?;
         match c.as_str() {
             "1" | "y" | "yes" => return Ok(true),
             "2" | "n" | "no" | "none" => return Ok(false),
-            _ => d.say("Please answer 1 or 2.\n")?,
+            _ => {
+                let again = d.t(
+                    "Please answer 1 or 2.\n",
+                    "Répondez 1 ou 2.\n",
+                    "1 か 2 を入力してください。\n",
+                );
+                d.say(again)?
+            }
         }
     }
 }
@@ -330,7 +456,12 @@ fn read_password(
             .unwrap_or_default()
     } else if d.interactive {
         loop {
-            let p = ask_password("Password (not shown): ", d.input, d.out)
+            let prompt = d.t(
+                "Password (not shown): ",
+                "Mot de passe (masqué) : ",
+                "パスワード（表示されません）: ",
+            );
+            let p = ask_password(prompt, d.input, d.out)
                 .map_err(|e| Error::io("cannot read the password", e))?
                 .ok_or_else(|| Error::Usage("setup: input ended".into()))?;
             if !p.is_empty() {
@@ -361,7 +492,12 @@ fn read_password(
 
 /// Gather the answers from flags and, when interactive, the dialogue.
 fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
-    d.say("backup-alert setup: mail alerts through your mail account\n\n")?;
+    let title = d.t(
+        "backup-alert setup: mail alerts through your mail account\n\n",
+        "backup-alert setup : des alertes par mail avec votre compte de messagerie\n\n",
+        "backup-alert setup: メールアカウントでバックアップ通知を送ります\n\n",
+    );
+    d.say(title)?;
     // Refused before any question: msmtp would refuse the file we write (exit 78).
     if let Some(problem) = rsmtp_config::account_name_problem(&args.account) {
         return Err(Error::Usage(format!(
@@ -381,11 +517,12 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
     let server = match provider.server() {
         Some(s) if args.host.is_none() && args.port.is_none() && args.tls.is_none() => s,
         preset => {
+            let prompt = d.t("SMTP server", "Serveur SMTP", "SMTP サーバー");
             let host = d.text(
                 args.host
                     .clone()
                     .or(preset.as_ref().map(|s| s.host.clone())),
-                "SMTP server",
+                prompt,
                 "--host",
                 None,
             )?;
@@ -402,7 +539,12 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
             let port = match args.port.or(preset.as_ref().map(|s| s.port)) {
                 Some(p) => p,
                 None => {
-                    let p = d.text(None, "Port", "--port", Some(default_port))?;
+                    let p = d.text(
+                        None,
+                        d.t("Port", "Port", "ポート"),
+                        "--port",
+                        Some(default_port),
+                    )?;
                     p.parse()
                         .map_err(|_| Error::Usage(format!("setup: `{p}` is not a port number")))?
                 }
@@ -430,21 +572,29 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
         true
     };
     let (user, from, password) = if login {
-        d.say(&format!("\n{}\n", provider.password_help()))?;
-        let user = d.text(args.user.clone(), "Login (mail address)", "--user", None)?;
+        d.say(&format!("\n{}\n", provider.password_help(d.lang)))?;
+        let prompt = d.t(
+            "Login (mail address)",
+            "Identifiant (adresse mail)",
+            "ログイン名（メールアドレス）",
+        );
+        let user = d.text(args.user.clone(), prompt, "--user", None)?;
+        let sender = d.t("Sender address", "Adresse d'envoi", "送信元アドレス");
         let from = match &args.from {
             Some(f) => address(f, "sender")?,
             None if user.contains('@') => address(&user, "sender")?,
-            None => address(&d.text(None, "Sender address", "--from", None)?, "sender")?,
+            None => address(&d.text(None, sender, "--from", None)?, "sender")?,
         };
         let password = read_password(args, provider, d)?;
         (user, from, password)
     } else {
-        let from = d.text(args.from.clone(), "Sender address", "--from", None)?;
+        let sender = d.t("Sender address", "Adresse d'envoi", "送信元アドレス");
+        let from = d.text(args.from.clone(), sender, "--from", None)?;
         (String::new(), address(&from, "sender")?, String::new())
     };
     let to = loop {
-        let t = d.text(args.to.clone(), "Send alerts to", "--to", Some(&from))?;
+        let prompt = d.t("Send alerts to", "Envoyer les alertes à", "通知の送信先");
+        let t = d.text(args.to.clone(), prompt, "--to", Some(&from))?;
         match address(&t, "recipient") {
             Ok(a) => break a,
             Err(e) if d.interactive && args.to.is_none() => d.say(&format!("{e}\n"))?,
@@ -467,7 +617,10 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
         to,
         account: args.account.clone(),
         tls_trust_file,
-        logfile: args.logfile.clone().unwrap_or_else(default_logfile),
+        logfile: args.logfile.clone().unwrap_or_else(|| match &args.output {
+            Some(output) => default_logfile_for(output),
+            None => default_logfile(),
+        }),
     })
 }
 
@@ -479,6 +632,7 @@ fn save_settings(
     to: &str,
     msmtprc: Option<&Path>,
     account: Option<&str>,
+    language: Option<crate::lang::Language>,
 ) -> Result<bool, Error> {
     if path.exists() {
         return Ok(false);
@@ -492,6 +646,10 @@ fn save_settings(
     if let Some(a) = account {
         // The msmtprc's default account belongs to someone else (PHP's, say).
         text.push_str(&format!("account = {a}\n"));
+    }
+    if let Some(l) = language {
+        // Cron runs jobs without LANG: the alerts keep the language setup was run in.
+        text.push_str(&format!("language = {}\n", l.code()));
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| Error::cant_create(parent, e))?;
@@ -515,6 +673,7 @@ pub fn main(
         input: &mut input,
         out: &mut *ui.err,
         interactive,
+        lang: ctx.settings.language.unwrap_or_else(Language::from_env),
     };
     let answers = gather(&args, &mut d)?;
     let output = match &args.output {
@@ -575,20 +734,51 @@ pub fn main(
                         answers.account
                     )));
                 }
-                if !d.yes(&format!(
-                    "Update the account `{}` in {} (the previous version is kept)?",
-                    answers.account,
-                    output.display()
-                ))? {
-                    d.say("Nothing written.\n")?;
+                let question = match d.lang {
+                    Language::English => format!(
+                        "Update the account `{}` in {} (the previous version is kept)?",
+                        answers.account,
+                        output.display()
+                    ),
+                    Language::French => format!(
+                        "Mettre à jour le compte `{}` dans {} (la version précédente est gardée) ?",
+                        answers.account,
+                        output.display()
+                    ),
+                    Language::Japanese => format!(
+                        "{} のアカウント `{}` を更新しますか（以前の版は保存されます）？",
+                        output.display(),
+                        answers.account
+                    ),
+                };
+                if !d.yes(&question)? {
+                    let nothing = d.t(
+                        "Nothing written.\n",
+                        "Rien n'a été écrit.\n",
+                        "何も書き込みませんでした。\n",
+                    );
+                    d.say(nothing)?;
                     return Ok(1);
                 }
             } else if interactive
                 && !changes.is_empty()
                 && !args.force
-                && !d.yes(&format!("Write these changes to {}?", output.display()))?
+                && !d.yes(&match d.lang {
+                    Language::English => format!("Write these changes to {}?", output.display()),
+                    Language::French => {
+                        format!("Écrire ces modifications dans {} ?", output.display())
+                    }
+                    Language::Japanese => {
+                        format!("この変更を {} に書き込みますか？", output.display())
+                    }
+                })?
             {
-                d.say("Nothing written.\n")?;
+                let nothing = d.t(
+                    "Nothing written.\n",
+                    "Rien n'a été écrit.\n",
+                    "何も書き込みませんでした。\n",
+                );
+                d.say(nothing)?;
                 return Ok(1);
             }
             merged.text
@@ -626,7 +816,14 @@ pub fn main(
             let default_rc = default_output().ok();
             let rc = (default_rc.as_deref() != Some(output.as_path())).then_some(output.as_path());
             let account = other_default.then_some(answers.account.as_str());
-            if save_settings(&t, &answers.to, rc, account)? {
+            // French or Japanese (--language, else the locale setup runs in) is recorded;
+            // English is what cron's empty locale gives anyway.
+            let language = ctx
+                .settings
+                .language
+                .unwrap_or_else(crate::lang::Language::from_env);
+            let language = (language != crate::lang::Language::English).then_some(language);
+            if save_settings(&t, &answers.to, rc, account, language)? {
                 ui.warn(&format!(
                     "alerts will go to {} (saved in {})",
                     answers.to,
@@ -636,6 +833,9 @@ pub fn main(
                 let mut keys = format!("to = {}", answers.to);
                 if let Some(a) = account {
                     keys.push_str(&format!(", account = {a}"));
+                }
+                if let Some(l) = language {
+                    keys.push_str(&format!(", language = {}", l.code()));
                 }
                 ui.warn(&format!(
                     "{} exists and is left as it is; for alerts through this account it needs {keys}",
@@ -648,11 +848,13 @@ pub fn main(
     if args.no_test {
         return Ok(0);
     }
-    let mut alert = Alert::new(Status::Success, "backup-alert configured", ctx.host.clone());
-    alert.message = format!(
-        "Mail alerts from {} work.\n\nYou will receive backup results here: successes, failures and warnings.",
-        ctx.host
-    );
+    let lang = ctx
+        .settings
+        .language
+        .unwrap_or_else(crate::lang::Language::from_env);
+    let (subject, message) = lang.setup_test_alert(&ctx.host);
+    let mut alert = Alert::new(Status::Success, subject, ctx.host.clone());
+    alert.message = message;
     alert.fact(
         "Server",
         format!(
@@ -908,6 +1110,7 @@ mod tests {
             input: &mut input,
             out: &mut out,
             interactive: false,
+            lang: Language::English,
         };
         let args = gmail_args("backup");
         let a = gather(&args, &mut d).unwrap();
@@ -919,6 +1122,7 @@ mod tests {
             input: &mut empty,
             out: &mut out,
             interactive: false,
+            lang: Language::English,
         };
         let no_pw = SetupArgs {
             password_stdin: false,
@@ -936,6 +1140,7 @@ mod tests {
                 input: &mut input,
                 out: &mut out,
                 interactive: false,
+                lang: Language::English,
             };
             let args = gmail_args(bad);
             assert!(

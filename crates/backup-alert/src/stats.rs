@@ -41,11 +41,29 @@ impl LogEntry {
     }
 
     pub fn is_success(&self) -> bool {
-        self.exitcode() == "EX_OK"
+        self.exitcode() == "EX_OK" || self.get("status") == Some("sent")
     }
 
-    /// Why it failed: exit code plus the server's reply or the error message.
+    /// Kept for a later try: rsmtp's queue, or Postfix's `status=deferred`.
+    pub fn is_queued(&self) -> bool {
+        self.get("errormsg")
+            .is_some_and(|m| m.contains("(queued as "))
+            || self.get("status") == Some("deferred")
+    }
+
+    /// Why it failed: exit code plus the server's reply or the error message (for a
+    /// Postfix line: the status, the DSN code and Postfix's text).
     pub fn reason(&self) -> String {
+        if let Some(status) = self.get("status") {
+            let mut r = format!("status={status}");
+            if let Some(dsn) = self.get("dsn") {
+                r.push_str(&format!(" dsn={dsn}"));
+            }
+            if let Some(detail) = self.get("detail") {
+                r.push_str(&format!(" ({detail})"));
+            }
+            return r;
+        }
         let mut r = self.exitcode().to_string();
         if let Some(status) = self.get("smtpstatus") {
             r.push_str(&format!(" smtpstatus={status}"));
@@ -60,24 +78,107 @@ impl LogEntry {
     }
 }
 
-/// Parse one log line; `None` when it is not an msmtp line (no ` host=` and `exitcode=`).
-/// The reader is rsmtp's own, next to the writer of the line.
+/// Parse one log line; `None` when it is neither an msmtp line (no ` host=` and
+/// `exitcode=`; the reader is rsmtp's own, next to the writer of the line) nor a Postfix
+/// delivery or reject line ([`crate::postfix_log`]). msmtp's lines through syslog
+/// (`Dec  7 04:09:42 myhost msmtp: host=…`) keep only their time.
 pub fn parse_line(line: &str) -> Option<LogEntry> {
-    rsmtp::log::LogLine::parse(line).map(|l| LogEntry {
-        time: l.time,
-        fields: l.fields,
-    })
+    match rsmtp::log::LogLine::parse(line) {
+        Some(l) if l.get("exitcode").is_some() => Some(LogEntry {
+            time: strip_syslog_tag(&l.time).to_string(),
+            fields: l.fields,
+        }),
+        _ => crate::postfix_log::parse_line(line),
+    }
+}
+
+/// `Dec  7 04:09:42 myhost msmtp:` → `Dec  7 04:09:42` (syslog's host and program tag
+/// after the time); a plain time is returned as it is.
+fn strip_syslog_tag(time: &str) -> &str {
+    let time = time.trim();
+    match time.rsplit_once(' ') {
+        Some((head, tag)) if tag.ends_with(':') => head
+            .rsplit_once(' ')
+            .map_or(head, |(t, _host)| t)
+            .trim_end(),
+        _ => time,
+    }
+}
+
+/// The month of a log time's month word, in the languages msmtp writes it in under
+/// `setlocale`: English, French (`déc.`, `avril`), German (`Mär`, `Dez`), Spanish (`ene`,
+/// `dic`), Japanese (`12月`), as glibc abbreviates them; full English names too.
+fn month_number(word: &str) -> Option<u32> {
+    let w = word.trim().trim_end_matches('.').to_lowercase();
+    if let Some(n) = w.strip_suffix('月') {
+        return n.trim().parse().ok().filter(|m| (1..=12).contains(m));
+    }
+    const MONTHS: [&[&str]; 12] = [
+        &["jan", "january", "janv", "janvier", "ene", "enero"],
+        &["feb", "february", "févr", "fevr", "février", "febrero"],
+        &["mar", "march", "mars", "mär", "mrz", "märz", "marzo"],
+        &["apr", "april", "avr", "avril", "abr", "abril"],
+        &["may", "mai", "mayo"],
+        &["jun", "june", "juin", "junio"],
+        &["jul", "july", "juil", "juillet", "julio"],
+        &["aug", "august", "août", "aout", "ago", "agosto"],
+        &["sep", "sept", "september", "septembre", "septiembre"],
+        &["oct", "october", "octobre", "okt", "oktober", "octubre"],
+        &["nov", "november", "novembre", "noviembre"],
+        &[
+            "dec",
+            "december",
+            "déc",
+            "dec",
+            "décembre",
+            "dez",
+            "dezember",
+            "dic",
+            "diciembre",
+        ],
+    ];
+    MONTHS
+        .iter()
+        .position(|names| names.contains(&w.as_str()))
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// `[YEAR] MONTH DAY HH:MM:SS` with the month in any language [`month_number`] knows.
+fn parse_month_day_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (year, words) = match words.as_slice() {
+        [y, rest @ ..] if rest.len() == 3 && y.len() == 4 => (Some(y.parse::<i32>().ok()?), rest),
+        rest => (None, rest),
+    };
+    let [month, day, time] = words else {
+        return None;
+    };
+    let month = month_number(month)?;
+    let day: u32 = day.parse().ok()?;
+    let time = chrono::NaiveTime::parse_from_str(time, "%H:%M:%S").ok()?;
+    let at = |y: i32| {
+        NaiveDate::from_ymd_opt(y, month, day)
+            .and_then(|d| Local.from_local_datetime(&d.and_time(time)).earliest())
+    };
+    match year {
+        Some(y) => at(y),
+        None => {
+            let t = at(now.year())?;
+            // "Dec 31" read in January belongs to last year.
+            if t > now + chrono::Duration::days(1) {
+                at(now.year() - 1)
+            } else {
+                Some(t)
+            }
+        }
+    }
 }
 
 /// Read the time prefix: msmtp's default `%b %d %H:%M:%S` (year taken as the latest one
 /// not in the future), ISO-like `%Y-%m-%d %H:%M:%S`, or `%Y %b %d %H:%M:%S`.
 pub fn parse_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
-    let text = text.trim();
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y %b %d %H:%M:%S",
-    ] {
+    let text = strip_syslog_tag(text);
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
             return Local.from_local_datetime(&t).earliest();
         }
@@ -85,19 +186,7 @@ pub fn parse_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Local));
     }
-    let with_year = format!("{} {text}", now.year());
-    let t = NaiveDateTime::parse_from_str(&with_year, "%Y %b %d %H:%M:%S").ok()?;
-    let t = Local.from_local_datetime(&t).earliest()?;
-    if t > now + chrono::Duration::days(1) {
-        // "Dec 31" read in January belongs to last year.
-        let t = NaiveDateTime::parse_from_str(
-            &format!("{} {text}", now.year() - 1),
-            "%Y %b %d %H:%M:%S",
-        )
-        .ok()?;
-        return Local.from_local_datetime(&t).earliest();
-    }
-    Some(t)
+    parse_month_day_time(text, now)
 }
 
 /// `--since`: a duration back from now (`24h`) or a date / date and time.
@@ -140,6 +229,9 @@ pub struct Summary {
     pub last_failure: Option<LogEntry>,
     /// Lines skipped because their time could not be read (only with --since).
     pub undated: u64,
+    /// Lines that were not blank, and of those the ones read as a log entry.
+    pub lines: u64,
+    pub recognised: u64,
 }
 
 impl Summary {
@@ -148,7 +240,7 @@ impl Summary {
             self.sent += 1;
         } else {
             self.failed += 1;
-            if e.get("errormsg").is_some_and(|m| m.contains("(queued as ")) {
+            if e.is_queued() {
                 self.queued += 1;
             }
             *self.reasons.entry(e.reason()).or_insert(0) += 1;
@@ -156,8 +248,44 @@ impl Summary {
         }
     }
 
+    /// Lines were read but none was an msmtp, rsmtp or Postfix log line: the counts
+    /// would say "nothing sent, nothing failed" about a file they know nothing of.
+    pub fn unrecognised(&self) -> bool {
+        self.lines > 0 && self.recognised == 0
+    }
+
+    /// The note saying so.
+    pub fn unrecognised_note(&self, source: &str) -> String {
+        format!(
+            "{source} is not an msmtp, rsmtp or Postfix log: none of its {} could be read, so \
+             nothing was counted",
+            crate::units::plural(self.lines, "line")
+        )
+    }
+
     pub fn render(&self, source: &str) -> String {
-        let mut out = format!("{source}\nsent:   {}\nfailed: {}\n", self.sent, self.failed);
+        self.render_in(source, crate::lang::Language::English)
+    }
+
+    /// The summary in `lang` (the counts' labels and notes; reasons stay as logged).
+    pub fn render_in(&self, source: &str, lang: crate::lang::Language) -> String {
+        use crate::lang::Language;
+        let pick = |en: &'static str, fr: &'static str, ja: &'static str| match lang {
+            Language::English => en,
+            Language::French => fr,
+            Language::Japanese => ja,
+        };
+        let note = pick("note: ", "note : ", "注: ");
+        if self.unrecognised() {
+            return format!("{note}{}\n", self.unrecognised_note(source));
+        }
+        let mut out = format!(
+            "{source}\n{}{}\n{}{}\n",
+            pick("sent:   ", "envoyés : ", "送信: "),
+            self.sent,
+            pick("failed: ", "échecs  : ", "失敗: "),
+            self.failed
+        );
         let mut reasons: Vec<_> = self.reasons.iter().collect();
         reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (reason, n) in reasons {
@@ -166,9 +294,10 @@ impl Summary {
         if let Some(f) = &self.last_failure {
             let to = f.get("recipients").unwrap_or("?");
             out.push_str(&format!(
-                "last failure: {} {} (recipients={to})\n",
+                "{}{} {} (recipients={to})\n",
+                pick("last failure: ", "dernier échec : ", "最後の失敗: "),
                 if f.time.is_empty() {
-                    "(no time)"
+                    pick("(no time)", "(sans heure)", "（時刻なし）")
                 } else {
                     &f.time
                 },
@@ -176,10 +305,16 @@ impl Summary {
             ));
         }
         if self.undated > 0 {
-            out.push_str(&format!(
-                "note: {} line(s) with an unreadable time were left out\n",
-                self.undated
-            ));
+            let n = self.undated;
+            out.push_str(&match lang {
+                Language::English => {
+                    format!("{note}{n} line(s) with an unreadable time were left out\n")
+                }
+                Language::French => {
+                    format!("{note}{n} ligne(s) dont l'heure est illisible ont été ignorées\n")
+                }
+                Language::Japanese => format!("{note}時刻を読めない {n} 行を除外しました\n"),
+            });
         }
         out
     }
@@ -193,7 +328,12 @@ pub fn summarise<I: Iterator<Item = String>>(
 ) -> Summary {
     let mut s = Summary::default();
     for line in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        s.lines += 1;
         let Some(e) = parse_line(&line) else { continue };
+        s.recognised += 1;
         if let Some(since) = since {
             match parse_time(&e.time, now) {
                 Some(t) if t < since => continue,
@@ -244,6 +384,10 @@ pub fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error
     let file = File::open(&path).map_err(|e| Error::no_input(&path, e))?;
     let summary = summarise(read_lines(file), since, now);
     if let Some(target) = &args.prometheus {
+        if summary.unrecognised() {
+            // The metrics leave the mail counts out; say why.
+            ui.warn(&summary.unrecognised_note(&path.display().to_string()));
+        }
         let state_dir = args
             .state_dir
             .clone()
@@ -264,12 +408,25 @@ pub fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error
                 .map(|_| 0)
         };
     }
+    // The reader's language: --language, the settings', else the locale's.
+    let lang = ctx
+        .settings
+        .language
+        .unwrap_or_else(crate::lang::Language::from_env);
     let source = match since {
-        Some(t) => format!("{} since {}", path.display(), t.format("%Y-%m-%d %H:%M:%S")),
+        Some(t) => format!(
+            "{} {}",
+            path.display(),
+            lang.since_time(&t.format("%Y-%m-%d %H:%M:%S").to_string())
+        ),
         None => path.display().to_string(),
     };
+    if summary.unrecognised() {
+        ui.warn(&summary.unrecognised_note(&path.display().to_string()));
+        return Ok(rsmtp::ExitCode::DataErr as u8);
+    }
     ui.out
-        .write_all(summary.render(&source).as_bytes())
+        .write_all(summary.render_in(&source, lang).as_bytes())
         .map_err(|e| Error::io("cannot write to stdout", e))?;
     Ok(0)
 }
@@ -345,8 +502,11 @@ mod tests {
         let since = parse_since("3h", now).unwrap();
         let lines = [OK, AUTH, TEMP].map(String::from);
         let s = summarise(lines.into_iter(), Some(since), now);
-        // 16:03 is before 17:00; "déc." cannot be read
-        assert_eq!((s.sent, s.failed, s.undated), (0, 1, 1));
+        // 16:03 is before 17:00; "déc. 21", read in November, is last December's
+        assert_eq!((s.sent, s.failed, s.undated), (0, 1, 0));
+        let unreadable = ["21/11 19:00 host=h exitcode=EX_OK".to_string()];
+        let s = summarise(unreadable.into_iter(), Some(since), now);
+        assert_eq!(s.undated, 1);
         let day = parse_since("2026-11-21", now).unwrap();
         assert_eq!(day.format("%H:%M").to_string(), "00:00");
         assert!(parse_since("yesterday", now).is_err());

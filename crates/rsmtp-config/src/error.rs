@@ -8,6 +8,10 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// The environment variable that sets the time limit of `eval` and
+/// `passwordeval` commands in seconds, overriding the rules of [`eval_limit`].
+pub const EVAL_TIMEOUT_ENV: &str = "RSMTP_EVAL_TIMEOUT";
+
 /// `EX_IOERR`: a file named with `-C` cannot be read, an `eval` command fails.
 pub const EX_IOERR: ExitCode = ExitCode::IoErr;
 /// `EX_CONFIG`: anything wrong with the configuration itself.
@@ -179,13 +183,13 @@ pub enum ConfigError {
         reason: String,
     },
     /// An `eval` or `passwordeval` command was still running at its time limit
-    /// (see [`crate::eval_limit`]); its process group was killed. Exit 75
+    /// (see `eval_limit`); its process group was killed. Exit 75
     /// (`EX_TEMPFAIL`): the command did not fail, it did not answer in time (a
     /// pinentry nobody saw, a password store on a hung mount), so callers retry.
     #[error(
         "{at}: {directive} '{command}' did not finish within {limit:?} and was killed \
          (a prompt nobody can answer? {} sets the limit in seconds)",
-        crate::password::EVAL_TIMEOUT_ENV
+        EVAL_TIMEOUT_ENV
     )]
     EvalTimedOut {
         /// The `eval` or `passwordeval` line.
@@ -251,7 +255,7 @@ impl ConfigError {
     }
 }
 
-use crate::permissions::user_name;
+use rsmtp_core::os::owner_name as user_name;
 
 fn insecure_message(path: &Path, reason: &InsecureReason) -> String {
     let p = path.display();
@@ -301,7 +305,7 @@ fn not_found(name: &str, files: &[PathBuf]) -> String {
 
 /// `; /etc/msmtprc exists but www-data may not read it (Permission denied): …`.
 fn unreadable_files(files: &[PathBuf]) -> String {
-    let you = user_name(crate::permissions::current_uid());
+    let you = user_name(rsmtp_core::os::current_uid());
     files
         .iter()
         .map(|f| {
@@ -324,7 +328,7 @@ fn known_accounts(name: &str, known: &[String]) -> String {
         return String::new();
     }
     let list = known.join(", ");
-    match crate::commands::closest(name, known.iter().map(String::as_str)) {
+    match crate::suggest::closest(name, known.iter().map(String::as_str)) {
         Some(c) => tr!(
             " (did you mean '{suggestion}'? accounts: {list})",
             suggestion = c,

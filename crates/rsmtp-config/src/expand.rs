@@ -13,17 +13,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{ConfigError, Source};
+pub use rsmtp_core::os::{home_dir, home_of, host_name, user_name, user_name_of};
 
-/// The home directory: `$HOME`, else the passwd entry of the real uid, else "".
-pub fn home_dir() -> PathBuf {
-    if let Some(h) = std::env::var_os("HOME") {
-        return PathBuf::from(h);
-    }
-    passwd_entry(rustix::process::getuid().as_raw())
-        .map(|(_, home)| PathBuf::from(home))
-        .unwrap_or_default()
-}
+use crate::error::{ConfigError, Source};
 
 /// msmtp's `expand_tilde()`: a leading `~` is replaced by the home directory
 /// (only the first character is looked at, so `~user` becomes `$HOMEuser`, as
@@ -36,47 +28,6 @@ pub fn expand_tilde(s: &str) -> PathBuf {
             PathBuf::from(p)
         }
         None => PathBuf::from(s),
-    }
-}
-
-/// (login name, home directory) of `uid` from /etc/passwd. We read the file
-/// instead of calling getpwuid(3) because unsafe code is forbidden here.
-fn passwd_entry(uid: u32) -> Option<(String, String)> {
-    let text = fs::read_to_string("/etc/passwd").ok()?;
-    text.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 6 && f[2].parse::<u32>().ok() == Some(uid))
-            .then(|| (f[0].to_string(), f[5].to_string()))
-    })
-}
-
-/// The login name of `uid` from /etc/passwd, for messages that name a file's
-/// owner ("owned by nobody") rather than print a bare number.
-pub fn user_name_of(uid: u32) -> Option<String> {
-    passwd_entry(uid).map(|(name, _)| name)
-}
-
-/// msmtp's `get_username()`.
-pub fn user_name() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(v) = std::env::var(var) {
-            return v;
-        }
-    }
-    user_name_of(rustix::process::getuid().as_raw()).unwrap_or_else(|| "unknown".to_string())
-}
-
-/// msmtp's `get_hostname()`.
-pub fn host_name() -> String {
-    if let Ok(h) = std::env::var("HOSTNAME") {
-        return h;
-    }
-    let uts = rustix::system::uname();
-    let n = uts.nodename().to_string_lossy().into_owned();
-    if n.is_empty() {
-        "localhost".to_string()
-    } else {
-        n
     }
 }
 

@@ -142,7 +142,7 @@ fn new_account(
         let parent = accounts.iter().find(|a| a.name == id).ok_or_else(|| {
             let names = accounts.iter().map(|a| a.name.as_str());
             let shown = crate::commands::shown(&id);
-            let message = match crate::commands::closest(&id, names) {
+            let message = match crate::suggest::closest(&id, names) {
                 Some(c) => tr!(
                     "account {account} not (yet) defined (did you mean '{suggestion}'?)",
                     account = shown,

@@ -33,9 +33,7 @@ pub const EVAL_TERMINAL_LIMIT: Duration = Duration::from_secs(300);
 /// when nobody is at a terminal. The same as the default network `timeout`.
 pub const EVAL_DEFAULT_LIMIT: Duration = Duration::from_secs(DEFAULT_TIMEOUT_SECS as u64);
 
-/// The environment variable that sets the time limit of `eval` and
-/// `passwordeval` commands in seconds, overriding the rules of [`eval_limit`].
-pub const EVAL_TIMEOUT_ENV: &str = "RSMTP_EVAL_TIMEOUT";
+pub use crate::error::EVAL_TIMEOUT_ENV;
 
 /// The time an `eval`/`passwordeval` command may take before its process group
 /// is killed: `$RSMTP_EVAL_TIMEOUT` seconds when set; else

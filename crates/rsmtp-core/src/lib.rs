@@ -13,6 +13,7 @@ mod exit;
 mod fingerprint;
 pub mod i18n;
 pub mod locale;
+pub mod os;
 mod os_error;
 pub mod po;
 pub mod quoting;

@@ -1,6 +1,6 @@
 //! Address syntax checks for envelope addresses.
 //!
-//! A recipient is either a mailbox (`user@domain`, checked by `lettre::Address`) or a
+//! A recipient is either a mailbox (`user@domain`, local part and domain checked here) or a
 //! local name without a domain (`root`, `www-data`), which the aliases file or the
 //! relay resolves — cron and atd send to bare user names. Anything that could
 //! break an SMTP command line (blanks, control characters, angle brackets) is refused.

@@ -32,10 +32,7 @@ use rustix::fs::{FileType, Mode, OFlags};
 
 use crate::QueueError;
 
-/// The running user's uid (effective, as the kernel checks it).
-pub(crate) fn current_uid() -> u32 {
-    rustix::process::geteuid().as_raw()
-}
+pub(crate) use rsmtp_core::os::current_uid;
 
 /// Why a queue directory or an entry file is not trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -457,11 +457,17 @@ pub(crate) fn port_mismatch_plain_server(settings: &SessionSettings, first: &[u8
     let greeting = String::from_utf8_lossy(first);
     let line = greeting.lines().next().unwrap_or("").trim_end();
     let cut = if greeting.contains('\n') { "" } else { "…" };
+    // Already on 587, the port is right and only the TLS mode is wrong.
+    let fix = if settings.port == 587 {
+        "set tls_starttls on"
+    } else {
+        "set tls_starttls on / use port 587"
+    };
     SmtpError::new(
         ErrorKind::PortTlsMismatch,
         format!(
             "the server at {}:{} speaks plain SMTP (its greeting starts \"{line}{cut}\"), \
-             not implicit TLS: set tls_starttls on / use port 587",
+             not implicit TLS: {fix}",
             settings.host, settings.port,
         ),
     )
@@ -557,6 +563,21 @@ mod tests {
             text.contains("greeting starts \"220 localhost ESMTP\")"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_plain_server_hint_names_port_587_only_when_it_is_another_port() {
+        let greeting = b"220 mail.example.org ESMTP\r\n";
+        let on_465 = SessionSettings::new("mail.example.org", 465);
+        let text = port_mismatch_plain_server(&on_465, greeting).to_string();
+        assert!(
+            text.ends_with("set tls_starttls on / use port 587"),
+            "{text}"
+        );
+        let on_587 = SessionSettings::new("mail.example.org", 587);
+        let text = port_mismatch_plain_server(&on_587, greeting).to_string();
+        assert!(text.ends_with("set tls_starttls on"), "{text}");
+        assert!(!text.contains("use port 587"), "{text}");
     }
 
     #[test]

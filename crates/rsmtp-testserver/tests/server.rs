@@ -974,3 +974,74 @@ fn msmtp_interop_when_installed() {
         }
     }
 }
+
+/// SIGTERM (what `kill`, systemd and CI timeouts send) ends the binary cleanly: its
+/// temporary CA directory (`$TMPDIR/rsmtp-testca-*`) is removed, not left behind.
+#[test]
+fn command_line_binary_removes_its_ca_directory_on_sigterm() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rsmtp-testserver"))
+        .args(["--tls", "starttls"])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start rsmtp-testserver");
+    let ca_dirs = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("rsmtp-testca-"))
+            .count()
+    };
+    // Its second line names the CA file: the directory exists from then on.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let ca_line = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("CA certificate")))
+        .expect("the binary names its CA file");
+    assert!(ca_line.contains("rsmtp-testca-"), "{ca_line}");
+    assert_eq!(ca_dirs(), 1);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait for rsmtp-testserver");
+    assert_eq!(ca_dirs(), 0, "the CA directory is left behind ({status})");
+    assert_eq!(status.code(), Some(0), "SIGTERM ends it cleanly");
+}
+
+/// A test that skips for a missing peer still prints `ok`, so the skip is recorded
+/// (`PEER<TAB>binary::test` in `$RSMTP_SKIPPED_PEERS`) for `contrib/test.sh`'s summary.
+/// This test runs itself again with a peer that is never there.
+#[test]
+fn a_skip_for_a_missing_peer_is_recorded_for_the_summary() {
+    const NAME: &str = "a_skip_for_a_missing_peer_is_recorded_for_the_summary";
+    if std::env::var_os("RSMTP_TEST_SKIP_ONE").is_some() {
+        assert!(!rsmtp_testserver::peer::require(
+            false,
+            "a peer no machine has"
+        ));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("skipped.txt");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture"])
+        .env("RSMTP_TEST_SKIP_ONE", "1")
+        .env("RSMTP_SKIPPED_PEERS", &log)
+        .env_remove("CI")
+        .output()
+        .expect("run this test binary again");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("skipping: a peer no machine has is missing"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        format!("a peer no machine has\tserver::{NAME}\n")
+    );
+}

@@ -4,7 +4,9 @@
 //! required), writes a throw-away msmtprc for it, and pipes a message through rsmtp
 //! exactly as PHP's `sendmail_path = rsmtp -t -i` would — with `-d`, so the SMTP
 //! dialogue (password redacted) is shown. Then prints the log line and the message as
-//! the server received it. Nothing outside a temporary directory is read or written.
+//! the server received it, each with a note on what to look at (the Bcc recipient, the
+//! pipelined replies, `mailsize` against the bytes on the wire). Nothing outside a
+//! temporary directory is read or written.
 //!
 //!     cargo run -p rsmtp --example demo
 
@@ -55,6 +57,17 @@ fn main() -> std::process::ExitCode {
                    .a line starting with a dot survives too\n";
 
     println!("== msmtprc ({}):\n{text}", config.display());
+    println!("== the message the web application hands over on stdin:\n{message}");
+    println!(
+        "   With -t the recipients come from To, Cc and Bcc: audit@example.net, named only\n\
+         \x20  in Bcc, gets the message too (RCPT TO:<audit@example.net>), and the Bcc line is\n\
+         \x20  removed, so Alice never learns of it. From, Date and Message-ID are added.\n"
+    );
+    println!(
+        "   In the dialogue below, after EHLO, STARTTLS and AUTH, rsmtp writes MAIL FROM,\n\
+         \x20  both RCPT TO and DATA at once (PIPELINING, RFC 2920): their replies arrive\n\
+         \x20  together, after all four commands, instead of one round trip each.\n"
+    );
     println!(
         "== rsmtp -C {} -d -t -i   (message on stdin, as PHP's mail() sends it)",
         config.display()
@@ -67,11 +80,13 @@ fn main() -> std::process::ExitCode {
     let mut stderr = std::io::stderr();
     let code = rsmtp::run_with(args, &mut message.as_bytes(), &mut stdout, &mut stderr);
     println!("== exit code: {} ({})", code.code(), code.name());
-    println!(
-        "== log line ({}):\n{}",
-        log.display(),
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
+    let log_line = std::fs::read_to_string(&log).unwrap_or_default();
+    println!("== log line ({}):\n{log_line}", log.display());
+    let mailsize = log_line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("mailsize="))
+        .unwrap_or("?")
+        .to_string();
     for m in server.wait_for_messages(1, Duration::from_secs(5)) {
         println!(
             "== the server received, over {}, from <{}> to {:?}:",
@@ -80,6 +95,16 @@ fn main() -> std::process::ExitCode {
             m.recipients()
         );
         println!("{}", m.data_str());
+        let lines = m.data.iter().filter(|&&b| b == b'\n').count();
+        println!(
+            "   The server received {} bytes in {lines} lines; the log says mailsize={mailsize}.\n\
+             \x20  mailsize counts the message as sent (Bcc gone, From/Date/Message-ID added)\n\
+             \x20  with one byte per line end, as msmtp counts; on the wire every line ends in\n\
+             \x20  CRLF, two bytes: {} - {lines} = {mailsize}. (The line starting with \".\" went\n\
+             \x20  out as \"..\", and the server took the extra dot off again.)",
+            m.data.len(),
+            m.data.len()
+        );
     }
     code.into()
 }

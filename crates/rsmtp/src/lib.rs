@@ -231,10 +231,15 @@ fn version() -> String {
     format!(
         "rsmtp version {}\n\
          A sendmail-compatible SMTP client reading msmtp configuration files.\n\
-         TLS: rustls (ring), TLS 1.2 minimum. Authentication: plain, login, cram-md5, \
-         xoauth2, oauthbearer, external.\n\
+         TLS: rustls (ring), TLS 1.2 minimum. Authentication: {}.\n\
          System configuration file: {}\n",
         env!("CARGO_PKG_VERSION"),
+        // From the one list of mechanisms the session can run, so none is left out.
+        rsmtp_smtp::Mechanism::ALL
+            .iter()
+            .map(|m| m.name().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join(", "),
         rsmtp_config::LoadOptions::default()
             .system_file_path()
             .map(|p| p.display().to_string())

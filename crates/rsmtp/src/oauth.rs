@@ -127,7 +127,7 @@ pub fn basic_auth_off_hint(account: &Account) -> String {
          \x20   oauth2_tenant   YOUR-TENANT.onmicrosoft.com\n\
          \x20   oauth2_client_id  APPLICATION-ID-OF-YOUR-APP-REGISTRATION\n\
          \x20   oauth2_flow     device        # or client_credentials with oauth2_client_secret_eval\n\
-         (README: \"Microsoft 365\")"
+         (man 5 rsmtprc, \"Microsoft 365\")"
     )
 }
 

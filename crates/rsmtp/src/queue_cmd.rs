@@ -187,12 +187,15 @@ fn check(delivery: &Delivery, ui: &mut Ui, age: std::time::Duration) -> Result<E
                     e.recipients.join(", ")
                 ));
             } else if e.age > age {
+                let attempts = match e.attempts {
+                    1 => "1 attempt".to_string(),
+                    n => format!("{n} attempts"),
+                };
                 problems.push(format!(
-                    "{} waiting for {waited}: {} to {} ({} attempts; {error})",
+                    "{} waiting for {waited}: {} to {} ({attempts}; {error})",
                     e.id,
                     show_sender(&e.sender),
                     e.recipients.join(", "),
-                    e.attempts
                 ));
             }
         }

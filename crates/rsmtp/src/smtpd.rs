@@ -59,17 +59,7 @@ pub(crate) fn session_failure(e: &ServerError) -> Failure {
 }
 
 /// The name in the greeting and in `Received:` (the kernel's node name).
-pub(crate) fn hostname() -> String {
-    let name = rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned();
-    if name.is_empty() {
-        "localhost".to_string()
-    } else {
-        name
-    }
-}
+pub(crate) use rsmtp_core::os::node_name as hostname;
 
 /// Delivers each message of a session through sendmail mode's path.
 pub struct SendmailDelivery<'w> {

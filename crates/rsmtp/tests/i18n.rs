@@ -360,6 +360,26 @@ fn catalogs_have_no_obsolete_messages() {
     );
 }
 
+/// The catalogs are exactly what `contrib/i18n/update-po.py` writes: running it on a
+/// clean checkout changes nothing (its references name files, not lines, so editing
+/// code near a message does not rewrite every catalog).
+#[test]
+fn update_po_changes_nothing_on_a_clean_checkout() {
+    let Some(python) = require_peer("/usr/bin/python3", "python3") else {
+        return;
+    };
+    let out = std::process::Command::new(python)
+        .arg(repo_root().join("contrib/i18n/update-po.py"))
+        .arg("--check")
+        .output()
+        .expect("run update-po.py --check");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Each po/LL.po is built into the binary (rsmtp-core's CATALOGS), and only those.
 #[test]
 fn every_catalog_is_built_in() {

@@ -22,6 +22,7 @@ mod oauth;
 mod password_sources;
 mod queue;
 mod queue_self;
+mod readme;
 mod real_peers;
 mod round_trips;
 mod sendmail;

@@ -363,6 +363,8 @@ fn queue_check_reports_old_and_failed_messages() {
     let old = check("1s");
     assert!(old.stdout().contains("waiting for"), "{}", old.stdout());
     assert_eq!(old.stdout().lines().count(), 1);
+    // The one attempt at submission, in the singular.
+    assert!(old.stdout().contains("(1 attempt; "), "{}", old.stdout());
     // Expired (queue_expire 1s) at the next attempt: a failed entry is a problem at any age.
     dir.rsmtp()
         .env(FIRST_DELAY_ENV, NEVER)

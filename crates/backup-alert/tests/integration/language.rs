@@ -282,3 +282,205 @@ fn a_missing_backup_in_french() {
     assert_eq!(fact(&text, "Âge maximal"), "1 jour 2 heures", "{text}");
     assert_eq!(fact(&text, "Statut"), "avertissement", "{text}");
 }
+
+/// The detail lines too: how a command ended and what its signal means, the tails'
+/// titles, the fresh backup's age sentence and the values against their limits.
+#[test]
+fn detail_lines_are_in_french_and_japanese() {
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.sub(&[
+        "run",
+        "--to",
+        TO,
+        "--no-flood",
+        "--name",
+        "dump",
+        "--language",
+        "fr",
+    ]);
+    c.args(["--", "sh", "-c", "echo 'pg_dump: début' >&2; kill -9 $$"]);
+    run(c).assert_code(137);
+    let text = text_of(&received(&server));
+    assert_eq!(
+        fact(&text, "Résultat"),
+        "arrêtée par le signal 9 (SIGKILL)",
+        "{text}"
+    );
+    assert!(
+        fact(&text, "Signal").starts_with("signal 9 (SIGKILL : tuée ; souvent par le noyau"),
+        "{text}"
+    );
+    assert!(text.contains("--- stderr (1 ligne) ---"), "{text}");
+
+    let server = self::server();
+    let env = Env::new(&server);
+    let dir = env.path("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("db.tar.gz"), vec![b'x'; 2048]).unwrap();
+    let mut c = env.sub(&[
+        "check",
+        "--path",
+        dir.to_str().unwrap(),
+        "--max-age",
+        "26h",
+        "--min-size",
+        "1K",
+        "--min-files",
+        "1",
+        "--to",
+        TO,
+        "--no-flood",
+        "--language",
+        "ja",
+    ]);
+    c.env("LC_ALL", "C");
+    run(c).assert_code(0);
+    let text = text_of(&received(&server));
+    assert!(text.contains("最新のバックアップは"), "{text}");
+    assert!(
+        fact(&text, "サイズ").ends_with("（2048 バイト）（下限 1.0 KiB: 正常）"),
+        "{text}"
+    );
+    assert!(
+        fact(&text, "経過時間").contains("（上限 1日2時間: 正常）"),
+        "{text}"
+    );
+    assert_eq!(fact(&text, "ファイル"), "1（下限 1: 正常）", "{text}");
+}
+
+/// The weekly digest in French and Japanese: subject, heading, labels, period, counts.
+#[test]
+fn the_digest_is_in_french_and_japanese() {
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.sub(&["run", "--to", TO, "--no-flood", "--name", "nightly"]);
+    c.args(["--", "sh", "-c", "exit 2"]);
+    run(c).assert_code(2);
+    let _ = received(&server);
+    let print = |language: &str| {
+        let mut c = env.cmd();
+        c.args(["report", "--print", "--since", "7d", "--language", language]);
+        let r = run(c);
+        r.assert_code(0);
+        r.stdout
+    };
+    let fr = print("fr");
+    assert!(
+        fr.contains(&format!("Rapport de sauvegarde de {}", host())),
+        "{fr}"
+    );
+    let period = fact(&fr, "Période");
+    assert!(
+        period.starts_with("du ") && period.ends_with("(les 7 derniers jours)"),
+        "{fr}"
+    );
+    assert_eq!(
+        fact(&fr, "Totaux"),
+        "1 tâche, 1 exécution, 1 échec, 0 avertissement"
+    );
+    assert_eq!(fact(&fr, "Exécutions"), "1 exécution (1 échec)");
+    assert!(
+        fact(&fr, "Problèmes").ends_with(" échec, code de sortie 2"),
+        "{fr}"
+    );
+    assert_eq!(fact(&fr, "Dernière réussite"), "aucune enregistrée");
+    let ja = print("ja");
+    for expected in [
+        &format!("{} のバックアップレポート", host()),
+        "（過去 7 日）",
+        "ジョブ 1 件, 実行 1 回, 失敗 1 件, 警告 0 件",
+        "失敗、終了ステータス 2",
+    ] {
+        assert!(ja.contains(expected), "{expected:?} in\n{ja}");
+    }
+    // mailed: the subject too
+    let server = self::server();
+    let env2 = Env::new(&server);
+    std::fs::create_dir_all(env2.dir.path().join("state")).unwrap();
+    let mut c = env2.sub(&["report", "--to", TO, "--language", "fr"]);
+    c.env("BACKUP_ALERT_STATE_DIR", env.dir.path().join("state"));
+    run(c).assert_code(0);
+    let subject = parse(&received(&server))
+        .subject()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        subject.contains("Rapport de sauvegarde, les 7 derniers jours : 1 tâche"),
+        "{subject}"
+    );
+}
+
+/// Rust's "(os error 2)" never reaches an alert: a missing command, a missing manifest.
+#[test]
+fn no_rust_error_noise_in_alerts() {
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.sub(&["run", "--to", TO, "--no-flood", "--name", "t"]);
+    c.args(["--", "/nonexistent/backup-tool"]);
+    run(c).assert_code(127);
+    let text = text_of(&received(&server));
+    assert_eq!(
+        fact(&text, "Result"),
+        "command not found: /nonexistent/backup-tool: No such file or directory (exit status 127)",
+        "{text}"
+    );
+    let server = self::server();
+    let env = Env::new(&server);
+    let backup = env.path("db.tar.gz");
+    std::fs::write(&backup, b"x").unwrap();
+    let r = run(env.sub(&[
+        "check",
+        "--path",
+        backup.to_str().unwrap(),
+        "--max-age",
+        "1h",
+        "--manifest",
+        "/nonexistent/SHA256SUMS",
+        "--to",
+        TO,
+        "--no-flood",
+    ]));
+    let text = text_of(&received(&server));
+    assert!(
+        text.contains("No such file or directory"),
+        "{}\n{text}",
+        r.stderr
+    );
+    assert!(!text.contains("os error"), "{text}");
+}
+
+/// `stats` in the reader's language (the reasons stay as msmtp logged them).
+#[test]
+fn stats_in_french_and_japanese() {
+    let env = Env::bare();
+    let log = env.path("msmtp.log");
+    std::fs::write(
+        &log,
+        "Dec 21 16:03:07 host=smtp.example.com tls=on auth=on from=a@x.example recipients=b@x.example exitcode=EX_OK\n\
+         Dec 21 18:00:15 host=smtp.example.com tls=on auth=on from=a@x.example recipients=b@x.example errormsg='Connection refused' exitcode=EX_TEMPFAIL\n",
+    )
+    .unwrap();
+    let stats = |language: &str| {
+        let mut c = env.cmd();
+        c.args([
+            "stats",
+            "--log",
+            log.to_str().unwrap(),
+            "--language",
+            language,
+        ]);
+        let r = run(c);
+        r.assert_code(0);
+        r.stdout
+    };
+    let fr = stats("fr");
+    assert!(fr.contains("envoyés : 1\néchecs  : 1\n"), "{fr}");
+    assert!(
+        fr.contains("dernier échec : Dec 21 18:00:15 EX_TEMPFAIL"),
+        "{fr}"
+    );
+    let ja = stats("ja");
+    assert!(ja.contains("送信: 1\n失敗: 1\n"), "{ja}");
+    assert!(ja.contains("最後の失敗: Dec 21 18:00:15"), "{ja}");
+}

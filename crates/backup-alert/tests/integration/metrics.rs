@@ -43,6 +43,9 @@ fn parse_prom(text: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
         while !rest.is_empty() {
             let (key, after) = rest.split_once("=\"").expect("key=\"value\"");
             assert!(valid_name(key), "bad label {key} in {line}");
+            // Prometheus owns `job` and `instance`: a target's own would arrive renamed
+            // (`exported_job`).
+            assert!(!["job", "instance"].contains(&key), "label {key} in {line}");
             let mut end = None;
             let mut escaped = false;
             for (i, c) in after.char_indices() {
@@ -71,7 +74,7 @@ fn parse_prom(text: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
 }
 
 fn job(name: &str) -> String {
-    format!("host=\"{}\",job=\"{name}\"", host())
+    format!("host=\"{}\",backup_job=\"{name}\"", host())
 }
 
 #[test]
@@ -182,5 +185,65 @@ fn stats_prometheus_counts_sent_queued_and_failed() {
         r.stdout.starts_with("# HELP backup_alert_mail_messages "),
         "{}",
         r.stdout
+    );
+}
+
+/// Prometheus's own linter accepts the file: `promtool check metrics` (Debian's
+/// prometheus package) with jobs from run and check and a mail log's counts.
+#[test]
+fn promtool_accepts_the_metrics() {
+    let Some(promtool) = rsmtp_testserver::peer::require_peer(
+        "/usr/bin/promtool",
+        "promtool (Debian package prometheus)",
+    ) else {
+        return;
+    };
+    let server = server();
+    let env = Env::new(&server);
+    let mut c = env.sub(&["run", "--name", "pg \"main\"", "--to", TO, "--no-flood"]);
+    c.args(["--", "sh", "-c", "exit 3"]);
+    run(c).assert_code(3);
+    let backup = env.path("nightly.tar.gz");
+    std::fs::write(&backup, vec![b'x'; 4321]).unwrap();
+    run(env.sub(&[
+        "check",
+        "--path",
+        backup.to_str().unwrap(),
+        "--max-age",
+        "1h",
+        "--name",
+        "nightly",
+        "--to",
+        TO,
+        "--no-flood",
+    ]))
+    .assert_code(0);
+    let mut c = env.cmd();
+    c.args([
+        "stats",
+        "--log",
+        env.log.to_str().unwrap(),
+        "--prometheus",
+        "-",
+    ]);
+    let metrics = run(c);
+    metrics.assert_code(0);
+    assert!(
+        metrics.stdout.contains("backup_alert_mail_messages"),
+        "{}",
+        metrics.stdout
+    );
+    let mut check = std::process::Command::new(promtool);
+    check.args(["check", "metrics"]);
+    let r = run_with_input(check, metrics.stdout.as_bytes());
+    assert_eq!(
+        r.code, 0,
+        "promtool: {}{}\n{}",
+        r.stdout, r.stderr, metrics.stdout
+    );
+    assert_eq!(
+        format!("{}{}", r.stdout, r.stderr).trim(),
+        "",
+        "lint findings"
     );
 }

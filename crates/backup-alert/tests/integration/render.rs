@@ -61,8 +61,21 @@ const PROBE: &str = r#"<script>
     if (ratio < 4.5) low++;
     if (ratio < worst) { worst = ratio; worstAt = el.tagName; }
   }
+  // The card's own background (dark mode must not leave a white card on black), and
+  // the narrowest share of its row a fact's value gets next to its label.
+  var card = document.body.firstElementChild;
+  var cardLum = card ? lum(rgb(getComputedStyle(card).backgroundColor)) : -1;
+  var narrowest = 1;
+  var rows = document.getElementsByTagName('tr');
+  for (var r = 0; r < rows.length; r++) {
+    var td = rows[r].getElementsByTagName('td')[0];
+    if (!td) continue;
+    var share = td.getBoundingClientRect().width / rows[r].getBoundingClientRect().width;
+    if (share < narrowest) narrowest = share;
+  }
   document.documentElement.setAttribute('data-probe',
-    'scrollWidth=' + document.documentElement.scrollWidth + ';innerWidth=' + W +
+    'cardLum=' + cardLum.toFixed(3) + ';narrowestValue=' + narrowest.toFixed(2) +
+    ';scrollWidth=' + document.documentElement.scrollWidth + ';innerWidth=' + W +
     ';dark=' + dark + ';overflowing=' + over.join(',') + ';lowContrast=' + low +
     ';worst=' + worst.toFixed(2) + ' ' + worstAt);
 })();
@@ -71,6 +84,10 @@ const PROBE: &str = r#"<script>
 /// What the probe measured.
 #[derive(Debug)]
 struct Probe {
+    /// Relative luminance of the card's background (0 black, 1 white).
+    card_lum: f64,
+    /// The narrowest share of a fact row its value gets.
+    narrowest_value: f64,
     scroll_width: u32,
     inner_width: u32,
     dark: bool,
@@ -135,6 +152,8 @@ fn measure(bin: &Path, dir: &Path, name: &str, html: &str, dark: bool) -> Probe 
             .to_string()
     };
     Probe {
+        card_lum: field("cardLum").parse().unwrap(),
+        narrowest_value: field("narrowestValue").parse().unwrap(),
         scroll_width: field("scrollWidth").parse().unwrap(),
         inner_width: field("innerWidth").parse().unwrap(),
         dark: field("dark") == "true",
@@ -239,8 +258,14 @@ fn alerts_fit_a_phone_and_stay_readable_in_dark_mode() {
         assert!(!light.dark);
         assert_fits(&light, name);
         assert_eq!(light.low_contrast, 0, "{name}: low contrast: {light:?}");
+        assert!(light.card_lum > 0.9, "{name}: a light card: {light:?}");
         let dark = measure(&bin, &out, &format!("{name}-dark"), page, true);
         assert!(dark.dark, "dark mode was not on: {dark:?}");
+        // dark mode is a dark card, not a white card on black
+        assert!(
+            dark.card_lum < 0.05,
+            "{name} (dark): the card stays light: {dark:?}"
+        );
         assert_fits(&dark, &format!("{name} (dark)"));
         assert_eq!(
             dark.low_contrast, 0,
@@ -268,4 +293,56 @@ fn alerts_fit_a_phone_and_stay_readable_in_dark_mode() {
         dark.low_contrast >= 1 && dark.worst.ends_with(" P"),
         "{dark:?}"
     );
+}
+
+/// French and Japanese labels ("Dernière sauvegarde réussie", "最後の正常なバックアップ")
+/// do not squeeze the values into a narrow column at 390 px: every value keeps more than
+/// half of its row, light and dark.
+#[test]
+fn long_labels_leave_the_values_room_on_a_phone() {
+    let Some(bin) = chromium() else { return };
+    let out_dir = tempfile::tempdir().unwrap();
+    for language in ["fr", "ja"] {
+        let server = server();
+        let env = Env::new(&server);
+        let dir = env.path("backups");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("db-2026-12-01.tar.gz"), b"tiny").unwrap();
+        let mut c = env.sub(&[
+            "check",
+            "--path",
+            dir.to_str().unwrap(),
+            "--max-age",
+            "1d",
+            "--min-size",
+            "1M",
+            "--to",
+            TO,
+            "--language",
+            language,
+        ]);
+        c.env("LC_ALL", "C");
+        run(c).assert_code(1);
+        let html = parse(&one_message(&server))
+            .body_html(0)
+            .unwrap()
+            .into_owned();
+        for dark in [false, true] {
+            let name = format!("labels-{language}-{}", if dark { "dark" } else { "light" });
+            let p = measure(&bin, out_dir.path(), &name, &html, dark);
+            assert_fits(&p, &name);
+            assert!(
+                p.narrowest_value > 0.5,
+                "{name}: a value squeezed to {} of its row: {p:?}",
+                p.narrowest_value
+            );
+            screenshot(
+                &bin,
+                out_dir.path(),
+                &format!("{name}-{WIDTH}"),
+                &html,
+                dark,
+            );
+        }
+    }
 }

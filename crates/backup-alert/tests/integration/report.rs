@@ -89,10 +89,23 @@ fn the_digest_lists_every_job_with_its_runs_chart_and_the_mail_counts() {
 
     let html = parsed.body_html(0).expect("an HTML part").into_owned();
     assert_eq!(html.matches("<svg ").count(), 2, "one chart per job");
+    // each chart's bars carry dates: the first and the last run's, under the chart
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let dated = html
+        .split("</svg>")
+        .skip(1)
+        .filter(|after| {
+            after
+                .split("</div>")
+                .next()
+                .is_some_and(|d| d.matches(&format!("<span>{today} ")).count() == 2)
+        })
+        .count();
+    assert_eq!(dated, 2, "{html}");
     // one bar per run (plus the baseline): 3 for pg-dump, 1 for the check
     assert_eq!(html.matches("<rect ").count(), 3 + 1 + 2);
     assert!(html.contains("name=\"viewport\""));
-    for external in ["src=", "href=", "url(", "<link", "<style"] {
+    for external in ["src=", "href=", "url(", "<link", "@import"] {
         assert!(!html.contains(external), "{external} in the HTML part");
     }
 }

@@ -18,6 +18,13 @@ fn tls_server() -> TestServer {
 }
 
 fn setup_cmd(env: &Env, server: &TestServer, out: &std::path::Path, extra: &[&str]) -> Command {
+    let mut c = setup_cmd_default_logfile(env, server, out);
+    c.args(["--logfile", env.log.to_str().unwrap()]).args(extra);
+    c
+}
+
+/// [`setup_cmd`] without `--logfile` and without extra arguments.
+fn setup_cmd_default_logfile(env: &Env, server: &TestServer, out: &std::path::Path) -> Command {
     let mut c = env.cmd();
     c.args([
         "setup",
@@ -40,7 +47,6 @@ fn setup_cmd(env: &Env, server: &TestServer, out: &std::path::Path, extra: &[&st
         TO,
         "--password-stdin",
     ])
-    .args(["--logfile", env.log.to_str().unwrap()])
     .args(["--output", out.to_str().unwrap()])
     .args([
         "--settings",
@@ -48,9 +54,40 @@ fn setup_cmd(env: &Env, server: &TestServer, out: &std::path::Path, extra: &[&st
             .join(".config/backup-alert/config")
             .to_str()
             .unwrap(),
-    ])
-    .args(extra);
+    ]);
     c
+}
+
+/// Root writing a msmtprc into another user's directory (`--output`, no `--logfile`)
+/// gives it a log that user can write, not root's `/var/log/msmtp.log`.
+#[test]
+fn root_writing_a_file_for_another_user_does_not_log_to_roots_log() {
+    use std::os::unix::fs::MetadataExt;
+    let root = rustix::process::geteuid().is_root();
+    if !rsmtp_testserver::peer::require(root, "root (to write a file for another user)") {
+        return;
+    }
+    let server = tls_server();
+    let env = Env::bare();
+    let theirs = env.path("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let out = theirs.join("msmtprc");
+    let mut c = setup_cmd_default_logfile(&env, &server, &out);
+    c.arg("--no-test");
+    run_with_input(c, b"s3cret pw\n").assert_code(0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("/var/log/msmtp.log"), "{text}");
+    let Some(rsmtp_config::LogFile::File(log)) = parsed_account(&out).logfile else {
+        panic!("no logfile:\n{text}");
+    };
+    let dir = log.parent().expect("the log's directory");
+    assert_eq!(
+        std::fs::metadata(dir).unwrap().uid(),
+        65534,
+        "{} is not in a directory of the file's user",
+        log.display()
+    );
 }
 
 #[test]
@@ -845,4 +882,99 @@ fn setup_warns_before_adding_to_an_invalid_msmtprc() {
     assert_ne!(r.code, 0, "the test alert cannot go through this file");
     assert!(!r.stderr.contains("check the server name"), "{}", r.stderr);
     assert!(r.stderr.contains("fix that line"), "{}", r.stderr);
+}
+
+/// Setup run in a French locale records `language = fr`: cron runs the jobs without
+/// LANG, and their alerts must still be French.
+#[test]
+fn setup_records_the_language_for_cron() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = setup_cmd(&env, &server, &out, &["--no-test"]);
+    c.env("LC_ALL", "fr_FR.UTF-8");
+    run_with_input(c, b"s3cret pw\n").assert_code(0);
+    let settings = std::fs::read_to_string(env.home.join(".config/backup-alert/config")).unwrap();
+    assert!(settings.contains("\nlanguage = fr\n"), "{settings}");
+    // the same in the C locale, as cron has it: nothing recorded
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    run_with_input(
+        setup_cmd(&env, &server, &out, &["--no-test"]),
+        b"s3cret pw\n",
+    )
+    .assert_code(0);
+    let settings = std::fs::read_to_string(env.home.join(".config/backup-alert/config")).unwrap();
+    assert!(!settings.contains("language"), "{settings}");
+}
+
+/// The test alert is written in the language setup runs in (here Japanese).
+#[test]
+fn the_test_alert_is_in_the_setup_language() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let mut c = setup_cmd(&env, &server, &out, &[]);
+    c.env("LC_ALL", "ja_JP.UTF-8");
+    run_with_input(c, b"s3cret pw\n").assert_code(0);
+    let msg = one_message(&server);
+    let subject = parse(&msg).subject().unwrap_or_default().to_string();
+    assert!(subject.ends_with("backup-alert の設定完了"), "{subject}");
+    let text = text_of(&msg);
+    assert!(
+        text.contains("からのメール通知は正常に動作しています。"),
+        "{text}"
+    );
+    assert!(
+        fact(&text, "SMTP サーバー").starts_with("127.0.0.1:"),
+        "{text}"
+    );
+}
+
+/// The wizard in French, through a real pseudo-terminal, as seed 000's script asks it:
+/// the questions, the provider's password help and the test alert.
+#[test]
+fn the_wizard_speaks_french() {
+    let server = tls_server();
+    let env = Env::bare();
+    let out = env.path("msmtprc");
+    let answers = format!(
+        r#"[["Choix [1-4]", "4"], ["Serveur SMTP", "127.0.0.1"], ["Chiffrement", "1"], ["Port", "{}"], ["Connexion : 1)", "1"], ["Identifiant (adresse mail)", "alice@example.com"], ["Mot de passe (masqué)", "s3cret pw"], ["Envoyer les alertes à", "{TO}"]]"#,
+        server.port()
+    );
+    let mut c = env.cmd_as(python3());
+    c.env("LC_ALL", "fr_FR.UTF-8")
+        .args(["-c", PTY_DRIVER, &answers, BIN, "setup"])
+        .args([
+            "--tls-trust-file",
+            server.ca().ca_pem_path().to_str().unwrap(),
+        ])
+        .args([
+            "--logfile",
+            env.log.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .arg("--no-settings");
+    let r = run(c);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("Fournisseur de messagerie :"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Utilisez le mot de passe SMTP de la boîte"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("s3cret"),
+        "password echoed: {}",
+        r.stdout
+    );
+    let msg = one_message(&server);
+    let subject = parse(&msg).subject().unwrap_or_default().to_string();
+    assert!(subject.ends_with("backup-alert configuré"), "{subject}");
 }

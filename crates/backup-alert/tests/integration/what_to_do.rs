@@ -341,3 +341,53 @@ fn check_of_a_locked_repository_says_break_lock() {
         "{text}"
     );
 }
+
+/// `send --log` (seed 000's wrapper mails its own log): the headline is borg's line
+/// stating the cause, not the wrapper's generic last line, and it says what to do.
+#[test]
+fn send_with_a_log_names_its_cause_and_what_to_do() {
+    let Some(borg) = borg() else { return };
+    let server = server();
+    let env = Env::new(&server);
+    let repo = borg_repo(&env, &borg);
+    let log = env.path("borg.log");
+    // last night's run, then tonight's, as the wrapper appends them
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{{ echo '=== nightly ==='; {borg} create {repo}::a1 data 2>&1; echo 'borg create a échoué'; }} >> {log}",
+            borg = borg.display(),
+            log = log.display()
+        ))
+        .env("HOME", &env.home)
+        .env("BORG_PASSPHRASE", "wrong")
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = run(env.sub(&[
+        "send",
+        "--status",
+        "failure",
+        "--subject",
+        "Sauvegarde échouée",
+        "--body",
+        "voir le log",
+        "--log",
+        log.to_str().unwrap(),
+        "--to",
+        TO,
+        "--no-flood",
+    ]));
+    r.assert_code(0);
+    let text = text_of(&one_message(&server));
+    assert_eq!(
+        headline(&text),
+        "passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND or via BORG_PASSPHRASE_FD is incorrect.",
+        "{text}"
+    );
+    assert!(
+        fact(&text, "What to do").contains("BORG_PASSCOMMAND"),
+        "{text}"
+    );
+}

@@ -12,6 +12,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -132,6 +133,14 @@ fn run(args: Args) -> Result<bool, String> {
             "5.1.1 No such user",
         ));
     }
+    // SIGTERM or SIGINT ends the loop below like --count does, so everything is dropped
+    // and the temporary CA directory (/tmp/rsmtp-testca-*) goes with it; the default
+    // action would kill the process and leave the directory behind.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
+    }
     let ca = match &args.cert_dir {
         Some(dir) => TestCa::new_in(dir)
             .map_err(|e| format!("cannot write certificates to {}: {e}", dir.display()))?,
@@ -186,6 +195,10 @@ fn run(args: Args) -> Result<bool, String> {
         }
         flush();
         if target.is_some_and(|n| printed_messages >= n) {
+            break;
+        }
+        if stop.load(Ordering::Relaxed) {
+            reached = target.is_none();
             break;
         }
         if give_up.is_some_and(|t| Instant::now() >= t) {

@@ -163,6 +163,35 @@ fn help_and_version_long_options_print_and_exit_0() {
     );
 }
 
+/// `--version` names every AUTH method rsmtp can run, SCRAM included (a user checks
+/// there before writing `auth scram-sha-256`).
+#[test]
+fn version_lists_every_auth_method_with_scram() {
+    let dir = Dir::new();
+    let run = dir.rsmtp().arg("--version").run();
+    run.assert_code(0);
+    let line = run
+        .stdout()
+        .lines()
+        .find_map(|l| l.split_once("Authentication: ").map(|(_, m)| m.to_string()))
+        .unwrap_or_else(|| panic!("no Authentication line:\n{}", run.stdout()));
+    let listed: Vec<&str> = line.trim_end_matches('.').split(", ").collect();
+    for method in [
+        "plain",
+        "login",
+        "cram-md5",
+        "xoauth2",
+        "oauthbearer",
+        "external",
+        "scram-sha-1",
+        "scram-sha-256",
+        "scram-sha-1-plus",
+        "scram-sha-256-plus",
+    ] {
+        assert!(listed.contains(&method), "{method} missing from: {line}");
+    }
+}
+
 #[test]
 fn missing_c_file_exits_74_naming_the_file() {
     let dir = Dir::new();
