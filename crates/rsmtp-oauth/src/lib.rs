@@ -48,7 +48,9 @@
 //! One JSON file per account (`NAME-HASH.json`, the hash over token URL, client id
 //! and scope, so two configuration files with an account of the same name do not share
 //! tokens) in `$XDG_STATE_HOME/rsmtp/oauth/` (`~/.local/state/rsmtp/oauth/`), or
-//! `/var/lib/rsmtp/oauth/` for root; `$RSMTP_OAUTH_DIR` overrides both (tests,
+//! `/var/lib/rsmtp/oauth/` for root (the `rsmtp` binary falls back to
+//! `/var/tmp/rsmtp-<uid>/oauth` for a user whose home cannot hold it, as the queue
+//! does); `$RSMTP_OAUTH_DIR` overrides both (tests,
 //! containers). It holds the refresh token and the last access token with its expiry,
 //! so the next process — every mail is a new rsmtp process — reuses it: 1000 messages
 //! in an hour cost one token request.

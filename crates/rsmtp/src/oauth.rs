@@ -75,13 +75,31 @@ pub fn settings(account: &Account, with_secret: bool) -> Result<Option<OAuthSett
     }))
 }
 
-/// The token store directory for the user running rsmtp.
+/// The token store directory for the user running rsmtp: see
+/// [`rsmtp_oauth::default_store_dir`]; as for the queue, a user whose home cannot hold
+/// it (www-data in the PHP images, home `/var/www` owned by root) gets
+/// `/var/tmp/rsmtp-<uid>/oauth` instead of a send that fails.
 fn store_dir() -> PathBuf {
-    rsmtp_oauth::default_store_dir(
-        rustix::process::geteuid().is_root(),
+    let root = rustix::process::geteuid().is_root();
+    let dir = rsmtp_oauth::default_store_dir(
+        root,
         std::env::var_os("XDG_STATE_HOME").map(PathBuf::from),
         &rsmtp_config::home_dir(),
-    )
+    );
+    let named = std::env::var_os(rsmtp_oauth::STORE_DIR_ENV).is_some_and(|d| !d.is_empty());
+    if root || named || dir.is_dir() || creatable(&dir) {
+        dir
+    } else {
+        rsmtp_config::queue_fallback_dir().join("oauth")
+    }
+}
+
+/// Whether `dir` could be made: the deepest directory on its path that exists is
+/// writable by us.
+fn creatable(dir: &std::path::Path) -> bool {
+    dir.ancestors()
+        .find(|a| a.is_dir())
+        .is_some_and(|a| rustix::fs::access(a, rustix::fs::Access::WRITE_OK).is_ok())
 }
 
 /// The access token a send authenticates with: the cached one (no secret looked up,
