@@ -101,6 +101,16 @@
 //! - `queue_notify ADDRESS`: who gets the failure notice (default: the
 //!   envelope sender).
 //!
+//! - `oauth2_flow client_credentials|device|authcode|off`, `oauth2_provider
+//!   microsoft|google` (fills the endpoints, scope and flow left unset, see
+//!   [`OAuthProvider`]), `oauth2_tenant`, `oauth2_token_url`, `oauth2_device_url`,
+//!   `oauth2_auth_url`, `oauth2_redirect_port`, `oauth2_client_id`,
+//!   `oauth2_client_secret` (a literal: the permission rule of `password` applies),
+//!   `oauth2_client_secret_eval` (run like `passwordeval`,
+//!   [`Account::oauth2_client_secret`]), `oauth2_scope`: an `auth xoauth2` or
+//!   `oauthbearer` account gets its token itself (the `rsmtp-oauth` crate); resolving
+//!   checks that the flow has what it needs.
+//!
 //! Like all commands they may appear in `defaults` and be inherited; msmtp
 //! itself would reject them, so keep them in a file only rsmtp reads or accept
 //! that msmtp cannot read that file.

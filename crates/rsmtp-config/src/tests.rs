@@ -940,3 +940,123 @@ fn default_queue_dir_follows_root_and_xdg() {
         PathBuf::from("/home/alice/.local/state/rsmtp/queue")
     );
 }
+
+// ---- OAuth 2.0 (rsmtp's oauth2_* commands) ------------------------------------------------
+
+const OFFICE365: &str = "account office365\nhost smtp.office365.com\nport 587\ntls on\n\
+    auth xoauth2\nuser alerts@contoso.example\nfrom alerts@contoso.example\n\
+    oauth2_provider microsoft\noauth2_tenant contoso.onmicrosoft.com\n\
+    oauth2_client_id 0000-1111\n";
+
+#[test]
+fn oauth2_provider_fills_endpoints_scope_and_flow() {
+    let a = resolved(OFFICE365, "office365");
+    assert_eq!(a.oauth2_flow, Some(OAuthFlow::Device));
+    assert_eq!(
+        a.oauth2_token_url.as_deref(),
+        Some("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
+    );
+    assert_eq!(
+        a.oauth2_device_url.as_deref(),
+        Some("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode")
+    );
+    assert_eq!(
+        a.oauth2_scope.as_deref(),
+        Some("https://outlook.office.com/SMTP.Send offline_access")
+    );
+
+    let app_only = format!(
+        "{OFFICE365}oauth2_flow client_credentials\noauth2_client_secret_eval cat /run/secrets/o365\n"
+    );
+    let a = resolved(&app_only, "office365");
+    assert_eq!(
+        a.oauth2_scope.as_deref(),
+        Some("https://outlook.office365.com/.default")
+    );
+    // An explicit setting wins over the provider's.
+    let own = format!("{OFFICE365}oauth2_scope custom\noauth2_token_url https://t.example/token\n");
+    let a = resolved(&own, "office365");
+    assert_eq!(a.oauth2_scope.as_deref(), Some("custom"));
+    assert_eq!(
+        a.oauth2_token_url.as_deref(),
+        Some("https://t.example/token")
+    );
+
+    let google = "account gmail\nhost smtp.gmail.com\nauth xoauth2\nuser me@gmail.com\n\
+                  oauth2_provider google\noauth2_client_id id\n";
+    let a = resolved(google, "gmail");
+    assert_eq!(a.oauth2_flow, Some(OAuthFlow::AuthCode));
+    assert_eq!(a.oauth2_scope.as_deref(), Some("https://mail.google.com/"));
+}
+
+#[test]
+fn oauth2_settings_are_checked_when_the_account_is_resolved() {
+    let resolve_err = |text: &str| {
+        let mut a = account(text, "a");
+        a.resolve(&test_resolve())
+            .expect_err("incomplete")
+            .to_string()
+    };
+    let base = "account a\nhost h\nauth xoauth2\nuser u\noauth2_flow device\n";
+    let e = resolve_err(base);
+    assert!(e.contains("oauth2_token_url"), "{e}");
+    let e = resolve_err(&format!(
+        "{base}oauth2_token_url https://t/x\noauth2_client_id c\n"
+    ));
+    assert!(e.contains("oauth2_device_url"), "{e}");
+    let e = resolve_err(
+        "account a\nhost h\nauth plain\nuser u\noauth2_provider microsoft\noauth2_client_id c\n",
+    );
+    assert!(e.contains("auth xoauth2"), "{e}");
+    let e = parse_err("account a\noauth2_flow implicit\n");
+    assert!(
+        e.to_string()
+            .contains("client_credentials, device, authcode or off"),
+        "{e}"
+    );
+    let e = parse_err("account a\noauth2_provider yahoo\n");
+    assert!(e.to_string().contains("microsoft or google"), "{e}");
+}
+
+#[test]
+fn oauth2_commands_are_inherited_shown_redacted_and_a_secret_needs_a_private_file() {
+    let text = format!(
+        "{OFFICE365}oauth2_flow client_credentials\noauth2_client_secret s3cr3t-value\n\
+         account child : office365\nfrom other@contoso.example\n"
+    );
+    let a = resolved(&text, "child");
+    assert_eq!(a.oauth2_flow, Some(OAuthFlow::ClientCredentials));
+    assert_eq!(a.oauth2_client_id.as_deref(), Some("0000-1111"));
+    assert_eq!(
+        a.oauth2_client_secret()
+            .expect("secret")
+            .map(|s| s.expose().to_string()),
+        Some("s3cr3t-value".to_string())
+    );
+    let shown = a.describe_for_pretend();
+    assert!(
+        shown.contains("oauth2_flow = client_credentials"),
+        "{shown}"
+    );
+    assert!(shown.contains("oauth2_client_secret = *"), "{shown}");
+    assert!(!shown.contains("s3cr3t-value"), "{shown}");
+
+    // A literal client secret makes the file subject to the password permission rule.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let user = dir.path().join("msmtprc");
+    let mut uid = current_uid();
+    if uid == 0 {
+        uid = 4242;
+    }
+    let opts = LoadOptions {
+        system_file: Some(dir.path().join("none")),
+        user_file: Some(user.clone()),
+        check_uid: Some(uid),
+    };
+    write(&user, &text, 0o644);
+    if current_uid() == 0 {
+        std::os::unix::fs::chown(&user, Some(uid), None).expect("chown");
+    }
+    let e = Config::load(&opts).expect_err("secret in a readable file");
+    assert!(e.to_string().contains("chmod 600"), "{e}");
+}

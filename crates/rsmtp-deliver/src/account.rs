@@ -211,7 +211,7 @@ pub fn session_settings(
         // The account gets its bearer token itself: cached, else refreshed under the
         // store's lock. No password, keyring or prompt is involved.
         let user = account.user.clone().unwrap_or_default();
-        let token = crate::oauth::client(account)?.access_token()?;
+        let token = crate::oauth::access_token(account)?;
         s.credentials = Some(Credentials::new(user, token.secret));
     } else if account.auth == Auth::Method(rsmtp_config::AuthMethod::External) {
         // The TLS client certificate is the credential: no password to look up.

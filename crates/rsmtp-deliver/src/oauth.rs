@@ -11,8 +11,9 @@ use rsmtp_oauth::{Flow, OAuthSettings, TokenClient, TrustRoots};
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 
-/// The `rsmtp-oauth` settings of an account that has `oauth2_flow`.
-pub fn settings(account: &Account) -> Result<Option<OAuthSettings>, Failure> {
+/// The `rsmtp-oauth` settings of an account that has `oauth2_flow`; the client secret
+/// is looked up (`oauth2_client_secret_eval` run) only `with_secret`.
+pub fn settings(account: &Account, with_secret: bool) -> Result<Option<OAuthSettings>, Failure> {
     let Some(flow) = account.oauth2_flow else {
         return Ok(None);
     };
@@ -58,7 +59,11 @@ pub fn settings(account: &Account) -> Result<Option<OAuthSettings>, Failure> {
             .oauth2_client_id
             .clone()
             .ok_or_else(|| missing("oauth2_client_id"))?,
-        client_secret: account.oauth2_client_secret()?,
+        client_secret: if with_secret {
+            account.oauth2_client_secret()?
+        } else {
+            None
+        },
         scope: account.oauth2_scope.clone().unwrap_or_default(),
         auth_params,
         trust: match &account.tls_trust_file {
@@ -70,18 +75,47 @@ pub fn settings(account: &Account) -> Result<Option<OAuthSettings>, Failure> {
     }))
 }
 
-/// The token store directory for the user running rsmtp.
+/// The token store directory for the user running rsmtp: see
+/// [`rsmtp_oauth::default_store_dir`]; as for the queue, a user whose home cannot hold
+/// it (www-data in the PHP images, home `/var/www` owned by root) gets
+/// `/var/tmp/rsmtp-<uid>/oauth` instead of a send that fails.
 fn store_dir() -> PathBuf {
-    rsmtp_oauth::default_store_dir(
-        rustix::process::geteuid().is_root(),
+    let root = rustix::process::geteuid().is_root();
+    let dir = rsmtp_oauth::default_store_dir(
+        root,
         std::env::var_os("XDG_STATE_HOME").map(PathBuf::from),
         &rsmtp_config::home_dir(),
-    )
+    );
+    let named = std::env::var_os(rsmtp_oauth::STORE_DIR_ENV).is_some_and(|d| !d.is_empty());
+    if root || named || dir.is_dir() || creatable(&dir) {
+        dir
+    } else {
+        rsmtp_config::queue_fallback_dir().join("oauth")
+    }
+}
+
+/// Whether `dir` could be made: the deepest directory on its path that exists is
+/// writable by us.
+fn creatable(dir: &std::path::Path) -> bool {
+    dir.ancestors()
+        .find(|a| a.is_dir())
+        .is_some_and(|a| rustix::fs::access(a, rustix::fs::Access::WRITE_OK).is_ok())
+}
+
+/// The access token a send authenticates with: the cached one (no secret looked up,
+/// no trust roots loaded, no lock), else one from the token endpoint.
+pub fn access_token(account: &Account) -> Result<rsmtp_oauth::AccessToken, Failure> {
+    if let Some(settings) = settings(account, false)? {
+        if let Some(token) = TokenClient::new(settings)?.cached_token()? {
+            return Ok(token);
+        }
+    }
+    Ok(client(account)?.access_token()?)
 }
 
 /// The token client of an account with `oauth2_flow`.
 pub fn client(account: &Account) -> Result<TokenClient, Failure> {
-    let settings = settings(account)?.ok_or_else(|| {
+    let settings = settings(account, true)?.ok_or_else(|| {
         Failure::new(
             ExitCode::Config,
             format!(

@@ -4,7 +4,7 @@
 //! On a machine without a browser the person pastes that URL (whatever the browser
 //! shows after its failed redirect) instead; the first of the two wins.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -187,7 +187,7 @@ pub(crate) fn run(
 fn answer_browser(mut stream: TcpStream) -> Option<String> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut line = String::new();
-    BufReader::new((&stream).take_limited())
+    BufReader::new((&stream).take(MAX_REQUEST_LINE))
         .read_line(&mut line)
         .ok()?;
     let target = line.split_whitespace().nth(1)?.to_string();
@@ -206,19 +206,6 @@ fn answer_browser(mut stream: TcpStream) -> Option<String> {
         body.len()
     );
     (r.code.is_some() || r.error.is_some()).then_some(target)
-}
-
-/// A reader limited to [`MAX_REQUEST_LINE`] bytes.
-trait TakeLimited {
-    fn take_limited(self) -> std::io::Take<Self>
-    where
-        Self: Sized;
-}
-
-impl<R: std::io::Read> TakeLimited for R {
-    fn take_limited(self) -> std::io::Take<Self> {
-        self.take(MAX_REQUEST_LINE)
-    }
 }
 
 #[cfg(test)]

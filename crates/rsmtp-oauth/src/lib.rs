@@ -48,7 +48,9 @@
 //! One JSON file per account (`NAME-HASH.json`, the hash over token URL, client id
 //! and scope, so two configuration files with an account of the same name do not share
 //! tokens) in `$XDG_STATE_HOME/rsmtp/oauth/` (`~/.local/state/rsmtp/oauth/`), or
-//! `/var/lib/rsmtp/oauth/` for root; `$RSMTP_OAUTH_DIR` overrides both (tests,
+//! `/var/lib/rsmtp/oauth/` for root (the `rsmtp` binary falls back to
+//! `/var/tmp/rsmtp-<uid>/oauth` for a user whose home cannot hold it, as the queue
+//! does); `$RSMTP_OAUTH_DIR` overrides both (tests,
 //! containers). It holds the refresh token and the last access token with its expiry,
 //! so the next process — every mail is a new rsmtp process — reuses it: 1000 messages
 //! in an hour cost one token request.
@@ -72,6 +74,13 @@
 //!   find the token stale at once make one request; nineteen wait for the lock and
 //!   find the new token. The lock is released when its file is closed, also when the
 //!   holder dies; the holder's wait is bounded by the account's `timeout`.
+//! - **A cached send costs nothing measurable**: [`TokenClient::cached_token`] reads the
+//!   file and nothing else — the trust roots are loaded and the client secret is
+//!   looked up (its `_eval` command run) only when a request must be made.
+//!   `benches/oauth.py` measured a cached-token XOAUTH2 send at +0.13 ms against a
+//!   PLAIN password send (3.21 ms against 3.09 ms, release build, same run); before
+//!   the HTTPS client was made lazily, parsing the system CA bundle on every send
+//!   cost +34 ms (debug build).
 //! - **Secrets**: tokens leave the store only as [`rsmtp_core::Secret`] (`***` in
 //!   `Debug`/`Display`, zeroed on drop). No token is put in an error, a log line, an
 //!   argument list or the environment. The keyring is not used yet: the file is.

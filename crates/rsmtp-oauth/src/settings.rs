@@ -77,7 +77,8 @@ pub struct OAuthSettings {
 
 impl OAuthSettings {
     /// Refuses endpoints that are not HTTPS (or loopback HTTP) and a flow without the
-    /// endpoint it needs, before anything is sent.
+    /// endpoint it needs, before anything is sent. (The client secret of client
+    /// credentials is checked when a request needs it: a cached token does not.)
     pub fn check(&self) -> Result<(), OAuthError> {
         check_url("oauth2_token_url", &self.token_url)?;
         let missing = |command| OAuthError::Missing {
@@ -85,11 +86,7 @@ impl OAuthSettings {
             command,
         };
         match self.flow {
-            Flow::ClientCredentials => {
-                if self.client_secret.is_none() {
-                    return Err(missing("oauth2_client_secret or oauth2_client_secret_eval"));
-                }
-            }
+            Flow::ClientCredentials => {}
             Flow::Device => {
                 let url = self
                     .device_url

@@ -66,15 +66,15 @@ pub trait Interaction {
 /// One account's OAuth 2.0 client: settings, HTTPS client and token store.
 pub struct TokenClient {
     settings: OAuthSettings,
-    http: Http,
+    /// Made on first use: loading the trust roots is most of a cached send's cost.
+    http: std::cell::OnceCell<Http>,
     store: TokenStore,
 }
 
 impl TokenClient {
-    /// Check the settings and set up the HTTPS client (no request yet).
+    /// Check the settings (no file is read and no request made yet).
     pub fn new(settings: OAuthSettings) -> Result<TokenClient, OAuthError> {
         settings.check()?;
-        let http = Http::new(&settings.trust, settings.timeout)?;
         let store = TokenStore::new(
             &settings.store_dir,
             &settings.account,
@@ -84,9 +84,24 @@ impl TokenClient {
         );
         Ok(TokenClient {
             settings,
-            http,
+            http: std::cell::OnceCell::new(),
             store,
         })
+    }
+
+    /// The HTTPS client, set up on first use.
+    fn http(&self) -> Result<&Http, OAuthError> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let http = Http::new(&self.settings.trust, self.settings.timeout)?;
+        Ok(self.http.get_or_init(|| http))
+    }
+
+    /// The stored access token if it is fresh, without a lock or a request: what a
+    /// send tries first, before the client secret is even looked up.
+    pub fn cached_token(&self) -> Result<Option<AccessToken>, OAuthError> {
+        Ok(self.fresh(self.store.load()?.as_ref(), Obtained::Cached))
     }
 
     /// The account's token store.
@@ -97,7 +112,7 @@ impl TokenClient {
     /// A token valid for at least [`REFRESH_MARGIN`]: the stored one, else a new one
     /// (refresh, or client credentials), asked for by one process at a time.
     pub fn access_token(&self) -> Result<AccessToken, OAuthError> {
-        if let Some(token) = self.fresh(self.store.load()?.as_ref(), Obtained::Cached) {
+        if let Some(token) = self.cached_token()? {
             return Ok(token);
         }
         let _lock = self.store.lock()?;
@@ -128,8 +143,8 @@ impl TokenClient {
     pub fn login(&self, ui: &mut dyn Interaction) -> Result<AccessToken, OAuthError> {
         let map = match self.settings.flow {
             Flow::ClientCredentials => self.client_credentials()?,
-            Flow::Device => crate::device::run(&self.http, &self.settings, ui)?,
-            Flow::AuthCode => crate::authcode::run(&self.http, &self.settings, ui)?,
+            Flow::Device => crate::device::run(self.http()?, &self.settings, ui)?,
+            Flow::AuthCode => crate::authcode::run(self.http()?, &self.settings, ui)?,
         };
         let _lock = self.store.lock()?;
         self.keep(map, None)
@@ -159,15 +174,21 @@ impl TokenClient {
     }
 
     fn client_credentials(&self) -> Result<Map<String, Value>, OAuthError> {
-        let mut form = vec![
+        let secret = self
+            .settings
+            .client_secret
+            .as_ref()
+            .ok_or(OAuthError::Missing {
+                flow: "client_credentials",
+                command: "oauth2_client_secret or oauth2_client_secret_eval",
+            })?;
+        let form = [
             ("grant_type", "client_credentials"),
             ("client_id", self.settings.client_id.as_str()),
+            ("client_secret", secret.expose()),
             ("scope", self.settings.scope.as_str()),
         ];
-        if let Some(secret) = &self.settings.client_secret {
-            form.push(("client_secret", secret.expose()));
-        }
-        match self.http.post_form(&self.settings.token_url, &form)? {
+        match self.http()?.post_form(&self.settings.token_url, &form)? {
             Answer::Ok(map) => Ok(map),
             Answer::Error { error, description } => Err(OAuthError::Refused {
                 url: self.settings.token_url.clone(),
@@ -188,7 +209,7 @@ impl TokenClient {
         if let Some(secret) = &self.settings.client_secret {
             form.push(("client_secret", secret.expose()));
         }
-        match self.http.post_form(&self.settings.token_url, &form)? {
+        match self.http()?.post_form(&self.settings.token_url, &form)? {
             Answer::Ok(map) => Ok(map),
             Answer::Error { error, description } if error == "invalid_grant" => {
                 Err(OAuthError::LoginExpired {
@@ -294,6 +315,75 @@ mod tests {
             Ok(Value::Object(m)) => m,
             _ => panic!("object"),
         }
+    }
+
+    fn client(dir: &std::path::Path) -> TokenClient {
+        TokenClient::new(OAuthSettings {
+            account: "office365".into(),
+            flow: Flow::Device,
+            token_url: "https://login.example/token".into(),
+            device_url: Some("https://login.example/devicecode".into()),
+            auth_url: None,
+            redirect_port: None,
+            client_id: "id".into(),
+            client_secret: None,
+            scope: "s".into(),
+            auth_params: Vec::new(),
+            trust: crate::settings::TrustRoots::System,
+            timeout: None,
+            store_dir: dir.to_owned(),
+        })
+        .expect("client")
+    }
+
+    fn stored(issued_at: u64, expires_at: u64, client_id: &str) -> Stored {
+        Stored {
+            refresh_token: Some("rt".into()),
+            access_token: Some("at".into()),
+            issued_at,
+            expires_at,
+            token_url: "https://login.example/token".into(),
+            client_id: client_id.into(),
+        }
+    }
+
+    #[test]
+    fn a_stored_token_is_used_until_shortly_before_it_expires() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let c = client(tmp.path());
+        assert!(c.cached_token().expect("empty store").is_none());
+        let t = now();
+        // An hour-long token with 10 minutes left: used.
+        c.store
+            .save(&stored(t - 3000, t + 600, "id"))
+            .expect("save");
+        let token = c.cached_token().expect("read").expect("fresh");
+        assert_eq!(token.secret.expose(), "at");
+        assert_eq!(token.obtained, Obtained::Cached);
+        // 30 s left of an hour: inside the margin, renewed.
+        c.store.save(&stored(t - 3570, t + 30, "id")).expect("save");
+        assert!(c.cached_token().expect("read").is_none());
+        // A 60 s token 40 s from its end: the margin is half its life (30 s), used.
+        c.store.save(&stored(t - 20, t + 40, "id")).expect("save");
+        assert!(c.cached_token().expect("read").is_some());
+        // expires_in 0: never used.
+        c.store.save(&stored(t, t, "id")).expect("save");
+        assert!(c.cached_token().expect("read").is_none());
+        // Another client's token (the configuration changed): not used.
+        c.store.save(&stored(t, t + 3600, "other")).expect("save");
+        assert!(c.cached_token().expect("read").is_none());
+    }
+
+    #[test]
+    fn without_a_login_the_error_names_the_command() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let e = client(tmp.path()).access_token().expect_err("no login");
+        assert!(matches!(e, OAuthError::NotLoggedIn { .. }));
+        assert!(
+            e.to_string().contains("rsmtp --oauth-login -a office365"),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), rsmtp_core::ExitCode::NoPerm);
     }
 
     #[test]

@@ -712,3 +712,107 @@ fn msmtp_sends_with_passwordeval_rsmtp_oauth_token() {
     assert_delivered_with_tokens(&smtp, 2);
     assert_eq!(oauth.all_token_requests(), 1);
 }
+
+#[test]
+fn a_queued_message_waits_while_the_login_is_missing_and_goes_once_signed_in() {
+    let oauth = OAuthServer::start();
+    let smtp = smtp_for(&oauth);
+    let dir = Dir::new();
+    let queue = dir.join("queue");
+    let config = config(
+        &dir,
+        smtp.port(),
+        &oauth.token_url(),
+        &device_lines(&oauth),
+        &format!("queue always\nqueue_dir {}", queue.display()),
+    );
+    send(&dir, &config).assert_code(0);
+    // No login yet: a flush keeps the message (a token problem is never a reason to
+    // drop or fail it) and says what is missing.
+    let flush = rsmtp(&dir).args(["-C"]).arg(&config).arg("-q").run();
+    assert!(
+        flush.stderr().contains("--oauth-login"),
+        "{}",
+        flush.stderr()
+    );
+    let listing = rsmtp(&dir).args(["-C"]).arg(&config).arg("-bp").run();
+    assert!(
+        listing.stdout().contains("admin@example.net"),
+        "still queued: {}",
+        listing.stdout()
+    );
+    assert!(smtp.messages().is_empty());
+
+    device_login(&dir, &config, &oauth).assert_code(0);
+    rsmtp(&dir)
+        .args(["-C"])
+        .arg(&config)
+        .arg("-q")
+        .run()
+        .assert_code(0);
+    assert_delivered_with_tokens(&smtp, 1);
+    let listing = rsmtp(&dir).args(["-C"]).arg(&config).arg("-bp").run();
+    assert!(
+        listing.stdout().contains("Mail queue is empty"),
+        "{}",
+        listing.stdout()
+    );
+}
+
+/// www-data in the PHP images (home `/var/www`, owned by root): the token store goes to
+/// `/var/tmp/rsmtp-<uid>/oauth`, as the queue does, instead of every send failing.
+#[test]
+fn a_user_whose_home_is_not_writable_keeps_tokens_in_var_tmp() {
+    if !require(is_root(), "root (to run rsmtp as nobody)") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let fallback = PathBuf::from("/var/tmp/rsmtp-65534/oauth");
+    let _ = std::fs::remove_dir_all(&fallback);
+    let oauth = OAuthServer::start();
+    let smtp = smtp_for(&oauth);
+    let dir = Dir::new();
+    let home = dir.join("www");
+    std::fs::create_dir(&home).expect("home");
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let secret = dir.write("client-secret", OAUTH_CLIENT_SECRET);
+    let config = dir.write(
+        "msmtprc",
+        format!(
+            "account office365\nhost 127.0.0.1\nport {}\ntls off\nauth xoauth2\nuser {USER}\n\
+             from {USER}\noauth2_flow client_credentials\noauth2_token_url {}\n\
+             oauth2_client_id {OAUTH_CLIENT_ID}\noauth2_client_secret_eval \"cat {}\"\n\
+             oauth2_scope s\n",
+            smtp.port(),
+            oauth.token_url(),
+            secret.display()
+        ),
+    );
+    for f in [&config, &secret] {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let rsmtp = rsmtp_for_nobody(&dir);
+    for _ in 0..2 {
+        dir.command("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(&rsmtp)
+            .arg("-C")
+            .arg(&config)
+            .args(["-a", "office365", "-t"])
+            .env("HOME", &home)
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("RSMTP_OAUTH_DIR")
+            .stdin(MESSAGE)
+            .run()
+            .assert_code(0);
+    }
+    assert_delivered_with_tokens(&smtp, 2);
+    assert_eq!(
+        oauth.all_token_requests(),
+        1,
+        "the second send used the store"
+    );
+    let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&fallback).expect("store"));
+    assert_eq!(owner, 65534);
+    let _ = std::fs::remove_dir_all(&fallback);
+}
