@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::OAuthError;
 use crate::http::{Answer, Http};
+use crate::interaction::Interaction;
 use crate::settings::OAuthSettings;
-use crate::token::Interaction;
 
 /// How long a login waits for the redirect.
 const LOGIN_WAIT: Duration = Duration::from_secs(600);

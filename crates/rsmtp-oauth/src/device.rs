@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::error::OAuthError;
 use crate::http::{Answer, Http};
+pub use crate::interaction::DeviceCode;
+use crate::interaction::Interaction;
 use crate::settings::OAuthSettings;
-use crate::token::Interaction;
 
 /// RFC 8628 §3.2: the polling interval when the server names none.
 const DEFAULT_INTERVAL: u64 = 5;
@@ -17,19 +18,6 @@ const DEFAULT_INTERVAL: u64 = 5;
 const SLOW_DOWN_STEP: u64 = 5;
 /// The grant type of the polls (RFC 8628 §3.4).
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-
-/// What the person is shown (RFC 8628 §3.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceCode {
-    /// The code to type in.
-    pub user_code: String,
-    /// Where to type it (`verification_uri`; Google says `verification_url`).
-    pub verification_uri: String,
-    /// The same URL with the code in it, when the server gives one.
-    pub verification_uri_complete: Option<String>,
-    /// How long the code is valid, in seconds.
-    pub expires_in: u64,
-}
 
 /// What one poll of the token endpoint means (RFC 8628 §3.5).
 #[derive(Debug)]

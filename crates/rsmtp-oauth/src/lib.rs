@@ -101,6 +101,7 @@ mod authcode;
 mod device;
 mod error;
 mod http;
+mod interaction;
 mod settings;
 mod store;
 mod token;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::OAuthError;
 use crate::http::{Answer, Http};
+pub use crate::interaction::Interaction;
 use crate::settings::{Flow, OAuthSettings};
 use crate::store::{Stored, TokenStore};
 
@@ -41,26 +42,6 @@ pub struct AccessToken {
     pub expires_at: u64,
     /// Whether a request was made for it.
     pub obtained: Obtained,
-}
-
-use crate::device::DeviceCode;
-
-/// The person's side of `--oauth-login`: what to show and where a pasted redirect
-/// comes from. The `rsmtp` binary implements it on its terminal; tests script it.
-pub trait Interaction {
-    /// Show the verification URL and the user code (device flow).
-    fn show_device_code(&mut self, code: &DeviceCode);
-    /// Show the URL to open in a browser (authcode flow) and the loopback address
-    /// that waits for the redirect.
-    fn show_auth_url(&mut self, url: &str, redirect_uri: &str);
-    /// A reader for the redirect URL pasted by the person (a headless machine, where
-    /// the browser runs elsewhere and its redirect to 127.0.0.1 fails), run on its
-    /// own thread while the loopback listener waits; `None`: no one can paste.
-    fn redirect_reader(&mut self) -> Option<Box<dyn FnOnce() -> Option<String> + Send>>;
-    /// Wait between two polls of the token endpoint.
-    fn wait(&mut self, pause: Duration) {
-        std::thread::sleep(pause);
-    }
 }
 
 /// One account's OAuth 2.0 client: settings, HTTPS client and token store.
