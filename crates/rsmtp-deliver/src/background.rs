@@ -53,9 +53,29 @@ pub fn spawn_detached(mut cmd: Command) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Runs a step that comes after the message is safe (delivered, or durably queued).
+/// Nothing in it may turn that into a failure: std's directory handle panics when
+/// `closedir` fails (EBADF from a FUSE file system, EIO), and the step reads the queue
+/// directory. A panic here is caught and said as a warning; the caller still gets the
+/// exit code of what happened to the message.
+fn after_the_message_is_safe(ui: &mut Ui, what: &str, step: impl FnOnce(&mut Ui)) {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(&mut *ui)));
+    if caught.is_err() {
+        ui.warn(&format!(
+            "{what} failed unexpectedly; the message is safe and the next `rsmtp -q` sends what waits"
+        ));
+    }
+}
+
 /// After a message went out directly: if others wait in the account's queue, start
 /// the retrier telling it the server is back. Costs the caller one directory read.
 pub fn after_delivery(delivery: &Delivery, account: &Account, server: &str, ui: &mut Ui) {
+    after_the_message_is_safe(ui, "starting the queue's retrier", |ui| {
+        after_delivery_unguarded(delivery, account, server, ui)
+    });
+}
+
+fn after_delivery_unguarded(delivery: &Delivery, account: &Account, server: &str, ui: &mut Ui) {
     let dir = account.queue_dir();
     if !dir.join("queue").is_dir() {
         return;
@@ -68,10 +88,12 @@ pub fn after_delivery(delivery: &Delivery, account: &Account, server: &str, ui: 
 
 /// After a message was queued: start the queue's retrier unless one runs.
 pub fn after_queueing(delivery: &Delivery, account: &Account, ui: &mut Ui) {
-    match Queue::open(&account.queue_dir()) {
-        Ok(queue) if queue.retrier_running() => {}
-        _ => start(delivery, account, None, ui),
-    }
+    after_the_message_is_safe(ui, "starting the queue's retrier", |ui| {
+        match Queue::open(&account.queue_dir()) {
+            Ok(queue) if queue.retrier_running() => {}
+            _ => start(delivery, account, None, ui),
+        }
+    });
 }
 
 fn start(delivery: &Delivery, account: &Account, server_back: Option<&str>, ui: &mut Ui) {
@@ -129,5 +151,25 @@ pub fn spawn_background_delivery(delivery: &Delivery, account: &Account, id: &st
         ui.warn(&format!(
             "message {id} queued; cannot start background delivery: {e}"
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_after_the_message_is_safe_is_a_warning() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut ui = Ui::new(&mut out, &mut err, false);
+        let mut after = false;
+        after_the_message_is_safe(&mut ui, "the step", |_| panic!("closedir: EBADF"));
+        after_the_message_is_safe(&mut ui, "the step", |_| after = true);
+        assert!(after, "later steps still run");
+        let err = String::from_utf8(err).unwrap();
+        assert!(
+            err.contains("the step failed unexpectedly; the message is safe"),
+            "{err}"
+        );
     }
 }
