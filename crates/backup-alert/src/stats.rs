@@ -267,8 +267,17 @@ impl Summary {
         self.render_in(source, crate::lang::Language::English)
     }
 
-    /// The summary in `lang` (the counts' labels and notes; reasons stay as logged).
+    /// The summary in `lang` (the counts' labels and notes; reasons stay as logged,
+    /// but a control character in them is shown as `?`, as msmtp shows one: a log line
+    /// must not recolour, clear or rewrite the reader's terminal).
     pub fn render_in(&self, source: &str, lang: crate::lang::Language) -> String {
+        self.render_raw(source, lang)
+            .chars()
+            .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+            .collect()
+    }
+
+    fn render_raw(&self, source: &str, lang: crate::lang::Language) -> String {
         use crate::lang::Language;
         let pick = |en: &'static str, fr: &'static str, ja: &'static str| match lang {
             Language::English => en,

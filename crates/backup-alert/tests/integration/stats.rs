@@ -87,3 +87,31 @@ fn counts_what_rsmtp_logged() {
     );
     assert!(r.stdout.contains("sent:   2\n"), "{}", r.stdout);
 }
+
+#[test]
+fn control_characters_in_a_log_never_reach_the_terminal() {
+    let env = Env::bare();
+    let log = env.path("msmtp.log");
+    std::fs::write(
+        &log,
+        "Dec 21 18:00:15 host=h tls=on auth=on from=a@x recipients=b@x \
+         errormsg='refused \x1b[2J\x1b[31mred\rHIDDEN\x07' exitcode=EX_TEMPFAIL\n",
+    )
+    .unwrap();
+    let r = run({
+        let mut c = env.cmd();
+        c.args(["stats", "--log", log.to_str().unwrap()]);
+        c
+    });
+    r.assert_code(0);
+    assert!(
+        !r.stdout.contains('\x1b') && !r.stdout.contains('\r') && !r.stdout.contains('\x07'),
+        "{:?}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("refused ?[2J?[31mred?HIDDEN?"),
+        "{}",
+        r.stdout
+    );
+}
