@@ -12,15 +12,6 @@ use std::path::{Path, PathBuf};
 /// `passwordeval` commands in seconds, overriding the rules of [`eval_limit`].
 pub const EVAL_TIMEOUT_ENV: &str = "RSMTP_EVAL_TIMEOUT";
 
-/// `EX_IOERR`: a file named with `-C` cannot be read, an `eval` command fails.
-pub const EX_IOERR: ExitCode = ExitCode::IoErr;
-/// `EX_CONFIG`: anything wrong with the configuration itself.
-pub const EX_CONFIG: ExitCode = ExitCode::Config;
-/// `EX_USAGE`: an invalid argument to a command-line option (`--port=99999`).
-pub const EX_USAGE: ExitCode = ExitCode::Usage;
-/// `EX_TEMPFAIL`: an `eval` or `passwordeval` command did not finish in time.
-pub const EX_TEMPFAIL: ExitCode = ExitCode::TempFail;
-
 /// Where a setting comes from: a configuration file or the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Origin {
@@ -220,8 +211,8 @@ impl ConfigError {
     /// argument abc for --timeout"), 78 (`EX_CONFIG`) for everything else.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            ConfigError::Read { .. } | ConfigError::Eval { .. } => EX_IOERR,
-            ConfigError::EvalTimedOut { .. } => EX_TEMPFAIL,
+            ConfigError::Read { .. } | ConfigError::Eval { .. } => ExitCode::IoErr,
+            ConfigError::EvalTimedOut { .. } => ExitCode::TempFail,
             ConfigError::Syntax {
                 at:
                     Source {
@@ -229,8 +220,8 @@ impl ConfigError {
                         ..
                     },
                 ..
-            } => EX_USAGE,
-            _ => EX_CONFIG,
+            } => ExitCode::Usage,
+            _ => ExitCode::Config,
         }
     }
 

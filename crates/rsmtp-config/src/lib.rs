@@ -134,7 +134,7 @@ mod suggest;
 mod value;
 
 pub use account::{canonical_command, default_queue_dir, queue_fallback_dir, Account, COMMANDS};
-pub use error::{ConfigError, InsecureReason, Origin, Source, EX_CONFIG, EX_IOERR, EX_TEMPFAIL};
+pub use error::{ConfigError, InsecureReason, Origin, Source};
 pub use expand::{
     canonical_host_name, expand_tilde, home_dir, home_of, host_name, user_name, user_name_of,
     ExpandContext,

@@ -8,17 +8,6 @@ pub use rsmtp_core::ExitCode;
 use std::io;
 use std::path::PathBuf;
 
-/// `EX_USAGE`: command line usage error (msmtp: "no recipients found").
-pub const EX_USAGE: ExitCode = ExitCode::Usage;
-/// `EX_DATAERR`: the input data was incorrect.
-pub const EX_DATAERR: ExitCode = ExitCode::DataErr;
-/// `EX_CANTCREAT`: no directory could take the spool file.
-pub const EX_CANTCREAT: ExitCode = ExitCode::CantCreate;
-/// `EX_IOERR`: an error while reading the input or writing the spool file.
-pub const EX_IOERR: ExitCode = ExitCode::IoErr;
-/// `EX_CONFIG`: configuration error (msmtp uses it for every aliases file problem).
-pub const EX_CONFIG: ExitCode = ExitCode::Config;
-
 /// Everything that can go wrong between stdin and the SMTP session.
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
@@ -130,27 +119,27 @@ impl MessageError {
     /// has no NUL, size or header-injection checks; those are data errors.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            MessageError::Input(_) => EX_IOERR,
+            MessageError::Input(_) => ExitCode::IoErr,
             // A full or failing disk is a local, temporary fault: the caller keeps the
             // message and tries again (sendmail's and Postfix's rule), never a refusal.
             MessageError::Spool { source, .. } if rsmtp_core::is_transient_local(source) => {
                 ExitCode::TempFail
             }
-            MessageError::Spool { .. } => EX_IOERR,
+            MessageError::Spool { .. } => ExitCode::IoErr,
             MessageError::NoSpoolDir { tried }
                 if tried.iter().any(|(_, e)| rsmtp_core::is_transient_local(e)) =>
             {
                 ExitCode::TempFail
             }
-            MessageError::NoSpoolDir { .. } => EX_CANTCREAT,
+            MessageError::NoSpoolDir { .. } => ExitCode::CantCreate,
             MessageError::NulInHeader { .. }
             | MessageError::InvalidHeaderValue { .. }
             | MessageError::InvalidAddress { .. }
-            | MessageError::InvalidHeaderAddress { .. } => EX_DATAERR,
-            MessageError::NoRecipients => EX_USAGE,
+            | MessageError::InvalidHeaderAddress { .. } => ExitCode::DataErr,
+            MessageError::NoRecipients => ExitCode::Usage,
             MessageError::AliasesRead { .. }
             | MessageError::AliasesSyntax { .. }
-            | MessageError::AliasLoop { .. } => EX_CONFIG,
+            | MessageError::AliasLoop { .. } => ExitCode::Config,
         }
     }
 }

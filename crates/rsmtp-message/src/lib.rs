@@ -50,7 +50,7 @@ mod spool;
 pub use address::{needs_smtputf8, validate_address};
 pub use address_list::{address_list, envelope_address};
 pub use aliases::Aliases;
-pub use error::{MessageError, EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_IOERR, EX_USAGE};
+pub use error::MessageError;
 pub use message::Message;
 pub use recipients::{header_from, header_recipients, HeaderRecipients, SkippedElement};
 pub use rewrite::{

@@ -14,22 +14,6 @@ use rsmtp_core::ExitCode;
 
 use crate::reply::Reply;
 
-/// The sysexits(3) codes this crate returns.
-pub mod sysexits {
-    use rsmtp_core::ExitCode;
-
-    pub const EX_DATAERR: ExitCode = ExitCode::DataErr;
-    pub const EX_NOINPUT: ExitCode = ExitCode::NoInput;
-    pub const EX_NOHOST: ExitCode = ExitCode::NoHost;
-    pub const EX_UNAVAILABLE: ExitCode = ExitCode::Unavailable;
-    pub const EX_IOERR: ExitCode = ExitCode::IoErr;
-    pub const EX_TEMPFAIL: ExitCode = ExitCode::TempFail;
-    pub const EX_PROTOCOL: ExitCode = ExitCode::Protocol;
-    pub const EX_NOPERM: ExitCode = ExitCode::NoPerm;
-    pub const EX_CONFIG: ExitCode = ExitCode::Config;
-}
-use sysexits::*;
-
 /// Where in the session a server reply refused us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -276,24 +260,24 @@ impl SmtpError {
             ErrorKind::RecipientsRefused(_) | ErrorKind::PartlyDelivered { .. }
         );
         if !refused && self.reply.as_deref().is_some_and(Reply::is_transient) {
-            return EX_TEMPFAIL;
+            return ExitCode::TempFail;
         }
         match &self.kind {
-            ErrorKind::HostNotFound => EX_NOHOST,
+            ErrorKind::HostNotFound => ExitCode::NoHost,
             ErrorKind::ResolverUnavailable
             | ErrorKind::Connect
             | ErrorKind::Timeout
-            | ErrorKind::Io => EX_TEMPFAIL,
-            ErrorKind::Tls | ErrorKind::PortTlsMismatch | ErrorKind::Protocol => EX_PROTOCOL,
+            | ErrorKind::Io => ExitCode::TempFail,
+            ErrorKind::Tls | ErrorKind::PortTlsMismatch | ErrorKind::Protocol => ExitCode::Protocol,
             ErrorKind::CertificateRejected
             | ErrorKind::StartTlsUnavailable
             | ErrorKind::AuthUnavailable
             | ErrorKind::ProxyRefused
-            | ErrorKind::ExtensionUnavailable => EX_UNAVAILABLE,
-            ErrorKind::AuthFailed => EX_NOPERM,
+            | ErrorKind::ExtensionUnavailable => ExitCode::Unavailable,
+            ErrorKind::AuthFailed => ExitCode::NoPerm,
             ErrorKind::Rejected { stage, reply } => {
                 if reply.is_transient() {
-                    EX_TEMPFAIL
+                    ExitCode::TempFail
                 } else {
                     match stage {
                         // msmtp: "cannot get initial OK message from server".
@@ -301,34 +285,34 @@ impl SmtpError {
                         | Stage::Ehlo
                         | Stage::Helo
                         | Stage::StartTls
-                        | Stage::Rset => EX_PROTOCOL,
-                        Stage::Auth => EX_NOPERM,
-                        Stage::Mail | Stage::Rcpt | Stage::Data => EX_DATAERR,
+                        | Stage::Rset => ExitCode::Protocol,
+                        Stage::Auth => ExitCode::NoPerm,
+                        Stage::Mail | Stage::Rcpt | Stage::Data => ExitCode::DataErr,
                         // msmtp: "the server did not accept the mail" → EX_UNAVAILABLE.
-                        Stage::Body => EX_UNAVAILABLE,
+                        Stage::Body => ExitCode::Unavailable,
                     }
                 }
             }
             ErrorKind::RecipientsRefused(refused) => {
                 if refused.iter().all(|(_, r)| r.is_transient()) {
-                    EX_TEMPFAIL
+                    ExitCode::TempFail
                 } else {
-                    EX_DATAERR
+                    ExitCode::DataErr
                 }
             }
             // msmtp: "delivery to one or more recipients failed" is EX_UNAVAILABLE;
             // rsmtp: 75 when every refusal is temporary (it is queued then).
             ErrorKind::PartlyDelivered { failed, .. } => {
                 if failed.iter().all(|(_, r)| r.is_transient()) {
-                    EX_TEMPFAIL
+                    ExitCode::TempFail
                 } else {
-                    EX_UNAVAILABLE
+                    ExitCode::Unavailable
                 }
             }
-            ErrorKind::TooLarge { .. } | ErrorKind::InvalidAddress => EX_DATAERR,
-            ErrorKind::LocalFile => EX_NOINPUT,
-            ErrorKind::Input => EX_IOERR,
-            ErrorKind::InvalidSetting => EX_CONFIG,
+            ErrorKind::TooLarge { .. } | ErrorKind::InvalidAddress => ExitCode::DataErr,
+            ErrorKind::LocalFile => ExitCode::NoInput,
+            ErrorKind::Input => ExitCode::IoErr,
+            ErrorKind::InvalidSetting => ExitCode::Config,
         }
     }
 
@@ -394,7 +378,7 @@ mod tests {
         ] {
             for code in [421, 450, 451, 452, 454] {
                 let e = rejected(stage, code);
-                assert_eq!(e.exit_code(), EX_TEMPFAIL, "{stage} {code}");
+                assert_eq!(e.exit_code(), ExitCode::TempFail, "{stage} {code}");
                 assert!(e.is_transient(), "{stage} {code}");
             }
         }
@@ -404,38 +388,52 @@ mod tests {
     fn permanent_replies() {
         for stage in [Stage::Mail, Stage::Rcpt, Stage::Data] {
             let e = rejected(stage, 550);
-            assert_eq!(e.exit_code(), EX_DATAERR);
+            assert_eq!(e.exit_code(), ExitCode::DataErr);
             assert!(!e.is_transient());
         }
         let e = rejected(Stage::Body, 554);
-        assert_eq!(e.exit_code(), EX_UNAVAILABLE, "as msmtp");
+        assert_eq!(e.exit_code(), ExitCode::Unavailable, "as msmtp");
         assert!(!e.is_transient());
-        assert_eq!(rejected(Stage::Greeting, 554).exit_code(), EX_PROTOCOL);
-        assert_eq!(rejected(Stage::Ehlo, 502).exit_code(), EX_PROTOCOL);
-        assert_eq!(rejected(Stage::StartTls, 502).exit_code(), EX_PROTOCOL);
+        assert_eq!(
+            rejected(Stage::Greeting, 554).exit_code(),
+            ExitCode::Protocol
+        );
+        assert_eq!(rejected(Stage::Ehlo, 502).exit_code(), ExitCode::Protocol);
+        assert_eq!(
+            rejected(Stage::StartTls, 502).exit_code(),
+            ExitCode::Protocol
+        );
     }
 
     #[test]
     fn kinds_without_reply() {
         let cases = [
-            (ErrorKind::HostNotFound, EX_NOHOST, false),
-            (ErrorKind::ResolverUnavailable, EX_TEMPFAIL, true),
-            (ErrorKind::Connect, EX_TEMPFAIL, true),
-            (ErrorKind::Timeout, EX_TEMPFAIL, true),
-            (ErrorKind::Io, EX_TEMPFAIL, true),
-            (ErrorKind::Tls, EX_PROTOCOL, false),
-            (ErrorKind::CertificateRejected, EX_UNAVAILABLE, false),
-            (ErrorKind::StartTlsUnavailable, EX_UNAVAILABLE, false),
-            (ErrorKind::PortTlsMismatch, EX_PROTOCOL, false),
-            (ErrorKind::Protocol, EX_PROTOCOL, false),
-            (ErrorKind::AuthFailed, EX_NOPERM, false),
-            (ErrorKind::AuthUnavailable, EX_UNAVAILABLE, false),
-            (ErrorKind::ExtensionUnavailable, EX_UNAVAILABLE, false),
-            (ErrorKind::TooLarge { size: 2, limit: 1 }, EX_DATAERR, false),
-            (ErrorKind::InvalidAddress, EX_DATAERR, false),
-            (ErrorKind::LocalFile, EX_NOINPUT, false),
-            (ErrorKind::Input, EX_IOERR, false),
-            (ErrorKind::InvalidSetting, EX_CONFIG, false),
+            (ErrorKind::HostNotFound, ExitCode::NoHost, false),
+            (ErrorKind::ResolverUnavailable, ExitCode::TempFail, true),
+            (ErrorKind::Connect, ExitCode::TempFail, true),
+            (ErrorKind::Timeout, ExitCode::TempFail, true),
+            (ErrorKind::Io, ExitCode::TempFail, true),
+            (ErrorKind::Tls, ExitCode::Protocol, false),
+            (ErrorKind::CertificateRejected, ExitCode::Unavailable, false),
+            (ErrorKind::StartTlsUnavailable, ExitCode::Unavailable, false),
+            (ErrorKind::PortTlsMismatch, ExitCode::Protocol, false),
+            (ErrorKind::Protocol, ExitCode::Protocol, false),
+            (ErrorKind::AuthFailed, ExitCode::NoPerm, false),
+            (ErrorKind::AuthUnavailable, ExitCode::Unavailable, false),
+            (
+                ErrorKind::ExtensionUnavailable,
+                ExitCode::Unavailable,
+                false,
+            ),
+            (
+                ErrorKind::TooLarge { size: 2, limit: 1 },
+                ExitCode::DataErr,
+                false,
+            ),
+            (ErrorKind::InvalidAddress, ExitCode::DataErr, false),
+            (ErrorKind::LocalFile, ExitCode::NoInput, false),
+            (ErrorKind::Input, ExitCode::IoErr, false),
+            (ErrorKind::InvalidSetting, ExitCode::Config, false),
         ];
         for (kind, code, transient) in cases {
             let e = SmtpError::new(kind.clone(), "x");
@@ -449,12 +447,12 @@ mod tests {
     fn auth_failure_with_reply() {
         let e =
             SmtpError::new(ErrorKind::AuthFailed, "authentication failed").with_reply(reply(535));
-        assert_eq!(e.exit_code(), EX_NOPERM);
+        assert_eq!(e.exit_code(), ExitCode::NoPerm);
         assert!(!e.is_transient());
         assert_eq!(e.smtp_status(), Some((535, "text".into())));
         let e =
             SmtpError::new(ErrorKind::AuthFailed, "authentication failed").with_reply(reply(454));
-        assert_eq!(e.exit_code(), EX_TEMPFAIL);
+        assert_eq!(e.exit_code(), ExitCode::TempFail);
         assert!(e.is_transient());
     }
 
@@ -462,7 +460,7 @@ mod tests {
     fn recipients_refused() {
         let all_temp = ErrorKind::RecipientsRefused(vec![("a@x".into(), reply(450))]);
         let e = SmtpError::new(all_temp, "recipient a@x refused");
-        assert_eq!(e.exit_code(), EX_TEMPFAIL);
+        assert_eq!(e.exit_code(), ExitCode::TempFail);
         assert!(e.is_transient());
         assert_eq!(e.smtp_status(), Some((450, "text".into())));
         let mixed = ErrorKind::RecipientsRefused(vec![
@@ -470,7 +468,7 @@ mod tests {
             ("b@x".into(), reply(550)),
         ]);
         let e = SmtpError::new(mixed, "refused");
-        assert_eq!(e.exit_code(), EX_DATAERR);
+        assert_eq!(e.exit_code(), ExitCode::DataErr);
         assert!(!e.is_transient());
     }
 
@@ -500,7 +498,11 @@ mod tests {
             .to_string()
             .ends_with("(expected 250 or 251 or 252)"));
         let e = check(Stage::Mail, 550).unwrap_err();
-        assert_eq!(e.exit_code(), EX_DATAERR, "a refusal stays a refusal");
+        assert_eq!(
+            e.exit_code(),
+            ExitCode::DataErr,
+            "a refusal stays a refusal"
+        );
     }
 
     #[test]

@@ -78,7 +78,7 @@ mod wire;
 pub use body::WireMessage;
 pub use capabilities::Capabilities;
 pub use certinfo::CertInfo;
-pub use error::{sysexits, ErrorKind, SmtpError, Stage};
+pub use error::{ErrorKind, SmtpError, Stage};
 pub use info::{ServerInfo, TlsInfo};
 pub use mechanism::Mechanism;
 pub use reply::Reply;
