@@ -1,4 +1,4 @@
-//! The second hardening round, end to end through the `rsmtp` binary: header
+//! What a run leaves behind and holds, end to end through the `rsmtp` binary: header
 //! blocks larger than a mebibyte, hanging `passwordeval` / `eval` commands, core
 //! dumps while a secret is loaded, descriptors leaked to the detached deliverer,
 //! and a log file that is a symlink planted in a sticky directory. Each test
