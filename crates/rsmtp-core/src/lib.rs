@@ -12,6 +12,7 @@
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod core_dumps;
+mod envelope;
 mod exit;
 mod fingerprint;
 pub mod i18n;
@@ -20,12 +21,15 @@ pub mod os;
 mod os_error;
 pub mod po;
 pub mod quoting;
+mod reply;
 mod secret;
 pub mod terminal;
 mod tls_versions;
 
+pub use envelope::Envelope;
 pub use exit::ExitCode;
 pub use fingerprint::Fingerprint;
 pub use os_error::{is_out_of_space, is_transient_local, strerror, strip_os_error};
+pub use reply::Reply;
 pub use secret::Secret;
 pub use tls_versions::{parse_tls_priorities, PriorityError, TlsVersions};

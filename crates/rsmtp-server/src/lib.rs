@@ -29,7 +29,7 @@ pub use anvil::{AuthThrottle, SpoolBudget, FORGET_AFTER, MAX_AUTH_DELAY};
 pub use auth::Authenticator;
 pub use command::{Command, MailParams};
 pub use error::ServerError;
-pub use rsmtp_smtp::{Envelope, Reply};
+pub use rsmtp_core::{Envelope, Reply};
 pub use session::{serve, Client, Deliver, Limits, Mail, SessionConfig, SessionEnd};
 
 #[cfg(test)]

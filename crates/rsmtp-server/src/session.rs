@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rsmtp_smtp::{Envelope, Reply};
+use rsmtp_core::{Envelope, Reply};
 
 use crate::anvil::{AuthThrottle, SpoolBudget};
 use crate::auth::{self, Authenticator};

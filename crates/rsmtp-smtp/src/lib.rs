@@ -81,7 +81,7 @@ pub use certinfo::CertInfo;
 pub use error::{ErrorKind, SmtpError, Stage};
 pub use info::{ServerInfo, TlsInfo};
 pub use mechanism::Mechanism;
-pub use reply::Reply;
+pub use reply::{to_response, Reply};
 pub use session::{send, send_wire, server_info, Client};
 pub use settings::{
     Auth, Credentials, Delivered, Envelope, Fingerprint, Proxy, Secret, SessionSettings, TlsMode,

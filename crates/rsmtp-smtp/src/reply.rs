@@ -6,7 +6,7 @@
 //!
 //! We parse ourselves rather than with lettre's `Response::from_str` because
 //! that parser needs the whole reply up front and rejects the bare `250\r\n`
-//! that RFC 5321 §4.2 allows; [`Reply::to_response`] converts for callers that
+//! that RFC 5321 §4.2 allows; [`to_response`] converts for callers that
 //! want lettre's type.
 
 use std::fmt;
@@ -20,89 +20,31 @@ pub const MAX_LINE: usize = 4096;
 /// Largest reply accepted (all lines together).
 pub const MAX_REPLY: usize = 64 * 1024;
 
-/// One complete server reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    code: u16,
-    lines: Vec<String>,
+pub use rsmtp_core::Reply;
+
+/// The reply with every secret in its text replaced by `[redacted]`.
+pub(crate) fn redacted(reply: Reply, secrets: &[String]) -> Reply {
+    let lines = reply
+        .lines()
+        .iter()
+        .map(|line| crate::trace::redact(line, secrets))
+        .collect();
+    Reply::new(reply.code(), lines)
 }
 
-impl Reply {
-    /// A reply from its parts (for tests and for callers building log lines).
-    pub fn new(code: u16, lines: Vec<String>) -> Reply {
-        Reply { code, lines }
+/// The same reply as lettre's [`Response`], if lettre's parser accepts it.
+pub fn to_response(reply: &Reply) -> Option<Response> {
+    let mut wire = String::new();
+    let lines = reply.lines();
+    let last = lines.len().saturating_sub(1);
+    for (i, line) in lines.iter().enumerate() {
+        let sep = if i == last { ' ' } else { '-' };
+        wire.push_str(&format!("{}{sep}{line}\r\n", reply.code()));
     }
-
-    /// The three-digit reply code.
-    pub fn code(&self) -> u16 {
-        self.code
+    if lines.is_empty() {
+        wire = format!("{} \r\n", reply.code());
     }
-
-    /// The text of each line, without code and separator.
-    pub fn lines(&self) -> &[String] {
-        &self.lines
-    }
-
-    /// All text lines joined by a space (msmtp's `smtpmsg=`).
-    pub fn text(&self) -> String {
-        self.lines.join(" ")
-    }
-
-    /// 2yz: positive completion.
-    pub fn is_positive(&self) -> bool {
-        (200..300).contains(&self.code)
-    }
-
-    /// 4yz: transient negative completion (RFC 5321 §4.2.1).
-    pub fn is_transient(&self) -> bool {
-        (400..500).contains(&self.code)
-    }
-
-    /// 5yz: permanent negative completion.
-    pub fn is_permanent(&self) -> bool {
-        (500..600).contains(&self.code)
-    }
-
-    /// The reply with every secret in its text replaced by `[redacted]`.
-    pub(crate) fn redacted(mut self, secrets: &[String]) -> Reply {
-        for line in &mut self.lines {
-            *line = crate::trace::redact(line, secrets);
-        }
-        self
-    }
-
-    /// The same reply as lettre's [`Response`], if lettre's parser accepts it.
-    pub fn to_response(&self) -> Option<Response> {
-        let mut wire = String::new();
-        let last = self.lines.len().saturating_sub(1);
-        for (i, line) in self.lines.iter().enumerate() {
-            let sep = if i == last { ' ' } else { '-' };
-            wire.push_str(&format!("{}{sep}{line}\r\n", self.code));
-        }
-        if self.lines.is_empty() {
-            wire = format!("{} \r\n", self.code);
-        }
-        Response::from_str(&wire).ok()
-    }
-}
-
-impl fmt::Display for Reply {
-    /// `250 text of all lines` on one line, for messages and logs. A control
-    /// character the server put in its text (an escape sequence that would recolour
-    /// or clear the terminal, a CR that would hide the start of the line) is shown as
-    /// `?`, as msmtp shows it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code)?;
-        let text = self.text();
-        if !text.is_empty() {
-            let shown: String = text
-                .chars()
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect();
-            write!(f, " {shown}")?;
-        }
-        Ok(())
-    }
+    Response::from_str(&wire).ok()
 }
 
 /// Why a byte sequence is not a reply.
@@ -175,7 +117,7 @@ impl ReplyParser {
         if last {
             let lines = std::mem::take(&mut self.lines);
             *self = ReplyParser::default();
-            Ok(Some(Reply { code, lines }))
+            Ok(Some(Reply::new(code, lines)))
         } else {
             Ok(None)
         }
@@ -295,7 +237,7 @@ mod tests {
     #[test]
     fn converts_to_lettre_response() {
         let r = parse(&["250-first", "250 second"]).unwrap().unwrap();
-        let resp = r.to_response().unwrap();
+        let resp = to_response(&r).unwrap();
         assert!(resp.has_code(250));
         assert_eq!(resp.message().collect::<Vec<_>>(), ["first", "second"]);
     }
@@ -336,7 +278,7 @@ mod tests {
                         assert!(seen <= MAX_REPLY);
                         seen = 0;
                         let _ = Capabilities::from_ehlo(&reply);
-                        let _ = reply.to_response();
+                        let _ = to_response(&reply);
                     }
                     Ok(None) => {}
                     Err(e) => {

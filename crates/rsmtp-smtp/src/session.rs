@@ -856,7 +856,7 @@ impl<'a> Session<'a> {
             .as_mut()
             .ok_or_else(|| SmtpError::new(ErrorKind::Io, "the connection is closed"))?;
         let reply = match conn.read_reply(&mut trace) {
-            Ok(reply) => reply.redacted(secrets),
+            Ok(reply) => crate::reply::redacted(reply, secrets),
             // An invalid reply line is quoted in the error.
             Err(e) if secrets.iter().any(|s| e.to_string().contains(s.as_str())) => {
                 return Err(SmtpError::new(
