@@ -5,12 +5,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::compose::{
-    compose_alert, parse_mailbox, Addresses, Alert, History, Status, DEFAULT_FROM_NAME,
-};
+use crate::compose::{compose_alert, parse_mailbox, Addresses, Alert, DEFAULT_FROM_NAME};
 use crate::deliver::{self, Delivered, Route};
 use crate::error::Error;
 use crate::flood::{self, FloodState, StateFile, Verdict};
+use crate::model::{History, Status};
 use crate::settings::Settings;
 
 /// Default flood window.

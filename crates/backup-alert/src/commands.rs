@@ -1,29 +1,209 @@
 //! The alerting subcommands — `send`, `run`, `check` — turned into an [`Alert`] and handed
 //! to [`send_alert`]. Each returns the exit status to leave with.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Local};
+use clap::Args;
 
 use crate::advice;
 use crate::alert::{send_alert, FloodPolicy, Sent, Target};
+use crate::args::DeliveryArgs;
 use crate::check::{self, Finding, Requirement};
-use crate::cli::{CheckArgs, Context, DeliveryArgs, Echo, RunArgs, SendArgs};
-use crate::compose::{Alert, Section, Status};
+use crate::compose::{Alert, Section};
+use crate::context::Context;
 use crate::error::Error;
 use crate::error_line;
 use crate::exit_codes::{tool_of, ExitMeaning, Judgement};
 use crate::file_count::FileCount;
-use crate::flood::Measurement;
 use crate::input;
 use crate::integrity::Integrity;
+use crate::model::{Measurement, Status};
 use crate::repository;
 use crate::run::{self, display_command, RunSpec};
 use crate::tail::{tail_file, tail_file_since, Tail, TailLimits};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
 use rsmtp::ui::Ui;
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// What happened; sets the subject mark (✅ ❌ ⚠️ 🔄 ♻️ ℹ️).
+    #[arg(long, value_enum)]
+    pub status: Status,
+    /// Subject text (the mark and host name are added in front).
+    #[arg(long)]
+    pub subject: String,
+    /// Name of the job, for flood control and recovery detection (default: the subject).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Message text (default: --body-file, else stdin when it is not a terminal).
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Read the message text from FILE (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Log file to name in the alert, with its last lines.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Lines of --log to include; 0 for none (default: `log_lines` from the settings,
+    /// else 50).
+    #[arg(long, value_name = "N", alias = "tail-lines")]
+    pub log_lines: Option<usize>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Name of the job (default: the command line).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Subject text instead of "NAME succeeded" / "NAME FAILED: <how it ended>" (the mark
+    /// and host name are still added in front, "Recovered: " on a recovery).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Mail only when the command fails (and when it recovers), like chronic.
+    #[arg(long)]
+    pub only_failure: bool,
+    /// Stop the command after this long (TERM, then KILL); exit status 124.
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Grace period between the timeout's TERM and KILL (default: 10s).
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "10s", hide_default_value = true)]
+    pub kill_after: Duration,
+    /// Lines of stdout and of stderr to include, each also capped at 64 KiB (default:
+    /// `log_lines` from the settings, else 100). `--tail-lines` is the old name.
+    #[arg(long, value_name = "N", alias = "tail-lines")]
+    pub log_lines: Option<usize>,
+    /// Exit statuses that are a warning (⚠️), e.g. 1,24 or 100-127 (default: the tool's
+    /// own: borg 1 and 100-127, restic 3, rsync 24, tar 1; none for other commands).
+    #[arg(long, value_name = "CODES", value_parser = crate::exit_codes::CodeSet::parse)]
+    pub warning_exit_codes: Option<crate::exit_codes::CodeSet>,
+    /// Exit statuses that are a success besides 0, e.g. 1.
+    #[arg(long, value_name = "CODES", value_parser = crate::exit_codes::CodeSet::parse)]
+    pub ok_exit_codes: Option<crate::exit_codes::CodeSet>,
+    /// The mark of a successful run: success, rotation (🔄, for prune runs), restore or
+    /// info (default: success).
+    #[arg(long, value_name = "STATUS", value_parser = success_status)]
+    pub status: Option<Status>,
+    /// The job's own log file: named in the alert, its last lines (those around the
+    /// error) included, its error lines searched for the cause.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Append the command's stdout and stderr to FILE as they come (as tee -a).
+    #[arg(long, value_name = "FILE")]
+    pub tee: Option<PathBuf>,
+    /// Copy the command's output to backup-alert's stdout and stderr: `auto` when they are
+    /// a file or a terminal (a `>> log 2>&1` line, someone watching), not into a pipe,
+    /// which under cron would become a second mail; `always`; `never` (default: auto).
+    #[arg(long, value_name = "WHEN", value_enum)]
+    pub echo: Option<Echo>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// The command and its arguments (after `--`, or from the first word that is not an
+    /// option). An unknown option before it is a usage error, never the command.
+    // No `allow_hyphen_values`: with it a mistyped option (`--only-failures`) became the
+    // command to run. `trailing_var_arg` still gives the command every word after its
+    // first, options included.
+    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Backup file, directory (searched recursively) or pattern with `*` and `?`.
+    #[arg(
+        long,
+        value_name = "DIR_OR_GLOB",
+        required_unless_present_any = ["borg", "restic", "job"],
+        conflicts_with_all = ["borg", "restic", "job"]
+    )]
+    pub path: Option<String>,
+    /// A job `run` or `send --name` records on this host: warn when it has not succeeded
+    /// within --max-age (a dead man's switch for the host that is up while cron, or the
+    /// script, is not). Its alerts are recorded as "NAME (check)".
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["borg", "restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
+    pub job: Option<String>,
+    /// Borg repository: its newest archive's time from `borg list --last 1 --json`
+    /// (the passphrase from BORG_PASSPHRASE or BORG_PASSCOMMAND, as borg reads it).
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
+    pub borg: Option<String>,
+    /// restic repository: its newest snapshot's time from `restic snapshots --latest 1
+    /// --json` (the password from RESTIC_PASSWORD or RESTIC_PASSWORD_FILE).
+    #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size", "expect_files"])]
+    pub restic: Option<String>,
+    /// With --borg or --restic: also run the tool's own consistency check (`borg check`,
+    /// `restic check`); a damaged repository is a failure alert.
+    #[arg(long)]
+    pub deep: bool,
+    /// With --restic --deep: read back this part of the data (`restic check
+    /// --read-data-subset`, e.g. 10% or 1/7), the restore test.
+    #[arg(long, value_name = "SUBSET", requires = "deep", requires = "restic")]
+    pub read_data_subset: Option<String>,
+    /// Maximum age of the newest file, e.g. 26h.
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub max_age: Duration,
+    /// Minimum size of the newest file, e.g. 1M (binary units).
+    #[arg(long, value_name = "SIZE", value_parser = crate::units::parse_size)]
+    pub min_size: Option<u64>,
+    /// Fewest files the path must hold (counted recursively), e.g. one per night kept.
+    #[arg(long, value_name = "N")]
+    pub min_files: Option<usize>,
+    /// Compare the newest backup's file count (an archive's members, or the files of a
+    /// backup directory) with the previous backup's; fewer by more than TOLERANCE — a
+    /// percentage (10%) or a number of files (0) — is a warning (default: 10%).
+    #[arg(
+        long,
+        value_name = "TOLERANCE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "10%",
+        value_parser = crate::file_count::Tolerance::parse
+    )]
+    pub expect_files: Option<crate::file_count::Tolerance>,
+    /// Read the newest file to its end as a restore would: gzip, zstd and xz streams
+    /// with their checksums, every tar member, every zip member's CRC32. A damaged archive
+    /// is a failure alert naming the file and the first bad member. Checksum files
+    /// (NAME.sha256, .md5, .sfv, SHA256SUMS, …) are never taken for the newest backup,
+    /// with or without --verify.
+    #[arg(long)]
+    pub verify: bool,
+    /// Checksum file in sha256sum, sha512sum or md5sum format, or a CRC32 list (8 hex
+    /// digits, or SFV), with a line for the newest file (default: with --verify,
+    /// NAME.sha256, NAME.md5, NAME.sfv, … next to it, when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Name of the backup in the alert (default: the path or repository).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Send nothing when the backup is fresh (a recovery is still mailed).
+    #[arg(long)]
+    pub quiet_ok: bool,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+/// When `run` copies the command's output to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Echo {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `run --status`: the mark of a success; failure and warning come from the exit status.
+fn success_status(s: &str) -> Result<Status, String> {
+    match Status::parse(s) {
+        Some(st) if !st.is_problem() => Ok(st),
+        _ => Err(format!(
+            "`{s}` is not the mark of a successful run (success, rotation, restore, info); \
+             failures and warnings come from the exit status"
+        )),
+    }
+}
 
 /// Lines of `--log` included by default.
 pub const DEFAULT_LOG_LINES: usize = 50;
@@ -786,7 +966,7 @@ fn publish_metrics(delivery: &DeliveryArgs, policy: &FloodPolicy, ctx: &Context,
     let Some(target) = &ctx.settings.metrics_file else {
         return;
     };
-    let log = crate::stats::log_path(None, delivery.mail.config.as_deref(), ctx);
+    let log = crate::mail_log::log_path(None, delivery.mail.config.as_deref(), ctx);
     if let Err(e) = crate::metrics::publish(target, policy.state_dir.as_deref(), &log) {
         ui.warn(&format!("metrics not written: {e}"));
     }
@@ -876,10 +1056,17 @@ mod tests {
             "s",
         ];
         argv.extend_from_slice(extra);
-        match crate::cli::Cli::parse_from(argv).command {
-            crate::cli::Command::Send(a) => a,
-            _ => unreachable!("a send line"),
+        #[derive(clap::Parser)]
+        struct Line {
+            #[command(subcommand)]
+            send: Subcommand,
         }
+        #[derive(clap::Subcommand)]
+        enum Subcommand {
+            Send(SendArgs),
+        }
+        let Subcommand::Send(a) = Line::parse_from(argv).send;
+        a
     }
 
     #[test]

@@ -24,129 +24,12 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use crate::error::Error;
-use crate::units::{format_duration_words, plural};
+use crate::html_page::escape_html;
+use crate::model::{History, Measurement, Status};
+use crate::units::plural;
 
 /// The display name of the From header when the configured sender has none.
 pub const DEFAULT_FROM_NAME: &str = "Backup alerts";
-
-/// What happened, as the subject mark and the colour of the HTML heading show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
-pub enum Status {
-    Success,
-    Failure,
-    Warning,
-    Rotation,
-    Restore,
-    Info,
-}
-
-impl Status {
-    /// The mark the subject starts with (the ✅ ❌ ⚠️ 🔄 of the alert mails users already get, plus restore and info).
-    pub fn mark(self) -> &'static str {
-        match self {
-            Status::Success => "\u{2705}",         // ✅
-            Status::Failure => "\u{274c}",         // ❌
-            Status::Warning => "\u{26a0}\u{fe0f}", // ⚠️
-            Status::Rotation => "\u{1f504}",       // 🔄
-            Status::Restore => "\u{267b}\u{fe0f}", // ♻️
-            Status::Info => "\u{2139}\u{fe0f}",    // ℹ️
-        }
-    }
-
-    /// The lower-case name used on the command line and in the state file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Success => "success",
-            Status::Failure => "failure",
-            Status::Warning => "warning",
-            Status::Rotation => "rotation",
-            Status::Restore => "restore",
-            Status::Info => "info",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::Success,
-            Status::Failure,
-            Status::Warning,
-            Status::Rotation,
-            Status::Restore,
-            Status::Info,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
-    }
-
-    /// Failure and warning are problems: a success after one of them is a recovery.
-    pub fn is_problem(self) -> bool {
-        matches!(self, Status::Failure | Status::Warning)
-    }
-
-    pub fn colour(self) -> &'static str {
-        match self {
-            Status::Success | Status::Restore => "#1a7f37",
-            Status::Failure => "#cf222e",
-            Status::Warning => "#9a6700",
-            Status::Rotation | Status::Info => "#0969da",
-        }
-    }
-
-    /// Background of the summary box (light, paired with dark text in every mode).
-    fn tint(self) -> &'static str {
-        match self {
-            Status::Success | Status::Restore => "#dafbe1",
-            Status::Failure => "#ffebe9",
-            Status::Warning => "#fff8c5",
-            Status::Rotation | Status::Info => "#ddf4ff",
-        }
-    }
-
-    /// How the summary line is introduced.
-    fn summary_label(self) -> &'static str {
-        match self {
-            Status::Failure => "Error",
-            Status::Warning => "Problem",
-            _ => "Summary",
-        }
-    }
-}
-
-/// A job's recent results from the state file, for the history strip.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct History {
-    /// Oldest first; the alert being sent is the last one.
-    pub runs: Vec<Status>,
-    /// When the job last succeeded (this run included), if ever recorded.
-    pub last_success: Option<DateTime<Local>>,
-}
-
-impl History {
-    /// `✅✅✅❌✅`.
-    pub fn strip(&self) -> String {
-        self.runs.iter().map(|s| s.mark()).collect()
-    }
-
-    /// "3 days ago (2026-12-01 02:00)", "this run", or "none recorded".
-    pub fn last_good(&self, now: DateTime<Local>) -> String {
-        if self.runs.last() == Some(&Status::Success) {
-            return "this run".into();
-        }
-        match self.last_success {
-            None => "none recorded".into(),
-            Some(t) => {
-                let ago = (now - t).to_std().unwrap_or_default();
-                {
-                    format!(
-                        "{} ago ({})",
-                        format_duration_words(ago),
-                        t.format("%Y-%m-%d %H:%M")
-                    )
-                }
-            }
-        }
-    }
-}
 
 /// A titled block of verbatim text: a log tail, a command's stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +60,7 @@ pub struct Alert {
     /// archive): the "last good backup" of a first check, when no success is recorded yet.
     pub good_backup_at: Option<DateTime<Local>>,
     /// Not shown: what the run measured, kept in the state file for metrics.
-    pub measured: crate::flood::Measurement,
+    pub measured: Measurement,
     /// The language of the words around the caller's text (labels, date, status).
     pub language: crate::lang::Language,
 }
@@ -257,22 +140,6 @@ pub fn header_subject(s: &str) -> String {
     let mut cut: String = line.chars().take(MAX_SUBJECT_CHARS - 1).collect();
     cut.push('\u{2026}');
     cut
-}
-
-/// Escape text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Parse an address (`a@b`, `Name <a@b>`); lettre refuses anything with a line break.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{flock, FlockOperation};
 
-use crate::compose::Status;
+use crate::model::{Measurement, Status};
 
 /// Records untouched for this long are forgotten (keeps the file small).
 const FORGET_AFTER_SECS: i64 = 90 * 86_400;
@@ -33,15 +33,6 @@ struct Runs {
     name: String,
     last_success: Option<i64>,
     runs: Vec<(Status, i64)>,
-}
-
-/// What a job's last run measured, kept for `stats --prometheus` and `metrics_file`
-/// (`run`: duration and exit status; `check`: the newest file's size and 0/1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Measurement {
-    pub duration_ms: Option<u64>,
-    pub exit_status: Option<i32>,
-    pub size: Option<u64>,
 }
 
 /// The last measurement of one (host, name).

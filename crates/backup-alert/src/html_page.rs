@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 
-use crate::compose::{escape_html, Status};
+use crate::model::Status;
 
 /// Text colour used on every light box, in light and dark mode alike.
 pub const INK: &str = "#1f2328";
@@ -101,5 +101,21 @@ pub fn facts<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>, margin_bott
         );
     }
     out.push_str("</table>\n");
+    out
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
     out
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Local};
 
-use crate::cli::Context;
+use crate::context::Context;
 use crate::error::Error;
 use crate::flood::StateFile;
 use crate::journal::{self, Entry};
@@ -97,7 +97,7 @@ pub fn forget(args: JobArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error
         crate::units::plural(runs as u64, "run")
     ));
     if let Some(target) = &ctx.settings.metrics_file {
-        let log = crate::stats::log_path(None, None, ctx);
+        let log = crate::mail_log::log_path(None, None, ctx);
         if let Err(e) = crate::metrics::publish(target, Some(&dir), &log) {
             ui.warn(&format!("metrics not written: {e}"));
         }

@@ -15,8 +15,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::compose::Status;
-use crate::flood::Measurement;
+use crate::model::{Measurement, Status};
 
 /// The journal's file name inside the state directory.
 pub const FILE_NAME: &str = "runs.journal";
@@ -77,7 +76,7 @@ pub fn append(dir: &Path, entry: &Entry) -> io::Result<()> {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let kept = lines[lines.len() / 2..].join("\n");
-        crate::metrics::write_atomically(&path, &format!("{kept}\n"))?;
+        crate::atomic_write::write_atomically(&path, &format!("{kept}\n"))?;
     }
     // Never through a planted link (see crate::state_trust).
     let mut f = crate::state_trust::open_file(&path, true)?;
@@ -105,7 +104,7 @@ pub fn forget(dir: &Path, host: &str, job: &str) -> io::Result<usize> {
         }
     }
     if removed > 0 {
-        crate::metrics::write_atomically(&path, &kept)?;
+        crate::atomic_write::write_atomically(&path, &kept)?;
     }
     Ok(removed)
 }

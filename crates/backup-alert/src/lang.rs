@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local};
 
-use crate::compose::Status;
+use crate::model::{History, Status};
 
 /// A language an alert can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -395,7 +395,7 @@ impl Language {
 
     /// When the job last succeeded: `this run` / `cette exécution` / `今回`, or how long
     /// ago with the local date.
-    pub fn last_good(self, history: &crate::compose::History, now: DateTime<Local>) -> String {
+    pub fn last_good(self, history: &History, now: DateTime<Local>) -> String {
         if self == Language::English {
             return history.last_good(now);
         }

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use lettre::message::header::HeaderValue;
 
-use crate::cli::Context;
 use crate::compose::{compose_plain, parse_extra_header, parse_mailbox, Addresses, FileAttachment};
+use crate::context::Context;
 use crate::deliver::{self, Route};
 use crate::error::Error;
 use rsmtp::ui::Ui;

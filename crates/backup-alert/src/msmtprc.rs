@@ -10,8 +10,18 @@ use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::cli::TlsMode;
 use crate::error::Error;
+
+/// TLS modes of an SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No TLS (a relay on the local network only).
+    Off,
+}
 
 /// The `logfile` of `account` (or the default account) in the msmtprc files msmtp would
 /// read, found and parsed by rsmtp-config (its file search, `RSMTP_SYSCONFIG` rule and

@@ -17,15 +17,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, TimeZone};
 
-use crate::cli::Context;
-use crate::compose::{compose_alternative, escape_html, one_line, Status};
+use crate::compose::{compose_alternative, one_line};
+use crate::context::Context;
 use crate::error::Error;
 use crate::flood::StateFile;
+use crate::html_page::escape_html;
 use crate::html_page::{self as page, MUTED, RULE, WRAP};
 use crate::journal::Entry;
 use crate::lang::Language;
+use crate::mail_log::Summary;
+use crate::model::Status;
 use crate::report_lang::Noun;
-use crate::stats::Summary;
 use crate::units::{format_duration, format_size, plural};
 use rsmtp::ui::Ui;
 
@@ -50,7 +52,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub print: bool,
     #[command(flatten)]
-    pub mail: crate::cli::MailArgs,
+    pub mail: crate::args::MailArgs,
     /// msmtp-format mail log to count (default: as for stats).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -590,11 +592,11 @@ fn chart_dates(j: &JobReport) -> String {
 
 /// Count the mail log over the period.
 fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
-    let path = crate::stats::log_path(args.log.as_deref(), args.mail.config.as_deref(), ctx);
+    let path = crate::mail_log::log_path(args.log.as_deref(), args.mail.config.as_deref(), ctx);
     match std::fs::File::open(&path) {
         Ok(f) => {
-            let summary = crate::stats::summarise(
-                crate::stats::read_lines(f),
+            let summary = crate::mail_log::summarise(
+                crate::mail_log::read_lines(f),
                 Some(period.since),
                 period.until,
             );
@@ -620,7 +622,7 @@ fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
 
 pub fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let until = Local::now();
-    let since = crate::stats::parse_since(&args.since, until)?;
+    let since = crate::mail_log::parse_since(&args.since, until)?;
     let period = Period { since, until };
     // Resolve the recipients first: a usage error is said before anything is read.
     let target = if args.print {
@@ -673,7 +675,7 @@ pub fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flood::Measurement;
+    use crate::model::Measurement;
 
     fn entry(at: i64, job: &str, status: Status, duration_ms: Option<u64>) -> Entry {
         Entry {

@@ -12,18 +12,97 @@
 
 use crate::lang::Language;
 use std::fs;
+
+use clap::Args;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use crate::alert::{send_alert, FloodPolicy, Sent, Target};
-use crate::cli::{Context, Provider, SetupArgs, TlsMode};
-use crate::compose::{parse_mailbox, Alert, Status};
+use crate::compose::{parse_mailbox, Alert};
+use crate::context::Context;
 use crate::error::Error;
+use crate::model::Status;
+use crate::msmtprc::TlsMode;
 use crate::msmtprc::{group_id, render_account, write_config, NewAccount, Written};
 use crate::msmtprc_edit::{diff, merge_account};
 use crate::settings::home;
 use crate::terminal::{ask, ask_password, read_line, stdin_is_terminal};
 use rsmtp::ui::Ui;
+
+/// Mail providers the wizard knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Provider {
+    Gmail,
+    Outlook,
+    Yahoo,
+    Other,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Mail provider (asked when missing and stdin is a terminal).
+    #[arg(long, value_enum)]
+    pub provider: Option<Provider>,
+    /// SMTP server (provider `other`).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// SMTP port, provider `other` (default: 587, 465 with --tls tls, 25 with --tls off).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// TLS mode, provider `other` (default: starttls).
+    #[arg(long, value_enum)]
+    pub tls: Option<TlsMode>,
+    /// Login name (usually the mail address).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// The server takes mail without a login (a relay on the local network): `auth off`,
+    /// no password; the sender comes from --from.
+    #[arg(long, conflicts_with_all = ["user", "password_file", "password_stdin"])]
+    pub no_auth: bool,
+    /// Sender address (default: the login name).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Recipient of the alerts.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Read the password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "password_stdin")]
+    pub password_file: Option<PathBuf>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// msmtprc to write (default: /etc/msmtprc as root, else ~/.msmtprc).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Update an account of the same name in an existing file without asking (the
+    /// previous version is kept as FILE.bak.TIME; other accounts are never touched).
+    #[arg(long)]
+    pub force: bool,
+    /// Group that may read a new system msmtprc (0640 root:GROUP, e.g. www-data for PHP);
+    /// an existing file keeps its owner, group and mode.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Do not send a test alert.
+    #[arg(long)]
+    pub no_test: bool,
+    /// Account name in the msmtprc (default: backup).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "backup",
+        hide_default_value = true
+    )]
+    pub account: String,
+    /// CA bundle, `tls_trust_file` (default: the system bundle).
+    #[arg(long, value_name = "FILE")]
+    pub tls_trust_file: Option<PathBuf>,
+    /// `logfile` of the account (default: /var/log/msmtp.log as root, else ~/.msmtp.log).
+    #[arg(long, value_name = "FILE")]
+    pub logfile: Option<PathBuf>,
+    /// Do not record the recipient in backup-alert's settings file.
+    #[arg(long)]
+    pub no_settings: bool,
+}
 
 /// The server side of a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //! The entry has the fields a msmtp line would give the same counts: `recipients`,
 //! `status`, `dsn` and `detail` (the text in parentheses, or the reject reason).
 
-use crate::stats::LogEntry;
+use super::entry::LogEntry;
 
 /// The syslog prefix (`Dec 13 10:30:16 mail postfix/smtp[1237]:`, or an RFC 3339 time)
 /// split into its time and what follows the program tag.
