@@ -7,11 +7,13 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{CheckArgs, RunArgs, SendArgs};
+use crate::commands::check::CheckArgs;
+use crate::commands::run::RunArgs;
+use crate::commands::send::SendArgs;
+use crate::commands::setup::SetupArgs;
+use crate::commands::stats::StatsArgs;
 use crate::context::Context;
 use crate::error::Error;
-use crate::setup::SetupArgs;
-use crate::stats::StatsArgs;
 use rsmtp::ui::Ui;
 
 /// Mail the result of a backup: send an alert, wrap a command, check a backup's age,
@@ -54,12 +56,12 @@ pub enum Command {
     Stats(StatsArgs),
     /// Mail (or print) a digest per host: every job's runs, failures, durations and sizes
     /// over a period, with a chart, and the mail log's counts.
-    Report(crate::report::ReportArgs),
+    Report(crate::commands::report::ReportArgs),
     /// Remove a retired job from the state file, the run journal, the metrics and the
     /// digest.
-    Forget(crate::jobs::JobArgs),
+    Forget(crate::commands::jobs::JobArgs),
     /// List a job's recorded results (time, status, exit status, duration, size).
-    History(crate::jobs::HistoryArgs),
+    History(crate::commands::jobs::HistoryArgs),
     /// Print a shell completion script (bash, zsh or fish) generated from these options.
     Completions {
         #[arg(value_parser = ["bash", "zsh", "fish"])]
@@ -143,14 +145,14 @@ fn dispatch(cli: Cli, ui: &mut Ui<'_>) -> Result<u8, Error> {
         ctx.settings.language = Some(language);
     }
     match cli.command {
-        Command::Send(a) => crate::commands::send(a, &ctx, ui),
-        Command::Run(a) => crate::commands::run(a, &ctx, ui),
-        Command::Check(a) => crate::commands::check(a, &ctx, ui),
-        Command::Setup(a) => crate::setup::main(a, &ctx, cli.settings.as_deref(), ui),
-        Command::Stats(a) => crate::stats::main(a, &ctx, ui),
-        Command::Report(a) => crate::report::main(a, &ctx, ui),
-        Command::Forget(a) => crate::jobs::forget(a, &ctx, ui),
-        Command::History(a) => crate::jobs::history(a, &ctx, ui),
+        Command::Send(a) => crate::commands::send::send(a, &ctx, ui),
+        Command::Run(a) => crate::commands::run::run(a, &ctx, ui),
+        Command::Check(a) => crate::commands::check::check(a, &ctx, ui),
+        Command::Setup(a) => crate::commands::setup::main(a, &ctx, cli.settings.as_deref(), ui),
+        Command::Stats(a) => crate::commands::stats::main(a, &ctx, ui),
+        Command::Report(a) => crate::commands::report::main(a, &ctx, ui),
+        Command::Forget(a) => crate::commands::jobs::forget(a, &ctx, ui),
+        Command::History(a) => crate::commands::jobs::history(a, &ctx, ui),
         Command::Completions { .. } => Ok(0),
     }
 }

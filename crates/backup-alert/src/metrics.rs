@@ -15,9 +15,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::alert::flood::{Job, StateFile};
 use crate::atomic_write::write_atomically;
 use crate::error::Error;
-use crate::flood::{Job, StateFile};
 use crate::mail_log::{read_lines, summarise, Summary};
 
 /// A label value in the exposition format: backslash, double quote and line feed escaped.

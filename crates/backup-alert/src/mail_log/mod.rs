@@ -307,7 +307,7 @@ pub fn log_path(log: Option<&Path>, config: Option<&Path>, ctx: &Context) -> Pat
     let config = config
         .map(Path::to_path_buf)
         .or_else(|| ctx.settings.msmtprc.clone());
-    crate::msmtprc::default_logfile(config.as_deref(), ctx.settings.account.as_deref())
+    crate::setup::msmtprc::default_logfile(config.as_deref(), ctx.settings.account.as_deref())
         .unwrap_or_else(|| PathBuf::from("/var/log/msmtp.log"))
 }
 

@@ -1,7 +1,7 @@
 //! The run journal: one line per result of `send`, `run` and `check` — when, which host
 //! and job, the status, and what the run measured (duration and exit status of `run`, the
 //! newest file's size of `check`). `report` reads it back for its digest: the state file
-//! keeps only each job's last [`crate::flood::HISTORY_RUNS`] results and last
+//! keeps only each job's last [`crate::alert::flood::HISTORY_RUNS`] results and last
 //! measurement, too little for a week of an hourly job.
 //!
 //! The file is `runs.journal` next to `alerts.state`, appended to while the state's lock
@@ -41,8 +41,8 @@ impl Entry {
         format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             self.at,
-            crate::flood::clean(&self.host),
-            crate::flood::clean(&self.job),
+            crate::alert::flood::clean(&self.host),
+            crate::alert::flood::clean(&self.job),
             self.status.as_str(),
             opt(m.duration_ms.map(|v| v.to_string())),
             opt(m.exit_status.map(|v| v.to_string())),
@@ -78,8 +78,8 @@ pub fn append(dir: &Path, entry: &Entry) -> io::Result<()> {
         let kept = lines[lines.len() / 2..].join("\n");
         crate::atomic_write::write_atomically(&path, &format!("{kept}\n"))?;
     }
-    // Never through a planted link (see crate::state_trust).
-    let mut f = crate::state_trust::open_file(&path, true)?;
+    // Never through a planted link (see crate::alert::state_trust).
+    let mut f = crate::alert::state_trust::open_file(&path, true)?;
     f.write_all(entry.render().as_bytes())
 }
 
@@ -92,7 +92,10 @@ pub fn forget(dir: &Path, host: &str, job: &str) -> io::Result<usize> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(e),
     };
-    let (host, job) = (crate::flood::clean(host), crate::flood::clean(job));
+    let (host, job) = (
+        crate::alert::flood::clean(host),
+        crate::alert::flood::clean(job),
+    );
     let mut removed = 0;
     let mut kept = String::with_capacity(text.len());
     for line in text.lines() {

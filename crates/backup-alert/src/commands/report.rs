@@ -2,7 +2,7 @@
 //! job with its runs, failures, durations and sizes over a period (`--since 7d`), and the
 //! mail log's sent, queued and failed counts. Mailed, or printed with `--print`.
 //!
-//! The runs come from the run journal ([`crate::journal`]); jobs the state file knows
+//! The runs come from the run journal ([`crate::alert::journal`]); jobs the state file knows
 //! but that did not report in the period are listed too ("no run in this period"): a job
 //! that silently stopped running is what a weekly digest is for. Each job gets a chart of
 //! its durations (`run`) or backup sizes (`check`), bars coloured by result: a text
@@ -17,17 +17,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, TimeZone};
 
-use crate::compose::{compose_alternative, one_line};
+use crate::alert::compose::{compose_alternative, one_line};
+use crate::alert::flood::StateFile;
+use crate::alert::html_page::escape_html;
+use crate::alert::html_page::{self as page, MUTED, RULE, WRAP};
+use crate::alert::journal::Entry;
 use crate::context::Context;
 use crate::error::Error;
-use crate::flood::StateFile;
-use crate::html_page::escape_html;
-use crate::html_page::{self as page, MUTED, RULE, WRAP};
-use crate::journal::Entry;
+use crate::lang::report::Noun;
 use crate::lang::Language;
 use crate::mail_log::Summary;
 use crate::model::Status;
-use crate::report_lang::Noun;
 use crate::units::{format_duration, format_size, plural};
 use rsmtp::ui::Ui;
 
@@ -52,7 +52,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub print: bool,
     #[command(flatten)]
-    pub mail: crate::args::MailArgs,
+    pub mail: crate::commands::MailArgs,
     /// msmtp-format mail log to count (default: as for stats).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -222,13 +222,15 @@ impl Period {
 /// file knows that did not report. `this_host` always gets a digest, even an empty one.
 pub fn gather(
     entries: Vec<Entry>,
-    known: &[crate::flood::Job],
+    known: &[crate::alert::flood::Job],
     period: &Period,
     this_host: &str,
 ) -> Vec<HostReport> {
     let (since, until) = (period.since.timestamp(), period.until.timestamp());
     let mut hosts: BTreeMap<String, BTreeMap<String, JobReport>> = BTreeMap::new();
-    hosts.entry(crate::flood::clean(this_host)).or_default();
+    hosts
+        .entry(crate::alert::flood::clean(this_host))
+        .or_default();
     let mut last_success: BTreeMap<(String, String), i64> = BTreeMap::new();
     for e in entries {
         if e.status == Status::Success {
@@ -634,12 +636,12 @@ pub fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
         .state_dir
         .clone()
         .or_else(|| ctx.settings.state_dir.clone())
-        .or_else(crate::flood::default_state_dir);
+        .or_else(crate::alert::flood::default_state_dir);
     let (entries, known) = match &state_dir {
         Some(dir) => {
             let cannot = |e| Error::io(format!("cannot read the state in {}", dir.display()), e);
             let known = StateFile::read_existing(dir).map_err(cannot)?.jobs();
-            (crate::journal::read(dir).map_err(cannot)?, known)
+            (crate::alert::journal::read(dir).map_err(cannot)?, known)
         }
         None => (Vec::new(), Vec::new()),
     };
@@ -667,7 +669,7 @@ pub fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Erro
             html(h, &period, &mail, lang),
             &target.addresses,
         )?;
-        crate::deliver::submit(&target.route, &target.recipients, &bytes, &mut *ui.err)?;
+        crate::alert::deliver::submit(&target.route, &target.recipients, &bytes, &mut *ui.err)?;
     }
     Ok(0)
 }
@@ -719,7 +721,7 @@ mod tests {
             entry(t - day, "other-host-job", Status::Success, None),
         ];
         entries[3].host = "web01".into();
-        let known = vec![crate::flood::Job {
+        let known = vec![crate::alert::flood::Job {
             host: "db01".into(),
             name: "files".into(),
             last_run: t - 20 * day,

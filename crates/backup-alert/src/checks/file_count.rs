@@ -4,7 +4,7 @@
 //!
 //! What a "backup" is, and so what is counted:
 //! - the newest file is an archive (tar, tar.gz/.tgz, tar.zst, tar.xz, zip): its members,
-//!   read with [`crate::verify`]; the previous backup is the newest other archive under
+//!   read with [`crate::checks::verify`]; the previous backup is the newest other archive under
 //!   the path (checksum files are never taken for one);
 //! - otherwise, one directory per backup (rsync or `cp -al` snapshots): with a pattern
 //!   (`/backup/daily.*`) each matching directory is a backup, with a directory
@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::{self, Found};
+use crate::checks::newest::{self, Found};
 use crate::units::plural;
 
 /// The tolerance used by `--expect-files` without a value.
@@ -183,7 +183,7 @@ pub fn is_archive(path: &Path) -> bool {
 }
 
 fn members(path: &Path) -> Result<u64, String> {
-    match crate::verify::verify(path) {
+    match crate::checks::verify::verify(path) {
         Ok(v) => v
             .members
             .ok_or_else(|| format!("{}: {} has no members to count", path.display(), v.format)),
@@ -197,9 +197,9 @@ fn compare_archives(location: &str, newest: &Found, tolerance: Tolerance) -> Fil
         Err(why) => return FileCount::Uncountable(why),
     };
     let mut others: Vec<Found> = Vec::new();
-    check::for_each_file(
+    newest::for_each_file(
         location,
-        &|p| is_archive(p) && !crate::manifest::is_sidecar(p),
+        &|p| is_archive(p) && !crate::checks::manifest::is_sidecar(p),
         &mut |f| {
             if f.path != newest.path {
                 others.push(f)
@@ -233,8 +233,8 @@ fn compare_archives(location: &str, newest: &Found, tolerance: Tolerance) -> Fil
 
 /// One directory per backup: the pattern's matches, or the directories in the path.
 fn compare_directories(location: &str, newest: &Found, tolerance: Tolerance) -> FileCount {
-    let backups: Vec<PathBuf> = if crate::glob::has_wildcards(location) {
-        check::roots(location)
+    let backups: Vec<PathBuf> = if crate::checks::glob::has_wildcards(location) {
+        newest::roots(location)
             .into_iter()
             .filter(|p| p.is_dir())
             .collect()
@@ -259,7 +259,7 @@ fn compare_directories(location: &str, newest: &Found, tolerance: Tolerance) -> 
     // Each backup's file count and newest modification time.
     let tally = |dir: &Path| {
         let (mut files, mut latest) = (0u64, None);
-        check::for_each_file(&dir.to_string_lossy(), &|_| true, &mut |f| {
+        newest::for_each_file(&dir.to_string_lossy(), &|_| true, &mut |f| {
             files += 1;
             latest = latest.max(Some(f.modified));
         });

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
 
-use crate::check::Found;
+use crate::checks::newest::Found;
 
 /// The backup tools `check` can ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +21,11 @@ pub enum Tool {
     Restic,
 }
 
-impl From<Tool> for crate::exit_codes::Tool {
+impl From<Tool> for crate::diagnosis::exit_codes::Tool {
     fn from(t: Tool) -> Self {
         match t {
-            Tool::Borg => crate::exit_codes::Tool::Borg,
-            Tool::Restic => crate::exit_codes::Tool::Restic,
+            Tool::Borg => crate::diagnosis::exit_codes::Tool::Borg,
+            Tool::Restic => crate::diagnosis::exit_codes::Tool::Restic,
         }
     }
 }
@@ -48,7 +48,7 @@ pub enum RepoError {
         source: std::io::Error,
     },
     /// The tool ran and failed: its exit status and the line of its stderr stating the
-    /// cause (see [`crate::error_line`]).
+    /// cause (see [`crate::diagnosis::error_line`]).
     #[error("{program} exited with status {status}: {line}")]
     Failed {
         program: &'static str,
@@ -117,7 +117,7 @@ pub fn deep_check(tool: Tool, repo: &str, subset: Option<&str>) -> Result<String
         String::from_utf8_lossy(&out.stderr),
         String::from_utf8_lossy(&out.stdout),
     );
-    let line = crate::error_line::of_run(&stderr, &stdout)
+    let line = crate::diagnosis::error_line::of_run(&stderr, &stdout)
         .map_or_else(|| "(no message)".to_string(), |c| c.line);
     Err(RepoError::Failed {
         program,
@@ -143,7 +143,7 @@ pub fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
         let stderr = String::from_utf8_lossy(&out.stderr);
         // The line stating the cause: restic's `Fatal:` line, not the repository path
         // it prints after it.
-        let line = crate::error_line::of_run(&stderr, "")
+        let line = crate::diagnosis::error_line::of_run(&stderr, "")
             .map_or_else(|| "(no message)".to_string(), |c| c.line);
         return Err(RepoError::Failed {
             program,

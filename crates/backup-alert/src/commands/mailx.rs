@@ -13,9 +13,11 @@ use std::path::PathBuf;
 
 use lettre::message::header::HeaderValue;
 
-use crate::compose::{compose_plain, parse_extra_header, parse_mailbox, Addresses, FileAttachment};
+use crate::alert::compose::{
+    compose_plain, parse_extra_header, parse_mailbox, Addresses, FileAttachment,
+};
+use crate::alert::deliver::{self, Route};
 use crate::context::Context;
-use crate::deliver::{self, Route};
 use crate::error::Error;
 use rsmtp::ui::Ui;
 

@@ -3,7 +3,7 @@
 //! RFC 2047-encoded subject, Date and Message-ID — built with lettre's `Message` builder.
 //!
 //! An alert says what failed first: the [`Alert::summary`] (the line most likely to be the
-//! error, see [`crate::error_line`]) opens both parts — it is also what an inbox shows as
+//! error, see [`crate::diagnosis::error_line`]) opens both parts — it is also what an inbox shows as
 //! the preview — and is marked again where it appears in a log tail. The HTML part is
 //! written for phones and every mail client: a viewport, inline styles only, no external
 //! resources, long lines wrapped, explicit colours under `color-scheme: light dark`.
@@ -23,8 +23,8 @@ use lettre::message::header::{self, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
+use crate::alert::html_page::escape_html;
 use crate::error::Error;
-use crate::html_page::escape_html;
 use crate::model::{History, Measurement, Status};
 use crate::units::plural;
 
@@ -306,12 +306,12 @@ pub fn plain_body(alert: &Alert) -> String {
     out
 }
 
-pub use crate::html_page::{INK, WRAP};
+pub use crate::alert::html_page::{INK, WRAP};
 
 /// The HTML alternative: the same content, every caller-supplied string escaped, on the
-/// page [`crate::html_page`] lays out (inline colours, a dark-mode and a phone-width style).
+/// page [`crate::alert::html_page`] lays out (inline colours, a dark-mode and a phone-width style).
 pub fn html_body(alert: &Alert) -> String {
-    use crate::html_page::{self as page, RULE};
+    use crate::alert::html_page::{self as page, RULE};
     let e = escape_html;
     let mut out = page::open(alert.language.code(), &alert.subject_line());
     let summary = summary_line(alert);

@@ -489,11 +489,11 @@ pub struct StateFile {
 impl StateFile {
     /// Open (creating the directory and file) and take the lock; blocks while another
     /// backup-alert holds it.
-    /// The directory and the file must pass [`crate::state_trust`]: root never follows a
+    /// The directory and the file must pass [`crate::alert::state_trust`]: root never follows a
     /// planted link.
     pub fn open_locked(dir: &Path) -> io::Result<StateFile> {
-        crate::state_trust::check_dir(dir)?;
-        let file = crate::state_trust::open_file(&dir.join("alerts.state"), false)?;
+        crate::alert::state_trust::check_dir(dir)?;
+        let file = crate::alert::state_trust::open_file(&dir.join("alerts.state"), false)?;
         flock(&file, FlockOperation::LockExclusive)?;
         Ok(StateFile { file })
     }

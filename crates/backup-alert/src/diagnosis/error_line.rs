@@ -1,6 +1,6 @@
 //! Which line of a failed job's output states the cause, so an alert read at 02:00 says
 //! what failed before it shows any log — and which known class of failure it is, so it
-//! can say what to do (see [`crate::advice`]).
+//! can say what to do (see [`crate::diagnosis::advice`]).
 //!
 //! Backup tools print the cause first and a summary after it: tar's `Cannot stat: No such
 //! file or directory` comes before `Exiting with failure status due to previous errors`,

@@ -55,7 +55,7 @@ pub fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error
             .state_dir
             .clone()
             .or_else(|| ctx.settings.state_dir.clone())
-            .or_else(crate::flood::default_state_dir);
+            .or_else(crate::alert::flood::default_state_dir);
         let text = crate::metrics::render(
             &crate::metrics::jobs(state_dir.as_deref())?,
             Some((&path, &summary)),

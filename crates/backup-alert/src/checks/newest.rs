@@ -1,7 +1,7 @@
 //! `check`: is the newest backup fresh enough and big enough? — the `find -mtime -1 | wc -l`
 //! test of check-backups.sh, with the file named in the alert.
 //!
-//! `--path` is a file, a directory or a wildcard pattern ([`crate::glob`]). A directory is
+//! `--path` is a file, a directory or a wildcard pattern ([`crate::checks::glob`]). A directory is
 //! searched recursively for regular files (hidden files are included; symbolic links
 //! inside it are not followed, but the path given — or a pattern's match — may itself be a
 //! link to a directory, as `/backup -> /mnt/nas/backup` often is: `find -H` semantics);
@@ -11,12 +11,12 @@
 //! skew lasts while no new backup arrives. Exit status: 0 when fresh, 1 when too old, too
 //! small, dated in the future, missing, or when fewer than `--min-files` files are found;
 //! with `--verify` / `--manifest` also when the file is damaged or cannot be verified
-//! ([`crate::integrity`]).
+//! ([`crate::checks::integrity`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::glob;
+use crate::checks::glob;
 use crate::units::{format_duration, format_size};
 
 /// The newest matching file.

@@ -11,6 +11,12 @@
 //!
 //! French typography puts a space before `:` (`Serveur : db01`): the plain body already
 //! writes `Label : value`, and the subjects here do the same.
+//!
+//! The detail lines of `run` and `check` alerts are in [`details`], the words of
+//! `report`'s digest in [`report`].
+
+pub mod details;
+pub mod report;
 
 use std::time::Duration;
 
@@ -203,7 +209,7 @@ impl Language {
     }
 
     /// `borg WARNING: exit status 1` / `borg AVERTISSEMENT : code de sortie 1` /
-    /// `borg 警告: 終了ステータス 1`: the tool's warning status (see [`crate::exit_codes`]).
+    /// `borg 警告: 終了ステータス 1`: the tool's warning status (see `diagnosis::exit_codes`).
     pub fn warned(self, name: &str, exit_status: i32) -> String {
         match self {
             Language::English => format!("{name} WARNING: exit status {exit_status}"),

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Local};
 
+use crate::alert::flood::StateFile;
+use crate::alert::journal::{self, Entry};
 use crate::context::Context;
 use crate::error::Error;
-use crate::flood::StateFile;
-use crate::journal::{self, Entry};
 use crate::units::{format_duration, format_size};
 use rsmtp::ui::Ui;
 
@@ -44,7 +44,7 @@ impl JobArgs {
         self.state_dir
             .clone()
             .or_else(|| ctx.settings.state_dir.clone())
-            .or_else(crate::flood::default_state_dir)
+            .or_else(crate::alert::flood::default_state_dir)
             .ok_or_else(|| Error::Usage("no state directory: pass --state-dir".into()))
     }
 
@@ -54,11 +54,11 @@ impl JobArgs {
 }
 
 /// The names of the jobs recorded for `host`, for a "not found" message.
-fn known_jobs(state: &crate::flood::FloodState, host: &str) -> String {
+fn known_jobs(state: &crate::alert::flood::FloodState, host: &str) -> String {
     let names: Vec<String> = state
         .jobs()
         .into_iter()
-        .filter(|j| j.host == crate::flood::clean(host))
+        .filter(|j| j.host == crate::alert::flood::clean(host))
         .map(|j| j.name)
         .collect();
     if names.is_empty() {
@@ -112,8 +112,8 @@ pub fn history(args: HistoryArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, 
     let entries = journal::read(&dir)
         .map_err(|e| Error::io(format!("cannot read the journal in {}", dir.display()), e))?;
     let (h, n) = (
-        crate::flood::clean(&host),
-        crate::flood::clean(&args.job.job),
+        crate::alert::flood::clean(&host),
+        crate::alert::flood::clean(&args.job.job),
     );
     let mut runs: Vec<Entry> = entries
         .into_iter()

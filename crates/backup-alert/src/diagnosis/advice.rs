@@ -2,14 +2,14 @@
 //! tests or fixes it, filled in with the repository and host the job uses when the
 //! command line (or BORG_REPO / RESTIC_REPOSITORY) names them.
 //!
-//! The class comes from the cause line ([`crate::error_line::classify`]) for `run`, and
+//! The class comes from the cause line ([`crate::diagnosis::error_line::classify`]) for `run`, and
 //! from what `check` found (too old, damaged). The advice is in the alert's language;
 //! the commands in it are never translated.
 
 use std::ffi::OsString;
 
-use crate::error_line::FailureClass;
-use crate::exit_codes::Tool;
+use crate::diagnosis::error_line::FailureClass;
+use crate::diagnosis::exit_codes::Tool;
 use crate::lang::Language;
 
 /// What the job's command line says about where it backs up to.

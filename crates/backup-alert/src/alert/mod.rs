@@ -1,14 +1,26 @@
 //! The path every alert takes (send, run, check, setup's test): resolve sender and
 //! recipients from flags and settings, ask flood control, compose, deliver, record.
+//!
+//! The rooms of an alert, in the order it passes them: [`flood`] decides whether it goes
+//! (its state directory trusted as [`state_trust`] says), [`compose`] writes the mail (on
+//! the page [`html_page`] lays out, in the words of [`crate::lang`]),
+//! [`deliver`] hands it to rsmtp, and [`journal`] records the run.
+
+pub mod compose;
+pub mod deliver;
+pub mod flood;
+pub mod html_page;
+pub mod journal;
+pub mod state_trust;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::compose::{compose_alert, parse_mailbox, Addresses, Alert, DEFAULT_FROM_NAME};
-use crate::deliver::{self, Delivered, Route};
+use self::deliver::{Delivered, Route};
+use self::flood::{FloodState, StateFile, Verdict};
+use crate::alert::compose::{compose_alert, parse_mailbox, Addresses, Alert, DEFAULT_FROM_NAME};
 use crate::error::Error;
-use crate::flood::{self, FloodState, StateFile, Verdict};
 use crate::model::{History, Status};
 use crate::settings::Settings;
 
@@ -246,14 +258,14 @@ pub fn send_alert(
         }
         // The run journal, for `report`: appended while the state file's lock is held.
         if let Some(dir) = &policy.state_dir {
-            let entry = crate::journal::Entry {
+            let entry = crate::alert::journal::Entry {
                 at: now,
                 host: host.clone(),
                 job: name.to_string(),
                 status,
                 measurement: measured,
             };
-            if let Err(e) = crate::journal::append(dir, &entry) {
+            if let Err(e) = crate::alert::journal::append(dir, &entry) {
                 let _ = writeln!(
                     warnings,
                     "backup-alert: cannot add to the run journal: {}",

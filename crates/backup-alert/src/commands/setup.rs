@@ -17,16 +17,16 @@ use clap::Args;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
+use crate::alert::compose::{parse_mailbox, Alert};
 use crate::alert::{send_alert, FloodPolicy, Sent, Target};
-use crate::compose::{parse_mailbox, Alert};
 use crate::context::Context;
 use crate::error::Error;
 use crate::model::Status;
-use crate::msmtprc::TlsMode;
-use crate::msmtprc::{group_id, render_account, write_config, NewAccount, Written};
-use crate::msmtprc_edit::{diff, merge_account};
 use crate::settings::home;
-use crate::terminal::{ask, ask_password, read_line, stdin_is_terminal};
+use crate::setup::msmtprc::TlsMode;
+use crate::setup::msmtprc::{group_id, render_account, write_config, NewAccount, Written};
+use crate::setup::msmtprc_edit::{diff, merge_account};
+use crate::setup::terminal::{ask, ask_password, read_line, stdin_is_terminal};
 use rsmtp::ui::Ui;
 
 /// Mail providers the wizard knows.
@@ -241,7 +241,7 @@ fn new_account(a: &Answers) -> NewAccount<'_> {
 
 /// The msmtprc text for the answers.
 pub fn render(a: &Answers, now: &str) -> String {
-    crate::msmtprc::render(&new_account(a), now)
+    crate::setup::msmtprc::render(&new_account(a), now)
 }
 
 fn is_root() -> bool {
@@ -581,7 +581,7 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
     if let Some(problem) = rsmtp_config::account_name_problem(&args.account) {
         return Err(Error::Usage(format!(
             "setup: the account name `{}` {problem} (msmtp would refuse it)",
-            crate::compose::one_line(&args.account)
+            crate::alert::compose::one_line(&args.account)
         )));
     }
     let provider = match args.provider {
@@ -1058,7 +1058,8 @@ fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
 fn report_written(output: &Path, written: &Written, existed: bool, account: &str, ui: &mut Ui<'_>) {
     let o = written.ownership;
     let owner = rsmtp_config::user_name_of(o.uid).unwrap_or_else(|| format!("uid {}", o.uid));
-    let group = crate::msmtprc::group_name(o.gid).unwrap_or_else(|| format!("gid {}", o.gid));
+    let group =
+        crate::setup::msmtprc::group_name(o.gid).unwrap_or_else(|| format!("gid {}", o.gid));
     let what = if existed {
         format!("updated the account `{account}` in")
     } else {

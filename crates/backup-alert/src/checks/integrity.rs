@@ -1,13 +1,13 @@
 //! What `check --verify` / `--manifest` found about the newest file, as problems and
-//! facts for the alert: [`crate::verify`] reads the archive, [`crate::manifest`] compares
+//! facts for the alert: [`crate::checks::verify`] reads the archive, [`crate::checks::manifest`] compares
 //! its checksum. Damage (an archive that does not read to its end, a checksum that does
 //! not match) makes the alert a failure; a check that could not be made (a format we
 //! cannot read, a manifest without a line for the file) a warning.
 
 use std::path::{Path, PathBuf};
 
-use crate::manifest::{self, ManifestError};
-use crate::verify::{self, Failure, Verified};
+use crate::checks::manifest::{self, ManifestError};
+use crate::checks::verify::{self, Failure, Verified};
 
 /// The results of the integrity checks asked for.
 #[derive(Debug)]

@@ -1,5 +1,5 @@
 //! The words of `report`'s digest in the reader's language (the alerts' are in
-//! [`crate::lang`] and [`crate::lang_details`]): counts with their nouns, the period, the
+//! [`crate::lang`] and [`crate::lang::details`]): counts with their nouns, the period, the
 //! mail log's line, the job lines. English is the source.
 
 use crate::lang::Language;
