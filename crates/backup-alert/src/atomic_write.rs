@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Write `text` to `path` atomically: a temporary file next to it, synced, then renamed.
 /// Mode 0644, so node_exporter running as its own user can read it.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path
         .parent()

@@ -28,21 +28,21 @@ use rsmtp::ui::Ui;
                       backup-alert -s SUBJECT [mail options] ADDRESS...   (mail mode, as mail/mailx)\n       \
                       backup-alert -t [sendmail options]                  (sendmail mode)"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// backup-alert settings file, instead of ~/.config/backup-alert/config
     /// (/etc/backup-alert.conf is still read first).
     #[arg(long, global = true, value_name = "FILE")]
-    pub settings: Option<PathBuf>,
+    pub(crate) settings: Option<PathBuf>,
     /// Language of the alerts: en, fr or ja (default: `language` from the settings, else
     /// the locale, LC_ALL / LC_MESSAGES / LANG, else English).
     #[arg(long, global = true, value_name = "LANG", value_parser = crate::lang::Language::parse_setting)]
-    pub language: Option<crate::lang::Language>,
+    pub(crate) language: Option<crate::lang::Language>,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Send one alert.
     Send(SendArgs),
     /// Run a command and mail how it ended.
@@ -70,7 +70,7 @@ pub enum Command {
 }
 
 /// Parse and run the subcommand line, talking to the user through `ui`.
-pub fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
+pub(crate) fn main(args: Vec<OsString>, ui: &mut Ui<'_>) -> u8 {
     let subcommand = subcommand_of(&args);
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -164,7 +164,7 @@ fn print_completions(shell: &str, ui: &mut Ui<'_>) {
 }
 
 /// Print an error the house way and turn the result into an exit status.
-pub fn finish(result: Result<u8, Error>, ui: &mut Ui<'_>) -> u8 {
+pub(crate) fn finish(result: Result<u8, Error>, ui: &mut Ui<'_>) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -6,13 +6,13 @@ use crate::settings::{self, Settings};
 
 /// What every subcommand needs: the settings and this machine's name.
 #[derive(Debug, Clone)]
-pub struct Context {
-    pub settings: Settings,
-    pub host: String,
+pub(crate) struct Context {
+    pub(crate) settings: Settings,
+    pub(crate) host: String,
 }
 
 impl Context {
-    pub fn load(explicit: Option<&std::path::Path>) -> Result<Context, Error> {
+    pub(crate) fn load(explicit: Option<&std::path::Path>) -> Result<Context, Error> {
         let nodename = host_name();
         let settings = settings::load(explicit, &nodename)?;
         let host = settings.hostname.clone().unwrap_or(nodename);
@@ -21,4 +21,4 @@ impl Context {
 }
 
 /// This machine's host name (uname nodename).
-pub use rsmtp_core::os::node_name as host_name;
+pub(crate) use rsmtp_core::os::node_name as host_name;

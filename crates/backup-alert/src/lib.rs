@@ -25,25 +25,25 @@
 //!   History, Measurement), [`error`], and small tools — [`units`], [`tail`], [`input`],
 //!   [`addresses`], [`atomic_write`].
 
-pub mod addresses;
-pub mod alert;
-pub mod atomic_write;
-pub mod checks;
-pub mod cli;
-pub mod commands;
-pub mod context;
-pub mod diagnosis;
-pub mod error;
-pub mod input;
+pub(crate) mod addresses;
+pub(crate) mod alert;
+pub(crate) mod atomic_write;
+pub(crate) mod checks;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod context;
+pub(crate) mod diagnosis;
+pub(crate) mod error;
+pub(crate) mod input;
 pub mod lang;
-pub mod mail_log;
-pub mod metrics;
-pub mod mode;
-pub mod model;
+pub(crate) mod mail_log;
+pub(crate) mod metrics;
+pub(crate) mod mode;
+pub(crate) mod model;
 pub mod settings;
-pub mod setup;
-pub mod tail;
-pub mod units;
+pub(crate) mod setup;
+pub(crate) mod tail;
+pub(crate) mod units;
 
 use std::ffi::OsString;
 

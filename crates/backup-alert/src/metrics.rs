@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::mail_log::{read_lines, summarise, Summary};
 
 /// A label value in the exposition format: backslash, double quote and line feed escaped.
-pub fn escape_label(value: &str) -> String {
+pub(crate) fn escape_label(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -72,7 +72,7 @@ impl<'a> Family<'a> {
 }
 
 /// The whole file.
-pub fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
+pub(crate) fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
     let mut last_run = Family::new(
         "backup_alert_job_last_run_timestamp_seconds",
         "When the job last reported (run, check or send), as a Unix time.",
@@ -152,7 +152,7 @@ pub fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
 }
 
 /// The jobs the state file in `state_dir` knows (none without one).
-pub fn jobs(state_dir: Option<&Path>) -> Result<Vec<Job>, Error> {
+pub(crate) fn jobs(state_dir: Option<&Path>) -> Result<Vec<Job>, Error> {
     let Some(dir) = state_dir else {
         return Ok(Vec::new());
     };
@@ -163,7 +163,7 @@ pub fn jobs(state_dir: Option<&Path>) -> Result<Vec<Job>, Error> {
 
 /// After a `run` or `check`: write `metrics_file` from the state and the whole mail log
 /// (a log that does not exist yet leaves the mail counts out).
-pub fn publish(target: &Path, state_dir: Option<&Path>, log: &Path) -> Result<(), Error> {
+pub(crate) fn publish(target: &Path, state_dir: Option<&Path>, log: &Path) -> Result<(), Error> {
     let jobs = jobs(state_dir)?;
     let summary = std::fs::File::open(log)
         .ok()

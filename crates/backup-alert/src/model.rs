@@ -9,7 +9,7 @@ use crate::units::format_duration_words;
 
 /// What happened, as the subject mark and the colour of the HTML heading show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
-pub enum Status {
+pub(crate) enum Status {
     Success,
     Failure,
     Warning,
@@ -20,7 +20,7 @@ pub enum Status {
 
 impl Status {
     /// The mark the subject starts with (the ✅ ❌ ⚠️ 🔄 of the alert mails users already get, plus restore and info).
-    pub fn mark(self) -> &'static str {
+    pub(crate) fn mark(self) -> &'static str {
         match self {
             Status::Success => "\u{2705}",         // ✅
             Status::Failure => "\u{274c}",         // ❌
@@ -32,7 +32,7 @@ impl Status {
     }
 
     /// The lower-case name used on the command line and in the state file.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Success => "success",
             Status::Failure => "failure",
@@ -43,7 +43,7 @@ impl Status {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Status> {
+    pub(crate) fn parse(s: &str) -> Option<Status> {
         [
             Status::Success,
             Status::Failure,
@@ -57,11 +57,11 @@ impl Status {
     }
 
     /// Failure and warning are problems: a success after one of them is a recovery.
-    pub fn is_problem(self) -> bool {
+    pub(crate) fn is_problem(self) -> bool {
         matches!(self, Status::Failure | Status::Warning)
     }
 
-    pub fn colour(self) -> &'static str {
+    pub(crate) fn colour(self) -> &'static str {
         match self {
             Status::Success | Status::Restore => "#1a7f37",
             Status::Failure => "#cf222e",
@@ -92,21 +92,21 @@ impl Status {
 
 /// A job's recent results from the state file, for the history strip.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct History {
+pub(crate) struct History {
     /// Oldest first; the alert being sent is the last one.
-    pub runs: Vec<Status>,
+    pub(crate) runs: Vec<Status>,
     /// When the job last succeeded (this run included), if ever recorded.
-    pub last_success: Option<DateTime<Local>>,
+    pub(crate) last_success: Option<DateTime<Local>>,
 }
 
 impl History {
     /// `✅✅✅❌✅`.
-    pub fn strip(&self) -> String {
+    pub(crate) fn strip(&self) -> String {
         self.runs.iter().map(|s| s.mark()).collect()
     }
 
     /// "3 days ago (2026-12-01 02:00)", "this run", or "none recorded".
-    pub fn last_good(&self, now: DateTime<Local>) -> String {
+    pub(crate) fn last_good(&self, now: DateTime<Local>) -> String {
         if self.runs.last() == Some(&Status::Success) {
             return "this run".into();
         }
@@ -129,8 +129,8 @@ impl History {
 /// What a job's last run measured, kept for `stats --prometheus` and `metrics_file`
 /// (`run`: duration and exit status; `check`: the newest file's size and 0/1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Measurement {
-    pub duration_ms: Option<u64>,
-    pub exit_status: Option<i32>,
-    pub size: Option<u64>,
+pub(crate) struct Measurement {
+    pub(crate) duration_ms: Option<u64>,
+    pub(crate) exit_status: Option<i32>,
+    pub(crate) size: Option<u64>,
 }

@@ -29,44 +29,44 @@ use crate::model::{History, Measurement, Status};
 use crate::units::plural;
 
 /// The display name of the From header when the configured sender has none.
-pub const DEFAULT_FROM_NAME: &str = "Backup alerts";
+pub(crate) const DEFAULT_FROM_NAME: &str = "Backup alerts";
 
 /// A titled block of verbatim text: a log tail, a command's stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Section {
-    pub title: String,
-    pub text: String,
+pub(crate) struct Section {
+    pub(crate) title: String,
+    pub(crate) text: String,
 }
 
 /// Everything an alert says, before it becomes MIME.
 #[derive(Debug, Clone)]
-pub struct Alert {
-    pub status: Status,
-    pub subject: String,
-    pub host: String,
-    pub date: DateTime<Local>,
+pub(crate) struct Alert {
+    pub(crate) status: Status,
+    pub(crate) subject: String,
+    pub(crate) host: String,
+    pub(crate) date: DateTime<Local>,
     /// Free text from the caller (`--body`, stdin), or what run/check have to say.
-    pub message: String,
+    pub(crate) message: String,
     /// `Label: value` lines shown under the message (command, exit status, log path…).
-    pub facts: Vec<(String, String)>,
-    pub sections: Vec<Section>,
+    pub(crate) facts: Vec<(String, String)>,
+    pub(crate) sections: Vec<Section>,
     /// Flood-control or recovery note, e.g. "This alert was repeated 4 times since …".
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     /// The line most likely to be the error, shown first and marked in the tails.
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
     /// The job's last runs, when the state file knows them.
-    pub history: Option<History>,
+    pub(crate) history: Option<History>,
     /// A good backup known otherwise than from the state file (a repository's newest
     /// archive): the "last good backup" of a first check, when no success is recorded yet.
-    pub good_backup_at: Option<DateTime<Local>>,
+    pub(crate) good_backup_at: Option<DateTime<Local>>,
     /// Not shown: what the run measured, kept in the state file for metrics.
-    pub measured: Measurement,
+    pub(crate) measured: Measurement,
     /// The language of the words around the caller's text (labels, date, status).
-    pub language: crate::lang::Language,
+    pub(crate) language: crate::lang::Language,
 }
 
 impl Alert {
-    pub fn new(status: Status, subject: impl Into<String>, host: impl Into<String>) -> Self {
+    pub(crate) fn new(status: Status, subject: impl Into<String>, host: impl Into<String>) -> Self {
         Alert {
             status,
             subject: subject.into(),
@@ -84,12 +84,12 @@ impl Alert {
         }
     }
 
-    pub fn fact(&mut self, label: &str, value: impl Into<String>) {
+    pub(crate) fn fact(&mut self, label: &str, value: impl Into<String>) {
         self.facts.push((label.to_string(), value.into()));
     }
 
     /// The subject line: `<mark> [<host>] <subject>`, folded to one line.
-    pub fn subject_line(&self) -> String {
+    pub(crate) fn subject_line(&self) -> String {
         one_line(&format!(
             "{} [{}] {}",
             self.status.mark(),
@@ -101,23 +101,23 @@ impl Alert {
 
 /// Sender and visible recipients of a message.
 #[derive(Debug, Clone, Default)]
-pub struct Addresses {
+pub(crate) struct Addresses {
     /// `None`: no From header; rsmtp adds the account's `from`, as msmtp does.
-    pub from: Option<Mailbox>,
-    pub to: Vec<Mailbox>,
-    pub cc: Vec<Mailbox>,
+    pub(crate) from: Option<Mailbox>,
+    pub(crate) to: Vec<Mailbox>,
+    pub(crate) cc: Vec<Mailbox>,
 }
 
 /// A file to attach (`mail -A FILE`).
 #[derive(Debug, Clone)]
-pub struct FileAttachment {
-    pub filename: String,
-    pub content: Vec<u8>,
+pub(crate) struct FileAttachment {
+    pub(crate) filename: String,
+    pub(crate) content: Vec<u8>,
 }
 
 /// Fold a value to one header-safe line: every run of CR/LF (and other control characters)
 /// becomes a single space, so a subject built from `$(command output)` stays one header.
-pub fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split(char::is_control)
         .map(str::trim)
         .filter(|piece| !piece.is_empty())
@@ -132,7 +132,7 @@ const MAX_SUBJECT_CHARS: usize = 250;
 /// lettre folds only at spaces, so an unbroken word (a path, a token from a log line)
 /// longer than 998 bytes would otherwise make a header line RFC 5322 §2.1.1 forbids,
 /// and that a relay may refuse — losing the alert.
-pub fn header_subject(s: &str) -> String {
+pub(crate) fn header_subject(s: &str) -> String {
     let line = one_line(s);
     if line.chars().count() <= MAX_SUBJECT_CHARS {
         return line;
@@ -143,7 +143,7 @@ pub fn header_subject(s: &str) -> String {
 }
 
 /// Parse an address (`a@b`, `Name <a@b>`); lettre refuses anything with a line break.
-pub fn parse_mailbox(s: &str) -> Result<Mailbox, Error> {
+pub(crate) fn parse_mailbox(s: &str) -> Result<Mailbox, Error> {
     s.trim()
         .parse::<Mailbox>()
         .map_err(|e| Error::Usage(format!("invalid address `{}`: {e}", one_line(s))))
@@ -151,7 +151,7 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, Error> {
 
 /// Parse `Name: value` (`mail -a`). A line break anywhere is refused: it is how headers
 /// are injected, and no legitimate caller needs one.
-pub fn parse_extra_header(s: &str) -> Result<HeaderValue, Error> {
+pub(crate) fn parse_extra_header(s: &str) -> Result<HeaderValue, Error> {
     if s.contains(['\r', '\n']) {
         return Err(Error::Usage(format!(
             "header `{}` contains a line break",
@@ -257,7 +257,7 @@ fn marked_line(text: &str, summary: Option<&str>) -> Option<usize> {
 }
 
 /// The plain-text body of an alert.
-pub fn plain_body(alert: &Alert) -> String {
+pub(crate) fn plain_body(alert: &Alert) -> String {
     let mut out = String::new();
     let summary = summary_line(alert);
     if let Some(line) = &summary {
@@ -306,11 +306,11 @@ pub fn plain_body(alert: &Alert) -> String {
     out
 }
 
-pub use crate::alert::html_page::{INK, WRAP};
+pub(crate) use crate::alert::html_page::{INK, WRAP};
 
 /// The HTML alternative: the same content, every caller-supplied string escaped, on the
 /// page [`crate::alert::html_page`] lays out (inline colours, a dark-mode and a phone-width style).
-pub fn html_body(alert: &Alert) -> String {
+pub(crate) fn html_body(alert: &Alert) -> String {
     use crate::alert::html_page::{self as page, RULE};
     let e = escape_html;
     let mut out = page::open(alert.language.code(), &alert.subject_line());
@@ -375,7 +375,7 @@ pub fn html_body(alert: &Alert) -> String {
 }
 
 /// The finished message of an alert: multipart/alternative (text/plain, text/html).
-pub fn compose_alert(alert: &Alert, addresses: &Addresses) -> Result<Vec<u8>, Error> {
+pub(crate) fn compose_alert(alert: &Alert, addresses: &Addresses) -> Result<Vec<u8>, Error> {
     compose_alternative(
         &alert.subject_line(),
         alert.date,
@@ -388,7 +388,7 @@ pub fn compose_alert(alert: &Alert, addresses: &Addresses) -> Result<Vec<u8>, Er
 
 /// A generated message (an alert, `report`'s digest): text/plain with an HTML
 /// alternative, the automatic headers, `X-Backup-Alert-Status: <status>`.
-pub fn compose_alternative(
+pub(crate) fn compose_alternative(
     subject_line: &str,
     date: DateTime<Local>,
     status: &str,
@@ -417,7 +417,7 @@ pub fn compose_alternative(
 
 /// A plain message as `mail -s` sends it: the body as given, attachments making it
 /// multipart/mixed, extra headers from `-a`.
-pub fn compose_plain(
+pub(crate) fn compose_plain(
     subject: &str,
     body: Vec<u8>,
     addresses: &Addresses,
@@ -508,7 +508,7 @@ fn finish(mut message: Message, addresses: &Addresses) -> Result<Vec<u8>, Error>
 /// Last line of defence against header injection: every line of the header block must
 /// be a `Name: value` line or a folded continuation, and no header a caller could smuggle
 /// in (Bcc, a second From/To/Subject) may appear.
-pub fn check_header_block(message: &[u8]) -> Result<(), Error> {
+pub(crate) fn check_header_block(message: &[u8]) -> Result<(), Error> {
     let end = find(message, b"\r\n\r\n").unwrap_or(message.len());
     let block = &message[..end];
     let mut seen_once = std::collections::HashMap::new();

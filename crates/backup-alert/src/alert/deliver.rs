@@ -8,26 +8,26 @@ use crate::error::Error;
 
 /// Which msmtprc account to send through.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Route {
+pub(crate) struct Route {
     /// `--config FILE`: replaces the user msmtprc (`-C`).
-    pub config_file: Option<PathBuf>,
+    pub(crate) config_file: Option<PathBuf>,
     /// `--account NAME` (`-a`); `None` is the `default` account.
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// Envelope sender (`-f`); `None` lets the account's `from` decide.
-    pub envelope_from: Option<String>,
+    pub(crate) envelope_from: Option<String>,
     /// Display name rsmtp puts on the From header it adds (`-F`), when the message has none.
-    pub full_name: Option<String>,
+    pub(crate) full_name: Option<String>,
 }
 
 /// What rsmtp did with the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Delivered {
+pub(crate) enum Delivered {
     Sent,
     Queued(String),
 }
 
 /// Submit `message` to `recipients` (never read from the headers).
-pub fn submit(
+pub(crate) fn submit(
     route: &Route,
     recipients: &[String],
     message: &[u8],

@@ -24,7 +24,7 @@ use crate::model::{Measurement, Status};
 const FORGET_AFTER_SECS: i64 = 90 * 86_400;
 
 /// How many results per job the history keeps.
-pub const HISTORY_RUNS: usize = 10;
+pub(crate) const HISTORY_RUNS: usize = 10;
 
 /// The last results of one (host, name), oldest first, and when it last succeeded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,18 +45,18 @@ struct Measured {
 
 /// One job as the state file knows it, for metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    pub host: String,
-    pub name: String,
-    pub last_run: i64,
-    pub last_status: Status,
-    pub last_success: Option<i64>,
-    pub measurement: Measurement,
+pub(crate) struct Job {
+    pub(crate) host: String,
+    pub(crate) name: String,
+    pub(crate) last_run: i64,
+    pub(crate) last_status: Status,
+    pub(crate) last_success: Option<i64>,
+    pub(crate) measurement: Measurement,
 }
 
 /// What to do with an alert.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Send it. `held` is how many identical alerts were held since `held_since`.
     Send {
         recovery: bool,
@@ -89,7 +89,7 @@ struct Last {
 
 /// The whole state file in memory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FloodState {
+pub(crate) struct FloodState {
     records: Vec<Record>,
     last: Vec<Last>,
     history: Vec<Runs>,
@@ -106,7 +106,7 @@ pub(crate) fn clean(s: &str) -> String {
 
 impl FloodState {
     /// Parse the state file; unreadable lines are dropped (the worst case is one extra mail).
-    pub fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         let mut st = FloodState::default();
         for line in text.lines() {
             let f: Vec<&str> = line.split('\t').collect();
@@ -175,7 +175,7 @@ impl FloodState {
         st
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::from("# backup-alert flood-control state; safe to delete\n");
         for r in &self.records {
             out.push_str(&format!(
@@ -227,7 +227,7 @@ impl FloodState {
     }
 
     /// Keep what the last run of (host, name) measured (after [`FloodState::record`]).
-    pub fn measure(&mut self, host: &str, name: &str, measurement: Measurement) {
+    pub(crate) fn measure(&mut self, host: &str, name: &str, measurement: Measurement) {
         let (h, n) = (clean(host), clean(name));
         self.measured.retain(|m| !(m.host == h && m.name == n));
         if measurement != Measurement::default() {
@@ -245,7 +245,7 @@ impl FloodState {
 
     /// Remove everything recorded about (host, name): its runs, flood records, last
     /// status and measurement. Whether there was anything.
-    pub fn forget(&mut self, host: &str, name: &str) -> bool {
+    pub(crate) fn forget(&mut self, host: &str, name: &str) -> bool {
         let (h, n) = (clean(host), clean(name));
         let before =
             self.records.len() + self.last.len() + self.history.len() + self.measured.len();
@@ -257,7 +257,7 @@ impl FloodState {
     }
 
     /// Every job with a recorded run, by host and name.
-    pub fn jobs(&self) -> Vec<Job> {
+    pub(crate) fn jobs(&self) -> Vec<Job> {
         let mut jobs: Vec<Job> = self
             .history
             .iter()
@@ -285,7 +285,7 @@ impl FloodState {
 
     /// The history of (host, name) as it will be once `status` at `now` is recorded:
     /// statuses oldest first, and the time of the last success.
-    pub fn history_with(
+    pub(crate) fn history_with(
         &self,
         host: &str,
         name: &str,
@@ -310,7 +310,7 @@ impl FloodState {
     }
 
     /// How many problem results came right before now, and since when (for a recovery).
-    pub fn problem_streak(&self, host: &str, name: &str) -> (usize, Option<i64>) {
+    pub(crate) fn problem_streak(&self, host: &str, name: &str) -> (usize, Option<i64>) {
         let (h, n) = (clean(host), clean(name));
         let Some(r) = self.history.iter().find(|r| r.host == h && r.name == n) else {
             return (0, None);
@@ -326,7 +326,7 @@ impl FloodState {
     }
 
     /// The previous status recorded for (host, name).
-    pub fn last_status(&self, host: &str, name: &str) -> Option<Status> {
+    pub(crate) fn last_status(&self, host: &str, name: &str) -> Option<Status> {
         let (host, name) = (clean(host), clean(name));
         self.last
             .iter()
@@ -335,12 +335,12 @@ impl FloodState {
     }
 
     /// Is `status` for (host, name) a recovery from a failure or warning?
-    pub fn is_recovery(&self, host: &str, name: &str, status: Status) -> bool {
+    pub(crate) fn is_recovery(&self, host: &str, name: &str, status: Status) -> bool {
         status == Status::Success && self.last_status(host, name).is_some_and(|s| s.is_problem())
     }
 
     /// Decide whether to send. `window_secs == 0` disables holding.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         host: &str,
         name: &str,
@@ -376,7 +376,7 @@ impl FloodState {
 
     /// Record the outcome: a held alert is counted; a sent one resets its count;
     /// `sent == false` (delivery failed) leaves the send time alone so the next try goes out.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         host: &str,
         name: &str,
@@ -446,7 +446,7 @@ impl FloodState {
 }
 
 /// The sentence a sent alert carries about held repeats, or `None`.
-pub fn repeat_note(verdict: &Verdict) -> Option<String> {
+pub(crate) fn repeat_note(verdict: &Verdict) -> Option<String> {
     match verdict {
         Verdict::Send {
             held,
@@ -471,7 +471,7 @@ pub fn repeat_note(verdict: &Verdict) -> Option<String> {
 }
 
 /// The default state directory.
-pub fn default_state_dir() -> Option<PathBuf> {
+pub(crate) fn default_state_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("BACKUP_ALERT_STATE_DIR").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(d));
     }
@@ -482,7 +482,7 @@ pub fn default_state_dir() -> Option<PathBuf> {
 }
 
 /// The state file, open and exclusively locked until dropped.
-pub struct StateFile {
+pub(crate) struct StateFile {
     file: File,
 }
 
@@ -491,7 +491,7 @@ impl StateFile {
     /// backup-alert holds it.
     /// The directory and the file must pass [`crate::alert::state_trust`]: root never follows a
     /// planted link.
-    pub fn open_locked(dir: &Path) -> io::Result<StateFile> {
+    pub(crate) fn open_locked(dir: &Path) -> io::Result<StateFile> {
         crate::alert::state_trust::check_dir(dir)?;
         let file = crate::alert::state_trust::open_file(&dir.join("alerts.state"), false)?;
         flock(&file, FlockOperation::LockExclusive)?;
@@ -500,21 +500,21 @@ impl StateFile {
 
     /// The state in `dir` for reading only (`stats`): an absent file is an empty state,
     /// and nothing is created.
-    pub fn read_existing(dir: &Path) -> io::Result<FloodState> {
+    pub(crate) fn read_existing(dir: &Path) -> io::Result<FloodState> {
         if !dir.join("alerts.state").is_file() {
             return Ok(FloodState::default());
         }
         StateFile::open_locked(dir)?.read()
     }
 
-    pub fn read(&mut self) -> io::Result<FloodState> {
+    pub(crate) fn read(&mut self) -> io::Result<FloodState> {
         let mut text = String::new();
         self.file.seek(SeekFrom::Start(0))?;
         self.file.read_to_string(&mut text)?;
         Ok(FloodState::parse(&text))
     }
 
-    pub fn write(&mut self, state: &FloodState) -> io::Result<()> {
+    pub(crate) fn write(&mut self, state: &FloodState) -> io::Result<()> {
         let text = state.render();
         self.file.seek(SeekFrom::Start(0))?;
         self.file.set_len(0)?;

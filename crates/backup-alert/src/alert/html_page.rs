@@ -18,13 +18,13 @@ use std::fmt::Write as _;
 use crate::model::Status;
 
 /// Text colour used on every light box, in light and dark mode alike.
-pub const INK: &str = "#1f2328";
+pub(crate) const INK: &str = "#1f2328";
 /// The style that makes long lines wrap instead of running off a phone's screen.
-pub const WRAP: &str = "white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere";
+pub(crate) const WRAP: &str = "white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere";
 /// Muted text (the footer, chart dates) on the light card.
-pub const MUTED: &str = "#59636e";
+pub(crate) const MUTED: &str = "#59636e";
 /// Rules and borders on the light card.
-pub const RULE: &str = "#d0d7de";
+pub(crate) const RULE: &str = "#d0d7de";
 
 const STYLE: &str = "<style>\n\
 @media (prefers-color-scheme: dark) {\n\
@@ -45,7 +45,7 @@ const STYLE: &str = "<style>\n\
 
 /// The page up to the card's content: `lang` is the `lang` attribute, `title` the
 /// (unescaped) title.
-pub fn open(lang: &str, title: &str) -> String {
+pub(crate) fn open(lang: &str, title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -61,7 +61,7 @@ pub fn open(lang: &str, title: &str) -> String {
 }
 
 /// The footer and the end of the page.
-pub fn close() -> String {
+pub(crate) fn close() -> String {
     format!(
         "<hr class=\"ba-rule\" style=\"border:0;border-top:1px solid {RULE}\">\
          <small class=\"ba-muted\" style=\"color:{MUTED}\">backup-alert {}</small>\n</div>\n\
@@ -71,12 +71,12 @@ pub fn close() -> String {
 }
 
 /// The class that gives a status colour its dark-mode variant.
-pub fn status_class(status: Status) -> String {
+pub(crate) fn status_class(status: Status) -> String {
     format!("ba-{}", status.as_str())
 }
 
 /// The page's heading in the status colour: `<h2>✅ text</h2>` (`text` unescaped).
-pub fn heading(status: Status, text: &str) -> String {
+pub(crate) fn heading(status: Status, text: &str) -> String {
     format!(
         "<h2 class=\"{}\" style=\"color:{};font-size:20px;margin:0 0 8px 0;{WRAP}\">{} {}</h2>\n",
         status_class(status),
@@ -87,7 +87,10 @@ pub fn heading(status: Status, text: &str) -> String {
 }
 
 /// A table of `label: value` rows (unescaped).
-pub fn facts<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>, margin_bottom: u32) -> String {
+pub(crate) fn facts<'a>(
+    rows: impl IntoIterator<Item = (&'a str, &'a str)>,
+    margin_bottom: u32,
+) -> String {
     let mut out = format!(
         "<table class=\"ba-facts\" style=\"border-collapse:collapse;margin:0 0 {margin_bottom}px 0\">\n"
     );
@@ -105,7 +108,7 @@ pub fn facts<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>, margin_bott
 }
 
 /// Escape text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
         match c {

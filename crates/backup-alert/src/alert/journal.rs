@@ -18,20 +18,20 @@ use std::path::Path;
 use crate::model::{Measurement, Status};
 
 /// The journal's file name inside the state directory.
-pub const FILE_NAME: &str = "runs.journal";
+pub(crate) const FILE_NAME: &str = "runs.journal";
 
 /// Size past which the older half of the journal is dropped (2 MiB, about 30,000 lines).
-pub const MAX_BYTES: u64 = 2 << 20;
+pub(crate) const MAX_BYTES: u64 = 2 << 20;
 
 /// One recorded result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Unix time of the result.
-    pub at: i64,
-    pub host: String,
-    pub job: String,
-    pub status: Status,
-    pub measurement: Measurement,
+    pub(crate) at: i64,
+    pub(crate) host: String,
+    pub(crate) job: String,
+    pub(crate) status: Status,
+    pub(crate) measurement: Measurement,
 }
 
 impl Entry {
@@ -70,7 +70,7 @@ impl Entry {
 }
 
 /// Append `entry` to the journal in `dir`. The caller holds the state file's lock.
-pub fn append(dir: &Path, entry: &Entry) -> io::Result<()> {
+pub(crate) fn append(dir: &Path, entry: &Entry) -> io::Result<()> {
     let path = dir.join(FILE_NAME);
     if std::fs::metadata(&path).is_ok_and(|m| m.len() > MAX_BYTES) {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
@@ -85,7 +85,7 @@ pub fn append(dir: &Path, entry: &Entry) -> io::Result<()> {
 
 /// Remove every entry of (host, job) from the journal in `dir`, rewriting it atomically;
 /// how many there were. The caller holds the state file's lock.
-pub fn forget(dir: &Path, host: &str, job: &str) -> io::Result<usize> {
+pub(crate) fn forget(dir: &Path, host: &str, job: &str) -> io::Result<usize> {
     let path = dir.join(FILE_NAME);
     let text = match std::fs::read(&path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -114,7 +114,7 @@ pub fn forget(dir: &Path, host: &str, job: &str) -> io::Result<usize> {
 
 /// Every readable entry of the journal in `dir`, oldest first (none when there is no
 /// journal yet).
-pub fn read(dir: &Path) -> io::Result<Vec<Entry>> {
+pub(crate) fn read(dir: &Path) -> io::Result<Vec<Entry>> {
     match std::fs::read(dir.join(FILE_NAME)) {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes)
             .lines()

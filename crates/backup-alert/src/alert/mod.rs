@@ -6,12 +6,12 @@
 //! the page [`html_page`] lays out, in the words of [`crate::lang`]),
 //! [`deliver`] hands it to rsmtp, and [`journal`] records the run.
 
-pub mod compose;
-pub mod deliver;
-pub mod flood;
-pub mod html_page;
-pub mod journal;
-pub mod state_trust;
+pub(crate) mod compose;
+pub(crate) mod deliver;
+pub(crate) mod flood;
+pub(crate) mod html_page;
+pub(crate) mod journal;
+pub(crate) mod state_trust;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,23 +25,23 @@ use crate::model::{History, Status};
 use crate::settings::Settings;
 
 /// Default flood window.
-pub const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(3600);
+pub(crate) const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(3600);
 
 /// Where an alert goes and through which account.
 #[derive(Debug, Clone, Default)]
-pub struct Target {
-    pub addresses: Addresses,
+pub(crate) struct Target {
+    pub(crate) addresses: Addresses,
     /// Envelope recipients (To and Cc).
-    pub recipients: Vec<String>,
-    pub route: Route,
+    pub(crate) recipients: Vec<String>,
+    pub(crate) route: Route,
     /// The language the alert is written in: `language` from the settings (or
     /// `--language`), else the locale's.
-    pub language: crate::lang::Language,
+    pub(crate) language: crate::lang::Language,
 }
 
 impl Target {
     /// Flags first, then settings. `to` empty means "from the settings".
-    pub fn resolve(
+    pub(crate) fn resolve(
         to: &[String],
         from: Option<&str>,
         account: Option<&str>,
@@ -100,15 +100,15 @@ impl Target {
 
 /// Flood-control settings for one alert.
 #[derive(Debug, Clone)]
-pub struct FloodPolicy {
+pub(crate) struct FloodPolicy {
     /// Zero disables holding (recovery detection still works).
-    pub window: Duration,
+    pub(crate) window: Duration,
     /// `None`: no usable state directory; every alert is sent.
-    pub state_dir: Option<PathBuf>,
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 impl FloodPolicy {
-    pub fn resolve(
+    pub(crate) fn resolve(
         window: Option<Duration>,
         no_flood: bool,
         state_dir: Option<PathBuf>,
@@ -130,7 +130,7 @@ impl FloodPolicy {
 
 /// What became of an alert.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sent {
+pub(crate) enum Sent {
     Delivered,
     Queued(String),
     /// Held by flood control: an identical alert went out less than a window ago.
@@ -143,7 +143,7 @@ pub enum Sent {
 
 impl Sent {
     /// A one-line description for stderr, or `None` when there is nothing to say.
-    pub fn describe(&self) -> Option<String> {
+    pub(crate) fn describe(&self) -> Option<String> {
         match self {
             // rsmtp itself says that a message was queued, and how it will be sent.
             Sent::Delivered | Sent::Silent | Sent::Queued(_) => None,
@@ -156,7 +156,7 @@ impl Sent {
 
 /// Send `alert` about `name`, under flood control.
 /// `silent_unless_problem`: successes that are not recoveries are not sent.
-pub fn send_alert(
+pub(crate) fn send_alert(
     mut alert: Alert,
     name: &str,
     target: &Target,

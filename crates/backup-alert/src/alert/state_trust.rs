@@ -45,7 +45,7 @@ fn refused(path: &Path, problem: &Distrust, fix: &str) -> io::Error {
 }
 
 /// Create `dir` (0700) if needed and check that only we or root can have written it.
-pub fn check_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn check_dir(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     if rsmtp_queue::is_trusted_dir(dir) {
         return Ok(());
@@ -74,7 +74,7 @@ pub fn check_dir(dir: &Path) -> io::Result<()> {
 
 /// Open a state file for reading and writing (`append`: for appending), created 0600,
 /// never through a symbolic link, and only when it is a regular file of ours or root's.
-pub fn open_file(path: &Path, append: bool) -> io::Result<File> {
+pub(crate) fn open_file(path: &Path, append: bool) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options
         .read(!append)

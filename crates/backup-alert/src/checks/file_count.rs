@@ -22,12 +22,9 @@ use std::path::{Path, PathBuf};
 use crate::checks::newest::{self, Found};
 use crate::units::plural;
 
-/// The tolerance used by `--expect-files` without a value.
-pub const DEFAULT_TOLERANCE: Tolerance = Tolerance::Percent(10);
-
 /// How many fewer files the newest backup may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tolerance {
+pub(crate) enum Tolerance {
     /// Of the previous backup's count.
     Percent(u8),
     Files(u64),
@@ -35,7 +32,7 @@ pub enum Tolerance {
 
 impl Tolerance {
     /// `10%`, `0`, `250`.
-    pub fn parse(text: &str) -> Result<Tolerance, String> {
+    pub(crate) fn parse(text: &str) -> Result<Tolerance, String> {
         let t = text.trim();
         let bad = || {
             format!(
@@ -73,14 +70,14 @@ impl Tolerance {
 
 /// One backup and its file count.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Counted {
-    pub path: PathBuf,
-    pub files: u64,
+pub(crate) struct Counted {
+    pub(crate) path: PathBuf,
+    pub(crate) files: u64,
 }
 
 /// What `--expect-files` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileCount {
+pub(crate) enum FileCount {
     /// Both backups counted (or only the newest, when there is no previous one).
     Compared {
         newest: Counted,
@@ -96,7 +93,7 @@ pub enum FileCount {
 impl FileCount {
     /// Count the newest backup under `location` (whose newest file is `newest`) and the
     /// one before it.
-    pub fn check(location: &str, newest: &Found, tolerance: Tolerance) -> FileCount {
+    pub(crate) fn check(location: &str, newest: &Found, tolerance: Tolerance) -> FileCount {
         if is_archive(&newest.path) {
             return compare_archives(location, newest, tolerance);
         }
@@ -104,7 +101,7 @@ impl FileCount {
     }
 
     /// The problem, when the newest backup holds too few files or cannot be counted.
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         match self {
             FileCount::Uncountable(why) => Some(format!("files not counted: {why}")),
             FileCount::Compared {
@@ -131,7 +128,7 @@ impl FileCount {
     }
 
     /// `Files in backup` and `Previous backup` facts.
-    pub fn facts(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn facts(&self) -> Vec<(&'static str, String)> {
         let mut facts = Vec::new();
         match self {
             FileCount::Uncountable(why) => facts.push(("Files in backup", why.clone())),
@@ -170,7 +167,7 @@ fn shown(path: &Path) -> String {
 }
 
 /// Does the name say the file is an archive whose members can be counted?
-pub fn is_archive(path: &Path) -> bool {
+pub(crate) fn is_archive(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())

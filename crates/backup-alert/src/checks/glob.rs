@@ -7,12 +7,12 @@
 use std::path::{Component, Path, PathBuf};
 
 /// Does `s` contain a wildcard?
-pub fn has_wildcards(s: &str) -> bool {
+pub(crate) fn has_wildcards(s: &str) -> bool {
     rsmtp_config::glob::is_pattern(s)
 }
 
 /// Match one path component against one pattern component.
-pub fn matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     if name.starts_with('.') && !pattern.starts_with('.') {
         return false;
     }
@@ -21,7 +21,7 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 
 /// Every existing path matching `pattern` (files and directories), sorted.
 /// Unreadable directories along the way are skipped.
-pub fn expand(pattern: &Path) -> Vec<PathBuf> {
+pub(crate) fn expand(pattern: &Path) -> Vec<PathBuf> {
     let mut current: Vec<PathBuf> = vec![PathBuf::new()];
     for comp in pattern.components() {
         let mut next = Vec::new();

@@ -11,17 +11,17 @@ use crate::checks::verify::{self, Failure, Verified};
 
 /// The results of the integrity checks asked for.
 #[derive(Debug)]
-pub struct Integrity {
+pub(crate) struct Integrity {
     /// `--verify`: reading the archive.
-    pub archive: Option<Result<Verified, Failure>>,
+    pub(crate) archive: Option<Result<Verified, Failure>>,
     /// The manifest used (given, or found next to the file) and what it said.
-    pub checksum: Option<(PathBuf, Result<manifest::Verdict, ManifestError>)>,
+    pub(crate) checksum: Option<(PathBuf, Result<manifest::Verdict, ManifestError>)>,
 }
 
 impl Integrity {
     /// Check `file`: read it when `verify`, compare it with `manifest` (or, with `verify`,
     /// the checksum file next to it when there is one).
-    pub fn check(file: &Path, verify: bool, manifest: Option<&Path>) -> Integrity {
+    pub(crate) fn check(file: &Path, verify: bool, manifest: Option<&Path>) -> Integrity {
         let archive = verify.then(|| verify::verify(file));
         let manifest = manifest
             .map(Path::to_path_buf)
@@ -34,7 +34,7 @@ impl Integrity {
     }
 
     /// Is the file damaged (as opposed to: not checkable)?
-    pub fn is_corrupt(&self) -> bool {
+    pub(crate) fn is_corrupt(&self) -> bool {
         matches!(&self.archive, Some(Err(f)) if f.is_corrupt())
             || matches!(
                 &self.checksum,
@@ -43,7 +43,7 @@ impl Integrity {
     }
 
     /// One phrase per thing wrong, damage first (the alert puts the file's path in front).
-    pub fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self) -> Vec<String> {
         let mut damage = Vec::new();
         let mut other = Vec::new();
         if let Some(Err(f)) = &self.archive {
@@ -76,7 +76,7 @@ impl Integrity {
     }
 
     /// `Integrity` and `Checksum` facts for the alert.
-    pub fn facts(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn facts(&self) -> Vec<(&'static str, String)> {
         let mut facts = Vec::new();
         match &self.archive {
             Some(Ok(v)) => facts.push(("Integrity", format!("ok: {}", v.describe()))),

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use md5::Digest;
 
 /// File endings of checksum manifests that sit next to an archive.
-pub const SIDECAR_ENDINGS: &[&str] = &[
+pub(crate) const SIDECAR_ENDINGS: &[&str] = &[
     ".sha256",
     ".sha256sum",
     ".sha512",
@@ -27,7 +27,7 @@ pub const SIDECAR_ENDINGS: &[&str] = &[
 ];
 
 /// Names of whole-directory checksum lists (`sha256sum * > SHA256SUMS`), any case.
-pub const MANIFEST_NAMES: &[&str] = &[
+pub(crate) const MANIFEST_NAMES: &[&str] = &[
     "sha256sums",
     "sha512sums",
     "md5sums",
@@ -37,7 +37,7 @@ pub const MANIFEST_NAMES: &[&str] = &[
 ];
 
 /// Is this file a checksum manifest by its name (`NAME.sha256`, `SHA256SUMS`, …)?
-pub fn is_sidecar(path: &Path) -> bool {
+pub(crate) fn is_sidecar(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -46,7 +46,7 @@ pub fn is_sidecar(path: &Path) -> bool {
 }
 
 /// The manifest next to `archive`, if there is one.
-pub fn sidecar_for(archive: &Path) -> Option<PathBuf> {
+pub(crate) fn sidecar_for(archive: &Path) -> Option<PathBuf> {
     let name = archive.file_name()?.to_os_string();
     SIDECAR_ENDINGS.iter().find_map(|ending| {
         let mut n = name.clone();
@@ -58,7 +58,7 @@ pub fn sidecar_for(archive: &Path) -> Option<PathBuf> {
 
 /// Digest algorithms a manifest line can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
+pub(crate) enum Algorithm {
     Crc32,
     Md5,
     Sha256,
@@ -76,7 +76,7 @@ impl Algorithm {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Algorithm::Crc32 => "CRC32",
             Algorithm::Md5 => "MD5",
@@ -88,11 +88,11 @@ impl Algorithm {
 
 /// One `digest name` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub algorithm: Algorithm,
+pub(crate) struct Line {
+    pub(crate) algorithm: Algorithm,
     /// Lowercase hex.
-    pub digest: String,
-    pub name: String,
+    pub(crate) digest: String,
+    pub(crate) name: String,
 }
 
 fn is_hex(s: &str) -> bool {
@@ -100,7 +100,7 @@ fn is_hex(s: &str) -> bool {
 }
 
 /// Parse one manifest line; `None` for blank lines, comments and anything unrecognised.
-pub fn parse_line(line: &str) -> Option<Line> {
+pub(crate) fn parse_line(line: &str) -> Option<Line> {
     let line = line.trim_end_matches(['\r', '\n']);
     if line.trim().is_empty() || line.starts_with(';') || line.starts_with('#') {
         return None;
@@ -129,7 +129,7 @@ pub fn parse_line(line: &str) -> Option<Line> {
 
 /// What checking a file against a manifest found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Match {
         algorithm: Algorithm,
     },
@@ -144,7 +144,7 @@ pub enum Verdict {
 
 /// Why the check could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum ManifestError {
+pub(crate) enum ManifestError {
     #[error("cannot read the manifest {}: {}", path.display(), rsmtp_core::strerror(source))]
     Manifest { path: PathBuf, source: io::Error },
     #[error("cannot read {}: {}", path.display(), rsmtp_core::strerror(source))]
@@ -154,7 +154,7 @@ pub enum ManifestError {
 /// Check `file` against the line of `manifest` that names it (by the name as written,
 /// else by its last path component, as `sha256sum -c` run in the archive's directory
 /// would find it).
-pub fn check(manifest: &Path, file: &Path) -> Result<Verdict, ManifestError> {
+pub(crate) fn check(manifest: &Path, file: &Path) -> Result<Verdict, ManifestError> {
     let text = std::fs::read(manifest).map_err(|source| ManifestError::Manifest {
         path: manifest.to_path_buf(),
         source,
@@ -196,7 +196,7 @@ pub fn check(manifest: &Path, file: &Path) -> Result<Verdict, ManifestError> {
 }
 
 /// The file's digest as lowercase hex.
-pub fn digest(algorithm: Algorithm, path: &Path) -> io::Result<String> {
+pub(crate) fn digest(algorithm: Algorithm, path: &Path) -> io::Result<String> {
     let mut file = File::open(path)?;
     let mut buf = vec![0u8; 1 << 16];
     let mut crc = crc32fast::Hasher::new();

@@ -5,10 +5,10 @@
 //! file ([`manifest`]), summed up for the alert by [`integrity`]. Nothing here sends mail:
 //! `commands::check` turns the findings into an alert.
 
-pub mod file_count;
-pub mod glob;
-pub mod integrity;
-pub mod manifest;
-pub mod newest;
-pub mod repository;
-pub mod verify;
+pub(crate) mod file_count;
+pub(crate) mod glob;
+pub(crate) mod integrity;
+pub(crate) mod manifest;
+pub(crate) mod newest;
+pub(crate) mod repository;
+pub(crate) mod verify;

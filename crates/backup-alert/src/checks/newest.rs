@@ -21,15 +21,15 @@ use crate::units::{format_duration, format_size};
 
 /// The newest matching file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
-    pub path: PathBuf,
-    pub modified: SystemTime,
-    pub size: u64,
+pub(crate) struct Found {
+    pub(crate) path: PathBuf,
+    pub(crate) modified: SystemTime,
+    pub(crate) size: u64,
 }
 
 /// The verdict on a backup location.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finding {
+pub(crate) enum Finding {
     Fresh {
         file: Found,
         age: Duration,
@@ -47,7 +47,7 @@ pub enum Finding {
 impl Finding {
     /// The finding with `extra` problems: a fresh backup becomes stale with them, a
     /// stale one gets them first (`first`) or last; nothing changes without any.
-    pub fn with_problems(self, mut extra: Vec<String>, first: bool) -> Finding {
+    pub(crate) fn with_problems(self, mut extra: Vec<String>, first: bool) -> Finding {
         if extra.is_empty() {
             return self;
         }
@@ -80,30 +80,33 @@ impl Finding {
 }
 
 impl Finding {
-    pub fn is_fresh(&self) -> bool {
+    pub(crate) fn is_fresh(&self) -> bool {
         matches!(self, Finding::Fresh { .. })
     }
 }
 
 /// What to require of the newest file.
 #[derive(Debug, Clone)]
-pub struct Requirement {
-    pub max_age: Duration,
-    pub min_size: Option<u64>,
+pub(crate) struct Requirement {
+    pub(crate) max_age: Duration,
+    pub(crate) min_size: Option<u64>,
     /// Fewer files than this under the path is a problem (a rotation that deleted too
     /// much, a backup that wrote only part of its files).
-    pub min_files: Option<usize>,
+    pub(crate) min_files: Option<usize>,
 }
 
 /// Find the newest regular file under `path` (file, directory or pattern).
 /// Returns it and how many files were looked at.
-pub fn newest(path: &str) -> (Option<Found>, usize) {
+pub(crate) fn newest(path: &str) -> (Option<Found>, usize) {
     newest_where(path, &|_| true)
 }
 
 /// [`newest`], counting and judging only the files `candidate` accepts (`--verify` leaves
 /// checksum files out: they are written just after the archive they describe).
-pub fn newest_where(path: &str, candidate: &dyn Fn(&Path) -> bool) -> (Option<Found>, usize) {
+pub(crate) fn newest_where(
+    path: &str,
+    candidate: &dyn Fn(&Path) -> bool,
+) -> (Option<Found>, usize) {
     let mut best: Option<Found> = None;
     let mut count = 0;
     for_each_file(path, candidate, &mut |found| {
@@ -116,7 +119,7 @@ pub fn newest_where(path: &str, candidate: &dyn Fn(&Path) -> bool) -> (Option<Fo
 }
 
 /// The roots a `--path` names: the pattern's matches, or the path itself.
-pub fn roots(path: &str) -> Vec<PathBuf> {
+pub(crate) fn roots(path: &str) -> Vec<PathBuf> {
     if glob::has_wildcards(path) {
         glob::expand(Path::new(path))
     } else {
@@ -125,7 +128,11 @@ pub fn roots(path: &str) -> Vec<PathBuf> {
 }
 
 /// Every regular file under `path` that `candidate` accepts, as [`newest`] walks them.
-pub fn for_each_file(path: &str, candidate: &dyn Fn(&Path) -> bool, each: &mut dyn FnMut(Found)) {
+pub(crate) fn for_each_file(
+    path: &str,
+    candidate: &dyn Fn(&Path) -> bool,
+    each: &mut dyn FnMut(Found),
+) {
     for root in roots(path) {
         visit(&root, true, candidate, each);
     }
@@ -167,10 +174,10 @@ fn visit(path: &Path, root: bool, candidate: &dyn Fn(&Path) -> bool, each: &mut 
 
 /// How far in the future a modification time may lie before it counts as clock skew
 /// (a file server's clock a little ahead is normal).
-pub const FUTURE_TOLERANCE: Duration = Duration::from_secs(10 * 60);
+pub(crate) const FUTURE_TOLERANCE: Duration = Duration::from_secs(10 * 60);
 
 /// How far in the future `file` is dated, when that is more than [`FUTURE_TOLERANCE`].
-pub fn dated_in_future(file: &Found, now: SystemTime) -> Option<Duration> {
+pub(crate) fn dated_in_future(file: &Found, now: SystemTime) -> Option<Duration> {
     file.modified
         .duration_since(now)
         .ok()
@@ -178,7 +185,12 @@ pub fn dated_in_future(file: &Found, now: SystemTime) -> Option<Duration> {
 }
 
 /// Judge the newest file against the requirement at time `now`.
-pub fn judge(found: Option<Found>, searched: usize, req: &Requirement, now: SystemTime) -> Finding {
+pub(crate) fn judge(
+    found: Option<Found>,
+    searched: usize,
+    req: &Requirement,
+    now: SystemTime,
+) -> Finding {
     let Some(file) = found else {
         return Finding::Missing { searched };
     };

@@ -16,7 +16,7 @@ use crate::checks::newest::Found;
 
 /// The backup tools `check` can ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
+pub(crate) enum Tool {
     Borg,
     Restic,
 }
@@ -31,7 +31,7 @@ impl From<Tool> for crate::diagnosis::exit_codes::Tool {
 }
 
 impl Tool {
-    pub fn program(self) -> &'static str {
+    pub(crate) fn program(self) -> &'static str {
         match self {
             Tool::Borg => "borg",
             Tool::Restic => "restic",
@@ -41,7 +41,7 @@ impl Tool {
 
 /// Why the tool could not tell.
 #[derive(Debug, thiserror::Error)]
-pub enum RepoError {
+pub(crate) enum RepoError {
     #[error("cannot run {program}: {}", rsmtp_core::strerror(source))]
     Spawn {
         program: &'static str,
@@ -96,7 +96,11 @@ fn json_problem(e: &serde_json::Error, stdout: &[u8]) -> String {
 /// and archives), `restic check` (with `--read-data-subset` when given: the restore test,
 /// reading that part of the data back). `Ok` with the command line that passed; a failure
 /// carries the line stating the cause.
-pub fn deep_check(tool: Tool, repo: &str, subset: Option<&str>) -> Result<String, RepoError> {
+pub(crate) fn deep_check(
+    tool: Tool,
+    repo: &str,
+    subset: Option<&str>,
+) -> Result<String, RepoError> {
     let program = tool.program();
     let mut args: Vec<&str> = match tool {
         Tool::Borg => vec!["check", repo],
@@ -128,7 +132,7 @@ pub fn deep_check(tool: Tool, repo: &str, subset: Option<&str>) -> Result<String
 
 /// The newest archive in `repo`, as a [`Found`] whose path is `REPO::NAME` (borg) or
 /// `REPO snapshot ID` (restic); `Ok(None)` for a repository without archives.
-pub fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
+pub(crate) fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
     let program = tool.program();
     let mut cmd = Command::new(program);
     match tool {

@@ -18,16 +18,16 @@ use crate::units::plural;
 
 /// What a readable archive turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
+pub(crate) struct Verified {
     /// `tar.gz`, `zip`, `gzip`, …
-    pub format: &'static str,
+    pub(crate) format: &'static str,
     /// Members read (tar and zip).
-    pub members: Option<u64>,
+    pub(crate) members: Option<u64>,
 }
 
 impl Verified {
     /// `tar.gz, 12 members read, gzip CRC ok`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut out = self.format.to_string();
         if let Some(n) = self.members {
             out.push_str(&format!(", {} read", plural(n, "member")));
@@ -38,7 +38,7 @@ impl Verified {
 
 /// Where in the archive reading failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Place {
+pub(crate) enum Place {
     /// In this member's data (or its header).
     Member(String),
     /// In the header after this member (or before the first one: `None`).
@@ -49,7 +49,7 @@ pub enum Place {
 
 /// Why an archive could not be verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Damaged: reading it failed, as a restore would.
     Corrupt {
         format: &'static str,
@@ -63,7 +63,7 @@ pub enum Failure {
 
 impl Failure {
     /// One line for the alert: `tar.gz: member "etc/main.cf": unexpected end of file`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Failure::Corrupt {
                 format,
@@ -79,7 +79,7 @@ impl Failure {
         }
     }
 
-    pub fn is_corrupt(&self) -> bool {
+    pub(crate) fn is_corrupt(&self) -> bool {
         matches!(self, Failure::Corrupt { .. })
     }
 }
@@ -125,7 +125,7 @@ fn corrupt(format: &'static str, place: Place, e: impl std::fmt::Display) -> Fai
 }
 
 /// Read the archive at `path` to its end and check everything it carries a check for.
-pub fn verify(path: &Path) -> Result<Verified, Failure> {
+pub(crate) fn verify(path: &Path) -> Result<Verified, Failure> {
     let file = File::open(path)
         .map_err(|e| Failure::Unverifiable(format!("cannot open {}: {e}", path.display())))?;
     let mut input = BufReader::with_capacity(1 << 16, file);

@@ -25,7 +25,7 @@ use crate::units::{format_duration, format_duration_words, format_size, plural};
 use rsmtp::ui::Ui;
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Backup file, directory (searched recursively) or pattern with `*` and `?`.
     #[arg(
         long,
@@ -33,37 +33,37 @@ pub struct CheckArgs {
         required_unless_present_any = ["borg", "restic", "job"],
         conflicts_with_all = ["borg", "restic", "job"]
     )]
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// A job `run` or `send --name` records on this host: warn when it has not succeeded
     /// within --max-age (a dead man's switch for the host that is up while cron, or the
     /// script, is not). Its alerts are recorded as "NAME (check)".
     #[arg(long, value_name = "NAME", conflicts_with_all = ["borg", "restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
-    pub job: Option<String>,
+    pub(crate) job: Option<String>,
     /// Borg repository: its newest archive's time from `borg list --last 1 --json`
     /// (the passphrase from BORG_PASSPHRASE or BORG_PASSCOMMAND, as borg reads it).
     #[arg(long, value_name = "REPO", conflicts_with_all = ["restic", "verify", "manifest", "min_files", "min_size", "expect_files"])]
-    pub borg: Option<String>,
+    pub(crate) borg: Option<String>,
     /// restic repository: its newest snapshot's time from `restic snapshots --latest 1
     /// --json` (the password from RESTIC_PASSWORD or RESTIC_PASSWORD_FILE).
     #[arg(long, value_name = "REPO", conflicts_with_all = ["verify", "manifest", "min_files", "min_size", "expect_files"])]
-    pub restic: Option<String>,
+    pub(crate) restic: Option<String>,
     /// With --borg or --restic: also run the tool's own consistency check (`borg check`,
     /// `restic check`); a damaged repository is a failure alert.
     #[arg(long)]
-    pub deep: bool,
+    pub(crate) deep: bool,
     /// With --restic --deep: read back this part of the data (`restic check
     /// --read-data-subset`, e.g. 10% or 1/7), the restore test.
     #[arg(long, value_name = "SUBSET", requires = "deep", requires = "restic")]
-    pub read_data_subset: Option<String>,
+    pub(crate) read_data_subset: Option<String>,
     /// Maximum age of the newest file, e.g. 26h.
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
-    pub max_age: Duration,
+    pub(crate) max_age: Duration,
     /// Minimum size of the newest file, e.g. 1M (binary units).
     #[arg(long, value_name = "SIZE", value_parser = crate::units::parse_size)]
-    pub min_size: Option<u64>,
+    pub(crate) min_size: Option<u64>,
     /// Fewest files the path must hold (counted recursively), e.g. one per night kept.
     #[arg(long, value_name = "N")]
-    pub min_files: Option<usize>,
+    pub(crate) min_files: Option<usize>,
     /// Compare the newest backup's file count (an archive's members, or the files of a
     /// backup directory) with the previous backup's; fewer by more than TOLERANCE — a
     /// percentage (10%) or a number of files (0) — is a warning (default: 10%).
@@ -75,32 +75,32 @@ pub struct CheckArgs {
         default_missing_value = "10%",
         value_parser = crate::checks::file_count::Tolerance::parse
     )]
-    pub expect_files: Option<crate::checks::file_count::Tolerance>,
+    pub(crate) expect_files: Option<crate::checks::file_count::Tolerance>,
     /// Read the newest file to its end as a restore would: gzip, zstd and xz streams
     /// with their checksums, every tar member, every zip member's CRC32. A damaged archive
     /// is a failure alert naming the file and the first bad member. Checksum files
     /// (NAME.sha256, .md5, .sfv, SHA256SUMS, …) are never taken for the newest backup,
     /// with or without --verify.
     #[arg(long)]
-    pub verify: bool,
+    pub(crate) verify: bool,
     /// Checksum file in sha256sum, sha512sum or md5sum format, or a CRC32 list (8 hex
     /// digits, or SFV), with a line for the newest file (default: with --verify,
     /// NAME.sha256, NAME.md5, NAME.sfv, … next to it, when there is one).
     #[arg(long, value_name = "FILE")]
-    pub manifest: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
     /// Name of the backup in the alert (default: the path or repository).
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Send nothing when the backup is fresh (a recovery is still mailed).
     #[arg(long)]
-    pub quiet_ok: bool,
+    pub(crate) quiet_ok: bool,
     #[command(flatten)]
-    pub delivery: DeliveryArgs,
+    pub(crate) delivery: DeliveryArgs,
 }
 
 /// `check`: 0 when the newest file is fresh, 1 when stale, small or missing; a delivery
 /// failure leaves with its own code.
-pub fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
+pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
     if let Some(job) = &args.job {
         return check_job(&args, job, &target, &policy, ctx, ui);

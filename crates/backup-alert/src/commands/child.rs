@@ -30,24 +30,24 @@ use crate::tail::{Tail, TailBuffer, TailLimits};
 
 /// How to run the command.
 #[derive(Debug, Clone)]
-pub struct RunSpec {
-    pub command: Vec<OsString>,
-    pub timeout: Option<Duration>,
+pub(crate) struct RunSpec {
+    pub(crate) command: Vec<OsString>,
+    pub(crate) timeout: Option<Duration>,
     /// After the timeout's SIGTERM, how long to wait before SIGKILL.
-    pub kill_after: Duration,
-    pub limits: TailLimits,
+    pub(crate) kill_after: Duration,
+    pub(crate) limits: TailLimits,
     /// Where the output goes besides the tails.
-    pub copies: Copies,
+    pub(crate) copies: Copies,
 }
 
 /// Where the command's output is copied as it comes, besides the tails the alert keeps:
 /// our own stdout and stderr (so a `>> cron-backup.log 2>&1` line still logs), and a
 /// `--tee` file both streams are appended to.
 #[derive(Debug, Clone, Default)]
-pub struct Copies {
-    pub stdout: bool,
-    pub stderr: bool,
-    pub tee: Option<Arc<Mutex<std::fs::File>>>,
+pub(crate) struct Copies {
+    pub(crate) stdout: bool,
+    pub(crate) stderr: bool,
+    pub(crate) tee: Option<Arc<Mutex<std::fs::File>>>,
 }
 
 impl Copies {
@@ -68,7 +68,7 @@ impl Copies {
 
 /// Is `fd` a regular file or a terminal (a `>> log 2>&1` redirection, someone watching)
 /// rather than a pipe or a socket (cron's mailer: output there is a second mail)?
-pub fn is_file_or_terminal(fd: impl rustix::fd::AsFd) -> bool {
+pub(crate) fn is_file_or_terminal(fd: impl rustix::fd::AsFd) -> bool {
     use rustix::fs::FileType;
     rustix::fs::fstat(fd).is_ok_and(|st| {
         matches!(
@@ -96,7 +96,7 @@ impl Write for SharedFile {
 
 /// How the command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ending {
+pub(crate) enum Ending {
     Exited(i32),
     Signalled(i32),
     TimedOut,
@@ -109,18 +109,18 @@ pub enum Ending {
 
 /// Everything the alert reports.
 #[derive(Debug, Clone)]
-pub struct RunReport {
-    pub ending: Ending,
-    pub duration: Duration,
-    pub stdout: Tail,
-    pub stderr: Tail,
+pub(crate) struct RunReport {
+    pub(crate) ending: Ending,
+    pub(crate) duration: Duration,
+    pub(crate) stdout: Tail,
+    pub(crate) stderr: Tail,
     /// A signal we forwarded to the child, if any.
-    pub forwarded: Option<i32>,
+    pub(crate) forwarded: Option<i32>,
 }
 
 impl RunReport {
     /// The exit status backup-alert leaves with.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match &self.ending {
             Ending::Exited(c) => (*c & 0xff) as u8,
             Ending::Signalled(s) => (128 + (*s & 0x7f)) as u8,
@@ -130,12 +130,13 @@ impl RunReport {
         }
     }
 
-    pub fn succeeded(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn succeeded(&self) -> bool {
         self.ending == Ending::Exited(0)
     }
 
     /// "exit status 3", "killed by signal 9 (KILL)", …
-    pub fn describe(&self, timeout: Option<Duration>) -> String {
+    pub(crate) fn describe(&self, timeout: Option<Duration>) -> String {
         match &self.ending {
             Ending::Exited(0) => "exit status 0 (success)".into(),
             Ending::Exited(c) => format!("exit status {c}"),
@@ -159,7 +160,7 @@ impl RunReport {
 
 impl RunReport {
     /// How the command ended, for the reader of the alert: the status with its meaning.
-    pub fn describe_in_words(&self, timeout: Option<Duration>) -> String {
+    pub(crate) fn describe_in_words(&self, timeout: Option<Duration>) -> String {
         match &self.ending {
             Ending::Exited(0) => "exited with status 0 (success)".into(),
             Ending::Exited(c) => format!("exited with status {c} (failure)"),
@@ -170,7 +171,7 @@ impl RunReport {
 }
 
 /// `signal 9 (SIGKILL: killed; often the kernel's out-of-memory killer)`.
-pub fn signal_in_words(sig: i32) -> String {
+pub(crate) fn signal_in_words(sig: i32) -> String {
     use signal_hook::consts::*;
     let meaning = match sig {
         SIGHUP => "hangup: its terminal or session went away",
@@ -192,7 +193,7 @@ pub fn signal_in_words(sig: i32) -> String {
 }
 
 /// Conventional names of the signals people meet.
-pub fn signal_name(sig: i32) -> &'static str {
+pub(crate) fn signal_name(sig: i32) -> &'static str {
     use signal_hook::consts::*;
     match sig {
         SIGHUP => "HUP",
@@ -232,7 +233,7 @@ fn rustix_signal(sig: i32) -> Signal {
 }
 
 /// Run the command to its end (or timeout) and collect the report.
-pub fn run(spec: &RunSpec) -> RunReport {
+pub(crate) fn run(spec: &RunSpec) -> RunReport {
     let started = Instant::now();
     let Some((program, args)) = spec.command.split_first() else {
         return RunReport {
@@ -426,7 +427,7 @@ fn wait(
 }
 
 /// Quote a command line for display (`sh` style, only where needed).
-pub fn display_command(cmd: &[OsString]) -> String {
+pub(crate) fn display_command(cmd: &[OsString]) -> String {
     cmd.iter()
         .map(|a| {
             let s = a.to_string_lossy();

@@ -19,24 +19,24 @@ use rsmtp::ui::Ui;
 
 /// Where the job is recorded (shared by forget and history).
 #[derive(Debug, clap::Args)]
-pub struct JobArgs {
+pub(crate) struct JobArgs {
     /// The job's name, as given to --name (or the subject or command line it defaulted to).
-    pub job: String,
+    pub(crate) job: String,
     /// The host the job ran on (default: this one, or `hostname` from the settings).
     #[arg(long, value_name = "NAME")]
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
     /// Directory of the state file and run journal (default: as for send, run and check).
     #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     #[command(flatten)]
-    pub job: JobArgs,
+    pub(crate) job: JobArgs,
     /// Show only the last N results (default: all the journal keeps).
     #[arg(long, value_name = "N")]
-    pub last: Option<usize>,
+    pub(crate) last: Option<usize>,
 }
 
 impl JobArgs {
@@ -69,7 +69,7 @@ fn known_jobs(state: &crate::alert::flood::FloodState, host: &str) -> String {
 }
 
 /// `forget JOB`: exit 0 when something was removed, 1 when the job was not recorded.
-pub fn forget(args: JobArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
+pub(crate) fn forget(args: JobArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let dir = args.state_dir(ctx)?;
     let host = args.host(ctx);
     let cannot = |e| Error::io(format!("cannot use the state in {}", dir.display()), e);
@@ -106,7 +106,7 @@ pub fn forget(args: JobArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error
 }
 
 /// `history JOB`: the job's results, oldest first; exit 1 when none is recorded.
-pub fn history(args: HistoryArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
+pub(crate) fn history(args: HistoryArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let dir = args.job.state_dir(ctx)?;
     let host = args.job.host(ctx);
     let entries = journal::read(&dir)

@@ -27,15 +27,15 @@ const MAX_INPUT: u64 = 64 << 20;
 
 /// A parsed `mail` command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MailArgs {
-    pub subject: Option<String>,
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
-    pub bcc: Vec<String>,
-    pub from: Option<String>,
-    pub headers: Vec<String>,
-    pub attachments: Vec<PathBuf>,
-    pub skip_empty: bool,
+pub(crate) struct MailArgs {
+    pub(crate) subject: Option<String>,
+    pub(crate) to: Vec<String>,
+    pub(crate) cc: Vec<String>,
+    pub(crate) bcc: Vec<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) headers: Vec<String>,
+    pub(crate) attachments: Vec<PathBuf>,
+    pub(crate) skip_empty: bool,
 }
 
 fn split_list(v: &str, into: &mut Vec<String>) {
@@ -43,7 +43,7 @@ fn split_list(v: &str, into: &mut Vec<String>) {
 }
 
 /// Parse the arguments after argv[0], getopt style.
-pub fn parse(args: &[OsString]) -> Result<MailArgs, Error> {
+pub(crate) fn parse(args: &[OsString]) -> Result<MailArgs, Error> {
     let mut m = MailArgs::default();
     let mut i = 0;
     let mut only_recipients = false;
@@ -135,7 +135,7 @@ fn apply(m: &mut MailArgs, flag: char, value: String) {
 }
 
 /// Mail mode: parse, read the body from stdin, compose and deliver.
-pub fn main(args: &[OsString], ui: &mut Ui<'_>) -> Result<u8, Error> {
+pub(crate) fn main(args: &[OsString], ui: &mut Ui<'_>) -> Result<u8, Error> {
     let m = parse(args)?;
     let ctx = Context::load(None)?;
     // Refuse before waiting for a body that would only be thrown away.
@@ -161,7 +161,7 @@ fn no_recipients() -> Error {
 }
 
 /// Compose the message and its envelope.
-pub fn build(
+pub(crate) fn build(
     m: &MailArgs,
     body: Vec<u8>,
     ctx: &Context,

@@ -8,15 +8,15 @@
 //! ([`MailArgs`]: send, run, check, report) and how repeats are held back
 //! ([`DeliveryArgs`]: send, run, check) — and the steps send, run and check share.
 
-pub mod check;
-pub mod child;
-pub mod jobs;
-pub mod mailx;
-pub mod report;
-pub mod run;
-pub mod send;
-pub mod setup;
-pub mod stats;
+pub(crate) mod check;
+pub(crate) mod child;
+pub(crate) mod jobs;
+pub(crate) mod mailx;
+pub(crate) mod report;
+pub(crate) mod run;
+pub(crate) mod send;
+pub(crate) mod setup;
+pub(crate) mod stats;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,26 +35,26 @@ use crate::tail::Tail;
 
 /// Who gets a mail and through which account (shared by send, run, check and report).
 #[derive(Debug, Clone, Args)]
-pub struct MailArgs {
+pub(crate) struct MailArgs {
     /// Recipient, repeatable or comma-separated (default: `to` from the settings).
     #[arg(long, value_name = "ADDRESS")]
-    pub to: Vec<String>,
+    pub(crate) to: Vec<String>,
     /// Sender, for the From header and the envelope (default: `from` from the settings,
     /// else the msmtprc account's `from`).
     #[arg(long, value_name = "ADDRESS")]
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
     /// msmtprc account to send through (default: `default`).
     #[arg(long, value_name = "NAME")]
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// msmtprc file, instead of ~/.msmtprc (like msmtp -C); its `logfile` is the mail
     /// log that stats and report count.
     #[arg(long, value_name = "MSMTPRC")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 impl MailArgs {
     /// The recipients, sender and route these options and the settings give.
-    pub fn target(&self, settings: &crate::settings::Settings) -> Result<Target, Error> {
+    pub(crate) fn target(&self, settings: &crate::settings::Settings) -> Result<Target, Error> {
         Target::resolve(
             &self.to,
             self.from.as_deref(),
@@ -67,19 +67,19 @@ impl MailArgs {
 
 /// Where alerts go and how repeats are held back (shared by send, run and check).
 #[derive(Debug, Clone, Args)]
-pub struct DeliveryArgs {
+pub(crate) struct DeliveryArgs {
     #[command(flatten)]
-    pub mail: MailArgs,
+    pub(crate) mail: MailArgs,
     /// Hold identical alerts repeated within this window; 0 disables (default: 1h).
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
-    pub flood_window: Option<Duration>,
+    pub(crate) flood_window: Option<Duration>,
     /// Never hold an alert back.
     #[arg(long)]
-    pub no_flood: bool,
+    pub(crate) no_flood: bool,
     /// Directory of the flood-control state file (default: /var/lib/backup-alert as root,
     /// else ~/.local/state/backup-alert).
     #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 /// The recipients, sender and route, and how repeats are held back, from the delivery

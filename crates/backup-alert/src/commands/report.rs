@@ -32,13 +32,13 @@ use crate::units::{format_duration, format_size, plural};
 use rsmtp::ui::Ui;
 
 /// Most runs per job drawn in a chart or strip (the counts cover them all).
-pub const MAX_DRAWN: usize = 60;
+pub(crate) const MAX_DRAWN: usize = 60;
 
 /// Most failures listed per job.
 const MAX_LISTED: usize = 5;
 
 #[derive(Debug, clap::Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Period covered: a duration back from now (7d, 24h) or a date (2026-11-20,
     /// "2026-11-20 08:00") (default: 7d).
     #[arg(
@@ -47,30 +47,30 @@ pub struct ReportArgs {
         default_value = "7d",
         hide_default_value = true
     )]
-    pub since: String,
+    pub(crate) since: String,
     /// Print the digest (its text part) on stdout instead of mailing it.
     #[arg(long)]
-    pub print: bool,
+    pub(crate) print: bool,
     #[command(flatten)]
-    pub mail: crate::commands::MailArgs,
+    pub(crate) mail: crate::commands::MailArgs,
     /// msmtp-format mail log to count (default: as for stats).
     #[arg(long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
+    pub(crate) log: Option<PathBuf>,
     /// Directory of the state file and run journal (default: as for send, run and check).
     #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 /// One job over the period.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobReport {
-    pub name: String,
+pub(crate) struct JobReport {
+    pub(crate) name: String,
     /// Results in the period, oldest first.
-    pub runs: Vec<Entry>,
+    pub(crate) runs: Vec<Entry>,
     /// The last result before the period, for a job that did not report in it.
-    pub last_seen: Option<(Status, i64)>,
+    pub(crate) last_seen: Option<(Status, i64)>,
     /// The last success ever recorded (state file or journal).
-    pub last_success: Option<i64>,
+    pub(crate) last_success: Option<i64>,
 }
 
 impl JobReport {
@@ -130,9 +130,9 @@ impl Metric {
 
 /// One host's digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostReport {
-    pub host: String,
-    pub jobs: Vec<JobReport>,
+pub(crate) struct HostReport {
+    pub(crate) host: String,
+    pub(crate) jobs: Vec<JobReport>,
 }
 
 impl HostReport {
@@ -146,7 +146,7 @@ impl HostReport {
 
     /// ❌ when a job's latest result is a failure; ⚠️ when one is a warning, there were
     /// problems since recovered, or a job did not report; ✅ otherwise.
-    pub fn status(&self) -> Status {
+    pub(crate) fn status(&self) -> Status {
         let last_bad = self
             .jobs
             .iter()
@@ -167,14 +167,14 @@ impl HostReport {
 
 /// What the mail log said over the period.
 #[derive(Debug, Clone)]
-pub enum MailLog {
+pub(crate) enum MailLog {
     Counted { path: PathBuf, summary: Summary },
     Unreadable { path: PathBuf, reason: String },
 }
 
 impl MailLog {
     /// `/var/log/msmtp.log: 30 sent, 1 queued, 0 failed`.
-    pub fn line(&self, lang: Language) -> String {
+    pub(crate) fn line(&self, lang: Language) -> String {
         match self {
             MailLog::Counted { path, summary } => lang.mail_counts(
                 &path.display().to_string(),
@@ -191,14 +191,14 @@ impl MailLog {
 
 /// The period a digest covers, and how to name it.
 #[derive(Debug, Clone)]
-pub struct Period {
-    pub since: DateTime<Local>,
-    pub until: DateTime<Local>,
+pub(crate) struct Period {
+    pub(crate) since: DateTime<Local>,
+    pub(crate) until: DateTime<Local>,
 }
 
 impl Period {
     /// `last 7 days`, `last 36 hours`, or `since 2026-11-20 08:00`.
-    pub fn name(&self, lang: Language) -> String {
+    pub(crate) fn name(&self, lang: Language) -> String {
         let secs = (self.until - self.since).num_seconds().max(0);
         if secs > 0 && secs % 86_400 == 0 {
             lang.last_period((secs / 86_400) as u64, Noun::Day)
@@ -220,7 +220,7 @@ impl Period {
 
 /// Sort the journal's entries in the period into hosts and jobs; add the jobs the state
 /// file knows that did not report. `this_host` always gets a digest, even an empty one.
-pub fn gather(
+pub(crate) fn gather(
     entries: Vec<Entry>,
     known: &[crate::alert::flood::Job],
     period: &Period,
@@ -285,7 +285,7 @@ pub fn gather(
 }
 
 /// `▁▂▃▄▅▆▇█`, scaled from zero to the largest value; `·` for a run without one.
-pub fn sparkline(values: &[Option<u64>]) -> String {
+pub(crate) fn sparkline(values: &[Option<u64>]) -> String {
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let max = values.iter().flatten().copied().max().unwrap_or(0);
     values
@@ -416,7 +416,7 @@ fn totals(h: &HostReport, lang: Language) -> String {
 }
 
 /// The subject: `✅ [db01] Backup report, last 7 days: 3 jobs, 21 runs, 0 failures, 0 warnings`.
-pub fn subject_line(h: &HostReport, period: &Period, lang: Language) -> String {
+pub(crate) fn subject_line(h: &HostReport, period: &Period, lang: Language) -> String {
     let colon = if lang == Language::French {
         " : "
     } else {
@@ -433,7 +433,7 @@ pub fn subject_line(h: &HostReport, period: &Period, lang: Language) -> String {
 }
 
 /// The plain-text part.
-pub fn plain(h: &HostReport, period: &Period, mail: &MailLog, lang: Language) -> String {
+pub(crate) fn plain(h: &HostReport, period: &Period, mail: &MailLog, lang: Language) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} {}", h.status().mark(), lang.report_for(&h.host));
     let head = [
@@ -477,7 +477,7 @@ const CHART_HEIGHT: u32 = 48;
 
 /// The inline SVG chart of one job: a bar per run, its height the duration or size, its
 /// colour the result; a hover title per bar.
-pub fn svg_chart(j: &JobReport) -> Option<String> {
+pub(crate) fn svg_chart(j: &JobReport) -> Option<String> {
     let metric = j.metric()?;
     let drawn = j.drawn();
     let max = drawn
@@ -529,7 +529,7 @@ pub fn svg_chart(j: &JobReport) -> Option<String> {
 
 /// The HTML part: the same content, styled like the alerts (a light box with explicit
 /// colours, so dark mode cannot turn the text into its background).
-pub fn html(h: &HostReport, period: &Period, mail: &MailLog, lang: Language) -> String {
+pub(crate) fn html(h: &HostReport, period: &Period, mail: &MailLog, lang: Language) -> String {
     let e = escape_html;
     let status = h.status();
     let mut out = page::open(lang.code(), &subject_line(h, period, lang));
@@ -622,7 +622,7 @@ fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
     }
 }
 
-pub fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
+pub(crate) fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let until = Local::now();
     let since = crate::mail_log::parse_since(&args.since, until)?;
     let period = Period { since, until };

@@ -23,64 +23,64 @@ use crate::units::format_duration_words;
 use rsmtp::ui::Ui;
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Name of the job (default: the command line).
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Subject text instead of "NAME succeeded" / "NAME FAILED: <how it ended>" (the mark
     /// and host name are still added in front, "Recovered: " on a recovery).
     #[arg(long)]
-    pub subject: Option<String>,
+    pub(crate) subject: Option<String>,
     /// Mail only when the command fails (and when it recovers), like chronic.
     #[arg(long)]
-    pub only_failure: bool,
+    pub(crate) only_failure: bool,
     /// Stop the command after this long (TERM, then KILL); exit status 124.
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     /// Grace period between the timeout's TERM and KILL (default: 10s).
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "10s", hide_default_value = true)]
-    pub kill_after: Duration,
+    pub(crate) kill_after: Duration,
     /// Lines of stdout and of stderr to include, each also capped at 64 KiB (default:
     /// `log_lines` from the settings, else 100). `--tail-lines` is the old name.
     #[arg(long, value_name = "N", alias = "tail-lines")]
-    pub log_lines: Option<usize>,
+    pub(crate) log_lines: Option<usize>,
     /// Exit statuses that are a warning (⚠️), e.g. 1,24 or 100-127 (default: the tool's
     /// own: borg 1 and 100-127, restic 3, rsync 24, tar 1; none for other commands).
     #[arg(long, value_name = "CODES", value_parser = crate::diagnosis::exit_codes::CodeSet::parse)]
-    pub warning_exit_codes: Option<crate::diagnosis::exit_codes::CodeSet>,
+    pub(crate) warning_exit_codes: Option<crate::diagnosis::exit_codes::CodeSet>,
     /// Exit statuses that are a success besides 0, e.g. 1.
     #[arg(long, value_name = "CODES", value_parser = crate::diagnosis::exit_codes::CodeSet::parse)]
-    pub ok_exit_codes: Option<crate::diagnosis::exit_codes::CodeSet>,
+    pub(crate) ok_exit_codes: Option<crate::diagnosis::exit_codes::CodeSet>,
     /// The mark of a successful run: success, rotation (🔄, for prune runs), restore or
     /// info (default: success).
     #[arg(long, value_name = "STATUS", value_parser = success_status)]
-    pub status: Option<Status>,
+    pub(crate) status: Option<Status>,
     /// The job's own log file: named in the alert, its last lines (those around the
     /// error) included, its error lines searched for the cause.
     #[arg(long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
+    pub(crate) log: Option<PathBuf>,
     /// Append the command's stdout and stderr to FILE as they come (as tee -a).
     #[arg(long, value_name = "FILE")]
-    pub tee: Option<PathBuf>,
+    pub(crate) tee: Option<PathBuf>,
     /// Copy the command's output to backup-alert's stdout and stderr: `auto` when they are
     /// a file or a terminal (a `>> log 2>&1` line, someone watching), not into a pipe,
     /// which under cron would become a second mail; `always`; `never` (default: auto).
     #[arg(long, value_name = "WHEN", value_enum)]
-    pub echo: Option<Echo>,
+    pub(crate) echo: Option<Echo>,
     #[command(flatten)]
-    pub delivery: DeliveryArgs,
+    pub(crate) delivery: DeliveryArgs,
     /// The command and its arguments (after `--`, or from the first word that is not an
     /// option). An unknown option before it is a usage error, never the command.
     // No `allow_hyphen_values`: with it a mistyped option (`--only-failures`) became the
     // command to run. `trailing_var_arg` still gives the command every word after its
     // first, options included.
     #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
-    pub command: Vec<OsString>,
+    pub(crate) command: Vec<OsString>,
 }
 
 /// When `run` copies the command's output to its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Echo {
+pub(crate) enum Echo {
     Auto,
     Always,
     Never,
@@ -98,10 +98,10 @@ fn success_status(s: &str) -> Result<Status, String> {
 }
 
 /// Lines of a command's stdout and of its stderr that `run` includes by default.
-pub const DEFAULT_OUTPUT_LINES: usize = 100;
+pub(crate) const DEFAULT_OUTPUT_LINES: usize = 100;
 
 /// `run`: wrap a command; exit with its status whatever happens to the alert.
-pub fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
+pub(crate) fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     // Resolve the recipients first: a usage error must not run the backup.
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
     let lines = args

@@ -18,35 +18,35 @@ use crate::tail::{tail_file, TailLimits};
 use rsmtp::ui::Ui;
 
 #[derive(Debug, Args)]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     /// What happened; sets the subject mark (✅ ❌ ⚠️ 🔄 ♻️ ℹ️).
     #[arg(long, value_enum)]
-    pub status: Status,
+    pub(crate) status: Status,
     /// Subject text (the mark and host name are added in front).
     #[arg(long)]
-    pub subject: String,
+    pub(crate) subject: String,
     /// Name of the job, for flood control and recovery detection (default: the subject).
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Message text (default: --body-file, else stdin when it is not a terminal).
     #[arg(long, conflicts_with = "body_file")]
-    pub body: Option<String>,
+    pub(crate) body: Option<String>,
     /// Read the message text from FILE (`-` for stdin).
     #[arg(long, value_name = "FILE")]
-    pub body_file: Option<PathBuf>,
+    pub(crate) body_file: Option<PathBuf>,
     /// Log file to name in the alert, with its last lines.
     #[arg(long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
+    pub(crate) log: Option<PathBuf>,
     /// Lines of --log to include; 0 for none (default: `log_lines` from the settings,
     /// else 50).
     #[arg(long, value_name = "N", alias = "tail-lines")]
-    pub log_lines: Option<usize>,
+    pub(crate) log_lines: Option<usize>,
     #[command(flatten)]
-    pub delivery: DeliveryArgs,
+    pub(crate) delivery: DeliveryArgs,
 }
 
 /// Lines of `--log` included by default.
-pub const DEFAULT_LOG_LINES: usize = 50;
+pub(crate) const DEFAULT_LOG_LINES: usize = 50;
 
 /// Most of a message body read from stdin or a file (10 MiB).
 const MAX_BODY: u64 = 10 << 20;
@@ -74,7 +74,7 @@ fn read_body(
 }
 
 /// `send`: one alert, body from a flag, a file or stdin, optionally with a log's tail.
-pub fn send(args: SendArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
+pub(crate) fn send(args: SendArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
     let mut alert = Alert::new(args.status, args.subject.clone(), ctx.host.clone());
     let stdin = std::io::stdin();

@@ -31,7 +31,7 @@ use rsmtp::ui::Ui;
 
 /// Mail providers the wizard knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Provider {
+pub(crate) enum Provider {
     Gmail,
     Outlook,
     Yahoo,
@@ -39,52 +39,52 @@ pub enum Provider {
 }
 
 #[derive(Debug, Args)]
-pub struct SetupArgs {
+pub(crate) struct SetupArgs {
     /// Mail provider (asked when missing and stdin is a terminal).
     #[arg(long, value_enum)]
-    pub provider: Option<Provider>,
+    pub(crate) provider: Option<Provider>,
     /// SMTP server (provider `other`).
     #[arg(long)]
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
     /// SMTP port, provider `other` (default: 587, 465 with --tls tls, 25 with --tls off).
     #[arg(long)]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     /// TLS mode, provider `other` (default: starttls).
     #[arg(long, value_enum)]
-    pub tls: Option<TlsMode>,
+    pub(crate) tls: Option<TlsMode>,
     /// Login name (usually the mail address).
     #[arg(long)]
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     /// The server takes mail without a login (a relay on the local network): `auth off`,
     /// no password; the sender comes from --from.
     #[arg(long, conflicts_with_all = ["user", "password_file", "password_stdin"])]
-    pub no_auth: bool,
+    pub(crate) no_auth: bool,
     /// Sender address (default: the login name).
     #[arg(long)]
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
     /// Recipient of the alerts.
     #[arg(long)]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     /// Read the password from the first line of FILE.
     #[arg(long, value_name = "FILE", conflicts_with = "password_stdin")]
-    pub password_file: Option<PathBuf>,
+    pub(crate) password_file: Option<PathBuf>,
     /// Read the password from the first line of stdin.
     #[arg(long)]
-    pub password_stdin: bool,
+    pub(crate) password_stdin: bool,
     /// msmtprc to write (default: /etc/msmtprc as root, else ~/.msmtprc).
     #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Update an account of the same name in an existing file without asking (the
     /// previous version is kept as FILE.bak.TIME; other accounts are never touched).
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Group that may read a new system msmtprc (0640 root:GROUP, e.g. www-data for PHP);
     /// an existing file keeps its owner, group and mode.
     #[arg(long, value_name = "GROUP")]
-    pub group: Option<String>,
+    pub(crate) group: Option<String>,
     /// Do not send a test alert.
     #[arg(long)]
-    pub no_test: bool,
+    pub(crate) no_test: bool,
     /// Account name in the msmtprc (default: backup).
     #[arg(
         long,
@@ -92,29 +92,29 @@ pub struct SetupArgs {
         default_value = "backup",
         hide_default_value = true
     )]
-    pub account: String,
+    pub(crate) account: String,
     /// CA bundle, `tls_trust_file` (default: the system bundle).
     #[arg(long, value_name = "FILE")]
-    pub tls_trust_file: Option<PathBuf>,
+    pub(crate) tls_trust_file: Option<PathBuf>,
     /// `logfile` of the account (default: /var/log/msmtp.log as root, else ~/.msmtp.log).
     #[arg(long, value_name = "FILE")]
-    pub logfile: Option<PathBuf>,
+    pub(crate) logfile: Option<PathBuf>,
     /// Do not record the recipient in backup-alert's settings file.
     #[arg(long)]
-    pub no_settings: bool,
+    pub(crate) no_settings: bool,
 }
 
 /// The server side of a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Server {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
+pub(crate) struct Server {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) tls: TlsMode,
 }
 
 impl Provider {
     /// Known servers; `None` for `other`.
-    pub fn server(self) -> Option<Server> {
+    pub(crate) fn server(self) -> Option<Server> {
         let (host, port, tls) = match self {
             Provider::Gmail => ("smtp.gmail.com", 587, TlsMode::Starttls),
             Provider::Outlook => ("smtp.office365.com", 587, TlsMode::Starttls),
@@ -129,7 +129,7 @@ impl Provider {
     }
 
     /// How to get a password this server accepts, in `lang`.
-    pub fn password_help(self, lang: Language) -> &'static str {
+    pub(crate) fn password_help(self, lang: Language) -> &'static str {
         match (lang, self) {
             (Language::French, Provider::Gmail) => {
                 "Gmail refuse ici votre mot de passe habituel : créez un mot de passe d'application.\n\
@@ -203,16 +203,16 @@ impl Provider {
 
 /// Everything the file needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answers {
-    pub provider: Provider,
-    pub server: Server,
-    pub user: String,
-    pub from: String,
-    pub password: String,
-    pub to: String,
-    pub account: String,
-    pub tls_trust_file: Option<PathBuf>,
-    pub logfile: PathBuf,
+pub(crate) struct Answers {
+    pub(crate) provider: Provider,
+    pub(crate) server: Server,
+    pub(crate) user: String,
+    pub(crate) from: String,
+    pub(crate) password: String,
+    pub(crate) to: String,
+    pub(crate) account: String,
+    pub(crate) tls_trust_file: Option<PathBuf>,
+    pub(crate) logfile: PathBuf,
 }
 
 impl std::fmt::Display for TlsMode {
@@ -240,7 +240,7 @@ fn new_account(a: &Answers) -> NewAccount<'_> {
 }
 
 /// The msmtprc text for the answers.
-pub fn render(a: &Answers, now: &str) -> String {
+pub(crate) fn render(a: &Answers, now: &str) -> String {
     crate::setup::msmtprc::render(&new_account(a), now)
 }
 
@@ -249,7 +249,7 @@ fn is_root() -> bool {
 }
 
 /// Default msmtprc to write.
-pub fn default_output() -> Result<PathBuf, Error> {
+pub(crate) fn default_output() -> Result<PathBuf, Error> {
     if is_root() {
         return Ok(PathBuf::from("/etc/msmtprc"));
     }
@@ -739,7 +739,7 @@ fn save_settings(
 
 /// Run the wizard with the real stdin; the questions and what was done go to `ui`'s
 /// stderr.
-pub fn main(
+pub(crate) fn main(
     args: SetupArgs,
     ctx: &Context,
     settings_file: Option<&Path>,

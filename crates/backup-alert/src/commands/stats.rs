@@ -14,29 +14,29 @@ use crate::mail_log::{log_path, parse_since, read_lines, summarise};
 use rsmtp::ui::Ui;
 
 #[derive(Debug, Args)]
-pub struct StatsArgs {
+pub(crate) struct StatsArgs {
     /// msmtp-format log (default: `logfile` of the settings, else of the msmtprc default
     /// account, else /var/log/msmtp.log).
     #[arg(long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
+    pub(crate) log: Option<PathBuf>,
     /// Only lines newer than this: a duration (24h) or a date (2026-11-20, "2026-11-20 08:00").
     #[arg(long, value_name = "DURATION|DATE")]
-    pub since: Option<String>,
+    pub(crate) since: Option<String>,
     /// msmtprc to look for `logfile` in.
     #[arg(long, value_name = "MSMTPRC")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Write node_exporter's textfile format to FILE (atomically; `-` for stdout) instead
     /// of the summary: each job's last run, last success, duration, exit status and backup
     /// size from the state file, and the log's sent, queued and failed counts.
     #[arg(long, value_name = "FILE")]
-    pub prometheus: Option<PathBuf>,
+    pub(crate) prometheus: Option<PathBuf>,
     /// Directory of the state file the jobs are read from (default: as for send, run and
     /// check).
     #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
-pub fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
+pub(crate) fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let now = Local::now();
     let since = args
         .since

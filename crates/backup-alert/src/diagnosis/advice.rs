@@ -14,18 +14,18 @@ use crate::lang::Language;
 
 /// What the job's command line says about where it backs up to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Where {
+pub(crate) struct Where {
     /// borg or restic, when known.
-    pub tool: Option<Tool>,
+    pub(crate) tool: Option<Tool>,
     /// The repository as the tool names it (`/b/repo`, `ssh://u@h:22/./r`, `sftp:u@h:/r`).
-    pub repository: Option<String>,
+    pub(crate) repository: Option<String>,
     /// The ssh destination, `user@host` or `host`, and its port when not 22.
-    pub ssh: Option<(String, Option<u16>)>,
+    pub(crate) ssh: Option<(String, Option<u16>)>,
 }
 
 impl Where {
     /// From a `run` command line and the environment it runs in.
-    pub fn of_command(command: &[OsString], tool: Option<Tool>) -> Where {
+    pub(crate) fn of_command(command: &[OsString], tool: Option<Tool>) -> Where {
         let words: Vec<String> = command
             .iter()
             .map(|w| w.to_string_lossy().into_owned())
@@ -53,7 +53,7 @@ impl Where {
     }
 
     /// A repository given as such (`check --borg REPO`).
-    pub fn of_repository(tool: Option<Tool>, repository: Option<String>) -> Where {
+    pub(crate) fn of_repository(tool: Option<Tool>, repository: Option<String>) -> Where {
         let ssh = repository.as_deref().and_then(ssh_destination);
         Where {
             tool,
@@ -65,7 +65,7 @@ impl Where {
 
 /// `ssh://user@host:port/path`, `sftp:user@host:/path`, `user@host:path` → the ssh
 /// destination and port.
-pub fn ssh_destination(repo: &str) -> Option<(String, Option<u16>)> {
+pub(crate) fn ssh_destination(repo: &str) -> Option<(String, Option<u16>)> {
     if let Some(rest) = repo.strip_prefix("ssh://") {
         let authority = rest.split('/').next()?;
         return Some(match authority.rsplit_once(':') {
@@ -106,7 +106,7 @@ fn tool_in_line(line: &str) -> Option<Tool> {
 }
 
 /// The advice for a failure of `class`, whose cause line is `line`.
-pub fn advice(class: FailureClass, line: &str, place: &Where, lang: Language) -> String {
+pub(crate) fn advice(class: FailureClass, line: &str, place: &Where, lang: Language) -> String {
     let tool = place.tool.or_else(|| tool_in_line(line));
     let repo = place.repository.clone().unwrap_or_else(|| "REPO".into());
     let pick = |en: String, fr: String, ja: String| match lang {

@@ -20,7 +20,7 @@
 
 /// A kind of failure the alert knows what to advise about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
+pub(crate) enum FailureClass {
     /// The repository's host cannot be reached or refuses the ssh key.
     Unreachable,
     /// Wrong or missing passphrase / password.
@@ -141,13 +141,13 @@ const NOT_A_CAUSE: &[&str] = &[
 
 /// The line that states why a job failed, and its class when it is a known one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cause {
-    pub line: String,
-    pub class: Option<FailureClass>,
+pub(crate) struct Cause {
+    pub(crate) line: String,
+    pub(crate) class: Option<FailureClass>,
 }
 
 /// The class of failure `line` reports, if it is a known one.
-pub fn classify(line: &str) -> Option<FailureClass> {
+pub(crate) fn classify(line: &str) -> Option<FailureClass> {
     let lower = line.to_lowercase();
     CLASS_SHAPES
         .iter()
@@ -161,7 +161,7 @@ fn states_cause(line: &str) -> bool {
 }
 
 /// Does `line` name a failure (and is it not a summary or a count of them)?
-pub fn names_failure(line: &str) -> bool {
+pub(crate) fn names_failure(line: &str) -> bool {
     let lower = line.to_lowercase();
     FAILURE_WORDS.iter().any(|w| lower.contains(w))
         && !NOT_A_CAUSE.iter().any(|n| lower.contains(n))
@@ -181,18 +181,19 @@ fn lines(text: &str) -> impl DoubleEndedIterator<Item = String> + '_ {
 }
 
 /// The last non-blank line of `stderr` that is not decoration.
-pub fn last_line(stderr: &str) -> Option<String> {
+pub(crate) fn last_line(stderr: &str) -> Option<String> {
     lines(stderr).next_back()
 }
 
 /// The last line of `text` that names a failure.
-pub fn last_failure_line(text: &str) -> Option<String> {
+#[cfg(test)]
+pub(crate) fn last_failure_line(text: &str) -> Option<String> {
     lines(text).rev().find(|l| names_failure(l))
 }
 
 /// The cause in a log that holds many runs (`send --log`): the last line with a known
 /// cause's shape, else the last line naming a failure — the newest run is at the end.
-pub fn last_cause(text: &str) -> Option<Cause> {
+pub(crate) fn last_cause(text: &str) -> Option<Cause> {
     let all: Vec<String> = lines(text).collect();
     all.iter()
         .rev()
@@ -205,7 +206,7 @@ pub fn last_cause(text: &str) -> Option<Cause> {
 }
 
 /// The cause among `texts`, searched in order (rules 1 and 2 of the module text).
-pub fn first_cause(texts: &[&str]) -> Option<Cause> {
+pub(crate) fn first_cause(texts: &[&str]) -> Option<Cause> {
     let first = |pick: &dyn Fn(&str) -> bool| {
         texts
             .iter()
@@ -221,7 +222,7 @@ pub fn first_cause(texts: &[&str]) -> Option<Cause> {
 
 /// The cause of a failed run: [`first_cause`] in stderr then stdout, else stderr's last
 /// line.
-pub fn of_run(stderr: &str, stdout: &str) -> Option<Cause> {
+pub(crate) fn of_run(stderr: &str, stdout: &str) -> Option<Cause> {
     first_cause(&[stderr, stdout]).or_else(|| {
         last_line(stderr).map(|line| Cause {
             class: classify(&line),

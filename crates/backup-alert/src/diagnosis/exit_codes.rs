@@ -18,11 +18,11 @@ use std::path::Path;
 
 /// A set of exit statuses: `1`, `1,24`, `100-127`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CodeSet(Vec<RangeInclusive<i32>>);
+pub(crate) struct CodeSet(Vec<RangeInclusive<i32>>);
 
 impl CodeSet {
     /// `24`, `1,24`, `3,100-127`; statuses are 0 to 255.
-    pub fn parse(s: &str) -> Result<CodeSet, String> {
+    pub(crate) fn parse(s: &str) -> Result<CodeSet, String> {
         let mut ranges = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let code = |t: &str| {
@@ -50,7 +50,7 @@ impl CodeSet {
         Ok(CodeSet(ranges))
     }
 
-    pub fn contains(&self, code: i32) -> bool {
+    pub(crate) fn contains(&self, code: i32) -> bool {
         self.0.iter().any(|r| r.contains(&code))
     }
 
@@ -61,7 +61,7 @@ impl CodeSet {
 
 /// How a command's exit status is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Judgement {
+pub(crate) enum Judgement {
     Ok,
     Warning,
     Failure,
@@ -69,7 +69,7 @@ pub enum Judgement {
 
 /// A backup tool whose exit statuses are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
+pub(crate) enum Tool {
     Borg,
     Restic,
     Rsync,
@@ -77,7 +77,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub fn program(self) -> &'static str {
+    pub(crate) fn program(self) -> &'static str {
         match self {
             Tool::Borg => "borg",
             Tool::Restic => "restic",
@@ -96,7 +96,7 @@ impl Tool {
     }
 
     /// What the tool means by a warning status, in a few words.
-    pub fn warning_meaning(self, code: i32) -> String {
+    pub(crate) fn warning_meaning(self, code: i32) -> String {
         let what = match (self, code) {
             (Tool::Borg, _) => "the archive was made, but some files were skipped",
             (Tool::Restic, _) => "the snapshot was made, but some files could not be read",
@@ -125,7 +125,7 @@ const RUNNERS: &[&str] = &[
 
 /// The known tool a command line runs, if any: `borg create …`, `sudo -u b borg …`,
 /// `ionice -c3 nice -n19 rsync …`, `/usr/bin/restic …`.
-pub fn tool_of(command: &[OsString]) -> Option<Tool> {
+pub(crate) fn tool_of(command: &[OsString]) -> Option<Tool> {
     let mut words = command.iter().map(|w| w.to_string_lossy());
     let mut after_runner = false;
     for word in words.by_ref() {
@@ -158,16 +158,16 @@ pub fn tool_of(command: &[OsString]) -> Option<Tool> {
 
 /// The meaning of exit statuses for one run.
 #[derive(Debug, Clone, Default)]
-pub struct ExitMeaning {
-    pub tool: Option<Tool>,
+pub(crate) struct ExitMeaning {
+    pub(crate) tool: Option<Tool>,
     /// Statuses that are success besides 0.
-    pub ok: CodeSet,
-    pub warning: CodeSet,
+    pub(crate) ok: CodeSet,
+    pub(crate) warning: CodeSet,
 }
 
 impl ExitMeaning {
     /// The tool's own meaning, replaced by whichever set the options give.
-    pub fn new(command: &[OsString], ok: Option<CodeSet>, warning: Option<CodeSet>) -> Self {
+    pub(crate) fn new(command: &[OsString], ok: Option<CodeSet>, warning: Option<CodeSet>) -> Self {
         let tool = tool_of(command);
         let explicit = ok.is_some() || warning.is_some();
         ExitMeaning {
@@ -182,7 +182,7 @@ impl ExitMeaning {
         }
     }
 
-    pub fn judge(&self, code: i32) -> Judgement {
+    pub(crate) fn judge(&self, code: i32) -> Judgement {
         if code == 0 || self.ok.contains(code) {
             Judgement::Ok
         } else if self.warning.contains(code) {

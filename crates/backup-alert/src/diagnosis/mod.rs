@@ -2,6 +2,6 @@
 //! line of its output states the cause ([`error_line`]), and what to do about it
 //! ([`advice`]).
 
-pub mod advice;
-pub mod error_line;
-pub mod exit_codes;
+pub(crate) mod advice;
+pub(crate) mod error_line;
+pub(crate) mod exit_codes;

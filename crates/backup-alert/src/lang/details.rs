@@ -17,7 +17,7 @@ impl Language {
 
     /// `stderr (2 lines)` / `stderr (2 lignes)` / `stderr（2 行）`, or the last lines of a
     /// longer output: `stderr (last 100 lines; earlier output left out)`.
-    pub fn tail_title(self, what: &str, lines: usize, truncated: bool) -> String {
+    pub(crate) fn tail_title(self, what: &str, lines: usize, truncated: bool) -> String {
         let n = lines;
         match (self, truncated) {
             (Language::English, false) => {
@@ -40,7 +40,7 @@ impl Language {
     }
 
     /// `The newest backup is 3 hours old.` (`age` in English words).
-    pub fn newest_backup_age(self, age: &str) -> String {
+    pub(crate) fn newest_backup_age(self, age: &str) -> String {
         let age = self.duration_words(age);
         match self {
             Language::English => format!("The newest backup is {age} old."),
@@ -63,7 +63,7 @@ impl Language {
     /// A `check` value against its limit, written in English by `check`:
     /// `1 day 6 hours (limit 1 day 2 hours: too old)`, `100 B (100 bytes) (minimum 1.0
     /// KiB: too small)`, `120 B (120 bytes) (no minimum set)`, `12 (minimum 7: ok)`.
-    pub fn limit_words(self, english: &str) -> String {
+    pub(crate) fn limit_words(self, english: &str) -> String {
         if self == Language::English {
             return english.to_string();
         }
@@ -103,7 +103,7 @@ impl Language {
 
     /// How a command ended, beyond an exit status ([`Language::result_words`] does
     /// those): timed out, stopped by a signal, not found, not executable.
-    pub fn ending_words(self, english: &str) -> Option<String> {
+    pub(crate) fn ending_words(self, english: &str) -> Option<String> {
         if self == Language::English {
             return None;
         }
@@ -158,7 +158,7 @@ impl Language {
 
     /// `signal 9 (SIGKILL: killed; often the kernel's out-of-memory killer …)` with its
     /// meaning in this language.
-    pub fn signal_words(self, english: &str) -> String {
+    pub(crate) fn signal_words(self, english: &str) -> String {
         if self == Language::English {
             return english.to_string();
         }
@@ -225,7 +225,7 @@ impl Language {
 
 impl Language {
     /// The subject and message of setup's test alert.
-    pub fn setup_test_alert(self, host: &str) -> (String, String) {
+    pub(crate) fn setup_test_alert(self, host: &str) -> (String, String) {
         match self {
             Language::English => (
                 "backup-alert configured".into(),

@@ -15,8 +15,8 @@
 //! The detail lines of `run` and `check` alerts are in [`details`], the words of
 //! `report`'s digest in [`report`].
 
-pub mod details;
-pub mod report;
+pub(crate) mod details;
+pub(crate) mod report;
 
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ use crate::model::{History, Status};
 
 /// A language an alert can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
+pub(crate) enum Language {
     #[default]
     English,
     French,
@@ -35,10 +35,10 @@ pub enum Language {
 
 impl Language {
     /// Every language, for messages listing them.
-    pub const ALL: [Language; 3] = [Language::English, Language::French, Language::Japanese];
+    pub(crate) const ALL: [Language; 3] = [Language::English, Language::French, Language::Japanese];
 
     /// `en`, `fr`, `ja`.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Language::English => "en",
             Language::French => "fr",
@@ -47,7 +47,7 @@ impl Language {
     }
 
     /// `fr`, `fr_FR.UTF-8`, `French`, `français`, `ja_JP`, `日本語`, `C` (English)…
-    pub fn parse(name: &str) -> Option<Language> {
+    pub(crate) fn parse(name: &str) -> Option<Language> {
         let name = name.trim();
         let base = name.split(['.', '@']).next().unwrap_or(name);
         let language = base.split(['_', '-']).next().unwrap_or(base).to_lowercase();
@@ -60,7 +60,7 @@ impl Language {
     }
 
     /// A `language` setting or `--language` value; the error lists the languages.
-    pub fn parse_setting(value: &str) -> Result<Language, String> {
+    pub(crate) fn parse_setting(value: &str) -> Result<Language, String> {
         Language::parse(value).ok_or_else(|| {
             let known: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
             format!("unknown language `{value}` (known: {})", known.join(", "))
@@ -69,7 +69,7 @@ impl Language {
 
     /// The language of the locale (`LC_ALL`, else `LC_MESSAGES`, else `LANG`), English
     /// when unset or not one of ours.
-    pub fn from_env() -> Language {
+    pub(crate) fn from_env() -> Language {
         ["LC_ALL", "LC_MESSAGES", "LANG"]
             .iter()
             .filter_map(|v| std::env::var(v).ok())
@@ -88,7 +88,7 @@ impl Language {
 
     /// The date of the alert: `Sun, 2025-12-21 16:03:03 +0100`, `dim. 21 déc. 2025
     /// 16:03`, `2025年12月21日(日) 16:03`.
-    pub fn date(self, date: DateTime<Local>) -> String {
+    pub(crate) fn date(self, date: DateTime<Local>) -> String {
         let format = match self {
             Language::English => return date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string(),
             Language::French => "%a %-d %b %Y %H:%M",
@@ -101,7 +101,7 @@ impl Language {
     }
 
     /// A fact's label (`Host`, `Exit status`, …) in this language; an unknown one as given.
-    pub fn label(self, english: &str) -> String {
+    pub(crate) fn label(self, english: &str) -> String {
         let (fr, ja) = match english {
             "Host" => ("Serveur", "ホスト"),
             "Date" => ("Date", "日時"),
@@ -168,7 +168,7 @@ impl Language {
     }
 
     /// The status as a word: `failure` / `échec` / `失敗`.
-    pub fn status(self, status: Status) -> &'static str {
+    pub(crate) fn status(self, status: Status) -> &'static str {
         let (en, fr, ja) = match status {
             Status::Success => ("success", "réussite", "成功"),
             Status::Failure => ("failure", "échec", "失敗"),
@@ -181,7 +181,7 @@ impl Language {
     }
 
     /// `db-backup succeeded` / `db-backup réussi` / `db-backup 成功`.
-    pub fn succeeded(self, name: &str) -> String {
+    pub(crate) fn succeeded(self, name: &str) -> String {
         match self {
             Language::English => format!("{name} succeeded"),
             Language::French => format!("{name} réussi"),
@@ -192,7 +192,7 @@ impl Language {
     /// `db-backup FAILED: exit status 2` / `db-backup ÉCHEC : code de sortie 2` /
     /// `db-backup 失敗: 終了ステータス 2`. `exit_status` is the exit status when the
     /// command exited by itself; other outcomes (`killed by signal 9 (KILL)`) stay as given.
-    pub fn failed(self, name: &str, outcome: &str, exit_status: Option<i32>) -> String {
+    pub(crate) fn failed(self, name: &str, outcome: &str, exit_status: Option<i32>) -> String {
         let outcome = match exit_status {
             Some(c) => match self {
                 Language::English => format!("exit status {c}"),
@@ -210,7 +210,7 @@ impl Language {
 
     /// `borg WARNING: exit status 1` / `borg AVERTISSEMENT : code de sortie 1` /
     /// `borg 警告: 終了ステータス 1`: the tool's warning status (see `diagnosis::exit_codes`).
-    pub fn warned(self, name: &str, exit_status: i32) -> String {
+    pub(crate) fn warned(self, name: &str, exit_status: i32) -> String {
         match self {
             Language::English => format!("{name} WARNING: exit status {exit_status}"),
             Language::French => format!("{name} AVERTISSEMENT : code de sortie {exit_status}"),
@@ -220,7 +220,7 @@ impl Language {
 
     /// A `check` subject: `Backup too old: db` / `Sauvegarde trop ancienne : db` /
     /// `バックアップが古すぎます: db`; an unknown phrase in English.
-    pub fn check_subject(self, english: &str, name: &str) -> String {
+    pub(crate) fn check_subject(self, english: &str, name: &str) -> String {
         let (fr, ja) = match english {
             "Backup fresh" => ("Sauvegarde à jour", "バックアップは最新です"),
             "Backup repository damaged" => (
@@ -262,7 +262,7 @@ impl Language {
     }
 
     /// The subject of the first success after a problem.
-    pub fn recovered(self, subject: &str) -> String {
+    pub(crate) fn recovered(self, subject: &str) -> String {
         match self {
             Language::English => format!("Recovered: {subject}"),
             Language::French => format!("Rétabli : {subject}"),
@@ -272,7 +272,7 @@ impl Language {
 
     /// The note of the first success after a problem: `Recovered: nightly had 3 bad runs
     /// since 2026-12-01 02:00; the previous result was failure.`
-    pub fn recovery_note(
+    pub(crate) fn recovery_note(
         self,
         name: &str,
         streak: usize,
@@ -309,12 +309,12 @@ impl Language {
 
     /// A duration in words, as `units::format_duration_words` writes it in English
     /// (`2 minutes 5 seconds`, `under 0.1 seconds`): `2 minutes 5 secondes`, `2分5秒`.
-    pub fn duration(self, d: Duration) -> String {
+    pub(crate) fn duration(self, d: Duration) -> String {
         self.duration_words(&crate::units::format_duration_words(d))
     }
 
     /// [`Language::duration`] of an English text already written.
-    pub fn duration_words(self, english: &str) -> String {
+    pub(crate) fn duration_words(self, english: &str) -> String {
         if self == Language::English {
             return english.to_string();
         }
@@ -364,7 +364,7 @@ impl Language {
 impl Language {
     /// `exited with status 3 (failure)` (the `Result` fact) in this language; other
     /// results (signals, time-outs) as given.
-    pub fn result_words(self, english: &str) -> String {
+    pub(crate) fn result_words(self, english: &str) -> String {
         let parsed = english
             .strip_prefix("exited with status ")
             .and_then(|rest| rest.split_once(' '))
@@ -385,7 +385,7 @@ impl Language {
     }
 
     /// The history strip: `✅❌ (2 runs, oldest first)`.
-    pub fn runs(self, strip: &str, n: usize) -> String {
+    pub(crate) fn runs(self, strip: &str, n: usize) -> String {
         match self {
             Language::English => format!(
                 "{strip} ({}, oldest first)",
@@ -401,7 +401,7 @@ impl Language {
 
     /// When the job last succeeded: `this run` / `cette exécution` / `今回`, or how long
     /// ago with the local date.
-    pub fn last_good(self, history: &History, now: DateTime<Local>) -> String {
+    pub(crate) fn last_good(self, history: &History, now: DateTime<Local>) -> String {
         if self == Language::English {
             return history.last_good(now);
         }

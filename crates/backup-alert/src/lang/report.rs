@@ -6,7 +6,7 @@ use crate::lang::Language;
 
 /// The nouns the digest counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Noun {
+pub(crate) enum Noun {
     Job,
     Run,
     Failure,
@@ -17,7 +17,7 @@ pub enum Noun {
 
 impl Language {
     /// `3 jobs` / `3 tâches` / `ジョブ 3 件`.
-    pub fn count(self, n: u64, noun: Noun) -> String {
+    pub(crate) fn count(self, n: u64, noun: Noun) -> String {
         let s = if n > 1 { "s" } else { "" };
         match self {
             Language::English => {
@@ -54,7 +54,7 @@ impl Language {
     }
 
     /// `Backup report` / `Rapport de sauvegarde` / `バックアップレポート`.
-    pub fn backup_report(self) -> &'static str {
+    pub(crate) fn backup_report(self) -> &'static str {
         match self {
             Language::English => "Backup report",
             Language::French => "Rapport de sauvegarde",
@@ -63,7 +63,7 @@ impl Language {
     }
 
     /// `Backup report for db01`.
-    pub fn report_for(self, host: &str) -> String {
+    pub(crate) fn report_for(self, host: &str) -> String {
         match self {
             Language::English => format!("Backup report for {host}"),
             Language::French => format!("Rapport de sauvegarde de {host}"),
@@ -72,7 +72,7 @@ impl Language {
     }
 
     /// `last 7 days`, `les 36 dernières heures`, `過去 7 日` (`noun`: Day or Hour).
-    pub fn last_period(self, n: u64, noun: Noun) -> String {
+    pub(crate) fn last_period(self, n: u64, noun: Noun) -> String {
         match (self, noun) {
             (Language::French, Noun::Hour) if n > 1 => format!("les {n} dernières heures"),
             (Language::French, Noun::Hour) => "la dernière heure".to_string(),
@@ -84,7 +84,7 @@ impl Language {
     }
 
     /// `since 2026-11-20 08:00`.
-    pub fn since_time(self, at: &str) -> String {
+    pub(crate) fn since_time(self, at: &str) -> String {
         match self {
             Language::English => format!("since {at}"),
             Language::French => format!("depuis le {at}"),
@@ -93,7 +93,7 @@ impl Language {
     }
 
     /// `2026-11-20 08:00 to 2026-11-27 08:00 (last 7 days)`.
-    pub fn span(self, from: &str, to: &str, name: &str) -> String {
+    pub(crate) fn span(self, from: &str, to: &str, name: &str) -> String {
         match self {
             Language::English => format!("{from} to {to} ({name})"),
             Language::French => format!("du {from} au {to} ({name})"),
@@ -102,7 +102,7 @@ impl Language {
     }
 
     /// `/var/log/msmtp.log: 30 sent, 1 queued, 0 failed`.
-    pub fn mail_counts(self, path: &str, sent: u64, queued: u64, failed: u64) -> String {
+    pub(crate) fn mail_counts(self, path: &str, sent: u64, queued: u64, failed: u64) -> String {
         match self {
             Language::English => {
                 format!("{path}: {sent} sent, {queued} queued, {failed} failed")
@@ -117,7 +117,7 @@ impl Language {
     }
 
     /// `/var/log/msmtp.log: not counted (reason)`.
-    pub fn mail_not_counted(self, path: &str, reason: &str) -> String {
+    pub(crate) fn mail_not_counted(self, path: &str, reason: &str) -> String {
         match self {
             Language::English => format!("{path}: not counted ({reason})"),
             Language::French => format!("{path} : non compté ({reason})"),
@@ -126,7 +126,7 @@ impl Language {
     }
 
     /// A phrase of the digest's job lines; an unknown one stays in English.
-    pub fn digest_phrase(self, english: &'static str) -> &'static str {
+    pub(crate) fn digest_phrase(self, english: &'static str) -> &'static str {
         let (fr, ja) = match english {
             "none in this period" => ("aucune sur la période", "この期間はなし"),
             "oldest first" => ("de la plus ancienne à la plus récente", "古い順"),
@@ -145,7 +145,7 @@ impl Language {
     }
 
     /// `last 20 of 31, oldest first`.
-    pub fn last_of(self, drawn: usize, total: usize) -> String {
+    pub(crate) fn last_of(self, drawn: usize, total: usize) -> String {
         match self {
             Language::English => format!("last {drawn} of {total}, oldest first"),
             Language::French => {
@@ -156,7 +156,7 @@ impl Language {
     }
 
     /// `4m 05s to 12m 00s, median 5m 00s`.
-    pub fn range_median(self, min: &str, max: &str, median: &str) -> String {
+    pub(crate) fn range_median(self, min: &str, max: &str, median: &str) -> String {
         match self {
             Language::English => format!("{min} to {max}, median {median}"),
             Language::French => format!("de {min} à {max}, médiane {median}"),
@@ -165,7 +165,7 @@ impl Language {
     }
 
     /// `last 3.0 MiB, 2.9 MiB to 3.1 MiB`.
-    pub fn range_last(self, last: &str, min: &str, max: &str) -> String {
+    pub(crate) fn range_last(self, last: &str, min: &str, max: &str) -> String {
         match self {
             Language::English => format!("last {last}, {min} to {max}"),
             Language::French => format!("dernière {last}, de {min} à {max}"),
@@ -174,7 +174,7 @@ impl Language {
     }
 
     /// `, exit status 2` after a problem's time and status.
-    pub fn exit_status_suffix(self, code: i32) -> String {
+    pub(crate) fn exit_status_suffix(self, code: i32) -> String {
         match self {
             Language::English => format!(", exit status {code}"),
             Language::French => format!(", code de sortie {code}"),
@@ -183,7 +183,7 @@ impl Language {
     }
 
     /// `and 3 earlier`.
-    pub fn and_earlier(self, n: usize) -> String {
+    pub(crate) fn and_earlier(self, n: usize) -> String {
         match self {
             Language::English => format!("and {n} earlier"),
             Language::French => format!("et {n} plus ancien(s)"),

@@ -3,31 +3,31 @@
 
 /// One parsed log line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     /// The time prefix as written.
-    pub time: String,
+    pub(crate) time: String,
     /// `key=value` fields in order, quotes removed.
-    pub fields: Vec<(String, String)>,
+    pub(crate) fields: Vec<(String, String)>,
 }
 
 impl LogEntry {
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn exitcode(&self) -> &str {
+    pub(crate) fn exitcode(&self) -> &str {
         self.get("exitcode").unwrap_or("")
     }
 
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         self.exitcode() == "EX_OK" || self.get("status") == Some("sent")
     }
 
     /// Kept for a later try: rsmtp's queue, or Postfix's `status=deferred`.
-    pub fn is_queued(&self) -> bool {
+    pub(crate) fn is_queued(&self) -> bool {
         self.get("errormsg")
             .is_some_and(|m| m.contains("(queued as "))
             || self.get("status") == Some("deferred")
@@ -35,7 +35,7 @@ impl LogEntry {
 
     /// Why it failed: exit code plus the server's reply or the error message (for a
     /// Postfix line: the status, the DSN code and Postfix's text).
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         if let Some(status) = self.get("status") {
             let mut r = format!("status={status}");
             if let Some(dsn) = self.get("dsn") {

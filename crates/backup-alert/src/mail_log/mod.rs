@@ -8,8 +8,8 @@
 //! language), so it is kept as text and parsed only for `--since`: lines whose time cannot
 //! be read are counted when no `--since` is given and reported as skipped otherwise.
 
-pub mod entry;
-pub mod postfix;
+pub(crate) mod entry;
+pub(crate) mod postfix;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveDateTime, TimeZone};
 
-pub use entry::LogEntry;
+pub(crate) use entry::LogEntry;
 
 use crate::context::Context;
 use crate::error::Error;
@@ -28,7 +28,7 @@ use crate::units::parse_duration;
 /// `exitcode=`; the reader is rsmtp's own, next to the writer of the line) nor a Postfix
 /// delivery or reject line ([`postfix`]). msmtp's lines through syslog
 /// (`Dec  7 04:09:42 myhost msmtp: host=…`) keep only their time.
-pub fn parse_line(line: &str) -> Option<LogEntry> {
+pub(crate) fn parse_line(line: &str) -> Option<LogEntry> {
     match rsmtp::log::LogLine::parse(line) {
         Some(l) if l.get("exitcode").is_some() => Some(LogEntry {
             time: strip_syslog_tag(&l.time).to_string(),
@@ -122,7 +122,7 @@ fn parse_month_day_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Loc
 
 /// Read the time prefix: msmtp's default `%b %d %H:%M:%S` (year taken as the latest one
 /// not in the future), ISO-like `%Y-%m-%d %H:%M:%S`, or `%Y %b %d %H:%M:%S`.
-pub fn parse_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
+pub(crate) fn parse_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
     let text = strip_syslog_tag(text);
     for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
@@ -136,7 +136,7 @@ pub fn parse_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
 }
 
 /// `--since`: a duration back from now (`24h`) or a date / date and time.
-pub fn parse_since(text: &str, now: DateTime<Local>) -> Result<DateTime<Local>, Error> {
+pub(crate) fn parse_since(text: &str, now: DateTime<Local>) -> Result<DateTime<Local>, Error> {
     if let Ok(d) = parse_duration(text) {
         let d = chrono::Duration::from_std(d)
             .map_err(|_| Error::Usage(format!("--since {text}: too far back")))?;
@@ -164,24 +164,24 @@ pub fn parse_since(text: &str, now: DateTime<Local>) -> Result<DateTime<Local>, 
 
 /// Counts over a log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub sent: u64,
-    pub failed: u64,
+pub(crate) struct Summary {
+    pub(crate) sent: u64,
+    pub(crate) failed: u64,
     /// Of the failed attempts, those rsmtp kept in its queue (`errormsg='… (queued as ID)'`):
     /// a later `rsmtp -q` may still send them.
-    pub queued: u64,
+    pub(crate) queued: u64,
     /// Failure reason → count.
-    pub reasons: BTreeMap<String, u64>,
-    pub last_failure: Option<LogEntry>,
+    pub(crate) reasons: BTreeMap<String, u64>,
+    pub(crate) last_failure: Option<LogEntry>,
     /// Lines skipped because their time could not be read (only with --since).
-    pub undated: u64,
+    pub(crate) undated: u64,
     /// Lines that were not blank, and of those the ones read as a log entry.
-    pub lines: u64,
-    pub recognised: u64,
+    pub(crate) lines: u64,
+    pub(crate) recognised: u64,
 }
 
 impl Summary {
-    pub fn add(&mut self, e: LogEntry) {
+    pub(crate) fn add(&mut self, e: LogEntry) {
         if e.is_success() {
             self.sent += 1;
         } else {
@@ -196,12 +196,12 @@ impl Summary {
 
     /// Lines were read but none was an msmtp, rsmtp or Postfix log line: the counts
     /// would say "nothing sent, nothing failed" about a file they know nothing of.
-    pub fn unrecognised(&self) -> bool {
+    pub(crate) fn unrecognised(&self) -> bool {
         self.lines > 0 && self.recognised == 0
     }
 
     /// The note saying so.
-    pub fn unrecognised_note(&self, source: &str) -> String {
+    pub(crate) fn unrecognised_note(&self, source: &str) -> String {
         format!(
             "{source} is not an msmtp, rsmtp or Postfix log: none of its {} could be read, so \
              nothing was counted",
@@ -209,12 +209,14 @@ impl Summary {
         )
     }
 
-    pub fn render(&self, source: &str) -> String {
+    /// The summary in English.
+    #[cfg(test)]
+    pub(crate) fn render(&self, source: &str) -> String {
         self.render_in(source, crate::lang::Language::English)
     }
 
     /// The summary in `lang` (the counts' labels and notes; reasons stay as logged).
-    pub fn render_in(&self, source: &str, lang: crate::lang::Language) -> String {
+    pub(crate) fn render_in(&self, source: &str, lang: crate::lang::Language) -> String {
         use crate::lang::Language;
         let pick = |en: &'static str, fr: &'static str, ja: &'static str| match lang {
             Language::English => en,
@@ -267,7 +269,7 @@ impl Summary {
 }
 
 /// Summarise log text (as lines), keeping entries at or after `since`.
-pub fn summarise<I: Iterator<Item = String>>(
+pub(crate) fn summarise<I: Iterator<Item = String>>(
     lines: I,
     since: Option<DateTime<Local>>,
     now: DateTime<Local>,
@@ -297,7 +299,7 @@ pub fn summarise<I: Iterator<Item = String>>(
 
 /// The log to read: flag, then settings, then the msmtprc (`--config`, else the settings'
 /// `msmtprc`, else the usual places), then /var/log/msmtp.log.
-pub fn log_path(log: Option<&Path>, config: Option<&Path>, ctx: &Context) -> PathBuf {
+pub(crate) fn log_path(log: Option<&Path>, config: Option<&Path>, ctx: &Context) -> PathBuf {
     if let Some(p) = log {
         return p.to_path_buf();
     }
@@ -312,7 +314,7 @@ pub fn log_path(log: Option<&Path>, config: Option<&Path>, ctx: &Context) -> Pat
 }
 
 /// The lines of a log, invalid UTF-8 replaced.
-pub fn read_lines(file: File) -> impl Iterator<Item = String> {
+pub(crate) fn read_lines(file: File) -> impl Iterator<Item = String> {
     BufReader::new(file)
         .split(b'\n')
         .map_while(Result::ok)

@@ -39,7 +39,7 @@ fn address(s: &str) -> String {
 }
 
 /// A Postfix delivery or reject line as a log entry; `None` for every other line.
-pub fn parse_line(line: &str) -> Option<LogEntry> {
+pub(crate) fn parse_line(line: &str) -> Option<LogEntry> {
     let (time, body) = after_tag(line.trim_end())?;
     let mut fields = Vec::new();
     if let Some(reject) = body.strip_prefix("NOQUEUE: reject: ") {

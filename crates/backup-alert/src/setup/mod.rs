@@ -2,6 +2,6 @@
 //! written ([`msmtprc`]), an existing one edited in place ([`msmtprc_edit`]), and the
 //! person at the terminal asked ([`terminal`]).
 
-pub mod msmtprc;
-pub mod msmtprc_edit;
-pub mod terminal;
+pub(crate) mod msmtprc;
+pub(crate) mod msmtprc_edit;
+pub(crate) mod terminal;

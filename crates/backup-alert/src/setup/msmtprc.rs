@@ -14,7 +14,7 @@ use crate::error::Error;
 
 /// TLS modes of an SMTP server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TlsMode {
+pub(crate) enum TlsMode {
     /// Plain connection upgraded with STARTTLS (port 587).
     Starttls,
     /// TLS from the first byte (port 465).
@@ -27,7 +27,7 @@ pub enum TlsMode {
 /// read, found and parsed by rsmtp-config (its file search, `RSMTP_SYSCONFIG` rule and
 /// grammar). The permission rule is not applied: a file others could read does not
 /// matter for reading a log's name.
-pub fn default_logfile(explicit: Option<&Path>, account: Option<&str>) -> Option<PathBuf> {
+pub(crate) fn default_logfile(explicit: Option<&Path>, account: Option<&str>) -> Option<PathBuf> {
     let opts = rsmtp_config::LoadOptions {
         user_file: explicit.map(Path::to_path_buf),
         // Root is exempt from the rule.
@@ -47,23 +47,23 @@ fn logfile_of(config: &rsmtp_config::Config, account: Option<&str>) -> Option<Pa
 
 /// An account for [`render`].
 #[derive(Debug, Clone)]
-pub struct NewAccount<'a> {
-    pub name: &'a str,
-    pub host: &'a str,
-    pub port: u16,
-    pub tls: TlsMode,
+pub(crate) struct NewAccount<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
+    pub(crate) tls: TlsMode,
     /// Empty: no authentication.
-    pub user: &'a str,
-    pub password: &'a str,
-    pub from: &'a str,
-    pub tls_trust_file: Option<&'a Path>,
-    pub logfile: &'a Path,
+    pub(crate) user: &'a str,
+    pub(crate) password: &'a str,
+    pub(crate) from: &'a str,
+    pub(crate) tls_trust_file: Option<&'a Path>,
+    pub(crate) logfile: &'a Path,
 }
 
 /// The account's own lines, complete in themselves: every setting it needs is written in
 /// the block, so the `defaults` of a file it is added to (another account's `auth`, `tls`,
 /// `passwordeval`) cannot change what it does.
-pub fn render_account(a: &NewAccount<'_>) -> String {
+pub(crate) fn render_account(a: &NewAccount<'_>) -> String {
     let port = a.port.to_string();
     let mut settings = vec![("host", a.host), ("port", &port)];
     match a.tls {
@@ -87,7 +87,7 @@ pub fn render_account(a: &NewAccount<'_>) -> String {
 }
 
 /// A complete new msmtprc: the account and `account default : NAME`.
-pub fn render(a: &NewAccount<'_>, now: &str) -> String {
+pub(crate) fn render(a: &NewAccount<'_>, now: &str) -> String {
     let mut s = format!("# Written by backup-alert setup on {now}.\n\n");
     s.push_str(&render_account(a));
     if let Some(line) = rsmtp_config::render_default_account(a.name) {
@@ -99,25 +99,25 @@ pub fn render(a: &NewAccount<'_>, now: &str) -> String {
 
 /// Owner, group and mode of a written file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ownership {
-    pub uid: u32,
-    pub gid: u32,
-    pub mode: u32,
+pub(crate) struct Ownership {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) mode: u32,
 }
 
 /// What [`write_config`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
+pub(crate) struct Written {
     /// The copy of the previous version, when there was one.
-    pub backup: Option<PathBuf>,
-    pub ownership: Ownership,
+    pub(crate) backup: Option<PathBuf>,
+    pub(crate) ownership: Ownership,
     /// The existing file's mode, when it was tightened because the text holds a literal
     /// password (see [`mode_for_secret`]).
-    pub tightened_from: Option<u32>,
+    pub(crate) tightened_from: Option<u32>,
 }
 
 /// Does the text hold a literal `password` (not `passwordeval`)?
-pub fn holds_password(text: &str) -> bool {
+pub(crate) fn holds_password(text: &str) -> bool {
     text.lines()
         .any(|l| l.split_whitespace().next() == Some("password"))
 }
@@ -125,7 +125,7 @@ pub fn holds_password(text: &str) -> bool {
 /// The mode an existing msmtprc must have once it holds a literal password: nobody
 /// outside its owner and group may read it (a system file's group is a choice, `--group
 /// www-data`), and a user's own file is its user's alone, as msmtp requires of it.
-pub fn mode_for_secret(mode: u32, owner: u32, me: u32) -> u32 {
+pub(crate) fn mode_for_secret(mode: u32, owner: u32, me: u32) -> u32 {
     if owner == me && me != 0 {
         mode & !0o077
     } else {
@@ -135,7 +135,7 @@ pub fn mode_for_secret(mode: u32, owner: u32, me: u32) -> u32 {
 
 /// The name of the copy of `path` made at `stamp` (`msmtprc.bak.2026-12-01T02:00:00`),
 /// never one that exists: a second copy in the same second gets `.1`, `.2`, ….
-pub fn backup_name(path: &Path, stamp: &str) -> PathBuf {
+pub(crate) fn backup_name(path: &Path, stamp: &str) -> PathBuf {
     let base = format!("{}.bak.{stamp}", path.display());
     let mut candidate = PathBuf::from(&base);
     let mut n = 1;
@@ -155,7 +155,7 @@ pub fn backup_name(path: &Path, stamp: &str) -> PathBuf {
 ///
 /// A text holding a literal password is never left readable by others: the existing
 /// mode is tightened with [`mode_for_secret`], the owner kept, and [`Written`] says so.
-pub fn write_config(
+pub(crate) fn write_config(
     path: &Path,
     text: &str,
     new_file: (Option<u32>, Option<u32>, u32),
@@ -254,7 +254,7 @@ fn rustix_uid_gid() -> (u32, u32) {
 }
 
 /// The name of group `gid`, from /etc/group.
-pub fn group_name(gid: u32) -> Option<String> {
+pub(crate) fn group_name(gid: u32) -> Option<String> {
     let text = fs::read_to_string("/etc/group").ok()?;
     text.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
@@ -263,7 +263,7 @@ pub fn group_name(gid: u32) -> Option<String> {
 }
 
 /// The gid of group `name` (a number is taken as it is), from /etc/group.
-pub fn group_id(name: &str) -> Option<u32> {
+pub(crate) fn group_id(name: &str) -> Option<u32> {
     if let Ok(n) = name.parse() {
         return Some(n);
     }

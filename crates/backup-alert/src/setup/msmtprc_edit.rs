@@ -5,12 +5,12 @@
 
 /// What [`merge_account`] made of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Merged {
-    pub text: String,
+pub(crate) struct Merged {
+    pub(crate) text: String,
     /// An account of that name was there and its lines were replaced.
-    pub replaced: bool,
+    pub(crate) replaced: bool,
     /// The file's default account is another one (left as it is): alerts must name ours.
-    pub other_default: bool,
+    pub(crate) other_default: bool,
 }
 
 /// The command word of a line, or `None` for blanks and comments (rsmtp-config's lexer).
@@ -29,7 +29,7 @@ fn account_defined(line: &str) -> Option<(String, Vec<String>)> {
 /// Add `block` (an account's lines, starting with `account NAME`) to `existing`, or
 /// replace the lines of account `name` with it. A file without a default account gets
 /// `account default : NAME`; an existing default is never changed.
-pub fn merge_account(existing: &str, name: &str, block: &str) -> Merged {
+pub(crate) fn merge_account(existing: &str, name: &str, block: &str) -> Merged {
     let lines: Vec<&str> = existing.lines().collect();
     let starts = |l: &str| account_defined(l).is_some_and(|(n, _)| n == name);
     let mut other_default = false;
@@ -100,7 +100,7 @@ fn shown(line: &str) -> String {
 
 /// The changes from `old` to `new` as `-`/`+` lines with two lines of context, `@@ line N`
 /// before each group; empty when nothing changes. Passwords are masked.
-pub fn diff(old: &str, new: &str) -> String {
+pub(crate) fn diff(old: &str, new: &str) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
     // Longest common subsequence, table filled from the end: files are a few dozen lines.

@@ -4,16 +4,16 @@
 
 use std::io::{self, BufRead, Write};
 
-pub use rsmtp::terminal::read_line;
+pub(crate) use rsmtp::terminal::read_line;
 use rsmtp::terminal::EchoOff;
 
 /// Is stdin a terminal?
-pub fn stdin_is_terminal() -> bool {
+pub(crate) fn stdin_is_terminal() -> bool {
     rustix::termios::isatty(io::stdin())
 }
 
 /// Print `prompt` and read an answer.
-pub fn ask(
+pub(crate) fn ask(
     prompt: &str,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
@@ -24,7 +24,7 @@ pub fn ask(
 }
 
 /// Print `prompt` and read a password with echo off (when stdin is a terminal).
-pub fn ask_password(
+pub(crate) fn ask_password(
     prompt: &str,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
