@@ -25,6 +25,11 @@
 //!   History, Measurement), [`error`], and small tools — [`units`], [`tail`], [`input`],
 //!   [`addresses`], [`atomic_write`].
 
+#![allow(
+    rustdoc::private_intra_doc_links,
+    reason = "the overview maps the crate's own rooms, which are pub(crate): read it with cargo doc --document-private-items"
+)]
+
 pub(crate) mod addresses;
 pub(crate) mod alert;
 pub(crate) mod atomic_write;

@@ -2,11 +2,12 @@
 //! a MIME message — a plain-text part with an HTML alternative, the status mark in an
 //! RFC 2047-encoded subject, Date and Message-ID — built with lettre's `Message` builder.
 //!
-//! An alert says what failed first: the [`Alert::summary`] (the line most likely to be the
-//! error, see [`crate::diagnosis::error_line`]) opens both parts — it is also what an inbox shows as
-//! the preview — and is marked again where it appears in a log tail. The HTML part is
-//! written for phones and every mail client: a viewport, inline styles only, no external
-//! resources, long lines wrapped, explicit colours under `color-scheme: light dark`.
+//! An alert says what failed first: the [`Alert::summary`] (the line most likely to be
+//! the error, see [`crate::diagnosis::error_line`]) opens both parts — it is also what an
+//! inbox shows as the preview — and is marked again where it appears in a log tail. The
+//! HTML part is written for phones and every mail client: a viewport, inline styles only,
+//! no external resources, long lines wrapped, explicit colours under
+//! `color-scheme: light dark`.
 //!
 //! Alert headers: `Auto-Submitted: auto-generated` (RFC 3834 §5, so autoresponders stay
 //! quiet), `X-Backup-Alert-Status` for mail filters, a Message-ID in the sender's domain.

@@ -17,9 +17,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use self::compose::{compose_alert, parse_mailbox, Addresses, Alert, DEFAULT_FROM_NAME};
 use self::deliver::{Delivered, Route};
 use self::flood::{FloodState, StateFile, Verdict};
-use crate::alert::compose::{compose_alert, parse_mailbox, Addresses, Alert, DEFAULT_FROM_NAME};
 use crate::error::Error;
 use crate::model::{History, Status};
 use crate::settings::Settings;

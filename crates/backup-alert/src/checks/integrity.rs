@@ -1,7 +1,7 @@
-//! What `check --verify` / `--manifest` found about the newest file, as problems and
-//! facts for the alert: [`crate::checks::verify`] reads the archive, [`crate::checks::manifest`] compares
-//! its checksum. Damage (an archive that does not read to its end, a checksum that does
-//! not match) makes the alert a failure; a check that could not be made (a format we
+//! What `check --verify` / `--manifest` found about the newest file, as problems and facts
+//! for the alert: [`crate::checks::verify`] reads the archive, [`crate::checks::manifest`]
+//! compares its checksum. Damage (an archive that does not read to its end, a checksum that
+//! does not match) makes the alert a failure; a check that could not be made (a format we
 //! cannot read, a manifest without a line for the file) a warning.
 
 use std::path::{Path, PathBuf};

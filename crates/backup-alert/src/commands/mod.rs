@@ -1,8 +1,8 @@
 //! The subcommands, one file each with its own options: the alerting ones — [`send`],
 //! [`run`] (its command run by [`child`]), [`check`] — turned into an alert and handed to
-//! [`send_alert`](crate::alert::send_alert); [`report`],
-//! [`stats`], [`setup`], [`jobs`] (`forget`, `history`) and [`mailx`] (the `mail -s` face).
-//! Each returns the exit status to leave with.
+//! [`send_alert`](crate::alert::send_alert); [`report`], [`stats`], [`setup`], [`jobs`]
+//! (`forget`, `history`) and [`mailx`] (the `mail -s` face). Each returns the exit status
+//! to leave with; [`crate::cli`] dispatches to them.
 //!
 //! Here: the options several share — who gets the mail and through which account
 //! ([`MailArgs`]: send, run, check, report) and how repeats are held back
@@ -18,11 +18,9 @@ pub(crate) mod send;
 pub(crate) mod setup;
 pub(crate) mod stats;
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use std::io::IsTerminal;
-use std::time::SystemTime;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Local};
 use clap::Args;

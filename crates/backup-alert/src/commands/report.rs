@@ -19,8 +19,7 @@ use chrono::{DateTime, Local, TimeZone};
 
 use crate::alert::compose::{compose_alternative, one_line};
 use crate::alert::flood::StateFile;
-use crate::alert::html_page::escape_html;
-use crate::alert::html_page::{self as page, MUTED, RULE, WRAP};
+use crate::alert::html_page::{self as page, escape_html, MUTED, RULE, WRAP};
 use crate::alert::journal::Entry;
 use crate::context::Context;
 use crate::error::Error;

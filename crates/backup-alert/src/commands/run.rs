@@ -1,4 +1,4 @@
-//! `run`: wrap a backup command ([`child`](super::child) runs it), exit with its status
+//! `run`: wrap a backup command ([`child`] runs it), exit with its status
 //! whatever happens to the alert, and mail how it ended: the exit status judged by the
 //! tool's own rules, the cause line, what to do, and the tails of its output and log.
 

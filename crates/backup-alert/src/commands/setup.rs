@@ -10,21 +10,20 @@
 //! must come from flags (`--provider --user --to` and `--password-file F` or
 //! `--password-stdin`), and a missing one is a usage error.
 
-use crate::lang::Language;
 use std::fs;
-
-use clap::Args;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
+
+use clap::Args;
 
 use crate::alert::compose::{parse_mailbox, Alert};
 use crate::alert::{send_alert, FloodPolicy, Sent, Target};
 use crate::context::Context;
 use crate::error::Error;
+use crate::lang::Language;
 use crate::model::Status;
 use crate::settings::home;
-use crate::setup::msmtprc::TlsMode;
-use crate::setup::msmtprc::{group_id, render_account, write_config, NewAccount, Written};
+use crate::setup::msmtprc::{group_id, render_account, write_config, NewAccount, TlsMode, Written};
 use crate::setup::msmtprc_edit::{diff, merge_account};
 use crate::setup::terminal::{ask, ask_password, read_line, stdin_is_terminal};
 use rsmtp::ui::Ui;
