@@ -214,16 +214,6 @@ pub(crate) struct Answers {
     pub(crate) logfile: PathBuf,
 }
 
-impl std::fmt::Display for TlsMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            TlsMode::Starttls => "starttls",
-            TlsMode::Tls => "tls",
-            TlsMode::Off => "off",
-        })
-    }
-}
-
 fn new_account(a: &Answers) -> NewAccount<'_> {
     NewAccount {
         name: &a.account,

@@ -23,6 +23,16 @@ pub(crate) enum TlsMode {
     Off,
 }
 
+impl std::fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsMode::Starttls => "starttls",
+            TlsMode::Tls => "tls",
+            TlsMode::Off => "off",
+        })
+    }
+}
+
 /// The `logfile` of `account` (or the default account) in the msmtprc files msmtp would
 /// read, found and parsed by rsmtp-config (its file search, `RSMTP_SYSCONFIG` rule and
 /// grammar). The permission rule is not applied: a file others could read does not
