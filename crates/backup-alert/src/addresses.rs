@@ -3,7 +3,7 @@
 //! brackets is part of the address (`"Doe, John" <john@example.org>`).
 
 /// Split `list` at the commas that separate addresses; trims each and drops empties.
-pub fn split_addresses(list: &str) -> Vec<String> {
+pub(crate) fn split_addresses(list: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let (mut quoted, mut escaped, mut angle) = (false, false, 0u32);

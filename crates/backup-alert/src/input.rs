@@ -11,15 +11,15 @@ use std::io::{self, Read};
 
 /// The kept start of an input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Head {
-    pub bytes: Vec<u8>,
+pub(crate) struct Head {
+    pub(crate) bytes: Vec<u8>,
     /// Bytes after the kept part that were read and dropped (or, for a file, not read).
-    pub left_out: u64,
+    pub(crate) left_out: u64,
 }
 
 impl Head {
     /// The line to append when something was left out, else `None`.
-    pub fn note(&self) -> Option<String> {
+    pub(crate) fn note(&self) -> Option<String> {
         (self.left_out > 0).then(|| {
             format!(
                 "[backup-alert: the input was cut after {}; {} more byte(s) left out]",
@@ -30,7 +30,7 @@ impl Head {
     }
 
     /// The bytes with the note (if any) on a line of its own at the end.
-    pub fn into_bytes_with_note(self) -> Vec<u8> {
+    pub(crate) fn into_bytes_with_note(self) -> Vec<u8> {
         let note = self.note();
         let mut bytes = self.bytes;
         if let Some(note) = note {
@@ -45,7 +45,7 @@ impl Head {
 }
 
 /// Keep the first `limit` bytes of a stream and read (and count) the rest.
-pub fn read_stream(input: &mut dyn Read, limit: u64) -> io::Result<Head> {
+pub(crate) fn read_stream(input: &mut dyn Read, limit: u64) -> io::Result<Head> {
     let mut bytes = Vec::new();
     input.take(limit).read_to_end(&mut bytes)?;
     let left_out = io::copy(input, &mut io::sink())?;
@@ -53,7 +53,7 @@ pub fn read_stream(input: &mut dyn Read, limit: u64) -> io::Result<Head> {
 }
 
 /// Keep the first `limit` bytes of a file; the size says how much was left out.
-pub fn read_file(file: File, limit: u64) -> io::Result<Head> {
+pub(crate) fn read_file(file: File, limit: u64) -> io::Result<Head> {
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut bytes = Vec::new();
     file.take(limit).read_to_end(&mut bytes)?;

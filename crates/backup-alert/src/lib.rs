@@ -2,57 +2,53 @@
 //! cron line — through rsmtp's delivery path (same msmtprc, queue and log).
 //!
 //! [`main`] is the whole program; `main.rs` only passes argv in and the exit status out.
-//! [`mode`] decides from argv whether this is a subcommand, a `mail -s` line or a sendmail
-//! line; the subcommands live in [`cli`] (arguments) and [`commands`] (send/run/check),
-//! with [`setup`], [`stats`] and [`mailx`] for the others; `check --verify` reads archives
-//! with [`verify`] and checksum files with [`manifest`]. Composition is [`compose`] (on
-//! the page [`html_page`] lays out), delivery [`deliver`], flood control [`flood`] (its
-//! directory trusted as [`state_trust`] says), settings [`settings`]. A failure's cause
-//! line is found by [`error_line`], what to do about it by [`advice`], what an exit
-//! status means by [`exit_codes`]; `forget` and `history` are [`jobs`]; `stats` reads
-//! Postfix's log with [`postfix_log`]; the words of an alert are in [`lang`] and
-//! [`lang_details`].
+//! The rooms, from the top floor down (imports only point down):
+//!
+//! - [`mode`] decides from argv whether this is a subcommand, a `mail -s` line or a
+//!   sendmail line; [`cli`] parses the subcommand line and dispatches, and is the one place
+//!   that prints an error.
+//! - [`commands`]: one file per subcommand with its own options — `send`, `run` (and the
+//!   `child` it wraps), `check`, `report`, `stats`, `setup`, `jobs` (`forget`, `history`),
+//!   `mailx` — plus the options and steps several share.
+//! - [`checks`]: what `check` looks at — the newest file, a borg/restic repository, file
+//!   counts, archive integrity, checksum manifests.
+//! - [`alert`]: the path of one alert — flood control, composition (the HTML page),
+//!   delivery through rsmtp, the run journal.
+//! - [`diagnosis`]: reading a failed job — what its exit status means, which line states
+//!   the cause, what to do about it.
+//! - [`setup`]: msmtprc files read, written and edited, and the terminal the wizard asks on.
+//! - [`mail_log`]: msmtp's and Postfix's logs read and counted, for `stats`, `report` and
+//!   [`metrics`] (node_exporter's textfile format).
+//! - [`lang`]: every sentence a reader sees, in English, French or Japanese — the alerts',
+//!   their detail lines, the digest's.
+//! - At the bottom: [`context`] (settings and host name), [`settings`], [`model`] (Status,
+//!   History, Measurement), [`error`], and small tools — [`units`], [`tail`], [`input`],
+//!   [`addresses`], [`atomic_write`].
 
-pub mod addresses;
-pub mod advice;
-pub mod alert;
-pub mod check;
-pub mod cli;
-pub mod commands;
-pub mod compose;
-pub mod deliver;
-pub mod error;
-pub mod error_line;
-pub mod exit_codes;
-pub mod file_count;
-pub mod flood;
-pub mod glob;
-pub mod html_page;
-pub mod input;
-pub mod integrity;
-pub mod jobs;
-pub mod journal;
+#![allow(
+    rustdoc::private_intra_doc_links,
+    reason = "the overview maps the crate's own rooms, which are pub(crate): read it with cargo doc --document-private-items"
+)]
+
+pub(crate) mod addresses;
+pub(crate) mod alert;
+pub(crate) mod atomic_write;
+pub(crate) mod checks;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod context;
+pub(crate) mod diagnosis;
+pub(crate) mod error;
+pub(crate) mod input;
 pub mod lang;
-pub mod lang_details;
-pub mod mailx;
-pub mod manifest;
-pub mod metrics;
-pub mod mode;
-pub mod msmtprc;
-pub mod msmtprc_edit;
-pub mod postfix_log;
-pub mod report;
-pub mod report_lang;
-pub mod repository;
-pub mod run;
+pub(crate) mod mail_log;
+pub(crate) mod metrics;
+pub(crate) mod mode;
+pub(crate) mod model;
 pub mod settings;
-pub mod setup;
-pub mod state_trust;
-pub mod stats;
-pub mod tail;
-pub mod terminal;
-pub mod units;
-pub mod verify;
+pub(crate) mod setup;
+pub(crate) mod tail;
+pub(crate) mod units;
 
 use std::ffi::OsString;
 
@@ -67,7 +63,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
     match mode::detect(&args) {
         mode::Mode::Sendmail => sendmail(&args, &mut ui),
         mode::Mode::Mail => {
-            let result = mailx::main(&args[1..], &mut ui);
+            let result = commands::mailx::main(&args[1..], &mut ui);
             cli::finish(result, &mut ui)
         }
         mode::Mode::Commands => cli::main(args, &mut ui),

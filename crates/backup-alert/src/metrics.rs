@@ -13,15 +13,15 @@
 //! the old one, so the collector never reads half a file.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::Path;
 
+use crate::alert::flood::{Job, StateFile};
+use crate::atomic_write::write_atomically;
 use crate::error::Error;
-use crate::flood::{Job, StateFile};
-use crate::stats::Summary;
+use crate::mail_log::{read_lines, summarise, Summary};
 
 /// A label value in the exposition format: backslash, double quote and line feed escaped.
-pub fn escape_label(value: &str) -> String {
+pub(crate) fn escape_label(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -72,7 +72,7 @@ impl<'a> Family<'a> {
 }
 
 /// The whole file.
-pub fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
+pub(crate) fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
     let mut last_run = Family::new(
         "backup_alert_job_last_run_timestamp_seconds",
         "When the job last reported (run, check or send), as a Unix time.",
@@ -152,7 +152,7 @@ pub fn render(jobs: &[Job], log: Option<(&Path, &Summary)>) -> String {
 }
 
 /// The jobs the state file in `state_dir` knows (none without one).
-pub fn jobs(state_dir: Option<&Path>) -> Result<Vec<Job>, Error> {
+pub(crate) fn jobs(state_dir: Option<&Path>) -> Result<Vec<Job>, Error> {
     let Some(dir) = state_dir else {
         return Ok(Vec::new());
     };
@@ -163,51 +163,19 @@ pub fn jobs(state_dir: Option<&Path>) -> Result<Vec<Job>, Error> {
 
 /// After a `run` or `check`: write `metrics_file` from the state and the whole mail log
 /// (a log that does not exist yet leaves the mail counts out).
-pub fn publish(target: &Path, state_dir: Option<&Path>, log: &Path) -> Result<(), Error> {
+pub(crate) fn publish(target: &Path, state_dir: Option<&Path>, log: &Path) -> Result<(), Error> {
     let jobs = jobs(state_dir)?;
     let summary = std::fs::File::open(log)
         .ok()
-        .map(|f| crate::stats::summarise(crate::stats::read_lines(f), None, chrono::Local::now()));
+        .map(|f| summarise(read_lines(f), None, chrono::Local::now()));
     let text = render(&jobs, summary.as_ref().map(|s| (log, s)));
     write_atomically(target, &text).map_err(|e| Error::cant_create(target, e))
-}
-
-/// Write `text` to `path` atomically: a temporary file next to it, synced, then renamed.
-/// Mode 0644, so node_exporter running as its own user can read it.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "metrics.prom".into());
-    // A leading dot and no `.prom` ending: the collector ignores the file in between.
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::Status;
-    use crate::flood::Measurement;
+    use crate::model::{Measurement, Status};
 
     #[test]
     fn labels_are_escaped() {
@@ -241,16 +209,5 @@ mod tests {
         assert!(!text.contains("last_success"), "{text}");
         assert!(!text.contains("backup_size"), "{text}");
         assert!(!text.contains("mail_messages"), "{text}");
-    }
-
-    #[test]
-    fn the_file_is_replaced_whole() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("backup_alert.prom");
-        write_atomically(&p, "a 1\n").unwrap();
-        write_atomically(&p, "b 2\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "b 2\n");
-        let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().flatten().collect();
-        assert_eq!(names.len(), 1, "a temporary file was left behind");
     }
 }

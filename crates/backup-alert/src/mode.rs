@@ -17,7 +17,7 @@ use std::path::Path;
 
 /// The three faces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// `backup-alert send|run|check|setup|stats`.
     Commands,
     /// `mail -s SUBJECT RECIPIENT…` drop-in.
@@ -26,7 +26,7 @@ pub enum Mode {
     Sendmail,
 }
 
-pub fn detect(args: &[OsString]) -> Mode {
+pub(crate) fn detect(args: &[OsString]) -> Mode {
     let argv0 = args
         .first()
         .and_then(|a| Path::new(a).file_name())

@@ -45,49 +45,49 @@ const KEYS: &[&str] = &[
 /// Resolved settings (each `None` when no file sets it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
-    pub to: Vec<String>,
-    pub from: Option<String>,
+    pub(crate) to: Vec<String>,
+    pub(crate) from: Option<String>,
     /// Display name of the From header when `from` has none (default "Backup alerts").
-    pub from_name: Option<String>,
-    pub account: Option<String>,
-    pub msmtprc: Option<PathBuf>,
-    pub flood_window: Option<Duration>,
-    pub log_lines: Option<usize>,
-    pub state_dir: Option<PathBuf>,
-    pub hostname: Option<String>,
+    pub(crate) from_name: Option<String>,
+    pub(crate) account: Option<String>,
+    pub(crate) msmtprc: Option<PathBuf>,
+    pub(crate) flood_window: Option<Duration>,
+    pub(crate) log_lines: Option<usize>,
+    pub(crate) state_dir: Option<PathBuf>,
+    pub(crate) hostname: Option<String>,
     /// The msmtp-format log `stats` reads by default.
-    pub logfile: Option<PathBuf>,
+    pub(crate) logfile: Option<PathBuf>,
     /// node_exporter textfile rewritten after every `run` and `check`.
-    pub metrics_file: Option<PathBuf>,
+    pub(crate) metrics_file: Option<PathBuf>,
     /// The language alerts are written in (`fr`, `ja`, `en`); else the locale's.
-    pub language: Option<crate::lang::Language>,
+    pub(crate) language: Option<crate::lang::Language>,
     /// Files that were read, for messages.
-    pub sources: Vec<PathBuf>,
+    pub(crate) sources: Vec<PathBuf>,
 }
 
 /// The system settings file.
-pub fn system_path() -> PathBuf {
+pub(crate) fn system_path() -> PathBuf {
     std::env::var_os("BACKUP_ALERT_SYSCONFIG")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/etc/backup-alert.conf"))
 }
 
 /// The user settings file (`$XDG_CONFIG_HOME/backup-alert/config`).
-pub fn user_path() -> Option<PathBuf> {
+pub(crate) fn user_path() -> Option<PathBuf> {
     xdg_dir("XDG_CONFIG_HOME", ".config").map(|d| d.join("backup-alert/config"))
 }
 
 /// `$HOME`, when it is set and not empty: backup-alert's own files (settings, state,
 /// the msmtprc setup writes) are placed from it. (Reading an msmtprc follows msmtp's
 /// rules instead, in rsmtp-config.)
-pub fn home() -> Option<PathBuf> {
+pub(crate) fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
 }
 
 /// An XDG base directory: `$var` when it is set and not empty, else `$HOME/under_home`.
-pub fn xdg_dir(var: &str, under_home: &str) -> Option<PathBuf> {
+pub(crate) fn xdg_dir(var: &str, under_home: &str) -> Option<PathBuf> {
     match std::env::var_os(var).filter(|v| !v.is_empty()) {
         Some(dir) => Some(PathBuf::from(dir)),
         None => home().map(|h| h.join(under_home)),
@@ -96,7 +96,7 @@ pub fn xdg_dir(var: &str, under_home: &str) -> Option<PathBuf> {
 
 /// Load the system file, then `explicit` or the user file, for host `host`.
 /// A missing file is skipped; an explicit file that is missing is an error.
-pub fn load(explicit: Option<&Path>, host: &str) -> Result<Settings, Error> {
+pub(crate) fn load(explicit: Option<&Path>, host: &str) -> Result<Settings, Error> {
     let mut s = Settings::default();
     let system = system_path();
     if system.exists() {
@@ -187,7 +187,7 @@ impl Settings {
 }
 
 /// `~/x` → `$HOME/x`.
-pub fn expand_tilde(p: &str) -> PathBuf {
+pub(crate) fn expand_tilde(p: &str) -> PathBuf {
     match (p.strip_prefix("~/"), home()) {
         (Some(rest), Some(home)) => home.join(rest),
         _ => PathBuf::from(p),

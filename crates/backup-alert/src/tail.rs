@@ -11,19 +11,19 @@ use std::path::Path;
 
 /// How much of the end to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TailLimits {
-    pub lines: usize,
-    pub bytes: usize,
+pub(crate) struct TailLimits {
+    pub(crate) lines: usize,
+    pub(crate) bytes: usize,
 }
 
 impl TailLimits {
     /// 100 lines or 64 KiB, whichever is smaller: what the run command keeps per stream.
-    pub const OUTPUT: TailLimits = TailLimits {
+    pub(crate) const OUTPUT: TailLimits = TailLimits {
         lines: 100,
         bytes: 64 * 1024,
     };
 
-    pub fn lines(lines: usize) -> Self {
+    pub(crate) fn lines(lines: usize) -> Self {
         TailLimits {
             lines,
             bytes: 64 * 1024,
@@ -33,31 +33,31 @@ impl TailLimits {
 
 /// The kept end of a file or stream.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tail {
+pub(crate) struct Tail {
     /// The kept lines (invalid UTF-8 replaced), without a trailing newline.
-    pub text: String,
+    pub(crate) text: String,
     /// Number of lines in `text`.
-    pub lines: usize,
+    pub(crate) lines: usize,
     /// Something before `text` was left out.
-    pub truncated: bool,
+    pub(crate) truncated: bool,
     /// Total size of the file or stream.
-    pub total_bytes: u64,
+    pub(crate) total_bytes: u64,
 }
 
 impl Tail {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.text.is_empty()
     }
 }
 
 /// The last `limits.lines` lines of a file, reading at most `limits.bytes` from its end.
-pub fn tail_file(path: &Path, limits: TailLimits) -> io::Result<Tail> {
+pub(crate) fn tail_file(path: &Path, limits: TailLimits) -> io::Result<Tail> {
     tail_file_since(path, 0, limits)
 }
 
 /// The same, of what was written at or after byte `since` (a job's own log: this run's
 /// lines). A file now shorter than `since` was rotated or truncated: all of it is new.
-pub fn tail_file_since(path: &Path, since: u64, limits: TailLimits) -> io::Result<Tail> {
+pub(crate) fn tail_file_since(path: &Path, since: u64, limits: TailLimits) -> io::Result<Tail> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     let since = if since > len { 0 } else { since };
@@ -72,7 +72,7 @@ pub fn tail_file_since(path: &Path, since: u64, limits: TailLimits) -> io::Resul
 
 /// Collects a stream chunk by chunk and keeps only its end.
 #[derive(Debug)]
-pub struct TailBuffer {
+pub(crate) struct TailBuffer {
     limits: TailLimits,
     buf: Vec<u8>,
     dropped: bool,
@@ -80,7 +80,7 @@ pub struct TailBuffer {
 }
 
 impl TailBuffer {
-    pub fn new(limits: TailLimits) -> Self {
+    pub(crate) fn new(limits: TailLimits) -> Self {
         TailBuffer {
             limits,
             buf: Vec::new(),
@@ -90,7 +90,7 @@ impl TailBuffer {
     }
 
     /// Append a chunk; memory stays below twice the byte limit plus one chunk.
-    pub fn push(&mut self, chunk: &[u8]) {
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
         self.total += chunk.len() as u64;
         self.buf.extend_from_slice(chunk);
         if self.buf.len() > 2 * self.limits.bytes {
@@ -101,7 +101,7 @@ impl TailBuffer {
     }
 
     /// The kept end as it stands now.
-    pub fn tail(&self) -> Tail {
+    pub(crate) fn tail(&self) -> Tail {
         let start = self.buf.len().saturating_sub(self.limits.bytes);
         let mut tail = last_lines(&self.buf[start..], self.dropped || start > 0, self.limits);
         tail.total_bytes = self.total;
@@ -165,7 +165,7 @@ fn last_lines(window: &[u8], mid_line_start: bool, limits: TailLimits) -> Tail {
 /// One line of a terminal program's output as a reader of the mail sees it: colour and
 /// cursor escapes (`ESC [ … m`) removed, a progress line rewritten with `\r` reduced to
 /// what the terminal last showed, other control characters (tabs aside) dropped.
-pub fn plain_line(line: &str) -> String {
+pub(crate) fn plain_line(line: &str) -> String {
     let line = line.strip_suffix('\r').unwrap_or(line);
     // What a terminal shows after the last carriage return (a progress counter's end).
     let line = line.rsplit('\r').next().unwrap_or(line);

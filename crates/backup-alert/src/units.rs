@@ -7,11 +7,11 @@ use std::time::Duration;
 
 /// Parse a duration (`26h`, `1h30m`, `45`): the one parser, shared with the msmtprc's
 /// `queue_expire`; the error says what to type instead.
-pub use rsmtp_config::read_duration as parse_duration;
+pub(crate) use rsmtp_config::read_duration as parse_duration;
 
 /// Parse a size: a number with an optional `K`, `M`, `G` or `T` suffix (binary multiples),
 /// optionally followed by `B` or `iB`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let s = text.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, suffix) = s.split_at(split);
@@ -32,7 +32,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// A duration for a human: `850ms`, `12.3s`, `4m 05s`, `2h 03m`, `3d 04h`.
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     let secs = d.as_secs();
     if secs < 1 {
         format!("{}ms", d.as_millis())
@@ -49,7 +49,7 @@ pub fn format_duration(d: Duration) -> String {
 
 /// A duration in words, for the reader of an alert: `0.3 seconds`, `12 seconds`,
 /// `4 minutes 5 seconds`, `2 hours 3 minutes`, `3 days 4 hours` (the two largest units).
-pub fn format_duration_words(d: Duration) -> String {
+pub(crate) fn format_duration_words(d: Duration) -> String {
     let secs = d.as_secs();
     if d < Duration::from_millis(100) {
         return "under 0.1 seconds".into();
@@ -87,7 +87,7 @@ pub fn format_duration_words(d: Duration) -> String {
 }
 
 /// `1 line`, `2 lines`: a count with its noun, singular when it is one.
-pub fn plural(n: u64, noun: &str) -> String {
+pub(crate) fn plural(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -96,7 +96,7 @@ pub fn plural(n: u64, noun: &str) -> String {
 }
 
 /// A size for a human, in binary multiples: `512 B`, `1.5 KiB`, `3.0 MiB`.
-pub fn format_size(bytes: u64) -> String {
+pub(crate) fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
