@@ -18,7 +18,7 @@ use rsmtp_core::Secret;
 
 /// Environment variable naming the default queue directory (before the root / XDG
 /// defaults); an account's `queue_dir` still wins. Containers and tests use it.
-pub const QUEUE_DIR_ENV: &str = "RSMTP_QUEUE_DIR";
+pub(crate) const QUEUE_DIR_ENV: &str = "RSMTP_QUEUE_DIR";
 
 /// Every command an account (or `defaults`) accepts, in the canonical
 /// spelling under which its [`Source`] is recorded. Legacy spellings map onto

@@ -3,7 +3,7 @@
 //! msmtp uses for it so the binaries can exit the way cron, PHP and scripts expect.
 
 use rsmtp_core::tr;
-pub use rsmtp_core::ExitCode;
+pub(crate) use rsmtp_core::ExitCode;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};

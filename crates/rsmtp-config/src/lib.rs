@@ -115,6 +115,8 @@
 //! itself would reject them, so keep them in a file only rsmtp reads or accept
 //! that msmtp cannot read that file.
 
+#![warn(missing_docs)]
+
 mod account;
 mod commands;
 mod error;

@@ -10,6 +10,7 @@ pub struct AccountOption {
     pub command: &'static str,
     /// `Some(v)`: the argument is optional and `v` is what a bare `--opt` means.
     pub bare: Option<&'static str>,
+    /// The line in `--help` and the completions.
     pub help: &'static str,
 }
 

@@ -81,7 +81,7 @@ fn tokens(line: &str) -> Vec<String> {
 }
 
 /// Parse netrc text.
-pub fn parse(text: &str) -> Vec<NetrcEntry> {
+pub(crate) fn parse(text: &str) -> Vec<NetrcEntry> {
     let mut entries = Vec::new();
     let mut cur = Partial::default();
     let mut expect = Expect::Keyword;
@@ -143,7 +143,7 @@ pub fn parse(text: &str) -> Vec<NetrcEntry> {
 }
 
 /// The password of the first entry for `host` whose login is `login`.
-pub fn lookup(file: &Path, host: &str, login: &str) -> Option<Secret> {
+pub(crate) fn lookup(file: &Path, host: &str, login: &str) -> Option<Secret> {
     let text = fs::read_to_string(file).ok()?;
     parse(&text)
         .into_iter()

@@ -2,6 +2,11 @@
 //! (`--pretend`) and through rsmtp-config must give the same account, or fail
 //! on the same line with the same exit code. Skipped when msmtp is absent.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 use rsmtp_testserver::peer::{require, require_peer};
 use std::collections::BTreeMap;
 use std::fs;

@@ -4,7 +4,7 @@
 //! that code, so every variant says which `sysexits.h` value it stands for.
 
 use rsmtp_core::tr;
-pub use rsmtp_core::ExitCode;
+pub(crate) use rsmtp_core::ExitCode;
 use std::io;
 use std::path::PathBuf;
 

@@ -21,14 +21,14 @@ pub(crate) struct Field {
 
 impl Field {
     /// Whether this field's name is `name`, compared ASCII case-insensitively.
-    pub fn is(&self, name: &str) -> bool {
+    pub(crate) fn is(&self, name: &str) -> bool {
         self.name
             .as_deref()
             .is_some_and(|n| n.eq_ignore_ascii_case(name))
     }
 
     /// Whether the name starts with `Resent-` (RFC 5322 section 3.6.6).
-    pub fn is_resent(&self) -> bool {
+    pub(crate) fn is_resent(&self) -> bool {
         self.name.as_deref().is_some_and(|n| {
             n.len() > 7
                 && n.as_bytes()

@@ -37,6 +37,8 @@
 //! it); `Resent-Bcc` is removed with `Bcc`; a full name is quoted or RFC 2047
 //! encoded (msmtp writes it raw, which breaks on a comma).
 
+#![warn(missing_docs)]
+
 mod address;
 mod address_list;
 mod aliases;

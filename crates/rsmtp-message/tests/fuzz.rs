@@ -3,6 +3,11 @@
 //! and aliases files, from real messages (PHP, cron, Resent-, groups) and
 //! aliases files.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 use rsmtp_message::{
     header_recipients, read_message, Aliases, FromEdit, HeaderEdits, Message, ToEdit,
 };

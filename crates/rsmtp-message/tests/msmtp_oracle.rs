@@ -5,6 +5,11 @@
 //! msmtp is pointed at a one-connection SMTP sink on 127.0.0.1 that records the
 //! envelope and the DATA bytes (dot-stuffing undone).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 use rsmtp_testserver::peer::require_peer;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

@@ -97,6 +97,8 @@
 //! (exit 75: the message waits in the queue under `queue fallback`); a refusal by the
 //! server (4xx with an OAuth `error`) is not.
 
+#![warn(missing_docs)]
+
 mod authcode;
 mod device;
 mod error;

@@ -4,7 +4,7 @@
 //! `exit_code` maps each variant to the sysexits code the binaries exit with.
 
 use rsmtp_core::tr;
-pub use rsmtp_core::ExitCode;
+pub(crate) use rsmtp_core::ExitCode;
 use std::io;
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,11 @@
 //! check atomicity and ordering (what is visible, what is complete, what was
 //! promised by an `Ok`), not the fsyncs that protect against a power cut.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 mod support;
 
 use std::collections::{HashMap, HashSet};

@@ -2,6 +2,11 @@
 //! backoff, expiry and notices, removal, locks, tmp sweeping, damaged entries,
 //! and many threads at once.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 mod support;
 
 use std::collections::HashMap;

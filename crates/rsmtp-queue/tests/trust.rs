@@ -2,6 +2,11 @@
 //! never acted on, and an entry never carries a setting that runs a command,
 //! names a file or weakens the server check.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 mod support;
 
 use std::fs;

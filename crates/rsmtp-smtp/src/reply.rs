@@ -16,9 +16,9 @@ use lettre::transport::smtp::response::Response;
 
 /// Longest reply line accepted, CRLF included. RFC 5321 §4.5.3.1.5 says 512;
 /// real servers send longer text, so allow eight times that.
-pub const MAX_LINE: usize = 4096;
+pub(crate) const MAX_LINE: usize = 4096;
 /// Largest reply accepted (all lines together).
-pub const MAX_REPLY: usize = 64 * 1024;
+pub(crate) const MAX_REPLY: usize = 64 * 1024;
 
 pub use rsmtp_core::Reply;
 
@@ -49,7 +49,7 @@ pub fn to_response(reply: &Reply) -> Option<Response> {
 
 /// Why a byte sequence is not a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplyError {
+pub(crate) enum ReplyError {
     /// The line does not start with a valid three-digit code and ` `/`-`.
     Invalid(String),
     /// Continuation lines disagree about the code.

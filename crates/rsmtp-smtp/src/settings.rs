@@ -62,7 +62,7 @@ impl Default for Trust {
 pub use rsmtp_core::Fingerprint;
 
 /// The TLS versions a session may use: the one definition, shared with the config crate.
-pub use rsmtp_core::TlsVersions;
+pub(crate) use rsmtp_core::TlsVersions;
 
 /// Certificate checks for TLS.
 #[derive(Debug, Clone, PartialEq, Eq)]

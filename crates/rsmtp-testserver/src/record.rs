@@ -270,7 +270,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(faults: Vec<Fault>) -> Shared {
+    pub(crate) fn new(faults: Vec<Fault>) -> Shared {
         Shared {
             state: Mutex::new(State {
                 faults,
@@ -288,19 +288,19 @@ impl Shared {
     }
 
     /// Read the state.
-    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         f(&self.lock())
     }
 
     /// Change the state and wake waiters.
-    pub fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let r = f(&mut self.lock());
         self.changed.notify_all();
         r
     }
 
     /// Wait until `done` holds or `timeout` passes; returns the final `read` of the state.
-    pub fn wait_until<R>(
+    pub(crate) fn wait_until<R>(
         &self,
         timeout: Duration,
         done: impl Fn(&State) -> bool,
@@ -325,12 +325,12 @@ impl Shared {
         read(&guard)
     }
 
-    pub fn is_shutting_down(&self) -> bool {
+    pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.load(Ordering::SeqCst)
     }
 
     /// Keep a handle on a connection's socket so `Drop` can unblock its thread.
-    pub fn register_socket(&self, id: usize, stream: TcpStream) {
+    pub(crate) fn register_socket(&self, id: usize, stream: TcpStream) {
         self.sockets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -339,7 +339,7 @@ impl Shared {
 
     /// Shut a connection's socket down (both ways) and forget it. The registered clone
     /// would otherwise keep the connection open after the session drops its stream.
-    pub fn close_socket(&self, id: usize) {
+    pub(crate) fn close_socket(&self, id: usize) {
         let stream = self
             .sockets
             .lock()
@@ -350,7 +350,7 @@ impl Shared {
         }
     }
 
-    pub fn close_all_sockets(&self) {
+    pub(crate) fn close_all_sockets(&self) {
         let sockets: Vec<TcpStream> = self
             .sockets
             .lock()
@@ -366,7 +366,7 @@ impl Shared {
 
 impl State {
     /// The accepted messages in arrival order.
-    pub fn accepted_messages(&self) -> Vec<ReceivedMessage> {
+    pub(crate) fn accepted_messages(&self) -> Vec<ReceivedMessage> {
         let mut indices = self.accepted.clone();
         indices.sort_unstable();
         indices
@@ -375,17 +375,17 @@ impl State {
             .collect()
     }
 
-    pub fn accepted_count(&self) -> usize {
+    pub(crate) fn accepted_count(&self) -> usize {
         self.accepted.len()
     }
 
     /// The `n`-th accepted message (0-based) in the order the verdicts were given.
-    pub fn nth_accepted(&self, n: usize) -> Option<Arc<ReceivedMessage>> {
+    pub(crate) fn nth_accepted(&self, n: usize) -> Option<Arc<ReceivedMessage>> {
         self.accepted.get(n).map(|&i| Arc::clone(&self.messages[i]))
     }
 
     /// Record the final reply to a message's body (once per message).
-    pub fn set_final_reply(&mut self, index: usize, code: u16) {
+    pub(crate) fn set_final_reply(&mut self, index: usize, code: u16) {
         // Not handed out before its verdict, so this does not copy.
         let message = Arc::make_mut(&mut self.messages[index]);
         let newly_accepted = !message.is_accepted();
@@ -395,7 +395,7 @@ impl State {
         }
     }
 
-    pub fn rejected_messages(&self) -> Vec<ReceivedMessage> {
+    pub(crate) fn rejected_messages(&self) -> Vec<ReceivedMessage> {
         self.messages
             .iter()
             .filter(|m| !m.is_accepted())
@@ -403,7 +403,7 @@ impl State {
             .collect()
     }
 
-    pub fn session_mut(&mut self, id: usize) -> &mut SessionRecord {
+    pub(crate) fn session_mut(&mut self, id: usize) -> &mut SessionRecord {
         // Sessions are created in accept order, so id N is usually at N - 1.
         let at = id.wrapping_sub(1);
         if self.sessions.get(at).is_some_and(|s| s.id == id) {

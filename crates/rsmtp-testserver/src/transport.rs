@@ -30,12 +30,12 @@ pub(crate) struct Line {
 
 impl Line {
     /// The line without its CRLF or LF.
-    pub fn content(&self) -> &[u8] {
+    pub(crate) fn content(&self) -> &[u8] {
         let b = self.bytes.strip_suffix(b"\n").unwrap_or(&self.bytes);
         b.strip_suffix(b"\r").unwrap_or(b)
     }
 
-    pub fn has_bare_lf(&self) -> bool {
+    pub(crate) fn has_bare_lf(&self) -> bool {
         self.bytes.ends_with(b"\n") && !self.bytes.ends_with(b"\r\n")
     }
 }
@@ -65,7 +65,7 @@ pub(crate) struct Connection {
 const READ_CHUNK: usize = 16 * 1024;
 
 impl Connection {
-    pub fn new(tcp: TcpStream) -> io::Result<Connection> {
+    pub(crate) fn new(tcp: TcpStream) -> io::Result<Connection> {
         let handle = tcp.try_clone()?;
         Ok(Connection {
             idle_timeout: tcp.read_timeout()?,
@@ -81,17 +81,17 @@ impl Connection {
     }
 
     /// The raw socket (for timeouts and for discarding input while hanging).
-    pub fn tcp(&self) -> &TcpStream {
+    pub(crate) fn tcp(&self) -> &TcpStream {
         &self.tcp
     }
 
     /// Queue bytes for the client.
-    pub fn queue(&mut self, bytes: &[u8]) {
+    pub(crate) fn queue(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
     }
 
     /// Send everything queued.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         if self.out.is_empty() {
             return Ok(());
         }
@@ -111,7 +111,7 @@ impl Connection {
     }
 
     /// Write raw bytes to the socket, bypassing TLS (for the broken-handshake fault).
-    pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.flush()?;
         self.tcp.write_all(bytes)?;
         self.tcp.flush()
@@ -122,7 +122,7 @@ impl Connection {
     ///
     /// Reads only happen when no complete line is buffered, so every line handed out was
     /// completed by the latest read and carries that read's batch number.
-    pub fn read_line(&mut self, max: usize) -> io::Result<Option<Line>> {
+    pub(crate) fn read_line(&mut self, max: usize) -> io::Result<Option<Line>> {
         loop {
             let pending = &self.buf[self.start..];
             let cut = pending
@@ -162,7 +162,7 @@ impl Connection {
     /// Before the next flush, give the client `window` to send more commands: a client
     /// that pipelines sends them without waiting for the queued reply, so they land in the
     /// same batch even when it writes each command separately.
-    pub fn hold(&mut self, window: std::time::Duration) {
+    pub(crate) fn hold(&mut self, window: std::time::Duration) {
         self.hold = Some(window);
     }
 
@@ -207,7 +207,7 @@ impl Connection {
     }
 
     /// Drop whatever the client sent that has not been read as a line yet; returns how many bytes.
-    pub fn discard_buffered(&mut self) -> usize {
+    pub(crate) fn discard_buffered(&mut self) -> usize {
         let n = self.buf.len() - self.start;
         self.buf.clear();
         self.start = 0;
@@ -215,7 +215,7 @@ impl Connection {
     }
 
     /// Run the TLS handshake as the server on the plain socket.
-    pub fn start_tls(&mut self, config: Arc<ServerConfig>) -> Result<TlsInfo, String> {
+    pub(crate) fn start_tls(&mut self, config: Arc<ServerConfig>) -> Result<TlsInfo, String> {
         if let Err(e) = self.flush() {
             return Err(format!("write before handshake failed: {e}"));
         }
@@ -245,7 +245,7 @@ impl Connection {
     }
 
     /// The TLS version in use, if TLS is active.
-    pub fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
+    pub(crate) fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
         match &self.transport {
             Transport::Tls(s) => s.conn.protocol_version(),
             _ => None,
@@ -253,7 +253,7 @@ impl Connection {
     }
 
     /// RFC 9266 `tls-exporter` channel binding of this TLS 1.3 session.
-    pub fn tls_exporter(&self) -> Option<Vec<u8>> {
+    pub(crate) fn tls_exporter(&self) -> Option<Vec<u8>> {
         let Transport::Tls(s) = &self.transport else {
             return None;
         };
@@ -268,7 +268,7 @@ impl Connection {
     }
 
     /// Send close_notify when in TLS (best effort).
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         let _ = self.flush();
         if let Transport::Tls(s) = &mut self.transport {
             s.conn.send_close_notify();

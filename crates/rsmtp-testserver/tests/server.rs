@@ -1,5 +1,10 @@
 //! The test server, tested with a raw TCP client and a rustls client.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 mod support;
 
 use std::time::{Duration, Instant};

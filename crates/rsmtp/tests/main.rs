@@ -2,6 +2,11 @@
 //! `backup-alert` binaries against the in-repo test server, real Debian peers
 //! (aiosmtpd, Postfix's smtp-sink) and msmtp itself as the oracle.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 mod support;
 
 mod account_features;

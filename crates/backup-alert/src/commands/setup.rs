@@ -888,9 +888,12 @@ pub(crate) fn main(
 /// refused login the password's, anything else the server, port or TLS mode.
 fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
     let certificate = match e {
-        Error::Delivery(d) => d
-            .smtp_error()
-            .is_some_and(|s| matches!(s.kind(), rsmtp_deliver::smtp::ErrorKind::CertificateRejected)),
+        Error::Delivery(d) => d.smtp_error().is_some_and(|s| {
+            matches!(
+                s.kind(),
+                rsmtp_deliver::smtp::ErrorKind::CertificateRejected
+            )
+        }),
         _ => false,
     };
     if certificate {

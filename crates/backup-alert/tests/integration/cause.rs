@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::*;
 
 /// The headline: the first line of the text part, `Error: LINE` or `Problem: LINE`.
-pub fn headline(text: &str) -> String {
+pub(crate) fn headline(text: &str) -> String {
     let first = text.lines().next().unwrap_or_default();
     first
         .split_once(": ")
@@ -17,7 +17,7 @@ pub fn headline(text: &str) -> String {
 }
 
 /// A tool run in the test's HOME, for preparing repositories; panics when it fails.
-pub fn prepare(env: &Env, program: &Path, args: &[&str], extra: &[(&str, &str)]) {
+pub(crate) fn prepare(env: &Env, program: &Path, args: &[&str], extra: &[(&str, &str)]) {
     let out = Command::new(program)
         .args(args)
         .env("HOME", &env.home)
@@ -33,16 +33,16 @@ pub fn prepare(env: &Env, program: &Path, args: &[&str], extra: &[(&str, &str)])
     );
 }
 
-pub fn borg() -> Option<PathBuf> {
+pub(crate) fn borg() -> Option<PathBuf> {
     rsmtp_testserver::peer::require_peer("/usr/bin/borg", "borg (borgbackup)")
 }
 
-pub fn restic() -> Option<PathBuf> {
+pub(crate) fn restic() -> Option<PathBuf> {
     rsmtp_testserver::peer::require_peer("/usr/bin/restic", "restic")
 }
 
 /// A borg repository (repokey, passphrase `right`) with `data/f` to back up.
-pub fn borg_repo(env: &Env, borg: &Path) -> String {
+pub(crate) fn borg_repo(env: &Env, borg: &Path) -> String {
     std::fs::create_dir_all(env.path("data")).unwrap();
     std::fs::write(env.path("data/f"), b"payload").unwrap();
     let repo = env.path("repo").to_str().unwrap().to_string();
@@ -56,7 +56,7 @@ pub fn borg_repo(env: &Env, borg: &Path) -> String {
 }
 
 /// `backup-alert run` of `command` with the test HOME and `vars`; the one alert's text.
-pub fn run_job(
+pub(crate) fn run_job(
     env: &Env,
     server: &rsmtp_testserver::TestServer,
     extra: &[&str],
@@ -135,7 +135,7 @@ fn borg_wrong_passphrase_through_a_teeing_wrapper() {
 }
 
 /// A port nothing listens on (bound, then released).
-pub fn closed_port() -> u16 {
+pub(crate) fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }

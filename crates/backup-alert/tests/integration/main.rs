@@ -2,6 +2,11 @@
 //! rsmtp's real delivery path, in a throw-away HOME. One test binary; the harness is
 //! [`Env`] (temp HOME, msmtprc, settings) and [`Run`] (exit status and output).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that meets an unexpected error should stop there, loudly"
+)]
+
 mod alerts;
 mod cause;
 mod check;

@@ -10,7 +10,7 @@ use rsmtp_queue::{EntryMeta, EntrySummary, Queue};
 
 /// Message number `n`: a header block naming `n`, then a body whose length and
 /// bytes depend on `n` (CRLF lines, a lone CR, a NUL, a dot line, 8-bit bytes).
-pub fn message(n: u64) -> Vec<u8> {
+pub(crate) fn message(n: u64) -> Vec<u8> {
     let mut m = format!(
         "From: Seq <seq@example.org>\r\nTo: rcpt-{n}@example.org\r\nSubject: message {n}\r\nX-Seq: {n}\r\n\r\n.\r\nlone\rcr\0nul é\r\n"
     )
@@ -27,7 +27,7 @@ pub fn message(n: u64) -> Vec<u8> {
 }
 
 /// The envelope for message `n`; the sequence number is in the sender.
-pub fn meta(n: u64) -> EntryMeta {
+pub(crate) fn meta(n: u64) -> EntryMeta {
     EntryMeta::new(
         "default",
         &format!("seq-{n}@example.org"),
@@ -36,7 +36,7 @@ pub fn meta(n: u64) -> EntryMeta {
 }
 
 /// The sequence number an envelope from [`meta`] carries.
-pub fn seq_of(meta: &EntryMeta) -> u64 {
+pub(crate) fn seq_of(meta: &EntryMeta) -> u64 {
     meta.envelope_from
         .strip_prefix("seq-")
         .and_then(|s| s.strip_suffix("@example.org"))
@@ -44,7 +44,7 @@ pub fn seq_of(meta: &EntryMeta) -> u64 {
         .unwrap_or_else(|| panic!("not a test envelope: {meta:?}"))
 }
 
-pub fn read_all(message: &mut dyn Read) -> Vec<u8> {
+pub(crate) fn read_all(message: &mut dyn Read) -> Vec<u8> {
     let mut bytes = Vec::new();
     message
         .read_to_end(&mut bytes)
@@ -54,7 +54,7 @@ pub fn read_all(message: &mut dyn Read) -> Vec<u8> {
 
 /// Checks that every visible entry is complete: envelope parses, the message is
 /// exactly the one its envelope names. Returns the sequence numbers found.
-pub fn check_all_complete(dir: &Path) -> Vec<(EntrySummary, u64)> {
+pub(crate) fn check_all_complete(dir: &Path) -> Vec<(EntrySummary, u64)> {
     let queue = Queue::open(dir).expect("open queue");
     let mut out = Vec::new();
     for e in queue.list().expect("list") {
@@ -84,6 +84,6 @@ pub fn check_all_complete(dir: &Path) -> Vec<(EntrySummary, u64)> {
     out
 }
 
-pub fn now() -> SystemTime {
+pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }

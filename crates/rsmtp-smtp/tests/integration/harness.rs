@@ -6,13 +6,13 @@ use std::time::Duration;
 use rsmtp_smtp::{send, Delivered, Envelope, SessionSettings, SmtpError, TlsMode, Trace, Trust};
 use rsmtp_testserver::TestServer;
 
-pub const FROM: &str = "sender@example.org";
-pub const TO: &str = "rcpt@example.org";
-pub const MESSAGE: &[u8] = b"From: sender@example.org\r\nTo: rcpt@example.org\r\nSubject: test\r\n\r\nHello.\r\n.leading dot\r\n";
+pub(crate) const FROM: &str = "sender@example.org";
+pub(crate) const TO: &str = "rcpt@example.org";
+pub(crate) const MESSAGE: &[u8] = b"From: sender@example.org\r\nTo: rcpt@example.org\r\nSubject: test\r\n\r\nHello.\r\n.leading dot\r\n";
 
 /// Settings for `server`: host `localhost` (the name on the test certificate),
 /// the server's CA as trust file, short timeouts.
-pub fn settings(server: &TestServer, tls: TlsMode) -> SessionSettings {
+pub(crate) fn settings(server: &TestServer, tls: TlsMode) -> SessionSettings {
     let mut s = SessionSettings::new("localhost", server.port());
     s.tls = tls;
     s.verify.trust = Trust::File(server.ca().ca_pem_path().to_path_buf());
@@ -24,13 +24,13 @@ pub fn settings(server: &TestServer, tls: TlsMode) -> SessionSettings {
     s
 }
 
-pub fn envelope() -> Envelope {
+pub(crate) fn envelope() -> Envelope {
     Envelope::new(FROM, vec![TO.to_owned()])
 }
 
 /// A trace that keeps every line as msmtp's `-d` would print it.
 #[derive(Default, Debug)]
-pub struct Lines(pub Vec<String>);
+pub(crate) struct Lines(pub Vec<String>);
 
 impl Trace for Lines {
     fn sent(&mut self, line: &str) {
@@ -45,17 +45,17 @@ impl Trace for Lines {
 }
 
 impl Lines {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.0.join("\n")
     }
 }
 
 /// Sends the standard message; returns the result and the trace.
-pub fn deliver(settings: &SessionSettings) -> (Result<Delivered, SmtpError>, Lines) {
+pub(crate) fn deliver(settings: &SessionSettings) -> (Result<Delivered, SmtpError>, Lines) {
     deliver_with(settings, &envelope(), MESSAGE)
 }
 
-pub fn deliver_with(
+pub(crate) fn deliver_with(
     settings: &SessionSettings,
     envelope: &Envelope,
     message: &[u8],
@@ -67,7 +67,7 @@ pub fn deliver_with(
 }
 
 /// Expects an error; panics with the trace otherwise.
-pub fn expect_err(result: Result<Delivered, SmtpError>, trace: &Lines) -> SmtpError {
+pub(crate) fn expect_err(result: Result<Delivered, SmtpError>, trace: &Lines) -> SmtpError {
     match result {
         Ok(d) => panic!("expected an error, got {d:?}\n{}", trace.text()),
         Err(e) => e,
@@ -75,7 +75,7 @@ pub fn expect_err(result: Result<Delivered, SmtpError>, trace: &Lines) -> SmtpEr
 }
 
 /// Expects success; panics with the error and trace otherwise.
-pub fn expect_ok(result: Result<Delivered, SmtpError>, trace: &Lines) -> Delivered {
+pub(crate) fn expect_ok(result: Result<Delivered, SmtpError>, trace: &Lines) -> Delivered {
     match result {
         Ok(d) => d,
         Err(e) => panic!(

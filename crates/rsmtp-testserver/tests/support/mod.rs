@@ -12,7 +12,7 @@ use rsmtp_testserver::{CertKey, TestCa};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 
 enum Stream {
     Plain(TcpStream),
@@ -20,7 +20,7 @@ enum Stream {
     Gone,
 }
 
-pub struct Client {
+pub(crate) struct Client {
     stream: Stream,
     buf: Vec<u8>,
     pub peer_cert: Option<Vec<u8>>,
@@ -28,19 +28,19 @@ pub struct Client {
 
 /// A reply: code and text lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub code: u16,
     pub lines: Vec<String>,
 }
 
 impl Reply {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.lines.join("\n")
     }
 }
 
 impl Client {
-    pub fn connect(port: u16) -> Client {
+    pub(crate) fn connect(port: u16) -> Client {
         let tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect to the test server");
         tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
         tcp.set_write_timeout(Some(TIMEOUT)).unwrap();
@@ -52,13 +52,13 @@ impl Client {
     }
 
     /// Connect and handshake at once (implicit TLS).
-    pub fn connect_tls(port: u16, tls: &TlsClient) -> Result<Client, String> {
+    pub(crate) fn connect_tls(port: u16, tls: &TlsClient) -> Result<Client, String> {
         let mut c = Client::connect(port);
         c.handshake(tls)?;
         Ok(c)
     }
 
-    pub fn set_read_timeout(&self, t: Duration) {
+    pub(crate) fn set_read_timeout(&self, t: Duration) {
         self.tcp().set_read_timeout(Some(t)).unwrap();
     }
 
@@ -71,7 +71,7 @@ impl Client {
     }
 
     /// Run the client side of a TLS handshake on the current plain connection.
-    pub fn handshake(&mut self, tls: &TlsClient) -> Result<(), String> {
+    pub(crate) fn handshake(&mut self, tls: &TlsClient) -> Result<(), String> {
         let Stream::Plain(mut tcp) = std::mem::replace(&mut self.stream, Stream::Gone) else {
             panic!("already TLS");
         };
@@ -92,11 +92,11 @@ impl Client {
         Ok(())
     }
 
-    pub fn send(&mut self, text: &str) {
+    pub(crate) fn send(&mut self, text: &str) {
         self.send_bytes(text.as_bytes());
     }
 
-    pub fn send_bytes(&mut self, bytes: &[u8]) {
+    pub(crate) fn send_bytes(&mut self, bytes: &[u8]) {
         let r = match &mut self.stream {
             Stream::Plain(s) => s.write_all(bytes).and_then(|_| s.flush()),
             Stream::Tls(s) => s.write_all(bytes).and_then(|_| s.flush()),
@@ -130,7 +130,7 @@ impl Client {
     }
 
     /// Read one complete (possibly multi-line) reply; Err on timeout/EOF.
-    pub fn try_reply(&mut self) -> io::Result<Reply> {
+    pub(crate) fn try_reply(&mut self) -> io::Result<Reply> {
         let mut lines = Vec::new();
         loop {
             let Some(line) = self.line()? else {
@@ -151,18 +151,18 @@ impl Client {
         }
     }
 
-    pub fn reply(&mut self) -> Reply {
+    pub(crate) fn reply(&mut self) -> Reply {
         self.try_reply().expect("a reply from the test server")
     }
 
     /// Send one command line (CRLF added) and read its reply.
-    pub fn cmd(&mut self, line: &str) -> Reply {
+    pub(crate) fn cmd(&mut self, line: &str) -> Reply {
         self.send(&format!("{line}\r\n"));
         self.reply()
     }
 
     /// True if the server closed the connection (EOF) within the read timeout.
-    pub fn is_closed(&mut self) -> bool {
+    pub(crate) fn is_closed(&mut self) -> bool {
         loop {
             match self.fill() {
                 Ok(0) => return true,
@@ -179,7 +179,7 @@ impl Client {
     }
 
     /// Greeting + EHLO; returns the EHLO reply.
-    pub fn hello(&mut self) -> Reply {
+    pub(crate) fn hello(&mut self) -> Reply {
         assert_eq!(self.reply().code, 220);
         let r = self.cmd("EHLO client.example");
         assert_eq!(r.code, 250, "{r:?}");
@@ -187,7 +187,7 @@ impl Client {
     }
 
     /// MAIL/RCPT/DATA/body one at a time; returns the final reply.
-    pub fn send_message(&mut self, from: &str, to: &[&str], body: &str) -> Reply {
+    pub(crate) fn send_message(&mut self, from: &str, to: &[&str], body: &str) -> Reply {
         assert_eq!(self.cmd(&format!("MAIL FROM:<{from}>")).code, 250);
         for rcpt in to {
             assert_eq!(self.cmd(&format!("RCPT TO:<{rcpt}>")).code, 250);
@@ -200,24 +200,24 @@ impl Client {
 }
 
 /// A rustls client configuration.
-pub struct TlsClient {
+pub(crate) struct TlsClient {
     pub config: Arc<ClientConfig>,
     pub server_name: String,
 }
 
 impl TlsClient {
     /// Trust the test CA, no client certificate.
-    pub fn trusting(ca: &TestCa) -> TlsClient {
+    pub(crate) fn trusting(ca: &TestCa) -> TlsClient {
         TlsClient::build(ca, None)
     }
 
     /// Trust the test CA and present a client certificate.
-    pub fn with_client_cert(ca: &TestCa, cert: &CertKey) -> TlsClient {
+    pub(crate) fn with_client_cert(ca: &TestCa, cert: &CertKey) -> TlsClient {
         TlsClient::build(ca, Some(cert))
     }
 
     /// Trust this CA certificate.
-    pub fn trusting_der(ca: CertificateDer<'static>) -> TlsClient {
+    pub(crate) fn trusting_der(ca: CertificateDer<'static>) -> TlsClient {
         TlsClient::build_with(ca, None)
     }
 

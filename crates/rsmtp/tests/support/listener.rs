@@ -11,13 +11,13 @@ use super::{rsmtp_bin, Dir};
 const WAIT: Duration = Duration::from_secs(10);
 
 /// A running `rsmtpd` (the rsmtp binary under that name); killed when dropped.
-pub struct Daemon {
+pub(crate) struct Daemon {
     pub child: Child,
     pub port: u16,
 }
 
 impl Daemon {
-    pub fn start(dir: &Dir, args: &[&str]) -> Daemon {
+    pub(crate) fn start(dir: &Dir, args: &[&str]) -> Daemon {
         let link = dir.join("rsmtpd");
         if !link.exists() {
             std::os::unix::fs::symlink(rsmtp_bin(), &link).expect("symlink rsmtpd");
@@ -46,7 +46,7 @@ impl Daemon {
         daemon
     }
 
-    pub fn connect(&self) -> (BufReader<TcpStream>, TcpStream) {
+    pub(crate) fn connect(&self) -> (BufReader<TcpStream>, TcpStream) {
         let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         s.set_read_timeout(Some(WAIT)).unwrap();
         (BufReader::new(s.try_clone().unwrap()), s)
@@ -60,7 +60,7 @@ impl Drop for Daemon {
     }
 }
 
-pub fn read_reply(r: &mut BufReader<TcpStream>) -> String {
+pub(crate) fn read_reply(r: &mut BufReader<TcpStream>) -> String {
     let mut reply = String::new();
     loop {
         let mut line = String::new();

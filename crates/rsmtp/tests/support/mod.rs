@@ -3,9 +3,9 @@
 
 #![allow(dead_code)]
 
-pub mod listener;
-pub mod net;
-pub mod peer;
+pub(crate) mod listener;
+pub(crate) mod net;
+pub(crate) mod peer;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -13,42 +13,42 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// The `rsmtp` binary cargo built for these tests.
-pub fn rsmtp_bin() -> PathBuf {
+pub(crate) fn rsmtp_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_rsmtp"))
 }
 
 /// The repository's root (README.md, man/, the other crates' fixtures).
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn msmtp_bin() -> Option<PathBuf> {
+pub(crate) fn msmtp_bin() -> Option<PathBuf> {
     let p = PathBuf::from("/usr/bin/msmtp");
     p.exists().then_some(p)
 }
 
 /// A scratch directory that doubles as HOME for the programs under test.
-pub struct Dir {
+pub(crate) struct Dir {
     pub tmp: tempfile::TempDir,
 }
 
 impl Dir {
-    pub fn new() -> Dir {
+    pub(crate) fn new() -> Dir {
         Dir {
             tmp: tempfile::tempdir().expect("tempdir"),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.tmp.path()
     }
 
-    pub fn join(&self, name: &str) -> PathBuf {
+    pub(crate) fn join(&self, name: &str) -> PathBuf {
         self.tmp.path().join(name)
     }
 
     /// Write a file with mode 0600 (what the permission rule wants).
-    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
         let path = self.join(name);
         if let Some(parent) = path.parent() {
@@ -59,12 +59,12 @@ impl Dir {
         path
     }
 
-    pub fn read(&self, name: &str) -> String {
+    pub(crate) fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.join(name)).unwrap_or_default()
     }
 
     /// A command for `program` with HOME pointing here and the system config kept out.
-    pub fn command(&self, program: impl AsRef<OsStr>) -> TestCommand {
+    pub(crate) fn command(&self, program: impl AsRef<OsStr>) -> TestCommand {
         let mut cmd = Command::new(program);
         cmd.current_dir(self.path())
             .env("HOME", self.path())
@@ -87,18 +87,18 @@ impl Dir {
         }
     }
 
-    pub fn rsmtp(&self) -> TestCommand {
+    pub(crate) fn rsmtp(&self) -> TestCommand {
         self.command(rsmtp_bin())
     }
 }
 
-pub struct TestCommand {
+pub(crate) struct TestCommand {
     pub cmd: Command,
     stdin: Vec<u8>,
 }
 
 impl TestCommand {
-    pub fn args<I, S>(mut self, args: I) -> Self
+    pub(crate) fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -107,28 +107,28 @@ impl TestCommand {
         self
     }
 
-    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.cmd.arg(arg);
         self
     }
 
-    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.cmd.env(key, value);
         self
     }
 
-    pub fn env_remove(mut self, key: &str) -> Self {
+    pub(crate) fn env_remove(mut self, key: &str) -> Self {
         self.cmd.env_remove(key);
         self
     }
 
-    pub fn stdin(mut self, input: impl AsRef<[u8]>) -> Self {
+    pub(crate) fn stdin(mut self, input: impl AsRef<[u8]>) -> Self {
         self.stdin = input.as_ref().to_vec();
         self
     }
 
     /// Run to completion with a hard time limit, so a hang fails the test instead of CI.
-    pub fn run(mut self) -> Run {
+    pub(crate) fn run(mut self) -> Run {
         let mut child = self
             .cmd
             .stdin(Stdio::piped())
@@ -172,22 +172,22 @@ impl Watchdog {
     }
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub output: Output,
 }
 
 impl Run {
-    pub fn code(&self) -> i32 {
+    pub(crate) fn code(&self) -> i32 {
         self.output.status.code().unwrap_or(-1)
     }
-    pub fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         String::from_utf8_lossy(&self.output.stdout).into_owned()
     }
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
     #[track_caller]
-    pub fn assert_code(&self, code: i32) -> &Self {
+    pub(crate) fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code(),
             code,
@@ -200,20 +200,20 @@ impl Run {
 }
 
 /// A plain-text test server with the default capabilities (PIPELINING, 8BITMIME).
-pub fn plain_server() -> rsmtp_testserver::TestServer {
+pub(crate) fn plain_server() -> rsmtp_testserver::TestServer {
     rsmtp_testserver::TestServer::start(rsmtp_testserver::ServerOptions::new())
 }
 
 /// A scratch HOME whose `~/.msmtprc` points at `server` in plain text, with `extra`
 /// lines in the account.
-pub fn home_for(server: &rsmtp_testserver::TestServer, extra: &str) -> Dir {
+pub(crate) fn home_for(server: &rsmtp_testserver::TestServer, extra: &str) -> Dir {
     let dir = Dir::new();
     dir.write(".msmtprc", plain_config(server.port(), extra));
     dir
 }
 
 /// A message split at its first empty line: (header block with its last CRLF, body).
-pub fn split_message(data: &[u8]) -> (&[u8], &[u8]) {
+pub(crate) fn split_message(data: &[u8]) -> (&[u8], &[u8]) {
     match data.windows(4).position(|w| w == b"\r\n\r\n") {
         Some(i) => (&data[..i + 2], &data[i + 4..]),
         None => (data, &[]),
@@ -221,18 +221,18 @@ pub fn split_message(data: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// A minimal msmtprc for a plain-text loopback server.
-pub fn plain_config(port: u16, extra: &str) -> String {
+pub(crate) fn plain_config(port: u16, extra: &str) -> String {
     format!(
         "defaults\nauth off\ntls off\n\naccount default\nhost 127.0.0.1\nport {port}\nfrom sender@example.org\n{extra}\n"
     )
 }
 
-pub use rsmtp_testserver::peer::{require, require_peer};
+pub(crate) use rsmtp_testserver::peer::{require, require_peer};
 
 /// A copy of the rsmtp binary that user `nobody` can run, in `dir` (made 0755): the
 /// build directory may sit under a home nobody cannot enter (`/root` in CI), where
 /// `setpriv --reuid=nobody target/debug/rsmtp` fails with 127.
-pub fn rsmtp_for_nobody(dir: &Dir) -> PathBuf {
+pub(crate) fn rsmtp_for_nobody(dir: &Dir) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
         .expect("chmod the test directory");
@@ -243,12 +243,12 @@ pub fn rsmtp_for_nobody(dir: &Dir) -> PathBuf {
 }
 
 /// Whether the tests run as root (CI does): chown, setpriv, unshare need it.
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
 /// What [`TestCommand::run_fed`] saw: the run and the child's peak resident set size.
-pub struct FedRun {
+pub(crate) struct FedRun {
     pub run: Run,
     /// The largest `VmHWM` read from `/proc/<pid>/status` while the child ran, in KiB
     /// (0 if it could never be read).
@@ -259,7 +259,7 @@ impl TestCommand {
     /// Like [`run`](Self::run), but stdin is written by `feed` on its own thread, so an
     /// input too large to hold in memory (a 100 MB message) can be generated as it is
     /// written. While the child runs its peak RSS is sampled from /proc.
-    pub fn run_fed<F>(mut self, feed: F) -> FedRun
+    pub(crate) fn run_fed<F>(mut self, feed: F) -> FedRun
     where
         F: FnOnce(&mut dyn Write) -> std::io::Result<()> + Send + 'static,
     {

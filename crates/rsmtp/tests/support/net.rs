@@ -27,7 +27,7 @@ where
     });
 }
 
-pub trait TryCloneHalf: Sized {
+pub(crate) trait TryCloneHalf: Sized {
     fn clone_half(&self) -> Self;
     fn close_write(&self);
 }
@@ -53,7 +53,7 @@ impl TryCloneHalf for UnixStream {
 /// Listens on a unix socket at `path` and connects each client to
 /// `127.0.0.1:port` (the test server), so that server's TLS and AUTH are
 /// reached over the unix socket.
-pub fn unix_front(path: &Path, port: u16) {
+pub(crate) fn unix_front(path: &Path, port: u16) {
     let listener = UnixListener::bind(path).expect("bind unix socket");
     thread::spawn(move || {
         for client in listener.incoming().flatten() {
@@ -66,7 +66,7 @@ pub fn unix_front(path: &Path, port: u16) {
 
 /// What a client asked the proxy for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SocksRequest {
+pub(crate) struct SocksRequest {
     /// RFC 1928 ATYP: 1 IPv4, 3 domain name, 4 IPv6.
     pub atyp: u8,
     pub host: String,
@@ -76,13 +76,13 @@ pub struct SocksRequest {
 /// A SOCKS5 proxy on loopback: every CONNECT goes to `127.0.0.1:backend`
 /// whatever was asked (so a made-up name works), unless `refuse` holds a
 /// reply code to answer instead.
-pub struct Socks5Proxy {
+pub(crate) struct Socks5Proxy {
     pub port: u16,
     pub requests: Arc<Mutex<Vec<SocksRequest>>>,
 }
 
 impl Socks5Proxy {
-    pub fn start(backend: u16, refuse: Option<u8>) -> Socks5Proxy {
+    pub(crate) fn start(backend: u16, refuse: Option<u8>) -> Socks5Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -96,7 +96,7 @@ impl Socks5Proxy {
         Socks5Proxy { port, requests }
     }
 
-    pub fn requests(&self) -> Vec<SocksRequest> {
+    pub(crate) fn requests(&self) -> Vec<SocksRequest> {
         self.requests.lock().expect("requests").clone()
     }
 }

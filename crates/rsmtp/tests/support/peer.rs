@@ -5,7 +5,7 @@ use std::process::{Child, ChildStdin};
 use std::time::{Duration, Instant};
 
 /// A server process that dies with the test.
-pub struct Peer {
+pub(crate) struct Peer {
     pub child: Child,
     /// Held open: a controller that exits when its stdin closes (aiosmtpd's
     /// scripts here) lives as long as the test.
@@ -23,7 +23,7 @@ impl Drop for Peer {
 
 impl Peer {
     /// Wait until `127.0.0.1:port` accepts connections (or panic after `limit`).
-    pub fn wait_listening(&mut self, limit: Duration) {
+    pub(crate) fn wait_listening(&mut self, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
