@@ -1060,3 +1060,125 @@ fn oauth2_commands_are_inherited_shown_redacted_and_a_secret_needs_a_private_fil
     let e = Config::load(&opts).expect_err("secret in a readable file");
     assert!(e.to_string().contains("chmod 600"), "{e}");
 }
+
+/// A value each msmtprc command takes, unlike its default. A command added to
+/// `COMMANDS` without a row here fails `every_command_is_parsed_copied_shown_and_overridable`.
+const SAMPLES: &[(&str, &str)] = &[
+    ("host", "mail.example.org"),
+    ("port", "2525"),
+    ("source_ip", "192.0.2.7"),
+    ("proxy_host", "proxy.example.org"),
+    ("proxy_port", "1081"),
+    ("socket", "/run/smtp.sock"),
+    ("timeout", "17"),
+    ("protocol", "lmtp"),
+    ("domain", "helo.example.org"),
+    ("auth", "login"),
+    ("user", "alice"),
+    ("password", "s3cret"),
+    ("passwordeval", "echo s3cret"),
+    ("ntlmdomain", "WORKGROUP"),
+    ("tls", "on"),
+    ("tls_starttls", "off"),
+    ("tls_trust_file", "/etc/ssl/example-ca.pem"),
+    ("tls_crl_file", "/etc/ssl/example.crl"),
+    (
+        "tls_fingerprint",
+        "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+    ),
+    ("tls_key_file", "/etc/ssl/client.key"),
+    ("tls_cert_file", "/etc/ssl/client.pem"),
+    ("tls_certcheck", "off"),
+    ("tls_min_dh_prime_bits", "2048"),
+    ("tls_priorities", "NORMAL:-VERS-TLS1.2"),
+    ("tls_host_override", "other.example.org"),
+    ("from", "alice@example.org"),
+    ("from_full_name", "Alice Example"),
+    ("allow_from_override", "off"),
+    ("auto_from", "on"),
+    ("maildomain", "example.org"),
+    ("dsn_notify", "failure"),
+    ("dsn_return", "headers"),
+    ("set_from_header", "on"),
+    ("set_date_header", "off"),
+    ("set_msgid_header", "off"),
+    ("set_to_header", "on"),
+    ("remove_bcc_headers", "off"),
+    ("logfile", "/var/log/example.log"),
+    ("logfile_time_format", "%Y"),
+    ("syslog", "LOG_LOCAL3"),
+    ("aliases", "/etc/example-aliases"),
+    ("queue", "always"),
+    ("queue_dir", "/var/spool/example"),
+    ("queue_expire", "2d"),
+    ("queue_retry_for", "3h"),
+    ("queue_notify", "ops@example.org"),
+    ("oauth2_flow", "device"),
+    ("oauth2_provider", "microsoft"),
+    ("oauth2_tenant", "contoso.example"),
+    ("oauth2_token_url", "https://login.example.org/token"),
+    ("oauth2_device_url", "https://login.example.org/device"),
+    ("oauth2_auth_url", "https://login.example.org/authorize"),
+    ("oauth2_redirect_port", "8765"),
+    ("oauth2_client_id", "client-1234"),
+    ("oauth2_client_secret", "shh"),
+    ("oauth2_client_secret_eval", "echo shh"),
+    ("oauth2_scope", "https://example.org/.default"),
+];
+
+/// One table of commands, and every place that must know each one: the parser reads
+/// it, an account inherits it (`account b : a` — the copy that once had a silent
+/// `_ => {}`), `-P` shows it, and the command line can override it (or refuses it in
+/// words).
+#[test]
+fn every_command_is_parsed_copied_shown_and_overridable() {
+    let mut problems = Vec::new();
+    for command in COMMANDS {
+        let Some(value) = SAMPLES.iter().find(|(c, _)| c == command).map(|(_, v)| *v) else {
+            problems.push(format!("no sample value for {command}: add one to SAMPLES"));
+            continue;
+        };
+        // -P shows the OAuth lines of an OAuth account (one with a flow) only.
+        let context = if command.starts_with("oauth2_") && *command != "oauth2_flow" {
+            "oauth2_flow device\n"
+        } else {
+            ""
+        };
+        let text = format!("account base\n{context}{command} {value}\n\naccount child : base\n");
+        let config = match Config::parse(&text, "rc") {
+            Ok(config) => config,
+            Err(e) => {
+                problems.push(format!("{command} {value} is not parsed: {e}"));
+                continue;
+            }
+        };
+        let base = config.account(Some("base")).expect("base");
+        let child = config.account(Some("child")).expect("child");
+        let plain = Config::parse(&format!("account base\n{context}"), "rc")
+            .expect("empty account")
+            .account(Some("base"))
+            .expect("base");
+        let shown = |a: &Account| a.describe_for_pretend().replace("child", "base");
+        if shown(&base) == shown(&plain) {
+            problems.push(format!("-P does not show {command}"));
+        }
+        if shown(&child) != shown(&base) {
+            problems.push(format!("account child : base does not inherit {command}"));
+        }
+        let mut overridden = plain.clone();
+        match overridden.apply_override(command, value) {
+            Err(e) if e.to_string().is_empty() => {
+                problems.push(format!("{command}: an override error without words"))
+            }
+            Err(_) => {}
+            Ok(()) if shown(&overridden) != shown(&base) => {
+                problems.push(format!("--{command} does not set what the file line sets"))
+            }
+            Ok(()) => {}
+        }
+    }
+    if SAMPLES.len() != COMMANDS.len() {
+        problems.push("SAMPLES names a command that is gone".into());
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
