@@ -164,11 +164,19 @@ fn borg_unreachable_ssh_repository() {
         &[borg.to_str().unwrap(), "create", &archive, "data"],
     );
     r.assert_code(2);
-    assert_eq!(
-        headline(&text),
-        format!("Remote: ssh: connect to host 127.0.0.1 port {port}: Connection refused"),
-        "{text}"
-    );
+    // borg forwards ssh's stderr on its own: under load it sometimes exits before
+    // ssh's line reaches it (seen in 2 of 6 loaded runs). When the line is there it is
+    // the headline; when it is not, borg's own cause line is, never a generic one.
+    let ssh_line =
+        format!("Remote: ssh: connect to host 127.0.0.1 port {port}: Connection refused");
+    if text.contains(&ssh_line) {
+        assert_eq!(headline(&text), ssh_line, "{text}");
+    } else {
+        assert!(
+            headline(&text).contains("Connection closed by remote host"),
+            "{text}"
+        );
+    }
 }
 
 /// restic's `Fatal:` line.
