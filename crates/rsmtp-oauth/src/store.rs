@@ -238,15 +238,8 @@ impl TokenStore {
     pub(crate) fn lock(&self) -> Result<StoreLock, OAuthError> {
         self.ensure_dir()?;
         let path = self.lock_path();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(&path)
-            .map_err(|e| OAuthError::store("lock", &path, e))?;
+        let file =
+            rsmtp_queue::open_lock_file(&path).map_err(|e| OAuthError::store("lock", &path, e))?;
         rustix::fs::flock(&file, FlockOperation::LockExclusive)
             .map_err(|e| OAuthError::store("lock", &path, e.into()))?;
         Ok(StoreLock { _file: file })

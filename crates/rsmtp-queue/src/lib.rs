@@ -93,7 +93,7 @@ pub use flush::{
 };
 pub use id::EntryId;
 pub use listing::{EntrySummary, Mailq};
-pub use lock::RetrierLock;
+pub use lock::{open_lock_file, RetrierLock};
 pub use notice::{failure_notice, notice_recipient};
 pub use overrides::{check_override, RefusedSetting};
 #[doc(hidden)]

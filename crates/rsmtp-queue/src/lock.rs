@@ -39,18 +39,23 @@ pub(crate) struct FlushLock {
     _file: File,
 }
 
+/// Open (creating it 0600) a file that exists only to be locked, never through a
+/// symlink: the queue's flush and retrier locks, the OAuth token store's.
+pub fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(NOFOLLOW)
+        .open(path)
+}
+
 impl FlushLock {
     /// `Ok(None)` when another flusher holds the lock.
     pub(crate) fn try_acquire(path: &Path) -> Result<Option<FlushLock>, QueueError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(NOFOLLOW)
-            .open(path)
-            .map_err(|e| QueueError::create(path, e))?;
+        let file = open_lock_file(path).map_err(|e| QueueError::create(path, e))?;
         let locked = try_lock(&file).map_err(|e| QueueError::io("lock", path, e))?;
         Ok(locked.then_some(FlushLock { _file: file }))
     }
