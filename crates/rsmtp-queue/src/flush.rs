@@ -482,10 +482,13 @@ impl Queue {
                 meta.record_temp_failure_after(&error, now, opts.first_retry);
                 let age = now.duration_since(meta.submitted).unwrap_or_default();
                 if age >= meta.expire_after.unwrap_or(opts.expire_after) {
+                    let attempts = match meta.attempts {
+                        1 => "1 attempt".to_string(),
+                        n => format!("{n} attempts"),
+                    };
                     let reason = format!(
-                        "gave up after {} in the queue ({} attempts); last error: {error}",
-                        describe_age(age),
-                        meta.attempts
+                        "gave up after {} in the queue ({attempts}); last error: {error}",
+                        describe_age(age)
                     );
                     let expired = self.fail_entry(id, meta, reason)?;
                     forget_journal(&expired.path);
