@@ -39,28 +39,38 @@ pub(crate) struct Http {
     agent: ureq::Agent,
 }
 
+/// The workspace's one HTTPS client: ureq on rustls with the ring provider, trusting
+/// `trust`, no redirects, at most `timeout` per request. The OAuth token endpoints use
+/// it, and so do backup-alert's healthchecks-style pings.
+pub fn https_agent(
+    trust: &TrustRoots,
+    timeout: Option<Duration>,
+) -> Result<ureq::Agent, OAuthError> {
+    let roots = match trust {
+        TrustRoots::System if Path::new(SYSTEM_TRUST_FILE).exists() => {
+            RootCerts::Specific(Arc::new(read_roots(Path::new(SYSTEM_TRUST_FILE))?))
+        }
+        TrustRoots::System => RootCerts::WebPki,
+        TrustRoots::File(path) => RootCerts::Specific(Arc::new(read_roots(path)?)),
+    };
+    let tls = TlsConfig::builder()
+        .root_certs(roots)
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .build();
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(timeout)
+        .user_agent(concat!("rsmtp/", env!("CARGO_PKG_VERSION")))
+        .tls_config(tls)
+        .build();
+    Ok(config.into())
+}
+
 impl Http {
     pub(crate) fn new(trust: &TrustRoots, timeout: Option<Duration>) -> Result<Http, OAuthError> {
-        let roots = match trust {
-            TrustRoots::System if Path::new(SYSTEM_TRUST_FILE).exists() => {
-                RootCerts::Specific(Arc::new(read_roots(Path::new(SYSTEM_TRUST_FILE))?))
-            }
-            TrustRoots::System => RootCerts::WebPki,
-            TrustRoots::File(path) => RootCerts::Specific(Arc::new(read_roots(path)?)),
-        };
-        let tls = TlsConfig::builder()
-            .root_certs(roots)
-            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .build();
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(timeout)
-            .user_agent(concat!("rsmtp/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build();
         Ok(Http {
-            agent: config.into(),
+            agent: https_agent(trust, timeout)?,
         })
     }
 

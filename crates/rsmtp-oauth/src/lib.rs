@@ -111,7 +111,8 @@ mod token;
 pub use authcode::pkce_challenge;
 pub use device::DeviceCode;
 pub use error::OAuthError;
-pub use settings::{Flow, OAuthSettings, TrustRoots};
+pub use http::https_agent;
+pub use settings::{check_url, Flow, OAuthSettings, TrustRoots};
 pub use store::{default_store_dir, TokenStore, STORE_DIR_ENV};
 pub use token::{AccessToken, Interaction, Obtained, TokenClient, REFRESH_MARGIN};
 

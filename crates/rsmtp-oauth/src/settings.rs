@@ -108,7 +108,7 @@ impl OAuthSettings {
 
 /// `https://…`, or `http://` to the loopback (`127.0.0.0/8`, `[::1]`, `localhost`):
 /// nothing secret crosses a network in clear.
-pub(crate) fn check_url(command: &'static str, url: &str) -> Result<(), OAuthError> {
+pub fn check_url(command: &'static str, url: &str) -> Result<(), OAuthError> {
     let insecure = || OAuthError::InsecureUrl {
         command,
         url: url.to_string(),

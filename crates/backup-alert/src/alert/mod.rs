@@ -11,6 +11,7 @@ pub(crate) mod deliver;
 pub(crate) mod flood;
 pub(crate) mod html_page;
 pub(crate) mod journal;
+pub(crate) mod ping;
 pub(crate) mod state_trust;
 
 use std::io::Write;

@@ -104,3 +104,163 @@ fn an_old_success_is_too_old() {
         "{text}"
     );
 }
+
+/// A healthchecks.io-style watcher on 127.0.0.1: each request as `METHOD PATH BODY`,
+/// answered 200 (or `status`).
+struct Watcher {
+    url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Watcher {
+    fn start(status: u16) -> Watcher {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/ping/uuid-1",
+            listener.local_addr().unwrap().port()
+        );
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                if reader.read_line(&mut first).is_err() {
+                    continue;
+                }
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let words: Vec<&str> = first.split_whitespace().collect();
+                seen.lock().unwrap().push(format!(
+                    "{} {} {}",
+                    words.first().unwrap_or(&""),
+                    words.get(1).unwrap_or(&""),
+                    String::from_utf8_lossy(&body).trim()
+                ));
+                let _ = write!(
+                    &stream,
+                    "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK"
+                );
+            }
+        });
+        Watcher { url, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// `run --ping-url`: start before the command, success or fail after it, with the
+/// output as the body; the backup's own status is untouched.
+#[test]
+fn run_pings_a_watcher_before_and_after_the_command() {
+    let server = server();
+    let env = Env::new(&server);
+    let watcher = Watcher::start(200);
+    let ok = run(env.sub(&[
+        "run",
+        "--name",
+        "nightly",
+        "--to",
+        TO,
+        "--ping-url",
+        &watcher.url,
+        "--",
+        "sh",
+        "-c",
+        "echo copied 3 files",
+    ]));
+    ok.assert_code(0);
+    let bad = run(env.sub(&[
+        "run",
+        "--name",
+        "nightly",
+        "--to",
+        TO,
+        "--ping-url",
+        &watcher.url,
+        "--",
+        "sh",
+        "-c",
+        "echo disk full >&2; exit 2",
+    ]));
+    bad.assert_code(2);
+    assert_eq!(
+        watcher.requests(),
+        [
+            "POST /ping/uuid-1/start ",
+            "POST /ping/uuid-1 copied 3 files",
+            "POST /ping/uuid-1/start ",
+            "POST /ping/uuid-1/fail disk full",
+        ]
+    );
+}
+
+/// A watcher that is down or refuses is a warning; the backup still runs and keeps its
+/// status. A plain-HTTP URL to another host is refused before anything runs.
+#[test]
+fn a_ping_that_fails_never_changes_the_backup() {
+    let server = server();
+    let env = Env::new(&server);
+    let refusing = Watcher::start(500);
+    let r = run(env.sub(&[
+        "run",
+        "--name",
+        "nightly",
+        "--to",
+        TO,
+        "--ping-url",
+        &refusing.url,
+        "--",
+        "true",
+    ]));
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("ping not sent:") && r.stderr.contains("HTTP 500"),
+        "{}",
+        r.stderr
+    );
+    let down = format!("http://127.0.0.1:{}/x", rsmtp_testserver::closed_port());
+    let r = run(env.sub(&[
+        "run",
+        "--name",
+        "nightly",
+        "--to",
+        TO,
+        "--ping-url",
+        &down,
+        "--",
+        "true",
+    ]));
+    r.assert_code(0);
+    assert!(r.stderr.contains("ping not sent:"), "{}", r.stderr);
+    let r = run(env.sub(&[
+        "run",
+        "--name",
+        "nightly",
+        "--to",
+        TO,
+        "--ping-url",
+        "http://hc.example.org/x",
+        "--",
+        "touch",
+        "ran",
+    ]));
+    r.assert_code(64);
+    assert!(
+        !env.path("ran").exists(),
+        "the backup must not run with a bad option"
+    );
+}
