@@ -1,0 +1,215 @@
+//! The retrier's memory of the queue: when each waiting entry is next due, so
+//! that a pass of a long-lived flusher opens only the entries that are new or
+//! due, not every entry of the queue.
+//!
+//! Without it, each pass (and the retrier makes one for every message that
+//! arrives while the relay is down) locked and read every envelope: the cost of
+//! an arrival grew with the queue, and an outage cost time quadratic in its
+//! length. With it, a pass reads the `queue/` directory (names only), opens the
+//! envelopes of entries it has not seen, and hands the flush only the entries
+//! whose recorded `next_attempt` has come. What the flush then does is unchanged:
+//! it locks each entry and reads its envelope again under the lock, so a stale
+//! schedule can make an entry be looked at too early, never sent twice.
+//!
+//! Another process can change an envelope (`rsmtp -q`, `--queue-retry=ID`): every
+//! [`RECHECK_EVERY`] a pass compares each envelope's file stamp (one `stat`) with
+//! the one it read, and reads again only those that changed.
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::store::{Area, ENVELOPE};
+use crate::{EntryId, Queue, BACKOFF_MAX};
+
+/// How often a pass looks for envelopes changed by another process.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// A schedule kept across the flushes of one long-lived flusher (the retrier):
+/// set it in [`crate::FlushOptions::schedule`]. Cloning shares it.
+#[derive(Clone, Default)]
+pub struct Schedule(Arc<Mutex<Plan>>);
+
+impl std::fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Schedule({} entries)", self.lock().entries.len())
+    }
+}
+
+/// A waiting entry as the schedule knows it: what the retrier needs to decide
+/// when to wake up and when to stop.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    /// The entry's id.
+    pub id: EntryId,
+    /// When it was queued.
+    pub submitted: SystemTime,
+    /// When it is due.
+    pub next_attempt: SystemTime,
+    /// The msmtprc account it was queued with.
+    pub account: String,
+    /// The `-C` file it was queued with.
+    pub config_file: Option<PathBuf>,
+}
+
+#[derive(Default)]
+pub(crate) struct Plan {
+    entries: HashMap<EntryId, Planned>,
+    rechecked: Option<Instant>,
+    /// [`RECHECK_EVERY`] unless a test shortens it.
+    recheck_every: Option<Duration>,
+}
+
+struct Planned {
+    /// The envelope file's identity and time when it was read; `None` when it
+    /// could not be read, or we rewrote it since: read it again at the next check.
+    stamp: Option<Stamp>,
+    next_attempt: SystemTime,
+    submitted: SystemTime,
+    account: String,
+    config_file: Option<PathBuf>,
+}
+
+/// An envelope is replaced whole (rename), so a new inode or a new time means new
+/// contents.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    ino: u64,
+    mtime: i64,
+    mtime_nsec: i64,
+    len: u64,
+}
+
+impl Schedule {
+    /// An empty schedule: the first pass reads every envelope once.
+    pub fn new() -> Schedule {
+        Schedule::default()
+    }
+
+    /// Looks for envelopes changed by another process every `every` instead of
+    /// [`RECHECK_EVERY`] (zero: on every pass).
+    pub fn recheck_every(self, every: Duration) -> Schedule {
+        self.lock().recheck_every = Some(every);
+        self
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Plan> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entries waiting in `queue/` as of the last pass, oldest first.
+    pub fn waiting(&self) -> Vec<Waiting> {
+        let plan = self.lock();
+        let mut out: Vec<Waiting> = plan
+            .entries
+            .iter()
+            .map(|(id, p)| Waiting {
+                id: id.clone(),
+                submitted: p.submitted,
+                next_attempt: p.next_attempt,
+                account: p.account.clone(),
+                config_file: p.config_file.clone(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+}
+
+impl Plan {
+    /// Brings the plan up to date with the names now in `queue/` and splits them
+    /// into the entries to hand to the flush (new, changed or due; oldest first)
+    /// and the others.
+    pub(crate) fn select(
+        &mut self,
+        queue: &Queue,
+        present: Vec<EntryId>,
+        now: SystemTime,
+    ) -> (Vec<EntryId>, Vec<EntryId>) {
+        let recheck = self
+            .rechecked
+            .is_none_or(|t| t.elapsed() >= self.recheck_every.unwrap_or(RECHECK_EVERY));
+        if recheck {
+            self.rechecked = Some(Instant::now());
+        }
+        let mut seen: HashMap<EntryId, Planned> = HashMap::with_capacity(present.len());
+        let (mut due, mut later) = (Vec::new(), Vec::new());
+        for id in present {
+            let planned = match self.entries.remove(&id) {
+                Some(p) if !recheck || (p.stamp.is_some() && p.stamp == stamp(queue, &id)) => p,
+                _ => read(queue, &id, now),
+            };
+            if is_due(planned.next_attempt, now) {
+                due.push(id.clone());
+            } else {
+                later.push(id.clone());
+            }
+            seen.insert(id, planned);
+        }
+        // What is no longer listed was delivered, failed or removed meanwhile.
+        self.entries = seen;
+        due.sort();
+        later.sort();
+        (due, later)
+    }
+
+    /// The entry's envelope now says `next_attempt` (we just read or wrote it).
+    pub(crate) fn reschedule(&mut self, queue: &Queue, id: &EntryId, next_attempt: SystemTime) {
+        if let Some(p) = self.entries.get_mut(id) {
+            p.next_attempt = next_attempt;
+            p.stamp = stamp(queue, id);
+        }
+    }
+
+    /// The entry left `queue/`.
+    pub(crate) fn forget(&mut self, id: &EntryId) {
+        self.entries.remove(id);
+    }
+}
+
+/// Reads an entry's envelope without locking it. An envelope that cannot be read
+/// (being replaced, damaged, not ours) makes the entry due, so the flush looks at
+/// it under its lock and reports or refuses it as it always does.
+fn read(queue: &Queue, id: &EntryId, now: SystemTime) -> Planned {
+    let before = stamp(queue, id);
+    match queue.read_meta(&queue.entry_dir(Area::Queued, id)) {
+        Ok(meta) => Planned {
+            // Replaced while we read it: read it again next time.
+            stamp: before.filter(|s| Some(*s) == stamp(queue, id)),
+            next_attempt: meta.next_attempt,
+            submitted: meta.submitted,
+            account: meta.account,
+            config_file: meta.config_file,
+        },
+        Err(_) => Planned {
+            stamp: None,
+            next_attempt: now,
+            submitted: now,
+            account: String::new(),
+            config_file: None,
+        },
+    }
+}
+
+fn stamp(queue: &Queue, id: &EntryId) -> Option<Stamp> {
+    let meta = fs::symlink_metadata(queue.entry_dir(Area::Queued, id).join(ENVELOPE)).ok()?;
+    Some(Stamp {
+        ino: meta.ino(),
+        mtime: meta.mtime(),
+        mtime_nsec: meta.mtime_nsec(),
+        len: meta.len(),
+    })
+}
+
+/// Due when `next_attempt` has passed — or lies further ahead than any backoff
+/// can put it, which means the clock was set back after it was computed; waiting
+/// for the old clock to come round again could hold a message for days.
+pub(crate) fn is_due(next_attempt: SystemTime, now: SystemTime) -> bool {
+    match next_attempt.duration_since(now) {
+        Err(_) => true,
+        Ok(ahead) => ahead.is_zero() || ahead > 2 * BACKOFF_MAX,
+    }
+}
