@@ -264,7 +264,8 @@ pub struct FlushReport {
     /// Not trusted (another user's files, or a forbidden setting), moved to
     /// `failed/` without an attempt and without a failure notice.
     pub refused: Vec<RefusedEntry>,
-    /// Not due yet (backoff), not attempted.
+    /// Not due yet (backoff), not attempted. With a [`FlushOptions::schedule`],
+    /// only those the flush looked at: the schedule skips the others unopened.
     pub not_due: Vec<EntryId>,
     /// Locked by another flusher at that moment, skipped.
     pub busy: Vec<EntryId>,
@@ -334,6 +335,11 @@ impl Queue {
         let mut report = FlushReport::default();
         let give_up = Instant::now() + opts.wait_busy;
         self.sweep_tmp();
+        let mut plan = opts
+            .schedule
+            .as_ref()
+            .filter(|_| !opts.force && opts.only.is_none())
+            .map(Schedule::lock);
         let (_queue_lock, ids) = match &opts.only {
             Some(id) => {
                 if !self.entry_dir(Area::Queued, id).is_dir() {
@@ -342,30 +348,20 @@ impl Queue {
                 (None, vec![id.clone()])
             }
             None => match self.flush_lock(give_up)? {
-                Some(lock) => (Some(lock), self.ids(Area::Queued)?),
+                // With a schedule: only the entries that are new, changed or due.
+                Some(lock) => match plan.as_deref_mut() {
+                    Some(plan) => (Some(lock), plan.select(self, SystemTime::now())?),
+                    None => (Some(lock), self.ids(Area::Queued)?),
+                },
                 None => {
                     report.lock_busy = true;
                     // The other flusher works; the schedule still learns what waits.
-                    if let Some(schedule) = opts.schedule.as_ref().filter(|_| !opts.force) {
-                        let ids = self.ids(Area::Queued)?;
-                        schedule.lock().select(self, ids, SystemTime::now());
+                    if let Some(plan) = plan.as_deref_mut() {
+                        plan.select(self, SystemTime::now())?;
                     }
                     return Ok(report);
                 }
             },
-        };
-        let mut plan = opts
-            .schedule
-            .as_ref()
-            .filter(|_| !opts.force && opts.only.is_none())
-            .map(Schedule::lock);
-        let ids = match plan.as_deref_mut() {
-            Some(plan) => {
-                let (due, later) = plan.select(self, ids, SystemTime::now());
-                report.not_due = later;
-                due
-            }
-            None => ids,
         };
         let mut removals = Removals::default();
         let mut pass = Pass {
@@ -382,7 +378,13 @@ impl Queue {
             let busy = std::mem::take(&mut pass.report.busy);
             self.flush_ids(busy, opts, courier, &mut pass);
         }
-        if !pass.report.delivered.is_empty() && !pass.report.not_due.is_empty() {
+        if !pass.report.delivered.is_empty() {
+            // Entries a schedule skipped were not looked at: they count as not due.
+            if let Some(plan) = pass.plan.as_deref() {
+                pass.report.not_due.extend(plan.not_due(SystemTime::now()));
+                pass.report.not_due.sort();
+                pass.report.not_due.dedup();
+            }
             let waiting = std::mem::take(&mut pass.report.not_due);
             self.flush_ids(waiting, opts, courier, &mut pass);
         }

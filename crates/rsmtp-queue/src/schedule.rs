@@ -22,8 +22,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::store::{Area, ENVELOPE};
-use crate::{EntryId, Queue, BACKOFF_MAX};
+use crate::id::is_valid;
+use crate::store::ENVELOPE;
+use crate::{EntryId, Queue, QueueError, BACKOFF_MAX};
 
 /// How often a pass looks for envelopes changed by another process.
 pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
@@ -61,9 +62,13 @@ pub(crate) struct Plan {
     rechecked: Option<Instant>,
     /// [`RECHECK_EVERY`] unless a test shortens it.
     recheck_every: Option<Duration>,
+    /// Counts passes (see [`Planned::pass`]).
+    pass: u64,
 }
 
 struct Planned {
+    /// The last pass that found it in `queue/`.
+    pass: u64,
     /// The envelope file's identity and time when it was read; `None` when it
     /// could not be read, or we rewrote it since: read it again at the next check.
     stamp: Option<Stamp>,
@@ -120,63 +125,91 @@ impl Schedule {
 }
 
 impl Plan {
-    /// Brings the plan up to date with the names now in `queue/` and splits them
-    /// into the entries to hand to the flush (new, changed or due; oldest first)
-    /// and the others.
+    /// Brings the plan up to date with the names now in `queue/` and returns the
+    /// entries to hand to the flush (new, changed or due), oldest first. Costs a
+    /// read of the directory and a lookup per name; nothing is allocated for an
+    /// entry it already knows.
     pub(crate) fn select(
         &mut self,
         queue: &Queue,
-        present: Vec<EntryId>,
         now: SystemTime,
-    ) -> (Vec<EntryId>, Vec<EntryId>) {
+    ) -> Result<Vec<EntryId>, QueueError> {
         let recheck = self
             .rechecked
             .is_none_or(|t| t.elapsed() >= self.recheck_every.unwrap_or(RECHECK_EVERY));
         if recheck {
             self.rechecked = Some(Instant::now());
         }
-        let mut seen: HashMap<EntryId, Planned> = HashMap::with_capacity(present.len());
-        let (mut due, mut later) = (Vec::new(), Vec::new());
-        for id in present {
-            let planned = match self.entries.remove(&id) {
-                Some(p) if !recheck || (p.stamp.is_some() && p.stamp == stamp(queue, &id)) => p,
-                _ => read(queue, &id, now),
+        self.pass = self.pass.wrapping_add(1);
+        let pass = self.pass;
+        let mut due = Vec::new();
+        let mut listed = 0;
+        let dir = &queue.queue;
+        for item in fs::read_dir(dir).map_err(|e| QueueError::io("read directory", dir, e))? {
+            let item = item.map_err(|e| QueueError::io("read directory", dir, e))?;
+            let name = item.file_name();
+            let Some(name) = name.to_str().filter(|n| is_valid(n)) else {
+                continue;
             };
-            if is_due(planned.next_attempt, now) {
+            listed += 1;
+            let fresh = match self.entries.get_mut(name) {
+                Some(p) if !recheck || (p.stamp.is_some() && p.stamp == stamp(queue, name)) => {
+                    p.pass = pass;
+                    if is_due(p.next_attempt, now) {
+                        due.push(EntryId::parse(name)?);
+                    }
+                    continue;
+                }
+                _ => read(queue, name, now, pass),
+            };
+            let id = EntryId::parse(name)?;
+            if is_due(fresh.next_attempt, now) {
                 due.push(id.clone());
-            } else {
-                later.push(id.clone());
             }
-            seen.insert(id, planned);
+            self.entries.insert(id, fresh);
         }
-        // What is no longer listed was delivered, failed or removed meanwhile.
-        self.entries = seen;
+        if listed != self.entries.len() {
+            // What is no longer listed was delivered, failed or removed meanwhile.
+            self.entries.retain(|_, p| p.pass == pass);
+        }
         due.sort();
-        later.sort();
-        (due, later)
+        Ok(due)
+    }
+
+    /// The entries the last pass found not due, oldest first.
+    pub(crate) fn not_due(&self, now: SystemTime) -> Vec<EntryId> {
+        let mut ids: Vec<EntryId> = self
+            .entries
+            .iter()
+            .filter(|(_, p)| !is_due(p.next_attempt, now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// The entry's envelope now says `next_attempt` (we just read or wrote it).
     pub(crate) fn reschedule(&mut self, queue: &Queue, id: &EntryId, next_attempt: SystemTime) {
-        if let Some(p) = self.entries.get_mut(id) {
+        if let Some(p) = self.entries.get_mut(id.as_str()) {
             p.next_attempt = next_attempt;
-            p.stamp = stamp(queue, id);
+            p.stamp = stamp(queue, id.as_str());
         }
     }
 
     /// The entry left `queue/`.
     pub(crate) fn forget(&mut self, id: &EntryId) {
-        self.entries.remove(id);
+        self.entries.remove(id.as_str());
     }
 }
 
 /// Reads an entry's envelope without locking it. An envelope that cannot be read
 /// (being replaced, damaged, not ours) makes the entry due, so the flush looks at
 /// it under its lock and reports or refuses it as it always does.
-fn read(queue: &Queue, id: &EntryId, now: SystemTime) -> Planned {
+fn read(queue: &Queue, id: &str, now: SystemTime, pass: u64) -> Planned {
     let before = stamp(queue, id);
-    match queue.read_meta(&queue.entry_dir(Area::Queued, id)) {
+    match queue.read_meta(&queue.queue.join(id)) {
         Ok(meta) => Planned {
+            pass,
             // Replaced while we read it: read it again next time.
             stamp: before.filter(|s| Some(*s) == stamp(queue, id)),
             next_attempt: meta.next_attempt,
@@ -185,6 +218,7 @@ fn read(queue: &Queue, id: &EntryId, now: SystemTime) -> Planned {
             config_file: meta.config_file,
         },
         Err(_) => Planned {
+            pass,
             stamp: None,
             next_attempt: now,
             submitted: now,
@@ -194,8 +228,8 @@ fn read(queue: &Queue, id: &EntryId, now: SystemTime) -> Planned {
     }
 }
 
-fn stamp(queue: &Queue, id: &EntryId) -> Option<Stamp> {
-    let meta = fs::symlink_metadata(queue.entry_dir(Area::Queued, id).join(ENVELOPE)).ok()?;
+fn stamp(queue: &Queue, id: &str) -> Option<Stamp> {
+    let meta = fs::symlink_metadata(queue.queue.join(id).join(ENVELOPE)).ok()?;
     Some(Stamp {
         ino: meta.ino(),
         mtime: meta.mtime(),

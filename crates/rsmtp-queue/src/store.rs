@@ -374,7 +374,9 @@ impl Queue {
     /// Reads and parses an entry's envelope.
     pub(crate) fn read_meta(&self, entry_dir: &Path) -> Result<EntryMeta, QueueError> {
         let path = entry_dir.join(ENVELOPE);
-        let mut bytes = Vec::new();
+        // Room for a whole envelope: one read and the one that sees its end (an
+        // empty Vec costs `read_to_end` six small reads: `mailq` on 10,000 entries).
+        let mut bytes = Vec::with_capacity(8192);
         trust::open_entry_file(&path)
             .map_err(|e| e.for_entry(&path))?
             .take(MAX_ENVELOPE)

@@ -165,7 +165,7 @@ fn a_scheduled_flush_opens_only_the_entries_that_are_new_or_due() {
     queue.enqueue(&meta(20), &mut &message(20)[..]).unwrap();
     let second = queue.flush(&due_only(&schedule), relay_down).unwrap();
     assert_eq!(second.deferred.len(), 1);
-    assert_eq!(second.not_due.len(), 20);
+    assert!(second.not_due.is_empty(), "skipped unopened, not looked at");
     assert_eq!(OPENED.swap(0, Ordering::SeqCst), 1);
     let waiting = schedule.waiting();
     assert_eq!(waiting.len(), 21);

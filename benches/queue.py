@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""The queue at scale, two rsmtp builds (or a peer) in the same run, alternating.
+
+usage: benches/queue.py BEFORE_RSMTP AFTER_RSMTP [retrier|mailq|flush|all] [--load]
+
+retrier  With the relay down and 100 / 1,000 / 10,000 entries queued, a retrier
+         (`rsmtp --queue-retrier`) runs; 20 messages then arrive one by one
+         (`queue fallback`, relay down). Reported: the retrier's CPU time (utime +
+         stime from /proc) from the first arrival until it has seen the last one.
+mailq    `rsmtp -bp` on 10,000 entries: median wall time of 7 runs.
+flush    `rsmtp -q` of 500 due 1 KB entries to a loopback sink: median wall time
+         of 5 runs, and fsync/fdatasync calls per message (strace -c -f).
+         --load: a `dd oflag=direct` writer loads the disk meanwhile.
+
+Entries are made from one real entry (written by BEFORE) copied under fresh ids,
+so seeding 10,000 takes seconds, not a process per message.
+"""
+import os, re, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from compare import start_sink  # noqa: E402  (Postfix's smtp-sink on loopback)
+from ports import free_port  # noqa: E402
+
+MSG = b"From: app@example.org\nTo: ops@example.net\nSubject: bench\n\n" + b"x" * 1000 + b"\n"
+TICK = os.sysconf("SC_CLK_TCK")
+RUNS = int(os.environ.get("RUNS", "3"))
+
+
+def closed_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    return p
+
+
+def rc(work, name, port, queue):
+    p = os.path.join(work, name)
+    with open(p, "w") as f:
+        f.write(f"account default\nhost 127.0.0.1\nport {port}\ntls off\nauth off\n"
+                f"from app@example.org\ntimeout 10\nqueue fallback\nqueue_dir {queue}\n")
+    os.chmod(p, 0o600)
+    return p
+
+
+def env(work):
+    e = dict(os.environ, HOME=work, RSMTP_SYSCONFIG=os.path.join(work, "none"))
+    e.pop("RSMTP_RETRY_FIRST_DELAY_MS", None)
+    return e
+
+
+def template(rsmtp, work):
+    """One real entry, written by `rsmtp` with the relay down: (envelope, message)."""
+    q = os.path.join(work, "template-q")
+    c = rc(work, "template-rc", closed_port(), q)
+    # --queue-retrier is started by the run; make it exit at once with no entries.
+    subprocess.run([rsmtp, "-C", c, "-t"], input=MSG, env=env(work), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    entry = os.path.join(q, "queue", os.listdir(os.path.join(q, "queue"))[0])
+    envelope = open(os.path.join(entry, "envelope")).read()
+    message = open(os.path.join(entry, "message"), "rb").read()
+    for pid in subprocess.run(["pgrep", "-f", f"--queue-dir={q}"], capture_output=True,
+                              text=True).stdout.split():
+        os.kill(int(pid), 9)
+    return envelope, message
+
+
+def seed(queue, n, envelope, message, config, next_attempt):
+    for sub in ("tmp", "queue", "failed"):
+        os.makedirs(os.path.join(queue, sub), mode=0o700, exist_ok=True)
+    os.chmod(queue, 0o700)
+    now = time.time()
+    text = re.sub(r"(?m)^config-file: .*$", f"config-file: {config}", envelope)
+    text = re.sub(r"(?m)^next-attempt: .*$", f"next-attempt: {next_attempt:.9f}", text)
+    for i in range(n):
+        t = now - n + i
+        eid = f"{int(t):010d}-{int(t % 1 * 1e6):06d}-1-{i:08x}"
+        d = os.path.join(queue, "queue", eid)
+        os.mkdir(d, 0o700)
+        body = re.sub(r"(?m)^submitted: .*$", f"submitted: {t:.9f}", text)
+        for name, data in (("message", message), ("envelope", body.encode())):
+            fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT, 0o600)
+            os.write(fd, data); os.close(fd)
+
+
+def cpu(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def idle(pid, quiet=1.5):
+    """Waits until the process has used no CPU for `quiet` seconds."""
+    last, since = cpu(pid), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.25)
+        now = cpu(pid)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
+
+
+def retrier_cpu(rsmtp, work, n, tmpl):
+    q = os.path.join(work, f"rq-{n}")
+    shutil.rmtree(q, ignore_errors=True)
+    down = closed_port()
+    c = rc(work, f"rrc-{n}", down, q)
+    seed(q, n, *tmpl, c, time.time() + 3000)
+    p = subprocess.Popen([rsmtp, "--queue-retrier", f"--queue-dir={q}",
+                          "--queue-retry-for=432000", "-C", c], env=env(work),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        start = idle(p.pid)
+        for _ in range(20):
+            subprocess.run([rsmtp, "-C", c, "-t"], input=MSG, env=env(work),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.1)  # the retrier looks at queue/ every second
+        used = idle(p.pid) - start
+    finally:
+        p.kill(); p.wait()
+    shutil.rmtree(q, ignore_errors=True)
+    return used
+
+
+def run_retrier(before, after, work):
+    tmpl = template(before, work)
+    print(f"# retrier CPU for 20 arrivals, relay down (s; median of {RUNS}, alternating)")
+    rows = {}
+    for n in (100, 1000, 10000):
+        res = {before: [], after: []}
+        for r in range(RUNS):
+            for b in ((before, after) if r % 2 == 0 else (after, before)):
+                res[b].append(retrier_cpu(b, work, n, tmpl))
+        rows[n] = {b: statistics.median(v) for b, v in res.items()}
+        print(f"{n:>6} queued: before {rows[n][before]:.2f} s, after {rows[n][after]:.2f} s "
+              f"(runs: before {res[before]}, after {res[after]})", flush=True)
+    for b, name in ((before, "before"), (after, "after")):
+        base = max(rows[100][b], 1 / TICK)
+        print(f"{name}: 10,000 / 100 = {rows[10000][b] / base:.1f}x")
+
+
+def run_mailq(before, after, work, peers=()):
+    tmpl = template(before, work)
+    q = os.path.join(work, "mq")
+    c = rc(work, "mrc", closed_port(), q)
+    seed(q, 10000, *tmpl, c, time.time() + 3000)
+    times = {before: [], after: []}
+    for r in range(8):
+        for b in ((before, after) if r % 2 == 0 else (after, before)):
+            t = time.perf_counter()
+            subprocess.run([b, "-C", c, "-bp"], env=env(work), stdout=subprocess.DEVNULL,
+                           check=True)
+            if r:
+                times[b].append(time.perf_counter() - t)
+    mb, ma = statistics.median(times[before]), statistics.median(times[after])
+    print(f"# mailq, 10,000 entries (median of 7, alternating)\n"
+          f"before {mb*1000:.0f} ms, after {ma*1000:.0f} ms, after/before {ma/mb:.2f}")
+    shutil.rmtree(q, ignore_errors=True)
+
+
+def fsyncs(rsmtp, argv, work, input_=None):
+    out = os.path.join(work, "strace.out")
+    subprocess.run(["strace", "-c", "-f", "-e", "trace=fsync,fdatasync", "-o", out, rsmtp] + argv,
+                   env=env(work), input=input_, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    calls = 0
+    for line in open(out):
+        parts = line.split()
+        if parts and parts[-1] in ("fsync", "fdatasync"):
+            calls += int(parts[3])
+    return calls
+
+
+def run_flush(before, after, work, load):
+    n = 500
+    tmpl = template(before, work)
+    port = free_port()
+    sink = start_sink(port)
+    seedq = os.path.join(work, "fseed")
+    c = rc(work, "frc", port, os.path.join(work, "fq"))
+    seed(seedq, n, *tmpl, c, 0)
+    dd = None
+    if load:
+        dd = subprocess.Popen(["sh", "-c", f"while :; do dd if=/dev/zero of={work}/load bs=1M "
+                               "count=256 oflag=direct 2>/dev/null; done"], start_new_session=True)
+    times = {before: [], after: []}
+    syncs = {}
+    try:
+        for r in range(6):
+            for b in ((before, after) if r % 2 == 0 else (after, before)):
+                q = os.path.join(work, "fq"); shutil.rmtree(q, ignore_errors=True)
+                shutil.copytree(seedq, q)
+                t = time.perf_counter()
+                subprocess.run([b, "-C", c, "-q"], env=env(work), capture_output=True)
+                times[b].append(time.perf_counter() - t)
+                left = os.listdir(os.path.join(q, "queue"))
+                assert not left, (b, len(left))
+                if b not in syncs:
+                    shutil.rmtree(q); shutil.copytree(seedq, q)
+                    syncs[b] = fsyncs(b, ["-C", c, "-q"], work) / n
+    finally:
+        sink.kill(); sink.wait()
+        if dd:
+            os.killpg(dd.pid, 9); dd.wait(); os.remove(f"{work}/load")
+    mb, ma = statistics.median(times[before]), statistics.median(times[after])
+    print(f"# flush of {n} x 1 KB{' under disk load' if load else ''} (median of 6)\n"
+          f"before {mb*1000:.0f} ms ({syncs[before]:.2f} fsyncs/msg), "
+          f"after {ma*1000:.0f} ms ({syncs[after]:.2f} fsyncs/msg), after/before {ma/mb:.2f}")
+
+
+def main():
+    before, after = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    what = sys.argv[3] if len(sys.argv) > 3 else "all"
+    load = "--load" in sys.argv
+    work = tempfile.mkdtemp(prefix="rsmtp-qbench-")
+    try:
+        if what in ("flush", "all"):
+            run_flush(before, after, work, load)
+        if what in ("mailq", "all"):
+            run_mailq(before, after, work)
+        if what in ("retrier", "all"):
+            run_retrier(before, after, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
