@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The queue at scale, two rsmtp builds (or a peer) in the same run, alternating.
 
-usage: benches/queue.py BEFORE_RSMTP AFTER_RSMTP [retrier|mailq|flush|all] [--load]
+usage: benches/queue.py BEFORE_RSMTP AFTER_RSMTP [retrier|mailq|flush|listener|all] [--load]
 
 retrier  With the relay down and 100 / 1,000 / 10,000 entries queued, a retrier
          (`rsmtp --queue-retrier`) runs; 20 messages then arrive one by one
@@ -11,11 +11,15 @@ mailq    `rsmtp -bp` on 10,000 entries: median wall time of 7 runs.
 flush    `rsmtp -q` of 500 due 1 KB entries to a loopback sink: median wall time
          of 5 runs, and fsync/fdatasync calls per message (strace -c -f).
          --load: a `dd oflag=direct` writer loads the disk meanwhile.
+listener rsmtpd with `queue always`, 8 concurrent smtplib sessions x 25 x 1 KB:
+         messages per second, and fsyncs per message (strace -f: the listener and
+         the background deliveries it starts).
+RUNS=N   runs per row (default 3).
 
 Entries are made from one real entry (written by BEFORE) copied under fresh ids,
 so seeding 10,000 takes seconds, not a process per message.
 """
-import os, re, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
+import os, re, resource, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -57,7 +61,7 @@ def template(rsmtp, work):
     entry = os.path.join(q, "queue", os.listdir(os.path.join(q, "queue"))[0])
     envelope = open(os.path.join(entry, "envelope")).read()
     message = open(os.path.join(entry, "message"), "rb").read()
-    for pid in subprocess.run(["pgrep", "-f", f"--queue-dir={q}"], capture_output=True,
+    for pid in subprocess.run(["pgrep", "-f", "--", f"--queue-dir={q}"], capture_output=True,
                               text=True).stdout.split():
         os.kill(int(pid), 9)
     return envelope, message
@@ -82,8 +86,19 @@ def seed(queue, n, envelope, message, config, next_attempt):
 
 
 def cpu(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    """CPU seconds of the process's threads, to the nanosecond (schedstat)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            total += int(open(f"/proc/{pid}/task/{task}/schedstat").read().split()[0])
+        except OSError:
+            pass
+    return total / 1e9
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def idle(pid, quiet=1.5):
@@ -107,33 +122,39 @@ def retrier_cpu(rsmtp, work, n, tmpl):
                           "--queue-retry-for=432000", "-C", c], env=env(work),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        start = idle(p.pid)
+        start, arrivals = idle(p.pid), children_cpu()
         for _ in range(20):
             subprocess.run([rsmtp, "-C", c, "-t"], input=MSG, env=env(work),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.1)  # the retrier looks at queue/ every second
+        arrivals = children_cpu() - arrivals
         used = idle(p.pid) - start
+        left = len(os.listdir(os.path.join(q, "queue")))
+        assert left == n + 20, (rsmtp, n, left)
     finally:
         p.kill(); p.wait()
     shutil.rmtree(q, ignore_errors=True)
-    return used
+    return used, arrivals
 
 
 def run_retrier(before, after, work):
     tmpl = template(before, work)
-    print(f"# retrier CPU for 20 arrivals, relay down (s; median of {RUNS}, alternating)")
+    print(f"# CPU for 20 arrivals, relay down: the retrier's, and the retrier's plus the 20 "
+          f"arriving rsmtp processes' (s; median of {RUNS}, alternating)")
     rows = {}
     for n in (100, 1000, 10000):
         res = {before: [], after: []}
         for r in range(RUNS):
             for b in ((before, after) if r % 2 == 0 else (after, before)):
                 res[b].append(retrier_cpu(b, work, n, tmpl))
-        rows[n] = {b: statistics.median(v) for b, v in res.items()}
-        print(f"{n:>6} queued: before {rows[n][before]:.2f} s, after {rows[n][after]:.2f} s "
-              f"(runs: before {res[before]}, after {res[after]})", flush=True)
+        rows[n] = {b: (statistics.median(u for u, _ in v), statistics.median(u + a for u, a in v))
+                   for b, v in res.items()}
+        print(f"{n:>6} queued: retrier before {rows[n][before][0]:.3f} after {rows[n][after][0]:.3f}; "
+              f"with arrivals before {rows[n][before][1]:.3f} after {rows[n][after][1]:.3f}",
+              flush=True)
     for b, name in ((before, "before"), (after, "after")):
-        base = max(rows[100][b], 1 / TICK)
-        print(f"{name}: 10,000 / 100 = {rows[10000][b] / base:.1f}x")
+        print(f"{name}: 10,000 / 100 = {rows[10000][b][0] / rows[100][b][0]:.1f}x (retrier), "
+              f"{rows[10000][b][1] / rows[100][b][1]:.2f}x (with arrivals)")
 
 
 def run_mailq(before, after, work, peers=()):
@@ -205,6 +226,73 @@ def run_flush(before, after, work, load):
           f"after {ma*1000:.0f} ms ({syncs[after]:.2f} fsyncs/msg), after/before {ma/mb:.2f}")
 
 
+def listener_run(rsmtp, work, sink_port, trace):
+    """8 concurrent smtplib sessions × 25 messages into rsmtpd with `queue always`:
+    (messages per second, fsync+fdatasync calls per message or None)."""
+    import smtplib
+    from ports import wait_port
+    d = tempfile.mkdtemp(dir=work)
+    q = os.path.join(d, "q")
+    rcfile = os.path.join(d, ".msmtprc")
+    with open(rcfile, "w") as f:
+        f.write(f"account default\nhost 127.0.0.1\nport {sink_port}\ntls off\nauth off\n"
+                f"from app@example.org\nqueue always\nqueue_dir {q}\n")
+    os.chmod(rcfile, 0o600)
+    os.symlink(rsmtp, os.path.join(d, "rsmtpd"))
+    port = free_port()
+    out = os.path.join(d, "strace")
+    argv = [os.path.join(d, "rsmtpd"), "--interface=127.0.0.1", f"--port={port}"]
+    if trace:
+        argv = ["strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", out] + argv
+    server = subprocess.Popen(argv, env=dict(env(d), HOME=d), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_port(port)
+    msg = b"From: app@example.org\r\nTo: a@example.net\r\nSubject: bench\r\n\r\n" + b"x" * 1000 + b"\r\n"
+    def client():
+        with smtplib.SMTP("127.0.0.1", port, timeout=60) as s:
+            for _ in range(25):
+                s.sendmail("app@example.org", ["a@example.net"], msg)
+    t = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for th in threads: th.start()
+    for th in threads: th.join()
+    rate = 200 / (time.monotonic() - t)
+    # Let the background deliveries finish before the count.
+    for _ in range(600):
+        if not os.path.isdir(os.path.join(q, "queue")) or not os.listdir(os.path.join(q, "queue")):
+            break
+        time.sleep(0.1)
+    time.sleep(1)
+    os.killpg(server.pid, 15)
+    server.wait()
+    calls = None
+    if trace:
+        calls = 0
+        for line in open(out):
+            parts = line.split()
+            if parts and parts[-1] in ("fsync", "fdatasync"):
+                calls += int(parts[3])
+        calls /= 200
+    return rate, calls
+
+
+def run_listener(before, after, work):
+    port = free_port()
+    sink = start_sink(port)
+    try:
+        rates = {before: [], after: []}
+        for r in range(RUNS):
+            for b in ((before, after) if r % 2 == 0 else (after, before)):
+                rates[b].append(listener_run(b, work, port, False)[0])
+        syncs = {b: listener_run(b, work, port, True)[1] for b in (before, after)}
+    finally:
+        sink.kill(); sink.wait()
+    print(f"# rsmtpd with `queue always`, 8 sessions x 25 x 1 KB (median of {RUNS}, alternating)")
+    for b, name in ((before, "before"), (after, "after")):
+        print(f"{name}: {statistics.median(rates[b]):.0f} msg/s, {syncs[b]:.2f} fsyncs/msg "
+              f"(listener and the deliveries it starts)")
+
+
 def main():
     before, after = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     what = sys.argv[3] if len(sys.argv) > 3 else "all"
@@ -215,6 +303,8 @@ def main():
             run_flush(before, after, work, load)
         if what in ("mailq", "all"):
             run_mailq(before, after, work)
+        if what in ("listener", "all"):
+            run_listener(before, after, work)
         if what in ("retrier", "all"):
             run_retrier(before, after, work)
     finally:
