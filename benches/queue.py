@@ -15,6 +15,7 @@ listener rsmtpd with `queue always`, 8 concurrent smtplib sessions x 25 x 1 KB:
          messages per second, and fsyncs per message (strace -f: the listener and
          the background deliveries it starts).
 RUNS=N   runs per row (default 3).
+DMA=PATH dma extracted with `dpkg -x` (usr/sbin/dma): adds dma rows to mailq and flush.
 
 Entries are made from one real entry (written by BEFORE) copied under fresh ids,
 so seeding 10,000 takes seconds, not a process per message.
@@ -29,6 +30,8 @@ from ports import free_port  # noqa: E402
 MSG = b"From: app@example.org\nTo: ops@example.net\nSubject: bench\n\n" + b"x" * 1000 + b"\n"
 TICK = os.sysconf("SC_CLK_TCK")
 RUNS = int(os.environ.get("RUNS", "3"))
+# dma's binary from `apt-get download dma && dpkg -x dma_*.deb DIR`: DIR/usr/sbin/dma.
+DMA = os.environ.get("DMA")
 
 
 def closed_port():
@@ -162,17 +165,25 @@ def run_mailq(before, after, work, peers=()):
     q = os.path.join(work, "mq")
     c = rc(work, "mrc", closed_port(), q)
     seed(q, 10000, *tmpl, c, time.time() + 3000)
-    times = {before: [], after: []}
+    cmds = {before: [before, "-C", c, "-bp"], after: [after, "-C", c, "-bp"]}
+    if DMA:
+        dma = dma_binary(DMA, work)
+        dma_setup(dma, os.path.join(work, "dma-spool"), closed_port(), 10000, True)
+        cmds["dma"] = [dma, "-bp"]
+    times = {k: [] for k in cmds}
     for r in range(8):
-        for b in ((before, after) if r % 2 == 0 else (after, before)):
+        for k in (list(cmds) if r % 2 == 0 else list(cmds)[::-1]):
             t = time.perf_counter()
-            subprocess.run([b, "-C", c, "-bp"], env=env(work), stdout=subprocess.DEVNULL,
-                           check=True)
+            subprocess.run(cmds[k], env=env(work), stdout=subprocess.DEVNULL, check=True)
             if r:
-                times[b].append(time.perf_counter() - t)
-    mb, ma = statistics.median(times[before]), statistics.median(times[after])
+                times[k].append(time.perf_counter() - t)
+    med = {k: statistics.median(v) for k, v in times.items()}
     print(f"# mailq, 10,000 entries (median of 7, alternating)\n"
-          f"before {mb*1000:.0f} ms, after {ma*1000:.0f} ms, after/before {ma/mb:.2f}")
+          f"before {med[before]*1000:.0f} ms, after {med[after]*1000:.0f} ms, "
+          f"after/before {med[after]/med[before]:.2f}")
+    if DMA:
+        print(f"dma {med['dma']*1000:.0f} ms: before/dma {med[before]/med['dma']:.2f}, "
+              f"after/dma {med[after]/med['dma']:.2f}")
     shutil.rmtree(q, ignore_errors=True)
 
 
@@ -201,11 +212,29 @@ def run_flush(before, after, work, load):
     if load:
         dd = subprocess.Popen(["sh", "-c", f"while :; do dd if=/dev/zero of={work}/load bs=1M "
                                "count=256 oflag=direct 2>/dev/null; done"], start_new_session=True)
-    times = {before: [], after: []}
+    names = [before, after] + (["dma"] if DMA else [])
+    dma = dma_binary(DMA, work) if DMA else None
+    times = {k: [] for k in names}
     syncs = {}
     try:
         for r in range(6):
-            for b in ((before, after) if r % 2 == 0 else (after, before)):
+            for b in (names if r % 2 == 0 else names[::-1]):
+                if b == "dma":
+                    spool = os.path.join(work, "dma-spool")
+                    dma_setup(dma, spool, port, n, False)
+                    t = time.perf_counter()
+                    subprocess.run([dma, "-q"], capture_output=True)
+                    times[b].append(time.perf_counter() - t)
+                    left = [f for f in os.listdir(spool) if f.startswith("Q")]
+                    assert not left, ("dma", len(left))
+                    if b not in syncs:
+                        dma_setup(dma, spool, port, n, False)
+                        out = os.path.join(work, "strace.dma")
+                        subprocess.run(["strace", "-c", "-f", "-e", "trace=fsync,fdatasync",
+                                        "-o", out, dma, "-q"], capture_output=True)
+                        syncs[b] = sum(int(l.split()[3]) for l in open(out)
+                                       if l.split() and l.split()[-1] in ("fsync", "fdatasync")) / n
+                    continue
                 q = os.path.join(work, "fq"); shutil.rmtree(q, ignore_errors=True)
                 shutil.copytree(seedq, q)
                 t = time.perf_counter()
@@ -224,6 +253,10 @@ def run_flush(before, after, work, load):
     print(f"# flush of {n} x 1 KB{' under disk load' if load else ''} (median of 6)\n"
           f"before {mb*1000:.0f} ms ({syncs[before]:.2f} fsyncs/msg), "
           f"after {ma*1000:.0f} ms ({syncs[after]:.2f} fsyncs/msg), after/before {ma/mb:.2f}")
+    if DMA:
+        md = statistics.median(times["dma"])
+        print(f"dma {md*1000:.0f} ms ({syncs['dma']:.2f} fsyncs/msg): before/dma {mb/md:.2f}, "
+              f"after/dma {ma/md:.2f}")
 
 
 def listener_run(rsmtp, work, sink_port, trace):
@@ -291,6 +324,46 @@ def run_listener(before, after, work):
     for b, name in ((before, "before"), (after, "after")):
         print(f"{name}: {statistics.median(rates[b]):.0f} msg/s, {syncs[b]:.2f} fsyncs/msg "
               f"(listener and the deliveries it starts)")
+
+
+DMA_CONF_DIR = "/tmp/rqd"  # as long as "/etc/dma": the binary's path is patched in place
+
+
+def dma_binary(extracted, work):
+    """A copy of dma (from `dpkg -x`) that reads /tmp/rqd/dma.conf: dma takes its
+    configuration from a compiled-in path only, and Debian's dma conflicts with
+    Postfix, so it cannot be installed here."""
+    data = open(extracted, "rb").read()
+    old, new = b"/etc/dma/dma.conf\0", (DMA_CONF_DIR + "/dma.conf\0").encode()
+    assert data.count(old) == 1 and len(new) == len(old), "unexpected dma binary"
+    path = os.path.join(work, "dma")
+    with open(path, "wb") as f:
+        f.write(data.replace(old, new))
+    os.chmod(path, 0o755)
+    os.makedirs(DMA_CONF_DIR, exist_ok=True)
+    return path
+
+
+def dma_setup(dma, spool, port, n, defer):
+    """An spool of `n` 1 KB messages for dma (one written by dma, copied)."""
+    shutil.rmtree(spool, ignore_errors=True)
+    os.makedirs(spool); os.chmod(spool, 0o777)  # dma drops to the mail user
+    with open(os.path.join(DMA_CONF_DIR, "dma.conf"), "w") as f:
+        f.write(f"SMARTHOST 127.0.0.1\nPORT {port}\nSPOOLDIR {spool}\nDEFER\n")
+    subprocess.run([dma, "-f", "app@example.org", "ops@example.net"], input=MSG, check=True)
+    q = [f for f in os.listdir(spool) if f.startswith("Q")][0]
+    oid = q[1:]
+    qt = open(os.path.join(spool, q)).read()
+    mt = open(os.path.join(spool, "M" + oid), "rb").read()
+    for i in range(n - 1):
+        nid = f"{i:06x}.{i:012x}"
+        for name, data in (("Q" + nid, qt.replace(oid, nid).encode()),
+                           ("M" + nid, mt.replace(oid.encode(), nid.encode()))):
+            fd = os.open(os.path.join(spool, name), os.O_WRONLY | os.O_CREAT, 0o660)
+            os.write(fd, data); os.close(fd)
+    if not defer:
+        with open(os.path.join(DMA_CONF_DIR, "dma.conf"), "w") as f:
+            f.write(f"SMARTHOST 127.0.0.1\nPORT {port}\nSPOOLDIR {spool}\n")
 
 
 def main():

@@ -18,9 +18,7 @@ use crate::lock::{EntryLockResult, FlushLock};
 use crate::schedule::{is_due, Plan, Schedule};
 use crate::store::{Area, Removals, Step, IN_FLIGHT, LOCK, MESSAGE};
 use crate::trust::{self, CheckError, Distrust};
-use crate::{
-    check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_BASE,
-};
+use crate::{check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_BASE};
 
 /// Messages are given up after this long in the queue by default (like sendmail's
 /// and Postfix's 5 days).

@@ -32,9 +32,11 @@ use rustix::fs::{FileType, Mode, OFlags};
 
 use crate::QueueError;
 
-/// The running user's uid (effective, as the kernel checks it).
+/// The running user's uid (effective, as the kernel checks it). Asked once:
+/// rsmtp never changes its uid, and `mailq` judges 10,000 files.
 pub(crate) fn current_uid() -> u32 {
-    rustix::process::geteuid().as_raw()
+    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *EUID.get_or_init(|| rustix::process::geteuid().as_raw())
 }
 
 /// Why a queue directory or an entry file is not trusted.

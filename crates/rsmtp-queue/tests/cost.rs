@@ -154,9 +154,8 @@ fn a_scheduled_flush_opens_only_the_entries_that_are_new_or_due() {
         queue.enqueue(&meta(n), &mut &message(n)[..]).unwrap();
     }
     let schedule = Schedule::new();
-    let relay_down = &mut |_: &EntryMeta, _: &mut dyn std::io::Read| {
-        DeliveryResult::TempFail("421 down".into())
-    };
+    let relay_down =
+        &mut |_: &EntryMeta, _: &mut dyn std::io::Read| DeliveryResult::TempFail("421 down".into());
     let first = queue.flush(&due_only(&schedule), relay_down).unwrap();
     assert_eq!(first.deferred.len(), 20);
     assert_eq!(OPENED.swap(0, Ordering::SeqCst), 20);
