@@ -105,14 +105,15 @@ def children_cpu():
 
 
 def idle(pid, quiet=1.5):
-    """Waits until the process has used no CPU for `quiet` seconds."""
+    """Waits until the process has used less than 3 ms of CPU in `quiet` seconds
+    (a sleeping retrier still looks at queue/ every second)."""
     last, since = cpu(pid), time.monotonic()
     while time.monotonic() - since < quiet:
         time.sleep(0.25)
         now = cpu(pid)
-        if now != last:
+        if now - last > 0.003:
             last, since = now, time.monotonic()
-    return last
+    return cpu(pid)
 
 
 def retrier_cpu(rsmtp, work, n, tmpl):

@@ -11,9 +11,13 @@
 //! it locks each entry and reads its envelope again under the lock, so a stale
 //! schedule can make an entry be looked at too early, never sent twice.
 //!
+//! Which names came into `queue/` or left it, the kernel tells (inotify), so a
+//! pass does not even read the directory; where it cannot (no inotify, its event
+//! queue overflowed) the pass reads the directory, a lookup per name.
+//!
 //! Another process can change an envelope (`rsmtp -q`, `--queue-retry=ID`): every
-//! [`RECHECK_EVERY`] a pass compares each envelope's file stamp (one `stat`) with
-//! the one it read, and reads again only those that changed.
+//! [`RECHECK_EVERY`] a pass reads the directory and compares each envelope's file
+//! stamp (one `stat`) with the one it read, and reads again only those that changed.
 
 use std::collections::HashMap;
 use std::fs;
@@ -40,20 +44,23 @@ impl std::fmt::Debug for Schedule {
     }
 }
 
-/// A waiting entry as the schedule knows it: what the retrier needs to decide
-/// when to wake up and when to stop.
+/// The entries of one account (and `-C` file) waiting in the queue, as the
+/// schedule knows them: what a retrier needs to decide when to wake up and when
+/// to stop.
 #[derive(Debug, Clone)]
 pub struct Waiting {
-    /// The entry's id.
+    /// The newest entry's id.
     pub id: EntryId,
-    /// When it was queued.
+    /// When the newest entry was queued.
     pub submitted: SystemTime,
-    /// When it is due.
+    /// The earliest time one of them is due.
     pub next_attempt: SystemTime,
-    /// The msmtprc account it was queued with.
+    /// The msmtprc account they were queued with.
     pub account: String,
-    /// The `-C` file it was queued with.
+    /// The `-C` file they were queued with.
     pub config_file: Option<PathBuf>,
+    /// How many entries.
+    pub entries: usize,
 }
 
 #[derive(Default)]
@@ -64,6 +71,8 @@ pub(crate) struct Plan {
     recheck_every: Option<Duration>,
     /// Counts passes (see [`Planned::pass`]).
     pass: u64,
+    /// The kernel's report of names added to and removed from `queue/`.
+    watch: Option<Watch>,
 }
 
 struct Planned {
@@ -105,21 +114,35 @@ impl Schedule {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The entries waiting in `queue/` as of the last pass, oldest first.
+    /// What waits in `queue/` as of the last pass, one [`Waiting`] per account
+    /// (and `-C` file): a retrier needs only the newest message and the earliest
+    /// retry of each, and 10,000 entries need not be copied out on each pass.
     pub fn waiting(&self) -> Vec<Waiting> {
         let plan = self.lock();
-        let mut out: Vec<Waiting> = plan
-            .entries
-            .iter()
-            .map(|(id, p)| Waiting {
-                id: id.clone(),
-                submitted: p.submitted,
-                next_attempt: p.next_attempt,
-                account: p.account.clone(),
-                config_file: p.config_file.clone(),
-            })
-            .collect();
-        out.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut out: Vec<Waiting> = Vec::new();
+        for (id, p) in &plan.entries {
+            let group = out
+                .iter_mut()
+                .find(|w| w.account == p.account && same_file(&w.config_file, &p.config_file));
+            match group {
+                Some(w) => {
+                    w.entries += 1;
+                    if (p.submitted, id) > (w.submitted, &w.id) {
+                        w.submitted = p.submitted;
+                        w.id = id.clone();
+                    }
+                    w.next_attempt = w.next_attempt.min(p.next_attempt);
+                }
+                None => out.push(Waiting {
+                    id: id.clone(),
+                    submitted: p.submitted,
+                    next_attempt: p.next_attempt,
+                    account: p.account.clone(),
+                    config_file: p.config_file.clone(),
+                    entries: 1,
+                }),
+            }
+        }
         out
     }
 }
@@ -139,7 +162,32 @@ impl Plan {
             .is_none_or(|t| t.elapsed() >= self.recheck_every.unwrap_or(RECHECK_EVERY));
         if recheck {
             self.rechecked = Some(Instant::now());
+        } else if let Some(changes) = self.watch.as_mut().and_then(Watch::changes) {
+            // The kernel said which names came and went: no directory read.
+            for (name, arrived) in changes {
+                if !is_valid(&name) {
+                    continue;
+                }
+                if arrived {
+                    let fresh = read(queue, &name, now, self.pass);
+                    self.entries.insert(EntryId::parse(&name)?, fresh);
+                } else {
+                    self.entries.remove(name.as_str());
+                }
+            }
+            let mut due: Vec<EntryId> = self
+                .entries
+                .iter()
+                .filter(|(_, p)| is_due(p.next_attempt, now))
+                .map(|(id, _)| id.clone())
+                .collect();
+            due.sort();
+            return Ok(due);
         }
+        // A full read of the directory, under a new watch: nothing that happens
+        // from now on is missed, and what it reports from before the read is in
+        // the read already (an arrival read twice, a departure removed twice).
+        self.watch = Watch::new(&queue.queue);
         self.pass = self.pass.wrapping_add(1);
         let pass = self.pass;
         let mut due = Vec::new();
@@ -202,6 +250,12 @@ impl Plan {
     }
 }
 
+/// Byte equality of two paths (`Path`'s own `==` compares them component by
+/// component: 10,000 times per pass counts).
+fn same_file(a: &Option<PathBuf>, b: &Option<PathBuf>) -> bool {
+    a.as_ref().map(|p| p.as_os_str()) == b.as_ref().map(|p| p.as_os_str())
+}
+
 /// Reads an entry's envelope without locking it. An envelope that cannot be read
 /// (being replaced, damaged, not ours) makes the entry due, so the flush looks at
 /// it under its lock and reports or refuses it as it always does.
@@ -245,5 +299,64 @@ pub(crate) fn is_due(next_attempt: SystemTime, now: SystemTime) -> bool {
     match next_attempt.duration_since(now) {
         Err(_) => true,
         Ok(ahead) => ahead.is_zero() || ahead > 2 * BACKOFF_MAX,
+    }
+}
+
+/// An inotify watch on `queue/`: what arrived (renamed in) and what left, so a
+/// pass need not read a directory of 10,000 names to find the one new entry.
+/// Where there is no inotify, every pass reads the directory.
+struct Watch {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fd: rustix::fd::OwnedFd,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Watch {
+    fn new(dir: &std::path::Path) -> Option<Watch> {
+        use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
+        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).ok()?;
+        let flags = WatchFlags::MOVED_TO
+            | WatchFlags::MOVED_FROM
+            | WatchFlags::CREATE
+            | WatchFlags::DELETE
+            | WatchFlags::ONLYDIR;
+        inotify::add_watch(&fd, dir, flags).ok()?;
+        Some(Watch { fd })
+    }
+
+    /// The names that arrived (`true`) or left (`false`) since the last call, in
+    /// order; `None` when the kernel lost some (its queue overflowed) or the
+    /// watch broke: then the directory must be read.
+    fn changes(&mut self) -> Option<Vec<(String, bool)>> {
+        use rustix::fs::inotify::{ReadFlags, Reader};
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 16384];
+        let mut reader = Reader::new(&self.fd, &mut buf);
+        let mut out = Vec::new();
+        loop {
+            let event = match reader.next() {
+                Ok(event) => event,
+                Err(e) if e == rustix::io::Errno::AGAIN => return Some(out),
+                Err(_) => return None,
+            };
+            let flags = event.events();
+            if flags.intersects(ReadFlags::QUEUE_OVERFLOW | ReadFlags::IGNORED) {
+                return None;
+            }
+            let Some(name) = event.file_name().and_then(|n| n.to_str().ok()) else {
+                continue;
+            };
+            let arrived = flags.intersects(ReadFlags::MOVED_TO | ReadFlags::CREATE);
+            out.push((name.to_owned(), arrived));
+        }
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+impl Watch {
+    fn new(_dir: &std::path::Path) -> Option<Watch> {
+        None
+    }
+    fn changes(&mut self) -> Option<Vec<(String, bool)>> {
+        None
     }
 }
