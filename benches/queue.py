@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 from compare import start_sink  # noqa: E402  (Postfix's smtp-sink on loopback)
 from ports import free_port  # noqa: E402
 
-MSG = b"From: app@example.org\nTo: ops@example.net\nSubject: bench\n\n" + b"x" * 1000 + b"\n"
+MSG = b"From: app@example.org\nTo: ops@example.net\nSubject: bench\n\n" + (b"x" * 76 + b"\n") * 13
 TICK = os.sysconf("SC_CLK_TCK")
 RUNS = int(os.environ.get("RUNS", "3"))
 # dma's binary from `apt-get download dma && dpkg -x dma_*.deb DIR`: DIR/usr/sbin/dma.
@@ -169,7 +169,7 @@ def run_mailq(before, after, work, peers=()):
     cmds = {before: [before, "-C", c, "-bp"], after: [after, "-C", c, "-bp"]}
     if DMA:
         dma = dma_binary(DMA, work)
-        dma_setup(dma, os.path.join(work, "dma-spool"), closed_port(), 10000, True)
+        dma_setup(dma, os.path.join(DMA_CONF_DIR, "spool"), closed_port(), 10000, True)
         cmds["dma"] = [dma, "-bp"]
     times = {k: [] for k in cmds}
     for r in range(8):
@@ -221,18 +221,25 @@ def run_flush(before, after, work, load):
         for r in range(6):
             for b in (names if r % 2 == 0 else names[::-1]):
                 if b == "dma":
-                    spool = os.path.join(work, "dma-spool")
+                    spool = os.path.join(DMA_CONF_DIR, "spool")  # dma runs as mail: not under work (0700)
                     dma_setup(dma, spool, port, n, False)
                     t = time.perf_counter()
                     subprocess.run([dma, "-q"], capture_output=True)
+                    # dma -q forks a deliverer per message and returns: time until
+                    # the spool is empty.
+                    deadline = time.monotonic() + 120
+                    while any(f.startswith("Q") for f in os.listdir(spool)):
+                        assert time.monotonic() < deadline, "dma did not empty its spool"
+                        time.sleep(0.005)
                     times[b].append(time.perf_counter() - t)
-                    left = [f for f in os.listdir(spool) if f.startswith("Q")]
-                    assert not left, ("dma", len(left))
                     if b not in syncs:
                         dma_setup(dma, spool, port, n, False)
                         out = os.path.join(work, "strace.dma")
                         subprocess.run(["strace", "-c", "-f", "-e", "trace=fsync,fdatasync",
                                         "-o", out, dma, "-q"], capture_output=True)
+                        while any(f.startswith("Q") for f in os.listdir(spool)):
+                            time.sleep(0.05)
+                        time.sleep(0.5)  # strace writes its count when the last child exits
                         syncs[b] = sum(int(l.split()[3]) for l in open(out)
                                        if l.split() and l.split()[-1] in ("fsync", "fdatasync")) / n
                     continue
@@ -337,11 +344,12 @@ def dma_binary(extracted, work):
     data = open(extracted, "rb").read()
     old, new = b"/etc/dma/dma.conf\0", (DMA_CONF_DIR + "/dma.conf\0").encode()
     assert data.count(old) == 1 and len(new) == len(old), "unexpected dma binary"
-    path = os.path.join(work, "dma")
+    os.makedirs(DMA_CONF_DIR, exist_ok=True)
+    os.chmod(DMA_CONF_DIR, 0o755)
+    path = os.path.join(DMA_CONF_DIR, "dma")  # not under work (0700): dma drops to mail
     with open(path, "wb") as f:
         f.write(data.replace(old, new))
     os.chmod(path, 0o755)
-    os.makedirs(DMA_CONF_DIR, exist_ok=True)
     return path
 
 
@@ -354,6 +362,7 @@ def dma_setup(dma, spool, port, n, defer):
     subprocess.run([dma, "-f", "app@example.org", "ops@example.net"], input=MSG, check=True)
     q = [f for f in os.listdir(spool) if f.startswith("Q")][0]
     oid = q[1:]
+    st = os.stat(os.path.join(spool, q))  # dma's files belong to the mail user
     qt = open(os.path.join(spool, q)).read()
     mt = open(os.path.join(spool, "M" + oid), "rb").read()
     for i in range(n - 1):
@@ -361,7 +370,7 @@ def dma_setup(dma, spool, port, n, defer):
         for name, data in (("Q" + nid, qt.replace(oid, nid).encode()),
                            ("M" + nid, mt.replace(oid.encode(), nid.encode()))):
             fd = os.open(os.path.join(spool, name), os.O_WRONLY | os.O_CREAT, 0o660)
-            os.write(fd, data); os.close(fd)
+            os.write(fd, data); os.fchown(fd, st.st_uid, st.st_gid); os.close(fd)
     if not defer:
         with open(os.path.join(DMA_CONF_DIR, "dma.conf"), "w") as f:
             f.write(f"SMARTHOST 127.0.0.1\nPORT {port}\nSPOOLDIR {spool}\n")
