@@ -139,4 +139,5 @@ def main():
     time.sleep(2)
     shutil.rmtree(work, ignore_errors=True)
 
-main()
+if __name__ == "__main__":
+    main()

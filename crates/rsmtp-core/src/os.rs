@@ -65,9 +65,11 @@ pub fn host_name() -> String {
 }
 
 /// The effective uid, as the kernel checks files for it (the permission rule, the
-/// queue's trust checks).
+/// queue's trust checks). Asked once: rsmtp never changes its uid, and `mailq` judges
+/// 10,000 files.
 pub fn current_uid() -> u32 {
-    rustix::process::geteuid().as_raw()
+    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *EUID.get_or_init(|| rustix::process::geteuid().as_raw())
 }
 
 /// The login name of `uid`, or `uid N` when it has none (a container's arbitrary uid),

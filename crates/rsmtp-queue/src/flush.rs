@@ -15,12 +15,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::lock::{EntryLockResult, FlushLock};
-use crate::store::{Area, Step, IN_FLIGHT, LOCK, MESSAGE};
+use crate::schedule::{is_due, Plan, Schedule};
+use crate::store::{Area, Removals, Step, IN_FLIGHT, LOCK, MESSAGE};
 use crate::trust::{self, CheckError, Distrust};
-use crate::{
-    check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_BASE,
-    BACKOFF_MAX,
-};
+use crate::{check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_BASE};
 
 /// Messages are given up after this long in the queue by default (like sendmail's
 /// and Postfix's 5 days).
@@ -139,6 +137,10 @@ pub struct FlushOptions {
     /// "deliver it now" must not end in "nothing done" because the background
     /// retrier happened to be looking at the same entry.
     pub wait_busy: Duration,
+    /// A long-lived flusher's memory of when each entry is due (see
+    /// [`Schedule`]): with it, a flush that is not forced opens only the entries
+    /// that are new, changed or due, so its cost does not grow with the queue.
+    pub schedule: Option<Schedule>,
 }
 
 /// How long a person's flush waits for another flusher: longer than one delivery
@@ -156,6 +158,7 @@ impl Default for FlushOptions {
             only: None,
             expire_after: DEFAULT_EXPIRE_AFTER,
             wait_busy: Duration::ZERO,
+            schedule: None,
         }
     }
 }
@@ -259,7 +262,8 @@ pub struct FlushReport {
     /// Not trusted (another user's files, or a forbidden setting), moved to
     /// `failed/` without an attempt and without a failure notice.
     pub refused: Vec<RefusedEntry>,
-    /// Not due yet (backoff), not attempted.
+    /// Not due yet (backoff), not attempted. With a [`FlushOptions::schedule`],
+    /// only those the flush looked at: the schedule skips the others unopened.
     pub not_due: Vec<EntryId>,
     /// Locked by another flusher at that moment, skipped.
     pub busy: Vec<EntryId>,
@@ -279,6 +283,14 @@ impl FlushReport {
     }
 }
 
+/// What one flush is doing: its report, the removals it still has to sync, and
+/// the schedule it keeps up to date.
+struct Pass<'r, 'p> {
+    report: &'r mut FlushReport,
+    removals: &'r mut Removals,
+    plan: Option<&'p mut Plan>,
+}
+
 /// What happened to one entry.
 enum Outcome {
     /// With the time of an earlier unanswered attempt, if there was one.
@@ -287,7 +299,8 @@ enum Outcome {
     Failed(FailedEntry),
     Expired(FailedEntry),
     Refused(RefusedEntry),
-    NotDue,
+    /// With the envelope's `next_attempt`.
+    NotDue(SystemTime),
     Busy,
     Gone,
 }
@@ -320,6 +333,11 @@ impl Queue {
         let mut report = FlushReport::default();
         let give_up = Instant::now() + opts.wait_busy;
         self.sweep_tmp();
+        let mut plan = opts
+            .schedule
+            .as_ref()
+            .filter(|_| !opts.force && opts.only.is_none())
+            .map(Schedule::lock);
         let (_queue_lock, ids) = match &opts.only {
             Some(id) => {
                 if !self.entry_dir(Area::Queued, id).is_dir() {
@@ -328,26 +346,64 @@ impl Queue {
                 (None, vec![id.clone()])
             }
             None => match self.flush_lock(give_up)? {
-                Some(lock) => (Some(lock), self.ids(Area::Queued)?),
+                // With a schedule: only the entries that are new, changed or due.
+                Some(lock) => match plan.as_deref_mut() {
+                    Some(plan) => (Some(lock), plan.select(self, SystemTime::now())?),
+                    None => (Some(lock), self.ids(Area::Queued)?),
+                },
                 None => {
                     report.lock_busy = true;
+                    // The other flusher works; the schedule still learns what waits.
+                    if let Some(plan) = plan.as_deref_mut() {
+                        plan.select(self, SystemTime::now())?;
+                    }
                     return Ok(report);
                 }
             },
         };
-        self.flush_ids(ids, opts, courier, &mut report);
+        let mut removals = Removals::default();
+        let mut pass = Pass {
+            report: &mut report,
+            removals: &mut removals,
+            plan: plan.as_deref_mut(),
+        };
+        self.flush_ids(ids, opts, courier, &mut pass);
         // Entries another flusher held: once it lets go they are gone (delivered)
         // or back with a new backoff, and a waiting flush tries them again.
-        while !report.busy.is_empty() && Instant::now() < give_up && courier.keep_going() {
+        while !pass.report.busy.is_empty() && Instant::now() < give_up && courier.keep_going() {
+            self.sync_removals_into(&mut pass);
             std::thread::sleep(BUSY_POLL);
-            let busy = std::mem::take(&mut report.busy);
-            self.flush_ids(busy, opts, courier, &mut report);
+            let busy = std::mem::take(&mut pass.report.busy);
+            self.flush_ids(busy, opts, courier, &mut pass);
         }
-        if !report.delivered.is_empty() && !report.not_due.is_empty() {
-            let waiting = std::mem::take(&mut report.not_due);
-            self.flush_ids(waiting, opts, courier, &mut report);
+        if !pass.report.delivered.is_empty() {
+            // Entries a schedule skipped were not looked at: they count as not due.
+            if let Some(plan) = pass.plan.as_deref() {
+                pass.report.not_due.extend(plan.not_due(SystemTime::now()));
+                pass.report.not_due.sort();
+                pass.report.not_due.dedup();
+            }
+            let waiting = std::mem::take(&mut pass.report.not_due);
+            self.flush_ids(waiting, opts, courier, &mut pass);
         }
+        // Nothing is reported delivered before its removal is on disk.
+        self.sync_removals_into(&mut pass);
         Ok(report)
+    }
+
+    /// [`Queue::sync_removals`], a failure recorded against each entry concerned
+    /// (delivered, but a power cut could bring it back to be sent again).
+    fn sync_removals_into(&self, pass: &mut Pass<'_, '_>) {
+        if let Err((ids, e)) = self.sync_removals(pass.removals) {
+            for id in ids {
+                let same = match e.raw_os_error() {
+                    Some(code) => io::Error::from_raw_os_error(code),
+                    None => io::Error::from(e.kind()),
+                };
+                let error = QueueError::io("sync", &self.queue, same);
+                pass.report.errors.push((id, error));
+            }
+        }
     }
 
     /// The queue lock, waiting for another flusher to let go of it until `give_up`.
@@ -368,13 +424,26 @@ impl Queue {
         ids: Vec<EntryId>,
         opts: &FlushOptions,
         courier: &mut dyn Courier,
-        report: &mut FlushReport,
+        pass: &mut Pass<'_, '_>,
     ) {
         for id in ids {
+            if pass.removals.is_due() {
+                self.sync_removals_into(pass);
+            }
             if !courier.keep_going() {
                 break;
             }
-            match self.flush_entry(&id, opts, courier) {
+            let outcome = self.flush_entry(&id, opts, courier, pass.removals);
+            if let Some(plan) = pass.plan.as_deref_mut() {
+                match &outcome {
+                    Ok(Outcome::NotDue(next)) => plan.reschedule(self, &id, *next),
+                    Ok(Outcome::Deferred(d)) => plan.reschedule(self, &id, d.next_attempt),
+                    Ok(Outcome::Busy) | Err(_) => {}
+                    Ok(_) => plan.forget(&id),
+                }
+            }
+            let report = &mut *pass.report;
+            match outcome {
                 Ok(Outcome::Delivered(unanswered)) => {
                     if let Some(at) = unanswered {
                         report.maybe_twice.push((id.clone(), at));
@@ -385,7 +454,7 @@ impl Queue {
                 Ok(Outcome::Failed(f)) => report.failed.push(f),
                 Ok(Outcome::Expired(f)) => report.expired.push(f),
                 Ok(Outcome::Refused(r)) => report.refused.push(r),
-                Ok(Outcome::NotDue) => report.not_due.push(id),
+                Ok(Outcome::NotDue(_)) => report.not_due.push(id),
                 Ok(Outcome::Busy) => report.busy.push(id),
                 Ok(Outcome::Gone) => {}
                 Err(e) => report.errors.push((id, e)),
@@ -398,6 +467,7 @@ impl Queue {
         id: &EntryId,
         opts: &FlushOptions,
         courier: &mut dyn Courier,
+        removals: &mut Removals,
     ) -> Result<Outcome, QueueError> {
         let dir = self.entry_dir(Area::Queued, id);
         match trust::check_dir(&dir) {
@@ -443,8 +513,8 @@ impl Queue {
             return self.refuse(id, Some(meta), reason);
         }
         let now = SystemTime::now();
-        if !opts.force && !is_due(&meta, now) && !courier.server_is_back(&meta) {
-            return Ok(Outcome::NotDue);
+        if !opts.force && !is_due(meta.next_attempt, now) && !courier.server_is_back(&meta) {
+            return Ok(Outcome::NotDue(meta.next_attempt));
         }
         lock.message
             .seek(SeekFrom::Start(0))
@@ -475,7 +545,7 @@ impl Queue {
         match result {
             DeliveryResult::Delivered => {
                 self.step(Step::Delivered);
-                self.discard(Area::Queued, id)?;
+                self.discard_delivered(id, removals)?;
                 Ok(Outcome::Delivered(meta.unanswered_since))
             }
             DeliveryResult::TempFail(error) | DeliveryResult::Unanswered(error) => {
@@ -570,16 +640,6 @@ fn refusal(meta: &EntryMeta) -> Option<Refusal> {
         .iter()
         .find_map(|(command, value)| check_override(command, value).err())
         .map(Refusal::Setting)
-}
-
-/// Due when `next_attempt` has passed — or lies further ahead than any backoff
-/// can put it, which means the clock was set back after it was computed; waiting
-/// for the old clock to come round again could hold a message for days.
-fn is_due(meta: &EntryMeta, now: SystemTime) -> bool {
-    match meta.next_attempt.duration_since(now) {
-        Err(_) => true,
-        Ok(ahead) => ahead.is_zero() || ahead > 2 * BACKOFF_MAX,
-    }
 }
 
 /// "5 days", "3 hours", "12 minutes".

@@ -58,6 +58,14 @@ pub(crate) fn is_valid(text: &str) -> bool {
         && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// Lets a map keyed by id be searched with a directory entry's name, without
+/// making an id of it first (a retrier's pass over 10,000 names).
+impl std::borrow::Borrow<str> for EntryId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for EntryId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -46,10 +46,15 @@
 //! * `rename(2)` is atomic, so readers see either no entry or the whole directory,
 //!   whose contents were already on disk; after the fsync of `queue/` the name
 //!   itself survives a power cut, so an `Ok` from `enqueue` means the message is kept.
+//!   Threads of one process that enqueue at the same time (the listener's sessions)
+//!   share that fsync of `queue/`: one sync covers every rename made before it
+//!   started (group commit, see `commit`), so an enqueue costs three fsyncs of its
+//!   own (message, envelope, entry directory) and a share of the fourth.
 //! * Envelope updates write `envelope.new`, fsync, rename over `envelope`, fsync the
 //!   entry: readers see the old or the new envelope, never a mix.
 //! * Moving to `failed/` is one rename of the entry directory (then both parents are
-//!   fsynced); removal is a rename into `tmp/del-…` (fsynced) before unlinking.
+//!   fsynced); removal is a rename into `tmp/del-…` before unlinking, and `queue/`
+//!   is fsynced after it — once per batch in a flush (below).
 //!
 //! # Trust
 //!
@@ -73,7 +78,21 @@
 //! twice only when the kill (or power cut) falls after the server's final `250`
 //! and before the removal's rename reached the disk — an inherent window of
 //! store-and-forward mail (RFC 5321 §6.1 accepts duplicates over loss).
+//!
+//! A flush does not fsync `queue/` after each delivered entry but once for a
+//! batch: after at most [`REMOVALS_PER_SYNC`] removals, or when the first of them
+//! has waited [`REMOVALS_WAIT_AT_MOST`], and always before the flush returns its
+//! report. A killed process loses nothing by this (the renames are in the kernel
+//! already, and no other process can see the entries); only a power cut or a
+//! kernel crash in that window can bring back the batch's entries, each of which
+//! the next flush then sends a second time: at most 64 messages, delivered in the
+//! second before the cut. Per-message syncs cost one synchronous disk flush per
+//! message (3.2–3.7 s for 500 messages on a loaded disk, 6.5× dma). Postfix's qmgr,
+//! dma and nullmailer make the same trade, and a larger one: they unlink a
+//! delivered queue file without any fsync, so a power cut can bring back every
+//! message delivered since the file system last committed on its own.
 
+mod commit;
 mod entry;
 mod error;
 mod flush;
@@ -82,6 +101,7 @@ mod listing;
 mod lock;
 mod notice;
 mod overrides;
+mod schedule;
 mod store;
 mod trust;
 
@@ -96,7 +116,8 @@ pub use listing::{EntrySummary, Mailq};
 pub use lock::{open_lock_file, RetrierLock};
 pub use notice::{failure_notice, notice_recipient};
 pub use overrides::{check_override, RefusedSetting};
+pub use schedule::{Schedule, Waiting, RECHECK_EVERY};
 #[doc(hidden)]
 pub use store::Step;
-pub use store::{Queue, STALE_TMP_AGE};
+pub use store::{Queue, REMOVALS_PER_SYNC, REMOVALS_WAIT_AT_MOST, STALE_TMP_AGE};
 pub use trust::{check_trusted_dir, is_trusted_dir, open_trusted_file, CheckError, Distrust};

@@ -54,9 +54,6 @@ impl Queue {
         for area in [Area::Queued, Area::Failed] {
             for id in self.ids(area)? {
                 let dir = self.entry_dir(area, &id);
-                let Ok(dir_meta) = fs::metadata(&dir) else {
-                    continue; // gone meanwhile
-                };
                 let size = fs::metadata(dir.join(MESSAGE))
                     .map(|m| m.len())
                     .unwrap_or(0);
@@ -64,7 +61,7 @@ impl Queue {
                     id,
                     failed: area == Area::Failed,
                     size,
-                    submitted: dir_meta.modified().unwrap_or(now),
+                    submitted: now,
                     age: Duration::ZERO,
                     sender: String::new(),
                     recipients: Vec::new(),
@@ -93,8 +90,14 @@ impl Queue {
                                 summary.unanswered_since.or_else(|| journal.modified().ok());
                         }
                     }
-                    Err(_) if !dir.is_dir() => continue, // moved meanwhile
-                    Err(e) => summary.damaged = Some(e.to_string()),
+                    Err(e) => match fs::metadata(&dir) {
+                        // The directory's time stands in for the damaged envelope's.
+                        Ok(d) if d.is_dir() => {
+                            summary.submitted = d.modified().unwrap_or(now);
+                            summary.damaged = Some(e.to_string());
+                        }
+                        _ => continue, // delivered or moved meanwhile
+                    },
                 }
                 summary.age = now.duration_since(summary.submitted).unwrap_or_default();
                 out.push(summary);

@@ -314,7 +314,8 @@ fn flusher_killed_at_any_step_keeps_or_delivers_the_message() {
     let cases = [
         (Step::BeforeDelivery, "ok", true, false),
         (Step::Delivered, "ok", true, true), // the documented duplicate window
-        (Step::Discarded, "ok", false, true),
+        (Step::Discarded, "ok", false, true), // renamed away, queue/ not yet synced
+        (Step::RemovalsSynced, "ok", false, true),
         (Step::EnvelopeRewriting, "tempfail", true, false),
     ];
     for (step, result, queued, logged) in cases {

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rsmtp_queue::{Queue, BACKOFF_MAX};
+use rsmtp_queue::{FlushOptions, Queue, Schedule, BACKOFF_MAX};
 
 use crate::delivery::Delivery;
 use crate::exit::ExitCode;
@@ -70,9 +70,15 @@ fn retry_until_done(queue: &Queue, ui: &mut Ui, retry_for: Duration) -> Result<(
     // A damaged entry is "due" at once on every pass; never spin on it.
     let least_wait = (first_retry() / 10).max(Duration::from_secs(1));
     let mut bounds = HashMap::new();
+    // Kept across passes: a pass opens only the entries that are new or due.
+    let schedule = Schedule::new();
+    let options = FlushOptions {
+        schedule: Some(schedule.clone()),
+        ..flush_options(false)
+    };
     loop {
-        let pass = flush_queue(queue, &[], ui, &flush_options(false), &[], None)?;
-        let waiting: Vec<_> = queue.list()?.into_iter().filter(|e| !e.failed).collect();
+        let pass = flush_queue(queue, &[], ui, &options, &[], None)?;
+        let waiting = schedule.waiting();
         let Some(deadline) = waiting
             .iter()
             .map(|e| e.submitted + entry_retry_for(queue, e, retry_for, &mut bounds))
@@ -106,7 +112,7 @@ fn retry_until_done(queue: &Queue, ui: &mut Ui, retry_for: Duration) -> Result<(
 /// entry's envelope read again.
 fn entry_retry_for(
     queue: &Queue,
-    entry: &rsmtp_queue::EntrySummary,
+    entry: &rsmtp_queue::Waiting,
     fallback: Duration,
     bounds: &mut HashMap<(String, Option<std::path::PathBuf>), Duration>,
 ) -> Duration {
