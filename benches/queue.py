@@ -223,6 +223,7 @@ def run_flush(before, after, work, load):
                 if b == "dma":
                     spool = os.path.join(DMA_CONF_DIR, "spool")  # dma runs as mail: not under work (0700)
                     dma_setup(dma, spool, port, n, False)
+                    os.sync()  # queued entries are on disk already (rsmtp fsynced them)
                     t = time.perf_counter()
                     subprocess.run([dma, "-q"], capture_output=True)
                     # dma -q forks a deliverer per message and returns: time until
@@ -245,6 +246,7 @@ def run_flush(before, after, work, load):
                     continue
                 q = os.path.join(work, "fq"); shutil.rmtree(q, ignore_errors=True)
                 shutil.copytree(seedq, q)
+                os.sync()  # as after a real enqueue: the first sync must not write the copy
                 t = time.perf_counter()
                 subprocess.run([b, "-C", c, "-q"], env=env(work), capture_output=True)
                 times[b].append(time.perf_counter() - t)

@@ -29,7 +29,9 @@
 //! [`Queue::list`] with [`Mailq`] for `mailq` output, [`Queue::flush`] with
 //! [`FlushOptions`] and [`DeliveryResult`] returning a [`FlushReport`],
 //! [`Queue::remove`], [`Queue::purge_failed`], [`Queue::retry_now`],
-//! [`Queue::failure_notice`] / [`failure_notice`]; errors are [`QueueError`] with
+//! [`Queue::failure_notice`] / [`failure_notice`]; a long-lived flusher (the
+//! retrier) keeps a [`Schedule`] in [`FlushOptions::schedule`] so that a pass
+//! opens only new or due entries; errors are [`QueueError`] with
 //! [`QueueError::exit_code`] giving the sysexits code.
 //!
 //! # Layout and durability
