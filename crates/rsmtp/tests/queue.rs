@@ -156,7 +156,8 @@ fn relay_down_message_is_queued_then_flushed_once_with_identical_bytes() {
         .arg("-q")
         .run()
         .assert_code(0);
-    std::thread::sleep(Duration::from_millis(200));
+    // The flush has exited: every session it opened is over once the server is idle.
+    assert!(server.wait_for_idle(Duration::from_secs(10)));
     assert_eq!(server.messages().len(), 1, "delivered exactly once");
 
     let lines = log_lines(&dir);
@@ -276,7 +277,9 @@ fn fifty_concurrent_submissions_and_two_flushers_deliver_each_exactly_once() {
         }
     });
     let got = server.wait_for_messages(50, Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(300));
+    // Both flushers have exited (the scope joined them): once every session is over,
+    // a message sent twice would be recorded.
+    assert!(server.wait_for_idle(Duration::from_secs(10)));
     let got_all = server.messages();
     assert_eq!(got.len(), 50);
     let mut subjects: Vec<String> = got_all.iter().filter_map(|m| m.header("Subject")).collect();
@@ -798,7 +801,8 @@ fn planted_entries_with_dangerous_settings_go_to_failed_and_are_never_delivered(
         !stderr.contains("echo pw"),
         "a setting's value is never shown"
     );
-    std::thread::sleep(Duration::from_millis(200));
+    // The flush has exited; once the server is idle nothing more can arrive from it.
+    assert!(server.wait_for_idle(Duration::from_secs(10)));
     assert!(server.messages().is_empty(), "nothing delivered");
     assert!(!marker.exists(), "passwordeval was run");
     assert!(!planted_log.exists(), "the planted logfile was written");
@@ -839,7 +843,8 @@ fn an_entry_owned_by_another_user_is_not_delivered() {
     flush.assert_code(78);
     assert!(flush.stderr().contains(&id), "{}", flush.stderr());
     assert!(flush.stderr().contains("uid 65534"), "{}", flush.stderr());
-    std::thread::sleep(Duration::from_millis(200));
+    // The flush has exited; once the server is idle nothing more can arrive from it.
+    assert!(server.wait_for_idle(Duration::from_secs(10)));
     assert!(server.messages().is_empty(), "nothing delivered");
     assert_eq!(failed_ids(&queue), vec![id]);
 }
@@ -858,7 +863,8 @@ fn an_entry_naming_a_config_file_of_another_user_is_not_delivered() {
     let stderr = flush.stderr();
     assert!(stderr.contains(&id), "{stderr}");
     assert!(stderr.contains("configuration file"), "{stderr}");
-    std::thread::sleep(Duration::from_millis(200));
+    // The flush has exited; once the server is idle nothing more can arrive from it.
+    assert!(server.wait_for_idle(Duration::from_secs(10)));
     assert!(server.messages().is_empty(), "nothing delivered");
 }
 
