@@ -68,6 +68,7 @@ pub struct SpoolBudget {
 }
 
 impl SpoolBudget {
+    /// A budget of `limit` bytes, shared by the sessions that hold the `Arc`.
     pub fn new(limit: u64) -> Arc<SpoolBudget> {
         Arc::new(SpoolBudget {
             limit,

@@ -26,24 +26,36 @@ pub struct MailParams {
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// `HELO domain` (RFC 5321 §4.1.1.1).
     Helo(String),
+    /// `EHLO domain`: extended SMTP.
     Ehlo(String),
     /// `MAIL FROM:<path>`; the empty path `<>` is the null sender.
     Mail(String, MailParams),
     /// `RCPT TO:<path>`.
     Rcpt(String),
+    /// `DATA`: the message follows, up to `<CRLF>.<CRLF>`.
     Data,
+    /// `RSET`: drop the transaction.
     Rset,
+    /// `NOOP`.
     Noop,
+    /// `QUIT`.
     Quit,
+    /// `VRFY` (answered 252: not verified, accepted).
     Vrfy,
+    /// `EXPN` (not supported).
     Expn,
+    /// `HELP`.
     Help,
     /// `AUTH mechanism [initial-response]`.
     Auth {
+        /// The SASL mechanism, upper case (`PLAIN`, `LOGIN`).
         mechanism: String,
+        /// The initial response, base64, if given on the AUTH line.
         initial: Option<String>,
     },
+    /// `STARTTLS` (not offered here: answered 502).
     StartTls,
     /// A known verb with a syntax error: the reply text.
     Invalid(&'static str),

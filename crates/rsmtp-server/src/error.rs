@@ -15,10 +15,16 @@ pub enum ServerError {
     EofInData,
     /// A command line longer than [`Limits::max_command_line`](crate::Limits).
     #[error("command line longer than {limit} bytes; connection closed")]
-    LineTooLong { limit: usize },
+    LineTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A message larger than [`Limits::max_message_size`](crate::Limits).
     #[error("message larger than {limit} bytes; connection closed")]
-    MessageTooLarge { limit: u64 },
+    MessageTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// Too many unknown or out-of-sequence commands.
     #[error("too many bad commands; connection closed")]
     TooManyErrors,

@@ -18,6 +18,8 @@
 //! This crate never prints and never exits; how a session ended is a [`SessionEnd`] or
 //! a typed [`ServerError`].
 
+#![warn(missing_docs)]
+
 mod anvil;
 mod auth;
 mod command;

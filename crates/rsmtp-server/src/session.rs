@@ -59,6 +59,7 @@ pub struct SessionConfig {
     pub hostname: String,
     /// Text after the host name in the greeting (`rsmtp ESMTP`).
     pub banner: String,
+    /// What one client may make the server hold or do.
     pub limits: Limits,
     /// When set, AUTH PLAIN/LOGIN is offered and required before MAIL.
     pub auth: Option<Arc<dyn Authenticator>>,
@@ -87,7 +88,9 @@ pub struct Client {
 
 /// One received message, handed to a [`Deliver`].
 pub struct Mail<'a> {
+    /// MAIL FROM and the RCPT TOs the session accepted.
     pub envelope: &'a Envelope,
+    /// Who sent it (HELO, peer address, authenticated user).
     pub client: &'a Client,
     /// The body as received (line ends as sent, dot-stuffing removed), rewound.
     pub body: &'a mut File,
