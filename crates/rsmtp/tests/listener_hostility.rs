@@ -604,3 +604,46 @@ fn a_relays_reply_reaches_the_terminal_without_control_characters() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_reader_holding_the_log_lock_does_not_hang_sendmail_mode() {
+    let server = plain_server();
+    let Some(flock) = require_peer("/usr/bin/flock", "flock (util-linux)") else {
+        return;
+    };
+    let home = Dir::new();
+    let log = home.join("msmtp.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+    home.write(
+        ".msmtprc",
+        plain_config(server.port(), &format!("logfile {}", log.display())),
+    );
+    let mut holder = Command::new(flock)
+        .arg(&log)
+        .args(["sh", "-c", "echo locked; exec cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("flock");
+    let mut locked = [0u8; 7];
+    holder
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut locked)
+        .expect("lock taken");
+    // msmtp gives up on the lock after 10 s and still exits 0; so does rsmtp, and
+    // the line is appended all the same (the harness's watchdog fails a hang).
+    let run = home
+        .rsmtp()
+        .arg("b@example.org")
+        .stdin("Subject: t\n\nx\n")
+        .run();
+    run.assert_code(0);
+    assert_eq!(server.wait_for_messages(1, WAIT).len(), 1);
+    drop(holder.stdin.take());
+    let _ = holder.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("exitcode=EX_OK"), "{text}");
+}
