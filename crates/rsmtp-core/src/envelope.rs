@@ -8,6 +8,7 @@
 pub struct Envelope {
     /// Reverse path; empty or `MAILER-DAEMON` sends the null path `<>`.
     pub from: String,
+    /// Forward paths, one RCPT TO each.
     pub recipients: Vec<String>,
     /// DSN `NOTIFY=` value for every RCPT (RFC 3461 §4.1), e.g. `FAILURE,DELAY`.
     pub dsn_notify: Option<String>,
@@ -23,6 +24,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// An envelope from `from` to `recipients`, with no DSN, size or 8-bit facts.
     pub fn new(from: impl Into<String>, recipients: Vec<String>) -> Envelope {
         Envelope {
             from: from.into(),

@@ -6,24 +6,40 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum ExitCode {
+    /// 0: sent, or durably queued.
     Ok = 0,
     /// `--queue-check` found a problem. Not a sysexits code: 1 is what Docker's
     /// `HEALTHCHECK` reads as unhealthy and Nagios as WARNING; never logged.
     QueueProblem = 1,
+    /// 64 EX_USAGE: the command line is wrong, or no recipients.
     Usage = 64,
+    /// 65 EX_DATAERR: the server refused the message or an address with 5xx; malformed input.
     DataErr = 65,
+    /// 66 EX_NOINPUT: an input file (a queue entry, a certificate) is missing.
     NoInput = 66,
+    /// 67 EX_NOUSER.
     NoUser = 67,
+    /// 68 EX_NOHOST: the host name does not exist (never queued).
     NoHost = 68,
+    /// 69 EX_UNAVAILABLE: no STARTTLS, certificate rejected, body refused.
     Unavailable = 69,
+    /// 70 EX_SOFTWARE: an internal error.
     Software = 70,
+    /// 71 EX_OSERR: the system refused (fork, a socket, a signal handler).
     OsErr = 71,
+    /// 72 EX_OSFILE.
     OsFile = 72,
+    /// 73 EX_CANTCREAT: nothing can be created where it must (permission denied).
     CantCreate = 73,
+    /// 74 EX_IOERR: reading the input or a configuration file failed.
     IoErr = 74,
+    /// 75 EX_TEMPFAIL: try again later (cannot connect, timeout, 4xx, a full disk).
     TempFail = 75,
+    /// 76 EX_PROTOCOL: TLS or SMTP protocol error.
     Protocol = 76,
+    /// 77 EX_NOPERM: authentication failed.
     NoPerm = 77,
+    /// 78 EX_CONFIG: the configuration is wrong; the message names file and line.
     Config = 78,
 }
 
@@ -50,6 +66,7 @@ impl ExitCode {
         }
     }
 
+    /// The number the process exits with.
     pub fn code(self) -> u8 {
         self as u8
     }

@@ -50,6 +50,7 @@ impl Catalog {
         Ok(Catalog { messages })
     }
 
+    /// The translation of `msgid`, if the catalog has one.
     pub fn get(&self, msgid: &str) -> Option<&str> {
         self.messages.get(msgid).map(String::as_str)
     }

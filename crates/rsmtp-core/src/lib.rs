@@ -9,6 +9,8 @@
 //! Its only dependency is `zeroize`: the config crate must stay free of rustls, the
 //! message crate of the network.
 
+#![warn(missing_docs)]
+
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod core_dumps;

@@ -7,8 +7,11 @@
 /// One translated message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// `msgctxt`, if any.
     pub context: Option<String>,
+    /// `msgid`: the English text.
     pub id: String,
+    /// `msgid_plural`, for a plural entry.
     pub plural: Option<String>,
     /// `msgstr`, or `msgstr[0]`, `msgstr[1]`, … for a plural entry.
     pub translations: Vec<String>,
@@ -21,6 +24,7 @@ pub struct Entry {
 pub struct PoError {
     /// 1-based line number.
     pub line: usize,
+    /// What is wrong with it.
     pub message: String,
 }
 

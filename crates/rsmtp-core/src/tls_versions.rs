@@ -7,7 +7,9 @@
 /// The protocol versions allowed (rustls knows no older ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TlsVersions {
+    /// TLS 1.2 allowed.
     pub tls12: bool,
+    /// TLS 1.3 allowed.
     pub tls13: bool,
 }
 
@@ -23,7 +25,9 @@ impl Default for TlsVersions {
 /// A part of a priority string that cannot be honoured, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriorityError {
+    /// The part of the string, as written.
     pub part: String,
+    /// Why rustls cannot honour it.
     pub why: String,
 }
 
