@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 pub use rsmtp_core::os::{home_dir, home_of, host_name, user_name, user_name_of};
 
 use crate::error::{ConfigError, Source};
+// msmtp's `sanitize_string()`: control characters become `?`.
+use rsmtp_core::shown as sanitize;
 
 /// msmtp's `expand_tilde()`: a leading `~` is replaced by the home directory
 /// (only the first character is looked at, so `~user` becomes `$HOMEuser`, as
@@ -49,13 +51,6 @@ pub fn canonical_host_name(host: &str, hosts_file: &Path) -> String {
         }
     }
     host.to_string()
-}
-
-/// msmtp's `sanitize_string()`: control characters become `?`.
-pub(crate) fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 /// Where the substitution values come from. [`Default`] reads the real system;

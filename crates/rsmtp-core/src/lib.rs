@@ -25,6 +25,7 @@ pub mod po;
 pub mod quoting;
 mod reply;
 mod secret;
+mod shown;
 pub mod terminal;
 mod tls_versions;
 
@@ -34,4 +35,5 @@ pub use fingerprint::Fingerprint;
 pub use os_error::{is_out_of_space, is_transient_local, strerror, strip_os_error};
 pub use reply::Reply;
 pub use secret::Secret;
+pub use shown::shown;
 pub use tls_versions::{parse_tls_priorities, PriorityError, TlsVersions};

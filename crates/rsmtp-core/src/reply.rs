@@ -58,11 +58,7 @@ impl fmt::Display for Reply {
         write!(f, "{}", self.code)?;
         let text = self.text();
         if !text.is_empty() {
-            let shown: String = text
-                .chars()
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect();
-            write!(f, " {shown}")?;
+            write!(f, " {}", crate::shown(&text))?;
         }
         Ok(())
     }

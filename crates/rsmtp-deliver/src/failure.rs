@@ -95,10 +95,7 @@ fn smtp_message(e: &rsmtp_smtp::SmtpError) -> String {
     let mut message = error.to_string();
     for line in crate::log::reply_lines(reply.code(), reply.lines()) {
         // Control characters from the server never reach a terminal (msmtp: `?`).
-        let line: String = line
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
+        let line = rsmtp_core::shown(&line);
         message.push('\n');
         message.push_str(&rsmtp_core::tr!("server message: {reply}", reply = line));
     }

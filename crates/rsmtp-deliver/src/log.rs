@@ -38,9 +38,7 @@ pub struct LogRecord {
 
 /// msmtp's `sanitize_string` plus its quote hiding: control characters and `'` → `?`.
 fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() || c == '\'' { '?' } else { c })
-        .collect()
+    rsmtp_core::shown(s).replace('\'', "?")
 }
 
 impl LogRecord {

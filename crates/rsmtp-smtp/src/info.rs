@@ -50,7 +50,7 @@ impl fmt::Display for ServerInfo {
             None => writeln!(f, "{protocol} server at {}, port {}:", self.host, self.port)?,
         }
         if !self.greeting.is_empty() {
-            writeln!(f, "    {}", sanitize(&self.greeting))?;
+            writeln!(f, "    {}", rsmtp_core::shown(&self.greeting))?;
         }
         if let Some(tls) = &self.tls {
             writeln!(f, "TLS session parameters:")?;
@@ -145,13 +145,6 @@ impl fmt::Display for ServerInfo {
         }
         Ok(())
     }
-}
-
-/// Replaces control characters so a hostile greeting cannot drive the terminal.
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

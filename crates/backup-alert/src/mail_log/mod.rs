@@ -220,9 +220,10 @@ impl Summary {
     /// must not recolour, clear or rewrite the reader's terminal).
     pub(crate) fn render_in(&self, source: &str, lang: crate::lang::Language) -> String {
         self.render_raw(source, lang)
-            .chars()
-            .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
-            .collect()
+            .split('\n')
+            .map(rsmtp_core::shown)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn render_raw(&self, source: &str, lang: crate::lang::Language) -> String {
