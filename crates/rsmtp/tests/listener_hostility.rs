@@ -332,29 +332,48 @@ fn a_full_disk_is_a_temporary_answer_never_a_refusal() {
     assert!(server.messages().is_empty());
 }
 
+/// A reader of a log file (a log shipper, `flock mail.log …`) that holds its lock
+/// until dropped.
+struct LockHolder(std::process::Child);
+
+impl LockHolder {
+    /// `flock FILE`, once the lock is taken; `None` (skip) without flock(1).
+    fn hold(file: &std::path::Path) -> Option<LockHolder> {
+        let flock = require_peer("/usr/bin/flock", "flock (util-linux)")?;
+        let mut child = Command::new(flock)
+            .arg(file)
+            .args(["sh", "-c", "echo locked; exec cat"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("flock");
+        let mut locked = [0u8; 7];
+        child
+            .stdout
+            .as_mut()
+            .expect("flock's stdout")
+            .read_exact(&mut locked)
+            .expect("lock taken");
+        Some(LockHolder(child))
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_reader_holding_the_log_lock_does_not_stall_the_listener() {
     let server = plain_server();
     let home = home_for(&server, "");
-    let flock = require_peer("/usr/bin/flock", "flock (util-linux)");
-    let Some(flock) = flock else { return };
     let log = home.join("rsmtpd.log");
     std::fs::write(&log, "").unwrap();
-    // A reader that holds the lock until the test ends.
-    let mut holder = Command::new(flock)
-        .arg(&log)
-        .args(["sh", "-c", "echo locked; exec cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("flock");
-    let mut locked = [0u8; 7];
-    holder
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut locked)
-        .expect("lock taken");
+    let Some(_reader) = LockHolder::hold(&log) else {
+        return;
+    };
     let daemon = Daemon::start(&home, &[&format!("--log={}", log.display())]);
     // Each reply comes back while the lock is held (the client's read timeout is
     // WAIT; a listener waiting for the lock would never answer the dot).
@@ -363,8 +382,6 @@ fn a_reader_holding_the_log_lock_does_not_stall_the_listener() {
         assert!(reply.starts_with("250 "), "{reply}");
     }
     assert_eq!(server.wait_for_messages(2, WAIT).len(), 2);
-    drop(holder.stdin.take());
-    let _ = holder.wait();
 }
 
 #[test]
@@ -608,9 +625,6 @@ fn a_relays_reply_reaches_the_terminal_without_control_characters() {
 #[test]
 fn a_reader_holding_the_log_lock_does_not_hang_sendmail_mode() {
     let server = plain_server();
-    let Some(flock) = require_peer("/usr/bin/flock", "flock (util-linux)") else {
-        return;
-    };
     let home = Dir::new();
     let log = home.join("msmtp.log");
     std::fs::write(&log, "").unwrap();
@@ -619,20 +633,9 @@ fn a_reader_holding_the_log_lock_does_not_hang_sendmail_mode() {
         ".msmtprc",
         plain_config(server.port(), &format!("logfile {}", log.display())),
     );
-    let mut holder = Command::new(flock)
-        .arg(&log)
-        .args(["sh", "-c", "echo locked; exec cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("flock");
-    let mut locked = [0u8; 7];
-    holder
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut locked)
-        .expect("lock taken");
+    let Some(reader) = LockHolder::hold(&log) else {
+        return;
+    };
     // msmtp gives up on the lock after 10 s and still exits 0; so does rsmtp, and
     // the line is appended all the same (the harness's watchdog fails a hang).
     let run = home
@@ -642,8 +645,7 @@ fn a_reader_holding_the_log_lock_does_not_hang_sendmail_mode() {
         .run();
     run.assert_code(0);
     assert_eq!(server.wait_for_messages(1, WAIT).len(), 1);
-    drop(holder.stdin.take());
-    let _ = holder.wait();
+    drop(reader);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("exitcode=EX_OK"), "{text}");
 }
