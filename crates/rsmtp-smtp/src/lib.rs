@@ -78,6 +78,7 @@ mod wire;
 pub use body::WireMessage;
 pub use capabilities::Capabilities;
 pub use certinfo::CertInfo;
+pub use deadline::TimedStream;
 pub use error::{ErrorKind, SmtpError, Stage};
 pub use info::{ServerInfo, TlsInfo};
 pub use mechanism::Mechanism;

@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::deadline::{io_error, time_left};
+use crate::deadline::{io_error, TimedStream};
 use crate::error::{ErrorKind, SmtpError};
 use crate::settings::Proxy;
 
@@ -35,31 +35,6 @@ pub(crate) fn reply_text(code: u8) -> &'static str {
     }
 }
 
-/// The proxy connection with one deadline for the whole handshake: a proxy that
-/// trickles a byte every few seconds keeps each read short, never the handshake.
-struct Handshake<'a> {
-    stream: &'a mut TcpStream,
-    deadline: Option<Instant>,
-}
-
-impl Read for Handshake<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stream.set_read_timeout(time_left(self.deadline)?)?;
-        self.stream.read(buf)
-    }
-}
-
-impl Write for Handshake<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.stream.set_write_timeout(time_left(self.deadline)?)?;
-        self.stream.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.stream.flush()
-    }
-}
-
 /// Asks the proxy on `stream` to connect to `host`:`port`, the whole exchange within
 /// `limit`; on success the stream carries the SMTP session (its timeouts are set
 /// back to `limit` per operation, which the session then manages).
@@ -70,20 +45,18 @@ pub(crate) fn connect(
     port: u16,
     limit: Option<Duration>,
 ) -> Result<(), SmtpError> {
-    let mut handshake = Handshake {
-        deadline: limit.map(|l| Instant::now() + l),
-        stream,
-    };
+    // One deadline for the whole handshake: a proxy that trickles a byte every few
+    // seconds keeps each read short, never the handshake.
+    let mut handshake = TimedStream::new(stream, None, limit.map(|l| Instant::now() + l));
     handshake_with(&mut handshake, proxy, host, port)?;
-    handshake
-        .stream
+    stream
         .set_read_timeout(limit)
-        .and_then(|()| handshake.stream.set_write_timeout(limit))
+        .and_then(|()| stream.set_write_timeout(limit))
         .map_err(|e| io_error(&e, "while setting up the socket"))
 }
 
 fn handshake_with(
-    stream: &mut Handshake<'_>,
+    stream: &mut TimedStream<'_>,
     proxy: &Proxy,
     host: &str,
     port: u16,

@@ -206,43 +206,6 @@ pub fn run(
     Ok(ExitCode::Ok)
 }
 
-/// The connection with a deadline for the whole session (`--session-timeout`) on
-/// top of the per-read one (`--timeout`): a client that trickles a byte at a time
-/// keeps every read short but cannot keep the session.
-struct Deadline<'a> {
-    stream: &'a TcpStream,
-    per_read: Duration,
-    end: Instant,
-}
-
-impl Deadline<'_> {
-    fn left(&self) -> std::io::Result<Duration> {
-        let left = self.end.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(std::io::ErrorKind::TimedOut.into());
-        }
-        Ok(left.min(self.per_read))
-    }
-}
-
-impl Read for Deadline<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.stream.set_read_timeout(Some(self.left()?))?;
-        (&*self.stream).read(buf)
-    }
-}
-
-impl Write for Deadline<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.stream.set_write_timeout(Some(self.left()?))?;
-        (&*self.stream).write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        (&*self.stream).flush()
-    }
-}
-
 /// One of `--max-per-client` for one address, given back when the session ends.
 struct ClientSlot {
     counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
@@ -388,18 +351,14 @@ impl Listener {
         let _ = stream.set_nodelay(true);
         let mut err = std::io::stderr();
         let mut deliver = self.deliverer(&mut err, false);
-        let deadline = Instant::now() + self.session_timeout;
-        let input = Deadline {
-            stream: &stream,
-            per_read: self.timeout,
-            end: deadline,
-        };
-        let output = Deadline {
-            stream: &stream,
-            per_read: self.timeout,
-            end: deadline,
-        };
-        if let Err(e) = rsmtp_server::serve(&self.config, peer, input, output, &mut deliver) {
+        // `--timeout` per read or write, within `--session-timeout` for the whole
+        // session: a client that trickles a byte at a time cannot keep it.
+        let timed = rsmtp_smtp::TimedStream::new(
+            &stream,
+            Some(self.timeout),
+            Some(Instant::now() + self.session_timeout),
+        );
+        if let Err(e) = rsmtp_server::serve(&self.config, peer, timed, timed, &mut deliver) {
             self.log_session_error(peer, &e);
         }
     }
