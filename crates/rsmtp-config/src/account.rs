@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::command_defs::Command;
 use crate::error::{ConfigError, Source};
 use crate::expand;
 use crate::value::{
@@ -20,87 +21,19 @@ use rsmtp_core::Secret;
 /// defaults); an account's `queue_dir` still wins. Containers and tests use it.
 pub(crate) const QUEUE_DIR_ENV: &str = "RSMTP_QUEUE_DIR";
 
-/// Every command an account (or `defaults`) accepts, in the canonical
-/// spelling under which its [`Source`] is recorded. Legacy spellings map onto
-/// these (see [`canonical_command`]).
-pub const COMMANDS: &[&str] = &[
-    "host",
-    "port",
-    "source_ip",
-    "proxy_host",
-    "proxy_port",
-    "socket",
-    "timeout",
-    "protocol",
-    "domain",
-    "auth",
-    "user",
-    "password",
-    "passwordeval",
-    "ntlmdomain",
-    "tls",
-    "tls_starttls",
-    "tls_trust_file",
-    "tls_crl_file",
-    "tls_fingerprint",
-    "tls_key_file",
-    "tls_cert_file",
-    "tls_certcheck",
-    "tls_min_dh_prime_bits",
-    "tls_priorities",
-    "tls_host_override",
-    "from",
-    "from_full_name",
-    "allow_from_override",
-    "auto_from",
-    "maildomain",
-    "dsn_notify",
-    "dsn_return",
-    "set_from_header",
-    "set_date_header",
-    "set_msgid_header",
-    "set_to_header",
-    "remove_bcc_headers",
-    "logfile",
-    "logfile_time_format",
-    "syslog",
-    "aliases",
-    "queue",
-    "queue_dir",
-    "queue_expire",
-    "queue_retry_for",
-    "queue_notify",
-    "oauth2_flow",
-    "oauth2_provider",
-    "oauth2_tenant",
-    "oauth2_token_url",
-    "oauth2_device_url",
-    "oauth2_auth_url",
-    "oauth2_redirect_port",
-    "oauth2_client_id",
-    "oauth2_client_secret",
-    "oauth2_client_secret_eval",
-    "oauth2_scope",
-];
-
-/// Older spellings msmtp still accepts, and the command each one sets.
-const LEGACY: &[(&str, &str)] = &[
-    ("connect_timeout", "timeout"),
-    ("add_missing_from_header", "set_from_header"),
-    ("add_missing_date_header", "set_date_header"),
-    ("undisclosed_recipients", "set_to_header"),
-    ("keepbcc", "remove_bcc_headers"),
-    ("tls_nocertcheck", "tls_certcheck"),
-    ("tls_nostarttls", "tls_starttls"),
-];
+/// Every command an account (or `defaults`) accepts, in the canonical spelling
+/// under which its [`Source`] is recorded (from the one table,
+/// [`COMMAND_DEFS`](crate::command_defs::COMMAND_DEFS)).
+pub fn commands() -> impl Iterator<Item = &'static str> {
+    crate::command_defs::canonical().map(|(d, _)| d.name)
+}
 
 /// The canonical command a (possibly legacy) spelling sets, if it is known.
+/// `tls_force_sslv3`, which sets nothing, has none.
 pub fn canonical_command(command: &str) -> Option<&'static str> {
-    COMMANDS
-        .iter()
-        .copied()
-        .find(|c| *c == command)
-        .or_else(|| LEGACY.iter().find(|(l, _)| *l == command).map(|(_, c)| *c))
+    crate::command_defs::lookup(command)
+        .and_then(|d| d.sets)
+        .map(Command::name)
 }
 
 /// One account: the settings msmtp would use to send a mail.
@@ -431,7 +364,9 @@ impl Account {
     /// explicitly (or itself inherited from a named parent).
     pub(crate) fn inherit_from(&mut self, parent: &Account) {
         for &key in &parent.explicit {
-            self.copy_setting(parent, key);
+            if let Some(command) = Command::from_name(key) {
+                self.copy_setting(parent, command);
+            }
             if let Some(s) = parent.sources.get(key) {
                 self.sources.insert(key, s.clone());
             }
@@ -439,70 +374,71 @@ impl Account {
         }
     }
 
-    fn copy_setting(&mut self, p: &Account, key: &str) {
+    fn copy_setting(&mut self, p: &Account, key: Command) {
         match key {
-            "host" => self.host.clone_from(&p.host),
-            "port" => self.port = p.port,
-            "source_ip" => self.source_ip.clone_from(&p.source_ip),
-            "proxy_host" => self.proxy_host.clone_from(&p.proxy_host),
-            "proxy_port" => self.proxy_port = p.proxy_port,
-            "socket" => self.socket.clone_from(&p.socket),
-            "timeout" => self.timeout = p.timeout,
-            "protocol" => self.protocol = p.protocol,
-            "domain" => self.domain.clone_from(&p.domain),
-            "auth" => self.auth = p.auth,
-            "user" => self.user.clone_from(&p.user),
-            "password" => self.password.clone_from(&p.password),
-            "passwordeval" => self.passwordeval.clone_from(&p.passwordeval),
-            "ntlmdomain" => self.ntlmdomain.clone_from(&p.ntlmdomain),
-            "tls" => self.tls = p.tls,
-            "tls_starttls" => self.tls_starttls = p.tls_starttls,
-            "tls_trust_file" => self.tls_trust_file.clone_from(&p.tls_trust_file),
-            "tls_crl_file" => self.tls_crl_file.clone_from(&p.tls_crl_file),
-            "tls_fingerprint" => self.tls_fingerprint = p.tls_fingerprint,
-            "tls_key_file" => self.tls_key_file.clone_from(&p.tls_key_file),
-            "tls_cert_file" => self.tls_cert_file.clone_from(&p.tls_cert_file),
-            "tls_certcheck" => self.tls_certcheck = p.tls_certcheck,
-            "tls_min_dh_prime_bits" => self.tls_min_dh_prime_bits = p.tls_min_dh_prime_bits,
-            "tls_priorities" => self.tls_priorities.clone_from(&p.tls_priorities),
-            "tls_host_override" => self.tls_host_override.clone_from(&p.tls_host_override),
-            "from" => self.from.clone_from(&p.from),
-            "from_full_name" => self.from_full_name.clone_from(&p.from_full_name),
-            "allow_from_override" => self.allow_from_override = p.allow_from_override,
-            "auto_from" => self.auto_from = p.auto_from,
-            "maildomain" => self.maildomain.clone_from(&p.maildomain),
-            "dsn_notify" => self.dsn_notify.clone_from(&p.dsn_notify),
-            "dsn_return" => self.dsn_return = p.dsn_return,
-            "set_from_header" => self.set_from_header = p.set_from_header,
-            "set_date_header" => self.set_date_header = p.set_date_header,
-            "set_msgid_header" => self.set_msgid_header = p.set_msgid_header,
-            "set_to_header" => self.set_to_header = p.set_to_header,
-            "remove_bcc_headers" => self.remove_bcc_headers = p.remove_bcc_headers,
-            "logfile" => self.logfile.clone_from(&p.logfile),
-            "logfile_time_format" => self.logfile_time_format.clone_from(&p.logfile_time_format),
-            "syslog" => self.syslog = p.syslog,
-            "aliases" => self.aliases.clone_from(&p.aliases),
-            "queue" => self.queue = p.queue,
-            "queue_dir" => self.queue_dir.clone_from(&p.queue_dir),
-            "queue_expire" => self.queue_expire = p.queue_expire,
-            "queue_retry_for" => self.queue_retry_for = p.queue_retry_for,
-            "queue_notify" => self.queue_notify.clone_from(&p.queue_notify),
-            "oauth2_flow" => self.oauth2_flow = p.oauth2_flow,
-            "oauth2_provider" => self.oauth2_provider = p.oauth2_provider,
-            "oauth2_tenant" => self.oauth2_tenant.clone_from(&p.oauth2_tenant),
-            "oauth2_token_url" => self.oauth2_token_url.clone_from(&p.oauth2_token_url),
-            "oauth2_device_url" => self.oauth2_device_url.clone_from(&p.oauth2_device_url),
-            "oauth2_auth_url" => self.oauth2_auth_url.clone_from(&p.oauth2_auth_url),
-            "oauth2_redirect_port" => self.oauth2_redirect_port = p.oauth2_redirect_port,
-            "oauth2_client_id" => self.oauth2_client_id.clone_from(&p.oauth2_client_id),
-            "oauth2_client_secret" => self
+            Command::Host => self.host.clone_from(&p.host),
+            Command::Port => self.port = p.port,
+            Command::SourceIp => self.source_ip.clone_from(&p.source_ip),
+            Command::ProxyHost => self.proxy_host.clone_from(&p.proxy_host),
+            Command::ProxyPort => self.proxy_port = p.proxy_port,
+            Command::Socket => self.socket.clone_from(&p.socket),
+            Command::Timeout => self.timeout = p.timeout,
+            Command::Protocol => self.protocol = p.protocol,
+            Command::Domain => self.domain.clone_from(&p.domain),
+            Command::Auth => self.auth = p.auth,
+            Command::User => self.user.clone_from(&p.user),
+            Command::Password => self.password.clone_from(&p.password),
+            Command::Passwordeval => self.passwordeval.clone_from(&p.passwordeval),
+            Command::Ntlmdomain => self.ntlmdomain.clone_from(&p.ntlmdomain),
+            Command::Tls => self.tls = p.tls,
+            Command::TlsStarttls => self.tls_starttls = p.tls_starttls,
+            Command::TlsTrustFile => self.tls_trust_file.clone_from(&p.tls_trust_file),
+            Command::TlsCrlFile => self.tls_crl_file.clone_from(&p.tls_crl_file),
+            Command::TlsFingerprint => self.tls_fingerprint = p.tls_fingerprint,
+            Command::TlsKeyFile => self.tls_key_file.clone_from(&p.tls_key_file),
+            Command::TlsCertFile => self.tls_cert_file.clone_from(&p.tls_cert_file),
+            Command::TlsCertcheck => self.tls_certcheck = p.tls_certcheck,
+            Command::TlsMinDhPrimeBits => self.tls_min_dh_prime_bits = p.tls_min_dh_prime_bits,
+            Command::TlsPriorities => self.tls_priorities.clone_from(&p.tls_priorities),
+            Command::TlsHostOverride => self.tls_host_override.clone_from(&p.tls_host_override),
+            Command::From => self.from.clone_from(&p.from),
+            Command::FromFullName => self.from_full_name.clone_from(&p.from_full_name),
+            Command::AllowFromOverride => self.allow_from_override = p.allow_from_override,
+            Command::AutoFrom => self.auto_from = p.auto_from,
+            Command::Maildomain => self.maildomain.clone_from(&p.maildomain),
+            Command::DsnNotify => self.dsn_notify.clone_from(&p.dsn_notify),
+            Command::DsnReturn => self.dsn_return = p.dsn_return,
+            Command::SetFromHeader => self.set_from_header = p.set_from_header,
+            Command::SetDateHeader => self.set_date_header = p.set_date_header,
+            Command::SetMsgidHeader => self.set_msgid_header = p.set_msgid_header,
+            Command::SetToHeader => self.set_to_header = p.set_to_header,
+            Command::RemoveBccHeaders => self.remove_bcc_headers = p.remove_bcc_headers,
+            Command::Logfile => self.logfile.clone_from(&p.logfile),
+            Command::LogfileTimeFormat => {
+                self.logfile_time_format.clone_from(&p.logfile_time_format)
+            }
+            Command::Syslog => self.syslog = p.syslog,
+            Command::Aliases => self.aliases.clone_from(&p.aliases),
+            Command::Queue => self.queue = p.queue,
+            Command::QueueDir => self.queue_dir.clone_from(&p.queue_dir),
+            Command::QueueExpire => self.queue_expire = p.queue_expire,
+            Command::QueueRetryFor => self.queue_retry_for = p.queue_retry_for,
+            Command::QueueNotify => self.queue_notify.clone_from(&p.queue_notify),
+            Command::Oauth2Flow => self.oauth2_flow = p.oauth2_flow,
+            Command::Oauth2Provider => self.oauth2_provider = p.oauth2_provider,
+            Command::Oauth2Tenant => self.oauth2_tenant.clone_from(&p.oauth2_tenant),
+            Command::Oauth2TokenUrl => self.oauth2_token_url.clone_from(&p.oauth2_token_url),
+            Command::Oauth2DeviceUrl => self.oauth2_device_url.clone_from(&p.oauth2_device_url),
+            Command::Oauth2AuthUrl => self.oauth2_auth_url.clone_from(&p.oauth2_auth_url),
+            Command::Oauth2RedirectPort => self.oauth2_redirect_port = p.oauth2_redirect_port,
+            Command::Oauth2ClientId => self.oauth2_client_id.clone_from(&p.oauth2_client_id),
+            Command::Oauth2ClientSecret => self
                 .oauth2_client_secret
                 .clone_from(&p.oauth2_client_secret),
-            "oauth2_client_secret_eval" => self
+            Command::Oauth2ClientSecretEval => self
                 .oauth2_client_secret_eval
                 .clone_from(&p.oauth2_client_secret_eval),
-            "oauth2_scope" => self.oauth2_scope.clone_from(&p.oauth2_scope),
-            _ => {}
+            Command::Oauth2Scope => self.oauth2_scope.clone_from(&p.oauth2_scope),
         }
     }
 }

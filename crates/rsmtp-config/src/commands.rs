@@ -6,7 +6,8 @@
 use rsmtp_core::tr;
 use std::path::PathBuf;
 
-use crate::account::{canonical_command, Account, COMMANDS};
+use crate::account::Account;
+use crate::command_defs::{Command, COMMAND_DEFS};
 use crate::error::{ConfigError, Source};
 use crate::expand;
 use crate::value::{
@@ -60,10 +61,47 @@ fn port_number(arg: &str, command: &str, at: &Source) -> Result<u16, ConfigError
 /// The closest known command to a misspelt one, for "did you mean".
 fn suggestion(command: &str) -> Option<&'static str> {
     let lower = command.to_ascii_lowercase().replace('-', "_");
-    let known = COMMANDS
+    let known = COMMAND_DEFS
         .iter()
-        .chain(["account", "defaults", "eval"].iter());
-    crate::suggest::closest(&lower, known.copied())
+        .filter(|d| !d.legacy)
+        .map(|d| d.name)
+        .chain(["account", "defaults", "eval"]);
+    crate::suggest::closest(&lower, known)
+}
+
+/// `auto` or `off` (`set_date_header`, `set_msgid_header`).
+fn auto_or_off(arg: &str, command: &str, at: &Source) -> Result<HeaderPolicy, ConfigError> {
+    match arg {
+        "" | "auto" => Ok(HeaderPolicy::Auto),
+        "off" => Ok(HeaderPolicy::Off),
+        _ => Err(invalid(arg, command, "auto or off", at)),
+    }
+}
+
+/// What a legacy spelling's argument means in its command's own terms:
+/// `keepbcc on` is `remove_bcc_headers off`, `tls_nostarttls` is `tls_starttls off`.
+/// A spelling whose argument means the same (`connect_timeout`) keeps it.
+fn legacy_argument<'a>(command: &str, arg: &'a str, at: &Source) -> Result<&'a str, ConfigError> {
+    let on = |arg| on_off(arg, at, command);
+    Ok(match command {
+        "tls_nostarttls" | "tls_nocertcheck" if !arg.is_empty() => {
+            return Err(ConfigError::syntax(
+                at,
+                tr!(
+                    "command {command} does not take an argument",
+                    command = command
+                ),
+            ))
+        }
+        "tls_nostarttls" | "tls_nocertcheck" => "off",
+        "add_missing_from_header" | "add_missing_date_header" if on(arg)? => "auto",
+        "add_missing_from_header" | "add_missing_date_header" => "off",
+        "undisclosed_recipients" if on(arg)? => "undisclosed_recipients",
+        "undisclosed_recipients" => "off",
+        "keepbcc" if on(arg)? => "off",
+        "keepbcc" => "on",
+        _ => arg,
+    })
 }
 
 /// At most 64 characters of a word from the input, for an error message.
@@ -78,11 +116,7 @@ impl Account {
     /// Set one command from a file line or an override. This is the single
     /// place that knows each command's syntax (msmtp's `read_conffile()`).
     pub(crate) fn set(&mut self, command: &str, arg: &str, at: &Source) -> Result<(), ConfigError> {
-        if command == "tls_force_sslv3" {
-            // msmtp ≤ 1.4.32 option, silently ignored by msmtp too.
-            return Ok(());
-        }
-        let Some(key) = canonical_command(command) else {
+        let Some(def) = crate::command_defs::lookup(command) else {
             let message = match suggestion(command) {
                 Some(s) => tr!(
                     "unknown command '{command}' (did you mean '{suggestion}'?)",
@@ -93,20 +127,31 @@ impl Account {
             };
             return Err(ConfigError::syntax(at, message));
         };
-        match command {
-            "host" => {
+        // `tls_force_sslv3` (msmtp <= 1.4.32) sets nothing, ignored by msmtp too.
+        let Some(key) = def.sets else {
+            return Ok(());
+        };
+        let legacy;
+        let arg = if def.legacy {
+            legacy = legacy_argument(command, arg, at)?;
+            legacy
+        } else {
+            arg
+        };
+        match key {
+            Command::Host => {
                 if arg.is_empty() {
                     return Err(needs_argument(command, at));
                 }
                 self.host = Some(arg.to_string());
             }
-            "port" => {
+            Command::Port => {
                 if arg.is_empty() {
                     return Err(needs_argument(command, at));
                 }
                 self.port = Some(port_number(arg, command, at)?);
             }
-            "timeout" | "connect_timeout" => {
+            Command::Timeout => {
                 self.timeout =
                     match arg {
                         "" => return Err(needs_argument(command, at)),
@@ -116,7 +161,7 @@ impl Account {
                         })?),
                     };
             }
-            "protocol" => {
+            Command::Protocol => {
                 self.protocol = match arg {
                     "" => return Err(needs_argument(command, at)),
                     "smtp" => Protocol::Smtp,
@@ -124,17 +169,17 @@ impl Account {
                     _ => return Err(invalid(arg, command, "smtp or lmtp", at)),
                 };
             }
-            "domain" => self.domain = arg.to_string(),
-            "from" => self.from = Some(arg.to_string()),
-            "from_full_name" => self.from_full_name = opt_string(arg),
-            "allow_from_override" => {
+            Command::Domain => self.domain = arg.to_string(),
+            Command::From => self.from = Some(arg.to_string()),
+            Command::FromFullName => self.from_full_name = opt_string(arg),
+            Command::AllowFromOverride => {
                 self.allow_from_override = match arg {
                     "on" => true,
                     "off" => false,
                     _ => return Err(invalid(arg, command, "on or off", at)),
                 };
             }
-            "auth" => {
+            Command::Auth => {
                 self.auth = match arg {
                     "" | "on" => Auth::Auto,
                     "off" => Auth::Off,
@@ -148,39 +193,23 @@ impl Account {
                     })?),
                 };
             }
-            "user" => self.user = opt_string(arg),
-            "password" => self.password = opt_string(arg).map(Secret::new),
-            "passwordeval" => self.passwordeval = opt_string(arg),
-            "ntlmdomain" => self.ntlmdomain = opt_string(arg),
-            "tls" => self.tls = on_off(arg, at, command)?,
-            "tls_starttls" => self.tls_starttls = on_off(arg, at, command)?,
-            "tls_nostarttls" | "tls_nocertcheck" => {
-                if !arg.is_empty() {
-                    return Err(ConfigError::syntax(
-                        at,
-                        tr!(
-                            "command {command} does not take an argument",
-                            command = command
-                        ),
-                    ));
-                }
-                if command == "tls_nostarttls" {
-                    self.tls_starttls = false;
-                } else {
-                    self.tls_certcheck = false;
-                }
-            }
-            "tls_key_file" => self.tls_key_file = opt_path(arg),
-            "tls_cert_file" => self.tls_cert_file = opt_path(arg),
-            "tls_trust_file" => {
+            Command::User => self.user = opt_string(arg),
+            Command::Password => self.password = opt_string(arg).map(Secret::new),
+            Command::Passwordeval => self.passwordeval = opt_string(arg),
+            Command::Ntlmdomain => self.ntlmdomain = opt_string(arg),
+            Command::Tls => self.tls = on_off(arg, at, command)?,
+            Command::TlsStarttls => self.tls_starttls = on_off(arg, at, command)?,
+            Command::TlsKeyFile => self.tls_key_file = opt_path(arg),
+            Command::TlsCertFile => self.tls_cert_file = opt_path(arg),
+            Command::TlsTrustFile => {
                 self.tls_trust_file = match arg {
                     "" => None,
                     "system" => Some(TrustFile::System),
                     _ => Some(TrustFile::File(expand::expand_tilde(arg))),
                 };
             }
-            "tls_crl_file" => self.tls_crl_file = opt_path(arg),
-            "tls_fingerprint" => {
+            Command::TlsCrlFile => self.tls_crl_file = opt_path(arg),
+            Command::TlsFingerprint => {
                 self.tls_fingerprint = if arg.is_empty() {
                     None
                 } else {
@@ -194,8 +223,8 @@ impl Account {
                     })?)
                 };
             }
-            "tls_certcheck" => self.tls_certcheck = on_off(arg, at, command)?,
-            "tls_min_dh_prime_bits" => {
+            Command::TlsCertcheck => self.tls_certcheck = on_off(arg, at, command)?,
+            Command::TlsMinDhPrimeBits => {
                 self.tls_min_dh_prime_bits = if arg.is_empty() {
                     None
                 } else {
@@ -205,9 +234,9 @@ impl Account {
                     )
                 };
             }
-            "tls_priorities" => self.tls_priorities = opt_string(arg),
-            "tls_host_override" => self.tls_host_override = opt_string(arg),
-            "dsn_return" => {
+            Command::TlsPriorities => self.tls_priorities = opt_string(arg),
+            Command::TlsHostOverride => self.tls_host_override = opt_string(arg),
+            Command::DsnReturn => {
                 self.dsn_return = match arg {
                     "" => return Err(needs_argument(command, at)),
                     "off" => None,
@@ -216,7 +245,7 @@ impl Account {
                     _ => return Err(invalid(arg, command, "off, headers or full", at)),
                 };
             }
-            "dsn_notify" => {
+            Command::DsnNotify => {
                 self.dsn_notify = match arg {
                     "" => return Err(needs_argument(command, at)),
                     "off" => None,
@@ -230,15 +259,15 @@ impl Account {
                     })?),
                 };
             }
-            "logfile" => {
+            Command::Logfile => {
                 self.logfile = match arg {
                     "" => None,
                     "-" => Some(LogFile::Stdout),
                     _ => Some(LogFile::File(expand::expand_tilde(arg))),
                 };
             }
-            "logfile_time_format" => self.logfile_time_format = opt_string(arg),
-            "syslog" => {
+            Command::LogfileTimeFormat => self.logfile_time_format = opt_string(arg),
+            Command::Syslog => {
                 self.syslog = match arg {
                     "" | "on" => Some(SyslogFacility::User),
                     "off" => None,
@@ -252,16 +281,16 @@ impl Account {
                     })?),
                 };
             }
-            "aliases" => self.aliases = opt_path(arg),
-            "proxy_host" => self.proxy_host = opt_string(arg),
-            "proxy_port" => {
+            Command::Aliases => self.aliases = opt_path(arg),
+            Command::ProxyHost => self.proxy_host = opt_string(arg),
+            Command::ProxyPort => {
                 self.proxy_port = if arg.is_empty() {
                     None
                 } else {
                     Some(port_number(arg, command, at)?)
                 };
             }
-            "set_from_header" => {
+            Command::SetFromHeader => {
                 self.set_from_header = match arg {
                     "" | "auto" => HeaderPolicy::Auto,
                     "on" => HeaderPolicy::On,
@@ -269,31 +298,9 @@ impl Account {
                     _ => return Err(invalid(arg, command, "auto, on or off", at)),
                 };
             }
-            "set_date_header" | "set_msgid_header" => {
-                let v = match arg {
-                    "" | "auto" => HeaderPolicy::Auto,
-                    "off" => HeaderPolicy::Off,
-                    _ => return Err(invalid(arg, command, "auto or off", at)),
-                };
-                if command == "set_date_header" {
-                    self.set_date_header = v;
-                } else {
-                    self.set_msgid_header = v;
-                }
-            }
-            "add_missing_from_header" | "add_missing_date_header" => {
-                let v = if on_off(arg, at, command)? {
-                    HeaderPolicy::Auto
-                } else {
-                    HeaderPolicy::Off
-                };
-                if command == "add_missing_from_header" {
-                    self.set_from_header = v;
-                } else {
-                    self.set_date_header = v;
-                }
-            }
-            "set_to_header" => {
+            Command::SetDateHeader => self.set_date_header = auto_or_off(arg, command, at)?,
+            Command::SetMsgidHeader => self.set_msgid_header = auto_or_off(arg, command, at)?,
+            Command::SetToHeader => {
                 self.set_to_header = match arg {
                     "" | "on" => SetToHeader::On,
                     "off" => SetToHeader::Off,
@@ -308,20 +315,12 @@ impl Account {
                     }
                 };
             }
-            "undisclosed_recipients" => {
-                self.set_to_header = if on_off(arg, at, command)? {
-                    SetToHeader::UndisclosedRecipients
-                } else {
-                    SetToHeader::Off
-                };
-            }
-            "remove_bcc_headers" => self.remove_bcc_headers = on_off(arg, at, command)?,
-            "keepbcc" => self.remove_bcc_headers = !on_off(arg, at, command)?,
-            "source_ip" => self.source_ip = opt_string(arg),
-            "socket" => self.socket = opt_path(arg),
-            "auto_from" => self.auto_from = on_off(arg, at, command)?,
-            "maildomain" => self.maildomain = Some(arg.to_string()),
-            "queue" => {
+            Command::RemoveBccHeaders => self.remove_bcc_headers = on_off(arg, at, command)?,
+            Command::SourceIp => self.source_ip = opt_string(arg),
+            Command::Socket => self.socket = opt_path(arg),
+            Command::AutoFrom => self.auto_from = on_off(arg, at, command)?,
+            Command::Maildomain => self.maildomain = Some(arg.to_string()),
+            Command::Queue => {
                 self.queue = match arg {
                     "" => return Err(needs_argument(command, at)),
                     "off" => QueueMode::Off,
@@ -330,8 +329,8 @@ impl Account {
                     _ => return Err(invalid(arg, command, "off, fallback or always", at)),
                 };
             }
-            "queue_dir" => self.queue_dir = opt_path(arg),
-            "queue_expire" => {
+            Command::QueueDir => self.queue_dir = opt_path(arg),
+            Command::QueueExpire => {
                 self.queue_expire = if arg.is_empty() {
                     DEFAULT_QUEUE_EXPIRE
                 } else {
@@ -340,7 +339,7 @@ impl Account {
                     })?
                 };
             }
-            "queue_retry_for" => {
+            Command::QueueRetryFor => {
                 self.queue_retry_for = if arg.is_empty() {
                     None
                 } else {
@@ -349,8 +348,8 @@ impl Account {
                     })?)
                 };
             }
-            "queue_notify" => self.queue_notify = opt_string(arg),
-            "oauth2_flow" => {
+            Command::QueueNotify => self.queue_notify = opt_string(arg),
+            Command::Oauth2Flow => {
                 self.oauth2_flow = match arg {
                     "" | "off" => None,
                     "client_credentials" => Some(OAuthFlow::ClientCredentials),
@@ -366,7 +365,7 @@ impl Account {
                     }
                 };
             }
-            "oauth2_provider" => {
+            Command::Oauth2Provider => {
                 self.oauth2_provider = match arg {
                     "" => None,
                     "microsoft" => Some(OAuthProvider::Microsoft),
@@ -374,32 +373,26 @@ impl Account {
                     _ => return Err(invalid(arg, command, "microsoft or google", at)),
                 };
             }
-            "oauth2_tenant" => self.oauth2_tenant = opt_string(arg),
-            "oauth2_token_url" => self.oauth2_token_url = opt_string(arg),
-            "oauth2_device_url" => self.oauth2_device_url = opt_string(arg),
-            "oauth2_auth_url" => self.oauth2_auth_url = opt_string(arg),
-            "oauth2_redirect_port" => {
+            Command::Oauth2Tenant => self.oauth2_tenant = opt_string(arg),
+            Command::Oauth2TokenUrl => self.oauth2_token_url = opt_string(arg),
+            Command::Oauth2DeviceUrl => self.oauth2_device_url = opt_string(arg),
+            Command::Oauth2AuthUrl => self.oauth2_auth_url = opt_string(arg),
+            Command::Oauth2RedirectPort => {
                 self.oauth2_redirect_port = if arg.is_empty() {
                     None
                 } else {
                     Some(port_number(arg, command, at)?)
                 };
             }
-            "oauth2_client_id" => self.oauth2_client_id = opt_string(arg),
-            "oauth2_client_secret" => self.oauth2_client_secret = opt_string(arg).map(Secret::new),
-            "oauth2_client_secret_eval" => self.oauth2_client_secret_eval = opt_string(arg),
-            "oauth2_scope" => self.oauth2_scope = opt_string(arg),
-            _ => {
-                // Every canonical command is handled above; reaching this is a
-                // bug in the table, reported rather than ignored.
-                return Err(ConfigError::syntax(
-                    at,
-                    format!("command {command} is not implemented"),
-                ));
+            Command::Oauth2ClientId => self.oauth2_client_id = opt_string(arg),
+            Command::Oauth2ClientSecret => {
+                self.oauth2_client_secret = opt_string(arg).map(Secret::new)
             }
+            Command::Oauth2ClientSecretEval => self.oauth2_client_secret_eval = opt_string(arg),
+            Command::Oauth2Scope => self.oauth2_scope = opt_string(arg),
         }
-        self.sources.insert(key, at.clone());
-        self.explicit.insert(key);
+        self.sources.insert(key.name(), at.clone());
+        self.explicit.insert(key.name());
         Ok(())
     }
 }

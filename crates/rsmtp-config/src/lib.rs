@@ -40,7 +40,9 @@
 //!   [`Account::is_explicit`], [`Account::check_supported`], [`Account::warnings`],
 //!   [`Account::describe_for_pretend`].
 //! - Helpers: [`expand_tilde`], [`home_dir`], [`check_secure`]`(path, uid)`,
-//!   [`eval_password`], [`canonical_command`], [`COMMANDS`].
+//!   [`eval_password`], [`canonical_command`], [`commands`].
+//! - [`COMMAND_DEFS`]: the one table of commands (spellings, long options, `--pretend`
+//!   labels, what a queued message may carry).
 //! - [`Secret`] (`Debug`/`Display` print `***`; [`Secret::expose`]).
 //! - [`Source`] `{ origin: File(path) | CommandLine, line }`, shown as `file:line`.
 //! - [`ConfigError`] with [`ConfigError::exit_code`] (78 `EX_CONFIG`; 74 `EX_IOERR`
@@ -118,6 +120,7 @@
 #![warn(missing_docs)]
 
 mod account;
+pub mod command_defs;
 mod commands;
 mod error;
 mod expand;
@@ -135,7 +138,8 @@ mod resolve;
 mod suggest;
 mod value;
 
-pub use account::{canonical_command, default_queue_dir, queue_fallback_dir, Account, COMMANDS};
+pub use account::{canonical_command, commands, default_queue_dir, queue_fallback_dir, Account};
+pub use command_defs::{Command, CommandDef, QueuePolicy, COMMAND_DEFS};
 pub use error::{ConfigError, InsecureReason, Origin, Source};
 pub use expand::{
     canonical_host_name, expand_tilde, home_dir, home_of, host_name, user_name, user_name_of,

@@ -1062,7 +1062,7 @@ fn oauth2_commands_are_inherited_shown_redacted_and_a_secret_needs_a_private_fil
 }
 
 /// A value each msmtprc command takes, unlike its default. A command added to
-/// `COMMANDS` without a row here fails `every_command_is_parsed_copied_shown_and_overridable`.
+/// A command of `commands()` without a row here fails `every_command_is_parsed_copied_shown_and_overridable`.
 const SAMPLES: &[(&str, &str)] = &[
     ("host", "mail.example.org"),
     ("port", "2525"),
@@ -1133,13 +1133,13 @@ const SAMPLES: &[(&str, &str)] = &[
 #[test]
 fn every_command_is_parsed_copied_shown_and_overridable() {
     let mut problems = Vec::new();
-    for command in COMMANDS {
-        let Some(value) = SAMPLES.iter().find(|(c, _)| c == command).map(|(_, v)| *v) else {
+    for command in commands() {
+        let Some(value) = SAMPLES.iter().find(|(c, _)| *c == command).map(|(_, v)| *v) else {
             problems.push(format!("no sample value for {command}: add one to SAMPLES"));
             continue;
         };
         // -P shows the OAuth lines of an OAuth account (one with a flow) only.
-        let context = if command.starts_with("oauth2_") && *command != "oauth2_flow" {
+        let context = if command.starts_with("oauth2_") && command != "oauth2_flow" {
             "oauth2_flow device\n"
         } else {
             ""
@@ -1177,7 +1177,7 @@ fn every_command_is_parsed_copied_shown_and_overridable() {
             Ok(()) => {}
         }
     }
-    if SAMPLES.len() != COMMANDS.len() {
+    if SAMPLES.len() != commands().count() {
         problems.push("SAMPLES names a command that is gone".into());
     }
     assert!(problems.is_empty(), "{problems:#?}");

@@ -18,8 +18,9 @@
 //!   `tls_fingerprint`, `tls_host_override`, `tls_priorities`,
 //!   `tls_min_dh_prime_bits`: a changed trust decision.
 //!
-//! The rule is an allow-list ([`check_override`]): anything not named below,
-//! including commands a newer rsmtp may add, is refused. `host` and `port` are
+//! The rule is an allow-list ([`check_override`]), kept as the `queue` column of
+//! rsmtp-config's table of commands: anything not marked carried there, including
+//! commands a newer rsmtp may add, is refused. `host` and `port` are
 //! allowed although pointing them elsewhere sends the account's password there:
 //! the entry is trusted only when it is ours, so they are what we typed, and
 //! without them a `--host` submission could not be queued at all.
@@ -32,48 +33,7 @@
 
 use std::fmt;
 
-/// Settings taken from an entry whatever their value. Header and queue settings
-/// were already applied when the message was queued; they are listed so that
-/// replaying a command line never refuses an entry for them.
-const ALLOWED: &[&str] = &[
-    "host",
-    "port",
-    "timeout",
-    "protocol",
-    "domain",
-    "user",
-    "auth",
-    "tls_starttls",
-    "source_ip",
-    "proxy_host",
-    "proxy_port",
-    "from",
-    "from_full_name",
-    "maildomain",
-    "auto_from",
-    "dsn_notify",
-    "dsn_return",
-    "set_from_header",
-    "add_missing_from_header",
-    "set_date_header",
-    "add_missing_date_header",
-    "set_msgid_header",
-    "set_to_header",
-    "remove_bcc_headers",
-    "undisclosed_recipients",
-    "keepbcc",
-    "syslog",
-    "logfile_time_format",
-    "queue",
-    "queue_dir",
-    "queue_expire",
-    "queue_retry_for",
-    "queue_notify",
-];
-
-/// Settings taken from an entry only when they turn a check on (`on` or empty,
-/// which means on): turning them off is a downgrade.
-const ONLY_ON: &[&str] = &["tls", "tls_certcheck"];
+use rsmtp_config::QueuePolicy;
 
 /// A setting an entry may not carry. The value is never kept: a `passwordeval`
 /// command may hold a secret.
@@ -93,34 +53,25 @@ impl fmt::Display for RefusedSetting {
 
 /// Whether the flusher may apply `command value` taken from an entry, and so
 /// whether the writer may store it: the writer never stores what this refuses.
+/// The policy of each command is a column of rsmtp-config's one table of commands
+/// ([`COMMAND_DEFS`](rsmtp_config::COMMAND_DEFS)); a command it does not know, or
+/// one added without a policy, is refused.
 pub fn check_override(command: &str, value: &str) -> Result<(), RefusedSetting> {
-    let refuse = |reason| {
-        Err(RefusedSetting {
+    let policy = rsmtp_config::command_defs::lookup(command).map_or(
+        // `eval` is a directive, not a command: it runs one.
+        if command == "eval" {
+            QueuePolicy::RunsCommand
+        } else {
+            QueuePolicy::NotCarried
+        },
+        |d| d.queue,
+    );
+    match policy.refusal(value) {
+        None => Ok(()),
+        Some(reason) => Err(RefusedSetting {
             command: command.to_owned(),
             reason,
-        })
-    };
-    if ALLOWED.contains(&command) {
-        return Ok(());
-    }
-    if ONLY_ON.contains(&command) {
-        return match value {
-            "" | "on" => Ok(()),
-            _ => refuse("off is never taken from a queued message (a downgrade)"),
-        };
-    }
-    match command {
-        "eval" | "passwordeval" => {
-            refuse("runs a command and is never taken from a queued message")
-        }
-        "password" => refuse("is a secret and is never stored in a queued message"),
-        "logfile" | "aliases" | "tls_key_file" | "tls_cert_file" | "socket" => {
-            refuse("names a file and is never taken from a queued message")
-        }
-        c if c.starts_with("tls") => {
-            refuse("changes how the server is trusted and is never taken from a queued message")
-        }
-        _ => refuse("is not one a queued message may carry"),
+        }),
     }
 }
 

@@ -7,11 +7,11 @@
 //! exit 64 with a one-line hint, as cron and PHP only look at the code.
 //!
 //! Long options that mirror msmtprc commands (`--tls-starttls=off`) are listed once in
-//! [`ACCOUNT_OPTIONS`]; the resolved values are handed to the config crate as
+//! [`account_options`] (from the one table of commands); the resolved values are handed to the config crate as
 //! `(command, value)` pairs so a file line and a flag go through the same setter.
 
 pub use crate::delivery::Delivery;
-pub use rsmtp_config::long_options::{override_args, AccountOption, ACCOUNT_OPTIONS};
+pub use rsmtp_config::long_options::{account_options, override_args, AccountOption};
 pub use rsmtp_core::cli::{clap_error_line, completion_script};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -161,7 +161,7 @@ pub struct RawArgs {
     pub recipients: Vec<String>,
 }
 
-/// The whole command line as clap sees it (derive part + [`ACCOUNT_OPTIONS`]).
+/// The whole command line as clap sees it (derive part + [`account_options`]).
 pub fn command() -> clap::Command {
     // getopt semantics, as msmtp has them: a repeated option overrides the earlier one.
     // PHPMailer's `isSendmail()` runs `sendmail -t -i -oi -fFROM -t`, mutt's
@@ -170,7 +170,7 @@ pub fn command() -> clap::Command {
         .disable_help_flag(true)
         .disable_version_flag(true)
         .args_override_self(true);
-    for o in ACCOUNT_OPTIONS {
+    for o in account_options() {
         let mut arg = Arg::new(o.long)
             .long(o.long)
             .value_name("VALUE")
@@ -181,14 +181,7 @@ pub fn command() -> clap::Command {
         if let Some(bare) = o.bare {
             arg = arg.num_args(0..=1).default_missing_value(bare);
         }
-        if o.long == "connect-timeout"
-            || o.long == "keepbcc"
-            || o.long.starts_with("add-missing")
-            || o.long == "tls-force-sslv3"
-        {
-            arg = arg.hide(true);
-        }
-        cmd = cmd.arg(arg);
+        cmd = cmd.arg(arg.hide(o.hidden));
     }
     cmd
 }
@@ -470,9 +463,9 @@ fn resolve(raw: RawArgs, matches: &ArgMatches) -> Result<Invocation, UsageError>
     }
 
     let mut overrides = Vec::new();
-    for o in ACCOUNT_OPTIONS {
+    for o in account_options() {
         if let Some(v) = matches.get_one::<String>(o.long) {
-            check_option_value(o, v)?;
+            check_option_value(&o, v)?;
             overrides.push((o.command.to_string(), v.clone()));
         }
     }
