@@ -33,8 +33,8 @@ pub enum Error {
     #[error("{0}")]
     Compose(String),
     /// The delivery path failed; its exit code is kept.
-    #[error("{0}")]
-    Delivery(#[from] rsmtp_deliver::SubmitError),
+    #[error("{}", .0.sentence())]
+    Delivery(#[from] rsmtp_deliver::Failure),
 }
 
 impl Error {
@@ -46,7 +46,7 @@ impl Error {
             Error::NoInput { .. } => ExitCode::NoInput,
             Error::Io { code, .. } => *code,
             Error::Compose(_) => ExitCode::DataErr,
-            Error::Delivery(e) => e.exit_code(),
+            Error::Delivery(e) => e.code,
         }
     }
 

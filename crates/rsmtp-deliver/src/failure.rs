@@ -53,6 +53,39 @@ impl Failure {
         self
     }
 
+    /// msmtp's second line after a failed send: "could not send mail (account NAME
+    /// from FILE)", when the account is known.
+    pub fn could_not_send(&self) -> Option<String> {
+        let account = self.account.as_ref()?;
+        Some(rsmtp_core::tr!(
+            "could not send mail ({account})",
+            account = account
+        ))
+    }
+
+    /// The same for `--serverinfo`: "could not get server information (account …)".
+    pub fn could_not_get_server_information(&self) -> Option<String> {
+        let account = self.account.as_ref()?;
+        Some(rsmtp_core::tr!(
+            "could not get server information ({account})",
+            account = account
+        ))
+    }
+
+    /// The failure in one sentence, the account named when it is known: what a
+    /// listener answers its client and what backup-alert reports
+    /// (`… (could not send mail: account NAME from FILE)`).
+    pub fn sentence(&self) -> String {
+        match &self.account {
+            Some(account) => rsmtp_core::tr!(
+                "{message} (could not send mail: {account})",
+                message = self.message,
+                account = account
+            ),
+            None => self.message.clone(),
+        }
+    }
+
     /// The SMTP session's error, when that is what failed.
     pub fn smtp_error(&self) -> Option<&rsmtp_smtp::SmtpError> {
         match self.cause.as_deref() {

@@ -4,7 +4,6 @@
 //! the OAuth login), and [`run_cli`], the one place that prints an error and picks
 //! the exit code. `main.rs` only passes argv in.
 
-use rsmtp_core::tr;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 
@@ -19,7 +18,7 @@ pub use rsmtp_deliver::{
     account, attempt, background, courier, delivery, exit, failure, flush, keyring, locale, log,
     oauth, prepare, queued, send, ui,
 };
-pub use rsmtp_deliver::{smtp, submit, ExitCode, Failure, Outcome, Submission, SubmitError};
+pub use rsmtp_deliver::{smtp, submit, ExitCode, Failure, Outcome};
 
 use cli::Mode;
 use delivery::Delivery;
@@ -94,17 +93,13 @@ pub fn run_with(
         Err(failure) => {
             ui.warn(&failure.message);
             // msmtp's second line names the account; only a send can "not send mail".
-            if let Some(account) = &failure.account {
-                match inv.mode {
-                    Mode::Send => {
-                        ui.warn(&tr!("could not send mail ({account})", account = account))
-                    }
-                    Mode::ServerInfo => ui.warn(&tr!(
-                        "could not get server information ({account})",
-                        account = account
-                    )),
-                    _ => {}
-                }
+            let second_line = match inv.mode {
+                Mode::Send => failure.could_not_send(),
+                Mode::ServerInfo => failure.could_not_get_server_information(),
+                _ => None,
+            };
+            if let Some(line) = second_line {
+                ui.warn(&line);
             }
             failure.code
         }

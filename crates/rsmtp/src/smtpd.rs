@@ -127,10 +127,7 @@ impl Deliver for SendmailDelivery<'_> {
 /// A failure as the client's answer: 451 if trying again later may work, else 554;
 /// the text is the sentence sendmail mode would print (the relay's reply in it).
 fn refusal(failure: &Failure) -> Reply {
-    let mut text = failure.message.clone();
-    if let Some(account) = &failure.account {
-        text.push_str(&format!(" (could not send mail: {account})"));
-    }
+    let text = failure.sentence();
     if failure.code == ExitCode::TempFail {
         if out_of_space(failure) {
             reply(452, "4.3.1", &text)

@@ -1,23 +1,10 @@
 //! Hand a finished message to rsmtp's delivery path ([`rsmtp_deliver::submit`]) with an explicit
-//! envelope: the same msmtprc files, accounts, queue and log as any other mail.
+//! envelope ([`route`]): the same msmtprc files, accounts, queue and log as any other mail.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use crate::error::Error;
-
-/// Which msmtprc account to send through.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Route {
-    /// `--config FILE`: replaces the user msmtprc (`-C`).
-    pub(crate) config_file: Option<PathBuf>,
-    /// `--account NAME` (`-a`); `None` is the `default` account.
-    pub(crate) account: Option<String>,
-    /// Envelope sender (`-f`); `None` lets the account's `from` decide.
-    pub(crate) envelope_from: Option<String>,
-    /// Display name rsmtp puts on the From header it adds (`-F`), when the message has none.
-    pub(crate) full_name: Option<String>,
-}
 
 /// What rsmtp did with the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,32 +13,44 @@ pub(crate) enum Delivered {
     Queued(String),
 }
 
-/// Submit `message` to `recipients` (never read from the headers).
+/// Which msmtprc, account and envelope an alert goes through: rsmtp's own request
+/// ([`rsmtp_deliver::Delivery`]), with its recipients (never read from the headers).
+/// An alert must not be lost because the network blipped: it is queued on a
+/// temporary failure even where the msmtprc has no `queue` line.
+pub(crate) fn route(
+    config_file: Option<PathBuf>,
+    account: Option<String>,
+    envelope_from: Option<String>,
+    full_name: Option<String>,
+    recipients: Vec<String>,
+) -> rsmtp_deliver::Delivery {
+    rsmtp_deliver::Delivery {
+        config_file,
+        account,
+        envelope_from,
+        // Display name rsmtp puts on the From header it adds (`-F`), when the message
+        // has none.
+        full_name,
+        recipients,
+        queue_on_tempfail: true,
+        ..rsmtp_deliver::Delivery::default()
+    }
+}
+
+/// Submit `message` as `delivery` says.
 pub(crate) fn submit(
-    route: &Route,
-    recipients: &[String],
+    delivery: &rsmtp_deliver::Delivery,
     message: &[u8],
     warnings: &mut dyn Write,
 ) -> Result<Delivered, Error> {
-    if recipients.is_empty() {
+    if delivery.recipients.is_empty() {
         return Err(Error::Usage(
             "no recipients: pass --to ADDRESS or set `to` in the settings file".into(),
         ));
     }
-    let submission = rsmtp_deliver::Submission {
-        config_file: route.config_file.clone(),
-        account: route.account.clone(),
-        envelope_from: route.envelope_from.clone(),
-        full_name: route.full_name.clone(),
-        recipients: recipients.to_vec(),
-        read_recipients: false,
-        // An alert must not be lost because the network blipped: queue it on a
-        // temporary failure even where the msmtprc has no `queue` line.
-        queue_on_tempfail: true,
-    };
     let mut reader: &[u8] = message;
     let mut collected = Vec::new();
-    let result = rsmtp_deliver::submit(&submission, &mut reader, &mut collected);
+    let result = rsmtp_deliver::submit(delivery, &mut reader, &mut collected);
     relay_warnings(&collected, warnings);
     match result? {
         rsmtp_deliver::Outcome::Delivered => Ok(Delivered::Sent),

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use self::compose::{compose_alert, parse_mailbox, Addresses, Alert, DEFAULT_FROM_NAME};
-use self::deliver::{Delivered, Route};
+use self::deliver::Delivered;
 use self::flood::{FloodState, StateFile, Verdict};
 use crate::error::Error;
 use crate::model::{History, Status};
@@ -32,9 +32,7 @@ pub(crate) const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Target {
     pub(crate) addresses: Addresses,
-    /// Envelope recipients (To and Cc).
-    pub(crate) recipients: Vec<String>,
-    pub(crate) route: Route,
+    pub(crate) route: rsmtp_deliver::Delivery,
     /// The language the alert is written in: `language` from the settings (or
     /// `--language`), else the locale's.
     pub(crate) language: crate::lang::Language,
@@ -78,19 +76,18 @@ impl Target {
             }
             addresses.from = Some(mailbox);
         }
-        let recipients = addresses.to.iter().map(|m| m.email.to_string()).collect();
-        let route = Route {
-            config_file: config.or_else(|| settings.msmtprc.clone()),
-            account: account
+        let route = deliver::route(
+            config.or_else(|| settings.msmtprc.clone()),
+            account
                 .map(str::to_string)
                 .or_else(|| settings.account.clone()),
-            envelope_from: addresses.from.as_ref().map(|m| m.email.to_string()),
+            addresses.from.as_ref().map(|m| m.email.to_string()),
             // Without a From of ours rsmtp adds the account's, with this name.
-            full_name: addresses.from.is_none().then_some(display_name),
-        };
+            addresses.from.is_none().then_some(display_name),
+            addresses.to.iter().map(|m| m.email.to_string()).collect(),
+        );
         Ok(Target {
             addresses,
-            recipients,
             route,
             language: settings
                 .language
@@ -232,7 +229,7 @@ pub(crate) fn send_alert(
             });
         }
         let bytes = compose_alert(&alert, &target.addresses)?;
-        deliver::submit(&target.route, &target.recipients, &bytes, warnings).map(|d| match d {
+        deliver::submit(&target.route, &bytes, warnings).map(|d| match d {
             Delivered::Sent => Sent::Delivered,
             Delivered::Queued(id) => Sent::Queued(id),
         })

@@ -16,7 +16,7 @@ use lettre::message::header::HeaderValue;
 use crate::alert::compose::{
     compose_plain, parse_extra_header, parse_mailbox, Addresses, FileAttachment,
 };
-use crate::alert::deliver::{self, Route};
+use crate::alert::deliver;
 use crate::context::Context;
 use crate::error::Error;
 use rsmtp_deliver::ui::Ui;
@@ -148,8 +148,8 @@ pub(crate) fn main(args: &[OsString], ui: &mut Ui<'_>) -> Result<u8, Error> {
     if m.skip_empty && body.is_empty() {
         return Ok(0);
     }
-    let (message, recipients, route) = build(&m, body, &ctx)?;
-    deliver::submit(&route, &recipients, &message, &mut *ui.err)?;
+    let (message, route) = build(&m, body, &ctx)?;
+    deliver::submit(&route, &message, &mut *ui.err)?;
     Ok(0)
 }
 
@@ -165,7 +165,7 @@ pub(crate) fn build(
     m: &MailArgs,
     body: Vec<u8>,
     ctx: &Context,
-) -> Result<(Vec<u8>, Vec<String>, Route), Error> {
+) -> Result<(Vec<u8>, rsmtp_deliver::Delivery), Error> {
     let to_list = if m.to.is_empty() && m.cc.is_empty() && m.bcc.is_empty() {
         ctx.settings.to.clone()
     } else {
@@ -223,13 +223,14 @@ pub(crate) fn build(
         .chain(&bcc)
         .map(|mb| mb.email.to_string())
         .collect();
-    let route = Route {
-        config_file: ctx.settings.msmtprc.clone(),
-        account: ctx.settings.account.clone(),
-        envelope_from: addresses.from.as_ref().map(|f| f.email.to_string()),
-        full_name: None,
-    };
-    Ok((message, recipients, route))
+    let route = deliver::route(
+        ctx.settings.msmtprc.clone(),
+        ctx.settings.account.clone(),
+        addresses.from.as_ref().map(|f| f.email.to_string()),
+        None,
+        recipients,
+    );
+    Ok((message, route))
 }
 
 #[cfg(test)]
@@ -307,7 +308,8 @@ mod tests {
             "to@x.example",
         ])
         .unwrap();
-        let (msg, rcpts, _) = build(&m, b"body\n".to_vec(), &ctx()).unwrap();
+        let (msg, route) = build(&m, b"body\n".to_vec(), &ctx()).unwrap();
+        let rcpts = route.recipients;
         assert_eq!(
             rcpts,
             vec!["to@x.example", "cc@x.example", "hidden@x.example"]
@@ -332,7 +334,8 @@ mod tests {
     #[test]
     fn injected_subject_and_headers_stay_harmless() {
         let m = p(&["-s", "hi\nBcc: evil@x.example", "to@x.example"]).unwrap();
-        let (msg, rcpts, _) = build(&m, b"b".to_vec(), &ctx()).unwrap();
+        let (msg, route) = build(&m, b"b".to_vec(), &ctx()).unwrap();
+        let rcpts = route.recipients;
         assert_eq!(rcpts, vec!["to@x.example"]);
         let text = String::from_utf8_lossy(&msg);
         let head = text.split("\r\n\r\n").next().unwrap();

@@ -668,7 +668,7 @@ pub(crate) fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
             html(h, &period, &mail, lang),
             &target.addresses,
         )?;
-        crate::alert::deliver::submit(&target.route, &target.recipients, &bytes, &mut *ui.err)?;
+        crate::alert::deliver::submit(&target.route, &bytes, &mut *ui.err)?;
     }
     Ok(0)
 }
