@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Local};
 use clap::Args;
 
-use super::{local, publish_metrics, report_sent, target_and_policy, DeliveryArgs};
+use super::{local, publish_metrics, report_sent, target_and_policy, DeliveryArgs, PingArgs};
 use crate::alert::compose::Alert;
 use crate::alert::{send_alert, FloodPolicy, Target};
 use crate::checks::file_count::FileCount;
@@ -94,6 +94,8 @@ pub(crate) struct CheckArgs {
     /// Send nothing when the backup is fresh (a recovery is still mailed).
     #[arg(long)]
     pub(crate) quiet_ok: bool,
+    #[command(flatten)]
+    pub(crate) ping: PingArgs,
     #[command(flatten)]
     pub(crate) delivery: DeliveryArgs,
 }
@@ -342,6 +344,7 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
             Finding::Missing { .. } => None,
         },
     };
+    ping_outcome(&args, &alert, !finding.is_fresh(), ui);
     let sent = send_alert(alert, &name, &target, &policy, args.quiet_ok, &mut *ui.err);
     // The metrics say what happened even when the alert could not be delivered.
     publish_metrics(&args.delivery, &policy, ctx, ui);
@@ -448,6 +451,7 @@ fn check_job(
         exit_status: Some(i32::from(!fresh)),
         ..Measurement::default()
     };
+    ping_outcome(args, &alert, !fresh, ui);
     let record_as = format!("{name} (check)");
     let sent = send_alert(
         alert,
@@ -521,10 +525,17 @@ fn repository_failure(
         exit_status: Some(1),
         ..Measurement::default()
     };
+    ping_outcome(args, &alert, true, ui);
     let sent = send_alert(alert, &name, target, policy, false, &mut *ui.err);
     publish_metrics(&args.delivery, policy, ctx, ui);
     report_sent(&sent?, ui);
     Ok(1)
+}
+
+/// `--ping-url`: the check's outcome, its summary (else its message) as the body.
+fn ping_outcome(args: &CheckArgs, alert: &Alert, failed: bool, ui: &mut Ui<'_>) {
+    let body = alert.summary.as_deref().unwrap_or(&alert.message);
+    args.ping.outcome(failed, body, ui);
 }
 
 /// `12 (minimum 7: ok)`.
