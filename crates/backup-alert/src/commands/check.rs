@@ -20,6 +20,7 @@ use crate::context::Context;
 use crate::diagnosis::advice;
 use crate::diagnosis::error_line;
 use crate::error::Error;
+use crate::lang::Language;
 use crate::model::{Measurement, Status};
 use crate::units::{format_duration, format_duration_words, format_size, plural};
 use rsmtp_deliver::ui::Ui;
@@ -104,6 +105,7 @@ pub(crate) struct CheckArgs {
 /// failure leaves with its own code.
 pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    let lang = target.language;
     if let Some(job) = &args.job {
         return check_job(&args, job, &target, &policy, ctx, ui);
     }
@@ -170,7 +172,7 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
         .as_ref()
         .zip(args.expect_files)
         .map(|(f, tolerance)| FileCount::check(&location, f, tolerance));
-    let finding = newest::judge(found, searched, &req, SystemTime::now());
+    let finding = newest::judge(found, searched, &req, SystemTime::now(), lang);
     // Damage or an integrity check that could not be made comes first among the
     // problems; too few files after the others.
     let finding = finding.with_problems(
@@ -216,12 +218,10 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
     let summary = match &finding {
         Finding::Fresh { file, age } => {
             alert.subject = target.language.check_subject("Backup fresh", &name);
-            alert.message = target
-                .language
-                .newest_backup_age(&format_duration_words(*age));
-            describe_file(&mut alert, file, *age, &limits);
+            alert.message = lang.newest_backup_age(*age);
+            describe_file(&mut alert, file, *age, &limits, lang);
             if repository.is_none() {
-                alert.fact("Files", files_fact(searched, args.min_files));
+                alert.fact("Files", lang.files_against(searched, args.min_files));
             }
             for (label, value) in integrity.iter().flat_map(Integrity::facts) {
                 alert.fact(label, value);
@@ -285,9 +285,9 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
                 Some(p) if problems.len() == 1 => p.clone(),
                 _ => format!("{}: {}", shown.display(), problems.join("; ")),
             });
-            describe_file(&mut alert, file, *age, &limits);
+            describe_file(&mut alert, file, *age, &limits, lang);
             if repository.is_none() {
-                alert.fact("Files", files_fact(searched, args.min_files));
+                alert.fact("Files", lang.files_against(searched, args.min_files));
             }
             for (label, value) in integrity.iter().flat_map(Integrity::facts) {
                 alert.fact(label, value);
@@ -320,7 +320,7 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
                 );
                 alert.summary = Some(format!("no backup file matches {shown_path}"));
             }
-            alert.fact("Maximum age", format_duration_words(args.max_age));
+            alert.fact("Maximum age", target.language.duration(args.max_age));
             if let Some(min) = args.min_size {
                 alert.fact("Minimum size", format_size(min));
             }
@@ -435,7 +435,7 @@ fn check_job(
             format!("{}: {}", when(j.last_run), j.last_status.as_str()),
         );
     }
-    alert.fact("Maximum age", format_duration_words(args.max_age));
+    alert.fact("Maximum age", target.language.duration(args.max_age));
     if !fresh {
         alert.fact(
             "What to do",
@@ -505,7 +505,7 @@ fn repository_failure(
     alert.summary = Some(format!("{repo}: {error}"));
     alert.fact("Backup", name.clone());
     alert.fact("Repository", repo.to_string());
-    alert.fact("Maximum age", format_duration_words(args.max_age));
+    alert.fact("Maximum age", target.language.duration(args.max_age));
     if let repository::RepoError::Failed { line, .. } = &error {
         // A deep check that failed without a known line still means damage.
         if let Some(class) = class.or(deep_check.then_some(error_line::FailureClass::Corrupt)) {
@@ -538,15 +538,6 @@ fn ping_outcome(args: &CheckArgs, alert: &Alert, failed: bool, ui: &mut Ui<'_>) 
     args.ping.outcome(failed, body, ui);
 }
 
-/// `12 (minimum 7: ok)`.
-fn files_fact(count: usize, min: Option<usize>) -> String {
-    match min {
-        Some(m) if count < m => format!("{count} (minimum {m}: too few)"),
-        Some(m) => format!("{count} (minimum {m}: ok)"),
-        None => count.to_string(),
-    }
-}
-
 /// The limits a checked file is judged against, shown next to its values.
 struct Limits {
     max_age: Duration,
@@ -555,23 +546,17 @@ struct Limits {
     repository: bool,
 }
 
-fn describe_file(alert: &mut Alert, file: &newest::Found, age: Duration, limits: &Limits) {
+fn describe_file(
+    alert: &mut Alert,
+    file: &newest::Found,
+    age: Duration,
+    limits: &Limits,
+    lang: Language,
+) {
     if limits.repository {
         alert.fact("Newest archive", file.path.display().to_string());
         alert.fact("Created", local(file.modified));
-        alert.fact(
-            "Age",
-            format!(
-                "{} (limit {}: {})",
-                format_duration_words(age),
-                format_duration_words(limits.max_age),
-                if age > limits.max_age {
-                    "too old"
-                } else {
-                    "ok"
-                }
-            ),
-        );
+        alert.fact("Age", lang.age_against(age, limits.max_age));
         if file.size > 0 {
             alert.fact("Size", format_size(file.size));
         }
@@ -580,28 +565,14 @@ fn describe_file(alert: &mut Alert, file: &newest::Found, age: Duration, limits:
     let path = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
     alert.fact("Newest file", path.display().to_string());
     alert.fact("Modified", local(file.modified));
-    let verdict = if age > limits.max_age {
-        "too old"
-    } else {
-        "ok"
-    };
-    alert.fact(
-        "Age",
-        format!(
-            "{} (limit {}: {verdict})",
-            format_duration_words(age),
-            format_duration_words(limits.max_age)
-        ),
-    );
-    let size = format!("{} ({} bytes)", format_size(file.size), file.size);
+    alert.fact("Age", lang.age_against(age, limits.max_age));
+    let min = limits.min_size.map(|m| (format_size(m), file.size >= m));
     alert.fact(
         "Size",
-        match limits.min_size {
-            Some(min) if file.size < min => {
-                format!("{size} (minimum {}: too small)", format_size(min))
-            }
-            Some(min) => format!("{size} (minimum {}: ok)", format_size(min)),
-            None => format!("{size} (no minimum set)"),
-        },
+        lang.size_against(
+            &format_size(file.size),
+            file.size,
+            min.as_ref().map(|(m, ok)| (m.as_str(), *ok)),
+        ),
     );
 }

@@ -22,7 +22,6 @@ use crate::diagnosis::exit_codes::{tool_of, ExitMeaning, Judgement};
 use crate::error::Error;
 use crate::model::{Measurement, Status};
 use crate::tail::{tail_file_since, Tail, TailLimits};
-use crate::units::format_duration_words;
 use rsmtp_deliver::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -134,7 +133,7 @@ pub(crate) fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, E
     let report_ = child::run(&spec);
     let command_line = display_command(&args.command);
     let name = args.name.clone().unwrap_or_else(|| command_line.clone());
-    let outcome = report_.describe(args.timeout);
+    let outcome = report_.describe(args.timeout, target.language);
     let exited = match report_.ending {
         child::Ending::Exited(c) => Some(c),
         _ => None,
@@ -166,10 +165,11 @@ pub(crate) fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, E
     );
     alert.fact("Name", name.clone());
     alert.fact("Command", command_line);
+    let lang = target.language;
     let result = match (exited, judgement) {
-        (Some(c), Judgement::Warning) => format!("exited with status {c} (warning)"),
-        (Some(c), Judgement::Ok) => format!("exited with status {c} (success)"),
-        _ => report_.describe_in_words(args.timeout),
+        (Some(c), Judgement::Warning) => lang.exited_with(c, Status::Warning),
+        (Some(c), Judgement::Ok) => lang.exited_with(c, Status::Success),
+        _ => report_.describe_in_words(args.timeout, lang),
     };
     alert.fact("Result", result);
     alert.fact("Exit status", report_.exit_code().to_string());
@@ -181,10 +181,10 @@ pub(crate) fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, E
         alert.fact("Meaning", m.clone());
     }
     if let child::Ending::Signalled(sig) = report_.ending {
-        alert.fact("Signal", child::signal_in_words(sig));
+        alert.fact("Signal", child::signal_in_words(sig, lang));
     }
     alert.fact("Started", local(started));
-    alert.fact("Duration", format_duration_words(report_.duration));
+    alert.fact("Duration", lang.duration(report_.duration));
     let log = args
         .log
         .as_deref()
