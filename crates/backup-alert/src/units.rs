@@ -47,14 +47,9 @@ pub(crate) fn format_duration(d: Duration) -> String {
     }
 }
 
-/// A duration in words, for the reader of an alert: `0.3 seconds`, `12 seconds`,
-/// `4 minutes 5 seconds`, `2 hours 3 minutes`, `3 days 4 hours` (the two largest units).
-pub(crate) fn format_duration_words(d: Duration) -> String {
-    duration_words_in("en", d)
-}
-
-/// [`format_duration_words`] in `language` (`fr`: `2 minutes 5 secondes`, `ja`:
-/// `2分5秒`), from the catalogs.
+/// A duration in words, for the reader of an alert, in `language`: `0.3 seconds`,
+/// `12 seconds`, `4 minutes 5 seconds`, `2 hours 3 minutes`, `3 days 4 hours` (the two
+/// largest units); `fr`: `2 minutes 5 secondes`, `ja`: `2分5秒`, from the catalogs.
 pub(crate) fn duration_words_in(language: &str, d: Duration) -> String {
     use rsmtp_core::{tr_in, trn_in};
     let l = language;
@@ -170,26 +165,32 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(7380)), "2h 03m");
         assert_eq!(format_size(512), "512 B");
         assert_eq!(
-            format_duration_words(Duration::from_millis(320)),
+            duration_words_in("en", Duration::from_millis(320)),
             "0.3 seconds"
         );
-        assert_eq!(format_duration_words(Duration::from_secs(1)), "1.0 second");
-        assert_eq!(format_duration_words(Duration::from_secs(12)), "12 seconds");
         assert_eq!(
-            format_duration_words(Duration::from_secs(245)),
+            duration_words_in("en", Duration::from_secs(1)),
+            "1.0 second"
+        );
+        assert_eq!(
+            duration_words_in("en", Duration::from_secs(12)),
+            "12 seconds"
+        );
+        assert_eq!(
+            duration_words_in("en", Duration::from_secs(245)),
             "4 minutes 5 seconds"
         );
-        assert_eq!(format_duration_words(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(duration_words_in("en", Duration::from_secs(3600)), "1 hour");
         assert_eq!(
-            format_duration_words(Duration::from_secs(7380)),
+            duration_words_in("en", Duration::from_secs(7380)),
             "2 hours 3 minutes"
         );
         assert_eq!(
-            format_duration_words(Duration::from_secs(86_400 + 60)),
+            duration_words_in("en", Duration::from_secs(86_400 + 60)),
             "1 day"
         );
         assert_eq!(
-            format_duration_words(Duration::from_millis(20)),
+            duration_words_in("en", Duration::from_millis(20)),
             "under 0.1 seconds"
         );
         assert_eq!(plural(1, "line"), "1 line");

@@ -22,7 +22,8 @@ use crate::diagnosis::error_line;
 use crate::error::Error;
 use crate::lang::Language;
 use crate::model::{Measurement, Status};
-use crate::units::{format_duration, format_duration_words, format_size, plural};
+use crate::units::{format_duration, format_size};
+use rsmtp_core::{tr_in, trn_in};
 use rsmtp_deliver::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -311,14 +312,25 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
             alert.status = Status::Warning;
             alert.subject = target.language.check_subject("No backup found", &name);
             if repository.is_some() {
-                alert.message = format!("The repository {shown_path} has no archives.");
-                alert.summary = Some(format!("{shown_path}: no archives"));
-            } else {
-                alert.message = format!(
-                    "No backup file matches {shown_path} ({} looked at).",
-                    plural(*searched as u64, "file")
+                alert.message = tr_in!(
+                    lang,
+                    "The repository {path} has no archives.",
+                    path = shown_path
                 );
-                alert.summary = Some(format!("no backup file matches {shown_path}"));
+                alert.summary = Some(tr_in!(lang, "{path}: no archives", path = shown_path));
+            } else {
+                alert.message = trn_in!(
+                    lang,
+                    "No backup file matches {path} ({n} file looked at).",
+                    "No backup file matches {path} ({n} files looked at).",
+                    *searched as u64,
+                    path = shown_path
+                );
+                alert.summary = Some(tr_in!(
+                    lang,
+                    "no backup file matches {path}",
+                    path = shown_path
+                ));
             }
             alert.fact("Maximum age", target.language.duration(args.max_age));
             if let Some(min) = args.min_size {
@@ -387,10 +399,16 @@ fn check_job(
     let age = last_ok.map(|t| Duration::from_secs(u64::try_from(now - t).unwrap_or(0)));
     let fresh = age.is_some_and(|a| a <= args.max_age);
     let name = args.name.clone().unwrap_or_else(|| job.to_string());
+    let lang = target.language;
     let when = |t: i64| {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
         let ago = Duration::from_secs(u64::try_from(now - t).unwrap_or(0));
-        format!("{} ({} ago)", local(at), format_duration_words(ago))
+        tr_in!(
+            lang,
+            "{time} ({duration} ago)",
+            time = local(at),
+            duration = lang.duration(ago)
+        )
     };
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
     alert.fact("Backup", name.clone());
@@ -398,41 +416,54 @@ fn check_job(
     match (&recorded, age) {
         (_, Some(age)) if fresh => {
             alert.subject = target.language.check_subject("Backup fresh", &name);
-            alert.message = format!("The job last succeeded {} ago.", format_duration_words(age));
+            alert.message = tr_in!(
+                lang,
+                "The job last succeeded {duration} ago.",
+                duration = lang.duration(age)
+            );
         }
         (None, _) => {
             alert.status = Status::Warning;
             alert.subject = target.language.check_subject("No backup found", &name);
-            alert.message = format!(
-                "No run of {job} is recorded on {}: it never ran under this name, or ran \
-                 with another state directory.",
-                ctx.host
+            alert.message = tr_in!(
+                lang,
+                "No run of {job} is recorded on {host}: it never ran under this name, or \
+                 ran with another state directory.",
+                job = job,
+                host = ctx.host
             );
-            alert.summary = Some(format!("{job}: no run recorded"));
+            alert.summary = Some(tr_in!(lang, "{job}: no run recorded", job = job));
         }
         (Some(_), age) => {
             alert.status = Status::Warning;
             alert.subject = target.language.check_subject("Backup too old", &name);
             let said = match age {
-                Some(a) => format!(
-                    "{job} last succeeded {} ago (limit {})",
-                    format_duration_words(a),
-                    format_duration_words(args.max_age)
+                Some(a) => tr_in!(
+                    lang,
+                    "{job} last succeeded {duration} ago (limit {limit})",
+                    job = job,
+                    duration = lang.duration(a),
+                    limit = lang.duration(args.max_age)
                 ),
-                None => format!("{job} has no success recorded"),
+                None => tr_in!(lang, "{job} has no success recorded", job = job),
             };
-            alert.message = format!("Problem: {said}.");
+            alert.message = tr_in!(lang, "Problem: {problem}.", problem = said);
             alert.summary = Some(said);
         }
     }
     alert.fact(
         "Last success",
-        last_ok.map_or_else(|| "none recorded".to_string(), when),
+        last_ok.map_or_else(|| tr_in!(lang, "none recorded").into_owned(), when),
     );
     if let Some(j) = &recorded {
         alert.fact(
             "Last run",
-            format!("{}: {}", when(j.last_run), j.last_status.as_str()),
+            tr_in!(
+                lang,
+                "{when}: {status}",
+                when = when(j.last_run),
+                status = lang.status(j.last_status)
+            ),
         );
     }
     alert.fact("Maximum age", target.language.duration(args.max_age));
