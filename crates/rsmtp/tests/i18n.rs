@@ -498,3 +498,50 @@ fn the_po_reader_agrees_with_gettext() {
         );
     }
 }
+
+/// rsmtp's own messages in Japanese (msmtp has no Japanese catalog): the same catalog
+/// backup-alert's alerts use, chosen by the locale like the others.
+#[test]
+fn messages_in_japanese() {
+    if !require(
+        installed("ja_JP.UTF-8"),
+        "the ja_JP.UTF-8 locale (Debian package locales-all)",
+    ) {
+        return;
+    }
+    let dir = Dir::new();
+    let port = closed_port();
+    dir.write(
+        "rc",
+        format!("account a\nhost 127.0.0.1\nport {port}\nfrom a@example.org\n"),
+    );
+    std::fs::set_permissions(
+        dir.join("rc"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let env = [("LC_ALL", "ja_JP.UTF-8")];
+    let rsmtp = rsmtp_bin();
+    assert_eq!(
+        first_line(&dir, &rsmtp, &env, &["-C", "rc", "-a", "a"]),
+        "宛先がありません"
+    );
+    assert_eq!(
+        first_line(
+            &dir,
+            &rsmtp,
+            &env,
+            &["-C", "rc", "-a", "nosuch", "x@example.net"]
+        ),
+        "rc にアカウント nosuch が見つかりません（アカウント: a）"
+    );
+    assert!(first_line(
+        &dir,
+        &rsmtp,
+        &env,
+        &["-C", "rc", "-a", "a", "x@example.net"]
+    )
+    .starts_with(&format!(
+        "127.0.0.1 のポート {port} に接続できません: 接続を拒否されました"
+    )),);
+}
