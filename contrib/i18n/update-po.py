@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Regenerate po/rsmtp.pot from the tr!("…") messages in crates/, and bring every
+"""Regenerate po/rsmtp.pot from the messages in crates/ (tr!("…"), tr_in!(lang, "…"),
+trn_in!(lang, "… one", "… many", n) and tr_noop!("…"), in rsmtp and backup-alert
+alike), and bring every
 po/LL.po in line with it: new messages are added with an empty msgstr (to translate),
 messages no longer in the code are removed, translations are kept.
 
@@ -48,8 +50,15 @@ def rust_string(src, i):
         i += 1
 
 
+# The macros and where their English starts: tr!("…") and tr_noop!("…") at once,
+# tr_in!(LANG, "…") and trn_in!(LANG, "…", "…", n) after the language expression.
+MACRO = re.compile(
+    r'\b(?:(tr|tr_noop)!\(\s*"|(tr_in|trn_in)!\(\s*[^,"()]*(?:\([^()]*\))?[^,"()]*,\s*")'
+)
+
+
 def messages():
-    """(msgid, 'file') in source order, first occurrence of each."""
+    """msgid → (msgid_plural or None, 'file') in source order, first occurrence of each."""
     seen = {}
     for base, dirs, files in os.walk(os.path.join(ROOT, "crates")):
         dirs.sort()
@@ -61,12 +70,16 @@ def messages():
             if rel in SKIPPED:
                 continue
             src = open(path, encoding="utf-8").read()
-            for m in re.finditer(r'\btr!\(\s*"', src):
+            for m in MACRO.finditer(src):
                 line_start = src.rfind("\n", 0, m.start()) + 1
                 if src[line_start : m.start()].lstrip().startswith("//"):
                     continue
-                msgid, _ = rust_string(src, m.end() - 1)
-                seen.setdefault(msgid, rel.replace(os.sep, "/"))
+                msgid, end = rust_string(src, m.end() - 1)
+                plural = None
+                if m.group(2) == "trn_in":
+                    rest = re.match(r'\s*,\s*"', src[end:])
+                    plural, _ = rust_string(src, end + rest.end() - 1)
+                seen.setdefault(msgid, (plural, rel.replace(os.sep, "/")))
     return seen
 
 
@@ -81,7 +94,7 @@ def po_string(keyword, s):
 
 
 def read_po(path):
-    """msgid → msgstr of a catalog (simple entries only), and its header block."""
+    """msgid → [msgstr, …] of a catalog (the plural forms in order), and its header."""
     entries, header = {}, ""
     text = open(path, encoding="utf-8").read()
     blocks = text.strip("\n").split("\n\n")
@@ -99,8 +112,15 @@ def read_po(path):
         if fields.get("msgid") == "":
             header = block
         elif "msgid" in fields:
-            entries[fields["msgid"]] = fields.get("msgstr", "")
+            forms = [fields[k] for k in sorted(k for k in fields if k.startswith("msgstr"))]
+            entries[fields["msgid"]] = forms
     return entries, header
+
+
+def plural_forms(header):
+    """nplurals of a catalog's Plural-Forms header (2 when it has none)."""
+    m = re.search(r"nplurals=(\d+)", header)
+    return int(m.group(1)) if m else 2
 
 
 def unescape(s):
@@ -117,12 +137,19 @@ def unescape(s):
 
 def render(header, ids, translations):
     out = [header.rstrip("\n") + "\n"]
-    for msgid, where in ids.items():
+    nplurals = plural_forms(header)
+    for msgid, (plural, where) in ids.items():
         out.append(f"\n#: {where}\n")
         if "{" in msgid:
             out.append("#, rust-format\n")
         out.append(po_string("msgid", msgid))
-        out.append(po_string("msgstr", translations.get(msgid, "")))
+        forms = translations.get(msgid, [])
+        if plural is None:
+            out.append(po_string("msgstr", forms[0] if forms else ""))
+            continue
+        out.append(po_string("msgid_plural", plural))
+        for i in range(nplurals):
+            out.append(po_string(f"msgstr[{i}]", forms[i] if i < len(forms) else ""))
     return "".join(out)
 
 
@@ -168,7 +195,7 @@ def main():
             continue
         path = os.path.join(po_dir, name)
         translations, header = read_po(path)
-        missing = [i for i in ids if not translations.get(i)]
+        missing = [i for i in ids if not all(translations.get(i) or [""])]
         if update(path, render(header, ids, translations), check):
             changed.append(f"po/{name}")
         if not check:

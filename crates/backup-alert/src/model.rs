@@ -5,8 +5,6 @@
 
 use chrono::{DateTime, Local};
 
-use crate::units::format_duration_words;
-
 /// What happened, as the subject mark and the colour of the HTML heading show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub(crate) enum Status {
@@ -103,26 +101,6 @@ impl History {
     /// `✅✅✅❌✅`.
     pub(crate) fn strip(&self) -> String {
         self.runs.iter().map(|s| s.mark()).collect()
-    }
-
-    /// "3 days ago (2026-12-01 02:00)", "this run", or "none recorded".
-    pub(crate) fn last_good(&self, now: DateTime<Local>) -> String {
-        if self.runs.last() == Some(&Status::Success) {
-            return "this run".into();
-        }
-        match self.last_success {
-            None => "none recorded".into(),
-            Some(t) => {
-                let ago = (now - t).to_std().unwrap_or_default();
-                {
-                    format!(
-                        "{} ago ({})",
-                        format_duration_words(ago),
-                        t.format("%Y-%m-%d %H:%M")
-                    )
-                }
-            }
-        }
     }
 }
 

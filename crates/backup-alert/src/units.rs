@@ -47,32 +47,29 @@ pub(crate) fn format_duration(d: Duration) -> String {
     }
 }
 
-/// A duration in words, for the reader of an alert: `0.3 seconds`, `12 seconds`,
-/// `4 minutes 5 seconds`, `2 hours 3 minutes`, `3 days 4 hours` (the two largest units).
-pub(crate) fn format_duration_words(d: Duration) -> String {
+/// A duration in words, for the reader of an alert, in `language`: `0.3 seconds`,
+/// `12 seconds`, `4 minutes 5 seconds`, `2 hours 3 minutes`, `3 days 4 hours` (the two
+/// largest units); `fr`: `2 minutes 5 secondes`, `ja`: `2分5秒`, from the catalogs.
+pub(crate) fn duration_words_in(language: &str, d: Duration) -> String {
+    use rsmtp_core::{tr_in, trn_in};
+    let l = language;
     let secs = d.as_secs();
     if d < Duration::from_millis(100) {
-        return "under 0.1 seconds".into();
+        return tr_in!(l, "under 0.1 seconds").into_owned();
     }
     if secs < 10 {
-        let v = d.as_secs_f64();
-        let shown = format!("{v:.1}");
-        let unit = if shown == "1.0" { "second" } else { "seconds" };
-        return format!("{shown} {unit}");
+        let shown = format!("{:.1}", d.as_secs_f64());
+        let count = if shown == "1.0" { 1 } else { 2 };
+        return trn_in!(l, "{n} second", "{n} seconds", count, n = shown);
     }
-    let units = [
-        (86_400, "day"),
-        (3600, "hour"),
-        (60, "minute"),
-        (1, "second"),
-    ];
+    let units = [86_400, 3600, 60, 1];
     let mut parts = Vec::new();
     let mut rest = secs;
-    for (size, name) in units {
+    for size in units {
         let n = rest / size;
         rest %= size;
         if n > 0 || !parts.is_empty() {
-            parts.push((n, name));
+            parts.push((n, size));
         }
         if parts.len() == 2 {
             break;
@@ -81,9 +78,16 @@ pub(crate) fn format_duration_words(d: Duration) -> String {
     parts
         .into_iter()
         .filter(|(n, _)| *n > 0)
-        .map(|(n, name)| plural(n, name))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .map(|(n, size)| match size {
+            86_400 => trn_in!(l, "{n} day", "{n} days", n),
+            3600 => trn_in!(l, "{n} hour", "{n} hours", n),
+            60 => trn_in!(l, "{n} minute", "{n} minutes", n),
+            _ => trn_in!(l, "{n} second", "{n} seconds", n),
+        })
+        .reduce(|larger, smaller| {
+            tr_in!(l, "{larger} {smaller}", larger = larger, smaller = smaller)
+        })
+        .unwrap_or_default()
 }
 
 /// `1 line`, `2 lines`: a count with its noun, singular when it is one.
@@ -161,26 +165,32 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(7380)), "2h 03m");
         assert_eq!(format_size(512), "512 B");
         assert_eq!(
-            format_duration_words(Duration::from_millis(320)),
+            duration_words_in("en", Duration::from_millis(320)),
             "0.3 seconds"
         );
-        assert_eq!(format_duration_words(Duration::from_secs(1)), "1.0 second");
-        assert_eq!(format_duration_words(Duration::from_secs(12)), "12 seconds");
         assert_eq!(
-            format_duration_words(Duration::from_secs(245)),
+            duration_words_in("en", Duration::from_secs(1)),
+            "1.0 second"
+        );
+        assert_eq!(
+            duration_words_in("en", Duration::from_secs(12)),
+            "12 seconds"
+        );
+        assert_eq!(
+            duration_words_in("en", Duration::from_secs(245)),
             "4 minutes 5 seconds"
         );
-        assert_eq!(format_duration_words(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(duration_words_in("en", Duration::from_secs(3600)), "1 hour");
         assert_eq!(
-            format_duration_words(Duration::from_secs(7380)),
+            duration_words_in("en", Duration::from_secs(7380)),
             "2 hours 3 minutes"
         );
         assert_eq!(
-            format_duration_words(Duration::from_secs(86_400 + 60)),
+            duration_words_in("en", Duration::from_secs(86_400 + 60)),
             "1 day"
         );
         assert_eq!(
-            format_duration_words(Duration::from_millis(20)),
+            duration_words_in("en", Duration::from_millis(20)),
             "under 0.1 seconds"
         );
         assert_eq!(plural(1, "line"), "1 line");

@@ -32,7 +32,7 @@ mod tls_versions;
 pub use envelope::Envelope;
 pub use exit::ExitCode;
 pub use fingerprint::Fingerprint;
-pub use os_error::{is_out_of_space, is_transient_local, strerror, strip_os_error};
+pub use os_error::{is_out_of_space, is_transient_local, strerror, strerror_in, strip_os_error};
 pub use reply::Reply;
 pub use secret::Secret;
 pub use shown::shown;

@@ -2,32 +2,47 @@
 //! ` (os error 111)` Rust appends (`Connection refused`, not
 //! `Connection refused (os error 111)`), on stderr and in the log's `errormsg`.
 
-use crate::tr;
+use crate::tr_in;
 use std::io;
 
 /// The text of `e` without Rust's ` (os error N)` suffix, in the user's language
 /// for the errors a user meets most (glibc's own translations, so the text is the
 /// one msmtp prints).
 pub fn strerror(e: &io::Error) -> String {
+    strerror_in(e, crate::i18n::process_language())
+}
+
+/// [`strerror`] in `language` (`fr`, `ja`, `en`) instead of the process's: an alert
+/// says `Aucun fichier ou dossier de ce type`, never `(os error 2)`, in the reader's
+/// language.
+pub fn strerror_in(e: &io::Error, language: &str) -> String {
     let text = strip_os_error(e.to_string());
     if e.raw_os_error().is_some() {
-        translated(text)
+        translated(text, language)
     } else {
         text
     }
 }
 
-/// glibc's `strerror` text (which Rust prints in the C locale) in the user's language.
-fn translated(text: String) -> String {
+/// glibc's `strerror` text (which Rust prints in the C locale) in `language`.
+fn translated(text: String, language: &str) -> String {
+    let l = language;
     let t = match text.as_str() {
-        "Connection refused" => tr!("Connection refused"),
-        "Connection timed out" => tr!("Connection timed out"),
-        "Connection reset by peer" => tr!("Connection reset by peer"),
-        "No route to host" => tr!("No route to host"),
-        "Network is unreachable" => tr!("Network is unreachable"),
-        "Permission denied" => tr!("Permission denied"),
-        "No such file or directory" => tr!("No such file or directory"),
-        "Is a directory" => tr!("Is a directory"),
+        "Connection refused" => tr_in!(l, "Connection refused"),
+        "Connection timed out" => tr_in!(l, "Connection timed out"),
+        "Connection reset by peer" => tr_in!(l, "Connection reset by peer"),
+        "No route to host" => tr_in!(l, "No route to host"),
+        "Network is unreachable" => tr_in!(l, "Network is unreachable"),
+        "Permission denied" => tr_in!(l, "Permission denied"),
+        "No such file or directory" => tr_in!(l, "No such file or directory"),
+        "Is a directory" => tr_in!(l, "Is a directory"),
+        "Not a directory" => tr_in!(l, "Not a directory"),
+        "No space left on device" => tr_in!(l, "No space left on device"),
+        "Disk quota exceeded" => tr_in!(l, "Disk quota exceeded"),
+        "Read-only file system" => tr_in!(l, "Read-only file system"),
+        "Input/output error" => tr_in!(l, "Input/output error"),
+        "Operation not permitted" => tr_in!(l, "Operation not permitted"),
+        "Too many open files" => tr_in!(l, "Too many open files"),
         _ => return text,
     };
     t.into_owned()

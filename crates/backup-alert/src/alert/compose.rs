@@ -27,7 +27,6 @@ use lettre::Message;
 use crate::alert::html_page::escape_html;
 use crate::error::Error;
 use crate::model::{History, Measurement, Status};
-use crate::units::plural;
 
 /// The display name of the From header when the configured sender has none.
 pub(crate) const DEFAULT_FROM_NAME: &str = "Backup alerts";
@@ -179,63 +178,28 @@ pub(crate) fn parse_extra_header(s: &str) -> Result<HeaderValue, Error> {
     Ok(HeaderValue::new(hname, value.trim().to_string()))
 }
 
-/// [`facts_in_english`] in the alert's language: labels, the date, status and duration
-/// words (see [`crate::lang`]).
+/// Base facts (host, date, status), the caller's facts, then the history, in the
+/// alert's language: the values as written (each in the alert's language where it was
+/// made), the labels looked up here (see [`crate::lang`]).
 fn all_facts(alert: &Alert) -> Vec<(String, String)> {
     let lang = alert.language;
-    let mut facts = facts_in_english(alert);
-    for (label, value) in facts.iter_mut() {
-        match label.as_str() {
-            "Date" => *value = lang.date(alert.date),
-            "Status" => *value = lang.status(alert.status).to_string(),
-            "Duration" | "Maximum age" => *value = lang.duration_words(value),
-            "Result" => {
-                *value = lang
-                    .ending_words(value)
-                    .unwrap_or_else(|| lang.result_words(value))
-            }
-            "Age" | "Size" | "Files" => *value = lang.limit_words(value),
-            "Signal" => *value = lang.signal_words(value),
-            "Last runs" => {
-                if let Some(h) = &alert.history {
-                    *value = lang.runs(&h.strip(), h.runs.len());
-                }
-            }
-            "Last good backup" => {
-                if let Some(h) = &alert.history {
-                    *value = lang.last_good(h, alert.date);
-                }
-            }
-            _ => {}
-        }
-        *label = lang.label(label);
-    }
-    facts
-}
-
-/// Base facts (host, date, status), the caller's facts, then the history.
-fn facts_in_english(alert: &Alert) -> Vec<(String, String)> {
     let mut facts = vec![
         ("Host".to_string(), alert.host.clone()),
-        (
-            "Date".to_string(),
-            alert.date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string(),
-        ),
-        ("Status".to_string(), alert.status.as_str().to_string()),
+        ("Date".to_string(), lang.date(alert.date)),
+        ("Status".to_string(), lang.status(alert.status)),
     ];
     facts.extend(alert.facts.iter().cloned());
     if let Some(h) = &alert.history {
+        facts.push(("Last runs".to_string(), lang.runs(&h.strip(), h.runs.len())));
         facts.push((
-            "Last runs".to_string(),
-            format!(
-                "{} ({}, oldest first)",
-                h.strip(),
-                plural(h.runs.len() as u64, "run")
-            ),
+            "Last good backup".to_string(),
+            lang.last_good(h, alert.date),
         ));
-        facts.push(("Last good backup".to_string(), h.last_good(alert.date)));
     }
     facts
+        .into_iter()
+        .map(|(label, value)| (lang.label(&label), value))
+        .collect()
 }
 
 /// The summary as one line, or `None` when there is none.

@@ -1,8 +1,8 @@
-//! `run --ping-url URL`: a dead man's switch outside this host, in the
-//! healthchecks.io protocol that Uptime Kuma push monitors and Cronitor also take.
-//! `URL/start` before the command, `URL` after a success (or a warning), `URL/fail`
-//! after a failure; the last two carry the output tail as their body (at most
-//! 100 kB). The watcher notices when a ping does not come: cron stopped, the host
+//! `--ping-url URL` of `run`, `send` and `check`: a dead man's switch outside this host,
+//! in the healthchecks.io protocol that Uptime Kuma push monitors and Cronitor also take.
+//! `URL/start` before `run`'s command, `URL` after a success (or a warning), `URL/fail`
+//! after a failure (a failure alert, a stale check); the last two carry the output tail,
+//! the message or the problem as their body (at most 100 kB). The watcher notices when a ping does not come: cron stopped, the host
 //! is down, the script never ran.
 //!
 //! A ping is best effort: one that cannot be sent is a warning on stderr and never

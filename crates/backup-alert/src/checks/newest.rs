@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::checks::glob;
+use crate::lang::Language;
 use crate::units::{format_duration, format_size};
+use rsmtp_core::{tr_in, trn_in};
 
 /// The newest matching file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,12 +186,14 @@ pub(crate) fn dated_in_future(file: &Found, now: SystemTime) -> Option<Duration>
         .filter(|ahead| *ahead > FUTURE_TOLERANCE)
 }
 
-/// Judge the newest file against the requirement at time `now`.
+/// Judge the newest file against the requirement at time `now`; the problems are said
+/// in `lang`, the alert's language.
 pub(crate) fn judge(
     found: Option<Found>,
     searched: usize,
     req: &Requirement,
     now: SystemTime,
+    lang: Language,
 ) -> Finding {
     let Some(file) = found else {
         return Finding::Missing { searched };
@@ -197,32 +201,38 @@ pub(crate) fn judge(
     let age = now.duration_since(file.modified).unwrap_or(Duration::ZERO);
     let mut problems = Vec::new();
     if let Some(ahead) = dated_in_future(&file, now) {
-        problems.push(format!(
-            "newest file is dated {} in the future (clock skew?); its age cannot be judged",
-            format_duration(ahead)
+        problems.push(tr_in!(
+            lang,
+            "newest file is dated {ahead} in the future (clock skew?); its age cannot be judged",
+            ahead = format_duration(ahead)
         ));
     }
     if age > req.max_age {
-        problems.push(format!(
-            "newest file is {} old (limit {})",
-            format_duration(age),
-            format_duration(req.max_age)
+        problems.push(tr_in!(
+            lang,
+            "newest file is {age} old (limit {limit})",
+            age = format_duration(age),
+            limit = format_duration(req.max_age)
         ));
     }
     if let Some(min) = req.min_size {
         if file.size < min {
-            problems.push(format!(
-                "newest file is {} (minimum {})",
-                format_size(file.size),
-                format_size(min)
+            problems.push(tr_in!(
+                lang,
+                "newest file is {size} (minimum {min})",
+                size = format_size(file.size),
+                min = format_size(min)
             ));
         }
     }
     if let Some(min) = req.min_files {
         if searched < min {
-            problems.push(format!(
-                "only {} found (minimum {min})",
-                crate::units::plural(searched as u64, "file")
+            problems.push(trn_in!(
+                lang,
+                "only {n} file found (minimum {min})",
+                "only {n} files found (minimum {min})",
+                searched as u64,
+                min = min
             ));
         }
     }
@@ -284,7 +294,13 @@ mod tests {
         f.set_modified(SystemTime::now() + Duration::from_secs(2 * 86_400))
             .unwrap();
         let (found, n) = newest(&d.path().to_string_lossy());
-        match judge(found, n, &req(26, None), SystemTime::now()) {
+        match judge(
+            found,
+            n,
+            &req(26, None),
+            SystemTime::now(),
+            Language::English,
+        ) {
             Finding::Stale { problems, .. } => {
                 assert!(problems[0].contains("in the future"), "{problems:?}")
             }
@@ -294,7 +310,14 @@ mod tests {
         f.set_modified(SystemTime::now() + Duration::from_secs(60))
             .unwrap();
         let (found, n) = newest(&d.path().to_string_lossy());
-        assert!(judge(found, n, &req(26, None), SystemTime::now()).is_fresh());
+        assert!(judge(
+            found,
+            n,
+            &req(26, None),
+            SystemTime::now(),
+            Language::English
+        )
+        .is_fresh());
     }
 
     #[test]
@@ -324,14 +347,20 @@ mod tests {
         let pat = pat.to_string_lossy();
         let now = SystemTime::now();
         let (f, n) = newest(&pat);
-        assert!(judge(f.clone(), n, &req(26, Some(1024)), now).is_fresh());
-        match judge(f.clone(), n, &req(26, Some(1 << 20)), now) {
+        assert!(judge(f.clone(), n, &req(26, Some(1024)), now, Language::English).is_fresh());
+        match judge(
+            f.clone(),
+            n,
+            &req(26, Some(1 << 20)),
+            now,
+            Language::English,
+        ) {
             Finding::Stale { problems, .. } => assert!(problems[0].contains("minimum 1.0 MiB")),
             other => panic!("{other:?}"),
         }
         touch(&p, 2048, Duration::from_secs(30 * 3600));
         let (f, n) = newest(&pat);
-        match judge(f, n, &req(26, None), now) {
+        match judge(f, n, &req(26, None), now, Language::English) {
             Finding::Stale { problems, .. } => {
                 assert!(problems[0].contains("old (limit 1d 02h)"), "{problems:?}")
             }
@@ -340,12 +369,12 @@ mod tests {
         let missing = d.path().join("nothing-*.gz");
         let (f, n) = newest(&missing.to_string_lossy());
         assert_eq!(
-            judge(f, n, &req(26, None), now),
+            judge(f, n, &req(26, None), now, Language::English),
             Finding::Missing { searched: 0 }
         );
         let (f, n) = newest("/nonexistent/backup/dir");
         assert_eq!(
-            judge(f, n, &req(26, None), now),
+            judge(f, n, &req(26, None), now, Language::English),
             Finding::Missing { searched: 0 }
         );
     }

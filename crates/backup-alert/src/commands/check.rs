@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Local};
 use clap::Args;
 
-use super::{local, publish_metrics, report_sent, target_and_policy, DeliveryArgs};
+use super::{local, publish_metrics, report_sent, target_and_policy, DeliveryArgs, PingArgs};
 use crate::alert::compose::Alert;
 use crate::alert::{send_alert, FloodPolicy, Target};
 use crate::checks::file_count::FileCount;
@@ -20,8 +20,10 @@ use crate::context::Context;
 use crate::diagnosis::advice;
 use crate::diagnosis::error_line;
 use crate::error::Error;
+use crate::lang::Language;
 use crate::model::{Measurement, Status};
-use crate::units::{format_duration, format_duration_words, format_size, plural};
+use crate::units::{format_duration, format_size};
+use rsmtp_core::{tr_in, trn_in};
 use rsmtp_deliver::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -95,6 +97,8 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub(crate) quiet_ok: bool,
     #[command(flatten)]
+    pub(crate) ping: PingArgs,
+    #[command(flatten)]
     pub(crate) delivery: DeliveryArgs,
 }
 
@@ -102,6 +106,7 @@ pub(crate) struct CheckArgs {
 /// failure leaves with its own code.
 pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, Error> {
     let (target, policy) = target_and_policy(&args.delivery, ctx)?;
+    let lang = target.language;
     if let Some(job) = &args.job {
         return check_job(&args, job, &target, &policy, ctx, ui);
     }
@@ -168,7 +173,7 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
         .as_ref()
         .zip(args.expect_files)
         .map(|(f, tolerance)| FileCount::check(&location, f, tolerance));
-    let finding = newest::judge(found, searched, &req, SystemTime::now());
+    let finding = newest::judge(found, searched, &req, SystemTime::now(), lang);
     // Damage or an integrity check that could not be made comes first among the
     // problems; too few files after the others.
     let finding = finding.with_problems(
@@ -214,12 +219,10 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
     let summary = match &finding {
         Finding::Fresh { file, age } => {
             alert.subject = target.language.check_subject("Backup fresh", &name);
-            alert.message = target
-                .language
-                .newest_backup_age(&format_duration_words(*age));
-            describe_file(&mut alert, file, *age, &limits);
+            alert.message = lang.newest_backup_age(*age);
+            describe_file(&mut alert, file, *age, &limits, lang);
             if repository.is_none() {
-                alert.fact("Files", files_fact(searched, args.min_files));
+                alert.fact("Files", lang.files_against(searched, args.min_files));
             }
             for (label, value) in integrity.iter().flat_map(Integrity::facts) {
                 alert.fact(label, value);
@@ -283,9 +286,9 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
                 Some(p) if problems.len() == 1 => p.clone(),
                 _ => format!("{}: {}", shown.display(), problems.join("; ")),
             });
-            describe_file(&mut alert, file, *age, &limits);
+            describe_file(&mut alert, file, *age, &limits, lang);
             if repository.is_none() {
-                alert.fact("Files", files_fact(searched, args.min_files));
+                alert.fact("Files", lang.files_against(searched, args.min_files));
             }
             for (label, value) in integrity.iter().flat_map(Integrity::facts) {
                 alert.fact(label, value);
@@ -309,16 +312,27 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
             alert.status = Status::Warning;
             alert.subject = target.language.check_subject("No backup found", &name);
             if repository.is_some() {
-                alert.message = format!("The repository {shown_path} has no archives.");
-                alert.summary = Some(format!("{shown_path}: no archives"));
-            } else {
-                alert.message = format!(
-                    "No backup file matches {shown_path} ({} looked at).",
-                    plural(*searched as u64, "file")
+                alert.message = tr_in!(
+                    lang,
+                    "The repository {path} has no archives.",
+                    path = shown_path
                 );
-                alert.summary = Some(format!("no backup file matches {shown_path}"));
+                alert.summary = Some(tr_in!(lang, "{path}: no archives", path = shown_path));
+            } else {
+                alert.message = trn_in!(
+                    lang,
+                    "No backup file matches {path} ({n} file looked at).",
+                    "No backup file matches {path} ({n} files looked at).",
+                    *searched as u64,
+                    path = shown_path
+                );
+                alert.summary = Some(tr_in!(
+                    lang,
+                    "no backup file matches {path}",
+                    path = shown_path
+                ));
             }
-            alert.fact("Maximum age", format_duration_words(args.max_age));
+            alert.fact("Maximum age", target.language.duration(args.max_age));
             if let Some(min) = args.min_size {
                 alert.fact("Minimum size", format_size(min));
             }
@@ -342,6 +356,7 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
             Finding::Missing { .. } => None,
         },
     };
+    ping_outcome(&args, &alert, !finding.is_fresh(), ui);
     let sent = send_alert(alert, &name, &target, &policy, args.quiet_ok, &mut *ui.err);
     // The metrics say what happened even when the alert could not be delivered.
     publish_metrics(&args.delivery, &policy, ctx, ui);
@@ -384,10 +399,16 @@ fn check_job(
     let age = last_ok.map(|t| Duration::from_secs(u64::try_from(now - t).unwrap_or(0)));
     let fresh = age.is_some_and(|a| a <= args.max_age);
     let name = args.name.clone().unwrap_or_else(|| job.to_string());
+    let lang = target.language;
     let when = |t: i64| {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
         let ago = Duration::from_secs(u64::try_from(now - t).unwrap_or(0));
-        format!("{} ({} ago)", local(at), format_duration_words(ago))
+        tr_in!(
+            lang,
+            "{time} ({duration} ago)",
+            time = local(at),
+            duration = lang.duration(ago)
+        )
     };
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
     alert.fact("Backup", name.clone());
@@ -395,44 +416,57 @@ fn check_job(
     match (&recorded, age) {
         (_, Some(age)) if fresh => {
             alert.subject = target.language.check_subject("Backup fresh", &name);
-            alert.message = format!("The job last succeeded {} ago.", format_duration_words(age));
+            alert.message = tr_in!(
+                lang,
+                "The job last succeeded {duration} ago.",
+                duration = lang.duration(age)
+            );
         }
         (None, _) => {
             alert.status = Status::Warning;
             alert.subject = target.language.check_subject("No backup found", &name);
-            alert.message = format!(
-                "No run of {job} is recorded on {}: it never ran under this name, or ran \
-                 with another state directory.",
-                ctx.host
+            alert.message = tr_in!(
+                lang,
+                "No run of {job} is recorded on {host}: it never ran under this name, or \
+                 ran with another state directory.",
+                job = job,
+                host = ctx.host
             );
-            alert.summary = Some(format!("{job}: no run recorded"));
+            alert.summary = Some(tr_in!(lang, "{job}: no run recorded", job = job));
         }
         (Some(_), age) => {
             alert.status = Status::Warning;
             alert.subject = target.language.check_subject("Backup too old", &name);
             let said = match age {
-                Some(a) => format!(
-                    "{job} last succeeded {} ago (limit {})",
-                    format_duration_words(a),
-                    format_duration_words(args.max_age)
+                Some(a) => tr_in!(
+                    lang,
+                    "{job} last succeeded {duration} ago (limit {limit})",
+                    job = job,
+                    duration = lang.duration(a),
+                    limit = lang.duration(args.max_age)
                 ),
-                None => format!("{job} has no success recorded"),
+                None => tr_in!(lang, "{job} has no success recorded", job = job),
             };
-            alert.message = format!("Problem: {said}.");
+            alert.message = tr_in!(lang, "Problem: {problem}.", problem = said);
             alert.summary = Some(said);
         }
     }
     alert.fact(
         "Last success",
-        last_ok.map_or_else(|| "none recorded".to_string(), when),
+        last_ok.map_or_else(|| tr_in!(lang, "none recorded").into_owned(), when),
     );
     if let Some(j) = &recorded {
         alert.fact(
             "Last run",
-            format!("{}: {}", when(j.last_run), j.last_status.as_str()),
+            tr_in!(
+                lang,
+                "{when}: {status}",
+                when = when(j.last_run),
+                status = lang.status(j.last_status)
+            ),
         );
     }
-    alert.fact("Maximum age", format_duration_words(args.max_age));
+    alert.fact("Maximum age", target.language.duration(args.max_age));
     if !fresh {
         alert.fact(
             "What to do",
@@ -448,6 +482,7 @@ fn check_job(
         exit_status: Some(i32::from(!fresh)),
         ..Measurement::default()
     };
+    ping_outcome(args, &alert, !fresh, ui);
     let record_as = format!("{name} (check)");
     let sent = send_alert(
         alert,
@@ -501,7 +536,7 @@ fn repository_failure(
     alert.summary = Some(format!("{repo}: {error}"));
     alert.fact("Backup", name.clone());
     alert.fact("Repository", repo.to_string());
-    alert.fact("Maximum age", format_duration_words(args.max_age));
+    alert.fact("Maximum age", target.language.duration(args.max_age));
     if let repository::RepoError::Failed { line, .. } = &error {
         // A deep check that failed without a known line still means damage.
         if let Some(class) = class.or(deep_check.then_some(error_line::FailureClass::Corrupt)) {
@@ -521,19 +556,17 @@ fn repository_failure(
         exit_status: Some(1),
         ..Measurement::default()
     };
+    ping_outcome(args, &alert, true, ui);
     let sent = send_alert(alert, &name, target, policy, false, &mut *ui.err);
     publish_metrics(&args.delivery, policy, ctx, ui);
     report_sent(&sent?, ui);
     Ok(1)
 }
 
-/// `12 (minimum 7: ok)`.
-fn files_fact(count: usize, min: Option<usize>) -> String {
-    match min {
-        Some(m) if count < m => format!("{count} (minimum {m}: too few)"),
-        Some(m) => format!("{count} (minimum {m}: ok)"),
-        None => count.to_string(),
-    }
+/// `--ping-url`: the check's outcome, its summary (else its message) as the body.
+fn ping_outcome(args: &CheckArgs, alert: &Alert, failed: bool, ui: &mut Ui<'_>) {
+    let body = alert.summary.as_deref().unwrap_or(&alert.message);
+    args.ping.outcome(failed, body, ui);
 }
 
 /// The limits a checked file is judged against, shown next to its values.
@@ -544,23 +577,17 @@ struct Limits {
     repository: bool,
 }
 
-fn describe_file(alert: &mut Alert, file: &newest::Found, age: Duration, limits: &Limits) {
+fn describe_file(
+    alert: &mut Alert,
+    file: &newest::Found,
+    age: Duration,
+    limits: &Limits,
+    lang: Language,
+) {
     if limits.repository {
         alert.fact("Newest archive", file.path.display().to_string());
         alert.fact("Created", local(file.modified));
-        alert.fact(
-            "Age",
-            format!(
-                "{} (limit {}: {})",
-                format_duration_words(age),
-                format_duration_words(limits.max_age),
-                if age > limits.max_age {
-                    "too old"
-                } else {
-                    "ok"
-                }
-            ),
-        );
+        alert.fact("Age", lang.age_against(age, limits.max_age));
         if file.size > 0 {
             alert.fact("Size", format_size(file.size));
         }
@@ -569,28 +596,14 @@ fn describe_file(alert: &mut Alert, file: &newest::Found, age: Duration, limits:
     let path = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
     alert.fact("Newest file", path.display().to_string());
     alert.fact("Modified", local(file.modified));
-    let verdict = if age > limits.max_age {
-        "too old"
-    } else {
-        "ok"
-    };
-    alert.fact(
-        "Age",
-        format!(
-            "{} (limit {}: {verdict})",
-            format_duration_words(age),
-            format_duration_words(limits.max_age)
-        ),
-    );
-    let size = format!("{} ({} bytes)", format_size(file.size), file.size);
+    alert.fact("Age", lang.age_against(age, limits.max_age));
+    let min = limits.min_size.map(|m| (format_size(m), file.size >= m));
     alert.fact(
         "Size",
-        match limits.min_size {
-            Some(min) if file.size < min => {
-                format!("{size} (minimum {}: too small)", format_size(min))
-            }
-            Some(min) => format!("{size} (minimum {}: ok)", format_size(min)),
-            None => format!("{size} (no minimum set)"),
-        },
+        lang.size_against(
+            &format_size(file.size),
+            file.size,
+            min.as_ref().map(|(m, ok)| (m.as_str(), *ok)),
+        ),
     );
 }

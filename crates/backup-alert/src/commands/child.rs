@@ -26,7 +26,10 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{kill_process_group, Pid, Signal};
 
+use crate::lang::Language;
+use crate::model::Status;
 use crate::tail::{Tail, TailBuffer, TailLimits};
+use rsmtp_core::{tr_in, tr_noop};
 
 /// How to run the command.
 #[derive(Debug, Clone)]
@@ -135,61 +138,58 @@ impl RunReport {
         self.ending == Ending::Exited(0)
     }
 
-    /// "exit status 3", "killed by signal 9 (KILL)", …
-    pub(crate) fn describe(&self, timeout: Option<Duration>) -> String {
+    /// "exit status 3", "killed by signal 9 (KILL)", … in `lang`.
+    pub(crate) fn describe(&self, timeout: Option<Duration>, lang: Language) -> String {
         match &self.ending {
-            Ending::Exited(0) => "exit status 0 (success)".into(),
-            Ending::Exited(c) => format!("exit status {c}"),
-            Ending::Signalled(s) => format!("killed by signal {s} ({})", signal_name(*s)),
-            Ending::TimedOut => match timeout {
-                Some(t) => format!(
-                    "timed out after {} (exit status 124)",
-                    crate::units::format_duration(t)
-                ),
-                None => "timed out (exit status 124)".into(),
-            },
+            Ending::Exited(0) => tr_in!(lang, "exit status 0 (success)").into_owned(),
+            Ending::Exited(c) => tr_in!(lang, "exit status {code}", code = c),
+            Ending::Signalled(s) => tr_in!(
+                lang,
+                "killed by signal {number} ({name})",
+                number = s,
+                name = signal_name(*s)
+            ),
+            Ending::TimedOut => lang.timed_out(timeout),
             Ending::NotStarted { kind, message } if *kind == ErrorKind::NotFound => {
-                format!("command not found: {message} (exit status 127)")
+                lang.not_found(message)
             }
-            Ending::NotStarted { message, .. } => {
-                format!("cannot execute: {message} (exit status 126)")
-            }
+            Ending::NotStarted { message, .. } => lang.cannot_execute(message),
         }
     }
 }
 
 impl RunReport {
     /// How the command ended, for the reader of the alert: the status with its meaning.
-    pub(crate) fn describe_in_words(&self, timeout: Option<Duration>) -> String {
+    pub(crate) fn describe_in_words(&self, timeout: Option<Duration>, lang: Language) -> String {
         match &self.ending {
-            Ending::Exited(0) => "exited with status 0 (success)".into(),
-            Ending::Exited(c) => format!("exited with status {c} (failure)"),
-            Ending::Signalled(s) => format!("stopped by signal {s} (SIG{})", signal_name(*s)),
-            _ => self.describe(timeout),
+            Ending::Exited(0) => lang.exited_with(0, Status::Success),
+            Ending::Exited(c) => lang.exited_with(*c, Status::Failure),
+            Ending::Signalled(s) => lang.stopped_by_signal(*s, signal_name(*s)),
+            _ => self.describe(timeout, lang),
         }
     }
 }
 
-/// `signal 9 (SIGKILL: killed; often the kernel's out-of-memory killer)`.
-pub(crate) fn signal_in_words(sig: i32) -> String {
+/// `signal 9 (SIGKILL: killed; often the kernel's out-of-memory killer)`, in `lang`.
+pub(crate) fn signal_in_words(sig: i32, lang: Language) -> String {
     use signal_hook::consts::*;
     let meaning = match sig {
-        SIGHUP => "hangup: its terminal or session went away",
-        SIGINT => "interrupted, as by Ctrl-C",
-        SIGQUIT => "quit, as by Ctrl-\\",
-        SIGABRT => "aborted: the program gave up (assertion or abort())",
-        SIGKILL => "killed; often the kernel's out-of-memory killer or a forced stop",
-        SIGSEGV => "segmentation fault: the program crashed",
-        SIGPIPE => "broken pipe: the reader of its output went away",
-        SIGALRM => "alarm clock: a timer of its own ran out",
-        SIGTERM => "terminated: asked to stop (shutdown, kill, a timeout)",
-        SIGUSR1 | SIGUSR2 => "a user-defined signal nobody handled",
-        SIGBUS => "bus error: the program crashed (bad memory access)",
-        SIGFPE => "arithmetic error: the program crashed",
-        SIGILL => "illegal instruction: the program crashed",
-        _ => "an unusual signal",
+        SIGHUP => tr_noop!("hangup: its terminal or session went away"),
+        SIGINT => tr_noop!("interrupted, as by Ctrl-C"),
+        SIGQUIT => tr_noop!("quit, as by Ctrl-\\"),
+        SIGABRT => tr_noop!("aborted: the program gave up (assertion or abort())"),
+        SIGKILL => tr_noop!("killed; often the kernel's out-of-memory killer or a forced stop"),
+        SIGSEGV => tr_noop!("segmentation fault: the program crashed"),
+        SIGPIPE => tr_noop!("broken pipe: the reader of its output went away"),
+        SIGALRM => tr_noop!("alarm clock: a timer of its own ran out"),
+        SIGTERM => tr_noop!("terminated: asked to stop (shutdown, kill, a timeout)"),
+        SIGUSR1 | SIGUSR2 => tr_noop!("a user-defined signal nobody handled"),
+        SIGBUS => tr_noop!("bus error: the program crashed (bad memory access)"),
+        SIGFPE => tr_noop!("arithmetic error: the program crashed"),
+        SIGILL => tr_noop!("illegal instruction: the program crashed"),
+        _ => tr_noop!("an unusual signal"),
     };
-    format!("signal {sig} (SIG{}: {meaning})", signal_name(sig))
+    lang.signal_meaning(sig, signal_name(sig), meaning)
 }
 
 /// Conventional names of the signals people meet.
@@ -488,11 +488,13 @@ mod tests {
         let r = run(&spec(&["sh", "-c", "kill -9 $$"]));
         assert_eq!(r.ending, Ending::Signalled(9));
         assert_eq!(r.exit_code(), 137);
-        assert!(r.describe(None).contains("signal 9 (KILL)"));
         assert!(r
-            .describe_in_words(None)
+            .describe(None, Language::English)
+            .contains("signal 9 (KILL)"));
+        assert!(r
+            .describe_in_words(None, Language::English)
             .starts_with("stopped by signal 9 (SIGKILL)"));
-        assert!(signal_in_words(9).starts_with("signal 9 (SIGKILL: killed;"));
+        assert!(signal_in_words(9, Language::English).starts_with("signal 9 (SIGKILL: killed;"));
     }
 
     #[test]

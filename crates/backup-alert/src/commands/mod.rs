@@ -96,6 +96,34 @@ pub(crate) fn target_and_policy(
     Ok((target, policy))
 }
 
+/// A dead man's switch elsewhere (shared by send, run and check).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct PingArgs {
+    /// A dead man's switch elsewhere (healthchecks.io, Uptime Kuma, Cronitor): ping URL
+    /// after success, URL/fail after failure (`run` also pings URL/start before the
+    /// command), with the output or message as the body. HTTPS (or HTTP to this machine);
+    /// a failed ping is a warning, never the job's status.
+    #[arg(long, value_name = "URL", value_parser = crate::alert::ping::PingUrl::parse)]
+    pub(crate) ping_url: Option<crate::alert::ping::PingUrl>,
+}
+
+impl PingArgs {
+    /// Send `ping` with `body` when a URL was given; a ping that fails is a warning.
+    pub(crate) fn ping(&self, ping: crate::alert::ping::Ping, body: &str, ui: &mut Ui<'_>) {
+        if let Some(url) = &self.ping_url {
+            if let Err(e) = url.send(ping, body) {
+                ui.warn(&format!("ping not sent: {e}"));
+            }
+        }
+    }
+
+    /// The ping after the job: `URL/fail` when `failed`, else `URL`.
+    pub(crate) fn outcome(&self, failed: bool, body: &str, ui: &mut Ui<'_>) {
+        use crate::alert::ping::Ping;
+        self.ping(if failed { Ping::Fail } else { Ping::Success }, body, ui);
+    }
+}
+
 /// Say what became of an alert. A held alert is only mentioned on a terminal: under cron,
 /// any output becomes a mail, which would defeat flood control.
 pub(crate) fn report_sent(sent: &Sent, ui: &mut Ui<'_>) {

@@ -28,6 +28,7 @@ use crate::lang::Language;
 use crate::mail_log::Summary;
 use crate::model::Status;
 use crate::units::{format_duration, format_size, plural};
+use rsmtp_core::tr_in;
 use rsmtp_deliver::ui::Ui;
 
 /// Most runs per job drawn in a chart or strip (the counts cover them all).
@@ -341,7 +342,7 @@ fn problem_line(e: &Entry, lang: Language) -> String {
 fn job_facts(j: &JobReport, sparkline_too: bool, lang: Language) -> Vec<(String, String)> {
     let mut facts: Vec<(&'static str, String)> = Vec::new();
     if j.runs.is_empty() {
-        facts.push(("Runs", lang.digest_phrase("none in this period").into()));
+        facts.push(("Runs", tr_in!(lang, "none in this period").into()));
         if let Some((status, at)) = j.last_seen {
             facts.push((
                 "Last run",
@@ -367,7 +368,7 @@ fn job_facts(j: &JobReport, sparkline_too: bool, lang: Language) -> Vec<(String,
         let shown = if drawn.len() < j.runs.len() {
             lang.last_of(drawn.len(), j.runs.len())
         } else {
-            lang.digest_phrase("oldest first").to_string()
+            tr_in!(lang, "oldest first").to_string()
         };
         facts.push(("Results", format!("{strip} ({shown})")));
         if let Some(metric) = j.metric() {
@@ -399,7 +400,7 @@ fn job_facts(j: &JobReport, sparkline_too: bool, lang: Language) -> Vec<(String,
         "Last good",
         j.last_success
             .map(when)
-            .unwrap_or_else(|| lang.digest_phrase("none recorded").into()),
+            .unwrap_or_else(|| tr_in!(lang, "none recorded").into()),
     ));
     facts.into_iter().map(|(k, v)| (lang.label(k), v)).collect()
 }
@@ -445,7 +446,7 @@ pub(crate) fn plain(h: &HostReport, period: &Period, mail: &MailLog, lang: Langu
         let _ = writeln!(
             out,
             "\n{}",
-            lang.digest_phrase("No job reported through backup-alert yet.")
+            tr_in!(lang, "No job reported through backup-alert yet.")
         );
     }
     for j in &h.jobs {
@@ -546,7 +547,7 @@ pub(crate) fn html(h: &HostReport, period: &Period, mail: &MailLog, lang: Langua
         let _ = writeln!(
             out,
             "<p>{}</p>",
-            e(lang.digest_phrase("No job reported through backup-alert yet."))
+            e(&tr_in!(lang, "No job reported through backup-alert yet."))
         );
     }
     for j in &h.jobs {

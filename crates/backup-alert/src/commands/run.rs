@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 
 use super::child::{self, display_command, RunSpec};
-use super::{local, publish_metrics, report_sent, tail_title, target_and_policy, DeliveryArgs};
+use super::{
+    local, publish_metrics, report_sent, tail_title, target_and_policy, DeliveryArgs, PingArgs,
+};
 use crate::alert::compose::{Alert, Section};
 use crate::alert::ping::Ping;
 use crate::alert::send_alert;
@@ -20,7 +22,6 @@ use crate::diagnosis::exit_codes::{tool_of, ExitMeaning, Judgement};
 use crate::error::Error;
 use crate::model::{Measurement, Status};
 use crate::tail::{tail_file_since, Tail, TailLimits};
-use crate::units::format_duration_words;
 use rsmtp_deliver::ui::Ui;
 
 #[derive(Debug, Args)]
@@ -68,12 +69,8 @@ pub(crate) struct RunArgs {
     /// which under cron would become a second mail; `always`; `never` (default: auto).
     #[arg(long, value_name = "WHEN", value_enum)]
     pub(crate) echo: Option<Echo>,
-    /// A dead man's switch elsewhere (healthchecks.io, Uptime Kuma, Cronitor): ping
-    /// URL/start before the command, URL after success, URL/fail after failure, with the
-    /// output tail as the body. HTTPS (or HTTP to this machine); a failed ping is a
-    /// warning, never the job's status.
-    #[arg(long, value_name = "URL", value_parser = crate::alert::ping::PingUrl::parse)]
-    pub(crate) ping_url: Option<crate::alert::ping::PingUrl>,
+    #[command(flatten)]
+    pub(crate) ping: PingArgs,
     #[command(flatten)]
     pub(crate) delivery: DeliveryArgs,
     /// The command and its arguments (after `--`, or from the first word that is not an
@@ -132,15 +129,11 @@ pub(crate) fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, E
         .and_then(|l| std::fs::metadata(l).ok())
         .map_or(0, |m| m.len());
     let started = SystemTime::now();
-    if let Some(url) = &args.ping_url {
-        if let Err(e) = url.send(Ping::Start, "") {
-            ui.warn(&format!("ping not sent: {e}"));
-        }
-    }
+    args.ping.ping(Ping::Start, "", ui);
     let report_ = child::run(&spec);
     let command_line = display_command(&args.command);
     let name = args.name.clone().unwrap_or_else(|| command_line.clone());
-    let outcome = report_.describe(args.timeout);
+    let outcome = report_.describe(args.timeout, target.language);
     let exited = match report_.ending {
         child::Ending::Exited(c) => Some(c),
         _ => None,
@@ -172,10 +165,11 @@ pub(crate) fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, E
     );
     alert.fact("Name", name.clone());
     alert.fact("Command", command_line);
+    let lang = target.language;
     let result = match (exited, judgement) {
-        (Some(c), Judgement::Warning) => format!("exited with status {c} (warning)"),
-        (Some(c), Judgement::Ok) => format!("exited with status {c} (success)"),
-        _ => report_.describe_in_words(args.timeout),
+        (Some(c), Judgement::Warning) => lang.exited_with(c, Status::Warning),
+        (Some(c), Judgement::Ok) => lang.exited_with(c, Status::Success),
+        _ => report_.describe_in_words(args.timeout, lang),
     };
     alert.fact("Result", result);
     alert.fact("Exit status", report_.exit_code().to_string());
@@ -187,10 +181,10 @@ pub(crate) fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, E
         alert.fact("Meaning", m.clone());
     }
     if let child::Ending::Signalled(sig) = report_.ending {
-        alert.fact("Signal", child::signal_in_words(sig));
+        alert.fact("Signal", child::signal_in_words(sig, lang));
     }
     alert.fact("Started", local(started));
-    alert.fact("Duration", format_duration_words(report_.duration));
+    alert.fact("Duration", lang.duration(report_.duration));
     let log = args
         .log
         .as_deref()
@@ -243,17 +237,9 @@ pub(crate) fn run(args: RunArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8, E
             });
         }
     }
-    if let Some(url) = &args.ping_url {
-        let ping = if judgement == Judgement::Failure {
-            Ping::Fail
-        } else {
-            Ping::Success
-        };
-        let body = format!("{}{}", report_.stderr.text, report_.stdout.text);
-        if let Err(e) = url.send(ping, &body) {
-            ui.warn(&format!("ping not sent: {e}"));
-        }
-    }
+    let body = format!("{}{}", report_.stderr.text, report_.stdout.text);
+    args.ping
+        .outcome(judgement == Judgement::Failure, &body, ui);
     let code = report_.exit_code();
     alert.measured = Measurement {
         duration_ms: Some(u64::try_from(report_.duration.as_millis()).unwrap_or(u64::MAX)),

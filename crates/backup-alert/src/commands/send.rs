@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{report_sent, tail_title, target_and_policy, DeliveryArgs};
+use super::{report_sent, tail_title, target_and_policy, DeliveryArgs, PingArgs};
 use crate::alert::compose::{Alert, Section};
 use crate::alert::send_alert;
 use crate::context::Context;
@@ -41,6 +41,8 @@ pub(crate) struct SendArgs {
     /// else 50).
     #[arg(long, value_name = "N", alias = "tail-lines")]
     pub(crate) log_lines: Option<usize>,
+    #[command(flatten)]
+    pub(crate) ping: PingArgs,
     #[command(flatten)]
     pub(crate) delivery: DeliveryArgs,
 }
@@ -110,6 +112,8 @@ pub(crate) fn send(args: SendArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8,
         alert.summary = cause.map(|c| c.line);
     }
     let name = args.name.clone().unwrap_or_else(|| args.subject.clone());
+    args.ping
+        .outcome(alert.status == Status::Failure, &alert.message, ui);
     let sent = send_alert(alert, &name, &target, &policy, false, &mut *ui.err)?;
     report_sent(&sent, ui);
     Ok(0)

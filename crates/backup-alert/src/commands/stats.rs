@@ -46,10 +46,15 @@ pub(crate) fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8
     let path = log_path(args.log.as_deref(), args.config.as_deref(), ctx);
     let file = File::open(&path).map_err(|e| Error::no_input(&path, e))?;
     let summary = summarise(read_lines(file), since, now);
+    // The reader's language: --language, the settings', else the locale's.
+    let lang = ctx
+        .settings
+        .language
+        .unwrap_or_else(crate::lang::Language::from_env);
     if let Some(target) = &args.prometheus {
         if summary.unrecognised() {
             // The metrics leave the mail counts out; say why.
-            ui.warn(&summary.unrecognised_note(&path.display().to_string()));
+            ui.warn(&summary.unrecognised_note(&path.display().to_string(), lang));
         }
         let state_dir = args
             .state_dir
@@ -71,11 +76,6 @@ pub(crate) fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8
                 .map(|_| 0)
         };
     }
-    // The reader's language: --language, the settings', else the locale's.
-    let lang = ctx
-        .settings
-        .language
-        .unwrap_or_else(crate::lang::Language::from_env);
     let source = match since {
         Some(t) => format!(
             "{} {}",
@@ -85,7 +85,7 @@ pub(crate) fn main(args: StatsArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u8
         None => path.display().to_string(),
     };
     if summary.unrecognised() {
-        ui.warn(&summary.unrecognised_note(&path.display().to_string()));
+        ui.warn(&summary.unrecognised_note(&path.display().to_string(), lang));
         return Ok(rsmtp_deliver::ExitCode::DataErr as u8);
     }
     ui.out

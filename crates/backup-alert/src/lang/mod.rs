@@ -5,9 +5,11 @@
 //! tool comes from.
 //!
 //! The language is the `language` setting (also per `[host:NAME]`), or `--language`,
-//! else the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`), else English. A label, status
-//! word or unit this file does not know stays in English, so a new fact never breaks
-//! an alert; adding a language is one more arm in each table below.
+//! else the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`), else English: one alert's, not
+//! the process's, so the words come from rsmtp's gettext catalogs (`po/fr.po`,
+//! `po/ja.po`) through [`rsmtp_core::tr_in!`] with this language, and the English at
+//! the call site is the msgid. A label this file does not list stays in English, so a
+//! new fact never breaks an alert.
 //!
 //! French typography puts a space before `:` (`Serveur : db01`): the plain body already
 //! writes `Label : value`, and the subjects here do the same.
@@ -21,6 +23,7 @@ pub(crate) mod report;
 use std::time::Duration;
 
 use chrono::{DateTime, Local};
+use rsmtp_core::{tr_in, tr_noop, trn_in};
 
 use crate::model::{History, Status};
 
@@ -100,174 +103,76 @@ impl Language {
         }
     }
 
-    /// A fact's label (`Host`, `Exit status`, …) in this language; an unknown one as given.
+    /// A fact's label (`Host`, `Exit status`, …) in this language; one not in
+    /// [`LABELS`] as given.
     pub(crate) fn label(self, english: &str) -> String {
-        let (fr, ja) = match english {
-            "Host" => ("Serveur", "ホスト"),
-            "Date" => ("Date", "日時"),
-            "Status" => ("Statut", "ステータス"),
-            "Last runs" => ("Dernières exécutions", "最近の実行"),
-            "Last good backup" => ("Dernière sauvegarde réussie", "最後の正常なバックアップ"),
-            "Name" => ("Nom", "名前"),
-            "Command" => ("Commande", "コマンド"),
-            "Result" => ("Résultat", "結果"),
-            "Exit status" => ("Code de sortie", "終了ステータス"),
-            "Signal" => ("Signal", "シグナル"),
-            "Started" => ("Début", "開始"),
-            "Duration" => ("Durée", "所要時間"),
-            "Interrupted" => ("Interrompu", "中断"),
-            "Meaning" => ("Signification", "意味"),
-            "Age" => ("Âge", "経過時間"),
-            "Period" => ("Période", "期間"),
-            "Server" => ("Serveur SMTP", "SMTP サーバー"),
-            "Totals" => ("Totaux", "合計"),
-            "Mail log" => ("Journal des mails", "メールログ"),
-            "Runs" => ("Exécutions", "実行"),
-            "Results" => ("Résultats", "結果一覧"),
-            "Problems" => ("Problèmes", "問題"),
-            "Last good" => ("Dernière réussite", "最後の成功"),
-            "Files in backup" => ("Fichiers dans la sauvegarde", "バックアップ内のファイル"),
-            "Previous backup" => ("Sauvegarde précédente", "前回のバックアップ"),
-            "Integrity" => ("Intégrité", "整合性"),
-            "Checksum" => ("Somme de contrôle", "チェックサム"),
-            "Repository check" => ("Vérification du dépôt", "リポジトリの検査"),
-            "Job" => ("Tâche", "ジョブ"),
-            "Last success" => ("Dernier succès", "最後の成功"),
-            "Last run" => ("Dernière exécution", "最後の実行"),
-            "What to do" => ("À faire", "対処"),
-            "Log" => ("Logs", "ログ"),
-            "Log unreadable" => ("Logs illisibles", "ログを読めません"),
-            "Backup" => ("Sauvegarde", "バックアップ"),
-            "Repository" => ("Dépôt", "リポジトリ"),
-            "Path" => ("Chemin", "パス"),
-            "Files" => ("Fichiers", "ファイル"),
-            "Maximum age" => ("Âge maximal", "最大経過時間"),
-            "Minimum size" => ("Taille minimale", "最小サイズ"),
-            "Newest archive" => ("Archive la plus récente", "最新のアーカイブ"),
-            "Created" => ("Créée", "作成日時"),
-            "Size" => ("Taille", "サイズ"),
-            "Newest file" => ("Fichier le plus récent", "最新のファイル"),
-            "Modified" => ("Modifié", "更新日時"),
-            "Account" => ("Compte", "アカウント"),
-            "Configuration" => ("Configuration", "設定"),
-            "Error" => ("Erreur", "エラー"),
-            "Problem" => ("Problème", "問題"),
-            "Summary" => ("Résumé", "概要"),
-            "(empty)" => ("(vide)", "（空）"),
-            _ => return english.to_string(),
-        };
-        self.pick(english, fr, ja).to_string()
-    }
-
-    fn pick<'a>(self, en: &'a str, fr: &'a str, ja: &'a str) -> &'a str {
-        match self {
-            Language::English => en,
-            Language::French => fr,
-            Language::Japanese => ja,
-        }
+        LABELS
+            .contains(&english)
+            .then(|| rsmtp_core::i18n::lookup(self.code(), english))
+            .flatten()
+            .unwrap_or(english)
+            .to_string()
     }
 
     /// The status as a word: `failure` / `échec` / `失敗`.
-    pub(crate) fn status(self, status: Status) -> &'static str {
-        let (en, fr, ja) = match status {
-            Status::Success => ("success", "réussite", "成功"),
-            Status::Failure => ("failure", "échec", "失敗"),
-            Status::Warning => ("warning", "avertissement", "警告"),
-            Status::Rotation => ("rotation", "rotation", "ローテーション"),
-            Status::Restore => ("restore", "restauration", "復元"),
-            Status::Info => ("info", "information", "情報"),
-        };
-        self.pick(en, fr, ja)
+    pub(crate) fn status(self, status: Status) -> String {
+        match status {
+            Status::Success => tr_in!(self, "success"),
+            Status::Failure => tr_in!(self, "failure"),
+            Status::Warning => tr_in!(self, "warning"),
+            Status::Rotation => tr_in!(self, "rotation"),
+            Status::Restore => tr_in!(self, "restore"),
+            Status::Info => tr_in!(self, "info"),
+        }
+        .into_owned()
     }
 
     /// `db-backup succeeded` / `db-backup réussi` / `db-backup 成功`.
     pub(crate) fn succeeded(self, name: &str) -> String {
-        match self {
-            Language::English => format!("{name} succeeded"),
-            Language::French => format!("{name} réussi"),
-            Language::Japanese => format!("{name} 成功"),
-        }
+        tr_in!(self, "{name} succeeded", name = name)
     }
 
     /// `db-backup FAILED: exit status 2` / `db-backup ÉCHEC : code de sortie 2` /
     /// `db-backup 失敗: 終了ステータス 2`. `exit_status` is the exit status when the
-    /// command exited by itself; other outcomes (`killed by signal 9 (KILL)`) stay as given.
+    /// command exited by itself; other outcomes (`killed by signal 9 (KILL)`) as given.
     pub(crate) fn failed(self, name: &str, outcome: &str, exit_status: Option<i32>) -> String {
         let outcome = match exit_status {
-            Some(c) => match self {
-                Language::English => format!("exit status {c}"),
-                Language::French => format!("code de sortie {c}"),
-                Language::Japanese => format!("終了ステータス {c}"),
-            },
+            Some(c) => tr_in!(self, "exit status {code}", code = c),
             None => outcome.to_string(),
         };
-        match self {
-            Language::English => format!("{name} FAILED: {outcome}"),
-            Language::French => format!("{name} ÉCHEC : {outcome}"),
-            Language::Japanese => format!("{name} 失敗: {outcome}"),
-        }
+        tr_in!(
+            self,
+            "{name} FAILED: {outcome}",
+            name = name,
+            outcome = outcome
+        )
     }
 
     /// `borg WARNING: exit status 1` / `borg AVERTISSEMENT : code de sortie 1` /
     /// `borg 警告: 終了ステータス 1`: the tool's warning status (see `diagnosis::exit_codes`).
     pub(crate) fn warned(self, name: &str, exit_status: i32) -> String {
-        match self {
-            Language::English => format!("{name} WARNING: exit status {exit_status}"),
-            Language::French => format!("{name} AVERTISSEMENT : code de sortie {exit_status}"),
-            Language::Japanese => format!("{name} 警告: 終了ステータス {exit_status}"),
-        }
+        tr_in!(
+            self,
+            "{name} WARNING: exit status {code}",
+            name = name,
+            code = exit_status
+        )
     }
 
     /// A `check` subject: `Backup too old: db` / `Sauvegarde trop ancienne : db` /
-    /// `バックアップが古すぎます: db`; an unknown phrase in English.
+    /// `バックアップが古すぎます: db`; a phrase not in [`CHECK_SUBJECTS`] in English.
     pub(crate) fn check_subject(self, english: &str, name: &str) -> String {
-        let (fr, ja) = match english {
-            "Backup fresh" => ("Sauvegarde à jour", "バックアップは最新です"),
-            "Backup repository damaged" => (
-                "Dépôt de sauvegarde endommagé",
-                "バックアップリポジトリが破損しています",
-            ),
-            "Backup corrupt" => ("Sauvegarde corrompue", "バックアップが破損しています"),
-            "Backup too old" => ("Sauvegarde trop ancienne", "バックアップが古すぎます"),
-            "Backup too small" => ("Sauvegarde trop petite", "バックアップが小さすぎます"),
-            "Too few backup files" => (
-                "Trop peu de fichiers de sauvegarde",
-                "バックアップファイルが少なすぎます",
-            ),
-            "Backup dated in the future" => (
-                "Sauvegarde datée dans le futur",
-                "バックアップの日付が未来です",
-            ),
-            "Backup not verified" => ("Sauvegarde non vérifiée", "バックアップを検証できません"),
-            "Backup files not counted" => (
-                "Fichiers de sauvegarde non comptés",
-                "バックアップのファイルを数えられません",
-            ),
-            "Backup holds fewer files" => (
-                "La sauvegarde contient moins de fichiers",
-                "バックアップのファイルが減っています",
-            ),
-            "No backup found" => ("Aucune sauvegarde trouvée", "バックアップが見つかりません"),
-            "Backup repository unreadable" => (
-                "Dépôt de sauvegarde illisible",
-                "バックアップリポジトリを読めません",
-            ),
-            _ => (english, english),
-        };
-        match self {
-            Language::English => format!("{english}: {name}"),
-            Language::French => format!("{fr} : {name}"),
-            Language::Japanese => format!("{ja}: {name}"),
-        }
+        let what = CHECK_SUBJECTS
+            .contains(&english)
+            .then(|| rsmtp_core::i18n::lookup(self.code(), english))
+            .flatten()
+            .unwrap_or(english);
+        tr_in!(self, "{what}: {name}", what = what, name = name)
     }
 
     /// The subject of the first success after a problem.
     pub(crate) fn recovered(self, subject: &str) -> String {
-        match self {
-            Language::English => format!("Recovered: {subject}"),
-            Language::French => format!("Rétabli : {subject}"),
-            Language::Japanese => format!("復旧: {subject}"),
-        }
+        tr_in!(self, "Recovered: {subject}", subject = subject)
     }
 
     /// The note of the first success after a problem: `Recovered: nightly had 3 bad runs
@@ -280,147 +185,168 @@ impl Language {
         previous: Status,
     ) -> String {
         let prev = self.status(previous);
-        let since = since.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
-        match (self, streak) {
-            (Language::English, 0) => {
-                format!("Recovered: the previous result for {name} was {prev}.")
-            }
-            (Language::English, n) => format!(
-                "Recovered: {name} had {}{}; the previous result was {prev}.",
-                crate::units::plural(n as u64, "bad run"),
-                since.map(|s| format!(" since {s}")).unwrap_or_default()
+        if streak == 0 {
+            return tr_in!(
+                self,
+                "Recovered: the previous result for {name} was {previous}.",
+                name = name,
+                previous = prev
+            );
+        }
+        let n = streak as u64;
+        match since.map(|t| t.format("%Y-%m-%d %H:%M").to_string()) {
+            Some(since) => trn_in!(
+                self,
+                "Recovered: {name} had {n} bad run since {since}; the previous result was {previous}.",
+                "Recovered: {name} had {n} bad runs since {since}; the previous result was {previous}.",
+                n,
+                name = name,
+                since = since,
+                previous = prev
             ),
-            (Language::French, 0) => {
-                format!("Rétabli : le résultat précédent de {name} était : {prev}.")
-            }
-            (Language::French, n) => format!(
-                "Rétabli : {name} a connu {n} exécution{} en échec{} ; le résultat précédent \
-                 était : {prev}.",
-                if n > 1 { "s" } else { "" },
-                since.map(|s| format!(" depuis le {s}")).unwrap_or_default()
-            ),
-            (Language::Japanese, 0) => format!("復旧: {name} の前回の結果は「{prev}」でした。"),
-            (Language::Japanese, n) => format!(
-                "復旧: {name} は{}{n} 回失敗していました。前回の結果は「{prev}」でした。",
-                since.map(|s| format!("{s} から")).unwrap_or_default()
+            None => trn_in!(
+                self,
+                "Recovered: {name} had {n} bad run; the previous result was {previous}.",
+                "Recovered: {name} had {n} bad runs; the previous result was {previous}.",
+                n,
+                name = name,
+                previous = prev
             ),
         }
     }
 
-    /// A duration in words, as `units::format_duration_words` writes it in English
-    /// (`2 minutes 5 seconds`, `under 0.1 seconds`): `2 minutes 5 secondes`, `2分5秒`.
+    /// A duration in words (`2 minutes 5 seconds`, `under 0.1 seconds`): `2 minutes 5
+    /// secondes`, `2分5秒`.
     pub(crate) fn duration(self, d: Duration) -> String {
-        self.duration_words(&crate::units::format_duration_words(d))
+        crate::units::duration_words_in(self.code(), d)
     }
 
-    /// [`Language::duration`] of an English text already written.
-    pub(crate) fn duration_words(self, english: &str) -> String {
-        if self == Language::English {
-            return english.to_string();
-        }
-        let mut out = String::new();
-        for word in english.split(' ') {
-            let unit = |fr: &'static str, ja: &'static str| Some(self.pick("", fr, ja));
-            let translated = match word {
-                "under" => Some(self.pick("", "moins de", "")),
-                "second" | "seconds" => unit(
-                    if word == "second" {
-                        "seconde"
-                    } else {
-                        "secondes"
-                    },
-                    "秒",
-                ),
-                "minute" | "minutes" => unit(
-                    if word == "minute" {
-                        "minute"
-                    } else {
-                        "minutes"
-                    },
-                    "分",
-                ),
-                "hour" | "hours" => unit(if word == "hour" { "heure" } else { "heures" }, "時間"),
-                "day" | "days" => unit(if word == "day" { "jour" } else { "jours" }, "日"),
-                _ => None,
-            };
-            let piece = translated.unwrap_or(word);
-            // Japanese writes number and unit together (2分5秒), and "under" as 未満 after.
-            if self == Language::Japanese {
-                out.push_str(piece);
-            } else if !piece.is_empty() {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push_str(piece);
-            }
-        }
-        if self == Language::Japanese && english.starts_with("under ") {
-            out.push_str("未満");
-        }
-        out
-    }
-}
-
-impl Language {
-    /// `exited with status 3 (failure)` (the `Result` fact) in this language; other
-    /// results (signals, time-outs) as given.
-    pub(crate) fn result_words(self, english: &str) -> String {
-        let parsed = english
-            .strip_prefix("exited with status ")
-            .and_then(|rest| rest.split_once(' '))
-            .and_then(|(code, how)| Some((code.parse::<i32>().ok()?, how)));
-        let Some((code, how)) = parsed else {
-            return english.to_string();
-        };
-        let (fr, ja) = match how {
-            "(success)" => ("succès", "成功"),
-            "(warning)" => ("avertissement", "警告"),
-            _ => ("échec", "失敗"),
-        };
-        match self {
-            Language::English => english.to_string(),
-            Language::French => format!("terminé avec le code {code} ({fr})"),
-            Language::Japanese => format!("終了ステータス {code} で終了（{ja}）"),
-        }
+    /// How a command that exited ended (the `Result` fact): `exited with status 3
+    /// (failure)`, `terminé avec le code 3 (échec)`, `終了ステータス 3 で終了（失敗）`.
+    pub(crate) fn exited_with(self, code: i32, status: Status) -> String {
+        tr_in!(
+            self,
+            "exited with status {code} ({status})",
+            code = code,
+            status = self.status(status)
+        )
     }
 
     /// The history strip: `✅❌ (2 runs, oldest first)`.
     pub(crate) fn runs(self, strip: &str, n: usize) -> String {
-        match self {
-            Language::English => format!(
-                "{strip} ({}, oldest first)",
-                crate::units::plural(n as u64, "run")
-            ),
-            Language::French => format!(
-                "{strip} ({n} exécution{}, de la plus ancienne à la plus récente)",
-                if n > 1 { "s" } else { "" }
-            ),
-            Language::Japanese => format!("{strip}（{n} 回、古い順）"),
-        }
+        trn_in!(
+            self,
+            "{strip} ({n} run, oldest first)",
+            "{strip} ({n} runs, oldest first)",
+            n as u64,
+            strip = strip
+        )
     }
 
     /// When the job last succeeded: `this run` / `cette exécution` / `今回`, or how long
     /// ago with the local date.
     pub(crate) fn last_good(self, history: &History, now: DateTime<Local>) -> String {
-        if self == Language::English {
-            return history.last_good(now);
-        }
         if history.runs.last() == Some(&Status::Success) {
-            return self.pick("", "cette exécution", "今回").to_string();
+            return tr_in!(self, "this run").into_owned();
         }
         match history.last_success {
-            None => self.pick("", "aucune enregistrée", "記録なし").to_string(),
-            Some(t) => {
-                let ago = self.duration((now - t).to_std().unwrap_or_default());
-                let when = t.format("%Y-%m-%d %H:%M");
-                match self {
-                    Language::Japanese => format!("{ago}前（{when}）"),
-                    _ => format!("il y a {ago} ({when})"),
-                }
-            }
+            None => tr_in!(self, "none recorded").into_owned(),
+            Some(t) => self.ago(
+                (now - t).to_std().unwrap_or_default(),
+                &t.format("%Y-%m-%d %H:%M").to_string(),
+            ),
         }
     }
+
+    /// `3 days ago (2026-12-01 02:00)` / `il y a 3 jours (…)` / `3日前（…）`.
+    pub(crate) fn ago(self, ago: Duration, when: &str) -> String {
+        tr_in!(
+            self,
+            "{duration} ago ({when})",
+            duration = self.duration(ago),
+            when = when
+        )
+    }
 }
+
+impl AsRef<str> for Language {
+    /// The catalog's language code: `en`, `fr`, `ja`.
+    fn as_ref(&self) -> &str {
+        self.code()
+    }
+}
+
+/// The fact labels an alert, a digest or `stats` shows, marked for the catalogs; each is
+/// looked up in the reader's language when the alert is written.
+pub(crate) const LABELS: &[&str] = &[
+    tr_noop!("Host"),
+    tr_noop!("Date"),
+    tr_noop!("Status"),
+    tr_noop!("Last runs"),
+    tr_noop!("Last good backup"),
+    tr_noop!("Name"),
+    tr_noop!("Command"),
+    tr_noop!("Result"),
+    tr_noop!("Exit status"),
+    tr_noop!("Signal"),
+    tr_noop!("Started"),
+    tr_noop!("Duration"),
+    tr_noop!("Interrupted"),
+    tr_noop!("Meaning"),
+    tr_noop!("Age"),
+    tr_noop!("Period"),
+    tr_noop!("Server"),
+    tr_noop!("Totals"),
+    tr_noop!("Mail log"),
+    tr_noop!("Runs"),
+    tr_noop!("Results"),
+    tr_noop!("Problems"),
+    tr_noop!("Last good"),
+    tr_noop!("Files in backup"),
+    tr_noop!("Previous backup"),
+    tr_noop!("Integrity"),
+    tr_noop!("Checksum"),
+    tr_noop!("Repository check"),
+    tr_noop!("Job"),
+    tr_noop!("Last success"),
+    tr_noop!("Last run"),
+    tr_noop!("What to do"),
+    tr_noop!("Log"),
+    tr_noop!("Log unreadable"),
+    tr_noop!("Backup"),
+    tr_noop!("Repository"),
+    tr_noop!("Path"),
+    tr_noop!("Files"),
+    tr_noop!("Maximum age"),
+    tr_noop!("Minimum size"),
+    tr_noop!("Newest archive"),
+    tr_noop!("Created"),
+    tr_noop!("Size"),
+    tr_noop!("Newest file"),
+    tr_noop!("Modified"),
+    tr_noop!("Account"),
+    tr_noop!("Configuration"),
+    tr_noop!("Error"),
+    tr_noop!("Problem"),
+    tr_noop!("Summary"),
+    tr_noop!("(empty)"),
+];
+
+/// The phrases of `check`'s subjects, marked for the catalogs.
+pub(crate) const CHECK_SUBJECTS: &[&str] = &[
+    tr_noop!("Backup fresh"),
+    tr_noop!("Backup repository damaged"),
+    tr_noop!("Backup corrupt"),
+    tr_noop!("Backup too old"),
+    tr_noop!("Backup too small"),
+    tr_noop!("Too few backup files"),
+    tr_noop!("Backup dated in the future"),
+    tr_noop!("Backup not verified"),
+    tr_noop!("Backup files not counted"),
+    tr_noop!("Backup holds fewer files"),
+    tr_noop!("No backup found"),
+    tr_noop!("Backup repository unreadable"),
+];
 
 /// Columns `s` takes in a monospace font: East Asian wide and full-width characters
 /// (kana, kanji, hangul, full-width forms) take two.

@@ -11,6 +11,7 @@
 pub(crate) mod entry;
 pub(crate) mod postfix;
 
+use rsmtp_core::{tr_in, trn_in};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -200,12 +201,16 @@ impl Summary {
         self.lines > 0 && self.recognised == 0
     }
 
-    /// The note saying so.
-    pub(crate) fn unrecognised_note(&self, source: &str) -> String {
-        format!(
-            "{source} is not an msmtp, rsmtp or Postfix log: none of its {} could be read, so \
-             nothing was counted",
-            crate::units::plural(self.lines, "line")
+    /// The note saying so, in `lang`.
+    pub(crate) fn unrecognised_note(&self, source: &str, lang: crate::lang::Language) -> String {
+        trn_in!(
+            lang,
+            "{source} is not an msmtp, rsmtp or Postfix log: none of its {n} line could be \
+             read, so nothing was counted",
+            "{source} is not an msmtp, rsmtp or Postfix log: none of its {n} lines could be \
+             read, so nothing was counted",
+            self.lines,
+            source = source
         )
     }
 
@@ -227,22 +232,14 @@ impl Summary {
     }
 
     fn render_raw(&self, source: &str, lang: crate::lang::Language) -> String {
-        use crate::lang::Language;
-        let pick = |en: &'static str, fr: &'static str, ja: &'static str| match lang {
-            Language::English => en,
-            Language::French => fr,
-            Language::Japanese => ja,
-        };
-        let note = pick("note: ", "note : ", "注: ");
         if self.unrecognised() {
-            return format!("{note}{}\n", self.unrecognised_note(source));
+            let note = self.unrecognised_note(source, lang);
+            return format!("{}\n", tr_in!(lang, "note: {note}", note = note));
         }
         let mut out = format!(
-            "{source}\n{}{}\n{}{}\n",
-            pick("sent:   ", "envoyés : ", "送信: "),
-            self.sent,
-            pick("failed: ", "échecs  : ", "失敗: "),
-            self.failed
+            "{source}\n{}\n{}\n",
+            tr_in!(lang, "sent:   {n}", n = self.sent),
+            tr_in!(lang, "failed: {n}", n = self.failed)
         );
         let mut reasons: Vec<_> = self.reasons.iter().collect();
         reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -250,29 +247,29 @@ impl Summary {
             out.push_str(&format!("  {n:>5}  {reason}\n"));
         }
         if let Some(f) = &self.last_failure {
-            let to = f.get("recipients").unwrap_or("?");
-            out.push_str(&format!(
-                "{}{} {} (recipients={to})\n",
-                pick("last failure: ", "dernier échec : ", "最後の失敗: "),
-                if f.time.is_empty() {
-                    pick("(no time)", "(sans heure)", "（時刻なし）")
-                } else {
-                    &f.time
-                },
-                f.reason()
+            let time = if f.time.is_empty() {
+                tr_in!(lang, "(no time)").into_owned()
+            } else {
+                f.time.clone()
+            };
+            out.push_str(&tr_in!(
+                lang,
+                "last failure: {time} {reason} (recipients={to})",
+                time = time,
+                reason = f.reason(),
+                to = f.get("recipients").unwrap_or("?")
             ));
+            out.push('\n');
         }
         if self.undated > 0 {
-            let n = self.undated;
-            out.push_str(&match lang {
-                Language::English => {
-                    format!("{note}{n} line(s) with an unreadable time were left out\n")
-                }
-                Language::French => {
-                    format!("{note}{n} ligne(s) dont l'heure est illisible ont été ignorées\n")
-                }
-                Language::Japanese => format!("{note}時刻を読めない {n} 行を除外しました\n"),
-            });
+            let left_out = trn_in!(
+                lang,
+                "{n} line with an unreadable time was left out",
+                "{n} lines with an unreadable time were left out",
+                self.undated
+            );
+            out.push_str(&tr_in!(lang, "note: {note}", note = left_out));
+            out.push('\n');
         }
         out
     }

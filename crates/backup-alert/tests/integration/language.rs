@@ -484,3 +484,158 @@ fn stats_in_french_and_japanese() {
     assert!(ja.contains("送信: 1\n失敗: 1\n"), "{ja}");
     assert!(ja.contains("最後の失敗: Dec 21 18:00:15"), "{ja}");
 }
+
+/// What cron gives: no LANG, no LC_*; the language comes from the settings alone.
+fn without_locale(mut c: std::process::Command) -> std::process::Command {
+    c.env_remove("LC_ALL");
+    c
+}
+
+/// The alerts of a failing run, a stale backup file and a silent job, each with
+/// `language` in the settings and no locale (as under cron), in `language`.
+fn failing_and_stale_alerts(language: &str) -> [String; 3] {
+    let mut texts = Vec::new();
+    let server = server();
+    let env = Env::new(&server);
+    settings(&env, &format!("[default]\nlanguage = {language}\n"));
+    let mut c = env.sub(&["run", "--to", TO, "--no-flood", "--name", "dump"]);
+    c.args([
+        "--",
+        "sh",
+        "-c",
+        "echo 'tar: /srv/db: Cannot open: No such file or directory' >&2; exit 2",
+    ]);
+    run(without_locale(c)).assert_code(2);
+    texts.push(text_of(&received(&server)));
+
+    let server = self::server();
+    let env = Env::new(&server);
+    settings(&env, &format!("[default]\nlanguage = {language}\n"));
+    let dir = env.path("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("db.tar.gz");
+    std::fs::write(&file, vec![b'x'; 2048]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 3600))
+        .unwrap();
+    let c = env.sub(&[
+        "check",
+        "--path",
+        dir.to_str().unwrap(),
+        "--max-age",
+        "26h",
+        "--to",
+        TO,
+        "--no-flood",
+    ]);
+    run(without_locale(c)).assert_code(1);
+    texts.push(text_of(&received(&server)));
+
+    let server = self::server();
+    let env = Env::new(&server);
+    settings(&env, &format!("[default]\nlanguage = {language}\n"));
+    let mut c = env.sub(&["run", "--to", TO, "--only-failure", "--name", "nightly"]);
+    c.args(["--", "false"]);
+    run(without_locale(c)).assert_code(1);
+    let _ = received(&server);
+    let c = env.sub(&[
+        "check",
+        "--job",
+        "nightly",
+        "--max-age",
+        "26h",
+        "--to",
+        TO,
+        "--no-flood",
+    ]);
+    run(without_locale(c)).assert_code(1);
+    let msgs = server.wait_for_messages(2, WAIT);
+    texts.push(text_of(&msgs[1]));
+    [texts.remove(0), texts.remove(0), texts.remove(0)]
+}
+
+/// The English detail lines that must not be left in a French or Japanese alert.
+fn english_left(text: &str) -> Vec<&'static str> {
+    [
+        "exit status",
+        "exited with",
+        "The newest backup",
+        "newest file is",
+        " old",
+        "(limit ",
+        " ago",
+        "line)",
+        "lines)",
+        "(os error",
+        "last succeeded",
+        "none recorded",
+        "no run recorded",
+        "Problem",
+        "Host",
+        "Duration",
+        "seconds",
+        "hours",
+    ]
+    .into_iter()
+    .filter(|english| text.contains(english))
+    .collect()
+}
+
+/// A failing run, a stale backup and a silent job with `language = fr` and no locale:
+/// the result, the tail's title, the age against its limit, the problem and the job's
+/// last success are French; no English detail line is left.
+#[test]
+fn failing_and_stale_alerts_in_french_without_a_locale() {
+    let [run_, stale, job] = failing_and_stale_alerts("fr");
+    assert_eq!(
+        fact(&run_, "Résultat"),
+        "terminé avec le code 2 (échec)",
+        "{run_}"
+    );
+    assert!(run_.contains("--- stderr (1 ligne) ---"), "{run_}");
+    assert_eq!(fact(&run_, "Code de sortie"), "2", "{run_}");
+    assert_eq!(
+        fact(&stale, "Âge"),
+        "1 jour 6 heures (limite 1 jour 2 heures : trop ancienne)",
+        "{stale}"
+    );
+    assert!(
+        stale.contains("le fichier le plus récent a 1d 06h (limite 1d 02h)"),
+        "{stale}"
+    );
+    assert!(
+        fact(&job, "Dernier succès").starts_with("aucune enregistrée"),
+        "{job}"
+    );
+    for text in [&run_, &stale, &job] {
+        assert_eq!(english_left(text), Vec::<&str>::new(), "{text}");
+    }
+}
+
+/// The same in Japanese.
+#[test]
+fn failing_and_stale_alerts_in_japanese_without_a_locale() {
+    let [run_, stale, job] = failing_and_stale_alerts("ja");
+    assert_eq!(
+        fact(&run_, "結果"),
+        "終了ステータス 2 で終了（失敗）",
+        "{run_}"
+    );
+    assert!(run_.contains("--- stderr（1 行） ---"), "{run_}");
+    assert_eq!(
+        fact(&stale, "経過時間"),
+        "1日6時間（上限 1日2時間: 古すぎます）",
+        "{stale}"
+    );
+    assert!(
+        stale.contains("最新のファイルは 1d 06h 前のものです（上限 1d 02h）"),
+        "{stale}"
+    );
+    assert!(fact(&job, "最後の成功").starts_with("記録なし"), "{job}");
+    for text in [&run_, &stale, &job] {
+        assert_eq!(english_left(text), Vec::<&str>::new(), "{text}");
+    }
+}

@@ -121,7 +121,10 @@ fn timeout_is_124() {
     let msg = one_message(&server);
     let parsed = parse(&msg);
     assert!(
-        parsed.subject().unwrap().contains("timed out after 1.0s"),
+        parsed
+            .subject()
+            .unwrap()
+            .contains("timed out after 1.0 second (exit status 124)"),
         "{:?}",
         parsed.subject()
     );

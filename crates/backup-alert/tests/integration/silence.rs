@@ -208,6 +208,86 @@ fn run_pings_a_watcher_before_and_after_the_command() {
     );
 }
 
+/// `send --ping-url` and `check --ping-url`: the same watcher protocol as `run` (no
+/// start ping: nothing runs): URL on success, URL/fail on a failure or a stale backup,
+/// the message or the problem as the body.
+#[test]
+fn send_and_check_ping_a_watcher() {
+    let server = server();
+    let env = Env::new(&server);
+    let watcher = Watcher::start(200);
+    let send = |status: &str, body: &str| {
+        run(env.sub(&[
+            "send",
+            "--status",
+            status,
+            "--subject",
+            "nightly",
+            "--body",
+            body,
+            "--to",
+            TO,
+            "--no-flood",
+            "--ping-url",
+            &watcher.url,
+        ]))
+        .assert_code(0);
+    };
+    send("success", "copied 3 files");
+    send("failure", "disk full");
+    let dir = env.path("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("db.tar");
+    std::fs::write(&file, "x").unwrap();
+    let check = |code: i32| {
+        run(env.sub(&[
+            "check",
+            "--path",
+            dir.to_str().unwrap(),
+            "--max-age",
+            "26h",
+            "--to",
+            TO,
+            "--no-flood",
+            "--ping-url",
+            &watcher.url,
+        ]))
+        .assert_code(code);
+    };
+    check(0);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 3600))
+        .unwrap();
+    check(1);
+    check_job(&env, "weekly", "26h", &["--ping-url", &watcher.url]).assert_code(1);
+    let seen = watcher.requests();
+    assert_eq!(
+        seen[..2],
+        [
+            "POST /ping/uuid-1 copied 3 files",
+            "POST /ping/uuid-1/fail disk full",
+        ],
+        "{seen:?}"
+    );
+    assert!(
+        seen[2].starts_with("POST /ping/uuid-1 The newest backup is "),
+        "{seen:?}"
+    );
+    assert!(
+        seen[3].starts_with("POST /ping/uuid-1/fail ")
+            && seen[3].contains("db.tar: newest file is"),
+        "{seen:?}"
+    );
+    assert!(
+        seen[4] == "POST /ping/uuid-1/fail weekly: no run recorded",
+        "{seen:?}"
+    );
+    assert_eq!(seen.len(), 5, "{seen:?}");
+}
+
 /// A watcher that is down or refuses is a warning; the backup still runs and keeps its
 /// status. A plain-HTTP URL to another host is refused before anything runs.
 #[test]
