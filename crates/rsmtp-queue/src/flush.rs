@@ -43,7 +43,12 @@ pub enum DeliveryResult {
     /// copy), and `rest` (a [`DeliveryResult::TempFail`] or
     /// [`DeliveryResult::PermFail`]) applies to the recipients left.
     PartlyDelivered {
+        /// Recipients the server accepted after the end of data (LMTP's
+        /// per-recipient reply, RFC 2033 §4.2): removed from the entry's
+        /// recipients before `rest` is applied.
         delivered: Vec<String>,
+        /// What happened for everyone else: usually `TempFail` (kept and
+        /// retried for them alone) or `PermFail` (moved to `failed/`).
         rest: Box<DeliveryResult>,
     },
 }

@@ -94,6 +94,8 @@
 //! delivered queue file without any fsync, so a power cut can bring back every
 //! message delivered since the file system last committed on its own.
 
+#![warn(missing_docs)]
+
 mod commit;
 mod entry;
 mod error;

@@ -38,6 +38,9 @@ pub struct EntrySummary {
     /// The msmtprc account and `-C` file it was queued with (empty / `None` when the
     /// envelope is damaged).
     pub account: String,
+    /// The `-C` configuration file given at submission, from which the account
+    /// is read again at flush time; `None` for the default msmtprc files (and
+    /// for a damaged envelope).
     pub config_file: Option<std::path::PathBuf>,
     /// An attempt sent the whole message at this time and got no answer (or was
     /// killed sending it): the server may have it, a retry may be a second copy.

@@ -585,9 +585,13 @@ fn copy_message(
 }
 
 /// How many delivered entries a flush takes out of `queue/` before it syncs
-/// `queue/` once for all of them, and how long the first of them may wait.
-/// These bound the extra duplicates a power cut can cause (see the crate notes).
+/// `queue/` once for all of them (one directory fsync instead of one per
+/// message). With [`REMOVALS_WAIT_AT_MOST`] this bounds the extra duplicates a
+/// power cut can cause (see the crate notes): at most this many messages.
 pub const REMOVALS_PER_SYNC: usize = 64;
+/// How long the first delivered entry taken out of `queue/` may wait for the
+/// batched sync of [`REMOVALS_PER_SYNC`] (1 s): a slow flush that delivers a
+/// message now and then still makes each removal durable within about a second.
 pub const REMOVALS_WAIT_AT_MOST: Duration = Duration::from_secs(1);
 
 /// Delivered entries already renamed out of `queue/` whose removal is not yet

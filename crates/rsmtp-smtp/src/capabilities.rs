@@ -13,12 +13,34 @@ pub struct Capabilities {
     pub name: String,
     /// `SIZE n`: `Some(0)` means no fixed limit (RFC 1870 §4).
     pub size: Option<u64>,
+    /// `PIPELINING` (RFC 2920): MAIL, RCPT… and DATA may go out in one write
+    /// and their replies be read afterwards, in order; the session then also
+    /// sends QUIT right behind the final dot when it may. Without it each
+    /// command waits for its reply (one round trip per command).
     pub pipelining: bool,
+    /// `STARTTLS` (RFC 3207): the server can turn this plain connection into
+    /// TLS. With [`TlsMode::StartTls`](crate::TlsMode::StartTls) its absence is
+    /// [`ErrorKind::StartTlsUnavailable`](crate::ErrorKind::StartTlsUnavailable)
+    /// (exit 69), never a silent fallback to plain text.
     pub starttls: bool,
+    /// `8BITMIME` (RFC 6152): the server takes bodies with bytes above 127;
+    /// MAIL FROM then carries `BODY=8BITMIME` when the envelope says the body
+    /// is 8-bit.
     pub eight_bit_mime: bool,
+    /// `SMTPUTF8` (RFC 6531): the server takes UTF-8 in addresses and headers;
+    /// MAIL FROM then carries `SMTPUTF8` when asked or when an envelope address
+    /// is not ASCII.
     pub smtputf8: bool,
+    /// `DSN` (RFC 3461): MAIL FROM may carry `RET=` and RCPT TO `NOTIFY=`
+    /// (the account's `dsn_return` / `dsn_notify`). Asking for either without
+    /// this is [`ErrorKind::ExtensionUnavailable`](crate::ErrorKind::ExtensionUnavailable)
+    /// (exit 69).
     pub dsn: bool,
+    /// `ETRN` (RFC 1985): the server can be asked to flush its queue for a
+    /// domain. rsmtp never sends it; `--serverinfo` lists it, as msmtp does.
     pub etrn: bool,
+    /// `CHUNKING` (RFC 3030, BDAT): recorded only; rsmtp always sends the body
+    /// with DATA.
     pub chunking: bool,
     /// AUTH mechanisms, upper case, in the server's order (`AUTH=` accepted too).
     pub auth: Vec<String>,

@@ -13,12 +13,18 @@ use sha2::{Digest, Sha256};
 pub struct CertInfo {
     /// Subject distinguished name, RFC 4514 style (`CN=…,O=…`).
     pub subject: String,
+    /// Issuer distinguished name (the CA that signed it), same style as
+    /// `subject`; equal to it for a self-signed certificate.
     pub issuer: String,
     /// `notBefore`, as `YYYY-MM-DD HH:MM:SS UTC`.
     pub not_before: String,
     /// `notAfter`, same format.
     pub not_after: String,
+    /// SHA-256 of the whole DER certificate (32 bytes): what a SHA-256
+    /// `tls_fingerprint` pins.
     pub sha256: [u8; 32],
+    /// SHA-1 of the whole DER certificate (20 bytes), shown because older
+    /// msmtprc files pin it; SHA-1 is deprecated, prefer `sha256`.
     pub sha1: [u8; 20],
 }
 
@@ -46,6 +52,8 @@ impl CertInfo {
         hex_colon(&self.sha256)
     }
 
+    /// SHA-1 fingerprint as `AA:BB:…` (the deprecated `tls_fingerprint` form,
+    /// printed as "SHA1 (deprecated)").
     pub fn sha1_hex(&self) -> String {
         hex_colon(&self.sha1)
     }

@@ -19,14 +19,24 @@ use crate::reply::Reply;
 pub enum Stage {
     /// The initial 220 (RFC 5321 §4.3.1).
     Greeting,
+    /// EHLO (RFC 5321 §4.1.1.1), or LHLO for LMTP (RFC 2033 §4.1): both
+    /// answer with the capability list.
     Ehlo,
+    /// HELO, the fallback after a 5xx to EHLO (RFC 5321 §4.1.4): no
+    /// extensions, so no STARTTLS, AUTH or PIPELINING.
     Helo,
     /// The STARTTLS command (RFC 3207 §4).
     StartTls,
     /// AUTH (RFC 4954 §4).
     Auth,
+    /// MAIL FROM, which opens the transaction with the envelope sender
+    /// (RFC 5321 §4.1.1.2); a 5xx here exits 65 EX_DATAERR.
     Mail,
+    /// One RCPT TO per recipient (RFC 5321 §4.1.1.3); refusals are collected
+    /// in [`ErrorKind::RecipientsRefused`].
     Rcpt,
+    /// The DATA command itself, answered by 354 before the body is sent
+    /// (RFC 5321 §4.1.1.4).
     Data,
     /// The reply after the end-of-data dot.
     Body,
@@ -111,7 +121,13 @@ pub enum ErrorKind {
     /// A requested extension (DSN) is not offered.
     ExtensionUnavailable,
     /// A reply refused a step of the session.
-    Rejected { stage: Stage, reply: Reply },
+    Rejected {
+        /// The step that was refused; it decides the exit code of a 5xx
+        /// (see [`SmtpError::exit_code`]).
+        stage: Stage,
+        /// The server's 4xx or 5xx reply (a 4xx always exits 75).
+        reply: Reply,
+    },
     /// One or more recipients were refused; the message was not sent to anyone.
     RecipientsRefused(Vec<(String, Reply)>),
     /// LMTP (RFC 2033 §4.2): after the end of data the server delivered the
@@ -119,11 +135,22 @@ pub enum ErrorKind {
     /// reply. Transient when every refusal is a 4xx, so that only `failed`
     /// is tried again.
     PartlyDelivered {
+        /// Recipients whose reply after the end of data was 250: they have
+        /// the message, a retry must leave them out.
         delivered: Vec<String>,
+        /// Recipients refused after the end of data, each with its reply
+        /// (4xx: try again; 5xx: give up on that recipient). When the
+        /// connection broke between two replies, the recipients not yet
+        /// answered get a made-up `421 4.4.2` reply.
         failed: Vec<(String, Reply)>,
     },
     /// The message is larger than the server's SIZE limit (RFC 1870 §4).
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        /// The message size the caller declared in the envelope, in bytes.
+        size: u64,
+        /// The server's `SIZE` limit from EHLO, in bytes.
+        limit: u64,
+    },
     /// An address cannot be put on the wire (control characters, `<`, `>`).
     InvalidAddress,
     /// An account setting that goes on the wire (`domain`, `user`,
@@ -239,6 +266,8 @@ impl SmtpError {
         self
     }
 
+    /// What went wrong, for callers that act on the cause rather than on
+    /// [`SmtpError::exit_code`] or [`SmtpError::is_transient`].
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
     }

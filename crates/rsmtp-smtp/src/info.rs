@@ -23,12 +23,18 @@ pub struct TlsInfo {
 /// Everything `server_info` learned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerInfo {
+    /// The server as configured (`host`), name or IP address.
     pub host: String,
+    /// The TCP port connected to (`port`; 25, 587 or 465 as a rule).
     pub port: u16,
+    /// The IP address and port actually connected to; `None` over a unix
+    /// `socket` or a SOCKS5 proxy, where the client never learns it.
     pub address: Option<SocketAddr>,
+    /// How the connection was secured: STARTTLS, implicit TLS or none.
     pub tls_mode: TlsMode,
     /// The greeting text without the code.
     pub greeting: String,
+    /// The TLS session, `None` for a plain connection (`tls off`).
     pub tls: Option<TlsInfo>,
     /// Capabilities from the last EHLO (after STARTTLS when TLS is used).
     pub capabilities: Capabilities,

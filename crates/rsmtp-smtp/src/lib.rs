@@ -56,6 +56,8 @@
 //! cannot stream a body or pipeline, and its `tracing` feature logs AUTH in clear.
 //! (`unsafe_code` is forbidden for the whole workspace in Cargo.toml.)
 
+#![warn(missing_docs)]
+
 mod auth;
 mod body;
 mod capabilities;

@@ -9,15 +9,34 @@ use crate::scram::ScramHash;
 /// An AUTH mechanism rsmtp can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mechanism {
+    /// `PLAIN` (RFC 4616): user name and password in one base64 line, in the
+    /// clear inside it; safe only over TLS.
     Plain,
+    /// `LOGIN` (draft-murchison-sasl-login): user name and password as two
+    /// base64 answers to 334 prompts; as exposed as PLAIN, for old servers.
     Login,
+    /// `CRAM-MD5` (RFC 2195): an HMAC-MD5 of the server's challenge keyed
+    /// with the password, so the password itself never crosses the wire.
     CramMd5,
+    /// `XOAUTH2` (Google's, also Microsoft's): user name and an OAuth2
+    /// access token instead of a password.
     XOAuth2,
+    /// `OAUTHBEARER` (RFC 7628): the standard form of XOAUTH2, an OAuth2
+    /// bearer token with the server's host and port.
     OAuthBearer,
+    /// `EXTERNAL` (RFC 4422 appendix A): the identity the TLS client
+    /// certificate already proved; no password.
     External,
+    /// `SCRAM-SHA-1` (RFC 5802): salted challenge-response that proves the
+    /// password without sending it, and lets the client check the server too.
     ScramSha1,
+    /// `SCRAM-SHA-256` (RFC 7677): SCRAM with SHA-256.
     ScramSha256,
+    /// `SCRAM-SHA-1-PLUS`: SCRAM-SHA-1 bound to the TLS session (channel
+    /// binding, RFC 5802 §6), so a man in the middle cannot relay it.
     ScramSha1Plus,
+    /// `SCRAM-SHA-256-PLUS`: SCRAM-SHA-256 with channel binding; needs TLS
+    /// (`tls-exporter` on TLS 1.3, `tls-server-end-point` on TLS 1.2).
     ScramSha256Plus,
 }
 

@@ -97,7 +97,9 @@ impl Default for Verify {
 /// A SOCKS5 proxy (RFC 1928), without authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proxy {
+    /// The proxy's host name or IP address (`proxy_host`).
     pub host: String,
+    /// The proxy's TCP port (`proxy_port`; 1080 for SOCKS by convention).
     pub port: u16,
 }
 
@@ -123,11 +125,16 @@ pub use rsmtp_core::Secret;
 /// User name and password (or token, for XOAUTH2 / OAUTHBEARER).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The login name (`user`), which need not be the sender address; for
+    /// EXTERNAL, the authorization identity (empty: the certificate's own).
     pub user: String,
+    /// The password (`password`, `passwordeval`) or OAuth2 access token;
+    /// never printed, and redacted from the trace.
     pub secret: Secret,
 }
 
 impl Credentials {
+    /// Credentials for `user` with the password or token `secret`.
     pub fn new(user: impl Into<String>, secret: impl Into<Secret>) -> Credentials {
         Credentials {
             user: user.into(),
@@ -141,8 +148,13 @@ impl Credentials {
 pub struct SessionSettings {
     /// Host name or IP address of the server.
     pub host: String,
+    /// TCP port of the server (`port`): 25 for relaying, 587 for submission
+    /// with STARTTLS, 465 for implicit TLS (RFC 8314).
     pub port: u16,
+    /// Whether and how TLS is used (`tls`, `tls_starttls`).
     pub tls: TlsMode,
+    /// How the server certificate is checked (trust roots, pinning,
+    /// revocation).
     pub verify: Verify,
     /// TLS protocol versions allowed (`tls_priorities`).
     pub tls_versions: TlsVersions,
@@ -173,7 +185,12 @@ pub struct SessionSettings {
     /// `proxy_host`/`proxy_port`: connect through this SOCKS5 proxy, which is
     /// given `host` as a name (nothing is resolved locally).
     pub proxy: Option<Proxy>,
+    /// Whether and how to authenticate (`auth`).
     pub auth: Auth,
+    /// User name and password or token for AUTH, `None` when the caller has
+    /// none. A mechanism that needs a user name and a password and finds none
+    /// (or an empty user name) fails with
+    /// [`ErrorKind::AuthUnavailable`](crate::ErrorKind::AuthUnavailable) (exit 69).
     pub credentials: Option<Credentials>,
     /// `protocol lmtp`: LMTP (RFC 2033) instead of SMTP: `LHLO` instead of
     /// `EHLO`, and one reply per recipient after the end of data.
