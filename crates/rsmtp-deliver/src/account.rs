@@ -33,7 +33,11 @@ pub fn load_config(delivery: &Delivery) -> Result<Option<Config>, Failure> {
 
 /// The chosen account, with the command line applied and resolved.
 pub struct Chosen {
+    /// The account, with `--port`-style overrides applied and msmtp's computed
+    /// defaults filled in ([`Account::resolve`]).
     pub account: Account,
+    /// How it was chosen (`-a`, `from` matched by `-f`, the default account), for
+    /// `-d`; `None` for a command-line account (`--host`).
     pub selection: Option<Selection>,
 }
 

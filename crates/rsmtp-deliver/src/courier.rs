@@ -63,6 +63,11 @@ pub struct SessionCourier<'u, 'a> {
 }
 
 impl<'u, 'a> SessionCourier<'u, 'a> {
+    /// A courier that reports through `ui` and applies `command_line`'s settings on
+    /// top of every entry. `servers_back` (`host:port`) are servers already known to
+    /// answer again: an entry waiting for one of them is sent at once, whatever its
+    /// backoff says. It stops between messages once `stop` is set (SIGTERM to the
+    /// retrier).
     pub fn new(
         ui: &'u mut Ui<'a>,
         command_line: &'u [(String, String)],

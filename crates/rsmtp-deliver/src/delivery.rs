@@ -10,16 +10,25 @@ use std::time::Duration;
 /// clap (ripgrep's HiArgs never reaches its searcher).
 #[derive(Debug, Clone, Default)]
 pub struct Delivery {
+    /// `-C FILE`: replaces the user msmtprc (the system one is still read).
     pub config_file: Option<PathBuf>,
+    /// `-a NAME`; `None`: the account `from` matches with `-f`, else `default`.
     pub account: Option<String>,
     /// `--host`: use only command-line settings.
     pub host: Option<String>,
+    /// `-f ADDR`, already an envelope address (`Name <a@x.org>` gives `a@x.org`);
+    /// `None`: the account's `from`.
     pub envelope_from: Option<String>,
+    /// `-F NAME`: the display name of a From header rsmtp adds (before the account's
+    /// `from_full_name`).
     pub full_name: Option<String>,
+    /// `-t`: recipients also come from To, Cc and Bcc (Bcc then removed).
     pub read_recipients: bool,
+    /// `--read-envelope-from`: the envelope sender comes from the From header.
     pub read_envelope_from: bool,
     /// `(msmtprc command, value)` in the order of the table; applied on top of the account.
     pub overrides: Vec<(String, String)>,
+    /// Recipients named by the caller (command-line arguments, RCPT TO).
     pub recipients: Vec<String>,
     /// Keep the message in the queue after a temporary failure even when the
     /// account's `queue` is off (backup-alert: an alert must outlive a network blip).

@@ -8,14 +8,19 @@ use crate::exit::ExitCode;
 /// The typed error behind a [`Failure`], from the layer that found it.
 #[derive(Debug, thiserror::Error)]
 pub enum Cause {
+    /// The msmtprc: syntax, permissions, an account that does not exist.
     #[error(transparent)]
     Config(#[from] rsmtp_config::ConfigError),
+    /// The message on stdin: no recipients, a header that cannot be read.
     #[error(transparent)]
     Message(#[from] rsmtp_message::MessageError),
+    /// The durable queue: its directory, an entry, a lock.
     #[error(transparent)]
     Queue(#[from] rsmtp_queue::QueueError),
+    /// The SMTP session: connection, TLS, a refusal by the server.
     #[error(transparent)]
     Smtp(#[from] rsmtp_smtp::SmtpError),
+    /// Getting an OAuth 2.0 access token.
     #[error(transparent)]
     OAuth(#[from] rsmtp_oauth::OAuthError),
 }
@@ -24,7 +29,9 @@ pub enum Cause {
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct Failure {
+    /// The exit code (sysexits: 75 for anything worth trying again later).
     pub code: ExitCode,
+    /// What went wrong, in the user's language, with what to do when known.
     pub message: String,
     /// `account NAME from FILE`, for msmtp's second line "could not send mail (…)".
     pub account: Option<String>,
@@ -35,6 +42,7 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure with no typed cause below it.
     pub fn new(code: ExitCode, message: impl Into<String>) -> Failure {
         Failure {
             code,
@@ -44,10 +52,12 @@ impl Failure {
         }
     }
 
+    /// A command-line mistake (exit 64).
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure::new(ExitCode::Usage, message)
     }
 
+    /// The same failure, naming the account it happened with.
     pub fn with_account(mut self, account: Option<String>) -> Failure {
         self.account = account;
         self

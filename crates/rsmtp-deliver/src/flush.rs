@@ -18,6 +18,9 @@ use crate::ui::Ui;
 
 /// What one pass over one queue did.
 pub struct Pass {
+    /// The pass's exit code: 0 when every entry went, else the last kind of problem
+    /// met (75 deferred or busy, 69 failed or expired, 78 a refused setting, 74 an
+    /// unreadable entry).
     pub code: ExitCode,
     /// Another flusher held the queue lock: nothing was done.
     pub lock_busy: bool,

@@ -15,6 +15,8 @@
 //! [`keyring`], [`log`] (msmtp's log line), [`ui`] (the one place output goes),
 //! [`failure`] (a message and an [`ExitCode`]).
 
+#![warn(missing_docs)]
+
 use std::io::{Read, Write};
 
 pub mod account;
@@ -48,7 +50,10 @@ pub enum Outcome {
     /// The server accepted it.
     Delivered,
     /// Kept in the durable queue (fallback after a temporary failure, or `queue always`).
-    Queued { id: String },
+    Queued {
+        /// The queue entry's id (`rsmtp --queue-retry=ID`).
+        id: String,
+    },
 }
 
 /// Deliver one message read from `message` (raw, LF or CRLF lines), as a library

@@ -18,21 +18,28 @@ use crate::exit::ExitCode;
 /// What one delivery attempt looked like.
 #[derive(Debug, Clone, Default)]
 pub struct LogRecord {
+    /// `host=`: the server's name as configured.
     pub host: String,
+    /// `tls=on|off`.
     pub tls: bool,
+    /// `auth=on|off`.
     pub auth: bool,
     /// Only written when `auth` is on, as msmtp does.
     pub user: Option<String>,
+    /// `from=`: the envelope sender.
     pub from: String,
+    /// `recipients=`: every envelope recipient, comma-separated in the line.
     pub recipients: Vec<String>,
     /// Written only on success.
     pub mailsize: Option<u64>,
     /// The server reply that ended the attempt: status and lines (code included).
     pub smtp_reply: Option<(u16, Vec<String>)>,
+    /// `errormsg='…'`: the failure in msmtp's words (quotes shown as `?`).
     pub errormsg: Option<String>,
     /// `-t` header elements left out because they name no usable address (rsmtp
     /// only: msmtp sends them to the server as they are).
     pub skipped: Vec<String>,
+    /// `exitcode=EX_…`, on failure only (as msmtp).
     pub exit: Option<ExitCode>,
 }
 
@@ -221,6 +228,8 @@ fn on_off(b: bool) -> &'static str {
 pub struct LogTarget {
     /// `logfile`: a file, or `-` (standard output).
     pub logfile: Option<LogFile>,
+    /// `logfile_time_format`: strftime(3) format of the line's time stamp (default
+    /// `%b %d %H:%M:%S`, as msmtp).
     pub time_format: Option<String>,
     /// `syslog`: the facility (`LOG_MAIL`, `LOG_USER`, `LOG_LOCAL0` …), kept typed.
     pub syslog: Option<SyslogFacility>,

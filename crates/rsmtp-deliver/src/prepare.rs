@@ -25,8 +25,11 @@ use crate::ui::Ui;
 
 /// A message ready to go: the resolved account, the envelope and the final bytes.
 pub struct Prepared {
+    /// The account it goes through.
     pub chosen: Chosen,
+    /// MAIL FROM and the RCPT TO list.
     pub envelope: Envelope,
+    /// The bytes to send, headers rewritten as the account says (spooled to disk).
     pub message: Message,
     /// The `-t` header elements left out because they name no usable address (as
     /// written), for the log line.

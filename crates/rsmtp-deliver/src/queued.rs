@@ -195,7 +195,10 @@ pub fn enqueue_for(
 
 /// A message kept in the queue, and the command-line settings its entry does not keep.
 pub struct Queued {
+    /// The entry's id.
     pub id: String,
+    /// Command-line settings the entry may not carry (`--passwordeval`, `--logfile`):
+    /// a later `rsmtp -q` uses the account's own; the submitter is told.
     pub left_out: Vec<String>,
 }
 

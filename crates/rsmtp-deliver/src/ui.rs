@@ -16,8 +16,11 @@ pub trait AskPassword {
 
 /// Output channels of one run.
 pub struct Ui<'a> {
+    /// Standard output: `--pretend`, `--serverinfo`, `logfile -`, a token.
     pub out: &'a mut dyn Write,
+    /// Standard error: warnings and errors, `-d`'s trace.
     pub err: &'a mut dyn Write,
+    /// `-d`/`-v`: show the SMTP dialogue (secrets redacted).
     pub debug: bool,
     /// The name messages start with: the program as it was called (`sendmail: …`
     /// when run as /usr/sbin/sendmail, as msmtp does).
@@ -30,6 +33,7 @@ pub struct Ui<'a> {
 }
 
 impl<'a> Ui<'a> {
+    /// Output to `out` and `err`, messages named `rsmtp`, no password prompt.
     pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, debug: bool) -> Ui<'a> {
         Ui {
             out,
@@ -68,6 +72,7 @@ impl<'a> Ui<'a> {
         }
     }
 
+    /// Each message as [`Ui::warn`] shows it.
     pub fn warn_all(&mut self, messages: Vec<String>) {
         for m in messages {
             self.warn(&m);
@@ -87,6 +92,7 @@ impl<'a> Ui<'a> {
         self.warn_all(warnings);
     }
 
+    /// `text` on standard output as it is (no name, no newline added).
     pub fn print(&mut self, text: &str) {
         let _ = self.out.write_all(text.as_bytes());
     }
