@@ -21,12 +21,20 @@ pub enum Error {
     Config(String),
     /// An input file (body, attachment, log) that cannot be read (exit 66).
     #[error("{path}: {}", rsmtp_core::strerror(source))]
-    NoInput { path: String, source: io::Error },
+    NoInput {
+        /// The file as it was named.
+        path: String,
+        /// Why it could not be read.
+        source: io::Error,
+    },
     /// Any other I/O failure, with what we were doing (exit 74, or 73 when creating).
     #[error("{context}: {}", rsmtp_core::strerror(source))]
     Io {
+        /// What we were doing ("cannot write the state file …").
         context: String,
+        /// The system's error.
         source: io::Error,
+        /// The exit code it leads to.
         code: ExitCode,
     },
     /// The message could not be built (an address or header lettre refuses; exit 65).

@@ -25,6 +25,8 @@
 //!   History, Measurement), [`error`], and small tools — [`units`], [`tail`], [`input`],
 //!   [`addresses`], [`atomic_write`].
 
+#![warn(missing_docs)]
+
 #![allow(
     rustdoc::private_intra_doc_links,
     reason = "the overview maps the crate's own rooms, which are pub(crate): read it with cargo doc --document-private-items"

@@ -66,6 +66,8 @@
 //! [`demo_server`] is the STARTTLS + AUTH server of the README's demo; the
 //! `rsmtp-testserver` binary runs any of this from the command line (`--help`).
 
+#![warn(missing_docs)]
+
 mod certs;
 pub mod fuzz;
 pub mod oauth;
