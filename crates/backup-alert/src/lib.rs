@@ -26,7 +26,6 @@
 //!   [`addresses`], [`atomic_write`].
 
 #![warn(missing_docs)]
-
 #![allow(
     rustdoc::private_intra_doc_links,
     reason = "the overview maps the crate's own rooms, which are pub(crate): read it with cargo doc --document-private-items"

@@ -40,7 +40,12 @@ pub fn run(delivery: &Delivery, input: &mut dyn Read, ui: &mut Ui) -> Result<Out
         if let Some(note) = queued.left_out_note().filter(|_| ui.debug) {
             ui.warn(&note);
         }
-        background::spawn_background_delivery(delivery, account, &queued.id, ui);
+        let taken = ui
+            .deliver_later
+            .is_some_and(|worker| worker.deliver_later(account, &queued.id));
+        if !taken {
+            background::spawn_background_delivery(delivery, account, &queued.id, ui);
+        }
         return Ok(Outcome::Queued { id: queued.id });
     }
     let settings =

@@ -30,6 +30,19 @@ pub struct Ui<'a> {
     pub stdout_is_smtp: bool,
     /// Who may be asked for a password (`None`: nobody).
     pub ask_password: Option<&'a dyn AskPassword>,
+    /// Who delivers a `queue always` message once it is queued (`None`: a detached
+    /// `rsmtp --deliver-queued` process, as for sendmail mode).
+    pub deliver_later: Option<&'a dyn DeliverLater>,
+}
+
+/// A long-lived caller's own delivery of `queue always` messages: the listener hands
+/// each one to a worker thread that keeps its SMTP sessions open between messages,
+/// instead of starting a process per message (fork, exec, the msmtprc read again, a
+/// new connection).
+pub trait DeliverLater {
+    /// Deliver the message queued as `id` in `account`'s queue soon. `false`: not
+    /// taken (the worker is gone); the caller then starts a background process.
+    fn deliver_later(&self, account: &rsmtp_config::Account, id: &str) -> bool;
 }
 
 impl<'a> Ui<'a> {
@@ -42,12 +55,19 @@ impl<'a> Ui<'a> {
             program: "rsmtp".to_string(),
             stdout_is_smtp: false,
             ask_password: None,
+            deliver_later: None,
         }
     }
 
     /// A password nothing else supplies may be asked for through `ask`.
     pub fn with_ask_password(mut self, ask: &'a dyn AskPassword) -> Ui<'a> {
         self.ask_password = Some(ask);
+        self
+    }
+
+    /// `queue always` messages are handed to `worker` instead of a process each.
+    pub fn with_deliver_later(mut self, worker: &'a dyn DeliverLater) -> Ui<'a> {
+        self.deliver_later = Some(worker);
         self
     }
 

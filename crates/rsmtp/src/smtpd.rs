@@ -11,6 +11,7 @@
 
 pub mod listener;
 mod pipe;
+mod worker;
 
 use std::io::{self, Read, Write};
 
@@ -21,7 +22,7 @@ use crate::delivery::Delivery;
 use crate::exit::ExitCode;
 use crate::failure::Failure;
 use crate::send;
-use crate::ui::Ui;
+use crate::ui::{DeliverLater, Ui};
 use crate::Outcome;
 
 /// `-bs` or the listener, as the command line chose.
@@ -69,6 +70,9 @@ pub struct SendmailDelivery<'w> {
     warnings: &'w mut dyn Write,
     /// `Some(host)`: add a `Received:` header naming this host (the listener does).
     received_by: Option<String>,
+    /// Who delivers a `queue always` message (the listener's worker thread; `None`:
+    /// a process per message).
+    deliver_later: Option<&'w dyn DeliverLater>,
 }
 
 impl<'w> SendmailDelivery<'w> {
@@ -81,7 +85,14 @@ impl<'w> SendmailDelivery<'w> {
             base: base.clone(),
             warnings,
             received_by,
+            deliver_later: None,
         }
+    }
+
+    /// `queue always` messages go to `worker` instead of a process each.
+    pub(crate) fn with_deliver_later(mut self, worker: &'w dyn DeliverLater) -> Self {
+        self.deliver_later = Some(worker);
+        self
     }
 
     /// The sendmail command line this envelope stands for: `-f FROM -- RCPT…`.
@@ -116,6 +127,9 @@ impl Deliver for SendmailDelivery<'_> {
         // stdout is the session (-bs, --inetd) or not ours to write (the listener):
         // `logfile -` goes with the warnings.
         let mut ui = Ui::new(&mut sink, &mut *self.warnings, false).with_stdout_smtp();
+        if let Some(worker) = self.deliver_later {
+            ui = ui.with_deliver_later(worker);
+        }
         match send::run(&delivery, &mut input, &mut ui) {
             Ok(Outcome::Delivered) => reply(250, "2.0.0", "Ok: delivered"),
             Ok(Outcome::Queued { id }) => reply(250, "2.0.0", &format!("Ok: queued as {id}")),

@@ -645,3 +645,105 @@ fn msmtp_and_rsmtp_as_clients_of_rsmtpd_handle_headers_alike() {
         assert_eq!(seen[0].2, seen[1].2, "{case}: recipients appended differ");
     }
 }
+
+/// One message over the daemon's SMTP port, by hand: the reply to the final dot.
+fn submit_to_daemon(daemon: &Daemon, subject: &str) -> String {
+    let (mut r, mut w) = daemon.connect();
+    let mut say = |line: &str| {
+        w.write_all(line.as_bytes()).expect("write");
+    };
+    assert!(read_reply(&mut r).starts_with("220"));
+    say("EHLO client.example\r\n");
+    read_reply(&mut r);
+    say("MAIL FROM:<app@example.org>\r\n");
+    read_reply(&mut r);
+    say("RCPT TO:<ops@example.net>\r\n");
+    read_reply(&mut r);
+    say("DATA\r\n");
+    read_reply(&mut r);
+    say(&format!("Subject: {subject}\r\n\r\nbody\r\n.\r\n"));
+    let reply = read_reply(&mut r);
+    say("QUIT\r\n");
+    reply
+}
+
+/// A daemon with `queue always` in front of `relay_port`, its queue under `dir/q`.
+fn queueing_daemon(relay_port: u16, extra: &str) -> (Dir, Daemon) {
+    let dir = Dir::new();
+    dir.write(
+        ".msmtprc",
+        plain_config(
+            relay_port,
+            &format!(
+                "queue always\nqueue_dir {}\nlogfile {}\n{extra}",
+                dir.join("q").display(),
+                dir.join("rsmtp.log").display()
+            ),
+        ),
+    );
+    let daemon = Daemon::start(&dir, &[]);
+    (dir, daemon)
+}
+
+#[test]
+fn rsmtpd_queue_always_delivers_every_message_of_concurrent_sessions_once() {
+    let relay = TestServer::start(ServerOptions::new());
+    let (dir, daemon) = queueing_daemon(relay.port(), "");
+    std::thread::scope(|s| {
+        for client in 0..3 {
+            let daemon = &daemon;
+            s.spawn(move || {
+                for n in 0..5 {
+                    let reply = submit_to_daemon(daemon, &format!("m{client}-{n}"));
+                    assert!(reply.starts_with("250 2.0.0 Ok: queued as "), "{reply}");
+                }
+            });
+        }
+    });
+    let got = relay.wait_for_messages(15, WAIT);
+    assert!(relay.wait_for_idle(WAIT));
+    let mut subjects: Vec<String> = relay
+        .messages()
+        .iter()
+        .filter_map(|m| m.header("Subject"))
+        .collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!((got.len(), subjects.len()), (15, 15), "each message once");
+    let left = std::fs::read_dir(dir.join("q").join("queue")).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "the queue is empty again");
+}
+
+#[test]
+fn stopping_rsmtpd_hands_its_undelivered_queue_to_the_retrier() {
+    // The relay's first connection never gets a greeting: the listener's delivery of
+    // the queued message is stuck there when the listener is stopped.
+    let relay = TestServer::start(
+        ServerOptions::new()
+            .fault(Fault::no_greeting())
+            .faulty_connections(1),
+    );
+    let (dir, mut daemon) = queueing_daemon(relay.port(), "timeout 30\n");
+    let reply = submit_to_daemon(&daemon, "queued before the stop");
+    assert!(reply.starts_with("250 2.0.0 Ok: queued as "), "{reply}");
+    let deadline = Instant::now() + WAIT;
+    while relay.connections() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the listener never tried the relay"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = daemon.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.expect("kill").success());
+    let status = daemon.child.wait().expect("wait");
+    assert!(!status.success(), "ends as SIGTERM does: {status}");
+    // The retrier it started delivers the message over a second connection.
+    let got = relay.wait_for_messages(1, Duration::from_secs(20));
+    assert_eq!(got.len(), 1, "{}", dir.read("rsmtp.log"));
+    assert_eq!(
+        got[0].header("Subject").as_deref(),
+        Some("queued before the stop")
+    );
+}

@@ -274,6 +274,9 @@ struct Listener {
     log: LogWriter,
     timeout: Duration,
     session_timeout: Duration,
+    /// Delivers `queue always` messages in this process (not for `--inetd`, whose
+    /// process ends with its one session, nor for `--command`).
+    worker: Option<super::worker::QueueWorker>,
 }
 
 impl Listener {
@@ -321,6 +324,9 @@ impl Listener {
             log: LogWriter::start(log, args.inetd),
             timeout: Duration::from_secs(args.timeout.max(1)),
             session_timeout: Duration::from_secs(args.session_timeout.max(1)),
+            worker: (!args.inetd && args.command.is_none())
+                .then(|| super::worker::QueueWorker::start(base))
+                .flatten(),
         })
     }
 
@@ -332,11 +338,14 @@ impl Listener {
                 received_by: self.config.hostname.clone(),
                 quiet: inetd,
             }),
-            None => Box::new(SendmailDelivery::new(
-                &self.base,
-                warnings,
-                Some(self.config.hostname.clone()),
-            )),
+            None => {
+                let delivery =
+                    SendmailDelivery::new(&self.base, warnings, Some(self.config.hostname.clone()));
+                Box::new(match &self.worker {
+                    Some(worker) => delivery.with_deliver_later(worker),
+                    None => delivery,
+                })
+            }
         };
         Logged {
             inner,
