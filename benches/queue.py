@@ -269,8 +269,9 @@ def run_flush(before, after, work, load):
               f"after/dma {ma/md:.2f}")
 
 
-def listener_run(rsmtp, work, sink_port, trace):
-    """8 concurrent smtplib sessions × 25 messages into rsmtpd with `queue always`:
+def listener_run(rsmtp, work, sink_port, trace, queue="always"):
+    """8 concurrent smtplib sessions × 25 messages into rsmtpd with `queue QUEUE`
+    (`always`, or `off`: direct delivery, the row `always` is measured against):
     (messages per second, fsync+fdatasync calls per message or None)."""
     import smtplib
     from ports import wait_port
@@ -279,7 +280,7 @@ def listener_run(rsmtp, work, sink_port, trace):
     rcfile = os.path.join(d, ".msmtprc")
     with open(rcfile, "w") as f:
         f.write(f"account default\nhost 127.0.0.1\nport {sink_port}\ntls off\nauth off\n"
-                f"from app@example.org\nqueue always\nqueue_dir {q}\n")
+                f"from app@example.org\nqueue {queue}\nqueue_dir {q}\n")
     os.chmod(rcfile, 0o600)
     os.symlink(rsmtp, os.path.join(d, "rsmtpd"))
     port = free_port()
@@ -323,17 +324,22 @@ def run_listener(before, after, work):
     port = free_port()
     sink = start_sink(port)
     try:
-        rates = {before: [], after: []}
+        rates = {before: [], after: [], "direct": []}
         for r in range(RUNS):
-            for b in ((before, after) if r % 2 == 0 else (after, before)):
-                rates[b].append(listener_run(b, work, port, False)[0])
+            order = [(before, "always"), (after, "always"), (after, "off")]
+            for b, queue in (order if r % 2 == 0 else order[::-1]):
+                rates[b if queue == "always" else "direct"].append(
+                    listener_run(b, work, port, False, queue)[0])
         syncs = {b: listener_run(b, work, port, True)[1] for b in (before, after)}
     finally:
         sink.kill(); sink.wait()
-    print(f"# rsmtpd with `queue always`, 8 sessions x 25 x 1 KB (median of {RUNS}, alternating)")
+    print(f"# rsmtpd, 8 sessions x 25 x 1 KB (median of {RUNS}, alternating)")
+    direct = statistics.median(rates["direct"])
+    print(f"direct (after, queue off): {direct:.0f} msg/s")
     for b, name in ((before, "before"), (after, "after")):
-        print(f"{name}: {statistics.median(rates[b]):.0f} msg/s, {syncs[b]:.2f} fsyncs/msg "
-              f"(listener and the deliveries it starts)")
+        rate = statistics.median(rates[b])
+        print(f"{name}, queue always: {rate:.0f} msg/s = {rate / direct:.2f}x direct, "
+              f"{syncs[b]:.2f} fsyncs/msg (listener and the deliveries it starts)")
 
 
 DMA_CONF_DIR = "/tmp/rqd"  # as long as "/etc/dma": the binary's path is patched in place
