@@ -43,6 +43,7 @@ pub fn settings(account: &Account, with_secret: bool) -> Result<Option<OAuthSett
         } else {
             account.name.clone()
         },
+        user: account.user.clone(),
         flow: match flow {
             OAuthFlow::ClientCredentials => Flow::ClientCredentials,
             OAuthFlow::Device => Flow::Device,

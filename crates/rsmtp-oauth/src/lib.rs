@@ -45,9 +45,10 @@
 //!
 //! # The token store
 //!
-//! One JSON file per account (`NAME-HASH.json`, the hash over token URL, client id
-//! and scope, so two configuration files with an account of the same name do not share
-//! tokens) in `$XDG_STATE_HOME/rsmtp/oauth/` (`~/.local/state/rsmtp/oauth/`), or
+//! One JSON file per signed-in mailbox (`USER-HASH.json`, the hash over user, token
+//! URL, client id and scope: an account and its alias `account default : backup` share
+//! one login, two files with an account of the same name for other mailboxes or
+//! clients do not; the account name stands for the user when there is none) in `$XDG_STATE_HOME/rsmtp/oauth/` (`~/.local/state/rsmtp/oauth/`), or
 //! `/var/lib/rsmtp/oauth/` for root (the `rsmtp` binary falls back to
 //! `/var/tmp/rsmtp-<uid>/oauth` for a user whose home cannot hold it, as the queue
 //! does); `$RSMTP_OAUTH_DIR` overrides both (tests,

@@ -48,6 +48,10 @@ pub struct OAuthSettings {
     /// The account name: in the store's file name and in every hint
     /// (`rsmtp --oauth-login -a NAME`).
     pub account: String,
+    /// The mailbox the tokens are for (`user`); with the endpoint, client and scope
+    /// it names the store, so an account and its alias (`account default : backup`)
+    /// share one login. `None`: the account name does.
+    pub user: Option<String>,
     /// The grant.
     pub flow: Flow,
     /// The token endpoint (`oauth2_token_url`).

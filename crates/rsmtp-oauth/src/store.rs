@@ -95,17 +95,19 @@ pub(crate) struct StoreLock {
 }
 
 impl TokenStore {
-    /// The store of `account` (whose tokens come from `token_url` for `client_id` and
-    /// `scope`) in `dir`.
-    pub fn new(dir: &Path, account: &str, token_url: &str, client_id: &str, scope: &str) -> Self {
+    /// The store of the tokens `owner` (the mailbox, else the account name) gets from
+    /// `token_url` for `client_id` and `scope`, in `dir`. Named by the owner and a hash
+    /// of all four: accounts that sign the same mailbox in with the same client share
+    /// it (an alias such as `account default : backup`), any other pair does not.
+    pub fn new(dir: &Path, owner: &str, token_url: &str, client_id: &str, scope: &str) -> Self {
         let mut hash = Sha256::new();
-        for part in [token_url, client_id, scope] {
+        for part in [owner, token_url, client_id, scope] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
         let digest = hash.finalize();
         let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-        let name: String = account
+        let name: String = owner
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {

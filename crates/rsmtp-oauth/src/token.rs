@@ -58,7 +58,7 @@ impl TokenClient {
         settings.check()?;
         let store = TokenStore::new(
             &settings.store_dir,
-            &settings.account,
+            settings.user.as_deref().unwrap_or(&settings.account),
             &settings.token_url,
             &settings.client_id,
             &settings.scope,
@@ -301,6 +301,7 @@ mod tests {
     fn client(dir: &std::path::Path) -> TokenClient {
         TokenClient::new(OAuthSettings {
             account: "office365".into(),
+            user: None,
             flow: Flow::Device,
             token_url: "https://login.example/token".into(),
             device_url: Some("https://login.example/devicecode".into()),

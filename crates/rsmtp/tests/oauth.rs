@@ -4,11 +4,12 @@
 //! accepts an XOAUTH2/OAUTHBEARER token only if that authorization server issued it.
 //! msmtp itself, with `passwordeval "rsmtp --oauth-token …"`, is the differential peer.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use rsmtp_testserver::oauth::{browser_redirect, printed_line};
 use rsmtp_testserver::{
     closed_port, AuthConfig, Fault, Mechanism, OAuthServer, ServerOptions, Step, TestServer,
     OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET,
@@ -595,41 +596,6 @@ fn spawn_login(dir: &Dir, config: &Path) -> Child {
         .expect("spawn rsmtp --oauth-login")
 }
 
-/// GET `url` (plain HTTP on the loopback); the `Location` of a redirect.
-fn http_get_location(url: &str) -> String {
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = rest.split_once('/').expect("path");
-    let mut s = std::net::TcpStream::connect(host).expect("connect");
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("read");
-    answer
-        .lines()
-        .find_map(|l| l.strip_prefix("Location: "))
-        .unwrap_or_else(|| panic!("no redirect: {answer}"))
-        .trim()
-        .to_string()
-}
-
-/// The authorization URL `rsmtp --oauth-login` printed.
-fn printed_auth_url(child: &mut Child, auth_url: &str) -> String {
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("rsmtp printed the URL")
-            .expect("read stdout");
-        if line.starts_with(auth_url) {
-            return line;
-        }
-    }
-}
-
 #[test]
 fn authcode_login_with_pkce_by_loopback_redirect_or_pasted_url() {
     let oauth = OAuthServer::start();
@@ -642,10 +608,10 @@ fn authcode_login_with_pkce_by_loopback_redirect_or_pasted_url() {
         );
         let config = config(&dir, smtp.port(), &oauth.token_url(), &flow, "");
         let mut child = spawn_login(&dir, &config);
-        let url = printed_auth_url(&mut child, &oauth.auth_url());
+        let url = printed_line(child.stdout.take().expect("stdout"), &oauth.auth_url());
         assert!(url.contains("code_challenge_method=S256"), "{url}");
         // The browser: the authorization server redirects to rsmtp's loopback address.
-        let redirect = http_get_location(&url);
+        let redirect = browser_redirect(&url);
         assert!(redirect.starts_with("http://127.0.0.1:"), "{redirect}");
         if pasted {
             // A headless machine: the person pastes the address instead.
