@@ -114,6 +114,24 @@ pub fn access_token(account: &Account) -> Result<rsmtp_oauth::AccessToken, Failu
     Ok(client(account)?.access_token()?)
 }
 
+/// What `-d` says about the access token a session authenticates with: where it came
+/// from and until when it is valid — never the token.
+pub fn token_origin(obtained: rsmtp_oauth::Obtained, expires_at: u64) -> String {
+    let from = match obtained {
+        rsmtp_oauth::Obtained::Cached => "from the cache (no request)",
+        rsmtp_oauth::Obtained::RefreshedByAnother => {
+            "from the cache, refreshed by another rsmtp process while this one waited"
+        }
+        rsmtp_oauth::Obtained::Requested => "new from the token endpoint (refresh or grant)",
+    };
+    let left = expires_at.saturating_sub(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    format!("OAuth 2.0 access token: {from}, valid for {left} s more")
+}
+
 /// The token client of an account with `oauth2_flow`.
 pub fn client(account: &Account) -> Result<TokenClient, Failure> {
     let settings = settings(account, true)?.ok_or_else(|| {

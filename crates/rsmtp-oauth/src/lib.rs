@@ -70,11 +70,14 @@
 //! - **One refresh at a time**: [`TokenClient::access_token`] first reads the file
 //!   without a lock; a token with more than [`REFRESH_MARGIN`] left (at most half its
 //!   lifetime) is used as it is. Otherwise it takes an exclusive `flock` on
-//!   `NAME.lock`, *reads the file again* — another process may have refreshed while
+//!   `USER-HASH.lock`, *reads the file again* — another process may have refreshed while
 //!   this one waited — and only then asks the token endpoint. Twenty PHP workers that
 //!   find the token stale at once make one request; nineteen wait for the lock and
 //!   find the new token. The lock is released when its file is closed, also when the
-//!   holder dies; the holder's wait is bounded by the account's `timeout`.
+//!   holder dies. The holder's request is bounded by the account's `timeout`, and so is
+//!   every other process's wait for the lock ([`rsmtp_queue::lock_within`]): a lock
+//!   held longer (a stopped process) is [`OAuthError::LockBusy`], a temporary failure
+//!   — exit 75, and the message waits under `queue fallback`.
 //! - **A cached send costs nothing measurable**: [`TokenClient::cached_token`] reads the
 //!   file and nothing else — the trust roots are loaded and the client secret is
 //!   looked up (its `_eval` command run) only when a request must be made.

@@ -236,15 +236,29 @@ impl TokenStore {
         }
     }
 
-    /// Wait for the exclusive lock of this account's store.
-    pub(crate) fn lock(&self) -> Result<StoreLock, OAuthError> {
+    /// Wait for the exclusive lock of this account's store, for at most `wait` (the
+    /// account's `timeout`; `None`: as long as it takes). A holder that keeps it
+    /// longer (a refresh stuck on a silent endpoint, a stopped process) is
+    /// [`OAuthError::LockBusy`]: temporary, so the message waits in the queue.
+    pub(crate) fn lock(&self, wait: Option<std::time::Duration>) -> Result<StoreLock, OAuthError> {
         self.ensure_dir()?;
         let path = self.lock_path();
         let file =
             rsmtp_queue::open_lock_file(&path).map_err(|e| OAuthError::store("lock", &path, e))?;
-        rustix::fs::flock(&file, FlockOperation::LockExclusive)
-            .map_err(|e| OAuthError::store("lock", &path, e.into()))?;
-        Ok(StoreLock { _file: file })
+        let taken = match wait {
+            Some(wait) => rsmtp_queue::lock_within(&file, wait),
+            None => rustix::fs::flock(&file, FlockOperation::LockExclusive)
+                .map(|()| true)
+                .map_err(Into::into),
+        };
+        match taken {
+            Ok(true) => Ok(StoreLock { _file: file }),
+            Ok(false) => Err(OAuthError::LockBusy {
+                path,
+                waited: wait.unwrap_or_default().as_secs(),
+            }),
+            Err(e) => Err(OAuthError::store("lock", &path, e)),
+        }
     }
 }
 

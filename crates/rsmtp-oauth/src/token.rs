@@ -96,7 +96,7 @@ impl TokenClient {
         if let Some(token) = self.cached_token()? {
             return Ok(token);
         }
-        let _lock = self.store.lock()?;
+        let _lock = self.store.lock(self.settings.timeout)?;
         // Another process may have refreshed while this one waited for the lock.
         let stored = self.store.load()?;
         if let Some(token) = self.fresh(stored.as_ref(), Obtained::RefreshedByAnother) {
@@ -127,13 +127,13 @@ impl TokenClient {
             Flow::Device => crate::device::run(self.http()?, &self.settings, ui)?,
             Flow::AuthCode => crate::authcode::run(self.http()?, &self.settings, ui)?,
         };
-        let _lock = self.store.lock()?;
+        let _lock = self.store.lock(self.settings.timeout)?;
         self.keep(map, None)
     }
 
     /// `--oauth-logout`: forget the stored tokens; `true` when there were some.
     pub fn logout(&self) -> Result<bool, OAuthError> {
-        let _lock = self.store.lock()?;
+        let _lock = self.store.lock(self.settings.timeout)?;
         self.store.remove()
     }
 

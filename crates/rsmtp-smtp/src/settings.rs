@@ -125,6 +125,9 @@ pub use rsmtp_core::Secret;
 pub struct Credentials {
     pub user: String,
     pub secret: Secret,
+    /// Where the secret came from, said in the `-d` trace before AUTH (`OAuth 2.0
+    /// access token: from the cache`); never the secret itself.
+    pub origin: Option<String>,
 }
 
 impl Credentials {
@@ -132,7 +135,14 @@ impl Credentials {
         Credentials {
             user: user.into(),
             secret: secret.into(),
+            origin: None,
         }
+    }
+
+    /// The same, with [`Credentials::origin`].
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Credentials {
+        self.origin = Some(origin.into());
+        self
     }
 }
 

@@ -72,12 +72,56 @@ fn rsmtp(dir: &Dir) -> TestCommand {
 }
 
 fn send(dir: &Dir, config: &Path) -> Run {
+    send_with(dir, config, &[])
+}
+
+/// An msmtprc as msmtp reads it: account `office365` takes its XOAUTH2 token from
+/// `passwordeval "{before}rsmtp --oauth-token"` over the rsmtp file `rsmtp_rc`.
+fn passwordeval_rc(
+    dir: &Dir,
+    name: &str,
+    smtp_port: u16,
+    before: &str,
+    rsmtp_rc: &Path,
+) -> PathBuf {
+    dir.write(
+        name,
+        format!(
+            "account office365\nhost 127.0.0.1\nport {smtp_port}\ntls off\nauth xoauth2\n\
+             user {USER}\nfrom {USER}\npasswordeval \"{before}RSMTP_OAUTH_DIR={} {} \
+             --oauth-token -C {} -a office365\"\n",
+            dir.join("oauth").display(),
+            rsmtp_bin().display(),
+            rsmtp_rc.display()
+        ),
+    )
+}
+
+/// `rsmtp -q`: the queue flushed now.
+fn flush(dir: &Dir, config: &Path) -> Run {
+    rsmtp(dir).args(["-C"]).arg(config).arg("-q").run()
+}
+
+/// [`send`] with more options (`-d`).
+fn send_with(dir: &Dir, config: &Path, options: &[&str]) -> Run {
     rsmtp(dir)
+        .args(options)
         .args(["-C"])
         .arg(config)
         .args(["-a", "office365", "-t"])
         .stdin(MESSAGE)
         .run()
+}
+
+/// The usual cast: the OAuth server, an SMTP server taking its tokens, a scratch
+/// directory and a client-credentials account with `extra` lines.
+fn client_credentials_account(extra: &str) -> (OAuthServer, TestServer, Dir, PathBuf) {
+    let oauth = OAuthServer::start();
+    let smtp = smtp_for(&oauth);
+    let dir = Dir::new();
+    let lines = client_credentials_lines(&dir);
+    let config = config(&dir, smtp.port(), &oauth.token_url(), &lines, extra);
+    (oauth, smtp, dir, config)
 }
 
 /// Every message arrived authenticated as [`USER`].
@@ -122,16 +166,7 @@ fn device_login(dir: &Dir, config: &Path, oauth: &OAuthServer) -> Run {
 
 #[test]
 fn client_credentials_token_is_fetched_and_the_message_delivered() {
-    let oauth = OAuthServer::start();
-    let smtp = smtp_for(&oauth);
-    let dir = Dir::new();
-    let config = config(
-        &dir,
-        smtp.port(),
-        &oauth.token_url(),
-        &client_credentials_lines(&dir),
-        "",
-    );
+    let (oauth, smtp, dir, config) = client_credentials_account("");
     send(&dir, &config).assert_code(0);
     assert_delivered_with_tokens(&smtp, 1);
     let m = &smtp.messages()[0];
@@ -270,16 +305,7 @@ fn cached_token_serves_many_messages_with_one_token_request() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let oauth = OAuthServer::start();
-    let smtp = smtp_for(&oauth);
-    let dir = Dir::new();
-    let config = config(
-        &dir,
-        smtp.port(),
-        &oauth.token_url(),
-        &client_credentials_lines(&dir),
-        "",
-    );
+    let (oauth, smtp, dir, config) = client_credentials_account("");
     let started = Instant::now();
     std::thread::scope(|scope| {
         for worker in 0..4 {
@@ -385,12 +411,7 @@ fn token_endpoint_down_is_temporary_and_the_message_waits_in_the_queue() {
         &client_credentials_lines(&dir),
         &extra,
     );
-    rsmtp(&dir)
-        .args(["-C"])
-        .arg(&queued)
-        .arg("-q")
-        .run()
-        .assert_code(0);
+    flush(&dir, &queued).assert_code(0);
     assert_delivered_with_tokens(&smtp, 1);
     let listing = rsmtp(&dir).args(["-C"]).arg(&queued).arg("-bp").run();
     assert!(
@@ -469,22 +490,8 @@ fn xoauth2_refused_with_535_5_7_3_names_the_usual_causes() {
 
 #[test]
 fn the_token_never_appears_in_the_log_debug_output_or_errors() {
-    let oauth = OAuthServer::start();
-    let smtp = smtp_for(&oauth);
-    let dir = Dir::new();
-    let config = config(
-        &dir,
-        smtp.port(),
-        &oauth.token_url(),
-        &client_credentials_lines(&dir),
-        "",
-    );
-    let run = rsmtp(&dir)
-        .args(["-d", "-C"])
-        .arg(&config)
-        .args(["-a", "office365", "-t"])
-        .stdin(MESSAGE)
-        .run();
+    let (oauth, smtp, dir, config) = client_credentials_account("");
+    let run = send_with(&dir, &config, &["-d"]);
     run.assert_code(0);
     assert_delivered_with_tokens(&smtp, 1);
     let pretend = rsmtp(&dir)
@@ -654,17 +661,7 @@ fn msmtp_sends_with_passwordeval_rsmtp_oauth_token() {
         "",
     );
     // … and msmtp's account gets its password from rsmtp.
-    let msmtp_rc = dir.write(
-        "msmtp.rc",
-        format!(
-            "account office365\nhost 127.0.0.1\nport {}\ntls off\nauth xoauth2\nuser {USER}\n\
-             from {USER}\npasswordeval \"RSMTP_OAUTH_DIR={} {} --oauth-token -C {} -a office365\"\n",
-            smtp.port(),
-            dir.join("oauth").display(),
-            rsmtp_bin().display(),
-            rsmtp_rc.display()
-        ),
-    );
+    let msmtp_rc = passwordeval_rc(&dir, "msmtp.rc", smtp.port(), "", &rsmtp_rc);
     let run = dir
         .command(msmtp)
         .args(["-C"])
@@ -695,11 +692,11 @@ fn a_queued_message_waits_while_the_login_is_missing_and_goes_once_signed_in() {
     send(&dir, &config).assert_code(0);
     // No login yet: a flush keeps the message (a token problem is never a reason to
     // drop or fail it) and says what is missing.
-    let flush = rsmtp(&dir).args(["-C"]).arg(&config).arg("-q").run();
+    let flushed = flush(&dir, &config);
     assert!(
-        flush.stderr().contains("--oauth-login"),
+        flushed.stderr().contains("--oauth-login"),
         "{}",
-        flush.stderr()
+        flushed.stderr()
     );
     let listing = rsmtp(&dir).args(["-C"]).arg(&config).arg("-bp").run();
     assert!(
@@ -710,12 +707,7 @@ fn a_queued_message_waits_while_the_login_is_missing_and_goes_once_signed_in() {
     assert!(smtp.messages().is_empty());
 
     device_login(&dir, &config, &oauth).assert_code(0);
-    rsmtp(&dir)
-        .args(["-C"])
-        .arg(&config)
-        .arg("-q")
-        .run()
-        .assert_code(0);
+    flush(&dir, &config).assert_code(0);
     assert_delivered_with_tokens(&smtp, 1);
     let listing = rsmtp(&dir).args(["-C"]).arg(&config).arg("-bp").run();
     assert!(
@@ -781,4 +773,167 @@ fn a_user_whose_home_is_not_writable_keeps_tokens_in_var_tmp() {
     let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&fallback).expect("store"));
     assert_eq!(owner, 65534);
     let _ = std::fs::remove_dir_all(&fallback);
+}
+
+/// `-d` says where the access token came from — a request, then the cache — and
+/// never shows it.
+#[test]
+fn debug_says_whether_the_token_came_from_the_cache_or_a_request() {
+    let (oauth, smtp, dir, config) = client_credentials_account("");
+    let debug_send = || {
+        let run = send_with(&dir, &config, &["-d"]);
+        run.assert_code(0);
+        run.stdout()
+    };
+    let first = debug_send();
+    let second = debug_send();
+    assert!(
+        first.contains("OAuth 2.0 access token: new from the token endpoint"),
+        "{first}"
+    );
+    assert!(
+        second.contains("OAuth 2.0 access token: from the cache (no request)"),
+        "{second}"
+    );
+    assert_eq!(oauth.all_token_requests(), 1);
+    assert_delivered_with_tokens(&smtp, 2);
+    for token in oauth.issued_access_tokens() {
+        assert!(!first.contains(&token) && !second.contains(&token));
+    }
+}
+
+/// The one lock file of the account's token store.
+fn store_lock(dir: &Dir) -> PathBuf {
+    let locks: Vec<PathBuf> = std::fs::read_dir(dir.join("oauth"))
+        .expect("the token store")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "lock"))
+        .collect();
+    assert_eq!(locks.len(), 1, "{locks:?}");
+    locks.into_iter().next().expect("one lock")
+}
+
+/// A process that holds the refresh lock longer than the account's `timeout` (a
+/// refresh stuck on a silent endpoint, a stopped process) does not hold the sender:
+/// after `timeout` it is a temporary failure, and under `queue fallback` the message
+/// waits in the queue; once the lock is free, `rsmtp -q` sends it.
+#[test]
+fn a_refresh_lock_held_past_the_timeout_is_temporary_and_the_message_is_queued() {
+    let (oauth, smtp, dir, config) = client_credentials_account("timeout 1\nqueue fallback");
+    // Every send needs a new token, so every send takes the lock.
+    oauth.set_access_lifetime(0);
+    send(&dir, &config).assert_code(0);
+    let Some(holder) = LockHolder::hold(&store_lock(&dir)) else {
+        return;
+    };
+    let started = Instant::now();
+    let run = send(&dir, &config);
+    let waited = started.elapsed();
+    run.assert_code(0);
+    assert!(run.stderr().contains("queued as"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("held the OAuth 2.0 token lock"),
+        "{}",
+        run.stderr()
+    );
+    assert!(waited < Duration::from_secs(10), "waited {waited:?}");
+    assert!(dir.read("rsmtp.log").contains("exitcode=EX_TEMPFAIL"));
+    assert_eq!(
+        oauth.all_token_requests(),
+        1,
+        "no request under another's lock"
+    );
+    // Without a queue the caller gets 75 (cron and PHP keep the message).
+    let plain = dir.write(
+        "plain.rc",
+        std::fs::read_to_string(&config)
+            .expect("config")
+            .replace("queue fallback", ""),
+    );
+    send(&dir, &plain).assert_code(75);
+
+    drop(holder);
+    flush(&dir, &config).assert_code(0);
+    assert_delivered_with_tokens(&smtp, 2);
+}
+
+/// No token and no client secret is ever in the argument list of a process: while
+/// rsmtp runs `oauth2_client_secret_eval` (before a refresh, with the stored tokens
+/// in hand) and `passwordeval "rsmtp --oauth-token …"`, a script records every
+/// process's `/proc/PID/cmdline` and `ps -eo args`.
+#[test]
+fn no_token_or_client_secret_in_any_process_argv() {
+    let oauth = OAuthServer::start();
+    let smtp = smtp_for(&oauth);
+    let dir = Dir::new();
+    let secret_file = dir.write("client-secret", OAUTH_CLIENT_SECRET);
+    let argv = dir.join("argv.txt");
+    let ps = require_peer("/usr/bin/ps", "ps (Debian package procps)");
+    let dump = dir.write(
+        "dump.sh",
+        format!(
+            "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\" 2>/dev/null; echo; done >> {argv}\n\
+             {ps} >> {argv}\n",
+            argv = argv.display(),
+            ps = ps
+                .map(|p| format!("{} -eo args", p.display()))
+                .unwrap_or_else(|| "true".into()),
+        ),
+    );
+    let lines = format!(
+        "{}\noauth2_client_secret_eval \"sh {} && cat {}\"",
+        device_lines(&oauth),
+        dump.display(),
+        secret_file.display()
+    );
+    let config = config(&dir, smtp.port(), &oauth.token_url(), &lines, "");
+    device_login(&dir, &config, &oauth).assert_code(0);
+    let stored = || dir.read(&format!("oauth/{}", store_file_name(&dir)));
+    let mut secrets = vec![OAUTH_CLIENT_SECRET.to_string()];
+    secrets.extend(json_strings(&stored(), &["access_token", "refresh_token"]));
+    // Each send refreshes: the secret is looked up with the stored tokens in memory.
+    oauth.set_access_lifetime(0);
+    for _ in 0..2 {
+        send(&dir, &config).assert_code(0);
+        secrets.extend(json_strings(&stored(), &["access_token", "refresh_token"]));
+    }
+    // msmtp's way: passwordeval runs `rsmtp --oauth-token`.
+    let before = format!("sh {} && ", dump.display());
+    let via_eval = passwordeval_rc(&dir, "eval.rc", smtp.port(), &before, &config);
+    send(&dir, &via_eval).assert_code(0);
+    secrets.extend(oauth.issued_access_tokens());
+    assert_delivered_with_tokens(&smtp, 3);
+
+    let seen = dir.read("argv.txt");
+    assert!(
+        seen.matches("rsmtp").count() >= 3,
+        "the dumps saw rsmtp running: {seen}"
+    );
+    assert!(secrets.len() >= 6, "{}", secrets.len());
+    for s in &secrets {
+        assert!(!seen.contains(s.as_str()), "a secret in a process's argv");
+    }
+}
+
+/// The name of the one token file in the store.
+fn store_file_name(dir: &Dir) -> String {
+    let lock = store_lock(dir);
+    lock.with_extension("json")
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The string values of `keys` in the store's (pretty-printed) JSON object; tokens
+/// hold no quotes or backslashes.
+fn json_strings(json: &str, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|k| {
+            let after = &json[json.find(&format!("\"{k}\""))? + k.len() + 2..];
+            let value = after.trim_start().strip_prefix(':')?.trim_start();
+            let value = value.strip_prefix('"')?;
+            Some(value[..value.find('"')?].to_string())
+        })
+        .collect()
 }

@@ -317,3 +317,37 @@ fn vm_hwm_kib(status: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// Another process holding a file's `flock` (a log shipper running `flock mail.log …`,
+/// an rsmtp stuck in a token refresh) until dropped.
+pub(crate) struct LockHolder(std::process::Child);
+
+impl LockHolder {
+    /// `flock FILE`, once the lock is taken; `None` (skip) without flock(1).
+    pub(crate) fn hold(file: &Path) -> Option<LockHolder> {
+        use std::io::Read;
+        let flock = require_peer("/usr/bin/flock", "flock (util-linux)")?;
+        let mut child = Command::new(flock)
+            .arg(file)
+            .args(["sh", "-c", "echo locked; exec cat"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("flock");
+        let mut locked = [0u8; 7];
+        child
+            .stdout
+            .as_mut()
+            .expect("flock's stdout")
+            .read_exact(&mut locked)
+            .expect("lock taken");
+        Some(LockHolder(child))
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
+}
