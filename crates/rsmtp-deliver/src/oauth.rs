@@ -73,6 +73,7 @@ pub fn settings(account: &Account, with_secret: bool) -> Result<Option<OAuthSett
         },
         timeout: account.timeout.duration(),
         store_dir: store_dir(),
+        keyring: Some(std::sync::Arc::new(crate::keyring::SecretService)),
     }))
 }
 

@@ -45,6 +45,8 @@
 //!
 //! # The token store
 //!
+//! (The file is described here; see the last point for the keyring.)
+//!
 //! One JSON file per signed-in mailbox (`USER-HASH.json`, the hash over user, token
 //! URL, client id and scope: an account and its alias `account default : backup` share
 //! one login, two files with an account of the same name for other mailboxes or
@@ -87,7 +89,13 @@
 //!   cost +34 ms (debug build).
 //! - **Secrets**: tokens leave the store only as [`rsmtp_core::Secret`] (`***` in
 //!   `Debug`/`Display`, zeroed on drop). No token is put in an error, a log line, an
-//!   argument list or the environment. The keyring is not used yet: the file is.
+//!   argument list or the environment.
+//! - **The keyring first**: with an [`OAuthSettings::keyring`] (rsmtp passes the
+//!   freedesktop Secret Service) the same JSON is kept as one keyring item instead of
+//!   the file, when the keyring can be used; a save there removes the file, a load
+//!   that finds no item (or no keyring: cron and PHP have no session bus) reads the
+//!   file, and a logout clears both. The lock stays a file in the directory: the
+//!   keyring has no lock of its own.
 //!
 //! # HTTP
 //!
@@ -108,6 +116,7 @@ mod device;
 mod error;
 mod http;
 mod interaction;
+mod keyring;
 mod settings;
 mod store;
 mod token;
@@ -116,8 +125,9 @@ pub use authcode::pkce_challenge;
 pub use device::DeviceCode;
 pub use error::OAuthError;
 pub use http::https_agent;
+pub use keyring::{Keyring, KeyringUnavailable};
 pub use settings::{check_url, Flow, OAuthSettings, TrustRoots};
-pub use store::{default_store_dir, TokenStore, STORE_DIR_ENV};
+pub use store::{default_store_dir, Location, TokenStore, STORE_DIR_ENV};
 pub use token::{AccessToken, Interaction, Obtained, TokenClient, REFRESH_MARGIN};
 
 /// The sysexits codes, shared with every rsmtp layer.

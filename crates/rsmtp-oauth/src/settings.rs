@@ -75,8 +75,11 @@ pub struct OAuthSettings {
     pub trust: TrustRoots,
     /// The longest any one request may take (`timeout`); `None`: no limit.
     pub timeout: Option<Duration>,
-    /// Where the tokens are kept (see [`crate::default_store_dir`]).
+    /// Where the tokens are kept (see [`crate::default_store_dir`]): the file there,
+    /// and the lock that serialises refreshes.
     pub store_dir: PathBuf,
+    /// The keyring tried before the file (`None`: the file only).
+    pub keyring: Option<std::sync::Arc<dyn crate::Keyring>>,
 }
 
 impl OAuthSettings {

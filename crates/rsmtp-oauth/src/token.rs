@@ -62,7 +62,8 @@ impl TokenClient {
             &settings.token_url,
             &settings.client_id,
             &settings.scope,
-        );
+        )
+        .with_keyring(settings.keyring.clone());
         Ok(TokenClient {
             settings,
             http: std::cell::OnceCell::new(),
@@ -131,8 +132,9 @@ impl TokenClient {
         self.keep(map, None)
     }
 
-    /// `--oauth-logout`: forget the stored tokens; `true` when there were some.
-    pub fn logout(&self) -> Result<bool, OAuthError> {
+    /// `--oauth-logout`: forget the stored tokens, in the keyring and the file; where
+    /// there were some.
+    pub fn logout(&self) -> Result<Vec<crate::Location>, OAuthError> {
         let _lock = self.store.lock(self.settings.timeout)?;
         self.store.remove()
     }
@@ -314,6 +316,7 @@ mod tests {
             trust: crate::settings::TrustRoots::System,
             timeout: None,
             store_dir: dir.to_owned(),
+            keyring: None,
         })
         .expect("client")
     }

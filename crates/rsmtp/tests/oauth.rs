@@ -937,3 +937,66 @@ fn json_strings(json: &str, keys: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// With a Secret Service on the session bus (gnome-keyring under dbus-run-session)
+/// the tokens go to the keyring, not to a file, and later sends take them from
+/// there; a process without the bus (cron) keeps its own in the file;
+/// `--oauth-logout` forgets both.
+#[test]
+fn tokens_are_kept_in_the_keyring_when_a_secret_service_is_there() {
+    let (oauth, smtp, dir, config) = client_credentials_account("");
+    dir.write("message", MESSAGE);
+    let store = dir.join("oauth");
+    let script = format!(
+        r#"set -u
+printf keyring-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+export RSMTP_OAUTH_DIR={store}
+send() {{ {rsmtp} -C {config} -a office365 -t < message; }}
+send; echo "keyring-send=$?"
+ls {store} > files-after-keyring-send.txt
+env -u DBUS_SESSION_BUS_ADDRESS {rsmtp} -C {config} -a office365 -t < message; echo "cron-send=$?"
+ls {store} > files-after-cron-send.txt
+send; echo "cached-send=$?"
+secret-tool search --all service rsmtp-oauth > items-before.txt 2>&1
+{rsmtp} -C {config} -a office365 --oauth-logout; echo "logout=$?"
+secret-tool search --all service rsmtp-oauth > items-after.txt 2>&1
+ls {store} > files-after-logout.txt
+"#,
+        store = store.display(),
+        rsmtp = rsmtp_bin().display(),
+        config = config.display(),
+    );
+    let Some(run) = in_keyring_session(&dir, &script) else {
+        return;
+    };
+    let out = run.stdout();
+    for step in ["keyring-send=0", "cron-send=0", "cached-send=0", "logout=0"] {
+        assert!(out.contains(step), "{step}: {out}\n{}", run.stderr());
+    }
+    let json_files = |name: &str| dir.read(name).matches(".json").count();
+    assert_eq!(json_files("files-after-keyring-send.txt"), 0, "no file");
+    assert_eq!(json_files("files-after-cron-send.txt"), 1, "cron's file");
+    // One token from the keyring send, one for cron; the third send used the keyring.
+    assert_eq!(oauth.token_requests("client_credentials"), 2);
+    assert_delivered_with_tokens(&smtp, 3);
+    let before = dir.read("items-before.txt");
+    let tokens = oauth.issued_access_tokens();
+    assert!(
+        tokens.iter().any(|t| before.contains(t.as_str())),
+        "the keyring item holds the token: {before}"
+    );
+    assert!(
+        out.contains("forgot the tokens in the keyring (Secret Service)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("forgot the tokens in {}", store.display())),
+        "{out}"
+    );
+    let after = dir.read("items-after.txt");
+    assert!(
+        tokens.iter().all(|t| !after.contains(t.as_str())),
+        "{after}"
+    );
+    assert_eq!(json_files("files-after-logout.txt"), 0);
+}
