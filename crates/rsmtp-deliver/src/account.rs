@@ -216,7 +216,8 @@ pub fn session_settings(
         // store's lock. No password, keyring or prompt is involved.
         let user = account.user.clone().unwrap_or_default();
         let token = crate::oauth::access_token(account)?;
-        s.credentials = Some(Credentials::new(user, token.secret));
+        let origin = crate::oauth::token_origin(token.obtained, token.expires_at);
+        s.credentials = Some(Credentials::new(user, token.secret).with_origin(origin));
     } else if account.auth == Auth::Method(rsmtp_config::AuthMethod::External) {
         // The TLS client certificate is the credential: no password to look up.
         let user = account.user.clone().unwrap_or_default();

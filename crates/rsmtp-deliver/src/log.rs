@@ -318,31 +318,13 @@ fn write_logfile(
     // bounded as msmtp bounds it: a reader holding the lock (a log shipper, `flock
     // mail.log …`) must not stall mail. Past the bound the line is appended anyway,
     // in one write to an O_APPEND file, which other appenders cannot split.
-    lock_within(&file, LOG_LOCK_WAIT);
+    let _ = rsmtp_queue::lock_within(&file, LOG_LOCK_WAIT);
     file.write_all(text.as_bytes())
         .map_err(|_| "output error".to_string())
 }
 
 /// How long a log line waits for the log file's lock (msmtp waits 10 seconds).
 const LOG_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Take `file`'s exclusive lock, polling, for at most `wait`; whether it was taken.
-fn lock_within(file: &std::fs::File, wait: std::time::Duration) -> bool {
-    use rustix::fs::{flock, FlockOperation};
-    let deadline = std::time::Instant::now() + wait;
-    let mut pause = std::time::Duration::from_millis(1);
-    loop {
-        match flock(file, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => return true,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(rustix::io::Errno::WOULDBLOCK) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(std::time::Duration::from_millis(100));
-            }
-            Err(_) => return false,
-        }
-    }
-}
 
 /// Opens the log file for appending, creating it if needed, without following a
 /// symlink the kernel's `protected_symlinks` rule would not follow: one in a

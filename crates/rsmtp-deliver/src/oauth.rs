@@ -43,6 +43,7 @@ pub fn settings(account: &Account, with_secret: bool) -> Result<Option<OAuthSett
         } else {
             account.name.clone()
         },
+        user: account.user.clone(),
         flow: match flow {
             OAuthFlow::ClientCredentials => Flow::ClientCredentials,
             OAuthFlow::Device => Flow::Device,
@@ -72,6 +73,7 @@ pub fn settings(account: &Account, with_secret: bool) -> Result<Option<OAuthSett
         },
         timeout: account.timeout.duration(),
         store_dir: store_dir(),
+        keyring: Some(std::sync::Arc::new(crate::keyring::SecretService)),
     }))
 }
 
@@ -111,6 +113,24 @@ pub fn access_token(account: &Account) -> Result<rsmtp_oauth::AccessToken, Failu
         }
     }
     Ok(client(account)?.access_token()?)
+}
+
+/// What `-d` says about the access token a session authenticates with: where it came
+/// from and until when it is valid — never the token.
+pub fn token_origin(obtained: rsmtp_oauth::Obtained, expires_at: u64) -> String {
+    let from = match obtained {
+        rsmtp_oauth::Obtained::Cached => "from the cache (no request)",
+        rsmtp_oauth::Obtained::RefreshedByAnother => {
+            "from the cache, refreshed by another rsmtp process while this one waited"
+        }
+        rsmtp_oauth::Obtained::Requested => "new from the token endpoint (refresh or grant)",
+    };
+    let left = expires_at.saturating_sub(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    format!("OAuth 2.0 access token: {from}, valid for {left} s more")
 }
 
 /// The token client of an account with `oauth2_flow`.

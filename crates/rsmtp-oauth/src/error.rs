@@ -122,6 +122,15 @@ pub enum OAuthError {
         /// The command that fixes it.
         fix: String,
     },
+    /// Another process held the store's lock (it refreshes the token) for longer
+    /// than the account's `timeout`: temporary.
+    #[error("another rsmtp process held the OAuth 2.0 token lock {path} for more than {waited} s (the account's timeout); a temporary failure, tried again later")]
+    LockBusy {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this process waited, in seconds.
+        waited: u64,
+    },
     /// Reading or writing the token store failed.
     #[error("cannot {action} the OAuth 2.0 token store {path}: {reason}")]
     Store {
@@ -152,7 +161,9 @@ impl OAuthError {
             | OAuthError::Declined { .. }
             | OAuthError::DeviceCodeExpired { .. }
             | OAuthError::Redirect(_) => ExitCode::NoPerm,
-            OAuthError::Unreachable { .. } | OAuthError::ServerTrouble { .. } => ExitCode::TempFail,
+            OAuthError::Unreachable { .. }
+            | OAuthError::ServerTrouble { .. }
+            | OAuthError::LockBusy { .. } => ExitCode::TempFail,
             OAuthError::Tls { .. } => ExitCode::Unavailable,
             OAuthError::BadAnswer { .. } => ExitCode::Protocol,
             OAuthError::InsecureUrl { .. }

@@ -45,9 +45,12 @@
 //!
 //! # The token store
 //!
-//! One JSON file per account (`NAME-HASH.json`, the hash over token URL, client id
-//! and scope, so two configuration files with an account of the same name do not share
-//! tokens) in `$XDG_STATE_HOME/rsmtp/oauth/` (`~/.local/state/rsmtp/oauth/`), or
+//! (The file is described here; see the last point for the keyring.)
+//!
+//! One JSON file per signed-in mailbox (`USER-HASH.json`, the hash over user, token
+//! URL, client id and scope: an account and its alias `account default : backup` share
+//! one login, two files with an account of the same name for other mailboxes or
+//! clients do not; the account name stands for the user when there is none) in `$XDG_STATE_HOME/rsmtp/oauth/` (`~/.local/state/rsmtp/oauth/`), or
 //! `/var/lib/rsmtp/oauth/` for root (the `rsmtp` binary falls back to
 //! `/var/tmp/rsmtp-<uid>/oauth` for a user whose home cannot hold it, as the queue
 //! does); `$RSMTP_OAUTH_DIR` overrides both (tests,
@@ -69,11 +72,14 @@
 //! - **One refresh at a time**: [`TokenClient::access_token`] first reads the file
 //!   without a lock; a token with more than [`REFRESH_MARGIN`] left (at most half its
 //!   lifetime) is used as it is. Otherwise it takes an exclusive `flock` on
-//!   `NAME.lock`, *reads the file again* — another process may have refreshed while
+//!   `USER-HASH.lock`, *reads the file again* — another process may have refreshed while
 //!   this one waited — and only then asks the token endpoint. Twenty PHP workers that
 //!   find the token stale at once make one request; nineteen wait for the lock and
 //!   find the new token. The lock is released when its file is closed, also when the
-//!   holder dies; the holder's wait is bounded by the account's `timeout`.
+//!   holder dies. The holder's request is bounded by the account's `timeout`, and so is
+//!   every other process's wait for the lock ([`rsmtp_queue::lock_within`]): a lock
+//!   held longer (a stopped process) is [`OAuthError::LockBusy`], a temporary failure
+//!   — exit 75, and the message waits under `queue fallback`.
 //! - **A cached send costs nothing measurable**: [`TokenClient::cached_token`] reads the
 //!   file and nothing else — the trust roots are loaded and the client secret is
 //!   looked up (its `_eval` command run) only when a request must be made.
@@ -83,7 +89,13 @@
 //!   cost +34 ms (debug build).
 //! - **Secrets**: tokens leave the store only as [`rsmtp_core::Secret`] (`***` in
 //!   `Debug`/`Display`, zeroed on drop). No token is put in an error, a log line, an
-//!   argument list or the environment. The keyring is not used yet: the file is.
+//!   argument list or the environment.
+//! - **The keyring first**: with an [`OAuthSettings::keyring`] (rsmtp passes the
+//!   freedesktop Secret Service) the same JSON is kept as one keyring item instead of
+//!   the file, when the keyring can be used; a save there removes the file, a load
+//!   that finds no item (or no keyring: cron and PHP have no session bus) reads the
+//!   file, and a logout clears both. The lock stays a file in the directory: the
+//!   keyring has no lock of its own.
 //!
 //! # HTTP
 //!
@@ -104,6 +116,7 @@ mod device;
 mod error;
 mod http;
 mod interaction;
+mod keyring;
 mod settings;
 mod store;
 mod token;
@@ -112,8 +125,9 @@ pub use authcode::pkce_challenge;
 pub use device::DeviceCode;
 pub use error::OAuthError;
 pub use http::https_agent;
+pub use keyring::{Keyring, KeyringUnavailable};
 pub use settings::{check_url, Flow, OAuthSettings, TrustRoots};
-pub use store::{default_store_dir, TokenStore, STORE_DIR_ENV};
+pub use store::{default_store_dir, Location, TokenStore, STORE_DIR_ENV};
 pub use token::{AccessToken, Interaction, Obtained, TokenClient, REFRESH_MARGIN};
 
 /// The sysexits codes, shared with every rsmtp layer.

@@ -48,6 +48,10 @@ pub struct OAuthSettings {
     /// The account name: in the store's file name and in every hint
     /// (`rsmtp --oauth-login -a NAME`).
     pub account: String,
+    /// The mailbox the tokens are for (`user`); with the endpoint, client and scope
+    /// it names the store, so an account and its alias (`account default : backup`)
+    /// share one login. `None`: the account name does.
+    pub user: Option<String>,
     /// The grant.
     pub flow: Flow,
     /// The token endpoint (`oauth2_token_url`).
@@ -71,8 +75,11 @@ pub struct OAuthSettings {
     pub trust: TrustRoots,
     /// The longest any one request may take (`timeout`); `None`: no limit.
     pub timeout: Option<Duration>,
-    /// Where the tokens are kept (see [`crate::default_store_dir`]).
+    /// Where the tokens are kept (see [`crate::default_store_dir`]): the file there,
+    /// and the lock that serialises refreshes.
     pub store_dir: PathBuf,
+    /// The keyring tried before the file (`None`: the file only).
+    pub keyring: Option<std::sync::Arc<dyn crate::Keyring>>,
 }
 
 impl OAuthSettings {

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::OAuthError;
+use crate::keyring::Keyring;
+use rsmtp_core::Secret;
 
 /// The environment variable naming the store directory (before the root / XDG
 /// defaults): containers and tests.
@@ -86,6 +88,25 @@ impl std::fmt::Debug for Stored {
 pub struct TokenStore {
     dir: PathBuf,
     stem: String,
+    keyring: Option<std::sync::Arc<dyn Keyring>>,
+}
+
+/// Where a store's tokens are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// In the keyring, under the store's key.
+    Keyring,
+    /// In this file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Keyring => f.write_str("the keyring (Secret Service)"),
+            Location::File(p) => write!(f, "{}", p.display()),
+        }
+    }
 }
 
 /// The exclusive lock of one account's store, released when dropped (or when the
@@ -95,17 +116,19 @@ pub(crate) struct StoreLock {
 }
 
 impl TokenStore {
-    /// The store of `account` (whose tokens come from `token_url` for `client_id` and
-    /// `scope`) in `dir`.
-    pub fn new(dir: &Path, account: &str, token_url: &str, client_id: &str, scope: &str) -> Self {
+    /// The store of the tokens `owner` (the mailbox, else the account name) gets from
+    /// `token_url` for `client_id` and `scope`, in `dir`. Named by the owner and a hash
+    /// of all four: accounts that sign the same mailbox in with the same client share
+    /// it (an alias such as `account default : backup`), any other pair does not.
+    pub fn new(dir: &Path, owner: &str, token_url: &str, client_id: &str, scope: &str) -> Self {
         let mut hash = Sha256::new();
-        for part in [token_url, client_id, scope] {
+        for part in [owner, token_url, client_id, scope] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
         let digest = hash.finalize();
         let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-        let name: String = account
+        let name: String = owner
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
@@ -120,6 +143,31 @@ impl TokenStore {
         TokenStore {
             dir: dir.to_owned(),
             stem: format!("{}-{short}", if name.is_empty() { "default" } else { name }),
+            keyring: None,
+        }
+    }
+
+    /// The same store, trying `keyring` before its file.
+    pub fn with_keyring(mut self, keyring: Option<std::sync::Arc<dyn Keyring>>) -> Self {
+        self.keyring = keyring;
+        self
+    }
+
+    /// The key of the tokens in the keyring (the file's name without `.json`).
+    pub fn key(&self) -> &str {
+        &self.stem
+    }
+
+    /// Where the tokens are now: the keyring when it holds them, else the file.
+    pub fn location(&self) -> Location {
+        let in_keyring = self
+            .keyring
+            .as_ref()
+            .is_some_and(|k| matches!(k.get(&self.stem), Ok(Some(_))));
+        if in_keyring {
+            Location::Keyring
+        } else {
+            Location::File(self.path())
         }
     }
 
@@ -148,8 +196,19 @@ impl TokenStore {
         rsmtp_queue::check_trusted_dir(&self.dir).map_err(|e| distrust(&self.dir, e, "chmod 700"))
     }
 
-    /// What the store holds (`None`: nothing yet).
+    /// What the store holds (`None`: nothing yet): the keyring's item when the
+    /// keyring can be used and has one, else the file's.
     pub(crate) fn load(&self) -> Result<Option<Stored>, OAuthError> {
+        if let Some(Ok(Some(secret))) = self.keyring.as_ref().map(|k| k.get(&self.stem)) {
+            // A damaged item is treated as empty, as a damaged file is.
+            if let Ok(stored) = serde_json::from_str(secret.expose()) {
+                return Ok(Some(stored));
+            }
+        }
+        self.load_file()
+    }
+
+    fn load_file(&self) -> Result<Option<Stored>, OAuthError> {
         let path = self.path();
         if !self.dir.exists() {
             return Ok(None);
@@ -186,14 +245,10 @@ impl TokenStore {
         Ok(serde_json::from_slice(&text).ok())
     }
 
-    /// Replace the stored state: a temporary file (0600, exclusive, no link
-    /// followed), fsync, rename, fsync of the directory.
+    /// Replace the stored state: in the keyring when it can be used (and then the
+    /// file, a copy from before, is removed), else in the file.
     pub(crate) fn save(&self, stored: &Stored) -> Result<(), OAuthError> {
-        self.ensure_dir()?;
         let path = self.path();
-        let tmp = self
-            .dir
-            .join(format!("{}.json.tmp-{}", self.stem, std::process::id()));
         let text = zeroize::Zeroizing::new(serde_json::to_vec_pretty(stored).map_err(|e| {
             OAuthError::Store {
                 action: "write",
@@ -201,6 +256,25 @@ impl TokenStore {
                 reason: e.to_string(),
             }
         })?);
+        if let Some(keyring) = &self.keyring {
+            let secret = Secret::new(String::from_utf8_lossy(&text));
+            let label = format!("rsmtp OAuth 2.0 tokens ({})", self.stem);
+            if keyring.set(&self.stem, &label, &secret).is_ok() {
+                self.remove_file()?;
+                return Ok(());
+            }
+        }
+        self.save_file(&text)
+    }
+
+    /// A temporary file (0600, exclusive, no link followed), fsync, rename, fsync of
+    /// the directory.
+    fn save_file(&self, text: &[u8]) -> Result<(), OAuthError> {
+        self.ensure_dir()?;
+        let path = self.path();
+        let tmp = self
+            .dir
+            .join(format!("{}.json.tmp-{}", self.stem, std::process::id()));
         // A temporary file left by a process of ours that died (same pid reused).
         let _ = std::fs::remove_file(&tmp);
         let write = || -> io::Result<()> {
@@ -210,7 +284,7 @@ impl TokenStore {
                 .mode(0o600)
                 .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
                 .open(&tmp)?;
-            file.write_all(&text)?;
+            file.write_all(text)?;
             file.sync_all()?;
             std::fs::rename(&tmp, &path)?;
             File::open(&self.dir)?.sync_all()
@@ -221,28 +295,52 @@ impl TokenStore {
         })
     }
 
-    /// Forget the tokens; `true` when there were some.
-    pub fn remove(&self) -> Result<bool, OAuthError> {
+    /// Forget the tokens, in the keyring (when it can be used) and in the file;
+    /// where there were some.
+    pub fn remove(&self) -> Result<Vec<Location>, OAuthError> {
+        let mut removed = Vec::new();
+        if let Some(Ok(true)) = self.keyring.as_ref().map(|k| k.delete(&self.stem)) {
+            removed.push(Location::Keyring);
+        }
+        if self.remove_file()? {
+            removed.push(Location::File(self.path()));
+        }
+        Ok(removed)
+    }
+
+    /// Remove the file; `true` when it was there.
+    fn remove_file(&self) -> Result<bool, OAuthError> {
         let path = self.path();
         match std::fs::remove_file(&path) {
-            Ok(()) => {
-                let _ = std::fs::remove_file(self.lock_path());
-                Ok(true)
-            }
+            Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(OAuthError::store("remove", &path, e)),
         }
     }
 
-    /// Wait for the exclusive lock of this account's store.
-    pub(crate) fn lock(&self) -> Result<StoreLock, OAuthError> {
+    /// Wait for the exclusive lock of this account's store, for at most `wait` (the
+    /// account's `timeout`; `None`: as long as it takes). A holder that keeps it
+    /// longer (a refresh stuck on a silent endpoint, a stopped process) is
+    /// [`OAuthError::LockBusy`]: temporary, so the message waits in the queue.
+    pub(crate) fn lock(&self, wait: Option<std::time::Duration>) -> Result<StoreLock, OAuthError> {
         self.ensure_dir()?;
         let path = self.lock_path();
         let file =
             rsmtp_queue::open_lock_file(&path).map_err(|e| OAuthError::store("lock", &path, e))?;
-        rustix::fs::flock(&file, FlockOperation::LockExclusive)
-            .map_err(|e| OAuthError::store("lock", &path, e.into()))?;
-        Ok(StoreLock { _file: file })
+        let taken = match wait {
+            Some(wait) => rsmtp_queue::lock_within(&file, wait),
+            None => rustix::fs::flock(&file, FlockOperation::LockExclusive)
+                .map(|()| true)
+                .map_err(Into::into),
+        };
+        match taken {
+            Ok(true) => Ok(StoreLock { _file: file }),
+            Ok(false) => Err(OAuthError::LockBusy {
+                path,
+                waited: wait.unwrap_or_default().as_secs(),
+            }),
+            Err(e) => Err(OAuthError::store("lock", &path, e)),
+        }
     }
 }
 
@@ -306,8 +404,8 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(format!("{back:?}").contains("***") && !format!("{back:?}").contains("r1"));
-        assert!(s.remove().expect("remove"));
-        assert!(!s.remove().expect("remove again"));
+        assert_eq!(s.remove().expect("remove"), [Location::File(s.path())]);
+        assert!(s.remove().expect("remove again").is_empty());
     }
 
     #[test]

@@ -58,11 +58,12 @@ impl TokenClient {
         settings.check()?;
         let store = TokenStore::new(
             &settings.store_dir,
-            &settings.account,
+            settings.user.as_deref().unwrap_or(&settings.account),
             &settings.token_url,
             &settings.client_id,
             &settings.scope,
-        );
+        )
+        .with_keyring(settings.keyring.clone());
         Ok(TokenClient {
             settings,
             http: std::cell::OnceCell::new(),
@@ -96,7 +97,7 @@ impl TokenClient {
         if let Some(token) = self.cached_token()? {
             return Ok(token);
         }
-        let _lock = self.store.lock()?;
+        let _lock = self.store.lock(self.settings.timeout)?;
         // Another process may have refreshed while this one waited for the lock.
         let stored = self.store.load()?;
         if let Some(token) = self.fresh(stored.as_ref(), Obtained::RefreshedByAnother) {
@@ -127,13 +128,14 @@ impl TokenClient {
             Flow::Device => crate::device::run(self.http()?, &self.settings, ui)?,
             Flow::AuthCode => crate::authcode::run(self.http()?, &self.settings, ui)?,
         };
-        let _lock = self.store.lock()?;
+        let _lock = self.store.lock(self.settings.timeout)?;
         self.keep(map, None)
     }
 
-    /// `--oauth-logout`: forget the stored tokens; `true` when there were some.
-    pub fn logout(&self) -> Result<bool, OAuthError> {
-        let _lock = self.store.lock()?;
+    /// `--oauth-logout`: forget the stored tokens, in the keyring and the file; where
+    /// there were some.
+    pub fn logout(&self) -> Result<Vec<crate::Location>, OAuthError> {
+        let _lock = self.store.lock(self.settings.timeout)?;
         self.store.remove()
     }
 
@@ -301,6 +303,7 @@ mod tests {
     fn client(dir: &std::path::Path) -> TokenClient {
         TokenClient::new(OAuthSettings {
             account: "office365".into(),
+            user: None,
             flow: Flow::Device,
             token_url: "https://login.example/token".into(),
             device_url: Some("https://login.example/devicecode".into()),
@@ -313,6 +316,7 @@ mod tests {
             trust: crate::settings::TrustRoots::System,
             timeout: None,
             store_dir: dir.to_owned(),
+            keyring: None,
         })
         .expect("client")
     }

@@ -117,7 +117,7 @@ pub use flush::{
 };
 pub use id::EntryId;
 pub use listing::{EntrySummary, Mailq};
-pub use lock::{open_lock_file, RetrierLock};
+pub use lock::{lock_within, open_lock_file, RetrierLock};
 pub use notice::{failure_notice, notice_recipient};
 pub use overrides::{check_override, RefusedSetting};
 pub use schedule::{Schedule, Waiting, RECHECK_EVERY};

@@ -33,6 +33,31 @@ pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
     }
 }
 
+/// Takes `file`'s exclusive lock, polling (1 ms, doubling up to 100 ms), for at most
+/// `wait`: `Ok(false)` when another holder kept it that long. `flock(2)` itself has
+/// no timeout, and a holder that hangs (a log reader, a stuck token refresh) must not
+/// hold a cron job or a PHP request for ever: the log line and the OAuth 2.0 token
+/// store bound their waits with this.
+pub fn lock_within(file: &File, wait: std::time::Duration) -> io::Result<bool> {
+    let deadline = std::time::Instant::now() + wait;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match flock(file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(true),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                let now = std::time::Instant::now();
+                if now >= deadline {
+                    return Ok(false);
+                }
+                std::thread::sleep(pause.min(deadline - now));
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// The queue-wide flush lock; released when dropped.
 #[derive(Debug)]
 pub(crate) struct FlushLock {

@@ -521,6 +521,13 @@ impl<'a> Session<'a> {
                 .map(|c| c.secret.expose().to_owned())
                 .filter(|s| s.chars().count() >= 4),
         );
+        if let Some(origin) = settings
+            .credentials
+            .as_ref()
+            .and_then(|c| c.origin.as_ref())
+        {
+            self.trace.note(origin);
+        }
         auth::authenticate(
             self,
             mechanism,

@@ -131,6 +131,9 @@ pub struct Credentials {
     /// The password (`password`, `passwordeval`) or OAuth2 access token;
     /// never printed, and redacted from the trace.
     pub secret: Secret,
+    /// Where the secret came from, said in the `-d` trace before AUTH (`OAuth 2.0
+    /// access token: from the cache`); never the secret itself.
+    pub origin: Option<String>,
 }
 
 impl Credentials {
@@ -139,7 +142,14 @@ impl Credentials {
         Credentials {
             user: user.into(),
             secret: secret.into(),
+            origin: None,
         }
+    }
+
+    /// The same, with [`Credentials::origin`].
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Credentials {
+        self.origin = Some(origin.into());
+        self
     }
 }
 

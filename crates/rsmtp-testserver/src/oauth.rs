@@ -294,6 +294,38 @@ impl OAuthServer {
     }
 }
 
+/// The browser's part of an authorization-code sign-in: GET `url` (an authorization
+/// URL of this server, which approves at once) and return the address it redirects
+/// to — what the browser would load, or what a person pastes on a headless machine.
+pub fn browser_redirect(url: &str) -> String {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut s = TcpStream::connect(host).expect("connect to the OAuth test server");
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send the request");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read the answer");
+    answer
+        .lines()
+        .find_map(|l| l.strip_prefix("Location: "))
+        .unwrap_or_else(|| panic!("no redirect: {answer}"))
+        .trim()
+        .to_string()
+}
+
+/// The first line of a client's output that starts with `prefix` (the authorization
+/// URL among what `--oauth-login` prints); panics if the output ends first.
+pub fn printed_line(output: impl Read, prefix: &str) -> String {
+    BufReader::new(output)
+        .lines()
+        .map(|l| l.expect("read the client's output"))
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix}"))
+}
+
 /// One HTTP request: method, target, form body.
 fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;

@@ -30,11 +30,15 @@ pub fn run(mode: &Mode, delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Fa
             ui.print("\n");
         }
         Mode::OAuthLogout => {
-            let path = client.store().path();
-            if client.logout()? {
-                ui.print(&format!("forgot the tokens in {}\n", path.display()));
-            } else {
-                ui.print(&format!("no tokens were stored ({})\n", path.display()));
+            let removed = client.logout()?;
+            if removed.is_empty() {
+                ui.print(&format!(
+                    "no tokens were stored (neither in the keyring nor in {})\n",
+                    client.store().path().display()
+                ));
+            }
+            for place in removed {
+                ui.print(&format!("forgot the tokens in {place}\n"));
             }
         }
         _ => {
@@ -45,11 +49,24 @@ pub fn run(mode: &Mode, delivery: &Delivery, ui: &mut Ui) -> Result<ExitCode, Fa
                     .map_err(|e| Failure::from(e).with_account(context.clone()))?
             };
             let _ = token;
+            let location = client.store().location();
             ui.print(&format!(
-                "signed in: the tokens of {} are in {}; sending needs no interaction now\n",
+                "signed in: the tokens of {} are in {location}; sending needs no interaction now\n",
                 account.describe(),
-                client.store().path().display()
             ));
+            if location == rsmtp_oauth::Location::Keyring {
+                // cron and PHP have no session bus: they cannot read the keyring.
+                ui.print(&format!(
+                    "(cron and PHP run without this session's bus and cannot read the keyring; \
+                     for them, sign in with `env -u DBUS_SESSION_BUS_ADDRESS rsmtp --oauth-login \
+                     -a {}`, which keeps the tokens in the file)\n",
+                    if account.name.is_empty() {
+                        "default"
+                    } else {
+                        &account.name
+                    }
+                ));
+            }
         }
     }
     Ok(ExitCode::Ok)

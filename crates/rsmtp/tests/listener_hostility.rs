@@ -332,39 +332,6 @@ fn a_full_disk_is_a_temporary_answer_never_a_refusal() {
     assert!(server.messages().is_empty());
 }
 
-/// A reader of a log file (a log shipper, `flock mail.log …`) that holds its lock
-/// until dropped.
-struct LockHolder(std::process::Child);
-
-impl LockHolder {
-    /// `flock FILE`, once the lock is taken; `None` (skip) without flock(1).
-    fn hold(file: &std::path::Path) -> Option<LockHolder> {
-        let flock = require_peer("/usr/bin/flock", "flock (util-linux)")?;
-        let mut child = Command::new(flock)
-            .arg(file)
-            .args(["sh", "-c", "echo locked; exec cat"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("flock");
-        let mut locked = [0u8; 7];
-        child
-            .stdout
-            .as_mut()
-            .expect("flock's stdout")
-            .read_exact(&mut locked)
-            .expect("lock taken");
-        Some(LockHolder(child))
-    }
-}
-
-impl Drop for LockHolder {
-    fn drop(&mut self) {
-        drop(self.0.stdin.take());
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_reader_holding_the_log_lock_does_not_stall_the_listener() {
     let server = plain_server();

@@ -4,11 +4,12 @@
 //! accepts an XOAUTH2/OAUTHBEARER token only if that authorization server issued it.
 //! msmtp itself, with `passwordeval "rsmtp --oauth-token …"`, is the differential peer.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use rsmtp_testserver::oauth::{browser_redirect, printed_line};
 use rsmtp_testserver::{
     closed_port, AuthConfig, Fault, Mechanism, OAuthServer, ServerOptions, Step, TestServer,
     OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET,
@@ -71,12 +72,56 @@ fn rsmtp(dir: &Dir) -> TestCommand {
 }
 
 fn send(dir: &Dir, config: &Path) -> Run {
+    send_with(dir, config, &[])
+}
+
+/// An msmtprc as msmtp reads it: account `office365` takes its XOAUTH2 token from
+/// `passwordeval "{before}rsmtp --oauth-token"` over the rsmtp file `rsmtp_rc`.
+fn passwordeval_rc(
+    dir: &Dir,
+    name: &str,
+    smtp_port: u16,
+    before: &str,
+    rsmtp_rc: &Path,
+) -> PathBuf {
+    dir.write(
+        name,
+        format!(
+            "account office365\nhost 127.0.0.1\nport {smtp_port}\ntls off\nauth xoauth2\n\
+             user {USER}\nfrom {USER}\npasswordeval \"{before}RSMTP_OAUTH_DIR={} {} \
+             --oauth-token -C {} -a office365\"\n",
+            dir.join("oauth").display(),
+            rsmtp_bin().display(),
+            rsmtp_rc.display()
+        ),
+    )
+}
+
+/// `rsmtp -q`: the queue flushed now.
+fn flush(dir: &Dir, config: &Path) -> Run {
+    rsmtp(dir).args(["-C"]).arg(config).arg("-q").run()
+}
+
+/// [`send`] with more options (`-d`).
+fn send_with(dir: &Dir, config: &Path, options: &[&str]) -> Run {
     rsmtp(dir)
+        .args(options)
         .args(["-C"])
         .arg(config)
         .args(["-a", "office365", "-t"])
         .stdin(MESSAGE)
         .run()
+}
+
+/// The usual cast: the OAuth server, an SMTP server taking its tokens, a scratch
+/// directory and a client-credentials account with `extra` lines.
+fn client_credentials_account(extra: &str) -> (OAuthServer, TestServer, Dir, PathBuf) {
+    let oauth = OAuthServer::start();
+    let smtp = smtp_for(&oauth);
+    let dir = Dir::new();
+    let lines = client_credentials_lines(&dir);
+    let config = config(&dir, smtp.port(), &oauth.token_url(), &lines, extra);
+    (oauth, smtp, dir, config)
 }
 
 /// Every message arrived authenticated as [`USER`].
@@ -121,16 +166,7 @@ fn device_login(dir: &Dir, config: &Path, oauth: &OAuthServer) -> Run {
 
 #[test]
 fn client_credentials_token_is_fetched_and_the_message_delivered() {
-    let oauth = OAuthServer::start();
-    let smtp = smtp_for(&oauth);
-    let dir = Dir::new();
-    let config = config(
-        &dir,
-        smtp.port(),
-        &oauth.token_url(),
-        &client_credentials_lines(&dir),
-        "",
-    );
+    let (oauth, smtp, dir, config) = client_credentials_account("");
     send(&dir, &config).assert_code(0);
     assert_delivered_with_tokens(&smtp, 1);
     let m = &smtp.messages()[0];
@@ -269,16 +305,7 @@ fn cached_token_serves_many_messages_with_one_token_request() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let oauth = OAuthServer::start();
-    let smtp = smtp_for(&oauth);
-    let dir = Dir::new();
-    let config = config(
-        &dir,
-        smtp.port(),
-        &oauth.token_url(),
-        &client_credentials_lines(&dir),
-        "",
-    );
+    let (oauth, smtp, dir, config) = client_credentials_account("");
     let started = Instant::now();
     std::thread::scope(|scope| {
         for worker in 0..4 {
@@ -384,12 +411,7 @@ fn token_endpoint_down_is_temporary_and_the_message_waits_in_the_queue() {
         &client_credentials_lines(&dir),
         &extra,
     );
-    rsmtp(&dir)
-        .args(["-C"])
-        .arg(&queued)
-        .arg("-q")
-        .run()
-        .assert_code(0);
+    flush(&dir, &queued).assert_code(0);
     assert_delivered_with_tokens(&smtp, 1);
     let listing = rsmtp(&dir).args(["-C"]).arg(&queued).arg("-bp").run();
     assert!(
@@ -468,22 +490,8 @@ fn xoauth2_refused_with_535_5_7_3_names_the_usual_causes() {
 
 #[test]
 fn the_token_never_appears_in_the_log_debug_output_or_errors() {
-    let oauth = OAuthServer::start();
-    let smtp = smtp_for(&oauth);
-    let dir = Dir::new();
-    let config = config(
-        &dir,
-        smtp.port(),
-        &oauth.token_url(),
-        &client_credentials_lines(&dir),
-        "",
-    );
-    let run = rsmtp(&dir)
-        .args(["-d", "-C"])
-        .arg(&config)
-        .args(["-a", "office365", "-t"])
-        .stdin(MESSAGE)
-        .run();
+    let (oauth, smtp, dir, config) = client_credentials_account("");
+    let run = send_with(&dir, &config, &["-d"]);
     run.assert_code(0);
     assert_delivered_with_tokens(&smtp, 1);
     let pretend = rsmtp(&dir)
@@ -595,41 +603,6 @@ fn spawn_login(dir: &Dir, config: &Path) -> Child {
         .expect("spawn rsmtp --oauth-login")
 }
 
-/// GET `url` (plain HTTP on the loopback); the `Location` of a redirect.
-fn http_get_location(url: &str) -> String {
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = rest.split_once('/').expect("path");
-    let mut s = std::net::TcpStream::connect(host).expect("connect");
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("read");
-    answer
-        .lines()
-        .find_map(|l| l.strip_prefix("Location: "))
-        .unwrap_or_else(|| panic!("no redirect: {answer}"))
-        .trim()
-        .to_string()
-}
-
-/// The authorization URL `rsmtp --oauth-login` printed.
-fn printed_auth_url(child: &mut Child, auth_url: &str) -> String {
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("rsmtp printed the URL")
-            .expect("read stdout");
-        if line.starts_with(auth_url) {
-            return line;
-        }
-    }
-}
-
 #[test]
 fn authcode_login_with_pkce_by_loopback_redirect_or_pasted_url() {
     let oauth = OAuthServer::start();
@@ -642,10 +615,10 @@ fn authcode_login_with_pkce_by_loopback_redirect_or_pasted_url() {
         );
         let config = config(&dir, smtp.port(), &oauth.token_url(), &flow, "");
         let mut child = spawn_login(&dir, &config);
-        let url = printed_auth_url(&mut child, &oauth.auth_url());
+        let url = printed_line(child.stdout.take().expect("stdout"), &oauth.auth_url());
         assert!(url.contains("code_challenge_method=S256"), "{url}");
         // The browser: the authorization server redirects to rsmtp's loopback address.
-        let redirect = http_get_location(&url);
+        let redirect = browser_redirect(&url);
         assert!(redirect.starts_with("http://127.0.0.1:"), "{redirect}");
         if pasted {
             // A headless machine: the person pastes the address instead.
@@ -688,17 +661,7 @@ fn msmtp_sends_with_passwordeval_rsmtp_oauth_token() {
         "",
     );
     // … and msmtp's account gets its password from rsmtp.
-    let msmtp_rc = dir.write(
-        "msmtp.rc",
-        format!(
-            "account office365\nhost 127.0.0.1\nport {}\ntls off\nauth xoauth2\nuser {USER}\n\
-             from {USER}\npasswordeval \"RSMTP_OAUTH_DIR={} {} --oauth-token -C {} -a office365\"\n",
-            smtp.port(),
-            dir.join("oauth").display(),
-            rsmtp_bin().display(),
-            rsmtp_rc.display()
-        ),
-    );
+    let msmtp_rc = passwordeval_rc(&dir, "msmtp.rc", smtp.port(), "", &rsmtp_rc);
     let run = dir
         .command(msmtp)
         .args(["-C"])
@@ -729,11 +692,11 @@ fn a_queued_message_waits_while_the_login_is_missing_and_goes_once_signed_in() {
     send(&dir, &config).assert_code(0);
     // No login yet: a flush keeps the message (a token problem is never a reason to
     // drop or fail it) and says what is missing.
-    let flush = rsmtp(&dir).args(["-C"]).arg(&config).arg("-q").run();
+    let flushed = flush(&dir, &config);
     assert!(
-        flush.stderr().contains("--oauth-login"),
+        flushed.stderr().contains("--oauth-login"),
         "{}",
-        flush.stderr()
+        flushed.stderr()
     );
     let listing = rsmtp(&dir).args(["-C"]).arg(&config).arg("-bp").run();
     assert!(
@@ -744,12 +707,7 @@ fn a_queued_message_waits_while_the_login_is_missing_and_goes_once_signed_in() {
     assert!(smtp.messages().is_empty());
 
     device_login(&dir, &config, &oauth).assert_code(0);
-    rsmtp(&dir)
-        .args(["-C"])
-        .arg(&config)
-        .arg("-q")
-        .run()
-        .assert_code(0);
+    flush(&dir, &config).assert_code(0);
     assert_delivered_with_tokens(&smtp, 1);
     let listing = rsmtp(&dir).args(["-C"]).arg(&config).arg("-bp").run();
     assert!(
@@ -815,4 +773,230 @@ fn a_user_whose_home_is_not_writable_keeps_tokens_in_var_tmp() {
     let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&fallback).expect("store"));
     assert_eq!(owner, 65534);
     let _ = std::fs::remove_dir_all(&fallback);
+}
+
+/// `-d` says where the access token came from — a request, then the cache — and
+/// never shows it.
+#[test]
+fn debug_says_whether_the_token_came_from_the_cache_or_a_request() {
+    let (oauth, smtp, dir, config) = client_credentials_account("");
+    let debug_send = || {
+        let run = send_with(&dir, &config, &["-d"]);
+        run.assert_code(0);
+        run.stdout()
+    };
+    let first = debug_send();
+    let second = debug_send();
+    assert!(
+        first.contains("OAuth 2.0 access token: new from the token endpoint"),
+        "{first}"
+    );
+    assert!(
+        second.contains("OAuth 2.0 access token: from the cache (no request)"),
+        "{second}"
+    );
+    assert_eq!(oauth.all_token_requests(), 1);
+    assert_delivered_with_tokens(&smtp, 2);
+    for token in oauth.issued_access_tokens() {
+        assert!(!first.contains(&token) && !second.contains(&token));
+    }
+}
+
+/// The one lock file of the account's token store.
+fn store_lock(dir: &Dir) -> PathBuf {
+    let locks: Vec<PathBuf> = std::fs::read_dir(dir.join("oauth"))
+        .expect("the token store")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "lock"))
+        .collect();
+    assert_eq!(locks.len(), 1, "{locks:?}");
+    locks.into_iter().next().expect("one lock")
+}
+
+/// A process that holds the refresh lock longer than the account's `timeout` (a
+/// refresh stuck on a silent endpoint, a stopped process) does not hold the sender:
+/// after `timeout` it is a temporary failure, and under `queue fallback` the message
+/// waits in the queue; once the lock is free, `rsmtp -q` sends it.
+#[test]
+fn a_refresh_lock_held_past_the_timeout_is_temporary_and_the_message_is_queued() {
+    let (oauth, smtp, dir, config) = client_credentials_account("timeout 1\nqueue fallback");
+    // Every send needs a new token, so every send takes the lock.
+    oauth.set_access_lifetime(0);
+    send(&dir, &config).assert_code(0);
+    let Some(holder) = LockHolder::hold(&store_lock(&dir)) else {
+        return;
+    };
+    let started = Instant::now();
+    let run = send(&dir, &config);
+    let waited = started.elapsed();
+    run.assert_code(0);
+    assert!(run.stderr().contains("queued as"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("held the OAuth 2.0 token lock"),
+        "{}",
+        run.stderr()
+    );
+    assert!(waited < Duration::from_secs(10), "waited {waited:?}");
+    assert!(dir.read("rsmtp.log").contains("exitcode=EX_TEMPFAIL"));
+    assert_eq!(
+        oauth.all_token_requests(),
+        1,
+        "no request under another's lock"
+    );
+    // Without a queue the caller gets 75 (cron and PHP keep the message).
+    let plain = dir.write(
+        "plain.rc",
+        std::fs::read_to_string(&config)
+            .expect("config")
+            .replace("queue fallback", ""),
+    );
+    send(&dir, &plain).assert_code(75);
+
+    drop(holder);
+    flush(&dir, &config).assert_code(0);
+    assert_delivered_with_tokens(&smtp, 2);
+}
+
+/// No token and no client secret is ever in the argument list of a process: while
+/// rsmtp runs `oauth2_client_secret_eval` (before a refresh, with the stored tokens
+/// in hand) and `passwordeval "rsmtp --oauth-token …"`, a script records every
+/// process's `/proc/PID/cmdline` and `ps -eo args`.
+#[test]
+fn no_token_or_client_secret_in_any_process_argv() {
+    let oauth = OAuthServer::start();
+    let smtp = smtp_for(&oauth);
+    let dir = Dir::new();
+    let secret_file = dir.write("client-secret", OAUTH_CLIENT_SECRET);
+    let argv = dir.join("argv.txt");
+    let ps = require_peer("/usr/bin/ps", "ps (Debian package procps)");
+    let dump = dir.write(
+        "dump.sh",
+        format!(
+            "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\" 2>/dev/null; echo; done >> {argv}\n\
+             {ps} >> {argv}\n",
+            argv = argv.display(),
+            ps = ps
+                .map(|p| format!("{} -eo args", p.display()))
+                .unwrap_or_else(|| "true".into()),
+        ),
+    );
+    let lines = format!(
+        "{}\noauth2_client_secret_eval \"sh {} && cat {}\"",
+        device_lines(&oauth),
+        dump.display(),
+        secret_file.display()
+    );
+    let config = config(&dir, smtp.port(), &oauth.token_url(), &lines, "");
+    device_login(&dir, &config, &oauth).assert_code(0);
+    let stored = || dir.read(&format!("oauth/{}", store_file_name(&dir)));
+    let mut secrets = vec![OAUTH_CLIENT_SECRET.to_string()];
+    secrets.extend(json_strings(&stored(), &["access_token", "refresh_token"]));
+    // Each send refreshes: the secret is looked up with the stored tokens in memory.
+    oauth.set_access_lifetime(0);
+    for _ in 0..2 {
+        send(&dir, &config).assert_code(0);
+        secrets.extend(json_strings(&stored(), &["access_token", "refresh_token"]));
+    }
+    // msmtp's way: passwordeval runs `rsmtp --oauth-token`.
+    let before = format!("sh {} && ", dump.display());
+    let via_eval = passwordeval_rc(&dir, "eval.rc", smtp.port(), &before, &config);
+    send(&dir, &via_eval).assert_code(0);
+    secrets.extend(oauth.issued_access_tokens());
+    assert_delivered_with_tokens(&smtp, 3);
+
+    let seen = dir.read("argv.txt");
+    assert!(
+        seen.matches("rsmtp").count() >= 3,
+        "the dumps saw rsmtp running: {seen}"
+    );
+    assert!(secrets.len() >= 6, "{}", secrets.len());
+    for s in &secrets {
+        assert!(!seen.contains(s.as_str()), "a secret in a process's argv");
+    }
+}
+
+/// The name of the one token file in the store.
+fn store_file_name(dir: &Dir) -> String {
+    let lock = store_lock(dir);
+    lock.with_extension("json")
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The string values of `keys` in the store's (pretty-printed) JSON object; tokens
+/// hold no quotes or backslashes.
+fn json_strings(json: &str, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|k| {
+            let after = &json[json.find(&format!("\"{k}\""))? + k.len() + 2..];
+            let value = after.trim_start().strip_prefix(':')?.trim_start();
+            let value = value.strip_prefix('"')?;
+            Some(value[..value.find('"')?].to_string())
+        })
+        .collect()
+}
+
+/// With a Secret Service on the session bus (gnome-keyring under dbus-run-session)
+/// the tokens go to the keyring, not to a file, and later sends take them from
+/// there; a process without the bus (cron) keeps its own in the file;
+/// `--oauth-logout` forgets both.
+#[test]
+fn tokens_are_kept_in_the_keyring_when_a_secret_service_is_there() {
+    let (oauth, smtp, dir, config) = client_credentials_account("");
+    dir.write("message", MESSAGE);
+    let store = dir.join("oauth");
+    let script = format!(
+        r#"set -u
+printf keyring-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+export RSMTP_OAUTH_DIR={store}
+send() {{ {rsmtp} -C {config} -a office365 -t < message; }}
+send; echo "keyring-send=$?"
+ls {store} > files-after-keyring-send.txt
+env -u DBUS_SESSION_BUS_ADDRESS {rsmtp} -C {config} -a office365 -t < message; echo "cron-send=$?"
+ls {store} > files-after-cron-send.txt
+send; echo "cached-send=$?"
+secret-tool search --all service rsmtp-oauth > items-before.txt 2>&1
+{rsmtp} -C {config} -a office365 --oauth-logout; echo "logout=$?"
+secret-tool search --all service rsmtp-oauth > items-after.txt 2>&1
+ls {store} > files-after-logout.txt
+"#,
+        store = store.display(),
+        rsmtp = rsmtp_bin().display(),
+        config = config.display(),
+    );
+    let Some(run) = in_keyring_session(&dir, &script) else {
+        return;
+    };
+    let out = run.stdout();
+    for step in ["keyring-send=0", "cron-send=0", "cached-send=0", "logout=0"] {
+        assert!(out.contains(step), "{step}: {out}\n{}", run.stderr());
+    }
+    let json_files = |name: &str| dir.read(name).matches(".json").count();
+    assert_eq!(json_files("files-after-keyring-send.txt"), 0, "no file");
+    assert_eq!(json_files("files-after-cron-send.txt"), 1, "cron's file");
+    // One token from the keyring send, one for cron; the third send used the keyring.
+    assert_eq!(oauth.token_requests("client_credentials"), 2);
+    assert_delivered_with_tokens(&smtp, 3);
+    let before = dir.read("items-before.txt");
+    let tokens = oauth.issued_access_tokens();
+    assert!(
+        tokens.iter().any(|t| before.contains(t.as_str())),
+        "the keyring item holds the token: {before}"
+    );
+    assert!(
+        out.contains("forgot the tokens in the keyring (Secret Service)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("forgot the tokens in {}", store.display())),
+        "{out}"
+    );
+    let after = dir.read("items-after.txt");
+    assert!(
+        tokens.iter().all(|t| !after.contains(t.as_str())),
+        "{after}"
+    );
+    assert_eq!(json_files("files-after-logout.txt"), 0);
 }

@@ -43,49 +43,6 @@ fn assert_authenticated(server: &TestServer, n: usize) {
     }
 }
 
-/// Runs `script` (bash) in a fresh session bus with gnome-keyring's Secret Service,
-/// HOME and XDG_RUNTIME_DIR in `dir`; its stdout.
-fn in_keyring_session(dir: &Dir, script: &str) -> Option<Run> {
-    let tools = [
-        "/usr/bin/dbus-run-session",
-        "/usr/bin/gnome-keyring-daemon",
-        "/usr/bin/secret-tool",
-    ];
-    let found = tools.iter().all(|t| Path::new(t).exists());
-    if !require(found, "dbus-run-session, gnome-keyring and secret-tool (Debian packages dbus, gnome-keyring, libsecret-tools)") {
-        return None;
-    }
-    let runtime = dir.join("runtime");
-    std::fs::create_dir_all(&runtime).expect("mkdir runtime");
-    std::fs::set_permissions(
-        &runtime,
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .expect("chmod runtime");
-    std::fs::create_dir_all(dir.join(".cache")).expect("mkdir .cache");
-    let script = dir.write("session.sh", script);
-    Some(
-        dir.command("/usr/bin/dbus-run-session")
-            .args(["--", "bash"])
-            .arg(script)
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .env_remove_dbus()
-            .run(),
-    )
-}
-
-trait NoInheritedBus {
-    fn env_remove_dbus(self) -> Self;
-}
-
-impl NoInheritedBus for TestCommand {
-    /// The test's own session bus (a developer's desktop) must not be the one used.
-    fn env_remove_dbus(mut self) -> Self {
-        self.cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
-        self
-    }
-}
-
 #[test]
 fn the_keyring_supplies_the_password_as_for_msmtp() {
     let server = auth_server();

@@ -8,7 +8,8 @@
 //!
 //! Interactive when stdin is a terminal and something is missing; otherwise every answer
 //! must come from flags (`--provider --user --to` and `--password-file F` or
-//! `--password-stdin`), and a missing one is a usage error.
+//! `--password-stdin`, or `--oauth` and its flags), and a missing one is a usage error.
+//! Microsoft 365 and Gmail may sign in with OAuth 2.0 instead (`setup::oauth`).
 
 use std::fs;
 use std::io::{self, BufRead, Write};
@@ -25,6 +26,7 @@ use crate::model::Status;
 use crate::settings::home;
 use crate::setup::msmtprc::{group_id, render_account, write_config, NewAccount, TlsMode, Written};
 use crate::setup::msmtprc_edit::{diff, merge_account};
+use crate::setup::oauth::{OAuthAccount, OAuthArgs, Prompter, Question};
 use crate::setup::provider::{Provider, Server};
 use crate::setup::terminal::{ask, ask_password, read_line, stdin_is_terminal};
 use rsmtp_deliver::ui::Ui;
@@ -93,6 +95,8 @@ pub(crate) struct SetupArgs {
     /// Do not record the recipient in backup-alert's settings file.
     #[arg(long)]
     pub(crate) no_settings: bool,
+    #[command(flatten)]
+    pub(crate) oauth: OAuthArgs,
 }
 
 /// Everything the file needs.
@@ -107,6 +111,8 @@ pub(crate) struct Answers {
     pub(crate) account: String,
     pub(crate) tls_trust_file: Option<PathBuf>,
     pub(crate) logfile: PathBuf,
+    /// OAuth 2.0 instead of the password.
+    pub(crate) oauth: Option<OAuthAccount>,
 }
 
 fn new_account(a: &Answers) -> NewAccount<'_> {
@@ -120,6 +126,7 @@ fn new_account(a: &Answers) -> NewAccount<'_> {
         from: &a.from,
         tls_trust_file: a.tls_trust_file.as_deref(),
         logfile: &a.logfile,
+        oauth: a.oauth.as_ref(),
     }
 }
 
@@ -256,6 +263,31 @@ impl Dialogue<'_> {
             a.trim(),
             "y" | "Y" | "yes" | "o" | "O" | "oui" | "はい"
         ))
+    }
+}
+
+impl Prompter for Dialogue<'_> {
+    fn lang(&self) -> Language {
+        self.lang
+    }
+    fn interactive(&self) -> bool {
+        self.interactive
+    }
+    fn say(&mut self, text: &str) -> Result<(), Error> {
+        Dialogue::say(self, text)
+    }
+    fn ask(&mut self, q: Question<'_>) -> Result<String, Error> {
+        self.text(q.given, q.prompt, q.flag, q.default)
+    }
+    fn secret(&mut self, prompt: &str) -> Result<String, Error> {
+        loop {
+            let s = ask_password(prompt, self.input, self.out)
+                .map_err(|e| Error::io("cannot read the answer", e))?
+                .ok_or_else(|| Error::Usage("setup: input ended".into()))?;
+            if !s.is_empty() {
+                return Ok(s);
+            }
+        }
     }
 }
 
@@ -522,6 +554,9 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
         None if custom && d.interactive && server.tls != TlsMode::Off => trust_file_prompt(d)?,
         None => default_trust_file(),
     };
+    let password_given = args.password_file.is_some() || args.password_stdin;
+    let oauth_provider = crate::setup::oauth::sign_in(&args.oauth, password_given, provider, d)?;
+    let mut oauth = None;
     let login = if args.no_auth {
         false
     } else if custom
@@ -535,7 +570,9 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
         true
     };
     let (user, from, password) = if login {
-        d.say(&format!("\n{}\n", provider.password_help(d.lang)))?;
+        if oauth_provider.is_none() {
+            d.say(&format!("\n{}\n", provider.password_help(d.lang)))?;
+        }
         let prompt = d.t(
             "Login (mail address)",
             "Identifiant (adresse mail)",
@@ -548,7 +585,13 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
             None if user.contains('@') => address(&user, "sender")?,
             None => address(&d.text(None, sender, "--from", None)?, "sender")?,
         };
-        let password = read_password(args, provider, d)?;
+        let password = match oauth_provider {
+            Some(idp) => {
+                oauth = Some(crate::setup::oauth::gather(&args.oauth, idp, &user, d)?);
+                String::new()
+            }
+            None => read_password(args, provider, d)?,
+        };
         (user, from, password)
     } else {
         let sender = d.t("Sender address", "Adresse d'envoi", "送信元アドレス");
@@ -584,6 +627,7 @@ fn gather(args: &SetupArgs, d: &mut Dialogue<'_>) -> Result<Answers, Error> {
             Some(output) => default_logfile_for(output),
             None => default_logfile(),
         }),
+        oauth,
     })
 }
 
@@ -808,6 +852,12 @@ pub(crate) fn main(
         }
     }
 
+    if answers.oauth.is_some() {
+        let signed_in = crate::setup::oauth::login(&answers.account, &output, ui)?;
+        if signed_in != 0 {
+            return Ok(signed_in);
+        }
+    }
     if args.no_test {
         return Ok(0);
     }
@@ -925,6 +975,14 @@ fn failure_advice(e: &Error, answers: &Answers, output: &Path) -> String {
             output.display()
         );
     }
+    if e.exit_code() == rsmtp_deliver::ExitCode::NoPerm && answers.oauth.is_some() {
+        return format!(
+            "the sign-in worked but the server refused the OAuth 2.0 login (causes above); \
+             once fixed, send a test with `backup-alert send --status info --subject test`, \
+             or edit {}",
+            output.display()
+        );
+    }
     if e.exit_code() == rsmtp_deliver::ExitCode::NoPerm {
         return format!(
             "the server refused the login: check the password (an app password for \
@@ -1016,6 +1074,7 @@ mod tests {
             account: "backup".into(),
             tls_trust_file: Some(PathBuf::from("/etc/ssl/certs/ca-certificates.crt")),
             logfile: PathBuf::from("/var/log/msmtp.log"),
+            oauth: None,
         }
     }
 
@@ -1066,6 +1125,7 @@ mod tests {
             logfile: None,
             no_settings: true,
             group: None,
+            oauth: OAuthArgs::default(),
         }
     }
 

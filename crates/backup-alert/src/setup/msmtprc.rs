@@ -11,6 +11,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::setup::oauth::OAuthAccount;
 
 /// TLS modes of an SMTP server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +69,8 @@ pub(crate) struct NewAccount<'a> {
     pub(crate) from: &'a str,
     pub(crate) tls_trust_file: Option<&'a Path>,
     pub(crate) logfile: &'a Path,
+    /// OAuth 2.0 instead of the password.
+    pub(crate) oauth: Option<&'a OAuthAccount>,
 }
 
 /// The account's own lines, complete in themselves: every setting it needs is written in
@@ -88,6 +91,9 @@ pub(crate) fn render_account(a: &NewAccount<'_>) -> String {
     settings.push(("from", a.from));
     if a.user.is_empty() {
         settings.push(("auth", "off"));
+    } else if let Some(oauth) = a.oauth {
+        settings.extend([("auth", "xoauth2"), ("user", a.user)]);
+        settings.extend(oauth.lines());
     } else {
         settings.extend([("auth", "on"), ("user", a.user), ("password", a.password)]);
     }
@@ -126,10 +132,14 @@ pub(crate) struct Written {
     pub(crate) tightened_from: Option<u32>,
 }
 
-/// Does the text hold a literal `password` (not `passwordeval`)?
+/// Does the text hold a literal `password` or `oauth2_client_secret` (not their `eval`)?
 pub(crate) fn holds_password(text: &str) -> bool {
-    text.lines()
-        .any(|l| l.split_whitespace().next() == Some("password"))
+    text.lines().any(|l| {
+        matches!(
+            l.split_whitespace().next(),
+            Some("password" | "oauth2_client_secret")
+        )
+    })
 }
 
 /// The mode an existing msmtprc must have once it holds a literal password: nobody
@@ -342,6 +352,7 @@ mod tests {
             from: "me@example.com",
             tls_trust_file: None,
             logfile: Path::new("/tmp/msmtp.log"),
+            oauth: None,
         }
     }
 

@@ -90,9 +90,9 @@ pub(crate) fn merge_account(existing: &str, name: &str, block: &str) -> Merged {
 /// A line as it may be shown: a password's value is masked.
 fn shown(line: &str) -> String {
     match command(line).as_deref() {
-        Some("password") => {
+        Some(secret @ ("password" | "oauth2_client_secret")) => {
             let indent = &line[..line.len() - line.trim_start().len()];
-            format!("{indent}password       ********")
+            format!("{indent}{secret:<14} ********")
         }
         _ => line.to_string(),
     }

@@ -26,6 +26,7 @@ mod repository;
 mod run;
 mod send;
 mod setup;
+mod setup_oauth;
 mod silence;
 mod state_dir;
 mod stats;

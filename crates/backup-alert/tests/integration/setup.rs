@@ -376,7 +376,7 @@ fn gmail_preset_from_a_password_file() {
 
 /// Drive the wizard through a pseudo-terminal: answer each prompt when it appears,
 /// and report everything the terminal showed.
-const PTY_DRIVER: &str = r#"
+pub(crate) const PTY_DRIVER: &str = r#"
 import os, pty, sys, time, select, json
 answers = json.loads(sys.argv[1])
 argv = sys.argv[2:]
@@ -474,7 +474,7 @@ fn interactive_setup_asks_before_replacing() {
     let env = Env::bare();
     let out = env.path("msmtprc");
     std::fs::write(&out, "# mine\n").unwrap();
-    let answers = r#"[["Login", "me@gmail.com"], ["Password (not shown)", "abcdefghijklmnop"], ["Send alerts to", "admin@example.com"], ["Write these changes", "n"]]"#;
+    let answers = r#"[["Sign-in", "1"], ["Login", "me@gmail.com"], ["Password (not shown)", "abcdefghijklmnop"], ["Send alerts to", "admin@example.com"], ["Write these changes", "n"]]"#;
     let mut c = env.cmd_as(python3());
     c.args([
         "-c",
@@ -539,9 +539,14 @@ if pid == 0:
     os.execv(argv[0], argv)
 seen = b""
 end = time.time() + 20
+signed_in = False
 while b"Password (not shown)" not in seen:
     if time.time() > end:
         sys.exit("no password prompt: %r" % seen)
+    if b"Sign-in:" in seen and not signed_in:
+        # Enter: Gmail's default, its app password.
+        os.write(fd, b"\r")
+        signed_in = True
     r, _, _ = select.select([fd], [], [], 0.2)
     if r:
         seen += os.read(fd, 4096)

@@ -317,3 +317,80 @@ fn vm_hwm_kib(status: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// Another process holding a file's `flock` (a log shipper running `flock mail.log …`,
+/// an rsmtp stuck in a token refresh) until dropped.
+pub(crate) struct LockHolder(std::process::Child);
+
+impl LockHolder {
+    /// `flock FILE`, once the lock is taken; `None` (skip) without flock(1).
+    pub(crate) fn hold(file: &Path) -> Option<LockHolder> {
+        use std::io::Read;
+        let flock = require_peer("/usr/bin/flock", "flock (util-linux)")?;
+        let mut child = Command::new(flock)
+            .arg(file)
+            .args(["sh", "-c", "echo locked; exec cat"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("flock");
+        let mut locked = [0u8; 7];
+        child
+            .stdout
+            .as_mut()
+            .expect("flock's stdout")
+            .read_exact(&mut locked)
+            .expect("lock taken");
+        Some(LockHolder(child))
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `script` (bash) in a fresh session bus with gnome-keyring's Secret Service,
+/// HOME and XDG_RUNTIME_DIR in `dir`; its stdout.
+pub(crate) fn in_keyring_session(dir: &Dir, script: &str) -> Option<Run> {
+    let tools = [
+        "/usr/bin/dbus-run-session",
+        "/usr/bin/gnome-keyring-daemon",
+        "/usr/bin/secret-tool",
+    ];
+    let found = tools.iter().all(|t| Path::new(t).exists());
+    if !require(found, "dbus-run-session, gnome-keyring and secret-tool (Debian packages dbus, gnome-keyring, libsecret-tools)") {
+        return None;
+    }
+    let runtime = dir.join("runtime");
+    std::fs::create_dir_all(&runtime).expect("mkdir runtime");
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod runtime");
+    std::fs::create_dir_all(dir.join(".cache")).expect("mkdir .cache");
+    let script = dir.write("session.sh", script);
+    Some(
+        dir.command("/usr/bin/dbus-run-session")
+            .args(["--", "bash"])
+            .arg(script)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env_remove_dbus()
+            .run(),
+    )
+}
+
+pub(crate) trait NoInheritedBus {
+    fn env_remove_dbus(self) -> Self;
+}
+
+impl NoInheritedBus for TestCommand {
+    /// The test's own session bus (a developer's desktop) must not be the one used.
+    fn env_remove_dbus(mut self) -> Self {
+        self.cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
+        self
+    }
+}
