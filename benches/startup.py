@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Start-up: what one rsmtp call costs before it does any mail work, against /bin/true.
+
+    python3 benches/startup.py [--runs N] [--rsmtp target/release/rsmtp] [OTHER_RSMTP]
+
+Each command is started with posix_spawn and reaped with wait4, alternately (A B A B
+...), so machine noise hits all alike; the figures are medians of wall time and of
+minor page faults (the child's own, from wait4's rusage). The rsmtp commands:
+
+- `rsmtp -bi` (newaliases: parse the command line, nothing to do), the whole fixed
+  cost of a call;
+- `rsmtp -oi -t -f root -FCronDaemon --version` would print; instead `-bi` after
+  cronie's own argument set shows that parsing a real caller's argv adds nothing.
+
+With OTHER_RSMTP (an older build) its rows are printed too, for a before/after ratio.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+
+def spawn_once(argv, devnull):
+    start = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ,
+                         file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0),
+                                       (os.POSIX_SPAWN_DUP2, devnull, 1),
+                                       (os.POSIX_SPAWN_DUP2, devnull, 2)])
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(argv)} exited with {os.waitstatus_to_exitcode(status)}")
+    return elapsed, usage.ru_minflt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=400)
+    ap.add_argument("--rsmtp", default=os.path.join(os.path.dirname(__file__), "..",
+                                                    "target", "release", "rsmtp"))
+    ap.add_argument("other", nargs="?", help="an older rsmtp build to compare")
+    args = ap.parse_args()
+    rsmtp = os.path.abspath(args.rsmtp)
+    if not os.path.exists(rsmtp):
+        sys.exit(f"{rsmtp} not found: run `cargo build --release -p rsmtp` first")
+    cron = ["-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "root", "-bi"]
+    cases = {"/bin/true": ["/bin/true"],
+             "rsmtp -bi": [rsmtp, "-bi"],
+             "rsmtp (cronie's argv) -bi": [rsmtp] + cron}
+    if args.other:
+        other = os.path.abspath(args.other)
+        cases["other -bi"] = [other, "-bi"]
+        cases["other (cronie's argv) -bi"] = [other] + cron
+    devnull = os.open(os.devnull, os.O_RDWR)
+    times = {k: [] for k in cases}
+    faults = {k: [] for k in cases}
+    names = list(cases)
+    for i in range(args.runs + 5):
+        order = names if i % 2 == 0 else list(reversed(names))
+        for name in order:
+            t, f = spawn_once(cases[name], devnull)
+            if i >= 5:  # warm-up
+                times[name].append(t)
+                faults[name].append(f)
+    base = statistics.median(times["/bin/true"])
+    print(f"# start-up, {args.runs} runs each, alternating; medians")
+    print(f"{'command':<28}{'wall ms':>9}{'/ true':>8}{'minor faults':>14}")
+    for name in names:
+        med = statistics.median(times[name])
+        print(f"{name:<28}{med * 1000:>9.3f}{med / base:>8.2f}"
+              f"{statistics.median(faults[name]):>14.0f}")
+
+
+if __name__ == "__main__":
+    main()
