@@ -31,7 +31,7 @@ def spawn_once(argv, devnull):
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(argv)} exited with {os.waitstatus_to_exitcode(status)}")
-    return elapsed, usage.ru_minflt
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_minflt
 
 
 def main():
@@ -54,22 +54,27 @@ def main():
         cases["other (cronie's argv) -bi"] = [other] + cron
     devnull = os.open(os.devnull, os.O_RDWR)
     times = {k: [] for k in cases}
+    cpu = {k: [] for k in cases}
     faults = {k: [] for k in cases}
     names = list(cases)
     for i in range(args.runs + 5):
         order = names if i % 2 == 0 else list(reversed(names))
         for name in order:
-            t, f = spawn_once(cases[name], devnull)
+            t, c, f = spawn_once(cases[name], devnull)
             if i >= 5:  # warm-up
                 times[name].append(t)
+                cpu[name].append(c)
                 faults[name].append(f)
     base = statistics.median(times["/bin/true"])
+    base_cpu = statistics.median(cpu["/bin/true"])
     print(f"# start-up, {args.runs} runs each, alternating; medians")
-    print(f"{'command':<28}{'wall ms':>9}{'/ true':>8}{'minor faults':>14}")
+    print(f"{'command':<28}{'wall ms':>9}{'/ true':>8}{'cpu ms':>9}{'/ true':>8}"
+          f"{'minor faults':>14}")
     for name in names:
         med = statistics.median(times[name])
-        print(f"{name:<28}{med * 1000:>9.3f}{med / base:>8.2f}"
-              f"{statistics.median(faults[name]):>14.0f}")
+        med_cpu = statistics.median(cpu[name])
+        print(f"{name:<28}{med * 1000:>9.3f}{med / base:>8.2f}{med_cpu * 1000:>9.3f}"
+              f"{med_cpu / base_cpu:>8.2f}{statistics.median(faults[name]):>14.0f}")
 
 
 if __name__ == "__main__":
