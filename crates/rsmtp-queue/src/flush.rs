@@ -388,6 +388,7 @@ impl Queue {
         }
         // Nothing is reported delivered before its removal is on disk.
         self.sync_removals_into(&mut pass);
+        removals.finish_deleting();
         Ok(report)
     }
 
@@ -545,7 +546,7 @@ impl Queue {
         match result {
             DeliveryResult::Delivered => {
                 self.step(Step::Delivered);
-                self.discard_delivered(id, removals)?;
+                self.discard_delivered(id, removals, lock)?;
                 Ok(Outcome::Delivered(meta.unanswered_since))
             }
             DeliveryResult::TempFail(error) | DeliveryResult::Unanswered(error) => {

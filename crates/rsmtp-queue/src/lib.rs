@@ -105,6 +105,7 @@ mod notice;
 mod overrides;
 mod schedule;
 mod store;
+mod trash;
 mod trust;
 
 pub use entry::{retry_delay, retry_delay_from, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::commit;
 use crate::lock::{try_lock, EntryLock, EntryLockResult, RetrierLock};
+use crate::trash::Trash;
 use crate::trust;
 use crate::{EntryId, EntryMeta, QueueError};
 
@@ -434,13 +435,17 @@ impl Queue {
     /// Takes delivered entry `id` out of `queue/` like [`Queue::discard`], but
     /// leaves the sync of `queue/` to [`Queue::sync_removals`], which makes one
     /// for a whole batch (see the crate's notes on the duplicates this can cause).
+    /// Its files are deleted on [`Removals`]' own threads, and `lock` is let go
+    /// once they are, so the next entry's delivery does not wait for the disk.
     pub(crate) fn discard_delivered(
         &self,
         id: &EntryId,
         removals: &mut Removals,
+        lock: EntryLock,
     ) -> Result<(), QueueError> {
-        self.take_out(Area::Queued, id)?;
+        let (_, trash) = self.rename_out(Area::Queued, id)?;
         removals.taken_out(id);
+        removals.trash.delete(trash, Some(Box::new(lock)));
         Ok(())
     }
 
@@ -465,13 +470,20 @@ impl Queue {
     /// The rename into `tmp/del-…` and the unlinking, without any sync; returns
     /// the directory the entry left, which the caller syncs.
     fn take_out(&self, area: Area, id: &EntryId) -> Result<PathBuf, QueueError> {
+        let (parent, trash) = self.rename_out(area, id)?;
+        // Invisible already; a failure here only leaves garbage for the sweep.
+        let _ = fs::remove_dir_all(&trash);
+        Ok(parent)
+    }
+
+    /// The rename into `tmp/del-…` alone: the directory the entry left, and where
+    /// it is now.
+    fn rename_out(&self, area: Area, id: &EntryId) -> Result<(PathBuf, PathBuf), QueueError> {
         let src = self.entry_dir(area, id);
         let trash = self.tmp.join(format!("{DEL_PREFIX}{id}"));
         fs::rename(&src, &trash).map_err(|e| QueueError::io("rename", &src, e))?;
         self.step(Step::Discarded);
-        // Invisible already; a failure here only leaves garbage for the sweep.
-        let _ = fs::remove_dir_all(&trash);
-        Ok(src.parent().unwrap_or(&self.root).to_owned())
+        Ok((src.parent().unwrap_or(&self.root).to_owned(), trash))
     }
 
     /// Removes directories abandoned in `tmp/`: every `del-` one (deletions that
@@ -596,9 +608,16 @@ pub const REMOVALS_WAIT_AT_MOST: Duration = Duration::from_secs(1);
 pub(crate) struct Removals {
     ids: Vec<EntryId>,
     since: Option<Instant>,
+    /// Deletes the taken-out entries' files while the flush goes on.
+    trash: Trash,
 }
 
 impl Removals {
+    /// Waits until the files of every entry taken out are deleted.
+    pub(crate) fn finish_deleting(&mut self) {
+        self.trash.finish();
+    }
+
     fn taken_out(&mut self, id: &EntryId) {
         self.ids.push(id.clone());
         self.since.get_or_insert_with(Instant::now);

@@ -68,6 +68,8 @@ fn enqueued_message_is_listed_then_delivered_once_with_identical_bytes() {
         .unwrap();
     assert_eq!(report.delivered, vec![id]);
     assert!(report.all_ok());
+    // Its files are deleted (off the delivery path) before the flush returns.
+    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].0, m, "envelope must come back exactly");
     assert!(
