@@ -332,7 +332,8 @@ fn number(key: &str, text: &str) -> Result<u64, String> {
 
 impl Fields {
     fn set(&mut self, key: &[u8], value: Vec<u8>) -> Result<(), String> {
-        let key_text = String::from_utf8_lossy(key).into_owned();
+        // Borrowed (no copy) for the usual ASCII key; only errors show it.
+        let key_text = String::from_utf8_lossy(key);
         if key == b"config-file" {
             return once(
                 &key_text,

@@ -19,6 +19,7 @@
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -324,9 +325,14 @@ impl Queue {
 
     /// The directory of entry `id` in `area`.
     pub(crate) fn entry_dir(&self, area: Area, id: &EntryId) -> PathBuf {
+        self.area_dir(area).join(id.as_str())
+    }
+
+    /// The directory of `area` (`queue/`, `failed/`).
+    pub(crate) fn area_dir(&self, area: Area) -> &Path {
         match area {
-            Area::Queued => self.queue.join(id.as_str()),
-            Area::Failed => self.failed.join(id.as_str()),
+            Area::Queued => &self.queue,
+            Area::Failed => &self.failed,
         }
     }
 
@@ -342,10 +348,7 @@ impl Queue {
 
     /// Ids of the entries in `area`, oldest first; other names are ignored.
     pub(crate) fn ids(&self, area: Area) -> Result<Vec<EntryId>, QueueError> {
-        let dir = match area {
-            Area::Queued => &self.queue,
-            Area::Failed => &self.failed,
-        };
+        let dir = self.area_dir(area);
         let mut ids = Vec::new();
         for item in fs::read_dir(dir).map_err(|e| QueueError::io("read directory", dir, e))? {
             let item = item.map_err(|e| QueueError::io("read directory", dir, e))?;
@@ -374,16 +377,21 @@ impl Queue {
 
     /// Reads and parses an entry's envelope.
     pub(crate) fn read_meta(&self, entry_dir: &Path) -> Result<EntryMeta, QueueError> {
-        let path = entry_dir.join(ENVELOPE);
-        // Room for a whole envelope: one read and the one that sees its end (an
-        // empty Vec costs `read_to_end` six small reads: `mailq` on 10,000 entries).
-        let mut bytes = Vec::with_capacity(8192);
-        trust::open_entry_file(&path)
-            .map_err(|e| e.for_entry(&path))?
-            .take(MAX_ENVELOPE)
-            .read_to_end(&mut bytes)
-            .map_err(|e| QueueError::io("read", &path, e))?;
-        EntryMeta::decode(&bytes).map_err(|reason| QueueError::Corrupt { path, reason })
+        read_envelope(rustix::fs::CWD, &entry_dir.join(ENVELOPE), || {
+            entry_dir.to_owned()
+        })
+    }
+
+    /// [`Queue::read_meta`] of entry `id` in `area`, whose directory `area_dir` has
+    /// open: the path walk is two names long.
+    pub(crate) fn read_meta_in(
+        &self,
+        area_dir: &File,
+        area: Area,
+        id: &EntryId,
+    ) -> Result<EntryMeta, QueueError> {
+        let relative = Path::new(id.as_str()).join(ENVELOPE);
+        read_envelope(area_dir, &relative, || self.entry_dir(area, id))
     }
 
     /// Replaces an entry's envelope atomically and durably. The caller holds the
@@ -629,6 +637,26 @@ impl Removals {
                 .since
                 .is_some_and(|t| t.elapsed() >= REMOVALS_WAIT_AT_MOST)
     }
+}
+
+/// An entry's envelope, `path` under `dir` (`entry_dir` names the entry in errors).
+/// An envelope is replaced by a rename, never written in place, so the size the
+/// open file has is all there is to read: one `read`, not a second one to see the end.
+fn read_envelope(
+    dir: impl AsFd,
+    path: &Path,
+    entry_dir: impl Fn() -> PathBuf,
+) -> Result<EntryMeta, QueueError> {
+    let shown = || entry_dir().join(ENVELOPE);
+    let (file, size) = trust::open_entry_file_at(dir, path).map_err(|e| e.for_entry(&shown()))?;
+    let mut bytes = vec![0; usize::try_from(size.min(MAX_ENVELOPE)).unwrap_or(0)];
+    (&file)
+        .read_exact(&mut bytes)
+        .map_err(|e| QueueError::io("read", shown(), e))?;
+    EntryMeta::decode(&bytes).map_err(|reason| QueueError::Corrupt {
+        path: shown(),
+        reason,
+    })
 }
 
 /// fsync on a directory: makes the names created, renamed or removed in it durable.
