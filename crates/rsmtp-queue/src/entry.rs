@@ -216,9 +216,7 @@ impl EntryMeta {
                 ended = true;
                 continue;
             }
-            let at = line
-                .windows(2)
-                .position(|w| w == b": ")
+            let at = key_end(line)
                 .ok_or_else(|| format!("line without \"key: value\": {}", show(line)))?;
             let (key, value) = (&line[..at], unescape(&line[at + 2..])?);
             fields.set(key, value)?;
@@ -257,22 +255,33 @@ fn field(out: &mut Vec<u8>, key: &str, value: &[u8]) {
 
 fn unescape(value: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while i < value.len() {
-        if value[i] == b'%' {
-            let hex = value
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("bad %-escape in {}", show(value)))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(value[i]);
-            i += 1;
-        }
+    let mut rest = value;
+    // Copied a run at a time: most values have no escape at all.
+    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+        out.extend_from_slice(&rest[..at]);
+        let hex = rest
+            .get(at + 1..at + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(|| format!("bad %-escape in {}", show(value)))?;
+        out.push(hex);
+        rest = &rest[at + 3..];
     }
+    out.extend_from_slice(rest);
     Ok(out)
+}
+
+/// Where the first `": "` of `line` is.
+fn key_end(line: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = line[from..].iter().position(|&b| b == b':') {
+        let at = from + at;
+        if line.get(at + 1) == Some(&b' ') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn show(bytes: &[u8]) -> String {
