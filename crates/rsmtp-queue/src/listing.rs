@@ -96,7 +96,7 @@ impl Queue {
         now: SystemTime,
     ) -> Option<EntrySummary> {
         let stat = |name: &str, flags| {
-            rustix::fs::statat(area_dir, &Path::new(id.as_str()).join(name), flags)
+            rustix::fs::statat(area_dir, Path::new(id.as_str()).join(name), flags)
         };
         let size = stat(MESSAGE, rustix::fs::AtFlags::empty())
             .map(|m| u64::try_from(m.st_size).unwrap_or(0))
