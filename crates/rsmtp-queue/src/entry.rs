@@ -341,19 +341,19 @@ fn number(key: &str, text: &str) -> Result<u64, String> {
 
 impl Fields {
     fn set(&mut self, key: &[u8], value: Vec<u8>) -> Result<(), String> {
-        // Borrowed (no copy) for the usual ASCII key; only errors show it.
-        let key_text = String::from_utf8_lossy(key);
+        // Only errors show it, and only for the known (ASCII) keys.
+        let key_text = std::str::from_utf8(key).unwrap_or("?");
         if key == b"config-file" {
             return once(
-                &key_text,
+                key_text,
                 &mut self.config_file,
                 OsString::from_vec(value).into(),
             );
         }
         let text = String::from_utf8(value).map_err(|_| format!("{key_text}: not UTF-8"))?;
         match key {
-            b"account" => once(&key_text, &mut self.account, text),
-            b"envelope-from" => once(&key_text, &mut self.envelope_from, text),
+            b"account" => once(key_text, &mut self.account, text),
+            b"envelope-from" => once(key_text, &mut self.envelope_from, text),
             b"recipient" => {
                 self.recipients.push(text);
                 Ok(())
@@ -365,37 +365,33 @@ impl Fields {
                 self.overrides.push((command.to_owned(), value.to_owned()));
                 Ok(())
             }
-            b"dsn-notify" => once(&key_text, &mut self.dsn_notify, text),
-            b"dsn-return" => once(&key_text, &mut self.dsn_return, text),
-            b"last-error" => once(&key_text, &mut self.last_error, text),
-            b"notify" => once(&key_text, &mut self.notify, text),
-            b"size" => once(&key_text, &mut self.size, number(&key_text, &text)?),
-            b"eight-bit" => once(&key_text, &mut self.eight_bit, text == "yes"),
+            b"dsn-notify" => once(key_text, &mut self.dsn_notify, text),
+            b"dsn-return" => once(key_text, &mut self.dsn_return, text),
+            b"last-error" => once(key_text, &mut self.last_error, text),
+            b"notify" => once(key_text, &mut self.notify, text),
+            b"size" => once(key_text, &mut self.size, number(key_text, &text)?),
+            b"eight-bit" => once(key_text, &mut self.eight_bit, text == "yes"),
             b"expire-after" => once(
-                &key_text,
+                key_text,
                 &mut self.expire_after,
-                Duration::from_secs(number(&key_text, &text)?),
+                Duration::from_secs(number(key_text, &text)?),
             ),
             b"attempts" => {
                 let n = text
                     .parse()
                     .map_err(|_| format!("attempts: not a number: {text:?}"))?;
-                once(&key_text, &mut self.attempts, n)
+                once(key_text, &mut self.attempts, n)
             }
-            b"submitted" => once(
-                &key_text,
-                &mut self.submitted,
-                decode_time(&key_text, &text)?,
-            ),
+            b"submitted" => once(key_text, &mut self.submitted, decode_time(key_text, &text)?),
             b"next-attempt" => once(
-                &key_text,
+                key_text,
                 &mut self.next_attempt,
-                decode_time(&key_text, &text)?,
+                decode_time(key_text, &text)?,
             ),
             b"unanswered-since" => once(
-                &key_text,
+                key_text,
                 &mut self.unanswered_since,
-                decode_time(&key_text, &text)?,
+                decode_time(key_text, &text)?,
             ),
             _ => Ok(()), // written by a newer version: keep going
         }
