@@ -4,18 +4,23 @@
     python3 benches/startup.py [--runs N] [--rsmtp target/release/rsmtp] [OTHER_RSMTP]
 
 Each command is started with posix_spawn and reaped with wait4, alternately (A B A B
-...), so machine noise hits all alike; the figures are medians of wall time and of
-minor page faults (the child's own, from wait4's rusage). The rsmtp commands:
+...), so machine noise hits all alike; the figures are medians of wall time, of CPU
+time (user + system, from wait4's rusage) and of minor page faults (the child's own).
+The rows:
 
-- `rsmtp -bi` (newaliases: parse the command line, nothing to do), the whole fixed
-  cost of a call;
-- `rsmtp -oi -t -f root -FCronDaemon --version` would print; instead `-bi` after
-  cronie's own argument set shows that parsing a real caller's argv adds nothing.
+- `/bin/true`, the yardstick, and an empty Rust program built here with rustc -O
+  (what any Rust binary pays: libgcc_s, the standard library's set-up);
+- `rsmtp -bi` (sendmail's "initialise the alias database": parse the command line,
+  nothing to do), the whole fixed cost of a call;
+- the same after cronie's argument set, `-FCronDaemon -i -odi -oem -oi -t -f root`.
 
 With OTHER_RSMTP (an older build) its rows are printed too, for a before/after ratio.
 """
 import argparse
 import os
+import shutil
+import subprocess
+import tempfile
 import statistics
 import sys
 import time
@@ -34,6 +39,17 @@ def spawn_once(argv, devnull):
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_minflt
 
 
+def hello_world():
+    """An empty Rust program, optimised and stripped like rsmtp's release build."""
+    rustc = shutil.which("rustc")
+    if not rustc:
+        return None
+    out = os.path.join(tempfile.mkdtemp(prefix="rsmtp-startup-"), "hello")
+    subprocess.run([rustc, "-C", "opt-level=3", "-C", "strip=symbols", "-o", out, "-"],
+                   input=b"fn main() {}\n", check=True)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=400)
@@ -48,6 +64,9 @@ def main():
     cases = {"/bin/true": ["/bin/true"],
              "rsmtp -bi": [rsmtp, "-bi"],
              "rsmtp (cronie's argv) -bi": [rsmtp] + cron}
+    hello = hello_world()
+    if hello:
+        cases["Rust: fn main() {}"] = [hello]
     if args.other:
         other = os.path.abspath(args.other)
         cases["other -bi"] = [other, "-bi"]
