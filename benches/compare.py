@@ -36,7 +36,11 @@ from ports import free_port
 
 
 def start_sink(port):
-    args = ["/usr/sbin/smtp-sink", "-c", f"127.0.0.1:{port}", "1000"]
+    # SMTP_SINK: another smtp-sink (Postfix conflicts with dma and nullmailer; one
+    # from `apt-get download postfix && dpkg -x`, run through a wrapper setting
+    # LD_LIBRARY_PATH to its usr/lib/postfix).
+    sink = os.environ.get("SMTP_SINK", "/usr/sbin/smtp-sink")
+    args = [sink, "-c", f"127.0.0.1:{port}", "1000"]
     if os.geteuid() == 0:
         args[1:1] = ["-u", "nobody"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -8,7 +8,7 @@ use std::time::Duration;
 /// What to deliver and how: everything a delivery takes from its caller, whether the
 /// command line, backup-alert's [`crate::submit`] or the `-bs` server, and nothing of
 /// clap (ripgrep's HiArgs never reaches its searcher).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delivery {
     /// `-C FILE`: replaces the user msmtprc (the system one is still read).
     pub config_file: Option<PathBuf>,

@@ -279,8 +279,12 @@ fn timestamp(format: Option<&str>) -> Result<String, String> {
             let now = chrono::Local::now();
             let fmt = fmt.unwrap_or("%b %d %H:%M:%S");
             // msmtp formats the time in the user's locale (`déc. 21 16:03:07`).
-            let written = match crate::locale::time_locale() {
-                Some(locale) => write!(out, "{}", now.format_localized(fmt, locale)),
+            let written = match crate::locale::time_names() {
+                Some(names) => write!(
+                    out,
+                    "{}",
+                    now.format(&crate::locale::localize(fmt, &names, &now))
+                ),
                 None => write!(out, "{}", now.format(fmt)),
             };
             written.map_err(|_| "invalid logfile_time_format".to_string())?;

@@ -216,9 +216,7 @@ impl EntryMeta {
                 ended = true;
                 continue;
             }
-            let at = line
-                .windows(2)
-                .position(|w| w == b": ")
+            let at = key_end(line)
                 .ok_or_else(|| format!("line without \"key: value\": {}", show(line)))?;
             let (key, value) = (&line[..at], unescape(&line[at + 2..])?);
             fields.set(key, value)?;
@@ -257,22 +255,33 @@ fn field(out: &mut Vec<u8>, key: &str, value: &[u8]) {
 
 fn unescape(value: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while i < value.len() {
-        if value[i] == b'%' {
-            let hex = value
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("bad %-escape in {}", show(value)))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(value[i]);
-            i += 1;
-        }
+    let mut rest = value;
+    // Copied a run at a time: most values have no escape at all.
+    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+        out.extend_from_slice(&rest[..at]);
+        let hex = rest
+            .get(at + 1..at + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(|| format!("bad %-escape in {}", show(value)))?;
+        out.push(hex);
+        rest = &rest[at + 3..];
     }
+    out.extend_from_slice(rest);
     Ok(out)
+}
+
+/// Where the first `": "` of `line` is.
+fn key_end(line: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = line[from..].iter().position(|&b| b == b':') {
+        let at = from + at;
+        if line.get(at + 1) == Some(&b' ') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn show(bytes: &[u8]) -> String {
@@ -332,18 +341,19 @@ fn number(key: &str, text: &str) -> Result<u64, String> {
 
 impl Fields {
     fn set(&mut self, key: &[u8], value: Vec<u8>) -> Result<(), String> {
-        let key_text = String::from_utf8_lossy(key).into_owned();
+        // Only errors show it, and only for the known (ASCII) keys.
+        let key_text = std::str::from_utf8(key).unwrap_or("?");
         if key == b"config-file" {
             return once(
-                &key_text,
+                key_text,
                 &mut self.config_file,
                 OsString::from_vec(value).into(),
             );
         }
         let text = String::from_utf8(value).map_err(|_| format!("{key_text}: not UTF-8"))?;
         match key {
-            b"account" => once(&key_text, &mut self.account, text),
-            b"envelope-from" => once(&key_text, &mut self.envelope_from, text),
+            b"account" => once(key_text, &mut self.account, text),
+            b"envelope-from" => once(key_text, &mut self.envelope_from, text),
             b"recipient" => {
                 self.recipients.push(text);
                 Ok(())
@@ -355,37 +365,33 @@ impl Fields {
                 self.overrides.push((command.to_owned(), value.to_owned()));
                 Ok(())
             }
-            b"dsn-notify" => once(&key_text, &mut self.dsn_notify, text),
-            b"dsn-return" => once(&key_text, &mut self.dsn_return, text),
-            b"last-error" => once(&key_text, &mut self.last_error, text),
-            b"notify" => once(&key_text, &mut self.notify, text),
-            b"size" => once(&key_text, &mut self.size, number(&key_text, &text)?),
-            b"eight-bit" => once(&key_text, &mut self.eight_bit, text == "yes"),
+            b"dsn-notify" => once(key_text, &mut self.dsn_notify, text),
+            b"dsn-return" => once(key_text, &mut self.dsn_return, text),
+            b"last-error" => once(key_text, &mut self.last_error, text),
+            b"notify" => once(key_text, &mut self.notify, text),
+            b"size" => once(key_text, &mut self.size, number(key_text, &text)?),
+            b"eight-bit" => once(key_text, &mut self.eight_bit, text == "yes"),
             b"expire-after" => once(
-                &key_text,
+                key_text,
                 &mut self.expire_after,
-                Duration::from_secs(number(&key_text, &text)?),
+                Duration::from_secs(number(key_text, &text)?),
             ),
             b"attempts" => {
                 let n = text
                     .parse()
                     .map_err(|_| format!("attempts: not a number: {text:?}"))?;
-                once(&key_text, &mut self.attempts, n)
+                once(key_text, &mut self.attempts, n)
             }
-            b"submitted" => once(
-                &key_text,
-                &mut self.submitted,
-                decode_time(&key_text, &text)?,
-            ),
+            b"submitted" => once(key_text, &mut self.submitted, decode_time(key_text, &text)?),
             b"next-attempt" => once(
-                &key_text,
+                key_text,
                 &mut self.next_attempt,
-                decode_time(&key_text, &text)?,
+                decode_time(key_text, &text)?,
             ),
             b"unanswered-since" => once(
-                &key_text,
+                key_text,
                 &mut self.unanswered_since,
-                decode_time(&key_text, &text)?,
+                decode_time(key_text, &text)?,
             ),
             _ => Ok(()), // written by a newer version: keep going
         }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::lock::{EntryLockResult, FlushLock};
 use crate::schedule::{is_due, Plan, Schedule};
-use crate::store::{Area, Removals, Step, IN_FLIGHT, LOCK, MESSAGE};
+use crate::store::{Area, Removals, Step, SyncFailure, IN_FLIGHT, LOCK, MESSAGE};
 use crate::trust::{self, CheckError, Distrust};
 use crate::{check_override, EntryId, EntryMeta, Queue, QueueError, RefusedSetting, BACKOFF_BASE};
 
@@ -393,13 +393,26 @@ impl Queue {
         }
         // Nothing is reported delivered before its removal is on disk.
         self.sync_removals_into(&mut pass);
+        removals.finish_deleting();
         Ok(report)
     }
 
     /// [`Queue::sync_removals`], a failure recorded against each entry concerned
     /// (delivered, but a power cut could bring it back to be sent again).
     fn sync_removals_into(&self, pass: &mut Pass<'_, '_>) {
-        if let Err((ids, e)) = self.sync_removals(pass.removals) {
+        let failures = self.sync_removals(pass.removals);
+        self.record_sync_failures(pass, failures);
+    }
+
+    /// [`Queue::sync_removals_behind`], failures recorded as by
+    /// [`Queue::sync_removals_into`].
+    fn sync_removals_behind_into(&self, pass: &mut Pass<'_, '_>) {
+        let failures = self.sync_removals_behind(pass.removals);
+        self.record_sync_failures(pass, failures);
+    }
+
+    fn record_sync_failures(&self, pass: &mut Pass<'_, '_>, failures: Vec<SyncFailure>) {
+        for (ids, e) in failures {
             for id in ids {
                 let same = match e.raw_os_error() {
                     Some(code) => io::Error::from_raw_os_error(code),
@@ -433,7 +446,7 @@ impl Queue {
     ) {
         for id in ids {
             if pass.removals.is_due() {
-                self.sync_removals_into(pass);
+                self.sync_removals_behind_into(pass);
             }
             if !courier.keep_going() {
                 break;
@@ -550,7 +563,7 @@ impl Queue {
         match result {
             DeliveryResult::Delivered => {
                 self.step(Step::Delivered);
-                self.discard_delivered(id, removals)?;
+                self.discard_delivered(id, removals, lock)?;
                 Ok(Outcome::Delivered(meta.unanswered_since))
             }
             DeliveryResult::TempFail(error) | DeliveryResult::Unanswered(error) => {

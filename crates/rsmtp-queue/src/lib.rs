@@ -81,10 +81,16 @@
 //! and before the removal's rename reached the disk — an inherent window of
 //! store-and-forward mail (RFC 5321 §6.1 accepts duplicates over loss).
 //!
-//! A flush does not fsync `queue/` after each delivered entry but once for a
+//! A delivered entry's removal may be batched because re-delivery after a crash
+//! is a duplicate, not a loss: the message is already with the server. So a flush
+//! does not fsync `queue/` after each delivered entry but once for a
 //! batch: after at most [`REMOVALS_PER_SYNC`] removals, or when the first of them
 //! has waited [`REMOVALS_WAIT_AT_MOST`], and always before the flush returns its
-//! report. A killed process loses nothing by this (the renames are in the kernel
+//! report. A batch's sync runs on its own thread while the next entries are
+//! delivered (one at a time; the next batch waits for it), and the files of a
+//! removed entry are unlinked on other threads too (`trash`): on a loaded disk
+//! both take milliseconds each, and the flush waits only for the last sync and
+//! the last unlink. A killed process loses nothing by this (the renames are in the kernel
 //! already, and no other process can see the entries); only a power cut or a
 //! kernel crash in that window can bring back the batch's entries, each of which
 //! the next flush then sends a second time: at most 64 messages, delivered in the
@@ -107,6 +113,7 @@ mod notice;
 mod overrides;
 mod schedule;
 mod store;
+mod trash;
 mod trust;
 
 pub use entry::{retry_delay, retry_delay_from, EntryMeta, BACKOFF_BASE, BACKOFF_MAX};

@@ -19,12 +19,15 @@
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::commit;
 use crate::lock::{try_lock, EntryLock, EntryLockResult, RetrierLock};
+use crate::trash::Trash;
 use crate::trust;
 use crate::{EntryId, EntryMeta, QueueError};
 
@@ -323,9 +326,14 @@ impl Queue {
 
     /// The directory of entry `id` in `area`.
     pub(crate) fn entry_dir(&self, area: Area, id: &EntryId) -> PathBuf {
+        self.area_dir(area).join(id.as_str())
+    }
+
+    /// The directory of `area` (`queue/`, `failed/`).
+    pub(crate) fn area_dir(&self, area: Area) -> &Path {
         match area {
-            Area::Queued => self.queue.join(id.as_str()),
-            Area::Failed => self.failed.join(id.as_str()),
+            Area::Queued => &self.queue,
+            Area::Failed => &self.failed,
         }
     }
 
@@ -341,10 +349,7 @@ impl Queue {
 
     /// Ids of the entries in `area`, oldest first; other names are ignored.
     pub(crate) fn ids(&self, area: Area) -> Result<Vec<EntryId>, QueueError> {
-        let dir = match area {
-            Area::Queued => &self.queue,
-            Area::Failed => &self.failed,
-        };
+        let dir = self.area_dir(area);
         let mut ids = Vec::new();
         for item in fs::read_dir(dir).map_err(|e| QueueError::io("read directory", dir, e))? {
             let item = item.map_err(|e| QueueError::io("read directory", dir, e))?;
@@ -373,16 +378,21 @@ impl Queue {
 
     /// Reads and parses an entry's envelope.
     pub(crate) fn read_meta(&self, entry_dir: &Path) -> Result<EntryMeta, QueueError> {
-        let path = entry_dir.join(ENVELOPE);
-        // Room for a whole envelope: one read and the one that sees its end (an
-        // empty Vec costs `read_to_end` six small reads: `mailq` on 10,000 entries).
-        let mut bytes = Vec::with_capacity(8192);
-        trust::open_entry_file(&path)
-            .map_err(|e| e.for_entry(&path))?
-            .take(MAX_ENVELOPE)
-            .read_to_end(&mut bytes)
-            .map_err(|e| QueueError::io("read", &path, e))?;
-        EntryMeta::decode(&bytes).map_err(|reason| QueueError::Corrupt { path, reason })
+        read_envelope(rustix::fs::CWD, &entry_dir.join(ENVELOPE), || {
+            entry_dir.to_owned()
+        })
+    }
+
+    /// [`Queue::read_meta`] of entry `id` in `area`, whose directory `area_dir` has
+    /// open: the path walk is two names long.
+    pub(crate) fn read_meta_in(
+        &self,
+        area_dir: &File,
+        area: Area,
+        id: &EntryId,
+    ) -> Result<EntryMeta, QueueError> {
+        let relative = Path::new(id.as_str()).join(ENVELOPE);
+        read_envelope(area_dir, &relative, || self.entry_dir(area, id))
     }
 
     /// Replaces an entry's envelope atomically and durably. The caller holds the
@@ -434,44 +444,96 @@ impl Queue {
     /// Takes delivered entry `id` out of `queue/` like [`Queue::discard`], but
     /// leaves the sync of `queue/` to [`Queue::sync_removals`], which makes one
     /// for a whole batch (see the crate's notes on the duplicates this can cause).
+    /// Its files are deleted on [`Removals`]' own threads, and `lock` is let go
+    /// once they are, so the next entry's delivery does not wait for the disk.
     pub(crate) fn discard_delivered(
         &self,
         id: &EntryId,
         removals: &mut Removals,
+        lock: EntryLock,
     ) -> Result<(), QueueError> {
-        self.take_out(Area::Queued, id)?;
+        let (_, trash) = self.rename_out(Area::Queued, id)?;
         removals.taken_out(id);
+        removals.trash.delete(trash, Some(Box::new(lock)));
         Ok(())
     }
 
-    /// Makes the removals noted in `removals` durable: one fsync of `queue/`.
-    /// On failure, returns the entries whose removal may not be on disk.
-    pub(crate) fn sync_removals(
-        &self,
-        removals: &mut Removals,
-    ) -> Result<(), (Vec<EntryId>, io::Error)> {
+    /// Makes the removals noted in `removals` durable: waits for the sync started
+    /// by [`Queue::sync_removals_behind`], if any, then one fsync of `queue/` for
+    /// the rest. Returns each failed sync with the entries whose removal may not
+    /// be on disk.
+    pub(crate) fn sync_removals(&self, removals: &mut Removals) -> Vec<SyncFailure> {
+        let mut failures = self.join_background_sync(removals);
+        let ids = std::mem::take(&mut removals.ids);
+        removals.since = None;
+        if !ids.is_empty() {
+            match sync_dir_io(&self.queue) {
+                Ok(()) => self.step(Step::RemovalsSynced),
+                Err(e) => failures.push((ids, e)),
+            }
+        }
+        failures
+    }
+
+    /// Starts the sync of the removals noted so far on another thread, and goes on
+    /// delivering meanwhile (a sync of a loaded disk takes 50 ms, for every 64
+    /// messages). Only one runs at a time: this first waits for the previous one,
+    /// and returns its failure, if it failed.
+    pub(crate) fn sync_removals_behind(&self, removals: &mut Removals) -> Vec<SyncFailure> {
+        let failures = self.join_background_sync(removals);
         let ids = std::mem::take(&mut removals.ids);
         removals.since = None;
         if ids.is_empty() {
-            return Ok(());
+            return failures;
         }
-        File::open(&self.queue)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| (ids, e))?;
-        self.step(Step::RemovalsSynced);
-        Ok(())
+        let dir = self.queue.clone();
+        let spawned = std::thread::Builder::new()
+            .name("queue-sync".into())
+            .spawn(move || sync_dir_io(&dir).map_err(|e| (ids, e)));
+        match spawned {
+            Ok(sync) => removals.syncing = Some(sync),
+            Err(_) => {
+                // No thread: sync here, as before.
+                return failures
+                    .into_iter()
+                    .chain(self.sync_removals(removals))
+                    .collect();
+            }
+        }
+        failures
+    }
+
+    fn join_background_sync(&self, removals: &mut Removals) -> Vec<SyncFailure> {
+        let Some(sync) = removals.syncing.take() else {
+            return Vec::new();
+        };
+        match sync.join() {
+            Ok(Ok(())) => {
+                self.step(Step::RemovalsSynced);
+                Vec::new()
+            }
+            Ok(Err(failure)) => vec![failure],
+            Err(_) => Vec::new(), // cannot happen: the thread only syncs
+        }
     }
 
     /// The rename into `tmp/del-…` and the unlinking, without any sync; returns
     /// the directory the entry left, which the caller syncs.
     fn take_out(&self, area: Area, id: &EntryId) -> Result<PathBuf, QueueError> {
+        let (parent, trash) = self.rename_out(area, id)?;
+        // Invisible already; a failure here only leaves garbage for the sweep.
+        let _ = fs::remove_dir_all(&trash);
+        Ok(parent)
+    }
+
+    /// The rename into `tmp/del-…` alone: the directory the entry left, and where
+    /// it is now.
+    fn rename_out(&self, area: Area, id: &EntryId) -> Result<(PathBuf, PathBuf), QueueError> {
         let src = self.entry_dir(area, id);
         let trash = self.tmp.join(format!("{DEL_PREFIX}{id}"));
         fs::rename(&src, &trash).map_err(|e| QueueError::io("rename", &src, e))?;
         self.step(Step::Discarded);
-        // Invisible already; a failure here only leaves garbage for the sweep.
-        let _ = fs::remove_dir_all(&trash);
-        Ok(src.parent().unwrap_or(&self.root).to_owned())
+        Ok((src.parent().unwrap_or(&self.root).to_owned(), trash))
     }
 
     /// Removes directories abandoned in `tmp/`: every `del-` one (deletions that
@@ -600,9 +662,18 @@ pub const REMOVALS_WAIT_AT_MOST: Duration = Duration::from_secs(1);
 pub(crate) struct Removals {
     ids: Vec<EntryId>,
     since: Option<Instant>,
+    /// The sync of an earlier batch, running on its own thread.
+    syncing: Option<JoinHandle<Result<(), SyncFailure>>>,
+    /// Deletes the taken-out entries' files while the flush goes on.
+    trash: Trash,
 }
 
 impl Removals {
+    /// Waits until the files of every entry taken out are deleted.
+    pub(crate) fn finish_deleting(&mut self) {
+        self.trash.finish();
+    }
+
     fn taken_out(&mut self, id: &EntryId) {
         self.ids.push(id.clone());
         self.since.get_or_insert_with(Instant::now);
@@ -616,11 +687,37 @@ impl Removals {
     }
 }
 
+/// An entry's envelope, `path` under `dir` (`entry_dir` names the entry in errors).
+/// An envelope is replaced by a rename, never written in place, so the size the
+/// open file has is all there is to read: one `read`, not a second one to see the end.
+fn read_envelope(
+    dir: impl AsFd,
+    path: &Path,
+    entry_dir: impl Fn() -> PathBuf,
+) -> Result<EntryMeta, QueueError> {
+    let shown = || entry_dir().join(ENVELOPE);
+    let (file, size) = trust::open_entry_file_at(dir, path).map_err(|e| e.for_entry(&shown()))?;
+    let mut bytes = vec![0; usize::try_from(size.min(MAX_ENVELOPE)).unwrap_or(0)];
+    (&file)
+        .read_exact(&mut bytes)
+        .map_err(|e| QueueError::io("read", shown(), e))?;
+    EntryMeta::decode(&bytes).map_err(|reason| QueueError::Corrupt {
+        path: shown(),
+        reason,
+    })
+}
+
+/// A sync of `queue/` that failed, and the entries whose removal it was to make
+/// durable.
+pub(crate) type SyncFailure = (Vec<EntryId>, io::Error);
+
 /// fsync on a directory: makes the names created, renamed or removed in it durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), QueueError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| QueueError::io("sync", dir, e))
+    sync_dir_io(dir).map_err(|e| QueueError::io("sync", dir, e))
+}
+
+fn sync_dir_io(dir: &Path) -> io::Result<()> {
+    File::open(dir).and_then(|d| d.sync_all())
 }
 
 /// A `tmp/new-…` directory whose writer is gone: not locked and not modified

@@ -25,7 +25,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use rustix::fs::{FileType, Mode, OFlags};
@@ -244,14 +244,21 @@ pub(crate) fn check_dir(path: &Path) -> Result<(), CheckError> {
 /// Opens an entry's file for reading without following a symbolic link, and
 /// judges the very file opened.
 pub(crate) fn open_entry_file(path: &Path) -> Result<File, CheckError> {
-    let fd: OwnedFd = rustix::fs::open(
+    open_entry_file_at(rustix::fs::CWD, path).map(|(file, _)| file)
+}
+
+/// [`open_entry_file`] for `path` under the open directory `dir` (a short path
+/// walk: `mailq` opens 10,000 envelopes), with the file's size.
+pub(crate) fn open_entry_file_at(dir: impl AsFd, path: &Path) -> Result<(File, u64), CheckError> {
+    let fd: OwnedFd = rustix::fs::openat(
+        dir,
         path,
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
     let stat = rustix::fs::fstat(&fd)?;
     judge(&stat, FileType::RegularFile).map_err(CheckError::Distrust)?;
-    Ok(File::from(fd))
+    Ok((File::from(fd), u64::try_from(stat.st_size).unwrap_or(0)))
 }
 
 /// Judges the already opened `file` (a lock holder re-checks what it locked).

@@ -18,6 +18,8 @@ use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser};
 
+mod fast;
+
 /// The options with a short sendmail/msmtp form and the modes.
 #[derive(Debug, Parser)]
 #[command(
@@ -238,7 +240,7 @@ pub enum QueueMode {
 }
 
 /// Stage two: the checked command line: what to do, and the delivery it is about.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
     pub mode: Mode,
     pub debug: bool,
@@ -295,7 +297,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
         "mailq" => {
             let mut inv = Invocation::empty(Mode::Queue(QueueMode::List));
             // mailq accepts -C/-a/-v like sendmail -bp; parse them for the queue location.
-            if let Ok(m) = command().try_get_matches_from(&args) {
+            if let Some(fast) = fast::parse(&args) {
+                inv.delivery.config_file = fast.delivery.config_file;
+                inv.delivery.account = fast.delivery.account;
+            } else if let Ok(m) = command().try_get_matches_from(&args) {
                 if let Ok(raw) = RawArgs::from_arg_matches(&m) {
                     inv.delivery.config_file = raw.file;
                     inv.delivery.account = raw.account;
@@ -305,12 +310,24 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
         }
         _ => {}
     }
+    // cron's, PHP's and the other common lines, without building clap's command tree.
+    if let Some(inv) = fast::parse(&args) {
+        return Ok(inv);
+    }
+    parse_with_clap(args)
+}
+
+/// [`parse`] for a sendmail-personality line, through clap.
+fn parse_with_clap(args: Vec<OsString>) -> Result<Invocation, UsageError> {
     // sendmail's only documented debug argument, `-d0.1`, prints the version; clap
-    // cannot glue an optional value to a short flag, so spell it out first.
+    // cannot glue an optional value to a short flag, so spell it out first (an
+    // option only: after `--` it is a recipient).
+    let options_end = args.iter().position(|a| a == "--").unwrap_or(args.len());
     let args: Vec<OsString> = args
         .into_iter()
-        .map(|a| {
-            if a == "-d0.1" {
+        .enumerate()
+        .map(|(i, a)| {
+            if a == "-d0.1" && i < options_end {
                 OsString::from("--debug=0.1")
             } else {
                 a

@@ -1713,7 +1713,7 @@ fn quoted_local_parts_and_route_addresses() {
 
 /// The log time in the user's locale, byte for byte as msmtp (glibc's strftime)
 /// writes it: `déc.` in fr_FR, `12月` in ja_JP, `Dez` in de_DE. Field names and values
-/// stay as they are. Only the names are compared (`%a %A %b %B`, plus the default
+/// stay as they are. Only the names are compared (`%a %A %b %B %h %p %x`, plus the default
 /// format's shape), so the two runs may straddle a second.
 #[test]
 fn log_time_in_the_users_locale() {
@@ -1728,7 +1728,11 @@ fn log_time_in_the_users_locale() {
     ];
     let server = plain_server();
     let dir = Dir::new();
-    plain(&dir, server.port(), "logfile_time_format %a|%A|%b|%B|");
+    plain(
+        &dir,
+        server.port(),
+        "logfile_time_format %a|%A|%b|%B|%h|%p|%x|",
+    );
     for locale in locales {
         let installed = locale.starts_with('C')
             || std::path::Path::new(&format!(

@@ -22,7 +22,7 @@ pub(crate) mod report;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Local};
+use chrono::{DateTime, Datelike, Local};
 use rsmtp_core::{tr_in, tr_noop, trn_in};
 
 use crate::model::{History, Status};
@@ -81,25 +81,34 @@ impl Language {
             .unwrap_or_default()
     }
 
-    fn chrono_locale(self) -> Option<chrono::Locale> {
-        match self {
-            Language::English => None,
-            Language::French => Some(chrono::Locale::fr_FR),
-            Language::Japanese => Some(chrono::Locale::ja_JP),
-        }
-    }
-
     /// The date of the alert: `Sun, 2025-12-21 16:03:03 +0100`, `dim. 21 déc. 2025
-    /// 16:03`, `2025年12月21日(日) 16:03`.
+    /// 16:03`, `2025年12月21日(日) 16:03`. The French and Japanese names are glibc's
+    /// fr_FR and ja_JP abbreviations, written here rather than taken from chrono's
+    /// `unstable-locales`, which compiles every locale's names into every binary of
+    /// the build (rsmtp's too, where the loader relocates them on each start).
     pub(crate) fn date(self, date: DateTime<Local>) -> String {
-        let format = match self {
-            Language::English => return date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string(),
-            Language::French => "%a %-d %b %Y %H:%M",
-            Language::Japanese => "%Y年%-m月%-d日(%a) %H:%M",
-        };
-        match self.chrono_locale() {
-            Some(l) => date.format_localized(format, l).to_string(),
-            None => date.format(format).to_string(),
+        const FR_DAYS: [&str; 7] = ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."];
+        const FR_MONTHS: [&str; 12] = [
+            "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+            "nov.", "déc.",
+        ];
+        const JA_DAYS: [&str; 7] = ["日", "月", "火", "水", "木", "金", "土"];
+        let day = date.weekday().num_days_from_sunday() as usize;
+        match self {
+            Language::English => date.format("%a, %Y-%m-%d %H:%M:%S %z").to_string(),
+            Language::French => format!(
+                "{} {} {} {}",
+                FR_DAYS[day],
+                date.day(),
+                FR_MONTHS[date.month0() as usize],
+                date.format("%Y %H:%M")
+            ),
+            Language::Japanese => format!(
+                "{}({}) {}",
+                date.format("%Y年%-m月%-d日"),
+                JA_DAYS[day],
+                date.format("%H:%M")
+            ),
         }
     }
 
