@@ -23,7 +23,7 @@ pub(crate) mod report;
 use std::time::Duration;
 
 use chrono::{DateTime, Local};
-use rsmtp_core::{tr_in, tr_noop, trn_in};
+use rsmtp_core::{tr, tr_in, tr_noop, trn_in};
 
 use crate::model::{History, Status};
 
@@ -66,7 +66,11 @@ impl Language {
     pub(crate) fn parse_setting(value: &str) -> Result<Language, String> {
         Language::parse(value).ok_or_else(|| {
             let known: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
-            format!("unknown language `{value}` (known: {})", known.join(", "))
+            tr!(
+                "unknown language `{value}` (known: {known})",
+                value = value,
+                known = known.join(", ")
+            )
         })
     }
 
