@@ -15,7 +15,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::lang::Language;
-use rsmtp_core::{tr_in, trn_in};
+use rsmtp_core::{tr_in, tr_noop, trn_in};
 
 /// What a readable archive turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,31 +75,34 @@ impl Failure {
                 format,
                 place,
                 reason,
-            } => match place {
-                Place::Member(m) => tr_in!(
-                    lang,
-                    "{format}: member \"{member}\": {reason}",
-                    format = format,
-                    member = m,
-                    reason = reason
-                ),
-                Place::After(Some(m)) => tr_in!(
-                    lang,
-                    "{format}: after member \"{member}\": {reason}",
-                    format = format,
-                    member = m,
-                    reason = reason
-                ),
-                Place::After(None) => tr_in!(
-                    lang,
-                    "{format}: before the first member: {reason}",
-                    format = format,
-                    reason = reason
-                ),
-                Place::Archive => {
-                    tr_in!(lang, "{format}: {reason}", format = format, reason = reason)
+            } => {
+                let reason = lang.marked(DECODER_REASONS, reason);
+                match place {
+                    Place::Member(m) => tr_in!(
+                        lang,
+                        "{format}: member \"{member}\": {reason}",
+                        format = format,
+                        member = m,
+                        reason = reason
+                    ),
+                    Place::After(Some(m)) => tr_in!(
+                        lang,
+                        "{format}: after member \"{member}\": {reason}",
+                        format = format,
+                        member = m,
+                        reason = reason
+                    ),
+                    Place::After(None) => tr_in!(
+                        lang,
+                        "{format}: before the first member: {reason}",
+                        format = format,
+                        reason = reason
+                    ),
+                    Place::Archive => {
+                        tr_in!(lang, "{format}: {reason}", format = format, reason = reason)
+                    }
                 }
-            },
+            }
             Failure::Unverifiable(why) => tr_in!(lang, "cannot verify: {why}", why = why),
         }
     }
@@ -108,6 +111,20 @@ impl Failure {
         matches!(self, Failure::Corrupt { .. })
     }
 }
+
+/// What the decoders and the tar reader say about a damaged archive most often, marked
+/// for the catalogs: said in the alert's language, where other library messages are
+/// shown as the library wrote them.
+const DECODER_REASONS: &[&str] = &[
+    tr_noop!("incomplete deflate stream"),
+    tr_noop!("corrupt deflate stream"),
+    tr_noop!("invalid gzip header"),
+    tr_noop!("corrupt gzip stream does not have a matching checksum"),
+    tr_noop!("archive header checksum mismatch"),
+    tr_noop!("failed to read entire block"),
+    tr_noop!("unexpected EOF during skip"),
+    tr_noop!("failed to fill whole buffer"),
+];
 
 /// Compressed stream formats, by magic number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

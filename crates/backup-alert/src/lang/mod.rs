@@ -110,12 +110,17 @@ impl Language {
     /// A fact's label (`Host`, `Exit status`, …) in this language; one not in
     /// [`LABELS`] as given.
     pub(crate) fn label(self, english: &str) -> String {
-        LABELS
+        self.marked(LABELS, english).to_string()
+    }
+
+    /// `english` in this language when it is one of `marked` (msgids marked with
+    /// `tr_noop!`) and the catalog has it; as given otherwise.
+    pub(crate) fn marked<'a>(self, marked: &[&str], english: &'a str) -> &'a str {
+        marked
             .contains(&english)
             .then(|| rsmtp_core::i18n::lookup(self.code(), english))
             .flatten()
             .unwrap_or(english)
-            .to_string()
     }
 
     /// The status as a word: `failure` / `échec` / `失敗`.
@@ -166,11 +171,7 @@ impl Language {
     /// A `check` subject: `Backup too old: db` / `Sauvegarde trop ancienne : db` /
     /// `バックアップが古すぎます: db`; a phrase not in [`CHECK_SUBJECTS`] in English.
     pub(crate) fn check_subject(self, english: &str, name: &str) -> String {
-        let what = CHECK_SUBJECTS
-            .contains(&english)
-            .then(|| rsmtp_core::i18n::lookup(self.code(), english))
-            .flatten()
-            .unwrap_or(english);
+        let what = self.marked(CHECK_SUBJECTS, english);
         tr_in!(self, "{what}: {name}", what = what, name = name)
     }
 
