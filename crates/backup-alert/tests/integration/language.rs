@@ -11,7 +11,7 @@ use rsmtp_testserver::ReceivedMessage;
 use crate::*;
 
 /// Whether glibc has `locale` (Debian's locales-all), for the `date` oracle.
-fn installed(locale: &str) -> bool {
+pub(crate) fn installed(locale: &str) -> bool {
     std::path::Path::new("/usr/lib/locale")
         .join(locale.replace("UTF-8", "utf8"))
         .exists()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cause::{borg, closed_port};
 use crate::expect_files::{age, tar_of};
-use crate::language::{received, settings, without_locale};
+use crate::language::{installed, received, settings, without_locale};
 use crate::verify::{noise, tar_gz};
 use crate::*;
 
@@ -280,4 +280,47 @@ fn an_unreachable_repository_in_japanese() {
         "{text}"
     );
     assert_eq!(english_left(&text), Vec::<&str>::new(), "{text}");
+}
+
+/// A bad `language` setting or `--language` is said in the language of whoever runs
+/// the command (the locale: there is no alert yet whose language could be used).
+#[test]
+fn a_bad_language_is_said_in_the_locales_language() {
+    for (locale, said) in [
+        (
+            "fr_FR.UTF-8",
+            "langue `klingon` inconnue (langues connues : en, fr, ja)",
+        ),
+        (
+            "ja_JP.UTF-8",
+            "不明な言語 `klingon`（使用できる言語: en, fr, ja）",
+        ),
+    ] {
+        if !rsmtp_testserver::peer::require(
+            installed(locale),
+            "the fr_FR.UTF-8 and ja_JP.UTF-8 locales (Debian package locales-all)",
+        ) {
+            return;
+        }
+        let env = Env::bare();
+        settings(&env, "[default]\nlanguage = klingon\n");
+        let mut c = env.sub(&["send", "--status", "info", "--subject", "x", "--to", TO]);
+        c.env("LC_ALL", locale);
+        let r = run(c);
+        assert_ne!(r.code, 0);
+        assert!(r.stderr.contains(said), "{locale}: {}", r.stderr);
+        let mut c = env.sub(&[
+            "--language",
+            "klingon",
+            "send",
+            "--status",
+            "info",
+            "--subject",
+            "x",
+        ]);
+        c.env("LC_ALL", locale);
+        let r = run(c);
+        assert_ne!(r.code, 0);
+        assert!(r.stderr.contains(said), "{locale}: {}", r.stderr);
+    }
 }
