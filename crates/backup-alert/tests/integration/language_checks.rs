@@ -324,3 +324,39 @@ fn a_bad_language_is_said_in_the_locales_language() {
         assert!(r.stderr.contains(said), "{locale}: {}", r.stderr);
     }
 }
+
+/// The digest's note on a log it cannot count, in the `language` setting without a
+/// locale: a file that is no mail log, and one that does not exist (the OS error in
+/// words of that language too).
+#[test]
+fn the_digest_says_why_a_log_was_not_counted_in_french_and_japanese() {
+    for (language, no_log, missing) in [
+        (
+            "fr",
+            "non compté (ce n'est pas un journal msmtp, rsmtp ou Postfix : aucune ligne \
+             lisible sur 2)",
+            "non compté (Aucun fichier ou dossier de ce type)",
+        ),
+        (
+            "ja",
+            "集計なし（msmtp、rsmtp、Postfix のログではありません: 2 行のうち読み取れた行はありません）",
+            "集計なし（そのようなファイルやディレクトリはありません）",
+        ),
+    ] {
+        let env = Env::bare();
+        settings(&env, &format!("[default]\nlanguage = {language}\n"));
+        let log = env.path("not-a-log.txt");
+        std::fs::write(
+            &log,
+            "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/:/usr/sbin/nologin\n",
+        )
+        .unwrap();
+        for (path, said) in [(log, no_log), (env.path("no-such.log"), missing)] {
+            let c = env.sub(&["report", "--print", "--log", path.to_str().unwrap()]);
+            let r = run(without_locale(c));
+            r.assert_code(0);
+            assert!(r.stdout.contains(said), "{language}: {}", r.stdout);
+            assert!(!r.stdout.contains("not an msmtp"), "{}", r.stdout);
+        }
+    }
+}
