@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cause::{borg, closed_port};
 use crate::expect_files::{age, tar_of};
 use crate::language::{installed, received, settings, without_locale};
+use crate::repository::{borg_repo_of_incompressible_data, flip_a_byte_of_borg_data};
 use crate::verify::{noise, tar_gz};
 use crate::*;
 
@@ -359,4 +360,51 @@ fn the_digest_says_why_a_log_was_not_counted_in_french_and_japanese() {
             assert!(!r.stdout.contains("not an msmtp"), "{}", r.stdout);
         }
     }
+}
+
+/// `check --borg --deep` (real borg) with `language` set and no locale: the passed
+/// check's fact in French, then, the repository damaged, the failed check's sentence
+/// and what to do in Japanese.
+#[test]
+fn the_deep_check_in_french_and_japanese() {
+    let Some(borg) = borg() else { return };
+    let server = server();
+    let env = Env::new(&server);
+    let repo = borg_repo_of_incompressible_data(&env, &borg);
+    let deep = |language: &str| {
+        settings(&env, &format!("[default]\nlanguage = {language}\n"));
+        let c = env.sub(&[
+            "check",
+            "--borg",
+            &repo,
+            "--deep",
+            "--max-age",
+            "1h",
+            "--to",
+            TO,
+            "--no-flood",
+        ]);
+        run(without_locale(c))
+    };
+    deep("fr").assert_code(0);
+    let text = text_of(&server.wait_for_messages(1, WAIT)[0]);
+    assert_eq!(
+        fact(&text, "Vérification du dépôt"),
+        format!("réussie (borg check {repo})"),
+        "{text}"
+    );
+    flip_a_byte_of_borg_data(&env);
+    deep("ja").assert_code(1);
+    let text = text_of(&server.wait_for_messages(2, WAIT)[1]);
+    assert!(
+        text.contains(&format!(
+            "{repo} の整合性検査に失敗しました: borg が終了ステータス "
+        )),
+        "{text}"
+    );
+    assert!(
+        fact(&text, "対処").starts_with(&format!("`borg check {repo}` を実行してください。")),
+        "{text}"
+    );
+    assert_eq!(english_left(&text), Vec::<&str>::new(), "{text}");
 }
