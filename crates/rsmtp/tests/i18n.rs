@@ -280,6 +280,12 @@ fn rust_string(s: &str) -> String {
                 Some('"') => out.push('"'),
                 Some('\'') => out.push('\''),
                 Some('\\') => out.push('\\'),
+                // `\u{201c}`, as update-po.py reads it.
+                Some('u') => {
+                    let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                    let code = u32::from_str_radix(&hex, 16).expect("a \\u{…} escape");
+                    out.push(char::from_u32(code).expect("a Unicode scalar value"));
+                }
                 other => panic!("unexpected escape {other:?} in a tr! message"),
             },
             c => out.push(c),

@@ -20,7 +20,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::checks::newest::{self, Found};
-use crate::units::plural;
+use crate::lang::Language;
+use rsmtp_core::{tr_in, trn_in};
 
 /// How many fewer files the newest backup may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +61,10 @@ impl Tolerance {
         }
     }
 
-    fn describe(self) -> String {
+    fn describe(self, lang: Language) -> String {
         match self {
             Tolerance::Percent(p) => format!("{p}%"),
-            Tolerance::Files(n) => plural(n, "file"),
+            Tolerance::Files(n) => trn_in!(lang, "{n} file", "{n} files", n),
         }
     }
 }
@@ -92,18 +93,25 @@ pub(crate) enum FileCount {
 
 impl FileCount {
     /// Count the newest backup under `location` (whose newest file is `newest`) and the
-    /// one before it.
-    pub(crate) fn check(location: &str, newest: &Found, tolerance: Tolerance) -> FileCount {
+    /// one before it; why one cannot be counted is said in `lang`.
+    pub(crate) fn check(
+        location: &str,
+        newest: &Found,
+        tolerance: Tolerance,
+        lang: Language,
+    ) -> FileCount {
         if is_archive(&newest.path) {
-            return compare_archives(location, newest, tolerance);
+            return compare_archives(location, newest, tolerance, lang);
         }
-        compare_directories(location, newest, tolerance)
+        compare_directories(location, newest, tolerance, lang)
     }
 
     /// The problem, when the newest backup holds too few files or cannot be counted.
-    pub(crate) fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self, lang: Language) -> Option<String> {
         match self {
-            FileCount::Uncountable(why) => Some(format!("files not counted: {why}")),
+            FileCount::Uncountable(why) => {
+                Some(tr_in!(lang, "files not counted: {why}", why = why))
+            }
             FileCount::Compared {
                 newest,
                 previous: Some(previous),
@@ -112,15 +120,21 @@ impl FileCount {
             } if newest.files + tolerance.allowed(previous.files) < previous.files => {
                 let lost = previous.files - newest.files;
                 let percent = lost as f64 * 100.0 / previous.files as f64;
-                Some(format!(
-                    "the newest backup, {}, holds {} files; the previous one, {}, {} ({} \
-                     fewer, {percent:.1}%; tolerance {})",
-                    shown(&newest.path),
+                Some(trn_in!(
+                    lang,
+                    "the newest backup, {newest}, holds {n} file; the previous one, \
+                     {previous}, {previous_files} ({lost} fewer, {percent}%; tolerance \
+                     {tolerance})",
+                    "the newest backup, {newest}, holds {n} files; the previous one, \
+                     {previous}, {previous_files} ({lost} fewer, {percent}%; tolerance \
+                     {tolerance})",
                     newest.files,
-                    shown(&previous.path),
-                    previous.files,
-                    lost,
-                    tolerance.describe()
+                    newest = shown(&newest.path),
+                    previous = shown(&previous.path),
+                    previous_files = previous.files,
+                    lost = lost,
+                    percent = format!("{percent:.1}"),
+                    tolerance = tolerance.describe(lang)
                 ))
             }
             FileCount::Compared { .. } => None,
@@ -128,7 +142,7 @@ impl FileCount {
     }
 
     /// `Files in backup` and `Previous backup` facts.
-    pub(crate) fn facts(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn facts(&self, lang: Language) -> Vec<(&'static str, String)> {
         let mut facts = Vec::new();
         match self {
             FileCount::Uncountable(why) => facts.push(("Files in backup", why.clone())),
@@ -140,16 +154,30 @@ impl FileCount {
             } => {
                 facts.push((
                     "Files in backup",
-                    format!("{} ({})", newest.files, newest.path.display()),
+                    tr_in!(
+                        lang,
+                        "{count} ({path})",
+                        count = newest.files,
+                        path = newest.path.display()
+                    ),
                 ));
                 facts.push((
                     "Previous backup",
                     match (previous, previous_unreadable) {
-                        (Some(p), _) => format!("{} files ({})", p.files, p.path.display()),
-                        (None, Some((path, why))) => {
-                            format!("not counted: {}: {why}", path.display())
-                        }
-                        (None, None) => "none to compare with".into(),
+                        (Some(p), _) => trn_in!(
+                            lang,
+                            "{n} file ({path})",
+                            "{n} files ({path})",
+                            p.files,
+                            path = p.path.display()
+                        ),
+                        (None, Some((path, why))) => tr_in!(
+                            lang,
+                            "not counted: {path}: {why}",
+                            path = path.display(),
+                            why = why
+                        ),
+                        (None, None) => tr_in!(lang, "none to compare with").into_owned(),
                     },
                 ));
             }
@@ -179,17 +207,27 @@ pub(crate) fn is_archive(path: &Path) -> bool {
     .any(|s| name.ends_with(s))
 }
 
-fn members(path: &Path) -> Result<u64, String> {
-    match crate::checks::verify::verify(path) {
-        Ok(v) => v
-            .members
-            .ok_or_else(|| format!("{}: {} has no members to count", path.display(), v.format)),
-        Err(f) => Err(f.describe()),
+fn members(path: &Path, lang: Language) -> Result<u64, String> {
+    match crate::checks::verify::verify(path, lang) {
+        Ok(v) => v.members.ok_or_else(|| {
+            tr_in!(
+                lang,
+                "{path}: {format} has no members to count",
+                path = path.display(),
+                format = v.format
+            )
+        }),
+        Err(f) => Err(f.describe(lang)),
     }
 }
 
-fn compare_archives(location: &str, newest: &Found, tolerance: Tolerance) -> FileCount {
-    let files = match members(&newest.path) {
+fn compare_archives(
+    location: &str,
+    newest: &Found,
+    tolerance: Tolerance,
+    lang: Language,
+) -> FileCount {
+    let files = match members(&newest.path, lang) {
         Ok(n) => n,
         Err(why) => return FileCount::Uncountable(why),
     };
@@ -206,7 +244,7 @@ fn compare_archives(location: &str, newest: &Found, tolerance: Tolerance) -> Fil
     let previous = others.into_iter().max_by_key(|f| f.modified);
     let (previous, previous_unreadable) = match previous {
         None => (None, None),
-        Some(p) => match members(&p.path) {
+        Some(p) => match members(&p.path, lang) {
             Ok(n) => (
                 Some(Counted {
                     path: p.path,
@@ -229,7 +267,12 @@ fn compare_archives(location: &str, newest: &Found, tolerance: Tolerance) -> Fil
 }
 
 /// One directory per backup: the pattern's matches, or the directories in the path.
-fn compare_directories(location: &str, newest: &Found, tolerance: Tolerance) -> FileCount {
+fn compare_directories(
+    location: &str,
+    newest: &Found,
+    tolerance: Tolerance,
+    lang: Language,
+) -> FileCount {
     let backups: Vec<PathBuf> = if crate::checks::glob::has_wildcards(location) {
         newest::roots(location)
             .into_iter()
@@ -247,10 +290,11 @@ fn compare_directories(location: &str, newest: &Found, tolerance: Tolerance) -> 
             .unwrap_or_default()
     };
     let Some(current) = backups.iter().find(|b| newest.path.starts_with(b)) else {
-        return FileCount::Uncountable(format!(
-            "{} is neither an archive (tar, zip) nor in a backup directory of its own \
+        return FileCount::Uncountable(tr_in!(
+            lang,
+            "{path} is neither an archive (tar, zip) nor in a backup directory of its own \
              (one directory per backup under the path, or a pattern matching them)",
-            newest.path.display()
+            path = newest.path.display()
         ));
     };
     // Each backup's file count and newest modification time.
@@ -316,15 +360,18 @@ mod tests {
     #[test]
     fn a_drop_beyond_the_tolerance_is_a_problem_and_growth_never_is() {
         let ten = Tolerance::Percent(10);
-        assert_eq!(compared(900, 1000, ten).problem(), None);
+        let en = Language::English;
+        assert_eq!(compared(900, 1000, ten).problem(en), None);
         assert_eq!(
-            compared(899, 1000, ten).problem().as_deref(),
+            compared(899, 1000, ten).problem(en).as_deref(),
             Some(
                 "the newest backup, /b/new, holds 899 files; the previous one, /b/old, 1000 \
                  (101 fewer, 10.1%; tolerance 10%)"
             )
         );
-        assert_eq!(compared(5000, 1000, Tolerance::Files(0)).problem(), None);
-        assert!(compared(999, 1000, Tolerance::Files(0)).problem().is_some());
+        assert_eq!(compared(5000, 1000, Tolerance::Files(0)).problem(en), None);
+        assert!(compared(999, 1000, Tolerance::Files(0))
+            .problem(en)
+            .is_some());
     }
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::checks::manifest::{self, ManifestError};
 use crate::checks::verify::{self, Failure, Verified};
+use crate::lang::Language;
+use rsmtp_core::tr_in;
 
 /// The results of the integrity checks asked for.
 #[derive(Debug)]
@@ -20,9 +22,14 @@ pub(crate) struct Integrity {
 
 impl Integrity {
     /// Check `file`: read it when `verify`, compare it with `manifest` (or, with `verify`,
-    /// the checksum file next to it when there is one).
-    pub(crate) fn check(file: &Path, verify: bool, manifest: Option<&Path>) -> Integrity {
-        let archive = verify.then(|| verify::verify(file));
+    /// the checksum file next to it when there is one); what went wrong is said in `lang`.
+    pub(crate) fn check(
+        file: &Path,
+        verify: bool,
+        manifest: Option<&Path>,
+        lang: Language,
+    ) -> Integrity {
+        let archive = verify.then(|| verify::verify(file, lang));
         let manifest = manifest
             .map(Path::to_path_buf)
             .or_else(|| verify.then(|| manifest::sidecar_for(file)).flatten());
@@ -43,14 +50,14 @@ impl Integrity {
     }
 
     /// One phrase per thing wrong, damage first (the alert puts the file's path in front).
-    pub(crate) fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self, lang: Language) -> Vec<String> {
         let mut damage = Vec::new();
         let mut other = Vec::new();
         if let Some(Err(f)) = &self.archive {
             if f.is_corrupt() {
-                damage.push(format!("damaged: {}", f.describe()));
+                damage.push(tr_in!(lang, "damaged: {what}", what = f.describe(lang)));
             } else {
-                other.push(f.describe());
+                other.push(f.describe(lang));
             }
         }
         if let Some((m, verdict)) = &self.checksum {
@@ -61,14 +68,20 @@ impl Integrity {
                     algorithm,
                     expected,
                     actual,
-                }) => damage.push(format!(
-                    "{} does not match {m} (expected {expected}, got {actual})",
-                    algorithm.name()
+                }) => damage.push(tr_in!(
+                    lang,
+                    "{algorithm} does not match {manifest} (expected {expected}, got {actual})",
+                    algorithm = algorithm.name(),
+                    manifest = m,
+                    expected = expected,
+                    actual = actual
                 )),
-                Ok(manifest::Verdict::NotListed) => {
-                    other.push(format!("{m} has no line for this file"))
-                }
-                Err(e) => other.push(e.to_string()),
+                Ok(manifest::Verdict::NotListed) => other.push(tr_in!(
+                    lang,
+                    "{manifest} has no line for this file",
+                    manifest = m
+                )),
+                Err(e) => other.push(e.describe(lang)),
             }
         }
         damage.extend(other);
@@ -76,14 +89,18 @@ impl Integrity {
     }
 
     /// `Integrity` and `Checksum` facts for the alert.
-    pub(crate) fn facts(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn facts(&self, lang: Language) -> Vec<(&'static str, String)> {
         let mut facts = Vec::new();
         match &self.archive {
-            Some(Ok(v)) => facts.push(("Integrity", format!("ok: {}", v.describe()))),
-            Some(Err(f)) if f.is_corrupt() => {
-                facts.push(("Integrity", format!("DAMAGED: {}", f.describe())))
-            }
-            Some(Err(f)) => facts.push(("Integrity", f.describe())),
+            Some(Ok(v)) => facts.push((
+                "Integrity",
+                tr_in!(lang, "ok: {what}", what = v.describe(lang)),
+            )),
+            Some(Err(f)) if f.is_corrupt() => facts.push((
+                "Integrity",
+                tr_in!(lang, "DAMAGED: {what}", what = f.describe(lang)),
+            )),
+            Some(Err(f)) => facts.push(("Integrity", f.describe(lang))),
             None => {}
         }
         if let Some((m, verdict)) = &self.checksum {
@@ -91,14 +108,22 @@ impl Integrity {
             facts.push((
                 "Checksum",
                 match verdict {
-                    Ok(manifest::Verdict::Match { algorithm }) => {
-                        format!("{} matches {m}", algorithm.name())
+                    Ok(manifest::Verdict::Match { algorithm }) => tr_in!(
+                        lang,
+                        "{algorithm} matches {manifest}",
+                        algorithm = algorithm.name(),
+                        manifest = m
+                    ),
+                    Ok(manifest::Verdict::Mismatch { algorithm, .. }) => tr_in!(
+                        lang,
+                        "{algorithm} MISMATCH against {manifest}",
+                        algorithm = algorithm.name(),
+                        manifest = m
+                    ),
+                    Ok(manifest::Verdict::NotListed) => {
+                        tr_in!(lang, "not listed in {manifest}", manifest = m)
                     }
-                    Ok(manifest::Verdict::Mismatch { algorithm, .. }) => {
-                        format!("{} MISMATCH against {m}", algorithm.name())
-                    }
-                    Ok(manifest::Verdict::NotListed) => format!("not listed in {m}"),
-                    Err(e) => e.to_string(),
+                    Err(e) => e.describe(lang),
                 },
             ));
         }

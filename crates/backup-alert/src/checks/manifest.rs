@@ -13,6 +13,9 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use md5::Digest;
+use rsmtp_core::tr_in;
+
+use crate::lang::Language;
 
 /// File endings of checksum manifests that sit next to an archive.
 pub(crate) const SIDECAR_ENDINGS: &[&str] = &[
@@ -143,12 +146,30 @@ pub(crate) enum Verdict {
 }
 
 /// Why the check could not be made.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub(crate) enum ManifestError {
-    #[error("cannot read the manifest {}: {}", path.display(), rsmtp_core::strerror(source))]
     Manifest { path: PathBuf, source: io::Error },
-    #[error("cannot read {}: {}", path.display(), rsmtp_core::strerror(source))]
     File { path: PathBuf, source: io::Error },
+}
+
+impl ManifestError {
+    /// `cannot read the manifest PATH: REASON`, in `lang`.
+    pub(crate) fn describe(&self, lang: Language) -> String {
+        match self {
+            ManifestError::Manifest { path, source } => tr_in!(
+                lang,
+                "cannot read the manifest {path}: {error}",
+                path = path.display(),
+                error = rsmtp_core::strerror_in(source, lang.code())
+            ),
+            ManifestError::File { path, source } => tr_in!(
+                lang,
+                "cannot read {path}: {error}",
+                path = path.display(),
+                error = rsmtp_core::strerror_in(source, lang.code())
+            ),
+        }
+    }
 }
 
 /// Check `file` against the line of `manifest` that names it (by the name as written,

@@ -13,6 +13,8 @@ use std::time::SystemTime;
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
 
 use crate::checks::newest::Found;
+use crate::lang::Language;
+use rsmtp_core::tr_in;
 
 /// The backup tools `check` can ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,40 +42,71 @@ impl Tool {
 }
 
 /// Why the tool could not tell.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub(crate) enum RepoError {
-    #[error("cannot run {program}: {}", rsmtp_core::strerror(source))]
     Spawn {
         program: &'static str,
         source: std::io::Error,
     },
     /// The tool ran and failed: its exit status and the line of its stderr stating the
     /// cause (see [`crate::diagnosis::error_line`]).
-    #[error("{program} exited with status {status}: {line}")]
     Failed {
         program: &'static str,
         status: i32,
         line: String,
     },
-    #[error("{program}'s listing could not be read: {detail}")]
+    /// Its listing was not what we asked for: what is wrong with it (in the language
+    /// asked for when it was read).
     Output {
         program: &'static str,
         detail: String,
     },
 }
 
+impl RepoError {
+    /// `borg exited with status 2: Remote: ssh: …`, in `lang` (the tool's own line as
+    /// it wrote it).
+    pub(crate) fn describe(&self, lang: Language) -> String {
+        match self {
+            RepoError::Spawn { program, source } => tr_in!(
+                lang,
+                "cannot run {program}: {error}",
+                program = program,
+                error = rsmtp_core::strerror_in(source, lang.code())
+            ),
+            RepoError::Failed {
+                program,
+                status,
+                line,
+            } => tr_in!(
+                lang,
+                "{program} exited with status {status}: {line}",
+                program = program,
+                status = status,
+                line = line
+            ),
+            RepoError::Output { program, detail } => tr_in!(
+                lang,
+                "{program}'s listing could not be read: {detail}",
+                program = program,
+                detail = detail
+            ),
+        }
+    }
+}
+
 /// What is wrong with a tool's `--json` output, in words, with the start of what it
 /// printed instead (cleaned of terminal escapes and control bytes, cut short).
-fn json_problem(e: &serde_json::Error, stdout: &[u8]) -> String {
+fn json_problem(e: &serde_json::Error, stdout: &[u8], lang: Language) -> String {
     use serde_json::error::Category;
     let what = match e.classify() {
         Category::Eof if stdout.iter().all(u8::is_ascii_whitespace) => {
-            return "it printed nothing".into()
+            return tr_in!(lang, "it printed nothing").into_owned()
         }
-        Category::Eof => "its output stops in the middle of the JSON",
-        Category::Syntax => "its output is not JSON",
-        Category::Data => "its output is JSON, but not the listing expected",
-        Category::Io => "its output could not be read",
+        Category::Eof => tr_in!(lang, "its output stops in the middle of the JSON"),
+        Category::Syntax => tr_in!(lang, "its output is not JSON"),
+        Category::Data => tr_in!(lang, "its output is JSON, but not the listing expected"),
+        Category::Io => tr_in!(lang, "its output could not be read"),
     };
     let text = String::from_utf8_lossy(stdout);
     let first = text
@@ -85,21 +118,25 @@ fn json_problem(e: &serde_json::Error, stdout: &[u8]) -> String {
     if first.chars().count() > 80 {
         shown.push('\u{2026}');
     }
-    format!(
-        "{what} (it begins \u{201c}{shown}\u{201d}; line {}, column {})",
-        e.line(),
-        e.column()
+    tr_in!(
+        lang,
+        "{what} (it begins \u{201c}{shown}\u{201d}; line {line}, column {column})",
+        what = what,
+        shown = shown,
+        line = e.line(),
+        column = e.column()
     )
 }
 
 /// `check --deep`: the tool's own consistency check of `repo` — `borg check` (repository
 /// and archives), `restic check` (with `--read-data-subset` when given: the restore test,
 /// reading that part of the data back). `Ok` with the command line that passed; a failure
-/// carries the line stating the cause.
+/// carries the line stating the cause (a tool that says nothing: so, in `lang`).
 pub(crate) fn deep_check(
     tool: Tool,
     repo: &str,
     subset: Option<&str>,
+    lang: Language,
 ) -> Result<String, RepoError> {
     let program = tool.program();
     let mut args: Vec<&str> = match tool {
@@ -122,7 +159,7 @@ pub(crate) fn deep_check(
         String::from_utf8_lossy(&out.stdout),
     );
     let line = crate::diagnosis::error_line::of_run(&stderr, &stdout)
-        .map_or_else(|| "(no message)".to_string(), |c| c.line);
+        .map_or_else(|| no_message(lang), |c| c.line);
     Err(RepoError::Failed {
         program,
         status: out.status.code().unwrap_or(-1),
@@ -131,8 +168,9 @@ pub(crate) fn deep_check(
 }
 
 /// The newest archive in `repo`, as a [`Found`] whose path is `REPO::NAME` (borg) or
-/// `REPO snapshot ID` (restic); `Ok(None)` for a repository without archives.
-pub(crate) fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError> {
+/// `REPO snapshot ID` (restic); `Ok(None)` for a repository without archives. What is
+/// wrong with a listing is said in `lang`.
+pub(crate) fn newest(tool: Tool, repo: &str, lang: Language) -> Result<Option<Found>, RepoError> {
     let program = tool.program();
     let mut cmd = Command::new(program);
     match tool {
@@ -148,7 +186,7 @@ pub(crate) fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError>
         // The line stating the cause: restic's `Fatal:` line, not the repository path
         // it prints after it.
         let line = crate::diagnosis::error_line::of_run(&stderr, "")
-            .map_or_else(|| "(no message)".to_string(), |c| c.line);
+            .map_or_else(|| no_message(lang), |c| c.line);
         return Err(RepoError::Failed {
             program,
             status: out.status.code().unwrap_or(-1),
@@ -156,21 +194,22 @@ pub(crate) fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError>
         });
     }
     let bad = |detail: String| RepoError::Output { program, detail };
-    let json: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| bad(json_problem(&e, &out.stdout)))?;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| bad(json_problem(&e, &out.stdout, lang)))?;
     let archives = match tool {
         Tool::Borg => json.get("archives").and_then(|a| a.as_array()),
         Tool::Restic => json.as_array(),
     }
-    .ok_or_else(|| bad("no list of archives".into()))?;
+    .ok_or_else(|| bad(tr_in!(lang, "no list of archives").into_owned()))?;
     let mut newest: Option<Found> = None;
     // restic's --latest 1 gives the latest snapshot of each host and path set.
     for archive in archives {
         let time = archive
             .get("time")
             .and_then(|t| t.as_str())
-            .ok_or_else(|| bad("an archive without a time".into()))?;
-        let modified = parse_time(time).ok_or_else(|| bad(format!("unreadable time {time}")))?;
+            .ok_or_else(|| bad(tr_in!(lang, "an archive without a time").into_owned()))?;
+        let modified = parse_time(time)
+            .ok_or_else(|| bad(tr_in!(lang, "unreadable time {time}", time = time)))?;
         let label = match tool {
             Tool::Borg => format!(
                 "{repo}::{}",
@@ -199,6 +238,11 @@ pub(crate) fn newest(tool: Tool, repo: &str) -> Result<Option<Found>, RepoError>
         }
     }
     Ok(newest)
+}
+
+/// What stands for the line stating the cause when the tool printed none.
+fn no_message(lang: Language) -> String {
+    tr_in!(lang, "(no message)").into_owned()
 }
 
 /// restic: RFC 3339 with nanoseconds and an offset; borg 1.x: local time without one.

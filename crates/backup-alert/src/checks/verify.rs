@@ -14,7 +14,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::units::plural;
+use crate::lang::Language;
+use rsmtp_core::{tr_in, tr_noop, trn_in};
 
 /// What a readable archive turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,13 +27,18 @@ pub(crate) struct Verified {
 }
 
 impl Verified {
-    /// `tar.gz, 12 members read, gzip CRC ok`.
-    pub(crate) fn describe(&self) -> String {
-        let mut out = self.format.to_string();
-        if let Some(n) = self.members {
-            out.push_str(&format!(", {} read", plural(n, "member")));
+    /// `tar.gz, 12 members read`.
+    pub(crate) fn describe(&self, lang: Language) -> String {
+        match self.members {
+            Some(n) => trn_in!(
+                lang,
+                "{format}, {n} member read",
+                "{format}, {n} members read",
+                n,
+                format = self.format
+            ),
+            None => self.format.to_string(),
         }
-        out
     }
 }
 
@@ -63,19 +69,41 @@ pub(crate) enum Failure {
 
 impl Failure {
     /// One line for the alert: `tar.gz: member "etc/main.cf": unexpected end of file`.
-    pub(crate) fn describe(&self) -> String {
+    pub(crate) fn describe(&self, lang: Language) -> String {
         match self {
             Failure::Corrupt {
                 format,
                 place,
                 reason,
-            } => match place {
-                Place::Member(m) => format!("{format}: member \"{m}\": {reason}"),
-                Place::After(Some(m)) => format!("{format}: after member \"{m}\": {reason}"),
-                Place::After(None) => format!("{format}: before the first member: {reason}"),
-                Place::Archive => format!("{format}: {reason}"),
-            },
-            Failure::Unverifiable(why) => format!("cannot verify: {why}"),
+            } => {
+                let reason = lang.marked(DECODER_REASONS, reason);
+                match place {
+                    Place::Member(m) => tr_in!(
+                        lang,
+                        "{format}: member \"{member}\": {reason}",
+                        format = format,
+                        member = m,
+                        reason = reason
+                    ),
+                    Place::After(Some(m)) => tr_in!(
+                        lang,
+                        "{format}: after member \"{member}\": {reason}",
+                        format = format,
+                        member = m,
+                        reason = reason
+                    ),
+                    Place::After(None) => tr_in!(
+                        lang,
+                        "{format}: before the first member: {reason}",
+                        format = format,
+                        reason = reason
+                    ),
+                    Place::Archive => {
+                        tr_in!(lang, "{format}: {reason}", format = format, reason = reason)
+                    }
+                }
+            }
+            Failure::Unverifiable(why) => tr_in!(lang, "cannot verify: {why}", why = why),
         }
     }
 
@@ -83,6 +111,20 @@ impl Failure {
         matches!(self, Failure::Corrupt { .. })
     }
 }
+
+/// What the decoders and the tar reader say about a damaged archive most often, marked
+/// for the catalogs: said in the alert's language, where other library messages are
+/// shown as the library wrote them.
+const DECODER_REASONS: &[&str] = &[
+    tr_noop!("incomplete deflate stream"),
+    tr_noop!("corrupt deflate stream"),
+    tr_noop!("invalid gzip header"),
+    tr_noop!("corrupt gzip stream does not have a matching checksum"),
+    tr_noop!("archive header checksum mismatch"),
+    tr_noop!("failed to read entire block"),
+    tr_noop!("unexpected EOF during skip"),
+    tr_noop!("failed to fill whole buffer"),
+];
 
 /// Compressed stream formats, by magic number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,14 +166,29 @@ fn corrupt(format: &'static str, place: Place, e: impl std::fmt::Display) -> Fai
     }
 }
 
-/// Read the archive at `path` to its end and check everything it carries a check for.
-pub(crate) fn verify(path: &Path) -> Result<Verified, Failure> {
-    let file = File::open(path)
-        .map_err(|e| Failure::Unverifiable(format!("cannot open {}: {e}", path.display())))?;
+/// `cannot open PATH: REASON`, said in `lang`.
+fn cannot_open(path: &Path, e: &io::Error, lang: Language) -> Failure {
+    Failure::Unverifiable(tr_in!(
+        lang,
+        "cannot open {path}: {error}",
+        path = path.display(),
+        error = rsmtp_core::strerror_in(e, lang.code())
+    ))
+}
+
+/// Read the archive at `path` to its end and check everything it carries a check for;
+/// what went wrong is said in `lang`.
+pub(crate) fn verify(path: &Path, lang: Language) -> Result<Verified, Failure> {
+    let file = File::open(path).map_err(|e| cannot_open(path, &e, lang))?;
     let mut input = BufReader::with_capacity(1 << 16, file);
-    let head = input
-        .fill_buf()
-        .map_err(|e| Failure::Unverifiable(format!("cannot read {}: {e}", path.display())))?;
+    let head = input.fill_buf().map_err(|e| {
+        Failure::Unverifiable(tr_in!(
+            lang,
+            "cannot read {path}: {error}",
+            path = path.display(),
+            error = rsmtp_core::strerror_in(&e, lang.code())
+        ))
+    })?;
     let stream = if head.starts_with(&[0x1f, 0x8b]) {
         Some(Stream::Gzip)
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -143,25 +200,25 @@ pub(crate) fn verify(path: &Path) -> Result<Verified, Failure> {
     };
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         drop(input);
-        return verify_zip(path);
+        return verify_zip(path, lang);
     }
     let Some(stream) = stream else {
         if head.get(257..262) == Some(b"ustar") {
-            return verify_tar(input, "tar");
+            return verify_tar(input, "tar", lang);
         }
         return Err(Failure::Unverifiable(
-            "not a gzip, zstd, xz, tar or zip file".into(),
+            tr_in!(lang, "not a gzip, zstd, xz, tar or zip file").into_owned(),
         ));
     };
     let tar = holds_tar(path);
     let format = stream.name(tar);
     let decoded: Box<dyn Read> = match stream {
         Stream::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
-        Stream::Zstd => Box::new(ZstdFrames::new(input)),
+        Stream::Zstd => Box::new(ZstdFrames::new(input, lang)),
         Stream::Xz => Box::new(xz_reader(input)),
     };
     if tar {
-        verify_tar(decoded, format)
+        verify_tar(decoded, format, lang)
     } else {
         let mut decoded = decoded;
         io::copy(&mut decoded, &mut io::sink()).map_err(|e| corrupt(format, Place::Archive, e))?;
@@ -191,7 +248,11 @@ impl<R: Read> Read for EofWatch<R> {
 
 /// Every member's header and data, then what follows the end-of-archive blocks (so the
 /// compressed stream's own checksum at its end is read too).
-fn verify_tar<R: Read>(input: R, format: &'static str) -> Result<Verified, Failure> {
+fn verify_tar<R: Read>(
+    input: R,
+    format: &'static str,
+    lang: Language,
+) -> Result<Verified, Failure> {
     let mut archive = tar::Archive::new(EofWatch {
         inner: input,
         eof: false,
@@ -215,7 +276,12 @@ fn verify_tar<R: Read>(input: R, format: &'static str) -> Result<Verified, Failu
                 return Err(corrupt(
                     format,
                     Place::Member(name),
-                    format!("cut short: {got} of {want} bytes"),
+                    tr_in!(
+                        lang,
+                        "cut short: {got} of {want} bytes",
+                        got = got,
+                        want = want
+                    ),
                 ));
             }
             members += 1;
@@ -227,7 +293,10 @@ fn verify_tar<R: Read>(input: R, format: &'static str) -> Result<Verified, Failu
         return Err(corrupt(
             format,
             Place::After(last),
-            "the archive ends without its end-of-archive blocks (cut short)",
+            tr_in!(
+                lang,
+                "the archive ends without its end-of-archive blocks (cut short)"
+            ),
         ));
     }
     io::copy(&mut rest, &mut io::sink()).map_err(|e| corrupt(format, Place::Archive, e))?;
@@ -237,10 +306,9 @@ fn verify_tar<R: Read>(input: R, format: &'static str) -> Result<Verified, Failu
     })
 }
 
-fn verify_zip(path: &Path) -> Result<Verified, Failure> {
+fn verify_zip(path: &Path, lang: Language) -> Result<Verified, Failure> {
     const FORMAT: &str = "zip";
-    let file = File::open(path)
-        .map_err(|e| Failure::Unverifiable(format!("cannot open {}: {e}", path.display())))?;
+    let file = File::open(path).map_err(|e| cannot_open(path, &e, lang))?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file))
         .map_err(|e| corrupt(FORMAT, Place::Archive, e))?;
     for i in 0..archive.len() {
@@ -250,8 +318,11 @@ fn verify_zip(path: &Path) -> Result<Verified, Failure> {
         let mut member = match archive.by_index(i) {
             Ok(m) => m,
             Err(zip::result::ZipError::UnsupportedArchive(why)) => {
-                return Err(Failure::Unverifiable(format!(
-                    "zip member \"{name}\": {why}"
+                return Err(Failure::Unverifiable(tr_in!(
+                    lang,
+                    "zip member \"{name}\": {why}",
+                    name = name,
+                    why = why
                 )))
             }
             Err(e) => return Err(corrupt(FORMAT, Place::Member(name), e)),
@@ -260,7 +331,7 @@ fn verify_zip(path: &Path) -> Result<Verified, Failure> {
         // says only "Invalid checksum".
         io::copy(&mut member, &mut io::sink()).map_err(|e| {
             let reason = if e.to_string() == "Invalid checksum" {
-                "CRC32 does not match the stored checksum".to_string()
+                tr_in!(lang, "CRC32 does not match the stored checksum").into_owned()
             } else {
                 e.to_string()
             };
@@ -279,14 +350,17 @@ struct ZstdFrames<R> {
     source: R,
     decoder: ruzstd::decoding::FrameDecoder,
     in_frame: bool,
+    /// The language a checksum mismatch is said in.
+    lang: Language,
 }
 
 impl<R: BufRead> ZstdFrames<R> {
-    fn new(source: R) -> Self {
+    fn new(source: R, lang: Language) -> Self {
         ZstdFrames {
             source,
             decoder: ruzstd::decoding::FrameDecoder::new(),
             in_frame: false,
+            lang,
         }
     }
 }
@@ -327,8 +401,12 @@ impl<R: BufRead> Read for ZstdFrames<R> {
                 if stored != computed {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        format!(
-                            "zstd content checksum mismatch (stored {stored:08x}, computed {computed:08x})"
+                        tr_in!(
+                            self.lang,
+                            "zstd content checksum mismatch (stored {stored}, computed \
+                             {computed})",
+                            stored = format!("{stored:08x}"),
+                            computed = format!("{computed:08x}")
                         ),
                     ));
                 }
@@ -434,12 +512,16 @@ mod tests {
     fn a_good_tar_gz_and_plain_tar() {
         let d = tempfile::tempdir().unwrap();
         let t = tar_bytes(&[("a.txt", b"hello"), ("b/c.txt", &[7u8; 5000])]);
-        let v = verify(&write(d.path(), "x.tar.gz", &gz(&t))).unwrap();
-        assert_eq!(v.describe(), "tar.gz, 2 members read");
-        let v = verify(&write(d.path(), "x.tar", &t)).unwrap();
+        let v = verify(&write(d.path(), "x.tar.gz", &gz(&t)), Language::English).unwrap();
+        assert_eq!(v.describe(Language::English), "tar.gz, 2 members read");
+        let v = verify(&write(d.path(), "x.tar", &t), Language::English).unwrap();
         assert_eq!(v.format, "tar");
-        let v = verify(&write(d.path(), "db.sql.gz", &gz(b"select 1;"))).unwrap();
-        assert_eq!(v.describe(), "gzip");
+        let v = verify(
+            &write(d.path(), "db.sql.gz", &gz(b"select 1;")),
+            Language::English,
+        )
+        .unwrap();
+        assert_eq!(v.describe(Language::English), "gzip");
     }
 
     #[test]
@@ -448,9 +530,13 @@ mod tests {
         let t = tar_bytes(&[("a.txt", b"hello"), ("b.txt", b"world")]);
         // header + one data block of the first member, nothing after
         let cut = &t[..1024];
-        let err = verify(&write(d.path(), "x.tar", cut)).unwrap_err();
+        let err = verify(&write(d.path(), "x.tar", cut), Language::English).unwrap_err();
         assert!(err.is_corrupt());
-        assert!(err.describe().contains("after member \"a.txt\""), "{err:?}");
+        assert!(
+            err.describe(Language::English)
+                .contains("after member \"a.txt\""),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -459,7 +545,7 @@ mod tests {
         let mut g = gz(b"select 1;");
         let n = g.len();
         g[n - 8] ^= 0xff; // the CRC32 in the trailer
-        let err = verify(&write(d.path(), "db.sql.gz", &g)).unwrap_err();
+        let err = verify(&write(d.path(), "db.sql.gz", &g), Language::English).unwrap_err();
         assert!(err.is_corrupt(), "{err:?}");
     }
 
@@ -469,22 +555,32 @@ mod tests {
         let t = tar_bytes(&[("a.txt", b"hello"), ("b.txt", &[3u8; 70_000])]);
         let level = ruzstd::encoding::CompressionLevel::Fastest;
         let z = ruzstd::encoding::compress_to_vec(&t[..], level);
-        let v = verify(&write(d.path(), "x.tar.zst", &z)).unwrap();
-        assert_eq!(v.describe(), "tar.zst, 2 members read");
+        let v = verify(&write(d.path(), "x.tar.zst", &z), Language::English).unwrap();
+        assert_eq!(v.describe(Language::English), "tar.zst, 2 members read");
         // two frames back to back, as `cat a.zst b.zst` makes
         let mut two = ruzstd::encoding::compress_to_vec(&b"one"[..], level);
         two.extend(ruzstd::encoding::compress_to_vec(&b"two"[..], level));
         assert_eq!(
-            verify(&write(d.path(), "x.zst", &two)).unwrap().format,
+            verify(&write(d.path(), "x.zst", &two), Language::English)
+                .unwrap()
+                .format,
             "zstd"
         );
         // the content checksum is the frame's last 4 bytes
         let mut bad = z.clone();
         let n = bad.len();
         bad[n - 1] ^= 1;
-        let err = verify(&write(d.path(), "bad.tar.zst", &bad)).unwrap_err();
-        assert!(err.describe().contains("checksum mismatch"), "{err:?}");
-        let err = verify(&write(d.path(), "cut.tar.zst", &z[..z.len() / 2])).unwrap_err();
+        let err = verify(&write(d.path(), "bad.tar.zst", &bad), Language::English).unwrap_err();
+        assert!(
+            err.describe(Language::English)
+                .contains("checksum mismatch"),
+            "{err:?}"
+        );
+        let err = verify(
+            &write(d.path(), "cut.tar.zst", &z[..z.len() / 2]),
+            Language::English,
+        )
+        .unwrap_err();
         assert!(err.is_corrupt(), "{err:?}");
     }
 
@@ -494,24 +590,32 @@ mod tests {
         let t = tar_bytes(&[("a.txt", b"hello"), ("b.txt", &[3u8; 70_000])]);
         let mut x = Vec::new();
         lzma_rs::xz_compress(&mut &t[..], &mut x).unwrap();
-        let v = verify(&write(d.path(), "x.txz", &x)).unwrap();
-        assert_eq!(v.describe(), "tar.xz, 2 members read");
-        let err = verify(&write(d.path(), "cut.tar.xz", &x[..x.len() - 30])).unwrap_err();
+        let v = verify(&write(d.path(), "x.txz", &x), Language::English).unwrap();
+        assert_eq!(v.describe(Language::English), "tar.xz, 2 members read");
+        let err = verify(
+            &write(d.path(), "cut.tar.xz", &x[..x.len() - 30]),
+            Language::English,
+        )
+        .unwrap_err();
         assert!(err.is_corrupt(), "{err:?}");
         // lzma-rs writes no check of the data; the stream header's CRC32 is always there
         let mut bad = x.clone();
         bad[7] ^= 0x01;
-        let err = verify(&write(d.path(), "bad.xz", &bad)).unwrap_err();
+        let err = verify(&write(d.path(), "bad.xz", &bad), Language::English).unwrap_err();
         assert!(err.is_corrupt(), "{err:?}");
     }
 
     #[test]
     fn unknown_files_cannot_be_verified() {
         let d = tempfile::tempdir().unwrap();
-        let err = verify(&write(d.path(), "dump.sql", b"create table t;")).unwrap_err();
+        let err = verify(
+            &write(d.path(), "dump.sql", b"create table t;"),
+            Language::English,
+        )
+        .unwrap_err();
         assert!(!err.is_corrupt());
         assert_eq!(
-            err.describe(),
+            err.describe(Language::English),
             "cannot verify: not a gzip, zstd, xz, tar or zip file"
         );
     }

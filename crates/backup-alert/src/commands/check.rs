@@ -136,7 +136,7 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
         ));
     }
     let (found, searched) = match &repository {
-        Some((tool, repo)) => match repository::newest(*tool, repo) {
+        Some((tool, repo)) => match repository::newest(*tool, repo, lang) {
             Ok(found) => {
                 let n = usize::from(found.is_some());
                 (found, n)
@@ -155,7 +155,7 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
     // --deep: the tool's own check, once the listing worked.
     let deep = match &repository {
         Some((tool, repo)) if args.deep => {
-            match repository::deep_check(*tool, repo, args.read_data_subset.as_deref()) {
+            match repository::deep_check(*tool, repo, args.read_data_subset.as_deref(), lang) {
                 Ok(passed) => Some(passed),
                 Err(e) => {
                     return repository_failure(&args, &location, e, true, &target, &policy, ctx, ui)
@@ -167,23 +167,23 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
     let integrity = found
         .as_ref()
         .filter(|_| integrity_asked)
-        .map(|f| Integrity::check(&f.path, args.verify, args.manifest.as_deref()));
+        .map(|f| Integrity::check(&f.path, args.verify, args.manifest.as_deref(), lang));
     // --expect-files: the newest backup's file count against the previous one's.
     let file_count = found
         .as_ref()
         .zip(args.expect_files)
-        .map(|(f, tolerance)| FileCount::check(&location, f, tolerance));
+        .map(|(f, tolerance)| FileCount::check(&location, f, tolerance, lang));
     let finding = newest::judge(found, searched, &req, SystemTime::now(), lang);
     // Damage or an integrity check that could not be made comes first among the
     // problems; too few files after the others.
     let finding = finding.with_problems(
         integrity
             .as_ref()
-            .map(Integrity::problems)
+            .map(|i| i.problems(lang))
             .unwrap_or_default(),
         true,
     );
-    let fewer_files = file_count.as_ref().and_then(FileCount::problem);
+    let fewer_files = file_count.as_ref().and_then(|f| f.problem(lang));
     let finding = finding.with_problems(fewer_files.iter().cloned().collect(), false);
     let corrupt = integrity.as_ref().is_some_and(Integrity::is_corrupt);
     let name = args.name.clone().unwrap_or_else(|| location.clone());
@@ -197,7 +197,10 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
     };
     let mut alert = Alert::new(Status::Success, String::new(), ctx.host.clone());
     if let Some(passed) = &deep {
-        alert.fact("Repository check", format!("passed ({passed})"));
+        alert.fact(
+            "Repository check",
+            tr_in!(lang, "passed ({command})", command = passed),
+        );
     }
     if repository.is_some() {
         // The newest archive is a backup the tool vouches for: on the first check, before
@@ -224,10 +227,10 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
             if repository.is_none() {
                 alert.fact("Files", lang.files_against(searched, args.min_files));
             }
-            for (label, value) in integrity.iter().flat_map(Integrity::facts) {
+            for (label, value) in integrity.iter().flat_map(|i| i.facts(lang)) {
                 alert.fact(label, value);
             }
-            for (label, value) in file_count.iter().flat_map(FileCount::facts) {
+            for (label, value) in file_count.iter().flat_map(|f| f.facts(lang)) {
                 alert.fact(label, value);
             }
             format!(
@@ -284,16 +287,21 @@ pub(crate) fn check(args: CheckArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
             // newest file (for snapshot directories, any file in the newest one).
             alert.summary = Some(match &fewer_files {
                 Some(p) if problems.len() == 1 => p.clone(),
-                _ => format!("{}: {}", shown.display(), problems.join("; ")),
+                _ => tr_in!(
+                    lang,
+                    "{path}: {problem}",
+                    path = shown.display(),
+                    problem = problems.join("; ")
+                ),
             });
             describe_file(&mut alert, file, *age, &limits, lang);
             if repository.is_none() {
                 alert.fact("Files", lang.files_against(searched, args.min_files));
             }
-            for (label, value) in integrity.iter().flat_map(Integrity::facts) {
+            for (label, value) in integrity.iter().flat_map(|i| i.facts(lang)) {
                 alert.fact(label, value);
             }
-            for (label, value) in file_count.iter().flat_map(FileCount::facts) {
+            for (label, value) in file_count.iter().flat_map(|f| f.facts(lang)) {
                 alert.fact(label, value);
             }
             if let Some(class) = class {
@@ -528,12 +536,29 @@ fn repository_failure(
         target.language.check_subject(subject, &name),
         ctx.host.clone(),
     );
+    let lang = target.language;
+    let said = error.describe(lang);
     alert.message = if deep_check {
-        format!("The consistency check of {repo} failed: {error}.")
+        tr_in!(
+            lang,
+            "The consistency check of {repo} failed: {error}.",
+            repo = repo,
+            error = said
+        )
     } else {
-        format!("Cannot list the archives of {repo}: {error}.")
+        tr_in!(
+            lang,
+            "Cannot list the archives of {repo}: {error}.",
+            repo = repo,
+            error = said
+        )
     };
-    alert.summary = Some(format!("{repo}: {error}"));
+    alert.summary = Some(tr_in!(
+        lang,
+        "{path}: {problem}",
+        path = repo,
+        problem = said
+    ));
     alert.fact("Backup", name.clone());
     alert.fact("Repository", repo.to_string());
     alert.fact("Maximum age", target.language.duration(args.max_age));

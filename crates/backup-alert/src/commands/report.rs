@@ -28,7 +28,7 @@ use crate::lang::Language;
 use crate::mail_log::Summary;
 use crate::model::Status;
 use crate::units::{format_duration, format_size, plural};
-use rsmtp_core::tr_in;
+use rsmtp_core::{tr_in, trn_in};
 use rsmtp_deliver::ui::Ui;
 
 /// Most runs per job drawn in a chart or strip (the counts cover them all).
@@ -592,8 +592,8 @@ fn chart_dates(j: &JobReport) -> String {
     )
 }
 
-/// Count the mail log over the period.
-fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
+/// Count the mail log over the period; why it could not be is said in `lang`.
+fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period, lang: Language) -> MailLog {
     let path = crate::mail_log::log_path(args.log.as_deref(), args.mail.config.as_deref(), ctx);
     match std::fs::File::open(&path) {
         Ok(f) => {
@@ -605,9 +605,11 @@ fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
             // Never "0 sent, 0 failed" about a file none of whose lines could be read.
             if summary.unrecognised() {
                 MailLog::Unreadable {
-                    reason: format!(
-                        "not an msmtp, rsmtp or Postfix log: none of its {} could be read",
-                        plural(summary.lines, "line")
+                    reason: trn_in!(
+                        lang,
+                        "not an msmtp, rsmtp or Postfix log: none of its {n} line could be read",
+                        "not an msmtp, rsmtp or Postfix log: none of its {n} lines could be read",
+                        summary.lines
                     ),
                     path,
                 }
@@ -616,7 +618,7 @@ fn mail_log(args: &ReportArgs, ctx: &Context, period: &Period) -> MailLog {
             }
         }
         Err(e) => MailLog::Unreadable {
-            reason: rsmtp_core::strerror(&e),
+            reason: rsmtp_core::strerror_in(&e, lang.code()),
             path,
         },
     }
@@ -646,12 +648,12 @@ pub(crate) fn main(args: ReportArgs, ctx: &Context, ui: &mut Ui<'_>) -> Result<u
         None => (Vec::new(), Vec::new()),
     };
     let hosts = gather(entries, &known, &period, &ctx.host);
-    let mail = mail_log(&args, ctx, &period);
     // The recipients' language, as for alerts; printed, the settings' or the locale's.
     let lang = target.as_ref().map_or_else(
         || ctx.settings.language.unwrap_or_else(Language::from_env),
         |t| t.language,
     );
+    let mail = mail_log(&args, ctx, &period, lang);
     let Some(target) = target else {
         for (i, h) in hosts.iter().enumerate() {
             let sep = if i > 0 { "\n" } else { "" };

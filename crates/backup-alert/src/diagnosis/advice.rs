@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use crate::diagnosis::error_line::FailureClass;
 use crate::diagnosis::exit_codes::Tool;
 use crate::lang::Language;
+use rsmtp_core::tr_in;
 
 /// What the job's command line says about where it backs up to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,11 +110,6 @@ fn tool_in_line(line: &str) -> Option<Tool> {
 pub(crate) fn advice(class: FailureClass, line: &str, place: &Where, lang: Language) -> String {
     let tool = place.tool.or_else(|| tool_in_line(line));
     let repo = place.repository.clone().unwrap_or_else(|| "REPO".into());
-    let pick = |en: String, fr: String, ja: String| match lang {
-        Language::English => en,
-        Language::French => fr,
-        Language::Japanese => ja,
-    };
     match class {
         FailureClass::Unreachable => {
             let (dest, port) = place
@@ -126,70 +122,89 @@ pub(crate) fn advice(class: FailureClass, line: &str, place: &Where, lang: Langu
                 .map(|p| format!("-p {p} "))
                 .unwrap_or_default();
             let test = format!("ssh -o BatchMode=yes {port}{dest} true");
-            pick(
-                format!("Check the network and the ssh key of the user the job runs as: `{test}` must end without asking for anything."),
-                format!("Vérifiez le réseau et la clé ssh de l'utilisateur qui lance la tâche : `{test}` doit se terminer sans rien demander."),
-                format!("ネットワークと、ジョブを実行するユーザーの ssh 鍵を確認してください。`{test}` が何も聞かずに終了すれば正常です。"),
+            tr_in!(
+                lang,
+                "Check the network and the ssh key of the user the job runs as: `{test}` must \
+                 end without asking for anything.",
+                test = test
             )
         }
         FailureClass::Passphrase => match tool {
-            Some(Tool::Restic) => pick(
-                "Give the job RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD_COMMAND) with the repository's password: cron does not see your shell's variables.".into(),
-                "Donnez à la tâche RESTIC_PASSWORD_FILE (ou RESTIC_PASSWORD_COMMAND) avec le mot de passe du dépôt : cron ne voit pas les variables de votre shell.".into(),
-                "ジョブに RESTIC_PASSWORD_FILE（または RESTIC_PASSWORD_COMMAND）でリポジトリのパスワードを渡してください。cron はシェルの変数を引き継ぎません。".into(),
-            ),
-            _ => pick(
-                "Give the job BORG_PASSCOMMAND, e.g. `BORG_PASSCOMMAND='cat /root/.borg-passphrase'` (a 0600 file): cron does not see your shell's BORG_PASSPHRASE.".into(),
-                "Donnez à la tâche BORG_PASSCOMMAND, par exemple `BORG_PASSCOMMAND='cat /root/.borg-passphrase'` (un fichier en 0600) : cron ne voit pas le BORG_PASSPHRASE de votre shell.".into(),
-                "ジョブに BORG_PASSCOMMAND を設定してください（例: `BORG_PASSCOMMAND='cat /root/.borg-passphrase'`、ファイルは 0600）。cron はシェルの BORG_PASSPHRASE を引き継ぎません。".into(),
-            ),
+            Some(Tool::Restic) => tr_in!(
+                lang,
+                "Give the job RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD_COMMAND) with the \
+                 repository's password: cron does not see your shell's variables."
+            )
+            .into_owned(),
+            _ => tr_in!(
+                lang,
+                "Give the job BORG_PASSCOMMAND, e.g. `BORG_PASSCOMMAND='cat \
+                 /root/.borg-passphrase'` (a 0600 file): cron does not see your shell's \
+                 BORG_PASSPHRASE."
+            )
+            .into_owned(),
         },
         FailureClass::Lock => match tool {
-            Some(Tool::Restic) => pick(
-                format!("If `pgrep -a restic` shows no restic running, remove the stale lock: `restic unlock -r {repo}`."),
-                format!("Si `pgrep -a restic` ne montre aucun restic en cours, supprimez le verrou périmé : `restic unlock -r {repo}`."),
-                format!("`pgrep -a restic` で restic が動いていなければ、古いロックを削除してください: `restic unlock -r {repo}`"),
+            Some(Tool::Restic) => tr_in!(
+                lang,
+                "If `pgrep -a restic` shows no restic running, remove the stale lock: \
+                 `restic unlock -r {repo}`.",
+                repo = repo
             ),
-            _ => pick(
-                format!("If `pgrep -a borg` shows no borg running (here and on the repository's host), remove the stale lock: `borg break-lock {repo}`."),
-                format!("Si `pgrep -a borg` ne montre aucun borg en cours (ici et sur l'hôte du dépôt), supprimez le verrou périmé : `borg break-lock {repo}`."),
-                format!("`pgrep -a borg` で borg が（このホストとリポジトリのホストで）動いていなければ、古いロックを削除してください: `borg break-lock {repo}`"),
+            _ => tr_in!(
+                lang,
+                "If `pgrep -a borg` shows no borg running (here and on the repository's host), \
+                 remove the stale lock: `borg break-lock {repo}`.",
+                repo = repo
             ),
         },
         FailureClass::Corrupt => match tool {
-            Some(Tool::Restic) => pick(
-                format!("Run `restic check -r {repo}`; restore from the previous good snapshot (`restic snapshots -r {repo}`) until it is repaired."),
-                format!("Lancez `restic check -r {repo}` ; restaurez depuis le dernier instantané sain (`restic snapshots -r {repo}`) en attendant la réparation."),
-                format!("`restic check -r {repo}` を実行してください。修復までは、その前の正常なスナップショット（`restic snapshots -r {repo}`）から復元してください。"),
+            Some(Tool::Restic) => tr_in!(
+                lang,
+                "Run `restic check -r {repo}`; restore from the previous good snapshot \
+                 (`restic snapshots -r {repo}`) until it is repaired.",
+                repo = repo
             ),
-            Some(Tool::Borg) => pick(
-                format!("Run `borg check {repo}`; restore from the previous good archive (`borg list --last 2 {repo}`) until it is repaired."),
-                format!("Lancez `borg check {repo}` ; restaurez depuis l'archive saine précédente (`borg list --last 2 {repo}`) en attendant la réparation."),
-                format!("`borg check {repo}` を実行してください。修復までは、その前の正常なアーカイブ（`borg list --last 2 {repo}`）から復元してください。"),
+            Some(Tool::Borg) => tr_in!(
+                lang,
+                "Run `borg check {repo}`; restore from the previous good archive (`borg list \
+                 --last 2 {repo}`) until it is repaired.",
+                repo = repo
             ),
-            _ => pick(
-                "Keep the previous good backup: do not let rotation delete it until a new backup verifies.".into(),
-                "Gardez la sauvegarde saine précédente : que la rotation ne la supprime pas avant qu'une nouvelle sauvegarde soit vérifiée.".into(),
-                "前の正常なバックアップを残してください。新しいバックアップの検証が通るまでローテーションで消さないでください。".into(),
-            ),
-        },
-        FailureClass::DiskFull => {
-            let free = match tool {
-                Some(Tool::Borg) => format!(" `borg prune` then `borg compact {repo}` free space."),
-                Some(Tool::Restic) => format!(" `restic forget --prune -r {repo}` frees space."),
-                _ => String::new(),
-            };
-            pick(
-                format!("The destination is full: see `df -h` (and quotas) where the backup is written.{free}"),
-                format!("La destination est pleine : voyez `df -h` (et les quotas) là où la sauvegarde est écrite.{free}"),
-                format!("保存先が満杯です。バックアップの書き込み先で `df -h`（とクォータ）を確認してください。{free}"),
+            _ => tr_in!(
+                lang,
+                "Keep the previous good backup: do not let rotation delete it until a new \
+                 backup verifies."
             )
-        }
-        FailureClass::Stale => pick(
-            "Is the job still scheduled, and is cron running? `systemctl status cron`, then `grep CRON /var/log/syslog | tail` (or `journalctl -u cron`) shows what it started.".into(),
-            "La tâche est-elle toujours planifiée, et cron tourne-t-il ? `systemctl status cron`, puis `grep CRON /var/log/syslog | tail` (ou `journalctl -u cron`) montre ce qu'il a lancé.".into(),
-            "ジョブはまだスケジュールされていますか？cron は動いていますか？`systemctl status cron` の後、`grep CRON /var/log/syslog | tail`（または `journalctl -u cron`）で起動履歴を確認してください。".into(),
-        ),
+            .into_owned(),
+        },
+        FailureClass::DiskFull => match tool {
+            Some(Tool::Borg) => tr_in!(
+                lang,
+                "The destination is full: see `df -h` (and quotas) where the backup is \
+                 written. `borg prune` then `borg compact {repo}` free space.",
+                repo = repo
+            ),
+            Some(Tool::Restic) => tr_in!(
+                lang,
+                "The destination is full: see `df -h` (and quotas) where the backup is \
+                 written. `restic forget --prune -r {repo}` frees space.",
+                repo = repo
+            ),
+            _ => tr_in!(
+                lang,
+                "The destination is full: see `df -h` (and quotas) where the backup is \
+                 written."
+            )
+            .into_owned(),
+        },
+        FailureClass::Stale => tr_in!(
+            lang,
+            "Is the job still scheduled, and is cron running? `systemctl status cron`, then \
+             `grep CRON /var/log/syslog | tail` (or `journalctl -u cron`) shows what it \
+             started."
+        )
+        .into_owned(),
     }
 }
 

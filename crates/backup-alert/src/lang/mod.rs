@@ -23,7 +23,7 @@ pub(crate) mod report;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Local};
-use rsmtp_core::{tr_in, tr_noop, trn_in};
+use rsmtp_core::{tr, tr_in, tr_noop, trn_in};
 
 use crate::model::{History, Status};
 
@@ -66,7 +66,11 @@ impl Language {
     pub(crate) fn parse_setting(value: &str) -> Result<Language, String> {
         Language::parse(value).ok_or_else(|| {
             let known: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
-            format!("unknown language `{value}` (known: {})", known.join(", "))
+            tr!(
+                "unknown language `{value}` (known: {known})",
+                value = value,
+                known = known.join(", ")
+            )
         })
     }
 
@@ -115,12 +119,17 @@ impl Language {
     /// A fact's label (`Host`, `Exit status`, …) in this language; one not in
     /// [`LABELS`] as given.
     pub(crate) fn label(self, english: &str) -> String {
-        LABELS
+        self.marked(LABELS, english).to_string()
+    }
+
+    /// `english` in this language when it is one of `marked` (msgids marked with
+    /// `tr_noop!`) and the catalog has it; as given otherwise.
+    pub(crate) fn marked<'a>(self, marked: &[&str], english: &'a str) -> &'a str {
+        marked
             .contains(&english)
             .then(|| rsmtp_core::i18n::lookup(self.code(), english))
             .flatten()
             .unwrap_or(english)
-            .to_string()
     }
 
     /// The status as a word: `failure` / `échec` / `失敗`.
@@ -171,11 +180,7 @@ impl Language {
     /// A `check` subject: `Backup too old: db` / `Sauvegarde trop ancienne : db` /
     /// `バックアップが古すぎます: db`; a phrase not in [`CHECK_SUBJECTS`] in English.
     pub(crate) fn check_subject(self, english: &str, name: &str) -> String {
-        let what = CHECK_SUBJECTS
-            .contains(&english)
-            .then(|| rsmtp_core::i18n::lookup(self.code(), english))
-            .flatten()
-            .unwrap_or(english);
+        let what = self.marked(CHECK_SUBJECTS, english);
         tr_in!(self, "{what}: {name}", what = what, name = name)
     }
 

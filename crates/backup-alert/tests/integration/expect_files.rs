@@ -17,7 +17,7 @@ fn tree(root: &Path, n: usize) {
     }
 }
 
-fn age(path: &Path, by: Duration) {
+pub(crate) fn age(path: &Path, by: Duration) {
     std::fs::File::options()
         .write(true)
         .open(path)
@@ -28,7 +28,7 @@ fn age(path: &Path, by: Duration) {
 
 /// `tar -czf ARCHIVE -C DIR .` of a tree of `n` files; returns the archive and GNU tar's
 /// own count of its members (`tar -tzf | wc -l`).
-fn tar_of(env: &Env, name: &str, n: usize) -> (PathBuf, u64) {
+pub(crate) fn tar_of(env: &Env, name: &str, n: usize) -> (PathBuf, u64) {
     let src = env.path(&format!("src-{name}"));
     tree(&src, n);
     let dir = env.path("backups");

@@ -11,7 +11,7 @@ use rsmtp_testserver::ReceivedMessage;
 use crate::*;
 
 /// Whether glibc has `locale` (Debian's locales-all), for the `date` oracle.
-fn installed(locale: &str) -> bool {
+pub(crate) fn installed(locale: &str) -> bool {
     std::path::Path::new("/usr/lib/locale")
         .join(locale.replace("UTF-8", "utf8"))
         .exists()
@@ -29,7 +29,7 @@ fn glibc_date(locale: &str, format: &str) -> String {
 }
 
 /// The one message the server received, without waiting longer than it takes.
-fn received(server: &rsmtp_testserver::TestServer) -> ReceivedMessage {
+pub(crate) fn received(server: &rsmtp_testserver::TestServer) -> ReceivedMessage {
     let msgs = server.wait_for_messages(1, WAIT);
     assert_eq!(msgs.len(), 1, "one alert");
     msgs.into_iter().next().expect("one message")
@@ -47,7 +47,7 @@ fn raw_subject(msg: &ReceivedMessage) -> String {
         .join("\n")
 }
 
-fn settings(env: &Env, text: &str) {
+pub(crate) fn settings(env: &Env, text: &str) {
     let dir = env.home.join(".config/backup-alert");
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(dir.join("config"), text).expect("write settings");
@@ -486,7 +486,7 @@ fn stats_in_french_and_japanese() {
 }
 
 /// What cron gives: no LANG, no LC_*; the language comes from the settings alone.
-fn without_locale(mut c: std::process::Command) -> std::process::Command {
+pub(crate) fn without_locale(mut c: std::process::Command) -> std::process::Command {
     c.env_remove("LC_ALL");
     c
 }

@@ -17,6 +17,7 @@ mod fuzz;
 mod history;
 mod jobs;
 mod language;
+mod language_checks;
 mod logs;
 mod mailx;
 mod metrics;

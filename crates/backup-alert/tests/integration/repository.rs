@@ -224,6 +224,38 @@ fn a_listing_that_is_not_json_is_said_in_words() {
     assert!(!text.contains('\u{1b}'), "{text:?}");
 }
 
+/// An unencrypted borg repository `borg-repo` with one archive, `nightly-1`, of 200 kB
+/// that do not compress (so the biggest segment is the data's); its path.
+pub(crate) fn borg_repo_of_incompressible_data(env: &Env, borg: &Path) -> String {
+    let repo = env.path("borg-repo");
+    let repo = repo.to_str().unwrap();
+    let data: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(env.path("data.bin"), data).unwrap();
+    tool(env, borg, &["init", "--encryption=none", repo], &[]);
+    tool(
+        env,
+        borg,
+        &["create", &format!("{repo}::nightly-1"), "data.bin"],
+        &[],
+    );
+    repo.to_string()
+}
+
+/// Damage `borg-repo`: one byte flipped in the middle of its biggest segment.
+pub(crate) fn flip_a_byte_of_borg_data(env: &Env) {
+    let segment = std::fs::read_dir(env.path("borg-repo/data/0"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&segment, bytes).unwrap();
+}
+
 /// `--deep` runs the tool's own check: a borg repository with one flipped byte in its
 /// data is "damaged", with borg's integrity line first and what to do.
 #[test]
@@ -234,20 +266,8 @@ fn deep_check_finds_a_damaged_borg_repository() {
     };
     let server = server();
     let env = Env::new(&server);
-    let repo = env.path("borg-repo");
-    let repo = repo.to_str().unwrap();
-    // incompressible data, so the biggest segment is the data's
-    let data: Vec<u8> = (0..200_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
-    std::fs::write(env.path("data.bin"), data).unwrap();
-    tool(&env, &borg, &["init", "--encryption=none", repo], &[]);
-    tool(
-        &env,
-        &borg,
-        &["create", &format!("{repo}::nightly-1"), "data.bin"],
-        &[],
-    );
+    let repo = borg_repo_of_incompressible_data(&env, &borg);
+    let repo = repo.as_str();
     let deep = |env: &Env| {
         let c = env.sub(&[
             "check",
@@ -271,15 +291,7 @@ fn deep_check_finds_a_damaged_borg_repository() {
         format!("passed (borg check {repo})"),
         "{text}"
     );
-    let segment = std::fs::read_dir(env.path("borg-repo/data/0"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
-        .unwrap();
-    let mut bytes = std::fs::read(&segment).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    std::fs::write(&segment, bytes).unwrap();
+    flip_a_byte_of_borg_data(&env);
     deep(&env).assert_code(1);
     let msgs = server.wait_for_messages(2, WAIT);
     let subject = parse(&msgs[1]).subject().unwrap_or_default().to_string();

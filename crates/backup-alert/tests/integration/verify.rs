@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::*;
 
-fn tar_gz(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn tar_gz(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut b = tar::Builder::new(gz);
     for (name, data) in members {
@@ -20,7 +20,7 @@ fn tar_gz(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
 }
 
 /// Data that does not compress, so a cut lands inside it.
-fn noise(len: usize, seed: u32) -> Vec<u8> {
+pub(crate) fn noise(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
         .map(|_| {
