@@ -15,11 +15,15 @@
 //!
 //! Most cases have one shape and are rows of a table ([`rows`], run by [`run_row`]):
 //! server options, config lines, arguments, stdin, what to compare, each program's exit
-//! code and a check of the row's own. To add one, add a [`Row`] to [`rows`] (start from
-//! `..Row::default()`: a plain server, both exit 0, everything compared) and its name as
-//! a line `fn name();` in `row_tests!`, which makes it a `#[test]` (`every_row_has_a_test`
-//! fails if the two lists differ). A case with several steps, its own config file or no
-//! [`assert_same`] stays a function below the table, built from [`Case`].
+//! code and a check of the row's own.
+//!
+//! To add a case: add a [`Row`] to [`rows`], setting only what differs from
+//! `..Row::default()` ([`COMPLETE`] to one recipient through a plain server, both exit
+//! 0, everything compared), and add its name as a line `fn name();` to `row_tests!`,
+//! which makes it a `#[test]` (`every_row_has_a_test` fails if the two lists differ).
+//! Run it with `cargo test -p rsmtp --test integration differential::name`. A case with
+//! several steps, its own config file or no [`assert_same`] stays a function below the
+//! table, built from [`Case`].
 //!
 //! Without msmtp the tests skip (a note on stderr); under `CI=true` they fail.
 
@@ -445,12 +449,12 @@ pub(crate) const BARE: &str = "Subject: cron output\n\nline one\nline two\n";
 // programs, `assert_same`, the exit codes, then a check of the row's own).
 
 /// One case of the common shape. [`run_row`] starts the server, writes the config,
-/// runs msmtp then rsmtp, compares them with [`assert_same`], checks the exit codes
-/// (and that every log line's `exitcode` names its program's exit code), then calls
-/// `check`. [`Row::default`] is the most common case: [`COMPLETE`] to one recipient
-/// through a plain server and [`plain`] with no extra lines, everything compared, both
-/// exit 0.
-pub(crate) struct Row {
+/// runs msmtp then rsmtp, compares them with [`assert_same`], checks each program's
+/// exit code, its number of log lines and that each line's `exitcode` names that exit
+/// code, then calls `check`. [`Row::default`] is the most common case: [`COMPLETE`]
+/// to one recipient through a plain server and [`plain`] with no extra lines,
+/// everything compared, both exit 0.
+struct Row {
     /// The test's name: `row_tests!` makes a `#[test] fn` of it.
     name: &'static str,
     /// The server both programs send to; `None`: nothing listens on the port.
@@ -508,7 +512,6 @@ enum Exit {
 }
 
 /// Run the row named `name` (see [`Row`]).
-#[track_caller]
 fn run_row(name: &str) {
     let Some(msmtp) = oracle() else { return };
     let row = rows()
