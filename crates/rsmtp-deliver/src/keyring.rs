@@ -39,11 +39,14 @@ type SecretStruct = (Path, Vec<u8>, Vec<u8>, String);
 
 // The variant type the Secret Service's `OpenSession` takes (the "plain" algorithm's
 // empty string input); the macro makes an enum, which cannot carry doc comments.
-mod input {
+// So is `CreateItem`'s property map (a label, or the attributes).
+mod variants {
     #![allow(missing_docs)]
+    use std::collections::HashMap;
     rustbus::dbus_variant_sig!(Input, Text => String);
+    rustbus::dbus_variant_sig!(Property, Label => String; Attributes => HashMap<String, String>);
 }
-use input::Input;
+use variants::{Input, Property};
 
 /// The whole lookup gets this long: rustbus's connect and authentication have no
 /// timeout of their own, so a bus that accepts and then says nothing must not hold
@@ -150,7 +153,6 @@ const DEFAULT_COLLECTION: &str = "/org/freedesktop/secrets/aliases/default";
 /// A prompt path meaning "no prompt needed".
 const NO_PROMPT: &str = "/";
 
-rustbus::dbus_variant_sig!(Property, Label => String; Attributes => Attributes);
 type Attributes = HashMap<String, String>;
 
 fn oauth_attributes(key: &str) -> Attributes {
